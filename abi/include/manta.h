@@ -1,0 +1,476 @@
+/*
+ * manta.h — the one public header of manta, a task and actor runtime.
+ *
+ * Everything a program (or a language binding) can do with manta goes through
+ * the functions declared here. The header compiles as C99 and as C++.
+ *
+ * ABI promise: within one major version (MANTA_VERSION_MAJOR, also the
+ * soname: libmanta.so.0) functions are only added, enums only grow, and no
+ * public struct changes layout. See docs/abi.md.
+ *
+ * Ownership rules, used by every function below:
+ *  - A function that returns a `manta_value *` through an out-parameter or as
+ *    its result gives the caller one reference; release it with
+ *    manta_value_free().
+ *  - A function that stores a value *into a container* (list push, map put,
+ *    error cause) takes the caller's reference: do not free it afterwards.
+ *  - A function that only reads a value (submit, put, accessors) borrows it.
+ *  - Accessors that return `const manta_value *` lend a view that lives as
+ *    long as the container it came from.
+ *  - Refs (manta_ref) and actor handles (manta_actor) are counted ids, not
+ *    pointers: every one the runtime hands out must be released once with
+ *    manta_ref_release() / manta_actor_release(). A stale or forged id gives
+ *    MANTA_ERR_BAD_HANDLE, never a crash.
+ */
+#ifndef MANTA_H
+#define MANTA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MANTA_VERSION_MAJOR 0
+#define MANTA_VERSION_MINOR 1
+#define MANTA_VERSION_PATCH 0
+#define MANTA_VERSION_NUMBER                                                   \
+  ((MANTA_VERSION_MAJOR * 10000) + (MANTA_VERSION_MINOR * 100) +               \
+   MANTA_VERSION_PATCH)
+
+#if defined(_WIN32)
+#if defined(MANTA_BUILDING)
+#define MANTA_API __declspec(dllexport)
+#else
+#define MANTA_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+#define MANTA_API __attribute__((visibility("default")))
+#else
+#define MANTA_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The one table of errors: name, value, message. Values are explicit and
+ * append-only; a value is never reused. The same codes are the "kind" of an
+ * error value (see manta_error_code()).
+ */
+#define MANTA_ERROR_MAP(XX)                                                    \
+  XX(MANTA_OK, 0, "ok")                                                        \
+  XX(MANTA_ERR_INVALID, 1, "invalid argument")                                 \
+  XX(MANTA_ERR_NOMEM, 2, "out of memory")                                      \
+  XX(MANTA_ERR_NOT_INITIALIZED, 3, "the runtime is not initialized")           \
+  XX(MANTA_ERR_ALREADY_INITIALIZED, 4, "the runtime is already initialized")   \
+  XX(MANTA_ERR_BAD_HANDLE, 5, "stale or unknown handle")                       \
+  XX(MANTA_ERR_TIMEOUT, 6, "timed out")                                        \
+  XX(MANTA_ERR_NOT_FOUND, 7, "no such name")                                   \
+  XX(MANTA_ERR_EXISTS, 8, "name already registered")                           \
+  XX(MANTA_ERR_TYPE, 9, "wrong value type")                                    \
+  XX(MANTA_ERR_ARITY, 10, "wrong number of arguments")                         \
+  XX(MANTA_ERR_TASK_FAILED, 11, "task failed")                                 \
+  XX(MANTA_ERR_CANCELLED, 12, "cancelled")                                     \
+  XX(MANTA_ERR_ACTOR_DEAD, 13, "actor is dead")                                \
+  XX(MANTA_ERR_INFEASIBLE, 14, "resource request can never be satisfied")      \
+  XX(MANTA_ERR_TOO_DEEP, 15, "value nesting exceeds the depth limit")          \
+  XX(MANTA_ERR_MALFORMED, 16, "malformed encoding")                            \
+  XX(MANTA_ERR_FROZEN, 17, "value is immutable once shared")                   \
+  XX(MANTA_ERR_RANGE, 18, "index out of range")                                \
+  XX(MANTA_ERR_DEPENDENCY, 19, "a dependency failed")                          \
+  XX(MANTA_ERR_SHUTDOWN, 20, "the runtime is shutting down")                   \
+  XX(MANTA_ERR_OBJECT_LOST, 21, "object lost")                                 \
+  XX(MANTA_ERR_NODE_DIED, 22, "node died")                                     \
+  XX(MANTA_ERR_INTERNAL, 23, "internal error")
+
+typedef enum manta_err {
+#define MANTA_ERR_ENUM_(name, value, msg) name = value,
+  MANTA_ERROR_MAP(MANTA_ERR_ENUM_)
+#undef MANTA_ERR_ENUM_
+} manta_err;
+
+/* A static message for a code; "unknown error" for codes not in the table. */
+MANTA_API const char *manta_strerror(manta_err err);
+/* The enumerator's name ("MANTA_ERR_TIMEOUT"); "MANTA_ERR_UNKNOWN" if none. */
+MANTA_API const char *manta_errname(manta_err err);
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* MANTA_VERSION_NUMBER of the library actually loaded. */
+MANTA_API unsigned manta_version(void);
+/* "0.1.0" */
+MANTA_API const char *manta_version_string(void);
+
+/* Frees memory the library handed out as raw bytes (manta_value_encode). */
+MANTA_API void manta_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Values                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A value is what tasks take and return and what objects hold: the
+ * language-neutral value of proto/manta/v1/value.proto. Values are built
+ * mutable; once shared with the runtime (put, submitted as an argument,
+ * returned from a task) a value is frozen and any further mutation returns
+ * MANTA_ERR_FROZEN. Values are reference counted and safe to read from many
+ * threads once frozen.
+ */
+typedef struct manta_value manta_value;
+
+typedef enum manta_kind {
+  MANTA_KIND_NULL = 0,
+  MANTA_KIND_BOOL = 1,
+  MANTA_KIND_INT = 2,
+  MANTA_KIND_DOUBLE = 3,
+  MANTA_KIND_STRING = 4,
+  MANTA_KIND_BYTES = 5,
+  MANTA_KIND_LIST = 6,
+  MANTA_KIND_MAP = 7,
+  MANTA_KIND_REF = 8,
+  MANTA_KIND_ACTOR = 9,
+  MANTA_KIND_ERROR = 10
+} manta_kind;
+
+/* A ref names an immutable object. It is a counted id, not a pointer. */
+typedef struct manta_ref {
+  uint64_t id;
+} manta_ref;
+
+/* A handle to one actor. It is a counted id, not a pointer. */
+typedef struct manta_actor {
+  uint64_t id;
+} manta_actor;
+
+/* Deepest nesting of lists/maps/errors a value may have (encode and decode). */
+#define MANTA_MAX_DEPTH 100
+
+/* Constructors. Each returns NULL only when memory runs out. */
+MANTA_API manta_value *manta_null(void);
+MANTA_API manta_value *manta_bool(int b);
+MANTA_API manta_value *manta_int(int64_t i);
+MANTA_API manta_value *manta_double(double d);
+/* Copies `len` bytes; the string need not be NUL-terminated. */
+MANTA_API manta_value *manta_string(const char *s, size_t len);
+/* Copies a NUL-terminated string. */
+MANTA_API manta_value *manta_cstring(const char *s);
+/* Copies `len` bytes. */
+MANTA_API manta_value *manta_bytes(const void *data, size_t len);
+/*
+ * Wraps `data` without copying; `release(data, arg)` runs when the last
+ * reference goes (release may be NULL for static data). On failure (NULL
+ * returned) release is NOT called: the buffer stays the caller's.
+ */
+MANTA_API manta_value *manta_bytes_wrap(void *data, size_t len,
+                                        void (*release)(void *data, void *arg),
+                                        void *arg);
+MANTA_API manta_value *manta_list(void);
+MANTA_API manta_value *manta_map(void);
+/* A value holding a ref; takes a new count on the ref (caller keeps its own). */
+MANTA_API manta_value *manta_ref_value(manta_ref ref);
+/* A value holding an actor handle; takes a new count on the handle. */
+MANTA_API manta_value *manta_actor_value(manta_actor actor);
+/*
+ * An error value: a kind (a manta_err code), a message (printf format) and
+ * optionally where it happened (function, actor method, node). Task functions
+ * fail by returning one of these.
+ */
+MANTA_API manta_value *manta_error(manta_err code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Adds one reference; returns v. */
+MANTA_API manta_value *manta_value_ref(manta_value *v);
+/* Drops one reference; frees the value with the last. NULL is ignored. */
+MANTA_API void manta_value_free(manta_value *v);
+
+/* Mutation of lists and maps; both take ownership of `item`, even on error. */
+MANTA_API manta_err manta_list_push(manta_value *list, manta_value *item);
+/* Inserts or replaces `key` (copied). Maps keep insertion order. */
+MANTA_API manta_err manta_map_put(manta_value *map, const char *key,
+                                  manta_value *item);
+/* Attaches the error that caused `err` (takes ownership of `cause`). */
+MANTA_API manta_err manta_error_set_cause(manta_value *err, manta_value *cause);
+/* Sets where an error happened, e.g. "function levenshtein on node 3f2a". */
+MANTA_API manta_err manta_error_set_origin(manta_value *err,
+                                           const char *origin);
+
+/* Readers. A reader given the wrong kind returns MANTA_ERR_TYPE. */
+MANTA_API manta_kind manta_value_kind(const manta_value *v);
+MANTA_API const char *manta_kind_name(manta_kind kind);
+MANTA_API manta_err manta_get_bool(const manta_value *v, int *out);
+MANTA_API manta_err manta_get_int(const manta_value *v, int64_t *out);
+MANTA_API manta_err manta_get_double(const manta_value *v, double *out);
+/* String and bytes: a view valid while v lives. Strings are NUL-terminated. */
+MANTA_API manta_err manta_get_string(const manta_value *v, const char **s,
+                                     size_t *len);
+MANTA_API manta_err manta_get_bytes(const manta_value *v, const void **data,
+                                    size_t *len);
+/* Element count of a list or a map. */
+MANTA_API manta_err manta_len(const manta_value *v, size_t *len);
+MANTA_API manta_err manta_list_at(const manta_value *list, size_t i,
+                                  const manta_value **item);
+MANTA_API manta_err manta_map_at(const manta_value *map, size_t i,
+                                 const char **key, const manta_value **item);
+MANTA_API manta_err manta_map_find(const manta_value *map, const char *key,
+                                   const manta_value **item);
+/* The ref inside a ref value, borrowed (do not release it). */
+MANTA_API manta_err manta_get_ref(const manta_value *v, manta_ref *out);
+/* The actor handle inside an actor value, borrowed (do not release it). */
+MANTA_API manta_err manta_get_actor(const manta_value *v, manta_actor *out);
+/* Error parts. message and origin are never NULL (maybe ""); cause may be. */
+MANTA_API manta_err manta_error_code(const manta_value *err);
+MANTA_API const char *manta_error_message(const manta_value *err);
+MANTA_API const char *manta_error_origin(const manta_value *err);
+MANTA_API const manta_value *manta_error_cause(const manta_value *err);
+
+/* Deep equality (refs and actors compare by id; doubles bitwise). */
+MANTA_API int manta_value_equal(const manta_value *a, const manta_value *b);
+/*
+ * A human-readable rendering ("[0, 1, 3]", "{\"a\": 1}", "error(...)").
+ * Returns a NUL-terminated string to free with manta_free(), or NULL.
+ */
+MANTA_API char *manta_value_repr(const manta_value *v);
+
+/*
+ * The protobuf encoding of proto/manta/v1/value.proto (message Value).
+ * encode: *buf is malloc'd, free it with manta_free(). Fails with
+ * MANTA_ERR_TOO_DEEP beyond MANTA_MAX_DEPTH.
+ * decode: MANTA_ERR_MALFORMED for bad bytes, MANTA_ERR_TOO_DEEP for nesting
+ * beyond MANTA_MAX_DEPTH. A ref is decoded to a counted ref of this process.
+ */
+MANTA_API manta_err manta_value_encode(const manta_value *v, void **buf,
+                                       size_t *len);
+MANTA_API manta_err manta_value_decode(const void *buf, size_t len,
+                                       manta_value **out);
+
+/* ------------------------------------------------------------------------ */
+/* Runtime                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct manta_options manta_options;
+
+MANTA_API manta_err manta_options_new(manta_options **out);
+MANTA_API void manta_options_free(manta_options *opts);
+/* CPU slots of this node; default: the number of online cores. */
+MANTA_API manta_err manta_options_set_num_cpus(manta_options *opts,
+                                               double num_cpus);
+/* A custom resource, e.g. ("GPU", 2) or ("db_conn", 4). */
+MANTA_API manta_err manta_options_set_resource(manta_options *opts,
+                                               const char *name, double qty);
+/*
+ * Most worker threads the node may run at once, counting those started to
+ * replace workers blocked in get/wait (default 1024).
+ */
+MANTA_API manta_err manta_options_set_max_workers(manta_options *opts,
+                                                  unsigned max_workers);
+
+/*
+ * Starts the runtime of this process. With no cluster address (neither in
+ * the options nor in MANTA_ADDRESS) it is an embedded one-node runtime that
+ * opens no port. opts may be NULL. MANTA_ERR_ALREADY_INITIALIZED if running.
+ */
+MANTA_API manta_err manta_init(const manta_options *opts);
+/*
+ * Stops the runtime: pending tasks resolve to MANTA_ERR_SHUTDOWN, running
+ * ones are waited for, every thread is joined and every object freed. Refs
+ * and actor handles held by the program become stale. Must not be called
+ * from inside a task. After it returns, manta_init may be called again.
+ */
+MANTA_API manta_err manta_shutdown(void);
+MANTA_API int manta_is_initialized(void);
+
+/* ------------------------------------------------------------------------ */
+/* Functions and tasks                                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A task function. It reads its arguments (borrowed; refs given at the top
+ * level arrive as their values) and returns its result: a new value whose
+ * reference passes to the runtime, NULL meaning the null value. To fail, it
+ * returns an error value (manta_error()).
+ */
+typedef manta_value *(*manta_function)(const manta_value *const *args,
+                                       size_t nargs, void *user_data);
+
+/*
+ * Registers `fn` under `name`. nargs_expected < 0 accepts any count;
+ * otherwise a call with another count resolves to MANTA_ERR_ARITY without
+ * running fn. MANTA_ERR_EXISTS if the name is taken.
+ */
+MANTA_API manta_err manta_register_function(const char *name,
+                                            manta_function fn,
+                                            int nargs_expected,
+                                            void *user_data);
+
+/* Options of one call: a task submission or an actor creation. */
+typedef struct manta_call_options manta_call_options;
+
+MANTA_API manta_err manta_call_options_new(manta_call_options **out);
+MANTA_API void manta_call_options_free(manta_call_options *opts);
+/* CPU slots the task (or the actor, for its lifetime) holds; default 1 for
+ * tasks and 0 for actors. */
+MANTA_API manta_err manta_call_options_set_num_cpus(manta_call_options *opts,
+                                                    double num_cpus);
+MANTA_API manta_err manta_call_options_set_resource(manta_call_options *opts,
+                                                    const char *name,
+                                                    double qty);
+/* Actors only: a name to find the actor by (manta_actor_lookup). */
+MANTA_API manta_err manta_call_options_set_name(manta_call_options *opts,
+                                                const char *name);
+/* Actors only: how many method calls may run at once (default 1). */
+MANTA_API manta_err
+manta_call_options_set_max_concurrency(manta_call_options *opts,
+                                       unsigned max_concurrency);
+
+/*
+ * Submits a call of the function `name`. Arguments are borrowed (and frozen).
+ * An argument that is a ref value is a dependency: the task starts once the
+ * object is ready and receives its value; a ref nested inside a list or map is
+ * passed as a ref. opts may be NULL.
+ *
+ * Failures of the call itself (unknown function, wrong argument count, a
+ * failed dependency, resources no node has) are not returned here: the ref
+ * resolves to an error value, as it would for a task running elsewhere.
+ */
+MANTA_API manta_err manta_submit(const char *name,
+                                 const manta_value *const *args, size_t nargs,
+                                 const manta_call_options *opts,
+                                 manta_ref *out);
+
+/* Cancels a task that has not started: its ref resolves to
+ * MANTA_ERR_CANCELLED. MANTA_ERR_INVALID if it is running or done. */
+MANTA_API manta_err manta_cancel(manta_ref ref);
+
+/* ------------------------------------------------------------------------ */
+/* Objects and refs                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Block forever in get/wait. */
+#define MANTA_FOREVER (-1)
+
+/* Stores a value (borrowed, frozen) as an object and gives a ref to it. */
+MANTA_API manta_err manta_put(const manta_value *v, manta_ref *out);
+
+/*
+ * Waits up to timeout_ms (MANTA_FOREVER: no limit) for the object and gives
+ * the caller a reference to its value. On any failure *out is still set: to
+ * an error value saying what happened (the task's own error, a timeout, a
+ * stale ref), and the return is that error's code. out may be NULL.
+ * Called from inside a task, the worker's CPU slot is lent out while blocked.
+ */
+MANTA_API manta_err manta_get(manta_ref ref, int64_t timeout_ms,
+                              manta_value **out);
+/*
+ * get for n refs. out[i] is set for every i (a value or an error value).
+ * Returns MANTA_OK if every object is a plain value, else the code of the
+ * first failure in input order.
+ */
+MANTA_API manta_err manta_get_many(const manta_ref *refs, size_t n,
+                                   int64_t timeout_ms, manta_value **out);
+/*
+ * Waits until num_returns of the refs are ready (holding a value or an
+ * error) or the timeout passes. Fills ready[] and not_ready[] (each may hold
+ * up to n) with the refs, each list in input order; the refs are the
+ * caller's own ids (no new counts). Timing out is not an error here.
+ */
+MANTA_API manta_err manta_wait(const manta_ref *refs, size_t n,
+                               size_t num_returns, int64_t timeout_ms,
+                               manta_ref *ready, size_t *num_ready,
+                               manta_ref *not_ready, size_t *num_not_ready);
+
+/* Takes another count on a ref; *out is the same id. */
+MANTA_API manta_err manta_ref_clone(manta_ref ref, manta_ref *out);
+/* Drops one count; the object is freed when none is left anywhere. */
+MANTA_API manta_err manta_ref_release(manta_ref ref);
+/* A printable id of the object ("obj-<32 hex digits>"); buf of >= 40 bytes. */
+MANTA_API manta_err manta_ref_string(manta_ref ref, char *buf, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Actors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * An actor class: a constructor making the state, methods acting on it, a
+ * destructor. The constructor returns the state (any pointer, NULL allowed)
+ * or fails by setting *error to an error value.
+ */
+typedef void *(*manta_actor_ctor)(const manta_value *const *args, size_t nargs,
+                                  void *class_data, manta_value **error);
+typedef void (*manta_actor_dtor)(void *state, void *class_data);
+typedef manta_value *(*manta_method)(void *state,
+                                     const manta_value *const *args,
+                                     size_t nargs, void *method_data);
+
+MANTA_API manta_err manta_register_class(const char *class_name,
+                                         manta_actor_ctor ctor,
+                                         manta_actor_dtor dtor,
+                                         void *class_data);
+/* Adds a method to a registered class. nargs_expected as for functions. */
+MANTA_API manta_err manta_register_method(const char *class_name,
+                                          const char *method_name,
+                                          manta_method fn, int nargs_expected,
+                                          void *method_data);
+
+/*
+ * Creates an actor of a class. Arguments are borrowed; top-level refs are
+ * dependencies as for tasks. An unnamed actor lives until killed or until
+ * its last handle is released; a named one until killed or shutdown.
+ * Returns MANTA_ERR_EXISTS at once if the name is taken. A constructor
+ * failure or an unknown class makes every call resolve to
+ * MANTA_ERR_ACTOR_DEAD with the cause attached.
+ */
+MANTA_API manta_err manta_actor_create(const char *class_name,
+                                       const manta_value *const *args,
+                                       size_t nargs,
+                                       const manta_call_options *opts,
+                                       manta_actor *out);
+/*
+ * Calls a method. Calls made by one thread run in the order it made them.
+ * An unknown method resolves to MANTA_ERR_NOT_FOUND; the actor lives on.
+ */
+MANTA_API manta_err manta_actor_call(manta_actor actor, const char *method,
+                                     const manta_value *const *args,
+                                     size_t nargs, manta_ref *out);
+/* A new handle to the actor created with that name (MANTA_ERR_NOT_FOUND). */
+MANTA_API manta_err manta_actor_lookup(const char *name, manta_actor *out);
+/*
+ * Kills the actor: calls not started resolve to MANTA_ERR_ACTOR_DEAD, the
+ * running call finishes, the state is destroyed, the name is freed.
+ */
+MANTA_API manta_err manta_actor_kill(manta_actor actor);
+MANTA_API manta_err manta_actor_clone(manta_actor actor, manta_actor *out);
+MANTA_API manta_err manta_actor_release(manta_actor actor);
+
+/* ------------------------------------------------------------------------ */
+/* Introspection                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef enum manta_stat {
+  MANTA_STAT_LIVE_OBJECTS = 0,      /* objects with at least one ref */
+  MANTA_STAT_LIVE_OBJECT_BYTES = 1, /* bytes of string/bytes data held */
+  MANTA_STAT_TASKS_QUEUED = 2,      /* waiting for dependencies or slots */
+  MANTA_STAT_TASKS_RUNNING = 3,
+  MANTA_STAT_TASKS_FINISHED = 4, /* since init, including failed ones */
+  MANTA_STAT_WORKER_THREADS = 5, /* threads alive in the pool */
+  MANTA_STAT_LIVE_ACTORS = 6,
+  MANTA_STAT_LIVE_VALUES = 7 /* manta_value allocations, process-wide */
+} manta_stat;
+
+MANTA_API manta_err manta_stat_get(manta_stat which, int64_t *out);
+/* Total and currently free quantity of a resource ("CPU", "GPU", ...). */
+MANTA_API manta_err manta_resource_get(const char *name, double *total,
+                                       double *available);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MANTA_H */

@@ -1,0 +1,42 @@
+#include "test_util.h"
+
+#include <time.h>
+
+int mt_test_failures;
+int mt_test_checks;
+static int tests_passed;
+static int tests_failed;
+
+void mt_test_run(const char *name, void (*fn)(void)) {
+  int before = mt_test_failures;
+  fprintf(stderr, "-- %s\n", name);
+  fn();
+  if (mt_test_failures == before) {
+    tests_passed++;
+  } else {
+    tests_failed++;
+    fprintf(stderr, "-- %s FAILED\n", name);
+  }
+}
+
+int mt_test_done(void) {
+  printf("%d passed, %d failed\n", tests_passed, tests_failed);
+  return tests_failed == 0 && mt_test_failures == 0 ? 0 : 1;
+}
+
+int64_t mt_test_int(const manta_value *v) {
+  int64_t i = INT64_MIN;
+  if (manta_get_int(v, &i) != MANTA_OK) {
+    char *r = v ? manta_value_repr(v) : NULL;
+    fprintf(stderr, "expected an int, got %s\n", r ? r : "NULL");
+    manta_free(r);
+    mt_test_failures++;
+  }
+  return i;
+}
+
+double mt_test_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}

@@ -1,0 +1,83 @@
+/* A minimal test harness: CHECK records a failure and goes on, REQUIRE
+ * stops the program. Each test binary ends with `return mt_test_done();`. */
+#ifndef MT_TEST_UTIL_H
+#define MT_TEST_UTIL_H
+
+#include "manta.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+extern int mt_test_failures;
+extern int mt_test_checks;
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    mt_test_checks++;                                                          \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      mt_test_failures++;                                                      \
+    }                                                                          \
+  } while (0)
+
+#define REQUIRE(cond)                                                          \
+  do {                                                                         \
+    mt_test_checks++;                                                          \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__,       \
+              #cond);                                                          \
+      exit(1);                                                                 \
+    }                                                                          \
+  } while (0)
+
+/* Compares two manta_err codes and names both on failure. */
+#define CHECK_ERR(expr, expected)                                              \
+  do {                                                                         \
+    manta_err got_ = (expr);                                                   \
+    mt_test_checks++;                                                          \
+    if (got_ != (expected)) {                                                  \
+      fprintf(stderr, "%s:%d: %s gave %s, expected %s\n", __FILE__, __LINE__,  \
+              #expr, manta_errname(got_), manta_errname(expected));            \
+      mt_test_failures++;                                                      \
+    }                                                                          \
+  } while (0)
+
+#define CHECK_OK(expr) CHECK_ERR(expr, MANTA_OK)
+
+#define REQUIRE_OK(expr)                                                       \
+  do {                                                                         \
+    manta_err got_ = (expr);                                                   \
+    mt_test_checks++;                                                          \
+    if (got_ != MANTA_OK) {                                                    \
+      fprintf(stderr, "%s:%d: %s gave %s\n", __FILE__, __LINE__, #expr,        \
+              manta_errname(got_));                                            \
+      exit(1);                                                                 \
+    }                                                                          \
+  } while (0)
+
+#define CHECK_INT_EQ(a, b)                                                     \
+  do {                                                                         \
+    long long a_ = (long long)(a), b_ = (long long)(b);                        \
+    mt_test_checks++;                                                          \
+    if (a_ != b_) {                                                            \
+      fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__,          \
+              __LINE__, #a, a_, b_);                                           \
+      mt_test_failures++;                                                      \
+    }                                                                          \
+  } while (0)
+
+/* Runs one test function and reports it. */
+#define RUN_TEST(fn) mt_test_run(#fn, fn)
+
+void mt_test_run(const char *name, void (*fn)(void));
+/* Prints "N passed, N failed" and returns the exit status. */
+int mt_test_done(void);
+
+/* The int inside a value, or INT64_MIN with a CHECK failure. */
+int64_t mt_test_int(const manta_value *v);
+
+/* Milliseconds on a monotonic clock. */
+double mt_test_now_ms(void);
+
+#endif
