@@ -1,0 +1,613 @@
+/*
+ * Actors: the actor table, creation, method calls through a mailbox kept in
+ * submission order, turns on the worker pool, death and destruction.
+ *
+ * An actor's calls run one turn at a time: a worker pops a run of ready calls
+ * from the head of the mailbox and runs them in order (max_concurrency 1), or
+ * one call per worker up to max_concurrency. A call whose dependencies are
+ * not ready holds back the calls behind it, so a caller's order is kept.
+ */
+#include "rt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_SHIFT 10
+#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
+#define GEN_MASK 0xFFFFFFu
+#define TURN_MAX 32
+
+static mt_actor *slot_at(size_t idx) {
+  return &mt_rt.actor_chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SLOTS - 1)];
+}
+
+static uint64_t make_id(size_t idx, uint32_t gen) {
+  return ((uint64_t)mt_rt.epoch << 56) | ((uint64_t)(gen & GEN_MASK) << 32) |
+         (uint64_t)(idx + 1);
+}
+
+uint64_t mt_actor_id(const mt_actor *a) {
+  return make_id(a->idx, a->gen);
+}
+
+mt_actor *mt_actor_lookup_locked(uint64_t id) {
+  if ((uint8_t)(id >> 56) != mt_rt.epoch) {
+    return NULL;
+  }
+  uint32_t low = (uint32_t)id;
+  if (low == 0 || low > mt_rt.actor_used) {
+    return NULL;
+  }
+  mt_actor *a = slot_at(low - 1);
+  if (a->refs <= 0 || (a->gen & GEN_MASK) != ((id >> 32) & GEN_MASK)) {
+    return NULL;
+  }
+  return a;
+}
+
+static mt_actor *actor_new_locked(void) {
+  size_t idx;
+  if (mt_rt.actor_free) {
+    idx = mt_rt.actor_free - 1;
+    mt_rt.actor_free = slot_at(idx)->next_free;
+  } else {
+    if (mt_rt.actor_used == mt_rt.actor_cap) {
+      mt_actor **chunks = realloc(mt_rt.actor_chunks,
+                                  (mt_rt.actor_nchunks + 1) * sizeof *chunks);
+      if (!chunks) {
+        return NULL;
+      }
+      mt_rt.actor_chunks = chunks;
+      mt_actor *chunk = calloc(CHUNK_SLOTS, sizeof *chunk);
+      if (!chunk) {
+        return NULL;
+      }
+      chunks[mt_rt.actor_nchunks++] = chunk;
+      mt_rt.actor_cap += CHUNK_SLOTS;
+    }
+    idx = mt_rt.actor_used++;
+  }
+  mt_actor *a = slot_at(idx);
+  uint32_t gen = a->gen;
+  memset(a, 0, sizeof *a);
+  a->gen = gen;
+  a->idx = (uint32_t)idx;
+  a->refs = 1;
+  a->max_concurrency = 1;
+  mt_rt.live_actors++;
+  return a;
+}
+
+void mt_actor_retain_locked(mt_actor *a) {
+  a->refs++;
+}
+
+void mt_actor_to_wire(uint64_t id, uint8_t wire[16]) {
+  mt_obj_to_wire(id, wire); /* same layout: node id, local id */
+}
+
+/* ---- mailbox ------------------------------------------------------------ */
+
+static void mbox_push_locked(mt_actor *a, mt_task *t) {
+  t->next = NULL;
+  t->prev = a->mbox_tail;
+  if (a->mbox_tail) {
+    a->mbox_tail->next = t;
+  } else {
+    a->mbox_head = t;
+  }
+  a->mbox_tail = t;
+  a->mbox_len++;
+  t->in_mbox = true;
+}
+
+void mt_actor_unlink_call_locked(mt_actor *a, mt_task *t) {
+  if (!t->in_mbox) {
+    return;
+  }
+  if (t->prev) {
+    t->prev->next = t->next;
+  } else {
+    a->mbox_head = t->next;
+  }
+  if (t->next) {
+    t->next->prev = t->prev;
+  } else {
+    a->mbox_tail = t->prev;
+  }
+  t->next = t->prev = NULL;
+  t->in_mbox = false;
+  a->mbox_len--;
+}
+
+void mt_actor_maybe_schedule_locked(mt_actor *a) {
+  if (a->in_ready_queue || a->state != MT_ACTOR_ALIVE ||
+      a->running >= a->max_concurrency || !a->mbox_head ||
+      a->mbox_head->where != MT_WHERE_MAILBOX) {
+    return;
+  }
+  a->in_ready_queue = true;
+  a->ready_next = NULL;
+  if (mt_rt.ready_tail) {
+    mt_rt.ready_tail->ready_next = a;
+  } else {
+    mt_rt.ready_head = a;
+  }
+  mt_rt.ready_tail = a;
+  mt_actor_retain_locked(a); /* the ready queue's count */
+  mt_sched_kick_locked();
+}
+
+/* ---- death -------------------------------------------------------------- */
+
+static void destroy_state_locked(mt_actor *a, mt_garbage *g) {
+  if (a->destroyed) {
+    return;
+  }
+  a->destroyed = true;
+  if (a->constructed) {
+    mt_garbage_add_dtor(g, a->cls->dtor, a->state_ptr, a->cls->data);
+  }
+  a->state_ptr = NULL;
+  if (a->holds_demand) {
+    mt_demand_release_locked(&a->demand);
+    a->holds_demand = false;
+    mt_sched_kick_locked(); /* freed resources may let queued work run */
+  }
+}
+
+static manta_value *dead_error(const mt_actor *a, const char *method) {
+  manta_value *e =
+      mt_error_new(MANTA_ERR_ACTOR_DEAD, a->cls ? a->cls->name : "actor",
+                   "actor %s is dead; call of %s not run: %s",
+                   a->cls ? a->cls->name : "", method ? method : "?",
+                   a->death ? manta_error_message(a->death) : "killed");
+  if (e && a->death) {
+    manta_error_set_cause(e, manta_value_ref(a->death));
+  }
+  return e;
+}
+
+/* Marks the actor dead for `why` (taken) and fails every call not started. */
+static void actor_die_locked(mt_actor *a, manta_value *why, mt_garbage *g) {
+  if (a->state == MT_ACTOR_DEAD) {
+    mt_garbage_add(g, why);
+    return;
+  }
+  bool constructed = a->state == MT_ACTOR_ALIVE;
+  a->state = MT_ACTOR_DEAD;
+  atomic_store(&a->killed, true);
+  a->death = why;
+  mt_log(MT_LOG_DEBUG, "actor %s died: %s", a->cls ? a->cls->name : "?",
+         why ? manta_error_message(why) : "");
+  mt_actor_retain_locked(a); /* cancelling calls drops their counts */
+  while (a->mbox_head) {
+    mt_task *t = a->mbox_head;
+    mt_task_cancel_locked(t, dead_error(a, t->method ? t->method->name : NULL),
+                          g);
+  }
+  if (a->name) {
+    if (mt_strmap_get(&mt_rt.actor_names, a->name) == a) {
+      mt_strmap_remove(&mt_rt.actor_names, a->name);
+      mt_actor_release_locked(a, g); /* the name's count */
+    }
+  }
+  /* A pending actor is destroyed once its constructor has returned. */
+  if (constructed && a->running == 0) {
+    destroy_state_locked(a, g);
+  }
+  mt_actor_release_locked(a, g);
+}
+
+void mt_actor_release_locked(mt_actor *a, mt_garbage *g) {
+  if (--a->refs > 0) {
+    return;
+  }
+  /* No handle, call, turn or name is left. */
+  if (a->state != MT_ACTOR_DEAD) {
+    a->refs = 1; /* held while it dies */
+    actor_die_locked(a,
+                     mt_error_new(MANTA_ERR_ACTOR_DEAD, "actor",
+                                  "no handle to the actor is left"),
+                     g);
+    if (--a->refs > 0) {
+      return;
+    }
+  }
+  destroy_state_locked(a, g);
+  mt_garbage_add(g, a->death);
+  a->death = NULL;
+  free(a->name);
+  a->name = NULL;
+  a->gen = (a->gen + 1) & GEN_MASK;
+  a->next_free = mt_rt.actor_free;
+  mt_rt.actor_free = a->idx + 1;
+  mt_rt.live_actors--;
+}
+
+/* ---- construction ------------------------------------------------------- */
+
+void mt_actor_construct(mt_task *t) {
+  mt_actor *a = t->actor;
+  if (atomic_load(&a->killed)) {
+    return;
+  }
+  manta_value *err = NULL;
+  void *state = a->cls->ctor ? a->cls->ctor((const manta_value *const *)t->args,
+                                            t->nargs, a->cls->data, &err)
+                             : NULL;
+  t->ctor_state = state;
+  t->ctor_error = err;
+  t->ctor_ran = err == NULL;
+}
+
+bool mt_actor_constructed_locked(mt_task *t, mt_garbage *g) {
+  mt_actor *a = t->actor;
+  bool keeps_demand = false;
+  if (a->state == MT_ACTOR_DEAD) {
+    /* Killed while it was being built: destroy what the constructor made. */
+    if (t->ctor_ran) {
+      mt_garbage_add_dtor(g, a->cls->dtor, t->ctor_state, a->cls->data);
+    }
+    a->destroyed = true;
+    mt_garbage_add(g, t->ctor_error);
+  } else if (!t->ctor_ran) {
+    manta_value *why = mt_error_new(
+        MANTA_ERR_ACTOR_DEAD, a->cls->name, "constructor of %s failed: %s",
+        a->cls->name,
+        t->ctor_error ? manta_error_message(t->ctor_error) : "no error given");
+    if (why && t->ctor_error) {
+      manta_error_set_cause(why, t->ctor_error);
+    } else {
+      mt_garbage_add(g, t->ctor_error);
+    }
+    a->destroyed = true; /* nothing was built */
+    actor_die_locked(a, why, g);
+  } else {
+    a->state_ptr = t->ctor_state;
+    a->state = MT_ACTOR_ALIVE;
+    a->constructed = true;
+    a->demand = t->cls->demand;
+    for (int k = 0; k < mt_rt.nres; k++) {
+      keeps_demand |= a->demand.q[k] > 0;
+    }
+    a->holds_demand = keeps_demand;
+    mt_actor_maybe_schedule_locked(a);
+  }
+  t->ctor_error = NULL;
+  mt_task_finish_locked(t, NULL, g);
+  return keeps_demand;
+}
+
+/* ---- turns -------------------------------------------------------------- */
+
+static manta_value *run_method(mt_actor *a, mt_task *t) {
+  if (atomic_load(&a->killed)) {
+    return mt_error_new(MANTA_ERR_ACTOR_DEAD, a->cls->name,
+                        "actor %s was killed before %s ran", a->cls->name,
+                        t->method->name);
+  }
+  manta_value *r =
+      t->method->fn(a->state_ptr, (const manta_value *const *)t->args, t->nargs,
+                    t->method->data);
+  if (!r) {
+    r = manta_null();
+  }
+  if (r && manta_value_kind(r) == MANTA_KIND_ERROR && !mt_value_frozen(r) &&
+      manta_error_origin(r)[0] == '\0') {
+    char origin[200];
+    snprintf(origin, sizeof origin, "actor %s.%s", a->cls->name,
+             t->method->name);
+    manta_error_set_origin(r, origin);
+  }
+  if (!r) {
+    r = mt_error_new(MANTA_ERR_NOMEM, a->cls->name, "out of memory");
+  }
+  return r;
+}
+
+void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {
+  (void)w;
+  mt_task *calls[TURN_MAX];
+  manta_value *results[TURN_MAX];
+  size_t n = 0, max = a->max_concurrency == 1 ? TURN_MAX : 1;
+  mt_rt.ready_head = a->ready_next;
+  if (!mt_rt.ready_head) {
+    mt_rt.ready_tail = NULL;
+  }
+  a->in_ready_queue = false; /* its count passes to this turn */
+  while (n < max && a->mbox_head && a->mbox_head->where == MT_WHERE_MAILBOX) {
+    mt_task *t = a->mbox_head;
+    mt_actor_unlink_call_locked(a, t);
+    t->where = MT_WHERE_BATCH;
+    calls[n++] = t;
+  }
+  mt_rt.tasks_queued -= (int64_t)n;
+  mt_rt.tasks_running += (int64_t)n;
+  a->running++;
+  mt_actor_maybe_schedule_locked(a); /* max_concurrency > 1 */
+  mt_unlock();
+  for (size_t i = 0; i < n; i++) {
+    int expected = MT_CLAIM_FREE;
+    results[i] = atomic_compare_exchange_strong(&calls[i]->claim, &expected,
+                                                MT_CLAIM_STARTED)
+                     ? run_method(a, calls[i])
+                     : NULL;
+  }
+  mt_lock();
+  for (size_t i = 0; i < n; i++) {
+    mt_rt.tasks_running--;
+    mt_task_finish_locked(calls[i], results[i], g);
+  }
+  a->running--;
+  if (a->state == MT_ACTOR_DEAD && a->running == 0) {
+    destroy_state_locked(a, g);
+  }
+  mt_actor_maybe_schedule_locked(a);
+  mt_actor_release_locked(a, g); /* the turn's count */
+}
+
+void mt_actors_shutdown_locked(mt_garbage *g) {
+  for (size_t i = 0; i < mt_rt.actor_used; i++) {
+    mt_actor *a = slot_at(i);
+    if (a->refs > 0 && a->state != MT_ACTOR_DEAD) {
+      mt_actor_retain_locked(a);
+      actor_die_locked(
+          a, mt_error_new(MANTA_ERR_SHUTDOWN, "actor", "the runtime shut down"),
+          g);
+      mt_actor_release_locked(a, g);
+    }
+  }
+}
+
+void mt_actors_destroy(mt_garbage *g) {
+  /* Shutdown, with every worker gone: kill what lives, then free slots. */
+  for (size_t i = 0; i < mt_rt.actor_used; i++) {
+    mt_actor *a = slot_at(i);
+    if (a->refs > 0 && a->state != MT_ACTOR_DEAD) {
+      mt_actor_retain_locked(a);
+      actor_die_locked(
+          a, mt_error_new(MANTA_ERR_SHUTDOWN, "actor", "the runtime shut down"),
+          g);
+      if (!a->destroyed) {
+        destroy_state_locked(a, g);
+      }
+      mt_actor_release_locked(a, g);
+    }
+    if (a->refs > 0) {
+      destroy_state_locked(a, g);
+      mt_garbage_add(g, a->death);
+      a->death = NULL;
+      free(a->name);
+      a->name = NULL;
+    }
+  }
+  for (size_t c = 0; c < mt_rt.actor_nchunks; c++) {
+    free(mt_rt.actor_chunks[c]);
+  }
+  free(mt_rt.actor_chunks);
+  mt_rt.actor_chunks = NULL;
+  mt_rt.actor_nchunks = mt_rt.actor_cap = mt_rt.actor_used = 0;
+  mt_rt.actor_free = 0;
+  mt_rt.live_actors = 0;
+  mt_rt.ready_head = mt_rt.ready_tail = NULL;
+}
+
+/* ---- the public API ----------------------------------------------------- */
+
+manta_err manta_actor_create(const char *class_name,
+                             const manta_value *const *args, size_t nargs,
+                             const manta_call_options *opts, manta_actor *out) {
+  if (!class_name || !out || (nargs > 0 && !args)) {
+    return MANTA_ERR_INVALID;
+  }
+  for (size_t i = 0; i < nargs; i++) {
+    if (!args[i]) {
+      return MANTA_ERR_INVALID;
+    }
+  }
+  mt_demand demand;
+  char missing[64] = "";
+  manta_err err =
+      mt_demand_resolve(opts ? &opts->resources : NULL,
+                        opts && opts->num_cpus >= 0 ? opts->num_cpus : 0.0,
+                        &demand, missing, sizeof missing);
+  if (err != MANTA_OK) {
+    return err;
+  }
+  mt_task *t = mt_task_alloc(MT_TASK_ACTOR_CREATE, args, nargs);
+  if (!t) {
+    return MANTA_ERR_NOMEM;
+  }
+  const char *name = opts && opts->name ? opts->name : NULL;
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  mt_actor *a = NULL;
+  if (!mt_rt.initialized || mt_rt.shutting_down) {
+    err = mt_rt.initialized ? MANTA_ERR_SHUTDOWN : MANTA_ERR_NOT_INITIALIZED;
+  } else if (name && mt_strmap_get(&mt_rt.actor_names, name)) {
+    err = MANTA_ERR_EXISTS;
+  } else if (!(a = actor_new_locked())) {
+    err = MANTA_ERR_NOMEM;
+  }
+  if (err != MANTA_OK) {
+    mt_unlock();
+    mt_task_discard(t);
+    return err;
+  }
+  a->cls = mt_strmap_get(&mt_rt.classes, class_name);
+  a->max_concurrency =
+      opts && opts->max_concurrency ? opts->max_concurrency : 1;
+  out->id = mt_actor_id(a);
+  if (name) {
+    bool oom;
+    a->name = strdup(name);
+    if (a->name && mt_strmap_insert(&mt_rt.actor_names, name, a, &oom)) {
+      mt_actor_retain_locked(a); /* the name's count */
+    }
+  }
+  manta_value *fail = NULL;
+  if (!a->cls) {
+    fail = mt_error_new(MANTA_ERR_NOT_FOUND, "actor_create",
+                        "no actor class named '%s' is registered", class_name);
+  } else if (missing[0]) {
+    fail =
+        mt_error_new(MANTA_ERR_INFEASIBLE, class_name,
+                     "asks for resource '%s', which this node lacks", missing);
+  } else if (!mt_demand_fits_total(&demand)) {
+    fail = mt_error_new(MANTA_ERR_INFEASIBLE, class_name,
+                        "asks for more resources than this node has");
+  } else if (!(t->cls = mt_class_for_locked(&demand))) {
+    fail = mt_error_new(MANTA_ERR_NOMEM, class_name, "out of memory");
+  }
+  if (fail) {
+    a->destroyed = true; /* no constructor will run */
+    actor_die_locked(a, fail, &g);
+    mt_unlock();
+    mt_task_discard(t);
+  } else {
+    t->actor = a;
+    mt_actor_retain_locked(a); /* the creation task's count */
+    mt_task_start_deps_locked(t, &g);
+    mt_unlock();
+  }
+  mt_garbage_free(&g);
+  return MANTA_OK;
+}
+
+manta_err manta_actor_call(manta_actor actor, const char *method,
+                           const manta_value *const *args, size_t nargs,
+                           manta_ref *out) {
+  if (!method || !out || (nargs > 0 && !args)) {
+    return MANTA_ERR_INVALID;
+  }
+  for (size_t i = 0; i < nargs; i++) {
+    if (!args[i]) {
+      return MANTA_ERR_INVALID;
+    }
+  }
+  mt_task *t = mt_task_alloc(MT_TASK_ACTOR_CALL, args, nargs);
+  if (!t) {
+    return MANTA_ERR_NOMEM;
+  }
+  mt_garbage g;
+  mt_garbage_init(&g);
+  manta_err err = MANTA_OK;
+  mt_lock();
+  mt_actor *a = NULL;
+  if (!mt_rt.initialized || mt_rt.shutting_down) {
+    err = mt_rt.initialized ? MANTA_ERR_SHUTDOWN : MANTA_ERR_NOT_INITIALIZED;
+  } else if (!(a = mt_actor_lookup_locked(actor.id))) {
+    err = MANTA_ERR_BAD_HANDLE;
+  } else {
+    err = mt_task_attach_result_locked(t, out);
+  }
+  if (err != MANTA_OK) {
+    mt_unlock();
+    mt_task_discard(t);
+    return err;
+  }
+  t->actor = a;
+  mt_actor_retain_locked(a);
+  t->where = MT_WHERE_DEPS;
+  manta_value *fail = NULL;
+  if (a->state == MT_ACTOR_DEAD) {
+    fail = dead_error(a, method);
+  } else if (!(t->method = mt_strmap_get(&a->cls->methods, method))) {
+    fail =
+        mt_error_new(MANTA_ERR_NOT_FOUND, a->cls->name,
+                     "actor class %s has no method '%s'", a->cls->name, method);
+  } else if (t->method->nargs >= 0 && (size_t)t->method->nargs != nargs) {
+    fail = mt_task_error(t, MANTA_ERR_ARITY, "takes %d arguments, got %zu",
+                         t->method->nargs, nargs);
+  }
+  if (fail) {
+    mt_task_cancel_locked(t, fail, &g);
+  } else {
+    mbox_push_locked(a, t);
+    mt_task_start_deps_locked(t, &g);
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  return MANTA_OK;
+}
+
+manta_err manta_actor_lookup(const char *name, manta_actor *out) {
+  if (!name || !out) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_err err = MANTA_OK;
+  mt_lock();
+  mt_actor *a = NULL;
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else if (!(a = mt_strmap_get(&mt_rt.actor_names, name))) {
+    err = MANTA_ERR_NOT_FOUND;
+  } else {
+    mt_actor_retain_locked(a);
+    out->id = mt_actor_id(a);
+  }
+  mt_unlock();
+  return err;
+}
+
+manta_err manta_actor_kill(manta_actor actor) {
+  mt_garbage g;
+  mt_garbage_init(&g);
+  manta_err err = MANTA_OK;
+  mt_lock();
+  mt_actor *a = NULL;
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else if (!(a = mt_actor_lookup_locked(actor.id))) {
+    err = MANTA_ERR_BAD_HANDLE;
+  } else {
+    mt_actor_retain_locked(a);
+    actor_die_locked(a,
+                     mt_error_new(MANTA_ERR_ACTOR_DEAD, "actor_kill",
+                                  "killed by manta_actor_kill"),
+                     &g);
+    mt_actor_release_locked(a, &g);
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  return err;
+}
+
+manta_err manta_actor_clone(manta_actor actor, manta_actor *out) {
+  if (!out) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_err err = MANTA_OK;
+  mt_lock();
+  mt_actor *a = NULL;
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else if (!(a = mt_actor_lookup_locked(actor.id))) {
+    err = MANTA_ERR_BAD_HANDLE;
+  } else {
+    mt_actor_retain_locked(a);
+    *out = actor;
+  }
+  mt_unlock();
+  return err;
+}
+
+manta_err manta_actor_release(manta_actor actor) {
+  mt_garbage g;
+  mt_garbage_init(&g);
+  manta_err err = MANTA_OK;
+  mt_lock();
+  mt_actor *a = NULL;
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else if (!(a = mt_actor_lookup_locked(actor.id))) {
+    err = MANTA_ERR_BAD_HANDLE;
+  } else {
+    mt_actor_release_locked(a, &g);
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  return err;
+}

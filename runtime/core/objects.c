@@ -1,0 +1,636 @@
+/*
+ * The object table: slots holding objects (pending or ready), counted refs
+ * to them, and the listeners waiting for them.
+ *
+ * A ref handle is the slot's id: epoch | generation | index + 1. The
+ * generation changes when a slot is freed and the epoch when the runtime is
+ * started again, so a stale or forged id is found out by a table lookup.
+ */
+#include "rt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_SHIFT 12
+#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
+#define GEN_MASK 0xFFFFFFu
+
+/* ---- garbage ------------------------------------------------------------ */
+
+void mt_garbage_init(mt_garbage *g) {
+  g->items = g->inline_items;
+  g->len = 0;
+  g->cap = sizeof g->inline_items / sizeof g->inline_items[0];
+  g->dtors = NULL;
+}
+
+void mt_garbage_add_dtor(mt_garbage *g, manta_actor_dtor fn, void *state,
+                         void *class_data) {
+  if (!fn) {
+    return;
+  }
+  mt_dtor_job *job = malloc(sizeof *job);
+  if (!job) {
+    mt_log(MT_LOG_ERROR, "out of memory: an actor's destructor is skipped");
+    return;
+  }
+  *job = (mt_dtor_job){g->dtors, fn, state, class_data};
+  g->dtors = job;
+}
+
+void mt_garbage_add(mt_garbage *g, manta_value *v) {
+  if (!v) {
+    return;
+  }
+  if (g->len == g->cap) {
+    size_t cap = g->cap * 2;
+    manta_value **items = g->items == g->inline_items
+                              ? malloc(cap * sizeof *items)
+                              : realloc(g->items, cap * sizeof *items);
+    if (!items) {
+      /* Freeing here could re-enter the lock; leaking is the safe choice. */
+      mt_log(MT_LOG_ERROR, "out of memory: leaking a value");
+      return;
+    }
+    if (g->items == g->inline_items) {
+      memcpy(items, g->inline_items, g->len * sizeof *items);
+    }
+    g->items = items;
+    g->cap = cap;
+  }
+  g->items[g->len++] = v;
+}
+
+void mt_garbage_free(mt_garbage *g) {
+  while (g->dtors) {
+    mt_dtor_job *job = g->dtors;
+    g->dtors = job->next;
+    job->fn(job->state, job->class_data);
+    free(job);
+  }
+  for (size_t i = 0; i < g->len; i++) {
+    manta_value_free(g->items[i]);
+  }
+  if (g->items != g->inline_items) {
+    free(g->items);
+  }
+  mt_garbage_init(g);
+}
+
+/* ---- slots -------------------------------------------------------------- */
+
+static mt_object *slot_at(size_t idx) {
+  return &mt_rt.obj_chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SLOTS - 1)];
+}
+
+static uint64_t make_id(size_t idx, uint32_t gen) {
+  return ((uint64_t)mt_rt.epoch << 56) | ((uint64_t)(gen & GEN_MASK) << 32) |
+         (uint64_t)(idx + 1);
+}
+
+uint64_t mt_obj_id(const mt_object *o) {
+  return make_id(o->idx, o->gen);
+}
+
+mt_object *mt_obj_lookup_locked(uint64_t id) {
+  if ((uint8_t)(id >> 56) != mt_rt.epoch) {
+    return NULL;
+  }
+  uint32_t low = (uint32_t)id;
+  if (low == 0 || low > mt_rt.obj_used) {
+    return NULL;
+  }
+  mt_object *o = slot_at(low - 1);
+  if (o->state == MT_OBJ_FREE ||
+      (o->gen & GEN_MASK) != ((id >> 32) & GEN_MASK)) {
+    return NULL;
+  }
+  return o;
+}
+
+uint64_t mt_obj_new_locked(mt_object **out) {
+  size_t idx;
+  if (mt_rt.obj_free) {
+    idx = mt_rt.obj_free - 1;
+    mt_rt.obj_free = slot_at(idx)->next_free;
+  } else {
+    if (mt_rt.obj_used == mt_rt.obj_cap) {
+      if (mt_rt.obj_used >= UINT32_MAX - CHUNK_SLOTS) {
+        return 0;
+      }
+      mt_object **chunks =
+          realloc(mt_rt.obj_chunks, (mt_rt.obj_nchunks + 1) * sizeof *chunks);
+      if (!chunks) {
+        return 0;
+      }
+      mt_rt.obj_chunks = chunks;
+      mt_object *chunk = calloc(CHUNK_SLOTS, sizeof *chunk);
+      if (!chunk) {
+        return 0;
+      }
+      chunks[mt_rt.obj_nchunks++] = chunk;
+      mt_rt.obj_cap += CHUNK_SLOTS;
+    }
+    idx = mt_rt.obj_used++;
+  }
+  mt_object *o = slot_at(idx);
+  uint32_t gen = o->gen;
+  memset(o, 0, sizeof *o);
+  o->gen = gen;
+  o->idx = (uint32_t)idx;
+  o->refs = 1;
+  o->state = MT_OBJ_PENDING;
+  mt_rt.live_objects++;
+  *out = o;
+  return make_id(idx, gen);
+}
+
+void mt_obj_retain_locked(mt_object *o) {
+  o->refs++;
+}
+
+void mt_obj_release_locked(mt_object *o, mt_garbage *g) {
+  if (--o->refs > 0) {
+    return;
+  }
+  /* Nothing can be listening: waiters and dependent tasks hold counts. */
+  mt_garbage_add(g, o->value);
+  mt_rt.live_objects--;
+  mt_rt.live_bytes -= (int64_t)o->bytes;
+  o->value = NULL;
+  o->bytes = 0;
+  o->state = MT_OBJ_FREE;
+  o->gen = (o->gen + 1) & GEN_MASK;
+  o->next_free = mt_rt.obj_free;
+  mt_rt.obj_free = o->idx + 1;
+}
+
+void mt_listener_add_locked(mt_listener *l, mt_object *o) {
+  l->obj = o;
+  l->prev = NULL;
+  l->next = o->listeners;
+  if (o->listeners) {
+    o->listeners->prev = l;
+  }
+  o->listeners = l;
+}
+
+void mt_listener_remove_locked(mt_listener *l) {
+  if (!l->obj) {
+    return;
+  }
+  if (l->prev) {
+    l->prev->next = l->next;
+  } else {
+    l->obj->listeners = l->next;
+  }
+  if (l->next) {
+    l->next->prev = l->prev;
+  }
+  l->obj = NULL;
+  l->next = l->prev = NULL;
+}
+
+void mt_obj_complete_locked(mt_object *o, manta_value *v, mt_garbage *g) {
+  mt_value_freeze(v);
+  o->value = v;
+  o->state = MT_OBJ_READY;
+  o->is_error = manta_value_kind(v) == MANTA_KIND_ERROR;
+  o->bytes = mt_value_payload_bytes(v);
+  o->task = NULL;
+  mt_rt.live_bytes += (int64_t)o->bytes;
+  mt_listener *l = o->listeners;
+  while (l) {
+    mt_listener *next = l->next;
+    if (l->kind == MT_L_WAITER) {
+      mt_waiter *w = l->owner;
+      if (++w->ready == w->needed) {
+        pthread_cond_signal(&w->cv);
+      }
+    } else {
+      mt_task *t = l->owner;
+      mt_listener_remove_locked(l);
+      if (o->is_error && !t->dep_error) {
+        t->dep_error = manta_value_ref(v);
+        t->dep_error_arg = l->arg_index;
+      }
+      if (--t->deps_pending == 0) {
+        mt_task_ready_locked(t, g);
+      }
+    }
+    l = next;
+  }
+}
+
+void mt_obj_to_wire(uint64_t id, uint8_t wire[16]) {
+  for (int i = 0; i < 8; i++) {
+    wire[i] = (uint8_t)(mt_rt.node_id >> (56 - 8 * i));
+    wire[8 + i] = (uint8_t)(id >> (56 - 8 * i));
+  }
+}
+
+void mt_objects_destroy(mt_garbage *g) {
+  for (size_t i = 0; i < mt_rt.obj_used; i++) {
+    mt_object *o = slot_at(i);
+    if (o->state != MT_OBJ_FREE) {
+      mt_garbage_add(g, o->value);
+      o->value = NULL;
+      o->state = MT_OBJ_FREE;
+    }
+  }
+  for (size_t c = 0; c < mt_rt.obj_nchunks; c++) {
+    free(mt_rt.obj_chunks[c]);
+  }
+  free(mt_rt.obj_chunks);
+  mt_rt.obj_chunks = NULL;
+  mt_rt.obj_nchunks = mt_rt.obj_cap = mt_rt.obj_used = 0;
+  mt_rt.obj_free = 0;
+  mt_rt.live_objects = mt_rt.live_bytes = 0;
+}
+
+/* ---- refs: the public API ----------------------------------------------- */
+
+manta_err manta_ref_clone(manta_ref ref, manta_ref *out) {
+  if (!out) {
+    return MANTA_ERR_INVALID;
+  }
+  mt_lock();
+  if (!mt_rt.initialized) {
+    mt_unlock();
+    return MANTA_ERR_NOT_INITIALIZED;
+  }
+  mt_object *o = mt_obj_lookup_locked(ref.id);
+  if (o) {
+    mt_obj_retain_locked(o);
+  }
+  mt_unlock();
+  if (!o) {
+    return MANTA_ERR_BAD_HANDLE;
+  }
+  *out = ref;
+  return MANTA_OK;
+}
+
+manta_err manta_ref_release(manta_ref ref) {
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  if (!mt_rt.initialized) {
+    mt_unlock();
+    return MANTA_ERR_NOT_INITIALIZED;
+  }
+  mt_object *o = mt_obj_lookup_locked(ref.id);
+  if (o) {
+    mt_obj_release_locked(o, &g);
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  return o ? MANTA_OK : MANTA_ERR_BAD_HANDLE;
+}
+
+manta_err manta_ref_string(manta_ref ref, char *buf, size_t size) {
+  static const char hex[] = "0123456789abcdef";
+  uint8_t wire[16];
+  if (!buf || size < 37) {
+    return MANTA_ERR_INVALID;
+  }
+  mt_lock();
+  bool ok = mt_rt.initialized && mt_obj_lookup_locked(ref.id);
+  if (ok) {
+    mt_obj_to_wire(ref.id, wire);
+  }
+  mt_unlock();
+  if (!ok) {
+    return MANTA_ERR_BAD_HANDLE;
+  }
+  memcpy(buf, "obj-", 4);
+  for (int i = 0; i < 16; i++) {
+    buf[4 + 2 * i] = hex[wire[i] >> 4];
+    buf[5 + 2 * i] = hex[wire[i] & 15];
+  }
+  buf[36] = '\0';
+  return MANTA_OK;
+}
+
+manta_err manta_put(const manta_value *v, manta_ref *out) {
+  if (!v || !out) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_value *mv = (manta_value *)v; /* frozen: shared read-only from now */
+  mt_value_freeze(mv);
+  manta_value_ref(mv);
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  if (!mt_rt.initialized) {
+    mt_unlock();
+    manta_value_free(mv);
+    return MANTA_ERR_NOT_INITIALIZED;
+  }
+  mt_object *o;
+  uint64_t id = mt_obj_new_locked(&o);
+  if (id) {
+    mt_obj_complete_locked(o, mv, &g);
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  if (!id) {
+    manta_value_free(mv);
+    return MANTA_ERR_NOMEM;
+  }
+  out->id = id;
+  return MANTA_OK;
+}
+
+/* ---- get and wait ------------------------------------------------------- */
+
+/*
+ * Waits, with rt.mu held, until `needed` of the pending objects in objs are
+ * ready or the deadline passes. A worker thread lends its slot meanwhile.
+ */
+static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
+                                int64_t timeout_ms) {
+  size_t npending = 0;
+  for (size_t i = 0; i < n; i++) {
+    npending += objs[i] && objs[i]->state == MT_OBJ_PENDING;
+  }
+  if (needed == 0 || npending == 0 || timeout_ms == 0) {
+    return;
+  }
+  mt_listener stack_listeners[8];
+  mt_listener *ls =
+      npending <= 8 ? stack_listeners : calloc(npending, sizeof *ls);
+  if (!ls) {
+    return; /* the caller reports the objects still pending */
+  }
+  mt_waiter w;
+  mt_cond_init(&w.cv);
+  w.needed = needed;
+  w.ready = 0;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (objs[i] && objs[i]->state == MT_OBJ_PENDING) {
+      ls[k].kind = MT_L_WAITER;
+      ls[k].owner = &w;
+      mt_listener_add_locked(&ls[k], objs[i]);
+      k++;
+    }
+  }
+  struct timespec deadline;
+  mt_deadline(timeout_ms, &deadline);
+  bool lent = mt_self && !mt_self->blocked;
+  if (lent) {
+    mt_worker_block_locked();
+  }
+  mt_rt.in_wait++;
+  while (w.ready < w.needed) {
+    if (mt_cond_wait(&w.cv, timeout_ms < 0 ? NULL : &deadline) != 0) {
+      break;
+    }
+  }
+  if (--mt_rt.in_wait == 0 && mt_rt.shutting_down) {
+    pthread_cond_broadcast(&mt_rt.exit_cv);
+  }
+  for (size_t i = 0; i < k; i++) {
+    mt_listener_remove_locked(&ls[i]);
+  }
+  if (lent) {
+    mt_worker_unblock_locked();
+  }
+  pthread_cond_destroy(&w.cv);
+  if (ls != stack_listeners) {
+    free(ls);
+  }
+}
+
+/* Looks up and retains each ref; bad ones become NULL. */
+static void retain_all_locked(const manta_ref *refs, size_t n,
+                              mt_object **objs) {
+  for (size_t i = 0; i < n; i++) {
+    objs[i] = mt_obj_lookup_locked(refs[i].id);
+    if (objs[i]) {
+      mt_obj_retain_locked(objs[i]);
+    }
+  }
+}
+
+static void release_all_locked(mt_object **objs, size_t n, mt_garbage *g) {
+  for (size_t i = 0; i < n; i++) {
+    if (objs[i]) {
+      mt_obj_release_locked(objs[i], g);
+    }
+  }
+}
+
+static manta_value *get_error(manta_err code, manta_ref ref,
+                              int64_t timeout_ms) {
+  switch (code) {
+  case MANTA_ERR_TIMEOUT:
+    return mt_error_new(code, "get", "object %016llx not ready after %lld ms",
+                        (unsigned long long)ref.id, (long long)timeout_ms);
+  case MANTA_ERR_BAD_HANDLE:
+    return mt_error_new(code, "get",
+                        "ref %016llx is stale or unknown (released, or from "
+                        "before a restart)",
+                        (unsigned long long)ref.id);
+  default:
+    return mt_error_new(code, "get", "%s", manta_strerror(code));
+  }
+}
+
+manta_err manta_get_many(const manta_ref *refs, size_t n, int64_t timeout_ms,
+                         manta_value **out) {
+  if ((!refs || !out) && n > 0) {
+    return MANTA_ERR_INVALID;
+  }
+  mt_object *stack_objs[16];
+  mt_object **objs = n <= 16 ? stack_objs : malloc(n * sizeof *objs);
+  if (!objs) {
+    return MANTA_ERR_NOMEM;
+  }
+  manta_err first = MANTA_OK;
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  if (!mt_rt.initialized) {
+    mt_unlock();
+    for (size_t i = 0; i < n; i++) {
+      out[i] = get_error(MANTA_ERR_NOT_INITIALIZED, refs[i], timeout_ms);
+    }
+    if (objs != stack_objs) {
+      free(objs);
+    }
+    return MANTA_ERR_NOT_INITIALIZED;
+  }
+  retain_all_locked(refs, n, objs);
+  wait_pending_locked(objs, n, n, timeout_ms);
+  for (size_t i = 0; i < n; i++) {
+    mt_object *o = objs[i];
+    out[i] = NULL;
+    if (o && o->state == MT_OBJ_READY) {
+      out[i] = manta_value_ref(o->value);
+      if (o->is_error && first == MANTA_OK) {
+        first = manta_error_code(o->value);
+      }
+    }
+  }
+  release_all_locked(objs, n, &g);
+  mt_unlock();
+  mt_garbage_free(&g);
+  for (size_t i = 0; i < n; i++) {
+    if (!out[i]) {
+      manta_err code = objs[i] ? MANTA_ERR_TIMEOUT : MANTA_ERR_BAD_HANDLE;
+      out[i] = get_error(code, refs[i], timeout_ms);
+      if (first == MANTA_OK) {
+        first = code;
+      }
+    }
+  }
+  if (objs != stack_objs) {
+    free(objs);
+  }
+  return first;
+}
+
+manta_err manta_get(manta_ref ref, int64_t timeout_ms, manta_value **out) {
+  manta_value *v = NULL;
+  manta_err err = manta_get_many(&ref, 1, timeout_ms, &v);
+  if (out) {
+    *out = v;
+  } else {
+    manta_value_free(v);
+  }
+  return err;
+}
+
+manta_err manta_wait(const manta_ref *refs, size_t n, size_t num_returns,
+                     int64_t timeout_ms, manta_ref *ready, size_t *num_ready,
+                     manta_ref *not_ready, size_t *num_not_ready) {
+  if ((n > 0 && !refs) || num_returns > n || !num_ready || !num_not_ready ||
+      (n > 0 && (!ready || !not_ready))) {
+    return MANTA_ERR_INVALID;
+  }
+  mt_object *stack_objs[16];
+  mt_object **objs = n <= 16 ? stack_objs : malloc(n * sizeof *objs);
+  if (!objs) {
+    return MANTA_ERR_NOMEM;
+  }
+  mt_garbage g;
+  mt_garbage_init(&g);
+  manta_err err = MANTA_OK;
+  mt_lock();
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+    goto out;
+  }
+  retain_all_locked(refs, n, objs);
+  size_t now_ready = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!objs[i]) {
+      err = MANTA_ERR_BAD_HANDLE;
+    } else {
+      now_ready += objs[i]->state == MT_OBJ_READY;
+    }
+  }
+  if (err == MANTA_OK && now_ready < num_returns) {
+    wait_pending_locked(objs, n, num_returns - now_ready, timeout_ms);
+  }
+  *num_ready = *num_not_ready = 0;
+  for (size_t i = 0; err == MANTA_OK && i < n; i++) {
+    if (objs[i]->state == MT_OBJ_READY) {
+      ready[(*num_ready)++] = refs[i];
+    } else {
+      not_ready[(*num_not_ready)++] = refs[i];
+    }
+  }
+  release_all_locked(objs, n, &g);
+out:
+  mt_unlock();
+  mt_garbage_free(&g);
+  if (objs != stack_objs) {
+    free(objs);
+  }
+  return err;
+}
+
+/* ---- what refs inside values mean --------------------------------------- */
+
+static void hook_ref_retain(uint64_t id) {
+  mt_lock();
+  mt_object *o = mt_rt.initialized ? mt_obj_lookup_locked(id) : NULL;
+  if (o) {
+    mt_obj_retain_locked(o);
+  }
+  mt_unlock();
+}
+
+static void hook_ref_release(uint64_t id) {
+  (void)manta_ref_release((manta_ref){id});
+}
+
+static manta_err hook_ref_from_wire(const uint8_t wire[16], uint64_t *id) {
+  uint64_t node = 0, local = 0;
+  for (int i = 0; i < 8; i++) {
+    node = (node << 8) | wire[i];
+    local = (local << 8) | wire[8 + i];
+  }
+  manta_err err = MANTA_OK;
+  mt_lock();
+  mt_object *o = NULL;
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else if (node != mt_rt.node_id || !(o = mt_obj_lookup_locked(local))) {
+    /* An object of another node, or one freed since it was encoded. */
+    err = MANTA_ERR_OBJECT_LOST;
+  } else {
+    mt_obj_retain_locked(o);
+    *id = local;
+  }
+  mt_unlock();
+  return err;
+}
+
+static void hook_actor_retain(uint64_t id) {
+  mt_lock();
+  mt_actor *a = mt_rt.initialized ? mt_actor_lookup_locked(id) : NULL;
+  if (a) {
+    mt_actor_retain_locked(a);
+  }
+  mt_unlock();
+}
+
+static void hook_actor_release(uint64_t id) {
+  (void)manta_actor_release((manta_actor){id});
+}
+
+static manta_err hook_actor_from_wire(const uint8_t wire[16], uint64_t *id) {
+  uint64_t node = 0, local = 0;
+  for (int i = 0; i < 8; i++) {
+    node = (node << 8) | wire[i];
+    local = (local << 8) | wire[8 + i];
+  }
+  manta_err err = MANTA_OK;
+  mt_lock();
+  mt_actor *a = NULL;
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else if (node != mt_rt.node_id || !(a = mt_actor_lookup_locked(local))) {
+    err = MANTA_ERR_ACTOR_DEAD;
+  } else {
+    mt_actor_retain_locked(a);
+    *id = local;
+  }
+  mt_unlock();
+  return err;
+}
+
+const mt_value_hooks mt_runtime_value_hooks = {
+    .ref_retain = hook_ref_retain,
+    .ref_release = hook_ref_release,
+    .actor_retain = hook_actor_retain,
+    .actor_release = hook_actor_release,
+    .ref_to_wire = mt_obj_to_wire,
+    .actor_to_wire = mt_actor_to_wire,
+    .ref_from_wire = hook_ref_from_wire,
+    .actor_from_wire = hook_actor_from_wire,
+};

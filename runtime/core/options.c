@@ -1,0 +1,141 @@
+/* Options objects: what manta_init and each call may be told. Setters check
+ * their input, so a bad option fails where it is set. */
+#include "rt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool valid_qty(double q) {
+  return isfinite(q) && q >= 0;
+}
+
+/* Sets or replaces one named quantity. */
+static manta_err request_set(mt_resource_request *r, const char *name,
+                             double qty) {
+  if (!name || !name[0] || strlen(name) >= sizeof r->names[0] ||
+      !valid_qty(qty)) {
+    return MANTA_ERR_INVALID;
+  }
+  for (int i = 0; i < r->n; i++) {
+    if (strcmp(r->names[i], name) == 0) {
+      r->qty[i] = qty;
+      return MANTA_OK;
+    }
+  }
+  /* Slot 0 of a node's resources is CPU, so one fewer custom one fits. */
+  if (r->n >= MT_MAX_RESOURCES - 1) {
+    return MANTA_ERR_RANGE;
+  }
+  strcpy(r->names[r->n], name);
+  r->qty[r->n++] = qty;
+  return MANTA_OK;
+}
+
+manta_err manta_options_new(manta_options **out) {
+  if (!out) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_options *o = calloc(1, sizeof *o);
+  if (!o) {
+    return MANTA_ERR_NOMEM;
+  }
+  o->num_cpus = -1;
+  *out = o;
+  return MANTA_OK;
+}
+
+void manta_options_free(manta_options *opts) {
+  free(opts);
+}
+
+manta_err manta_options_set_num_cpus(manta_options *opts, double num_cpus) {
+  if (!opts || !valid_qty(num_cpus)) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->num_cpus = num_cpus;
+  return MANTA_OK;
+}
+
+manta_err manta_options_set_resource(manta_options *opts, const char *name,
+                                     double qty) {
+  if (!opts) {
+    return MANTA_ERR_INVALID;
+  }
+  if (name && strcmp(name, "CPU") == 0) {
+    return manta_options_set_num_cpus(opts, qty);
+  }
+  return request_set(&opts->resources, name, qty);
+}
+
+manta_err manta_options_set_max_workers(manta_options *opts,
+                                        unsigned max_workers) {
+  if (!opts || max_workers == 0) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->max_workers = max_workers;
+  return MANTA_OK;
+}
+
+manta_err manta_call_options_new(manta_call_options **out) {
+  if (!out) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_call_options *o = calloc(1, sizeof *o);
+  if (!o) {
+    return MANTA_ERR_NOMEM;
+  }
+  o->num_cpus = -1;
+  *out = o;
+  return MANTA_OK;
+}
+
+void manta_call_options_free(manta_call_options *opts) {
+  if (opts) {
+    free(opts->name);
+    free(opts);
+  }
+}
+
+manta_err manta_call_options_set_num_cpus(manta_call_options *opts,
+                                          double num_cpus) {
+  if (!opts || !valid_qty(num_cpus)) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->num_cpus = num_cpus;
+  return MANTA_OK;
+}
+
+manta_err manta_call_options_set_resource(manta_call_options *opts,
+                                          const char *name, double qty) {
+  if (!opts) {
+    return MANTA_ERR_INVALID;
+  }
+  if (name && strcmp(name, "CPU") == 0) {
+    return manta_call_options_set_num_cpus(opts, qty);
+  }
+  return request_set(&opts->resources, name, qty);
+}
+
+manta_err manta_call_options_set_name(manta_call_options *opts,
+                                      const char *name) {
+  if (!opts || !name || !name[0]) {
+    return MANTA_ERR_INVALID;
+  }
+  char *copy = strdup(name);
+  if (!copy) {
+    return MANTA_ERR_NOMEM;
+  }
+  free(opts->name);
+  opts->name = copy;
+  return MANTA_OK;
+}
+
+manta_err manta_call_options_set_max_concurrency(manta_call_options *opts,
+                                                 unsigned max_concurrency) {
+  if (!opts || max_concurrency == 0) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->max_concurrency = max_concurrency;
+  return MANTA_OK;
+}

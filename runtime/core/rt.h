@@ -1,0 +1,401 @@
+/*
+ * The local runtime's shared state: the object table, tasks, scheduling
+ * classes, worker pool, actors and registries.
+ *
+ * Locking: one mutex, rt.mu, guards everything here except values (which are
+ * reference counted and immutable once frozen). Code that runs user
+ * functions or frees values never holds rt.mu: freeing a value may release
+ * refs inside it, which takes rt.mu again. Functions named *_locked expect
+ * rt.mu held; values they drop go onto an mt_garbage list that the caller
+ * frees after unlocking.
+ */
+#ifndef MT_RT_H
+#define MT_RT_H
+
+#include "manta.h"
+#include "strmap.h"
+#include "value.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- resources ---------------------------------------------------------- */
+
+/* Resource kinds one node knows: index 0 is always "CPU". */
+#define MT_MAX_RESOURCES 16
+
+/* A requested quantity per named resource (names not yet resolved). */
+typedef struct mt_resource_request {
+  int n;
+  char names[MT_MAX_RESOURCES][64];
+  double qty[MT_MAX_RESOURCES];
+} mt_resource_request;
+
+/* Quantities indexed like rt.res_names. */
+typedef struct mt_demand {
+  double q[MT_MAX_RESOURCES];
+} mt_demand;
+
+struct manta_options {
+  double num_cpus; /* < 0: default */
+  unsigned max_workers;
+  mt_resource_request resources;
+};
+
+struct manta_call_options {
+  double num_cpus; /* < 0: default */
+  mt_resource_request resources;
+  char *name;
+  unsigned max_concurrency;
+};
+
+/* ---- values dropped under the lock -------------------------------------- */
+
+/* An actor destructor to run once the lock is released. */
+typedef struct mt_dtor_job {
+  struct mt_dtor_job *next;
+  manta_actor_dtor fn;
+  void *state;
+  void *class_data;
+} mt_dtor_job;
+
+typedef struct mt_garbage {
+  manta_value **items;
+  size_t len, cap;
+  manta_value *inline_items[8];
+  mt_dtor_job *dtors;
+} mt_garbage;
+
+void mt_garbage_init(mt_garbage *g);
+/* Queues v for freeing (NULL ignored). Never fails: frees in place if it
+ * cannot grow, which is only safe for values without refs, so it aborts
+ * rather than risk a deadlock. */
+void mt_garbage_add(mt_garbage *g, manta_value *v);
+/* Queues an actor destructor call (fn may be NULL: nothing to do). */
+void mt_garbage_add_dtor(mt_garbage *g, manta_actor_dtor fn, void *state,
+                         void *class_data);
+/* Runs the destructors and frees the values queued; call without rt.mu. */
+void mt_garbage_free(mt_garbage *g);
+
+/* ---- objects ------------------------------------------------------------ */
+
+typedef enum mt_obj_state {
+  MT_OBJ_FREE = 0,
+  MT_OBJ_PENDING = 1,
+  MT_OBJ_READY = 2
+} mt_obj_state;
+
+struct mt_task;
+struct mt_listener;
+
+typedef struct mt_object {
+  uint32_t gen;
+  uint32_t idx;        /* own slot index */
+  uint32_t next_free;  /* free list link (index + 1) */
+  int64_t refs;        /* every count: program, values, tasks, waiters */
+  uint8_t state;       /* mt_obj_state */
+  bool is_error;       /* ready with an error value */
+  manta_value *value;  /* when ready */
+  size_t bytes;        /* payload bytes of value */
+  struct mt_task *task; /* producing task while pending */
+  struct mt_listener *listeners;
+} mt_object;
+
+/* Who waits for an object: a thread in get/wait, or a task's dependency. */
+typedef enum mt_listener_kind { MT_L_WAITER, MT_L_TASK } mt_listener_kind;
+
+typedef struct mt_waiter {
+  pthread_cond_t cv;
+  size_t needed; /* wake when this many listened objects are ready */
+  size_t ready;
+} mt_waiter;
+
+typedef struct mt_listener {
+  struct mt_listener *next, *prev;
+  mt_object *obj;
+  mt_listener_kind kind;
+  uint32_t arg_index; /* for task dependencies */
+  void *owner; /* mt_waiter or mt_task */
+} mt_listener;
+
+/* Handle ids: epoch (8 bits) | generation (24 bits) | slot index + 1. */
+mt_object *mt_obj_lookup_locked(uint64_t id);
+/* A new pending object with one count; 0 on OOM. */
+uint64_t mt_obj_new_locked(mt_object **out);
+void mt_obj_retain_locked(mt_object *o);
+void mt_obj_release_locked(mt_object *o, mt_garbage *g);
+/* Makes a pending object ready with v (reference taken), waking listeners. */
+void mt_obj_complete_locked(mt_object *o, manta_value *v, mt_garbage *g);
+uint64_t mt_obj_id(const mt_object *o);
+void mt_obj_to_wire(uint64_t id, uint8_t wire[16]);
+void mt_objects_destroy(mt_garbage *g);
+void mt_listener_add_locked(mt_listener *l, mt_object *o);
+void mt_listener_remove_locked(mt_listener *l);
+
+/* ---- tasks -------------------------------------------------------------- */
+
+typedef enum mt_task_kind {
+  MT_TASK_FUNCTION = 0,
+  MT_TASK_ACTOR_CREATE = 1,
+  MT_TASK_ACTOR_CALL = 2
+} mt_task_kind;
+
+/* Where a task is; decides how cancel and shutdown take it back. */
+typedef enum mt_task_where {
+  MT_WHERE_DEPS = 0,    /* waiting for dependencies (an actor call is also
+                           in its actor's mailbox) */
+  MT_WHERE_CLASS = 1,   /* ready, in a scheduling class queue */
+  MT_WHERE_MAILBOX = 2, /* actor call, ready, in the mailbox */
+  MT_WHERE_BATCH = 3    /* popped by a worker; `claim` decides its fate */
+} mt_task_where;
+
+/* claim of a task in a worker batch: the worker and cancel race by CAS. */
+enum { MT_CLAIM_FREE = 0, MT_CLAIM_STARTED = 1, MT_CLAIM_CANCELLED = 2 };
+
+struct mt_function;
+struct mt_method;
+struct mt_actor;
+struct mt_class;
+
+typedef struct mt_task {
+  struct mt_task *next, *prev; /* queue links */
+  uint8_t kind;
+  uint8_t where;
+  bool cancelled;   /* result already completed with an error */
+  bool in_mbox;     /* actor call linked in its actor's mailbox */
+  bool ctor_ran;    /* creation: the constructor succeeded */
+  _Atomic int claim;
+  void *ctor_state;        /* creation: what the constructor returned */
+  manta_value *ctor_error; /* creation: why it failed */
+  uint32_t deps_pending;
+  mt_object *result;          /* holds one count until completion */
+  struct mt_function *fn;     /* MT_TASK_FUNCTION */
+  struct mt_method *method;   /* MT_TASK_ACTOR_CALL */
+  struct mt_actor *actor;     /* holds one actor count */
+  struct mt_sched_class *cls; /* where it queues (functions, creations) */
+  manta_value *dep_error;     /* first failed dependency's error */
+  size_t dep_error_arg;
+  size_t nargs;
+  size_t ndeps;
+  mt_listener *deps; /* ndeps listeners, inline after args */
+  manta_value *args[];
+} mt_task;
+
+/* ---- registry ----------------------------------------------------------- */
+
+typedef struct mt_function {
+  char *name;
+  manta_function fn;
+  int nargs;
+  void *data;
+} mt_function;
+
+typedef struct mt_method {
+  char *name;
+  manta_method fn;
+  int nargs;
+  void *data;
+} mt_method;
+
+typedef struct mt_class {
+  char *name;
+  manta_actor_ctor ctor;
+  manta_actor_dtor dtor;
+  void *data;
+  mt_strmap methods; /* name -> mt_method */
+} mt_class;
+
+void mt_registry_destroy_locked(void);
+
+/* ---- actors ------------------------------------------------------------- */
+
+typedef enum mt_actor_state {
+  MT_ACTOR_PENDING = 0, /* constructor not yet run */
+  MT_ACTOR_ALIVE = 1,
+  MT_ACTOR_DEAD = 2
+} mt_actor_state;
+
+typedef struct mt_actor {
+  uint32_t gen;
+  uint32_t idx;
+  uint32_t next_free;
+  int64_t refs; /* handles, values, queued calls, the name */
+  uint8_t state;
+  bool in_ready_queue;
+  bool constructed;  /* the constructor returned a state */
+  bool destroyed;    /* the destructor is queued (or nothing to destroy) */
+  _Atomic bool killed; /* read by workers without the lock */
+  bool holds_demand; /* resources held for its lifetime */
+  unsigned running;
+  unsigned max_concurrency;
+  mt_class *cls;
+  void *state_ptr;
+  char *name;
+  manta_value *death; /* why it died, when dead */
+  mt_demand demand;
+  mt_task *mbox_head, *mbox_tail; /* calls in submission order */
+  size_t mbox_len;
+  struct mt_actor *ready_next;
+} mt_actor;
+
+mt_actor *mt_actor_lookup_locked(uint64_t id);
+uint64_t mt_actor_id(const mt_actor *a);
+void mt_actor_retain_locked(mt_actor *a);
+void mt_actor_release_locked(mt_actor *a, mt_garbage *g);
+void mt_actor_to_wire(uint64_t id, uint8_t wire[16]);
+/* A dependency of a queued call became ready or a call was added. */
+void mt_actor_maybe_schedule_locked(mt_actor *a);
+/* The creation task ran on a worker with the actor's demand acquired. */
+void mt_actor_construct(mt_task *t);
+void mt_actors_destroy(mt_garbage *g);
+/* Shutdown: every live actor dies, failing the calls it had not started. */
+void mt_actors_shutdown_locked(mt_garbage *g);
+void mt_actor_unlink_call_locked(mt_actor *a, struct mt_task *t);
+/* After the constructor ran; true if the actor now holds the demand the
+ * worker acquired for it. */
+bool mt_actor_constructed_locked(struct mt_task *t, mt_garbage *g);
+struct mt_worker;
+/* Pops `a` off the ready queue and runs one turn; unlocks while calls run. */
+void mt_actor_turn_locked(struct mt_worker *w, mt_actor *a, mt_garbage *g);
+
+/* ---- scheduling --------------------------------------------------------- */
+
+/* Ready tasks of one resource shape (Ray's "scheduling class"). */
+typedef struct mt_sched_class {
+  struct mt_sched_class *next;
+  mt_demand demand;
+  mt_task *head, *tail;
+  size_t len;
+} mt_sched_class;
+
+typedef struct mt_worker {
+  pthread_t thread;
+  struct mt_worker *next;
+  bool holding;      /* holds `held` resources */
+  mt_demand held;
+  bool blocked;      /* lent its slot while in get/wait */
+  mt_task **batch;   /* popped but not yet started */
+  size_t batch_pos, batch_len;
+  mt_sched_class *batch_cls;
+} mt_worker;
+
+/* The worker running on this thread, if any. */
+extern _Thread_local mt_worker *mt_self;
+
+mt_sched_class *mt_class_for_locked(const mt_demand *d);
+void mt_class_push_locked(mt_sched_class *c, mt_task *t);
+void mt_class_unlink_locked(mt_task *t);
+/* Dependencies done: queue the task, or fail it with its dependency error. */
+void mt_task_ready_locked(mt_task *t, mt_garbage *g);
+/* Completes the task's result with v (taken) and frees the task. */
+void mt_task_finish_locked(mt_task *t, manta_value *v, mt_garbage *g);
+void mt_task_free_locked(mt_task *t, mt_garbage *g);
+/* Allocates a task holding a reference to each argument (frozen); no
+ * lock needed. NULL on OOM. */
+mt_task *mt_task_alloc(mt_task_kind kind, const manta_value *const *args,
+                       size_t nargs);
+/* Frees a task that was never linked anywhere (unlocked). */
+void mt_task_discard(mt_task *t);
+/* Creates the task's result object; out names it. */
+manta_err mt_task_attach_result_locked(mt_task *t, manta_ref *out);
+/* Resolves the task's result to err (taken) now and takes the task back
+ * from wherever it is. */
+void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g);
+/* An error value whose origin names the task's function or method. */
+manta_value *mt_task_error(const mt_task *t, manta_err code, const char *fmt,
+                           ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* After creating a task: registers dependency listeners; if none is pending
+ * the task is ready now. */
+void mt_task_start_deps_locked(mt_task *t, mt_garbage *g);
+/* Wakes or starts a worker if there is work that fits. */
+void mt_sched_kick_locked(void);
+bool mt_demand_fits_total(const mt_demand *d);
+void mt_demand_acquire_locked(const mt_demand *d);
+void mt_demand_release_locked(const mt_demand *d);
+manta_err mt_demand_resolve(const mt_resource_request *r, double num_cpus,
+                            mt_demand *out, char *missing, size_t size);
+/* Worker blocking in get/wait: lend the slot, return the batch. */
+void mt_worker_block_locked(void);
+void mt_worker_unblock_locked(void);
+void mt_sched_shutdown(void);
+
+/* ---- the runtime -------------------------------------------------------- */
+
+typedef struct mt_runtime {
+  pthread_mutex_t mu;
+  bool initialized;
+  bool shutting_down;
+  uint8_t epoch;
+  uint64_t node_id;
+
+  /* resources */
+  int nres;
+  char res_names[MT_MAX_RESOURCES][64];
+  double res_total[MT_MAX_RESOURCES];
+  double res_avail[MT_MAX_RESOURCES];
+
+  /* object table: chunks of slots that never move */
+  mt_object **obj_chunks;
+  size_t obj_nchunks, obj_cap, obj_used;
+  uint32_t obj_free; /* index + 1 of first free slot, 0: none */
+  int64_t live_objects, live_bytes;
+
+  /* actor table */
+  mt_actor **actor_chunks;
+  size_t actor_nchunks, actor_cap, actor_used;
+  uint32_t actor_free;
+  int64_t live_actors;
+  mt_actor *ready_head, *ready_tail; /* actors with runnable calls */
+  mt_strmap actor_names;
+
+  /* registries */
+  mt_strmap functions;
+  mt_strmap classes;
+
+  /* scheduling */
+  mt_sched_class *classes_list;
+  mt_sched_class *default_class;
+  size_t queued_tasks; /* in class queues */
+  int64_t tasks_queued, tasks_running, tasks_finished;
+  pthread_cond_t work_cv;
+  unsigned max_workers;
+  unsigned workers_total, workers_idle, wakeups_pending;
+  mt_worker *workers;
+  pthread_cond_t exit_cv;
+  unsigned workers_exited;
+  unsigned in_wait; /* threads blocked in get/wait */
+} mt_runtime;
+
+extern mt_runtime mt_rt;
+extern const mt_value_hooks mt_runtime_value_hooks;
+
+void mt_lock(void);
+void mt_unlock(void);
+/* Adds ms to the monotonic clock, for pthread_cond_timedwait. */
+void mt_deadline(int64_t timeout_ms, struct timespec *ts);
+/* Waits on cv (monotonic) until the deadline; ETIMEDOUT when passed. */
+int mt_cond_wait(pthread_cond_t *cv, const struct timespec *deadline);
+void mt_cond_init(pthread_cond_t *cv);
+
+/* Logging to stderr, filtered by MANTA_LOG (error, warn, info, debug). */
+typedef enum mt_log_level {
+  MT_LOG_ERROR = 0,
+  MT_LOG_WARN = 1,
+  MT_LOG_INFO = 2,
+  MT_LOG_DEBUG = 3
+} mt_log_level;
+void mt_log(mt_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,282 @@
+/* Starting and stopping the runtime of this process, its lock, its log and
+ * what it reports about itself. */
+#include "rt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+mt_runtime mt_rt = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+void mt_lock(void) {
+  pthread_mutex_lock(&mt_rt.mu);
+}
+
+void mt_unlock(void) {
+  pthread_mutex_unlock(&mt_rt.mu);
+}
+
+void mt_cond_init(pthread_cond_t *cv) {
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(cv, &attr);
+  pthread_condattr_destroy(&attr);
+}
+
+void mt_deadline(int64_t timeout_ms, struct timespec *ts) {
+  clock_gettime(CLOCK_MONOTONIC, ts);
+  if (timeout_ms < 0) {
+    return;
+  }
+  ts->tv_sec += (time_t)(timeout_ms / 1000);
+  ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (ts->tv_nsec >= 1000000000L) {
+    ts->tv_sec++;
+    ts->tv_nsec -= 1000000000L;
+  }
+}
+
+int mt_cond_wait(pthread_cond_t *cv, const struct timespec *deadline) {
+  if (!deadline) {
+    return pthread_cond_wait(cv, &mt_rt.mu);
+  }
+  return pthread_cond_timedwait(cv, &mt_rt.mu, deadline);
+}
+
+/* ---- log ---------------------------------------------------------------- */
+
+static int log_level = -1;
+
+static int read_log_level(void) {
+  const char *s = getenv("MANTA_LOG");
+  if (!s || !*s) {
+    return MT_LOG_WARN;
+  }
+  static const char *names[] = {"error", "warn", "info", "debug"};
+  for (int i = 0; i < 4; i++) {
+    if (strcasecmp(s, names[i]) == 0) {
+      return i;
+    }
+  }
+  return MT_LOG_WARN;
+}
+
+void mt_log(mt_log_level level, const char *fmt, ...) {
+  if (log_level < 0) {
+    log_level = read_log_level();
+  }
+  if ((int)level > log_level) {
+    return;
+  }
+  static const char *tags[] = {"error", "warn", "info", "debug"};
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "manta[%d] %s: %s\n", (int)getpid(), tags[level], msg);
+}
+
+/* ---- init --------------------------------------------------------------- */
+
+static uint64_t random_node_id(void) {
+  uint64_t id = 0;
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    if (read(fd, &id, sizeof id) != (ssize_t)sizeof id) {
+      id = 0;
+    }
+    close(fd);
+  }
+  if (id == 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    id = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^
+         ((uint64_t)getpid() << 16);
+  }
+  return id ? id : 1;
+}
+
+static double default_cpus(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (double)n : 1.0;
+}
+
+manta_err manta_init(const manta_options *opts) {
+  const char *address = getenv("MANTA_ADDRESS");
+  if (address && *address) {
+    mt_log(MT_LOG_ERROR,
+           "MANTA_ADDRESS=%s is set, but this build runs embedded only; "
+           "unset it to run on this process alone",
+           address);
+    return MANTA_ERR_INVALID;
+  }
+  mt_lock();
+  if (mt_rt.initialized || mt_rt.shutting_down) {
+    mt_unlock();
+    return mt_rt.shutting_down ? MANTA_ERR_SHUTDOWN
+                               : MANTA_ERR_ALREADY_INITIALIZED;
+  }
+  mt_rt.epoch++;
+  if (mt_rt.epoch == 0) {
+    mt_rt.epoch = 1; /* epoch 0 never names a live handle */
+  }
+  mt_rt.node_id = random_node_id();
+  mt_rt.nres = 1;
+  strcpy(mt_rt.res_names[0], "CPU");
+  mt_rt.res_total[0] =
+      opts && opts->num_cpus >= 0 ? opts->num_cpus : default_cpus();
+  for (int i = 0; opts && i < opts->resources.n; i++) {
+    strcpy(mt_rt.res_names[mt_rt.nres], opts->resources.names[i]);
+    mt_rt.res_total[mt_rt.nres++] = opts->resources.qty[i];
+  }
+  memcpy(mt_rt.res_avail, mt_rt.res_total, sizeof mt_rt.res_avail);
+  mt_rt.max_workers = opts && opts->max_workers ? opts->max_workers : 1024;
+  mt_strmap_init(&mt_rt.functions);
+  mt_strmap_init(&mt_rt.classes);
+  mt_strmap_init(&mt_rt.actor_names);
+  mt_cond_init(&mt_rt.work_cv);
+  mt_cond_init(&mt_rt.exit_cv);
+  mt_rt.tasks_queued = mt_rt.tasks_running = mt_rt.tasks_finished = 0;
+  mt_value_set_hooks(&mt_runtime_value_hooks);
+  mt_rt.initialized = true;
+  mt_log(MT_LOG_INFO, "runtime started: embedded, %g CPU, %d resource kinds",
+         mt_rt.res_total[0], mt_rt.nres);
+  mt_unlock();
+  return MANTA_OK;
+}
+
+int manta_is_initialized(void) {
+  mt_lock();
+  int on = mt_rt.initialized;
+  mt_unlock();
+  return on;
+}
+
+/* ---- shutdown ----------------------------------------------------------- */
+
+static void fail_queued_locked(mt_garbage *g) {
+  for (mt_sched_class *c = mt_rt.classes_list; c; c = c->next) {
+    while (c->head) {
+      mt_task *t = c->head;
+      mt_task_cancel_locked(
+          t, mt_task_error(t, MANTA_ERR_SHUTDOWN, "the runtime shut down"), g);
+    }
+  }
+}
+
+manta_err manta_shutdown(void) {
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  if (!mt_rt.initialized || mt_rt.shutting_down) {
+    mt_unlock();
+    return mt_rt.shutting_down ? MANTA_ERR_SHUTDOWN : MANTA_ERR_NOT_INITIALIZED;
+  }
+  if (mt_self) {
+    mt_unlock();
+    return MANTA_ERR_INVALID; /* a task cannot join its own worker */
+  }
+  mt_rt.shutting_down = true;
+  int64_t finished = mt_rt.tasks_finished;
+  /* Queued work resolves to SHUTDOWN; work waiting on dependencies follows
+   * as they resolve; running work finishes. */
+  fail_queued_locked(&g);
+  mt_actors_shutdown_locked(&g);
+  mt_sched_shutdown();
+  /* Threads still inside get/wait hold pointers into the table. */
+  while (mt_rt.in_wait > 0) {
+    pthread_cond_wait(&mt_rt.exit_cv, &mt_rt.mu);
+  }
+  mt_actors_destroy(&g);
+  mt_objects_destroy(&g);
+  mt_registry_destroy_locked();
+  mt_strmap_destroy(&mt_rt.actor_names);
+  pthread_cond_destroy(&mt_rt.work_cv);
+  pthread_cond_destroy(&mt_rt.exit_cv);
+  mt_rt.initialized = false;
+  mt_rt.shutting_down = false;
+  mt_unlock();
+  /* Values and destructors run last, with the runtime already gone: refs
+   * inside values are then released as no-ops. */
+  mt_garbage_free(&g);
+  mt_log(MT_LOG_INFO, "runtime stopped after %lld tasks", (long long)finished);
+  return MANTA_OK;
+}
+
+/* ---- introspection ------------------------------------------------------ */
+
+manta_err manta_stat_get(manta_stat which, int64_t *out) {
+  if (!out) {
+    return MANTA_ERR_INVALID;
+  }
+  if (which == MANTA_STAT_LIVE_VALUES) {
+    *out = mt_value_live_count();
+    return MANTA_OK;
+  }
+  manta_err err = MANTA_OK;
+  mt_lock();
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else {
+    switch (which) {
+    case MANTA_STAT_LIVE_OBJECTS:
+      *out = mt_rt.live_objects;
+      break;
+    case MANTA_STAT_LIVE_OBJECT_BYTES:
+      *out = mt_rt.live_bytes;
+      break;
+    case MANTA_STAT_TASKS_QUEUED:
+      *out = mt_rt.tasks_queued;
+      break;
+    case MANTA_STAT_TASKS_RUNNING:
+      *out = mt_rt.tasks_running;
+      break;
+    case MANTA_STAT_TASKS_FINISHED:
+      *out = mt_rt.tasks_finished;
+      break;
+    case MANTA_STAT_WORKER_THREADS:
+      *out = mt_rt.workers_total;
+      break;
+    case MANTA_STAT_LIVE_ACTORS:
+      *out = mt_rt.live_actors;
+      break;
+    default:
+      err = MANTA_ERR_INVALID;
+    }
+  }
+  mt_unlock();
+  return err;
+}
+
+manta_err manta_resource_get(const char *name, double *total,
+                             double *available) {
+  if (!name) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_err err = MANTA_ERR_NOT_FOUND;
+  mt_lock();
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else {
+    for (int k = 0; k < mt_rt.nres; k++) {
+      if (strcmp(mt_rt.res_names[k], name) == 0) {
+        if (total) {
+          *total = mt_rt.res_total[k];
+        }
+        if (available) {
+          *available = mt_rt.res_avail[k];
+        }
+        err = MANTA_OK;
+        break;
+      }
+    }
+  }
+  mt_unlock();
+  return err;
+}

@@ -1,0 +1,334 @@
+/*
+ * A task's life: built with its arguments, waiting for the refs among them,
+ * queued, run by a worker, finished into its result object; or cancelled.
+ * Also the public submit and cancel.
+ */
+#include "rt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t count_deps(const manta_value *const *args, size_t nargs) {
+  size_t n = 0;
+  for (size_t i = 0; i < nargs; i++) {
+    n += manta_value_kind(args[i]) == MANTA_KIND_REF;
+  }
+  return n;
+}
+
+mt_task *mt_task_alloc(mt_task_kind kind, const manta_value *const *args,
+                       size_t nargs) {
+  size_t ndeps = count_deps(args, nargs);
+  mt_task *t = calloc(1, sizeof *t + nargs * sizeof(manta_value *) +
+                             ndeps * sizeof(mt_listener));
+  if (!t) {
+    return NULL;
+  }
+  t->kind = (uint8_t)kind;
+  t->nargs = nargs;
+  t->ndeps = ndeps;
+  t->deps = (mt_listener *)(void *)(t->args + nargs);
+  for (size_t i = 0; i < nargs; i++) {
+    manta_value *a = (manta_value *)args[i];
+    mt_value_freeze(a);
+    t->args[i] = manta_value_ref(a);
+  }
+  return t;
+}
+
+void mt_task_discard(mt_task *t) {
+  for (size_t i = 0; i < t->nargs; i++) {
+    manta_value_free(t->args[i]);
+  }
+  free(t);
+}
+
+void mt_task_free_locked(mt_task *t, mt_garbage *g) {
+  for (size_t i = 0; i < t->ndeps; i++) {
+    mt_listener_remove_locked(&t->deps[i]);
+  }
+  for (size_t i = 0; i < t->nargs; i++) {
+    mt_garbage_add(g, t->args[i]);
+  }
+  mt_garbage_add(g, t->dep_error);
+  if (t->actor) {
+    mt_actor_release_locked(t->actor, g);
+  }
+  free(t);
+}
+
+/* Where an error of this task happened, for error values. */
+static void task_origin(const mt_task *t, char *buf, size_t size) {
+  switch (t->kind) {
+  case MT_TASK_FUNCTION:
+    snprintf(buf, size, "function %s", t->fn ? t->fn->name : "?");
+    break;
+  case MT_TASK_ACTOR_CREATE:
+    snprintf(buf, size, "actor %s constructor",
+             t->actor && t->actor->cls ? t->actor->cls->name : "?");
+    break;
+  default:
+    snprintf(buf, size, "actor %s.%s",
+             t->actor && t->actor->cls ? t->actor->cls->name : "?",
+             t->method ? t->method->name : "?");
+  }
+}
+
+manta_value *mt_task_error(const mt_task *t, manta_err code, const char *fmt,
+                           ...) {
+  char origin[200], msg[512];
+  task_origin(t, origin, sizeof origin);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return mt_error_new(code, origin, "%s", msg);
+}
+
+void mt_task_finish_locked(mt_task *t, manta_value *v, mt_garbage *g) {
+  if (t->result) {
+    if (!t->cancelled) {
+      mt_obj_complete_locked(t->result, v, g);
+      v = NULL;
+    }
+    mt_obj_release_locked(t->result, g);
+  }
+  mt_garbage_add(g, v);
+  mt_rt.tasks_finished++;
+  mt_task_free_locked(t, g);
+}
+
+void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g) {
+  /* The result resolves now, whatever happens to the task struct. */
+  if (t->result && !t->cancelled) {
+    mt_obj_complete_locked(t->result, err, g);
+    err = NULL;
+  }
+  mt_garbage_add(g, err);
+  t->cancelled = true;
+  switch (t->where) {
+  case MT_WHERE_DEPS:
+    if (t->kind == MT_TASK_ACTOR_CALL) {
+      mt_actor_unlink_call_locked(t->actor, t);
+    }
+    mt_task_finish_locked(t, NULL, g);
+    break;
+  case MT_WHERE_CLASS:
+    mt_class_unlink_locked(t);
+    mt_rt.tasks_queued--;
+    mt_task_finish_locked(t, NULL, g);
+    break;
+  case MT_WHERE_MAILBOX:
+    mt_actor_unlink_call_locked(t->actor, t);
+    mt_rt.tasks_queued--;
+    mt_task_finish_locked(t, NULL, g);
+    break;
+  default:
+    /* In a worker's batch: the worker frees it when it sees the claim. */
+    break;
+  }
+}
+
+void mt_task_ready_locked(mt_task *t, mt_garbage *g) {
+  if (t->dep_error) {
+    const char *msg = manta_error_message(t->dep_error);
+    manta_value *err = mt_task_error(
+        t, MANTA_ERR_DEPENDENCY, "argument %zu failed: %s: %s",
+        t->dep_error_arg, manta_errname(manta_error_code(t->dep_error)), msg);
+    if (err) {
+      manta_error_set_cause(err, t->dep_error);
+      t->dep_error = NULL;
+    }
+    mt_task_cancel_locked(t, err, g);
+    return;
+  }
+  if (mt_rt.shutting_down) {
+    mt_task_cancel_locked(
+        t, mt_task_error(t, MANTA_ERR_SHUTDOWN, "the runtime shut down"), g);
+    return;
+  }
+  /* Top-level refs are replaced by the values they name. */
+  for (size_t i = 0; i < t->nargs; i++) {
+    if (manta_value_kind(t->args[i]) == MANTA_KIND_REF) {
+      mt_object *o = mt_obj_lookup_locked(mt_value_ref_id(t->args[i]));
+      mt_garbage_add(g, t->args[i]);
+      t->args[i] = manta_value_ref(o->value);
+    }
+  }
+  mt_rt.tasks_queued++;
+  if (t->kind == MT_TASK_ACTOR_CALL) {
+    t->where = MT_WHERE_MAILBOX;
+    mt_actor_maybe_schedule_locked(t->actor);
+  } else {
+    t->where = MT_WHERE_CLASS;
+    mt_class_push_locked(t->cls, t);
+    mt_sched_kick_locked();
+  }
+}
+
+void mt_task_start_deps_locked(mt_task *t, mt_garbage *g) {
+  size_t k = 0;
+  t->where = MT_WHERE_DEPS;
+  t->deps_pending = 0;
+  for (size_t i = 0; i < t->nargs; i++) {
+    if (manta_value_kind(t->args[i]) != MANTA_KIND_REF) {
+      continue;
+    }
+    mt_listener *l = &t->deps[k++];
+    l->kind = MT_L_TASK;
+    l->owner = t;
+    l->arg_index = (uint32_t)i;
+    mt_object *o = mt_obj_lookup_locked(mt_value_ref_id(t->args[i]));
+    if (!o) {
+      /* A ref value holds a count, so this is a ref from a past runtime. */
+      if (!t->dep_error) {
+        t->dep_error = mt_error_new(MANTA_ERR_BAD_HANDLE, "submit",
+                                    "argument %zu is a stale ref", i);
+        t->dep_error_arg = i;
+      }
+    } else if (o->state == MT_OBJ_PENDING) {
+      mt_listener_add_locked(l, o);
+      t->deps_pending++;
+    } else if (o->is_error && !t->dep_error) {
+      t->dep_error = manta_value_ref(o->value);
+      t->dep_error_arg = i;
+    }
+  }
+  if (t->deps_pending == 0) {
+    mt_task_ready_locked(t, g);
+  }
+}
+
+manta_err mt_task_attach_result_locked(mt_task *t, manta_ref *out) {
+  mt_object *o;
+  uint64_t id = mt_obj_new_locked(&o);
+  if (!id) {
+    return MANTA_ERR_NOMEM;
+  }
+  mt_obj_retain_locked(o); /* the task's own count */
+  o->task = t;
+  t->result = o;
+  out->id = id;
+  return MANTA_OK;
+}
+
+/* Resolves the function and checks what can be checked before queuing; an
+ * error value (taken by the caller) when the call cannot run. */
+static manta_value *check_function_locked(mt_task *t, const char *name,
+                                          const mt_demand *demand,
+                                          const char *missing) {
+  if (!t->fn) {
+    return mt_error_new(MANTA_ERR_NOT_FOUND, "submit",
+                        "no function named '%s' is registered", name);
+  }
+  if (t->fn->nargs >= 0 && (size_t)t->fn->nargs != t->nargs) {
+    return mt_task_error(t, MANTA_ERR_ARITY, "takes %d arguments, got %zu",
+                         t->fn->nargs, t->nargs);
+  }
+  if (missing[0]) {
+    return mt_task_error(t, MANTA_ERR_INFEASIBLE,
+                         "asks for resource '%s', which this node lacks",
+                         missing);
+  }
+  if (!mt_demand_fits_total(demand)) {
+    return mt_task_error(t, MANTA_ERR_INFEASIBLE,
+                         "asks for more resources than this node has "
+                         "(CPU %g of %g)",
+                         demand->q[0], mt_rt.res_total[0]);
+  }
+  return NULL;
+}
+
+manta_err manta_submit(const char *name, const manta_value *const *args,
+                       size_t nargs, const manta_call_options *opts,
+                       manta_ref *out) {
+  if (!name || !out || (nargs > 0 && !args)) {
+    return MANTA_ERR_INVALID;
+  }
+  for (size_t i = 0; i < nargs; i++) {
+    if (!args[i]) {
+      return MANTA_ERR_INVALID;
+    }
+  }
+  mt_demand demand;
+  char missing[64] = "";
+  manta_err err =
+      mt_demand_resolve(opts ? &opts->resources : NULL,
+                        opts && opts->num_cpus >= 0 ? opts->num_cpus : 1.0,
+                        &demand, missing, sizeof missing);
+  if (err != MANTA_OK) {
+    return err;
+  }
+  mt_task *t = mt_task_alloc(MT_TASK_FUNCTION, args, nargs);
+  if (!t) {
+    return MANTA_ERR_NOMEM;
+  }
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  if (!mt_rt.initialized || mt_rt.shutting_down) {
+    err = mt_rt.initialized ? MANTA_ERR_SHUTDOWN : MANTA_ERR_NOT_INITIALIZED;
+    mt_unlock();
+    mt_task_discard(t);
+    return err;
+  }
+  err = mt_task_attach_result_locked(t, out);
+  if (err != MANTA_OK) {
+    mt_unlock();
+    mt_task_discard(t);
+    return err;
+  }
+  t->fn = mt_strmap_get(&mt_rt.functions, name);
+  manta_value *fail = check_function_locked(t, name, &demand, missing);
+  if (fail) {
+    t->where = MT_WHERE_DEPS;
+    mt_task_cancel_locked(t, fail, &g);
+  } else {
+    t->cls = mt_class_for_locked(&demand);
+    if (!t->cls) {
+      t->where = MT_WHERE_DEPS;
+      mt_task_cancel_locked(
+          t, mt_task_error(t, MANTA_ERR_NOMEM, "out of memory"), &g);
+    } else {
+      mt_task_start_deps_locked(t, &g);
+    }
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  return MANTA_OK;
+}
+
+manta_err manta_cancel(manta_ref ref) {
+  mt_garbage g;
+  mt_garbage_init(&g);
+  manta_err err = MANTA_OK;
+  mt_lock();
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else {
+    mt_object *o = mt_obj_lookup_locked(ref.id);
+    mt_task *t = o ? o->task : NULL;
+    if (!o) {
+      err = MANTA_ERR_BAD_HANDLE;
+    } else if (!t || t->cancelled) {
+      err = MANTA_ERR_INVALID; /* done, or a put object */
+    } else if (t->where == MT_WHERE_BATCH) {
+      int expected = MT_CLAIM_FREE;
+      if (atomic_compare_exchange_strong(&t->claim, &expected,
+                                         MT_CLAIM_CANCELLED)) {
+        mt_task_cancel_locked(
+            t, mt_task_error(t, MANTA_ERR_CANCELLED, "cancelled before it ran"),
+            &g);
+      } else {
+        err = MANTA_ERR_INVALID; /* already running */
+      }
+    } else {
+      mt_task_cancel_locked(
+          t, mt_task_error(t, MANTA_ERR_CANCELLED, "cancelled before it ran"),
+          &g);
+    }
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  return err;
+}
