@@ -345,8 +345,9 @@ manta_err manta_put(const manta_value *v, manta_ref *out) {
 /* ---- get and wait ------------------------------------------------------- */
 
 /*
- * Waits, with rt.mu held, until `needed` of the pending objects in objs are
- * ready or the deadline passes. A worker thread lends its slot meanwhile.
+ * Waits, with rt.mu held, until `needed` of the objects in objs that are
+ * pending now become ready (SIZE_MAX: all of them) or the deadline passes. A
+ * worker thread lends its slot meanwhile.
  */
 static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
                                 int64_t timeout_ms) {
@@ -354,7 +355,10 @@ static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
   for (size_t i = 0; i < n; i++) {
     npending += objs[i] && objs[i]->state == MT_OBJ_PENDING;
   }
-  if (needed == 0 || npending == 0 || timeout_ms == 0) {
+  if (needed > npending) {
+    needed = npending; /* "all of them" */
+  }
+  if (needed == 0 || timeout_ms == 0) {
     return;
   }
   mt_listener stack_listeners[8];
@@ -463,7 +467,7 @@ manta_err manta_get_many(const manta_ref *refs, size_t n, int64_t timeout_ms,
     return MANTA_ERR_NOT_INITIALIZED;
   }
   retain_all_locked(refs, n, objs);
-  wait_pending_locked(objs, n, n, timeout_ms);
+  wait_pending_locked(objs, n, SIZE_MAX, timeout_ms);
   for (size_t i = 0; i < n; i++) {
     mt_object *o = objs[i];
     out[i] = NULL;
