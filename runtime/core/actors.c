@@ -128,6 +128,7 @@ void mt_actor_maybe_schedule_locked(mt_actor *a) {
   }
   a->in_ready_queue = true;
   a->ready_next = NULL;
+  atomic_fetch_add_explicit(&mt_rt.work_seq, 1, memory_order_relaxed);
   if (mt_rt.ready_tail) {
     mt_rt.ready_tail->ready_next = a;
   } else {

@@ -204,7 +204,8 @@ void mt_obj_complete_locked(mt_object *o, manta_value *v, mt_garbage *g) {
     mt_listener *next = l->next;
     if (l->kind == MT_L_WAITER) {
       mt_waiter *w = l->owner;
-      if (++w->ready == w->needed) {
+      /* Atomic because a spinning waiter reads it without the lock. */
+      if (__atomic_add_fetch(&w->ready, 1, __ATOMIC_RELEASE) == w->needed) {
         pthread_cond_signal(&w->cv);
       }
     } else {
@@ -387,7 +388,12 @@ static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
     mt_worker_block_locked();
   }
   mt_rt.in_wait++;
-  while (w.ready < w.needed) {
+  if (npending == 1) {
+    /* One answer expected soon (a sync call): spin for it. Bulk waits
+     * sleep at once and leave the CPU to the workers. */
+    mt_spin_until_locked(&w.ready, w.needed, timeout_ms);
+  }
+  while (__atomic_load_n(&w.ready, __ATOMIC_ACQUIRE) < w.needed) {
     if (mt_cond_wait(&w.cv, timeout_ms < 0 ? NULL : &deadline) != 0) {
       break;
     }

@@ -315,6 +315,12 @@ manta_value *mt_task_error(const mt_task *t, manta_err code, const char *fmt,
 /* After creating a task: registers dependency listeners; if none is pending
  * the task is ready now. */
 void mt_task_start_deps_locked(mt_task *t, mt_garbage *g);
+/*
+ * Briefly spins, without the lock, until *counter reaches target: a wake-up
+ * through the kernel costs more than a short task, so a waiter that is
+ * about to be answered should not sleep. Called and returns with rt.mu held.
+ */
+void mt_spin_until_locked(size_t *counter, size_t target, int64_t timeout_ms);
 /* Wakes or starts a worker if there is work that fits. */
 void mt_sched_kick_locked(void);
 bool mt_demand_fits_total(const mt_demand *d);
@@ -366,6 +372,8 @@ typedef struct mt_runtime {
   size_t queued_tasks; /* in class queues */
   int64_t tasks_queued, tasks_running, tasks_finished;
   pthread_cond_t work_cv;
+  _Atomic uint64_t work_seq; /* bumped whenever work is queued */
+  bool spinner_active;       /* one idle worker spins before sleeping */
   unsigned max_workers;
   unsigned workers_total, workers_idle, wakeups_pending;
   mt_worker *workers;

@@ -16,8 +16,10 @@
 #include "rt.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_BATCH 32
 
@@ -99,6 +101,7 @@ mt_sched_class *mt_class_for_locked(const mt_demand *d) {
 }
 
 void mt_class_push_locked(mt_sched_class *c, mt_task *t) {
+  atomic_fetch_add_explicit(&mt_rt.work_seq, 1, memory_order_relaxed);
   t->next = NULL;
   t->prev = c->tail;
   if (c->tail) {
@@ -181,8 +184,63 @@ static void spawn_worker_locked(void) {
   mt_log(MT_LOG_DEBUG, "worker %u started", mt_rt.workers_total);
 }
 
+/* How long a waiter or an idle worker spins before it sleeps. */
+#define SPIN_NS 40000
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* No PAUSE: under a hypervisor, pause loops trigger pause-loop exits that
+ * deschedule the vCPU, which costs far more than the spin saves. */
+static inline void cpu_relax(unsigned i) {
+  if (i > 256) {
+    sched_yield();
+  } else {
+    __asm__ volatile("" ::: "memory");
+  }
+}
+
+void mt_spin_until_locked(size_t *counter, size_t target, int64_t timeout_ms) {
+  if (timeout_ms == 0 || mt_rt.shutting_down) {
+    return;
+  }
+  mt_unlock();
+  uint64_t end = now_ns() + SPIN_NS;
+  for (unsigned i = 1; __atomic_load_n(counter, __ATOMIC_ACQUIRE) < target;
+       i++) {
+    cpu_relax(i);
+    if ((i & 7) == 0 && now_ns() > end) {
+      break;
+    }
+  }
+  mt_lock();
+}
+
+/* An idle worker spins a moment for new work before it sleeps. Returns with
+ * rt.mu held; the caller looks for work again. */
+static void spin_for_work_locked(void) {
+  uint64_t seq = atomic_load_explicit(&mt_rt.work_seq, memory_order_relaxed);
+  mt_rt.spinner_active = true;
+  mt_unlock();
+  uint64_t end = now_ns() + SPIN_NS;
+  for (unsigned i = 1;
+       atomic_load_explicit(&mt_rt.work_seq, memory_order_relaxed) == seq;
+       i++) {
+    cpu_relax(i);
+    if ((i & 7) == 0 && now_ns() > end) {
+      break;
+    }
+  }
+  mt_lock();
+  mt_rt.spinner_active = false;
+}
+
 void mt_sched_kick_locked(void) {
-  if (mt_rt.wakeups_pending > 0 || !has_work_locked()) {
+  if (mt_rt.wakeups_pending > 0 || mt_rt.spinner_active ||
+      !has_work_locked()) {
     return; /* a worker is already on its way, and it kicks the next */
   }
   if (mt_rt.workers_idle > 0) {
@@ -293,6 +351,7 @@ static void *worker_main(void *arg) {
   manta_value *results[MAX_BATCH];
   mt_garbage g;
   mt_garbage_init(&g);
+  bool spun = false; /* spun since the last work: sleep next time */
   w->batch = batch;
   mt_self = w;
   mt_lock();
@@ -303,6 +362,7 @@ static void *worker_main(void *arg) {
     mt_actor *a = mt_rt.ready_head;
     mt_sched_class *c = a ? NULL : runnable_class_locked();
     if (a || c) {
+      spun = false;
       mt_sched_kick_locked(); /* more work may wait for another worker */
     }
     if (a) {
@@ -336,6 +396,12 @@ static void *worker_main(void *arg) {
       mt_lock();
       continue;
     }
+    if (!spun && !mt_rt.spinner_active) {
+      spin_for_work_locked();
+      spun = true;
+      continue;
+    }
+    spun = false;
     mt_rt.workers_idle++;
     pthread_cond_wait(&mt_rt.work_cv, &mt_rt.mu);
     mt_rt.workers_idle--;
