@@ -150,7 +150,8 @@ typedef struct manta_actor {
 /* Deepest nesting of lists/maps/errors a value may have (encode and decode). */
 #define MANTA_MAX_DEPTH 100
 
-/* Constructors. Each returns NULL only when memory runs out. */
+/* Constructors. Each returns NULL when memory runs out or when given NULL
+ * data with a non-zero length. */
 MANTA_API manta_value *manta_null(void);
 MANTA_API manta_value *manta_bool(int b);
 MANTA_API manta_value *manta_int(int64_t i);
@@ -225,13 +226,16 @@ MANTA_API manta_err manta_map_find(const manta_value *map, const char *key,
 MANTA_API manta_err manta_get_ref(const manta_value *v, manta_ref *out);
 /* The actor handle inside an actor value, borrowed (do not release it). */
 MANTA_API manta_err manta_get_actor(const manta_value *v, manta_actor *out);
-/* Error parts. message and origin are never NULL (maybe ""); cause may be. */
+/* Error parts. message and origin are never NULL (maybe ""); cause may be.
+ * manta_error_code returns MANTA_ERR_TYPE for a value that is not an error:
+ * check manta_value_kind first when that matters. */
 MANTA_API manta_err manta_error_code(const manta_value *err);
 MANTA_API const char *manta_error_message(const manta_value *err);
 MANTA_API const char *manta_error_origin(const manta_value *err);
 MANTA_API const manta_value *manta_error_cause(const manta_value *err);
 
-/* Deep equality (refs and actors compare by id; doubles bitwise). */
+/* Deep equality: refs and actors compare by id, doubles bitwise, maps by
+ * their key/value pairs whatever the insertion order. */
 MANTA_API int manta_value_equal(const manta_value *a, const manta_value *b);
 /*
  * A human-readable rendering ("[0, 1, 3]", "{\"a\": 1}", "error(...)").

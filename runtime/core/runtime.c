@@ -1,5 +1,6 @@
 /* Starting and stopping the runtime of this process, its lock, its log and
  * what it reports about itself. */
+#include "bigalloc.h"
 #include "rt.h"
 
 #include <errno.h>
@@ -207,6 +208,7 @@ manta_err manta_shutdown(void) {
   /* Values and destructors run last, with the runtime already gone: refs
    * inside values are then released as no-ops. */
   mt_garbage_free(&g);
+  mt_big_trim();
   mt_log(MT_LOG_INFO, "runtime stopped after %lld tasks", (long long)finished);
   return MANTA_OK;
 }

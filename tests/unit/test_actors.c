@@ -62,8 +62,8 @@ static manta_value *counter_slow(void *state, const manta_value *const *args,
   (void)state, (void)args, (void)n, (void)md;
   int now = atomic_fetch_add(&in_method, 1) + 1;
   int prev = atomic_load(&max_in_method);
-  while (now > prev && !atomic_compare_exchange_weak(&max_in_method, &prev,
-                                                     now)) {
+  while (now > prev &&
+         !atomic_compare_exchange_weak(&max_in_method, &prev, now)) {
   }
   struct timespec ts = {0, 50 * 1000000L};
   nanosleep(&ts, NULL);
@@ -93,8 +93,8 @@ static manta_actor make_counter(int64_t start, const char *name,
   }
   manta_value *arg = manta_int(start);
   manta_actor a = {0};
-  CHECK_OK(manta_actor_create("Counter", (const manta_value *const *)&arg, 1,
-                              o, &a));
+  CHECK_OK(manta_actor_create("Counter", (const manta_value *const *)&arg, 1, o,
+                              &a));
   manta_value_free(arg);
   manta_call_options_free(o);
   return a;
@@ -102,8 +102,8 @@ static manta_actor make_counter(int64_t start, const char *name,
 
 static manta_ref call1(manta_actor a, const char *m, manta_value *arg) {
   manta_ref r = {0};
-  CHECK_OK(manta_actor_call(a, m, (const manta_value *const *)&arg,
-                            arg ? 1 : 0, &r));
+  CHECK_OK(manta_actor_call(a, m, (const manta_value *const *)&arg, arg ? 1 : 0,
+                            &r));
   manta_value_free(arg);
   return r;
 }
@@ -158,9 +158,8 @@ static void test_order_waits_for_dependencies(void) {
   manta_actor a = make_counter(0, NULL, 0);
   manta_value *ten = manta_int(10);
   manta_ref slow;
-  REQUIRE_OK(
-      manta_submit("slow_value", (const manta_value *const *)&ten, 1, NULL,
-                   &slow));
+  REQUIRE_OK(manta_submit("slow_value", (const manta_value *const *)&ten, 1,
+                          NULL, &slow));
   manta_value_free(ten);
   manta_ref r1 = call1(a, "add", manta_ref_value(slow));
   manta_ref r2 = call1(a, "add", manta_int(1));

@@ -35,8 +35,7 @@ static manta_value *fn_add(const manta_value *const *args, size_t n, void *u) {
   return manta_int(sum);
 }
 
-static manta_value *fn_fail(const manta_value *const *args, size_t n,
-                            void *u) {
+static manta_value *fn_fail(const manta_value *const *args, size_t n, void *u) {
   (void)args, (void)n, (void)u;
   return manta_error(MANTA_ERR_TASK_FAILED, "division by zero in row %d", 7);
 }
@@ -50,8 +49,7 @@ static manta_value *fn_sleep(const manta_value *const *args, size_t n,
   return manta_int(ms);
 }
 
-static manta_value *fn_kind(const manta_value *const *args, size_t n,
-                            void *u) {
+static manta_value *fn_kind(const manta_value *const *args, size_t n, void *u) {
   (void)n, (void)u;
   return manta_cstring(manta_kind_name(manta_value_kind(args[0])));
 }
@@ -66,10 +64,10 @@ static manta_value *fn_fib(const manta_value *const *args, size_t n, void *u) {
   }
   manta_value *a = manta_int(k - 1), *b = manta_int(k - 2);
   manta_ref r[2];
-  manta_err e1 = manta_submit("fib", (const manta_value *const *)&a, 1, NULL,
-                              &r[0]);
-  manta_err e2 = manta_submit("fib", (const manta_value *const *)&b, 1, NULL,
-                              &r[1]);
+  manta_err e1 =
+      manta_submit("fib", (const manta_value *const *)&a, 1, NULL, &r[0]);
+  manta_err e2 =
+      manta_submit("fib", (const manta_value *const *)&b, 1, NULL, &r[1]);
   manta_value_free(a);
   manta_value_free(b);
   if (e1 != MANTA_OK || e2 != MANTA_OK) {
@@ -103,8 +101,8 @@ static void register_all(void) {
 
 static manta_ref submit1(const char *fn, manta_value *arg) {
   manta_ref r = {0};
-  CHECK_OK(manta_submit(fn, (const manta_value *const *)&arg, arg ? 1 : 0,
-                        NULL, &r));
+  CHECK_OK(manta_submit(fn, (const manta_value *const *)&arg, arg ? 1 : 0, NULL,
+                        &r));
   manta_value_free(arg);
   return r;
 }
@@ -144,8 +142,8 @@ static void test_lifecycle(void) {
 static void test_submit_and_get(void) {
   manta_value *args[3] = {manta_int(1), manta_int(2), manta_int(39)};
   manta_ref r;
-  REQUIRE_OK(manta_submit("add", (const manta_value *const *)args, 3, NULL,
-                          &r));
+  REQUIRE_OK(
+      manta_submit("add", (const manta_value *const *)args, 3, NULL, &r));
   CHECK_INT_EQ(take_int(r), 42);
   /* Arguments are frozen by the submit: the task reads what was sent. */
   manta_value *l = manta_list();
@@ -223,8 +221,7 @@ static void test_refs_as_arguments(void) {
   /* The dependent starts only after its inputs, and gets their values. */
   manta_ref a = submit1("sleep_ms", manta_int(100));
   manta_ref b = submit1("sleep_ms", manta_int(50));
-  manta_value *args[3] = {manta_ref_value(a), manta_ref_value(b),
-                          manta_int(1)};
+  manta_value *args[3] = {manta_ref_value(a), manta_ref_value(b), manta_int(1)};
   manta_ref sum;
   REQUIRE_OK(
       manta_submit("add", (const manta_value *const *)args, 3, NULL, &sum));
@@ -278,8 +275,8 @@ static void test_wait(void) {
   int delays[4] = {400, 10, 400, 20};
   for (int i = 0; i < 4; i++) {
     manta_value *d = manta_int(delays[i]);
-    REQUIRE_OK(
-        manta_submit("sleep_ms", (const manta_value *const *)&d, 1, o, &refs[i]));
+    REQUIRE_OK(manta_submit("sleep_ms", (const manta_value *const *)&d, 1, o,
+                            &refs[i]));
     manta_value_free(d);
   }
   manta_call_options_free(o);
@@ -314,8 +311,8 @@ static void test_resources(void) {
   CHECK_OK(manta_call_options_set_num_cpus(o, 64));
   manta_value *arg = manta_int(1);
   manta_ref r;
-  REQUIRE_OK(manta_submit("sleep_ms", (const manta_value *const *)&arg, 1, o,
-                          &r));
+  REQUIRE_OK(
+      manta_submit("sleep_ms", (const manta_value *const *)&arg, 1, o, &r));
   manta_value *v = NULL;
   CHECK_ERR(manta_get(r, 1000, &v), MANTA_ERR_INFEASIBLE);
   manta_value_free(v);
@@ -323,8 +320,8 @@ static void test_resources(void) {
   /* A resource the node lacks. */
   CHECK_OK(manta_call_options_set_num_cpus(o, 1));
   CHECK_OK(manta_call_options_set_resource(o, "TPU", 1));
-  REQUIRE_OK(manta_submit("sleep_ms", (const manta_value *const *)&arg, 1, o,
-                          &r));
+  REQUIRE_OK(
+      manta_submit("sleep_ms", (const manta_value *const *)&arg, 1, o, &r));
   CHECK_ERR(manta_get(r, 1000, &v), MANTA_ERR_INFEASIBLE);
   CHECK(strstr(manta_error_message(v), "TPU") != NULL);
   manta_value_free(v);
@@ -337,10 +334,10 @@ static void test_resources(void) {
   arg = manta_int(150);
   manta_ref g1, g2;
   double t0 = mt_test_now_ms();
-  REQUIRE_OK(manta_submit("sleep_ms", (const manta_value *const *)&arg, 1, o,
-                          &g1));
-  REQUIRE_OK(manta_submit("sleep_ms", (const manta_value *const *)&arg, 1, o,
-                          &g2));
+  REQUIRE_OK(
+      manta_submit("sleep_ms", (const manta_value *const *)&arg, 1, o, &g1));
+  REQUIRE_OK(
+      manta_submit("sleep_ms", (const manta_value *const *)&arg, 1, o, &g2));
   sleep_ms(50);
   CHECK_OK(manta_resource_get("GPU", &total, &avail));
   CHECK(avail == 0);

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Installs what building and testing manta needs on Debian 12 (bookworm).
+#
+# Idempotent: asks dpkg which of the packages below are missing and runs
+# apt-get (one `update`, one `install`) only for those. When everything is
+# present it touches neither apt nor the network and needs no root.
+#
+#   bash scripts/install-deps.sh          install what is missing
+#   bash scripts/install-deps.sh --check  only report; exit 1 if any missing
+set -euo pipefail
+
+# What each package is for:
+#   build-essential, cmake, pkg-config      the build
+#   libprotobuf-c-dev, protobuf-c-compiler  values and messages (proto/)
+#   abigail-tools                           abidw/abidiff: the ABI baseline
+#   clang, libclang-rt-14-dev               second compiler, libFuzzer
+#   clang-format                            the one formatter (.clang-format)
+#   valgrind                                memory checking outside sanitizers
+#   git, ca-certificates                    the repository itself
+PACKAGES=(
+  build-essential cmake pkg-config
+  libprotobuf-c-dev protobuf-c-compiler
+  abigail-tools
+  clang libclang-rt-14-dev clang-format
+  valgrind
+  git ca-certificates
+)
+
+check_only=0
+case "${1:-}" in
+"") ;;
+--check) check_only=1 ;;
+-h | --help)
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+  exit 0
+  ;;
+*)
+  echo "install-deps: unknown option '$1' (try --help)" >&2
+  exit 2
+  ;;
+esac
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "install-deps: dpkg-query not found; this script is for Debian 12." >&2
+  exit 1
+fi
+
+installed() {
+  # "install ok installed" is the only state in which a package is usable
+  # (not half-configured, not removed with config files left behind).
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = \
+    "install ok installed" ]
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! installed "$pkg"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present; nothing to do."
+  exit 0
+fi
+
+echo "install-deps: missing: ${missing[*]}"
+if [ "$check_only" -eq 1 ]; then
+  exit 1
+fi
+
+if [ -r /etc/os-release ]; then
+  # shellcheck source=/dev/null
+  . /etc/os-release
+  if [ "${ID:-}" != debian ] || [ "${VERSION_ID:-}" != 12 ]; then
+    echo "install-deps: warning: written for Debian 12, this is" \
+      "${PRETTY_NAME:-unknown}; trying anyway." >&2
+  fi
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    echo "install-deps: run as root (or install sudo) to install:" \
+      "${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: apt-get update"
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+echo "install-deps: apt-get install ${missing[*]}"
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+  --no-install-recommends "${missing[@]}"
+
+still=()
+for pkg in "${missing[@]}"; do
+  if ! installed "$pkg"; then
+    still+=("$pkg")
+  fi
+done
+if [ "${#still[@]}" -ne 0 ]; then
+  echo "install-deps: still missing after apt-get: ${still[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installed ${#missing[@]} package(s); all present now."
