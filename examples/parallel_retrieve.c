@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char *database[] = {"Learning", "Ray",     "Flexible",
+static const char *database[] = {"Learning",    "Ray",    "Flexible",
                                  "Distributed", "Python", "Manta"};
 enum { N_ITEMS = 6 };
 

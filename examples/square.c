@@ -1,0 +1,26 @@
+/* The README's example: one task, one result. Prints 49. */
+#include <manta.h>
+#include <stdio.h>
+
+static manta_value *square(const manta_value *const *args, size_t n, void *u) {
+  (void)n, (void)u;
+  int64_t x;
+  if (manta_get_int(args[0], &x) != MANTA_OK)
+    return manta_error(MANTA_ERR_TYPE, "square takes an int");
+  return manta_int(x * x);
+}
+
+int main(void) {
+  manta_init(NULL); /* an embedded runtime: no daemon, no port */
+  manta_register_function("square", square, 1, NULL);
+  manta_value *arg = manta_int(7), *result;
+  manta_ref ref;
+  manta_submit("square", (const manta_value *const *)&arg, 1, NULL, &ref);
+  manta_err err = manta_get(ref, 5000, &result); /* wait up to 5 s */
+  char *text = manta_value_repr(result);         /* 49, or the error */
+  printf("%s\n", text);
+  manta_free(text);
+  manta_value_free(result), manta_value_free(arg), manta_ref_release(ref);
+  manta_shutdown();
+  return err == MANTA_OK ? 0 : 1;
+}
