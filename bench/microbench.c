@@ -115,8 +115,7 @@ static double measure(round_fn fn, void *ctx, size_t *ops_out,
   return (double)ops / (t - t0);
 }
 
-static void record(const char *name, round_fn fn, void *ctx,
-                   const char *unit) {
+static void record(const char *name, round_fn fn, void *ctx, const char *unit) {
   result *r = &results[nresults++];
   r->name = name;
   r->unit = unit;

@@ -172,7 +172,8 @@ MANTA_API manta_value *manta_bytes_wrap(void *data, size_t len,
                                         void *arg);
 MANTA_API manta_value *manta_list(void);
 MANTA_API manta_value *manta_map(void);
-/* A value holding a ref; takes a new count on the ref (caller keeps its own). */
+/* A value holding a ref; takes a new count on the ref (caller keeps its own).
+ */
 MANTA_API manta_value *manta_ref_value(manta_ref ref);
 /* A value holding an actor handle; takes a new count on the handle. */
 MANTA_API manta_value *manta_actor_value(manta_actor actor);
@@ -309,8 +310,7 @@ typedef manta_value *(*manta_function)(const manta_value *const *args,
  * otherwise a call with another count resolves to MANTA_ERR_ARITY without
  * running fn. MANTA_ERR_EXISTS if the name is taken.
  */
-MANTA_API manta_err manta_register_function(const char *name,
-                                            manta_function fn,
+MANTA_API manta_err manta_register_function(const char *name, manta_function fn,
                                             int nargs_expected,
                                             void *user_data);
 
@@ -330,9 +330,8 @@ MANTA_API manta_err manta_call_options_set_resource(manta_call_options *opts,
 MANTA_API manta_err manta_call_options_set_name(manta_call_options *opts,
                                                 const char *name);
 /* Actors only: how many method calls may run at once (default 1). */
-MANTA_API manta_err
-manta_call_options_set_max_concurrency(manta_call_options *opts,
-                                       unsigned max_concurrency);
+MANTA_API manta_err manta_call_options_set_max_concurrency(
+    manta_call_options *opts, unsigned max_concurrency);
 
 /*
  * Submits a call of the function `name`. Arguments are borrowed (and frozen).

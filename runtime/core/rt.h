@@ -19,9 +19,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- resources ---------------------------------------------------------- */
 
@@ -94,13 +94,13 @@ struct mt_listener;
 
 typedef struct mt_object {
   uint32_t gen;
-  uint32_t idx;        /* own slot index */
-  uint32_t next_free;  /* free list link (index + 1) */
-  int64_t refs;        /* every count: program, values, tasks, waiters */
-  uint8_t state;       /* mt_obj_state */
-  bool is_error;       /* ready with an error value */
-  manta_value *value;  /* when ready */
-  size_t bytes;        /* payload bytes of value */
+  uint32_t idx;         /* own slot index */
+  uint32_t next_free;   /* free list link (index + 1) */
+  int64_t refs;         /* every count: program, values, tasks, waiters */
+  uint8_t state;        /* mt_obj_state */
+  bool is_error;        /* ready with an error value */
+  manta_value *value;   /* when ready */
+  size_t bytes;         /* payload bytes of value */
   struct mt_task *task; /* producing task while pending */
   struct mt_listener *listeners;
 } mt_object;
@@ -119,7 +119,7 @@ typedef struct mt_listener {
   mt_object *obj;
   mt_listener_kind kind;
   uint32_t arg_index; /* for task dependencies */
-  void *owner; /* mt_waiter or mt_task */
+  void *owner;        /* mt_waiter or mt_task */
 } mt_listener;
 
 /* Handle ids: epoch (8 bits) | generation (24 bits) | slot index + 1. */
@@ -165,9 +165,9 @@ typedef struct mt_task {
   struct mt_task *next, *prev; /* queue links */
   uint8_t kind;
   uint8_t where;
-  bool cancelled;   /* result already completed with an error */
-  bool in_mbox;     /* actor call linked in its actor's mailbox */
-  bool ctor_ran;    /* creation: the constructor succeeded */
+  bool cancelled; /* result already completed with an error */
+  bool in_mbox;   /* actor call linked in its actor's mailbox */
+  bool ctor_ran;  /* creation: the constructor succeeded */
   _Atomic int claim;
   void *ctor_state;        /* creation: what the constructor returned */
   manta_value *ctor_error; /* creation: why it failed */
@@ -226,10 +226,10 @@ typedef struct mt_actor {
   int64_t refs; /* handles, values, queued calls, the name */
   uint8_t state;
   bool in_ready_queue;
-  bool constructed;  /* the constructor returned a state */
-  bool destroyed;    /* the destructor is queued (or nothing to destroy) */
+  bool constructed;    /* the constructor returned a state */
+  bool destroyed;      /* the destructor is queued (or nothing to destroy) */
   _Atomic bool killed; /* read by workers without the lock */
-  bool holds_demand; /* resources held for its lifetime */
+  bool holds_demand;   /* resources held for its lifetime */
   unsigned running;
   unsigned max_concurrency;
   mt_class *cls;
@@ -275,10 +275,10 @@ typedef struct mt_sched_class {
 typedef struct mt_worker {
   pthread_t thread;
   struct mt_worker *next;
-  bool holding;      /* holds `held` resources */
+  bool holding; /* holds `held` resources */
   mt_demand held;
-  bool blocked;      /* lent its slot while in get/wait */
-  mt_task **batch;   /* popped but not yet started */
+  bool blocked;    /* lent its slot while in get/wait */
+  mt_task **batch; /* popped but not yet started */
   size_t batch_pos, batch_len;
   mt_sched_class *batch_cls;
 } mt_worker;

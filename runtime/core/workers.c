@@ -239,8 +239,7 @@ static void spin_for_work_locked(void) {
 }
 
 void mt_sched_kick_locked(void) {
-  if (mt_rt.wakeups_pending > 0 || mt_rt.spinner_active ||
-      !has_work_locked()) {
+  if (mt_rt.wakeups_pending > 0 || mt_rt.spinner_active || !has_work_locked()) {
     return; /* a worker is already on its way, and it kicks the next */
   }
   if (mt_rt.workers_idle > 0) {
