@@ -2,8 +2,8 @@
 
 #include <time.h>
 
-int mt_test_failures;
-int mt_test_checks;
+_Atomic int mt_test_failures;
+_Atomic int mt_test_checks;
 static int tests_passed;
 static int tests_failed;
 

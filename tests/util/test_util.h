@@ -5,12 +5,14 @@
 
 #include "manta.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-extern int mt_test_failures;
-extern int mt_test_checks;
+/* Atomic: tests call CHECK from several threads. */
+extern _Atomic int mt_test_failures;
+extern _Atomic int mt_test_checks;
 
 #define CHECK(cond)                                                            \
   do {                                                                         \
