@@ -399,20 +399,13 @@ void mt_actors_destroy(mt_garbage *g) {
 manta_err manta_actor_create(const char *class_name,
                              const manta_value *const *args, size_t nargs,
                              const manta_call_options *opts, manta_actor *out) {
-  if (!class_name || !out || (nargs > 0 && !args)) {
+  if (!class_name || !out) {
     return MANTA_ERR_INVALID;
-  }
-  for (size_t i = 0; i < nargs; i++) {
-    if (!args[i]) {
-      return MANTA_ERR_INVALID;
-    }
   }
   mt_demand demand;
   char missing[64] = "";
   manta_err err =
-      mt_demand_resolve(opts ? &opts->resources : NULL,
-                        opts && opts->num_cpus >= 0 ? opts->num_cpus : 0.0,
-                        &demand, missing, sizeof missing);
+      mt_call_prepare(args, nargs, opts, 0.0, &demand, missing, sizeof missing);
   if (err != MANTA_OK) {
     return err;
   }
@@ -480,13 +473,8 @@ manta_err manta_actor_create(const char *class_name,
 manta_err manta_actor_call(manta_actor actor, const char *method,
                            const manta_value *const *args, size_t nargs,
                            manta_ref *out) {
-  if (!method || !out || (nargs > 0 && !args)) {
+  if (!method || !out || !mt_args_valid(args, nargs)) {
     return MANTA_ERR_INVALID;
-  }
-  for (size_t i = 0; i < nargs; i++) {
-    if (!args[i]) {
-      return MANTA_ERR_INVALID;
-    }
   }
   mt_task *t = mt_task_alloc(MT_TASK_ACTOR_CALL, args, nargs);
   if (!t) {

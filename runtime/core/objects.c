@@ -565,6 +565,16 @@ out:
 
 /* ---- what refs inside values mean --------------------------------------- */
 
+/* The owner node and the local id of a 16-byte wire id (mt_obj_to_wire). */
+static void wire_split(const uint8_t wire[16], uint64_t *node,
+                       uint64_t *local) {
+  *node = *local = 0;
+  for (int i = 0; i < 8; i++) {
+    *node = (*node << 8) | wire[i];
+    *local = (*local << 8) | wire[8 + i];
+  }
+}
+
 static void hook_ref_retain(uint64_t id) {
   mt_lock();
   mt_object *o = mt_rt.initialized ? mt_obj_lookup_locked(id) : NULL;
@@ -579,11 +589,8 @@ static void hook_ref_release(uint64_t id) {
 }
 
 static manta_err hook_ref_from_wire(const uint8_t wire[16], uint64_t *id) {
-  uint64_t node = 0, local = 0;
-  for (int i = 0; i < 8; i++) {
-    node = (node << 8) | wire[i];
-    local = (local << 8) | wire[8 + i];
-  }
+  uint64_t node, local;
+  wire_split(wire, &node, &local);
   manta_err err = MANTA_OK;
   mt_lock();
   mt_object *o = NULL;
@@ -614,11 +621,8 @@ static void hook_actor_release(uint64_t id) {
 }
 
 static manta_err hook_actor_from_wire(const uint8_t wire[16], uint64_t *id) {
-  uint64_t node = 0, local = 0;
-  for (int i = 0; i < 8; i++) {
-    node = (node << 8) | wire[i];
-    local = (local << 8) | wire[8 + i];
-  }
+  uint64_t node, local;
+  wire_split(wire, &node, &local);
   manta_err err = MANTA_OK;
   mt_lock();
   mt_actor *a = NULL;

@@ -302,6 +302,14 @@ mt_task *mt_task_alloc(mt_task_kind kind, const manta_value *const *args,
 void mt_task_discard(mt_task *t);
 /* Creates the task's result object; out names it. */
 manta_err mt_task_attach_result_locked(mt_task *t, manta_ref *out);
+/* Arguments given to a call: an array of non-NULL values. */
+bool mt_args_valid(const manta_value *const *args, size_t nargs);
+/* Checks a call's arguments and resolves the resources it asks for
+ * (default_cpus when the options do not say); `missing` names a resource
+ * the node lacks. */
+manta_err mt_call_prepare(const manta_value *const *args, size_t nargs,
+                          const manta_call_options *opts, double default_cpus,
+                          mt_demand *demand, char *missing, size_t size);
 /* Resolves the task's result to err (taken) now and takes the task back
  * from wherever it is. */
 void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g);

@@ -239,23 +239,40 @@ static manta_value *check_function_locked(mt_task *t, const char *name,
   return NULL;
 }
 
-manta_err manta_submit(const char *name, const manta_value *const *args,
-                       size_t nargs, const manta_call_options *opts,
-                       manta_ref *out) {
-  if (!name || !out || (nargs > 0 && !args)) {
-    return MANTA_ERR_INVALID;
+bool mt_args_valid(const manta_value *const *args, size_t nargs) {
+  if (nargs > 0 && !args) {
+    return false;
   }
   for (size_t i = 0; i < nargs; i++) {
     if (!args[i]) {
-      return MANTA_ERR_INVALID;
+      return false;
     }
+  }
+  return true;
+}
+
+manta_err mt_call_prepare(const manta_value *const *args, size_t nargs,
+                          const manta_call_options *opts, double default_cpus,
+                          mt_demand *demand, char *missing, size_t size) {
+  if (!mt_args_valid(args, nargs)) {
+    return MANTA_ERR_INVALID;
+  }
+  return mt_demand_resolve(opts ? &opts->resources : NULL,
+                           opts && opts->num_cpus >= 0 ? opts->num_cpus
+                                                       : default_cpus,
+                           demand, missing, size);
+}
+
+manta_err manta_submit(const char *name, const manta_value *const *args,
+                       size_t nargs, const manta_call_options *opts,
+                       manta_ref *out) {
+  if (!name || !out) {
+    return MANTA_ERR_INVALID;
   }
   mt_demand demand;
   char missing[64] = "";
   manta_err err =
-      mt_demand_resolve(opts ? &opts->resources : NULL,
-                        opts && opts->num_cpus >= 0 ? opts->num_cpus : 1.0,
-                        &demand, missing, sizeof missing);
+      mt_call_prepare(args, nargs, opts, 1.0, &demand, missing, sizeof missing);
   if (err != MANTA_OK) {
     return err;
   }
