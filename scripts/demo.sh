@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the demo: every example named in examples/demo-list.txt
-# (one CMake target per line; blank lines and #-comments are ignored), each
+# (one CMake target per line, optionally followed by its arguments; blank
+# lines and #-comments are ignored), each
 # under a header, with its exit status and wall time.
 #
 #   bash scripts/demo.sh
@@ -35,11 +36,15 @@ list=$root/examples/demo-list.txt
 
 bash "$root/scripts/install-deps.sh"
 
+# Each line: a target name, then any arguments to run it with.
 names=()
+declare -A run_args=()
 while IFS= read -r line || [ -n "$line" ]; do
   line=${line%%#*}
-  line=$(printf '%s' "$line" | tr -d '[:space:]')
-  [ -n "$line" ] && names+=("$line")
+  read -r -a words <<<"$line"
+  [ "${#words[@]}" -gt 0 ] || continue
+  names+=("${words[0]}")
+  run_args[${words[0]}]="${words[*]:1}"
 done <"$list"
 if [ "${#names[@]}" -eq 0 ]; then
   echo "demo.sh: $list names no example" >&2
@@ -90,7 +95,8 @@ for name in "${present[@]}"; do
   fi
   start=${EPOCHREALTIME/./}
   set +e
-  timeout "$timeout_s" "$exe"
+  read -r -a extra <<<"${run_args[$name]:-}"
+  timeout "$timeout_s" "$exe" "${extra[@]}"
   rc=$?
   set -e
   us=$((${EPOCHREALTIME/./} - start))
