@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the demo: every example named in examples/demo-list.txt
 # (one CMake target per line, optionally followed by its arguments; blank
-# lines and #-comments are ignored), each
-# under a header, with its exit status and wall time.
+# lines and #-comments are ignored), each under a header, with its exit
+# status and wall time.
 #
 #   bash scripts/demo.sh
 #
