@@ -12,66 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_SHIFT 10
-#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
-#define GEN_MASK 0xFFFFFFu
 #define TURN_MAX 32
 
-static mt_actor *slot_at(size_t idx) {
-  return &mt_rt.actor_chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SLOTS - 1)];
-}
-
-static uint64_t make_id(size_t idx, uint32_t gen) {
-  return ((uint64_t)mt_rt.epoch << 56) | ((uint64_t)(gen & GEN_MASK) << 32) |
-         (uint64_t)(idx + 1);
-}
-
 uint64_t mt_actor_id(const mt_actor *a) {
-  return make_id(a->idx, a->gen);
+  return mt_slots_id(&mt_rt.actors, a);
 }
 
 mt_actor *mt_actor_lookup_locked(uint64_t id) {
-  if ((uint8_t)(id >> 56) != mt_rt.epoch) {
-    return NULL;
-  }
-  uint32_t low = (uint32_t)id;
-  if (low == 0 || low > mt_rt.actor_used) {
-    return NULL;
-  }
-  mt_actor *a = slot_at(low - 1);
-  if (a->refs <= 0 || (a->gen & GEN_MASK) != ((id >> 32) & GEN_MASK)) {
-    return NULL;
-  }
-  return a;
+  return mt_slots_find(&mt_rt.actors, id);
 }
 
 static mt_actor *actor_new_locked(void) {
-  size_t idx;
-  if (mt_rt.actor_free) {
-    idx = mt_rt.actor_free - 1;
-    mt_rt.actor_free = slot_at(idx)->next_free;
-  } else {
-    if (mt_rt.actor_used == mt_rt.actor_cap) {
-      mt_actor **chunks = realloc(mt_rt.actor_chunks,
-                                  (mt_rt.actor_nchunks + 1) * sizeof *chunks);
-      if (!chunks) {
-        return NULL;
-      }
-      mt_rt.actor_chunks = chunks;
-      mt_actor *chunk = calloc(CHUNK_SLOTS, sizeof *chunk);
-      if (!chunk) {
-        return NULL;
-      }
-      chunks[mt_rt.actor_nchunks++] = chunk;
-      mt_rt.actor_cap += CHUNK_SLOTS;
-    }
-    idx = mt_rt.actor_used++;
+  mt_actor *a = mt_slots_alloc(&mt_rt.actors);
+  if (!a) {
+    return NULL;
   }
-  mt_actor *a = slot_at(idx);
-  uint32_t gen = a->gen;
-  memset(a, 0, sizeof *a);
-  a->gen = gen;
-  a->idx = (uint32_t)idx;
   a->refs = 1;
   a->max_concurrency = 1;
   mt_rt.live_actors++;
@@ -89,41 +44,21 @@ void mt_actor_to_wire(uint64_t id, uint8_t wire[16]) {
 /* ---- mailbox ------------------------------------------------------------ */
 
 static void mbox_push_locked(mt_actor *a, mt_task *t) {
-  t->next = NULL;
-  t->prev = a->mbox_tail;
-  if (a->mbox_tail) {
-    a->mbox_tail->next = t;
-  } else {
-    a->mbox_head = t;
-  }
-  a->mbox_tail = t;
-  a->mbox_len++;
+  mt_task_list_push(&a->mbox, t);
   t->in_mbox = true;
 }
 
 void mt_actor_unlink_call_locked(mt_actor *a, mt_task *t) {
-  if (!t->in_mbox) {
-    return;
+  if (t->in_mbox) {
+    mt_task_list_unlink(&a->mbox, t);
+    t->in_mbox = false;
   }
-  if (t->prev) {
-    t->prev->next = t->next;
-  } else {
-    a->mbox_head = t->next;
-  }
-  if (t->next) {
-    t->next->prev = t->prev;
-  } else {
-    a->mbox_tail = t->prev;
-  }
-  t->next = t->prev = NULL;
-  t->in_mbox = false;
-  a->mbox_len--;
 }
 
 void mt_actor_maybe_schedule_locked(mt_actor *a) {
   if (a->in_ready_queue || a->state != MT_ACTOR_ALIVE ||
-      a->running >= a->max_concurrency || !a->mbox_head ||
-      a->mbox_head->where != MT_WHERE_MAILBOX) {
+      a->running >= a->max_concurrency || !a->mbox.head ||
+      a->mbox.head->where != MT_WHERE_MAILBOX) {
     return;
   }
   a->in_ready_queue = true;
@@ -182,8 +117,8 @@ static void actor_die_locked(mt_actor *a, manta_value *why, mt_garbage *g) {
   mt_log(MT_LOG_DEBUG, "actor %s died: %s", a->cls ? a->cls->name : "?",
          why ? manta_error_message(why) : "");
   mt_actor_retain_locked(a); /* cancelling calls drops their counts */
-  while (a->mbox_head) {
-    mt_task *t = a->mbox_head;
+  while (a->mbox.head) {
+    mt_task *t = a->mbox.head;
     mt_task_cancel_locked(t, dead_error(a, t->method ? t->method->name : NULL),
                           g);
   }
@@ -220,9 +155,7 @@ void mt_actor_release_locked(mt_actor *a, mt_garbage *g) {
   a->death = NULL;
   free(a->name);
   a->name = NULL;
-  a->gen = (a->gen + 1) & GEN_MASK;
-  a->next_free = mt_rt.actor_free;
-  mt_rt.actor_free = a->idx + 1;
+  mt_slots_free(&mt_rt.actors, a);
   mt_rt.live_actors--;
 }
 
@@ -288,23 +221,9 @@ static manta_value *run_method(mt_actor *a, mt_task *t) {
                         "actor %s was killed before %s ran", a->cls->name,
                         t->method->name);
   }
-  manta_value *r =
-      t->method->fn(a->state_ptr, (const manta_value *const *)t->args, t->nargs,
-                    t->method->data);
-  if (!r) {
-    r = manta_null();
-  }
-  if (r && manta_value_kind(r) == MANTA_KIND_ERROR && !mt_value_frozen(r) &&
-      manta_error_origin(r)[0] == '\0') {
-    char origin[200];
-    snprintf(origin, sizeof origin, "actor %s.%s", a->cls->name,
-             t->method->name);
-    manta_error_set_origin(r, origin);
-  }
-  if (!r) {
-    r = mt_error_new(MANTA_ERR_NOMEM, a->cls->name, "out of memory");
-  }
-  return r;
+  return mt_task_result(t, t->method->fn(a->state_ptr,
+                                         (const manta_value *const *)t->args,
+                                         t->nargs, t->method->data));
 }
 
 void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {
@@ -317,8 +236,8 @@ void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {
     mt_rt.ready_tail = NULL;
   }
   a->in_ready_queue = false; /* its count passes to this turn */
-  while (n < max && a->mbox_head && a->mbox_head->where == MT_WHERE_MAILBOX) {
-    mt_task *t = a->mbox_head;
+  while (n < max && a->mbox.head && a->mbox.head->where == MT_WHERE_MAILBOX) {
+    mt_task *t = a->mbox.head;
     mt_actor_unlink_call_locked(a, t);
     t->where = MT_WHERE_BATCH;
     calls[n++] = t;
@@ -349,8 +268,8 @@ void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {
 }
 
 void mt_actors_shutdown_locked(mt_garbage *g) {
-  for (size_t i = 0; i < mt_rt.actor_used; i++) {
-    mt_actor *a = slot_at(i);
+  for (size_t i = 0; i < mt_rt.actors.used; i++) {
+    mt_actor *a = mt_slots_at(&mt_rt.actors, i);
     if (a->refs > 0 && a->state != MT_ACTOR_DEAD) {
       mt_actor_retain_locked(a);
       actor_die_locked(
@@ -363,8 +282,8 @@ void mt_actors_shutdown_locked(mt_garbage *g) {
 
 void mt_actors_destroy(mt_garbage *g) {
   /* Shutdown, with every worker gone: kill what lives, then free slots. */
-  for (size_t i = 0; i < mt_rt.actor_used; i++) {
-    mt_actor *a = slot_at(i);
+  for (size_t i = 0; i < mt_rt.actors.used; i++) {
+    mt_actor *a = mt_slots_at(&mt_rt.actors, i);
     if (a->refs > 0 && a->state != MT_ACTOR_DEAD) {
       mt_actor_retain_locked(a);
       actor_die_locked(
@@ -383,13 +302,7 @@ void mt_actors_destroy(mt_garbage *g) {
       a->name = NULL;
     }
   }
-  for (size_t c = 0; c < mt_rt.actor_nchunks; c++) {
-    free(mt_rt.actor_chunks[c]);
-  }
-  free(mt_rt.actor_chunks);
-  mt_rt.actor_chunks = NULL;
-  mt_rt.actor_nchunks = mt_rt.actor_cap = mt_rt.actor_used = 0;
-  mt_rt.actor_free = 0;
+  mt_slots_destroy(&mt_rt.actors);
   mt_rt.live_actors = 0;
   mt_rt.ready_head = mt_rt.ready_tail = NULL;
 }
@@ -522,6 +435,15 @@ manta_err manta_actor_call(manta_actor actor, const char *method,
   return MANTA_OK;
 }
 
+/* The live actor a handle names, or why there is none. */
+static manta_err actor_find_locked(manta_actor handle, mt_actor **out) {
+  if (!mt_rt.initialized) {
+    return MANTA_ERR_NOT_INITIALIZED;
+  }
+  *out = mt_actor_lookup_locked(handle.id);
+  return *out ? MANTA_OK : MANTA_ERR_BAD_HANDLE;
+}
+
 manta_err manta_actor_lookup(const char *name, manta_actor *out) {
   if (!name || !out) {
     return MANTA_ERR_INVALID;
@@ -544,14 +466,10 @@ manta_err manta_actor_lookup(const char *name, manta_actor *out) {
 manta_err manta_actor_kill(manta_actor actor) {
   mt_garbage g;
   mt_garbage_init(&g);
-  manta_err err = MANTA_OK;
   mt_lock();
   mt_actor *a = NULL;
-  if (!mt_rt.initialized) {
-    err = MANTA_ERR_NOT_INITIALIZED;
-  } else if (!(a = mt_actor_lookup_locked(actor.id))) {
-    err = MANTA_ERR_BAD_HANDLE;
-  } else {
+  manta_err err = actor_find_locked(actor, &a);
+  if (err == MANTA_OK) {
     mt_actor_retain_locked(a);
     actor_die_locked(a,
                      mt_error_new(MANTA_ERR_ACTOR_DEAD, "actor_kill",
@@ -568,14 +486,10 @@ manta_err manta_actor_clone(manta_actor actor, manta_actor *out) {
   if (!out) {
     return MANTA_ERR_INVALID;
   }
-  manta_err err = MANTA_OK;
   mt_lock();
   mt_actor *a = NULL;
-  if (!mt_rt.initialized) {
-    err = MANTA_ERR_NOT_INITIALIZED;
-  } else if (!(a = mt_actor_lookup_locked(actor.id))) {
-    err = MANTA_ERR_BAD_HANDLE;
-  } else {
+  manta_err err = actor_find_locked(actor, &a);
+  if (err == MANTA_OK) {
     mt_actor_retain_locked(a);
     *out = actor;
   }
@@ -586,14 +500,10 @@ manta_err manta_actor_clone(manta_actor actor, manta_actor *out) {
 manta_err manta_actor_release(manta_actor actor) {
   mt_garbage g;
   mt_garbage_init(&g);
-  manta_err err = MANTA_OK;
   mt_lock();
   mt_actor *a = NULL;
-  if (!mt_rt.initialized) {
-    err = MANTA_ERR_NOT_INITIALIZED;
-  } else if (!(a = mt_actor_lookup_locked(actor.id))) {
-    err = MANTA_ERR_BAD_HANDLE;
-  } else {
+  manta_err err = actor_find_locked(actor, &a);
+  if (err == MANTA_OK) {
     mt_actor_release_locked(a, &g);
   }
   mt_unlock();

@@ -11,10 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_SHIFT 12
-#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
-#define GEN_MASK 0xFFFFFFu
-
 /* ---- garbage ------------------------------------------------------------ */
 
 void mt_garbage_init(mt_garbage *g) {
@@ -79,70 +75,20 @@ void mt_garbage_free(mt_garbage *g) {
 
 /* ---- slots -------------------------------------------------------------- */
 
-static mt_object *slot_at(size_t idx) {
-  return &mt_rt.obj_chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SLOTS - 1)];
-}
-
-static uint64_t make_id(size_t idx, uint32_t gen) {
-  return ((uint64_t)mt_rt.epoch << 56) | ((uint64_t)(gen & GEN_MASK) << 32) |
-         (uint64_t)(idx + 1);
-}
-
-uint64_t mt_obj_id(const mt_object *o) {
-  return make_id(o->idx, o->gen);
-}
-
 mt_object *mt_obj_lookup_locked(uint64_t id) {
-  if ((uint8_t)(id >> 56) != mt_rt.epoch) {
-    return NULL;
-  }
-  uint32_t low = (uint32_t)id;
-  if (low == 0 || low > mt_rt.obj_used) {
-    return NULL;
-  }
-  mt_object *o = slot_at(low - 1);
-  if (o->state == MT_OBJ_FREE ||
-      (o->gen & GEN_MASK) != ((id >> 32) & GEN_MASK)) {
-    return NULL;
-  }
-  return o;
+  return mt_slots_find(&mt_rt.objects, id);
 }
 
 uint64_t mt_obj_new_locked(mt_object **out) {
-  size_t idx;
-  if (mt_rt.obj_free) {
-    idx = mt_rt.obj_free - 1;
-    mt_rt.obj_free = slot_at(idx)->next_free;
-  } else {
-    if (mt_rt.obj_used == mt_rt.obj_cap) {
-      if (mt_rt.obj_used >= UINT32_MAX - CHUNK_SLOTS) {
-        return 0;
-      }
-      mt_object **chunks =
-          realloc(mt_rt.obj_chunks, (mt_rt.obj_nchunks + 1) * sizeof *chunks);
-      if (!chunks) {
-        return 0;
-      }
-      mt_rt.obj_chunks = chunks;
-      mt_object *chunk = calloc(CHUNK_SLOTS, sizeof *chunk);
-      if (!chunk) {
-        return 0;
-      }
-      chunks[mt_rt.obj_nchunks++] = chunk;
-      mt_rt.obj_cap += CHUNK_SLOTS;
-    }
-    idx = mt_rt.obj_used++;
+  mt_object *o = mt_slots_alloc(&mt_rt.objects);
+  if (!o) {
+    return 0;
   }
-  mt_object *o = slot_at(idx);
-  uint32_t gen = o->gen;
-  memset(o, 0, sizeof *o);
-  o->gen = gen;
-  o->idx = (uint32_t)idx;
   o->refs = 1;
   o->state = MT_OBJ_PENDING;
   mt_rt.live_objects++;
   *out = o;
-  return make_id(idx, gen);
+  return mt_slots_id(&mt_rt.objects, o);
 }
 
 void mt_obj_retain_locked(mt_object *o) {
@@ -160,9 +106,7 @@ void mt_obj_release_locked(mt_object *o, mt_garbage *g) {
   o->value = NULL;
   o->bytes = 0;
   o->state = MT_OBJ_FREE;
-  o->gen = (o->gen + 1) & GEN_MASK;
-  o->next_free = mt_rt.obj_free;
-  mt_rt.obj_free = o->idx + 1;
+  mt_slots_free(&mt_rt.objects, o);
 }
 
 void mt_listener_add_locked(mt_listener *l, mt_object *o) {
@@ -231,21 +175,12 @@ void mt_obj_to_wire(uint64_t id, uint8_t wire[16]) {
 }
 
 void mt_objects_destroy(mt_garbage *g) {
-  for (size_t i = 0; i < mt_rt.obj_used; i++) {
-    mt_object *o = slot_at(i);
-    if (o->state != MT_OBJ_FREE) {
-      mt_garbage_add(g, o->value);
-      o->value = NULL;
-      o->state = MT_OBJ_FREE;
-    }
+  for (size_t i = 0; i < mt_rt.objects.used; i++) {
+    mt_object *o = mt_slots_at(&mt_rt.objects, i);
+    mt_garbage_add(g, o->value); /* NULL for free slots */
+    o->value = NULL;
   }
-  for (size_t c = 0; c < mt_rt.obj_nchunks; c++) {
-    free(mt_rt.obj_chunks[c]);
-  }
-  free(mt_rt.obj_chunks);
-  mt_rt.obj_chunks = NULL;
-  mt_rt.obj_nchunks = mt_rt.obj_cap = mt_rt.obj_used = 0;
-  mt_rt.obj_free = 0;
+  mt_slots_destroy(&mt_rt.objects);
   mt_rt.live_objects = mt_rt.live_bytes = 0;
 }
 

@@ -13,6 +13,7 @@
 #define MT_RT_H
 
 #include "manta.h"
+#include "slots.h"
 #include "strmap.h"
 #include "value.h"
 
@@ -71,9 +72,8 @@ typedef struct mt_garbage {
 } mt_garbage;
 
 void mt_garbage_init(mt_garbage *g);
-/* Queues v for freeing (NULL ignored). Never fails: frees in place if it
- * cannot grow, which is only safe for values without refs, so it aborts
- * rather than risk a deadlock. */
+/* Queues v for freeing (NULL ignored). If the list cannot grow, v is
+ * leaked with a log line: freeing it here could take rt.mu again. */
 void mt_garbage_add(mt_garbage *g, manta_value *v);
 /* Queues an actor destructor call (fn may be NULL: nothing to do). */
 void mt_garbage_add_dtor(mt_garbage *g, manta_actor_dtor fn, void *state,
@@ -93,9 +93,7 @@ struct mt_task;
 struct mt_listener;
 
 typedef struct mt_object {
-  uint32_t gen;
-  uint32_t idx;         /* own slot index */
-  uint32_t next_free;   /* free list link (index + 1) */
+  mt_slot slot;         /* first: the object table's header */
   int64_t refs;         /* every count: program, values, tasks, waiters */
   uint8_t state;        /* mt_obj_state */
   bool is_error;        /* ready with an error value */
@@ -122,7 +120,7 @@ typedef struct mt_listener {
   void *owner;        /* mt_waiter or mt_task */
 } mt_listener;
 
-/* Handle ids: epoch (8 bits) | generation (24 bits) | slot index + 1. */
+/* The live object a ref id names (slots.h), or NULL. */
 mt_object *mt_obj_lookup_locked(uint64_t id);
 /* A new pending object with one count; 0 on OOM. */
 uint64_t mt_obj_new_locked(mt_object **out);
@@ -130,7 +128,6 @@ void mt_obj_retain_locked(mt_object *o);
 void mt_obj_release_locked(mt_object *o, mt_garbage *g);
 /* Makes a pending object ready with v (reference taken), waking listeners. */
 void mt_obj_complete_locked(mt_object *o, manta_value *v, mt_garbage *g);
-uint64_t mt_obj_id(const mt_object *o);
 void mt_obj_to_wire(uint64_t id, uint8_t wire[16]);
 void mt_objects_destroy(mt_garbage *g);
 void mt_listener_add_locked(mt_listener *l, mt_object *o);
@@ -185,6 +182,17 @@ typedef struct mt_task {
   manta_value *args[];
 } mt_task;
 
+/* A FIFO of tasks linked through their next/prev (class queues and actor
+ * mailboxes). */
+typedef struct mt_task_list {
+  mt_task *head, *tail;
+  size_t len;
+} mt_task_list;
+
+void mt_task_list_push(mt_task_list *l, mt_task *t);
+void mt_task_list_push_front(mt_task_list *l, mt_task *t);
+void mt_task_list_unlink(mt_task_list *l, mt_task *t);
+
 /* ---- registry ----------------------------------------------------------- */
 
 typedef struct mt_function {
@@ -220,9 +228,7 @@ typedef enum mt_actor_state {
 } mt_actor_state;
 
 typedef struct mt_actor {
-  uint32_t gen;
-  uint32_t idx;
-  uint32_t next_free;
+  mt_slot slot; /* first: the actor table's header */
   int64_t refs; /* handles, values, queued calls, the name */
   uint8_t state;
   bool in_ready_queue;
@@ -237,8 +243,7 @@ typedef struct mt_actor {
   char *name;
   manta_value *death; /* why it died, when dead */
   mt_demand demand;
-  mt_task *mbox_head, *mbox_tail; /* calls in submission order */
-  size_t mbox_len;
+  mt_task_list mbox; /* calls in submission order */
   struct mt_actor *ready_next;
 } mt_actor;
 
@@ -268,8 +273,7 @@ void mt_actor_turn_locked(struct mt_worker *w, mt_actor *a, mt_garbage *g);
 typedef struct mt_sched_class {
   struct mt_sched_class *next;
   mt_demand demand;
-  mt_task *head, *tail;
-  size_t len;
+  mt_task_list queue;
 } mt_sched_class;
 
 typedef struct mt_worker {
@@ -302,6 +306,9 @@ mt_task *mt_task_alloc(mt_task_kind kind, const manta_value *const *args,
 void mt_task_discard(mt_task *t);
 /* Creates the task's result object; out names it. */
 manta_err mt_task_attach_result_locked(mt_task *t, manta_ref *out);
+/* What a function or method returned (taken), as the task's result: NULL
+ * is the null value, and an error it made names the task as its origin. */
+manta_value *mt_task_result(const mt_task *t, manta_value *r);
 /* Arguments given to a call: an array of non-NULL values. */
 bool mt_args_valid(const manta_value *const *args, size_t nargs);
 /* Checks a call's arguments and resolves the resources it asks for
@@ -356,16 +363,11 @@ typedef struct mt_runtime {
   double res_total[MT_MAX_RESOURCES];
   double res_avail[MT_MAX_RESOURCES];
 
-  /* object table: chunks of slots that never move */
-  mt_object **obj_chunks;
-  size_t obj_nchunks, obj_cap, obj_used;
-  uint32_t obj_free; /* index + 1 of first free slot, 0: none */
+  mt_slots objects; /* of mt_object */
   int64_t live_objects, live_bytes;
 
   /* actor table */
-  mt_actor **actor_chunks;
-  size_t actor_nchunks, actor_cap, actor_used;
-  uint32_t actor_free;
+  mt_slots actors; /* of mt_actor */
   int64_t live_actors;
   mt_actor *ready_head, *ready_tail; /* actors with runnable calls */
   mt_strmap actor_names;
@@ -376,8 +378,6 @@ typedef struct mt_runtime {
 
   /* scheduling */
   mt_sched_class *classes_list;
-  mt_sched_class *default_class;
-  size_t queued_tasks; /* in class queues */
   int64_t tasks_queued, tasks_running, tasks_finished;
   pthread_cond_t work_cv;
   _Atomic uint64_t work_seq; /* bumped whenever work is queued */

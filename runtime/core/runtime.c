@@ -129,6 +129,9 @@ manta_err manta_init(const manta_options *opts) {
   if (mt_rt.epoch == 0) {
     mt_rt.epoch = 1; /* epoch 0 never names a live handle */
   }
+  /* Objects are many and small, actors few: chunks sized to match. */
+  mt_slots_init(&mt_rt.objects, sizeof(mt_object), 12, mt_rt.epoch);
+  mt_slots_init(&mt_rt.actors, sizeof(mt_actor), 10, mt_rt.epoch);
   mt_rt.node_id = random_node_id();
   mt_rt.nres = 1;
   strcpy(mt_rt.res_names[0], "CPU");
@@ -165,8 +168,8 @@ int manta_is_initialized(void) {
 
 static void fail_queued_locked(mt_garbage *g) {
   for (mt_sched_class *c = mt_rt.classes_list; c; c = c->next) {
-    while (c->head) {
-      mt_task *t = c->head;
+    while (c->queue.head) {
+      mt_task *t = c->queue.head;
       mt_task_cancel_locked(
           t, mt_task_error(t, MANTA_ERR_SHUTDOWN, "the runtime shut down"), g);
     }

@@ -43,6 +43,45 @@ void mt_task_discard(mt_task *t) {
   free(t);
 }
 
+void mt_task_list_push(mt_task_list *l, mt_task *t) {
+  t->next = NULL;
+  t->prev = l->tail;
+  if (l->tail) {
+    l->tail->next = t;
+  } else {
+    l->head = t;
+  }
+  l->tail = t;
+  l->len++;
+}
+
+void mt_task_list_push_front(mt_task_list *l, mt_task *t) {
+  t->prev = NULL;
+  t->next = l->head;
+  if (l->head) {
+    l->head->prev = t;
+  } else {
+    l->tail = t;
+  }
+  l->head = t;
+  l->len++;
+}
+
+void mt_task_list_unlink(mt_task_list *l, mt_task *t) {
+  if (t->prev) {
+    t->prev->next = t->next;
+  } else {
+    l->head = t->next;
+  }
+  if (t->next) {
+    t->next->prev = t->prev;
+  } else {
+    l->tail = t->prev;
+  }
+  t->next = t->prev = NULL;
+  l->len--;
+}
+
 void mt_task_free_locked(mt_task *t, mt_garbage *g) {
   for (size_t i = 0; i < t->ndeps; i++) {
     mt_listener_remove_locked(&t->deps[i]);
@@ -83,6 +122,24 @@ manta_value *mt_task_error(const mt_task *t, manta_err code, const char *fmt,
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   return mt_error_new(code, origin, "%s", msg);
+}
+
+manta_value *mt_task_result(const mt_task *t, manta_value *r) {
+  if (!r) {
+    r = manta_null();
+    if (!r) {
+      return mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
+    }
+  }
+  /* An error made by the function itself says where it happened; one it
+   * passed on (frozen: shared already) keeps its own origin. */
+  if (manta_value_kind(r) == MANTA_KIND_ERROR && !mt_value_frozen(r) &&
+      manta_error_origin(r)[0] == '\0') {
+    char origin[200];
+    task_origin(t, origin, sizeof origin);
+    manta_error_set_origin(r, origin);
+  }
+  return r;
 }
 
 void mt_task_finish_locked(mt_task *t, manta_value *v, mt_garbage *g) {

@@ -640,19 +640,27 @@ manta_err mt_list_append(manta_value *list, manta_value *item) {
   return MANTA_OK;
 }
 
-manta_err manta_list_push(manta_value *list, manta_value *item) {
-  manta_err err = check_mutable(list, MANTA_KIND_LIST);
-  if (!err && !item) {
+/* Whether `item` may go into `container` (a mutable value of `kind`,
+ * no cycle); on any failure the item, which the caller gave away, is freed.
+ * `ok` folds in the caller's own argument checks. */
+static manta_err check_insert(manta_value *container, manta_kind kind,
+                              manta_value *item, bool ok) {
+  manta_err err = check_mutable(container, kind);
+  if (!err && (!ok || !item)) {
     err = MANTA_ERR_INVALID;
   }
   if (!err) {
-    err = check_no_cycle(list, item);
+    err = check_no_cycle(container, item);
   }
   if (err) {
     manta_value_free(item);
-    return err;
   }
-  return mt_list_append(list, item);
+  return err;
+}
+
+manta_err manta_list_push(manta_value *list, manta_value *item) {
+  manta_err err = check_insert(list, MANTA_KIND_LIST, item, true);
+  return err ? err : mt_list_append(list, item);
 }
 
 /* --- map index ---------------------------------------------------------- */
@@ -853,30 +861,13 @@ manta_err mt_map_put_n(manta_value *map, const char *key, size_t klen,
 }
 
 manta_err manta_map_put(manta_value *map, const char *key, manta_value *item) {
-  manta_err err = check_mutable(map, MANTA_KIND_MAP);
-  if (!err && (!key || !item)) {
-    err = MANTA_ERR_INVALID;
-  }
-  if (!err) {
-    err = check_no_cycle(map, item);
-  }
-  if (err) {
-    manta_value_free(item);
-    return err;
-  }
-  return mt_map_put_n(map, key, strlen(key), item);
+  manta_err err = check_insert(map, MANTA_KIND_MAP, item, key != NULL);
+  return err ? err : mt_map_put_n(map, key, strlen(key), item);
 }
 
 manta_err manta_error_set_cause(manta_value *err, manta_value *cause) {
-  manta_err e = check_mutable(err, MANTA_KIND_ERROR);
-  if (!e && !cause) {
-    e = MANTA_ERR_INVALID;
-  }
-  if (!e) {
-    e = check_no_cycle(err, cause);
-  }
+  manta_err e = check_insert(err, MANTA_KIND_ERROR, cause, true);
   if (e) {
-    manta_value_free(cause);
     return e;
   }
   manta_value *old = err->u.err.cause;

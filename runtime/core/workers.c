@@ -102,49 +102,18 @@ mt_sched_class *mt_class_for_locked(const mt_demand *d) {
 
 void mt_class_push_locked(mt_sched_class *c, mt_task *t) {
   atomic_fetch_add_explicit(&mt_rt.work_seq, 1, memory_order_relaxed);
-  t->next = NULL;
-  t->prev = c->tail;
-  if (c->tail) {
-    c->tail->next = t;
-  } else {
-    c->head = t;
-  }
-  c->tail = t;
-  c->len++;
-}
-
-static void class_push_front_locked(mt_sched_class *c, mt_task *t) {
-  t->prev = NULL;
-  t->next = c->head;
-  if (c->head) {
-    c->head->prev = t;
-  } else {
-    c->tail = t;
-  }
-  c->head = t;
-  c->len++;
+  mt_task_list_push(&c->queue, t);
 }
 
 void mt_class_unlink_locked(mt_task *t) {
-  mt_sched_class *c = t->cls;
-  if (t->prev) {
-    t->prev->next = t->next;
-  } else {
-    c->head = t->next;
-  }
-  if (t->next) {
-    t->next->prev = t->prev;
-  } else {
-    c->tail = t->prev;
-  }
-  t->next = t->prev = NULL;
-  c->len--;
+  mt_task_list_unlink(&t->cls->queue, t);
 }
 
-/* A class whose head can run now, rotating so no class starves. */
+/* The first class whose head can run now. (Classes are few; a scan in
+ * creation order is fair enough until one starves another.) */
 static mt_sched_class *runnable_class_locked(void) {
   for (mt_sched_class *c = mt_rt.classes_list; c; c = c->next) {
-    if (c->len > 0 && demand_fits_now(&c->demand)) {
+    if (c->queue.len > 0 && demand_fits_now(&c->demand)) {
       return c;
     }
   }
@@ -203,14 +172,11 @@ static inline void cpu_relax(unsigned i) {
   }
 }
 
-void mt_spin_until_locked(size_t *counter, size_t target, int64_t timeout_ms) {
-  if (timeout_ms == 0 || mt_rt.shutting_down) {
-    return;
-  }
+/* Spins without the lock until done(arg) or SPIN_NS pass. */
+static void spin_unlocked(bool (*done)(const void *), const void *arg) {
   mt_unlock();
   uint64_t end = now_ns() + SPIN_NS;
-  for (unsigned i = 1; __atomic_load_n(counter, __ATOMIC_ACQUIRE) < target;
-       i++) {
+  for (unsigned i = 1; !done(arg); i++) {
     cpu_relax(i);
     if ((i & 7) == 0 && now_ns() > end) {
       break;
@@ -219,22 +185,35 @@ void mt_spin_until_locked(size_t *counter, size_t target, int64_t timeout_ms) {
   mt_lock();
 }
 
+typedef struct counter_goal {
+  size_t *counter;
+  size_t target;
+} counter_goal;
+
+static bool counter_reached(const void *arg) {
+  const counter_goal *c = arg;
+  return __atomic_load_n(c->counter, __ATOMIC_ACQUIRE) >= c->target;
+}
+
+void mt_spin_until_locked(size_t *counter, size_t target, int64_t timeout_ms) {
+  if (timeout_ms == 0 || mt_rt.shutting_down) {
+    return;
+  }
+  counter_goal goal = {counter, target};
+  spin_unlocked(counter_reached, &goal);
+}
+
+static bool work_seq_moved(const void *arg) {
+  return atomic_load_explicit(&mt_rt.work_seq, memory_order_relaxed) !=
+         *(const uint64_t *)arg;
+}
+
 /* An idle worker spins a moment for new work before it sleeps. Returns with
  * rt.mu held; the caller looks for work again. */
 static void spin_for_work_locked(void) {
   uint64_t seq = atomic_load_explicit(&mt_rt.work_seq, memory_order_relaxed);
   mt_rt.spinner_active = true;
-  mt_unlock();
-  uint64_t end = now_ns() + SPIN_NS;
-  for (unsigned i = 1;
-       atomic_load_explicit(&mt_rt.work_seq, memory_order_relaxed) == seq;
-       i++) {
-    cpu_relax(i);
-    if ((i & 7) == 0 && now_ns() > end) {
-      break;
-    }
-  }
-  mt_lock();
+  spin_unlocked(work_seq_moved, &seq);
   mt_rt.spinner_active = false;
 }
 
@@ -266,30 +245,12 @@ static void unhold_locked(mt_worker *w) {
 }
 
 static size_t batch_size_locked(const mt_sched_class *c) {
-  size_t share =
-      c->len / (2 * (size_t)(mt_rt.workers_total ? mt_rt.workers_total : 1));
+  size_t share = c->queue.len /
+                 (2 * (size_t)(mt_rt.workers_total ? mt_rt.workers_total : 1));
   return share < 1 ? 1 : share > MAX_BATCH ? MAX_BATCH : share;
 }
 
-static manta_value *run_function(mt_task *t) {
-  manta_value *r =
-      t->fn->fn((const manta_value *const *)t->args, t->nargs, t->fn->data);
-  if (!r) {
-    r = manta_null();
-  }
-  if (r && manta_value_kind(r) == MANTA_KIND_ERROR && !mt_value_frozen(r) &&
-      manta_error_origin(r)[0] == '\0') {
-    char origin[200];
-    snprintf(origin, sizeof origin, "function %s", t->fn->name);
-    manta_error_set_origin(r, origin);
-  }
-  if (!r) {
-    r = mt_error_new(MANTA_ERR_NOMEM, t->fn->name, "out of memory");
-  }
-  return r;
-}
-
-/* Runs tasks batch[from..len) popped from one class, unlocked. */
+/* Runs the tasks popped from one class, unlocked. */
 static void run_class_batch(mt_worker *w, manta_value **results) {
   for (; w->batch_pos < w->batch_len;) {
     size_t i = w->batch_pos++;
@@ -304,14 +265,16 @@ static void run_class_batch(mt_worker *w, manta_value **results) {
       mt_actor_construct(t);
       results[i] = NULL;
     } else {
-      results[i] = run_function(t);
+      results[i] =
+          mt_task_result(t, t->fn->fn((const manta_value *const *)t->args,
+                                      t->nargs, t->fn->data));
     }
   }
 }
 
 static void finish_class_batch_locked(mt_worker *w, manta_value **results,
-                                      size_t from, mt_garbage *g) {
-  for (size_t i = from; i < w->batch_len; i++) {
+                                      mt_garbage *g) {
+  for (size_t i = 0; i < w->batch_len; i++) {
     mt_task *t = w->batch[i];
     mt_rt.tasks_running--;
     if (t->kind == MT_TASK_ACTOR_CREATE && !t->cancelled) {
@@ -326,13 +289,13 @@ static void finish_class_batch_locked(mt_worker *w, manta_value **results,
 }
 
 static void pop_class_batch_locked(mt_worker *w, mt_sched_class *c) {
-  size_t n = c->head && c->head->kind == MT_TASK_ACTOR_CREATE
+  size_t n = c->queue.head && c->queue.head->kind == MT_TASK_ACTOR_CREATE
                  ? 1
                  : batch_size_locked(c);
   w->batch_pos = w->batch_len = 0;
   w->batch_cls = c;
-  while (w->batch_len < n && c->head) {
-    mt_task *t = c->head;
+  while (w->batch_len < n && c->queue.head) {
+    mt_task *t = c->queue.head;
     if (t->kind == MT_TASK_ACTOR_CREATE && w->batch_len > 0) {
       break; /* creations hold their own resources: one per batch */
     }
@@ -377,7 +340,7 @@ static void *worker_main(void *arg) {
       mt_unlock();
       run_class_batch(w, results);
       mt_lock();
-      finish_class_batch_locked(w, results, 0, &g);
+      finish_class_batch_locked(w, results, &g);
       unhold_locked(w);
       if (g.len > 8 || g.dtors) {
         mt_unlock();
@@ -429,7 +392,7 @@ void mt_worker_block_locked(void) {
     mt_task *t = w->batch[--w->batch_len];
     mt_rt.tasks_running--;
     t->where = MT_WHERE_CLASS;
-    class_push_front_locked(w->batch_cls, t);
+    mt_task_list_push_front(&w->batch_cls->queue, t);
     mt_rt.tasks_queued++;
   }
   if (w->holding) {
