@@ -108,15 +108,6 @@ static manta_ref call1(manta_actor a, const char *m, manta_value *arg) {
   return r;
 }
 
-static int64_t take_int(manta_ref r) {
-  manta_value *v = NULL;
-  CHECK_OK(manta_get(r, 10000, &v));
-  int64_t x = mt_test_int(v);
-  manta_value_free(v);
-  manta_ref_release(r);
-  return x;
-}
-
 static manta_err take_err(manta_ref r, manta_value **err) {
   manta_value *v = NULL;
   manta_err e = manta_get(r, 10000, &v);
@@ -137,7 +128,7 @@ static void test_counter_in_order(void) {
   }
   int64_t expect[5] = {0, 1, 3, 6, 10};
   for (int i = 0; i < 5; i++) {
-    CHECK_INT_EQ(take_int(refs[i]), expect[i]);
+    CHECK_INT_EQ(mt_test_take_int(refs[i]), expect[i]);
   }
   /* Thousands of calls keep their order. */
   enum { N = 5000 };
@@ -147,7 +138,7 @@ static void test_counter_in_order(void) {
   }
   int ordered = 1;
   for (int i = 0; i < N; i++) {
-    ordered &= take_int(many[i]) == 11 + i;
+    ordered &= mt_test_take_int(many[i]) == 11 + i;
   }
   CHECK(ordered);
   CHECK_OK(manta_actor_release(a));
@@ -163,8 +154,8 @@ static void test_order_waits_for_dependencies(void) {
   manta_value_free(ten);
   manta_ref r1 = call1(a, "add", manta_ref_value(slow));
   manta_ref r2 = call1(a, "add", manta_int(1));
-  CHECK_INT_EQ(take_int(r1), 10);
-  CHECK_INT_EQ(take_int(r2), 11);
+  CHECK_INT_EQ(mt_test_take_int(r1), 10);
+  CHECK_INT_EQ(mt_test_take_int(r2), 11);
   manta_ref_release(slow);
   manta_actor_release(a);
 }
@@ -183,13 +174,13 @@ static void test_named_and_kill(void) {
   /* Found by name, from another handle. */
   manta_actor found;
   REQUIRE_OK(manta_actor_lookup("bank", &found));
-  CHECK_INT_EQ(take_int(call1(found, "add", manta_int(5))), 105);
+  CHECK_INT_EQ(mt_test_take_int(call1(found, "add", manta_int(5))), 105);
   CHECK_ERR(manta_actor_lookup("nobody", &b), MANTA_ERR_NOT_FOUND);
   /* Releasing every handle keeps a named actor alive. */
   manta_actor_release(a);
   manta_actor_release(found);
   REQUIRE_OK(manta_actor_lookup("bank", &found));
-  CHECK_INT_EQ(take_int(call1(found, "get", NULL)), 105);
+  CHECK_INT_EQ(mt_test_take_int(call1(found, "get", NULL)), 105);
   /* Kill: later calls fail with ACTOR_DEAD, the name is free again. */
   CHECK_OK(manta_actor_kill(found));
   manta_value *err = NULL;
@@ -199,7 +190,7 @@ static void test_named_and_kill(void) {
   CHECK_ERR(manta_actor_lookup("bank", &b), MANTA_ERR_NOT_FOUND);
   manta_actor_release(found);
   manta_actor again = make_counter(1, "bank", 0);
-  CHECK_INT_EQ(take_int(call1(again, "get", NULL)), 1);
+  CHECK_INT_EQ(mt_test_take_int(call1(again, "get", NULL)), 1);
   manta_actor_kill(again);
   manta_actor_release(again);
   CHECK_ERR(manta_actor_release(again), MANTA_ERR_BAD_HANDLE);
@@ -235,7 +226,7 @@ static void test_call_errors(void) {
             MANTA_ERR_TYPE);
   CHECK(strcmp(manta_error_origin(err), "actor Counter.add") == 0);
   manta_value_free(err);
-  CHECK_INT_EQ(take_int(call1(a, "add", manta_int(2))), 2);
+  CHECK_INT_EQ(mt_test_take_int(call1(a, "add", manta_int(2))), 2);
   manta_actor_release(a);
   /* Unknown class and failing constructor: calls say why it died. */
   manta_actor ghost;
@@ -285,7 +276,7 @@ static void test_max_concurrency(void) {
 static void test_destroyed_when_unreferenced(void) {
   int before = atomic_load(&live_counters);
   manta_actor a = make_counter(3, NULL, 0);
-  CHECK_INT_EQ(take_int(call1(a, "get", NULL)), 3);
+  CHECK_INT_EQ(mt_test_take_int(call1(a, "get", NULL)), 3);
   CHECK_INT_EQ(atomic_load(&live_counters), before + 1);
   /* A handle inside a value counts as a handle. */
   manta_value *held = manta_actor_value(a);
@@ -316,7 +307,7 @@ static void test_many_callers(void) {
   for (int i = 0; i < 4; i++) {
     pthread_join(th[i], NULL);
   }
-  CHECK_INT_EQ(take_int(call1(a, "get", NULL)), 800);
+  CHECK_INT_EQ(mt_test_take_int(call1(a, "get", NULL)), 800);
   manta_actor_release(a);
 }
 

@@ -107,16 +107,6 @@ static manta_ref submit1(const char *fn, manta_value *arg) {
   return r;
 }
 
-/* The value of a ref as an int, releasing the ref. */
-static int64_t take_int(manta_ref r) {
-  manta_value *v = NULL;
-  CHECK_OK(manta_get(r, 10000, &v));
-  int64_t x = mt_test_int(v);
-  manta_value_free(v);
-  manta_ref_release(r);
-  return x;
-}
-
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_lifecycle(void) {
@@ -144,7 +134,7 @@ static void test_submit_and_get(void) {
   manta_ref r;
   REQUIRE_OK(
       manta_submit("add", (const manta_value *const *)args, 3, NULL, &r));
-  CHECK_INT_EQ(take_int(r), 42);
+  CHECK_INT_EQ(mt_test_take_int(r), 42);
   /* Arguments are frozen by the submit: the task reads what was sent. */
   manta_value *l = manta_list();
   REQUIRE_OK(manta_submit("kind", (const manta_value *const *)&l, 1, NULL, &r));
@@ -209,7 +199,7 @@ static void test_errors_are_values(void) {
   CHECK_ERR(manta_get(r, 20, &v), MANTA_ERR_TIMEOUT);
   CHECK(manta_error_code(v) == MANTA_ERR_TIMEOUT);
   manta_value_free(v);
-  CHECK_INT_EQ(take_int(r), 300);
+  CHECK_INT_EQ(mt_test_take_int(r), 300);
   /* Bad calls fail at once. */
   CHECK_ERR(manta_submit(NULL, NULL, 0, NULL, &r), MANTA_ERR_INVALID);
   CHECK_ERR(manta_get((manta_ref){12345}, 0, &v), MANTA_ERR_BAD_HANDLE);
@@ -230,7 +220,7 @@ static void test_refs_as_arguments(void) {
   }
   manta_ref_release(a);
   manta_ref_release(b); /* the task keeps them alive */
-  CHECK_INT_EQ(take_int(sum), 151);
+  CHECK_INT_EQ(mt_test_take_int(sum), 151);
   /* A ref inside a list is passed as a ref, not resolved. */
   manta_ref p;
   manta_value *x = manta_int(5);
@@ -260,7 +250,7 @@ static void test_refs_as_arguments(void) {
 static void test_nested_deeper_than_pool(void) {
   /* fib(12) keeps far more tasks blocked in get than there are slots. */
   manta_ref r = submit1("fib", manta_int(12));
-  CHECK_INT_EQ(take_int(r), 144);
+  CHECK_INT_EQ(mt_test_take_int(r), 144);
   int64_t threads = 0;
   CHECK_OK(manta_stat_get(MANTA_STAT_WORKER_THREADS, &threads));
   CHECK(threads > 2); /* blocked workers were replaced */
@@ -341,8 +331,8 @@ static void test_resources(void) {
   sleep_ms(50);
   CHECK_OK(manta_resource_get("GPU", &total, &avail));
   CHECK(avail == 0);
-  CHECK_INT_EQ(take_int(g1), 150);
-  CHECK_INT_EQ(take_int(g2), 150);
+  CHECK_INT_EQ(mt_test_take_int(g1), 150);
+  CHECK_INT_EQ(mt_test_take_int(g2), 150);
   CHECK(mt_test_now_ms() - t0 >= 290); /* serialized by the resource */
   CHECK_OK(manta_resource_get("GPU", &total, &avail));
   CHECK(avail == 1);
@@ -373,8 +363,8 @@ static void test_cancel(void) {
   manta_value_free(v);
   manta_ref_release(w);
   manta_ref_release(q);
-  CHECK_INT_EQ(take_int(busy[0]), 200);
-  CHECK_INT_EQ(take_int(busy[1]), 200);
+  CHECK_INT_EQ(mt_test_take_int(busy[0]), 200);
+  CHECK_INT_EQ(mt_test_take_int(busy[1]), 200);
 }
 
 static void test_objects_freed(void) {
@@ -412,7 +402,7 @@ static void test_objects_freed(void) {
     manta_ref_release(t); /* before or after it ran */
   }
   manta_ref last = submit1("add", manta_int(0));
-  CHECK_INT_EQ(take_int(last), 0);
+  CHECK_INT_EQ(mt_test_take_int(last), 0);
   for (int i = 0; i < 100; i++) {
     CHECK_OK(manta_stat_get(MANTA_STAT_LIVE_OBJECTS, &objs));
     if (objs == objs0) {

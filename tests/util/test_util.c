@@ -35,6 +35,15 @@ int64_t mt_test_int(const manta_value *v) {
   return i;
 }
 
+int64_t mt_test_take_int(manta_ref r) {
+  manta_value *v = NULL;
+  CHECK_OK(manta_get(r, 10000, &v));
+  int64_t x = mt_test_int(v);
+  manta_value_free(v);
+  manta_ref_release(r);
+  return x;
+}
+
 double mt_test_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

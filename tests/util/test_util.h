@@ -79,6 +79,10 @@ int mt_test_done(void);
 /* The int inside a value, or INT64_MIN with a CHECK failure. */
 int64_t mt_test_int(const manta_value *v);
 
+/* Gets a ref (10 s at most) that must hold an int, releases the ref and
+ * returns the int (INT64_MIN with a CHECK failure otherwise). */
+int64_t mt_test_take_int(manta_ref r);
+
 /* Milliseconds on a monotonic clock. */
 double mt_test_now_ms(void);
 
