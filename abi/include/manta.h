@@ -453,6 +453,37 @@ MANTA_API manta_err manta_actor_clone(manta_actor actor, manta_actor *out);
 MANTA_API manta_err manta_actor_release(manta_actor actor);
 
 /* ------------------------------------------------------------------------ */
+/* Modules                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A module is a shared library that registers functions and actor classes
+ * by name when a node loads it. It exports one entry point, named
+ * MANTA_MODULE_ENTRY, of type manta_module_init_fn, which registers what the
+ * module offers and returns MANTA_OK or the first error:
+ *
+ *   MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
+ *     return manta_register_function("levenshtein", levenshtein, 2, NULL);
+ *   }
+ */
+#define MANTA_MODULE_ENTRY "manta_module_init"
+typedef manta_err (*manta_module_init_fn)(void);
+#if defined(_WIN32)
+#define MANTA_MODULE_EXPORT __declspec(dllexport)
+#else
+#define MANTA_MODULE_EXPORT __attribute__((visibility("default")))
+#endif
+
+/*
+ * Loads a module into this process and runs its entry point (the runtime
+ * must be initialized). Loading a module already loaded since manta_init
+ * does nothing and returns MANTA_OK. MANTA_ERR_NOT_FOUND if the file cannot
+ * be loaded or lacks the entry point (the log line says why); otherwise the
+ * entry point's own result.
+ */
+MANTA_API manta_err manta_module_load(const char *path);
+
+/* ------------------------------------------------------------------------ */
 /* Introspection                                                             */
 /* ------------------------------------------------------------------------ */
 

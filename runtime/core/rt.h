@@ -347,6 +347,8 @@ manta_err mt_demand_resolve(const mt_resource_request *r, double num_cpus,
 void mt_worker_block_locked(void);
 void mt_worker_unblock_locked(void);
 void mt_sched_shutdown(void);
+/* Forgets which modules were loaded (they stay mapped). */
+void mt_modules_forget_locked(void);
 
 /* ---- the runtime -------------------------------------------------------- */
 
@@ -375,6 +377,8 @@ typedef struct mt_runtime {
   /* registries */
   mt_strmap functions;
   mt_strmap classes;
+  void **modules; /* dlopen handles whose entry point ran since init */
+  size_t nmodules, modules_cap;
 
   /* scheduling */
   mt_sched_class *classes_list;

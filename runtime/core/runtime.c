@@ -202,6 +202,7 @@ manta_err manta_shutdown(void) {
   mt_actors_destroy(&g);
   mt_objects_destroy(&g);
   mt_registry_destroy_locked();
+  mt_modules_forget_locked();
   mt_strmap_destroy(&mt_rt.actor_names);
   pthread_cond_destroy(&mt_rt.work_cv);
   pthread_cond_destroy(&mt_rt.exit_cv);
