@@ -278,6 +278,13 @@ MANTA_API manta_err manta_options_set_max_workers(manta_options *opts,
                                                   unsigned max_workers);
 
 /*
+ * The cluster to join: "HOST:PORT" of its head node. NULL (the default)
+ * means MANTA_ADDRESS decides; with neither the runtime is embedded.
+ */
+MANTA_API manta_err manta_options_set_address(manta_options *opts,
+                                              const char *address);
+
+/*
  * Starts the runtime of this process. With no cluster address (neither in
  * the options nor in MANTA_ADDRESS) it is an embedded one-node runtime that
  * opens no port. opts may be NULL. MANTA_ERR_ALREADY_INITIALIZED if running.

@@ -46,7 +46,10 @@ manta_err manta_options_new(manta_options **out) {
 }
 
 void manta_options_free(manta_options *opts) {
-  free(opts);
+  if (opts) {
+    free(opts->address);
+    free(opts);
+  }
 }
 
 manta_err manta_options_set_num_cpus(manta_options *opts, double num_cpus) {
@@ -54,6 +57,19 @@ manta_err manta_options_set_num_cpus(manta_options *opts, double num_cpus) {
     return MANTA_ERR_INVALID;
   }
   opts->num_cpus = num_cpus;
+  return MANTA_OK;
+}
+
+manta_err manta_options_set_address(manta_options *opts, const char *address) {
+  if (!opts || (address && !strchr(address, ':'))) {
+    return MANTA_ERR_INVALID; /* HOST:PORT, or NULL for embedded */
+  }
+  char *copy = NULL;
+  if (address && !(copy = strdup(address))) {
+    return MANTA_ERR_NOMEM;
+  }
+  free(opts->address);
+  opts->address = copy;
   return MANTA_OK;
 }
 

@@ -45,6 +45,7 @@ struct manta_options {
   double num_cpus; /* < 0: default */
   unsigned max_workers;
   mt_resource_request resources;
+  char *address; /* head to join; NULL: embedded unless MANTA_ADDRESS */
 };
 
 struct manta_call_options {

@@ -111,11 +111,13 @@ static double default_cpus(void) {
 }
 
 manta_err manta_init(const manta_options *opts) {
-  const char *address = getenv("MANTA_ADDRESS");
+  const char *address = opts && opts->address ? opts->address
+                                               : getenv("MANTA_ADDRESS");
   if (address && *address) {
     mt_log(MT_LOG_ERROR,
-           "MANTA_ADDRESS=%s is set, but this build runs embedded only; "
-           "unset it to run on this process alone",
+           "cluster address %s given, but this build runs embedded only; "
+           "unset MANTA_ADDRESS (or the address option) to run on this "
+           "process alone",
            address);
     return MANTA_ERR_INVALID;
   }
