@@ -12,6 +12,7 @@
 #ifndef MT_RT_H
 #define MT_RT_H
 
+#include "log.h"
 #include "manta.h"
 #include "slots.h"
 #include "strmap.h"
@@ -405,18 +406,5 @@ void mt_deadline(int64_t timeout_ms, struct timespec *ts);
 /* Waits on cv (monotonic) until the deadline; ETIMEDOUT when passed. */
 int mt_cond_wait(pthread_cond_t *cv, const struct timespec *deadline);
 void mt_cond_init(pthread_cond_t *cv);
-
-/* Logging to stderr, filtered by MANTA_LOG (error, warn, info, debug). */
-typedef enum mt_log_level {
-  MT_LOG_ERROR = 0,
-  MT_LOG_WARN = 1,
-  MT_LOG_INFO = 2,
-  MT_LOG_DEBUG = 3
-} mt_log_level;
-void mt_log(mt_log_level level, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 
 #endif

@@ -69,11 +69,15 @@ static int read_log_level(void) {
   return MT_LOG_WARN;
 }
 
-void mt_log(mt_log_level level, const char *fmt, ...) {
+int mt_log_enabled(mt_log_level level) {
   if (log_level < 0) {
     log_level = read_log_level();
   }
-  if ((int)level > log_level) {
+  return (int)level <= log_level;
+}
+
+void mt_log(mt_log_level level, const char *fmt, ...) {
+  if (!mt_log_enabled(level)) {
     return;
   }
   static const char *tags[] = {"error", "warn", "info", "debug"};

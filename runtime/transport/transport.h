@@ -1,0 +1,148 @@
+/*
+ * The transport: gRPC core's C API behind a small interface. This is the
+ * only place that includes grpc/grpc.h; the cluster code sees bytes in and
+ * bytes out, unary calls and message streams.
+ *
+ * Threads: one completion queue served by a few poller threads. Every
+ * callback below runs on a poller thread and must not block for long (it
+ * may take short locks). Callbacks of one stream never run concurrently with
+ * each other for the same direction (one receive and one send are in flight
+ * at a time), but a receive callback may run beside a send-side callback.
+ *
+ * Bodies handed to callbacks are borrowed for the callback's duration.
+ */
+#ifndef MT_TRANSPORT_H
+#define MT_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* gRPC status codes this code uses (the numbers are gRPC's). */
+enum {
+  MT_TP_OK = 0,
+  MT_TP_CANCELLED = 1,
+  MT_TP_UNKNOWN = 2,
+  MT_TP_INVALID_ARGUMENT = 3,
+  MT_TP_DEADLINE_EXCEEDED = 4,
+  MT_TP_NOT_FOUND = 5,
+  MT_TP_RESOURCE_EXHAUSTED = 8,
+  MT_TP_FAILED_PRECONDITION = 9,
+  MT_TP_UNIMPLEMENTED = 12,
+  MT_TP_INTERNAL = 13,
+  MT_TP_UNAVAILABLE = 14,
+  MT_TP_UNAUTHENTICATED = 16
+};
+
+/* The protocol version sent and checked in metadata on every call. */
+#define MT_TP_PROTOCOL "1"
+/* Largest message either side accepts; objects beyond it move in chunks. */
+#define MT_TP_MAX_MESSAGE (64 * 1024 * 1024)
+
+/* A message body owned by whoever holds it (free with free()). */
+typedef struct mt_tp_buf {
+  uint8_t *data;
+  size_t len;
+} mt_tp_buf;
+
+/* Starts gRPC and the pollers; counted, so nested start/stop pairs work.
+ * false if gRPC could not start. */
+bool mt_tp_start(void);
+/* Stops them once every server and channel is closed. */
+void mt_tp_stop(void);
+
+/* ---- streams (both sides) ---------------------------------------------- */
+
+typedef struct mt_tp_stream mt_tp_stream;
+
+typedef struct mt_tp_stream_handlers {
+  /* A message arrived. */
+  void (*on_message)(void *arg, mt_tp_stream *s, const uint8_t *body,
+                     size_t len);
+  /* The stream can send: return true with *out set (taken) to send one
+   * message, false when there is nothing to send now. Called after
+   * mt_tp_stream_kick and after each send completes, never twice at once. */
+  bool (*fill)(void *arg, mt_tp_stream *s, mt_tp_buf *out);
+  /* The stream ended (peer closed, failed or cancelled); the last callback
+   * for this stream. status is a gRPC code, detail a message. */
+  void (*on_closed)(void *arg, mt_tp_stream *s, int status, const char *detail);
+} mt_tp_stream_handlers;
+
+/* There may be something to send: calls fill if no send is in flight. */
+void mt_tp_stream_kick(mt_tp_stream *s);
+/* Ends the stream: a client cancels it, a server finishes it with status.
+ * on_closed still follows. */
+void mt_tp_stream_close(mt_tp_stream *s, int status, const char *detail);
+/* Drops the holder's reference (after on_closed, or instead of waiting for
+ * it); the stream's memory goes once gRPC is done with it too. */
+void mt_tp_stream_release(mt_tp_stream *s);
+/* "ipv4:127.0.0.1:port" of the other end (static buffer per stream). */
+const char *mt_tp_stream_peer(const mt_tp_stream *s);
+
+/* ---- server ------------------------------------------------------------ */
+
+typedef struct mt_tp_server mt_tp_server;
+typedef struct mt_tp_incoming mt_tp_incoming;
+
+typedef struct mt_tp_service {
+  void *ctx;
+  /* A unary request; answer it (now or later, from any thread) with
+   * mt_tp_reply exactly once. */
+  void (*unary)(void *ctx, mt_tp_incoming *in, const char *method,
+                const uint8_t *body, size_t len);
+  /* Whether method is a stream method this service serves; if so,
+   * stream_open is called to set its handlers (returning the handler arg),
+   * and the server holds one reference, dropped after on_closed. */
+  bool (*is_stream)(void *ctx, const char *method);
+  void *(*stream_open)(void *ctx, mt_tp_stream *s, const char *method,
+                       const mt_tp_stream_handlers **handlers);
+  /* Whether method is a unary method of the service (others are answered
+   * with UNIMPLEMENTED without calling unary). */
+  bool (*is_unary)(void *ctx, const char *method);
+} mt_tp_service;
+
+/*
+ * Serves svc on bind ("127.0.0.1:0" picks a free port). token, if not NULL
+ * or empty, is required in x-manta-token on every call. The service must
+ * outlive the server. *port_out gets the bound port. NULL on failure (the
+ * log says why).
+ */
+mt_tp_server *mt_tp_server_start(const char *bind, const mt_tp_service *svc,
+                                 const char *token, int *port_out);
+/* Stops serving: open calls are cancelled, their callbacks run, and this
+ * returns once none is left. */
+void mt_tp_server_stop(mt_tp_server *srv);
+/* Answers a unary request: status MT_TP_OK with a body, or an error status
+ * with detail. The body is copied. */
+void mt_tp_reply(mt_tp_incoming *in, int status, const char *detail,
+                 const uint8_t *body, size_t len);
+
+/* ---- client ------------------------------------------------------------ */
+
+typedef struct mt_tp_channel mt_tp_channel;
+
+/* A channel to "host:port"; connects lazily. token as for the server. */
+mt_tp_channel *mt_tp_channel_open(const char *address, const char *token);
+/* Cancels the channel's open calls and frees it once they have ended. */
+void mt_tp_channel_close(mt_tp_channel *ch);
+const char *mt_tp_channel_address(const mt_tp_channel *ch);
+
+typedef void (*mt_tp_unary_done)(void *arg, int status, const char *detail,
+                                 const uint8_t *body, size_t len);
+/* Starts a unary call; done runs exactly once (also on failure). timeout_ms
+ * <= 0 means no deadline. */
+void mt_tp_unary(mt_tp_channel *ch, const char *method, const uint8_t *body,
+                 size_t len, int64_t timeout_ms, mt_tp_unary_done done,
+                 void *arg);
+/* A unary call waited for; the reply body (on MT_TP_OK) goes to *reply, the
+ * detail of a failure to detail[size]. Returns the status. Must not be
+ * called from a poller thread. */
+int mt_tp_unary_sync(mt_tp_channel *ch, const char *method, const uint8_t *body,
+                     size_t len, int64_t timeout_ms, mt_tp_buf *reply,
+                     char *detail, size_t size);
+/* Opens a stream call; NULL only when out of memory. The caller holds one
+ * reference (mt_tp_stream_release). Failures arrive through on_closed. */
+mt_tp_stream *mt_tp_stream_open(mt_tp_channel *ch, const char *method,
+                                const mt_tp_stream_handlers *h, void *arg);
+
+#endif

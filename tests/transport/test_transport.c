@@ -1,0 +1,304 @@
+/* The transport on loopback, in one process: unary calls, unknown methods,
+ * tokens and protocol versions, a bidirectional stream with many messages,
+ * and shutdown with calls in flight. */
+#include "test_util.h"
+#include "transport.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- the service under test ------------------------------------------- */
+
+typedef struct echo_stream {
+  pthread_mutex_t mu;
+  mt_tp_buf pending[64];
+  int npending;
+  int received;
+} echo_stream;
+
+static bool svc_is_unary(void *ctx, const char *m) {
+  (void)ctx;
+  return strcmp(m, "/t.Echo/Unary") == 0;
+}
+static bool svc_is_stream(void *ctx, const char *m) {
+  (void)ctx;
+  return strcmp(m, "/t.Echo/Stream") == 0;
+}
+static void svc_unary(void *ctx, mt_tp_incoming *in, const char *method,
+                      const uint8_t *body, size_t len) {
+  (void)ctx, (void)method;
+  if (len == 4 && memcmp(body, "fail", 4) == 0) {
+    mt_tp_reply(in, MT_TP_INVALID_ARGUMENT, "asked to fail", NULL, 0);
+  } else {
+    mt_tp_reply(in, MT_TP_OK, NULL, body, len);
+  }
+}
+
+/* Server side of the stream: echoes each message back. */
+static void srv_msg(void *arg, mt_tp_stream *s, const uint8_t *body,
+                    size_t len) {
+  echo_stream *e = arg;
+  pthread_mutex_lock(&e->mu);
+  REQUIRE(e->npending < 64);
+  uint8_t *copy = malloc(len ? len : 1);
+  REQUIRE(copy);
+  memcpy(copy, body, len);
+  e->pending[e->npending++] = (mt_tp_buf){copy, len};
+  e->received++;
+  pthread_mutex_unlock(&e->mu);
+  mt_tp_stream_kick(s);
+}
+static bool srv_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
+  (void)s;
+  echo_stream *e = arg;
+  pthread_mutex_lock(&e->mu);
+  bool have = e->npending > 0;
+  if (have) {
+    *out = e->pending[0];
+    memmove(e->pending, e->pending + 1, --e->npending * sizeof e->pending[0]);
+  }
+  pthread_mutex_unlock(&e->mu);
+  return have;
+}
+static void srv_closed(void *arg, mt_tp_stream *s, int status,
+                       const char *detail) {
+  (void)s, (void)status, (void)detail;
+  echo_stream *e = arg;
+  for (int i = 0; i < e->npending; i++) {
+    free(e->pending[i].data);
+  }
+  pthread_mutex_destroy(&e->mu);
+  free(e);
+}
+static const mt_tp_stream_handlers srv_handlers = {srv_msg, srv_fill,
+                                                   srv_closed};
+static void *svc_stream_open(void *ctx, mt_tp_stream *s, const char *m,
+                             const mt_tp_stream_handlers **h) {
+  (void)ctx, (void)s, (void)m;
+  echo_stream *e = calloc(1, sizeof *e);
+  REQUIRE(e);
+  pthread_mutex_init(&e->mu, NULL);
+  *h = &srv_handlers;
+  return e;
+}
+
+static const mt_tp_service service = {NULL, svc_unary, svc_is_stream,
+                                      svc_stream_open, svc_is_unary};
+
+/* ---- client side of the stream ----------------------------------------- */
+
+typedef struct client_stream {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int to_send, sent, echoed;
+  int64_t sum_echoed;
+  bool closed;
+  int status;
+} client_stream;
+
+static void cli_msg(void *arg, mt_tp_stream *s, const uint8_t *body,
+                    size_t len) {
+  (void)s;
+  client_stream *c = arg;
+  int v = -1;
+  if (len == sizeof v) {
+    memcpy(&v, body, sizeof v);
+  }
+  pthread_mutex_lock(&c->mu);
+  c->echoed++;
+  c->sum_echoed += v;
+  pthread_cond_broadcast(&c->cv);
+  pthread_mutex_unlock(&c->mu);
+}
+static bool cli_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
+  (void)s;
+  client_stream *c = arg;
+  pthread_mutex_lock(&c->mu);
+  bool have = c->sent < c->to_send;
+  int v = c->sent;
+  if (have) {
+    c->sent++;
+  }
+  pthread_mutex_unlock(&c->mu);
+  if (have) {
+    out->data = malloc(sizeof v);
+    REQUIRE(out->data);
+    memcpy(out->data, &v, sizeof v);
+    out->len = sizeof v;
+  }
+  return have;
+}
+static void cli_closed(void *arg, mt_tp_stream *s, int status,
+                       const char *detail) {
+  (void)s, (void)detail;
+  client_stream *c = arg;
+  pthread_mutex_lock(&c->mu);
+  c->closed = true;
+  c->status = status;
+  pthread_cond_broadcast(&c->cv);
+  pthread_mutex_unlock(&c->mu);
+}
+static const mt_tp_stream_handlers cli_handlers = {cli_msg, cli_fill,
+                                                   cli_closed};
+
+/* ---- tests ----------------------------------------------------------------
+ */
+
+static int port;
+static mt_tp_server *server;
+static char address[64];
+
+static int call(mt_tp_channel *ch, const char *method, const char *body,
+                char *reply, size_t size) {
+  mt_tp_buf r = {0};
+  char detail[200];
+  int st = mt_tp_unary_sync(ch, method, (const uint8_t *)body, strlen(body),
+                            5000, &r, detail, sizeof detail);
+  if (st == MT_TP_OK) {
+    snprintf(reply, size, "%.*s", (int)r.len, (const char *)r.data);
+  } else {
+    snprintf(reply, size, "%s", detail);
+  }
+  free(r.data);
+  return st;
+}
+
+static void test_unary(void) {
+  mt_tp_channel *ch = mt_tp_channel_open(address, NULL);
+  REQUIRE(ch);
+  char reply[200];
+  CHECK_INT_EQ(call(ch, "/t.Echo/Unary", "hello", reply, sizeof reply),
+               MT_TP_OK);
+  CHECK(strcmp(reply, "hello") == 0);
+  CHECK_INT_EQ(call(ch, "/t.Echo/Unary", "", reply, sizeof reply), MT_TP_OK);
+  CHECK(strcmp(reply, "") == 0);
+  CHECK_INT_EQ(call(ch, "/t.Echo/Unary", "fail", reply, sizeof reply),
+               MT_TP_INVALID_ARGUMENT);
+  CHECK(strcmp(reply, "asked to fail") == 0);
+  CHECK_INT_EQ(call(ch, "/t.Echo/Nope", "x", reply, sizeof reply),
+               MT_TP_UNIMPLEMENTED);
+  CHECK(strstr(reply, "unknown method /t.Echo/Nope") != NULL);
+  mt_tp_channel_close(ch);
+}
+
+static void test_dead_peer(void) {
+  /* Nothing listens on port 1: the call fails, bounded by its deadline. */
+  mt_tp_channel *ch = mt_tp_channel_open("127.0.0.1:1", NULL);
+  REQUIRE(ch);
+  char reply[200];
+  int st = call(ch, "/t.Echo/Unary", "x", reply, sizeof reply);
+  CHECK(st == MT_TP_UNAVAILABLE || st == MT_TP_DEADLINE_EXCEEDED);
+  mt_tp_channel_close(ch);
+}
+
+static void test_token(void) {
+  int tport = 0;
+  mt_tp_server *t =
+      mt_tp_server_start("127.0.0.1:0", &service, "s3cret", &tport);
+  REQUIRE(t);
+  char addr[64], reply[200];
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", tport);
+  mt_tp_channel *none = mt_tp_channel_open(addr, NULL);
+  mt_tp_channel *wrong = mt_tp_channel_open(addr, "s3cre");
+  mt_tp_channel *right = mt_tp_channel_open(addr, "s3cret");
+  CHECK_INT_EQ(call(none, "/t.Echo/Unary", "x", reply, sizeof reply),
+               MT_TP_UNAUTHENTICATED);
+  CHECK_INT_EQ(call(wrong, "/t.Echo/Unary", "x", reply, sizeof reply),
+               MT_TP_UNAUTHENTICATED);
+  CHECK_INT_EQ(call(right, "/t.Echo/Unary", "ok", reply, sizeof reply),
+               MT_TP_OK);
+  CHECK(strcmp(reply, "ok") == 0);
+  mt_tp_channel_close(none);
+  mt_tp_channel_close(wrong);
+  mt_tp_channel_close(right);
+  mt_tp_server_stop(t);
+}
+
+static void test_stream(void) {
+  mt_tp_channel *ch = mt_tp_channel_open(address, NULL);
+  REQUIRE(ch);
+  client_stream c = {.to_send = 0};
+  pthread_mutex_init(&c.mu, NULL);
+  pthread_cond_init(&c.cv, NULL);
+  mt_tp_stream *s = mt_tp_stream_open(ch, "/t.Echo/Stream", &cli_handlers, &c);
+  REQUIRE(s);
+  /* 2000 messages in rounds of 50, each round echoed before the next. */
+  int64_t want = 0;
+  for (int round = 0; round < 40; round++) {
+    pthread_mutex_lock(&c.mu);
+    for (int i = 0; i < 50; i++) {
+      want += c.to_send + i;
+    }
+    c.to_send += 50;
+    pthread_mutex_unlock(&c.mu);
+    mt_tp_stream_kick(s);
+    pthread_mutex_lock(&c.mu);
+    while (c.echoed < c.to_send && !c.closed) {
+      pthread_cond_wait(&c.cv, &c.mu);
+    }
+    pthread_mutex_unlock(&c.mu);
+  }
+  CHECK_INT_EQ(c.echoed, 2000);
+  CHECK_INT_EQ(c.sum_echoed, want);
+  mt_tp_stream_close(s, MT_TP_CANCELLED, "test done");
+  pthread_mutex_lock(&c.mu);
+  while (!c.closed) {
+    pthread_cond_wait(&c.cv, &c.mu);
+  }
+  pthread_mutex_unlock(&c.mu);
+  CHECK_INT_EQ(c.status, MT_TP_CANCELLED);
+  mt_tp_stream_release(s);
+  mt_tp_channel_close(ch);
+  pthread_mutex_destroy(&c.mu);
+  pthread_cond_destroy(&c.cv);
+}
+
+static void test_stop_with_open_stream(void) {
+  /* A server stopped under an open stream: the client hears of it. */
+  int sport = 0;
+  mt_tp_server *t = mt_tp_server_start("127.0.0.1:0", &service, NULL, &sport);
+  REQUIRE(t);
+  char addr[64];
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", sport);
+  mt_tp_channel *ch = mt_tp_channel_open(addr, NULL);
+  client_stream c = {.to_send = 5};
+  pthread_mutex_init(&c.mu, NULL);
+  pthread_cond_init(&c.cv, NULL);
+  mt_tp_stream *s = mt_tp_stream_open(ch, "/t.Echo/Stream", &cli_handlers, &c);
+  REQUIRE(s);
+  mt_tp_stream_kick(s);
+  pthread_mutex_lock(&c.mu);
+  while (c.echoed < 5 && !c.closed) {
+    pthread_cond_wait(&c.cv, &c.mu);
+  }
+  pthread_mutex_unlock(&c.mu);
+  CHECK_INT_EQ(c.echoed, 5);
+  mt_tp_server_stop(t);
+  pthread_mutex_lock(&c.mu);
+  while (!c.closed) {
+    pthread_cond_wait(&c.cv, &c.mu);
+  }
+  pthread_mutex_unlock(&c.mu);
+  CHECK(c.status != MT_TP_OK);
+  mt_tp_stream_release(s);
+  mt_tp_channel_close(ch);
+  pthread_mutex_destroy(&c.mu);
+  pthread_cond_destroy(&c.cv);
+}
+
+int main(void) {
+  REQUIRE(mt_tp_start());
+  server = mt_tp_server_start("127.0.0.1:0", &service, NULL, &port);
+  REQUIRE(server);
+  REQUIRE(port > 0);
+  snprintf(address, sizeof address, "127.0.0.1:%d", port);
+  RUN_TEST(test_unary);
+  RUN_TEST(test_dead_peer);
+  RUN_TEST(test_token);
+  RUN_TEST(test_stream);
+  RUN_TEST(test_stop_with_open_stream);
+  mt_tp_server_stop(server);
+  mt_tp_stop();
+  return mt_test_done();
+}
