@@ -284,6 +284,28 @@ MANTA_API manta_err manta_options_set_max_workers(manta_options *opts,
 MANTA_API manta_err manta_options_set_address(manta_options *opts,
                                               const char *address);
 
+/* What this process is in a cluster. */
+typedef enum manta_role {
+  MANTA_ROLE_DRIVER = 0, /* a program that joined (the default) */
+  MANTA_ROLE_NODE = 1,   /* a node that serves others (`manta start`) */
+  MANTA_ROLE_HEAD = 2    /* a node that also runs the cluster's directory */
+} manta_role;
+
+/* MANTA_ROLE_HEAD starts a cluster (no address needed); the other roles
+ * matter only when joining one. */
+MANTA_API manta_err manta_options_set_role(manta_options *opts,
+                                           manta_role role);
+/*
+ * Where this node listens for other nodes, "HOST:PORT" (default
+ * "127.0.0.1:0": loopback, any free port). A host other than loopback
+ * needs a cluster token.
+ */
+MANTA_API manta_err manta_options_set_bind(manta_options *opts,
+                                           const char *host_port);
+/* The cluster token every call must carry (default: MANTA_TOKEN). */
+MANTA_API manta_err manta_options_set_token(manta_options *opts,
+                                            const char *token);
+
 /*
  * Starts the runtime of this process. With no cluster address (neither in
  * the options nor in MANTA_ADDRESS) it is an embedded one-node runtime that
@@ -298,6 +320,22 @@ MANTA_API manta_err manta_init(const manta_options *opts);
  */
 MANTA_API manta_err manta_shutdown(void);
 MANTA_API int manta_is_initialized(void);
+/* "HOST:PORT" where this node serves the cluster (buf of >= 64 bytes);
+ * MANTA_ERR_NOT_FOUND when the runtime is embedded. */
+MANTA_API manta_err manta_node_address(char *buf, size_t size);
+/*
+ * Asks the head at address ("HOST:PORT") for the state of its cluster,
+ * without joining it: a map with "head" (node id), "nodes" (a list of maps:
+ * node_id, address, state, is_head, is_driver, pid, hostname, resources
+ * {name: {total, available}}, functions, classes, tasks_queued,
+ * tasks_running, tasks_finished, actors, last_heartbeat_ms) and "actors"
+ * (named actors). token may be NULL (then MANTA_TOKEN is used). On failure
+ * *out is an error value saying why. Needs no manta_init.
+ */
+MANTA_API manta_err manta_cluster_status(const char *address,
+                                         const char *token,
+                                         int64_t timeout_ms,
+                                         manta_value **out);
 
 /* ------------------------------------------------------------------------ */
 /* Functions and tasks                                                       */

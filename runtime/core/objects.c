@@ -135,6 +135,19 @@ void mt_listener_remove_locked(mt_listener *l) {
   l->next = l->prev = NULL;
 }
 
+void mt_obj_when_ready_locked(mt_object *o, mt_listener *l, mt_ready_fn fn,
+                              void *ctx, mt_garbage *g) {
+  l->kind = MT_L_CALLBACK;
+  l->fn = fn;
+  l->owner = ctx;
+  l->obj = NULL;
+  if (o->state == MT_OBJ_READY) {
+    fn(ctx, o, g);
+  } else {
+    mt_listener_add_locked(l, o);
+  }
+}
+
 void mt_obj_complete_locked(mt_object *o, manta_value *v, mt_garbage *g) {
   mt_value_freeze(v);
   o->value = v;
@@ -152,6 +165,9 @@ void mt_obj_complete_locked(mt_object *o, manta_value *v, mt_garbage *g) {
       if (__atomic_add_fetch(&w->ready, 1, __ATOMIC_RELEASE) == w->needed) {
         pthread_cond_signal(&w->cv);
       }
+    } else if (l->kind == MT_L_CALLBACK) {
+      mt_listener_remove_locked(l);
+      l->fn(l->owner, o, g);
     } else {
       mt_task *t = l->owner;
       mt_listener_remove_locked(l);

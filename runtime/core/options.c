@@ -48,6 +48,8 @@ manta_err manta_options_new(manta_options **out) {
 void manta_options_free(manta_options *opts) {
   if (opts) {
     free(opts->address);
+    free(opts->bind);
+    free(opts->token);
     free(opts);
   }
 }
@@ -60,17 +62,45 @@ manta_err manta_options_set_num_cpus(manta_options *opts, double num_cpus) {
   return MANTA_OK;
 }
 
+/* Replaces *field with a copy of value (NULL clears it). */
+static manta_err set_string(char **field, const char *value) {
+  char *copy = NULL;
+  if (value && !(copy = strdup(value))) {
+    return MANTA_ERR_NOMEM;
+  }
+  free(*field);
+  *field = copy;
+  return MANTA_OK;
+}
+
 manta_err manta_options_set_address(manta_options *opts, const char *address) {
   if (!opts || (address && !strchr(address, ':'))) {
     return MANTA_ERR_INVALID; /* HOST:PORT, or NULL for embedded */
   }
-  char *copy = NULL;
-  if (address && !(copy = strdup(address))) {
-    return MANTA_ERR_NOMEM;
+  return set_string(&opts->address, address);
+}
+
+manta_err manta_options_set_role(manta_options *opts, manta_role role) {
+  if (!opts || (role != MANTA_ROLE_DRIVER && role != MANTA_ROLE_NODE &&
+                role != MANTA_ROLE_HEAD)) {
+    return MANTA_ERR_INVALID;
   }
-  free(opts->address);
-  opts->address = copy;
+  opts->role = (int)role;
   return MANTA_OK;
+}
+
+manta_err manta_options_set_bind(manta_options *opts, const char *host_port) {
+  if (!opts || (host_port && !strchr(host_port, ':'))) {
+    return MANTA_ERR_INVALID;
+  }
+  return set_string(&opts->bind, host_port);
+}
+
+manta_err manta_options_set_token(manta_options *opts, const char *token) {
+  if (!opts) {
+    return MANTA_ERR_INVALID;
+  }
+  return set_string(&opts->token, token && *token ? token : NULL);
 }
 
 manta_err manta_options_set_resource(manta_options *opts, const char *name,

@@ -29,6 +29,8 @@ manta_err manta_register_function(const char *name, manta_function fn,
     err = MANTA_ERR_NOT_INITIALIZED;
   } else if (!mt_strmap_insert(&mt_rt.functions, name, f, &oom)) {
     err = oom ? MANTA_ERR_NOMEM : MANTA_ERR_EXISTS;
+  } else {
+    mt_rt.registry_version++; /* the cluster advertises the new name */
   }
   mt_unlock();
   if (err != MANTA_OK) {
@@ -62,6 +64,8 @@ manta_err manta_register_class(const char *class_name, manta_actor_ctor ctor,
     err = MANTA_ERR_NOT_INITIALIZED;
   } else if (!mt_strmap_insert(&mt_rt.classes, class_name, c, &oom)) {
     err = oom ? MANTA_ERR_NOMEM : MANTA_ERR_EXISTS;
+  } else {
+    mt_rt.registry_version++;
   }
   mt_unlock();
   if (err != MANTA_OK) {

@@ -47,6 +47,9 @@ struct manta_options {
   unsigned max_workers;
   mt_resource_request resources;
   char *address; /* head to join; NULL: embedded unless MANTA_ADDRESS */
+  int role;      /* manta_role */
+  char *bind;    /* NULL: 127.0.0.1:0 */
+  char *token;   /* NULL: MANTA_TOKEN */
 };
 
 struct manta_call_options {
@@ -106,7 +109,17 @@ typedef struct mt_object {
 } mt_object;
 
 /* Who waits for an object: a thread in get/wait, or a task's dependency. */
-typedef enum mt_listener_kind { MT_L_WAITER, MT_L_TASK } mt_listener_kind;
+typedef enum mt_listener_kind {
+  MT_L_WAITER,
+  MT_L_TASK,
+  MT_L_CALLBACK /* a function called (under the lock) once it is ready */
+} mt_listener_kind;
+
+struct mt_garbage;
+/* What an MT_L_CALLBACK listener calls; it owns nothing of the object but
+ * may take a reference to its value. The listener is unlinked already. */
+typedef void (*mt_ready_fn)(void *ctx, struct mt_object *o,
+                            struct mt_garbage *g);
 
 typedef struct mt_waiter {
   pthread_cond_t cv;
@@ -119,7 +132,8 @@ typedef struct mt_listener {
   mt_object *obj;
   mt_listener_kind kind;
   uint32_t arg_index; /* for task dependencies */
-  void *owner;        /* mt_waiter or mt_task */
+  void *owner;        /* mt_waiter, mt_task, or the callback's ctx */
+  mt_ready_fn fn;     /* MT_L_CALLBACK */
 } mt_listener;
 
 /* The live object a ref id names (slots.h), or NULL. */
@@ -134,6 +148,10 @@ void mt_obj_to_wire(uint64_t id, uint8_t wire[16]);
 void mt_objects_destroy(mt_garbage *g);
 void mt_listener_add_locked(mt_listener *l, mt_object *o);
 void mt_listener_remove_locked(mt_listener *l);
+/* Calls fn(ctx, o, g) once the object is ready: now if it is, else from
+ * whoever completes it. l must live until then (or until removed). */
+void mt_obj_when_ready_locked(mt_object *o, mt_listener *l, mt_ready_fn fn,
+                              void *ctx, mt_garbage *g);
 
 /* ---- tasks -------------------------------------------------------------- */
 
@@ -149,8 +167,18 @@ typedef enum mt_task_where {
                            in its actor's mailbox) */
   MT_WHERE_CLASS = 1,   /* ready, in a scheduling class queue */
   MT_WHERE_MAILBOX = 2, /* actor call, ready, in the mailbox */
-  MT_WHERE_BATCH = 3    /* popped by a worker; `claim` decides its fate */
+  MT_WHERE_BATCH = 3,   /* popped by a worker; `claim` decides its fate */
+  MT_WHERE_REMOTE = 4   /* sent to another node (cluster mode) */
 } mt_task_where;
+
+/* A task to run on another node: what it asks for, where it went. */
+typedef struct mt_remote {
+  char *function;
+  mt_resource_request demand; /* "CPU" included */
+  struct mt_peer *peer;       /* where it was sent, while there */
+  uint64_t seq;               /* its number on that link */
+  int attempts;               /* dispatches so far */
+} mt_remote;
 
 /* claim of a task in a worker batch: the worker and cancel race by CAS. */
 enum { MT_CLAIM_FREE = 0, MT_CLAIM_STARTED = 1, MT_CLAIM_CANCELLED = 2 };
@@ -176,6 +204,7 @@ typedef struct mt_task {
   struct mt_method *method;   /* MT_TASK_ACTOR_CALL */
   struct mt_actor *actor;     /* holds one actor count */
   struct mt_sched_class *cls; /* where it queues (functions, creations) */
+  mt_remote *remote;          /* set: runs on another node */
   manta_value *dep_error;     /* first failed dependency's error */
   size_t dep_error_arg;
   size_t nargs;
@@ -313,6 +342,11 @@ manta_err mt_task_attach_result_locked(mt_task *t, manta_ref *out);
 manta_value *mt_task_result(const mt_task *t, manta_value *r);
 /* Arguments given to a call: an array of non-NULL values. */
 bool mt_args_valid(const manta_value *const *args, size_t nargs);
+/* Submits a function call; route=false keeps it on this node (a call that
+ * another node sent here). */
+manta_err mt_submit(const char *name, const manta_value *const *args,
+                    size_t nargs, const manta_call_options *opts, bool route,
+                    manta_ref *out);
 /* Checks a call's arguments and resolves the resources it asks for
  * (default_cpus when the options do not say); `missing` names a resource
  * the node lacks. */
@@ -351,6 +385,30 @@ void mt_worker_unblock_locked(void);
 void mt_sched_shutdown(void);
 /* Forgets which modules were loaded (they stay mapped). */
 void mt_modules_forget_locked(void);
+
+/* ---- cluster mode ------------------------------------------------------- */
+
+/* What the core asks of the cluster layer (runtime/cluster), which installs
+ * it in mt_rt.cluster when the node joins a cluster. Called under rt.mu. */
+typedef struct mt_cluster_ops {
+  /* Whether a call of `name` should leave this node. local_ok says this
+   * node could run it. When no node can, returns false and sets *fail to
+   * an error value saying why (or leaves it NULL if local_ok). */
+  bool (*route_locked)(const char *name, bool local_ok,
+                       const mt_resource_request *demand, manta_value **fail);
+  /* A remote task whose arguments are ready: send it somewhere (or fail
+   * it). */
+  void (*dispatch_locked)(mt_task *t, mt_garbage *g);
+  /* The task resolved here before its result came (cancel, shutdown):
+   * forget it. */
+  void (*forget_locked)(mt_task *t);
+} mt_cluster_ops;
+
+/* Joins (or, as head, starts) a cluster after the local runtime started,
+ * and leaves it before the local runtime stops (runtime/cluster/node.c).
+ * Called without rt.mu. */
+manta_err mt_cluster_start(const manta_options *opts, const char *address);
+void mt_cluster_stop(void);
 
 /* ---- the runtime -------------------------------------------------------- */
 
@@ -394,6 +452,9 @@ typedef struct mt_runtime {
   pthread_cond_t exit_cv;
   unsigned workers_exited;
   unsigned in_wait; /* threads blocked in get/wait */
+
+  const mt_cluster_ops *cluster; /* NULL: embedded */
+  uint64_t registry_version;     /* bumped when a name is registered */
 } mt_runtime;
 
 extern mt_runtime mt_rt;

@@ -115,16 +115,10 @@ static double default_cpus(void) {
 }
 
 manta_err manta_init(const manta_options *opts) {
-  const char *address = opts && opts->address ? opts->address
-                                               : getenv("MANTA_ADDRESS");
-  if (address && *address) {
-    mt_log(MT_LOG_ERROR,
-           "cluster address %s given, but this build runs embedded only; "
-           "unset MANTA_ADDRESS (or the address option) to run on this "
-           "process alone",
-           address);
-    return MANTA_ERR_INVALID;
-  }
+  const char *address =
+      opts && opts->address ? opts->address : getenv("MANTA_ADDRESS");
+  bool head = opts && opts->role == MANTA_ROLE_HEAD;
+  bool cluster = head || (address && *address);
   mt_lock();
   if (mt_rt.initialized || mt_rt.shutting_down) {
     mt_unlock();
@@ -157,9 +151,16 @@ manta_err manta_init(const manta_options *opts) {
   mt_rt.tasks_queued = mt_rt.tasks_running = mt_rt.tasks_finished = 0;
   mt_value_set_hooks(&mt_runtime_value_hooks);
   mt_rt.initialized = true;
-  mt_log(MT_LOG_INFO, "runtime started: embedded, %g CPU, %d resource kinds",
-         mt_rt.res_total[0], mt_rt.nres);
+  mt_log(MT_LOG_INFO, "runtime started: %s, %g CPU, %d resource kinds",
+         cluster ? "cluster" : "embedded", mt_rt.res_total[0], mt_rt.nres);
   mt_unlock();
+  if (cluster) {
+    manta_err err = mt_cluster_start(opts, head ? NULL : address);
+    if (err != MANTA_OK) {
+      manta_shutdown();
+      return err;
+    }
+  }
   return MANTA_OK;
 }
 
@@ -195,6 +196,13 @@ manta_err manta_shutdown(void) {
     return MANTA_ERR_INVALID; /* a task cannot join its own worker */
   }
   mt_rt.shutting_down = true;
+  if (mt_rt.cluster) {
+    /* Leave the cluster first: its callbacks take the lock, and tasks sent
+     * away fail with SHUTDOWN as they are let go. */
+    mt_unlock();
+    mt_cluster_stop();
+    mt_lock();
+  }
   int64_t finished = mt_rt.tasks_finished;
   /* Queued work resolves to SHUTDOWN; work waiting on dependencies follows
    * as they resolve; running work finishes. */

@@ -93,6 +93,10 @@ void mt_task_free_locked(mt_task *t, mt_garbage *g) {
   if (t->actor) {
     mt_actor_release_locked(t->actor, g);
   }
+  if (t->remote) {
+    free(t->remote->function);
+    free(t->remote);
+  }
   free(t);
 }
 
@@ -100,7 +104,10 @@ void mt_task_free_locked(mt_task *t, mt_garbage *g) {
 static void task_origin(const mt_task *t, char *buf, size_t size) {
   switch (t->kind) {
   case MT_TASK_FUNCTION:
-    snprintf(buf, size, "function %s", t->fn ? t->fn->name : "?");
+    snprintf(buf, size, "function %s",
+             t->fn       ? t->fn->name
+             : t->remote ? t->remote->function
+                         : "?");
     break;
   case MT_TASK_ACTOR_CREATE:
     snprintf(buf, size, "actor %s constructor",
@@ -180,6 +187,10 @@ void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g) {
     mt_rt.tasks_queued--;
     mt_task_finish_locked(t, NULL, g);
     break;
+  case MT_WHERE_REMOTE:
+    mt_rt.cluster->forget_locked(t);
+    mt_task_finish_locked(t, NULL, g);
+    break;
   default:
     /* In a worker's batch: the worker frees it when it sees the claim. */
     break;
@@ -211,6 +222,11 @@ void mt_task_ready_locked(mt_task *t, mt_garbage *g) {
       mt_garbage_add(g, t->args[i]);
       t->args[i] = manta_value_ref(o->value);
     }
+  }
+  if (t->remote) {
+    t->where = MT_WHERE_REMOTE;
+    mt_rt.cluster->dispatch_locked(t, g);
+    return;
   }
   mt_rt.tasks_queued++;
   if (t->kind == MT_TASK_ACTOR_CALL) {
@@ -320,9 +336,36 @@ manta_err mt_call_prepare(const manta_value *const *args, size_t nargs,
                            demand, missing, size);
 }
 
-manta_err manta_submit(const char *name, const manta_value *const *args,
-                       size_t nargs, const manta_call_options *opts,
-                       manta_ref *out) {
+/* The demand of a call as names and quantities, "CPU" included: what a
+ * remote node resolves against its own resources. */
+static void demand_request(const manta_call_options *opts, double cpus,
+                           mt_resource_request *out) {
+  out->n = 0;
+  if (opts) {
+    *out = opts->resources;
+  }
+  if (out->n < MT_MAX_RESOURCES) {
+    strcpy(out->names[out->n], "CPU");
+    out->qty[out->n++] = cpus;
+  }
+}
+
+/* Makes t a remote task; false on OOM. */
+static bool make_remote(mt_task *t, const char *name,
+                        const manta_call_options *opts, double cpus) {
+  t->remote = calloc(1, sizeof *t->remote);
+  if (!t->remote || !(t->remote->function = strdup(name))) {
+    free(t->remote);
+    t->remote = NULL;
+    return false;
+  }
+  demand_request(opts, cpus, &t->remote->demand);
+  return true;
+}
+
+manta_err mt_submit(const char *name, const manta_value *const *args,
+                    size_t nargs, const manta_call_options *opts, bool route,
+                    manta_ref *out) {
   if (!name || !out) {
     return MANTA_ERR_INVALID;
   }
@@ -333,6 +376,7 @@ manta_err manta_submit(const char *name, const manta_value *const *args,
   if (err != MANTA_OK) {
     return err;
   }
+  double cpus = opts && opts->num_cpus >= 0 ? opts->num_cpus : 1.0;
   mt_task *t = mt_task_alloc(MT_TASK_FUNCTION, args, nargs);
   if (!t) {
     return MANTA_ERR_NOMEM;
@@ -354,12 +398,26 @@ manta_err manta_submit(const char *name, const manta_value *const *args,
   }
   t->fn = mt_strmap_get(&mt_rt.functions, name);
   manta_value *fail = check_function_locked(t, name, &demand, missing);
+  if (route && mt_rt.cluster) {
+    mt_resource_request req;
+    demand_request(opts, cpus, &req);
+    manta_value *nowhere = NULL;
+    if (mt_rt.cluster->route_locked(name, fail == NULL, &req, &nowhere)) {
+      mt_garbage_add(&g, fail);
+      fail = make_remote(t, name, opts, cpus)
+                 ? NULL
+                 : mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
+    } else if (nowhere) {
+      mt_garbage_add(&g, fail);
+      fail = nowhere;
+    }
+  }
   if (fail) {
     t->where = MT_WHERE_DEPS;
     mt_task_cancel_locked(t, fail, &g);
   } else {
-    t->cls = mt_class_for_locked(&demand);
-    if (!t->cls) {
+    t->cls = t->remote ? NULL : mt_class_for_locked(&demand);
+    if (!t->remote && !t->cls) {
       t->where = MT_WHERE_DEPS;
       mt_task_cancel_locked(
           t, mt_task_error(t, MANTA_ERR_NOMEM, "out of memory"), &g);
@@ -370,6 +428,12 @@ manta_err manta_submit(const char *name, const manta_value *const *args,
   mt_unlock();
   mt_garbage_free(&g);
   return MANTA_OK;
+}
+
+manta_err manta_submit(const char *name, const manta_value *const *args,
+                       size_t nargs, const manta_call_options *opts,
+                       manta_ref *out) {
+  return mt_submit(name, args, nargs, opts, true, out);
 }
 
 manta_err manta_cancel(manta_ref ref) {
@@ -384,8 +448,8 @@ manta_err manta_cancel(manta_ref ref) {
     mt_task *t = o ? o->task : NULL;
     if (!o) {
       err = MANTA_ERR_BAD_HANDLE;
-    } else if (!t || t->cancelled) {
-      err = MANTA_ERR_INVALID; /* done, or a put object */
+    } else if (!t || t->cancelled || t->where == MT_WHERE_REMOTE) {
+      err = MANTA_ERR_INVALID; /* done, a put object, or sent away */
     } else if (t->where == MT_WHERE_BATCH) {
       int expected = MT_CLAIM_FREE;
       if (atomic_compare_exchange_strong(&t->claim, &expected,

@@ -561,6 +561,12 @@ void mt_tp_stream_close(mt_tp_stream *s, int status, const char *detail) {
   pthread_mutex_unlock(&s->mu);
 }
 
+void mt_tp_stream_retain(mt_tp_stream *s) {
+  pthread_mutex_lock(&s->mu);
+  s->refs++;
+  pthread_mutex_unlock(&s->mu);
+}
+
 void mt_tp_stream_release(mt_tp_stream *s) {
   stream_unref(s);
 }

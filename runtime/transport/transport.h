@@ -73,6 +73,8 @@ void mt_tp_stream_kick(mt_tp_stream *s);
 /* Ends the stream: a client cancels it, a server finishes it with status.
  * on_closed still follows. */
 void mt_tp_stream_close(mt_tp_stream *s, int status, const char *detail);
+/* Takes another reference for a new holder. */
+void mt_tp_stream_retain(mt_tp_stream *s);
 /* Drops the holder's reference (after on_closed, or instead of waiting for
  * it); the stream's memory goes once gRPC is done with it too. */
 void mt_tp_stream_release(mt_tp_stream *s);

@@ -1,0 +1,188 @@
+/*
+ * Cluster mode: this node's server, its membership (registration and
+ * heartbeats to the head), its view of the other nodes, the links to them,
+ * and, on the head, the directory.
+ *
+ * Files: node.c (lifecycle, heartbeats, the view), directory.c (the Head
+ * service), serve.c (the Node service: running what others send), peers.c
+ * (sending tasks to other nodes, results, retries), wire.c (messages <->
+ * values), status.c (manta_cluster_status, manta_node_address).
+ *
+ * Locking: the view and the peers are guarded by rt.mu, like the rest of
+ * the runtime; the directory and each outbox have their own mutex, taken
+ * after rt.mu when both are needed. Channels and servers are closed
+ * without rt.mu held: their callbacks take it.
+ */
+#ifndef MT_CLUSTER_H
+#define MT_CLUSTER_H
+
+#include "manta/v1/cluster_wire.pb-c.h"
+#include "rt.h"
+#include "transport.h"
+
+/* gRPC method paths (package manta.v1). */
+#define MT_HEAD_REGISTER "/manta.v1.Head/RegisterNode"
+#define MT_HEAD_HEARTBEAT "/manta.v1.Head/Heartbeat"
+#define MT_HEAD_UNREGISTER "/manta.v1.Head/UnregisterNode"
+#define MT_HEAD_STATUS "/manta.v1.Head/ClusterStatus"
+#define MT_NODE_TASKS "/manta.v1.Node/Tasks"
+#define MT_NODE_CALL "/manta.v1.Node/Call"
+
+#define MT_PROTOCOL_VERSION 1
+/* Defaults, overridable by MANTA_HEARTBEAT_MS / MANTA_DEAD_AFTER_MS. */
+#define MT_HEARTBEAT_MS 300
+#define MT_DEAD_AFTER_MS 3000
+/* Dispatches of one task before it fails with MANTA_ERR_NODE_DIED. */
+#define MT_MAX_ATTEMPTS 4
+
+/* ---- the view: what this node knows of the others (under rt.mu) -------- */
+
+typedef struct mt_view_node {
+  uint64_t node_id;
+  char address[64];
+  bool alive;
+  bool is_head;
+  int nres;
+  char res_names[MT_MAX_RESOURCES][64];
+  double res_total[MT_MAX_RESOURCES];
+  double res_avail[MT_MAX_RESOURCES];
+  char **functions; /* sorted */
+  size_t nfunctions;
+  char **classes; /* sorted */
+  size_t nclasses;
+  int64_t queued, running;
+} mt_view_node;
+
+/* ---- links to other nodes (under rt.mu, outbox under its own mutex) ----- */
+
+typedef struct mt_u64map {
+  uint64_t *keys; /* 0: empty, UINT64_MAX: removed */
+  void **vals;
+  size_t cap, len, used;
+} mt_u64map;
+
+void *mt_u64map_get(const mt_u64map *m, uint64_t key);
+bool mt_u64map_put(mt_u64map *m, uint64_t key, void *val);
+void *mt_u64map_remove(mt_u64map *m, uint64_t key);
+void mt_u64map_free(mt_u64map *m);
+
+/* Encoded messages waiting for a stream's next send. */
+typedef struct mt_outbox {
+  pthread_mutex_t mu;
+  uint8_t *data; /* concatenated, each already framed as a field */
+  size_t len, cap;
+} mt_outbox;
+
+void mt_outbox_init(mt_outbox *o);
+void mt_outbox_destroy(mt_outbox *o);
+/* Appends `field` (length-delimited) holding the message body; false on
+ * OOM. *was_empty tells whether a send must be started for it (otherwise
+ * one is already due to take it). */
+bool mt_outbox_add(mt_outbox *o, uint8_t field, const uint8_t *body, size_t len,
+                   bool *was_empty);
+/* Drops everything queued. */
+void mt_outbox_clear(mt_outbox *o);
+/* Takes everything queued as one message body; false if empty. */
+bool mt_outbox_take(mt_outbox *o, mt_tp_buf *out);
+
+typedef struct mt_peer {
+  struct mt_peer *next;
+  uint64_t node_id;
+  char address[64];
+  mt_tp_channel *ch;
+  mt_tp_stream *stream; /* NULL until the first task, or after a failure */
+  mt_outbox out;
+  mt_u64map pending; /* seq -> mt_task sent and not answered */
+  uint64_t next_seq;
+  int64_t inflight;
+  int64_t down_until_ms; /* not chosen before then (a failed stream) */
+  bool dead;             /* the head declared it dead */
+} mt_peer;
+
+/* ---- the node's cluster state ------------------------------------------- */
+
+typedef struct mt_directory mt_directory;
+
+typedef struct mt_cluster {
+  bool on;
+  int role;              /* manta_role */
+  char address[64];      /* where this node serves */
+  char head_address[64]; /* the head's (ours when we are it) */
+  char *token;
+  int64_t heartbeat_ms, dead_after_ms;
+  mt_tp_server *server;
+  mt_tp_channel *head; /* NULL on the head itself */
+  mt_directory *dir;   /* the head only */
+  uint64_t head_node_id;
+
+  pthread_t heartbeat_thread;
+  pthread_mutex_t hb_mu;
+  pthread_cond_t hb_cv;
+  bool hb_stop;
+  uint64_t advertised_registry; /* registry_version last sent */
+
+  /* under rt.mu */
+  mt_view_node *view;
+  size_t nview;
+  mt_peer *peers;
+} mt_cluster;
+
+extern mt_cluster mt_cl;
+
+/* node.c */
+manta_err mt_cluster_start(const manta_options *opts, const char *address);
+void mt_cluster_stop(void);
+int64_t mt_now_ms(void);
+/* This node's description and load, for registration and heartbeats
+ * (free with mt_wire_node_info_free / mt_wire_node_load_free). */
+Manta__V1__NodeInfo *mt_node_info_build(void);
+Manta__V1__NodeLoad *mt_node_load_build(void);
+/* Replaces the view with the nodes of a heartbeat reply. */
+void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n);
+
+/* directory.c (the head) */
+mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
+                               int64_t dead_after_ms);
+void mt_directory_free(mt_directory *d);
+/* The Head service's unary methods; false if method is not one. */
+bool mt_directory_is_method(const char *method);
+void mt_directory_handle(mt_directory *d, mt_tp_incoming *in,
+                         const char *method, const uint8_t *body, size_t len);
+/* The head's own registration and heartbeat, without a network hop. */
+void mt_directory_register_self(mt_directory *d, Manta__V1__NodeInfo *info);
+Manta__V1__HeartbeatReply *
+mt_directory_heartbeat(mt_directory *d, const Manta__V1__HeartbeatRequest *req);
+void mt_directory_update_info(mt_directory *d, Manta__V1__NodeInfo *info);
+
+/* serve.c: the Node service */
+extern const mt_tp_service mt_node_service;
+
+/* peers.c */
+extern const mt_cluster_ops mt_cluster_routing;
+/* The view changed: fail over tasks on nodes that died; returns channels to
+ * close once rt.mu is released (a NULL-terminated array, or NULL). */
+mt_tp_channel **mt_peers_check_locked(mt_garbage *g);
+/* Cluster stop: every link closed, every task sent away fails. */
+void mt_peers_close_all(void);
+
+/* wire.c */
+manta_err mt_wire_encode_value(const manta_value *v, ProtobufCBinaryData *out);
+manta_value *mt_wire_decode_value(const ProtobufCBinaryData *in,
+                                  const char *what);
+/* Packs msg with protobuf-c into a malloc'd buffer. */
+bool mt_wire_pack(const ProtobufCMessage *msg, mt_tp_buf *out);
+void mt_wire_free_binaries(ProtobufCBinaryData *items, size_t n);
+/* Resources of a demand or a node, as messages (free with
+ * mt_wire_resources_free). */
+Manta__V1__Resource **mt_wire_resources(const char names[][64],
+                                        const double *total,
+                                        const double *avail, int n);
+void mt_wire_resources_free(Manta__V1__Resource **r, size_t n);
+void mt_wire_node_info_free(Manta__V1__NodeInfo *info);
+void mt_wire_node_load_free(Manta__V1__NodeLoad *load);
+/* A status reply as the manta value manta_cluster_status describes. */
+manta_value *mt_wire_status_value(const Manta__V1__ClusterStatusReply *r);
+/* A hex node id, 16 digits. */
+void mt_wire_node_id_hex(uint64_t id, char buf[17]);
+
+#endif

@@ -1,0 +1,376 @@
+/* The directory: the Head service. Which nodes exist, what they offer, how
+ * busy they are, and which ones stopped heartbeating. It is never on the
+ * path of a task or an object. */
+#include "cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct dir_node {
+  Manta__V1__NodeInfo *info; /* unpacked copies, freed by protobuf-c */
+  Manta__V1__NodeLoad *load;
+  int64_t last_seen_ms;
+  bool alive;
+  bool is_head;
+} dir_node;
+
+struct mt_directory {
+  pthread_mutex_t mu;
+  dir_node *nodes;
+  size_t n, cap;
+  uint64_t head_id;
+  uint64_t view; /* bumped when a node joins, changes or dies */
+  int64_t heartbeat_ms, dead_after_ms;
+};
+
+mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
+                               int64_t dead_after_ms) {
+  mt_directory *d = calloc(1, sizeof *d);
+  if (!d) {
+    return NULL;
+  }
+  pthread_mutex_init(&d->mu, NULL);
+  d->head_id = head_node_id;
+  d->view = 1;
+  d->heartbeat_ms = heartbeat_ms;
+  d->dead_after_ms = dead_after_ms;
+  return d;
+}
+
+void mt_directory_free(mt_directory *d) {
+  if (!d) {
+    return;
+  }
+  for (size_t i = 0; i < d->n; i++) {
+    protobuf_c_message_free_unpacked(&d->nodes[i].info->base, NULL);
+    if (d->nodes[i].load) {
+      protobuf_c_message_free_unpacked(&d->nodes[i].load->base, NULL);
+    }
+  }
+  free(d->nodes);
+  pthread_mutex_destroy(&d->mu);
+  free(d);
+}
+
+/* A deep copy of a message (pack, unpack): NULL on OOM. */
+static ProtobufCMessage *copy_msg(const ProtobufCMessage *m) {
+  mt_tp_buf b;
+  if (!mt_wire_pack(m, &b)) {
+    return NULL;
+  }
+  ProtobufCMessage *c =
+      protobuf_c_message_unpack(m->descriptor, NULL, b.len, b.data);
+  free(b.data);
+  return c;
+}
+
+static dir_node *find_locked(mt_directory *d, uint64_t id) {
+  for (size_t i = 0; i < d->n; i++) {
+    if (d->nodes[i].info->node_id == id) {
+      return &d->nodes[i];
+    }
+  }
+  return NULL;
+}
+
+/* Adds or replaces a node; false on OOM. */
+static bool upsert_locked(mt_directory *d, const Manta__V1__NodeInfo *info,
+                          bool is_head) {
+  Manta__V1__NodeInfo *copy = (Manta__V1__NodeInfo *)copy_msg(&info->base);
+  if (!copy) {
+    return false;
+  }
+  dir_node *n = find_locked(d, info->node_id);
+  if (!n) {
+    if (d->n == d->cap) {
+      size_t cap = d->cap ? 2 * d->cap : 8;
+      dir_node *grown = realloc(d->nodes, cap * sizeof *grown);
+      if (!grown) {
+        protobuf_c_message_free_unpacked(&copy->base, NULL);
+        return false;
+      }
+      d->nodes = grown;
+      d->cap = cap;
+    }
+    n = &d->nodes[d->n++];
+    memset(n, 0, sizeof *n);
+    mt_log(MT_LOG_INFO, "head: node %016llx joined from %s (%s)",
+           (unsigned long long)info->node_id, info->address,
+           info->is_driver ? "driver" : "node");
+  } else {
+    protobuf_c_message_free_unpacked(&n->info->base, NULL);
+    if (!n->alive) {
+      mt_log(MT_LOG_INFO, "head: node %016llx (%s) is back",
+             (unsigned long long)info->node_id, info->address);
+    }
+  }
+  n->info = copy;
+  n->alive = true;
+  n->is_head = is_head;
+  n->last_seen_ms = mt_now_ms();
+  d->view++;
+  return true;
+}
+
+/* Nodes silent for longer than dead_after are dead. */
+static void reap_locked(mt_directory *d) {
+  int64_t now = mt_now_ms();
+  for (size_t i = 0; i < d->n; i++) {
+    dir_node *n = &d->nodes[i];
+    if (n->alive && !n->is_head && now - n->last_seen_ms > d->dead_after_ms) {
+      n->alive = false;
+      d->view++;
+      mt_log(MT_LOG_WARN,
+             "head: node %016llx (%s) sent no heartbeat for %lld ms: "
+             "declared dead",
+             (unsigned long long)n->info->node_id, n->info->address,
+             (long long)(now - n->last_seen_ms));
+    }
+  }
+}
+
+/* NodeStatus of every node, pointing into the directory (valid while the
+ * lock is held); NULL on OOM. */
+static Manta__V1__NodeStatus **statuses_locked(mt_directory *d,
+                                               Manta__V1__NodeStatus **store) {
+  Manta__V1__NodeStatus **ptrs = calloc(d->n + 1, sizeof *ptrs);
+  *store = calloc(d->n + 1, sizeof **store);
+  if (!ptrs || !*store) {
+    free(ptrs);
+    free(*store);
+    *store = NULL;
+    return NULL;
+  }
+  int64_t now = mt_now_ms();
+  for (size_t i = 0; i < d->n; i++) {
+    Manta__V1__NodeStatus *st = &(*store)[i];
+    manta__v1__node_status__init(st);
+    st->info = d->nodes[i].info;
+    st->load = d->nodes[i].load;
+    st->state = d->nodes[i].alive ? MANTA__V1__NODE_STATE__NODE_STATE_ALIVE
+                                  : MANTA__V1__NODE_STATE__NODE_STATE_DEAD;
+    st->last_heartbeat_ms_ago = now - d->nodes[i].last_seen_ms;
+    st->is_head = d->nodes[i].is_head;
+    ptrs[i] = st;
+  }
+  return ptrs;
+}
+
+void mt_directory_register_self(mt_directory *d, Manta__V1__NodeInfo *info) {
+  pthread_mutex_lock(&d->mu);
+  if (!upsert_locked(d, info, true)) {
+    mt_log(MT_LOG_ERROR, "head: out of memory registering itself");
+  }
+  pthread_mutex_unlock(&d->mu);
+}
+
+void mt_directory_update_info(mt_directory *d, Manta__V1__NodeInfo *info) {
+  mt_directory_register_self(d, info);
+}
+
+/* Applies a heartbeat; the reply is built under the lock and packed by the
+ * caller (free with free_heartbeat_reply). */
+static Manta__V1__HeartbeatReply *
+heartbeat_locked(mt_directory *d, const Manta__V1__HeartbeatRequest *req,
+                 Manta__V1__NodeStatus **store) {
+  Manta__V1__HeartbeatReply *r = malloc(sizeof *r);
+  if (!r) {
+    return NULL;
+  }
+  manta__v1__heartbeat_reply__init(r);
+  reap_locked(d);
+  dir_node *n = find_locked(d, req->node_id);
+  if (!n || !n->alive) {
+    r->known = false;
+    return r;
+  }
+  n->last_seen_ms = mt_now_ms();
+  if (req->load) {
+    Manta__V1__NodeLoad *load =
+        (Manta__V1__NodeLoad *)copy_msg(&req->load->base);
+    if (load) {
+      if (n->load) {
+        protobuf_c_message_free_unpacked(&n->load->base, NULL);
+      }
+      n->load = load;
+    }
+  }
+  r->known = true;
+  r->view = d->view;
+  r->nodes = statuses_locked(d, store);
+  r->n_nodes = r->nodes ? d->n : 0;
+  return r;
+}
+
+static void free_heartbeat_reply(Manta__V1__HeartbeatReply *r,
+                                 Manta__V1__NodeStatus *store) {
+  if (r) {
+    free(r->nodes);
+    free(r);
+  }
+  free(store);
+}
+
+Manta__V1__HeartbeatReply *
+mt_directory_heartbeat(mt_directory *d,
+                       const Manta__V1__HeartbeatRequest *req) {
+  /* The head's own heartbeat: the reply is copied so that it outlives the
+   * lock, as one received over the network would. */
+  Manta__V1__NodeStatus *store = NULL;
+  pthread_mutex_lock(&d->mu);
+  Manta__V1__HeartbeatReply *r = heartbeat_locked(d, req, &store);
+  Manta__V1__HeartbeatReply *copy =
+      r ? (Manta__V1__HeartbeatReply *)copy_msg(&r->base) : NULL;
+  pthread_mutex_unlock(&d->mu);
+  free_heartbeat_reply(r, store);
+  return copy;
+}
+
+bool mt_directory_is_method(const char *method) {
+  return strcmp(method, MT_HEAD_REGISTER) == 0 ||
+         strcmp(method, MT_HEAD_HEARTBEAT) == 0 ||
+         strcmp(method, MT_HEAD_UNREGISTER) == 0 ||
+         strcmp(method, MT_HEAD_STATUS) == 0;
+}
+
+static void reply_msg(mt_tp_incoming *in, const ProtobufCMessage *m) {
+  mt_tp_buf b;
+  if (!mt_wire_pack(m, &b)) {
+    mt_tp_reply(in, MT_TP_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
+    return;
+  }
+  mt_tp_reply(in, MT_TP_OK, NULL, b.data, b.len);
+  free(b.data);
+}
+
+static void bad_request(mt_tp_incoming *in, const char *method,
+                        const char *why) {
+  mt_log(MT_LOG_WARN, "head: bad %s request: %s", method, why);
+  mt_tp_reply(in, MT_TP_INVALID_ARGUMENT, why, NULL, 0);
+}
+
+static void handle_register(mt_directory *d, mt_tp_incoming *in,
+                            const uint8_t *body, size_t len) {
+  Manta__V1__RegisterRequest *req =
+      manta__v1__register_request__unpack(NULL, len, body);
+  if (!req) {
+    bad_request(in, "RegisterNode", "malformed RegisterRequest");
+    return;
+  }
+  if (req->protocol != MT_PROTOCOL_VERSION) {
+    char why[120];
+    snprintf(why, sizeof why,
+             "protocol version %u is not served here (the head speaks %d)",
+             req->protocol, MT_PROTOCOL_VERSION);
+    mt_log(MT_LOG_WARN, "head: refused a node: %s", why);
+    mt_tp_reply(in, MT_TP_FAILED_PRECONDITION, why, NULL, 0);
+  } else if (!req->node || req->node->node_id == 0 || !req->node->address ||
+             !strchr(req->node->address, ':')) {
+    bad_request(in, "RegisterNode", "node_id and address (HOST:PORT) needed");
+  } else {
+    pthread_mutex_lock(&d->mu);
+    bool ok =
+        req->node->node_id != d->head_id && upsert_locked(d, req->node, false);
+    pthread_mutex_unlock(&d->mu);
+    if (!ok) {
+      mt_tp_reply(in, MT_TP_INVALID_ARGUMENT,
+                  "node id taken by the head, or out of memory", NULL, 0);
+    } else {
+      Manta__V1__RegisterReply r = MANTA__V1__REGISTER_REPLY__INIT;
+      r.head_node_id = d->head_id;
+      r.heartbeat_interval_ms = d->heartbeat_ms;
+      r.dead_after_ms = d->dead_after_ms;
+      reply_msg(in, &r.base);
+    }
+  }
+  manta__v1__register_request__free_unpacked(req, NULL);
+}
+
+static void handle_heartbeat(mt_directory *d, mt_tp_incoming *in,
+                             const uint8_t *body, size_t len) {
+  Manta__V1__HeartbeatRequest *req =
+      manta__v1__heartbeat_request__unpack(NULL, len, body);
+  if (!req) {
+    bad_request(in, "Heartbeat", "malformed HeartbeatRequest");
+    return;
+  }
+  Manta__V1__NodeStatus *store = NULL;
+  pthread_mutex_lock(&d->mu);
+  Manta__V1__HeartbeatReply *r = heartbeat_locked(d, req, &store);
+  mt_tp_buf b = {0};
+  bool packed = r && mt_wire_pack(&r->base, &b);
+  pthread_mutex_unlock(&d->mu);
+  free_heartbeat_reply(r, store);
+  manta__v1__heartbeat_request__free_unpacked(req, NULL);
+  if (!packed) {
+    mt_tp_reply(in, MT_TP_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
+    return;
+  }
+  mt_tp_reply(in, MT_TP_OK, NULL, b.data, b.len);
+  free(b.data);
+}
+
+static void handle_unregister(mt_directory *d, mt_tp_incoming *in,
+                              const uint8_t *body, size_t len) {
+  Manta__V1__UnregisterRequest *req =
+      manta__v1__unregister_request__unpack(NULL, len, body);
+  if (!req) {
+    bad_request(in, "UnregisterNode", "malformed UnregisterRequest");
+    return;
+  }
+  pthread_mutex_lock(&d->mu);
+  dir_node *n = find_locked(d, req->node_id);
+  if (n && n->alive && !n->is_head) {
+    n->alive = false;
+    d->view++;
+    mt_log(MT_LOG_INFO, "head: node %016llx (%s) left",
+           (unsigned long long)n->info->node_id, n->info->address);
+  }
+  pthread_mutex_unlock(&d->mu);
+  manta__v1__unregister_request__free_unpacked(req, NULL);
+  Manta__V1__UnregisterReply r = MANTA__V1__UNREGISTER_REPLY__INIT;
+  reply_msg(in, &r.base);
+}
+
+static void handle_status(mt_directory *d, mt_tp_incoming *in,
+                          const uint8_t *body, size_t len) {
+  Manta__V1__ClusterStatusRequest *req =
+      manta__v1__cluster_status_request__unpack(NULL, len, body);
+  if (!req) {
+    bad_request(in, "ClusterStatus", "malformed ClusterStatusRequest");
+    return;
+  }
+  manta__v1__cluster_status_request__free_unpacked(req, NULL);
+  Manta__V1__ClusterStatusReply r = MANTA__V1__CLUSTER_STATUS_REPLY__INIT;
+  Manta__V1__NodeStatus *store = NULL;
+  pthread_mutex_lock(&d->mu);
+  reap_locked(d);
+  r.protocol = MT_PROTOCOL_VERSION;
+  r.head_node_id = d->head_id;
+  r.nodes = statuses_locked(d, &store);
+  r.n_nodes = r.nodes ? d->n : 0;
+  mt_tp_buf b = {0};
+  bool packed = mt_wire_pack(&r.base, &b);
+  pthread_mutex_unlock(&d->mu);
+  free(r.nodes);
+  free(store);
+  if (!packed) {
+    mt_tp_reply(in, MT_TP_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
+    return;
+  }
+  mt_tp_reply(in, MT_TP_OK, NULL, b.data, b.len);
+  free(b.data);
+}
+
+void mt_directory_handle(mt_directory *d, mt_tp_incoming *in,
+                         const char *method, const uint8_t *body, size_t len) {
+  if (strcmp(method, MT_HEAD_REGISTER) == 0) {
+    handle_register(d, in, body, len);
+  } else if (strcmp(method, MT_HEAD_HEARTBEAT) == 0) {
+    handle_heartbeat(d, in, body, len);
+  } else if (strcmp(method, MT_HEAD_UNREGISTER) == 0) {
+    handle_unregister(d, in, body, len);
+  } else {
+    handle_status(d, in, body, len);
+  }
+}

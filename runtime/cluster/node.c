@@ -1,0 +1,417 @@
+/* A node's life in a cluster: its server, its registration with the head,
+ * the heartbeat thread that keeps it alive there and brings back the view
+ * of the other nodes. */
+#include "cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+mt_cluster mt_cl;
+
+int64_t mt_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t env_ms(const char *name, int64_t dflt) {
+  const char *s = getenv(name);
+  long long v = s && *s ? atoll(s) : 0;
+  return v > 0 ? (int64_t)v : dflt;
+}
+
+/* ---- what this node says of itself -------------------------------------- */
+
+static char **names_of(const mt_strmap *m, size_t *n) {
+  char **out = calloc(m->len + 1, sizeof *out);
+  size_t k = 0, pos = 0;
+  const char *key;
+  void *val;
+  while (out && mt_strmap_next(m, &pos, &key, &val)) {
+    out[k] = strdup(key);
+    k += out[k] != NULL;
+  }
+  *n = k;
+  return out;
+}
+
+Manta__V1__NodeInfo *mt_node_info_build(void) {
+  Manta__V1__NodeInfo *info = calloc(1, sizeof *info);
+  if (!info) {
+    return NULL;
+  }
+  manta__v1__node_info__init(info);
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  info->hostname = strdup(host);
+  info->address = strdup(mt_cl.address);
+  info->is_driver = mt_cl.role == MANTA_ROLE_DRIVER;
+  info->pid = (int64_t)getpid();
+  mt_lock();
+  info->node_id = mt_rt.node_id;
+  info->functions = names_of(&mt_rt.functions, &info->n_functions);
+  info->classes = names_of(&mt_rt.classes, &info->n_classes);
+  info->resources =
+      mt_wire_resources((const char(*)[64])mt_rt.res_names, mt_rt.res_total,
+                        mt_rt.res_avail, mt_rt.nres);
+  info->n_resources = info->resources ? (size_t)mt_rt.nres : 0;
+  mt_cl.advertised_registry = mt_rt.registry_version;
+  mt_unlock();
+  return info;
+}
+
+Manta__V1__NodeLoad *mt_node_load_build(void) {
+  Manta__V1__NodeLoad *load = calloc(1, sizeof *load);
+  if (!load) {
+    return NULL;
+  }
+  manta__v1__node_load__init(load);
+  mt_lock();
+  load->resources =
+      mt_wire_resources((const char(*)[64])mt_rt.res_names, mt_rt.res_total,
+                        mt_rt.res_avail, mt_rt.nres);
+  load->n_resources = load->resources ? (size_t)mt_rt.nres : 0;
+  load->tasks_queued = mt_rt.tasks_queued;
+  load->tasks_running = mt_rt.tasks_running;
+  load->tasks_finished = mt_rt.tasks_finished;
+  load->actors = mt_rt.live_actors;
+  mt_unlock();
+  return load;
+}
+
+/* ---- the view ------------------------------------------------------------ */
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char **copy_sorted(char **items, size_t n) {
+  char **out = calloc(n + 1, sizeof *out);
+  for (size_t i = 0; out && i < n; i++) {
+    out[i] = strdup(items[i] ? items[i] : "");
+  }
+  if (out) {
+    qsort(out, n, sizeof *out, cmp_str);
+  }
+  return out;
+}
+
+static void free_strings(char **items, size_t n) {
+  for (size_t i = 0; items && i < n; i++) {
+    free(items[i]);
+  }
+  free(items);
+}
+
+static void view_free(mt_view_node *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free_strings(v[i].functions, v[i].nfunctions);
+    free_strings(v[i].classes, v[i].nclasses);
+  }
+  free(v);
+}
+
+void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n) {
+  mt_view_node *v = calloc(n + 1, sizeof *v);
+  if (!v) {
+    return; /* keep the old view */
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    const Manta__V1__NodeInfo *info = nodes[i]->info;
+    if (!info || !info->address) {
+      continue;
+    }
+    mt_view_node *vn = &v[k++];
+    vn->node_id = info->node_id;
+    snprintf(vn->address, sizeof vn->address, "%s", info->address);
+    vn->alive = nodes[i]->state == MANTA__V1__NODE_STATE__NODE_STATE_ALIVE;
+    vn->is_head = nodes[i]->is_head;
+    const Manta__V1__NodeLoad *load = nodes[i]->load;
+    Manta__V1__Resource **r =
+        load && load->n_resources ? load->resources : info->resources;
+    size_t nr =
+        load && load->n_resources ? load->n_resources : info->n_resources;
+    for (size_t j = 0; j < nr && vn->nres < MT_MAX_RESOURCES; j++) {
+      snprintf(vn->res_names[vn->nres], 64, "%s", r[j]->name);
+      vn->res_total[vn->nres] = r[j]->total;
+      vn->res_avail[vn->nres++] = r[j]->available;
+    }
+    vn->functions = copy_sorted(info->functions, info->n_functions);
+    vn->nfunctions = vn->functions ? info->n_functions : 0;
+    vn->classes = copy_sorted(info->classes, info->n_classes);
+    vn->nclasses = vn->classes ? info->n_classes : 0;
+    vn->queued = load ? load->tasks_queued : 0;
+    vn->running = load ? load->tasks_running : 0;
+  }
+  mt_lock();
+  mt_view_node *old = mt_cl.view;
+  size_t nold = mt_cl.nview;
+  mt_cl.view = v;
+  mt_cl.nview = k;
+  mt_unlock();
+  view_free(old, nold);
+}
+
+/* ---- registration and heartbeats ---------------------------------------- */
+
+static manta_err register_with_head(void) {
+  Manta__V1__NodeInfo *info = mt_node_info_build();
+  if (!info) {
+    return MANTA_ERR_NOMEM;
+  }
+  if (mt_cl.dir) {
+    mt_directory_register_self(mt_cl.dir, info);
+    mt_wire_node_info_free(info);
+    return MANTA_OK;
+  }
+  Manta__V1__RegisterRequest req = MANTA__V1__REGISTER_REQUEST__INIT;
+  req.protocol = MT_PROTOCOL_VERSION;
+  req.node = info;
+  mt_tp_buf body, reply = {0};
+  bool packed = mt_wire_pack(&req.base, &body);
+  mt_wire_node_info_free(info);
+  if (!packed) {
+    return MANTA_ERR_NOMEM;
+  }
+  char detail[300];
+  int st = mt_tp_unary_sync(mt_cl.head, MT_HEAD_REGISTER, body.data, body.len,
+                            5000, &reply, detail, sizeof detail);
+  free(body.data);
+  if (st != MT_TP_OK) {
+    mt_log(MT_LOG_ERROR, "cluster: cannot register with the head at %s: %s",
+           mt_cl.head_address, detail[0] ? detail : "unreachable");
+    return st == MT_TP_UNAUTHENTICATED ? MANTA_ERR_INVALID
+                                       : MANTA_ERR_NODE_DIED;
+  }
+  Manta__V1__RegisterReply *r =
+      manta__v1__register_reply__unpack(NULL, reply.len, reply.data);
+  free(reply.data);
+  if (!r) {
+    mt_log(MT_LOG_ERROR, "cluster: malformed reply from the head at %s",
+           mt_cl.head_address);
+    return MANTA_ERR_MALFORMED;
+  }
+  mt_cl.head_node_id = r->head_node_id;
+  manta__v1__register_reply__free_unpacked(r, NULL);
+  return MANTA_OK;
+}
+
+/* One heartbeat: reports load, brings back the view. */
+static void heartbeat_once(void) {
+  mt_lock();
+  bool changed = mt_rt.registry_version != mt_cl.advertised_registry;
+  mt_unlock();
+  if (changed) {
+    register_with_head(); /* re-advertises what this node offers */
+  }
+  Manta__V1__HeartbeatRequest req = MANTA__V1__HEARTBEAT_REQUEST__INIT;
+  req.node_id = mt_rt.node_id;
+  req.load = mt_node_load_build();
+  Manta__V1__HeartbeatReply *r = NULL;
+  if (mt_cl.dir) {
+    r = mt_directory_heartbeat(mt_cl.dir, &req);
+  } else {
+    mt_tp_buf body, reply = {0};
+    char detail[300];
+    if (mt_wire_pack(&req.base, &body)) {
+      int st = mt_tp_unary_sync(mt_cl.head, MT_HEAD_HEARTBEAT, body.data,
+                                body.len, mt_cl.dead_after_ms / 2, &reply,
+                                detail, sizeof detail);
+      free(body.data);
+      if (st == MT_TP_OK) {
+        r = manta__v1__heartbeat_reply__unpack(NULL, reply.len, reply.data);
+      } else {
+        mt_log(MT_LOG_WARN, "cluster: heartbeat to the head at %s failed: %s",
+               mt_cl.head_address, detail);
+      }
+      free(reply.data);
+    }
+  }
+  mt_wire_node_load_free(req.load);
+  if (!r) {
+    return;
+  }
+  if (!r->known) {
+    mt_log(MT_LOG_WARN, "cluster: the head no longer knows this node; "
+                        "registering again");
+    register_with_head();
+  } else {
+    mt_view_update(r->nodes, r->n_nodes);
+    mt_garbage g;
+    mt_garbage_init(&g);
+    mt_lock();
+    mt_tp_channel **closing = mt_peers_check_locked(&g);
+    mt_unlock();
+    mt_garbage_free(&g);
+    for (size_t i = 0; closing && closing[i]; i++) {
+      mt_tp_channel_close(closing[i]);
+    }
+    free(closing);
+  }
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+static void *heartbeat_loop(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&mt_cl.hb_mu);
+  while (!mt_cl.hb_stop) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += (long)(mt_cl.heartbeat_ms % 1000) * 1000000L;
+    ts.tv_sec += mt_cl.heartbeat_ms / 1000 + ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&mt_cl.hb_cv, &mt_cl.hb_mu, &ts);
+    if (mt_cl.hb_stop) {
+      break;
+    }
+    pthread_mutex_unlock(&mt_cl.hb_mu);
+    heartbeat_once();
+    pthread_mutex_lock(&mt_cl.hb_mu);
+  }
+  pthread_mutex_unlock(&mt_cl.hb_mu);
+  return NULL;
+}
+
+/* ---- start and stop --------------------------------------------------------
+ */
+
+static bool is_loopback(const char *host_port) {
+  return strncmp(host_port, "127.", 4) == 0 ||
+         strncmp(host_port, "localhost:", 10) == 0 ||
+         strncmp(host_port, "[::1]:", 6) == 0;
+}
+
+/* The address others reach this node at, from the bind address and the
+ * port gRPC picked. */
+static void advertised_address(const char *bind, int port, char *out,
+                               size_t size) {
+  const char *ip = getenv("MANTA_NODE_IP");
+  char host[128];
+  const char *colon = strrchr(bind, ':');
+  size_t hlen = (size_t)(colon - bind);
+  snprintf(host, sizeof host, "%.*s", (int)hlen, bind);
+  if (ip && *ip) {
+    snprintf(host, sizeof host, "%s", ip);
+  } else if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0 ||
+             host[0] == '\0') {
+    gethostname(host, sizeof host - 1);
+  }
+  /* An address field holds 64 bytes: the host gets at most 50. */
+  snprintf(out, size, "%.50s:%d", host, port);
+}
+
+static void cluster_cleanup(void) {
+  mt_peers_close_all();
+  mt_tp_server_stop(mt_cl.server);
+  mt_tp_channel_close(mt_cl.head);
+  mt_directory_free(mt_cl.dir);
+  mt_lock();
+  mt_rt.cluster = NULL;
+  view_free(mt_cl.view, mt_cl.nview);
+  mt_cl.view = NULL;
+  mt_cl.nview = 0;
+  mt_unlock();
+  free(mt_cl.token);
+  pthread_mutex_destroy(&mt_cl.hb_mu);
+  pthread_cond_destroy(&mt_cl.hb_cv);
+  mt_tp_stop();
+  memset(&mt_cl, 0, sizeof mt_cl);
+}
+
+manta_err mt_cluster_start(const manta_options *opts, const char *address) {
+  memset(&mt_cl, 0, sizeof mt_cl);
+  mt_cl.role = opts ? opts->role : MANTA_ROLE_DRIVER;
+  const char *token = opts && opts->token ? opts->token : getenv("MANTA_TOKEN");
+  const char *bind = opts && opts->bind ? opts->bind : "127.0.0.1:0";
+  if (!is_loopback(bind) && !(token && *token)) {
+    mt_log(MT_LOG_ERROR,
+           "cluster: binding %s (not loopback) needs a cluster token "
+           "(--token or MANTA_TOKEN)",
+           bind);
+    return MANTA_ERR_INVALID;
+  }
+  if (mt_cl.role != MANTA_ROLE_HEAD && !(address && *address)) {
+    mt_log(MT_LOG_ERROR, "cluster: a node needs the head's address");
+    return MANTA_ERR_INVALID;
+  }
+  mt_cl.token = token && *token ? strdup(token) : NULL;
+  mt_cl.heartbeat_ms = env_ms("MANTA_HEARTBEAT_MS", MT_HEARTBEAT_MS);
+  mt_cl.dead_after_ms = env_ms("MANTA_DEAD_AFTER_MS", MT_DEAD_AFTER_MS);
+  pthread_mutex_init(&mt_cl.hb_mu, NULL);
+  pthread_cond_init(&mt_cl.hb_cv, NULL);
+  if (!mt_tp_start()) {
+    free(mt_cl.token);
+    return MANTA_ERR_INTERNAL;
+  }
+  mt_cl.on = true;
+  if (mt_cl.role == MANTA_ROLE_HEAD) {
+    mt_cl.dir = mt_directory_new(mt_rt.node_id, mt_cl.heartbeat_ms,
+                                 mt_cl.dead_after_ms);
+    if (!mt_cl.dir) {
+      cluster_cleanup();
+      return MANTA_ERR_NOMEM;
+    }
+  }
+  int port = 0;
+  mt_cl.server = mt_tp_server_start(bind, &mt_node_service, mt_cl.token, &port);
+  if (!mt_cl.server) {
+    mt_log(MT_LOG_ERROR, "cluster: cannot serve on %s (port taken?)", bind);
+    cluster_cleanup();
+    return MANTA_ERR_INVALID;
+  }
+  advertised_address(bind, port, mt_cl.address, sizeof mt_cl.address);
+  if (mt_cl.dir) {
+    snprintf(mt_cl.head_address, sizeof mt_cl.head_address, "%s",
+             mt_cl.address);
+    mt_cl.head_node_id = mt_rt.node_id;
+  } else {
+    snprintf(mt_cl.head_address, sizeof mt_cl.head_address, "%s", address);
+    mt_cl.head = mt_tp_channel_open(address, mt_cl.token);
+  }
+  mt_lock();
+  mt_rt.cluster = &mt_cluster_routing;
+  mt_unlock();
+  manta_err err = register_with_head();
+  if (err != MANTA_OK) {
+    cluster_cleanup();
+    return err;
+  }
+  heartbeat_once(); /* a view before the first task is routed */
+  if (pthread_create(&mt_cl.heartbeat_thread, NULL, heartbeat_loop, NULL) !=
+      0) {
+    cluster_cleanup();
+    return MANTA_ERR_NOMEM;
+  }
+  static const char *roles[] = {"driver", "node", "head"};
+  mt_log(MT_LOG_INFO, "cluster: %s %016llx serving on %s, head %s",
+         roles[mt_cl.role], (unsigned long long)mt_rt.node_id, mt_cl.address,
+         mt_cl.head_address);
+  return MANTA_OK;
+}
+
+void mt_cluster_stop(void) {
+  if (!mt_cl.on) {
+    return;
+  }
+  pthread_mutex_lock(&mt_cl.hb_mu);
+  mt_cl.hb_stop = true;
+  pthread_cond_signal(&mt_cl.hb_cv);
+  pthread_mutex_unlock(&mt_cl.hb_mu);
+  pthread_join(mt_cl.heartbeat_thread, NULL);
+  if (mt_cl.head) {
+    /* Leaving on purpose: the head tells the others now, not after the
+     * heartbeat timeout. Best effort. */
+    Manta__V1__UnregisterRequest req = MANTA__V1__UNREGISTER_REQUEST__INIT;
+    req.node_id = mt_rt.node_id;
+    mt_tp_buf body;
+    if (mt_wire_pack(&req.base, &body)) {
+      mt_tp_unary_sync(mt_cl.head, MT_HEAD_UNREGISTER, body.data, body.len,
+                       1000, NULL, NULL, 0);
+      free(body.data);
+    }
+  }
+  cluster_cleanup();
+}

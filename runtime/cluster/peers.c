@@ -1,0 +1,477 @@
+/* Sending tasks to other nodes: where a call should run, the link to each
+ * node that runs some, the results coming back, and what happens to the
+ * tasks of a node that dies (they run again elsewhere, up to
+ * MT_MAX_ATTEMPTS dispatches in all). */
+#include "cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool closing_all; /* under rt.mu: cluster stop under way */
+
+/* ---- choosing a node -------------------------------------------------------
+ */
+
+static int cmp_name(const void *key, const void *item) {
+  return strcmp((const char *)key, *(char *const *)item);
+}
+
+static bool offers(const mt_view_node *v, const char *name) {
+  return v->functions && bsearch(name, v->functions, v->nfunctions,
+                                 sizeof *v->functions, cmp_name) != NULL;
+}
+
+static double resource_total(const mt_view_node *v, const char *name) {
+  for (int i = 0; i < v->nres; i++) {
+    if (strcmp(v->res_names[i], name) == 0) {
+      return v->res_total[i];
+    }
+  }
+  return 0;
+}
+
+static bool fits(const mt_view_node *v, const mt_resource_request *d) {
+  for (int i = 0; i < d->n; i++) {
+    if (d->qty[i] > 0 && resource_total(v, d->names[i]) < d->qty[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static mt_peer *peer_find_locked(uint64_t node_id) {
+  for (mt_peer *p = mt_cl.peers; p; p = p->next) {
+    if (p->node_id == node_id) {
+      return p;
+    }
+  }
+  return NULL;
+}
+
+/* How busy a node looks from here: work per CPU, counting what this node
+ * sent it and has not heard back about. */
+static double node_load_locked(const mt_view_node *v) {
+  mt_peer *p = peer_find_locked(v->node_id);
+  double cpus = resource_total(v, "CPU");
+  double work =
+      (double)(v->queued + v->running) + (p ? (double)p->inflight : 0);
+  return work / (cpus > 0 ? cpus : 0.5);
+}
+
+static double local_load_locked(void) {
+  double cpus = mt_rt.res_total[0];
+  return (double)(mt_rt.tasks_queued + mt_rt.tasks_running) /
+         (cpus > 0 ? cpus : 0.5);
+}
+
+/* The least loaded other node that can run the call, or NULL. *offered
+ * tells whether any live node offers the name at all. */
+static const mt_view_node *
+choose_locked(const char *name, const mt_resource_request *d, bool *offered) {
+  const mt_view_node *best = NULL;
+  double best_load = 0;
+  int64_t now = mt_now_ms();
+  *offered = false;
+  for (size_t i = 0; i < mt_cl.nview; i++) {
+    const mt_view_node *v = &mt_cl.view[i];
+    if (!v->alive || v->node_id == mt_rt.node_id || !offers(v, name)) {
+      continue;
+    }
+    *offered = true;
+    mt_peer *p = peer_find_locked(v->node_id);
+    if (!fits(v, d) || (p && p->down_until_ms > now)) {
+      continue;
+    }
+    double load = node_load_locked(v);
+    if (!best || load < best_load) {
+      best = v;
+      best_load = load;
+    }
+  }
+  return best;
+}
+
+static bool route_locked(const char *name, bool local_ok,
+                         const mt_resource_request *demand,
+                         manta_value **fail) {
+  /* Local first: while this node has a short queue, nothing leaves. */
+  if (local_ok && local_load_locked() < 2.0) {
+    return false;
+  }
+  bool offered;
+  const mt_view_node *v = choose_locked(name, demand, &offered);
+  if (!v) {
+    if (!local_ok) {
+      *fail = offered ? mt_error_new(MANTA_ERR_INFEASIBLE, "cluster",
+                                     "no node offering '%s' has the "
+                                     "resources it asks for",
+                                     name)
+                      : mt_error_new(MANTA_ERR_NOT_FOUND, "cluster",
+                                     "no node in the cluster offers a "
+                                     "function named '%s'",
+                                     name);
+    }
+    return false;
+  }
+  return !local_ok || node_load_locked(v) < local_load_locked();
+}
+
+/* ---- links ------------------------------------------------------------------
+ */
+
+static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
+                       size_t len);
+static bool peer_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out);
+static void on_link_closed(void *arg, mt_tp_stream *s, int status,
+                           const char *detail);
+static const mt_tp_stream_handlers link_handlers = {on_results, peer_fill,
+                                                    on_link_closed};
+
+static mt_peer *peer_get_locked(const mt_view_node *v) {
+  mt_peer *p = peer_find_locked(v->node_id);
+  if (!p) {
+    p = calloc(1, sizeof *p);
+    if (!p) {
+      return NULL;
+    }
+    p->node_id = v->node_id;
+    mt_outbox_init(&p->out);
+    p->next = mt_cl.peers;
+    mt_cl.peers = p;
+  }
+  if (!p->ch) {
+    snprintf(p->address, sizeof p->address, "%s", v->address);
+    p->ch = mt_tp_channel_open(p->address, mt_cl.token);
+    p->dead = false;
+  }
+  if (p->ch && !p->stream) {
+    mt_outbox_clear(&p->out); /* what was queued went with the old stream */
+    p->stream = mt_tp_stream_open(p->ch, MT_NODE_TASKS, &link_handlers, p);
+  }
+  return p->ch && p->stream ? p : NULL;
+}
+
+static void peer_kick_job(void *p_, void *unused) {
+  (void)unused;
+  mt_peer *p = p_;
+  mt_lock();
+  mt_tp_stream *s = p->stream;
+  if (s) {
+    mt_tp_stream_retain(s);
+  }
+  mt_unlock();
+  if (s) {
+    mt_tp_stream_kick(s);
+    mt_tp_stream_release(s);
+  }
+}
+
+static bool peer_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
+  (void)s;
+  mt_peer *p = arg;
+  return mt_outbox_take(&p->out, out);
+}
+
+/* ---- dispatch, results, failure ---------------------------------------------
+ */
+
+static void fail_locked(mt_task *t, manta_err code, const char *why,
+                        mt_garbage *g) {
+  mt_task_finish_locked(t, mt_task_error(t, code, "%s", why), g);
+}
+
+/* Encodes the task for its link; false on OOM or an argument that cannot
+ * cross (the error says which). */
+static bool queue_spec_locked(mt_peer *p, mt_task *t, manta_value **error,
+                              mt_garbage *g) {
+  Manta__V1__TaskSpec spec = MANTA__V1__TASK_SPEC__INIT;
+  ProtobufCBinaryData stack[16];
+  ProtobufCBinaryData *args =
+      t->nargs <= 16 ? stack : calloc(t->nargs, sizeof *args);
+  if (!args) {
+    return false;
+  }
+  size_t k = 0;
+  manta_err err = MANTA_OK;
+  for (; k < t->nargs && err == MANTA_OK; k++) {
+    err = mt_wire_encode_value(t->args[k], &args[k]);
+  }
+  bool ok = err == MANTA_OK;
+  if (ok) {
+    spec.seq = t->remote->seq;
+    spec.function = t->remote->function;
+    spec.n_args = t->nargs;
+    spec.args = args;
+    spec.demand =
+        mt_wire_resources((const char(*)[64])t->remote->demand.names,
+                          t->remote->demand.qty, NULL, t->remote->demand.n);
+    spec.n_demand = spec.demand ? (size_t)t->remote->demand.n : 0;
+    mt_tp_buf b;
+    bool empty = false;
+    ok = mt_wire_pack(&spec.base, &b) &&
+         mt_outbox_add(&p->out, 1, b.data, b.len, &empty);
+    if (ok) {
+      free(b.data);
+      if (empty) {
+        mt_garbage_add_dtor(g, peer_kick_job, p, NULL);
+      }
+    }
+    mt_wire_resources_free(spec.demand, spec.n_demand);
+  } else {
+    *error = mt_task_error(t, err,
+                           "argument %zu cannot be sent to another "
+                           "node: %s",
+                           k - 1, manta_strerror(err));
+    k--;
+  }
+  mt_wire_free_binaries(args, k);
+  if (args != stack) {
+    free(args);
+  }
+  return ok;
+}
+
+static void dispatch_locked(mt_task *t, mt_garbage *g) {
+  mt_remote *r = t->remote;
+  if (closing_all || mt_rt.shutting_down) {
+    fail_locked(t, MANTA_ERR_SHUTDOWN, "the runtime shut down", g);
+    return;
+  }
+  bool offered;
+  const mt_view_node *v = choose_locked(r->function, &r->demand, &offered);
+  if (!v) {
+    char why[300];
+    snprintf(why, sizeof why,
+             r->attempts > 0 ? "the node running it died and no other node "
+                               "offering '%s' is left"
+             : offered       ? "no node offering '%s' has the resources "
+                               "it asks for"
+                             : "no node in the cluster offers a function "
+                               "named '%s'",
+             r->function);
+    fail_locked(t,
+                r->attempts > 0 ? MANTA_ERR_NODE_DIED
+                : offered       ? MANTA_ERR_INFEASIBLE
+                                : MANTA_ERR_NOT_FOUND,
+                why, g);
+    return;
+  }
+  mt_peer *p = peer_get_locked(v);
+  if (!p) {
+    fail_locked(t, MANTA_ERR_NOMEM, "out of memory", g);
+    return;
+  }
+  r->peer = p;
+  r->seq = ++p->next_seq;
+  r->attempts++;
+  manta_value *error = NULL;
+  if (!mt_u64map_put(&p->pending, r->seq, t)) {
+    r->peer = NULL;
+    fail_locked(t, MANTA_ERR_NOMEM, "out of memory", g);
+    return;
+  }
+  p->inflight++;
+  if (!queue_spec_locked(p, t, &error, g)) {
+    mt_u64map_remove(&p->pending, r->seq);
+    p->inflight--;
+    r->peer = NULL;
+    mt_task_finish_locked(
+        t, error ? error : mt_task_error(t, MANTA_ERR_NOMEM, "out of memory"),
+        g);
+  }
+}
+
+static void forget_locked(mt_task *t) {
+  mt_peer *p = t->remote->peer;
+  if (p && mt_u64map_remove(&p->pending, t->remote->seq)) {
+    p->inflight--;
+  }
+  t->remote->peer = NULL;
+}
+
+/* The node a task was sent to is gone: run it elsewhere, or fail it. */
+static void retry_locked(mt_task *t, const char *why, mt_garbage *g) {
+  forget_locked(t);
+  if (closing_all || mt_rt.shutting_down) {
+    fail_locked(t, MANTA_ERR_SHUTDOWN, "the runtime shut down", g);
+  } else if (t->remote->attempts >= MT_MAX_ATTEMPTS) {
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s; gave up after %d attempts", why,
+             t->remote->attempts);
+    fail_locked(t, MANTA_ERR_NODE_DIED, msg, g);
+  } else {
+    mt_log(MT_LOG_INFO, "cluster: task %s: %s; running it again elsewhere",
+           t->remote->function, why);
+    dispatch_locked(t, g);
+  }
+}
+
+/* Every task sent to p and not answered: retried or failed. */
+static void fail_over_locked(mt_peer *p, const char *why, mt_garbage *g) {
+  size_t n = p->pending.len, k = 0;
+  if (n == 0) {
+    return;
+  }
+  mt_task **tasks = calloc(n, sizeof *tasks);
+  if (!tasks) {
+    return; /* keep them; a later check retries */
+  }
+  for (size_t i = 0; i < p->pending.cap && k < n; i++) {
+    uint64_t key = p->pending.keys[i];
+    if (key != 0 && key != UINT64_MAX) {
+      tasks[k++] = p->pending.vals[i];
+    }
+  }
+  mt_outbox_clear(&p->out);
+  for (size_t i = 0; i < k; i++) {
+    retry_locked(tasks[i], why, g);
+  }
+  free(tasks);
+}
+
+static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
+                       size_t len) {
+  mt_peer *p = arg;
+  Manta__V1__TaskBatch *batch = manta__v1__task_batch__unpack(NULL, len, body);
+  if (!batch) {
+    mt_log(MT_LOG_WARN, "cluster: malformed TaskBatch from %s; link closed",
+           p->address);
+    mt_tp_stream_close(s, MT_TP_INVALID_ARGUMENT, "malformed TaskBatch");
+    return;
+  }
+  /* Values are decoded before taking the lock: refs inside take it. */
+  size_t n = batch->n_results;
+  manta_value *stack[64];
+  manta_value **vals = n <= 64 ? stack : calloc(n, sizeof *vals);
+  for (size_t i = 0; vals && i < n; i++) {
+    vals[i] = mt_wire_decode_value(&batch->results[i]->value, "a result");
+  }
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  for (size_t i = 0; vals && i < n; i++) {
+    mt_task *t = mt_u64map_remove(&p->pending, batch->results[i]->seq);
+    if (!t) {
+      mt_garbage_add(&g, vals[i]); /* cancelled, or answered already */
+      continue;
+    }
+    p->inflight--;
+    t->remote->peer = NULL;
+    mt_task_finish_locked(t, vals[i], &g);
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  if (vals != stack) {
+    free(vals);
+  }
+  manta__v1__task_batch__free_unpacked(batch, NULL);
+}
+
+static void on_link_closed(void *arg, mt_tp_stream *s, int status,
+                           const char *detail) {
+  mt_peer *p = arg;
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  if (p->stream == s) {
+    p->stream = NULL;
+    if (!closing_all) {
+      mt_log(MT_LOG_WARN, "cluster: link to node %016llx (%s) failed: %s",
+             (unsigned long long)p->node_id, p->address,
+             detail[0] ? detail : "closed");
+      /* Not chosen for a moment; the head's view says if it is dead. */
+      p->down_until_ms = mt_now_ms() + 1000;
+    }
+    char why[300];
+    snprintf(why, sizeof why, "the link to node %s failed (status %d)",
+             p->address, status);
+    fail_over_locked(p, why, &g);
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  mt_tp_stream_release(s);
+}
+
+mt_tp_channel **mt_peers_check_locked(mt_garbage *g) {
+  mt_tp_channel **closing = NULL;
+  size_t n = 0;
+  for (mt_peer *p = mt_cl.peers; p; p = p->next) {
+    bool alive = false;
+    for (size_t i = 0; i < mt_cl.nview; i++) {
+      if (mt_cl.view[i].node_id == p->node_id) {
+        alive = mt_cl.view[i].alive;
+      }
+    }
+    if (alive || p->dead) {
+      continue;
+    }
+    p->dead = true;
+    mt_log(MT_LOG_WARN, "cluster: node %016llx (%s) is dead",
+           (unsigned long long)p->node_id, p->address);
+    p->down_until_ms = INT64_MAX; /* until it comes back in the view */
+    char why[300];
+    snprintf(why, sizeof why, "node %s died", p->address);
+    fail_over_locked(p, why, g);
+    if (p->ch) {
+      mt_tp_channel **grown = realloc(closing, (n + 2) * sizeof *closing);
+      if (grown) {
+        closing = grown;
+        closing[n++] = p->ch;
+        closing[n] = NULL;
+        p->ch = NULL; /* its stream ends through on_link_closed */
+      }
+    }
+  }
+  /* A dead node that came back is chosen again. */
+  for (mt_peer *p = mt_cl.peers; p; p = p->next) {
+    for (size_t i = 0; p->dead && i < mt_cl.nview; i++) {
+      if (mt_cl.view[i].node_id == p->node_id && mt_cl.view[i].alive &&
+          p->down_until_ms == INT64_MAX && !p->ch) {
+        p->down_until_ms = 0;
+      }
+    }
+  }
+  return closing;
+}
+
+void mt_peers_close_all(void) {
+  mt_lock();
+  closing_all = true;
+  size_t n = 0;
+  for (mt_peer *p = mt_cl.peers; p; p = p->next) {
+    n++;
+  }
+  mt_tp_channel **chs = calloc(n + 1, sizeof *chs);
+  size_t k = 0;
+  for (mt_peer *p = mt_cl.peers; p && chs; p = p->next) {
+    if (p->ch) {
+      chs[k++] = p->ch;
+      p->ch = NULL;
+    }
+  }
+  mt_unlock();
+  /* Closing cancels each link; on_link_closed fails what was sent. */
+  for (size_t i = 0; i < k; i++) {
+    mt_tp_channel_close(chs[i]);
+  }
+  free(chs);
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  mt_peer *p = mt_cl.peers;
+  mt_cl.peers = NULL;
+  while (p) {
+    mt_peer *next = p->next;
+    fail_over_locked(p, "the runtime shut down", &g);
+    mt_u64map_free(&p->pending);
+    mt_outbox_destroy(&p->out);
+    free(p);
+    p = next;
+  }
+  closing_all = false;
+  mt_unlock();
+  mt_garbage_free(&g);
+}
+
+const mt_cluster_ops mt_cluster_routing = {route_locked, dispatch_locked,
+                                           forget_locked};

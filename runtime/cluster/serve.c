@@ -1,0 +1,342 @@
+/* The Node service: runs what other nodes (and foreign clients) send here.
+ * Tasks arrive in batches on a Tasks stream; each runs on this node (never
+ * sent on: the sender chose this node) and its result goes back on the same
+ * stream, batched with others that finished meanwhile. */
+#include "cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- running one call here ------------------------------------------------
+ */
+
+/* Call options from a demand message (CPU and custom resources). */
+static manta_call_options *options_from_demand(Manta__V1__Resource **r,
+                                               size_t n) {
+  manta_call_options *o = NULL;
+  if (manta_call_options_new(&o) != MANTA_OK) {
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!r[i]->name) {
+      continue;
+    }
+    if (strcmp(r[i]->name, "CPU") == 0) {
+      manta_call_options_set_num_cpus(o, r[i]->total);
+    } else {
+      manta_call_options_set_resource(o, r[i]->name, r[i]->total);
+    }
+  }
+  return o;
+}
+
+/*
+ * Submits a call that came over the wire; *ref names its result. route
+ * lets it go on to another node. On a failure that leaves no task (bad
+ * arguments), returns an error value instead (taken by the caller).
+ */
+static manta_value *submit_call(const char *function, ProtobufCBinaryData *args,
+                                size_t nargs, Manta__V1__Resource **demand,
+                                size_t ndemand, bool route, manta_ref *ref) {
+  manta_value *stack[16];
+  manta_value **vals = nargs <= 16 ? stack : calloc(nargs, sizeof *vals);
+  if (!vals) {
+    return mt_error_new(MANTA_ERR_NOMEM, "cluster", "out of memory");
+  }
+  manta_value *fail = NULL;
+  size_t decoded = 0;
+  for (; decoded < nargs; decoded++) {
+    char what[40];
+    snprintf(what, sizeof what, "argument %zu", decoded);
+    vals[decoded] = mt_wire_decode_value(&args[decoded], what);
+    if (manta_value_kind(vals[decoded]) == MANTA_KIND_ERROR &&
+        strcmp(manta_error_origin(vals[decoded]), "cluster") == 0) {
+      fail = vals[decoded];
+      break;
+    }
+  }
+  if (!fail) {
+    manta_call_options *opts = options_from_demand(demand, ndemand);
+    manta_err err =
+        mt_submit(function ? function : "", (const manta_value *const *)vals,
+                  nargs, opts, route, ref);
+    manta_call_options_free(opts);
+    if (err != MANTA_OK) {
+      fail =
+          mt_error_new(err, "cluster", "cannot run %s here: %s",
+                       function ? function : "(no name)", manta_strerror(err));
+    }
+  }
+  for (size_t i = 0; i < decoded; i++) {
+    manta_value_free(vals[i]);
+  }
+  if (vals != stack) {
+    free(vals);
+  }
+  return fail;
+}
+
+/* ---- the Tasks stream ------------------------------------------------------
+ */
+
+typedef struct serve_stream {
+  mt_tp_stream *s; /* one reference held */
+  mt_outbox out;
+  int refs;    /* under rt.mu: the stream until closed, each pending task,
+                  each queued kick */
+  bool closed; /* under rt.mu */
+} serve_stream;
+
+typedef struct pending_task {
+  mt_listener l;
+  serve_stream *ss;
+  uint64_t seq;
+} pending_task;
+
+static void ss_free_job(void *ss_, void *unused) {
+  (void)unused;
+  serve_stream *ss = ss_;
+  mt_outbox_destroy(&ss->out);
+  mt_tp_stream_release(ss->s);
+  free(ss);
+}
+
+static void ss_unref_locked(serve_stream *ss, mt_garbage *g) {
+  if (--ss->refs == 0) {
+    mt_garbage_add_dtor(g, ss_free_job, ss, NULL);
+  }
+}
+
+static void ss_kick_job(void *ss_, void *unused) {
+  (void)unused;
+  serve_stream *ss = ss_;
+  mt_tp_stream_kick(ss->s);
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  ss_unref_locked(ss, &g);
+  mt_unlock();
+  mt_garbage_free(&g);
+}
+
+/* Queues a result for the stream (under rt.mu). */
+static void ss_send_result_locked(serve_stream *ss, uint64_t seq,
+                                  const manta_value *v, mt_garbage *g) {
+  if (ss->closed) {
+    return; /* the sender is gone; it retries elsewhere or gave up */
+  }
+  Manta__V1__TaskResult r = MANTA__V1__TASK_RESULT__INIT;
+  r.seq = seq;
+  if (mt_wire_encode_value(v, &r.value) != MANTA_OK) {
+    manta_value *err = mt_error_new(MANTA_ERR_INTERNAL, "cluster",
+                                    "the result cannot be encoded");
+    if (!err || mt_wire_encode_value(err, &r.value) != MANTA_OK) {
+      mt_garbage_add(g, err);
+      return;
+    }
+    mt_garbage_add(g, err);
+  }
+  mt_tp_buf b;
+  bool empty = false;
+  if (mt_wire_pack(&r.base, &b)) {
+    if (mt_outbox_add(&ss->out, 2, b.data, b.len, &empty) && empty) {
+      ss->refs++;
+      mt_garbage_add_dtor(g, ss_kick_job, ss, NULL);
+    }
+    free(b.data);
+  }
+  manta_free(r.value.data);
+}
+
+static void on_task_done(void *ctx, mt_object *o, mt_garbage *g) {
+  pending_task *p = ctx;
+  ss_send_result_locked(p->ss, p->seq, o->value, g);
+  mt_obj_release_locked(o, g);
+  ss_unref_locked(p->ss, g);
+  free(p);
+}
+
+static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
+                          size_t len) {
+  serve_stream *ss = arg;
+  Manta__V1__TaskBatch *batch = manta__v1__task_batch__unpack(NULL, len, body);
+  if (!batch) {
+    mt_log(MT_LOG_WARN, "node: malformed TaskBatch from %s; stream closed",
+           mt_tp_stream_peer(s));
+    mt_tp_stream_close(s, MT_TP_INVALID_ARGUMENT, "malformed TaskBatch");
+    return;
+  }
+  mt_garbage g;
+  mt_garbage_init(&g);
+  for (size_t i = 0; i < batch->n_tasks; i++) {
+    Manta__V1__TaskSpec *t = batch->tasks[i];
+    manta_ref ref;
+    /* Never sent on: the sender chose this node. */
+    manta_value *fail = submit_call(t->function, t->args, t->n_args, t->demand,
+                                    t->n_demand, false, &ref);
+    mt_lock();
+    mt_object *o = fail ? NULL : mt_obj_lookup_locked(ref.id);
+    pending_task *p = o ? calloc(1, sizeof *p) : NULL;
+    if (p) {
+      p->ss = ss;
+      p->seq = t->seq;
+      ss->refs++;
+      mt_obj_when_ready_locked(o, &p->l, on_task_done, p, &g);
+    } else {
+      if (!fail) {
+        fail = mt_error_new(MANTA_ERR_NOMEM, "cluster", "out of memory");
+        if (o) {
+          mt_obj_release_locked(o, &g);
+        }
+      }
+      if (fail) {
+        ss_send_result_locked(ss, t->seq, fail, &g);
+      }
+      mt_garbage_add(&g, fail);
+    }
+    mt_unlock();
+  }
+  mt_garbage_free(&g);
+  manta__v1__task_batch__free_unpacked(batch, NULL);
+}
+
+static bool ss_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
+  (void)s;
+  serve_stream *ss = arg;
+  return mt_outbox_take(&ss->out, out);
+}
+
+static void ss_on_closed(void *arg, mt_tp_stream *s, int status,
+                         const char *detail) {
+  serve_stream *ss = arg;
+  if (status != MT_TP_OK && status != MT_TP_CANCELLED) {
+    mt_log(MT_LOG_INFO, "node: task stream from %s ended: %s",
+           mt_tp_stream_peer(s), detail);
+  }
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  ss->closed = true;
+  ss_unref_locked(ss, &g);
+  mt_unlock();
+  mt_garbage_free(&g);
+}
+
+static const mt_tp_stream_handlers tasks_handlers = {ss_on_message, ss_fill,
+                                                     ss_on_closed};
+
+/* ---- the single Call ------------------------------------------------------
+ */
+
+typedef struct pending_call {
+  mt_listener l;
+  mt_tp_incoming *in;
+  mt_tp_buf reply;
+} pending_call;
+
+static void call_reply_job(void *p_, void *unused) {
+  (void)unused;
+  pending_call *p = p_;
+  if (p->reply.data) {
+    mt_tp_reply(p->in, MT_TP_OK, NULL, p->reply.data, p->reply.len);
+  } else {
+    mt_tp_reply(p->in, MT_TP_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
+  }
+  free(p->reply.data);
+  free(p);
+}
+
+static void pack_call_reply(pending_call *p, const manta_value *v) {
+  Manta__V1__CallReply r = MANTA__V1__CALL_REPLY__INIT;
+  p->reply.data = NULL;
+  if (mt_wire_encode_value(v, &r.value) == MANTA_OK &&
+      !mt_wire_pack(&r.base, &p->reply)) {
+    p->reply.data = NULL;
+  }
+  manta_free(r.value.data);
+}
+
+static void on_call_done(void *ctx, mt_object *o, mt_garbage *g) {
+  pending_call *p = ctx;
+  pack_call_reply(p, o->value);
+  mt_obj_release_locked(o, g);
+  mt_garbage_add_dtor(g, call_reply_job, p, NULL);
+}
+
+static void handle_call(mt_tp_incoming *in, const uint8_t *body, size_t len) {
+  Manta__V1__CallRequest *req =
+      manta__v1__call_request__unpack(NULL, len, body);
+  if (!req) {
+    mt_log(MT_LOG_WARN, "node: malformed CallRequest");
+    mt_tp_reply(in, MT_TP_INVALID_ARGUMENT, "malformed CallRequest", NULL, 0);
+    return;
+  }
+  pending_call *p = calloc(1, sizeof *p);
+  if (!p) {
+    manta__v1__call_request__free_unpacked(req, NULL);
+    mt_tp_reply(in, MT_TP_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
+    return;
+  }
+  p->in = in;
+  manta_ref ref;
+  /* A foreign client does not know where a function lives: route it. */
+  manta_value *fail = submit_call(req->function, req->args, req->n_args,
+                                  req->demand, req->n_demand, true, &ref);
+  manta__v1__call_request__free_unpacked(req, NULL);
+  if (fail) {
+    pack_call_reply(p, fail);
+    manta_value_free(fail);
+    call_reply_job(p, NULL);
+    return;
+  }
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  mt_object *o = mt_obj_lookup_locked(ref.id);
+  mt_obj_when_ready_locked(o, &p->l, on_call_done, p, &g);
+  mt_unlock();
+  mt_garbage_free(&g);
+}
+
+/* ---- the service ------------------------------------------------------------
+ */
+
+static bool node_is_unary(void *ctx, const char *method) {
+  (void)ctx;
+  return strcmp(method, MT_NODE_CALL) == 0 ||
+         (mt_cl.dir && mt_directory_is_method(method));
+}
+
+static bool node_is_stream(void *ctx, const char *method) {
+  (void)ctx;
+  return strcmp(method, MT_NODE_TASKS) == 0;
+}
+
+static void node_unary(void *ctx, mt_tp_incoming *in, const char *method,
+                       const uint8_t *body, size_t len) {
+  (void)ctx;
+  if (strcmp(method, MT_NODE_CALL) == 0) {
+    handle_call(in, body, len);
+  } else {
+    mt_directory_handle(mt_cl.dir, in, method, body, len);
+  }
+}
+
+static void *node_stream_open(void *ctx, mt_tp_stream *s, const char *method,
+                              const mt_tp_stream_handlers **h) {
+  (void)ctx, (void)method;
+  serve_stream *ss = calloc(1, sizeof *ss);
+  if (!ss) {
+    *h = NULL;
+    return NULL;
+  }
+  mt_outbox_init(&ss->out);
+  mt_tp_stream_retain(s);
+  ss->s = s;
+  ss->refs = 1;
+  *h = &tasks_handlers;
+  return ss;
+}
+
+const mt_tp_service mt_node_service = {NULL, node_unary, node_is_stream,
+                                       node_stream_open, node_is_unary};

@@ -1,0 +1,91 @@
+/* Questions about the cluster from outside it: manta_cluster_status asks a
+ * head without joining; manta_node_address says where this node serves. */
+#include "cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+manta_err manta_node_address(char *buf, size_t size) {
+  if (!buf || size == 0) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_err err = MANTA_OK;
+  mt_lock();
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else if (!mt_rt.cluster) {
+    err = MANTA_ERR_NOT_FOUND;
+  } else if ((size_t)snprintf(buf, size, "%s", mt_cl.address) >= size) {
+    err = MANTA_ERR_RANGE;
+  }
+  mt_unlock();
+  return err;
+}
+
+static manta_err fail(manta_value **out, manta_err code, const char *fmt,
+                      const char *a, const char *b) {
+  if (out) {
+    *out = mt_error_new(code, "cluster status", fmt, a, b);
+  }
+  return code;
+}
+
+manta_err manta_cluster_status(const char *address, const char *token,
+                               int64_t timeout_ms, manta_value **out) {
+  if (out) {
+    *out = NULL;
+  }
+  if (!address || !strchr(address, ':') || !out) {
+    return fail(out, MANTA_ERR_INVALID, "%s%s", "the head's address must be ",
+                "HOST:PORT");
+  }
+  if (!token) {
+    token = getenv("MANTA_TOKEN");
+  }
+  if (!mt_tp_start()) {
+    return fail(out, MANTA_ERR_INTERNAL, "%s%s", "cannot start gRPC", "");
+  }
+  mt_tp_channel *ch = mt_tp_channel_open(address, token);
+  if (!ch) {
+    mt_tp_stop();
+    return fail(out, MANTA_ERR_NOMEM, "%s%s", "out of memory", "");
+  }
+  Manta__V1__ClusterStatusRequest req = MANTA__V1__CLUSTER_STATUS_REQUEST__INIT;
+  mt_tp_buf body = {0}, reply = {0};
+  char detail[300] = "";
+  int st = MT_TP_RESOURCE_EXHAUSTED;
+  if (mt_wire_pack(&req.base, &body)) {
+    st = mt_tp_unary_sync(ch, MT_HEAD_STATUS, body.data, body.len,
+                          timeout_ms > 0 ? timeout_ms : 5000, &reply, detail,
+                          sizeof detail);
+  }
+  free(body.data);
+  mt_tp_channel_close(ch);
+  mt_tp_stop();
+  manta_err err = MANTA_OK;
+  if (st == MT_TP_OK) {
+    Manta__V1__ClusterStatusReply *r =
+        manta__v1__cluster_status_reply__unpack(NULL, reply.len, reply.data);
+    if (!r) {
+      err = fail(out, MANTA_ERR_MALFORMED, "malformed reply from %s%s", address,
+                 "");
+    } else {
+      *out = mt_wire_status_value(r);
+      manta__v1__cluster_status_reply__free_unpacked(r, NULL);
+      if (!*out) {
+        err = fail(out, MANTA_ERR_NOMEM, "%s%s", "out of memory", "");
+      }
+    }
+  } else if (st == MT_TP_UNAUTHENTICATED) {
+    err = fail(out, MANTA_ERR_INVALID, "the head at %s refused the token: %s",
+               address, detail);
+  } else if (st == MT_TP_DEADLINE_EXCEEDED || st == MT_TP_UNAVAILABLE) {
+    err = fail(out, MANTA_ERR_NODE_DIED, "no head answers at %s: %s", address,
+               detail[0] ? detail : "unreachable");
+  } else {
+    err = fail(out, MANTA_ERR_INTERNAL, "the head at %s answered: %s", address,
+               detail);
+  }
+  free(reply.data);
+  return err;
+}

@@ -1,0 +1,213 @@
+/* Between protobuf-c messages (cluster_wire.proto) and manta values. Values
+ * inside messages are carried as their own encoding (value_codec.c). */
+#include "cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+manta_err mt_wire_encode_value(const manta_value *v, ProtobufCBinaryData *out) {
+  void *buf = NULL;
+  size_t len = 0;
+  manta_err err = manta_value_encode(v, &buf, &len);
+  if (err != MANTA_OK) {
+    return err;
+  }
+  out->data = buf;
+  out->len = len;
+  return MANTA_OK;
+}
+
+manta_value *mt_wire_decode_value(const ProtobufCBinaryData *in,
+                                  const char *what) {
+  manta_value *v = NULL;
+  manta_err err = manta_value_decode(in->data, in->len, &v);
+  if (err != MANTA_OK) {
+    return mt_error_new(err, "cluster", "cannot decode %s: %s", what,
+                        manta_strerror(err));
+  }
+  return v;
+}
+
+void mt_wire_free_binaries(ProtobufCBinaryData *items, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    manta_free(items[i].data);
+  }
+}
+
+bool mt_wire_pack(const ProtobufCMessage *msg, mt_tp_buf *out) {
+  size_t len = protobuf_c_message_get_packed_size(msg);
+  out->data = malloc(len ? len : 1);
+  if (!out->data) {
+    return false;
+  }
+  out->len = protobuf_c_message_pack(msg, out->data);
+  return true;
+}
+
+Manta__V1__Resource **mt_wire_resources(const char names[][64],
+                                        const double *total,
+                                        const double *avail, int n) {
+  Manta__V1__Resource **r = calloc((size_t)n + 1, sizeof *r);
+  if (!r) {
+    return NULL;
+  }
+  for (int i = 0; i < n; i++) {
+    r[i] = malloc(sizeof *r[i]);
+    if (!r[i]) {
+      mt_wire_resources_free(r, (size_t)i);
+      return NULL;
+    }
+    manta__v1__resource__init(r[i]);
+    r[i]->name = (char *)names[i];
+    r[i]->total = total[i];
+    r[i]->available = avail ? avail[i] : 0;
+  }
+  return r;
+}
+
+void mt_wire_resources_free(Manta__V1__Resource **r, size_t n) {
+  if (!r) {
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    free(r[i]);
+  }
+  free(r);
+}
+
+void mt_wire_node_info_free(Manta__V1__NodeInfo *info) {
+  if (!info) {
+    return;
+  }
+  mt_wire_resources_free(info->resources, info->n_resources);
+  for (size_t i = 0; i < info->n_functions; i++) {
+    free(info->functions[i]);
+  }
+  free(info->functions);
+  for (size_t i = 0; i < info->n_classes; i++) {
+    free(info->classes[i]);
+  }
+  free(info->classes);
+  free(info->address);
+  free(info->hostname);
+  free(info);
+}
+
+void mt_wire_node_load_free(Manta__V1__NodeLoad *load) {
+  if (!load) {
+    return;
+  }
+  mt_wire_resources_free(load->resources, load->n_resources);
+  free(load);
+}
+
+void mt_wire_node_id_hex(uint64_t id, char buf[17]) {
+  snprintf(buf, 17, "%016llx", (unsigned long long)id);
+}
+
+/* ---- status as a value ----------------------------------------------------
+ */
+
+static void put(manta_value *map, const char *key, manta_value *v) {
+  if (v) {
+    manta_map_put(map, key, v);
+    manta_value_free(v);
+  }
+}
+
+static manta_value *string_list(char **items, size_t n) {
+  manta_value *l = manta_list();
+  for (size_t i = 0; l && i < n; i++) {
+    manta_value *s = manta_cstring(items[i]);
+    if (s) {
+      manta_list_push(l, s);
+      manta_value_free(s);
+    }
+  }
+  return l;
+}
+
+static manta_value *resources_value(const Manta__V1__NodeLoad *load,
+                                    const Manta__V1__NodeInfo *info) {
+  manta_value *m = manta_map();
+  Manta__V1__Resource **r =
+      load && load->n_resources ? load->resources : info->resources;
+  size_t n = load && load->n_resources ? load->n_resources : info->n_resources;
+  for (size_t i = 0; m && i < n; i++) {
+    manta_value *q = manta_map();
+    if (!q) {
+      continue;
+    }
+    put(q, "total", manta_double(r[i]->total));
+    put(q, "available", manta_double(r[i]->available));
+    put(m, r[i]->name, q);
+  }
+  return m;
+}
+
+static manta_value *node_value(const Manta__V1__NodeStatus *st) {
+  const Manta__V1__NodeInfo *info = st->info;
+  const Manta__V1__NodeLoad *load = st->load;
+  manta_value *m = manta_map();
+  if (!m || !info) {
+    return m;
+  }
+  char hex[17];
+  mt_wire_node_id_hex(info->node_id, hex);
+  put(m, "node_id", manta_cstring(hex));
+  put(m, "address", manta_cstring(info->address ? info->address : ""));
+  put(m, "state",
+      manta_cstring(st->state == MANTA__V1__NODE_STATE__NODE_STATE_ALIVE
+                        ? "alive"
+                        : "dead"));
+  put(m, "is_head", manta_bool(st->is_head));
+  put(m, "is_driver", manta_bool(info->is_driver));
+  put(m, "pid", manta_int(info->pid));
+  put(m, "hostname", manta_cstring(info->hostname ? info->hostname : ""));
+  put(m, "resources", resources_value(load, info));
+  put(m, "functions", string_list(info->functions, info->n_functions));
+  put(m, "classes", string_list(info->classes, info->n_classes));
+  put(m, "tasks_queued", manta_int(load ? load->tasks_queued : 0));
+  put(m, "tasks_running", manta_int(load ? load->tasks_running : 0));
+  put(m, "tasks_finished", manta_int(load ? load->tasks_finished : 0));
+  put(m, "actors", manta_int(load ? load->actors : 0));
+  put(m, "last_heartbeat_ms", manta_int(st->last_heartbeat_ms_ago));
+  return m;
+}
+
+manta_value *mt_wire_status_value(const Manta__V1__ClusterStatusReply *r) {
+  manta_value *m = manta_map(), *nodes = manta_list(), *actors = manta_list();
+  if (!m || !nodes || !actors) {
+    manta_value_free(m);
+    manta_value_free(nodes);
+    manta_value_free(actors);
+    return NULL;
+  }
+  char hex[17];
+  mt_wire_node_id_hex(r->head_node_id, hex);
+  put(m, "protocol", manta_int(r->protocol));
+  put(m, "head", manta_cstring(hex));
+  for (size_t i = 0; i < r->n_nodes; i++) {
+    manta_value *n = node_value(r->nodes[i]);
+    if (n) {
+      manta_list_push(nodes, n);
+      manta_value_free(n);
+    }
+  }
+  for (size_t i = 0; i < r->n_actors; i++) {
+    const Manta__V1__NamedActor *a = r->actors[i];
+    manta_value *e = manta_map();
+    if (!e) {
+      continue;
+    }
+    put(e, "name", manta_cstring(a->name ? a->name : ""));
+    put(e, "class", manta_cstring(a->class_name ? a->class_name : ""));
+    mt_wire_node_id_hex(a->node_id, hex);
+    put(e, "node_id", manta_cstring(hex));
+    manta_list_push(actors, e);
+    manta_value_free(e);
+  }
+  put(m, "nodes", nodes);
+  put(m, "actors", actors);
+  return m;
+}
