@@ -108,21 +108,23 @@ void mt_wire_node_id_hex(uint64_t id, char buf[17]) {
 /* ---- status as a value ----------------------------------------------------
  */
 
+/* Inserting takes the reference (manta.h ownership rules). */
 static void put(manta_value *map, const char *key, manta_value *v) {
   if (v) {
     manta_map_put(map, key, v);
-    manta_value_free(v);
+  }
+}
+
+static void push(manta_value *list, manta_value *v) {
+  if (v) {
+    manta_list_push(list, v);
   }
 }
 
 static manta_value *string_list(char **items, size_t n) {
   manta_value *l = manta_list();
   for (size_t i = 0; l && i < n; i++) {
-    manta_value *s = manta_cstring(items[i]);
-    if (s) {
-      manta_list_push(l, s);
-      manta_value_free(s);
-    }
+    push(l, manta_cstring(items[i]));
   }
   return l;
 }
@@ -188,11 +190,7 @@ manta_value *mt_wire_status_value(const Manta__V1__ClusterStatusReply *r) {
   put(m, "protocol", manta_int(r->protocol));
   put(m, "head", manta_cstring(hex));
   for (size_t i = 0; i < r->n_nodes; i++) {
-    manta_value *n = node_value(r->nodes[i]);
-    if (n) {
-      manta_list_push(nodes, n);
-      manta_value_free(n);
-    }
+    push(nodes, node_value(r->nodes[i]));
   }
   for (size_t i = 0; i < r->n_actors; i++) {
     const Manta__V1__NamedActor *a = r->actors[i];
@@ -204,8 +202,7 @@ manta_value *mt_wire_status_value(const Manta__V1__ClusterStatusReply *r) {
     put(e, "class", manta_cstring(a->class_name ? a->class_name : ""));
     mt_wire_node_id_hex(a->node_id, hex);
     put(e, "node_id", manta_cstring(hex));
-    manta_list_push(actors, e);
-    manta_value_free(e);
+    push(actors, e);
   }
   put(m, "nodes", nodes);
   put(m, "actors", actors);

@@ -1,0 +1,608 @@
+/*
+ * The manta command: start and stop nodes, and show a cluster's state.
+ *
+ *   manta start --head [options]             start a cluster (head node)
+ *   manta start --address HOST:PORT [opts]   start a node that joins one
+ *   manta status [--address HOST:PORT] [--json]
+ *   manta stop
+ *
+ * A started node runs in the background (or with --foreground, in this
+ * process); its pid, address and log live in the state directory
+ * ($MANTA_STATE_DIR, default /tmp/manta-<uid>), which is how `stop` and
+ * `status` find the nodes of this machine. Uses only manta.h.
+ */
+#include <manta.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_PORT 6390
+#define MAX_MODULES 32
+
+static const char *usage_text =
+    "usage:\n"
+    "  manta start --head [--port P] [options]   start a cluster: its head "
+    "node\n"
+    "  manta start --address HOST:PORT [options] start a node joining a "
+    "cluster\n"
+    "  manta status [--address HOST:PORT] [--json]\n"
+    "                                            every node: address, "
+    "resources,\n"
+    "                                            functions, actors, tasks\n"
+    "  manta stop                                stop the nodes started on "
+    "this\n"
+    "                                            machine (nodes, then the "
+    "head)\n"
+    "  manta --version | --help\n"
+    "\n"
+    "start options:\n"
+    "  --port P              port to serve on (head default 6390, nodes: any "
+    "free)\n"
+    "  --bind HOST           address to bind (default 127.0.0.1); any other "
+    "than\n"
+    "                        loopback needs --token\n"
+    "  --token T             cluster token required on every call (default:\n"
+    "                        $MANTA_TOKEN)\n"
+    "  --num-cpus N          CPU slots (default: the machine's cores)\n"
+    "  --resources a=1,b=2   custom resources\n"
+    "  --module PATH         load a module (repeatable): a shared library "
+    "whose\n"
+    "                        manta_module_init registers functions and "
+    "classes\n"
+    "  --foreground          run in this process until SIGINT/SIGTERM\n"
+    "\n"
+    "environment: MANTA_STATE_DIR (default /tmp/manta-<uid>), MANTA_ADDRESS,\n"
+    "MANTA_TOKEN, MANTA_LOG (error, warn, info, debug).\n";
+
+static void die(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("manta: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  exit(code);
+}
+
+static void state_dir(char *buf, size_t size) {
+  const char *d = getenv("MANTA_STATE_DIR");
+  if (d && *d) {
+    snprintf(buf, size, "%s", d);
+  } else {
+    snprintf(buf, size, "/tmp/manta-%u", (unsigned)getuid());
+  }
+  if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+    die(1, "cannot create the state directory %s: %s", buf, strerror(errno));
+  }
+}
+
+/* ---- start ------------------------------------------------------------------
+ */
+
+typedef struct start_args {
+  int head;
+  const char *address;
+  int port;
+  const char *bind;
+  const char *token;
+  double num_cpus;
+  const char *resources;
+  const char *modules[MAX_MODULES];
+  int nmodules;
+  int foreground;
+} start_args;
+
+static double parse_number(const char *flag, const char *s) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || *end || v < 0) {
+    die(2, "%s takes a number >= 0, not '%s'", flag, s);
+  }
+  return v;
+}
+
+static void parse_start(int argc, char **argv, start_args *a) {
+  memset(a, 0, sizeof *a);
+  a->num_cpus = -1;
+  a->port = -1;
+  for (int i = 0; i < argc; i++) {
+    const char *f = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int takes = 1;
+    if (strcmp(f, "--head") == 0) {
+      a->head = 1;
+      takes = 0;
+    } else if (strcmp(f, "--foreground") == 0) {
+      a->foreground = 1;
+      takes = 0;
+    } else if (!v) {
+      die(2, "unknown option or missing value: %s (see manta --help)", f);
+    } else if (strcmp(f, "--address") == 0) {
+      a->address = v;
+    } else if (strcmp(f, "--port") == 0) {
+      double p = parse_number(f, v);
+      if (p > 65535 || p != (int)p) {
+        die(2, "--port takes a port number, not '%s'", v);
+      }
+      a->port = (int)p;
+    } else if (strcmp(f, "--bind") == 0) {
+      a->bind = v;
+    } else if (strcmp(f, "--token") == 0) {
+      a->token = v;
+    } else if (strcmp(f, "--num-cpus") == 0) {
+      a->num_cpus = parse_number(f, v);
+    } else if (strcmp(f, "--resources") == 0) {
+      a->resources = v;
+    } else if (strcmp(f, "--module") == 0) {
+      if (a->nmodules == MAX_MODULES) {
+        die(2, "at most %d modules", MAX_MODULES);
+      }
+      a->modules[a->nmodules++] = v;
+    } else {
+      die(2, "unknown option %s (see manta --help)", f);
+    }
+    i += takes;
+  }
+  if (a->head == (a->address != NULL)) {
+    die(2, "start needs exactly one of --head or --address HOST:PORT");
+  }
+  if (a->address && !strchr(a->address, ':')) {
+    die(2, "--address takes HOST:PORT, not '%s'", a->address);
+  }
+}
+
+static manta_options *start_options(const start_args *a) {
+  manta_options *o;
+  if (manta_options_new(&o) != MANTA_OK) {
+    die(1, "out of memory");
+  }
+  manta_options_set_role(o, a->head ? MANTA_ROLE_HEAD : MANTA_ROLE_NODE);
+  if (a->address) {
+    manta_options_set_address(o, a->address);
+  }
+  char bind[300];
+  int port = a->port >= 0 ? a->port : a->head ? DEFAULT_PORT : 0;
+  snprintf(bind, sizeof bind, "%s:%d", a->bind ? a->bind : "127.0.0.1", port);
+  if (manta_options_set_bind(o, bind) != MANTA_OK) {
+    die(2, "bad --bind %s", bind);
+  }
+  if (a->token) {
+    manta_options_set_token(o, a->token);
+  }
+  if (a->num_cpus >= 0) {
+    manta_options_set_num_cpus(o, a->num_cpus);
+  }
+  if (a->resources) {
+    char *list = strdup(a->resources), *save = NULL;
+    for (char *item = strtok_r(list, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+      char *eq = strchr(item, '=');
+      if (!eq || eq == item) {
+        die(2, "--resources takes name=qty,...; '%s' is not", item);
+      }
+      *eq = '\0';
+      manta_err err = manta_options_set_resource(
+          o, item, parse_number("--resources", eq + 1));
+      if (err != MANTA_OK) {
+        die(2, "resource %s: %s", item, manta_strerror(err));
+      }
+    }
+    free(list);
+  }
+  return o;
+}
+
+static volatile sig_atomic_t stop_requested;
+static void on_stop_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+/*
+ * Runs the node in this process: init, modules, then wait for a signal.
+ * ready_fd (or -1) gets one line: "ok ADDRESS" or "error MESSAGE".
+ */
+static int run_node(const start_args *a, int ready_fd) {
+  char dir[4096], pidfile[4200];
+  state_dir(dir, sizeof dir);
+  manta_options *o = start_options(a);
+  manta_err err = manta_init(o);
+  manta_options_free(o);
+  char line[600];
+  if (err != MANTA_OK) {
+    snprintf(line, sizeof line, "error cannot start: %s (see the log above)",
+             manta_strerror(err));
+  } else {
+    line[0] = '\0';
+    for (int i = 0; i < a->nmodules && !line[0]; i++) {
+      err = manta_module_load(a->modules[i]);
+      if (err != MANTA_OK) {
+        snprintf(line, sizeof line, "error module %s: %s", a->modules[i],
+                 manta_strerror(err));
+      }
+    }
+  }
+  char address[128] = "";
+  if (!line[0]) {
+    manta_node_address(address, sizeof address);
+    snprintf(line, sizeof line, "ok %s", address);
+  }
+  if (line[0] == 'e') {
+    if (err != MANTA_OK && manta_is_initialized()) {
+      manta_shutdown();
+    }
+    if (ready_fd >= 0) {
+      dprintf(ready_fd, "%s\n", line);
+    } else {
+      fprintf(stderr, "manta: %s\n", line + 6);
+    }
+    return 1;
+  }
+  /* The state file: how stop and status find this node. */
+  snprintf(pidfile, sizeof pidfile, "%s/%s-%d", dir, a->head ? "head" : "node",
+           (int)getpid());
+  FILE *f = fopen(pidfile, "w");
+  if (f) {
+    fprintf(f, "%d %s\n", (int)getpid(), address);
+    fclose(f);
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  if (ready_fd >= 0) {
+    dprintf(ready_fd, "%s\n", line);
+    close(ready_fd);
+  } else {
+    printf("manta: %s ready at %s (pid %d)\n", a->head ? "head" : "node",
+           address, (int)getpid());
+    fflush(stdout);
+  }
+  while (!stop_requested) {
+    pause();
+  }
+  manta_shutdown();
+  unlink(pidfile);
+  return 0;
+}
+
+static int cmd_start(int argc, char **argv) {
+  start_args a;
+  parse_start(argc, argv, &a);
+  if (a.foreground) {
+    return run_node(&a, -1);
+  }
+  char dir[4096];
+  state_dir(dir, sizeof dir);
+  int fds[2];
+  if (pipe(fds) != 0) {
+    die(1, "pipe: %s", strerror(errno));
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    die(1, "fork: %s", strerror(errno));
+  }
+  if (pid == 0) {
+    /* The daemon: own session, log to the state directory. */
+    close(fds[0]);
+    setsid();
+    char log[4200];
+    snprintf(log, sizeof log, "%s/%s-%d.log", dir, a.head ? "head" : "node",
+             (int)getpid());
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    if (devnull >= 0) {
+      dup2(devnull, 0);
+      close(devnull);
+    }
+    _exit(run_node(&a, fds[1]));
+  }
+  close(fds[1]);
+  char line[700] = "";
+  ssize_t n = 0, got;
+  while (n < (ssize_t)sizeof line - 1 &&
+         (got = read(fds[0], line + n, sizeof line - 1 - (size_t)n)) > 0) {
+    n += got;
+    if (memchr(line, '\n', (size_t)n)) {
+      break;
+    }
+  }
+  close(fds[0]);
+  line[n] = '\0';
+  line[strcspn(line, "\n")] = '\0';
+  if (strncmp(line, "ok ", 3) != 0) {
+    int status;
+    waitpid(pid, &status, 0);
+    die(1, "the %s did not start: %s (log: %s/%s-%d.log)",
+        a.head ? "head" : "node", line[0] ? line + 6 : "it exited", dir,
+        a.head ? "head" : "node", (int)pid);
+  }
+  printf("manta: %s started at %s (pid %d, log %s/%s-%d.log)\n",
+         a.head ? "head" : "node", line + 3, (int)pid, dir,
+         a.head ? "head" : "node", (int)pid);
+  if (a.head) {
+    printf("  join it:   manta start --address %s\n"
+           "  drivers:   MANTA_ADDRESS=%s ./your_program\n"
+           "  status:    manta status\n",
+           line + 3, line + 3);
+  }
+  return 0;
+}
+
+/* ---- stop -------------------------------------------------------------------
+ */
+
+static int pid_alive(pid_t pid) {
+  return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* Stops the nodes whose state files start with prefix; returns how many. */
+static int stop_kind(const char *dir, const char *prefix) {
+  DIR *d = opendir(dir);
+  if (!d) {
+    return 0;
+  }
+  int stopped = 0;
+  struct dirent *e;
+  size_t plen = strlen(prefix);
+  while ((e = readdir(d))) {
+    if (strncmp(e->d_name, prefix, plen) != 0 || strchr(e->d_name, '.')) {
+      continue;
+    }
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    FILE *f = fopen(path, "r");
+    int pid = 0;
+    char address[128] = "";
+    if (f) {
+      if (fscanf(f, "%d %127s", &pid, address) < 1) {
+        pid = 0;
+      }
+      fclose(f);
+    }
+    if (pid <= 0 || !pid_alive(pid)) {
+      unlink(path); /* left by a node that did not stop cleanly */
+      continue;
+    }
+    kill(pid, SIGTERM);
+    /* Up to 10 s to leave cleanly, then no choice. */
+    for (int i = 0; i < 200 && pid_alive(pid); i++) {
+      struct timespec ts = {0, 50 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    if (pid_alive(pid)) {
+      kill(pid, SIGKILL);
+      printf("manta: %.4s %d (%s) did not stop in 10 s: killed\n", prefix, pid,
+             address);
+    } else {
+      printf("manta: stopped %.4s %d (%s)\n", prefix, pid, address);
+    }
+    unlink(path);
+    stopped++;
+  }
+  closedir(d);
+  return stopped;
+}
+
+static int cmd_stop(int argc, char **argv) {
+  (void)argv;
+  if (argc > 0) {
+    die(2, "stop takes no arguments");
+  }
+  char dir[4096];
+  state_dir(dir, sizeof dir);
+  int n = stop_kind(dir, "node-");
+  n += stop_kind(dir, "head-");
+  if (n == 0) {
+    printf("manta: no running node was started on this machine (%s)\n", dir);
+  }
+  return 0;
+}
+
+/* ---- status
+ * ------------------------------------------------------------------ */
+
+/* The head's address from the state directory, or NULL. */
+static const char *local_head(char *buf, size_t size) {
+  char dir[4096];
+  state_dir(dir, sizeof dir);
+  DIR *d = opendir(dir);
+  const char *found = NULL;
+  struct dirent *e;
+  while (d && !found && (e = readdir(d))) {
+    if (strncmp(e->d_name, "head-", 5) != 0 || strchr(e->d_name, '.')) {
+      continue;
+    }
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    FILE *f = fopen(path, "r");
+    int pid = 0;
+    if (f && fscanf(f, "%d %127s", &pid, buf) == 2 && size >= 128 &&
+        pid_alive(pid)) {
+      found = buf;
+    }
+    if (f) {
+      fclose(f);
+    }
+  }
+  if (d) {
+    closedir(d);
+  }
+  return found;
+}
+
+static const manta_value *field(const manta_value *m, const char *key) {
+  const manta_value *v = NULL;
+  return manta_map_find(m, key, &v) == MANTA_OK ? v : NULL;
+}
+
+static const char *str_of(const manta_value *m, const char *key) {
+  const char *s = "";
+  size_t len;
+  const manta_value *v = field(m, key);
+  if (v) {
+    manta_get_string(v, &s, &len);
+  }
+  return s;
+}
+
+static long long int_of(const manta_value *m, const char *key) {
+  int64_t i = 0;
+  const manta_value *v = field(m, key);
+  if (v) {
+    manta_get_int(v, &i);
+  }
+  return (long long)i;
+}
+
+static void print_names(const char *label, const manta_value *list) {
+  size_t n = 0;
+  manta_len(list, &n);
+  printf("    %-10s", label);
+  if (n == 0) {
+    printf(" -");
+  }
+  for (size_t i = 0; i < n; i++) {
+    const manta_value *s;
+    const char *text = "";
+    size_t len;
+    manta_list_at(list, i, &s);
+    manta_get_string(s, &text, &len);
+    printf("%s%s", i ? ", " : " ", text);
+  }
+  printf("\n");
+}
+
+static void print_status(const manta_value *st) {
+  const manta_value *nodes = field(st, "nodes");
+  size_t n = 0, alive = 0;
+  manta_len(nodes, &n);
+  for (size_t i = 0; i < n; i++) {
+    const manta_value *node;
+    manta_list_at(nodes, i, &node);
+    alive += strcmp(str_of(node, "state"), "alive") == 0;
+  }
+  printf("cluster: %zu node(s), %zu alive; head %s\n", n, alive,
+         str_of(st, "head"));
+  for (size_t i = 0; i < n; i++) {
+    const manta_value *node, *v;
+    manta_list_at(nodes, i, &node);
+    int is_head = 0, is_driver = 0;
+    if ((v = field(node, "is_head"))) {
+      manta_get_bool(v, &is_head);
+    }
+    if ((v = field(node, "is_driver"))) {
+      manta_get_bool(v, &is_driver);
+    }
+    const char *role = is_head ? "head" : is_driver ? "driver" : "node";
+    printf("\nnode %s  %s  %s  %s  pid %lld on %s\n", str_of(node, "node_id"),
+           str_of(node, "address"), role, str_of(node, "state"),
+           int_of(node, "pid"), str_of(node, "hostname"));
+    const manta_value *res = field(node, "resources");
+    size_t nres = 0;
+    manta_len(res, &nres);
+    printf("    %-10s", "resources");
+    for (size_t k = 0; k < nres; k++) {
+      const char *name;
+      const manta_value *q;
+      manta_map_at(res, k, &name, &q);
+      double total = 0, avail = 0;
+      if ((v = field(q, "total"))) {
+        manta_get_double(v, &total);
+      }
+      if ((v = field(q, "available"))) {
+        manta_get_double(v, &avail);
+      }
+      printf("%s%s %g/%g free", k ? ", " : " ", name, avail, total);
+    }
+    printf("\n");
+    print_names("functions", field(node, "functions"));
+    print_names("classes", field(node, "classes"));
+    printf("    %-10s %lld queued, %lld running, %lld finished; %lld "
+           "actor(s); last heartbeat %lld ms ago\n",
+           "tasks", int_of(node, "tasks_queued"), int_of(node, "tasks_running"),
+           int_of(node, "tasks_finished"), int_of(node, "actors"),
+           int_of(node, "last_heartbeat_ms"));
+  }
+}
+
+static int cmd_status(int argc, char **argv) {
+  const char *address = NULL;
+  int json = 0;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--json") == 0) {
+      json = 1;
+    } else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc) {
+      address = argv[++i];
+    } else {
+      die(2, "unknown option %s (see manta --help)", argv[i]);
+    }
+  }
+  char buf[128];
+  if (!address) {
+    address = getenv("MANTA_ADDRESS");
+  }
+  if (!address || !*address) {
+    address = local_head(buf, sizeof buf);
+  }
+  if (!address) {
+    die(1, "no head started on this machine; give --address HOST:PORT");
+  }
+  manta_value *st = NULL;
+  manta_err err = manta_cluster_status(address, NULL, 5000, &st);
+  if (err != MANTA_OK) {
+    fprintf(stderr, "manta: %s\n", manta_error_message(st));
+    manta_value_free(st);
+    return 1;
+  }
+  if (json) {
+    char *text = manta_value_repr(st);
+    printf("%s\n", text);
+    manta_free(text);
+  } else {
+    print_status(st);
+  }
+  manta_value_free(st);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+      strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    fputs(usage_text, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("manta %s\n", manta_version_string());
+    return 0;
+  }
+  if (strcmp(argv[1], "start") == 0) {
+    return cmd_start(argc - 2, argv + 2);
+  }
+  if (strcmp(argv[1], "stop") == 0) {
+    return cmd_stop(argc - 2, argv + 2);
+  }
+  if (strcmp(argv[1], "status") == 0) {
+    return cmd_status(argc - 2, argv + 2);
+  }
+  die(2, "unknown command '%s' (see manta --help)", argv[1]);
+  return 2;
+}
