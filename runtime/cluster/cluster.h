@@ -137,6 +137,8 @@ int64_t mt_now_ms(void);
  * (free with mt_wire_node_info_free / mt_wire_node_load_free). */
 Manta__V1__NodeInfo *mt_node_info_build(void);
 Manta__V1__NodeLoad *mt_node_load_build(void);
+/* Wakes the heartbeat thread now (what this node offers changed). */
+void mt_heartbeat_soon_locked(void);
 /* Replaces the view with the nodes of a heartbeat reply. */
 void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n);
 

@@ -320,11 +320,16 @@ static void handle_unregister(mt_directory *d, mt_tp_incoming *in,
   }
   pthread_mutex_lock(&d->mu);
   dir_node *n = find_locked(d, req->node_id);
-  if (n && n->alive && !n->is_head) {
-    n->alive = false;
-    d->view++;
+  if (n && !n->is_head) {
+    /* Left on purpose: forgotten, not listed as dead. */
     mt_log(MT_LOG_INFO, "head: node %016llx (%s) left",
            (unsigned long long)n->info->node_id, n->info->address);
+    protobuf_c_message_free_unpacked(&n->info->base, NULL);
+    if (n->load) {
+      protobuf_c_message_free_unpacked(&n->load->base, NULL);
+    }
+    *n = d->nodes[--d->n];
+    d->view++;
   }
   pthread_mutex_unlock(&d->mu);
   manta__v1__unregister_request__free_unpacked(req, NULL);

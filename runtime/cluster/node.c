@@ -24,6 +24,11 @@ static int64_t env_ms(const char *name, int64_t dflt) {
 
 /* ---- what this node says of itself -------------------------------------- */
 
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The registered names, sorted (status output reads best that way). */
 static char **names_of(const mt_strmap *m, size_t *n) {
   char **out = calloc(m->len + 1, sizeof *out);
   size_t k = 0, pos = 0;
@@ -32,6 +37,9 @@ static char **names_of(const mt_strmap *m, size_t *n) {
   while (out && mt_strmap_next(m, &pos, &key, &val)) {
     out[k] = strdup(key);
     k += out[k] != NULL;
+  }
+  if (out) {
+    qsort(out, k, sizeof *out, cmp_str);
   }
   *n = k;
   return out;
@@ -82,10 +90,6 @@ Manta__V1__NodeLoad *mt_node_load_build(void) {
 }
 
 /* ---- the view ------------------------------------------------------------ */
-
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static char **copy_sorted(char **items, size_t n) {
   char **out = calloc(n + 1, sizeof *out);
@@ -252,6 +256,12 @@ static void heartbeat_once(void) {
     free(closing);
   }
   protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+void mt_heartbeat_soon_locked(void) {
+  pthread_mutex_lock(&mt_cl.hb_mu);
+  pthread_cond_signal(&mt_cl.hb_cv);
+  pthread_mutex_unlock(&mt_cl.hb_mu);
 }
 
 static void *heartbeat_loop(void *arg) {

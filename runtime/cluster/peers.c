@@ -257,6 +257,10 @@ static void dispatch_locked(mt_task *t, mt_garbage *g) {
     return;
   }
   mt_peer *p = peer_get_locked(v);
+  if (mt_log_enabled(MT_LOG_DEBUG)) {
+    mt_log(MT_LOG_DEBUG, "cluster: %s -> %s (load %.2f, %zu nodes in view)",
+           r->function, v->address, node_load_locked(v), mt_cl.nview);
+  }
   if (!p) {
     fail_locked(t, MANTA_ERR_NOMEM, "out of memory", g);
     return;
@@ -473,5 +477,5 @@ void mt_peers_close_all(void) {
   mt_garbage_free(&g);
 }
 
-const mt_cluster_ops mt_cluster_routing = {route_locked, dispatch_locked,
-                                           forget_locked};
+const mt_cluster_ops mt_cluster_routing = {
+    route_locked, dispatch_locked, forget_locked, mt_heartbeat_soon_locked};

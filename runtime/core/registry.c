@@ -31,6 +31,9 @@ manta_err manta_register_function(const char *name, manta_function fn,
     err = oom ? MANTA_ERR_NOMEM : MANTA_ERR_EXISTS;
   } else {
     mt_rt.registry_version++; /* the cluster advertises the new name */
+    if (mt_rt.cluster) {
+      mt_rt.cluster->registry_changed_locked();
+    }
   }
   mt_unlock();
   if (err != MANTA_OK) {
@@ -66,6 +69,9 @@ manta_err manta_register_class(const char *class_name, manta_actor_ctor ctor,
     err = oom ? MANTA_ERR_NOMEM : MANTA_ERR_EXISTS;
   } else {
     mt_rt.registry_version++;
+    if (mt_rt.cluster) {
+      mt_rt.cluster->registry_changed_locked();
+    }
   }
   mt_unlock();
   if (err != MANTA_OK) {

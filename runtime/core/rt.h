@@ -402,6 +402,8 @@ typedef struct mt_cluster_ops {
   /* The task resolved here before its result came (cancel, shutdown):
    * forget it. */
   void (*forget_locked)(mt_task *t);
+  /* A function or class was registered: advertise it soon. */
+  void (*registry_changed_locked)(void);
 } mt_cluster_ops;
 
 /* Joins (or, as head, starts) a cluster after the local runtime started,

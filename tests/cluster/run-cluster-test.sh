@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The multi-process cluster test: a head and two nodes (separate processes
+# started with `manta start`), a driver joining them, on loopback with
+# random free ports. Every process started here is killed on exit, pass or
+# fail.
+#
+#   run-cluster-test.sh <manta> <cluster_driver> <cluster_module.so>
+set -euo pipefail
+
+manta=$1
+driver=$2
+module=$3
+work=$(mktemp -d)
+export MANTA_STATE_DIR=$work/state
+unset MANTA_ADDRESS MANTA_TOKEN
+pids=()
+
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do
+    kill -9 "$p" 2>/dev/null || true
+  done
+  # Daemons started with `manta start` (no --foreground) live in a state
+  # directory.
+  MANTA_STATE_DIR=$work/daemon-state "$manta" stop >/dev/null 2>&1 || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$work"/*.err; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
+  done
+  exit 1
+}
+
+# start_node <name> <args...>: a foreground node; sets $address.
+start_node() {
+  local name=$1
+  shift
+  "$manta" start --foreground "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  local pid=$!
+  pids+=("$pid")
+  for _ in $(seq 200); do
+    if grep -q " ready at " "$work/$name.out"; then
+      address=$(sed -n 's/.* ready at \([^ ]*\) .*/\1/p' "$work/$name.out")
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || fail "$name exited before it was ready"
+    sleep 0.05
+  done
+  fail "$name not ready after 10 s"
+}
+
+# wait_alive <head> <n> <m>: until the head lists n live nodes, m of them
+# offering the module's functions.
+wait_alive() {
+  local st
+  for _ in $(seq 200); do
+    st=$("$manta" status --address "$1" 2>/dev/null || true)
+    if grep -q ", $2 alive" <<<"$st" &&
+      [ "$(grep -c "functions  add," <<<"$st")" -eq "$3" ]; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  "$manta" status --address "$1" || true
+  fail "the head does not list $2 live nodes"
+}
+
+echo "== a head and two nodes"
+start_node head --head --port 0 --num-cpus 1
+head=$address
+start_node node_a --address "$head" --num-cpus 2 --module "$module"
+start_node node_b --address "$head" --num-cpus 2 --module "$module"
+wait_alive "$head" 3 2
+
+echo "== driver: remote tasks"
+MANTA_ADDRESS=$head "$driver" basic || fail "driver phase basic"
+
+echo "== manta status"
+status=$("$manta" status --address "$head")
+echo "$status"
+grep -q "^cluster: 3 node(s), 3 alive" <<<"$status" || fail "status counts"
+[ "$(grep -c "functions  add, fail, make_bytes, nested, sleep_then, where" \
+  <<<"$status")" -eq 2 ] || fail "status: the nodes' functions"
+grep -Eq "CPU [0-9.]+/2 free" <<<"$status" || fail "status: resources"
+"$manta" status --address "$head" --json | grep -q '"nodes": \[' ||
+  fail "status --json"
+if "$manta" status --address 127.0.0.1:1 2>"$work/nohead.err"; then
+  fail "status against no head succeeded"
+fi
+grep -q "no head answers at 127.0.0.1:1" "$work/nohead.err" ||
+  fail "status without a head: $(cat "$work/nohead.err")"
+
+echo "== tokens (a daemon head, stopped with manta stop)"
+# Its own state directory: manta stop stops every node listed there.
+export MANTA_STATE_DIR=$work/daemon-state
+"$manta" start --head --port 0 --num-cpus 1 --token s3cret >"$work/th.out" ||
+  fail "daemon head did not start"
+theaded=$(sed -n 's/^manta: head started at \([^ ]*\) .*/\1/p' "$work/th.out")
+[ -n "$theaded" ] || fail "no address in: $(cat "$work/th.out")"
+if MANTA_TOKEN=wrong "$manta" status --address "$theaded" 2>"$work/tok.err"; then
+  fail "status with a wrong token succeeded"
+fi
+grep -q "refused the token" "$work/tok.err" || fail "token: $(cat "$work/tok.err")"
+MANTA_TOKEN=s3cret "$manta" status --address "$theaded" | grep -q "1 alive" ||
+  fail "status with the right token"
+MANTA_TOKEN=wrong MANTA_ADDRESS=$theaded "$driver" token ||
+  fail "driver phase token"
+"$manta" stop | grep -q "stopped head" || fail "manta stop"
+if MANTA_TOKEN=s3cret "$manta" status --address "$theaded" 2>/dev/null; then
+  fail "the head still answers after manta stop"
+fi
+export MANTA_STATE_DIR=$work/state
+
+echo "== kill -9 of a node mid-job"
+MANTA_ADDRESS=$head "$driver" failover || fail "driver phase failover"
+echo "PASS"
