@@ -12,6 +12,8 @@ set -euo pipefail
 # What each package is for:
 #   build-essential, cmake, pkg-config      the build
 #   libprotobuf-c-dev, protobuf-c-compiler  values and messages (proto/)
+#   libgrpc-dev                             gRPC core's C API: the transport
+#                                           between nodes (runtime/transport)
 #   abigail-tools                           abidw/abidiff: the ABI baseline
 #   clang, libclang-rt-14-dev               second compiler, libFuzzer
 #   clang-format                            the one formatter (.clang-format)
@@ -20,6 +22,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
+  libgrpc-dev
   abigail-tools
   clang libclang-rt-14-dev clang-format
   valgrind
