@@ -14,6 +14,8 @@ set -euo pipefail
 #   libprotobuf-c-dev, protobuf-c-compiler  values and messages (proto/)
 #   libgrpc-dev                             gRPC core's C API: the transport
 #                                           between nodes (runtime/transport)
+#   python3-grpcio, python3-protobuf,       a foreign gRPC client for the
+#   protobuf-compiler                       protocol interop test
 #   abigail-tools                           abidw/abidiff: the ABI baseline
 #   clang, libclang-rt-14-dev               second compiler, libFuzzer
 #   clang-format                            the one formatter (.clang-format)
@@ -23,6 +25,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
   libgrpc-dev
+  python3-grpcio python3-protobuf protobuf-compiler
   abigail-tools
   clang libclang-rt-14-dev clang-format
   valgrind

@@ -95,6 +95,18 @@ fi
 grep -q "no head answers at 127.0.0.1:1" "$work/nohead.err" ||
   fail "status without a head: $(cat "$work/nohead.err")"
 
+echo "== a foreign gRPC client (Python)"
+if /usr/bin/python3 -c "import grpc, google.protobuf" 2>/dev/null &&
+  command -v protoc >/dev/null; then
+  mkdir -p "$work/py"
+  /usr/bin/python3 "$(dirname "$0")/interop.py" "$head" "$work/py" \
+    "$(dirname "$0")/../../proto" || fail "python interop"
+  # The node kept serving after the bad requests.
+  MANTA_ADDRESS=$head "$driver" basic >/dev/null || fail "serving after interop"
+else
+  fail "python3-grpcio, python3-protobuf or protoc missing (scripts/install-deps.sh)"
+fi
+
 echo "== tokens (a daemon head, stopped with manta stop)"
 # Its own state directory: manta stop stops every node listed there.
 export MANTA_STATE_DIR=$work/daemon-state
