@@ -28,7 +28,8 @@ final class Handles {
   // its owner is collected.
   private static Handle live;
   private static long liveCount;
-  private static final long GC_AFTER = Math.max(1000, Long.getLong("manta.gcAfterHandles", 100_000));
+  private static final long GC_AFTER =
+      Math.max(1000, Long.getLong("manta.gcAfterHandles", 100_000));
   // Guarded by LOCK; Long.MAX_VALUE while one thread collects.
   private static long gcThreshold = GC_AFTER;
 

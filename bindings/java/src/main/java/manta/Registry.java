@@ -132,7 +132,8 @@ final class Registry {
     }
     if (MantaException.class.isAssignableFrom(cls)) {
       // A constructor's MantaException result means "failed" to the glue.
-      throw new IllegalArgumentException(cls.getName() + " is a MantaException: not an actor class");
+      throw new IllegalArgumentException(
+          cls.getName() + " is a MantaException: not an actor class");
     }
     List<Constructor<?>> ctors = Arrays.asList(cls.getConstructors());
     if (ctors.isEmpty()) {

@@ -207,7 +207,8 @@ class ActorsTest {
   void namedActorsLookupAndKill() {
     ActorHandle a = Manta.actor("Counter").named("the-counter").remote(1);
     MantaException e =
-        assertThrows(MantaException.class, () -> Manta.actor("Counter").named("the-counter").remote());
+        assertThrows(
+            MantaException.class, () -> Manta.actor("Counter").named("the-counter").remote());
     assertEquals(ErrorCode.EXISTS, e.code());
     a.close(); // a named actor outlives its handles
     try (ActorHandle b = Manta.getActor("the-counter");
@@ -250,7 +251,8 @@ class ActorsTest {
   void overloadsOfOneArityAreRefused() {
     IllegalArgumentException e =
         assertThrows(
-            IllegalArgumentException.class, () -> Manta.registerActor("Ambiguous", Ambiguous.class));
+            IllegalArgumentException.class,
+            () -> Manta.registerActor("Ambiguous", Ambiguous.class));
     assertTrue(e.getMessage().contains("Ambiguous.f has two public overloads with 1 parameters"),
         e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> Manta.registerActor("R", Runnable.class));

@@ -101,7 +101,8 @@ class ErrorsTest {
     String cause = (String) seen.get("cause");
     assertTrue(cause.contains("MANTA_ERR_INVALID: c_fail: inner @ function c_fail"), cause);
     MantaException e =
-        assertThrows(MantaException.TaskFailed.class, () -> TestSupport.call("j_calls_c_fail", "x"));
+        assertThrows(
+            MantaException.TaskFailed.class, () -> TestSupport.call("j_calls_c_fail", "x"));
     assertEquals(ErrorCode.INVALID, e.errorCause().code());
     assertEquals("function c_fail", e.errorCause().origin());
   }

@@ -111,7 +111,8 @@ class TasksTest {
   void getManyThrowsTheFirstFailure() {
     try (ObjectRef<Long> ok = Manta.function("c_add").remote(1, 2);
         ObjectRef<Long> bad = Manta.function("c_fail").remote("second")) {
-      MantaException e = assertThrows(MantaException.class, () -> Manta.get(Arrays.asList(ok, bad)));
+      MantaException e =
+          assertThrows(MantaException.class, () -> Manta.get(Arrays.asList(ok, bad)));
       assertEquals("c_fail: second", e.errorMessage());
       assertThrows(MantaException.Timeout.class, () -> Manta.get(Arrays.asList(
           Manta.function("c_sleep_ms").<Long>remote(2000)), 10));

@@ -135,7 +135,8 @@ class ValuesTest {
     assertEquals("42.0", TestSupport.call("c_repr", 42.0));
     assertEquals("null", TestSupport.call("c_repr", (Object) null));
     assertEquals("true", TestSupport.call("c_repr", true));
-    assertEquals("\"h\u00e9llo \uD83D\uDE00 \\u0000 nul \u20ac\"", TestSupport.call("c_repr", TRICKY));
+    assertEquals(
+        "\"h\u00e9llo \uD83D\uDE00 \\u0000 nul \u20ac\"", TestSupport.call("c_repr", TRICKY));
     assertEquals("b\"\\x00\\xff\"", TestSupport.call("c_repr", new byte[] {0, (byte) 0xff}));
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("b", Arrays.asList(1, "x"));
@@ -161,7 +162,8 @@ class ValuesTest {
     assertNull(m.get("null"));
     assertEquals(Boolean.TRUE, m.get("true"));
     assertEquals(Long.MIN_VALUE, m.get("int_min"));
-    assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits((Double) m.get("double")));
+    assertEquals(
+        Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits((Double) m.get("double")));
     assertEquals("h\u00e9llo \uD83D\uDE00 \0 nul", m.get("string"));
     assertEquals("a\uFFFD\uFFFDb", m.get("bad_utf8"), "invalid UTF-8 from C is replaced");
     assertArrayEquals(new byte[] {0, -1, 127}, (byte[]) m.get("bytes"));
@@ -205,7 +207,8 @@ class ValuesTest {
   @Test
   void whatCannotConvertGivesAClearException() {
     MantaException e = assertThrows(MantaException.ValueType.class, () -> Manta.put(new Object()));
-    assertTrue(e.getMessage().contains("a java.lang.Object cannot be a manta value"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("a java.lang.Object cannot be a manta value"), e.getMessage());
     e =
         assertThrows(
             MantaException.ValueType.class,
@@ -216,7 +219,9 @@ class ValuesTest {
     Map<Object, Object> badKey = new HashMap<>();
     badKey.put(3, "x");
     e = assertThrows(MantaException.ValueType.class, () -> Manta.put(badKey));
-    assertTrue(e.getMessage().contains("map key must be a String, got java.lang.Integer"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("map key must be a String, got java.lang.Integer"),
+        e.getMessage());
     Map<String, Object> nulKey = new HashMap<>();
     nulKey.put("a\0b", 1);
     e = assertThrows(MantaException.ValueType.class, () -> Manta.put(nulKey));
