@@ -23,8 +23,9 @@ import manta.RemoteFunction;
  *      bench.JavaBench [--seconds S] [--cpus N] [--json FILE]
  * </pre>
  *
- * Each case runs rounds until S seconds (default 1) have passed, after one
- * warm-up round, and reports calls per second.
+ * Each case and its C -> C baseline run in alternating rounds until each
+ * has run S seconds (default 1), after one warm-up round of each, and
+ * report calls per second.
  */
 public final class JavaBench {
   private JavaBench() {}
@@ -72,17 +73,28 @@ public final class JavaBench {
   private static double minSeconds = 1.0;
   private static final List<Result> RESULTS = new ArrayList<>();
 
-  private static Result measure(String name, long roundSize, Round round) {
+  /**
+   * Measures a case and its C -> C baseline in alternating rounds, so that
+   * both see the same machine: on a shared host, conditions change between
+   * one case and the next.
+   */
+  private static Result[] measurePair(
+      String name, Round round, String baseName, Round base, long roundSize) {
     round.run(roundSize); // warm-up: JIT, worker threads, attachment
+    base.run(roundSize);
     long ops = 0;
     double seconds = 0;
-    while (seconds < minSeconds) {
+    double baseSeconds = 0;
+    while (seconds < minSeconds || baseSeconds < minSeconds) {
       seconds += round.run(roundSize);
+      baseSeconds += base.run(roundSize);
       ops += roundSize;
     }
-    Result r = new Result(name, ops, seconds);
-    RESULTS.add(r);
-    System.out.printf(Locale.ROOT, "%-32s %14.0f /s%n", name, r.perSecond());
+    Result[] r = {new Result(name, ops, seconds), new Result(baseName, ops, baseSeconds)};
+    for (Result x : r) {
+      RESULTS.add(x);
+      System.out.printf(Locale.ROOT, "%-32s %14.0f /s%n", x.name, x.perSecond());
+    }
     return r;
   }
 
@@ -140,18 +152,16 @@ public final class JavaBench {
       RemoteFunction cNoop = Manta.function("bench_c_noop");
       final long sync = 10_000;
       final long async = 100_000;
-      Result jcs = measure("java_to_c_tasks_sync", sync, n -> javaTasksSync(cNoop, n));
-      Result ccs = measure("c_to_c_tasks_sync", sync, JavaBench::cTasksSync);
-      Result jca = measure("java_to_c_tasks_async", async, n -> javaTasksAsync(cNoop, n));
-      Result cca = measure("c_to_c_tasks_async", async, JavaBench::cTasksAsync);
-      Result cjs = measure("c_to_java_actor_calls_sync", sync,
-          n -> cActorCallsSync("JBenchNoop", n));
-      Result ccas = measure("c_to_c_actor_calls_sync", sync,
-          n -> cActorCallsSync("CBenchNoop", n));
-      Result cja = measure("c_to_java_actor_calls_async", async,
-          n -> cActorCallsAsync("JBenchNoop", n));
-      Result ccaa = measure("c_to_c_actor_calls_async", async,
-          n -> cActorCallsAsync("CBenchNoop", n));
+      Result[] tasksSync = measurePair("java_to_c_tasks_sync", n -> javaTasksSync(cNoop, n),
+          "c_to_c_tasks_sync", JavaBench::cTasksSync, sync);
+      Result[] tasksAsync = measurePair("java_to_c_tasks_async", n -> javaTasksAsync(cNoop, n),
+          "c_to_c_tasks_async", JavaBench::cTasksAsync, async);
+      Result[] callsSync = measurePair(
+          "c_to_java_actor_calls_sync", n -> cActorCallsSync("JBenchNoop", n),
+          "c_to_c_actor_calls_sync", n -> cActorCallsSync("CBenchNoop", n), sync);
+      Result[] callsAsync = measurePair(
+          "c_to_java_actor_calls_async", n -> cActorCallsAsync("JBenchNoop", n),
+          "c_to_c_actor_calls_async", n -> cActorCallsAsync("CBenchNoop", n), async);
       System.out.println();
       String[][] pairs = {
         {"java_to_c_tasks_sync", "c_to_c_tasks_sync", "3"},
@@ -159,7 +169,7 @@ public final class JavaBench {
         {"c_to_java_actor_calls_sync", "c_to_c_actor_calls_sync", ""},
         {"c_to_java_actor_calls_async", "c_to_c_actor_calls_async", ""},
       };
-      Result[][] results = {{jcs, ccs}, {jca, cca}, {cjs, ccas}, {cja, ccaa}};
+      Result[][] results = {tasksSync, tasksAsync, callsSync, callsAsync};
       StringBuilder ratios = new StringBuilder();
       for (int i = 0; i < pairs.length; i++) {
         double slower = results[i][1].perSecond() / results[i][0].perSecond();
