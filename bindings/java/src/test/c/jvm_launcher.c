@@ -44,13 +44,14 @@ int main(int argc, char **argv) {
   }
   int status = 1;
   jclass cls = (*env)->FindClass(env, main_class);
-  jmethodID main_id =
-      cls ? (*env)->GetStaticMethodID(env, cls, "main", "([Ljava/lang/String;)V")
-          : NULL;
+  jmethodID main_id = cls ? (*env)->GetStaticMethodID(env, cls, "main",
+                                                      "([Ljava/lang/String;)V")
+                          : NULL;
   jclass string = (*env)->FindClass(env, "java/lang/String");
   int nargs = argc - sep - 2;
-  jobjectArray args =
-      main_id && string ? (*env)->NewObjectArray(env, nargs, string, NULL) : NULL;
+  jobjectArray args = main_id && string
+                          ? (*env)->NewObjectArray(env, nargs, string, NULL)
+                          : NULL;
   for (int i = 0; args && i < nargs; i++) {
     jstring s = (*env)->NewStringUTF(env, argv[sep + 2 + i]);
     (*env)->SetObjectArrayElement(env, args, i, s);
