@@ -29,6 +29,10 @@ class InitTest {
         }
       }
       assertFalse(Manta.isInitialized());
+      // The workers that ran Java detached as they exited.
+      for (Thread t : Thread.getAllStackTraces().keySet()) {
+        assertFalse(t.getName().equals("manta-worker") && t.isAlive(), "attached: " + t);
+      }
     }
   }
 
