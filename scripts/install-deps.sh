@@ -20,6 +20,10 @@ set -euo pipefail
 #   clang, libclang-rt-14-dev               second compiler, libFuzzer
 #   clang-format                            the one formatter (.clang-format)
 #   valgrind                                memory checking outside sanitizers
+#   openjdk-17-jdk-headless                 the Java binding: javac, jar, JNI
+#                                           headers, libjvm (bindings/java)
+#   junit5                                  JUnit 5 console launcher for the
+#                                           Java tests under CTest
 #   git, ca-certificates                    the repository itself
 PACKAGES=(
   build-essential cmake pkg-config
@@ -29,6 +33,7 @@ PACKAGES=(
   abigail-tools
   clang libclang-rt-14-dev clang-format
   valgrind
+  openjdk-17-jdk-headless junit5
   git ca-certificates
 )
 

@@ -1,0 +1,587 @@
+/* The native methods of manta.Native: the Java API's calls into manta.h. */
+#include "manta_Native.h"
+#include "mj.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NATIVE(ret, name) JNIEXPORT ret JNICALL Java_manta_Native_##name
+
+enum { ARGS_ON_STACK = 8, NAME_ON_STACK = 256 };
+
+/* Throws for a failed call; true if err was MANTA_OK. */
+static bool check(JNIEnv *env, manta_err err, const char *what) {
+  if (err == MANTA_OK) {
+    return true;
+  }
+  mj_throw(env, err, "%s: %s", what, manta_strerror(err));
+  return false;
+}
+
+/* ---- the runtime --------------------------------------------------------- */
+
+NATIVE(void, init)
+(JNIEnv *env, jclass cls, jdouble cpus, jint max_workers, jobjectArray names,
+ jdoubleArray qty, jstring address) {
+  (void)cls;
+  manta_options *o = NULL;
+  if (!check(env, manta_options_new(&o), "manta_options_new")) {
+    return;
+  }
+  manta_err err = MANTA_OK;
+  if (cpus >= 0) {
+    err = manta_options_set_num_cpus(o, cpus);
+  }
+  if (err == MANTA_OK && max_workers > 0) {
+    err = manta_options_set_max_workers(o, (unsigned)max_workers);
+  }
+  jsize n = names ? (*env)->GetArrayLength(env, names) : 0;
+  jdouble *q = n ? (*env)->GetDoubleArrayElements(env, qty, NULL) : NULL;
+  for (jsize i = 0; err == MANTA_OK && i < n; i++) {
+    jstring s = (*env)->GetObjectArrayElement(env, names, i);
+    char buf[128];
+    char *name = mj_cstring(env, s, buf, sizeof buf, "a resource name");
+    (*env)->DeleteLocalRef(env, s);
+    if (!name) {
+      err = MANTA_ERR_INVALID;
+      break;
+    }
+    err = manta_options_set_resource(o, name, q[i]);
+    if (name != buf) {
+      free(name);
+    }
+  }
+  if (q) {
+    (*env)->ReleaseDoubleArrayElements(env, qty, q, JNI_ABORT);
+  }
+  char abuf[256], *addr = NULL;
+  if (err == MANTA_OK && address) {
+    addr = mj_cstring(env, address, abuf, sizeof abuf, "the cluster address");
+    err = addr ? manta_options_set_address(o, addr) : MANTA_ERR_INVALID;
+  }
+  if ((*env)->ExceptionCheck(env)) {
+    /* thrown already */
+  } else if (err != MANTA_OK) {
+    mj_throw(env, err, "Manta.init: bad option: %s", manta_strerror(err));
+  } else if ((err = manta_init(o)) != MANTA_OK) {
+    const char *env_addr = getenv("MANTA_ADDRESS");
+    const char *target = addr ? addr : env_addr && *env_addr ? env_addr : NULL;
+    if (target) {
+      mj_throw(env, err,
+               "Manta.init: cannot join the cluster at %s: %s (%s); the "
+               "manta log on stderr says why",
+               target, manta_strerror(err), manta_errname(err));
+    } else {
+      mj_throw(env, err, "Manta.init: %s (%s)", manta_strerror(err),
+               manta_errname(err));
+    }
+  }
+  if (addr && addr != abuf) {
+    free(addr);
+  }
+  manta_options_free(o);
+}
+
+NATIVE(void, shutdown)(JNIEnv *env, jclass cls) {
+  (void)cls;
+  manta_err err = manta_shutdown();
+  if (err == MANTA_ERR_INVALID) {
+    mj_throw(env, err, "Manta.shutdown cannot run inside a task");
+  } else {
+    check(env, err, "Manta.shutdown");
+  }
+}
+
+NATIVE(jboolean, isInitialized)(JNIEnv *env, jclass cls) {
+  (void)env, (void)cls;
+  return manta_is_initialized() ? JNI_TRUE : JNI_FALSE;
+}
+
+NATIVE(jlong, stat)(JNIEnv *env, jclass cls, jint which) {
+  (void)cls;
+  int64_t out = 0;
+  check(env, manta_stat_get((manta_stat)which, &out), "Manta.stat");
+  return (jlong)out;
+}
+
+NATIVE(void, loadModule)(JNIEnv *env, jclass cls, jstring path) {
+  (void)cls;
+  char buf[512];
+  char *p = mj_cstring(env, path, buf, sizeof buf, "the module path");
+  if (!p) {
+    return;
+  }
+  manta_err err = manta_module_load(p);
+  if (err != MANTA_OK) {
+    mj_throw(env, err, "cannot load module %s: %s (the manta log says why)", p,
+             manta_strerror(err));
+  }
+  if (p != buf) {
+    free(p);
+  }
+}
+
+NATIVE(jstring, versionString)(JNIEnv *env, jclass cls) {
+  (void)cls;
+  return (*env)->NewStringUTF(env, manta_version_string());
+}
+
+/* ---- call options -------------------------------------------------------- */
+
+/* manta_call_options from a CallOptions object (NULL: none); false with an
+ * exception pending on failure. */
+static bool call_options(JNIEnv *env, jobject jo, manta_call_options **out) {
+  *out = NULL;
+  if (!jo) {
+    return true;
+  }
+  manta_call_options *o = NULL;
+  if (!check(env, manta_call_options_new(&o), "manta_call_options_new")) {
+    return false;
+  }
+  manta_err err = MANTA_OK;
+  jdouble cpus = (*env)->GetDoubleField(env, jo, mj.CallOptions_numCpus);
+  if (cpus >= 0) {
+    err = manta_call_options_set_num_cpus(o, cpus);
+  }
+  jint conc = (*env)->GetIntField(env, jo, mj.CallOptions_maxConcurrency);
+  if (err == MANTA_OK && conc > 0) {
+    err = manta_call_options_set_max_concurrency(o, (unsigned)conc);
+  }
+  jstring jname = (*env)->GetObjectField(env, jo, mj.CallOptions_name);
+  if (err == MANTA_OK && jname) {
+    char buf[256];
+    char *name = mj_cstring(env, jname, buf, sizeof buf, "the actor name");
+    err = name ? manta_call_options_set_name(o, name) : MANTA_ERR_INVALID;
+    if (name && name != buf) {
+      free(name);
+    }
+  }
+  (*env)->DeleteLocalRef(env, jname);
+  jobjectArray names =
+      (*env)->GetObjectField(env, jo, mj.CallOptions_resourceNames);
+  jdoubleArray qty =
+      (*env)->GetObjectField(env, jo, mj.CallOptions_resourceQuantities);
+  jsize n = names ? (*env)->GetArrayLength(env, names) : 0;
+  for (jsize i = 0; err == MANTA_OK && i < n; i++) {
+    jstring s = (*env)->GetObjectArrayElement(env, names, i);
+    jdouble q = 0;
+    (*env)->GetDoubleArrayRegion(env, qty, i, 1, &q);
+    char buf[128];
+    char *name = mj_cstring(env, s, buf, sizeof buf, "a resource name");
+    err =
+        name ? manta_call_options_set_resource(o, name, q) : MANTA_ERR_INVALID;
+    if (name && name != buf) {
+      free(name);
+    }
+    (*env)->DeleteLocalRef(env, s);
+  }
+  (*env)->DeleteLocalRef(env, names);
+  (*env)->DeleteLocalRef(env, qty);
+  if (err != MANTA_OK) {
+    if (!(*env)->ExceptionCheck(env)) {
+      mj_throw(env, err, "bad call options: %s", manta_strerror(err));
+    }
+    manta_call_options_free(o);
+    return false;
+  }
+  *out = o;
+  return true;
+}
+
+/* ---- tasks and objects --------------------------------------------------- */
+
+/* A name the Java side made as NUL-terminated UTF-8 (Manta.cName). */
+static char *c_name(JNIEnv *env, jbyteArray jname, char *buf, size_t size) {
+  jsize n = (*env)->GetArrayLength(env, jname);
+  char *name = (size_t)n <= size ? buf : malloc((size_t)n);
+  if (!name) {
+    mj_throw_class(env, mj.OutOfMemoryError, "a name");
+    return NULL;
+  }
+  (*env)->GetByteArrayRegion(env, jname, 0, n, (jbyte *)name);
+  return name;
+}
+
+NATIVE(jlong, submit)
+(JNIEnv *env, jclass cls, jbyteArray jname, jobjectArray jargs, jobject jopts) {
+  (void)cls;
+  manta_value *buf[ARGS_ON_STACK], **args;
+  size_t n;
+  mj_conv_error cerr;
+  if (!mj_args_to_manta(env, jargs, buf, ARGS_ON_STACK, &args, &n, &cerr)) {
+    mj_throw_conv(env, &cerr, "a call's argument");
+    return 0;
+  }
+  manta_call_options *opts = NULL;
+  char nbuf[NAME_ON_STACK];
+  char *name = NULL;
+  manta_ref ref = {0};
+  if (call_options(env, jopts, &opts) &&
+      (name = c_name(env, jname, nbuf, sizeof nbuf))) {
+    check(env,
+          manta_submit(name, (const manta_value *const *)args, n, opts, &ref),
+          "submit");
+  }
+  if (name && name != nbuf) {
+    free(name);
+  }
+  manta_call_options_free(opts);
+  mj_args_free(args, n, buf);
+  return (jlong)ref.id;
+}
+
+NATIVE(jlong, put)(JNIEnv *env, jclass cls, jobject value) {
+  (void)cls;
+  mj_conv_error cerr;
+  manta_value *v = mj_to_manta(env, value, &cerr);
+  if (!v) {
+    mj_throw_conv(env, &cerr, "the value");
+    return 0;
+  }
+  manta_ref ref = {0};
+  check(env, manta_put(v, &ref), "put");
+  manta_value_free(v);
+  return (jlong)ref.id;
+}
+
+/* The value as a Java object, or thrown if it is an error. */
+static jobject value_or_throw(JNIEnv *env, const manta_value *v) {
+  if (manta_value_kind(v) == MANTA_KIND_ERROR) {
+    mj_throw_error_value(env, v);
+    return NULL;
+  }
+  return mj_to_java(env, v);
+}
+
+NATIVE(jobject, get)(JNIEnv *env, jclass cls, jlong id, jlong timeout_ms) {
+  (void)cls;
+  manta_value *v = NULL;
+  manta_get((manta_ref){(uint64_t)id},
+            timeout_ms < 0 ? MANTA_FOREVER : timeout_ms, &v);
+  if (!v) {
+    mj_throw(env, MANTA_ERR_NOMEM, "get: out of memory");
+    return NULL;
+  }
+  jobject out = value_or_throw(env, v);
+  manta_value_free(v);
+  return out;
+}
+
+static manta_ref *ref_array(JNIEnv *env, jlongArray ids, jsize *n) {
+  *n = (*env)->GetArrayLength(env, ids);
+  manta_ref *refs = malloc(((size_t)*n + 1) * sizeof *refs);
+  if (!refs) {
+    mj_throw_class(env, mj.OutOfMemoryError, "refs");
+    return NULL;
+  }
+  /* manta_ref is one uint64_t: copy ids one by one, not by layout. */
+  jlong *raw = (*env)->GetLongArrayElements(env, ids, NULL);
+  for (jsize i = 0; i < *n; i++) {
+    refs[i].id = (uint64_t)raw[i];
+  }
+  (*env)->ReleaseLongArrayElements(env, ids, raw, JNI_ABORT);
+  return refs;
+}
+
+NATIVE(jobjectArray, getMany)
+(JNIEnv *env, jclass cls, jlongArray ids, jlong timeout_ms) {
+  (void)cls;
+  jsize n;
+  manta_ref *refs = ref_array(env, ids, &n);
+  if (!refs) {
+    return NULL;
+  }
+  manta_value **vals = calloc((size_t)n + 1, sizeof *vals);
+  if (!vals) {
+    free(refs);
+    mj_throw_class(env, mj.OutOfMemoryError, "values");
+    return NULL;
+  }
+  manta_get_many(refs, (size_t)n, timeout_ms < 0 ? MANTA_FOREVER : timeout_ms,
+                 vals);
+  jobjectArray out = NULL;
+  for (jsize i = 0; i < n; i++) {
+    if (manta_value_kind(vals[i]) == MANTA_KIND_ERROR) {
+      mj_throw_error_value(env, vals[i]); /* the first in input order */
+      break;
+    }
+  }
+  if (!(*env)->ExceptionCheck(env)) {
+    out = (*env)->NewObjectArray(env, n, mj.Object, NULL);
+  }
+  for (jsize i = 0; out && i < n; i++) {
+    jobject o = mj_to_java(env, vals[i]);
+    if ((*env)->ExceptionCheck(env)) {
+      out = NULL;
+      break;
+    }
+    (*env)->SetObjectArrayElement(env, out, i, o);
+    (*env)->DeleteLocalRef(env, o);
+  }
+  for (jsize i = 0; i < n; i++) {
+    manta_value_free(vals[i]);
+  }
+  free(vals);
+  free(refs);
+  return out;
+}
+
+NATIVE(jbooleanArray, waitRefs)
+(JNIEnv *env, jclass cls, jlongArray ids, jint num_returns, jlong timeout_ms) {
+  (void)cls;
+  jsize n;
+  manta_ref *refs = ref_array(env, ids, &n);
+  manta_ref *ready = refs ? malloc(((size_t)n + 1) * sizeof *ready) : NULL;
+  manta_ref *not_ready = ready ? malloc(((size_t)n + 1) * sizeof *ready) : NULL;
+  jbooleanArray out = NULL;
+  if (refs && !not_ready) {
+    mj_throw_class(env, mj.OutOfMemoryError, "wait");
+  }
+  size_t nready = 0, nnot = 0;
+  if (not_ready &&
+      check(env,
+            manta_wait(refs, (size_t)n, (size_t)num_returns,
+                       timeout_ms < 0 ? MANTA_FOREVER : timeout_ms, ready,
+                       &nready, not_ready, &nnot),
+            "wait") &&
+      (out = (*env)->NewBooleanArray(env, n))) {
+    /* ready[] is a subsequence of refs in input order. */
+    jboolean *flags = (*env)->GetBooleanArrayElements(env, out, NULL);
+    size_t k = 0;
+    for (jsize i = 0; i < n; i++) {
+      bool is_ready = k < nready && ready[k].id == refs[i].id;
+      flags[i] = is_ready ? JNI_TRUE : JNI_FALSE;
+      k += is_ready;
+    }
+    (*env)->ReleaseBooleanArrayElements(env, out, flags, 0);
+  }
+  free(not_ready);
+  free(ready);
+  free(refs);
+  return out;
+}
+
+NATIVE(jboolean, cancel)(JNIEnv *env, jclass cls, jlong id) {
+  (void)cls;
+  manta_err err = manta_cancel((manta_ref){(uint64_t)id});
+  if (err == MANTA_ERR_INVALID) {
+    return JNI_FALSE; /* running or done */
+  }
+  return check(env, err, "cancel") ? JNI_TRUE : JNI_FALSE;
+}
+
+NATIVE(void, releaseRef)(JNIEnv *env, jclass cls, jlong id) {
+  (void)env, (void)cls;
+  /* Stale after a shutdown: nothing to release then. */
+  (void)manta_ref_release((manta_ref){(uint64_t)id});
+}
+
+NATIVE(jstring, refString)(JNIEnv *env, jclass cls, jlong id) {
+  (void)cls;
+  char buf[64];
+  if (manta_ref_string((manta_ref){(uint64_t)id}, buf, sizeof buf) !=
+      MANTA_OK) {
+    snprintf(buf, sizeof buf, "stale");
+  }
+  return (*env)->NewStringUTF(env, buf);
+}
+
+/* ---- actors -------------------------------------------------------------- */
+
+NATIVE(jlong, actorCreate)
+(JNIEnv *env, jclass cls, jbyteArray jname, jobjectArray jargs, jobject jopts) {
+  (void)cls;
+  manta_value *buf[ARGS_ON_STACK], **args;
+  size_t n;
+  mj_conv_error cerr;
+  if (!mj_args_to_manta(env, jargs, buf, ARGS_ON_STACK, &args, &n, &cerr)) {
+    mj_throw_conv(env, &cerr, "a constructor argument");
+    return 0;
+  }
+  manta_call_options *opts = NULL;
+  char nbuf[NAME_ON_STACK];
+  char *name = NULL;
+  manta_actor actor = {0};
+  if (call_options(env, jopts, &opts) &&
+      (name = c_name(env, jname, nbuf, sizeof nbuf))) {
+    manta_err err = manta_actor_create(name, (const manta_value *const *)args,
+                                       n, opts, &actor);
+    if (err == MANTA_ERR_EXISTS) {
+      mj_throw(env, err, "an actor with that name already exists");
+    } else {
+      check(env, err, "actor create");
+    }
+  }
+  if (name && name != nbuf) {
+    free(name);
+  }
+  manta_call_options_free(opts);
+  mj_args_free(args, n, buf);
+  return (jlong)actor.id;
+}
+
+NATIVE(jlong, actorCall)
+(JNIEnv *env, jclass cls, jlong id, jstring jmethod, jobjectArray jargs) {
+  (void)cls;
+  char mbuf[NAME_ON_STACK];
+  char *method = mj_cstring(env, jmethod, mbuf, sizeof mbuf, "method name");
+  if (!method) {
+    return 0;
+  }
+  manta_value *buf[ARGS_ON_STACK], **args;
+  size_t n;
+  mj_conv_error cerr;
+  manta_ref ref = {0};
+  if (!mj_args_to_manta(env, jargs, buf, ARGS_ON_STACK, &args, &n, &cerr)) {
+    mj_throw_conv(env, &cerr, "a method argument");
+  } else {
+    check(env,
+          manta_actor_call((manta_actor){(uint64_t)id}, method,
+                           (const manta_value *const *)args, n, &ref),
+          "actor call");
+    mj_args_free(args, n, buf);
+  }
+  if (method != mbuf) {
+    free(method);
+  }
+  return (jlong)ref.id;
+}
+
+NATIVE(jlong, actorLookup)(JNIEnv *env, jclass cls, jstring jname) {
+  (void)cls;
+  char buf[NAME_ON_STACK];
+  char *name = mj_cstring(env, jname, buf, sizeof buf, "actor name");
+  if (!name) {
+    return 0;
+  }
+  manta_actor actor = {0};
+  manta_err err = manta_actor_lookup(name, &actor);
+  if (err == MANTA_ERR_NOT_FOUND) {
+    mj_throw(env, err, "no actor is named \"%s\"", name);
+  } else {
+    check(env, err, "actor lookup");
+  }
+  if (name != buf) {
+    free(name);
+  }
+  return (jlong)actor.id;
+}
+
+NATIVE(void, actorKill)(JNIEnv *env, jclass cls, jlong id) {
+  (void)cls;
+  check(env, manta_actor_kill((manta_actor){(uint64_t)id}), "actor kill");
+}
+
+NATIVE(void, releaseActor)(JNIEnv *env, jclass cls, jlong id) {
+  (void)env, (void)cls;
+  (void)manta_actor_release((manta_actor){(uint64_t)id});
+}
+
+/* ---- registration -------------------------------------------------------- */
+
+static void registered(JNIEnv *env, manta_err err, const char *what,
+                       const char *name) {
+  if (err == MANTA_ERR_EXISTS) {
+    mj_throw(env, err, "%s \"%s\" is already registered", what, name);
+  } else if (err == MANTA_ERR_NOT_INITIALIZED) {
+    mj_throw(env, err, "register %s \"%s\": call Manta.init() first", what,
+             name);
+  } else if (err != MANTA_OK) {
+    mj_throw(env, err, "register %s \"%s\": %s", what, name,
+             manta_strerror(err));
+  }
+}
+
+NATIVE(void, registerFunction)
+(JNIEnv *env, jclass cls, jstring jname, jint nargs, jint id) {
+  (void)cls;
+  char buf[NAME_ON_STACK];
+  char *name = mj_cstring(env, jname, buf, sizeof buf, "function name");
+  if (name) {
+    registered(env, mj_register_function(name, nargs, id), "function", name);
+    if (name != buf) {
+      free(name);
+    }
+  }
+}
+
+NATIVE(void, registerClass)(JNIEnv *env, jclass cls, jstring jname, jint id) {
+  (void)cls;
+  char buf[NAME_ON_STACK];
+  char *name = mj_cstring(env, jname, buf, sizeof buf, "class name");
+  if (name) {
+    registered(env, mj_register_class(name, id), "actor class", name);
+    if (name != buf) {
+      free(name);
+    }
+  }
+}
+
+NATIVE(void, registerMethod)
+(JNIEnv *env, jclass cls, jstring jclass_name, jstring jmethod, jint nargs,
+ jint id) {
+  (void)cls;
+  char cbuf[NAME_ON_STACK], mbuf[NAME_ON_STACK];
+  char *c = mj_cstring(env, jclass_name, cbuf, sizeof cbuf, "class name");
+  char *m =
+      c ? mj_cstring(env, jmethod, mbuf, sizeof mbuf, "method name") : NULL;
+  if (m) {
+    registered(env, mj_register_method(c, m, nargs, id), "method", m);
+  }
+  if (c && c != cbuf) {
+    free(c);
+  }
+  if (m && m != mbuf) {
+    free(m);
+  }
+}
+
+/* ---- diagnostics --------------------------------------------------------- */
+
+NATIVE(jstring, errorName)(JNIEnv *env, jclass cls, jint code) {
+  (void)cls;
+  return (*env)->NewStringUTF(env, manta_errname((manta_err)code));
+}
+
+NATIVE(jstring, errorText)(JNIEnv *env, jclass cls, jint code) {
+  (void)cls;
+  return (*env)->NewStringUTF(env, manta_strerror((manta_err)code));
+}
+
+NATIVE(jobject, roundTrip)(JNIEnv *env, jclass cls, jobject value) {
+  (void)cls;
+  mj_conv_error cerr;
+  manta_value *v = mj_to_manta(env, value, &cerr);
+  if (!v) {
+    mj_throw_conv(env, &cerr, "the value");
+    return NULL;
+  }
+  jobject out = mj_to_java(env, v);
+  manta_value_free(v);
+  return out;
+}
+
+NATIVE(jstring, repr)(JNIEnv *env, jclass cls, jobject value) {
+  (void)cls;
+  mj_conv_error cerr;
+  manta_value *v = mj_to_manta(env, value, &cerr);
+  if (!v) {
+    mj_throw_conv(env, &cerr, "the value");
+    return NULL;
+  }
+  char *text = manta_value_repr(v);
+  manta_value_free(v);
+  if (!text) {
+    mj_throw_class(env, mj.OutOfMemoryError, "repr");
+    return NULL;
+  }
+  /* repr escapes control characters and NUL but passes UTF-8 through:
+   * decode it as a manta string would be. */
+  manta_value *s = manta_cstring(text);
+  manta_free(text);
+  jobject out = s ? mj_to_java(env, s) : NULL;
+  manta_value_free(s);
+  return out;
+}

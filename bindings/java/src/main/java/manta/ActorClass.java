@@ -1,0 +1,43 @@
+package manta;
+
+/** An actor class known by name, whatever language implements it. */
+public final class ActorClass {
+  private final String name;
+  private final byte[] cname;
+  private final CallOptions options;
+
+  ActorClass(String name, CallOptions options) {
+    this.name = name;
+    this.cname = Manta.cName(name, "actor class name");
+    this.options = options;
+  }
+
+  /**
+   * Creates an actor; the arguments go to its constructor (ObjectRefs are
+   * dependencies). A constructor failure or an unknown class makes every
+   * call fail with {@link MantaException.ActorDead}, the reason as cause.
+   * Throws at once only for a name already taken by a live named actor.
+   */
+  public ActorHandle remote(Object... args) {
+    return new ActorHandle(Native.actorCreate(cname, args, options));
+  }
+
+  /** The same class created with these options. */
+  public ActorClass options(CallOptions callOptions) {
+    return new ActorClass(name, callOptions);
+  }
+
+  /** Shorthand for options with only a name: a named actor. */
+  public ActorClass named(String actorName) {
+    return new ActorClass(name, new CallOptions().name(actorName));
+  }
+
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public String toString() {
+    return "ActorClass(" + name + ")";
+  }
+}

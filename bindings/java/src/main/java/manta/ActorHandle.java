@@ -1,0 +1,78 @@
+package manta;
+
+import java.lang.ref.Reference;
+
+/**
+ * A handle to one actor, whatever language implements its class. Calls
+ * made through handles by one thread run in the order they were made.
+ *
+ * <p>Each handle holds one count on the actor; {@link #close()} (or
+ * collection) drops it. An unnamed actor dies when its last handle goes; a
+ * named one lives until killed or shutdown.
+ */
+public final class ActorHandle implements AutoCloseable {
+  final long id;
+  private final Handles.Handle handle;
+  // Read by the native glue before it uses the id.
+  private volatile boolean closed;
+
+  ActorHandle(long id) {
+    this.id = id;
+    this.handle = Handles.register(this, id, true);
+  }
+
+  /**
+   * Calls a method by name. Arguments convert as for tasks; ObjectRef
+   * arguments are dependencies. An unknown method, a wrong argument count or
+   * a failure inside the method arrives as the result's error, not here.
+   */
+  public <T> ObjectRef<T> call(String method, Object... args) {
+    try {
+      return new ObjectRef<>(Native.actorCall(liveId(), method, args));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /**
+   * Kills the actor: calls not started fail with
+   * {@link MantaException.ActorDead}, the running one finishes, its name is
+   * freed.
+   */
+  public void kill() {
+    try {
+      Native.actorKill(liveId());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Drops this handle's count. Further use throws IllegalStateException. */
+  @Override
+  public void close() {
+    closed = true;
+    handle.release();
+  }
+
+  long liveId() {
+    if (closed) {
+      throw new IllegalStateException("this ActorHandle is closed");
+    }
+    return id;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ActorHandle && ((ActorHandle) o).id == id;
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(id);
+  }
+
+  @Override
+  public String toString() {
+    return closed ? "ActorHandle(closed)" : "ActorHandle(" + Long.toHexString(id) + ")";
+  }
+}

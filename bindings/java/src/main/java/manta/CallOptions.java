@@ -1,0 +1,60 @@
+package manta;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Options of one call: a task submission or an actor creation
+ * ({@code manta_call_options}). Setters return this, for chaining.
+ */
+public final class CallOptions {
+  // Read by the native glue (field names matter).
+  double numCpus = -1;
+  String[] resourceNames = new String[0];
+  double[] resourceQuantities = new double[0];
+  String name;
+  int maxConcurrency;
+
+  private final Map<String, Double> resources = new LinkedHashMap<>();
+
+  /** CPU slots the task holds (the actor, for its lifetime). */
+  public CallOptions numCpus(double cpus) {
+    if (!(cpus >= 0)) {
+      throw new IllegalArgumentException("numCpus must be >= 0, got " + cpus);
+    }
+    this.numCpus = cpus;
+    return this;
+  }
+
+  /** A custom resource quantity, e.g. ("GPU", 1). */
+  public CallOptions resource(String resource, double quantity) {
+    if (resource == null || resource.isEmpty()) {
+      throw new IllegalArgumentException("a resource needs a name");
+    }
+    if (!(quantity >= 0)) {
+      throw new IllegalArgumentException("resource " + resource + " must be >= 0, got " + quantity);
+    }
+    resources.put(resource, quantity);
+    resourceNames = resources.keySet().toArray(new String[0]);
+    resourceQuantities = resources.values().stream().mapToDouble(Double::doubleValue).toArray();
+    return this;
+  }
+
+  /** Actors only: the name to find the actor by ({@link Manta#getActor}). */
+  public CallOptions name(String actorName) {
+    if (actorName == null || actorName.isEmpty()) {
+      throw new IllegalArgumentException("an actor name must not be empty");
+    }
+    this.name = actorName;
+    return this;
+  }
+
+  /** Actors only: how many method calls may run at once (default 1). */
+  public CallOptions maxConcurrency(int calls) {
+    if (calls < 1) {
+      throw new IllegalArgumentException("maxConcurrency must be >= 1, got " + calls);
+    }
+    this.maxConcurrency = calls;
+    return this;
+  }
+}

@@ -1,0 +1,77 @@
+package manta;
+
+/**
+ * The JNI glue (libmanta_jni, bindings/java/jni/). Every method either
+ * returns what it says or throws a {@link MantaException}; values cross as
+ * Java objects and are converted in C (docs/java.md, "Values").
+ */
+final class Native {
+  private Native() {}
+
+  static {
+    NativeLoader.load();
+  }
+
+  /** Called by a C node that hosts the JVM, to run the static block. */
+  static void ensureLoaded() {}
+
+  // ---- the runtime ---------------------------------------------------------
+  static native void init(
+      double numCpus, int maxWorkers, String[] resourceNames, double[] quantities, String address);
+
+  static native void shutdown();
+
+  static native boolean isInitialized();
+
+  static native long stat(int which);
+
+  static native void loadModule(String path);
+
+  static native String versionString();
+
+  // ---- tasks and objects ---------------------------------------------------
+  static native long submit(byte[] name, Object[] args, CallOptions options);
+
+  static native long put(Object value);
+
+  static native Object get(long ref, long timeoutMs);
+
+  static native Object[] getMany(long[] refs, long timeoutMs);
+
+  static native boolean[] waitRefs(long[] refs, int numReturns, long timeoutMs);
+
+  static native boolean cancel(long ref);
+
+  static native void releaseRef(long ref);
+
+  static native String refString(long ref);
+
+  // ---- actors --------------------------------------------------------------
+  static native long actorCreate(byte[] className, Object[] args, CallOptions options);
+
+  static native long actorCall(long actor, String method, Object[] args);
+
+  static native long actorLookup(String name);
+
+  static native void actorKill(long actor);
+
+  static native void releaseActor(long actor);
+
+  // ---- offering Java code (ids index Registry's table) ---------------------
+  static native void registerFunction(String name, int nargs, int id);
+
+  static native void registerClass(String name, int id);
+
+  static native void registerMethod(String className, String method, int nargs, int id);
+
+  // ---- diagnostics and tests -----------------------------------------------
+  static native String errorName(int code);
+
+  static native String errorText(int code);
+
+  /** The value converted to a manta value and back. */
+  static native Object roundTrip(Object value);
+
+  /** manta_value_repr of the value converted to a manta value. */
+  static native String repr(Object value);
+}

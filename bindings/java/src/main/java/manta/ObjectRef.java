@@ -1,0 +1,101 @@
+package manta;
+
+import java.lang.ref.Reference;
+import java.time.Duration;
+
+/**
+ * A ref to an immutable object: a task's result or a value given to
+ * {@link Manta#put}. Passed as an argument to a call, it is a dependency:
+ * the call starts once the object is ready and receives its value.
+ *
+ * <p>Each ObjectRef holds one count on the object. The count is dropped by
+ * {@link #close()}, or when the ObjectRef is collected; the object is freed
+ * when no count is left anywhere.
+ *
+ * @param <T> the type the object's value is expected to have (unchecked)
+ */
+public final class ObjectRef<T> implements AutoCloseable {
+  final long id;
+  private final Handles.Handle handle;
+  // Read by the native glue before it uses the id.
+  private volatile boolean closed;
+
+  ObjectRef(long id) {
+    this.id = id;
+    this.handle = Handles.register(this, id, false);
+  }
+
+  /** Waits as long as it takes for the value. */
+  public T get() {
+    return get(-1);
+  }
+
+  /**
+   * Waits up to {@code timeoutMs} milliseconds (negative: no limit) for the
+   * value. Throws {@link MantaException.Timeout} when the time passes, or the
+   * {@link MantaException} the object holds if the task failed.
+   */
+  @SuppressWarnings("unchecked")
+  public T get(long timeoutMs) {
+    try {
+      return (T) Native.get(liveId(), timeoutMs);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** {@link #get(long)} with a Duration. */
+  public T get(Duration timeout) {
+    return get(timeout.toMillis());
+  }
+
+  /**
+   * Cancels the task if it has not started: its value becomes a
+   * {@link MantaException.Cancelled}. Returns false if it is running or
+   * done.
+   */
+  public boolean cancel() {
+    try {
+      return Native.cancel(liveId());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Drops this ref's count. Further use throws IllegalStateException. */
+  @Override
+  public void close() {
+    closed = true;
+    handle.release();
+  }
+
+  long liveId() {
+    if (closed) {
+      throw new IllegalStateException("this ObjectRef is closed");
+    }
+    return id;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ObjectRef && ((ObjectRef<?>) o).id == id;
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(id);
+  }
+
+  /** "ObjectRef(obj-<32 hex digits>)", or "ObjectRef(closed)". */
+  @Override
+  public String toString() {
+    if (closed) {
+      return "ObjectRef(closed)";
+    }
+    try {
+      return "ObjectRef(" + Native.refString(id) + ")";
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package manta;
+
+
+/** A function known by name, whatever language implements it. */
+public final class RemoteFunction {
+  private final String name;
+  // The name as the C string the glue hands to manta_submit, made once.
+  private final byte[] cname;
+  private final CallOptions options;
+
+  RemoteFunction(String name, CallOptions options) {
+    this.name = name;
+    this.cname = Manta.cName(name, "function name");
+    this.options = options;
+  }
+
+  /**
+   * Submits a call. ObjectRef arguments at the top level are dependencies;
+   * every other argument is converted to a manta value (a value that cannot
+   * convert throws {@link MantaException.ValueType} here). Unknown names,
+   * wrong argument counts and failures arrive as the result's error.
+   */
+  public <T> ObjectRef<T> remote(Object... args) {
+    return new ObjectRef<>(Native.submit(cname, args, options));
+  }
+
+  /** The same function called with these options. */
+  public RemoteFunction options(CallOptions callOptions) {
+    return new RemoteFunction(name, callOptions);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public String toString() {
+    return "RemoteFunction(" + name + ")";
+  }
+}

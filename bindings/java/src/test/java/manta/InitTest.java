@@ -1,0 +1,124 @@
+package manta;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Starting, joining, stopping and restarting the runtime from Java. */
+class InitTest {
+  @AfterEach
+  void stopIfRunning() {
+    if (Manta.isInitialized()) {
+      Manta.shutdown();
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try") // the resource only stops the runtime
+  void tryWithResourcesStartsAndStops() {
+    for (int round = 0; round < 3; round++) {
+      try (Manta m = Manta.init(new Options().numCpus(1))) {
+        assertTrue(Manta.isInitialized());
+        Manta.register("j_round", () -> "ok");
+        try (ObjectRef<String> r = Manta.function("j_round").remote()) {
+          assertEquals("ok", r.get());
+        }
+      }
+      assertFalse(Manta.isInitialized());
+      // The workers that ran Java detached as they exited.
+      for (Thread t : Thread.getAllStackTraces().keySet()) {
+        assertFalse(t.getName().equals("manta-worker") && t.isAlive(), "attached: " + t);
+      }
+    }
+  }
+
+  @Test
+  void joiningAClusterFailsClearlyInThisBuild() {
+    MantaException e = assertThrows(MantaException.class, () -> Manta.init("127.0.0.1:1"));
+    assertEquals(ErrorCode.INVALID, e.code());
+    assertTrue(e.getMessage().contains("cannot join the cluster at 127.0.0.1:1"), e.getMessage());
+    assertFalse(Manta.isInitialized());
+  }
+
+  @Test
+  void initTwiceAndShutdownTwiceAreErrors() {
+    Manta.init();
+    MantaException e = assertThrows(MantaException.class, Manta::init);
+    assertEquals(ErrorCode.ALREADY_INITIALIZED, e.code());
+    Manta.shutdown();
+    e = assertThrows(MantaException.class, Manta::shutdown);
+    assertEquals(ErrorCode.NOT_INITIALIZED, e.code());
+  }
+
+  @Test
+  void registeringNeedsARuntime() {
+    MantaException e = assertThrows(MantaException.class, () -> Manta.register("x", () -> 1));
+    assertEquals(ErrorCode.NOT_INITIALIZED, e.code());
+    assertTrue(e.getMessage().contains("Manta.init()"), e.getMessage());
+    assertThrows(MantaException.class, () -> Manta.function("x").remote());
+  }
+
+  @Test
+  void refsBecomeStaleAfterShutdown() {
+    Manta.init();
+    ObjectRef<Long> r = Manta.put(1L);
+    ActorHandle a = Manta.actor("Nothing").remote();
+    Manta.shutdown();
+    Manta.init();
+    MantaException e = assertThrows(MantaException.class, r::get);
+    assertEquals(ErrorCode.BAD_HANDLE, e.code());
+    assertThrows(MantaException.class, () -> a.call("x"));
+    r.close();
+    a.close();
+  }
+
+  @Test
+  void shutdownInsideATaskIsRefused() {
+    Manta.init();
+    Manta.register("j_shutdown", () -> {
+      Manta.shutdown();
+      return "stopped?";
+    });
+    try (ObjectRef<String> r = Manta.function("j_shutdown").remote()) {
+      MantaException.TaskFailed e = assertThrows(MantaException.TaskFailed.class, r::get);
+      assertTrue(e.errorMessage().contains("cannot run inside a task"), e.getMessage());
+    }
+  }
+
+  @Test
+  void namesAreFreeAgainAfterARestart() {
+    Manta.init();
+    Manta.register("j_name", () -> 1L);
+    Manta.shutdown();
+    Manta.init();
+    Manta.register("j_name", () -> 2L);
+    try (ObjectRef<Long> r = Manta.function("j_name").remote()) {
+      assertEquals(2L, r.get());
+    }
+  }
+
+  @Test
+  void optionsReachTheRuntime() {
+    Manta.init(new Options().numCpus(3).resource("GPU", 2).maxWorkers(8));
+    try (ObjectRef<Long> r =
+        Manta.function("x").options(new CallOptions().resource("GPU", 3)).remote()) {
+      assertThrows(MantaException.class, r::get);
+    }
+    assertEquals("0.1.0", Manta.version());
+    assertTrue(Manta.stat(Stat.TASKS_FINISHED) >= 1);
+    assertThrows(IllegalArgumentException.class, () -> new Options().numCpus(-2));
+  }
+
+  @Test
+  void aCModuleThatCannotLoadSaysSo() {
+    Manta.init();
+    MantaException e =
+        assertThrows(MantaException.class, () -> Manta.loadModule("/nonexistent/libx.so"));
+    assertEquals(ErrorCode.NOT_FOUND, e.code());
+    assertTrue(e.getMessage().contains("/nonexistent/libx.so"), e.getMessage());
+  }
+}
