@@ -305,6 +305,14 @@ MANTA_API manta_err manta_options_set_bind(manta_options *opts,
 /* The cluster token every call must carry (default: MANTA_TOKEN). */
 MANTA_API manta_err manta_options_set_token(manta_options *opts,
                                             const char *token);
+/*
+ * A module (see "Modules") for manta_init to load before the node joins or
+ * starts a cluster, so that its first registration already offers what the
+ * module registers. Repeatable; a module that fails to load fails
+ * manta_init.
+ */
+MANTA_API manta_err manta_options_add_module(manta_options *opts,
+                                             const char *path);
 
 /*
  * Starts the runtime of this process. With no cluster address (neither in

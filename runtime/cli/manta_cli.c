@@ -183,6 +183,10 @@ static manta_options *start_options(const start_args *a) {
   if (a->num_cpus >= 0) {
     manta_options_set_num_cpus(o, a->num_cpus);
   }
+  /* Loaded before joining: the node's first registration offers them. */
+  for (int i = 0; i < a->nmodules; i++) {
+    manta_options_add_module(o, a->modules[i]);
+  }
   if (a->resources) {
     char *list = strdup(a->resources), *save = NULL;
     for (char *item = strtok_r(list, ",", &save); item;
@@ -219,19 +223,10 @@ static int run_node(const start_args *a, int ready_fd) {
   manta_options *o = start_options(a);
   manta_err err = manta_init(o);
   manta_options_free(o);
-  char line[600];
+  char line[600] = "";
   if (err != MANTA_OK) {
     snprintf(line, sizeof line, "error cannot start: %s (see the log above)",
              manta_strerror(err));
-  } else {
-    line[0] = '\0';
-    for (int i = 0; i < a->nmodules && !line[0]; i++) {
-      err = manta_module_load(a->modules[i]);
-      if (err != MANTA_OK) {
-        snprintf(line, sizeof line, "error module %s: %s", a->modules[i],
-                 manta_strerror(err));
-      }
-    }
   }
   char address[128] = "";
   if (!line[0]) {

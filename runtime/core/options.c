@@ -50,6 +50,10 @@ void manta_options_free(manta_options *opts) {
     free(opts->address);
     free(opts->bind);
     free(opts->token);
+    for (size_t i = 0; i < opts->nmodules; i++) {
+      free(opts->modules[i]);
+    }
+    free(opts->modules);
     free(opts);
   }
 }
@@ -101,6 +105,22 @@ manta_err manta_options_set_token(manta_options *opts, const char *token) {
     return MANTA_ERR_INVALID;
   }
   return set_string(&opts->token, token && *token ? token : NULL);
+}
+
+manta_err manta_options_add_module(manta_options *opts, const char *path) {
+  if (!opts || !path || !*path) {
+    return MANTA_ERR_INVALID;
+  }
+  char **grown = realloc(opts->modules, (opts->nmodules + 1) * sizeof *grown);
+  if (!grown) {
+    return MANTA_ERR_NOMEM;
+  }
+  opts->modules = grown;
+  if (!(opts->modules[opts->nmodules] = strdup(path))) {
+    return MANTA_ERR_NOMEM;
+  }
+  opts->nmodules++;
+  return MANTA_OK;
 }
 
 manta_err manta_options_set_resource(manta_options *opts, const char *name,

@@ -50,6 +50,8 @@ struct manta_options {
   int role;      /* manta_role */
   char *bind;    /* NULL: 127.0.0.1:0 */
   char *token;   /* NULL: MANTA_TOKEN */
+  char **modules; /* loaded by manta_init before joining */
+  size_t nmodules;
 };
 
 struct manta_call_options {

@@ -154,6 +154,13 @@ manta_err manta_init(const manta_options *opts) {
   mt_log(MT_LOG_INFO, "runtime started: %s, %g CPU, %d resource kinds",
          cluster ? "cluster" : "embedded", mt_rt.res_total[0], mt_rt.nres);
   mt_unlock();
+  for (size_t i = 0; opts && i < opts->nmodules; i++) {
+    manta_err err = manta_module_load(opts->modules[i]);
+    if (err != MANTA_OK) {
+      manta_shutdown();
+      return err;
+    }
+  }
   if (cluster) {
     manta_err err = mt_cluster_start(opts, head ? NULL : address);
     if (err != MANTA_OK) {

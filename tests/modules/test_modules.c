@@ -50,11 +50,27 @@ static void test_reload_after_restart(void) {
   REQUIRE_OK(manta_shutdown());
 }
 
+static void test_init_option(void) {
+  manta_options *o;
+  REQUIRE_OK(manta_options_new(&o));
+  CHECK_ERR(manta_options_add_module(o, NULL), MANTA_ERR_INVALID);
+  REQUIRE_OK(manta_options_add_module(o, sample));
+  REQUIRE_OK(manta_init(o));
+  CHECK_INT_EQ(call_twice(8), 16);
+  REQUIRE_OK(manta_shutdown());
+  /* A module that cannot load fails init, which leaves nothing running. */
+  REQUIRE_OK(manta_options_add_module(o, "/nonexistent/libnothing.so"));
+  CHECK_ERR(manta_init(o), MANTA_ERR_NOT_FOUND);
+  CHECK(!manta_is_initialized());
+  manta_options_free(o);
+}
+
 int main(int argc, char **argv) {
   REQUIRE(argc == 4);
   sample = argv[1], clash = argv[2], noentry = argv[3];
   RUN_TEST(test_bad_loads);
   RUN_TEST(test_load_and_call);
   RUN_TEST(test_reload_after_restart);
+  RUN_TEST(test_init_option);
   return mt_test_done();
 }
