@@ -291,32 +291,36 @@ int main(int argc, char **argv) {
                     "--refs 0 needs --unrelated 100\n");
     return 2;
   }
+  FILE *ref = open_out(paths[0]);
+  FILE *q = ref ? open_out(paths[1]) : NULL;
+  if (!q) {
+    if (ref) {
+      fclose(ref);
+    }
+    return 2;
+  }
   /* Names are kept as offsets into one buffer, to make queries from. */
   size_t cap = 1 << 20, used = 0;
   char *names = malloc(cap);
   size_t *start = malloc((nrefs + 1) * sizeof *start);
-  if (!names || !start) {
-    fprintf(stderr, "gen_names: out of memory\n");
-    return 1;
-  }
-  FILE *ref = open_out(paths[0]);
-  if (!ref) {
-    return 2;
-  }
+  int rc = names && start ? 0 : 1;
   /* Separate streams: the reference file does not depend on --queries. */
   rng r = {seed}, rq = {seed ^ 0x5DEECE66DULL};
   char name[NAME_MAX_BYTES];
   fputs("id,name,country\n", ref);
-  for (unsigned long long i = 0; i < nrefs; i++) {
+  for (unsigned long long i = 0; rc == 0 && i < nrefs; i++) {
     size_t len = make_name(&r, name);
-    while (used + len + 1 > cap) {
-      cap *= 2;
-      char *grown = realloc(names, cap);
-      if (!grown) {
-        fprintf(stderr, "gen_names: out of memory\n");
-        return 1;
+    while (rc == 0 && used + len + 1 > cap) {
+      char *grown = realloc(names, cap * 2);
+      if (grown) {
+        names = grown;
+        cap *= 2;
+      } else {
+        rc = 1;
       }
-      names = grown;
+    }
+    if (rc != 0) {
+      break;
     }
     memcpy(names + used, name, len + 1);
     start[i] = used;
@@ -325,16 +329,11 @@ int main(int argc, char **argv) {
     nm_csv_write_field(ref, name, len);
     fprintf(ref, ",%s\n", pick(&r, &gen_countries));
   }
-  if (fclose(ref) != 0) {
-    fprintf(stderr, "gen_names: writing '%s' failed\n", paths[0]);
-    return 1;
-  }
-  FILE *q = open_out(paths[1]);
-  if (!q) {
-    return 2;
+  if (rc != 0) {
+    fprintf(stderr, "gen_names: out of memory\n");
   }
   fputs("name,source_row\n", q);
-  for (unsigned long long i = 0; i < nqueries; i++) {
+  for (unsigned long long i = 0; rc == 0 && i < nqueries; i++) {
     char query[NAME_MAX_BYTES];
     size_t len;
     if (below(&rq, 100) < unrelated) {
@@ -350,9 +349,13 @@ int main(int argc, char **argv) {
   }
   free(names);
   free(start);
-  if (fclose(q) != 0) {
-    fprintf(stderr, "gen_names: writing '%s' failed\n", paths[1]);
-    return 1;
+  if (fclose(ref) != 0 && rc == 0) {
+    fprintf(stderr, "gen_names: writing '%s' failed\n", paths[0]);
+    rc = 1;
   }
-  return 0;
+  if (fclose(q) != 0 && rc == 0) {
+    fprintf(stderr, "gen_names: writing '%s' failed\n", paths[1]);
+    rc = 1;
+  }
+  return rc;
 }

@@ -776,14 +776,9 @@ static void json_run(FILE *f, const char *name, const run *r, size_t nq) {
           name, r->seconds, rate, r->cpus, rate / r->cpus, r->tasks);
 }
 
-static int write_json(const config *c, const names *refs, const names *queries,
-                      const run *m, const run *s, const double load[2][3]) {
-  FILE *f = fopen(c->json, "w");
-  if (!f) {
-    fprintf(stderr, "%s: cannot write '%s': %s\n", prog, c->json,
-            strerror(errno));
-    return -1;
-  }
+static int write_json(FILE *f, const config *c, const names *refs,
+                      const names *queries, const run *m, const run *s,
+                      const double load[2][3]) {
   char model[128], date[32];
   struct utsname un;
   uname(&un);
@@ -827,7 +822,18 @@ static int write_json(const config *c, const names *refs, const names *queries,
             same_answer(m, s, nq, c->k) ? "true" : "false");
   }
   fprintf(f, "  \"peak_rss_bytes\": %lld\n}\n", (long long)ru.ru_maxrss * 1024);
-  return fclose(f) == 0 ? 0 : -1;
+  return ferror(f) ? -1 : 0;
+}
+
+/* Opens a file to write, or exits with status 2: a path that cannot be
+ * written is found before the work, not after. */
+static FILE *open_output(const char *path) {
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    fprintf(stderr, "%s: cannot write '%s': %s\n", prog, path, strerror(errno));
+    exit(2);
+  }
+  return f;
 }
 
 static void read_load(double out[3]) {
@@ -851,6 +857,8 @@ int main(int argc, char **argv) {
   read_names(&c, c.ref_path, c.ref_column, "reference", &refs);
   read_names(&c, c.query_path, c.query_column, "query", &queries);
   size_t nq = queries.col.count;
+  FILE *out = c.output ? open_output(c.output) : stdout;
+  FILE *json = c.json ? open_output(c.json) : NULL;
   if (!c.quiet) {
     fprintf(stderr,
             "%s: %zu reference names (column '%s'), %zu queries (column "
@@ -897,25 +905,25 @@ int main(int argc, char **argv) {
     }
   }
   if (rc == 0) {
-    FILE *out = c.output ? fopen(c.output, "w") : stdout;
-    if (!out) {
-      fprintf(stderr, "%s: cannot write '%s': %s\n", prog, c.output,
-              strerror(errno));
-      rc = -1;
-    } else {
-      const run *r = use_m ? &m : &s;
-      rc = nm_output_write(out, &refs.col, &queries.col, r->best, r->counts,
-                           c.k);
-      if ((c.output ? fclose(out) : fflush(out)) != 0 || rc != 0) {
-        fprintf(stderr, "%s: writing the matches failed\n", prog);
-        rc = -1;
-      }
-    }
+    const run *r = use_m ? &m : &s;
+    rc = nm_output_write(out, &refs.col, &queries.col, r->best, r->counts, c.k);
   }
-  if (rc == 0 && c.json) {
-    read_load(load[1]);
-    rc = write_json(&c, &refs, &queries, use_m ? &m : NULL, use_s ? &s : NULL,
-                    (const double(*)[3])load);
+  if ((c.output ? fclose(out) : fflush(out)) != 0 || rc != 0) {
+    if (rc == 0) {
+      fprintf(stderr, "%s: writing the matches failed\n", prog);
+    }
+    rc = -1;
+  }
+  if (json) {
+    if (rc == 0) {
+      read_load(load[1]);
+      rc = write_json(json, &c, &refs, &queries, use_m ? &m : NULL,
+                      use_s ? &s : NULL, (const double(*)[3])load);
+    }
+    if (fclose(json) != 0 && rc == 0) {
+      fprintf(stderr, "%s: writing '%s' failed\n", prog, c.json);
+      rc = -1;
+    }
   }
   if (use_m) {
     free_run(&m);
