@@ -405,6 +405,36 @@ static manta_value *string_list(const names *in, size_t first, size_t n) {
   return list;
 }
 
+static void free_packed(void *data, void *arg) {
+  (void)arg;
+  free(data);
+}
+
+/* Names [first, first + n) as build_chunk takes them: packed in one bytes
+ * value, each followed by a NUL; a list of strings if a name holds a NUL
+ * itself. */
+static manta_value *chunk_names(const names *in, size_t first, size_t n) {
+  size_t size = 0;
+  for (size_t i = first; i < first + n; i++) {
+    if (memchr(in->s[i], '\0', in->len[i])) {
+      return string_list(in, first, n);
+    }
+    size += in->len[i] + 1;
+  }
+  char *packed = malloc(size ? size : 1), *p = packed;
+  for (size_t i = first; packed && i < first + n; i++) {
+    memcpy(p, in->s[i], in->len[i]);
+    p += in->len[i];
+    *p++ = '\0';
+  }
+  manta_value *v =
+      packed ? manta_bytes_wrap(packed, size, free_packed, NULL) : NULL;
+  if (!v) {
+    free(packed);
+  }
+  return v;
+}
+
 static void print_error_value(const char *what, const manta_value *v) {
   char *text = manta_value_repr(v);
   fprintf(stderr, "%s: %s: %s\n", prog, what, text ? text : "(no memory)");
@@ -492,7 +522,7 @@ static int submit_builds(const config *c, const names *refs, const plan *p,
                          manta_ref *chunks) {
   for (size_t ch = 0; ch < p->nchunks; ch++) {
     size_t first, n = span(ch, c->chunk_size, refs->col.count, &first);
-    manta_value *args[3] = {string_list(refs, first, n),
+    manta_value *args[3] = {chunk_names(refs, first, n),
                             manta_int((int64_t)first),
                             manta_cstring(nm_norm_name(c->norm))};
     manta_err err = args[0] && args[1] && args[2]

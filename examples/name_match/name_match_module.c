@@ -5,10 +5,12 @@
  *   levenshtein(a, b) -> int
  *       Edit distance between two strings, in code points, as written.
  *   name_match.build_chunk(names, first_row, normalize) -> bytes
- *       A chunk of reference names (list of strings; the first is row
- *       first_row of the whole set) normalized ("none", "case", "names")
- *       and indexed for search: the blob of nm_chunk.h. Put it once, pass
- *       its ref to every search: tasks read it in place.
+ *       A chunk of reference names normalized ("none", "case", "names")
+ *       and indexed for search: the blob of nm_chunk.h. names is a list of
+ *       strings, or one bytes value holding them packed, each followed by
+ *       a NUL byte (one value instead of thousands: cheaper to make and to
+ *       send); the first is row first_row of the whole set. Make it once,
+ *       pass its ref to every search: tasks read it in place.
  *   name_match.top_k(queries, chunk, k[, options]) -> list
  *       For each query (list of strings, normalized as the chunk), its k
  *       nearest names of the chunk: a list of [row, distance, similarity]
@@ -58,9 +60,38 @@ static manta_value *texts_of(const manta_value *list, const char *what,
     manta_list_at(list, i, &item);
     if (text_of(item, &(*s)[i], &(*len)[i]) != 0) {
       free(*s), free(*len);
-      return manta_error(MANTA_ERR_TYPE, "%s[%zu] is a %s, not a string", what,
-                         i, manta_kind_name(manta_value_kind(item)));
+      return manta_error(MANTA_ERR_TYPE, "%s[%zu]: expected a string, got %s",
+                         what, i, manta_kind_name(manta_value_kind(item)));
     }
+  }
+  return NULL;
+}
+
+/* Views of names packed in one bytes value, each followed by a NUL. */
+static manta_value *packed_texts_of(const manta_value *v, const char ***s,
+                                    size_t **len, size_t *n) {
+  const void *data;
+  size_t size;
+  manta_get_bytes(v, &data, &size);
+  const char *p = data, *end = p + size;
+  if (size > 0 && end[-1] != '\0') {
+    return manta_error(MANTA_ERR_INVALID,
+                       "packed names must each end with a NUL byte");
+  }
+  *n = 0;
+  for (const char *q = p; q < end; q++) {
+    *n += *q == '\0';
+  }
+  *s = malloc((*n ? *n : 1) * sizeof **s);
+  *len = malloc((*n ? *n : 1) * sizeof **len);
+  if (!*s || !*len) {
+    free(*s), free(*len);
+    return manta_error(MANTA_ERR_NOMEM, "no memory for %zu names", *n);
+  }
+  for (size_t i = 0; i < *n; i++) {
+    (*s)[i] = p;
+    (*len)[i] = strlen(p);
+    p += (*len)[i] + 1;
   }
   return NULL;
 }
@@ -109,7 +140,9 @@ static manta_value *build_chunk(const manta_value *const *args, size_t nargs,
   }
   const char **names;
   size_t *lens, n;
-  manta_value *err = texts_of(args[0], "names", &names, &lens, &n);
+  manta_value *err = manta_value_kind(args[0]) == MANTA_KIND_BYTES
+                         ? packed_texts_of(args[0], &names, &lens, &n)
+                         : texts_of(args[0], "names", &names, &lens, &n);
   if (err) {
     return err;
   }
