@@ -62,8 +62,8 @@ typedef struct run {
   uint32_t *counts;
   double seconds, cpus;
   size_t tasks;
-  int64_t peak_object_bytes; /* manta: the object store at its fullest */
-  uint64_t chunk_bytes;      /* sequential: the chunks' size */
+  int64_t peak_rss;     /* of the process, when the run ended */
+  uint64_t chunk_bytes; /* sequential: the chunks' size */
 } run;
 
 static const char *prog = "name_match";
@@ -618,11 +618,6 @@ static int collect(const config *c, const names *queries, const plan *p,
     size_t nready = 0, nwaiting = 0;
     manta_wait(tasks, pending, pending, 100, ready, &nready, waiting,
                &nwaiting);
-    int64_t bytes;
-    if (manta_stat_get(MANTA_STAT_LIVE_OBJECT_BYTES, &bytes) == MANTA_OK &&
-        bytes > r->peak_object_bytes) {
-      r->peak_object_bytes = bytes;
-    }
     /* ready and waiting keep the order of tasks: walk them together. */
     size_t kept = 0, next_ready = 0;
     for (size_t i = 0; i < pending; i++) {
@@ -658,6 +653,12 @@ static int collect(const config *c, const names *queries, const plan *p,
   return rc;
 }
 
+static int64_t peak_rss(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (int64_t)ru.ru_maxrss * 1024;
+}
+
 static int run_manta(const config *c, const names *refs, const names *queries,
                      run *r) {
   if (start_manta(c) != 0) {
@@ -685,6 +686,7 @@ static int run_manta(const config *c, const names *refs, const names *queries,
   manta_resource_get("CPU", &r->cpus, &(double){0});
   free(chunks), free(tasks);
   manta_shutdown();
+  r->peak_rss = peak_rss();
   return rc;
 }
 
@@ -732,6 +734,7 @@ static int run_sequential(const config *c, const names *refs,
   r->seconds = nm_now() - t0;
   r->tasks = p.nbatches * p.nchunks;
   r->cpus = 1;
+  r->peak_rss = peak_rss();
   nm_progress_end(&bar);
   if (problem) {
     fprintf(stderr, "%s: sequential search failed: %s\n", prog, problem);
@@ -802,8 +805,9 @@ static void json_run(FILE *f, const char *name, const run *r, size_t nq) {
   fprintf(f,
           "  \"%s\": {\"seconds\": %.3f, \"records_per_second\": %.2f, "
           "\"cpus\": %.0f, \"records_per_second_per_core\": %.2f, "
-          "\"tasks\": %zu},\n",
-          name, r->seconds, rate, r->cpus, rate / r->cpus, r->tasks);
+          "\"tasks\": %zu, \"peak_rss_bytes_so_far\": %lld},\n",
+          name, r->seconds, rate, r->cpus, rate / r->cpus, r->tasks,
+          (long long)r->peak_rss);
 }
 
 static int write_json(FILE *f, const config *c, const names *refs,
@@ -815,8 +819,6 @@ static int write_json(FILE *f, const config *c, const names *refs,
   cpu_model(model, sizeof model);
   time_t now = time(NULL);
   strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
   size_t nq = queries->col.count;
   fprintf(f, "{\n  \"benchmark\": \"name_match\",\n  \"date\": \"%s\",\n",
           date);
@@ -838,8 +840,6 @@ static int write_json(FILE *f, const config *c, const names *refs,
           c->chunk_size, c->batch_size);
   if (m) {
     json_run(f, "manta", m, nq);
-    fprintf(f, "  \"manta_peak_object_store_bytes\": %lld,\n",
-            (long long)m->peak_object_bytes);
   }
   if (s) {
     json_run(f, "sequential", s, nq);
@@ -851,7 +851,7 @@ static int write_json(FILE *f, const config *c, const names *refs,
             s->seconds / m->seconds,
             same_answer(m, s, nq, c->k) ? "true" : "false");
   }
-  fprintf(f, "  \"peak_rss_bytes\": %lld\n}\n", (long long)ru.ru_maxrss * 1024);
+  fprintf(f, "  \"peak_rss_bytes\": %lld\n}\n", (long long)peak_rss());
   return ferror(f) ? -1 : 0;
 }
 

@@ -63,11 +63,11 @@ int nm_kernel_supported(nm_kernel k) {
   case NM_KERNEL_GENERIC:
     return 1;
 #if NM_X86
+  /* libgcc fills in the CPU model before main; reading it is all these
+   * do, from any thread. */
   case NM_KERNEL_AVX2:
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
   case NM_KERNEL_AVX512:
-    __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") &&

@@ -48,7 +48,7 @@ cmp brute-default.csv whole.csv
 cmp brute-default.csv compare.csv
 grep -q 'both gave the same matches' compare.log
 for key in records_per_second speedup same_matches peak_rss_bytes \
-  chunk_bytes manta_peak_object_store_bytes loadavg_before; do
+  chunk_bytes peak_rss_bytes_so_far loadavg_before; do
   grep -q "\"$key\"" run.json || {
     echo "run.json lacks $key"
     exit 1
