@@ -517,6 +517,17 @@ static int start_manta(const config *c) {
   return 0;
 }
 
+/* Reports a submission that failed; releases the n refs made before it. */
+static int submit_failed(const char *what, manta_err err, const manta_ref *refs,
+                         size_t n) {
+  fprintf(stderr, "%s: submitting %s failed: %s\n", prog, what,
+          manta_strerror(err));
+  for (size_t i = 0; i < n; i++) {
+    manta_ref_release(refs[i]);
+  }
+  return -1;
+}
+
 /* Submits one build per chunk; the refs go to chunks[]. */
 static int submit_builds(const config *c, const names *refs, const plan *p,
                          manta_ref *chunks) {
@@ -534,12 +545,7 @@ static int submit_builds(const config *c, const names *refs, const plan *p,
       manta_value_free(args[i]);
     }
     if (err != MANTA_OK) {
-      fprintf(stderr, "%s: submitting a chunk failed: %s\n", prog,
-              manta_strerror(err));
-      for (size_t i = 0; i < ch; i++) {
-        manta_ref_release(chunks[i]);
-      }
-      return -1;
+      return submit_failed("a chunk", err, chunks, ch);
     }
   }
   return 0;
@@ -585,15 +591,7 @@ static int submit_searches(const config *c, const names *queries, const plan *p,
   }
   manta_value_free(k);
   manta_value_free(opts);
-  if (err != MANTA_OK) {
-    fprintf(stderr, "%s: submitting a search failed: %s\n", prog,
-            manta_strerror(err));
-    for (size_t i = 0; i < submitted; i++) {
-      manta_ref_release(tasks[i]);
-    }
-    return -1;
-  }
-  return 0;
+  return err == MANTA_OK ? 0 : submit_failed("a search", err, tasks, submitted);
 }
 
 /* Collects the searches as they finish, merging each into r. */

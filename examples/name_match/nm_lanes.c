@@ -1,5 +1,6 @@
 #include "nm_lanes.h"
 
+#include "nm_enum.h"
 #include "nm_signature.h"
 
 #include <stdbool.h>
@@ -39,22 +40,7 @@ struct nm_lanes {
 
 static const char *const kernel_names[] = {"auto", "scalar", "generic", "avx2",
                                            "avx512"};
-
-const char *nm_kernel_name(nm_kernel k) {
-  return (unsigned)k < sizeof kernel_names / sizeof *kernel_names
-             ? kernel_names[k]
-             : NULL;
-}
-
-int nm_kernel_parse(const char *name, nm_kernel *out) {
-  for (unsigned i = 0; i < sizeof kernel_names / sizeof *kernel_names; i++) {
-    if (strcmp(name, kernel_names[i]) == 0) {
-      *out = (nm_kernel)i;
-      return 0;
-    }
-  }
-  return -1;
-}
+NM_ENUM_FUNCTIONS(nm_kernel, nm_kernel, kernel_names)
 
 int nm_kernel_supported(nm_kernel k) {
   switch (k) {

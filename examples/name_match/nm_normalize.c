@@ -1,25 +1,12 @@
 #include "nm_normalize.h"
 
+#include "nm_enum.h"
+
 #include <stdbool.h>
 #include <string.h>
 
 static const char *const norm_names[] = {"none", "case", "names"};
-
-const char *nm_norm_name(nm_norm norm) {
-  return (unsigned)norm < sizeof norm_names / sizeof *norm_names
-             ? norm_names[norm]
-             : NULL;
-}
-
-int nm_norm_parse(const char *name, nm_norm *out) {
-  for (unsigned i = 0; i < sizeof norm_names / sizeof *norm_names; i++) {
-    if (strcmp(name, norm_names[i]) == 0) {
-      *out = (nm_norm)i;
-      return 0;
-    }
-  }
-  return -1;
-}
+NM_ENUM_FUNCTIONS(nm_norm, nm_norm, norm_names)
 
 uint32_t nm_fold_case(uint32_t c) {
   if (c < 0x80) {
