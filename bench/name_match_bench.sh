@@ -6,14 +6,15 @@
 # fullest, and the machine with its load average before and after.
 #
 #   bash bench/name_match_bench.sh [--json FILE] [--runs N] [--refs N]
-#        [--queries N] [--seed N] [-k N] [--bin DIR]
+#        [--queries N] [--seed N] [-k N] [--kernel NAME] [--bin DIR]
 #
 # Builds name_match in build/ (configured as scripts/test.sh does;
 # MANTA_BUILD_ROOT and MANTA_JOBS as there), unless --bin names a folder
 # holding name_match, its module and gen_names already. The data comes from
 # gen_names (seed 5 unless told) in a temporary folder. JSON goes to FILE
 # (default: build/name_match-bench.json); with --runs N > 1, run i goes to
-# FILE with "-run<i>" before ".json".
+# FILE with "-run<i>" before ".json". --kernel is name_match's (default
+# auto: the best this CPU runs).
 set -euo pipefail
 
 self=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
@@ -22,12 +23,13 @@ refs=500000
 queries=1000
 seed=5
 k=3
+kernel=auto
 runs=1
 json=
 bin=
 while [ $# -gt 0 ]; do
   case $1 in
-  --json | --runs | --refs | --queries | --seed | -k | --bin)
+  --json | --runs | --refs | --queries | --seed | -k | --kernel | --bin)
     if [ $# -lt 2 ]; then
       echo "name_match_bench.sh: $1 needs a value" >&2
       exit 2
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     --queries) queries=$2 ;;
     --seed) seed=$2 ;;
     -k) k=$2 ;;
+    --kernel) kernel=$2 ;;
     --bin) bin=$2 ;;
     esac
     shift 2
@@ -86,7 +89,8 @@ for run in $(seq 1 "$runs"); do
   fi
   echo "name_match_bench: run $run of $runs, $queries queries x $refs names," \
     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  "$bin/name_match" --compare --no-progress -k "$k" --json "$out" \
+  "$bin/name_match" --compare --no-progress -k "$k" --kernel "$kernel" \
+    --json "$out" \
     "$data/reference.csv" "$data/queries.csv" -o "$data/matches.csv"
   echo "name_match_bench: figures in $out"
 done

@@ -4,8 +4,12 @@
  *
  * The reference names are split into chunks, each built once by a task
  * (name_match.build_chunk) into an object that every search task reads in
- * place; one task (name_match.top_k) runs per (query batch, chunk), and the
- * driver merges the per-chunk answers. The functions come from
+ * place. One task (name_match.top_k) runs per (query batch, chunk); the
+ * searches of a batch form a chain, each taking the answer of the one
+ * before as an argument (a dependency), so it skips what cannot beat the
+ * k-th best found so far and passes the merged answer on. The batches run
+ * side by side; the last search of each chain has its answer. The
+ * functions come from
  * name_match_module.so, loaded with manta_module_load, so a cluster node
  * can load the same library. --sequential runs the same kernel in this
  * thread without manta. See docs/name_match.md, and --help.
@@ -568,7 +572,8 @@ static manta_value *search_options(const config *c) {
   return opts;
 }
 
-/* Submits the searches, task b * nchunks + ch for (batch b, chunk ch). */
+/* Submits the searches, task b * nchunks + ch for (batch b, chunk ch),
+ * each taking the one before in its batch as prior. */
 static int submit_searches(const config *c, const names *queries, const plan *p,
                            const manta_ref *chunks, manta_ref *tasks) {
   manta_value *k = manta_int(c->k), *opts = search_options(c);
@@ -580,12 +585,15 @@ static int submit_searches(const config *c, const names *queries, const plan *p,
     err = batch ? MANTA_OK : MANTA_ERR_NOMEM;
     for (size_t ch = 0; err == MANTA_OK && ch < p->nchunks; ch++) {
       manta_value *chunk = manta_ref_value(chunks[ch]);
-      const manta_value *args[4] = {batch, chunk, k, opts};
-      err = chunk ? manta_submit("name_match.top_k", args, 4, NULL,
-                                 &tasks[submitted])
-                  : MANTA_ERR_NOMEM;
+      manta_value *prior =
+          ch == 0 ? manta_null() : manta_ref_value(tasks[submitted - 1]);
+      const manta_value *args[5] = {batch, chunk, k, opts, prior};
+      err = chunk && prior ? manta_submit("name_match.top_k", args, 5, NULL,
+                                          &tasks[submitted])
+                           : MANTA_ERR_NOMEM;
       submitted += err == MANTA_OK;
       manta_value_free(chunk);
+      manta_value_free(prior);
     }
     manta_value_free(batch);
   }
@@ -594,7 +602,8 @@ static int submit_searches(const config *c, const names *queries, const plan *p,
   return err == MANTA_OK ? 0 : submit_failed("a search", err, tasks, submitted);
 }
 
-/* Collects the searches as they finish, merging each into r. */
+/* Collects the searches as they finish; the last of each chain holds its
+ * batch's answer. */
 static int collect(const config *c, const names *queries, const plan *p,
                    manta_ref *tasks, run *r) {
   size_t n = p->nbatches * p->nchunks, pending = n, done = 0;
@@ -626,15 +635,17 @@ static int collect(const config *c, const names *queries, const plan *p,
         continue;
       }
       next_ready++;
+      done++;
+      bool last = index[i] % p->nchunks == p->nchunks - 1;
       manta_value *v = NULL;
-      if (manta_get(tasks[i], 0, &v) != MANTA_OK) {
+      if (last && manta_get(tasks[i], 0, &v) != MANTA_OK) {
+        /* A failure anywhere in a chain ends up here, as the cause. */
         print_error_value("a search failed", v);
         rc = -1;
-      } else {
+      } else if (last) {
         size_t first, nq = span(index[i] / p->nchunks, c->batch_size,
                                 queries->col.count, &first);
         rc = merge_value(r, v, first, nq, c->k);
-        done++;
       }
       manta_value_free(v);
       manta_ref_release(tasks[i]);
@@ -697,8 +708,9 @@ static int run_sequential(const config *c, const names *refs,
   nm_chunk_view *views = calloc(p.nchunks, sizeof *views);
   nm_match *part = malloc(c->batch_size * c->k * sizeof *part);
   uint32_t *part_counts = malloc(c->batch_size * sizeof *part_counts);
+  int64_t *limits = malloc(c->batch_size * sizeof *limits);
   nm_topk_options opt = {c->k, c->max_distance, c->kernel};
-  int rc = blobs && views && part && part_counts ? 0 : -1;
+  int rc = blobs && views && part && part_counts && limits ? 0 : -1;
   const char *problem = rc ? "out of memory" : NULL;
   nm_progress bar;
   nm_progress_start(&bar, "sequential", (double)queries->col.count,
@@ -717,9 +729,16 @@ static int run_sequential(const config *c, const names *refs,
   }
   for (size_t b = 0; rc == 0 && b < p.nbatches; b++) {
     size_t first, nq = span(b, c->batch_size, queries->col.count, &first);
+    /* The same chain as with manta: each chunk within the limits the
+     * chunks before it set. */
     for (size_t ch = 0; rc == 0 && ch < p.nchunks; ch++) {
+      for (size_t q = 0; q < nq; q++) {
+        limits[q] =
+            nm_match_limit(r->best + (first + q) * c->k, r->counts[first + q],
+                           c->k, views[ch].first_row);
+      }
       problem = nm_top_k(&views[ch], queries->s + first, queries->len + first,
-                         nq, &opt, part, part_counts);
+                         nq, &opt, limits, part, part_counts);
       rc = problem ? -1 : 0;
       for (size_t q = 0; rc == 0 && q < nq; q++) {
         nm_match_merge(r->best + (first + q) * c->k, &r->counts[first + q],
@@ -740,7 +759,7 @@ static int run_sequential(const config *c, const names *refs,
   for (size_t ch = 0; blobs && ch < p.nchunks; ch++) {
     free(blobs[ch]);
   }
-  free(blobs), free(views), free(part), free(part_counts);
+  free(blobs), free(views), free(part), free(part_counts), free(limits);
   return rc;
 }
 

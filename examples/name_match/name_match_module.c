@@ -11,12 +11,16 @@
  *       a NUL byte (one value instead of thousands: cheaper to make and to
  *       send); the first is row first_row of the whole set. Make it once,
  *       pass its ref to every search: tasks read it in place.
- *   name_match.top_k(queries, chunk, k[, options]) -> list
+ *   name_match.top_k(queries, chunk, k[, options[, prior]]) -> list
  *       For each query (list of strings, normalized as the chunk), its k
  *       nearest names of the chunk: a list of [row, distance, similarity]
- *       lists, best first (distance, then row). options is a map with
- *       "max_distance" (int: only matches within it) and "kernel" ("auto",
- *       "scalar", "generic", "avx2", "avx512").
+ *       lists, best first (distance, then row). options is a map (or null)
+ *       with "max_distance" (int: only matches within it) and "kernel"
+ *       ("auto", "scalar", "generic", "avx2", "avx512"). prior (or null) is
+ *       the result of top_k for the same queries on other chunks: the search
+ *       skips what cannot beat its k-th best, and the result is both merged,
+ *       the answer over all those chunks. Chaining the chunks of a batch
+ *       this way prunes as well as one search over the whole set would.
  */
 #include "nm_chunk.h"
 #include "nm_distance.h"
@@ -163,8 +167,11 @@ static manta_value *build_chunk(const manta_value *const *args, size_t nargs,
 }
 
 static manta_value *read_options(const manta_value *map, nm_topk_options *o) {
+  if (manta_value_kind(map) == MANTA_KIND_NULL) {
+    return NULL;
+  }
   if (manta_value_kind(map) != MANTA_KIND_MAP) {
-    return manta_error(MANTA_ERR_TYPE, "options must be a map");
+    return manta_error(MANTA_ERR_TYPE, "options must be a map or null");
   }
   const manta_value *v;
   if (manta_map_find(map, "max_distance", &v) == MANTA_OK) {
@@ -183,6 +190,48 @@ static manta_value *read_options(const manta_value *map, nm_topk_options *o) {
       return manta_error(MANTA_ERR_INVALID,
                          "kernel must be one of auto, scalar, generic, avx2, "
                          "avx512");
+    }
+  }
+  return NULL;
+}
+
+/* Reads a result of top_k for nq queries into best (k per query) and
+ * counts: the answer so far. */
+static manta_value *read_prior(const manta_value *prior, size_t nq, uint32_t k,
+                               nm_match *best, uint32_t *counts) {
+  size_t n;
+  if (manta_value_kind(prior) != MANTA_KIND_LIST ||
+      manta_len(prior, &n) != MANTA_OK || n != nq) {
+    return manta_error(MANTA_ERR_TYPE,
+                       "prior must be a top_k result for the %zu queries", nq);
+  }
+  for (size_t q = 0; q < nq; q++) {
+    const manta_value *matches;
+    size_t nm = 0;
+    manta_list_at(prior, q, &matches);
+    if (manta_value_kind(matches) != MANTA_KIND_LIST ||
+        manta_len(matches, &nm) != MANTA_OK) {
+      return manta_error(MANTA_ERR_TYPE, "prior[%zu] is not a list", q);
+    }
+    counts[q] = 0;
+    for (size_t i = 0; i < nm; i++) {
+      const manta_value *m, *row, *dist, *sim;
+      int64_t r = -1, d = -1;
+      double s = 0;
+      manta_list_at(matches, i, &m);
+      if (manta_list_at(m, 0, &row) != MANTA_OK ||
+          manta_list_at(m, 1, &dist) != MANTA_OK ||
+          manta_list_at(m, 2, &sim) != MANTA_OK ||
+          manta_get_int(row, &r) != MANTA_OK ||
+          manta_get_int(dist, &d) != MANTA_OK ||
+          manta_get_double(sim, &s) != MANTA_OK || r < 0 || d < 0 ||
+          d > UINT32_MAX - 2) {
+        return manta_error(MANTA_ERR_TYPE,
+                           "prior[%zu][%zu] is not [row, distance, similarity]",
+                           q, i);
+      }
+      nm_match one = {(uint64_t)r, (uint32_t)d, s};
+      nm_match_merge(best + q * k, &counts[q], &one, 1, k);
     }
   }
   return NULL;
@@ -229,23 +278,9 @@ static manta_value *result_list(const nm_match *best, const uint32_t *counts,
   return all;
 }
 
-static manta_value *top_k(const manta_value *const *args, size_t nargs,
-                          void *user_data) {
-  (void)user_data;
-  if (nargs < 3 || nargs > 4) {
-    return manta_error(MANTA_ERR_ARITY,
-                       "name_match.top_k takes (queries, chunk, k[, options])");
-  }
-  int64_t k;
-  if (manta_get_int(args[2], &k) != MANTA_OK || k < 1 || k > NM_K_MAX) {
-    return manta_error(MANTA_ERR_INVALID, "k must be an int from 1 to %d",
-                       NM_K_MAX);
-  }
-  nm_topk_options opt = {(uint32_t)k, UINT32_MAX, NM_KERNEL_AUTO};
-  manta_value *err = nargs == 4 ? read_options(args[3], &opt) : NULL;
-  if (err) {
-    return err;
-  }
+static manta_value *search(const manta_value *const *args, size_t nargs,
+                           const nm_topk_options *opt, const char *const *q,
+                           const size_t *qlen, size_t nq) {
   const void *blob;
   size_t blob_len;
   if (manta_get_bytes(args[1], &blob, &blob_len) != MANTA_OK) {
@@ -263,28 +298,66 @@ static manta_value *top_k(const manta_value *const *args, size_t nargs,
   }
   nm_chunk_view view;
   const char *problem = nm_chunk_view_init(&view, blob, blob_len);
+  size_t slots = (nq ? nq : 1) * opt->k;
+  nm_match *best = malloc(slots * sizeof *best);
+  nm_match *found = malloc(slots * sizeof *found);
+  uint32_t *counts = calloc(nq ? nq : 1, sizeof *counts);
+  uint32_t *found_counts = malloc((nq ? nq : 1) * sizeof *found_counts);
+  int64_t *limits = malloc((nq ? nq : 1) * sizeof *limits);
+  manta_value *result = NULL;
+  if (!problem && (!best || !found || !counts || !found_counts || !limits)) {
+    problem = "no memory";
+  }
+  if (!problem && nargs == 5 && manta_value_kind(args[4]) != MANTA_KIND_NULL) {
+    result = read_prior(args[4], nq, opt->k, best, counts);
+  }
+  if (!problem && !result) {
+    for (size_t i = 0; i < nq; i++) {
+      limits[i] =
+          nm_match_limit(best + i * opt->k, counts[i], opt->k, view.first_row);
+    }
+    problem = nm_top_k(&view, q, qlen, nq, opt, limits, found, found_counts);
+  }
+  if (!problem && !result) {
+    for (size_t i = 0; i < nq; i++) {
+      nm_match_merge(best + i * opt->k, &counts[i], found + i * opt->k,
+                     found_counts[i], opt->k);
+    }
+    result = result_list(best, counts, nq, opt->k);
+  }
   if (problem) {
-    free(aligned);
-    return manta_error(MANTA_ERR_INVALID, "top_k: %s", problem);
+    result = manta_error(MANTA_ERR_INVALID, "top_k: %s", problem);
+  }
+  free(best), free(found), free(counts), free(found_counts), free(limits);
+  free(aligned);
+  return result;
+}
+
+static manta_value *top_k(const manta_value *const *args, size_t nargs,
+                          void *user_data) {
+  (void)user_data;
+  if (nargs < 3 || nargs > 5) {
+    return manta_error(MANTA_ERR_ARITY, "name_match.top_k takes (queries, "
+                                        "chunk, k[, options[, prior]])");
+  }
+  int64_t k;
+  if (manta_get_int(args[2], &k) != MANTA_OK || k < 1 || k > NM_K_MAX) {
+    return manta_error(MANTA_ERR_INVALID, "k must be an int from 1 to %d",
+                       NM_K_MAX);
+  }
+  nm_topk_options opt = {(uint32_t)k, UINT32_MAX, NM_KERNEL_AUTO};
+  manta_value *err = nargs >= 4 ? read_options(args[3], &opt) : NULL;
+  if (err) {
+    return err;
   }
   const char **q;
   size_t *qlen, nq;
   err = texts_of(args[0], "queries", &q, &qlen, &nq);
   if (err) {
-    free(aligned);
     return err;
   }
-  nm_match *best = malloc((nq ? nq : 1) * opt.k * sizeof *best);
-  uint32_t *counts = malloc((nq ? nq : 1) * sizeof *counts);
-  if (!best || !counts) {
-    problem = "no memory";
-  } else {
-    problem = nm_top_k(&view, q, qlen, nq, &opt, best, counts);
-  }
-  manta_value *result =
-      problem ? manta_error(MANTA_ERR_INVALID, "top_k: %s", problem)
-              : result_list(best, counts, nq, opt.k);
-  free(best), free(counts), free(q), free(qlen), free(aligned);
+  manta_value *result = search(args, nargs, &opt, q, qlen, nq);
+  free(q), free(qlen);
   return result;
 }
 

@@ -22,20 +22,18 @@ typedef struct search {
    * enter the answer. */
   uint32_t m[NM_LANES];
   best best[NM_LANES];
-  int64_t cutoff[NM_LANES];
+  int64_t cap[NM_LANES];    /* the most any match may be */
+  int64_t cutoff[NM_LANES]; /* and what still enters the answer */
   unsigned nl;
 } search;
 
 static int64_t cutoff_of(const search *s, unsigned l) {
   const best *b = &s->best[l];
-  int64_t cap = s->opt->max_distance == UINT32_MAX
-                    ? INT64_MAX / 4
-                    : (int64_t)s->opt->max_distance;
   if (b->n < s->opt->k) {
-    return cap;
+    return s->cap[l];
   }
   int64_t worst = b->m[b->n - 1].distance;
-  return worst < cap ? worst : cap;
+  return worst < s->cap[l] ? worst : s->cap[l];
 }
 
 /* Offers the name at sorted position p, of length len, to lane l. */
@@ -165,12 +163,19 @@ static void scan_lanes(search *s, void *ctx, uint32_t len, unsigned mask) {
 }
 
 static void start(search *s, unsigned nl, const uint32_t *m, const uint32_t *qi,
-                  nm_match *out, uint32_t k) {
+                  const int64_t *limits, nm_match *out) {
+  uint32_t k = s->opt->k;
+  /* Far above any distance, and far from overflowing with a length. */
+  int64_t max = s->opt->max_distance == UINT32_MAX
+                    ? INT64_MAX / 4
+                    : (int64_t)s->opt->max_distance;
   s->nl = nl;
   for (unsigned l = 0; l < nl; l++) {
+    int64_t limit = limits ? limits[qi[l]] : max;
     s->m[l] = m[l];
     s->best[l].m = out + (size_t)qi[l] * k;
     s->best[l].n = 0;
+    s->cap[l] = limit < max ? limit : max;
     s->cutoff[l] = cutoff_of(s, l);
   }
 }
@@ -197,7 +202,7 @@ static int by_length(const void *a, const void *b) {
 
 const char *nm_top_k(const nm_chunk_view *chunk, const char *const *q,
                      const size_t *qlen, size_t nq, const nm_topk_options *opt,
-                     nm_match *out, uint32_t *counts) {
+                     const int64_t *limits, nm_match *out, uint32_t *counts) {
   if (opt->k < 1 || opt->k > NM_K_MAX) {
     return "k out of range";
   }
@@ -252,7 +257,7 @@ const char *nm_top_k(const nm_chunk_view *chunk, const char *const *q,
       nl++;
     }
     if (nl > 0) {
-      start(&s, nl, m, qi, out, opt->k);
+      start(&s, nl, m, qi, limits, out);
       nm_lanes_load(lanes, lane_q, m, nl);
       walk_lengths(&s, lanes, scan_lanes);
       finish(&s, qi, counts);
@@ -266,7 +271,7 @@ const char *nm_top_k(const nm_chunk_view *chunk, const char *const *q,
       goto done;
     }
     nm_signature(qs[i].cps, qs[i].len, sq.sig);
-    start(&s, 1, &qs[i].len, &qs[i].index, out, opt->k);
+    start(&s, 1, &qs[i].len, &qs[i].index, limits, out);
     walk_lengths(&s, &sq, scan_scalar);
     finish(&s, &qs[i].index, counts);
     nm_pattern_free(sq.pat);

@@ -38,12 +38,30 @@ static inline int nm_match_before(const nm_match *a, const nm_match *b) {
 /*
  * Searches the chunk for nq queries (UTF-8, q[i] of qlen[i] bytes,
  * normalized as the chunk is). Query i's matches go to out[i * k ..], best
- * first, and their count to counts[i]. Returns NULL, or a message (bad
- * options, out of memory).
+ * first, and their count to counts[i]. limits may be NULL; else query i
+ * only takes matches within limits[i] (nm_match_limit: what the answer
+ * found in other chunks leaves open; negative: nothing), on top of
+ * opt->max_distance. Returns NULL, or a message (bad options, out of
+ * memory).
  */
 const char *nm_top_k(const nm_chunk_view *chunk, const char *const *q,
                      const size_t *qlen, size_t nq, const nm_topk_options *opt,
-                     nm_match *out, uint32_t *counts);
+                     const int64_t *limits, nm_match *out, uint32_t *counts);
+
+/*
+ * The largest distance a name of a chunk whose rows start at first_row can
+ * have and still enter a query's answer so far (best, n of k): any while it
+ * has fewer than k (INT64_MAX); else its k-th best distance, or one less if
+ * that match's row comes before the chunk's (a tie goes to the earlier
+ * row), which is -1 when nothing can enter.
+ */
+static inline int64_t nm_match_limit(const nm_match *best, uint32_t n,
+                                     uint32_t k, uint64_t first_row) {
+  if (n < k) {
+    return INT64_MAX;
+  }
+  return (int64_t)best[k - 1].distance - (best[k - 1].row < first_row);
+}
 
 /*
  * Merges a best-first list b (nb entries) into a (*na entries, room for k),

@@ -370,22 +370,31 @@ static void *build(const name_set *refs, size_t from, size_t to, nm_norm norm,
   return blob;
 }
 
-/* The search with one kernel, over three chunks merged, against want. */
+/* The search with one kernel, over three chunks merged, against want.
+ * chain 0: each chunk on its own; 1: each within the limits the chunks
+ * before it set, as the driver does; 2: the same, last chunk first (so
+ * ties at the k-th distance go to rows found later). */
 static void check_kernel(const name_set *refs, const name_set *queries,
-                         nm_norm norm, const nm_topk_options *opt,
+                         nm_norm norm, const nm_topk_options *opt, int chain,
                          const nm_match *want, const uint32_t *want_counts) {
   size_t nq = queries->count, k = opt->k;
   nm_match *got = calloc(nq * k, sizeof *got);
   nm_match *part = calloc(nq * k, sizeof *part);
   uint32_t *counts = calloc(nq, sizeof *counts);
   uint32_t *part_counts = calloc(nq, sizeof *part_counts);
-  REQUIRE(got && part && counts && part_counts);
+  int64_t *limits = calloc(nq, sizeof *limits);
+  REQUIRE(got && part && counts && part_counts && limits);
   size_t cuts[] = {0, refs->count / 3, refs->count / 2, refs->count};
-  for (int c = 0; c < 3; c++) {
+  for (int step = 0; step < 3; step++) {
+    int c = chain == 2 ? 2 - step : step;
     nm_chunk_view view;
     void *blob = build(refs, cuts[c], cuts[c + 1], norm, &view);
+    for (size_t q = 0; q < nq; q++) {
+      limits[q] =
+          nm_match_limit(got + q * k, counts[q], opt->k, view.first_row);
+    }
     REQUIRE(!nm_top_k(&view, (const char *const *)queries->names, queries->lens,
-                      nq, opt, part, part_counts));
+                      nq, opt, chain ? limits : NULL, part, part_counts));
     for (size_t q = 0; q < nq; q++) {
       nm_match_merge(got + q * k, &counts[q], part + q * k, part_counts[q],
                      opt->k);
@@ -413,7 +422,7 @@ static void check_kernel(const name_set *refs, const name_set *queries,
     }
   }
   CHECK(bad == 0);
-  free(got), free(part), free(counts), free(part_counts);
+  free(got), free(part), free(counts), free(part_counts), free(limits);
 }
 
 /* Every kernel this CPU runs, against one brute-force answer. */
@@ -434,7 +443,9 @@ static void check_search(const name_set *refs, const name_set *queries,
       continue;
     }
     nm_topk_options opt = {k, max_distance, kern};
-    check_kernel(refs, queries, norm, &opt, want, want_counts);
+    for (int chain = 0; chain < 3; chain++) {
+      check_kernel(refs, queries, norm, &opt, chain, want, want_counts);
+    }
   }
   free(want), free(want_counts);
 }
@@ -466,12 +477,12 @@ static void test_search_options(void) {
   nm_match out[NM_K_MAX];
   uint32_t count;
   nm_topk_options bad_k = {0, UINT32_MAX, NM_KERNEL_AUTO};
-  CHECK(nm_top_k(&view, &q, &qlen, 1, &bad_k, out, &count) != NULL);
+  CHECK(nm_top_k(&view, &q, &qlen, 1, &bad_k, NULL, out, &count) != NULL);
   bad_k.k = NM_K_MAX + 1;
-  CHECK(nm_top_k(&view, &q, &qlen, 1, &bad_k, out, &count) != NULL);
+  CHECK(nm_top_k(&view, &q, &qlen, 1, &bad_k, NULL, out, &count) != NULL);
   /* k beyond the set: every name, in order. */
   nm_topk_options all = {NM_K_MAX, UINT32_MAX, NM_KERNEL_AUTO};
-  CHECK(nm_top_k(&view, &q, &qlen, 1, &all, out, &count) == NULL);
+  CHECK(nm_top_k(&view, &q, &qlen, 1, &all, NULL, out, &count) == NULL);
   CHECK_INT_EQ(count, refs.count);
   for (uint32_t i = 1; i < count; i++) {
     CHECK(match_cmp(&out[i - 1], &out[i]) < 0);

@@ -194,7 +194,46 @@ static void test_top_k(void) {
       3, MANTA_ERR_INVALID, "bad magic");
   manta_value *two[2] = {manta_value_ref(queries), manta_ref_value(chunk)};
   expect_error("name_match.top_k", two, 2, MANTA_ERR_ARITY,
-               "takes (queries, chunk, k[, options])");
+               "takes (queries, chunk, k[, options[, prior]])");
+
+  /* A second chunk searched with the first one's answer as prior: the
+   * result is the answer over both. "globex" is 4 edits from row 11 of the
+   * first chunk and from row 101 of the second: the earlier row first. */
+  manta_value *more = manta_list();
+  manta_list_push(more, manta_cstring("Acme Ltda"));
+  manta_list_push(more, manta_cstring("Globex Inc"));
+  manta_value *chunk2 =
+      call("name_match.build_chunk",
+           (manta_value *[]){more, manta_int(100), manta_cstring("names")}, 3,
+           MANTA_OK);
+  manta_value *first =
+      call("name_match.top_k",
+           (manta_value *[]){manta_value_ref(queries), manta_ref_value(chunk),
+                             manta_int(2)},
+           3, MANTA_OK);
+  res = call("name_match.top_k",
+             (manta_value *[]){manta_value_ref(queries),
+                               manta_value_ref(chunk2), manta_int(2),
+                               manta_null(), manta_value_ref(first)},
+             5, MANTA_OK);
+  match_at(res, 0, 0, &row, &dist);
+  CHECK(row == 10 && dist == 0);
+  match_at(res, 0, 1, &row, &dist);
+  CHECK(row == 14 && dist == 0);
+  match_at(res, 1, 0, &row, &dist);
+  CHECK(row == 11 && dist == 4);
+  match_at(res, 1, 1, &row, &dist);
+  CHECK(row == 101 && dist == 4);
+  manta_value_free(res);
+  manta_value *bad_prior = manta_list();
+  manta_list_push(bad_prior, manta_list());
+  expect_error("name_match.top_k",
+               (manta_value *[]){manta_value_ref(queries),
+                                 manta_value_ref(chunk2), manta_int(2),
+                                 manta_null(), bad_prior},
+               5, MANTA_ERR_TYPE, "prior must be a top_k result for the 2");
+  manta_value_free(first);
+  manta_value_free(chunk2);
   manta_value_free(queries);
   manta_ref_release(chunk);
 }
