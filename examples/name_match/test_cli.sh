@@ -83,8 +83,27 @@ expect 2 "cannot write '/nonexistent/out.csv'" \
 expect 2 "cannot write '/nonexistent/run.json'" \
   "$nm" --json /nonexistent/run.json ref.csv q.csv
 
-# Good input still works here, and --help lists every option.
+# Good input of every shape gives the same matches: plain lists, other
+# separators, a byte order mark, CRLF, quoted fields with commas, quotes
+# and a line break.
 expect 0 '^1,Acme Limited,1,1,Acme Ltd,4,' "$nm" --quiet ref.csv q.csv
+printf 'Acme Ltd\nGlobex Inc\n' >plain.txt
+printf 'Acme Limited\n' >plain-q.txt
+expect 0 '^1,Acme Limited,1,1,Acme Ltd,4,0.6667$' \
+  "$nm" --quiet --no-header plain.txt plain-q.txt
+printf 'id;name\n1;Acme Ltd\n2;Globex Inc\n' >semi.csv
+expect 0 '^1,Acme Limited,1,1,Acme Ltd,4,' \
+  "$nm" --quiet --separator ';' semi.csv q.csv
+printf 'name\tid\nAcme Ltd\t1\n' >tab.tsv
+expect 0 '^1,Acme Limited,1,1,Acme Ltd,4,' \
+  "$nm" --quiet --separator tab --ref-column 1 tab.tsv q.csv
+printf '\xEF\xBB\xBFid,name\r\n1,"Globex, ""The"" Inc"\r\n2,"Acme\r\nLtd"\r\n' \
+  >quoted.csv
+printf 'name\nglobex the inc\n' >quoted-q.csv
+expect 0 '^1,globex the inc,1,1,"Globex, ""The"" Inc",0,1.0000$' \
+  "$nm" --quiet -k 1 quoted.csv quoted-q.csv
+expect 0 '^1,globex the inc,2,2,"Acme' "$nm" --quiet -k 2 quoted.csv \
+  quoted-q.csv
 expect 0 'usage: name_match' "$nm" --help
 for opt in -k --max-distance --normalize --column --ref-column \
   --query-column --no-header --separator --output --json --progress \
