@@ -445,9 +445,10 @@ static void print_error_value(const char *what, const manta_value *v) {
   manta_free(text);
 }
 
-/* Merges one task's answer (batch of queries from `first`) into r. */
+/* Merges one task's answer (batch of queries from `first`) into r. Rows
+ * are checked against the nrefs names: they index the driver's own. */
 static int merge_value(run *r, const manta_value *v, size_t first, size_t nq,
-                       uint32_t k) {
+                       uint32_t k, size_t nrefs) {
   size_t n;
   if (manta_value_kind(v) != MANTA_KIND_LIST || manta_len(v, &n) != MANTA_OK ||
       n != nq) {
@@ -473,7 +474,8 @@ static int merge_value(run *r, const manta_value *v, size_t first, size_t nq,
           manta_list_at(m, 2, &sim) != MANTA_OK ||
           manta_get_int(row, &rv) != MANTA_OK ||
           manta_get_int(dist, &dv) != MANTA_OK ||
-          manta_get_double(sim, &sv) != MANTA_OK || rv < 0 || dv < 0) {
+          manta_get_double(sim, &sv) != MANTA_OK || rv < 0 ||
+          (uint64_t)rv >= nrefs || dv < 0 || dv > UINT32_MAX - 2) {
         print_error_value("name_match.top_k gave an unexpected match", m);
         return -1;
       }
@@ -604,8 +606,8 @@ static int submit_searches(const config *c, const names *queries, const plan *p,
 
 /* Collects the searches as they finish; the last of each chain holds its
  * batch's answer. */
-static int collect(const config *c, const names *queries, const plan *p,
-                   manta_ref *tasks, run *r) {
+static int collect(const config *c, const names *queries, size_t nrefs,
+                   const plan *p, manta_ref *tasks, run *r) {
   size_t n = p->nbatches * p->nchunks, pending = n, done = 0;
   size_t *index = malloc(n * sizeof *index);
   manta_ref *ready = malloc(n * sizeof *ready);
@@ -645,7 +647,7 @@ static int collect(const config *c, const names *queries, const plan *p,
       } else if (last) {
         size_t first, nq = span(index[i] / p->nchunks, c->batch_size,
                                 queries->col.count, &first);
-        rc = merge_value(r, v, first, nq, c->k);
+        rc = merge_value(r, v, first, nq, c->k, nrefs);
       }
       manta_value_free(v);
       manta_ref_release(tasks[i]);
@@ -685,7 +687,7 @@ static int run_manta(const config *c, const names *refs, const names *queries,
       manta_ref_release(chunks[ch]);
     }
     if (rc == 0) {
-      rc = collect(c, queries, &p, tasks, r);
+      rc = collect(c, queries, refs->col.count, &p, tasks, r);
     }
   } else if (!chunks || !tasks) {
     fprintf(stderr, "%s: out of memory\n", prog);
