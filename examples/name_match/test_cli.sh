@@ -2,10 +2,11 @@
 # name_match and gen_names on bad arguments and bad input: a clear message
 # naming what is wrong, and exit status 2 (1 for a failure while running).
 #
-#   test_cli.sh BIN_DIR WORK_DIR
+#   test_cli.sh BIN_DIR WORK_DIR BAD_MODULE
 set -euo pipefail
 bin=$1
 work=$2
+bad_module=$3
 rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
@@ -78,6 +79,11 @@ expect 1 "cannot join the manta cluster at 127.0.0.1:9" \
   "$nm" --address 127.0.0.1:9 ref.csv q.csv
 expect 1 "cannot join the manta cluster at 127.0.0.1:9" \
   env MANTA_ADDRESS=127.0.0.1:9 "$nm" ref.csv q.csv
+# A module that lies or fails: the driver says so and stops with status 1.
+expect 1 "name_match.top_k gave an unexpected match: \\[1000000000, 0, 1" \
+  "$nm" --module "$bad_module" -k 1 ref.csv q.csv
+expect 1 "a search failed: .*deliberate failure" \
+  "$nm" --module "$bad_module" -k 2 ref.csv q.csv
 expect 2 "cannot write '/nonexistent/out.csv'" \
   "$nm" --sequential -o /nonexistent/out.csv ref.csv q.csv
 expect 2 "cannot write '/nonexistent/run.json'" \
