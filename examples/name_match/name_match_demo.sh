@@ -7,13 +7,13 @@
 #
 #   name_match_demo [--refs N] [--queries N] [--seed N] [--data-dir DIR]
 #
-# Defaults: 500000 reference names, 5000 queries, seed 2024; the files go
+# Defaults: 500000 reference names, 10000 queries, seed 2024; the files go
 # to name_match_data/ next to this script.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin=$here/name_match
 refs=500000
-queries=5000
+queries=10000
 seed=2024
 data=$here/name_match_data
 while [ $# -gt 0 ]; do

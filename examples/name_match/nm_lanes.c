@@ -72,7 +72,9 @@ nm_kernel nm_kernel_best(void) {
   if (nm_kernel_supported(NM_KERNEL_AVX2)) {
     return NM_KERNEL_AVX2;
   }
-  return NM_KERNEL_GENERIC;
+  /* Two lanes without a popcount instruction lost to one query at a time
+   * (measured on x86-64: docs/benchmarks.md). */
+  return NM_KERNEL_SCALAR;
 }
 
 static inline unsigned other_slot(uint32_t c) {

@@ -16,7 +16,7 @@
 #define NM_LANES 8
 
 typedef enum nm_kernel {
-  NM_KERNEL_AUTO = 0,    /* the best this CPU runs */
+  NM_KERNEL_AUTO = 0,    /* AVX-512, else AVX2, else scalar */
   NM_KERNEL_SCALAR = 1,  /* no lanes: one query at a time */
   NM_KERNEL_GENERIC = 2, /* lanes in portable vector code */
   NM_KERNEL_AVX2 = 3,

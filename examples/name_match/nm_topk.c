@@ -224,12 +224,11 @@ const char *nm_top_k(const nm_chunk_view *chunk, const char *const *q,
   }
   uint32_t *cps = malloc((bytes ? bytes : 1) * sizeof *cps);
   query *qs = malloc((nq ? nq : 1) * sizeof *qs);
-  nm_lanes *lanes = NULL;
-  if (opt->kernel != NM_KERNEL_SCALAR) {
-    lanes = nm_lanes_new(opt->kernel);
-  }
+  nm_kernel kernel =
+      opt->kernel == NM_KERNEL_AUTO ? nm_kernel_best() : opt->kernel;
+  nm_lanes *lanes = kernel == NM_KERNEL_SCALAR ? NULL : nm_lanes_new(kernel);
   const char *err = NULL;
-  if (!cps || !qs || (opt->kernel != NM_KERNEL_SCALAR && !lanes)) {
+  if (!cps || !qs || (kernel != NM_KERNEL_SCALAR && !lanes)) {
     err = "out of memory searching a chunk";
     goto done;
   }
