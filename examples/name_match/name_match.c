@@ -18,6 +18,7 @@
 #include "nm_csv.h"
 #include "nm_output.h"
 #include "nm_progress.h"
+#include "nm_result.h"
 #include "nm_topk.h"
 
 #include <manta.h>
@@ -449,40 +450,13 @@ static void print_error_value(const char *what, const manta_value *v) {
  * are checked against the nrefs names: they index the driver's own. */
 static int merge_value(run *r, const manta_value *v, size_t first, size_t nq,
                        uint32_t k, size_t nrefs) {
-  size_t n;
-  if (manta_value_kind(v) != MANTA_KIND_LIST || manta_len(v, &n) != MANTA_OK ||
-      n != nq) {
-    print_error_value("name_match.top_k gave an unexpected value", v);
+  manta_value *err =
+      nm_result_read(v, nq, k, nrefs, r->best + first * k, r->counts + first);
+  if (err) {
+    fprintf(stderr, "%s: name_match.top_k gave a bad answer: %s\n", prog,
+            manta_error_message(err));
+    manta_value_free(err);
     return -1;
-  }
-  nm_match part[NM_K_MAX];
-  for (size_t q = 0; q < nq; q++) {
-    const manta_value *matches;
-    size_t nm = 0;
-    manta_list_at(v, q, &matches);
-    manta_len(matches, &nm);
-    if (nm > k) {
-      nm = k;
-    }
-    for (size_t i = 0; i < nm; i++) {
-      const manta_value *m, *row, *dist, *sim;
-      int64_t rv = -1, dv = -1;
-      double sv = 0;
-      manta_list_at(matches, i, &m);
-      if (manta_list_at(m, 0, &row) != MANTA_OK ||
-          manta_list_at(m, 1, &dist) != MANTA_OK ||
-          manta_list_at(m, 2, &sim) != MANTA_OK ||
-          manta_get_int(row, &rv) != MANTA_OK ||
-          manta_get_int(dist, &dv) != MANTA_OK ||
-          manta_get_double(sim, &sv) != MANTA_OK || rv < 0 ||
-          (uint64_t)rv >= nrefs || dv < 0 || dv > UINT32_MAX - 2) {
-        print_error_value("name_match.top_k gave an unexpected match", m);
-        return -1;
-      }
-      part[i] = (nm_match){(uint64_t)rv, (uint32_t)dv, sv};
-    }
-    nm_match_merge(r->best + (first + q) * k, &r->counts[first + q], part,
-                   (uint32_t)nm, k);
   }
   return 0;
 }

@@ -24,6 +24,7 @@
  */
 #include "nm_chunk.h"
 #include "nm_distance.h"
+#include "nm_result.h"
 #include "nm_topk.h"
 #include "nm_utf8.h"
 
@@ -195,89 +196,6 @@ static manta_value *read_options(const manta_value *map, nm_topk_options *o) {
   return NULL;
 }
 
-/* Reads a result of top_k for nq queries into best (k per query) and
- * counts: the answer so far. */
-static manta_value *read_prior(const manta_value *prior, size_t nq, uint32_t k,
-                               nm_match *best, uint32_t *counts) {
-  size_t n;
-  if (manta_value_kind(prior) != MANTA_KIND_LIST ||
-      manta_len(prior, &n) != MANTA_OK || n != nq) {
-    return manta_error(MANTA_ERR_TYPE,
-                       "prior must be a top_k result for the %zu queries", nq);
-  }
-  for (size_t q = 0; q < nq; q++) {
-    const manta_value *matches;
-    size_t nm = 0;
-    manta_list_at(prior, q, &matches);
-    if (manta_value_kind(matches) != MANTA_KIND_LIST ||
-        manta_len(matches, &nm) != MANTA_OK) {
-      return manta_error(MANTA_ERR_TYPE, "prior[%zu] is not a list", q);
-    }
-    counts[q] = 0;
-    for (size_t i = 0; i < nm; i++) {
-      const manta_value *m, *row, *dist, *sim;
-      int64_t r = -1, d = -1;
-      double s = 0;
-      manta_list_at(matches, i, &m);
-      if (manta_list_at(m, 0, &row) != MANTA_OK ||
-          manta_list_at(m, 1, &dist) != MANTA_OK ||
-          manta_list_at(m, 2, &sim) != MANTA_OK ||
-          manta_get_int(row, &r) != MANTA_OK ||
-          manta_get_int(dist, &d) != MANTA_OK ||
-          manta_get_double(sim, &s) != MANTA_OK || r < 0 || d < 0 ||
-          d > UINT32_MAX - 2) {
-        return manta_error(MANTA_ERR_TYPE,
-                           "prior[%zu][%zu] is not [row, distance, similarity]",
-                           q, i);
-      }
-      nm_match one = {(uint64_t)r, (uint32_t)d, s};
-      nm_match_merge(best + q * k, &counts[q], &one, 1, k);
-    }
-  }
-  return NULL;
-}
-
-/* One match as [row, distance, similarity]; NULL when memory runs out. */
-static manta_value *match_value(const nm_match *m) {
-  manta_value *one = manta_list();
-  if (!one) {
-    return NULL;
-  }
-  /* list_push takes the item even when it fails. */
-  if (manta_list_push(one, manta_int((int64_t)m->row)) != MANTA_OK ||
-      manta_list_push(one, manta_int(m->distance)) != MANTA_OK ||
-      manta_list_push(one, manta_double(m->similarity)) != MANTA_OK) {
-    manta_value_free(one);
-    return NULL;
-  }
-  return one;
-}
-
-/* The result: per query, its list of matches. */
-static manta_value *result_list(const nm_match *best, const uint32_t *counts,
-                                size_t nq, uint32_t k) {
-  manta_value *all = manta_list();
-  manta_err err = all ? MANTA_OK : MANTA_ERR_NOMEM;
-  for (size_t q = 0; err == MANTA_OK && q < nq; q++) {
-    manta_value *matches = manta_list();
-    err = matches ? MANTA_OK : MANTA_ERR_NOMEM;
-    for (uint32_t i = 0; err == MANTA_OK && i < counts[q]; i++) {
-      manta_value *one = match_value(&best[q * k + i]);
-      err = one ? manta_list_push(matches, one) : MANTA_ERR_NOMEM;
-    }
-    if (err == MANTA_OK) {
-      err = manta_list_push(all, matches);
-    } else {
-      manta_value_free(matches);
-    }
-  }
-  if (err != MANTA_OK) {
-    manta_value_free(all);
-    return manta_error(MANTA_ERR_NOMEM, "top_k: no memory");
-  }
-  return all;
-}
-
 static manta_value *search(const manta_value *const *args, size_t nargs,
                            const nm_topk_options *opt, const char *const *q,
                            const size_t *qlen, size_t nq) {
@@ -309,7 +227,7 @@ static manta_value *search(const manta_value *const *args, size_t nargs,
     problem = "no memory";
   }
   if (!problem && nargs == 5 && manta_value_kind(args[4]) != MANTA_KIND_NULL) {
-    result = read_prior(args[4], nq, opt->k, best, counts);
+    result = nm_result_read(args[4], nq, opt->k, UINT64_MAX, best, counts);
   }
   if (!problem && !result) {
     for (size_t i = 0; i < nq; i++) {
@@ -323,7 +241,10 @@ static manta_value *search(const manta_value *const *args, size_t nargs,
       nm_match_merge(best + i * opt->k, &counts[i], found + i * opt->k,
                      found_counts[i], opt->k);
     }
-    result = result_list(best, counts, nq, opt->k);
+    result = nm_result_value(best, counts, nq, opt->k);
+    if (!result) {
+      problem = "no memory";
+    }
   }
   if (problem) {
     result = manta_error(MANTA_ERR_INVALID, "top_k: %s", problem);

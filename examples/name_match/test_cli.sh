@@ -80,7 +80,7 @@ expect 1 "cannot join the manta cluster at 127.0.0.1:9" \
 expect 1 "cannot join the manta cluster at 127.0.0.1:9" \
   env MANTA_ADDRESS=127.0.0.1:9 "$nm" ref.csv q.csv
 # A module that lies or fails: the driver says so and stops with status 1.
-expect 1 "name_match.top_k gave an unexpected match: \\[1000000000, 0, 1" \
+expect 1 "top_k gave a bad answer: match 0 of query 0, \\[1000000000, 0, 1" \
   "$nm" --module "$bad_module" -k 1 ref.csv q.csv
 expect 1 "a search failed: .*deliberate failure" \
   "$nm" --module "$bad_module" -k 2 ref.csv q.csv

@@ -227,11 +227,11 @@ static void test_top_k(void) {
   manta_value_free(res);
   manta_value *bad_prior = manta_list();
   manta_list_push(bad_prior, manta_list());
-  expect_error("name_match.top_k",
-               (manta_value *[]){manta_value_ref(queries),
-                                 manta_value_ref(chunk2), manta_int(2),
-                                 manta_null(), bad_prior},
-               5, MANTA_ERR_TYPE, "prior must be a top_k result for the 2");
+  expect_error(
+      "name_match.top_k",
+      (manta_value *[]){manta_value_ref(queries), manta_value_ref(chunk2),
+                        manta_int(2), manta_null(), bad_prior},
+      5, MANTA_ERR_TYPE, "a top_k result for 2 queries is a list of 2");
   manta_value_free(first);
   manta_value_free(chunk2);
   manta_value_free(queries);
