@@ -326,6 +326,8 @@ struct mt_tp_stream {
   bool closed;        /* on_closed reported, or about to be */
   bool finishing;     /* server: status sent or to be sent */
   bool finish_wanted; /* server: send status once the send completes */
+  bool in_fill;       /* fill is running: on_closed waits for it */
+  pthread_cond_t fill_cv;
   int finish_status;
   char *finish_detail;
   grpc_metadata md_out[2];
@@ -348,6 +350,7 @@ static void stream_unref(mt_tp_stream *s) {
   grpc_slice_unref(s->status_details);
   free(s->finish_detail);
   pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->fill_cv);
   owner_remove(&s->base);
   free(s);
 }
@@ -358,6 +361,10 @@ static void stream_maybe_closed(mt_tp_stream *s) {
   bool report = s->recv_ended && s->end_seen && !s->closed;
   if (report) {
     s->closed = true;
+    /* on_closed may free what fill uses: let a running fill finish. */
+    while (s->in_fill) {
+      pthread_cond_wait(&s->fill_cv, &s->mu);
+    }
   }
   pthread_mutex_unlock(&s->mu);
   if (!report) {
@@ -462,8 +469,16 @@ static void on_recv(tp_op *op, bool ok) {
 static void stream_pump(mt_tp_stream *s) {
   for (;;) {
     mt_tp_buf out = {0};
-    bool have = s->h->fill(s->arg, s, &out);
     pthread_mutex_lock(&s->mu);
+    bool open = !s->closed && !s->finishing;
+    s->in_fill = open;
+    pthread_mutex_unlock(&s->mu);
+    bool have = open && s->h->fill(s->arg, s, &out);
+    pthread_mutex_lock(&s->mu);
+    if (open) {
+      s->in_fill = false;
+      pthread_cond_broadcast(&s->fill_cv);
+    }
     if (!have || s->closed || s->finishing) {
       bool again = s->kick_again && !s->closed && !s->finishing;
       s->kick_again = false;
@@ -596,6 +611,7 @@ static mt_tp_stream *stream_new(grpc_call *call, bool is_server) {
     return NULL;
   }
   pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->fill_cv, NULL);
   s->base.call = call;
   s->is_server = is_server;
   s->start_op.done = on_batch_done;

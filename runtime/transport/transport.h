@@ -64,7 +64,8 @@ typedef struct mt_tp_stream_handlers {
    * mt_tp_stream_kick and after each send completes, never twice at once. */
   bool (*fill)(void *arg, mt_tp_stream *s, mt_tp_buf *out);
   /* The stream ended (peer closed, failed or cancelled); the last callback
-   * for this stream. status is a gRPC code, detail a message. */
+   * for this stream: no fill runs during or after it. status is a gRPC
+   * code, detail a message. */
   void (*on_closed)(void *arg, mt_tp_stream *s, int status, const char *detail);
 } mt_tp_stream_handlers;
 
