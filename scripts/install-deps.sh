@@ -12,6 +12,10 @@ set -euo pipefail
 # What each package is for:
 #   build-essential, cmake, pkg-config      the build
 #   libprotobuf-c-dev, protobuf-c-compiler  values and messages (proto/)
+#   libgrpc-dev                             gRPC core C API, the transport
+#                                           between nodes
+#   python3                                 checks the raw gRPC benchmark's
+#                                           JSON in its smoke test
 #   abigail-tools                           abidw/abidiff: the ABI baseline
 #   clang, libclang-rt-14-dev               second compiler, libFuzzer
 #   clang-format                            the one formatter (.clang-format)
@@ -20,9 +24,11 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
+  libgrpc-dev
   abigail-tools
   clang libclang-rt-14-dev clang-format
   valgrind
+  python3
   git ca-certificates
 )
 
