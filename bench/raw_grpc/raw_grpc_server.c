@@ -13,6 +13,8 @@
  *                            that many bytes in chunks of that size.
  * Stops cleanly on SIGTERM or SIGINT, and when stdin reaches end of file
  * (unless --ignore-stdin), so a parent that dies never leaves it running.
+ * A clean stop can take up to 10 s (see exit_on_second_signal); a second
+ * signal meanwhile ends it at once, with exit status 1.
  *
  * Why the figures are fair to gRPC: it is gRPC core's C API as manta's
  * transport uses it, with gRPC's default settings except the message size
@@ -455,20 +457,24 @@ static void *poller_main(void *arg) {
 
 /* ---- lifetime ----------------------------------------------------------- */
 
-/* Blocks until SIGTERM, SIGINT or (watching stdin) end of file on stdin. */
-static void wait_for_stop(int sigfd, bool watch_stdin) {
+/* Blocks until SIGTERM, SIGINT or (watching stdin) end of file on stdin:
+ * true. False if it cannot watch any more (poll failed). */
+static bool wait_for_stop(int sigfd, bool watch_stdin) {
   struct pollfd fds[2] = {{sigfd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
   for (;;) {
     int n = poll(fds, watch_stdin ? 2 : 1, -1);
     if (n < 0 && errno == EINTR) {
       continue;
     }
-    if (n < 0) {
-      perror("raw_grpc_server: poll");
-      return;
+    if (n < 0 || (fds[0].revents & (POLLERR | POLLNVAL))) {
+      return false;
     }
-    if (fds[0].revents) {
-      return;
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo info; /* consumed, so a later wait waits */
+      if (read(sigfd, &info, sizeof info) < 0 && errno == EINTR) {
+        continue;
+      }
+      return true;
     }
     if (watch_stdin && fds[1].revents) {
       char buf[256];
@@ -477,10 +483,23 @@ static void wait_for_stop(int sigfd, bool watch_stdin) {
         continue;
       }
       if (r <= 0) {
-        return;
+        return true;
       }
     }
   }
+}
+
+/* grpc_shutdown can take up to 10 s: after a socket write found the kernel
+ * buffer full, gRPC 1.51 keeps a "backup poller" on its executor thread in
+ * one 10-second poll that nothing wakes, and grpc_shutdown joins that
+ * thread. A second stop signal during that wait ends the process at once. */
+static void *exit_on_second_signal(void *sigfd) {
+  if (!wait_for_stop(*(int *)sigfd, false)) {
+    return NULL;
+  }
+  fprintf(stderr, "raw_grpc_server: stop signal during shutdown; exiting "
+                  "at once\n");
+  _exit(1);
 }
 
 static void fill_pull_source(void) {
@@ -504,7 +523,8 @@ static void usage(FILE *out) {
           "  --pollers N     threads draining the completion queue (1-%d,\n"
           "                  default: one per core, at most 4)\n"
           "  --ignore-stdin  do not stop when stdin reaches end of file\n"
-          "  Stops on SIGTERM, SIGINT, or end of file on stdin.\n",
+          "  Stops on SIGTERM, SIGINT, or end of file on stdin (which can\n"
+          "  take gRPC up to 10 s); a second signal ends it at once.\n",
           MAX_POLLERS);
 }
 
@@ -590,7 +610,13 @@ int main(int argc, char **argv) {
   printf("port %d\npollers %d\n", port, pollers);
   fflush(stdout);
 
-  wait_for_stop(sigfd, watch_stdin);
+  if (!wait_for_stop(sigfd, watch_stdin)) {
+    perror("raw_grpc_server: watching for a stop");
+  }
+  pthread_t impatient;
+  if (pthread_create(&impatient, NULL, exit_on_second_signal, &sigfd) == 0) {
+    pthread_detach(impatient);
+  }
 
   /* Shutdown order: no new calls, cancel the live ones, wait (in the
    * pollers) for the shutdown tag, then close the queue and drain it. */
@@ -606,6 +632,6 @@ int main(int argc, char **argv) {
   grpc_completion_queue_destroy(cq);
   grpc_slice_unref(pull_source);
   grpc_shutdown();
-  close(sigfd);
+  /* sigfd stays open: exit_on_second_signal polls it until the end. */
   return 0;
 }

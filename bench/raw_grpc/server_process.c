@@ -168,8 +168,10 @@ int server_process_stop(server_process *sp, char *err, size_t errlen) {
   int status = 0;
   const char *how = NULL;
   close_fd(&sp->stdin_fd);
-  if (!reap_within(sp, 5.0, &status)) {
-    how = "did not stop within 5 s of its stdin closing; sent SIGTERM";
+  /* A clean stop may wait up to 10 s inside grpc_shutdown (see
+   * raw_grpc_server.c); SIGTERM then makes the server exit at once. */
+  if (!reap_within(sp, 15.0, &status)) {
+    how = "did not stop within 15 s of its stdin closing; sent SIGTERM";
     kill(sp->pid, SIGTERM);
     if (!reap_within(sp, 2.0, &status)) {
       how = "ignored its stdin closing and SIGTERM; killed";

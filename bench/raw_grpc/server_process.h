@@ -24,7 +24,7 @@ int server_process_start(server_process *sp, const char *path, int pollers,
                          char *err, size_t errlen);
 
 /* Closes the child's stdin (its signal to shut down cleanly), waits up to
- * 5 s, then sends SIGTERM, then SIGKILL, and reaps it. Returns 0 if the
+ * 15 s, then sends SIGTERM, then SIGKILL, and reaps it. Returns 0 if the
  * child exited with status 0, else -1 with the reason in err. Safe to call
  * on a handle that is not running. */
 int server_process_stop(server_process *sp, char *err, size_t errlen);
