@@ -100,11 +100,16 @@ typedef struct result {
 static result results[32];
 static int nresults;
 
-static result *new_result(const char *name, const char *unit) {
+/* Adds a case's figures: ops operations in elapsed seconds. */
+static result *record(const char *name, const char *unit, uint64_t ops,
+                      double elapsed) {
   result *r = &results[nresults++];
   memset(r, 0, sizeof *r);
   snprintf(r->name, sizeof r->name, "%s", name);
   r->unit = unit;
+  r->ops = ops;
+  r->seconds = elapsed;
+  r->per_second = (double)ops / elapsed;
   r->p50_us = r->p99_us = -1;
   return r;
 }
@@ -135,10 +140,14 @@ static double percentile(const double *sorted, size_t n, double pct) {
   return sorted[(rank > n ? n : rank) - 1];
 }
 
-static void set_latency(result *r, double *samples, size_t n) {
+/* Adds a case of n round trips, each timed in samples, and prints it. */
+static void record_round_trips(const char *name, const char *unit,
+                               double *samples, size_t n, double elapsed) {
+  result *r = record(name, unit, n, elapsed);
   qsort(samples, n, sizeof *samples, cmp_double);
   r->p50_us = percentile(samples, n, 50) * 1e6;
   r->p99_us = percentile(samples, n, 99) * 1e6;
+  print_row(r);
 }
 
 /* ---- gRPC helpers ------------------------------------------------------- */
@@ -212,15 +221,45 @@ static void check_echo(grpc_byte_buffer *b, const char *what) {
   }
 }
 
-static void check_status(grpc_status_code status, grpc_slice details,
-                         const char *what) {
-  if (status != GRPC_STATUS_OK) {
-    char *text = grpc_slice_to_c_string(details);
-    fprintf(stderr, "raw_grpc_bench: %s: status %d: %s\n", what, (int)status,
+/* What a client call receives besides messages. */
+typedef struct call_meta {
+  grpc_metadata_array initial_md, trailing_md;
+  grpc_status_code status;
+  grpc_slice details;
+} call_meta;
+
+static void call_meta_init(call_meta *m) {
+  grpc_metadata_array_init(&m->initial_md);
+  grpc_metadata_array_init(&m->trailing_md);
+}
+
+static grpc_op recv_initial_op(call_meta *m) {
+  return (grpc_op){.op = GRPC_OP_RECV_INITIAL_METADATA,
+                   .data.recv_initial_metadata.recv_initial_metadata =
+                       &m->initial_md};
+}
+
+static grpc_op recv_status_op(call_meta *m) {
+  return (grpc_op){
+      .op = GRPC_OP_RECV_STATUS_ON_CLIENT,
+      .data.recv_status_on_client = {.trailing_metadata = &m->trailing_md,
+                                     .status = &m->status,
+                                     .status_details = &m->details}};
+}
+
+/* After RECV_STATUS_ON_CLIENT completed: fails unless the status is OK;
+ * frees what the call received. */
+static void call_meta_finish(call_meta *m, const char *what) {
+  if (m->status != GRPC_STATUS_OK) {
+    char *text = grpc_slice_to_c_string(m->details);
+    fprintf(stderr, "raw_grpc_bench: %s: status %d: %s\n", what, (int)m->status,
             text);
     gpr_free(text);
     fail("%s failed", what);
   }
+  grpc_slice_unref(m->details);
+  grpc_metadata_array_destroy(&m->initial_md);
+  grpc_metadata_array_destroy(&m->trailing_md);
 }
 
 /* ---- unary calls -------------------------------------------------------- */
@@ -228,9 +267,7 @@ static void check_status(grpc_status_code status, grpc_slice details,
 typedef struct unary_call {
   grpc_call *call;
   grpc_byte_buffer *request, *reply;
-  grpc_metadata_array initial_md, trailing_md;
-  grpc_status_code status;
-  grpc_slice details;
+  call_meta meta;
 } unary_call;
 
 /* The whole call in one batch: send all, half-close, receive all. */
@@ -238,36 +275,27 @@ static void unary_start(unary_call *u) {
   u->call = new_call(method_unary);
   u->request = new_message();
   u->reply = NULL;
-  grpc_metadata_array_init(&u->initial_md);
-  grpc_metadata_array_init(&u->trailing_md);
-  grpc_op ops[6];
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-  ops[1].op = GRPC_OP_SEND_MESSAGE;
-  ops[1].data.send_message.send_message = u->request;
-  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-  ops[3].data.recv_initial_metadata.recv_initial_metadata = &u->initial_md;
-  ops[4].op = GRPC_OP_RECV_MESSAGE;
-  ops[4].data.recv_message.recv_message = &u->reply;
-  ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-  ops[5].data.recv_status_on_client.trailing_metadata = &u->trailing_md;
-  ops[5].data.recv_status_on_client.status = &u->status;
-  ops[5].data.recv_status_on_client.status_details = &u->details;
-  start_batch(u->call, ops, 6, u);
+  call_meta_init(&u->meta);
+  start_batch(u->call,
+              RAW_OPS({.op = GRPC_OP_SEND_INITIAL_METADATA},
+                      {.op = GRPC_OP_SEND_MESSAGE,
+                       .data.send_message.send_message = u->request},
+                      {.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT},
+                      recv_initial_op(&u->meta),
+                      {.op = GRPC_OP_RECV_MESSAGE,
+                       .data.recv_message.recv_message = &u->reply},
+                      recv_status_op(&u->meta)),
+              u);
 }
 
 static void unary_finish(unary_call *u, bool ok) {
   if (!ok) {
     fail("a unary call failed");
   }
-  check_status(u->status, u->details, "a unary call");
+  call_meta_finish(&u->meta, "a unary call");
   check_echo(u->reply, "a unary call");
   grpc_byte_buffer_destroy(u->reply);
   grpc_byte_buffer_destroy(u->request);
-  grpc_slice_unref(u->details);
-  grpc_metadata_array_destroy(&u->initial_md);
-  grpc_metadata_array_destroy(&u->trailing_md);
   grpc_call_unref(u->call);
 }
 
@@ -302,13 +330,8 @@ static void case_unary_rtt(const char *name) {
     fail("out of memory");
   }
   size_t n = unary_sequential(seconds, samples, MAX_LATENCY_SAMPLES, &elapsed);
-  result *r = new_result(name, "calls");
-  r->ops = n;
-  r->seconds = elapsed;
-  r->per_second = (double)n / elapsed;
-  set_latency(r, samples, n);
+  record_round_trips(name, "calls", samples, n, elapsed);
   free(samples);
-  print_row(r);
 }
 
 /* Keeps `depth` calls in flight until the time is up, then drains. */
@@ -343,20 +366,14 @@ static void case_unary_pipelined(const char *name) {
   double elapsed;
   unary_pipelined(seconds / 10, calls, PIPELINE_DEPTH, &elapsed);
   uint64_t n = unary_pipelined(seconds, calls, PIPELINE_DEPTH, &elapsed);
-  result *r = new_result(name, "calls");
-  r->ops = n;
-  r->seconds = elapsed;
-  r->per_second = (double)n / elapsed;
-  print_row(r);
+  print_row(record(name, "calls", n, elapsed));
 }
 
 /* ---- one bidi stream ---------------------------------------------------- */
 
 typedef struct stream {
   grpc_call *call;
-  grpc_metadata_array initial_md, trailing_md;
-  grpc_status_code status;
-  grpc_slice details;
+  call_meta meta;
   grpc_byte_buffer *sending, *received;
   bool recv_pending;
   /* tags: distinct addresses, one per kind of batch */
@@ -366,21 +383,12 @@ typedef struct stream {
 static void stream_open(stream *s) {
   memset(s, 0, sizeof *s);
   s->call = new_call(method_stream);
-  grpc_metadata_array_init(&s->initial_md);
-  grpc_metadata_array_init(&s->trailing_md);
-  grpc_op ops[2];
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-  ops[1].op = GRPC_OP_RECV_INITIAL_METADATA;
-  ops[1].data.recv_initial_metadata.recv_initial_metadata = &s->initial_md;
-  start_batch(s->call, ops, 2, &s->t_open);
-  grpc_op st;
-  memset(&st, 0, sizeof st);
-  st.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-  st.data.recv_status_on_client.trailing_metadata = &s->trailing_md;
-  st.data.recv_status_on_client.status = &s->status;
-  st.data.recv_status_on_client.status_details = &s->details;
-  start_batch(s->call, &st, 1, &s->t_status);
+  call_meta_init(&s->meta);
+  start_batch(
+      s->call,
+      RAW_OPS({.op = GRPC_OP_SEND_INITIAL_METADATA}, recv_initial_op(&s->meta)),
+      &s->t_open);
+  start_batch(s->call, RAW_OPS(recv_status_op(&s->meta)), &s->t_status);
   grpc_event ev = next_event();
   if (ev.tag != &s->t_open || !ev.success) {
     fail("opening a stream failed");
@@ -388,20 +396,18 @@ static void stream_open(stream *s) {
 }
 
 static void stream_send(stream *s) {
-  grpc_op op;
-  memset(&op, 0, sizeof op);
-  op.op = GRPC_OP_SEND_MESSAGE;
   s->sending = new_message();
-  op.data.send_message.send_message = s->sending;
-  start_batch(s->call, &op, 1, &s->t_send);
+  start_batch(s->call,
+              RAW_OPS({.op = GRPC_OP_SEND_MESSAGE,
+                       .data.send_message.send_message = s->sending}),
+              &s->t_send);
 }
 
 static void stream_recv(stream *s) {
-  grpc_op op;
-  memset(&op, 0, sizeof op);
-  op.op = GRPC_OP_RECV_MESSAGE;
-  op.data.recv_message.recv_message = &s->received;
-  start_batch(s->call, &op, 1, &s->t_recv);
+  start_batch(s->call,
+              RAW_OPS({.op = GRPC_OP_RECV_MESSAGE,
+                       .data.recv_message.recv_message = &s->received}),
+              &s->t_recv);
   s->recv_pending = true;
 }
 
@@ -409,10 +415,8 @@ static void stream_recv(stream *s) {
  * flight and every echo received; a receive still posted must then end
  * with no message. */
 static void stream_close(stream *s) {
-  grpc_op op;
-  memset(&op, 0, sizeof op);
-  op.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-  start_batch(s->call, &op, 1, &s->t_close);
+  start_batch(s->call, RAW_OPS({.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT}),
+              &s->t_close);
   bool closed = false, ended = false;
   while (!closed || !ended || s->recv_pending) {
     grpc_event ev = next_event();
@@ -429,10 +433,7 @@ static void stream_close(stream *s) {
       fail("unexpected completion while closing a stream");
     }
   }
-  check_status(s->status, s->details, "a stream");
-  grpc_slice_unref(s->details);
-  grpc_metadata_array_destroy(&s->initial_md);
-  grpc_metadata_array_destroy(&s->trailing_md);
+  call_meta_finish(&s->meta, "a stream");
   grpc_call_unref(s->call);
 }
 
@@ -487,11 +488,7 @@ static void case_stream_msgs(const char *name) {
   double elapsed;
   stream_windowed(seconds / 10, &elapsed);
   uint64_t n = stream_windowed(seconds, &elapsed);
-  result *r = new_result(name, "messages");
-  r->ops = n;
-  r->seconds = elapsed;
-  r->per_second = (double)n / elapsed;
-  print_row(r);
+  print_row(record(name, "messages", n, elapsed));
 }
 
 /* One message out and its echo back per step, in one batch. */
@@ -505,15 +502,14 @@ static void case_stream_rtt(const char *name) {
   size_t n = 0;
   double t0 = now_s(), t = t0, measure_from = t0 + seconds / 10;
   while (n < MAX_LATENCY_SAMPLES && t - measure_from < seconds) {
-    grpc_op ops[2];
-    memset(ops, 0, sizeof ops);
     s.sending = new_message();
-    ops[0].op = GRPC_OP_SEND_MESSAGE;
-    ops[0].data.send_message.send_message = s.sending;
-    ops[1].op = GRPC_OP_RECV_MESSAGE;
-    ops[1].data.recv_message.recv_message = &s.received;
     double start = t;
-    start_batch(s.call, ops, 2, &s.t_send);
+    start_batch(s.call,
+                RAW_OPS({.op = GRPC_OP_SEND_MESSAGE,
+                         .data.send_message.send_message = s.sending},
+                        {.op = GRPC_OP_RECV_MESSAGE,
+                         .data.recv_message.recv_message = &s.received}),
+                &s.t_send);
     grpc_event ev = next_event();
     if (ev.tag != &s.t_send || !ev.success) {
       fail("a stream ping failed");
@@ -529,13 +525,8 @@ static void case_stream_rtt(const char *name) {
   }
   double elapsed = t - measure_from;
   stream_close(&s);
-  result *r = new_result(name, "messages");
-  r->ops = n;
-  r->seconds = elapsed;
-  r->per_second = (double)n / elapsed;
-  set_latency(r, samples, n);
+  record_round_trips(name, "messages", samples, n, elapsed);
   free(samples);
-  print_row(r);
 }
 
 /* ---- server streaming: Pull --------------------------------------------- */
@@ -565,33 +556,21 @@ static void pull_once(uint64_t total, uint8_t *dest) {
       grpc_slice_from_copied_buffer((const char *)req, sizeof req);
   grpc_byte_buffer *request = grpc_raw_byte_buffer_create(&req_slice, 1);
   grpc_slice_unref(req_slice);
-  grpc_metadata_array initial_md, trailing_md;
-  grpc_metadata_array_init(&initial_md);
-  grpc_metadata_array_init(&trailing_md);
-  grpc_status_code status;
-  grpc_slice details;
+  call_meta meta;
+  call_meta_init(&meta);
   grpc_byte_buffer *chunk = NULL;
   char t_start, t_recv, t_status;
 
-  grpc_op ops[4];
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-  ops[1].op = GRPC_OP_SEND_MESSAGE;
-  ops[1].data.send_message.send_message = request;
-  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-  ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
-  start_batch(call, ops, 4, &t_start);
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-  ops[0].data.recv_status_on_client.trailing_metadata = &trailing_md;
-  ops[0].data.recv_status_on_client.status = &status;
-  ops[0].data.recv_status_on_client.status_details = &details;
-  start_batch(call, ops, 1, &t_status);
-  grpc_op recv;
-  memset(&recv, 0, sizeof recv);
-  recv.op = GRPC_OP_RECV_MESSAGE;
-  recv.data.recv_message.recv_message = &chunk;
+  start_batch(call,
+              RAW_OPS({.op = GRPC_OP_SEND_INITIAL_METADATA},
+                      {.op = GRPC_OP_SEND_MESSAGE,
+                       .data.send_message.send_message = request},
+                      {.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT},
+                      recv_initial_op(&meta)),
+              &t_start);
+  start_batch(call, RAW_OPS(recv_status_op(&meta)), &t_status);
+  const grpc_op recv = {.op = GRPC_OP_RECV_MESSAGE,
+                        .data.recv_message.recv_message = &chunk};
   start_batch(call, &recv, 1, &t_recv);
 
   uint64_t got = 0;
@@ -627,15 +606,12 @@ static void pull_once(uint64_t total, uint8_t *dest) {
       fail("unexpected completion during a Pull");
     }
   }
-  check_status(status, details, "a Pull");
+  call_meta_finish(&meta, "a Pull");
   if (got != total) {
     fail("a Pull brought %llu bytes of %llu", (unsigned long long)got,
          (unsigned long long)total);
   }
   grpc_byte_buffer_destroy(request);
-  grpc_slice_unref(details);
-  grpc_metadata_array_destroy(&initial_md);
-  grpc_metadata_array_destroy(&trailing_md);
   grpc_call_unref(call);
 }
 
@@ -686,9 +662,7 @@ static void pull_case(const char *name, uint64_t total, bool copy) {
     check_pulled(dest, total);
     free(dest);
   }
-  result *r = new_result(name, "GB");
-  r->ops = pulls;
-  r->seconds = t - t0;
+  result *r = record(name, "GB", pulls, t - t0);
   r->per_second = (double)(total * pulls) / (t - t0) / 1e9;
   r->pull_total = total;
   r->pull_copy = copy;
@@ -751,7 +725,20 @@ static void cpu_model(char *out, size_t len) {
   fclose(f);
 }
 
-static void print_json(int pollers) {
+/* Other programs' load while measuring, as /proc/loadavg's 1-minute mean. */
+static double load_average(void) {
+  double load = -1;
+  FILE *f = fopen("/proc/loadavg", "r");
+  if (f) {
+    if (fscanf(f, "%lf", &load) != 1) {
+      load = -1;
+    }
+    fclose(f);
+  }
+  return load;
+}
+
+static void print_json(int pollers, double load_at_start) {
   struct utsname u;
   uname(&u);
   char model[256];
@@ -759,8 +746,9 @@ static void print_json(int pollers) {
   printf("{\n  \"benchmark\": \"raw_grpc\",\n");
   printf("  \"grpc_core_version\": \"%s\",\n", grpc_version_string());
   printf("  \"machine\": {\"cpus_online\": %ld, \"cpu_model\": \"%s\", "
-         "\"kernel\": \"%s %s\"},\n",
-         sysconf(_SC_NPROCESSORS_ONLN), model, u.sysname, u.release);
+         "\"kernel\": \"%s %s\", \"load_average_at_start\": %.2f},\n",
+         sysconf(_SC_NPROCESSORS_ONLN), model, u.sysname, u.release,
+         load_at_start);
   printf("  \"server_pollers\": %d,\n  \"client_threads\": 1,\n", pollers);
   printf("  \"seconds\": %g,\n", seconds);
   printf("  \"message_bytes\": %d,\n  \"results\": [\n", MSG_BYTES);
@@ -912,6 +900,7 @@ int main(int argc, char **argv) {
   }
   table = json ? stderr : stdout;
 
+  double load_at_start = load_average();
   char err[256];
   /* Before grpc_init: fork is only safe before gRPC starts its threads. */
   if (server_process_start(&child, server_path, pollers, err, sizeof err) !=
@@ -940,8 +929,10 @@ int main(int argc, char **argv) {
   }
   payload = grpc_slice_from_copied_buffer((const char *)bytes, MSG_BYTES);
 
-  fprintf(table, "raw gRPC floor: gRPC core %s, loopback, %g s per case\n",
-          grpc_version_string(), seconds);
+  fprintf(table,
+          "raw gRPC floor: gRPC core %s, loopback, %g s per case, server "
+          "pollers %d, load average %.2f\n",
+          grpc_version_string(), seconds, child.pollers, load_at_start);
   run_cases(filter, totals, ntotals);
   if (nresults == 0) {
     fail("no case matches the filter '%s'", filter);
@@ -961,7 +952,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (json) {
-    print_json(child.pollers);
+    print_json(child.pollers, load_at_start);
   }
   return 0;
 }

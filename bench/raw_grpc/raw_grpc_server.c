@@ -184,58 +184,57 @@ static void free_call(call_ctx *c) {
 
 /* ---- batches ------------------------------------------------------------ */
 
-/* Ends a call that will not be served, with a status and a reason. */
+/* Ends a call that will not be served, with a status and a reason. The
+ * initial metadata must go too: with gRPC 1.51, a status sent alone never
+ * reached the client, which waited until its deadline. */
 static void send_error(call_ctx *c, grpc_status_code code, const char *why) {
   grpc_slice details = grpc_slice_from_static_string(why);
-  grpc_op ops[2];
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-  ops[0].data.send_status_from_server.status = code;
-  ops[0].data.send_status_from_server.status_details = &details;
-  ops[1].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-  ops[1].data.recv_close_on_server.cancelled = &c->cancelled;
-  start_batch(c, ops, 2, &c->t_status);
+  start_batch(
+      c,
+      RAW_OPS({.op = GRPC_OP_SEND_INITIAL_METADATA},
+              {.op = GRPC_OP_SEND_STATUS_FROM_SERVER,
+               .data.send_status_from_server = {.status = code,
+                                                .status_details = &details}},
+              {.op = GRPC_OP_RECV_CLOSE_ON_SERVER,
+               .data.recv_close_on_server.cancelled = &c->cancelled}),
+      &c->t_status);
 }
 
 static void send_ok_status(call_ctx *c) {
-  grpc_op op;
-  memset(&op, 0, sizeof op);
-  op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-  op.data.send_status_from_server.status = GRPC_STATUS_OK;
   c->status_started = true;
-  start_batch(c, &op, 1, &c->t_status);
+  start_batch(c,
+              RAW_OPS({.op = GRPC_OP_SEND_STATUS_FROM_SERVER,
+                       .data.send_status_from_server.status = GRPC_STATUS_OK}),
+              &c->t_status);
 }
 
-/* Initial metadata rides with the first message of a stream. */
+/* Initial metadata rides with the first message of a Pull. */
 static void start_send(call_ctx *c, grpc_byte_buffer *b, bool first) {
-  grpc_op ops[2];
-  memset(ops, 0, sizeof ops);
-  size_t n = 0;
-  if (first) {
-    ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
-  }
-  ops[n].op = GRPC_OP_SEND_MESSAGE;
-  ops[n++].data.send_message.send_message = b;
   c->sending = b;
-  start_batch(c, ops, n, &c->t_send);
+  grpc_op message = {.op = GRPC_OP_SEND_MESSAGE,
+                     .data.send_message.send_message = b};
+  if (first) {
+    start_batch(c, RAW_OPS({.op = GRPC_OP_SEND_INITIAL_METADATA}, message),
+                &c->t_send);
+  } else {
+    start_batch(c, RAW_OPS(message), &c->t_send);
+  }
 }
 
 static void start_recv(call_ctx *c) {
-  grpc_op op;
-  memset(&op, 0, sizeof op);
-  op.op = GRPC_OP_RECV_MESSAGE;
-  op.data.recv_message.recv_message = &c->recv_buf;
-  start_batch(c, &op, 1, &c->t_recv);
+  start_batch(c,
+              RAW_OPS({.op = GRPC_OP_RECV_MESSAGE,
+                       .data.recv_message.recv_message = &c->recv_buf}),
+              &c->t_recv);
 }
 
 /* RECV_CLOSE_ON_SERVER completes when the call ends for any reason; posted
  * first, it also keeps the call's pending count above zero until then. */
 static void start_close_watch(call_ctx *c) {
-  grpc_op op;
-  memset(&op, 0, sizeof op);
-  op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-  op.data.recv_close_on_server.cancelled = &c->cancelled;
-  start_batch(c, &op, 1, &c->t_close);
+  start_batch(c,
+              RAW_OPS({.op = GRPC_OP_RECV_CLOSE_ON_SERVER,
+                       .data.recv_close_on_server.cancelled = &c->cancelled}),
+              &c->t_close);
 }
 
 /* ---- Unary -------------------------------------------------------------- */
@@ -247,28 +246,26 @@ static void unary_start(call_ctx *c) {
     return;
   }
   /* The whole reply in one batch: one trip through the call's machinery. */
-  grpc_op ops[4];
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-  ops[1].op = GRPC_OP_SEND_MESSAGE;
-  ops[1].data.send_message.send_message = c->request;
-  ops[2].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-  ops[2].data.send_status_from_server.status = GRPC_STATUS_OK;
-  ops[3].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-  ops[3].data.recv_close_on_server.cancelled = &c->cancelled;
-  start_batch(c, ops, 4, &c->t_status);
+  start_batch(c,
+              RAW_OPS({.op = GRPC_OP_SEND_INITIAL_METADATA},
+                      {.op = GRPC_OP_SEND_MESSAGE,
+                       .data.send_message.send_message = c->request},
+                      {.op = GRPC_OP_SEND_STATUS_FROM_SERVER,
+                       .data.send_status_from_server.status = GRPC_STATUS_OK},
+                      {.op = GRPC_OP_RECV_CLOSE_ON_SERVER,
+                       .data.recv_close_on_server.cancelled = &c->cancelled}),
+              &c->t_status);
 }
 
 /* ---- Stream: echo every message ----------------------------------------- */
 
 static void stream_start(call_ctx *c) {
   start_close_watch(c);
-  grpc_op ops[2];
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-  ops[1].op = GRPC_OP_RECV_MESSAGE;
-  ops[1].data.recv_message.recv_message = &c->recv_buf;
-  start_batch(c, ops, 2, &c->t_recv);
+  start_batch(c,
+              RAW_OPS({.op = GRPC_OP_SEND_INITIAL_METADATA},
+                      {.op = GRPC_OP_RECV_MESSAGE,
+                       .data.recv_message.recv_message = &c->recv_buf}),
+              &c->t_recv);
 }
 
 static void stream_maybe_finish(call_ctx *c) {

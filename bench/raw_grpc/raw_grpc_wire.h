@@ -62,6 +62,14 @@ raw_pull_request_decode(const uint8_t in[RAW_PULL_REQUEST_SIZE],
   }
 }
 
+/* A batch's ops and their count, for grpc_call_start_batch-like helpers:
+ * start_batch(call, RAW_OPS({.op = ...}, {.op = ...}), tag). Designated
+ * initializers zero every field they do not name; a stray `flags` or
+ * `reserved` makes gRPC refuse the batch. */
+#define RAW_OPS(...)                                                           \
+  ((const grpc_op[]){__VA_ARGS__}),                                            \
+      (sizeof((const grpc_op[]){__VA_ARGS__}) / sizeof(grpc_op))
+
 /* The channel arguments both ends use: only the message size limits; every
  * other knob keeps gRPC's default, as manta's transport does. */
 static inline grpc_channel_args raw_channel_args(grpc_arg args[2]) {

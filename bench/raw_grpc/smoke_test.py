@@ -4,7 +4,9 @@
 
 Proves the programs work, not how fast: a short run emits valid JSON with
 every case and sane figures; the server stops cleanly when its stdin closes
-and on SIGTERM; bad arguments and a missing server fail with a message.
+and on SIGTERM, and answers another gRPC implementation (python3-grpcio,
+when installed) with echoes, chunks and clear errors; bad arguments and a
+missing server fail with a message.
 """
 import json
 import os
@@ -66,6 +68,7 @@ def start_server(server):
     if second != ["pollers", "2"]:
         proc.kill()
         fail("the server's second line is %r" % second)
+    proc.port = int(first[1])
     return proc
 
 
@@ -92,6 +95,55 @@ def check_server_stops(server):
         fail("after SIGTERM, the server exited with %d" % code)
 
 
+def check_foreign_client(server):
+    """A gRPC client of another implementation (python3-grpcio) gets the
+    echo, a clear INVALID_ARGUMENT for a bad Pull and UNIMPLEMENTED for an
+    unknown method. Skipped, saying so, where grpcio is not installed."""
+    try:
+        import grpc
+    except ImportError:
+        print("smoke_test: python3-grpcio not installed; foreign client "
+              "checks skipped")
+        return
+    proc = start_server(server)
+    try:
+        channel = grpc.insecure_channel("127.0.0.1:%d" % proc.port)
+        ident = lambda b: b
+        unary = channel.unary_unary("/manta.bench.Raw/Unary", ident, ident)
+        if unary(b"hello", timeout=10) != b"hello":
+            fail("Unary did not echo")
+        pull = channel.unary_stream("/manta.bench.Raw/Pull", ident, ident)
+        total, chunk = 2500, 1000
+        req = total.to_bytes(8, "little") + chunk.to_bytes(8, "little")
+        sizes = [len(c) for c in pull(req, timeout=10)]
+        if sizes != [1000, 1000, 500]:
+            fail("Pull of 2500 bytes in 1000s sent chunks of %s" % sizes)
+        for bad in (b"short", (1).to_bytes(8, "little") + bytes(8)):
+            try:
+                list(pull(bad, timeout=10))
+                fail("Pull accepted the bad request %r" % bad)
+            except grpc.RpcError as e:
+                if e.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                    fail("a bad Pull gave %s" % e.code())
+        other = channel.unary_unary("/manta.bench.Raw/Nope", ident, ident)
+        try:
+            other(b"x", timeout=10)
+            fail("an unknown method succeeded")
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.UNIMPLEMENTED:
+                fail("an unknown method gave %s" % e.code())
+        channel.close()
+    finally:
+        proc.stdin.close()
+        try:
+            code = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            fail("the server kept running after its stdin closed")
+    if code != 0:
+        fail("the server exited with %d after the foreign client" % code)
+
+
 def check_errors(bench):
     cases = [
         (["--server", "/nonexistent/raw_grpc_server"], "cannot run the server"),
@@ -116,6 +168,7 @@ def main():
     server = os.path.join(os.path.dirname(bench), "raw_grpc_server")
     check_run(bench)
     check_server_stops(server)
+    check_foreign_client(server)
     check_errors(bench)
     print("smoke_test: ok")
 
