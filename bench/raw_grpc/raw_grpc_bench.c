@@ -95,12 +95,53 @@ typedef struct result {
   double p50_us, p99_us; /* < 0: not measured */
   uint64_t pull_total;   /* bytes per pull, 0 for other cases */
   bool pull_copy;
+  /* CPU time both processes spent, gRPC's own threads included: a cost per
+   * message that other programs on the machine disturb less than rates. */
+  double client_cpu_s, server_cpu_s;
 } result;
 
 static result results[32];
 static int nresults;
 
-/* Adds a case's figures: ops operations in elapsed seconds. */
+static double client_cpu_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The server's user and system time, from /proc (10 ms resolution). */
+static double server_cpu_seconds(void) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)child.pid);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    return 0;
+  }
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  /* Fields after the parenthesised name: state is the 3rd, utime the 14th
+   * and stime the 15th. */
+  char *p = strrchr(buf, ')');
+  unsigned long long utime, stime;
+  if (!p ||
+      sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+             &utime, &stime) != 2) {
+    return 0;
+  }
+  return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double client_cpu_at_mark, server_cpu_at_mark;
+
+/* Where a case's measured part begins, after its warm-up. */
+static void cpu_mark(void) {
+  client_cpu_at_mark = client_cpu_seconds();
+  server_cpu_at_mark = server_cpu_seconds();
+}
+
+/* Adds a case's figures: ops operations in elapsed seconds, and the CPU
+ * time used since cpu_mark(). */
 static result *record(const char *name, const char *unit, uint64_t ops,
                       double elapsed) {
   result *r = &results[nresults++];
@@ -111,17 +152,25 @@ static result *record(const char *name, const char *unit, uint64_t ops,
   r->seconds = elapsed;
   r->per_second = (double)ops / elapsed;
   r->p50_us = r->p99_us = -1;
+  r->client_cpu_s = client_cpu_seconds() - client_cpu_at_mark;
+  r->server_cpu_s = server_cpu_seconds() - server_cpu_at_mark;
   return r;
 }
 
 static void print_row(const result *r) {
-  if (r->p50_us >= 0) {
-    fprintf(table, "%-34s %14.1f %-8s p50 %7.1f us  p99 %7.1f us\n", r->name,
-            r->per_second, r->unit, r->p50_us, r->p99_us);
-  } else if (r->pull_total) {
-    fprintf(table, "%-34s %14.2f %s/s\n", r->name, r->per_second, r->unit);
+  if (r->pull_total) {
+    double gb = (double)(r->pull_total * r->ops) / 1e9;
+    fprintf(table, "%-30s %10.2f %-9s cpu s/GB client %5.2f server %5.2f\n",
+            r->name, r->per_second, "GB/s", r->client_cpu_s / gb,
+            r->server_cpu_s / gb);
   } else {
-    fprintf(table, "%-34s %14.1f %s/s\n", r->name, r->per_second, r->unit);
+    fprintf(table, "%-30s %10.0f %-9s cpu us/op client %5.1f server %5.1f",
+            r->name, r->per_second, r->unit, r->client_cpu_s * 1e6 / r->ops,
+            r->server_cpu_s * 1e6 / r->ops);
+    if (r->p50_us >= 0) {
+      fprintf(table, "  p50 %6.1f us p99 %6.1f us", r->p50_us, r->p99_us);
+    }
+    fprintf(table, "\n");
   }
   fflush(table);
 }
@@ -329,6 +378,7 @@ static void case_unary_rtt(const char *name) {
   if (!samples) {
     fail("out of memory");
   }
+  cpu_mark();
   size_t n = unary_sequential(seconds, samples, MAX_LATENCY_SAMPLES, &elapsed);
   record_round_trips(name, "calls", samples, n, elapsed);
   free(samples);
@@ -365,6 +415,7 @@ static void case_unary_pipelined(const char *name) {
   unary_call calls[PIPELINE_DEPTH];
   double elapsed;
   unary_pipelined(seconds / 10, calls, PIPELINE_DEPTH, &elapsed);
+  cpu_mark();
   uint64_t n = unary_pipelined(seconds, calls, PIPELINE_DEPTH, &elapsed);
   print_row(record(name, "calls", n, elapsed));
 }
@@ -487,45 +538,57 @@ static uint64_t stream_windowed(double run_seconds, double *elapsed) {
 static void case_stream_msgs(const char *name) {
   double elapsed;
   stream_windowed(seconds / 10, &elapsed);
+  cpu_mark();
   uint64_t n = stream_windowed(seconds, &elapsed);
   print_row(record(name, "messages", n, elapsed));
 }
 
-/* One message out and its echo back per step, in one batch. */
+/* Ping-pongs on an open stream: one message out and its echo back per
+ * step, in one batch. Times each step in samples, unless NULL. */
+static size_t stream_pings(stream *s, double run_seconds, double *samples,
+                           size_t max, double *elapsed) {
+  size_t n = 0;
+  double t0 = now_s(), t = t0;
+  while (n < max && t - t0 < run_seconds) {
+    s->sending = new_message();
+    double start = t;
+    start_batch(s->call,
+                RAW_OPS({.op = GRPC_OP_SEND_MESSAGE,
+                         .data.send_message.send_message = s->sending},
+                        {.op = GRPC_OP_RECV_MESSAGE,
+                         .data.recv_message.recv_message = &s->received}),
+                &s->t_send);
+    grpc_event ev = next_event();
+    if (ev.tag != &s->t_send || !ev.success) {
+      fail("a stream ping failed");
+    }
+    check_echo(s->received, "a stream ping");
+    grpc_byte_buffer_destroy(s->received);
+    grpc_byte_buffer_destroy(s->sending);
+    s->received = NULL;
+    t = now_s();
+    if (samples) {
+      samples[n] = t - start;
+    }
+    n++;
+  }
+  *elapsed = t - t0;
+  return n;
+}
+
 static void case_stream_rtt(const char *name) {
   stream s;
   stream_open(&s);
+  double elapsed;
+  stream_pings(&s, seconds / 10, NULL, MAX_LATENCY_SAMPLES, &elapsed);
   double *samples = malloc(MAX_LATENCY_SAMPLES * sizeof *samples);
   if (!samples) {
     fail("out of memory");
   }
-  size_t n = 0;
-  double t0 = now_s(), t = t0, measure_from = t0 + seconds / 10;
-  while (n < MAX_LATENCY_SAMPLES && t - measure_from < seconds) {
-    s.sending = new_message();
-    double start = t;
-    start_batch(s.call,
-                RAW_OPS({.op = GRPC_OP_SEND_MESSAGE,
-                         .data.send_message.send_message = s.sending},
-                        {.op = GRPC_OP_RECV_MESSAGE,
-                         .data.recv_message.recv_message = &s.received}),
-                &s.t_send);
-    grpc_event ev = next_event();
-    if (ev.tag != &s.t_send || !ev.success) {
-      fail("a stream ping failed");
-    }
-    check_echo(s.received, "a stream ping");
-    grpc_byte_buffer_destroy(s.received);
-    grpc_byte_buffer_destroy(s.sending);
-    s.received = NULL;
-    t = now_s();
-    if (start >= measure_from) { /* the first tenth warms up */
-      samples[n++] = t - start;
-    }
-  }
-  double elapsed = t - measure_from;
-  stream_close(&s);
+  cpu_mark();
+  size_t n = stream_pings(&s, seconds, samples, MAX_LATENCY_SAMPLES, &elapsed);
   record_round_trips(name, "messages", samples, n, elapsed);
+  stream_close(&s);
   free(samples);
 }
 
@@ -652,6 +715,7 @@ static void pull_case(const char *name, uint64_t total, bool copy) {
     memset(dest, 0, total);
   }
   uint64_t pulls = 0;
+  cpu_mark();
   double t0 = now_s(), t = t0;
   do {
     pull_once(total, dest);
@@ -760,6 +824,13 @@ static void print_json(int pollers, double load_at_start) {
            (unsigned long long)r->ops, r->seconds);
     if (r->p50_us >= 0) {
       printf(", \"p50_us\": %.1f, \"p99_us\": %.1f", r->p50_us, r->p99_us);
+    }
+    printf(", \"client_cpu_seconds\": %.3f, \"server_cpu_seconds\": %.3f",
+           r->client_cpu_s, r->server_cpu_s);
+    if (!r->pull_total) {
+      printf(", \"client_cpu_us_per_op\": %.2f, \"server_cpu_us_per_op\": %.2f",
+             r->client_cpu_s * 1e6 / (double)r->ops,
+             r->server_cpu_s * 1e6 / (double)r->ops);
     }
     if (r->pull_total) {
       printf(", \"total_bytes\": %llu, \"chunk_bytes\": %d, \"copy\": %s",

@@ -50,6 +50,10 @@ def check_run(bench):
                 fail("%s: wrong unit or chunk: %s" % (r["name"], r))
             if r["copy"] != r["name"].endswith("_copy"):
                 fail("%s: copy flag is %s" % (r["name"], r["copy"]))
+    for side in ("client", "server"):
+        spent = [r[side + "_cpu_seconds"] for r in doc["results"]]
+        if min(spent) < 0 or sum(spent) <= 0:
+            fail("%s CPU seconds are %s" % (side, spent))
     for key in ("grpc_core_version", "machine", "server_pollers", "seconds"):
         if key not in doc:
             fail("the JSON lacks %r" % key)
