@@ -311,6 +311,45 @@ static void call_meta_finish(call_meta *m, const char *what) {
   grpc_metadata_array_destroy(&m->trailing_md);
 }
 
+/* ---- sequential round trips ------------------------------------------- */
+
+typedef void (*round_trip_fn)(void *ctx);
+
+/* Runs round trips one after another for run_seconds (or max of them),
+ * timing each in samples unless NULL. */
+static size_t time_round_trips(round_trip_fn fn, void *ctx, double run_seconds,
+                               double *samples, size_t max, double *elapsed) {
+  size_t n = 0;
+  double t0 = now_s(), t = t0;
+  while (n < max && t - t0 < run_seconds) {
+    double start = t;
+    fn(ctx);
+    t = now_s();
+    if (samples) {
+      samples[n] = t - start;
+    }
+    n++;
+  }
+  *elapsed = t - t0;
+  return n;
+}
+
+/* Warms up, then measures round trips: rate, p50, p99, CPU. */
+static void case_round_trips(const char *name, const char *unit,
+                             round_trip_fn fn, void *ctx) {
+  double elapsed;
+  time_round_trips(fn, ctx, seconds / 10, NULL, MAX_LATENCY_SAMPLES, &elapsed);
+  double *samples = malloc(MAX_LATENCY_SAMPLES * sizeof *samples);
+  if (!samples) {
+    fail("out of memory");
+  }
+  cpu_mark();
+  size_t n = time_round_trips(fn, ctx, seconds, samples, MAX_LATENCY_SAMPLES,
+                              &elapsed);
+  record_round_trips(name, unit, samples, n, elapsed);
+  free(samples);
+}
+
 /* ---- unary calls -------------------------------------------------------- */
 
 typedef struct unary_call {
@@ -348,40 +387,16 @@ static void unary_finish(unary_call *u, bool ok) {
   grpc_call_unref(u->call);
 }
 
-static size_t unary_sequential(double run_seconds, double *samples, size_t max,
-                               double *elapsed) {
+/* One unary call, waited for. */
+static void unary_round_trip(void *unused) {
+  (void)unused;
   unary_call u;
-  size_t n = 0;
-  double t0 = now_s(), t = t0;
-  while (n < max && t - t0 < run_seconds) {
-    double start = t;
-    unary_start(&u);
-    grpc_event ev = next_event();
-    if (ev.tag != &u) {
-      fail("unexpected completion during a unary call");
-    }
-    unary_finish(&u, ev.success);
-    t = now_s();
-    if (samples) {
-      samples[n] = t - start;
-    }
-    n++;
+  unary_start(&u);
+  grpc_event ev = next_event();
+  if (ev.tag != &u) {
+    fail("unexpected completion during a unary call");
   }
-  *elapsed = t - t0;
-  return n;
-}
-
-static void case_unary_rtt(const char *name) {
-  double elapsed;
-  unary_sequential(seconds / 10, NULL, MAX_LATENCY_SAMPLES, &elapsed);
-  double *samples = malloc(MAX_LATENCY_SAMPLES * sizeof *samples);
-  if (!samples) {
-    fail("out of memory");
-  }
-  cpu_mark();
-  size_t n = unary_sequential(seconds, samples, MAX_LATENCY_SAMPLES, &elapsed);
-  record_round_trips(name, "calls", samples, n, elapsed);
-  free(samples);
+  unary_finish(&u, ev.success);
 }
 
 /* Keeps `depth` calls in flight until the time is up, then drains. */
@@ -543,53 +558,31 @@ static void case_stream_msgs(const char *name) {
   print_row(record(name, "messages", n, elapsed));
 }
 
-/* Ping-pongs on an open stream: one message out and its echo back per
- * step, in one batch. Times each step in samples, unless NULL. */
-static size_t stream_pings(stream *s, double run_seconds, double *samples,
-                           size_t max, double *elapsed) {
-  size_t n = 0;
-  double t0 = now_s(), t = t0;
-  while (n < max && t - t0 < run_seconds) {
-    s->sending = new_message();
-    double start = t;
-    start_batch(s->call,
-                RAW_OPS({.op = GRPC_OP_SEND_MESSAGE,
-                         .data.send_message.send_message = s->sending},
-                        {.op = GRPC_OP_RECV_MESSAGE,
-                         .data.recv_message.recv_message = &s->received}),
-                &s->t_send);
-    grpc_event ev = next_event();
-    if (ev.tag != &s->t_send || !ev.success) {
-      fail("a stream ping failed");
-    }
-    check_echo(s->received, "a stream ping");
-    grpc_byte_buffer_destroy(s->received);
-    grpc_byte_buffer_destroy(s->sending);
-    s->received = NULL;
-    t = now_s();
-    if (samples) {
-      samples[n] = t - start;
-    }
-    n++;
+/* One message out and its echo back on an open stream, in one batch. */
+static void stream_round_trip(void *stream_ptr) {
+  stream *s = stream_ptr;
+  s->sending = new_message();
+  start_batch(s->call,
+              RAW_OPS({.op = GRPC_OP_SEND_MESSAGE,
+                       .data.send_message.send_message = s->sending},
+                      {.op = GRPC_OP_RECV_MESSAGE,
+                       .data.recv_message.recv_message = &s->received}),
+              &s->t_send);
+  grpc_event ev = next_event();
+  if (ev.tag != &s->t_send || !ev.success) {
+    fail("a stream ping failed");
   }
-  *elapsed = t - t0;
-  return n;
+  check_echo(s->received, "a stream ping");
+  grpc_byte_buffer_destroy(s->received);
+  grpc_byte_buffer_destroy(s->sending);
+  s->received = NULL;
 }
 
 static void case_stream_rtt(const char *name) {
   stream s;
   stream_open(&s);
-  double elapsed;
-  stream_pings(&s, seconds / 10, NULL, MAX_LATENCY_SAMPLES, &elapsed);
-  double *samples = malloc(MAX_LATENCY_SAMPLES * sizeof *samples);
-  if (!samples) {
-    fail("out of memory");
-  }
-  cpu_mark();
-  size_t n = stream_pings(&s, seconds, samples, MAX_LATENCY_SAMPLES, &elapsed);
-  record_round_trips(name, "messages", samples, n, elapsed);
+  case_round_trips(name, "messages", stream_round_trip, &s);
   stream_close(&s);
-  free(samples);
 }
 
 /* ---- server streaming: Pull --------------------------------------------- */
@@ -741,7 +734,7 @@ static bool wanted(const char *filter, const char *name) {
 
 static void run_cases(const char *filter, const uint64_t *totals, int ntotals) {
   if (wanted(filter, "unary_rtt_64B")) {
-    case_unary_rtt("unary_rtt_64B");
+    case_round_trips("unary_rtt_64B", "calls", unary_round_trip, NULL);
   }
   if (wanted(filter, "unary_pipelined_64")) {
     case_unary_pipelined("unary_pipelined_64");

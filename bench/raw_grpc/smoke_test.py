@@ -76,27 +76,26 @@ def start_server(server):
     return proc
 
 
+def wait_exit(proc, timeout, after):
+    """The server's exit status, which must be 0, within timeout seconds."""
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        fail("the server kept running %d s after %s" % (timeout, after))
+    if code != 0:
+        fail("after %s, the server exited with %d" % (after, code))
+
+
 def check_server_stops(server):
     proc = start_server(server)
     proc.stdin.close()
-    try:
-        code = proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        fail("the server kept running after its stdin closed")
-    if code != 0:
-        fail("after its stdin closed, the server exited with %d" % code)
-
+    wait_exit(proc, 20, "its stdin closed")
     proc = start_server(server)
     proc.send_signal(signal.SIGTERM)
-    try:
-        code = proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        fail("the server ignored SIGTERM")
+    wait_exit(proc, 20, "SIGTERM")
     proc.stdin.close()
-    if code != 0:
-        fail("after SIGTERM, the server exited with %d" % code)
 
 
 def check_foreign_client(server):
@@ -139,13 +138,7 @@ def check_foreign_client(server):
         channel.close()
     finally:
         proc.stdin.close()
-        try:
-            code = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            fail("the server kept running after its stdin closed")
-    if code != 0:
-        fail("the server exited with %d after the foreign client" % code)
+        wait_exit(proc, 20, "a foreign client and its stdin closing")
 
 
 def check_errors(bench):
