@@ -7,13 +7,17 @@
  *   raw_grpc_bench [--json] [--seconds S] [--filter TEXT] [--server PATH]
  *                  [--pollers N] [--pull-totals LIST]
  *
- * Why the figures are fair to gRPC: both ends use gRPC core's C API the
- * way manta's transport does, with gRPC's defaults except the message size
- * limit: one channel, calls created from registered methods, every op of a
- * call's step in one batch, one completion queue. The client checks every
- * reply (status, length, bytes), as a real caller would read it, and the
- * server is as quick as it can be (raw_grpc_server.c). The client drives its
- * queue from one thread, as fling, gRPC's own core benchmark, does.
+ * Why the figures are fair to gRPC: both ends use gRPC core's C API as the
+ * transport between manta nodes is designed to (a long-lived bidi stream
+ * per peer, unary control calls, object chunks streamed by the server),
+ * with gRPC's defaults except the message size limit: one channel, calls
+ * created from registered methods, every op of a call's step in one batch,
+ * one completion queue. The client checks every reply (status, length,
+ * bytes), as a real caller reads it; the server does nothing else
+ * (raw_grpc_server.c). The client drives its queue from one thread, as
+ * fling, gRPC's own core benchmark, does. Beside each rate it reports the
+ * CPU time both processes spent per operation, which other programs on a
+ * shared machine disturb less than the rate.
  *
  * Each case warms up, then runs for S seconds (default 2) or a maximum
  * count, whichever comes first.

@@ -16,14 +16,14 @@
  * A clean stop can take up to 10 s (see exit_on_second_signal); a second
  * signal meanwhile ends it at once, with exit status 1.
  *
- * Why the figures are fair to gRPC: it is gRPC core's C API as manta's
- * transport uses it, with gRPC's default settings except the message size
- * limit. Methods are registered (no string matching per call), the unary
- * reply goes out in one batch, and a stream echo never waits for the next
- * read. One completion queue is drained by --pollers threads (default: one
- * per core, at most 4), the way a manta node serves its peers. Pull sends
- * slices of a 64 MiB buffer by reference: no copy beyond what the wire
- * demands, as manta's object store serves an object.
+ * Why the figures are fair to gRPC: it is gRPC core's C API with gRPC's
+ * default settings except the message size limit. Methods are registered
+ * (no string matching per call), the unary reply goes out in one batch,
+ * and a stream echo never waits for the next read. One completion queue is
+ * drained by --pollers threads (default: one per core, at most 4), as a
+ * node serving its peers would. Pull sends slices of a 64 MiB buffer by
+ * reference, no copy beyond what the wire demands, as an object store
+ * serving a large object would.
  */
 #include "raw_grpc_wire.h"
 
