@@ -16,6 +16,8 @@ set -euo pipefail
 #                                           between nodes (runtime/transport)
 #   python3-grpcio, python3-protobuf,       a foreign gRPC client for the
 #   protobuf-compiler                       protocol interop test
+#   python3                                 checks the raw gRPC benchmark's
+#                                           JSON in its smoke test
 #   abigail-tools                           abidw/abidiff: the ABI baseline
 #   clang, libclang-rt-14-dev               second compiler, libFuzzer
 #   clang-format                            the one formatter (.clang-format)
@@ -33,6 +35,7 @@ PACKAGES=(
   abigail-tools
   clang libclang-rt-14-dev clang-format
   valgrind
+  python3
   openjdk-17-jdk-headless junit5
   git ca-certificates
 )
