@@ -340,10 +340,8 @@ MANTA_API manta_err manta_node_address(char *buf, size_t size);
  * (named actors). token may be NULL (then MANTA_TOKEN is used). On failure
  * *out is an error value saying why. Needs no manta_init.
  */
-MANTA_API manta_err manta_cluster_status(const char *address,
-                                         const char *token,
-                                         int64_t timeout_ms,
-                                         manta_value **out);
+MANTA_API manta_err manta_cluster_status(const char *address, const char *token,
+                                         int64_t timeout_ms, manta_value **out);
 
 /* ------------------------------------------------------------------------ */
 /* Functions and tasks                                                       */

@@ -46,10 +46,10 @@ struct manta_options {
   double num_cpus; /* < 0: default */
   unsigned max_workers;
   mt_resource_request resources;
-  char *address; /* head to join; NULL: embedded unless MANTA_ADDRESS */
-  int role;      /* manta_role */
-  char *bind;    /* NULL: 127.0.0.1:0 */
-  char *token;   /* NULL: MANTA_TOKEN */
+  char *address;  /* head to join; NULL: embedded unless MANTA_ADDRESS */
+  int role;       /* manta_role */
+  char *bind;     /* NULL: 127.0.0.1:0 */
+  char *token;    /* NULL: MANTA_TOKEN */
   char **modules; /* loaded by manta_init before joining */
   size_t nmodules;
 };
