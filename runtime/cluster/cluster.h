@@ -41,15 +41,12 @@ typedef struct mt_view_node {
   uint64_t node_id;
   char address[64];
   bool alive;
-  bool is_head;
   int nres;
   char res_names[MT_MAX_RESOURCES][64];
   double res_total[MT_MAX_RESOURCES];
   double res_avail[MT_MAX_RESOURCES];
   char **functions; /* sorted */
   size_t nfunctions;
-  char **classes; /* sorted */
-  size_t nclasses;
   int64_t queued, running;
 } mt_view_node;
 
@@ -113,7 +110,6 @@ typedef struct mt_cluster {
   mt_tp_server *server;
   mt_tp_channel *head; /* NULL on the head itself */
   mt_directory *dir;   /* the head only */
-  uint64_t head_node_id;
 
   pthread_t heartbeat_thread;
   pthread_mutex_t hb_mu;
@@ -154,7 +150,6 @@ void mt_directory_handle(mt_directory *d, mt_tp_incoming *in,
 void mt_directory_register_self(mt_directory *d, Manta__V1__NodeInfo *info);
 Manta__V1__HeartbeatReply *
 mt_directory_heartbeat(mt_directory *d, const Manta__V1__HeartbeatRequest *req);
-void mt_directory_update_info(mt_directory *d, Manta__V1__NodeInfo *info);
 
 /* serve.c: the Node service */
 extern const mt_tp_service mt_node_service;
@@ -182,6 +177,10 @@ Manta__V1__Resource **mt_wire_resources(const char names[][64],
 void mt_wire_resources_free(Manta__V1__Resource **r, size_t n);
 void mt_wire_node_info_free(Manta__V1__NodeInfo *info);
 void mt_wire_node_load_free(Manta__V1__NodeLoad *load);
+/* A TaskBatch from a stream; NULL (the stream closed, the log says
+ * why) when the bytes are not one. */
+Manta__V1__TaskBatch *mt_wire_batch(mt_tp_stream *s, const uint8_t *body,
+                                    size_t len);
 /* A status reply as the manta value manta_cluster_status describes. */
 manta_value *mt_wire_status_value(const Manta__V1__ClusterStatusReply *r);
 /* A hex node id, 16 digits. */

@@ -164,10 +164,6 @@ void mt_directory_register_self(mt_directory *d, Manta__V1__NodeInfo *info) {
   pthread_mutex_unlock(&d->mu);
 }
 
-void mt_directory_update_info(mt_directory *d, Manta__V1__NodeInfo *info) {
-  mt_directory_register_self(d, info);
-}
-
 /* Applies a heartbeat; the reply is built under the lock and packed by the
  * caller (free with free_heartbeat_reply). */
 static Manta__V1__HeartbeatReply *

@@ -112,7 +112,6 @@ static void free_strings(char **items, size_t n) {
 static void view_free(mt_view_node *v, size_t n) {
   for (size_t i = 0; i < n; i++) {
     free_strings(v[i].functions, v[i].nfunctions);
-    free_strings(v[i].classes, v[i].nclasses);
   }
   free(v);
 }
@@ -132,7 +131,6 @@ void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n) {
     vn->node_id = info->node_id;
     snprintf(vn->address, sizeof vn->address, "%s", info->address);
     vn->alive = nodes[i]->state == MANTA__V1__NODE_STATE__NODE_STATE_ALIVE;
-    vn->is_head = nodes[i]->is_head;
     const Manta__V1__NodeLoad *load = nodes[i]->load;
     Manta__V1__Resource **r =
         load && load->n_resources ? load->resources : info->resources;
@@ -145,8 +143,6 @@ void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n) {
     }
     vn->functions = copy_sorted(info->functions, info->n_functions);
     vn->nfunctions = vn->functions ? info->n_functions : 0;
-    vn->classes = copy_sorted(info->classes, info->n_classes);
-    vn->nclasses = vn->classes ? info->n_classes : 0;
     vn->queued = load ? load->tasks_queued : 0;
     vn->running = load ? load->tasks_running : 0;
   }
@@ -198,7 +194,6 @@ static manta_err register_with_head(void) {
            mt_cl.head_address);
     return MANTA_ERR_MALFORMED;
   }
-  mt_cl.head_node_id = r->head_node_id;
   manta__v1__register_reply__free_unpacked(r, NULL);
   return MANTA_OK;
 }
@@ -376,7 +371,6 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
   if (mt_cl.dir) {
     snprintf(mt_cl.head_address, sizeof mt_cl.head_address, "%s",
              mt_cl.address);
-    mt_cl.head_node_id = mt_rt.node_id;
   } else {
     snprintf(mt_cl.head_address, sizeof mt_cl.head_address, "%s", address);
     mt_cl.head = mt_tp_channel_open(address, mt_cl.token);

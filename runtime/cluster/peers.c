@@ -336,11 +336,8 @@ static void fail_over_locked(mt_peer *p, const char *why, mt_garbage *g) {
 static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
                        size_t len) {
   mt_peer *p = arg;
-  Manta__V1__TaskBatch *batch = manta__v1__task_batch__unpack(NULL, len, body);
+  Manta__V1__TaskBatch *batch = mt_wire_batch(s, body, len);
   if (!batch) {
-    mt_log(MT_LOG_WARN, "cluster: malformed TaskBatch from %s; link closed",
-           p->address);
-    mt_tp_stream_close(s, MT_TP_INVALID_ARGUMENT, "malformed TaskBatch");
     return;
   }
   /* Values are decoded before taking the lock: refs inside take it. */

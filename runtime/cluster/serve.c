@@ -159,11 +159,8 @@ static void on_task_done(void *ctx, mt_object *o, mt_garbage *g) {
 static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
                           size_t len) {
   serve_stream *ss = arg;
-  Manta__V1__TaskBatch *batch = manta__v1__task_batch__unpack(NULL, len, body);
+  Manta__V1__TaskBatch *batch = mt_wire_batch(s, body, len);
   if (!batch) {
-    mt_log(MT_LOG_WARN, "node: malformed TaskBatch from %s; stream closed",
-           mt_tp_stream_peer(s));
-    mt_tp_stream_close(s, MT_TP_INVALID_ARGUMENT, "malformed TaskBatch");
     return;
   }
   mt_garbage g;

@@ -34,6 +34,17 @@ void mt_wire_free_binaries(ProtobufCBinaryData *items, size_t n) {
   }
 }
 
+Manta__V1__TaskBatch *mt_wire_batch(mt_tp_stream *s, const uint8_t *body,
+                                    size_t len) {
+  Manta__V1__TaskBatch *b = manta__v1__task_batch__unpack(NULL, len, body);
+  if (!b) {
+    mt_log(MT_LOG_WARN, "cluster: malformed TaskBatch from %s; stream closed",
+           mt_tp_stream_peer(s));
+    mt_tp_stream_close(s, MT_TP_INVALID_ARGUMENT, "malformed TaskBatch");
+  }
+  return b;
+}
+
 bool mt_wire_pack(const ProtobufCMessage *msg, mt_tp_buf *out) {
   size_t len = protobuf_c_message_get_packed_size(msg);
   out->data = malloc(len ? len : 1);

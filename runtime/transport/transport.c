@@ -31,6 +31,10 @@ typedef struct tp_op {
   _Atomic unsigned armed;
 } tp_op;
 
+/* The object holding the tag `op` as its member `member`. */
+#define OWNER_OF(op, type, member)                                             \
+  ((type *)(void *)((char *)(op)-offsetof(type, member)))
+
 static void *arm(tp_op *op) {
   atomic_fetch_add_explicit(&op->armed, 1, memory_order_release);
   return op;
@@ -427,8 +431,7 @@ static void send_finish_locked(mt_tp_stream *s) {
 }
 
 static void on_recv(tp_op *op, bool ok) {
-  mt_tp_stream *s =
-      (mt_tp_stream *)((char *)op - offsetof(mt_tp_stream, recv_op));
+  mt_tp_stream *s = OWNER_OF(op, mt_tp_stream, recv_op);
   grpc_byte_buffer *bb = s->recv_buf;
   s->recv_buf = NULL;
   mt_tp_buf body = {0};
@@ -512,8 +515,7 @@ static void stream_pump(mt_tp_stream *s) {
 }
 
 static void on_send(tp_op *op, bool ok) {
-  mt_tp_stream *s =
-      (mt_tp_stream *)((char *)op - offsetof(mt_tp_stream, send_op));
+  mt_tp_stream *s = OWNER_OF(op, mt_tp_stream, send_op);
   if (ok) {
     stream_pump(s);
   } else {
@@ -548,8 +550,7 @@ void mt_tp_stream_kick(mt_tp_stream *s) {
 
 static void on_end(tp_op *op, bool ok) {
   (void)ok;
-  mt_tp_stream *s =
-      (mt_tp_stream *)((char *)op - offsetof(mt_tp_stream, end_op));
+  mt_tp_stream *s = OWNER_OF(op, mt_tp_stream, end_op);
   pthread_mutex_lock(&s->mu);
   s->end_seen = true;
   pthread_mutex_unlock(&s->mu);
@@ -559,15 +560,13 @@ static void on_end(tp_op *op, bool ok) {
 
 static void on_batch_done(tp_op *op, bool ok) {
   (void)ok;
-  mt_tp_stream *s =
-      (mt_tp_stream *)((char *)op - offsetof(mt_tp_stream, start_op));
+  mt_tp_stream *s = OWNER_OF(op, mt_tp_stream, start_op);
   stream_unref(s);
 }
 
 static void on_finish_done(tp_op *op, bool ok) {
   (void)ok;
-  mt_tp_stream *s =
-      (mt_tp_stream *)((char *)op - offsetof(mt_tp_stream, finish_op));
+  mt_tp_stream *s = OWNER_OF(op, mt_tp_stream, finish_op);
   stream_unref(s);
 }
 
@@ -685,8 +684,7 @@ static void incoming_unref(mt_tp_incoming *in) {
 }
 
 static void on_incoming_recv(tp_op *op, bool ok) {
-  mt_tp_incoming *in =
-      (mt_tp_incoming *)((char *)op - offsetof(mt_tp_incoming, recv_op));
+  mt_tp_incoming *in = OWNER_OF(op, mt_tp_incoming, recv_op);
   grpc_byte_buffer *bb = in->recv_buf;
   in->recv_buf = NULL;
   mt_tp_buf body = {0};
@@ -705,15 +703,13 @@ static void on_incoming_recv(tp_op *op, bool ok) {
 
 static void on_incoming_close(tp_op *op, bool ok) {
   (void)ok;
-  mt_tp_incoming *in =
-      (mt_tp_incoming *)((char *)op - offsetof(mt_tp_incoming, close_op));
+  mt_tp_incoming *in = OWNER_OF(op, mt_tp_incoming, close_op);
   incoming_unref(in);
 }
 
 static void on_incoming_reply(tp_op *op, bool ok) {
   (void)ok;
-  mt_tp_incoming *in =
-      (mt_tp_incoming *)((char *)op - offsetof(mt_tp_incoming, reply_op));
+  mt_tp_incoming *in = OWNER_OF(op, mt_tp_incoming, reply_op);
   incoming_unref(in);
 }
 
@@ -748,7 +744,7 @@ void mt_tp_reply(mt_tp_incoming *in, int status, const char *detail,
 
 static void on_reject_done(tp_op *op, bool ok) {
   (void)ok;
-  tp_reject *r = (tp_reject *)((char *)op - offsetof(tp_reject, op));
+  tp_reject *r = OWNER_OF(op, tp_reject, op);
   owner_remove(&r->base);
   free(r);
 }
@@ -974,8 +970,7 @@ static void post_request(mt_tp_server *srv) {
 
 static void on_server_shutdown(tp_op *op, bool ok) {
   (void)ok;
-  mt_tp_server *srv =
-      (mt_tp_server *)((char *)op - offsetof(mt_tp_server, shutdown_op));
+  mt_tp_server *srv = OWNER_OF(op, mt_tp_server, shutdown_op);
   pthread_mutex_lock(&srv->owner.mu);
   srv->shutdown_done = true;
   pthread_cond_broadcast(&srv->owner.cv);
@@ -1073,10 +1068,6 @@ void mt_tp_channel_close(mt_tp_channel *ch) {
   free(ch);
 }
 
-const char *mt_tp_channel_address(const mt_tp_channel *ch) {
-  return ch->address;
-}
-
 static grpc_call *channel_call(mt_tp_channel *ch, const char *method,
                                int64_t timeout_ms) {
   grpc_slice m = grpc_slice_from_copied_string(method);
@@ -1100,7 +1091,7 @@ typedef struct tp_unary {
 } tp_unary;
 
 static void on_unary_done(tp_op *op, bool ok) {
-  tp_unary *u = (tp_unary *)((char *)op - offsetof(tp_unary, op));
+  tp_unary *u = OWNER_OF(op, tp_unary, op);
   int status = ok ? (int)u->status : MT_TP_UNAVAILABLE;
   char detail[300];
   size_t n = GRPC_SLICE_LENGTH(u->details);

@@ -128,7 +128,6 @@ typedef struct mt_tp_channel mt_tp_channel;
 mt_tp_channel *mt_tp_channel_open(const char *address, const char *token);
 /* Cancels the channel's open calls and frees it once they have ended. */
 void mt_tp_channel_close(mt_tp_channel *ch);
-const char *mt_tp_channel_address(const mt_tp_channel *ch);
 
 typedef void (*mt_tp_unary_done)(void *arg, int status, const char *detail,
                                  const uint8_t *body, size_t len);
