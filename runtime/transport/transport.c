@@ -152,6 +152,18 @@ static bool read_buffer(grpc_byte_buffer *bb, mt_tp_buf *out) {
   return true;
 }
 
+/* The message a RECV_MESSAGE batch left in *slot (which it empties), as one
+ * buffer; false if the batch failed or the other side sent no message. */
+static bool take_received(grpc_byte_buffer **slot, bool ok, mt_tp_buf *out) {
+  grpc_byte_buffer *bb = *slot;
+  *slot = NULL;
+  bool got = ok && bb && read_buffer(bb, out);
+  if (bb) {
+    grpc_byte_buffer_destroy(bb);
+  }
+  return got;
+}
+
 /* A byte buffer that takes over data (freed by gRPC when sent). */
 static grpc_byte_buffer *take_buffer(mt_tp_buf *b) {
   grpc_slice s =
@@ -432,13 +444,8 @@ static void send_finish_locked(mt_tp_stream *s) {
 
 static void on_recv(tp_op *op, bool ok) {
   mt_tp_stream *s = OWNER_OF(op, mt_tp_stream, recv_op);
-  grpc_byte_buffer *bb = s->recv_buf;
-  s->recv_buf = NULL;
   mt_tp_buf body = {0};
-  bool got = ok && bb && read_buffer(bb, &body);
-  if (bb) {
-    grpc_byte_buffer_destroy(bb);
-  }
+  bool got = take_received(&s->recv_buf, ok, &body);
   if (got) {
     s->h->on_message(s->arg, s, body.data, body.len);
     free(body.data);
@@ -685,13 +692,8 @@ static void incoming_unref(mt_tp_incoming *in) {
 
 static void on_incoming_recv(tp_op *op, bool ok) {
   mt_tp_incoming *in = OWNER_OF(op, mt_tp_incoming, recv_op);
-  grpc_byte_buffer *bb = in->recv_buf;
-  in->recv_buf = NULL;
   mt_tp_buf body = {0};
-  bool got = ok && bb && read_buffer(bb, &body);
-  if (bb) {
-    grpc_byte_buffer_destroy(bb);
-  }
+  bool got = take_received(&in->recv_buf, ok, &body);
   if (got) {
     in->srv->svc->unary(in->srv->svc->ctx, in, in->method, body.data, body.len);
     free(body.data);
