@@ -27,6 +27,7 @@
 #define MT_HEAD_STATUS "/manta.v1.Head/ClusterStatus"
 #define MT_NODE_TASKS "/manta.v1.Node/Tasks"
 #define MT_NODE_CALL "/manta.v1.Node/Call"
+#define MT_NODE_FETCH "/manta.v1.Node/FetchObject"
 
 #define MT_PROTOCOL_VERSION 1
 /* Defaults, overridable by MANTA_HEARTBEAT_MS / MANTA_DEAD_AFTER_MS. */
@@ -121,6 +122,11 @@ typedef struct mt_cluster {
   mt_view_node *view;
   size_t nview;
   mt_peer *peers;
+  bool stopping;         /* leaving: no new links, no borrow messages */
+  mt_u64map proxies;     /* owner's object id -> mt_proxy chain */
+  mt_u64map borrows;     /* local id of a lent object -> its borrowers */
+  uint64_t *fetch_failed; /* proxies to fail from the heartbeat thread */
+  size_t nfetch_failed;
 } mt_cluster;
 
 extern mt_cluster mt_cl;
@@ -161,6 +167,46 @@ extern const mt_cluster_ops mt_cluster_routing;
 mt_tp_channel **mt_peers_check_locked(mt_garbage *g);
 /* Cluster stop: every link closed, every task sent away fails. */
 void mt_peers_close_all(void);
+
+/* peers.c: the channel to a live node of the view (opened if needed), its
+ * address copied to address[size]; NULL if the node is not alive. */
+mt_tp_channel *mt_peer_channel_locked(uint64_t node, char *address,
+                                      size_t size);
+/* Queues a framed TaskBatch field for a node's link (opening it); false if
+ * the node is not alive or on OOM. */
+bool mt_peer_send_locked(uint64_t node, uint8_t field, const uint8_t *body,
+                         size_t len, mt_garbage *g);
+
+/* remote_objects.c: ownership across nodes */
+/* Records (mt_ref_capture) the local ids of refs the encodings made by
+ * this thread name, between begin and end. */
+void mt_refs_begin(mt_id_list *c);
+void mt_refs_end(mt_id_list *c);
+void mt_refs_free(mt_id_list *c);
+/* Counts the captured refs as going to node dest; true when some are
+ * owned by dest (a result carrying them must be acknowledged). */
+bool mt_borrow_out_locked(const mt_id_list *c, uint64_t dest, mt_garbage *g);
+/* A BorrowUpdate received by the owner. */
+void mt_borrow_apply_locked(const uint8_t *wire, size_t len, uint64_t node,
+                            int64_t delta, mt_garbage *g);
+/* Drops the borrows of nodes the view says are dead. */
+void mt_borrows_check_locked(mt_garbage *g);
+manta_err mt_proxy_from_wire_locked(uint64_t node, uint64_t id,
+                                    uint64_t *local);
+/* A pending local object (a remote task's result) becomes the proxy of an
+ * object of node `node` that counted one borrow for this node. */
+bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id);
+void mt_object_freed_locked(mt_object *o, mt_garbage *g);
+void mt_remote_objects_stop_locked(void);
+
+/* fetch.c: moving objects */
+typedef struct mt_fetch mt_fetch;
+void mt_fetch_locked(mt_object *o);
+void mt_fetch_detach_locked(mt_fetch *f);
+/* Fails the fetches whose owner was not alive (heartbeat thread). */
+void mt_fetch_fail_pending(void);
+/* The FetchObject stream's handlers, for the Node service. */
+void *mt_fetch_serve_open(mt_tp_stream *s, const mt_tp_stream_handlers **h);
 
 /* wire.c */
 manta_err mt_wire_encode_value(const manta_value *v, ProtobufCBinaryData *out);

@@ -243,6 +243,9 @@ static void heartbeat_once(void) {
     mt_garbage_init(&g);
     mt_lock();
     mt_tp_channel **closing = mt_peers_check_locked(&g);
+    if (r->n_nodes) {
+      mt_borrows_check_locked(&g); /* the view changed */
+    }
     mt_unlock();
     mt_garbage_free(&g);
     for (size_t i = 0; closing && closing[i]; i++) {
@@ -273,6 +276,7 @@ static void *heartbeat_loop(void *arg) {
       break;
     }
     pthread_mutex_unlock(&mt_cl.hb_mu);
+    mt_fetch_fail_pending();
     heartbeat_once();
     pthread_mutex_lock(&mt_cl.hb_mu);
   }
@@ -309,11 +313,16 @@ static void advertised_address(const char *bind, int port, char *out,
 }
 
 static void cluster_cleanup(void) {
+  mt_lock();
+  mt_cl.stopping = true;
+  mt_unlock();
   mt_peers_close_all();
   mt_tp_server_stop(mt_cl.server);
   mt_tp_channel_close(mt_cl.head);
   mt_directory_free(mt_cl.dir);
+  mt_fetch_fail_pending();
   mt_lock();
+  mt_remote_objects_stop_locked();
   mt_rt.cluster = NULL;
   view_free(mt_cl.view, mt_cl.nview);
   mt_cl.view = NULL;

@@ -124,8 +124,7 @@ static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
 static bool peer_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out);
 static void on_link_closed(void *arg, mt_tp_stream *s, int status,
                            const char *detail);
-static const mt_tp_stream_handlers link_handlers = {on_results, peer_fill,
-                                                    on_link_closed};
+static const mt_tp_stream_handlers link_handlers = {on_results, peer_fill, on_link_closed, false};
 
 static mt_peer *peer_get_locked(const mt_view_node *v) {
   mt_peer *p = peer_find_locked(v->node_id);
@@ -169,7 +168,53 @@ static void peer_kick_job(void *p_, void *unused) {
 static bool peer_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   (void)s;
   mt_peer *p = arg;
-  return mt_outbox_take(&p->out, out);
+  if (!mt_outbox_take(&p->out, out)) {
+    return false;
+  }
+  /* Every batch names its sender (TaskBatch.sender_node, fixed64). */
+  uint8_t *grown = realloc(out->data, out->len + 9);
+  if (grown) {
+    grown[out->len] = (7 << 3) | 1;
+    for (int i = 0; i < 8; i++) {
+      grown[out->len + 1 + i] = (uint8_t)(mt_rt.node_id >> (8 * i));
+    }
+    out->data = grown;
+    out->len += 9;
+  }
+  return true;
+}
+
+static const mt_view_node *view_find_locked(uint64_t node) {
+  for (size_t i = 0; i < mt_cl.nview; i++) {
+    if (mt_cl.view[i].node_id == node && mt_cl.view[i].alive) {
+      return &mt_cl.view[i];
+    }
+  }
+  return NULL;
+}
+
+mt_tp_channel *mt_peer_channel_locked(uint64_t node, char *address,
+                                      size_t size) {
+  const mt_view_node *v = closing_all ? NULL : view_find_locked(node);
+  mt_peer *p = v ? peer_get_locked(v) : NULL;
+  if (p && address) {
+    snprintf(address, size, "%s", p->address);
+  }
+  return p ? p->ch : NULL;
+}
+
+bool mt_peer_send_locked(uint64_t node, uint8_t field, const uint8_t *body,
+                         size_t len, mt_garbage *g) {
+  const mt_view_node *v = closing_all ? NULL : view_find_locked(node);
+  mt_peer *p = v ? peer_get_locked(v) : NULL;
+  bool empty = false;
+  if (!p || !mt_outbox_add(&p->out, field, body, len, &empty)) {
+    return false;
+  }
+  if (empty) {
+    mt_garbage_add_dtor(g, peer_kick_job, p, NULL);
+  }
+  return true;
 }
 
 /* ---- dispatch, results, failure ---------------------------------------------
@@ -193,10 +238,19 @@ static bool queue_spec_locked(mt_peer *p, mt_task *t, manta_value **error,
   }
   size_t k = 0;
   manta_err err = MANTA_OK;
+  mt_id_list refs;
+  mt_refs_begin(&refs);
   for (; k < t->nargs && err == MANTA_OK; k++) {
     err = mt_wire_encode_value(t->args[k], &args[k]);
   }
+  mt_refs_end(&refs);
   bool ok = err == MANTA_OK;
+  if (ok && refs.len) {
+    /* Refs to objects of the receiver itself need nothing: its own -n
+     * for them would follow this task on the same link. */
+    mt_borrow_out_locked(&refs, p->node_id, g);
+  }
+  mt_refs_free(&refs);
   if (ok) {
     spec.seq = t->remote->seq;
     spec.function = t->remote->function;
@@ -333,6 +387,47 @@ static void fail_over_locked(mt_peer *p, const char *why, mt_garbage *g) {
   free(tasks);
 }
 
+/* A large result stayed where it was made: the task's result object
+ * becomes its proxy (the node counted one borrow for us). */
+static void stays_locked(mt_peer *p, mt_task *t, const ProtobufCBinaryData *id,
+                         mt_garbage *g) {
+  uint64_t node = 0, local = 0;
+  if (id->len == 16) {
+    mt_wire_id_split(id->data, &node, &local);
+  }
+  mt_object *o = t && t->result && !t->cancelled ? t->result : NULL;
+  if (t) {
+    p->inflight--;
+    t->remote->peer = NULL;
+    t->result = NULL; /* its count is ours now */
+    mt_task_finish_locked(t, NULL, g);
+  }
+  if (o && node == p->node_id && mt_proxy_adopt_locked(o, node, local)) {
+    mt_obj_release_locked(o, g);
+    return;
+  }
+  if (o) {
+    mt_obj_complete_locked(
+        o,
+        mt_error_new(MANTA_ERR_INTERNAL, "cluster",
+                     "node %s sent a bad object id for a result", p->address),
+        g);
+    mt_obj_release_locked(o, g);
+  }
+  if (node == p->node_id) {
+    /* Not kept: hand the borrow back. */
+    Manta__V1__BorrowUpdate u = MANTA__V1__BORROW_UPDATE__INIT;
+    u.id = *id;
+    u.node_id = mt_rt.node_id;
+    u.delta = -1;
+    mt_tp_buf b;
+    if (mt_wire_pack(&u.base, &b)) {
+      mt_peer_send_locked(node, 3, b.data, b.len, g);
+      free(b.data);
+    }
+  }
+}
+
 static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
                        size_t len) {
   mt_peer *p = arg;
@@ -345,13 +440,29 @@ static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
   manta_value *stack[64];
   manta_value **vals = n <= 64 ? stack : calloc(n, sizeof *vals);
   for (size_t i = 0; vals && i < n; i++) {
-    vals[i] = mt_wire_decode_value(&batch->results[i]->value, "a result");
+    vals[i] = batch->results[i]->stays_id.len
+                  ? NULL
+                  : mt_wire_decode_value(&batch->results[i]->value,
+                                         "a result");
   }
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
   for (size_t i = 0; vals && i < n; i++) {
-    mt_task *t = mt_u64map_remove(&p->pending, batch->results[i]->seq);
+    Manta__V1__TaskResult *r = batch->results[i];
+    if (r->ack) {
+      /* Decoded: its refs are counted here now; the sender may let go. */
+      uint8_t seq[8];
+      for (int b = 0; b < 8; b++) {
+        seq[b] = (uint8_t)(r->seq >> (8 * b));
+      }
+      mt_peer_send_locked(p->node_id, 8, seq, sizeof seq, &g);
+    }
+    mt_task *t = mt_u64map_remove(&p->pending, r->seq);
+    if (r->stays_id.len) {
+      stays_locked(p, t, &r->stays_id, &g);
+      continue;
+    }
     if (!t) {
       mt_garbage_add(&g, vals[i]); /* cancelled, or answered already */
       continue;
@@ -474,5 +585,10 @@ void mt_peers_close_all(void) {
   mt_garbage_free(&g);
 }
 
-const mt_cluster_ops mt_cluster_routing = {
-    route_locked, dispatch_locked, forget_locked, mt_heartbeat_soon_locked};
+const mt_cluster_ops mt_cluster_routing = {route_locked,
+                                           dispatch_locked,
+                                           forget_locked,
+                                           mt_heartbeat_soon_locked,
+                                           mt_proxy_from_wire_locked,
+                                           mt_fetch_locked,
+                                           mt_object_freed_locked};

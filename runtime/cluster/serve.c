@@ -85,7 +85,20 @@ typedef struct serve_stream {
   int refs;    /* under rt.mu: the stream until closed, each pending task,
                   each queued kick */
   bool closed; /* under rt.mu */
+  uint64_t client_node; /* the sending node (TaskBatch.sender_node) */
+  mt_u64map held; /* seq -> result value kept until acknowledged */
 } serve_stream;
+
+/* Drops the results kept for acknowledgement (under rt.mu). */
+static void ss_drop_held_locked(serve_stream *ss, mt_garbage *g) {
+  for (size_t i = 0; i < ss->held.cap; i++) {
+    uint64_t key = ss->held.keys[i];
+    if (key && key != UINT64_MAX) {
+      mt_garbage_add(g, ss->held.vals[i]);
+    }
+  }
+  mt_u64map_free(&ss->held);
+}
 
 typedef struct pending_task {
   mt_listener l;
@@ -119,22 +132,49 @@ static void ss_kick_job(void *ss_, void *unused) {
   mt_garbage_free(&g);
 }
 
-/* Queues a result for the stream (under rt.mu). */
+/* Queues a result for the stream (under rt.mu). o, when given, is the
+ * object holding v: a large one stays here and only its id goes. */
 static void ss_send_result_locked(serve_stream *ss, uint64_t seq,
-                                  const manta_value *v, mt_garbage *g) {
+                                  const manta_value *v, mt_object *o,
+                                  mt_garbage *g) {
   if (ss->closed) {
     return; /* the sender is gone; it retries elsewhere or gave up */
   }
   Manta__V1__TaskResult r = MANTA__V1__TASK_RESULT__INIT;
   r.seq = seq;
-  if (mt_wire_encode_value(v, &r.value) != MANTA_OK) {
-    manta_value *err = mt_error_new(MANTA_ERR_INTERNAL, "cluster",
-                                    "the result cannot be encoded");
-    if (!err || mt_wire_encode_value(err, &r.value) != MANTA_OK) {
-      mt_garbage_add(g, err);
+  uint8_t stays[16];
+  mt_id_list refs;
+  mt_refs_begin(&refs);
+  manta_err err = MANTA_OK;
+  if (o && o->bytes > MT_INLINE_MAX && ss->client_node && !o->is_error) {
+    mt_obj_to_wire(mt_slots_id(&mt_rt.objects, o), stays);
+    r.stays_id.data = stays;
+    r.stays_id.len = sizeof stays;
+  } else {
+    err = mt_wire_encode_value(v, &r.value);
+  }
+  mt_refs_end(&refs);
+  if (err == MANTA_OK && refs.len && ss->client_node) {
+    r.ack = mt_borrow_out_locked(&refs, ss->client_node, g);
+  }
+  mt_refs_free(&refs);
+  if (r.ack) {
+    /* Its refs to the client's objects must outlive the client's
+     * decoding: keep them until it says so. */
+    manta_value *kept = manta_value_ref((manta_value *)v);
+    if (!mt_u64map_put(&ss->held, seq, kept)) {
+      mt_garbage_add(g, kept);
+      r.ack = false;
+    }
+  }
+  if (err != MANTA_OK) {
+    manta_value *ev = mt_error_new(MANTA_ERR_INTERNAL, "cluster",
+                                   "the result cannot be encoded");
+    if (!ev || mt_wire_encode_value(ev, &r.value) != MANTA_OK) {
+      mt_garbage_add(g, ev);
       return;
     }
-    mt_garbage_add(g, err);
+    mt_garbage_add(g, ev);
   }
   mt_tp_buf b;
   bool empty = false;
@@ -150,7 +190,7 @@ static void ss_send_result_locked(serve_stream *ss, uint64_t seq,
 
 static void on_task_done(void *ctx, mt_object *o, mt_garbage *g) {
   pending_task *p = ctx;
-  ss_send_result_locked(p->ss, p->seq, o->value, g);
+  ss_send_result_locked(p->ss, p->seq, o->value, o, g);
   mt_obj_release_locked(o, g);
   ss_unref_locked(p->ss, g);
   free(p);
@@ -165,6 +205,20 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
   }
   mt_garbage g;
   mt_garbage_init(&g);
+  if (batch->sender_node || batch->n_borrows || batch->n_acks) {
+    mt_lock();
+    if (batch->sender_node) {
+      ss->client_node = batch->sender_node;
+    }
+    for (size_t i = 0; i < batch->n_acks; i++) {
+      mt_garbage_add(&g, mt_u64map_remove(&ss->held, batch->acks[i]));
+    }
+    for (size_t i = 0; i < batch->n_borrows; i++) {
+      Manta__V1__BorrowUpdate *u = batch->borrows[i];
+      mt_borrow_apply_locked(u->id.data, u->id.len, u->node_id, u->delta, &g);
+    }
+    mt_unlock();
+  }
   for (size_t i = 0; i < batch->n_tasks; i++) {
     Manta__V1__TaskSpec *t = batch->tasks[i];
     manta_ref ref;
@@ -187,7 +241,7 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
         }
       }
       if (fail) {
-        ss_send_result_locked(ss, t->seq, fail, &g);
+        ss_send_result_locked(ss, t->seq, fail, NULL, &g);
       }
       mt_garbage_add(&g, fail);
     }
@@ -214,13 +268,13 @@ static void ss_on_closed(void *arg, mt_tp_stream *s, int status,
   mt_garbage_init(&g);
   mt_lock();
   ss->closed = true;
+  ss_drop_held_locked(ss, &g);
   ss_unref_locked(ss, &g);
   mt_unlock();
   mt_garbage_free(&g);
 }
 
-static const mt_tp_stream_handlers tasks_handlers = {ss_on_message, ss_fill,
-                                                     ss_on_closed};
+static const mt_tp_stream_handlers tasks_handlers = {ss_on_message, ss_fill, ss_on_closed, false};
 
 /* ---- the single Call ------------------------------------------------------
  */
@@ -306,7 +360,8 @@ static bool node_is_unary(void *ctx, const char *method) {
 
 static bool node_is_stream(void *ctx, const char *method) {
   (void)ctx;
-  return strcmp(method, MT_NODE_TASKS) == 0;
+  return strcmp(method, MT_NODE_TASKS) == 0 ||
+         strcmp(method, MT_NODE_FETCH) == 0;
 }
 
 static void node_unary(void *ctx, mt_tp_incoming *in, const char *method,
@@ -321,7 +376,10 @@ static void node_unary(void *ctx, mt_tp_incoming *in, const char *method,
 
 static void *node_stream_open(void *ctx, mt_tp_stream *s, const char *method,
                               const mt_tp_stream_handlers **h) {
-  (void)ctx, (void)method;
+  (void)ctx;
+  if (strcmp(method, MT_NODE_FETCH) == 0) {
+    return mt_fetch_serve_open(s, h);
+  }
   serve_stream *ss = calloc(1, sizeof *ss);
   if (!ss) {
     *h = NULL;

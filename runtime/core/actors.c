@@ -38,7 +38,7 @@ void mt_actor_retain_locked(mt_actor *a) {
 }
 
 void mt_actor_to_wire(uint64_t id, uint8_t wire[16]) {
-  mt_obj_to_wire(id, wire); /* same layout: node id, local id */
+  mt_wire_id_join(mt_rt.node_id, id, wire);
 }
 
 /* ---- mailbox ------------------------------------------------------------ */

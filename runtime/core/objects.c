@@ -99,6 +99,11 @@ void mt_obj_release_locked(mt_object *o, mt_garbage *g) {
   if (--o->refs > 0) {
     return;
   }
+  if ((o->proxy || o->lent) && mt_rt.cluster) {
+    mt_rt.cluster->object_freed_locked(o, g);
+  }
+  o->proxy = NULL;
+  o->lent = false;
   /* Nothing can be listening: waiters and dependent tasks hold counts. */
   mt_garbage_add(g, o->value);
   mt_rt.live_objects--;
@@ -145,6 +150,14 @@ void mt_obj_when_ready_locked(mt_object *o, mt_listener *l, mt_ready_fn fn,
     fn(ctx, o, g);
   } else {
     mt_listener_add_locked(l, o);
+    mt_obj_want_locked(o);
+  }
+}
+
+void mt_obj_want_locked(mt_object *o) {
+  if (o->proxy && !o->proxy->fetch && o->state == MT_OBJ_PENDING &&
+      mt_rt.cluster) {
+    mt_rt.cluster->fetch_locked(o);
   }
 }
 
@@ -183,11 +196,61 @@ void mt_obj_complete_locked(mt_object *o, manta_value *v, mt_garbage *g) {
   }
 }
 
-void mt_obj_to_wire(uint64_t id, uint8_t wire[16]) {
+_Thread_local mt_id_list *mt_ref_capture;
+_Atomic int64_t mt_proxies_live;
+
+void mt_wire_id_join(uint64_t node, uint64_t local, uint8_t wire[16]) {
   for (int i = 0; i < 8; i++) {
-    wire[i] = (uint8_t)(mt_rt.node_id >> (56 - 8 * i));
-    wire[8 + i] = (uint8_t)(id >> (56 - 8 * i));
+    wire[i] = (uint8_t)(node >> (56 - 8 * i));
+    wire[8 + i] = (uint8_t)(local >> (56 - 8 * i));
   }
+}
+
+void mt_wire_id_split(const uint8_t wire[16], uint64_t *node,
+                      uint64_t *local) {
+  *node = *local = 0;
+  for (int i = 0; i < 8; i++) {
+    *node = (*node << 8) | wire[i];
+    *local = (*local << 8) | wire[8 + i];
+  }
+}
+
+static void capture_id(mt_id_list *c, uint64_t id) {
+  if (c->len == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 16;
+    uint64_t *ids = realloc(c->ids, cap * sizeof *ids);
+    if (!ids) {
+      c->oom = true;
+      return;
+    }
+    c->ids = ids;
+    c->cap = cap;
+  }
+  c->ids[c->len++] = id;
+}
+
+/* Reached from the value codec both with and without rt.mu held. */
+void mt_obj_to_wire(uint64_t id, uint8_t wire[16]) {
+  uint64_t node = mt_rt.node_id, local = id;
+  if (atomic_load_explicit(&mt_proxies_live, memory_order_acquire) > 0) {
+    bool held = mt_lock_held();
+    if (!held) {
+      mt_lock();
+    }
+    mt_object *o = mt_obj_lookup_locked(id);
+    if (o && o->proxy) {
+      /* A ref is named by where its object lives. */
+      node = o->proxy->owner_node;
+      local = o->proxy->owner_id;
+    }
+    if (!held) {
+      mt_unlock();
+    }
+  }
+  if (mt_ref_capture) {
+    capture_id(mt_ref_capture, id);
+  }
+  mt_wire_id_join(node, local, wire);
 }
 
 void mt_objects_destroy(mt_garbage *g) {
@@ -310,6 +373,14 @@ static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
   if (needed > npending) {
     needed = npending; /* "all of them" */
   }
+  if (timeout_ms == 0) {
+    /* A poll still starts what it asks about moving here. */
+    for (size_t i = 0; i < n; i++) {
+      if (objs[i]) {
+        mt_obj_want_locked(objs[i]);
+      }
+    }
+  }
   if (needed == 0 || timeout_ms == 0) {
     return;
   }
@@ -326,6 +397,7 @@ static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     if (objs[i] && objs[i]->state == MT_OBJ_PENDING) {
+      mt_obj_want_locked(objs[i]);
       ls[k].kind = MT_L_WAITER;
       ls[k].owner = &w;
       mt_listener_add_locked(&ls[k], objs[i]);
@@ -516,15 +588,6 @@ out:
 
 /* ---- what refs inside values mean --------------------------------------- */
 
-/* The owner node and the local id of a 16-byte wire id (mt_obj_to_wire). */
-static void wire_split(const uint8_t wire[16], uint64_t *node,
-                       uint64_t *local) {
-  *node = *local = 0;
-  for (int i = 0; i < 8; i++) {
-    *node = (*node << 8) | wire[i];
-    *local = (*local << 8) | wire[8 + i];
-  }
-}
 
 static void hook_ref_retain(uint64_t id) {
   mt_lock();
@@ -541,13 +604,16 @@ static void hook_ref_release(uint64_t id) {
 
 static manta_err hook_ref_from_wire(const uint8_t wire[16], uint64_t *id) {
   uint64_t node, local;
-  wire_split(wire, &node, &local);
+  mt_wire_id_split(wire, &node, &local);
   manta_err err = MANTA_OK;
   mt_lock();
   mt_object *o = NULL;
   if (!mt_rt.initialized) {
     err = MANTA_ERR_NOT_INITIALIZED;
-  } else if (node != mt_rt.node_id || !(o = mt_obj_lookup_locked(local))) {
+  } else if (node != mt_rt.node_id && mt_rt.cluster) {
+    err = mt_rt.cluster->proxy_from_wire_locked(node, local, id);
+  } else if (node != mt_rt.node_id || !(o = mt_obj_lookup_locked(local)) ||
+             o->proxy) {
     /* An object of another node, or one freed since it was encoded. */
     err = MANTA_ERR_OBJECT_LOST;
   } else {
@@ -573,7 +639,7 @@ static void hook_actor_release(uint64_t id) {
 
 static manta_err hook_actor_from_wire(const uint8_t wire[16], uint64_t *id) {
   uint64_t node, local;
-  wire_split(wire, &node, &local);
+  mt_wire_id_split(wire, &node, &local);
   manta_err err = MANTA_OK;
   mt_lock();
   mt_actor *a = NULL;

@@ -90,6 +90,10 @@ void mt_garbage_free(mt_garbage *g);
 
 /* ---- objects ------------------------------------------------------------ */
 
+/* Payload bytes up to which an object travels inside task messages; larger
+ * ones stay where they are and move on demand, in chunks. */
+#define MT_INLINE_MAX (128 * 1024)
+
 typedef enum mt_obj_state {
   MT_OBJ_FREE = 0,
   MT_OBJ_PENDING = 1,
@@ -98,6 +102,17 @@ typedef enum mt_obj_state {
 
 struct mt_task;
 struct mt_listener;
+
+/* An object that lives on another node (cluster mode): the local object
+ * stands for it until fetched (runtime/cluster/remote_objects.c). */
+typedef struct mt_proxy {
+  uint64_t owner_node, owner_id; /* its id where it lives (the owner) */
+  uint64_t local_id;             /* the local object standing for it */
+  int64_t receptions; /* copies of the ref this node received: the borrows
+                         the owner counts for this node */
+  struct mt_proxy *next_same; /* proxies with the same owner_id */
+  struct mt_fetch *fetch;     /* the transfer in flight, if any */
+} mt_proxy;
 
 typedef struct mt_object {
   mt_slot slot;         /* first: the object table's header */
@@ -108,6 +123,8 @@ typedef struct mt_object {
   size_t bytes;         /* payload bytes of value */
   struct mt_task *task; /* producing task while pending */
   struct mt_listener *listeners;
+  mt_proxy *proxy; /* set: it lives on another node */
+  bool lent;       /* other nodes borrow it (counted in refs) */
 } mt_object;
 
 /* Who waits for an object: a thread in get/wait, or a task's dependency. */
@@ -147,6 +164,22 @@ void mt_obj_release_locked(mt_object *o, mt_garbage *g);
 /* Makes a pending object ready with v (reference taken), waking listeners. */
 void mt_obj_complete_locked(mt_object *o, manta_value *v, mt_garbage *g);
 void mt_obj_to_wire(uint64_t id, uint8_t wire[16]);
+/* Someone waits for o: an object of another node starts moving here. */
+void mt_obj_want_locked(mt_object *o);
+/* The 16-byte wire id <-> owner node and owner-local id. */
+void mt_wire_id_join(uint64_t node, uint64_t local, uint8_t wire[16]);
+void mt_wire_id_split(const uint8_t wire[16], uint64_t *node, uint64_t *local);
+
+/* Local ids of the refs encoded by this thread while set (the cluster
+ * counts what leaves the node). */
+typedef struct mt_id_list {
+  uint64_t *ids;
+  size_t len, cap;
+  bool oom;
+} mt_id_list;
+extern _Thread_local mt_id_list *mt_ref_capture;
+/* Proxies alive: lets mt_obj_to_wire skip the lookup when there are none. */
+extern _Atomic int64_t mt_proxies_live;
 void mt_objects_destroy(mt_garbage *g);
 void mt_listener_add_locked(mt_listener *l, mt_object *o);
 void mt_listener_remove_locked(mt_listener *l);
@@ -406,6 +439,15 @@ typedef struct mt_cluster_ops {
   void (*forget_locked)(mt_task *t);
   /* A function or class was registered: advertise it soon. */
   void (*registry_changed_locked)(void);
+  /* A counted local object standing for an object of node `node`. */
+  manta_err (*proxy_from_wire_locked)(uint64_t node, uint64_t id,
+                                      uint64_t *local);
+  /* o (a proxy) is waited for: fetch it, never completing it before
+   * returning. */
+  void (*fetch_locked)(mt_object *o);
+  /* o is being freed: a proxy tells its owner, a lent object forgets its
+   * borrowers. */
+  void (*object_freed_locked)(mt_object *o, mt_garbage *g);
 } mt_cluster_ops;
 
 /* Joins (or, as head, starts) a cluster after the local runtime started,
@@ -466,6 +508,8 @@ extern const mt_value_hooks mt_runtime_value_hooks;
 
 void mt_lock(void);
 void mt_unlock(void);
+/* Whether this thread holds rt.mu (for hooks reached both ways). */
+bool mt_lock_held(void);
 /* Adds ms to the monotonic clock, for pthread_cond_timedwait. */
 void mt_deadline(int64_t timeout_ms, struct timespec *ts);
 /* Waits on cv (monotonic) until the deadline; ETIMEDOUT when passed. */

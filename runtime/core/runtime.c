@@ -15,12 +15,20 @@
  * short stretches and a futex wake-up costs more than the wait. */
 mt_runtime mt_rt = {.mu = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP};
 
+static _Thread_local bool holding_lock;
+
 void mt_lock(void) {
   pthread_mutex_lock(&mt_rt.mu);
+  holding_lock = true;
 }
 
 void mt_unlock(void) {
+  holding_lock = false;
   pthread_mutex_unlock(&mt_rt.mu);
+}
+
+bool mt_lock_held(void) {
+  return holding_lock;
 }
 
 void mt_cond_init(pthread_cond_t *cv) {

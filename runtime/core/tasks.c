@@ -215,10 +215,15 @@ void mt_task_ready_locked(mt_task *t, mt_garbage *g) {
         t, mt_task_error(t, MANTA_ERR_SHUTDOWN, "the runtime shut down"), g);
     return;
   }
-  /* Top-level refs are replaced by the values they name. */
+  /* Top-level refs are replaced by the values they name; a task going to
+   * another node keeps refs to large objects and to objects of other nodes,
+   * which move straight to where it runs. */
   for (size_t i = 0; i < t->nargs; i++) {
     if (manta_value_kind(t->args[i]) == MANTA_KIND_REF) {
       mt_object *o = mt_obj_lookup_locked(mt_value_ref_id(t->args[i]));
+      if (t->remote && (o->proxy || o->bytes > MT_INLINE_MAX)) {
+        continue;
+      }
       mt_garbage_add(g, t->args[i]);
       t->args[i] = manta_value_ref(o->value);
     }
@@ -259,8 +264,12 @@ void mt_task_start_deps_locked(mt_task *t, mt_garbage *g) {
                                     "argument %zu is a stale ref", i);
         t->dep_error_arg = i;
       }
+    } else if (o->state == MT_OBJ_PENDING && t->remote && o->proxy) {
+      /* It lives on another node: the node running the task fetches it
+       * from there, not through this one. */
     } else if (o->state == MT_OBJ_PENDING) {
       mt_listener_add_locked(l, o);
+      mt_obj_want_locked(o);
       t->deps_pending++;
     } else if (o->is_error && !t->dep_error) {
       t->dep_error = manta_value_ref(o->value);

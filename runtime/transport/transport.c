@@ -460,7 +460,7 @@ static void on_recv(tp_op *op, bool ok) {
     pthread_mutex_lock(&s->mu);
     s->recv_ended = true;
     /* A server whose client half-closed (or vanished) ends the call. */
-    if (s->is_server && !s->finishing) {
+    if (s->is_server && !s->finishing && !s->h->outlive_half_close) {
       s->finishing = true;
       s->finish_status = MT_TP_OK;
       if (s->sending) {
@@ -858,7 +858,7 @@ static void declined_closed(void *arg, mt_tp_stream *s, int status,
   (void)arg, (void)s, (void)status, (void)detail;
 }
 static const mt_tp_stream_handlers declined_handlers = {
-    declined_message, declined_fill, declined_closed};
+    declined_message, declined_fill, declined_closed, false};
 
 static void start_server_stream(mt_tp_server *srv, grpc_call *call,
                                 const char *method) {

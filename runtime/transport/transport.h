@@ -67,6 +67,9 @@ typedef struct mt_tp_stream_handlers {
    * for this stream: no fill runs during or after it. status is a gRPC
    * code, detail a message. */
   void (*on_closed)(void *arg, mt_tp_stream *s, int status, const char *detail);
+  /* Server only: a client's half-close does not end the call; the handler
+   * ends it with mt_tp_stream_close (server-streaming replies). */
+  bool outlive_half_close;
 } mt_tp_stream_handlers;
 
 /* There may be something to send: calls fill if no send is in flight. */

@@ -1,0 +1,457 @@
+/*
+ * Moving an object between two nodes: Node.FetchObject, served by the
+ * owner (one chunk in flight at a time, so memory in flight stays bounded
+ * whatever the object's size) and called by a node whose proxy someone
+ * waits for. The chunks concatenated are the object's Value encoding; a
+ * bytes value is sent straight from its payload and received into the
+ * buffer that becomes the new value, so a large blob is copied once per
+ * side beyond what gRPC does.
+ */
+#include "cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK (1024 * 1024)
+/* The largest object this node accepts (a garbage total is refused). */
+#define FETCH_MAX ((uint64_t)1 << 40)
+
+/* ---- the fetching side -------------------------------------------------- */
+
+struct mt_fetch {
+  uint64_t local_id; /* the proxy object (one count held); 0: detached */
+  uint64_t owner_node, owner_id;
+  char address[64];
+  bool requested;
+  bool sized;
+  uint8_t *buf;
+  uint64_t total, got;
+  char error[160];
+};
+
+static void fetch_on_chunk(void *arg, mt_tp_stream *s, const uint8_t *body,
+                           size_t len) {
+  mt_fetch *f = arg;
+  if (f->error[0]) {
+    return;
+  }
+  Manta__V1__ObjectChunk *c = manta__v1__object_chunk__unpack(NULL, len, body);
+  if (!c) {
+    snprintf(f->error, sizeof f->error, "malformed ObjectChunk");
+  } else if (!f->sized && c->total > FETCH_MAX) {
+    snprintf(f->error, sizeof f->error, "object of %llu bytes refused",
+             (unsigned long long)c->total);
+  } else if (!f->sized && !(f->buf = malloc(c->total ? c->total : 1))) {
+    snprintf(f->error, sizeof f->error, "out of memory for %llu bytes",
+             (unsigned long long)c->total);
+  } else {
+    if (!f->sized) {
+      f->sized = true;
+      f->total = c->total;
+    }
+    if (c->total != f->total || c->data.len > f->total - f->got) {
+      snprintf(f->error, sizeof f->error, "chunks disagree on the size");
+    } else {
+      memcpy(f->buf + f->got, c->data.data, c->data.len);
+      f->got += c->data.len;
+    }
+  }
+  if (c) {
+    manta__v1__object_chunk__free_unpacked(c, NULL);
+  }
+  if (f->error[0]) {
+    mt_log(MT_LOG_WARN, "cluster: fetch from %s: %s", f->address, f->error);
+    mt_tp_stream_close(s, MT_TP_CANCELLED, f->error);
+  }
+}
+
+static bool fetch_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
+  (void)s;
+  mt_fetch *f = arg;
+  if (f->requested) {
+    return false;
+  }
+  f->requested = true;
+  uint8_t wire[16];
+  mt_wire_id_join(f->owner_node, f->owner_id, wire);
+  Manta__V1__FetchRequest r = MANTA__V1__FETCH_REQUEST__INIT;
+  r.id.data = wire;
+  r.id.len = sizeof wire;
+  r.node_id = mt_rt.node_id;
+  return mt_wire_pack(&r.base, out);
+}
+
+static void free_buffer(void *data, void *arg) {
+  (void)data;
+  free(arg);
+}
+
+/* The value the chunks spell; the buffer is taken. */
+static manta_value *fetched_value(mt_fetch *f) {
+  uint8_t *b = f->buf;
+  f->buf = NULL;
+  /* A top-level bytes value (field 6, length-delimited) keeps the buffer. */
+  if (f->total > 1 && b[0] == 0x32) {
+    uint64_t n = 0;
+    size_t i = 1;
+    for (int shift = 0; i < f->total && i < 11; i++, shift += 7) {
+      n |= (uint64_t)(b[i] & 0x7f) << shift;
+      if (!(b[i] & 0x80)) {
+        i++;
+        break;
+      }
+    }
+    if (i <= f->total && n == f->total - i) {
+      manta_value *v = manta_bytes_wrap(b + i, (size_t)n, free_buffer, b);
+      if (!v) {
+        free(b);
+      }
+      return v;
+    }
+  }
+  manta_value *v = NULL;
+  manta_err err = manta_value_decode(b, (size_t)f->total, &v);
+  free(b);
+  if (err != MANTA_OK) {
+    snprintf(f->error, sizeof f->error, "cannot decode it: %s",
+             manta_strerror(err));
+    return NULL;
+  }
+  return v;
+}
+
+static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
+                            const char *detail) {
+  mt_fetch *f = arg;
+  manta_value *v = NULL;
+  if (status == MT_TP_OK && f->sized && f->got == f->total && !f->error[0]) {
+    v = fetched_value(f);
+  } else if (!f->error[0]) {
+    snprintf(f->error, sizeof f->error, "%s (status %d)",
+             status == MT_TP_OK ? "the transfer ended early"
+             : detail[0]        ? detail
+                                : "the link failed",
+             status);
+  }
+  if (!v) {
+    char hex[17];
+    mt_wire_node_id_hex(f->owner_node, hex);
+    v = mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
+                     "the object lives on node %s (%s) and could not be "
+                     "fetched: %s",
+                     hex, f->address, f->error);
+  }
+  free(f->buf);
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  mt_object *o = f->local_id ? mt_obj_lookup_locked(f->local_id) : NULL;
+  if (o) {
+    if (o->proxy) {
+      o->proxy->fetch = NULL;
+    }
+    if (o->state == MT_OBJ_PENDING) {
+      mt_obj_complete_locked(o, v, &g);
+      v = NULL;
+    }
+    mt_obj_release_locked(o, &g);
+  }
+  mt_garbage_add(&g, v);
+  mt_unlock();
+  mt_garbage_free(&g);
+  mt_tp_stream_release(s);
+  free(f);
+}
+
+static const mt_tp_stream_handlers fetch_handlers = {
+    fetch_on_chunk, fetch_fill, fetch_on_closed, false};
+
+void mt_fetch_detach_locked(mt_fetch *f) {
+  f->local_id = 0;
+}
+
+/* The owner is not (or no longer) alive in the view: the housekeeping
+ * thread fails the object (never the caller, which may be mid-update). */
+static void fetch_fail_later_locked(mt_object *o) {
+  uint64_t *grown = realloc(mt_cl.fetch_failed,
+                            (mt_cl.nfetch_failed + 1) * sizeof *grown);
+  if (!grown) {
+    mt_log(MT_LOG_ERROR, "cluster: out of memory failing a fetch");
+    return;
+  }
+  mt_obj_retain_locked(o);
+  mt_cl.fetch_failed = grown;
+  mt_cl.fetch_failed[mt_cl.nfetch_failed++] = mt_slots_id(&mt_rt.objects, o);
+  mt_heartbeat_soon_locked();
+}
+
+void mt_fetch_locked(mt_object *o) {
+  mt_proxy *p = o->proxy;
+  char address[64] = "";
+  mt_tp_channel *ch =
+      mt_cl.stopping
+          ? NULL
+          : mt_peer_channel_locked(p->owner_node, address, sizeof address);
+  mt_fetch *f = ch ? calloc(1, sizeof *f) : NULL;
+  if (!f) {
+    fetch_fail_later_locked(o);
+    return;
+  }
+  f->local_id = p->local_id;
+  f->owner_node = p->owner_node;
+  f->owner_id = p->owner_id;
+  snprintf(f->address, sizeof f->address, "%s", address);
+  mt_tp_stream *s = mt_tp_stream_open(ch, MT_NODE_FETCH, &fetch_handlers, f);
+  if (!s) {
+    free(f);
+    fetch_fail_later_locked(o);
+    return;
+  }
+  mt_obj_retain_locked(o);
+  p->fetch = f;
+  mt_tp_stream_kick(s); /* sends the request; the reference is on_closed's */
+}
+
+void mt_fetch_fail_pending(void) {
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  uint64_t *ids = mt_cl.fetch_failed;
+  size_t n = mt_cl.nfetch_failed;
+  mt_cl.fetch_failed = NULL;
+  mt_cl.nfetch_failed = 0;
+  for (size_t i = 0; i < n; i++) {
+    mt_object *o = mt_obj_lookup_locked(ids[i]);
+    if (!o) {
+      continue;
+    }
+    if (o->state == MT_OBJ_PENDING) {
+      char hex[17] = "?";
+      if (o->proxy) {
+        mt_wire_node_id_hex(o->proxy->owner_node, hex);
+      }
+      mt_obj_complete_locked(
+          o,
+          mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
+                       "the object lives on node %s, which is not alive in "
+                       "the cluster",
+                       hex),
+          &g);
+    }
+    mt_obj_release_locked(o, &g);
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  free(ids);
+}
+
+/* ---- the owner's side ---------------------------------------------------- */
+
+typedef struct fetch_serve {
+  mt_tp_stream *s; /* one reference held */
+  _Atomic int refs; /* the stream's callbacks, the pending preparation */
+  mt_listener l;
+  uint64_t obj_id; /* one count held while set (under rt.mu) */
+  uint64_t requester;
+  bool asked;
+  manta_value *value; /* the object's value, once ready */
+  _Atomic bool ready; /* the parts below are set */
+  uint8_t *enc;       /* the encoding, or NULL for a bytes value */
+  uint8_t hdr[11];
+  size_t hdr_len;
+  const uint8_t *payload;
+  size_t total, off;
+  bool sent_any, finished;
+} fetch_serve;
+
+static void fs_unref(fetch_serve *fs) {
+  if (atomic_fetch_sub(&fs->refs, 1) != 1) {
+    return;
+  }
+  manta_value_free(fs->value);
+  manta_free(fs->enc);
+  mt_tp_stream_release(fs->s);
+  free(fs);
+}
+
+/* Off the lock: the value's encoding, its refs counted as lent to the
+ * requester, then the first chunk. */
+static void fs_prepare_job(void *fs_, void *unused) {
+  (void)unused;
+  fetch_serve *fs = fs_;
+  const void *data;
+  size_t len;
+  if (manta_get_bytes(fs->value, &data, &len) == MANTA_OK) {
+    size_t n = 0;
+    fs->hdr[n++] = 0x32;
+    uint64_t x = len;
+    do {
+      fs->hdr[n++] = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
+      x >>= 7;
+    } while (x);
+    fs->hdr_len = n;
+    fs->payload = data;
+    fs->total = n + len;
+  } else {
+    mt_id_list refs;
+    mt_refs_begin(&refs);
+    void *buf = NULL;
+    manta_err err = manta_value_encode(fs->value, &buf, &len);
+    mt_refs_end(&refs);
+    if (err == MANTA_OK && refs.len) {
+      mt_garbage g;
+      mt_garbage_init(&g);
+      mt_lock();
+      mt_borrow_out_locked(&refs, fs->requester, &g);
+      mt_unlock();
+      mt_garbage_free(&g);
+    }
+    mt_refs_free(&refs);
+    if (err != MANTA_OK) {
+      mt_tp_stream_close(fs->s, MT_TP_INTERNAL, "the object cannot be encoded");
+      fs_unref(fs);
+      return;
+    }
+    fs->enc = buf;
+    fs->total = len;
+  }
+  atomic_store(&fs->ready, true);
+  mt_tp_stream_kick(fs->s);
+  fs_unref(fs);
+}
+
+static void fs_on_ready(void *ctx, mt_object *o, mt_garbage *g) {
+  fetch_serve *fs = ctx;
+  fs->value = manta_value_ref(o->value);
+  atomic_fetch_add(&fs->refs, 1);
+  mt_garbage_add_dtor(g, fs_prepare_job, fs, NULL);
+}
+
+static void fs_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
+                          size_t len) {
+  fetch_serve *fs = arg;
+  if (fs->asked) {
+    return; /* one request per call */
+  }
+  fs->asked = true;
+  Manta__V1__FetchRequest *r =
+      manta__v1__fetch_request__unpack(NULL, len, body);
+  if (!r || r->id.len != 16) {
+    mt_log(MT_LOG_WARN, "node: malformed FetchRequest from %s",
+           mt_tp_stream_peer(s));
+    mt_tp_stream_close(s, MT_TP_INVALID_ARGUMENT, "malformed FetchRequest");
+    if (r) {
+      manta__v1__fetch_request__free_unpacked(r, NULL);
+    }
+    return;
+  }
+  uint64_t node, id;
+  mt_wire_id_split(r->id.data, &node, &id);
+  fs->requester = r->node_id;
+  manta__v1__fetch_request__free_unpacked(r, NULL);
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  mt_object *o = node == mt_rt.node_id ? mt_obj_lookup_locked(id) : NULL;
+  if (o && !o->proxy) {
+    mt_obj_retain_locked(o);
+    fs->obj_id = id;
+    mt_obj_when_ready_locked(o, &fs->l, fs_on_ready, fs, &g);
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  if (!fs->obj_id) {
+    mt_tp_stream_close(s, MT_TP_NOT_FOUND,
+                       "no such object on this node (freed, or never here)");
+  }
+}
+
+static bool fs_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
+  fetch_serve *fs = arg;
+  if (!atomic_load(&fs->ready) || fs->finished) {
+    return false;
+  }
+  if (fs->off == fs->total && fs->sent_any) {
+    fs->finished = true; /* the last chunk has gone: end the call */
+    mt_tp_stream_close(s, MT_TP_OK, NULL);
+    return false;
+  }
+  size_t n = fs->total - fs->off < CHUNK ? fs->total - fs->off : CHUNK;
+  /* ObjectChunk by hand: total (field 1, varint), data (field 2). */
+  uint8_t *b = malloc(n + 24);
+  if (!b) {
+    mt_tp_stream_close(s, MT_TP_RESOURCE_EXHAUSTED, "out of memory");
+    return false;
+  }
+  size_t k = 0;
+  b[k++] = 0x08;
+  for (uint64_t x = fs->total;; x >>= 7) {
+    b[k++] = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
+    if (x <= 0x7f) {
+      break;
+    }
+  }
+  b[k++] = 0x12;
+  for (uint64_t x = n;; x >>= 7) {
+    b[k++] = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
+    if (x <= 0x7f) {
+      break;
+    }
+  }
+  size_t end = fs->off + n;
+  if (fs->enc) {
+    memcpy(b + k, fs->enc + fs->off, n);
+  } else {
+    size_t at = fs->off;
+    uint8_t *dst = b + k;
+    if (at < fs->hdr_len) {
+      size_t h = fs->hdr_len - at < n ? fs->hdr_len - at : n;
+      memcpy(dst, fs->hdr + at, h);
+      dst += h;
+      at += h;
+    }
+    memcpy(dst, fs->payload + (at - fs->hdr_len), end - at);
+  }
+  fs->off = end;
+  fs->sent_any = true;
+  out->data = b;
+  out->len = k + n;
+  return true;
+}
+
+static void fs_on_closed(void *arg, mt_tp_stream *s, int status,
+                         const char *detail) {
+  fetch_serve *fs = arg;
+  if (status != MT_TP_OK && status != MT_TP_CANCELLED) {
+    mt_log(MT_LOG_INFO, "node: object transfer to %s ended: %s",
+           mt_tp_stream_peer(s), detail);
+  }
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  mt_listener_remove_locked(&fs->l);
+  mt_object *o = fs->obj_id ? mt_obj_lookup_locked(fs->obj_id) : NULL;
+  if (o) {
+    mt_obj_release_locked(o, &g);
+  }
+  fs->obj_id = 0;
+  mt_unlock();
+  mt_garbage_free(&g);
+  fs_unref(fs);
+}
+
+static const mt_tp_stream_handlers serve_handlers = {
+    fs_on_message, fs_fill, fs_on_closed, true};
+
+void *mt_fetch_serve_open(mt_tp_stream *s, const mt_tp_stream_handlers **h) {
+  fetch_serve *fs = calloc(1, sizeof *fs);
+  if (!fs) {
+    *h = NULL;
+    return NULL;
+  }
+  mt_tp_stream_retain(s);
+  fs->s = s;
+  atomic_init(&fs->refs, 1);
+  *h = &serve_handlers;
+  return fs;
+}
