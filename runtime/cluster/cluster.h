@@ -122,9 +122,9 @@ typedef struct mt_cluster {
   mt_view_node *view;
   size_t nview;
   mt_peer *peers;
-  bool stopping;         /* leaving: no new links, no borrow messages */
-  mt_u64map proxies;     /* owner's object id -> mt_proxy chain */
-  mt_u64map borrows;     /* local id of a lent object -> its borrowers */
+  bool stopping;          /* leaving: no new links, no borrow messages */
+  mt_u64map proxies;      /* owner's object id -> mt_proxy chain */
+  mt_u64map borrows;      /* local id of a lent object -> its borrowers */
   uint64_t *fetch_failed; /* proxies to fail from the heartbeat thread */
   size_t nfetch_failed;
 } mt_cluster;

@@ -163,8 +163,8 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
   free(f);
 }
 
-static const mt_tp_stream_handlers fetch_handlers = {
-    fetch_on_chunk, fetch_fill, fetch_on_closed, false};
+static const mt_tp_stream_handlers fetch_handlers = {fetch_on_chunk, fetch_fill,
+                                                     fetch_on_closed, false};
 
 void mt_fetch_detach_locked(mt_fetch *f) {
   f->local_id = 0;
@@ -173,8 +173,8 @@ void mt_fetch_detach_locked(mt_fetch *f) {
 /* The owner is not (or no longer) alive in the view: the housekeeping
  * thread fails the object (never the caller, which may be mid-update). */
 static void fetch_fail_later_locked(mt_object *o) {
-  uint64_t *grown = realloc(mt_cl.fetch_failed,
-                            (mt_cl.nfetch_failed + 1) * sizeof *grown);
+  uint64_t *grown =
+      realloc(mt_cl.fetch_failed, (mt_cl.nfetch_failed + 1) * sizeof *grown);
   if (!grown) {
     mt_log(MT_LOG_ERROR, "cluster: out of memory failing a fetch");
     return;
@@ -248,7 +248,7 @@ void mt_fetch_fail_pending(void) {
 /* ---- the owner's side ---------------------------------------------------- */
 
 typedef struct fetch_serve {
-  mt_tp_stream *s; /* one reference held */
+  mt_tp_stream *s;  /* one reference held */
   _Atomic int refs; /* the stream's callbacks, the pending preparation */
   mt_listener l;
   uint64_t obj_id; /* one count held while set (under rt.mu) */
@@ -440,8 +440,8 @@ static void fs_on_closed(void *arg, mt_tp_stream *s, int status,
   fs_unref(fs);
 }
 
-static const mt_tp_stream_handlers serve_handlers = {
-    fs_on_message, fs_fill, fs_on_closed, true};
+static const mt_tp_stream_handlers serve_handlers = {fs_on_message, fs_fill,
+                                                     fs_on_closed, true};
 
 void *mt_fetch_serve_open(mt_tp_stream *s, const mt_tp_stream_handlers **h) {
   fetch_serve *fs = calloc(1, sizeof *fs);

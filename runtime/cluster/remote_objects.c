@@ -181,8 +181,8 @@ void mt_borrows_check_locked(mt_garbage *g) {
 /* ---- refs leaving this node ---------------------------------------------- */
 
 /* Queues a BorrowUpdate for the owner of an object. */
-static void send_borrow_locked(uint64_t owner, uint64_t owner_id,
-                               uint64_t node, int64_t delta, mt_garbage *g) {
+static void send_borrow_locked(uint64_t owner, uint64_t owner_id, uint64_t node,
+                               int64_t delta, mt_garbage *g) {
   uint8_t wire[16];
   mt_wire_id_join(owner, owner_id, wire);
   Manta__V1__BorrowUpdate u = MANTA__V1__BORROW_UPDATE__INIT;
@@ -195,8 +195,9 @@ static void send_borrow_locked(uint64_t owner, uint64_t owner_id,
     return;
   }
   if (!mt_peer_send_locked(owner, 3, b.data, b.len, g)) {
-    mt_log(MT_LOG_DEBUG, "cluster: borrow update for node %016llx dropped "
-                         "(no link)",
+    mt_log(MT_LOG_DEBUG,
+           "cluster: borrow update for node %016llx dropped "
+           "(no link)",
            (unsigned long long)owner);
   }
   free(b.data);

@@ -86,7 +86,7 @@ typedef struct serve_stream {
                   each queued kick */
   bool closed; /* under rt.mu */
   uint64_t client_node; /* the sending node (TaskBatch.sender_node) */
-  mt_u64map held; /* seq -> result value kept until acknowledged */
+  mt_u64map held;       /* seq -> result value kept until acknowledged */
 } serve_stream;
 
 /* Drops the results kept for acknowledgement (under rt.mu). */
@@ -274,7 +274,8 @@ static void ss_on_closed(void *arg, mt_tp_stream *s, int status,
   mt_garbage_free(&g);
 }
 
-static const mt_tp_stream_handlers tasks_handlers = {ss_on_message, ss_fill, ss_on_closed, false};
+static const mt_tp_stream_handlers tasks_handlers = {ss_on_message, ss_fill,
+                                                     ss_on_closed, false};
 
 /* ---- the single Call ------------------------------------------------------
  */

@@ -206,8 +206,7 @@ void mt_wire_id_join(uint64_t node, uint64_t local, uint8_t wire[16]) {
   }
 }
 
-void mt_wire_id_split(const uint8_t wire[16], uint64_t *node,
-                      uint64_t *local) {
+void mt_wire_id_split(const uint8_t wire[16], uint64_t *node, uint64_t *local) {
   *node = *local = 0;
   for (int i = 0; i < 8; i++) {
     *node = (*node << 8) | wire[i];
@@ -587,7 +586,6 @@ out:
 }
 
 /* ---- what refs inside values mean --------------------------------------- */
-
 
 static void hook_ref_retain(uint64_t id) {
   mt_lock();

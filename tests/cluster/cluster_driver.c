@@ -4,12 +4,18 @@
  * would, and checks one phase given on the command line:
  *
  *   basic      remote tasks, spreading, errors, dependencies, nesting
+ *   objects    objects across nodes: a big put fetched by a node, large
+ *              results staying where made, refs nested in values passed
+ *              across three processes, borrows released (needs nodes
+ *              started with MANTA_TEST_PIN=a and =b)
  *   failover   kill -9 of a node mid-job: every task still resolves
+ *   lost       an object whose only node was killed: OBJECT_LOST (pin c)
  *   token      joining with a wrong token is refused
  */
 #include "test_util.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -255,6 +261,206 @@ static void test_failover(void) {
   CHECK_INT_EQ(dead, 1);
 }
 
+/* ---- objects ------------------------------------------------------------- */
+
+/* The checksum len_sum computes (cluster_module.c). */
+static int64_t checksum(const unsigned char *p, size_t len) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < len; i++) {
+    sum = sum * 31 + p[i];
+  }
+  return (int64_t)(sum & 0x7fffffffffffffffULL);
+}
+
+static void free_buffer(void *data, void *arg) {
+  (void)arg;
+  free(data);
+}
+
+/* A bytes value of len bytes in make_bytes' pattern, or another. */
+static manta_value *pattern_bytes(size_t len, unsigned mul) {
+  unsigned char *p = malloc(len ? len : 1);
+  REQUIRE(p != NULL);
+  for (size_t i = 0; i < len; i++) {
+    p[i] = (unsigned char)(i * mul + 7);
+  }
+  return manta_bytes_wrap(p, len, free_buffer, NULL);
+}
+
+static void check_len_sum(manta_value *got, const manta_value *expected) {
+  const void *data;
+  size_t len;
+  REQUIRE_OK(manta_get_bytes(expected, &data, &len));
+  const manta_value *a, *b;
+  if (manta_list_at(got, 0, &a) != MANTA_OK ||
+      manta_list_at(got, 1, &b) != MANTA_OK) {
+    char *r = manta_value_repr(got);
+    fprintf(stderr, "len_sum gave %s\n", r);
+    manta_free(r);
+    CHECK(0);
+    return;
+  }
+  CHECK_INT_EQ(mt_test_int(a), (int64_t)len);
+  CHECK_INT_EQ(mt_test_int(b), checksum(data, len));
+}
+
+static manta_value *call_ref(const char *fn, manta_ref arg) {
+  return call(fn, (manta_value *[]){manta_ref_value(arg)}, 1);
+}
+
+static int64_t live_on(const char *pin) {
+  char fn[64];
+  snprintf(fn, sizeof fn, "on_%s.live_objects", pin);
+  manta_value *v = call(fn, NULL, 0);
+  int64_t n = mt_test_int(v);
+  manta_value_free(v);
+  return n;
+}
+
+/* A put on the driver, fetched by the node running the task. */
+static void test_big_put(void) {
+  const char *env = getenv("MANTA_TEST_BIG_BYTES");
+  size_t len = env ? (size_t)strtoull(env, NULL, 10) : ((size_t)1 << 30);
+  manta_value *big = pattern_bytes(len, 131);
+  manta_ref r;
+  REQUIRE_OK(manta_put(big, &r));
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  manta_value *v = call_ref("on_a.len_sum", r);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  check_len_sum(v, big);
+  printf("objects: %zu bytes put here, checked on node a in %.2f s\n", len,
+         (double)(t1.tv_sec - t0.tv_sec) +
+             (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+  manta_value_free(v);
+  manta_ref_release(r);
+  manta_value_free(big);
+}
+
+/* A large result stays on b; the driver and node a fetch it from there. */
+static void test_result_stays(void) {
+  size_t len = 8u << 20;
+  manta_value *expected = pattern_bytes(len, 31);
+  manta_ref r;
+  manta_value *arg = manta_int((int64_t)len);
+  REQUIRE_OK(manta_submit("on_b.make_bytes", (const manta_value *const *)&arg,
+                          1, NULL, &r));
+  manta_value_free(arg);
+  manta_value *v = call_ref("on_a.len_sum", r); /* a fetches from b */
+  check_len_sum(v, expected);
+  manta_value_free(v);
+  manta_value *got = NULL;
+  CHECK_OK(manta_get(r, 30000, &got)); /* the driver fetches from b */
+  const void *d1, *d2;
+  size_t l1 = 0, l2 = 0;
+  CHECK_OK(manta_get_bytes(got, &d1, &l1));
+  manta_get_bytes(expected, &d2, &l2);
+  CHECK(l1 == l2 && memcmp(d1, d2, l1) == 0);
+  manta_value_free(got);
+  manta_ref_release(r);
+  manta_value_free(expected);
+}
+
+/* Refs inside values: the driver's, a node's, across three processes. */
+static void test_nested_refs(void) {
+  /* The driver's ref, nested, read on node a. */
+  manta_value *s = manta_string("made by the driver", 18);
+  manta_ref r;
+  REQUIRE_OK(manta_put(s, &r));
+  manta_value *l = manta_list();
+  manta_list_push(l, manta_ref_value(r));
+  manta_value *v = call("on_a.get_nested", (manta_value *[]){l}, 1);
+  CHECK(manta_value_equal(v, s));
+  manta_value_free(v);
+
+  /* Sent back to its owner inside a result (the acknowledged path). */
+  l = manta_list();
+  manta_list_push(l, manta_ref_value(r));
+  v = call("sleep_then", (manta_value *[]){manta_int(0), l}, 2);
+  const manta_value *echoed, *inner;
+  manta_ref back;
+  REQUIRE_OK(manta_list_at(v, 0, &echoed));
+  REQUIRE_OK(manta_list_at(echoed, 0, &inner));
+  REQUIRE_OK(manta_get_ref(inner, &back));
+  CHECK(back.id == r.id);
+  manta_value *same = NULL;
+  CHECK_OK(manta_get(back, 1000, &same));
+  CHECK(manta_value_equal(same, s));
+  manta_value_free(same);
+  manta_value_free(v);
+  manta_ref_release(r);
+  manta_value_free(s);
+
+  /* A ref made on node a, read here, then on node b (fetched from a). */
+  size_t len = 300000;
+  manta_value *expected = pattern_bytes(len, 31);
+  v = call("on_a.put_nested", (manta_value *[]){manta_int((int64_t)len)}, 1);
+  const manta_value *item;
+  manta_ref ra;
+  REQUIRE_OK(manta_list_at(v, 0, &item));
+  REQUIRE_OK(manta_get_ref(item, &ra));
+  manta_value *got = NULL;
+  CHECK_OK(manta_get(ra, 30000, &got));
+  CHECK(manta_value_equal(got, expected));
+  manta_value_free(got);
+  manta_value *sum = call_ref("on_b.len_sum", ra);
+  check_len_sum(sum, expected);
+  manta_value_free(sum);
+  /* ... and nested again, from the driver to b, which fetches from a. */
+  got = call("on_b.get_nested", (manta_value *[]){manta_value_ref(v)}, 1);
+  CHECK(manta_value_equal(got, expected));
+  manta_value_free(got);
+  manta_value_free(v);
+  manta_value_free(expected);
+}
+
+/* Once the driver dropped its refs, the nodes free what they lent. */
+static void test_borrows_released(int64_t base_a, int64_t base_b) {
+  int64_t a = -1, b = -1;
+  for (int i = 0; i < 100; i++) {
+    a = live_on("a");
+    b = live_on("b");
+    if (a == base_a && b == base_b) {
+      break;
+    }
+    nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
+  }
+  CHECK_INT_EQ(a, base_a);
+  CHECK_INT_EQ(b, base_b);
+}
+
+static void test_objects(void) {
+  int64_t base_a = live_on("a"), base_b = live_on("b");
+  RUN_TEST(test_big_put);
+  RUN_TEST(test_result_stays);
+  RUN_TEST(test_nested_refs);
+  test_borrows_released(base_a, base_b);
+}
+
+/* An object that lived only on a node killed since: a clear error. */
+static void test_lost(void) {
+  manta_value *v =
+      call("on_c.put_nested", (manta_value *[]){manta_int(1000)}, 1);
+  const manta_value *item;
+  manta_ref r;
+  REQUIRE_OK(manta_list_at(v, 0, &item));
+  REQUIRE_OK(manta_get_ref(item, &r));
+  manta_value *pid = call("on_c.pid", NULL, 0);
+  printf("lost: killing node pid %lld\n", (long long)mt_test_int(pid));
+  fflush(stdout);
+  REQUIRE(kill((pid_t)mt_test_int(pid), SIGKILL) == 0);
+  manta_value_free(pid);
+  manta_value *got = NULL;
+  CHECK_ERR(manta_get(r, 30000, &got), MANTA_ERR_OBJECT_LOST);
+  char *repr = manta_value_repr(got);
+  printf("lost: %s\n", repr);
+  CHECK(strstr(repr, "could not be fetched") != NULL ||
+        strstr(repr, "not alive") != NULL);
+  manta_free(repr);
+  manta_value_free(got);
+  manta_value_free(v);
+}
+
 int main(int argc, char **argv) {
   REQUIRE(argc == 2);
   const char *phase = argv[1];
@@ -275,6 +481,10 @@ int main(int argc, char **argv) {
     RUN_TEST(test_errors);
     RUN_TEST(test_dependencies);
     RUN_TEST(test_nested_and_bytes);
+  } else if (strcmp(phase, "objects") == 0) {
+    test_objects();
+  } else if (strcmp(phase, "lost") == 0) {
+    RUN_TEST(test_lost);
   } else if (strcmp(phase, "failover") == 0) {
     RUN_TEST(test_failover);
   } else {

@@ -1,7 +1,10 @@
 /* The module the cluster tests load into their nodes. */
 #include <manta.h>
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,6 +87,88 @@ static manta_value *make_bytes(const manta_value *const *a, size_t n, void *u) {
   return v;
 }
 
+/* ---- pinned functions: "on_<MANTA_TEST_PIN>.<name>", one node each ---- */
+
+/* (bytes) -> [length, checksum]: what arrived, compared by the driver. */
+static manta_value *len_sum(const manta_value *const *a, size_t n, void *u) {
+  (void)n, (void)u;
+  const void *data;
+  size_t len;
+  if (manta_get_bytes(a[0], &data, &len) != MANTA_OK) {
+    return manta_error(MANTA_ERR_TYPE, "len_sum takes bytes");
+  }
+  const unsigned char *p = data;
+  uint64_t sum = 0;
+  for (size_t i = 0; i < len; i++) {
+    sum = sum * 31 + p[i];
+  }
+  manta_value *l = manta_list();
+  manta_list_push(l, manta_int((int64_t)len));
+  manta_list_push(l, manta_int((int64_t)(sum & 0x7fffffffffffffffULL)));
+  return l;
+}
+
+/* ([ref]) -> the value the nested ref names, fetched from where it lives. */
+static manta_value *get_nested(const manta_value *const *a, size_t n, void *u) {
+  (void)n, (void)u;
+  const manta_value *item;
+  manta_ref r;
+  if (manta_list_at(a[0], 0, &item) != MANTA_OK ||
+      manta_get_ref(item, &r) != MANTA_OK) {
+    return manta_error(MANTA_ERR_TYPE, "get_nested takes [ref]");
+  }
+  manta_value *out = NULL;
+  manta_get(r, 30000, &out);
+  return out;
+}
+
+/* (len) -> [ref] to bytes put on this node (make_bytes' pattern). */
+static manta_value *put_nested(const manta_value *const *a, size_t n, void *u) {
+  manta_value *b = make_bytes(a, n, u);
+  if (manta_value_kind(b) == MANTA_KIND_ERROR) {
+    return b;
+  }
+  manta_ref r;
+  manta_err err = manta_put(b, &r);
+  manta_value_free(b);
+  if (err != MANTA_OK) {
+    return manta_error(err, "put_nested: put failed");
+  }
+  manta_value *l = manta_list();
+  manta_list_push(l, manta_ref_value(r));
+  manta_ref_release(r);
+  return l;
+}
+
+static manta_value *live_objects(const manta_value *const *a, size_t n,
+                                 void *u) {
+  (void)a, (void)n, (void)u;
+  int64_t live = -1;
+  manta_stat_get(MANTA_STAT_LIVE_OBJECTS, &live);
+  return manta_int(live);
+}
+
+static manta_err register_pinned(void) {
+  const char *pin = getenv("MANTA_TEST_PIN");
+  if (!pin || !*pin) {
+    return MANTA_OK;
+  }
+  static const struct {
+    const char *name;
+    manta_function fn;
+    int nargs;
+  } fns[] = {{"len_sum", len_sum, 1},           {"get_nested", get_nested, 1},
+             {"put_nested", put_nested, 1},     {"make_bytes", make_bytes, 1},
+             {"live_objects", live_objects, 0}, {"pid", where, 0}};
+  manta_err err = MANTA_OK;
+  for (size_t i = 0; !err && i < sizeof fns / sizeof fns[0]; i++) {
+    char name[128];
+    snprintf(name, sizeof name, "on_%s.%s", pin, fns[i].name);
+    err = manta_register_function(name, fns[i].fn, fns[i].nargs, NULL);
+  }
+  return err;
+}
+
 MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
   manta_err err = MANTA_OK;
   if (!err)
@@ -98,5 +183,7 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
     err = manta_register_function("nested", nested, 1, NULL);
   if (!err)
     err = manta_register_function("make_bytes", make_bytes, 1, NULL);
+  if (!err)
+    err = register_pinned();
   return err;
 }

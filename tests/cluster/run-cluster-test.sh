@@ -73,18 +73,21 @@ wait_alive() {
 echo "== a head and two nodes"
 start_node head --head --port 0 --num-cpus 1
 head=$address
-start_node node_a --address "$head" --num-cpus 2 --module "$module"
-start_node node_b --address "$head" --num-cpus 2 --module "$module"
+MANTA_TEST_PIN=a start_node node_a --address "$head" --num-cpus 2 --module "$module"
+MANTA_TEST_PIN=b start_node node_b --address "$head" --num-cpus 2 --module "$module"
 wait_alive "$head" 3 2
 
 echo "== driver: remote tasks"
 MANTA_ADDRESS=$head "$driver" basic || fail "driver phase basic"
 
+echo "== driver: objects across nodes"
+MANTA_ADDRESS=$head "$driver" objects || fail "driver phase objects"
+
 echo "== manta status"
 status=$("$manta" status --address "$head")
 echo "$status"
 grep -q "^cluster: 3 node(s), 3 alive" <<<"$status" || fail "status counts"
-[ "$(grep -c "functions  add, fail, make_bytes, nested, sleep_then, where" \
+[ "$(grep -Ec "functions  add, fail, make_bytes, nested, on_[ab].get_nested, .*, sleep_then, where" \
   <<<"$status")" -eq 2 ] || fail "status: the nodes' functions"
 grep -Eq "CPU [0-9.]+/2 free" <<<"$status" || fail "status: resources"
 "$manta" status --address "$head" --json | grep -q '"nodes": \[' ||
@@ -130,4 +133,12 @@ export MANTA_STATE_DIR=$work/state
 
 echo "== kill -9 of a node mid-job"
 MANTA_ADDRESS=$head "$driver" failover || fail "driver phase failover"
+
+echo "== an object lost with its node"
+MANTA_TEST_PIN=c start_node node_c --address "$head" --num-cpus 1 --module "$module"
+for _ in $(seq 200); do
+  "$manta" status --address "$head" | grep -q "on_c.pid" && break
+  sleep 0.05
+done
+MANTA_ADDRESS=$head "$driver" lost || fail "driver phase lost"
 echo "PASS"

@@ -71,7 +71,8 @@ static void srv_closed(void *arg, mt_tp_stream *s, int status,
   pthread_mutex_destroy(&e->mu);
   free(e);
 }
-static const mt_tp_stream_handlers srv_handlers = {srv_msg, srv_fill, srv_closed, false};
+static const mt_tp_stream_handlers srv_handlers = {srv_msg, srv_fill,
+                                                   srv_closed, false};
 static void *svc_stream_open(void *ctx, mt_tp_stream *s, const char *m,
                              const mt_tp_stream_handlers **h) {
   (void)ctx, (void)s, (void)m;
@@ -138,7 +139,8 @@ static void cli_closed(void *arg, mt_tp_stream *s, int status,
   pthread_cond_broadcast(&c->cv);
   pthread_mutex_unlock(&c->mu);
 }
-static const mt_tp_stream_handlers cli_handlers = {cli_msg, cli_fill, cli_closed, false};
+static const mt_tp_stream_handlers cli_handlers = {cli_msg, cli_fill,
+                                                   cli_closed, false};
 
 /* ---- tests ----------------------------------------------------------------
  */
