@@ -2,10 +2,10 @@
  * libFuzzer target for the decoders of cluster messages, the bytes other
  * nodes and foreign clients send: the first byte picks the message
  * (TaskBatch, CallRequest, RegisterRequest, HeartbeatRequest,
- * HeartbeatReply, ClusterStatusReply), the rest is unpacked by protobuf-c
- * and every value inside is decoded by manta's codec, as the node does.
- * Nothing may crash, leak or read out of bounds; a message that unpacks
- * must pack again. fuzz_replay.c runs this in every CTest run.
+ * HeartbeatReply, ClusterStatusReply, FetchRequest, ObjectChunk), the rest is
+ * unpacked by protobuf-c and every value inside is decoded by manta's codec, as
+ * the node does. Nothing may crash, leak or read out of bounds; a message that
+ * unpacks must pack again. fuzz_replay.c runs this in every CTest run.
  */
 #include "cluster.h"
 
@@ -21,7 +21,7 @@ static void decode_all(ProtobufCBinaryData *vals, size_t n) {
 }
 
 static const ProtobufCMessageDescriptor *pick(uint8_t which) {
-  switch (which % 6) {
+  switch (which % 8) {
   case 0:
     return &manta__v1__task_batch__descriptor;
   case 1:
@@ -32,6 +32,10 @@ static const ProtobufCMessageDescriptor *pick(uint8_t which) {
     return &manta__v1__heartbeat_request__descriptor;
   case 4:
     return &manta__v1__heartbeat_reply__descriptor;
+  case 6:
+    return &manta__v1__fetch_request__descriptor;
+  case 7:
+    return &manta__v1__object_chunk__descriptor;
   default:
     return &manta__v1__cluster_status_reply__descriptor;
   }
