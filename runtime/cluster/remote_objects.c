@@ -9,8 +9,8 @@
  *  - a ref leaving its owner for node X: one more borrow for X, at once;
  *  - a ref leaving another node B for X: B sends +1 for X to the owner
  *    before its own -n can follow on the same link, so the count cannot
- *    reach zero between the two (a -1 from X arriving first only makes X's
- *    entry negative for a moment);
+ *    reach zero between the two; a -1 from X overtaking that +1 makes X's
+ *    entry negative for a moment, and only positive entries count;
  *  - a ref going back to its owner in a result: the sender keeps the result
  *    until the owner acknowledges it (serve.c), since that result and the
  *    sender's own -n travel on different streams;
@@ -114,16 +114,21 @@ static bool lend_locked(mt_object *o, uint64_t id, uint64_t node, int64_t delta,
     r->counts[r->n] = 0;
     r->n++;
   }
+  /* A node's entry counts in the object only while positive: a release
+   * that overtook the +1 announcing the copies makes it negative for a
+   * moment, which must not take away what the forwarder still holds. */
+  int64_t before = r->counts[i] > 0 ? r->counts[i] : 0;
   r->counts[i] += delta;
+  int64_t after = r->counts[i] > 0 ? r->counts[i] : 0;
   if (r->counts[i] == 0) {
     r->nodes[i] = r->nodes[r->n - 1];
     r->counts[i] = r->counts[r->n - 1];
     r->n--;
   }
-  if (delta > 0) {
-    o->refs += delta;
+  if (after > before) {
+    o->refs += after - before;
   } else {
-    unref_n_locked(o, -delta, g); /* may free o (object_freed drops r) */
+    unref_n_locked(o, before - after, g); /* may free o and r */
   }
   return true;
 }

@@ -197,6 +197,29 @@ void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g) {
   }
 }
 
+/* A large argument given by value to a task going to another node becomes
+ * an object here that the node fetches, as if it had been put: task
+ * messages stay small whatever the arguments. */
+static void wrap_large_args_locked(mt_task *t, mt_garbage *g) {
+  for (size_t i = 0; i < t->nargs; i++) {
+    if (manta_value_kind(t->args[i]) == MANTA_KIND_REF ||
+        mt_value_payload_bytes(t->args[i]) <= MT_INLINE_MAX) {
+      continue;
+    }
+    mt_object *o;
+    uint64_t id = mt_obj_new_locked(&o);
+    manta_value *ref = id ? mt_value_wrap_id(MANTA_KIND_REF, id) : NULL;
+    if (!ref) {
+      if (id) {
+        mt_obj_release_locked(o, g);
+      }
+      continue; /* sent inline after all */
+    }
+    mt_obj_complete_locked(o, t->args[i], g); /* takes the task's count */
+    t->args[i] = ref;
+  }
+}
+
 void mt_task_ready_locked(mt_task *t, mt_garbage *g) {
   if (t->dep_error) {
     const char *msg = manta_error_message(t->dep_error);
@@ -229,6 +252,7 @@ void mt_task_ready_locked(mt_task *t, mt_garbage *g) {
     }
   }
   if (t->remote) {
+    wrap_large_args_locked(t, g);
     t->where = MT_WHERE_REMOTE;
     mt_rt.cluster->dispatch_locked(t, g);
     return;

@@ -241,6 +241,14 @@ manta_value *manta_actor_value(manta_actor actor) {
   return v;
 }
 
+manta_value *mt_value_wrap_id(manta_kind kind, uint64_t id) {
+  manta_value *v = value_alloc(kind, 0);
+  if (v) {
+    v->u.id = id;
+  }
+  return v;
+}
+
 manta_value *mt_value_adopt_id(manta_kind kind, uint64_t id) {
   manta_value *v = value_alloc(kind, 0);
   if (v) {

@@ -51,6 +51,10 @@ manta_value *mt_error_new(manta_err code, const char *origin, const char *fmt,
 #endif
     ;
 
+/* A ref (or actor) value taking over a count already held for id; NULL on
+ * OOM, the count still the caller's. Safe under rt.mu (no hooks run). */
+manta_value *mt_value_wrap_id(manta_kind kind, uint64_t id);
+
 /* For a ref value, its id without the hooks (0 if v is not a ref). */
 uint64_t mt_value_ref_id(const manta_value *v);
 

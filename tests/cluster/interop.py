@@ -80,5 +80,29 @@ try:
     raise AssertionError("garbage accepted")
 except grpc.RpcError as e:
     assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e
-print("refusals: UNIMPLEMENTED, FAILED_PRECONDITION, INVALID_ARGUMENT")
+# A message over the 64 MiB limit.
+big = cluster_pb2.CallRequest(function="add",
+                              args=[value_pb2.Value(bytes_value=b"x" * (65 << 20))])
+try:
+    call(big, timeout=60)
+    raise AssertionError("a 65 MiB message accepted")
+except grpc.RpcError as e:
+    assert e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, e
+# FetchObject of an object the node does not have.
+fetch = ch.unary_stream(
+    "/manta.v1.Node/FetchObject",
+    request_serializer=cluster_pb2.FetchRequest.SerializeToString,
+    response_deserializer=cluster_pb2.ObjectChunk.FromString)
+try:
+    list(fetch(cluster_pb2.FetchRequest(id=bytes(16)), timeout=10))
+    raise AssertionError("fetch of an unknown object succeeded")
+except grpc.RpcError as e:
+    assert e.code() == grpc.StatusCode.NOT_FOUND, e
+# Still serving.
+reply = call(cluster_pb2.CallRequest(
+    function="add", args=[value_pb2.Value(int_value=20),
+                          value_pb2.Value(int_value=22)]), timeout=30)
+assert reply.value.int_value == 42, reply
+print("refusals: UNIMPLEMENTED, FAILED_PRECONDITION, INVALID_ARGUMENT, "
+      "RESOURCE_EXHAUSTED, NOT_FOUND; still serving")
 print("interop: PASS")
