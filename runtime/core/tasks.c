@@ -11,9 +11,9 @@
 #include <string.h>
 
 /* "node <id> (<address>)" while this node is in a cluster. Read without
- * rt.mu by workers making error values, so published by an atomic pointer;
- * written only before this init's tasks can fail here, and reset by the
- * next init when no worker runs. */
+ * rt.mu by workers making error values, so published by an atomic pointer.
+ * The buffer is written only while the pointer is NULL: each init resets
+ * it before any worker runs, and the cluster sets it once, as it starts. */
 static char node_where_buf[128];
 static _Atomic(const char *) node_where;
 
