@@ -13,6 +13,8 @@
  */
 #include <manta.h>
 
+#include "cli_java.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +64,19 @@ static const char *usage_text =
     "classes\n"
     "  --foreground          run in this process until SIGINT/SIGTERM\n"
     "\n"
+    "Java in the node (a JVM started inside it, before it joins):\n"
+    "  --classpath CP        the application's jars and class folders, "
+    "separated\n"
+    "                        by ':'; manta.jar is added\n"
+    "  --java-module CLASS   load a Java module (repeatable): a class "
+    "implementing\n"
+    "                        manta.Module that registers functions and "
+    "classes\n"
+    "  --java-option OPT     a JVM option, e.g. -Xmx2g (repeatable)\n"
+    "  The Java binding is found beside this program (installed or built);\n"
+    "  MANTA_JNI_LIBRARY and MANTA_JAR name libmanta_jni.so and manta.jar\n"
+    "  instead.\n"
+    "\n"
     "environment: MANTA_STATE_DIR (default /tmp/manta-<uid>), MANTA_ADDRESS,\n"
     "MANTA_TOKEN, MANTA_LOG (error, warn, info, debug).\n";
 
@@ -101,6 +116,8 @@ typedef struct start_args {
   const char *modules[MAX_MODULES];
   int nmodules;
   int foreground;
+  cli_java_args java;
+  char *jni_library; /* libmanta_jni, loaded after the modules; or NULL */
 } start_args;
 
 static double parse_number(const char *flag, const char *s) {
@@ -120,7 +137,10 @@ static void parse_start(int argc, char **argv, start_args *a) {
     const char *f = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     int takes = 1;
-    if (strcmp(f, "--head") == 0) {
+    if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) {
+      fputs(usage_text, stdout);
+      exit(0);
+    } else if (strcmp(f, "--head") == 0) {
       a->head = 1;
       takes = 0;
     } else if (strcmp(f, "--foreground") == 0) {
@@ -149,6 +169,18 @@ static void parse_start(int argc, char **argv, start_args *a) {
         die(2, "at most %d modules", MAX_MODULES);
       }
       a->modules[a->nmodules++] = v;
+    } else if (strcmp(f, "--classpath") == 0) {
+      a->java.classpath = v;
+    } else if (strcmp(f, "--java-module") == 0) {
+      if (a->java.nmodules == CLI_JAVA_MAX) {
+        die(2, "at most %d Java modules", CLI_JAVA_MAX);
+      }
+      a->java.modules[a->java.nmodules++] = v;
+    } else if (strcmp(f, "--java-option") == 0) {
+      if (a->java.noptions == CLI_JAVA_MAX) {
+        die(2, "at most %d JVM options", CLI_JAVA_MAX);
+      }
+      a->java.options[a->java.noptions++] = v;
     } else {
       die(2, "unknown option %s (see manta --help)", f);
     }
@@ -187,6 +219,9 @@ static manta_options *start_options(const start_args *a) {
   for (int i = 0; i < a->nmodules; i++) {
     manta_options_add_module(o, a->modules[i]);
   }
+  if (a->jni_library) {
+    manta_options_add_module(o, a->jni_library);
+  }
   if (a->resources) {
     char *list = strdup(a->resources), *save = NULL;
     for (char *item = strtok_r(list, ",", &save); item;
@@ -220,13 +255,18 @@ static void on_stop_signal(int sig) {
 static int run_node(const start_args *a, int ready_fd) {
   char dir[4096], pidfile[4200];
   state_dir(dir, sizeof dir);
+  /* Before a JVM starts in this process (--classpath): it takes SIGPIPE
+   * over, and -Xcheck:jni reports a handler changed behind its back. */
+  signal(SIGPIPE, SIG_IGN);
   manta_options *o = start_options(a);
   manta_err err = manta_init(o);
   manta_options_free(o);
   char line[600] = "";
   if (err != MANTA_OK) {
-    snprintf(line, sizeof line, "error cannot start: %s (see the log above)",
-             manta_strerror(err));
+    snprintf(line, sizeof line, "error cannot start: %s (see the log above%s)",
+             manta_strerror(err),
+             a->jni_library ? "; lines from manta_jni say what failed in Java"
+                            : "");
   }
   char address[128] = "";
   if (!line[0]) {
@@ -257,7 +297,6 @@ static int run_node(const start_args *a, int ready_fd) {
   sa.sa_handler = on_stop_signal;
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
   if (ready_fd >= 0) {
     dprintf(ready_fd, "%s\n", line);
     close(ready_fd);
@@ -277,8 +316,18 @@ static int run_node(const start_args *a, int ready_fd) {
 static int cmd_start(int argc, char **argv) {
   start_args a;
   parse_start(argc, argv, &a);
+  if (cli_java_wanted(&a.java)) {
+    /* Here, before a daemon forks: a missing binding is said at once. */
+    char why[1024];
+    a.jni_library = cli_java_prepare(&a.java, why, sizeof why);
+    if (!a.jni_library) {
+      die(2, "%s", why);
+    }
+  }
   if (a.foreground) {
-    return run_node(&a, -1);
+    int rc = run_node(&a, -1);
+    free(a.jni_library);
+    return rc;
   }
   char dir[4096];
   state_dir(dir, sizeof dir);
@@ -311,6 +360,7 @@ static int cmd_start(int argc, char **argv) {
     _exit(run_node(&a, fds[1]));
   }
   close(fds[1]);
+  free(a.jni_library);
   char line[700] = "";
   ssize_t n = 0, got;
   while (n < (ssize_t)sizeof line - 1 &&

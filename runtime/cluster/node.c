@@ -377,6 +377,7 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
     return MANTA_ERR_INVALID;
   }
   advertised_address(bind, port, mt_cl.address, sizeof mt_cl.address);
+  mt_task_set_node(mt_rt.node_id, mt_cl.address);
   if (mt_cl.dir) {
     snprintf(mt_cl.head_address, sizeof mt_cl.head_address, "%s",
              mt_cl.address);

@@ -391,7 +391,11 @@ manta_err mt_call_prepare(const manta_value *const *args, size_t nargs,
 /* Resolves the task's result to err (taken) now and takes the task back
  * from wherever it is. */
 void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g);
-/* An error value whose origin names the task's function or method. */
+/* Cluster mode: errors made for tasks run here name this node in their
+ * origin from now on; address NULL (each init) stops it. */
+void mt_task_set_node(uint64_t node_id, const char *address);
+/* An error value whose origin names the task's function or method (and
+ * the node, in cluster mode). */
 manta_value *mt_task_error(const mt_task *t, manta_err code, const char *fmt,
                            ...)
 #if defined(__GNUC__)

@@ -141,6 +141,7 @@ manta_err manta_init(const manta_options *opts) {
   mt_slots_init(&mt_rt.objects, sizeof(mt_object), 12, mt_rt.epoch);
   mt_slots_init(&mt_rt.actors, sizeof(mt_actor), 10, mt_rt.epoch);
   mt_rt.node_id = random_node_id();
+  mt_task_set_node(0, NULL); /* embedded until the cluster says otherwise */
   mt_rt.nres = 1;
   strcpy(mt_rt.res_names[0], "CPU");
   mt_rt.res_total[0] =

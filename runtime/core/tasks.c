@@ -5,8 +5,37 @@
  */
 #include "rt.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* "node <id> (<address>)" while this node is in a cluster. Read without
+ * rt.mu by workers making error values, so published by an atomic pointer.
+ * The buffer is written only while the pointer is NULL: each init resets
+ * it before any worker runs, and the cluster sets it once, as it starts. */
+static char node_where_buf[128];
+static _Atomic(const char *) node_where;
+
+void mt_task_set_node(uint64_t node_id, const char *address) {
+  if (!address) {
+    atomic_store_explicit(&node_where, NULL, memory_order_release);
+    return;
+  }
+  snprintf(node_where_buf, sizeof node_where_buf, "node %016llx (%s)",
+           (unsigned long long)node_id, address);
+  atomic_store_explicit(&node_where, node_where_buf, memory_order_release);
+}
+
+/* Appends " on node ..." in cluster mode: an error made here says which
+ * node of the cluster made it. Embedded, origins stay as they were. */
+static void append_node(char *buf, size_t size) {
+  const char *where = atomic_load_explicit(&node_where, memory_order_acquire);
+  size_t len = strlen(buf);
+  if (where && len < size) {
+    snprintf(buf + len, size - len, " on %s", where);
+  }
+}
 
 static size_t count_deps(const manta_value *const *args, size_t nargs) {
   size_t n = 0;
@@ -122,8 +151,13 @@ static void task_origin(const mt_task *t, char *buf, size_t size) {
 
 manta_value *mt_task_error(const mt_task *t, manta_err code, const char *fmt,
                            ...) {
-  char origin[200], msg[512];
+  char origin[300], msg[512];
   task_origin(t, origin, sizeof origin);
+  /* A task sent elsewhere fails here only for reasons of its own (a dead
+   * node, shutdown), which its message names: this node is not where. */
+  if (!t->remote) {
+    append_node(origin, sizeof origin);
+  }
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
@@ -138,13 +172,23 @@ manta_value *mt_task_result(const mt_task *t, manta_value *r) {
       return mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
     }
   }
-  /* An error made by the function itself says where it happened; one it
-   * passed on (frozen: shared already) keeps its own origin. */
-  if (manta_value_kind(r) == MANTA_KIND_ERROR && !mt_value_frozen(r) &&
-      manta_error_origin(r)[0] == '\0') {
-    char origin[200];
-    task_origin(t, origin, sizeof origin);
-    manta_error_set_origin(r, origin);
+  /* An error made by the function itself says where it happened (an origin
+   * it set, a binding's "java function f", gains the node); one it passed
+   * on (frozen: shared already) keeps its own origin. */
+  if (manta_value_kind(r) == MANTA_KIND_ERROR && !mt_value_frozen(r)) {
+    char origin[400];
+    const char *own = manta_error_origin(r);
+    if (own[0] == '\0') {
+      task_origin(t, origin, sizeof origin);
+      append_node(origin, sizeof origin);
+      manta_error_set_origin(r, origin);
+    } else if (strlen(own) < 200 && !strstr(own, " on node ")) {
+      snprintf(origin, sizeof origin, "%s", own);
+      append_node(origin, sizeof origin);
+      if (strcmp(origin, own) != 0) {
+        manta_error_set_origin(r, origin);
+      }
+    }
   }
   return r;
 }

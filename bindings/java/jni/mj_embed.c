@@ -6,7 +6,7 @@
  *
  *   MANTA_JAVA_CLASSPATH  the application's jars and class folders; manta.jar
  *                         is found beside this library (or in
- *                         ../share/java/) and appended
+ *                         ../share/java/) and appended if not there yet
  *   MANTA_JAVA_OPTIONS    more JVM options, separated by spaces
  *   MANTA_JAVA_MODULES    classes implementing manta.Module, separated by
  *                         commas or spaces
@@ -66,6 +66,24 @@ static char *find_manta_jar(const char *lib) {
   return NULL;
 }
 
+/* Whether the class path names that file already (`manta start
+ * --classpath` puts the manta.jar it found there). */
+static bool on_classpath(const char *cp, const char *file) {
+  char *want = realpath(file, NULL);
+  char *copy = cp ? strdup(cp) : NULL;
+  bool found = false;
+  char *save = NULL;
+  for (char *e = copy && want ? strtok_r(copy, ":", &save) : NULL; e && !found;
+       e = strtok_r(NULL, ":", &save)) {
+    char *real = realpath(e, NULL);
+    found = real && strcmp(real, want) == 0;
+    free(real);
+  }
+  free(copy);
+  free(want);
+  return found;
+}
+
 static char *concat3(const char *a, const char *b, const char *c) {
   size_t size = strlen(a) + strlen(b) + strlen(c) + 1;
   char *p = malloc(size);
@@ -82,6 +100,9 @@ static manta_err create_jvm(const char *lib, JavaVM **vm, JNIEnv **env) {
     log_error("manta.jar not found beside %s%s; it must be on "
               "MANTA_JAVA_CLASSPATH",
               lib, "");
+  } else if (on_classpath(app, jar)) {
+    free(jar);
+    jar = NULL;
   }
   char *cp = concat3(app && *app ? app : "", app && *app && jar ? ":" : "",
                      jar ? jar : "");

@@ -21,9 +21,30 @@ static bool check(JNIEnv *env, manta_err err, const char *what) {
 
 /* ---- the runtime --------------------------------------------------------- */
 
+/* Sets a string option of manta_init if s is not null; MANTA_ERR_INVALID
+ * with an exception pending if it cannot be a C string. */
+static manta_err set_string_option(JNIEnv *env, manta_options *o, jstring s,
+                                   manta_err (*set)(manta_options *,
+                                                    const char *),
+                                   const char *what) {
+  if (!s) {
+    return MANTA_OK;
+  }
+  char buf[256];
+  char *c = mj_cstring(env, s, buf, sizeof buf, what);
+  if (!c) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_err err = set(o, c);
+  if (c != buf) {
+    free(c);
+  }
+  return err;
+}
+
 NATIVE(void, init)
 (JNIEnv *env, jclass cls, jdouble cpus, jint max_workers, jobjectArray names,
- jdoubleArray qty, jstring address) {
+ jdoubleArray qty, jstring address, jint role, jstring bind, jstring token) {
   (void)cls;
   manta_options *o = NULL;
   if (!check(env, manta_options_new(&o), "manta_options_new")) {
@@ -59,6 +80,17 @@ NATIVE(void, init)
   if (err == MANTA_OK && address) {
     addr = mj_cstring(env, address, abuf, sizeof abuf, "the cluster address");
     err = addr ? manta_options_set_address(o, addr) : MANTA_ERR_INVALID;
+  }
+  if (err == MANTA_OK) {
+    err = manta_options_set_role(o, (manta_role)role);
+  }
+  if (err == MANTA_OK) {
+    err = set_string_option(env, o, bind, manta_options_set_bind,
+                            "the bind address");
+  }
+  if (err == MANTA_OK) {
+    err = set_string_option(env, o, token, manta_options_set_token,
+                            "the cluster token");
   }
   if ((*env)->ExceptionCheck(env)) {
     /* thrown already */
@@ -120,6 +152,17 @@ NATIVE(void, loadModule)(JNIEnv *env, jclass cls, jstring path) {
   if (p != buf) {
     free(p);
   }
+}
+
+NATIVE(jstring, nodeAddress)(JNIEnv *env, jclass cls) {
+  (void)cls;
+  char buf[128];
+  manta_err err = manta_node_address(buf, sizeof buf);
+  if (err == MANTA_ERR_NOT_FOUND) {
+    return NULL; /* embedded */
+  }
+  return check(env, err, "Manta.nodeAddress") ? (*env)->NewStringUTF(env, buf)
+                                              : NULL;
 }
 
 NATIVE(jstring, versionString)(JNIEnv *env, jclass cls) {

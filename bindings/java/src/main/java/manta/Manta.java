@@ -50,7 +50,15 @@ public final class Manta implements AutoCloseable {
       for (int i = 0; i < names.length; i++) {
         qty[i] = options.resources.get(names[i]);
       }
-      Native.init(options.numCpus, options.maxWorkers, names, qty, options.address);
+      Native.init(
+          options.numCpus,
+          options.maxWorkers,
+          names,
+          qty,
+          options.address,
+          options.role,
+          options.bind,
+          options.token);
       // A JVM that exits without shutdown still stops the runtime in order:
       // queued work fails, running tasks finish, workers detach.
       hook = new Thread(Manta::shutdownAtExit, "manta-shutdown");
@@ -109,6 +117,14 @@ public final class Manta implements AutoCloseable {
 
   public static boolean isInitialized() {
     return Native.isInitialized();
+  }
+
+  /**
+   * "HOST:PORT" where this process serves the cluster it joined, or null
+   * when the runtime is embedded.
+   */
+  public static String nodeAddress() {
+    return Native.nodeAddress();
   }
 
   // ---- calls ---------------------------------------------------------------

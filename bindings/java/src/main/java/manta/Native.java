@@ -17,7 +17,14 @@ final class Native {
 
   // ---- the runtime ---------------------------------------------------------
   static native void init(
-      double numCpus, int maxWorkers, String[] resourceNames, double[] quantities, String address);
+      double numCpus,
+      int maxWorkers,
+      String[] resourceNames,
+      double[] quantities,
+      String address,
+      int role,
+      String bind,
+      String token);
 
   static native void shutdown();
 
@@ -28,6 +35,9 @@ final class Native {
   static native void loadModule(String path);
 
   static native String versionString();
+
+  /** "HOST:PORT" where this node serves the cluster; null when embedded. */
+  static native String nodeAddress();
 
   // ---- tasks and objects ---------------------------------------------------
   static native long submit(byte[] name, Object[] args, CallOptions options);

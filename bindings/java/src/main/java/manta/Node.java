@@ -8,54 +8,98 @@ import java.util.concurrent.CountDownLatch;
  * A JVM node in one command:
  *
  * <pre>
- * java -cp manta.jar:app.jar manta.Node [--address HOST:PORT] [--cpus N]
+ * java -cp manta.jar:app.jar manta.Node [--address HOST:PORT] [--num-cpus N]
+ *      [--resources a=1,b=2] [--bind HOST] [--port P] [--token T]
  *      [--module CLASS]... [--c-module PATH]... [--check]
  * </pre>
  *
- * starts the runtime (joining the cluster at --address or MANTA_ADDRESS, if
- * given), loads the C modules and the Java modules (classes implementing
- * {@link Module}; also those named in MANTA_JAVA_MODULES), then serves until
- * the process is stopped (SIGTERM or SIGINT stop the runtime in order).
- * --check stops after loading instead: it proves the modules load.
+ * starts the runtime, joining the cluster at --address (or MANTA_ADDRESS) as
+ * a node that serves others, loads the C modules and the Java modules
+ * (classes implementing {@link Module}; also those named in
+ * MANTA_JAVA_MODULES), prints {@code manta: node ready at ADDRESS (pid N)
+ * ...} as {@code manta start --foreground} does, then serves until the
+ * process is stopped: SIGTERM or SIGINT stop the runtime in order, which
+ * leaves the cluster at once. Without an address the node is embedded
+ * (nothing to join). --check stops after loading: it proves the modules
+ * load.
  */
 public final class Node {
   private Node() {}
 
+  private static final String USAGE =
+      "usage: java -cp manta.jar:app.jar manta.Node [options]\n"
+          + "  --address HOST:PORT   the head of the cluster to join (default: "
+          + "MANTA_ADDRESS;\n"
+          + "                        neither: an embedded node)\n"
+          + "  --num-cpus N          CPU slots (default: the machine's cores; "
+          + "also --cpus)\n"
+          + "  --resources a=1,b=2   custom resources\n"
+          + "  --bind HOST           address to serve on (default 127.0.0.1); "
+          + "another than\n"
+          + "                        loopback needs a token\n"
+          + "  --port P              port to serve on (default: any free one)\n"
+          + "  --token T             cluster token (default: MANTA_TOKEN)\n"
+          + "  --module CLASS        load a Java module (repeatable; also "
+          + "MANTA_JAVA_MODULES)\n"
+          + "  --c-module PATH       load a C module (repeatable)\n"
+          + "  --check               stop once the modules are loaded\n";
+
   @SuppressWarnings("try") // the resource only closes the runtime
   public static void main(String[] argv) throws InterruptedException {
-    Options options = new Options();
+    Options options = new Options().asNode();
     List<String> javaModules = new ArrayList<>();
     List<String> cModules = new ArrayList<>();
     boolean check = false;
-    for (int i = 0; i < argv.length; i++) {
-      String a = argv[i];
-      switch (a) {
-        case "--address":
-          options.address(value(argv, ++i, a));
-          break;
-        case "--cpus":
-          options.numCpus(Double.parseDouble(value(argv, ++i, a)));
-          break;
-        case "--module":
-          javaModules.add(value(argv, ++i, a));
-          break;
-        case "--c-module":
-          cModules.add(value(argv, ++i, a));
-          break;
-        case "--check":
-          check = true;
-          break;
-        case "-h":
-        case "--help":
-          System.out.println(
-              "usage: java -cp manta.jar:app.jar manta.Node [--address HOST:PORT] [--cpus N]\n"
-                  + "       [--module CLASS]... [--c-module PATH]... [--check]");
-          return;
-        default:
-          System.err.println("manta.Node: unknown option " + a + " (try --help)");
-          System.exit(2);
+    String bindHost = "127.0.0.1";
+    String port = "0";
+    try {
+      for (int i = 0; i < argv.length; i++) {
+        String a = argv[i];
+        switch (a) {
+          case "--address":
+            options.address(value(argv, ++i, a));
+            break;
+          case "--cpus":
+          case "--num-cpus":
+            options.numCpus(number(value(argv, ++i, a), a));
+            break;
+          case "--resources":
+            resources(options, value(argv, ++i, a));
+            break;
+          case "--bind":
+            bindHost = value(argv, ++i, a);
+            break;
+          case "--port":
+            port = value(argv, ++i, a);
+            if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65535) {
+              throw new IllegalArgumentException("--port takes a port number, not '" + port + "'");
+            }
+            break;
+          case "--token":
+            options.token(value(argv, ++i, a));
+            break;
+          case "--module":
+            javaModules.add(value(argv, ++i, a));
+            break;
+          case "--c-module":
+            cModules.add(value(argv, ++i, a));
+            break;
+          case "--check":
+            check = true;
+            break;
+          case "-h":
+          case "--help":
+            System.out.print(USAGE);
+            return;
+          default:
+            throw new IllegalArgumentException("unknown option " + a + " (try --help)");
+        }
       }
+    } catch (IllegalArgumentException e) {
+      System.err.println("manta.Node: " + e.getMessage());
+      System.exit(2);
     }
+    options.bind(bindHost + ":" + port);
     try (Manta runtime = Manta.init(options)) {
       for (String path : cModules) {
         Manta.loadModule(path);
@@ -64,9 +108,13 @@ public final class Node {
       for (String name : javaModules) {
         ModuleLoader.loadOne(name);
       }
+      String address = Manta.nodeAddress();
       System.out.println(
-          "manta node ready: " + cModules.size() + " C module(s), "
-              + javaModules.size() + " Java module(s)");
+          "manta: node ready "
+              + (address != null ? "at " + address : "(embedded)")
+              + " (pid " + ProcessHandle.current().pid() + "; "
+              + cModules.size() + " C module(s), " + javaModules.size()
+              + " Java module(s))");
       System.out.flush();
       if (!check) {
         new CountDownLatch(1).await(); // until the JVM is told to stop
@@ -79,9 +127,28 @@ public final class Node {
 
   private static String value(String[] argv, int i, String option) {
     if (i >= argv.length) {
-      System.err.println("manta.Node: " + option + " needs a value");
-      System.exit(2);
+      throw new IllegalArgumentException(option + " needs a value");
     }
     return argv[i];
+  }
+
+  private static double number(String s, String option) {
+    try {
+      return Double.parseDouble(s);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(option + " takes a number, not '" + s + "'", e);
+    }
+  }
+
+  /** "name=qty,..." as the manta command takes it. */
+  private static void resources(Options options, String list) {
+    for (String item : list.split(",")) {
+      int eq = item.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException(
+            "--resources takes name=qty,...; '" + item + "' is not");
+      }
+      options.resource(item.substring(0, eq), number(item.substring(eq + 1), "--resources"));
+    }
   }
 }

@@ -8,6 +8,10 @@ public final class Options {
   double numCpus = -1;
   int maxWorkers;
   String address;
+  String bind;
+  String token;
+  // manta_role: 0 a driver (a program that joined), 1 a node (manta.Node).
+  int role;
   final Map<String, Double> resources = new LinkedHashMap<>();
 
   /** CPU slots of this node (default: the online cores). */
@@ -43,6 +47,28 @@ public final class Options {
   /** The cluster to join, "HOST:PORT" of its head (default: MANTA_ADDRESS). */
   public Options address(String headAddress) {
     this.address = headAddress;
+    return this;
+  }
+
+  /**
+   * Where this process serves the cluster, "HOST:PORT" (default
+   * "127.0.0.1:0": loopback, any free port). Another host than loopback
+   * needs a token.
+   */
+  public Options bind(String hostPort) {
+    this.bind = hostPort;
+    return this;
+  }
+
+  /** The cluster token every call carries (default: MANTA_TOKEN). */
+  public Options token(String clusterToken) {
+    this.token = clusterToken;
+    return this;
+  }
+
+  /** Joins as a node that serves others, as manta.Node does, not a driver. */
+  Options asNode() {
+    this.role = 1;
     return this;
   }
 }

@@ -46,6 +46,24 @@ class InitTest {
   }
 
   @Test
+  void anEmbeddedRuntimeServesNoAddress() {
+    Manta.init();
+    assertEquals(null, Manta.nodeAddress());
+  }
+
+  @Test
+  void bindingBeyondLoopbackNeedsAToken() {
+    // Refused before any port is opened (MANTA_TOKEN is not set in tests):
+    // the bind address reached manta_options.
+    MantaException e =
+        assertThrows(
+            MantaException.class,
+            () -> Manta.init(new Options().address("127.0.0.1:1").bind("0.0.0.0:0")));
+    assertEquals(ErrorCode.INVALID, e.code());
+    assertFalse(Manta.isInitialized());
+  }
+
+  @Test
   void initTwiceAndShutdownTwiceAreErrors() {
     Manta.init();
     MantaException e = assertThrows(MantaException.class, Manta::init);

@@ -1,0 +1,20 @@
+package manta;
+
+import java.util.Locale;
+
+/**
+ * The Java functions of the JVM node in the cluster test (manta.Node
+ * --module manta.ClusterJvmModule; src/test/cluster/).
+ */
+public class ClusterJvmModule implements Module {
+  @Override
+  public void register() {
+    Manta.register("java.upper", (String s) -> s.toUpperCase(Locale.ROOT));
+    Manta.register(
+        "java.fail",
+        (String s) -> {
+          throw new IllegalStateException("refused: " + s);
+        });
+    Manta.register("java.jvm_pid", () -> ProcessHandle.current().pid());
+  }
+}

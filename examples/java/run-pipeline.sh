@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The mixed pipeline across three processes on loopback (Pipeline.java):
+# a Java driver sends names to a C function on a C node (manta start
+# --module libname_key_module.so), whose results feed a Java actor on a JVM
+# node (manta.Node --module examples.NameTallyModule); the driver prints the
+# aggregate. A head starts the cluster. Every process started here is
+# killed on exit; every wait is bounded.
+#
+#   run-pipeline.sh <manta> <libname_key_module.so> <manta.jar>
+#                   <manta-examples.jar> <java>
+set -euo pipefail
+
+manta=$1
+module=$2
+manta_jar=$3
+examples_jar=$4
+java=$5
+work=$(mktemp -d)
+export MANTA_STATE_DIR=$work/state
+unset MANTA_ADDRESS MANTA_JAVA_MODULES
+pids=()
+
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do
+    kill -9 "$p" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$work"/*.out "$work"/*.err; do
+    [ -s "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
+  done
+  exit 1
+}
+
+# start <name> <command...>: a node in the background; sets $address.
+start() {
+  local name=$1 pid
+  shift
+  "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 600); do
+    if grep -q " ready at " "$work/$name.out"; then
+      address=$(sed -n 's/.* ready at \([^ ]*\) .*/\1/p' "$work/$name.out")
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || fail "$name exited before it was ready"
+    sleep 0.05
+  done
+  fail "$name not ready after 30 s"
+}
+
+start head "$manta" start --foreground --head --port 0 --num-cpus 1
+head=$address
+start c_node "$manta" start --foreground --address "$head" --num-cpus 2 \
+  --module "$module"
+start jvm_node "$java" -cp "$manta_jar:$examples_jar" manta.Node \
+  --address "$head" --num-cpus 1 --module examples.NameTallyModule
+# Both nodes registered before the driver calls what they offer.
+for _ in $(seq 300); do
+  st=$("$manta" status --address "$head" 2>/dev/null || true)
+  if grep -q "functions  name_key" <<<"$st" &&
+    grep -q "classes    NameTally" <<<"$st"; then
+    break
+  fi
+  sleep 0.05
+done
+grep -q "classes    NameTally" <<<"$st" || fail "the nodes did not register"
+
+"$java" -cp "$manta_jar:$examples_jar" examples.Pipeline "$head" \
+  2>"$work/driver.err" || fail "the driver failed"
