@@ -39,12 +39,22 @@ static manta_value *increment(void *state, const manta_value *const *args,
   return manta_int(c->value);
 }
 
+/* Registers what this example offers: main calls it, and so does the
+ * examples module (examples_module.c) that lets a node offer it. */
+manta_err counter_actor_register(void);
+manta_err counter_actor_register(void) {
+  manta_err err =
+      manta_register_class("Counter", counter_new, counter_free, NULL);
+  return err ? err
+             : manta_register_method("Counter", "increment", increment, 1,
+                                     NULL);
+}
+
 int main(void) {
   if (manta_init(NULL) != MANTA_OK) {
     return 1;
   }
-  manta_register_class("Counter", counter_new, counter_free, NULL);
-  manta_register_method("Counter", "increment", increment, 1, NULL);
+  counter_actor_register();
 
   manta_actor counter;
   manta_actor_create("Counter", NULL, 0, NULL, &counter);

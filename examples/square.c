@@ -10,9 +10,16 @@ static manta_value *square(const manta_value *const *args, size_t n, void *u) {
   return manta_int(x * x);
 }
 
+/* Registers what this example offers: main calls it, and so does the
+ * examples module (examples_module.c) that lets a node offer it. */
+manta_err square_register(void);
+manta_err square_register(void) {
+  return manta_register_function("square", square, 1, NULL);
+}
+
 int main(void) {
   manta_init(NULL); /* an embedded runtime: no daemon, no port */
-  manta_register_function("square", square, 1, NULL);
+  square_register();
   manta_value *arg = manta_int(7), *result;
   manta_ref ref;
   manta_submit("square", (const manta_value *const *)&arg, 1, NULL, &ref);

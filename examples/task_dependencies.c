@@ -44,6 +44,14 @@ static manta_value *aggregate(const manta_value *const *args, size_t nargs,
   return manta_int(sum);
 }
 
+/* Registers what this example offers: main calls it, and so does the
+ * examples module (examples_module.c) that lets a node offer it. */
+manta_err task_dependencies_register(void);
+manta_err task_dependencies_register(void) {
+  manta_err err = manta_register_function("process", process, 1, NULL);
+  return err ? err : manta_register_function("aggregate", aggregate, -1, NULL);
+}
+
 int main(void) {
   manta_options *opts;
   manta_options_new(&opts);
@@ -52,8 +60,7 @@ int main(void) {
     return 1;
   }
   manta_options_free(opts);
-  manta_register_function("process", process, 1, NULL);
-  manta_register_function("aggregate", aggregate, -1, NULL);
+  task_dependencies_register();
 
   double t0 = now_s();
   manta_value *parts[N_PARTS];

@@ -5,6 +5,8 @@
  *
  *   basic      remote tasks, spreading, errors, dependencies, nesting, a
  *              burst of 100,000 tasks
+ *   examples   the examples' functions, offered by a node that loaded
+ *              libmanta_examples.so (the driver registers none)
  *   objects    objects across nodes: a big put fetched by a node, large
  *              results staying where made, refs nested in values passed
  *              across three processes, borrows released (needs nodes
@@ -264,6 +266,34 @@ static void test_failover(void) {
     nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
   }
   CHECK_INT_EQ(dead, 1);
+}
+
+/* ---- examples ------------------------------------------------------------ */
+
+static void test_examples_module(void) {
+  manta_value *v = call("square", (manta_value *[]){manta_int(7)}, 1);
+  CHECK_INT_EQ(mt_test_int(v), 49);
+  manta_value_free(v);
+  v = call("retrieve", (manta_value *[]){manta_int(1)}, 1);
+  const char *s = "";
+  size_t len = 0;
+  CHECK_OK(manta_get_string(v, &s, &len));
+  CHECK(len == 3 && memcmp(s, "Ray", 3) == 0);
+  manta_value_free(v);
+  /* task_dependencies: process(x) -> 2x feeding aggregate by refs. */
+  manta_value *parts[3];
+  for (int i = 0; i < 3; i++) {
+    manta_value *x = manta_int(i + 1);
+    manta_ref r;
+    REQUIRE_OK(
+        manta_submit("process", (const manta_value *const *)&x, 1, NULL, &r));
+    manta_value_free(x);
+    parts[i] = manta_ref_value(r);
+    manta_ref_release(r);
+  }
+  v = call("aggregate", parts, 3);
+  CHECK_INT_EQ(mt_test_int(v), 12);
+  manta_value_free(v);
 }
 
 /* ---- objects ------------------------------------------------------------- */
@@ -548,6 +578,8 @@ int main(int argc, char **argv) {
     RUN_TEST(test_dependencies);
     RUN_TEST(test_nested_and_bytes);
     RUN_TEST(test_burst);
+  } else if (strcmp(phase, "examples") == 0) {
+    RUN_TEST(test_examples_module);
   } else if (strcmp(phase, "objects") == 0) {
     test_objects();
   } else if (strcmp(phase, "lost") == 0) {

@@ -4,12 +4,14 @@
 # random free ports. Every process started here is killed on exit, pass or
 # fail.
 #
-#   run-cluster-test.sh <manta> <cluster_driver> <cluster_module.so>
+#   run-cluster-test.sh <manta> <cluster_driver> <cluster_module.so> \
+#                       <libmanta_examples.so>
 set -euo pipefail
 
 manta=$1
 driver=$2
 module=$3
+examples=$4
 work=$(mktemp -d)
 export MANTA_STATE_DIR=$work/state
 unset MANTA_ADDRESS MANTA_TOKEN
@@ -73,12 +75,16 @@ wait_alive() {
 echo "== a head and two nodes"
 start_node head --head --port 0 --num-cpus 1
 head=$address
-MANTA_TEST_PIN=a start_node node_a --address "$head" --num-cpus 2 --module "$module"
+MANTA_TEST_PIN=a start_node node_a --address "$head" --num-cpus 2 \
+  --module "$module" --module "$examples"
 MANTA_TEST_PIN=b start_node node_b --address "$head" --num-cpus 2 --module "$module"
 wait_alive "$head" 3 2
 
 echo "== driver: remote tasks"
 MANTA_ADDRESS=$head "$driver" basic || fail "driver phase basic"
+
+echo "== driver: the examples' functions, offered by a node's module"
+MANTA_ADDRESS=$head "$driver" examples || fail "driver phase examples"
 
 echo "== driver: objects across nodes"
 MANTA_ADDRESS=$head "$driver" objects || fail "driver phase objects"
@@ -87,8 +93,10 @@ echo "== manta status"
 status=$("$manta" status --address "$head")
 echo "$status"
 grep -q "^cluster: 3 node(s), 3 alive" <<<"$status" || fail "status counts"
-[ "$(grep -Ec "functions  add, fail, make_bytes, nested, on_[ab].get_nested, .*, sleep_then, where" \
+[ "$(grep -Ec "functions  add, .*make_bytes, nested, on_[ab]\.get_nested, .*sleep_then, .*where" \
   <<<"$status")" -eq 2 ] || fail "status: the nodes' functions"
+grep -q "functions  add, aggregate, .*process, retrieve, .*square" <<<"$status" ||
+  fail "status: the examples module's functions"
 grep -Eq "CPU [0-9.]+/2 free" <<<"$status" || fail "status: resources"
 "$manta" status --address "$head" --json | grep -q '"nodes": \[' ||
   fail "status --json"
