@@ -7,26 +7,11 @@ set -euo pipefail
 bin=$1
 work=$2
 bad_module=$3
+here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
-failures=0
-
-# expect STATUS REGEX PROGRAM ARGS...: the exit status is STATUS and stderr
-# (or stdout, for --help) matches REGEX.
-expect() {
-  local want=$1 regex=$2 rc=0
-  shift 2
-  "$@" >out.txt 2>err.txt || rc=$?
-  if [ "$rc" -ne "$want" ] || ! grep -qE -- "$regex" out.txt err.txt; then
-    echo "FAIL: $* -> exit $rc (want $want), output:"
-    cat out.txt err.txt
-    echo "(wanted /$regex/)"
-    failures=$((failures + 1))
-  else
-    echo "ok: $* -> $rc"
-  fi
-}
+source "$here/test_expect.sh"
 
 printf 'id,name\n1,Acme Ltd\n2,Globex Inc\n' >ref.csv
 printf 'name\nAcme Limited\n' >q.csv

@@ -15,13 +15,10 @@ examples=$4
 work=$(mktemp -d)
 export MANTA_STATE_DIR=$work/state
 unset MANTA_ADDRESS MANTA_TOKEN
-pids=()
+source "$(dirname "$0")/nodes.sh"
 
 cleanup() {
-  local p
-  for p in "${pids[@]}"; do
-    kill -9 "$p" 2>/dev/null || true
-  done
+  kill_nodes
   # Daemons started with `manta start` (no --foreground) live in a state
   # directory.
   MANTA_STATE_DIR=$work/daemon-state "$manta" stop >/dev/null 2>&1 || true
@@ -36,24 +33,6 @@ fail() {
     [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
   done
   exit 1
-}
-
-# start_node <name> <args...>: a foreground node; sets $address.
-start_node() {
-  local name=$1
-  shift
-  "$manta" start --foreground "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  local pid=$!
-  pids+=("$pid")
-  for _ in $(seq 200); do
-    if grep -q " ready at " "$work/$name.out"; then
-      address=$(sed -n 's/.* ready at \([^ ]*\) .*/\1/p' "$work/$name.out")
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || fail "$name exited before it was ready"
-    sleep 0.05
-  done
-  fail "$name not ready after 10 s"
 }
 
 # wait_alive <head> <n> <m>: until the head lists n live nodes, m of them
