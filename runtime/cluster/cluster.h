@@ -101,6 +101,11 @@ typedef struct mt_peer {
 
 typedef struct mt_directory mt_directory;
 
+typedef struct mt_fetch_wait {
+  uint64_t id;      /* the proxy object (one count held) */
+  int64_t since_ms; /* when it first waited */
+} mt_fetch_wait;
+
 typedef struct mt_cluster {
   bool on;
   int role;              /* manta_role */
@@ -122,11 +127,13 @@ typedef struct mt_cluster {
   mt_view_node *view;
   size_t nview;
   mt_peer *peers;
-  bool stopping;          /* leaving: no new links, no borrow messages */
-  mt_u64map proxies;      /* owner's object id -> mt_proxy chain */
-  mt_u64map borrows;      /* local id of a lent object -> its borrowers */
-  uint64_t *fetch_failed; /* proxies to fail from the heartbeat thread */
-  size_t nfetch_failed;
+  bool stopping;     /* leaving: no new links, no borrow messages */
+  mt_u64map proxies; /* owner's object id -> mt_proxy chain */
+  mt_u64map borrows; /* local id of a lent object -> its borrowers */
+  struct mt_fetch_wait *fetch_waits; /* proxies whose owner is not in the
+                                        view (yet), retried by the
+                                        heartbeat thread */
+  size_t nfetch_waits;
 } mt_cluster;
 
 extern mt_cluster mt_cl;
@@ -203,8 +210,9 @@ void mt_remote_objects_stop_locked(void);
 typedef struct mt_fetch mt_fetch;
 void mt_fetch_locked(mt_object *o);
 void mt_fetch_detach_locked(mt_fetch *f);
-/* Fails the fetches whose owner was not alive (heartbeat thread). */
-void mt_fetch_fail_pending(void);
+/* Fetches whose owner was not alive in the view: started now that it is,
+ * failed if it is dead or stayed unknown too long (heartbeat thread). */
+void mt_fetch_retry_waiting(void);
 /* The FetchObject stream's handlers, for the Node service. */
 void *mt_fetch_serve_open(mt_tp_stream *s, const mt_tp_stream_handlers **h);
 

@@ -126,6 +126,8 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
   manta_value *v = NULL;
   if (status == MT_TP_OK && f->sized && f->got == f->total && !f->error[0]) {
     v = fetched_value(f);
+    mt_log(MT_LOG_DEBUG, "cluster: fetched %llu bytes from %s",
+           (unsigned long long)f->total, f->address);
   } else if (!f->error[0]) {
     snprintf(f->error, sizeof f->error, "%s (status %d)",
              status == MT_TP_OK ? "the transfer ended early"
@@ -170,19 +172,32 @@ void mt_fetch_detach_locked(mt_fetch *f) {
   f->local_id = 0;
 }
 
-/* The owner is not (or no longer) alive in the view: the housekeeping
- * thread fails the object (never the caller, which may be mid-update). */
-static void fetch_fail_later_locked(mt_object *o) {
-  uint64_t *grown =
-      realloc(mt_cl.fetch_failed, (mt_cl.nfetch_failed + 1) * sizeof *grown);
+/* The owner is not alive in this node's view: a node that just joined may
+ * not be in it yet, so the housekeeping (heartbeat) thread tries again after
+ * each view update, and fails the object once the owner is dead or has
+ * stayed unknown for as long as the head takes to declare a node dead.
+ * Never the caller, which may be mid-update. */
+static void fetch_later_locked(mt_object *o, int64_t since_ms) {
+  mt_fetch_wait *grown =
+      realloc(mt_cl.fetch_waits, (mt_cl.nfetch_waits + 1) * sizeof *grown);
   if (!grown) {
-    mt_log(MT_LOG_ERROR, "cluster: out of memory failing a fetch");
+    mt_log(MT_LOG_ERROR, "cluster: out of memory waiting to fetch an object");
     return;
   }
   mt_obj_retain_locked(o);
-  mt_cl.fetch_failed = grown;
-  mt_cl.fetch_failed[mt_cl.nfetch_failed++] = mt_slots_id(&mt_rt.objects, o);
-  mt_heartbeat_soon_locked();
+  mt_cl.fetch_waits = grown;
+  mt_cl.fetch_waits[mt_cl.nfetch_waits++] =
+      (mt_fetch_wait){mt_slots_id(&mt_rt.objects, o), since_ms};
+}
+
+/* Whether node is in the view: 1 alive, 0 dead, -1 unknown. */
+static int owner_state_locked(uint64_t node) {
+  for (size_t i = 0; i < mt_cl.nview; i++) {
+    if (mt_cl.view[i].node_id == node) {
+      return mt_cl.view[i].alive ? 1 : 0;
+    }
+  }
+  return -1;
 }
 
 void mt_fetch_locked(mt_object *o) {
@@ -194,7 +209,8 @@ void mt_fetch_locked(mt_object *o) {
           : mt_peer_channel_locked(p->owner_node, address, sizeof address);
   mt_fetch *f = ch ? calloc(1, sizeof *f) : NULL;
   if (!f) {
-    fetch_fail_later_locked(o);
+    fetch_later_locked(o, mt_now_ms());
+    mt_heartbeat_soon_locked();
     return;
   }
   f->local_id = p->local_id;
@@ -204,45 +220,59 @@ void mt_fetch_locked(mt_object *o) {
   mt_tp_stream *s = mt_tp_stream_open(ch, MT_NODE_FETCH, &fetch_handlers, f);
   if (!s) {
     free(f);
-    fetch_fail_later_locked(o);
+    fetch_later_locked(o, mt_now_ms());
+    mt_heartbeat_soon_locked();
     return;
   }
   mt_obj_retain_locked(o);
   p->fetch = f;
+  if (mt_log_enabled(MT_LOG_DEBUG)) {
+    mt_log(MT_LOG_DEBUG, "cluster: fetching object %016llx%016llx from %s",
+           (unsigned long long)p->owner_node, (unsigned long long)p->owner_id,
+           f->address);
+  }
   mt_tp_stream_kick(s); /* sends the request; the reference is on_closed's */
 }
 
-void mt_fetch_fail_pending(void) {
+void mt_fetch_retry_waiting(void) {
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
-  uint64_t *ids = mt_cl.fetch_failed;
-  size_t n = mt_cl.nfetch_failed;
-  mt_cl.fetch_failed = NULL;
-  mt_cl.nfetch_failed = 0;
+  mt_fetch_wait *waits = mt_cl.fetch_waits;
+  size_t n = mt_cl.nfetch_waits;
+  mt_cl.fetch_waits = NULL;
+  mt_cl.nfetch_waits = 0;
+  int64_t now = mt_now_ms();
   for (size_t i = 0; i < n; i++) {
-    mt_object *o = mt_obj_lookup_locked(ids[i]);
+    mt_object *o = mt_obj_lookup_locked(waits[i].id);
     if (!o) {
       continue;
     }
-    if (o->state == MT_OBJ_PENDING) {
-      char hex[17] = "?";
-      if (o->proxy) {
+    if (o->state == MT_OBJ_PENDING && o->proxy && !o->proxy->fetch) {
+      int state = mt_cl.stopping ? 0 : owner_state_locked(o->proxy->owner_node);
+      if (state == 1) {
+        mt_fetch_locked(o); /* may wait again, with a new start */
+      } else if (state == -1 && now - waits[i].since_ms < mt_cl.dead_after_ms) {
+        fetch_later_locked(o, waits[i].since_ms);
+      } else {
+        char hex[17];
         mt_wire_node_id_hex(o->proxy->owner_node, hex);
+        mt_obj_complete_locked(
+            o,
+            mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
+                         "the object lives on node %s, which %s", hex,
+                         mt_cl.stopping ? "cannot be reached: this node is "
+                                          "leaving the cluster"
+                         : state == 0   ? "is dead"
+                                        : "is not in the cluster"),
+            &g);
       }
-      mt_obj_complete_locked(
-          o,
-          mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
-                       "the object lives on node %s, which is not alive in "
-                       "the cluster",
-                       hex),
-          &g);
     }
     mt_obj_release_locked(o, &g);
   }
   mt_unlock();
   mt_garbage_free(&g);
-  free(ids);
+  free(waits);
 }
 
 /* ---- the owner's side ---------------------------------------------------- */

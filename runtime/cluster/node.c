@@ -276,8 +276,8 @@ static void *heartbeat_loop(void *arg) {
       break;
     }
     pthread_mutex_unlock(&mt_cl.hb_mu);
-    mt_fetch_fail_pending();
     heartbeat_once();
+    mt_fetch_retry_waiting();
     pthread_mutex_lock(&mt_cl.hb_mu);
   }
   pthread_mutex_unlock(&mt_cl.hb_mu);
@@ -320,7 +320,7 @@ static void cluster_cleanup(void) {
   mt_tp_server_stop(mt_cl.server);
   mt_tp_channel_close(mt_cl.head);
   mt_directory_free(mt_cl.dir);
-  mt_fetch_fail_pending();
+  mt_fetch_retry_waiting(); /* fails them all: stopping */
   mt_lock();
   mt_remote_objects_stop_locked();
   mt_rt.cluster = NULL;

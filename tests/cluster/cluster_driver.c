@@ -551,7 +551,7 @@ static void test_lost(void) {
   char *repr = manta_value_repr(got);
   printf("lost: %s\n", repr);
   CHECK(strstr(repr, "could not be fetched") != NULL ||
-        strstr(repr, "not alive") != NULL);
+        strstr(repr, "is dead") != NULL);
   manta_free(repr);
   manta_value_free(got);
   manta_value_free(v);
