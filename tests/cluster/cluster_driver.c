@@ -524,7 +524,21 @@ static void test_borrows_released(int64_t base_a, int64_t base_b) {
   CHECK_INT_EQ(b, base_b);
 }
 
+/* Right after joining, before the nodes' views list this driver: a node
+ * given a ref to the driver's object must wait for the view, not fail. */
+static void test_fresh_owner(void) {
+  manta_value *v = pattern_bytes(200000, 3);
+  manta_ref r;
+  REQUIRE_OK(manta_put(v, &r));
+  manta_value *sum = call_ref("on_a.len_sum", r);
+  check_len_sum(sum, v);
+  manta_value_free(sum);
+  manta_ref_release(r);
+  manta_value_free(v);
+}
+
 static void test_objects(void) {
+  RUN_TEST(test_fresh_owner);
   int64_t base_a = live_on("a"), base_b = live_on("b");
   RUN_TEST(test_big_put);
   RUN_TEST(test_big_by_value);
