@@ -6,8 +6,10 @@
  *   basic      remote tasks, spreading, errors, dependencies, nesting
  *   failover   kill -9 of a node mid-job: every task still resolves
  *   token      joining with a wrong token is refused
+ *
+ * and the actor phases of cluster_actors.c.
  */
-#include "test_util.h"
+#include "cluster_driver.h"
 
 #include <signal.h>
 #include <string.h>
@@ -238,9 +240,7 @@ static void test_failover(void) {
       right += mt_test_int(a) == i;
       (void)on_victim_after;
     } else {
-      char *r = manta_value_repr(v);
-      fprintf(stderr, "task %d: %s\n", i, r);
-      manta_free(r);
+      mt_test_print_value("task", i, v);
     }
     manta_value_free(v);
     manta_ref_release(refs[i]);
@@ -277,7 +277,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_nested_and_bytes);
   } else if (strcmp(phase, "failover") == 0) {
     RUN_TEST(test_failover);
-  } else {
+  } else if (!cluster_actor_phase(phase)) {
     fprintf(stderr, "unknown phase %s\n", phase);
     return 2;
   }

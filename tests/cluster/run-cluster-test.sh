@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The multi-process cluster test: a head and two nodes (separate processes
 # started with `manta start`), a driver joining them, on loopback with
-# random free ports. Every process started here is killed on exit, pass or
-# fail.
+# random free ports; a third node joins for the last phase. Every process
+# started here is killed on exit, pass or fail.
 #
 #   run-cluster-test.sh <manta> <cluster_driver> <cluster_module.so>
 set -euo pipefail
@@ -37,6 +37,7 @@ fail() {
 }
 
 # start_node <name> <args...>: a foreground node; sets $address.
+# MANTA_TEST_CLASSES (cluster_module.c) names classes only it offers.
 start_node() {
   local name=$1
   shift
@@ -73,8 +74,11 @@ wait_alive() {
 echo "== a head and two nodes"
 start_node head --head --port 0 --num-cpus 1
 head=$address
-start_node node_a --address "$head" --num-cpus 2 --module "$module"
-start_node node_b --address "$head" --num-cpus 2 --module "$module"
+# node_a alone has the resource side_a, node_b alone the class OnlyB.
+start_node node_a --address "$head" --num-cpus 2 --resources side_a=1 \
+  --module "$module"
+MANTA_TEST_CLASSES=OnlyB start_node node_b --address "$head" --num-cpus 2 \
+  --module "$module"
 wait_alive "$head" 3 2
 
 echo "== driver: remote tasks"
@@ -84,8 +88,9 @@ echo "== manta status"
 status=$("$manta" status --address "$head")
 echo "$status"
 grep -q "^cluster: 3 node(s), 3 alive" <<<"$status" || fail "status counts"
-[ "$(grep -c "functions  add, fail, make_bytes, nested, sleep_then, where" \
-  <<<"$status")" -eq 2 ] || fail "status: the nodes' functions"
+[ "$(grep -c "functions  add, call_actor, fail, late, make_bytes, nested, \
+sleep_then, where" <<<"$status")" -eq 2 ] || fail "status: the nodes' functions"
+grep -q "classes    Counter, OnlyB" <<<"$status" || fail "status: classes"
 grep -Eq "CPU [0-9.]+/2 free" <<<"$status" || fail "status: resources"
 "$manta" status --address "$head" --json | grep -q '"nodes": \[' ||
   fail "status --json"
@@ -128,6 +133,25 @@ if MANTA_TOKEN=s3cret "$manta" status --address "$theaded" 2>/dev/null; then
 fi
 export MANTA_STATE_DIR=$work/state
 
+echo "== driver: actors across nodes"
+MANTA_ADDRESS=$head "$driver" actors || fail "driver phase actors"
+status=$("$manta" status --address "$head")
+grep -Eq "^  shared +Counter +on node [0-9a-f]{16}" <<<"$status" ||
+  fail "status does not list the named actor: $status"
+MANTA_ADDRESS=$head "$driver" actors_lookup || fail "driver phase actors_lookup"
+"$manta" status --address "$head" | grep -q "^named actors: none" ||
+  fail "status still lists a named actor"
+
 echo "== kill -9 of a node mid-job"
 MANTA_ADDRESS=$head "$driver" failover || fail "driver phase failover"
+
+echo "== kill -9 of the node hosting an actor mid-calls"
+MANTA_TEST_CLASSES=Fragile start_node node_c --address "$head" --num-cpus 1 \
+  --module "$module"
+for _ in $(seq 200); do
+  "$manta" status --address "$head" | grep -q "classes    Counter, Fragile" &&
+    break
+  sleep 0.05
+done
+MANTA_ADDRESS=$head "$driver" actor_death || fail "driver phase actor_death"
 echo "PASS"

@@ -5,7 +5,10 @@
  * HeartbeatReply, ClusterStatusReply), the rest is unpacked by protobuf-c
  * and every value inside is decoded by manta's codec, as the node does.
  * Nothing may crash, leak or read out of bounds; a message that unpacks
- * must pack again. fuzz_replay.c runs this in every CTest run.
+ * must pack again. A first byte past those six gives the rest to the
+ * head's named-actor methods (RegisterActorName, then LookupActor and
+ * DropActorName on the same bytes, against one table), as the head runs
+ * them. fuzz_replay.c runs this in every CTest run.
  */
 #include "cluster.h"
 
@@ -18,6 +21,28 @@ static void decode_all(ProtobufCBinaryData *vals, size_t n) {
   for (size_t i = 0; i < n; i++) {
     manta_value_free(mt_wire_decode_value(&vals[i], "fuzz"));
   }
+}
+
+/* The head's named-actor methods on one request body. */
+static void names_methods(const uint8_t *data, size_t size) {
+  static const char *methods[] = {MT_HEAD_REGISTER_ACTOR_NAME,
+                                  MT_HEAD_LOOKUP_ACTOR,
+                                  MT_HEAD_DROP_ACTOR_NAME};
+  mt_actor_names *n = mt_actor_names_new();
+  if (!n) {
+    return;
+  }
+  for (int i = 0; i < 3; i++) {
+    mt_tp_buf reply;
+    char detail[200];
+    mt_actor_names_handle(n, methods[i], data, size, &reply, detail,
+                          sizeof detail);
+    free(reply.data);
+  }
+  size_t count;
+  mt_actor_names_list_free(mt_actor_names_list(n, &count), count);
+  mt_actor_names_node_gone(n, 1);
+  mt_actor_names_free(n);
 }
 
 static const ProtobufCMessageDescriptor *pick(uint8_t which) {
@@ -39,6 +64,10 @@ static const ProtobufCMessageDescriptor *pick(uint8_t which) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0) {
+    return 0;
+  }
+  if (data[0] % 8 >= 6) {
+    names_methods(data + 1, size - 1);
     return 0;
   }
   const ProtobufCMessageDescriptor *d = pick(data[0]);
