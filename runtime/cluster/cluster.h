@@ -7,8 +7,9 @@
  * service), actor_names.c (the head's named actors), serve.c (the Node
  * service: running what others send), peers.c (sending tasks to other
  * nodes, results, retries), actors_remote.c (actors across nodes: placement,
- * proxies, what a host does for others), wire.c (messages <-> values),
- * status.c (manta_cluster_status, manta_node_address).
+ * proxies, what a host does for others), actor_names_node.c (named actors
+ * from a node's side), wire.c (messages <-> values), status.c
+ * (manta_cluster_status, manta_node_address).
  *
  * Locking: the view and the peers are guarded by rt.mu, like the rest of
  * the runtime; the directory and each outbox have their own mutex, taken
@@ -246,11 +247,16 @@ void mt_actor_flush_locked(mt_actor *a, mt_garbage *g);
 void mt_actor_kill_remote_locked(mt_actor *a, mt_garbage *g);
 void mt_proxy_free_locked(mt_actor *a, mt_garbage *g);
 mt_actor *mt_proxy_get_locked(uint64_t host, uint64_t id);
+
+/* actor_names_node.c: named actors from a node's side (the mt_cluster_ops
+ * of names, rt.h says what each does) */
 void mt_actor_name_locked(const char *name, const char *cls, uint64_t host,
                           uint64_t id, bool named, mt_garbage *g);
 manta_err mt_actor_reserve_name(const char *name, const char *cls,
                                 uint64_t host);
 manta_err mt_actor_lookup_cluster(const char *name, manta_actor *out);
+/* Cluster stop: name updates not yet sent are dropped. */
+void mt_actor_names_updates_drop(void);
 
 /* actor_names.c: the head's named actors (under the directory's mutex) */
 typedef struct mt_actor_names mt_actor_names;
@@ -291,6 +297,11 @@ Manta__V1__TaskBatch *mt_wire_batch(mt_tp_stream *s, const uint8_t *body,
                                     size_t len);
 /* A status reply as the manta value manta_cluster_status describes. */
 manta_value *mt_wire_status_value(const Manta__V1__ClusterStatusReply *r);
+/* A 16-byte object or actor id (ObjectRef.id, ActorRef.id): the node's
+ * id, then the local id, both big-endian. get: false unless 16 bytes. */
+void mt_wire_id_put(uint8_t wire[16], uint64_t node, uint64_t id);
+bool mt_wire_id_get(const ProtobufCBinaryData *wire, uint64_t *node,
+                    uint64_t *id);
 /* A hex node id, 16 digits. */
 void mt_wire_node_id_hex(uint64_t id, char buf[17]);
 
