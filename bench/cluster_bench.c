@@ -8,6 +8,9 @@
  * remote_tasks_async: rounds of 10,000 submissions, then a get of each
  * (tasks/s). remote_task_sync: submit then get, one at a time (p50 and
  * p99 of the round trip, in microseconds, and calls/s).
+ * remote_actor_calls_async and remote_actor_call_sync: the same with calls
+ * of the no-op method of one actor that lives on the head (the class
+ * `BenchActor` of bench_module.c, which this process does not offer).
  */
 #include <manta.h>
 
@@ -83,6 +86,79 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* One operation whose result is a ref: a task or an actor call. */
+typedef void (*start_fn)(manta_ref *out);
+
+static void start_task(manta_ref *out) {
+  OK(manta_submit("bench_noop", NULL, 0, NULL, out));
+}
+
+static manta_actor bench_actor;
+
+static void start_actor_call(manta_ref *out) {
+  OK(manta_actor_call(bench_actor, "noop", NULL, 0, out));
+}
+
+/* Rounds of 10,000 started, then a get of each, after one warm-up round:
+ * operations per second. */
+static double async_rate(start_fn start, double seconds) {
+  enum { ROUND = 10000 };
+  manta_ref *refs = malloc(ROUND * sizeof *refs);
+  long done = 0;
+  double t0 = now_s(), end = t0;
+  int warm = 1;
+  do {
+    for (int i = 0; i < ROUND; i++) {
+      start(&refs[i]);
+    }
+    for (int i = 0; i < ROUND; i++) {
+      manta_value *v = NULL;
+      OK(manta_get(refs[i], 60000, &v));
+      manta_value_free(v);
+      manta_ref_release(refs[i]);
+    }
+    if (warm) {
+      warm = 0;
+      t0 = now_s();
+      continue;
+    }
+    done += ROUND;
+    end = now_s();
+  } while (warm || end - t0 < seconds);
+  free(refs);
+  return (double)done / (end - t0);
+}
+
+typedef struct sync_figures {
+  double rate, p50, p99;
+} sync_figures;
+
+/* Start, then get, one at a time: rate and round-trip percentiles. */
+static sync_figures sync_rate(start_fn start, double seconds) {
+  size_t cap = 1 << 20, n = 0;
+  double *lat = malloc(cap * sizeof *lat);
+  double t0 = now_s(), end;
+  do {
+    double s0 = now_s();
+    manta_ref r;
+    manta_value *v = NULL;
+    start(&r);
+    OK(manta_get(r, 60000, &v));
+    manta_value_free(v);
+    manta_ref_release(r);
+    end = now_s();
+    if (n < cap) {
+      lat[n++] = (end - s0) * 1e6;
+    }
+  } while (end - t0 < seconds);
+  sync_figures f = {(double)n / (end - t0), 0, 0};
+  qsort(lat, n, sizeof *lat, cmp_double);
+  f.p50 = lat[n / 2];
+  f.p99 = lat[(size_t)((double)n * 0.99)];
+  free(lat);
+  return f;
+}
+
 int main(int argc, char **argv) {
   const char *manta = NULL, *module = NULL, *json = NULL;
   double seconds = 2;
@@ -116,63 +192,21 @@ int main(int argc, char **argv) {
   OK(manta_init(o));
   manta_options_free(o);
 
-  /* remote_tasks_async */
-  enum { ROUND = 10000 };
-  manta_ref *refs = malloc(ROUND * sizeof *refs);
-  double async_rate = 0;
-  {
-    long done = 0;
-    double start = now_s(), end = start;
-    int warm = 1;
-    do {
-      for (int i = 0; i < ROUND; i++) {
-        OK(manta_submit("bench_noop", NULL, 0, NULL, &refs[i]));
-      }
-      for (int i = 0; i < ROUND; i++) {
-        manta_value *v = NULL;
-        OK(manta_get(refs[i], 60000, &v));
-        manta_value_free(v);
-        manta_ref_release(refs[i]);
-      }
-      if (warm) {
-        warm = 0;
-        start = now_s();
-        continue;
-      }
-      done += ROUND;
-      end = now_s();
-    } while (warm || end - start < seconds);
-    async_rate = (double)done / (end - start);
-  }
-  free(refs);
-
-  /* remote_task_sync */
-  size_t cap = 1 << 20, n = 0;
-  double *lat = malloc(cap * sizeof *lat);
-  double start = now_s(), end;
-  do {
-    double t0 = now_s();
-    manta_ref r;
-    manta_value *v = NULL;
-    OK(manta_submit("bench_noop", NULL, 0, NULL, &r));
-    OK(manta_get(r, 60000, &v));
-    manta_value_free(v);
-    manta_ref_release(r);
-    end = now_s();
-    if (n < cap) {
-      lat[n++] = (end - t0) * 1e6;
-    }
-  } while (end - start < seconds);
-  double sync_rate = (double)n / (end - start);
-  qsort(lat, n, sizeof *lat, cmp_double);
-  double p50 = lat[n / 2], p99 = lat[(size_t)((double)n * 0.99)];
-  free(lat);
+  double task_async = async_rate(start_task, seconds);
+  sync_figures task_sync = sync_rate(start_task, seconds);
+  OK(manta_actor_create("BenchActor", NULL, 0, NULL, &bench_actor));
+  double actor_async = async_rate(start_actor_call, seconds);
+  sync_figures actor_sync = sync_rate(start_actor_call, seconds);
+  OK(manta_actor_release(bench_actor));
 
   manta_shutdown();
   stop_head();
-  printf("remote_tasks_async   %12.0f tasks/s\n", async_rate);
-  printf("remote_task_sync     %12.0f calls/s  p50 %.0f us  p99 %.0f us\n",
-         sync_rate, p50, p99);
+  printf("remote_tasks_async        %12.0f tasks/s\n", task_async);
+  printf("remote_task_sync          %12.0f calls/s  p50 %.0f us  p99 %.0f us\n",
+         task_sync.rate, task_sync.p50, task_sync.p99);
+  printf("remote_actor_calls_async  %12.0f calls/s\n", actor_async);
+  printf("remote_actor_call_sync    %12.0f calls/s  p50 %.0f us  p99 %.0f us\n",
+         actor_sync.rate, actor_sync.p50, actor_sync.p99);
   if (json) {
     FILE *f = fopen(json, "w");
     if (!f) {
@@ -182,8 +216,12 @@ int main(int argc, char **argv) {
     fprintf(f,
             "{\"remote_tasks_async\": {\"per_second\": %.1f},\n"
             " \"remote_task_sync\": {\"per_second\": %.1f, \"p50_us\": %.1f, "
-            "\"p99_us\": %.1f}}\n",
-            async_rate, sync_rate, p50, p99);
+            "\"p99_us\": %.1f},\n"
+            " \"remote_actor_calls_async\": {\"per_second\": %.1f},\n"
+            " \"remote_actor_call_sync\": {\"per_second\": %.1f, "
+            "\"p50_us\": %.1f, \"p99_us\": %.1f}}\n",
+            task_async, task_sync.rate, task_sync.p50, task_sync.p99,
+            actor_async, actor_sync.rate, actor_sync.p50, actor_sync.p99);
     fclose(f);
   }
   return 0;

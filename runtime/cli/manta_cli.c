@@ -41,7 +41,8 @@ static const char *usage_text =
     "  manta status [--address HOST:PORT] [--json]\n"
     "                                            every node: address, "
     "resources,\n"
-    "                                            functions, actors, tasks\n"
+    "                                            functions, actors, tasks,\n"
+    "                                            named actors\n"
     "  manta stop                                stop the nodes started on "
     "this\n"
     "                                            machine (nodes, then the "
@@ -586,6 +587,20 @@ static void print_status(const manta_value *st) {
            "tasks", int_of(node, "tasks_queued"), int_of(node, "tasks_running"),
            int_of(node, "tasks_finished"), int_of(node, "actors"),
            int_of(node, "last_heartbeat_ms"));
+  }
+  const manta_value *actors = field(st, "actors");
+  size_t na = 0;
+  manta_len(actors, &na);
+  if (na == 0) {
+    printf("\nnamed actors: none\n");
+  } else {
+    printf("\nnamed actors: %zu\n", na);
+  }
+  for (size_t i = 0; i < na; i++) {
+    const manta_value *a;
+    manta_list_at(actors, i, &a);
+    printf("  %-20s %-20s on node %s\n", str_of(a, "name"), str_of(a, "class"),
+           str_of(a, "node_id"));
   }
 }
 

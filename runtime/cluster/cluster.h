@@ -4,9 +4,12 @@
  * and, on the head, the directory.
  *
  * Files: node.c (lifecycle, heartbeats, the view), directory.c (the Head
- * service), serve.c (the Node service: running what others send), peers.c
- * (sending tasks to other nodes, results, retries), wire.c (messages <->
- * values), status.c (manta_cluster_status, manta_node_address).
+ * service), actor_names.c (the head's named actors), serve.c (the Node
+ * service: running what others send), peers.c (sending tasks to other
+ * nodes, results, retries), actors_remote.c (actors across nodes: placement,
+ * proxies, what a host does for others), actor_names_node.c (named actors
+ * from a node's side), wire.c (messages <-> values), status.c
+ * (manta_cluster_status, manta_node_address).
  *
  * Locking: the view and the peers are guarded by rt.mu, like the rest of
  * the runtime; the directory and each outbox have their own mutex, taken
@@ -25,6 +28,9 @@
 #define MT_HEAD_HEARTBEAT "/manta.v1.Head/Heartbeat"
 #define MT_HEAD_UNREGISTER "/manta.v1.Head/UnregisterNode"
 #define MT_HEAD_STATUS "/manta.v1.Head/ClusterStatus"
+#define MT_HEAD_REGISTER_ACTOR_NAME "/manta.v1.Head/RegisterActorName"
+#define MT_HEAD_DROP_ACTOR_NAME "/manta.v1.Head/DropActorName"
+#define MT_HEAD_LOOKUP_ACTOR "/manta.v1.Head/LookupActor"
 #define MT_NODE_TASKS "/manta.v1.Node/Tasks"
 #define MT_NODE_CALL "/manta.v1.Node/Call"
 #define MT_NODE_FETCH "/manta.v1.Node/FetchObject"
@@ -48,7 +54,9 @@ typedef struct mt_view_node {
   double res_avail[MT_MAX_RESOURCES];
   char **functions; /* sorted */
   size_t nfunctions;
-  int64_t queued, running;
+  char **classes; /* sorted */
+  size_t nclasses;
+  int64_t queued, running, actors;
 } mt_view_node;
 
 /* ---- links to other nodes (under rt.mu, outbox under its own mutex) ----- */
@@ -123,6 +131,12 @@ typedef struct mt_cluster {
   bool hb_stop;
   uint64_t advertised_registry; /* registry_version last sent */
 
+  /* Calls to the head under way from other threads (under rt.mu): stop
+   * waits for them before it closes the channel. */
+  unsigned head_calls;
+  bool head_closing;
+  pthread_cond_t head_cv;
+
   /* under rt.mu */
   mt_view_node *view;
   size_t nview;
@@ -150,6 +164,12 @@ Manta__V1__NodeLoad *mt_node_load_build(void);
 void mt_heartbeat_soon_locked(void);
 /* Replaces the view with the nodes of a heartbeat reply. */
 void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n);
+/* The node in the view, or NULL. */
+const mt_view_node *mt_view_find_locked(uint64_t node_id);
+/* Enters a call to the head (false: the cluster is stopping); each true
+ * is paired with mt_head_exit. Without rt.mu. */
+bool mt_head_enter(void);
+void mt_head_exit(void);
 
 /* directory.c (the head) */
 mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
@@ -159,6 +179,10 @@ void mt_directory_free(mt_directory *d);
 bool mt_directory_is_method(const char *method);
 void mt_directory_handle(mt_directory *d, mt_tp_incoming *in,
                          const char *method, const uint8_t *body, size_t len);
+/* A Head method run here, on the head, without a network hop: its gRPC
+ * status, the reply body in *reply (free it). */
+int mt_directory_call(mt_directory *d, const char *method, const uint8_t *body,
+                      size_t len, mt_tp_buf *reply, char *detail, size_t size);
 /* The head's own registration and heartbeat, without a network hop. */
 void mt_directory_register_self(mt_directory *d, Manta__V1__NodeInfo *info);
 Manta__V1__HeartbeatReply *
@@ -174,6 +198,96 @@ extern const mt_cluster_ops mt_cluster_routing;
 mt_tp_channel **mt_peers_check_locked(mt_garbage *g);
 /* Cluster stop: every link closed, every task sent away fails. */
 void mt_peers_close_all(void);
+/* Whether a sorted list of names holds name. */
+bool mt_view_offers(char *const *names, size_t n, const char *name);
+/* Whether the node has the demand in total (now: free at its last
+ * heartbeat). */
+bool mt_view_fits(const mt_view_node *v, const mt_resource_request *d,
+                  bool now);
+/* How busy a node looks from here: work per CPU, counting what this node
+ * sent it and has not heard back about. */
+double mt_view_load_locked(const mt_view_node *v);
+/* Sends t (a proxy's creation or call) to the node: it waits on the link
+ * for its result. false with *error (for t) if it could not be sent. */
+bool mt_peers_send_locked(uint64_t node_id, mt_task *t, manta_value **error,
+                          mt_garbage *g);
+/* Whether the link to the node failed a moment ago (or the node died):
+ * nothing is sent there until the view or a retry says more. */
+bool mt_peers_down_locked(uint64_t node_id);
+/* Queues a spec that is not answered (seq 0) for the node; false if the
+ * node is not alive in the view, or on OOM. */
+bool mt_peers_post_locked(uint64_t node_id, const Manta__V1__TaskSpec *spec,
+                          mt_garbage *g);
+
+/* actors_remote.c */
+/* What a TaskSpec of an actor task points into. */
+typedef struct mt_actor_spec_store {
+  uint8_t id[16];
+  Manta__V1__ActorCreate create;
+} mt_actor_spec_store;
+/* The actor fields of a proxy's creation or call (pointing into st). */
+void mt_actor_spec_fill(const mt_task *t, Manta__V1__TaskSpec *spec,
+                        mt_actor_spec_store *st);
+/* The answer to a proxy's creation: the actor's id (16 bytes), or none and
+ * v, an error (taken). Finishes t. */
+void mt_actor_remote_created_locked(mt_task *t, const ProtobufCBinaryData *id,
+                                    manta_value *v, mt_garbage *g);
+/* A proxy's creation or call sent away will not be answered (the link
+ * failed, the node died): it fails with code. */
+void mt_actor_remote_lost_locked(mt_task *t, manta_err code, const char *why,
+                                 mt_garbage *g);
+/* The view changed: proxies of dead nodes die, waiting calls leave, holds
+ * of dead creators go. */
+void mt_actors_remote_check_locked(mt_garbage *g);
+/* An actor operation received on a Tasks stream, its arguments decoded and
+ * its demand in opts. CALL: *ref names the result to send back. CREATE:
+ * created gets the new actor's 16-byte id, to send back at once. KILL,
+ * RELEASE: nothing to send. Returns an error value to send back instead
+ * (NULL: none). Called without rt.mu. */
+manta_value *mt_actor_serve(const Manta__V1__TaskSpec *spec,
+                            const manta_value *const *args, size_t nargs,
+                            manta_call_options *opts, manta_ref *ref,
+                            uint8_t created[16]);
+void mt_actors_remote_start(void);
+/* Cluster stop: proxies are forgotten (they live on, disconnected, until
+ * the runtime stops), holds released, queued name updates dropped. */
+void mt_actors_remote_stop_locked(mt_garbage *g);
+/* The mt_cluster_ops of actors (rt.h says what each does). */
+bool mt_actor_place_locked(const char *cls, const mt_resource_request *demand,
+                           uint64_t *host, manta_value **fail);
+void mt_actor_dispatch_locked(mt_task *t, mt_garbage *g);
+void mt_actor_flush_locked(mt_actor *a, mt_garbage *g);
+void mt_actor_kill_remote_locked(mt_actor *a, mt_garbage *g);
+void mt_proxy_free_locked(mt_actor *a, mt_garbage *g);
+mt_actor *mt_proxy_get_locked(uint64_t host, uint64_t id);
+
+/* actor_names_node.c: named actors from a node's side (the mt_cluster_ops
+ * of names, rt.h says what each does) */
+void mt_actor_name_locked(const char *name, const char *cls, uint64_t host,
+                          uint64_t id, bool named, mt_garbage *g);
+manta_err mt_actor_reserve_name(const char *name, const char *cls,
+                                uint64_t host);
+manta_err mt_actor_lookup_cluster(const char *name, manta_actor *out);
+/* Cluster stop: name updates not yet sent are dropped. */
+void mt_actor_names_updates_drop(void);
+
+/* actor_names.c: the head's named actors (under the directory's mutex) */
+typedef struct mt_actor_names mt_actor_names;
+mt_actor_names *mt_actor_names_new(void);
+void mt_actor_names_free(mt_actor_names *n);
+/* Whether method is one of the Head's named-actor methods. */
+bool mt_actor_names_is_method(const char *method);
+/* Runs one of them: a gRPC status, the packed reply in *reply. */
+int mt_actor_names_handle(mt_actor_names *n, const char *method,
+                          const uint8_t *body, size_t len, mt_tp_buf *reply,
+                          char *detail, size_t size);
+/* A node left or died: the names of its actors go, and the reservations
+ * it made. */
+void mt_actor_names_node_gone(mt_actor_names *n, uint64_t node_id);
+/* The named actors (complete entries) as messages that point into the
+ * table; free with mt_actor_names_list_free. */
+Manta__V1__NamedActor **mt_actor_names_list(mt_actor_names *n, size_t *count);
+void mt_actor_names_list_free(Manta__V1__NamedActor **list, size_t count);
 
 /* peers.c: the channel to a live node of the view (opened if needed), its
  * address copied to address[size]; NULL if the node is not alive. */
@@ -237,6 +351,11 @@ Manta__V1__TaskBatch *mt_wire_batch(mt_tp_stream *s, const uint8_t *body,
                                     size_t len);
 /* A status reply as the manta value manta_cluster_status describes. */
 manta_value *mt_wire_status_value(const Manta__V1__ClusterStatusReply *r);
+/* A 16-byte object or actor id (ObjectRef.id, ActorRef.id): the node's
+ * id, then the local id, both big-endian. get: false unless 16 bytes. */
+void mt_wire_id_put(uint8_t wire[16], uint64_t node, uint64_t id);
+bool mt_wire_id_get(const ProtobufCBinaryData *wire, uint64_t *node,
+                    uint64_t *id);
 /* A hex node id, 16 digits. */
 void mt_wire_node_id_hex(uint64_t id, char buf[17]);
 

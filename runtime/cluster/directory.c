@@ -1,6 +1,6 @@
 /* The directory: the Head service. Which nodes exist, what they offer, how
- * busy they are, and which ones stopped heartbeating. It is never on the
- * path of a task or an object. */
+ * busy they are, which ones stopped heartbeating, and the named actors
+ * (actor_names.c). It is never on the path of a task or an object. */
 #include "cluster.h"
 
 #include <stdlib.h>
@@ -21,12 +21,14 @@ struct mt_directory {
   uint64_t head_id;
   uint64_t view; /* bumped when a node joins, changes or dies */
   int64_t heartbeat_ms, dead_after_ms;
+  mt_actor_names *names;
 };
 
 mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
                                int64_t dead_after_ms) {
   mt_directory *d = calloc(1, sizeof *d);
-  if (!d) {
+  if (!d || !(d->names = mt_actor_names_new())) {
+    free(d);
     return NULL;
   }
   pthread_mutex_init(&d->mu, NULL);
@@ -48,6 +50,7 @@ void mt_directory_free(mt_directory *d) {
     }
   }
   free(d->nodes);
+  mt_actor_names_free(d->names);
   pthread_mutex_destroy(&d->mu);
   free(d);
 }
@@ -120,6 +123,7 @@ static void reap_locked(mt_directory *d) {
     if (n->alive && !n->is_head && now - n->last_seen_ms > d->dead_after_ms) {
       n->alive = false;
       d->view++;
+      mt_actor_names_node_gone(d->names, n->info->node_id);
       mt_log(MT_LOG_WARN,
              "head: node %016llx (%s) sent no heartbeat for %lld ms: "
              "declared dead",
@@ -226,7 +230,17 @@ bool mt_directory_is_method(const char *method) {
   return strcmp(method, MT_HEAD_REGISTER) == 0 ||
          strcmp(method, MT_HEAD_HEARTBEAT) == 0 ||
          strcmp(method, MT_HEAD_UNREGISTER) == 0 ||
-         strcmp(method, MT_HEAD_STATUS) == 0;
+         strcmp(method, MT_HEAD_STATUS) == 0 ||
+         mt_actor_names_is_method(method);
+}
+
+int mt_directory_call(mt_directory *d, const char *method, const uint8_t *body,
+                      size_t len, mt_tp_buf *reply, char *detail, size_t size) {
+  pthread_mutex_lock(&d->mu);
+  int st =
+      mt_actor_names_handle(d->names, method, body, len, reply, detail, size);
+  pthread_mutex_unlock(&d->mu);
+  return st;
 }
 
 static void reply_msg(mt_tp_incoming *in, const ProtobufCMessage *m) {
@@ -320,6 +334,7 @@ static void handle_unregister(mt_directory *d, mt_tp_incoming *in,
     /* Left on purpose: forgotten, not listed as dead. */
     mt_log(MT_LOG_INFO, "head: node %016llx (%s) left",
            (unsigned long long)n->info->node_id, n->info->address);
+    mt_actor_names_node_gone(d->names, n->info->node_id);
     protobuf_c_message_free_unpacked(&n->info->base, NULL);
     if (n->load) {
       protobuf_c_message_free_unpacked(&n->load->base, NULL);
@@ -350,9 +365,11 @@ static void handle_status(mt_directory *d, mt_tp_incoming *in,
   r.head_node_id = d->head_id;
   r.nodes = statuses_locked(d, &store);
   r.n_nodes = r.nodes ? d->n : 0;
+  r.actors = mt_actor_names_list(d->names, &r.n_actors);
   mt_tp_buf b = {0};
   bool packed = mt_wire_pack(&r.base, &b);
   pthread_mutex_unlock(&d->mu);
+  mt_actor_names_list_free(r.actors, r.n_actors);
   free(r.nodes);
   free(store);
   if (!packed) {
@@ -371,7 +388,14 @@ void mt_directory_handle(mt_directory *d, mt_tp_incoming *in,
     handle_heartbeat(d, in, body, len);
   } else if (strcmp(method, MT_HEAD_UNREGISTER) == 0) {
     handle_unregister(d, in, body, len);
-  } else {
+  } else if (strcmp(method, MT_HEAD_STATUS) == 0) {
     handle_status(d, in, body, len);
+  } else {
+    mt_tp_buf reply;
+    char detail[200] = "";
+    int st =
+        mt_directory_call(d, method, body, len, &reply, detail, sizeof detail);
+    mt_tp_reply(in, st, detail, reply.data, reply.len);
+    free(reply.data);
   }
 }

@@ -112,8 +112,18 @@ static void free_strings(char **items, size_t n) {
 static void view_free(mt_view_node *v, size_t n) {
   for (size_t i = 0; i < n; i++) {
     free_strings(v[i].functions, v[i].nfunctions);
+    free_strings(v[i].classes, v[i].nclasses);
   }
   free(v);
+}
+
+const mt_view_node *mt_view_find_locked(uint64_t node_id) {
+  for (size_t i = 0; i < mt_cl.nview; i++) {
+    if (mt_cl.view[i].node_id == node_id) {
+      return &mt_cl.view[i];
+    }
+  }
+  return NULL;
 }
 
 void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n) {
@@ -143,8 +153,11 @@ void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n) {
     }
     vn->functions = copy_sorted(info->functions, info->n_functions);
     vn->nfunctions = vn->functions ? info->n_functions : 0;
+    vn->classes = copy_sorted(info->classes, info->n_classes);
+    vn->nclasses = vn->classes ? info->n_classes : 0;
     vn->queued = load ? load->tasks_queued : 0;
     vn->running = load ? load->tasks_running : 0;
+    vn->actors = load ? load->actors : 0;
   }
   mt_lock();
   mt_view_node *old = mt_cl.view;
@@ -246,6 +259,7 @@ static void heartbeat_once(void) {
     if (r->n_nodes) {
       mt_borrows_check_locked(&g); /* the view changed */
     }
+    mt_actors_remote_check_locked(&g);
     mt_unlock();
     mt_garbage_free(&g);
     for (size_t i = 0; closing && closing[i]; i++) {
@@ -284,6 +298,25 @@ static void *heartbeat_loop(void *arg) {
   return NULL;
 }
 
+/* ---- calls to the head from other threads --------------------------------
+ */
+
+bool mt_head_enter(void) {
+  mt_lock();
+  bool ok = mt_rt.cluster && !mt_cl.head_closing;
+  mt_cl.head_calls += ok;
+  mt_unlock();
+  return ok;
+}
+
+void mt_head_exit(void) {
+  mt_lock();
+  if (--mt_cl.head_calls == 0) {
+    pthread_cond_broadcast(&mt_cl.head_cv);
+  }
+  mt_unlock();
+}
+
 /* ---- start and stop --------------------------------------------------------
  */
 
@@ -313,24 +346,34 @@ static void advertised_address(const char *bind, int port, char *out,
 }
 
 static void cluster_cleanup(void) {
+  /* Calls to the head under way end first (each has a deadline). */
   mt_lock();
   mt_cl.stopping = true;
+  mt_cl.head_closing = true;
+  while (mt_cl.head_calls > 0) {
+    pthread_cond_wait(&mt_cl.head_cv, &mt_rt.mu);
+  }
   mt_unlock();
   mt_peers_close_all();
   mt_tp_server_stop(mt_cl.server);
   mt_tp_channel_close(mt_cl.head);
   mt_directory_free(mt_cl.dir);
   mt_fetch_retry_waiting(); /* fails them all: stopping */
+  mt_garbage g;
+  mt_garbage_init(&g);
   mt_lock();
   mt_remote_objects_stop_locked();
   mt_rt.cluster = NULL;
+  mt_actors_remote_stop_locked(&g);
   view_free(mt_cl.view, mt_cl.nview);
   mt_cl.view = NULL;
   mt_cl.nview = 0;
   mt_unlock();
+  mt_garbage_free(&g);
   free(mt_cl.token);
   pthread_mutex_destroy(&mt_cl.hb_mu);
   pthread_cond_destroy(&mt_cl.hb_cv);
+  pthread_cond_destroy(&mt_cl.head_cv);
   mt_tp_stop();
   memset(&mt_cl, 0, sizeof mt_cl);
 }
@@ -356,8 +399,10 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
   mt_cl.dead_after_ms = env_ms("MANTA_DEAD_AFTER_MS", MT_DEAD_AFTER_MS);
   pthread_mutex_init(&mt_cl.hb_mu, NULL);
   pthread_cond_init(&mt_cl.hb_cv, NULL);
+  pthread_cond_init(&mt_cl.head_cv, NULL);
   if (!mt_tp_start()) {
     free(mt_cl.token);
+    pthread_cond_destroy(&mt_cl.head_cv);
     return MANTA_ERR_INTERNAL;
   }
   mt_cl.on = true;
@@ -385,6 +430,7 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
     snprintf(mt_cl.head_address, sizeof mt_cl.head_address, "%s", address);
     mt_cl.head = mt_tp_channel_open(address, mt_cl.token);
   }
+  mt_actors_remote_start();
   mt_lock();
   mt_rt.cluster = &mt_cluster_routing;
   mt_unlock();

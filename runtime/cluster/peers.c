@@ -16,23 +16,24 @@ static int cmp_name(const void *key, const void *item) {
   return strcmp((const char *)key, *(char *const *)item);
 }
 
-static bool offers(const mt_view_node *v, const char *name) {
-  return v->functions && bsearch(name, v->functions, v->nfunctions,
-                                 sizeof *v->functions, cmp_name) != NULL;
+bool mt_view_offers(char *const *names, size_t n, const char *name) {
+  return names && bsearch(name, names, n, sizeof *names, cmp_name) != NULL;
 }
 
-static double resource_total(const mt_view_node *v, const char *name) {
+static double resource_qty(const mt_view_node *v, const char *name,
+                           bool available) {
   for (int i = 0; i < v->nres; i++) {
     if (strcmp(v->res_names[i], name) == 0) {
-      return v->res_total[i];
+      return available ? v->res_avail[i] : v->res_total[i];
     }
   }
   return 0;
 }
 
-static bool fits(const mt_view_node *v, const mt_resource_request *d) {
+bool mt_view_fits(const mt_view_node *v, const mt_resource_request *d,
+                  bool now) {
   for (int i = 0; i < d->n; i++) {
-    if (d->qty[i] > 0 && resource_total(v, d->names[i]) < d->qty[i]) {
+    if (d->qty[i] > 0 && resource_qty(v, d->names[i], now) < d->qty[i]) {
       return false;
     }
   }
@@ -48,11 +49,9 @@ static mt_peer *peer_find_locked(uint64_t node_id) {
   return NULL;
 }
 
-/* How busy a node looks from here: work per CPU, counting what this node
- * sent it and has not heard back about. */
-static double node_load_locked(const mt_view_node *v) {
+double mt_view_load_locked(const mt_view_node *v) {
   mt_peer *p = peer_find_locked(v->node_id);
-  double cpus = resource_total(v, "CPU");
+  double cpus = resource_qty(v, "CPU", false);
   double work =
       (double)(v->queued + v->running) + (p ? (double)p->inflight : 0);
   return work / (cpus > 0 ? cpus : 0.5);
@@ -74,15 +73,16 @@ choose_locked(const char *name, const mt_resource_request *d, bool *offered) {
   *offered = false;
   for (size_t i = 0; i < mt_cl.nview; i++) {
     const mt_view_node *v = &mt_cl.view[i];
-    if (!v->alive || v->node_id == mt_rt.node_id || !offers(v, name)) {
+    if (!v->alive || v->node_id == mt_rt.node_id ||
+        !mt_view_offers(v->functions, v->nfunctions, name)) {
       continue;
     }
     *offered = true;
     mt_peer *p = peer_find_locked(v->node_id);
-    if (!fits(v, d) || (p && p->down_until_ms > now)) {
+    if (!mt_view_fits(v, d, false) || (p && p->down_until_ms > now)) {
       continue;
     }
-    double load = node_load_locked(v);
+    double load = mt_view_load_locked(v);
     if (!best || load < best_load) {
       best = v;
       best_load = load;
@@ -113,7 +113,7 @@ static bool route_locked(const char *name, bool local_ok,
     }
     return false;
   }
-  return !local_ok || node_load_locked(v) < local_load_locked();
+  return !local_ok || mt_view_load_locked(v) < local_load_locked();
 }
 
 /* ---- links ------------------------------------------------------------------
@@ -226,11 +226,29 @@ static void fail_locked(mt_task *t, manta_err code, const char *why,
   mt_task_finish_locked(t, mt_task_error(t, code, "%s", why), g);
 }
 
+/* Packs spec into the link's outbox (kicking the stream if it was idle);
+ * false on OOM. */
+static bool outbox_spec_locked(mt_peer *p, const Manta__V1__TaskSpec *spec,
+                               mt_garbage *g) {
+  mt_tp_buf b;
+  bool empty = false;
+  if (!mt_wire_pack(&spec->base, &b)) {
+    return false;
+  }
+  bool ok = mt_outbox_add(&p->out, 1, b.data, b.len, &empty);
+  free(b.data);
+  if (ok && empty) {
+    mt_garbage_add_dtor(g, peer_kick_job, p, NULL);
+  }
+  return ok;
+}
+
 /* Encodes the task for its link; false on OOM or an argument that cannot
  * cross (the error says which). */
 static bool queue_spec_locked(mt_peer *p, mt_task *t, manta_value **error,
                               mt_garbage *g) {
   Manta__V1__TaskSpec spec = MANTA__V1__TASK_SPEC__INIT;
+  mt_actor_spec_store actor;
   ProtobufCBinaryData stack[16];
   ProtobufCBinaryData *args =
       t->nargs <= 16 ? stack : calloc(t->nargs, sizeof *args);
@@ -254,23 +272,18 @@ static bool queue_spec_locked(mt_peer *p, mt_task *t, manta_value **error,
   mt_refs_free(&refs);
   if (ok) {
     spec.seq = t->remote->seq;
-    spec.function = t->remote->function;
+    if (t->kind == MT_TASK_FUNCTION) {
+      spec.function = t->remote->function;
+    } else {
+      mt_actor_spec_fill(t, &spec, &actor);
+    }
     spec.n_args = t->nargs;
     spec.args = args;
     spec.demand =
         mt_wire_resources((const char(*)[64])t->remote->demand.names,
                           t->remote->demand.qty, NULL, t->remote->demand.n);
     spec.n_demand = spec.demand ? (size_t)t->remote->demand.n : 0;
-    mt_tp_buf b;
-    bool empty = false;
-    ok = mt_wire_pack(&spec.base, &b) &&
-         mt_outbox_add(&p->out, 1, b.data, b.len, &empty);
-    if (ok) {
-      free(b.data);
-      if (empty) {
-        mt_garbage_add_dtor(g, peer_kick_job, p, NULL);
-      }
-    }
+    ok = outbox_spec_locked(p, &spec, g);
     mt_wire_resources_free(spec.demand, spec.n_demand);
   } else {
     *error = mt_task_error(t, err,
@@ -284,6 +297,38 @@ static bool queue_spec_locked(mt_peer *p, mt_task *t, manta_value **error,
     free(args);
   }
   return ok;
+}
+
+/* Sends t to the node v: numbered on the link, remembered until its result
+ * comes, encoded into the link's outbox. false with *error (to finish t
+ * with) if it could not be. */
+static bool send_locked(const mt_view_node *v, mt_task *t, manta_value **error,
+                        mt_garbage *g) {
+  mt_remote *r = t->remote;
+  mt_peer *p = peer_get_locked(v);
+  if (!p) {
+    *error = mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
+    return false;
+  }
+  r->peer = p;
+  r->seq = ++p->next_seq;
+  r->attempts++;
+  if (!mt_u64map_put(&p->pending, r->seq, t)) {
+    r->peer = NULL;
+    *error = mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
+    return false;
+  }
+  p->inflight++;
+  if (!queue_spec_locked(p, t, error, g)) {
+    mt_u64map_remove(&p->pending, r->seq);
+    p->inflight--;
+    r->peer = NULL;
+    if (!*error) {
+      *error = mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
+    }
+    return false;
+  }
+  return true;
 }
 
 static void dispatch_locked(mt_task *t, mt_garbage *g) {
@@ -311,33 +356,38 @@ static void dispatch_locked(mt_task *t, mt_garbage *g) {
                 why, g);
     return;
   }
-  mt_peer *p = peer_get_locked(v);
   if (mt_log_enabled(MT_LOG_DEBUG)) {
     mt_log(MT_LOG_DEBUG, "cluster: %s -> %s (load %.2f, %zu nodes in view)",
-           r->function, v->address, node_load_locked(v), mt_cl.nview);
+           r->function, v->address, mt_view_load_locked(v), mt_cl.nview);
   }
-  if (!p) {
-    fail_locked(t, MANTA_ERR_NOMEM, "out of memory", g);
-    return;
-  }
-  r->peer = p;
-  r->seq = ++p->next_seq;
-  r->attempts++;
   manta_value *error = NULL;
-  if (!mt_u64map_put(&p->pending, r->seq, t)) {
-    r->peer = NULL;
-    fail_locked(t, MANTA_ERR_NOMEM, "out of memory", g);
-    return;
+  if (!send_locked(v, t, &error, g)) {
+    mt_task_finish_locked(t, error, g);
   }
-  p->inflight++;
-  if (!queue_spec_locked(p, t, &error, g)) {
-    mt_u64map_remove(&p->pending, r->seq);
-    p->inflight--;
-    r->peer = NULL;
-    mt_task_finish_locked(
-        t, error ? error : mt_task_error(t, MANTA_ERR_NOMEM, "out of memory"),
-        g);
+}
+
+bool mt_peers_send_locked(uint64_t node_id, mt_task *t, manta_value **error,
+                          mt_garbage *g) {
+  const mt_view_node *v = mt_view_find_locked(node_id);
+  if (!v || !v->alive) {
+    char hex[17];
+    mt_wire_node_id_hex(node_id, hex);
+    *error = mt_task_error(t, MANTA_ERR_NODE_DIED, "node %s is not alive", hex);
+    return false;
   }
+  return send_locked(v, t, error, g);
+}
+
+bool mt_peers_down_locked(uint64_t node_id) {
+  mt_peer *p = peer_find_locked(node_id);
+  return p && p->down_until_ms > mt_now_ms();
+}
+
+bool mt_peers_post_locked(uint64_t node_id, const Manta__V1__TaskSpec *spec,
+                          mt_garbage *g) {
+  const mt_view_node *v = mt_view_find_locked(node_id);
+  mt_peer *p = v && v->alive && !closing_all ? peer_get_locked(v) : NULL;
+  return p && outbox_spec_locked(p, spec, g);
 }
 
 static void forget_locked(mt_task *t) {
@@ -348,10 +398,17 @@ static void forget_locked(mt_task *t) {
   t->remote->peer = NULL;
 }
 
-/* The node a task was sent to is gone: run it elsewhere, or fail it. */
+/* The node a task was sent to is gone: run it elsewhere, or fail it. An
+ * actor's task is never run again (the actor has state): it fails. */
 static void retry_locked(mt_task *t, const char *why, mt_garbage *g) {
   forget_locked(t);
-  if (closing_all || mt_rt.shutting_down) {
+  if (t->kind != MT_TASK_FUNCTION) {
+    mt_actor_remote_lost_locked(t,
+                                closing_all || mt_rt.shutting_down
+                                    ? MANTA_ERR_SHUTDOWN
+                                    : MANTA_ERR_ACTOR_DEAD,
+                                why, g);
+  } else if (closing_all || mt_rt.shutting_down) {
     fail_locked(t, MANTA_ERR_SHUTDOWN, "the runtime shut down", g);
   } else if (t->remote->attempts >= MT_MAX_ATTEMPTS) {
     char msg[400];
@@ -469,7 +526,12 @@ static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
     }
     p->inflight--;
     t->remote->peer = NULL;
-    mt_task_finish_locked(t, vals[i], &g);
+    if (t->kind == MT_TASK_ACTOR_CREATE) {
+      mt_actor_remote_created_locked(t, &batch->results[i]->actor_id, vals[i],
+                                     &g);
+    } else {
+      mt_task_finish_locked(t, vals[i], &g);
+    }
   }
   mt_unlock();
   mt_garbage_free(&g);
@@ -585,10 +647,20 @@ void mt_peers_close_all(void) {
   mt_garbage_free(&g);
 }
 
-const mt_cluster_ops mt_cluster_routing = {route_locked,
-                                           dispatch_locked,
-                                           forget_locked,
-                                           mt_heartbeat_soon_locked,
-                                           mt_proxy_from_wire_locked,
-                                           mt_fetch_locked,
-                                           mt_object_freed_locked};
+const mt_cluster_ops mt_cluster_routing = {
+    .route_locked = route_locked,
+    .dispatch_locked = dispatch_locked,
+    .forget_locked = forget_locked,
+    .registry_changed_locked = mt_heartbeat_soon_locked,
+    .proxy_from_wire_locked = mt_proxy_from_wire_locked,
+    .fetch_locked = mt_fetch_locked,
+    .object_freed_locked = mt_object_freed_locked,
+    .actor_place_locked = mt_actor_place_locked,
+    .actor_dispatch_locked = mt_actor_dispatch_locked,
+    .actor_flush_locked = mt_actor_flush_locked,
+    .actor_kill_locked = mt_actor_kill_remote_locked,
+    .proxy_free_locked = mt_proxy_free_locked,
+    .proxy_get_locked = mt_proxy_get_locked,
+    .actor_name_locked = mt_actor_name_locked,
+    .actor_reserve_name = mt_actor_reserve_name,
+    .actor_lookup = mt_actor_lookup_cluster};

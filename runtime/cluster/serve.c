@@ -1,7 +1,9 @@
 /* The Node service: runs what other nodes (and foreign clients) send here.
  * Tasks arrive in batches on a Tasks stream; each runs on this node (never
  * sent on: the sender chose this node) and its result goes back on the same
- * stream, batched with others that finished meanwhile. */
+ * stream, batched with others that finished meanwhile. Actor operations
+ * come the same way (actors_remote.c runs them); calls arriving on one
+ * stream enter their actor's mailbox in arrival order. */
 #include "cluster.h"
 
 #include <stdlib.h>
@@ -32,12 +34,16 @@ static manta_call_options *options_from_demand(Manta__V1__Resource **r,
 
 /*
  * Submits a call that came over the wire; *ref names its result. route
- * lets it go on to another node. On a failure that leaves no task (bad
- * arguments), returns an error value instead (taken by the caller).
+ * lets it go on to another node. actor (NULL for a function) is a spec of
+ * an actor operation, which may leave no ref (mt_actor_serve). On a failure
+ * that leaves no task (bad arguments), returns an error value instead
+ * (taken by the caller).
  */
 static manta_value *submit_call(const char *function, ProtobufCBinaryData *args,
                                 size_t nargs, Manta__V1__Resource **demand,
-                                size_t ndemand, bool route, manta_ref *ref) {
+                                size_t ndemand, bool route,
+                                const Manta__V1__TaskSpec *actor,
+                                manta_ref *ref, uint8_t created[16]) {
   manta_value *stack[16];
   manta_value **vals = nargs <= 16 ? stack : calloc(nargs, sizeof *vals);
   if (!vals) {
@@ -57,9 +63,15 @@ static manta_value *submit_call(const char *function, ProtobufCBinaryData *args,
   }
   if (!fail) {
     manta_call_options *opts = options_from_demand(demand, ndemand);
-    manta_err err =
-        mt_submit(function ? function : "", (const manta_value *const *)vals,
-                  nargs, opts, route, ref);
+    manta_err err = MANTA_OK;
+    if (actor) {
+      fail = mt_actor_serve(actor, (const manta_value *const *)vals, nargs,
+                            opts, ref, created);
+    } else {
+      err =
+          mt_submit(function ? function : "", (const manta_value *const *)vals,
+                    nargs, opts, route, ref);
+    }
     manta_call_options_free(opts);
     if (err != MANTA_OK) {
       fail =
@@ -133,15 +145,20 @@ static void ss_kick_job(void *ss_, void *unused) {
 }
 
 /* Queues a result for the stream (under rt.mu). o, when given, is the
- * object holding v: a large one stays here and only its id goes. */
+ * object holding v: a large one stays here and only its id goes; actor_id
+ * (or NULL) is that of an actor created for the sender. */
 static void ss_send_result_locked(serve_stream *ss, uint64_t seq,
                                   const manta_value *v, mt_object *o,
-                                  mt_garbage *g) {
+                                  const uint8_t *actor_id, mt_garbage *g) {
   if (ss->closed) {
     return; /* the sender is gone; it retries elsewhere or gave up */
   }
   Manta__V1__TaskResult r = MANTA__V1__TASK_RESULT__INIT;
   r.seq = seq;
+  if (actor_id) {
+    r.actor_id.data = (uint8_t *)actor_id;
+    r.actor_id.len = 16;
+  }
   uint8_t stays[16];
   mt_id_list refs;
   mt_refs_begin(&refs);
@@ -190,7 +207,7 @@ static void ss_send_result_locked(serve_stream *ss, uint64_t seq,
 
 static void on_task_done(void *ctx, mt_object *o, mt_garbage *g) {
   pending_task *p = ctx;
-  ss_send_result_locked(p->ss, p->seq, o->value, o, g);
+  ss_send_result_locked(p->ss, p->seq, o->value, o, NULL, g);
   mt_obj_release_locked(o, g);
   ss_unref_locked(p->ss, g);
   free(p);
@@ -221,10 +238,24 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
   }
   for (size_t i = 0; i < batch->n_tasks; i++) {
     Manta__V1__TaskSpec *t = batch->tasks[i];
-    manta_ref ref;
+    manta_ref ref = {0};
+    uint8_t created[16];
+    bool actor = t->actor_op != MANTA__V1__ACTOR_OP__ACTOR_OP_NONE;
     /* Never sent on: the sender chose this node. */
-    manta_value *fail = submit_call(t->function, t->args, t->n_args, t->demand,
-                                    t->n_demand, false, &ref);
+    manta_value *fail =
+        submit_call(t->function, t->args, t->n_args, t->demand, t->n_demand,
+                    false, actor ? t : NULL, &ref, created);
+    if (actor && !fail && !ref.id) {
+      /* A creation is answered at once; a kill or release is not. */
+      if (t->actor_op == MANTA__V1__ACTOR_OP__ACTOR_OP_CREATE) {
+        manta_value *null = manta_null();
+        mt_lock();
+        ss_send_result_locked(ss, t->seq, null, NULL, created, &g);
+        mt_unlock();
+        manta_value_free(null);
+      }
+      continue;
+    }
     mt_lock();
     mt_object *o = fail ? NULL : mt_obj_lookup_locked(ref.id);
     pending_task *p = o ? calloc(1, sizeof *p) : NULL;
@@ -241,7 +272,7 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
         }
       }
       if (fail) {
-        ss_send_result_locked(ss, t->seq, fail, NULL, &g);
+        ss_send_result_locked(ss, t->seq, fail, NULL, NULL, &g);
       }
       mt_garbage_add(&g, fail);
     }
@@ -332,8 +363,9 @@ static void handle_call(mt_tp_incoming *in, const uint8_t *body, size_t len) {
   p->in = in;
   manta_ref ref;
   /* A foreign client does not know where a function lives: route it. */
-  manta_value *fail = submit_call(req->function, req->args, req->n_args,
-                                  req->demand, req->n_demand, true, &ref);
+  manta_value *fail =
+      submit_call(req->function, req->args, req->n_args, req->demand,
+                  req->n_demand, true, NULL, &ref, NULL);
   manta__v1__call_request__free_unpacked(req, NULL);
   if (fail) {
     pack_call_reply(p, fail);

@@ -37,8 +37,54 @@ void mt_actor_retain_locked(mt_actor *a) {
   a->refs++;
 }
 
+_Atomic(mt_proxy_wire_fn) mt_proxy_wire;
+
 void mt_actor_to_wire(uint64_t id, uint8_t wire[16]) {
-  mt_wire_id_join(mt_rt.node_id, id, wire);
+  mt_proxy_wire_fn proxy_wire =
+      atomic_load_explicit(&mt_proxy_wire, memory_order_acquire);
+  if (!proxy_wire || !proxy_wire(id, wire)) {
+    mt_wire_id_join(mt_rt.node_id, id, wire);
+  }
+}
+
+const char *mt_actor_class_name(const mt_actor *a) {
+  if (a->cls) {
+    return a->cls->name;
+  }
+  return a->remote && a->remote->class_name && a->remote->class_name[0]
+             ? a->remote->class_name
+             : "actor";
+}
+
+mt_actor *mt_actor_proxy_new_locked(uint64_t host, uint64_t id,
+                                    const char *class_name) {
+  mt_actor_remote *r = calloc(1, sizeof *r);
+  if (!r || !(r->class_name = strdup(class_name ? class_name : ""))) {
+    free(r);
+    return NULL;
+  }
+  mt_actor *a = mt_slots_alloc(&mt_rt.actors);
+  if (!a) {
+    mt_actor_remote_free(r);
+    return NULL;
+  }
+  /* A proxy is not an actor of this node: LIVE_ACTORS does not count it. */
+  r->host = host;
+  r->id = id;
+  a->refs = 1;
+  a->max_concurrency = 1;
+  a->state = id ? MT_ACTOR_ALIVE : MT_ACTOR_PENDING;
+  a->destroyed = true; /* no state here to destroy */
+  a->remote = r;
+  return a;
+}
+
+void mt_actor_remote_free(mt_actor_remote *r) {
+  if (r) {
+    free(r->class_name);
+    free(r->name);
+    free(r);
+  }
 }
 
 /* ---- mailbox ------------------------------------------------------------ */
@@ -74,6 +120,14 @@ void mt_actor_maybe_schedule_locked(mt_actor *a) {
   mt_sched_kick_locked();
 }
 
+void mt_actor_calls_changed_locked(mt_actor *a, mt_garbage *g) {
+  if (!a->remote) {
+    mt_actor_maybe_schedule_locked(a);
+  } else if (mt_rt.cluster) {
+    mt_rt.cluster->actor_flush_locked(a, g);
+  }
+}
+
 /* ---- death -------------------------------------------------------------- */
 
 static void destroy_state_locked(mt_actor *a, mt_garbage *g) {
@@ -93,38 +147,50 @@ static void destroy_state_locked(mt_actor *a, mt_garbage *g) {
 }
 
 static manta_value *dead_error(const mt_actor *a, const char *method) {
-  manta_value *e =
-      mt_error_new(MANTA_ERR_ACTOR_DEAD, a->cls ? a->cls->name : "actor",
-                   "actor %s is dead; call of %s not run: %s",
-                   a->cls ? a->cls->name : "", method ? method : "?",
-                   a->death ? manta_error_message(a->death) : "killed");
+  const char *cls = mt_actor_class_name(a);
+  manta_value *e = mt_error_new(
+      MANTA_ERR_ACTOR_DEAD, cls, "actor %s is dead; call of %s not run: %s",
+      cls, method ? method : "?",
+      a->death ? manta_error_message(a->death) : "killed");
   if (e && a->death) {
     manta_error_set_cause(e, manta_value_ref(a->death));
   }
   return e;
 }
 
-/* Marks the actor dead for `why` (taken) and fails every call not started. */
-static void actor_die_locked(mt_actor *a, manta_value *why, mt_garbage *g) {
+void mt_actor_die_locked(mt_actor *a, manta_value *why, mt_garbage *g) {
   if (a->state == MT_ACTOR_DEAD) {
     mt_garbage_add(g, why);
     return;
   }
   bool constructed = a->state == MT_ACTOR_ALIVE;
   a->state = MT_ACTOR_DEAD;
+  if (a->remote && a->remote->name && !a->remote->id && mt_rt.cluster) {
+    /* The name was reserved for an actor that will not be made now. */
+    mt_rt.cluster->actor_name_locked(a->remote->name, mt_actor_class_name(a),
+                                     a->remote->host, 0, false, g);
+  }
   atomic_store(&a->killed, true);
   a->death = why;
-  mt_log(MT_LOG_DEBUG, "actor %s died: %s", a->cls ? a->cls->name : "?",
+  mt_log(MT_LOG_DEBUG, "actor %s died: %s", mt_actor_class_name(a),
          why ? manta_error_message(why) : "");
   mt_actor_retain_locked(a); /* cancelling calls drops their counts */
   while (a->mbox.head) {
     mt_task *t = a->mbox.head;
-    mt_task_cancel_locked(t, dead_error(a, t->method ? t->method->name : NULL),
+    mt_task_cancel_locked(t,
+                          dead_error(a, t->method   ? t->method->name
+                                        : t->remote ? t->remote->function
+                                                    : NULL),
                           g);
   }
   if (a->name) {
     if (mt_strmap_get(&mt_rt.actor_names, a->name) == a) {
       mt_strmap_remove(&mt_rt.actor_names, a->name);
+      if (mt_rt.cluster) {
+        mt_rt.cluster->actor_name_locked(a->name, mt_actor_class_name(a),
+                                         mt_rt.node_id, mt_actor_id(a), false,
+                                         g);
+      }
       mt_actor_release_locked(a, g); /* the name's count */
     }
   }
@@ -139,13 +205,25 @@ void mt_actor_release_locked(mt_actor *a, mt_garbage *g) {
   if (--a->refs > 0) {
     return;
   }
+  if (a->remote) {
+    /* A proxy: no call is queued (each holds a count); the host hears. */
+    if (mt_rt.cluster) {
+      mt_rt.cluster->proxy_free_locked(a, g);
+    }
+    mt_actor_remote_free(a->remote);
+    a->remote = NULL;
+    mt_garbage_add(g, a->death);
+    a->death = NULL;
+    mt_slots_free(&mt_rt.actors, a);
+    return;
+  }
   /* No handle, call, turn or name is left. */
   if (a->state != MT_ACTOR_DEAD) {
     a->refs = 1; /* held while it dies */
-    actor_die_locked(a,
-                     mt_error_new(MANTA_ERR_ACTOR_DEAD, "actor",
-                                  "no handle to the actor is left"),
-                     g);
+    mt_actor_die_locked(a,
+                        mt_error_new(MANTA_ERR_ACTOR_DEAD, "actor",
+                                     "no handle to the actor is left"),
+                        g);
     if (--a->refs > 0) {
       return;
     }
@@ -160,6 +238,19 @@ void mt_actor_release_locked(mt_actor *a, mt_garbage *g) {
 }
 
 /* ---- construction ------------------------------------------------------- */
+
+void mt_actor_not_created_locked(mt_actor *a, const manta_value *why,
+                                 mt_garbage *g) {
+  const char *cls = mt_actor_class_name(a);
+  manta_value *e =
+      mt_error_new(MANTA_ERR_ACTOR_DEAD, cls, "actor %s was not created: %s",
+                   cls, why ? manta_error_message(why) : "cancelled");
+  if (e && why) {
+    manta_error_set_cause(e, manta_value_ref((manta_value *)why));
+  }
+  a->destroyed = true; /* no constructor will run */
+  mt_actor_die_locked(a, e, g);
+}
 
 void mt_actor_construct(mt_task *t) {
   mt_actor *a = t->actor;
@@ -196,7 +287,7 @@ bool mt_actor_constructed_locked(mt_task *t, mt_garbage *g) {
       mt_garbage_add(g, t->ctor_error);
     }
     a->destroyed = true; /* nothing was built */
-    actor_die_locked(a, why, g);
+    mt_actor_die_locked(a, why, g);
   } else {
     a->state_ptr = t->ctor_state;
     a->state = MT_ACTOR_ALIVE;
@@ -272,7 +363,7 @@ void mt_actors_shutdown_locked(mt_garbage *g) {
     mt_actor *a = mt_slots_at(&mt_rt.actors, i);
     if (a->refs > 0 && a->state != MT_ACTOR_DEAD) {
       mt_actor_retain_locked(a);
-      actor_die_locked(
+      mt_actor_die_locked(
           a, mt_error_new(MANTA_ERR_SHUTDOWN, "actor", "the runtime shut down"),
           g);
       mt_actor_release_locked(a, g);
@@ -286,7 +377,7 @@ void mt_actors_destroy(mt_garbage *g) {
     mt_actor *a = mt_slots_at(&mt_rt.actors, i);
     if (a->refs > 0 && a->state != MT_ACTOR_DEAD) {
       mt_actor_retain_locked(a);
-      actor_die_locked(
+      mt_actor_die_locked(
           a, mt_error_new(MANTA_ERR_SHUTDOWN, "actor", "the runtime shut down"),
           g);
       if (!a->destroyed) {
@@ -300,6 +391,8 @@ void mt_actors_destroy(mt_garbage *g) {
       a->death = NULL;
       free(a->name);
       a->name = NULL;
+      mt_actor_remote_free(a->remote);
+      a->remote = NULL;
     }
   }
   mt_slots_destroy(&mt_rt.actors);
@@ -309,9 +402,73 @@ void mt_actors_destroy(mt_garbage *g) {
 
 /* ---- the public API ----------------------------------------------------- */
 
-manta_err manta_actor_create(const char *class_name,
-                             const manta_value *const *args, size_t nargs,
-                             const manta_call_options *opts, manta_actor *out) {
+/* Why an actor cannot be created now (MANTA_OK: it can). */
+static manta_err create_check_locked(const char *name) {
+  if (!mt_rt.initialized || mt_rt.shutting_down) {
+    return mt_rt.initialized ? MANTA_ERR_SHUTDOWN : MANTA_ERR_NOT_INITIALIZED;
+  }
+  return name && mt_strmap_get(&mt_rt.actor_names, name) ? MANTA_ERR_EXISTS
+                                                         : MANTA_OK;
+}
+
+/*
+ * Cluster mode: where the actor goes (*host 0: here) and, for a named one,
+ * its name reserved in the cluster. Waiting for the head releases rt.mu.
+ * *reserved tells whether a reservation was made.
+ */
+static manta_err place_locked(const char *class_name, const char *name,
+                              const manta_call_options *opts, double cpus,
+                              bool local_ok, uint64_t *host, bool *reserved,
+                              manta_value **fail) {
+  if (!local_ok) {
+    mt_resource_request req;
+    mt_demand_request(opts, cpus, &req);
+    if (!mt_rt.cluster->actor_place_locked(class_name, &req, host, fail)) {
+      *host = 0;
+    }
+  }
+  if (!name || *fail) {
+    return MANTA_OK;
+  }
+  manta_err (*reserve)(const char *, const char *, uint64_t) =
+      mt_rt.cluster->actor_reserve_name;
+  uint64_t where = *host ? *host : mt_rt.node_id;
+  mt_unlock();
+  manta_err err = reserve(name, class_name, where);
+  mt_lock();
+  *reserved = err == MANTA_OK;
+  return err == MANTA_OK ? create_check_locked(name) : err;
+}
+
+/* The creation of an actor that lives on another node: the proxy's first
+ * task, sent there once its arguments are ready. */
+static void create_remote_locked(mt_actor *a, mt_task *t, const char *name,
+                                 const manta_call_options *opts, double cpus,
+                                 mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  r->holds = true;
+  r->max_concurrency =
+      opts && opts->max_concurrency ? opts->max_concurrency : 1;
+  if ((name && !(r->name = strdup(name))) ||
+      !mt_task_make_remote(t, r->class_name, opts, cpus)) {
+    if (name && !r->name) {
+      mt_rt.cluster->actor_name_locked(name, r->class_name, r->host, 0, false,
+                                       g);
+    }
+    mt_actor_die_locked(
+        a, mt_error_new(MANTA_ERR_NOMEM, r->class_name, "out of memory"), g);
+    mt_task_free_locked(t, g);
+    return;
+  }
+  t->actor = a;
+  mt_actor_retain_locked(a); /* the creation task's count */
+  mt_task_start_deps_locked(t, g);
+}
+
+manta_err mt_actor_create(const char *class_name,
+                          const manta_value *const *args, size_t nargs,
+                          const manta_call_options *opts, bool route,
+                          manta_actor *out) {
   if (!class_name || !out) {
     return MANTA_ERR_INVALID;
   }
@@ -327,26 +484,47 @@ manta_err manta_actor_create(const char *class_name,
     return MANTA_ERR_NOMEM;
   }
   const char *name = opts && opts->name ? opts->name : NULL;
+  double cpus = opts && opts->num_cpus >= 0 ? opts->num_cpus : 0.0;
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
   mt_actor *a = NULL;
-  if (!mt_rt.initialized || mt_rt.shutting_down) {
-    err = mt_rt.initialized ? MANTA_ERR_SHUTDOWN : MANTA_ERR_NOT_INITIALIZED;
-  } else if (name && mt_strmap_get(&mt_rt.actor_names, name)) {
-    err = MANTA_ERR_EXISTS;
-  } else if (!(a = actor_new_locked())) {
-    err = MANTA_ERR_NOMEM;
+  mt_class *cls = NULL;
+  uint64_t host = 0;
+  bool reserved = false;
+  manta_value *fail = NULL;
+  err = create_check_locked(name);
+  if (err == MANTA_OK && route && mt_rt.cluster) {
+    cls = mt_strmap_get(&mt_rt.classes, class_name);
+    err = place_locked(class_name, name, opts, cpus,
+                       cls && !missing[0] && mt_demand_fits_total(&demand),
+                       &host, &reserved, &fail);
+  }
+  if (err == MANTA_OK) {
+    a = host ? mt_actor_proxy_new_locked(host, 0, class_name)
+             : actor_new_locked();
+    err = a ? MANTA_OK : MANTA_ERR_NOMEM;
   }
   if (err != MANTA_OK) {
+    if (reserved && mt_rt.cluster) {
+      mt_rt.cluster->actor_name_locked(
+          name, class_name, host ? host : mt_rt.node_id, 0, false, &g);
+    }
     mt_unlock();
     mt_task_discard(t);
+    mt_garbage_free(&g);
     return err;
+  }
+  out->id = mt_actor_id(a);
+  if (host) {
+    create_remote_locked(a, t, name, opts, cpus, &g);
+    mt_unlock();
+    mt_garbage_free(&g);
+    return MANTA_OK;
   }
   a->cls = mt_strmap_get(&mt_rt.classes, class_name);
   a->max_concurrency =
       opts && opts->max_concurrency ? opts->max_concurrency : 1;
-  out->id = mt_actor_id(a);
   if (name) {
     bool oom;
     a->name = strdup(name);
@@ -354,8 +532,9 @@ manta_err manta_actor_create(const char *class_name,
       mt_actor_retain_locked(a); /* the name's count */
     }
   }
-  manta_value *fail = NULL;
-  if (!a->cls) {
+  if (fail) {
+    /* From the cluster: no node can host it. */
+  } else if (!a->cls) {
     fail = mt_error_new(MANTA_ERR_NOT_FOUND, "actor_create",
                         "no actor class named '%s' is registered", class_name);
   } else if (missing[0]) {
@@ -370,10 +549,14 @@ manta_err manta_actor_create(const char *class_name,
   }
   if (fail) {
     a->destroyed = true; /* no constructor will run */
-    actor_die_locked(a, fail, &g);
+    mt_actor_die_locked(a, fail, &g);
     mt_unlock();
     mt_task_discard(t);
   } else {
+    if (a->name && mt_rt.cluster) {
+      mt_rt.cluster->actor_name_locked(a->name, class_name, mt_rt.node_id,
+                                       out->id, true, &g);
+    }
     t->actor = a;
     mt_actor_retain_locked(a); /* the creation task's count */
     mt_task_start_deps_locked(t, &g);
@@ -381,6 +564,12 @@ manta_err manta_actor_create(const char *class_name,
   }
   mt_garbage_free(&g);
   return MANTA_OK;
+}
+
+manta_err manta_actor_create(const char *class_name,
+                             const manta_value *const *args, size_t nargs,
+                             const manta_call_options *opts, manta_actor *out) {
+  return mt_actor_create(class_name, args, nargs, opts, true, out);
 }
 
 manta_err manta_actor_call(manta_actor actor, const char *method,
@@ -416,6 +605,13 @@ manta_err manta_actor_call(manta_actor actor, const char *method,
   manta_value *fail = NULL;
   if (a->state == MT_ACTOR_DEAD) {
     fail = dead_error(a, method);
+  } else if (a->remote) {
+    /* Checked where the actor lives. */
+    if (!mt_task_make_remote(t, method, NULL, 0)) {
+      fail = mt_error_new(MANTA_ERR_NOMEM, method, "out of memory");
+    } else {
+      t->remote->demand.n = 0;
+    }
   } else if (!(t->method = mt_strmap_get(&a->cls->methods, method))) {
     fail =
         mt_error_new(MANTA_ERR_NOT_FOUND, a->cls->name,
@@ -449,18 +645,21 @@ manta_err manta_actor_lookup(const char *name, manta_actor *out) {
     return MANTA_ERR_INVALID;
   }
   manta_err err = MANTA_OK;
+  manta_err (*cluster_lookup)(const char *, manta_actor *) = NULL;
   mt_lock();
   mt_actor *a = NULL;
   if (!mt_rt.initialized) {
     err = MANTA_ERR_NOT_INITIALIZED;
-  } else if (!(a = mt_strmap_get(&mt_rt.actor_names, name))) {
-    err = MANTA_ERR_NOT_FOUND;
-  } else {
+  } else if ((a = mt_strmap_get(&mt_rt.actor_names, name))) {
     mt_actor_retain_locked(a);
     out->id = mt_actor_id(a);
+  } else if (mt_rt.cluster && !mt_rt.shutting_down) {
+    cluster_lookup = mt_rt.cluster->actor_lookup; /* asks the head */
+  } else {
+    err = MANTA_ERR_NOT_FOUND;
   }
   mt_unlock();
-  return err;
+  return cluster_lookup ? cluster_lookup(name, out) : err;
 }
 
 manta_err manta_actor_kill(manta_actor actor) {
@@ -471,10 +670,13 @@ manta_err manta_actor_kill(manta_actor actor) {
   manta_err err = actor_find_locked(actor, &a);
   if (err == MANTA_OK) {
     mt_actor_retain_locked(a);
-    actor_die_locked(a,
-                     mt_error_new(MANTA_ERR_ACTOR_DEAD, "actor_kill",
-                                  "killed by manta_actor_kill"),
-                     &g);
+    if (a->remote && mt_rt.cluster && a->state != MT_ACTOR_DEAD) {
+      mt_rt.cluster->actor_kill_locked(a, &g);
+    }
+    mt_actor_die_locked(a,
+                        mt_error_new(MANTA_ERR_ACTOR_DEAD, "actor_kill",
+                                     "killed by manta_actor_kill"),
+                        &g);
     mt_actor_release_locked(a, &g);
   }
   mt_unlock();

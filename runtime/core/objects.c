@@ -643,7 +643,15 @@ static manta_err hook_actor_from_wire(const uint8_t wire[16], uint64_t *id) {
   mt_actor *a = NULL;
   if (!mt_rt.initialized) {
     err = MANTA_ERR_NOT_INITIALIZED;
-  } else if (node != mt_rt.node_id || !(a = mt_actor_lookup_locked(local))) {
+  } else if (node != mt_rt.node_id) {
+    /* An actor of another node: its proxy here. */
+    a = mt_rt.cluster ? mt_rt.cluster->proxy_get_locked(node, local) : NULL;
+    if (a) {
+      *id = mt_actor_id(a);
+    } else {
+      err = MANTA_ERR_ACTOR_DEAD;
+    }
+  } else if (!(a = mt_actor_lookup_locked(local))) {
     err = MANTA_ERR_ACTOR_DEAD;
   } else {
     mt_actor_retain_locked(a);

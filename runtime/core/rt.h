@@ -293,6 +293,22 @@ typedef enum mt_actor_state {
   MT_ACTOR_DEAD = 2
 } mt_actor_state;
 
+/*
+ * An actor that lives on another node (cluster mode), seen from here: its
+ * mt_actor on this node is a proxy, whose mailbox holds the calls not yet
+ * sent there (runtime/cluster/actors_remote.c).
+ */
+typedef struct mt_actor_remote {
+  uint64_t host;            /* the node it lives on */
+  uint64_t id;              /* its id there; 0 until its creation answered */
+  char *class_name;         /* "" when known by its handle only */
+  char *name;               /* creation: the name it is registered under */
+  unsigned max_concurrency; /* creation */
+  bool holds;               /* created from here: the host keeps it for us */
+  int64_t since_ms;         /* when this proxy was made */
+  struct mt_actor *next;    /* chain of the cluster's proxy index */
+} mt_actor_remote;
+
 typedef struct mt_actor {
   mt_slot slot; /* first: the actor table's header */
   int64_t refs; /* handles, values, queued calls, the name */
@@ -311,6 +327,7 @@ typedef struct mt_actor {
   mt_demand demand;
   mt_task_list mbox; /* calls in submission order */
   struct mt_actor *ready_next;
+  mt_actor_remote *remote; /* set: a proxy of an actor on another node */
 } mt_actor;
 
 mt_actor *mt_actor_lookup_locked(uint64_t id);
@@ -318,8 +335,35 @@ uint64_t mt_actor_id(const mt_actor *a);
 void mt_actor_retain_locked(mt_actor *a);
 void mt_actor_release_locked(mt_actor *a, mt_garbage *g);
 void mt_actor_to_wire(uint64_t id, uint8_t wire[16]);
+/* Set while a cluster runs: writes the wire id of the proxy `id` and
+ * returns true, false for an actor of this node. Read without rt.mu, since
+ * values are encoded with and without it. */
+typedef bool (*mt_proxy_wire_fn)(uint64_t id, uint8_t wire[16]);
+extern _Atomic(mt_proxy_wire_fn) mt_proxy_wire;
+/* A proxy of the actor `id` (0: not yet known) of node `host`, with one
+ * count; NULL on OOM. */
+mt_actor *mt_actor_proxy_new_locked(uint64_t host, uint64_t id,
+                                    const char *class_name);
+void mt_actor_remote_free(mt_actor_remote *r);
+/* The class name for messages ("actor" if unknown). */
+const char *mt_actor_class_name(const mt_actor *a);
+/* Marks the actor dead for `why` (taken) and fails every call not
+ * started. */
+void mt_actor_die_locked(mt_actor *a, manta_value *why, mt_garbage *g);
+/* Creates an actor; route=false keeps it on this node (a creation another
+ * node sent here: its name was reserved in the cluster by the sender). */
+manta_err mt_actor_create(const char *class_name,
+                          const manta_value *const *args, size_t nargs,
+                          const manta_call_options *opts, bool route,
+                          manta_actor *out);
 /* A dependency of a queued call became ready or a call was added. */
 void mt_actor_maybe_schedule_locked(mt_actor *a);
+/* A call left the mailbox without running: those behind it may go. */
+void mt_actor_calls_changed_locked(mt_actor *a, mt_garbage *g);
+/* The creation task will not run (a failed dependency, shutdown): the
+ * actor is dead from the start, for why (borrowed). */
+void mt_actor_not_created_locked(mt_actor *a, const manta_value *why,
+                                 mt_garbage *g);
 /* The creation task ran on a worker with the actor's demand acquired. */
 void mt_actor_construct(mt_task *t);
 void mt_actors_destroy(mt_garbage *g);
@@ -382,6 +426,13 @@ bool mt_args_valid(const manta_value *const *args, size_t nargs);
 manta_err mt_submit(const char *name, const manta_value *const *args,
                     size_t nargs, const manta_call_options *opts, bool route,
                     manta_ref *out);
+/* The demand of a call as names and quantities, "CPU" included: what a
+ * remote node resolves against its own resources. */
+void mt_demand_request(const manta_call_options *opts, double cpus,
+                       mt_resource_request *out);
+/* Makes t a task of another node, named `name` there; false on OOM. */
+bool mt_task_make_remote(mt_task *t, const char *name,
+                         const manta_call_options *opts, double cpus);
 /* Checks a call's arguments and resolves the resources it asks for
  * (default_cpus when the options do not say); `missing` names a resource
  * the node lacks. */
@@ -452,6 +503,34 @@ typedef struct mt_cluster_ops {
   /* o is being freed: a proxy tells its owner, a lent object forgets its
    * borrowers. */
   void (*object_freed_locked)(mt_object *o, mt_garbage *g);
+
+  /* Actors across nodes (runtime/cluster/actors_remote.c). */
+  /* Where an actor of class cls that this node cannot host should live:
+   * true with *host set, or false with *fail saying why no node can. */
+  bool (*actor_place_locked)(const char *cls, const mt_resource_request *demand,
+                             uint64_t *host, manta_value **fail);
+  /* A proxy's creation or call whose arguments are ready: send it. */
+  void (*actor_dispatch_locked)(mt_task *t, mt_garbage *g);
+  /* A proxy's mailbox changed: send the ready calls at its head. */
+  void (*actor_flush_locked)(mt_actor *a, mt_garbage *g);
+  /* manta_actor_kill of a proxy: tell the host. */
+  void (*actor_kill_locked)(mt_actor *a, mt_garbage *g);
+  /* The last count of a proxy went: forget it, release the host's hold. */
+  void (*proxy_free_locked)(mt_actor *a, mt_garbage *g);
+  /* The proxy of the actor `id` of node `host`, found or made, with a new
+   * count; NULL on OOM. */
+  mt_actor *(*proxy_get_locked)(uint64_t host, uint64_t id);
+  /* Tells the head, once rt.mu is released, that the named actor `id` of
+   * node host exists (named), or that its name is free again (!named; id 0:
+   * a reservation whose actor was never made). */
+  void (*actor_name_locked)(const char *name, const char *cls, uint64_t host,
+                            uint64_t id, bool named, mt_garbage *g);
+  /* Called WITHOUT rt.mu (they wait for the head). Reserves a name for an
+   * actor to be created on `host`: MANTA_OK, or MANTA_ERR_EXISTS. */
+  manta_err (*actor_reserve_name)(const char *name, const char *cls,
+                                  uint64_t host);
+  /* A handle to the named actor wherever it lives, or MANTA_ERR_NOT_FOUND. */
+  manta_err (*actor_lookup)(const char *name, manta_actor *out);
 } mt_cluster_ops;
 
 /* Joins (or, as head, starts) a cluster after the local runtime started,

@@ -140,12 +140,14 @@ static void task_origin(const mt_task *t, char *buf, size_t size) {
     break;
   case MT_TASK_ACTOR_CREATE:
     snprintf(buf, size, "actor %s constructor",
-             t->actor && t->actor->cls ? t->actor->cls->name : "?");
+             t->actor ? mt_actor_class_name(t->actor) : "?");
     break;
   default:
     snprintf(buf, size, "actor %s.%s",
-             t->actor && t->actor->cls ? t->actor->cls->name : "?",
-             t->method ? t->method->name : "?");
+             t->actor ? mt_actor_class_name(t->actor) : "?",
+             t->method   ? t->method->name
+             : t->remote ? t->remote->function
+                         : "?");
   }
 }
 
@@ -207,6 +209,9 @@ void mt_task_finish_locked(mt_task *t, manta_value *v, mt_garbage *g) {
 }
 
 void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g) {
+  if (t->kind == MT_TASK_ACTOR_CREATE && t->actor && !t->cancelled) {
+    mt_actor_not_created_locked(t->actor, err, g);
+  }
   /* The result resolves now, whatever happens to the task struct. */
   if (t->result && !t->cancelled) {
     mt_obj_complete_locked(t->result, err, g);
@@ -216,18 +221,22 @@ void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g) {
   t->cancelled = true;
   switch (t->where) {
   case MT_WHERE_DEPS:
+  case MT_WHERE_MAILBOX:
     if (t->kind == MT_TASK_ACTOR_CALL) {
-      mt_actor_unlink_call_locked(t->actor, t);
+      /* The calls it held back may run now. */
+      mt_actor *a = t->actor;
+      mt_actor_retain_locked(a);
+      mt_actor_unlink_call_locked(a, t);
+      mt_rt.tasks_queued -= t->where == MT_WHERE_MAILBOX;
+      mt_task_finish_locked(t, NULL, g);
+      mt_actor_calls_changed_locked(a, g);
+      mt_actor_release_locked(a, g);
+    } else {
+      mt_task_finish_locked(t, NULL, g);
     }
-    mt_task_finish_locked(t, NULL, g);
     break;
   case MT_WHERE_CLASS:
     mt_class_unlink_locked(t);
-    mt_rt.tasks_queued--;
-    mt_task_finish_locked(t, NULL, g);
-    break;
-  case MT_WHERE_MAILBOX:
-    mt_actor_unlink_call_locked(t->actor, t);
     mt_rt.tasks_queued--;
     mt_task_finish_locked(t, NULL, g);
     break;
@@ -298,7 +307,11 @@ void mt_task_ready_locked(mt_task *t, mt_garbage *g) {
   if (t->remote) {
     wrap_large_args_locked(t, g);
     t->where = MT_WHERE_REMOTE;
-    mt_rt.cluster->dispatch_locked(t, g);
+    if (t->kind == MT_TASK_FUNCTION) {
+      mt_rt.cluster->dispatch_locked(t, g);
+    } else {
+      mt_rt.cluster->actor_dispatch_locked(t, g);
+    }
     return;
   }
   mt_rt.tasks_queued++;
@@ -413,10 +426,8 @@ manta_err mt_call_prepare(const manta_value *const *args, size_t nargs,
                            demand, missing, size);
 }
 
-/* The demand of a call as names and quantities, "CPU" included: what a
- * remote node resolves against its own resources. */
-static void demand_request(const manta_call_options *opts, double cpus,
-                           mt_resource_request *out) {
+void mt_demand_request(const manta_call_options *opts, double cpus,
+                       mt_resource_request *out) {
   out->n = 0;
   if (opts) {
     *out = opts->resources;
@@ -427,16 +438,15 @@ static void demand_request(const manta_call_options *opts, double cpus,
   }
 }
 
-/* Makes t a remote task; false on OOM. */
-static bool make_remote(mt_task *t, const char *name,
-                        const manta_call_options *opts, double cpus) {
+bool mt_task_make_remote(mt_task *t, const char *name,
+                         const manta_call_options *opts, double cpus) {
   t->remote = calloc(1, sizeof *t->remote);
   if (!t->remote || !(t->remote->function = strdup(name))) {
     free(t->remote);
     t->remote = NULL;
     return false;
   }
-  demand_request(opts, cpus, &t->remote->demand);
+  mt_demand_request(opts, cpus, &t->remote->demand);
   return true;
 }
 
@@ -477,11 +487,11 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
   manta_value *fail = check_function_locked(t, name, &demand, missing);
   if (route && mt_rt.cluster) {
     mt_resource_request req;
-    demand_request(opts, cpus, &req);
+    mt_demand_request(opts, cpus, &req);
     manta_value *nowhere = NULL;
     if (mt_rt.cluster->route_locked(name, fail == NULL, &req, &nowhere)) {
       mt_garbage_add(&g, fail);
-      fail = make_remote(t, name, opts, cpus)
+      fail = mt_task_make_remote(t, name, opts, cpus)
                  ? NULL
                  : mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
     } else if (nowhere) {

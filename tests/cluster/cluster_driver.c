@@ -14,8 +14,10 @@
  *   failover   kill -9 of a node mid-job: every task still resolves
  *   lost       an object whose only node was killed: OBJECT_LOST (pin c)
  *   token      joining with a wrong token is refused
+ *
+ * and the actor phases of cluster_actors.c.
  */
-#include "test_util.h"
+#include "cluster_driver.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -251,9 +253,7 @@ static void test_failover(void) {
       right += mt_test_int(a) == i;
       (void)on_victim_after;
     } else {
-      char *r = manta_value_repr(v);
-      fprintf(stderr, "task %d: %s\n", i, r);
-      manta_free(r);
+      mt_test_print_value("task", i, v);
     }
     manta_value_free(v);
     manta_ref_release(refs[i]);
@@ -600,7 +600,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_lost);
   } else if (strcmp(phase, "failover") == 0) {
     RUN_TEST(test_failover);
-  } else {
+  } else if (!cluster_actor_phase(phase)) {
     fprintf(stderr, "unknown phase %s\n", phase);
     return 2;
   }

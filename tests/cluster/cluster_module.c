@@ -1,4 +1,6 @@
-/* The module the cluster tests load into their nodes. */
+/* The module the cluster tests load into their nodes. Every node offers
+ * the class Counter; a node started with MANTA_TEST_CLASSES=A,B also
+ * offers the classes A and B (the same counter), which no other node has. */
 #include <manta.h>
 
 #include <stdint.h>
@@ -169,6 +171,164 @@ static manta_err register_pinned(void) {
   return err;
 }
 
+/* (ms, v): returns v after ms. */
+static manta_value *late(const manta_value *const *a, size_t n, void *u) {
+  (void)n, (void)u;
+  int64_t ms;
+  if (manta_get_int(a[0], &ms) != MANTA_OK) {
+    return manta_error(MANTA_ERR_TYPE, "late takes (ms, value)");
+  }
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+  return manta_value_ref((manta_value *)a[1]);
+}
+
+/* (actor, x): calls add(x) on the actor from wherever this task runs and
+ * returns [its result, the pid that called]. */
+static manta_value *call_actor(const manta_value *const *a, size_t n, void *u) {
+  (void)n, (void)u;
+  manta_actor actor;
+  if (manta_get_actor(a[0], &actor) != MANTA_OK) {
+    return manta_error(MANTA_ERR_TYPE, "call_actor takes (actor, int)");
+  }
+  manta_ref r;
+  manta_value *out = NULL;
+  manta_err err = manta_actor_call(actor, "add", &a[1], 1, &r);
+  if (err != MANTA_OK) {
+    return manta_error(err, "call_actor: call failed");
+  }
+  manta_get(r, 30000, &out);
+  manta_ref_release(r);
+  if (manta_value_kind(out) == MANTA_KIND_ERROR) {
+    return out;
+  }
+  manta_value *l = manta_list();
+  manta_list_push(l, out);
+  manta_list_push(l, manta_int((int64_t)getpid()));
+  return l;
+}
+
+/* ---- the counter actor --------------------------------------------------- */
+
+enum { KEYS = 8 };
+
+typedef struct counter {
+  int64_t total;
+  int64_t expected[KEYS]; /* next sequence number per caller key */
+} counter;
+
+/* (start) or (): a counter; ("fail") fails the constructor. */
+static void *counter_new(const manta_value *const *a, size_t n, void *cd,
+                         manta_value **error) {
+  (void)cd;
+  const char *s;
+  size_t len;
+  if (n == 1 && manta_get_string(a[0], &s, &len) == MANTA_OK) {
+    *error = manta_error(MANTA_ERR_TASK_FAILED, "constructor refused '%s'", s);
+    return NULL;
+  }
+  counter *c = calloc(1, sizeof *c);
+  if (c && n == 1) {
+    manta_get_int(a[0], &c->total);
+  }
+  return c;
+}
+
+static void counter_free(void *state, void *cd) {
+  (void)cd;
+  free(state);
+}
+
+static manta_value *counter_add(void *state, const manta_value *const *a,
+                                size_t n, void *md) {
+  (void)n, (void)md;
+  counter *c = state;
+  int64_t x;
+  if (manta_get_int(a[0], &x) != MANTA_OK) {
+    return manta_error(MANTA_ERR_TYPE, "add takes an int");
+  }
+  c->total += x;
+  return manta_int(c->total);
+}
+
+static manta_value *counter_get(void *state, const manta_value *const *a,
+                                size_t n, void *md) {
+  (void)a, (void)n, (void)md;
+  return manta_int(((counter *)state)->total);
+}
+
+static manta_value *counter_pid(void *state, const manta_value *const *a,
+                                size_t n, void *md) {
+  (void)state, (void)a, (void)n, (void)md;
+  return manta_int((int64_t)getpid());
+}
+
+/* (key, i): i when i is the next number for key (calls of one caller
+ * arrived in order), else an error saying what came instead. */
+static manta_value *counter_next(void *state, const manta_value *const *a,
+                                 size_t n, void *md) {
+  (void)n, (void)md;
+  counter *c = state;
+  int64_t key, i;
+  if (manta_get_int(a[0], &key) != MANTA_OK ||
+      manta_get_int(a[1], &i) != MANTA_OK || key < 0 || key >= KEYS) {
+    return manta_error(MANTA_ERR_TYPE, "next takes (key 0..7, int)");
+  }
+  if (c->expected[key] != i) {
+    return manta_error(
+        MANTA_ERR_TASK_FAILED, "out of order: key %lld expected %lld, got %lld",
+        (long long)key, (long long)c->expected[key], (long long)i);
+  }
+  c->expected[key]++;
+  return manta_int(i);
+}
+
+/* (ms): sleeps, then returns ms. */
+static manta_value *counter_slow(void *state, const manta_value *const *a,
+                                 size_t n, void *md) {
+  (void)state, (void)n, (void)md;
+  int64_t ms;
+  if (manta_get_int(a[0], &ms) != MANTA_OK) {
+    return manta_error(MANTA_ERR_TYPE, "slow takes ms");
+  }
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+  return manta_int(ms);
+}
+
+static manta_err register_counter(const char *name) {
+  manta_err err = manta_register_class(name, counter_new, counter_free, NULL);
+  if (!err)
+    err = manta_register_method(name, "add", counter_add, 1, NULL);
+  if (!err)
+    err = manta_register_method(name, "get", counter_get, 0, NULL);
+  if (!err)
+    err = manta_register_method(name, "pid", counter_pid, 0, NULL);
+  if (!err)
+    err = manta_register_method(name, "next", counter_next, 2, NULL);
+  if (!err)
+    err = manta_register_method(name, "slow", counter_slow, 1, NULL);
+  return err;
+}
+
+/* The classes named in MANTA_TEST_CLASSES (comma-separated). */
+static manta_err register_extra_classes(void) {
+  const char *list = getenv("MANTA_TEST_CLASSES");
+  char name[64];
+  while (list && *list) {
+    size_t len = strcspn(list, ",");
+    snprintf(name, sizeof name, "%.*s", (int)len, list);
+    if (name[0]) {
+      manta_err err = register_counter(name);
+      if (err) {
+        return err;
+      }
+    }
+    list += len + (list[len] == ',');
+  }
+  return MANTA_OK;
+}
+
 MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
   manta_err err = MANTA_OK;
   if (!err)
@@ -185,5 +345,13 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
     err = manta_register_function("make_bytes", make_bytes, 1, NULL);
   if (!err)
     err = register_pinned();
+  if (!err)
+    err = manta_register_function("late", late, 2, NULL);
+  if (!err)
+    err = manta_register_function("call_actor", call_actor, 2, NULL);
+  if (!err)
+    err = register_counter("Counter");
+  if (!err)
+    err = register_extra_classes();
   return err;
 }

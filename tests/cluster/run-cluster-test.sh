@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The multi-process cluster test: a head and two nodes (separate processes
 # started with `manta start`), a driver joining them, on loopback with
-# random free ports. Every process started here is killed on exit, pass or
-# fail.
+# random free ports; a third node joins for the last phase. Every process
+# started here is killed on exit, pass or fail.
 #
 #   run-cluster-test.sh <manta> <cluster_driver> <cluster_module.so> \
 #                       <libmanta_examples.so>
@@ -54,16 +54,35 @@ wait_alive() {
 echo "== a head and two nodes"
 start_node head --head --port 0 --num-cpus 1
 head=$address
+# node_a alone has the resource side_a, node_b alone the class OnlyB
+# (MANTA_TEST_CLASSES, cluster_module.c); MANTA_TEST_PIN gives each its own
+# on_<pin>.* functions.
 MANTA_TEST_PIN=a start_node node_a --address "$head" --num-cpus 2 \
-  --module "$module" --module "$examples"
-MANTA_TEST_PIN=b start_node node_b --address "$head" --num-cpus 2 --module "$module"
+  --resources side_a=1 --module "$module"
+MANTA_TEST_PIN=b MANTA_TEST_CLASSES=OnlyB start_node node_b --address "$head" \
+  --num-cpus 2 --module "$module"
 wait_alive "$head" 3 2
 
 echo "== driver: remote tasks"
 MANTA_ADDRESS=$head "$driver" basic || fail "driver phase basic"
 
 echo "== driver: the examples' functions, offered by a node's module"
+# A node of its own (the examples' Counter class would clash with the test
+# module's), stopped with SIGTERM after: it leaves the cluster at once.
+start_node node_ex --address "$head" --num-cpus 2 --module "$examples"
+ex_pid=${node_pids[-1]}
+for _ in $(seq 200); do
+  "$manta" status --address "$head" | grep -q "functions  aggregate, .*square" &&
+    break
+  sleep 0.05
+done
 MANTA_ADDRESS=$head "$driver" examples || fail "driver phase examples"
+kill -TERM "$ex_pid"
+for _ in $(seq 200); do
+  kill -0 "$ex_pid" 2>/dev/null || break
+  sleep 0.05
+done
+kill -0 "$ex_pid" 2>/dev/null && fail "the examples node did not stop on SIGTERM"
 
 echo "== driver: objects across nodes"
 MANTA_ADDRESS=$head "$driver" objects || fail "driver phase objects"
@@ -72,10 +91,9 @@ echo "== manta status"
 status=$("$manta" status --address "$head")
 echo "$status"
 grep -q "^cluster: 3 node(s), 3 alive" <<<"$status" || fail "status counts"
-[ "$(grep -Ec "functions  add, .*make_bytes, nested, on_[ab]\.get_nested, .*sleep_then, .*where" \
+[ "$(grep -Ec "functions  add, call_actor, fail, late, make_bytes, nested, on_[ab]\.get_nested, .*sleep_then, where" \
   <<<"$status")" -eq 2 ] || fail "status: the nodes' functions"
-grep -q "functions  add, aggregate, .*process, retrieve, .*square" <<<"$status" ||
-  fail "status: the examples module's functions"
+grep -q "classes    Counter, OnlyB" <<<"$status" || fail "status: classes"
 grep -Eq "CPU [0-9.]+/2 free" <<<"$status" || fail "status: resources"
 "$manta" status --address "$head" --json | grep -q '"nodes": \[' ||
   fail "status --json"
@@ -118,11 +136,30 @@ if MANTA_TOKEN=s3cret "$manta" status --address "$theaded" 2>/dev/null; then
 fi
 export MANTA_STATE_DIR=$work/state
 
+echo "== driver: actors across nodes"
+MANTA_ADDRESS=$head "$driver" actors || fail "driver phase actors"
+status=$("$manta" status --address "$head")
+grep -Eq "^  shared +Counter +on node [0-9a-f]{16}" <<<"$status" ||
+  fail "status does not list the named actor: $status"
+MANTA_ADDRESS=$head "$driver" actors_lookup || fail "driver phase actors_lookup"
+"$manta" status --address "$head" | grep -q "^named actors: none" ||
+  fail "status still lists a named actor"
+
 echo "== kill -9 of a node mid-job"
 MANTA_ADDRESS=$head "$driver" failover || fail "driver phase failover"
 
+echo "== kill -9 of the node hosting an actor mid-calls"
+MANTA_TEST_CLASSES=Fragile start_node node_c --address "$head" --num-cpus 1 \
+  --module "$module"
+for _ in $(seq 200); do
+  "$manta" status --address "$head" | grep -q "classes    Counter, Fragile" &&
+    break
+  sleep 0.05
+done
+MANTA_ADDRESS=$head "$driver" actor_death || fail "driver phase actor_death"
+
 echo "== an object lost with its node"
-MANTA_TEST_PIN=c start_node node_c --address "$head" --num-cpus 1 --module "$module"
+MANTA_TEST_PIN=c start_node node_lost --address "$head" --num-cpus 1 --module "$module"
 for _ in $(seq 200); do
   "$manta" status --address "$head" | grep -q "on_c.pid" && break
   sleep 0.05

@@ -5,7 +5,10 @@
  * HeartbeatReply, ClusterStatusReply, FetchRequest, ObjectChunk), the rest is
  * unpacked by protobuf-c and every value inside is decoded by manta's codec, as
  * the node does. Nothing may crash, leak or read out of bounds; a message that
- * unpacks must pack again. fuzz_replay.c runs this in every CTest run.
+ * unpacks must pack again. A first byte of 8 or 9 (mod 10) gives the rest to
+ * the head's named-actor methods (RegisterActorName, then LookupActor and
+ * DropActorName on the same bytes, against one table), as the head runs
+ * them. fuzz_replay.c runs this in every CTest run.
  */
 #include "cluster.h"
 
@@ -20,8 +23,30 @@ static void decode_all(ProtobufCBinaryData *vals, size_t n) {
   }
 }
 
+/* The head's named-actor methods on one request body. */
+static void names_methods(const uint8_t *data, size_t size) {
+  static const char *methods[] = {MT_HEAD_REGISTER_ACTOR_NAME,
+                                  MT_HEAD_LOOKUP_ACTOR,
+                                  MT_HEAD_DROP_ACTOR_NAME};
+  mt_actor_names *n = mt_actor_names_new();
+  if (!n) {
+    return;
+  }
+  for (int i = 0; i < 3; i++) {
+    mt_tp_buf reply;
+    char detail[200];
+    mt_actor_names_handle(n, methods[i], data, size, &reply, detail,
+                          sizeof detail);
+    free(reply.data);
+  }
+  size_t count;
+  mt_actor_names_list_free(mt_actor_names_list(n, &count), count);
+  mt_actor_names_node_gone(n, 1);
+  mt_actor_names_free(n);
+}
+
 static const ProtobufCMessageDescriptor *pick(uint8_t which) {
-  switch (which % 8) {
+  switch (which % 10) {
   case 0:
     return &manta__v1__task_batch__descriptor;
   case 1:
@@ -43,6 +68,10 @@ static const ProtobufCMessageDescriptor *pick(uint8_t which) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0) {
+    return 0;
+  }
+  if (data[0] % 10 >= 8) {
+    names_methods(data + 1, size - 1);
     return 0;
   }
   const ProtobufCMessageDescriptor *d = pick(data[0]);

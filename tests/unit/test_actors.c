@@ -79,6 +79,17 @@ static manta_value *fn_slow_value(const manta_value *const *args, size_t n,
   return manta_value_ref((manta_value *)args[0]);
 }
 
+/* Returns once the test opens the gate (or after 10 s). */
+static atomic_int gate_open;
+static manta_value *fn_gate(const manta_value *const *args, size_t n, void *u) {
+  (void)args, (void)n, (void)u;
+  for (int i = 0; i < 10000 && !atomic_load(&gate_open); i++) {
+    struct timespec ts = {0, 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  return manta_int(10);
+}
+
 static manta_actor make_counter(int64_t start, const char *name,
                                 unsigned max_conc) {
   manta_call_options *o = NULL;
@@ -157,6 +168,46 @@ static void test_order_waits_for_dependencies(void) {
   CHECK_INT_EQ(mt_test_take_int(r1), 10);
   CHECK_INT_EQ(mt_test_take_int(r2), 11);
   manta_ref_release(slow);
+  manta_actor_release(a);
+}
+
+static void test_cancel_lets_later_calls_run(void) {
+  /* A call held back by its dependency is cancelled: the call behind it,
+   * ready all along, runs without waiting for the dependency. */
+  manta_actor a = make_counter(0, NULL, 0);
+  CHECK_INT_EQ(mt_test_take_int(call1(a, "get", NULL)), 0); /* constructed */
+  atomic_store(&gate_open, 0);
+  manta_ref gate;
+  REQUIRE_OK(manta_submit("gate", NULL, 0, NULL, &gate));
+  manta_ref r1 = call1(a, "add", manta_ref_value(gate));
+  manta_ref r2 = call1(a, "add", manta_int(1));
+  CHECK_OK(manta_cancel(r1));
+  /* r2 runs while the gate, r1's dependency, is still closed. */
+  CHECK_INT_EQ(mt_test_take_int(r2), 1);
+  atomic_store(&gate_open, 1);
+  CHECK_ERR(take_err(r1, NULL), MANTA_ERR_CANCELLED);
+  manta_ref_release(gate);
+  manta_actor_release(a);
+}
+
+static void test_creation_with_a_failed_dependency(void) {
+  /* The constructor never runs: calls say ACTOR_DEAD with the cause, at
+   * once, instead of waiting for a construction that will not come. */
+  manta_value *bad = manta_error(MANTA_ERR_TASK_FAILED, "no start value");
+  manta_ref failed;
+  REQUIRE_OK(manta_put(bad, &failed));
+  manta_value_free(bad);
+  manta_value *arg = manta_ref_value(failed);
+  manta_actor a;
+  REQUIRE_OK(manta_actor_create("Counter", (const manta_value *const *)&arg, 1,
+                                NULL, &a));
+  manta_value_free(arg);
+  manta_value *err = NULL;
+  CHECK_ERR(take_err(call1(a, "get", NULL), &err), MANTA_ERR_ACTOR_DEAD);
+  CHECK(err && strstr(manta_error_message(err), "no start value") != NULL);
+  manta_value_free(err);
+  CHECK_INT_EQ(atomic_load(&live_counters), 0);
+  manta_ref_release(failed);
   manta_actor_release(a);
 }
 
@@ -324,8 +375,11 @@ int main(void) {
   CHECK_ERR(manta_register_method("Nope", "x", counter_get, 0, NULL),
             MANTA_ERR_NOT_FOUND);
   REQUIRE_OK(manta_register_function("slow_value", fn_slow_value, 1, NULL));
+  REQUIRE_OK(manta_register_function("gate", fn_gate, 0, NULL));
   RUN_TEST(test_counter_in_order);
   RUN_TEST(test_order_waits_for_dependencies);
+  RUN_TEST(test_cancel_lets_later_calls_run);
+  RUN_TEST(test_creation_with_a_failed_dependency);
   RUN_TEST(test_named_and_kill);
   RUN_TEST(test_kill_fails_queued_calls);
   RUN_TEST(test_call_errors);

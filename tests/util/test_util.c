@@ -24,6 +24,12 @@ int mt_test_done(void) {
   return tests_failed == 0 && mt_test_failures == 0 ? 0 : 1;
 }
 
+void mt_test_print_value(const char *label, int index, const manta_value *v) {
+  char *r = v ? manta_value_repr(v) : NULL;
+  fprintf(stderr, "%s %d: %s\n", label, index, r ? r : "NULL");
+  manta_free(r);
+}
+
 int64_t mt_test_int(const manta_value *v) {
   int64_t i = INT64_MIN;
   if (manta_get_int(v, &i) != MANTA_OK) {

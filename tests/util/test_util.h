@@ -83,6 +83,10 @@ int64_t mt_test_int(const manta_value *v);
  * returns the int (INT64_MIN with a CHECK failure otherwise). */
 int64_t mt_test_take_int(manta_ref r);
 
+/* Prints "<label> <index>: <v rendered>" on stderr (what came instead of
+ * what a test expected). */
+void mt_test_print_value(const char *label, int index, const manta_value *v);
+
 /* Milliseconds on a monotonic clock. */
 double mt_test_now_ms(void);
 

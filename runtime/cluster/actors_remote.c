@@ -1,0 +1,613 @@
+/*
+ * Actors across nodes. An actor lives on one node, its host. Every other
+ * node that holds a handle to it has a proxy: an mt_actor (in the same
+ * table, so handles are ids as usual) whose mailbox keeps the calls made
+ * here in submission order and sends the head of it, one ready call after
+ * the other, to the host on the link's Tasks stream. The host enters the
+ * calls of one stream into the actor's mailbox in arrival order, so each
+ * caller's order holds end to end.
+ *
+ * Also here: where an actor goes when this node cannot host it, what a host
+ * does with the actor operations it receives, the hold a host keeps on an
+ * actor for the node that created it, and the proxies of a node that died.
+ * Named actors are in actor_names_node.c.
+ */
+#include "cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Under rt.mu: proxies by (host, id), chained through remote->next; on a
+ * host, the holds on its actors by local actor id. */
+static mt_u64map proxies;
+static mt_u64map holds;
+
+/* The node that created an actor here keeps it alive until it releases
+ * it or is gone. */
+typedef struct hold {
+  uint64_t creator;
+  int64_t since_ms;
+} hold;
+
+/* Under wire_mu (taken after rt.mu, or alone): the wire ids of proxies by
+ * local id, for encoding, which runs with and without rt.mu. */
+static pthread_mutex_t wire_mu = PTHREAD_MUTEX_INITIALIZER;
+static mt_u64map wire_ids;
+
+static bool proxy_wire(uint64_t id, uint8_t wire[16]) {
+  pthread_mutex_lock(&wire_mu);
+  const mt_actor_remote *r = mt_u64map_get(&wire_ids, id);
+  if (r) {
+    mt_wire_id_put(wire, r->host, r->id);
+  }
+  pthread_mutex_unlock(&wire_mu);
+  return r != NULL;
+}
+
+/* "3f2a... (127.0.0.1:4242)" for messages. */
+static void node_label_locked(uint64_t node, char *buf, size_t size) {
+  char hex[17];
+  mt_wire_node_id_hex(node, hex);
+  const mt_view_node *v = mt_view_find_locked(node);
+  snprintf(buf, size, "%s%s%s%s", hex, v ? " (" : "", v ? v->address : "",
+           v ? ")" : "");
+}
+
+typedef enum { HOST_ALIVE, HOST_DEAD, HOST_UNKNOWN } host_state;
+
+/* A node missing from the view is gone once it has been missing for the
+ * time after which the head declares a silent node dead: a node that just
+ * joined may not be in this node's view yet. */
+static host_state node_state_locked(uint64_t node, int64_t since_ms) {
+  const mt_view_node *v = mt_view_find_locked(node);
+  if (v) {
+    return v->alive ? HOST_ALIVE : HOST_DEAD;
+  }
+  return mt_now_ms() - since_ms > mt_cl.dead_after_ms ? HOST_DEAD
+                                                      : HOST_UNKNOWN;
+}
+
+/* ---- the proxy index ----------------------------------------------------- */
+
+static uint64_t key_of(uint64_t host, uint64_t id) {
+  uint64_t k = (host * 0x9E3779B97F4A7C15ULL) ^ id;
+  return k == 0 || k == UINT64_MAX ? 1 : k;
+}
+
+static mt_actor *proxy_find_locked(uint64_t host, uint64_t id) {
+  for (mt_actor *a = mt_u64map_get(&proxies, key_of(host, id)); a;
+       a = a->remote->next) {
+    if (a->remote->host == host && a->remote->id == id) {
+      return a;
+    }
+  }
+  return NULL;
+}
+
+/* Makes the proxy findable by its remote id and encodable as it. Without
+ * (OOM), it still works: its handle then names this node's proxy, which
+ * passes calls on. */
+static void proxy_index_locked(mt_actor *a) {
+  mt_actor_remote *r = a->remote;
+  uint64_t key = key_of(r->host, r->id);
+  /* Removed and put back: the map keeps one entry per key. */
+  r->next = mt_u64map_remove(&proxies, key);
+  if (!mt_u64map_put(&proxies, key, a)) {
+    mt_u64map_put(&proxies, key, r->next); /* space was there a moment ago */
+    r->next = NULL;
+    mt_log(MT_LOG_WARN, "cluster: out of memory indexing an actor proxy");
+    return;
+  }
+  pthread_mutex_lock(&wire_mu);
+  if (!mt_u64map_put(&wire_ids, mt_actor_id(a), r)) {
+    mt_log(MT_LOG_WARN, "cluster: out of memory indexing an actor proxy");
+  }
+  pthread_mutex_unlock(&wire_mu);
+}
+
+static void proxy_unindex_locked(mt_actor *a) {
+  mt_actor_remote *r = a->remote;
+  uint64_t key = key_of(r->host, r->id);
+  mt_actor *first = mt_u64map_remove(&proxies, key);
+  if (first == a) {
+    first = r->next;
+  } else {
+    for (mt_actor *p = first; p; p = p->remote->next) {
+      if (p->remote->next == a) {
+        p->remote->next = r->next;
+        break;
+      }
+    }
+  }
+  if (first) {
+    mt_u64map_put(&proxies, key, first); /* the slot just freed */
+  }
+  r->next = NULL;
+  pthread_mutex_lock(&wire_mu);
+  mt_u64map_remove(&wire_ids, mt_actor_id(a));
+  pthread_mutex_unlock(&wire_mu);
+}
+
+mt_actor *mt_proxy_get_locked(uint64_t host, uint64_t id) {
+  mt_actor *a = proxy_find_locked(host, id);
+  if (a) {
+    mt_actor_retain_locked(a);
+    return a;
+  }
+  a = mt_actor_proxy_new_locked(host, id, "");
+  if (a) {
+    a->remote->since_ms = mt_now_ms();
+    proxy_index_locked(a);
+  }
+  return a;
+}
+
+/* ---- messages to the host ----------------------------------------------- */
+
+/* Tells the host about the actor r names (KILL or RELEASE); best effort:
+ * a host that is gone needs no telling. */
+static void post_locked(const mt_actor_remote *r, Manta__V1__ActorOp op,
+                        mt_garbage *g) {
+  Manta__V1__TaskSpec spec = MANTA__V1__TASK_SPEC__INIT;
+  uint8_t id[16];
+  mt_wire_id_put(id, r->host, r->id);
+  spec.actor_op = op;
+  spec.actor_id.data = id;
+  spec.actor_id.len = sizeof id;
+  spec.sender_node_id = mt_rt.node_id;
+  if (!mt_peers_post_locked(r->host, &spec, g)) {
+    mt_log(MT_LOG_DEBUG, "cluster: actor %s: %s not sent (node gone)",
+           r->class_name,
+           op == MANTA__V1__ACTOR_OP__ACTOR_OP_KILL ? "kill" : "release");
+  }
+}
+
+void mt_actor_spec_fill(const mt_task *t, Manta__V1__TaskSpec *spec,
+                        mt_actor_spec_store *st) {
+  const mt_actor_remote *r = t->actor->remote;
+  spec->sender_node_id = mt_rt.node_id;
+  if (t->kind == MT_TASK_ACTOR_CREATE) {
+    manta__v1__actor_create__init(&st->create);
+    st->create.class_name = r->class_name;
+    st->create.name = r->name ? r->name : "";
+    st->create.max_concurrency = r->max_concurrency;
+    spec->actor_op = MANTA__V1__ACTOR_OP__ACTOR_OP_CREATE;
+    spec->create = &st->create;
+  } else {
+    mt_wire_id_put(st->id, r->host, r->id);
+    spec->actor_op = MANTA__V1__ACTOR_OP__ACTOR_OP_CALL;
+    spec->actor_id.data = st->id;
+    spec->actor_id.len = sizeof st->id;
+    spec->method = t->remote->function;
+  }
+}
+
+/* ---- placement ----------------------------------------------------------- */
+
+/* Better: the demand fits what is free now, then fewer actors, then less
+ * work per CPU. */
+static bool better_host(bool now, const mt_view_node *v, double load,
+                        bool best_now, const mt_view_node *best,
+                        double best_load) {
+  if (now != best_now) {
+    return now;
+  }
+  if (v->actors != best->actors) {
+    return v->actors < best->actors;
+  }
+  return load < best_load;
+}
+
+bool mt_actor_place_locked(const char *cls, const mt_resource_request *demand,
+                           uint64_t *host, manta_value **fail) {
+  const mt_view_node *best = NULL;
+  bool best_now = false, offered = mt_strmap_get(&mt_rt.classes, cls) != NULL;
+  double best_load = 0;
+  for (size_t i = 0; i < mt_cl.nview; i++) {
+    const mt_view_node *v = &mt_cl.view[i];
+    if (!v->alive || v->node_id == mt_rt.node_id ||
+        !mt_view_offers(v->classes, v->nclasses, cls)) {
+      continue;
+    }
+    offered = true;
+    if (!mt_view_fits(v, demand, false) || mt_peers_down_locked(v->node_id)) {
+      continue;
+    }
+    bool now = mt_view_fits(v, demand, true);
+    double load = mt_view_load_locked(v);
+    if (!best || better_host(now, v, load, best_now, best, best_load)) {
+      best = v;
+      best_now = now;
+      best_load = load;
+    }
+  }
+  if (!best) {
+    *fail = offered ? mt_error_new(MANTA_ERR_INFEASIBLE, cls,
+                                   "no node offering actor class '%s' has the "
+                                   "resources it asks for",
+                                   cls)
+                    : mt_error_new(MANTA_ERR_NOT_FOUND, "actor_create",
+                                   "no node in the cluster offers an actor "
+                                   "class named '%s'",
+                                   cls);
+    return false;
+  }
+  *host = best->node_id;
+  return true;
+}
+
+/* ---- a proxy's calls ----------------------------------------------------- */
+
+static void host_died_locked(mt_actor *a, mt_garbage *g) {
+  char node[120];
+  node_label_locked(a->remote->host, node, sizeof node);
+  mt_actor_die_locked(a,
+                      mt_error_new(MANTA_ERR_ACTOR_DEAD, "cluster",
+                                   "node %s, where actor %s lived, died", node,
+                                   mt_actor_class_name(a)),
+                      g);
+}
+
+/* Sends the ready calls at the head of the mailbox, in order. A call whose
+ * arguments are pending holds back those behind it. */
+void mt_actor_flush_locked(mt_actor *a, mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  if (a->state != MT_ACTOR_ALIVE || !a->mbox.head ||
+      a->mbox.head->where != MT_WHERE_MAILBOX) {
+    return;
+  }
+  host_state st = node_state_locked(r->host, r->since_ms);
+  if (st == HOST_UNKNOWN) {
+    return; /* not in the view yet: the next view sends them */
+  }
+  if (st == HOST_DEAD) {
+    host_died_locked(a, g);
+    return;
+  }
+  if (mt_peers_down_locked(r->host)) {
+    /* The link failed a moment ago: the calls wait here until it is tried
+     * again (the next view), or until the head declares the node dead. */
+    return;
+  }
+  mt_actor_retain_locked(a); /* finishing the last call drops a count */
+  while (a->state == MT_ACTOR_ALIVE && a->mbox.head &&
+         a->mbox.head->where == MT_WHERE_MAILBOX) {
+    mt_task *t = a->mbox.head;
+    mt_actor_unlink_call_locked(a, t);
+    mt_rt.tasks_queued--;
+    t->where = MT_WHERE_REMOTE;
+    manta_value *error = NULL;
+    if (!mt_peers_send_locked(r->host, t, &error, g)) {
+      mt_task_finish_locked(t, error, g);
+    }
+  }
+  mt_actor_release_locked(a, g);
+}
+
+void mt_actor_dispatch_locked(mt_task *t, mt_garbage *g) {
+  mt_actor *a = t->actor;
+  if (t->kind == MT_TASK_ACTOR_CREATE) {
+    manta_value *error = NULL;
+    if (!mt_peers_send_locked(a->remote->host, t, &error, g)) {
+      mt_actor_remote_created_locked(t, NULL, error, g);
+    }
+    return;
+  }
+  /* A ready call waits its turn in the mailbox, like a local one. */
+  t->where = MT_WHERE_MAILBOX;
+  mt_rt.tasks_queued++;
+  mt_actor_flush_locked(a, g);
+}
+
+void mt_actor_remote_created_locked(mt_task *t, const ProtobufCBinaryData *id,
+                                    manta_value *v, mt_garbage *g) {
+  mt_actor *a = t->actor;
+  mt_actor_remote *r = a->remote;
+  uint64_t host = 0, local = 0;
+  if (id && mt_wire_id_get(id, &host, &local) && local && host == r->host) {
+    mt_garbage_add(g, v);
+    r->id = local;
+    r->since_ms = mt_now_ms();
+    proxy_index_locked(a);
+    if (a->state == MT_ACTOR_DEAD) {
+      post_locked(r, MANTA__V1__ACTOR_OP__ACTOR_OP_KILL, g); /* killed here */
+    } else {
+      a->state = MT_ACTOR_ALIVE;
+      mt_actor_flush_locked(a, g);
+    }
+  } else {
+    char node[120];
+    node_label_locked(r->host, node, sizeof node);
+    manta_value *why =
+        mt_error_new(MANTA_ERR_ACTOR_DEAD, r->class_name,
+                     "creating actor %s on node %s failed: %s", r->class_name,
+                     node, v ? manta_error_message(v) : "no answer");
+    if (why && v) {
+      manta_error_set_cause(why, v);
+    } else {
+      mt_garbage_add(g, v);
+    }
+    mt_actor_die_locked(a, why, g); /* drops the name it reserved */
+  }
+  mt_task_finish_locked(t, NULL, g);
+}
+
+void mt_actor_remote_lost_locked(mt_task *t, manta_err code, const char *why,
+                                 mt_garbage *g) {
+  if (t->kind == MT_TASK_ACTOR_CREATE) {
+    mt_actor_remote_created_locked(t, NULL,
+                                   mt_error_new(code, "cluster", "%s", why), g);
+    return;
+  }
+  mt_task_finish_locked(t,
+                        mt_task_error(t, code,
+                                      "%s; the call had been sent and may "
+                                      "or may not have run",
+                                      why),
+                        g);
+}
+
+void mt_actor_kill_remote_locked(mt_actor *a, mt_garbage *g) {
+  if (a->remote->id) {
+    post_locked(a->remote, MANTA__V1__ACTOR_OP__ACTOR_OP_KILL, g);
+  }
+  /* Else still being created: killed once its id comes back. */
+}
+
+void mt_proxy_free_locked(mt_actor *a, mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  if (!r->id) {
+    return; /* never created: nothing there, nothing indexed */
+  }
+  proxy_unindex_locked(a);
+  if (r->holds) {
+    post_locked(r, MANTA__V1__ACTOR_OP__ACTOR_OP_RELEASE, g);
+  }
+}
+
+/* ---- the view changed ---------------------------------------------------- */
+
+/* The values of a map, collected so that the map may change meanwhile. */
+static void **map_values(const mt_u64map *m, size_t *n) {
+  void **out = calloc(m->len + 1, sizeof *out);
+  size_t k = 0;
+  for (size_t i = 0; out && i < m->cap && k < m->len; i++) {
+    if (m->keys[i] != 0 && m->keys[i] != UINT64_MAX) {
+      out[k++] = m->vals[i];
+    }
+  }
+  *n = k;
+  return out;
+}
+
+static void check_proxies_locked(mt_garbage *g) {
+  size_t n = 0, k = 0;
+  void **firsts = map_values(&proxies, &n);
+  mt_actor **all = NULL;
+  size_t total = 0;
+  for (size_t i = 0; firsts && i < n; i++) {
+    for (mt_actor *a = firsts[i]; a; a = a->remote->next) {
+      total++;
+    }
+  }
+  all = firsts ? calloc(total + 1, sizeof *all) : NULL;
+  for (size_t i = 0; all && i < n; i++) {
+    for (mt_actor *a = firsts[i]; a; a = a->remote->next) {
+      mt_actor_retain_locked(a);
+      all[k++] = a;
+    }
+  }
+  free(firsts);
+  for (size_t i = 0; i < k; i++) {
+    mt_actor *a = all[i];
+    if (a->state == MT_ACTOR_DEAD) {
+      /* nothing to do */
+    } else if (node_state_locked(a->remote->host, a->remote->since_ms) ==
+               HOST_DEAD) {
+      host_died_locked(a, g);
+    } else {
+      mt_actor_flush_locked(a,
+                            g); /* calls that waited for the host to be known */
+    }
+    mt_actor_release_locked(a, g);
+  }
+  free(all);
+}
+
+static void drop_hold_locked(uint64_t actor_id, mt_garbage *g) {
+  hold *h = mt_u64map_remove(&holds, actor_id);
+  mt_actor *a = h ? mt_actor_lookup_locked(actor_id) : NULL;
+  free(h);
+  if (a) {
+    mt_actor_release_locked(a, g);
+  }
+}
+
+static void check_holds_locked(mt_garbage *g) {
+  size_t n = holds.len, k = 0;
+  uint64_t *gone = calloc(n + 1, sizeof *gone);
+  for (size_t i = 0; gone && i < holds.cap; i++) {
+    const hold *h = holds.vals[i];
+    if (holds.keys[i] != 0 && holds.keys[i] != UINT64_MAX &&
+        node_state_locked(h->creator, h->since_ms) == HOST_DEAD) {
+      gone[k++] = holds.keys[i];
+    }
+  }
+  for (size_t i = 0; i < k; i++) {
+    mt_log(MT_LOG_INFO,
+           "cluster: the node that created actor %016llx is "
+           "gone; its hold is released",
+           (unsigned long long)gone[i]);
+    drop_hold_locked(gone[i], g);
+  }
+  free(gone);
+}
+
+void mt_actors_remote_check_locked(mt_garbage *g) {
+  check_proxies_locked(g);
+  check_holds_locked(g);
+}
+
+/* ---- the host: actor operations from other nodes ------------------------- */
+
+static manta_value *serve_create(const Manta__V1__TaskSpec *spec,
+                                 const manta_value *const *args, size_t nargs,
+                                 manta_call_options *opts,
+                                 uint8_t created[16]) {
+  const Manta__V1__ActorCreate *c = spec->create;
+  if (!c || !c->class_name || !c->class_name[0] || !opts) {
+    return mt_error_new(MANTA_ERR_INVALID, "cluster",
+                        "an actor creation must name its class");
+  }
+  if ((c->name && c->name[0] &&
+       manta_call_options_set_name(opts, c->name) != MANTA_OK) ||
+      (c->max_concurrency && manta_call_options_set_max_concurrency(
+                                 opts, c->max_concurrency) != MANTA_OK)) {
+    return mt_error_new(MANTA_ERR_NOMEM, "cluster", "out of memory");
+  }
+  manta_actor h;
+  manta_err err = mt_actor_create(c->class_name, args, nargs, opts, false, &h);
+  if (err != MANTA_OK) {
+    return mt_error_new(err, "cluster", "cannot create actor %s here: %s%s%s",
+                        c->class_name, manta_strerror(err),
+                        err == MANTA_ERR_EXISTS ? ": " : "",
+                        err == MANTA_ERR_EXISTS ? c->name : "");
+  }
+  hold *hd = calloc(1, sizeof *hd);
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  bool held = hd && mt_u64map_put(&holds, h.id, hd);
+  if (held) {
+    /* The handle's count becomes the creator's hold. */
+    hd->creator = spec->sender_node_id;
+    hd->since_ms = mt_now_ms();
+  } else {
+    mt_actor *a = mt_actor_lookup_locked(h.id);
+    if (a) {
+      mt_actor_release_locked(a, &g);
+    }
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  if (!held) {
+    free(hd);
+    return mt_error_new(MANTA_ERR_NOMEM, "cluster", "out of memory");
+  }
+  mt_actor_to_wire(h.id, created);
+  return NULL;
+}
+
+/* The local actor a spec names, or an error value. */
+static manta_value *serve_target(const Manta__V1__TaskSpec *spec,
+                                 uint64_t *local) {
+  uint64_t node;
+  if (!mt_wire_id_get(&spec->actor_id, &node, local)) {
+    return mt_error_new(MANTA_ERR_INVALID, "cluster",
+                        "an actor operation needs a 16-byte actor id");
+  }
+  if (node != mt_rt.node_id) {
+    return mt_error_new(MANTA_ERR_ACTOR_DEAD, "cluster",
+                        "actor %016llx-%016llx does not live on this node",
+                        (unsigned long long)node, (unsigned long long)*local);
+  }
+  return NULL;
+}
+
+static void serve_release(const Manta__V1__TaskSpec *spec, uint64_t local) {
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  const hold *h = mt_u64map_get(&holds, local);
+  if (h && h->creator == spec->sender_node_id) {
+    drop_hold_locked(local, &g);
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+}
+
+manta_value *mt_actor_serve(const Manta__V1__TaskSpec *spec,
+                            const manta_value *const *args, size_t nargs,
+                            manta_call_options *opts, manta_ref *ref,
+                            uint8_t created[16]) {
+  if (spec->actor_op == MANTA__V1__ACTOR_OP__ACTOR_OP_CREATE) {
+    return serve_create(spec, args, nargs, opts, created);
+  }
+  uint64_t local = 0;
+  manta_value *bad = serve_target(spec, &local);
+  switch (spec->actor_op) {
+  case MANTA__V1__ACTOR_OP__ACTOR_OP_CALL:
+    if (!bad) {
+      manta_err err =
+          manta_actor_call((manta_actor){local},
+                           spec->method ? spec->method : "", args, nargs, ref);
+      if (err == MANTA_ERR_BAD_HANDLE) {
+        bad = mt_error_new(MANTA_ERR_ACTOR_DEAD, "cluster",
+                           "no actor %016llx on this node: it was killed or "
+                           "released, or the node restarted",
+                           (unsigned long long)local);
+      } else if (err != MANTA_OK) {
+        bad = mt_error_new(err, "cluster", "cannot call %s: %s",
+                           spec->method ? spec->method : "(no method)",
+                           manta_strerror(err));
+      }
+    }
+    return bad;
+  case MANTA__V1__ACTOR_OP__ACTOR_OP_KILL:
+    if (!bad) {
+      manta_actor_kill((manta_actor){local}); /* gone already: fine */
+    }
+    break;
+  case MANTA__V1__ACTOR_OP__ACTOR_OP_RELEASE:
+    if (!bad) {
+      serve_release(spec, local);
+    }
+    break;
+  default:
+    manta_value_free(bad);
+    return mt_error_new(MANTA_ERR_INVALID, "cluster",
+                        "unknown actor operation %d", (int)spec->actor_op);
+  }
+  /* Kill and release are not answered: a problem is only logged. */
+  if (bad) {
+    mt_log(MT_LOG_INFO, "node: %s", manta_error_message(bad));
+    manta_value_free(bad);
+  }
+  return NULL;
+}
+
+/* ---- start and stop ------------------------------------------------------ */
+
+void mt_actors_remote_start(void) {
+  atomic_store_explicit(&mt_proxy_wire, proxy_wire, memory_order_release);
+}
+
+void mt_actors_remote_stop_locked(mt_garbage *g) {
+  atomic_store_explicit(&mt_proxy_wire, NULL, memory_order_release);
+  size_t n = 0;
+  void **firsts = map_values(&proxies, &n);
+  for (size_t i = 0; firsts && i < n; i++) {
+    mt_actor *a = firsts[i];
+    while (a) {
+      mt_actor *next = a->remote->next;
+      a->remote->next = NULL;
+      a = next;
+    }
+  }
+  free(firsts);
+  mt_u64map_free(&proxies);
+  pthread_mutex_lock(&wire_mu);
+  mt_u64map_free(&wire_ids);
+  pthread_mutex_unlock(&wire_mu);
+  for (size_t i = 0; i < holds.cap; i++) {
+    if (holds.keys[i] != 0 && holds.keys[i] != UINT64_MAX) {
+      mt_actor *a = mt_actor_lookup_locked(holds.keys[i]);
+      free(holds.vals[i]);
+      if (a) {
+        mt_actor_release_locked(a, g);
+      }
+    }
+  }
+  mt_u64map_free(&holds);
+  mt_actor_names_updates_drop();
+}

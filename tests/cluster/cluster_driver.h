@@ -1,0 +1,11 @@
+/* The cluster driver's phases (cluster_driver.c: tasks; cluster_actors.c:
+ * actors). */
+#ifndef CLUSTER_DRIVER_H
+#define CLUSTER_DRIVER_H
+
+#include "test_util.h"
+
+/* Runs the actor phase of that name; 0 if there is none. */
+int cluster_actor_phase(const char *phase);
+
+#endif
