@@ -135,7 +135,7 @@ c_pid=$pid
 wait_status "3 node\(s\), 3 alive" \
   "functions  java.fail, java.jvm_pid, java.upper" \
   "jvm_slot 1/1 free" \
-  "functions  add, fail, java.hosted_pid, java.reverse, make_bytes"
+  "functions  add, .*fail, java.hosted_pid, java.reverse, .*make_bytes"
 "$manta" status --address "$head"
 
 echo "== C driver: Java functions on both nodes"
