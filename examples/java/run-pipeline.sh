@@ -18,14 +18,12 @@ java=$5
 work=$(mktemp -d)
 export MANTA_STATE_DIR=$work/state
 unset MANTA_ADDRESS MANTA_JAVA_MODULES
-pids=()
+
+node_wait_s=30 # a JVM takes longer than a C node to serve
+source "$(dirname "$0")/../../tests/cluster/nodes.sh"
 
 cleanup() {
-  local p
-  for p in "${pids[@]}"; do
-    kill -9 "$p" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
+  kill_nodes
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -38,29 +36,11 @@ fail() {
   exit 1
 }
 
-# start <name> <command...>: a node in the background; sets $address.
-start() {
-  local name=$1 pid
-  shift
-  "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 600); do
-    if grep -q " ready at " "$work/$name.out"; then
-      address=$(sed -n 's/.* ready at \([^ ]*\) .*/\1/p' "$work/$name.out")
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || fail "$name exited before it was ready"
-    sleep 0.05
-  done
-  fail "$name not ready after 30 s"
-}
-
-start head "$manta" start --foreground --head --port 0 --num-cpus 1
+start_process head "$manta" start --foreground --head --port 0 --num-cpus 1
 head=$address
-start c_node "$manta" start --foreground --address "$head" --num-cpus 2 \
+start_process c_node "$manta" start --foreground --address "$head" --num-cpus 2 \
   --module "$module"
-start jvm_node "$java" -cp "$manta_jar:$examples_jar" manta.Node \
+start_process jvm_node "$java" -cp "$manta_jar:$examples_jar" manta.Node \
   --address "$head" --num-cpus 1 --module examples.NameTallyModule
 # Both nodes registered before the driver calls what they offer.
 for _ in $(seq 300); do

@@ -1,20 +1,21 @@
 # Nodes as processes, for the tests that start a cluster on loopback
-# (source this file): start a foreground node and wait until it serves;
-# kill every node started. The caller sets $manta (the manta CLI) and $work
+# (source this file): start a foreground node (or any process that prints
+# " ready at ADDR") and wait until it serves; stop one; kill every one
+# started. The caller sets $manta (the manta CLI) and $work
 # (a folder for the nodes' output), and defines `fail MESSAGE`.
 
 node_pids=()
 
-# start_node NAME ARGS...: `manta start --foreground ARGS`, its output in
-# $work/NAME.out and $work/NAME.err. Waits at most 10 s for it to serve and
-# sets $address to where it does.
-start_node() {
-  local name=$1
+# start_process NAME COMMAND...: runs COMMAND in the background, its output
+# in $work/NAME.out and $work/NAME.err, and waits until it prints " ready at
+# ADDR" (at most $node_wait_s seconds, default 10); sets $address and $pid.
+start_process() {
+  local name=$1 steps=$((${node_wait_s:-10} * 20))
   shift
-  "$manta" start --foreground "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  local pid=$!
+  "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  pid=$!
   node_pids+=("$pid")
-  for _ in $(seq 200); do
+  for _ in $(seq "$steps"); do
     if grep -q " ready at " "$work/$name.out"; then
       address=$(sed -n 's/.* ready at \([^ ]*\) .*/\1/p' "$work/$name.out")
       return 0
@@ -22,7 +23,24 @@ start_node() {
     kill -0 "$pid" 2>/dev/null || fail "$name exited before it was ready"
     sleep 0.05
   done
-  fail "$name not ready after 10 s"
+  fail "$name not ready after ${node_wait_s:-10} s"
+}
+
+# start_node NAME ARGS...: `manta start --foreground ARGS` (start_process).
+start_node() {
+  local name=$1
+  shift
+  start_process "$name" "$manta" start --foreground "$@"
+}
+
+# stop_process NAME PID: SIGTERM, then at most $node_wait_s seconds to exit.
+stop_process() {
+  kill -TERM "$2"
+  for _ in $(seq $((${node_wait_s:-10} * 20))); do
+    kill -0 "$2" 2>/dev/null || { wait "$2" 2>/dev/null || true; return 0; }
+    sleep 0.05
+  done
+  fail "$1 did not stop within ${node_wait_s:-10} s of SIGTERM"
 }
 
 # kill_nodes: kill -9 every node started (for a trap on EXIT: pass or fail,

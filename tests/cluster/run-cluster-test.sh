@@ -70,19 +70,14 @@ echo "== driver: the examples' functions, offered by a node's module"
 # A node of its own (the examples' Counter class would clash with the test
 # module's), stopped with SIGTERM after: it leaves the cluster at once.
 start_node node_ex --address "$head" --num-cpus 2 --module "$examples"
-ex_pid=${node_pids[-1]}
+ex_pid=$pid
 for _ in $(seq 200); do
   "$manta" status --address "$head" | grep -q "functions  aggregate, .*square" &&
     break
   sleep 0.05
 done
 MANTA_ADDRESS=$head "$driver" examples || fail "driver phase examples"
-kill -TERM "$ex_pid"
-for _ in $(seq 200); do
-  kill -0 "$ex_pid" 2>/dev/null || break
-  sleep 0.05
-done
-kill -0 "$ex_pid" 2>/dev/null && fail "the examples node did not stop on SIGTERM"
+stop_process node_ex "$ex_pid"
 
 echo "== driver: objects across nodes"
 MANTA_ADDRESS=$head "$driver" objects || fail "driver phase objects"

@@ -25,18 +25,16 @@ work=$(mktemp -d)
 export MANTA_STATE_DIR=$work/state
 unset MANTA_ADDRESS MANTA_TOKEN MANTA_JAVA_CLASSPATH MANTA_JAVA_MODULES \
   MANTA_JAVA_OPTIONS MANTA_JNI_LIBRARY MANTA_JAR
-pids=()
 jvm_env=(env)
 if [ -n "${MANTA_TEST_JVM_ASAN_OPTIONS:-}" ]; then
   jvm_env=(env "ASAN_OPTIONS=$MANTA_TEST_JVM_ASAN_OPTIONS")
 fi
 
+node_wait_s=30 # a JVM takes longer than a C node to serve
+source "$(dirname "$0")/../../../../../tests/cluster/nodes.sh"
+
 cleanup() {
-  local p
-  for p in "${pids[@]}"; do
-    kill -9 "$p" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
+  kill_nodes
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -59,34 +57,6 @@ java_cmd() {
   else
     cmd=("$java" -Xcheck:jni -Xmx256m -cp "$cp" "$@")
   fi
-}
-
-# start <name> <command...>: a node in the background; sets $address, $pid.
-start() {
-  local name=$1
-  shift
-  "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 600); do
-    if grep -q " ready at " "$work/$name.out"; then
-      address=$(sed -n 's/.* ready at \([^ ]*\) .*/\1/p' "$work/$name.out")
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || fail "$name exited before it was ready"
-    sleep 0.05
-  done
-  fail "$name not ready after 30 s"
-}
-
-# stop <name> <pid>: SIGTERM, then up to 30 s to exit.
-stop() {
-  kill -TERM "$2"
-  for _ in $(seq 600); do
-    kill -0 "$2" 2>/dev/null || { wait "$2" 2>/dev/null || true; return 0; }
-    sleep 0.05
-  done
-  fail "$1 did not stop within 30 s of SIGTERM"
 }
 
 # wait_status <pattern>...: until the head's status matches every pattern.
@@ -118,15 +88,16 @@ echo "== manta start --help documents the Java options"
 "$manta" start --help | grep -q -- "--java-module CLASS" || fail "start --help"
 
 echo "== a head, a JVM node, a C node hosting a JVM"
-start head "$manta" start --foreground --head --port 0 --num-cpus 1
+start_process head "$manta" start --foreground --head --port 0 --num-cpus 1
 head=$address
 java_cmd manta.Node --address "$head" --num-cpus 2 --resources jvm_slot=1 \
   --module manta.ClusterJvmModule
-start jvm_node "${cmd[@]}"
+start_process jvm_node "${cmd[@]}"
 jvm_address=$address
 jvm_pid=$pid
 grep -q "1 Java module(s)" "$work/jvm_node.out" || fail "JVM node modules"
-start c_node "${jvm_env[@]}" "$manta" start --foreground --address "$head" \
+start_process c_node "${jvm_env[@]}" "$manta" start --foreground \
+  --address "$head" \
   --num-cpus 2 --module "$module" --classpath "$tests_jar" \
   --java-module manta.ClusterHostedModule --java-option -Xcheck:jni \
   --java-option -Xmx256m
@@ -180,9 +151,9 @@ expect_refusal "MANTA_JAR=$work/none.jar: no such file" \
 rm -f "$work/refused.out" "$work/refused.log"
 
 echo "== SIGTERM stops each JVM in order: it leaves the cluster at once"
-stop "the JVM node" "$jvm_pid"
+stop_process "the JVM node" "$jvm_pid"
 wait_status "2 node\(s\), 2 alive"
-stop "the C node" "$c_pid"
+stop_process "the C node" "$c_pid"
 wait_status "1 node\(s\), 1 alive"
 if grep -q "dead" <<<"$("$manta" status --address "$head")"; then
   fail "a node stopped by SIGTERM was declared dead, not unregistered"
