@@ -65,6 +65,16 @@ int bench_parse_size(const char *text, uint64_t *out) {
   return 0;
 }
 
+int bench_parse_seconds(const char *text, double *out) {
+  char *end;
+  double s = strtod(text, &end);
+  if (end == text || *end || !(s > 0 && s <= 3600)) {
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
 void bench_format_size(char *out, size_t len, uint64_t bytes) {
   if (bytes % (1ull << 30) == 0) {
     snprintf(out, len, "%lluGiB", (unsigned long long)(bytes >> 30));

@@ -23,6 +23,10 @@ double bench_pid_cpu_s(pid_t pid);
  * 1 TiB. Returns -1 for anything else. */
 int bench_parse_size(const char *text, uint64_t *out);
 
+/* A duration in seconds for --seconds: above 0 and at most 3600. Returns
+ * -1 for anything else. */
+int bench_parse_seconds(const char *text, double *out);
+
 /* The shortest such name of a size: 64MiB, 1GiB, 1536KiB, 100B. */
 void bench_format_size(char *out, size_t len, uint64_t bytes);
 

@@ -344,6 +344,9 @@ static void transfer_row(const char *prefix, uint64_t size, const double *t,
 }
 
 static void transfers(const uint64_t *sizes, int nsizes, int reps) {
+  if (nsizes == 0) {
+    return;
+  }
   /* Both directions once, small, untimed: the links between the nodes are
    * open before the first timed transfer. */
   manta_value *small = pattern_bytes(1 << 20);
@@ -462,8 +465,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--module") == 0 && has_value) {
       module = argv[++i];
     } else if (strcmp(a, "--seconds") == 0 && has_value) {
-      seconds = strtod(argv[++i], &end);
-      if (*end || !(seconds > 0 && seconds <= 3600)) {
+      if (bench_parse_seconds(argv[++i], &seconds) != 0) {
         fprintf(stderr,
                 "cluster_bench: --seconds takes a number above 0 and up to "
                 "3600, not '%s'\n",

@@ -84,33 +84,32 @@ def run(cmd):
     return done.stdout
 
 
-def raw_figures(doc):
-    """The raw bench's JSON as flat figures."""
+def flat_figures(cases):
+    """(name, record, MB/s per unit or None) triples as flat figures:
+    rates as <name>_per_second or <name>_mb_per_s, latencies as
+    <name>_p50_us and <name>_p99_us."""
     out = {}
-    for r in doc["results"]:
-        name = r["name"]
-        if name.startswith("pull_"):
-            out[name + "_mb_per_s"] = r["per_second"] * 1000  # GB/s -> MB/s
+    for name, r, mb_per_unit in cases:
+        if mb_per_unit:
+            out[name + "_mb_per_s"] = r["per_second"] * mb_per_unit
         else:
             out[name + "_per_second"] = r["per_second"]
         if "p50_us" in r:
             out[name + "_p50_us"] = r["p50_us"]
             out[name + "_p99_us"] = r["p99_us"]
     return out
+
+
+def raw_figures(doc):
+    """raw_grpc_bench's JSON: a list of cases, pulls in GB/s."""
+    return flat_figures((r["name"], r, 1000 if r["unit"] == "GB" else None)
+                        for r in doc["results"])
 
 
 def manta_figures(doc):
-    """cluster_bench's JSON as flat figures."""
-    out = {}
-    for name, r in doc.items():
-        if r.get("unit") == "MB/s":
-            out[name + "_mb_per_s"] = r["per_second"]
-        else:
-            out[name + "_per_second"] = r["per_second"]
-        if "p50_us" in r:
-            out[name + "_p50_us"] = r["p50_us"]
-            out[name + "_p99_us"] = r["p99_us"]
-    return out
+    """cluster_bench's JSON: cases by name, transfers in MB/s."""
+    return flat_figures((name, r, 1 if r.get("unit") == "MB/s" else None)
+                        for name, r in doc.items())
 
 
 def ratios_of(manta, raw, specs):

@@ -851,9 +851,7 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--json") == 0) {
       json = true;
     } else if (strcmp(a, "--seconds") == 0 && has_value) {
-      char *end;
-      seconds = strtod(argv[++i], &end);
-      if (*end || !(seconds > 0 && seconds <= 3600)) {
+      if (bench_parse_seconds(argv[++i], &seconds) != 0) {
         fprintf(stderr,
                 "raw_grpc_bench: --seconds takes a number above 0 and up to "
                 "3600, not '%s'\n",
