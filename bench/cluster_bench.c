@@ -1,32 +1,55 @@
 /*
- * Remote tasks between two nodes on this machine: this process (a driver,
- * itself a node) and a head node it starts, which alone offers the no-op
- * function `bench_noop` (bench_module.c). Every task crosses gRPC.
+ * Remote tasks, actor calls and object transfers between two nodes on this
+ * machine: this process (a driver, itself a node) and a head node it starts,
+ * which alone offers the functions and the actor class of bench_module.c. Every
+ * task crosses gRPC.
  *
- *   cluster_bench --manta PATH --module PATH [--seconds S] [--json FILE]
+ *   cluster_bench --manta PATH --module PATH [--seconds S]
+ *                 [--transfer-sizes LIST] [--reps N] [--json FILE]
  *
  * remote_tasks_async: rounds of 10,000 submissions, then a get of each
  * (tasks/s). remote_task_sync: submit then get, one at a time (p50 and
  * p99 of the round trip, in microseconds, and calls/s).
  * remote_actor_calls_async and remote_actor_call_sync: the same with calls
  * of the no-op method of one actor that lives on the head (the class
- * `BenchActor` of bench_module.c, which this process does not offer).
+ * BENCH_ACTOR of bench_module.c, which this process does not offer).
+ *
+ * transfer_<size>: the driver puts a bytes object of that size and gets
+ * the result of bench_len on it; the head fetches the object from the
+ * driver (its owner) before running the task. transfer_result_<size>: the
+ * head's bench_bytes returns that many bytes, which stay on the head until
+ * the driver's get fetches them. Each repetition is timed from the put (or
+ * the submission) to the result in hand; the rate is the object's size
+ * over the median time, in MB/s (10^6 bytes).
+ *
+ * Beside every case: the CPU time each process spent on it (the head's
+ * from /proc), which other programs on a shared machine disturb less than
+ * the rates.
  */
+#include "bench_module.h"
+#include "bench_util.h"
+
 #include <manta.h>
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+enum {
+  ASYNC_ROUND = 10000,
+  MAX_SIZES = 4,
+  MAX_REPS = 9,
+  MAX_ROWS = 16,
+  /* Sizes from this up run at most BIG_REPS times: a run stays short. */
+  BIG_SIZE = 512 << 20,
+  BIG_REPS = 2,
+  /* No single get waits longer than this: a stuck transfer fails the run. */
+  GET_TIMEOUT_MS = 600000,
+};
 
 static pid_t head_pid;
 
@@ -38,8 +61,14 @@ static void stop_head(void) {
   }
 }
 
-static void die(const char *what, manta_err err) {
-  fprintf(stderr, "cluster_bench: %s: %s\n", what, manta_strerror(err));
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "cluster_bench: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
   stop_head();
   exit(1);
 }
@@ -48,16 +77,16 @@ static void die(const char *what, manta_err err) {
   do {                                                                         \
     manta_err e_ = (expr);                                                     \
     if (e_ != MANTA_OK) {                                                      \
-      die(#expr, e_);                                                          \
+      die("%s: %s", #expr, manta_strerror(e_));                                \
     }                                                                          \
   } while (0)
 
 /* Starts `manta start --head --foreground` and reads its address. */
-static void start_head(const char *manta, const char *module, char *address,
-                       size_t size) {
+static void start_head(const char *manta, const char *module,
+                       char address[128]) {
   int fds[2];
   if (pipe(fds) != 0) {
-    die("pipe", MANTA_ERR_INTERNAL);
+    die("pipe failed");
   }
   head_pid = fork();
   if (head_pid == 0) {
@@ -71,14 +100,48 @@ static void start_head(const char *manta, const char *module, char *address,
   FILE *f = fdopen(fds[0], "r");
   char line[300] = "";
   if (!f || !fgets(line, sizeof line, f)) {
-    die("the head did not start", MANTA_ERR_INTERNAL);
+    die("the head (%s) did not start", manta);
   }
   fclose(f);
   const char *at = strstr(line, " ready at ");
   if (!at || sscanf(at + 10, "%127s", address) != 1) {
-    die("no address from the head", MANTA_ERR_INTERNAL);
+    die("no address in the head's first line: %s", line);
   }
-  (void)size;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+typedef struct row {
+  char name[48];
+  double per_second; /* tasks or calls; for transfers MB/s */
+  double p50_us, p99_us;
+  uint64_t bytes; /* transfers: the object's size; 0 for other cases */
+  int reps;
+  double rep_seconds[MAX_REPS];
+  double driver_cpu_s, head_cpu_s;
+} row;
+
+static row rows[MAX_ROWS];
+static int nrows;
+static double driver_cpu_mark, head_cpu_mark;
+
+/* Where a case's measured part begins. */
+static void cpu_mark(void) {
+  driver_cpu_mark = bench_self_cpu_s();
+  head_cpu_mark = bench_pid_cpu_s(head_pid);
+}
+
+static row *add_row(const char *name) {
+  if (nrows == MAX_ROWS) {
+    die("more than %d cases", MAX_ROWS);
+  }
+  row *r = &rows[nrows++];
+  memset(r, 0, sizeof *r);
+  snprintf(r->name, sizeof r->name, "%s", name);
+  r->p50_us = r->p99_us = -1;
+  r->driver_cpu_s = bench_self_cpu_s() - driver_cpu_mark;
+  r->head_cpu_s = bench_pid_cpu_s(head_pid) - head_cpu_mark;
+  return r;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -86,96 +149,369 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* ---- remote tasks and actor calls -------------------------------------- */
+
 /* One operation whose result is a ref: a task or an actor call. */
 typedef void (*start_fn)(manta_ref *out);
 
 static void start_task(manta_ref *out) {
-  OK(manta_submit("bench_noop", NULL, 0, NULL, out));
+  OK(manta_submit(BENCH_NOOP, NULL, 0, NULL, out));
 }
 
 static manta_actor bench_actor;
 
 static void start_actor_call(manta_ref *out) {
-  OK(manta_actor_call(bench_actor, "noop", NULL, 0, out));
+  OK(manta_actor_call(bench_actor, BENCH_ACTOR_NOOP, NULL, 0, out));
 }
 
-/* Rounds of 10,000 started, then a get of each, after one warm-up round:
- * operations per second. */
-static double async_rate(start_fn start, double seconds) {
-  enum { ROUND = 10000 };
-  manta_ref *refs = malloc(ROUND * sizeof *refs);
+/* Rounds of ASYNC_ROUND started, then a get of each, after one warm-up
+ * round: operations per second. */
+static void async_rate(const char *name, start_fn start_one, double seconds) {
+  manta_ref *refs = malloc(ASYNC_ROUND * sizeof *refs);
+  if (!refs) {
+    die("out of memory");
+  }
   long done = 0;
-  double t0 = now_s(), end = t0;
+  double start = bench_now_s(), end = start;
   int warm = 1;
   do {
-    for (int i = 0; i < ROUND; i++) {
-      start(&refs[i]);
+    for (int i = 0; i < ASYNC_ROUND; i++) {
+      start_one(&refs[i]);
     }
-    for (int i = 0; i < ROUND; i++) {
+    for (int i = 0; i < ASYNC_ROUND; i++) {
       manta_value *v = NULL;
-      OK(manta_get(refs[i], 60000, &v));
+      OK(manta_get(refs[i], GET_TIMEOUT_MS, &v));
       manta_value_free(v);
       manta_ref_release(refs[i]);
     }
     if (warm) {
       warm = 0;
-      t0 = now_s();
+      cpu_mark();
+      start = bench_now_s();
       continue;
     }
-    done += ROUND;
-    end = now_s();
-  } while (warm || end - t0 < seconds);
+    done += ASYNC_ROUND;
+    end = bench_now_s();
+  } while (warm || end - start < seconds);
   free(refs);
-  return (double)done / (end - t0);
+  add_row(name)->per_second = (double)done / (end - start);
 }
 
-typedef struct sync_figures {
-  double rate, p50, p99;
-} sync_figures;
-
 /* Start, then get, one at a time: rate and round-trip percentiles. */
-static sync_figures sync_rate(start_fn start, double seconds) {
+static void sync_rate(const char *name, start_fn start_one, double seconds) {
   size_t cap = 1 << 20, n = 0;
   double *lat = malloc(cap * sizeof *lat);
-  double t0 = now_s(), end;
+  if (!lat) {
+    die("out of memory");
+  }
+  cpu_mark();
+  double start = bench_now_s(), end;
   do {
-    double s0 = now_s();
+    double t0 = bench_now_s();
     manta_ref r;
     manta_value *v = NULL;
-    start(&r);
-    OK(manta_get(r, 60000, &v));
+    start_one(&r);
+    OK(manta_get(r, GET_TIMEOUT_MS, &v));
     manta_value_free(v);
     manta_ref_release(r);
-    end = now_s();
+    end = bench_now_s();
     if (n < cap) {
-      lat[n++] = (end - s0) * 1e6;
+      lat[n++] = (end - t0) * 1e6;
     }
-  } while (end - t0 < seconds);
-  sync_figures f = {(double)n / (end - t0), 0, 0};
+  } while (end - start < seconds);
+  row *row = add_row(name);
+  row->per_second = (double)n / (end - start);
   qsort(lat, n, sizeof *lat, cmp_double);
-  f.p50 = lat[n / 2];
-  f.p99 = lat[(size_t)((double)n * 0.99)];
+  row->p50_us = lat[n / 2];
+  row->p99_us = lat[(size_t)((double)n * 0.99)];
   free(lat);
-  return f;
+}
+
+/* ---- object transfers --------------------------------------------------- */
+
+static void release_free(void *data, void *arg) {
+  (void)arg;
+  free(data);
+}
+
+/* A bytes value of `size` bytes holding bench_byte(i) at i. */
+static manta_value *pattern_bytes(uint64_t size) {
+  uint8_t *data = malloc(size);
+  if (!data) {
+    die("no memory for %llu bytes", (unsigned long long)size);
+  }
+  for (uint64_t i = 0; i < size; i++) {
+    data[i] = bench_byte(i);
+  }
+  manta_value *v = manta_bytes_wrap(data, size, release_free, NULL);
+  if (!v) {
+    die("no memory for a value of %llu bytes", (unsigned long long)size);
+  }
+  return v;
+}
+
+/* Puts `big` and gets the head's bench_len of it; the result, and in *t
+ * the seconds from the put to the result in hand. */
+static manta_value *send_try(const manta_value *big, double *t) {
+  double t0 = bench_now_s();
+  manta_ref obj, res;
+  OK(manta_put(big, &obj));
+  manta_value *arg = manta_ref_value(obj);
+  if (!arg) {
+    die("out of memory");
+  }
+  OK(manta_submit(BENCH_LEN, (const manta_value *const *)&arg, 1, NULL, &res));
+  manta_value *v = NULL;
+  manta_get(res, GET_TIMEOUT_MS, &v);
+  *t = bench_now_s() - t0;
+  manta_value_free(arg);
+  manta_ref_release(res);
+  manta_ref_release(obj);
+  return v;
+}
+
+static void check_len(manta_value *v, uint64_t size) {
+  int64_t got = -1;
+  if (manta_get_int(v, &got) != MANTA_OK || (uint64_t)got != size) {
+    char *repr = manta_value_repr(v);
+    die("%s of %llu bytes gave %s", BENCH_LEN, (unsigned long long)size,
+        repr ? repr : "(nothing)");
+  }
+  manta_value_free(v);
+}
+
+/* Put `big`, have the head take its length; the seconds it took. */
+static double send_once(const manta_value *big, uint64_t size) {
+  double t;
+  check_len(send_try(big, &t), size);
+  return t;
+}
+
+/*
+ * The first object the head fetches from this driver. The head learns where
+ * a node is from the directory's view, which it refreshes at its heartbeat
+ * (300 ms by default): until then a fetch from a driver that has just
+ * joined fails with "not alive in the cluster". So this one may be retried.
+ */
+static void first_send(const manta_value *small, uint64_t size) {
+  double t, give_up = bench_now_s() + 10;
+  manta_value *v;
+  while (manta_value_kind(v = send_try(small, &t)) == MANTA_KIND_ERROR &&
+         bench_now_s() < give_up) {
+    manta_value_free(v);
+    usleep(50000);
+  }
+  check_len(v, size);
+}
+
+/* Get `size` bytes made on the head; the seconds it took. Checks a sample
+ * of the bytes after the clock stops. */
+static double fetch_once(uint64_t size) {
+  double t0 = bench_now_s();
+  manta_value *n = manta_int((int64_t)size);
+  manta_ref res;
+  OK(manta_submit(BENCH_BYTES, (const manta_value *const *)&n, 1, NULL, &res));
+  manta_value *v = NULL;
+  manta_err err = manta_get(res, GET_TIMEOUT_MS, &v);
+  double t = bench_now_s() - t0;
+  const uint8_t *data;
+  size_t len = 0;
+  if (err != MANTA_OK ||
+      manta_get_bytes(v, (const void **)&data, &len) != MANTA_OK ||
+      len != size) {
+    char *repr = len ? NULL : manta_value_repr(v);
+    die("%s(%llu) gave %s", BENCH_BYTES, (unsigned long long)size,
+        repr ? repr : "bytes of another length");
+  }
+  for (uint64_t i = 0; i < size; i += 4093) {
+    if (data[i] != bench_byte(i)) {
+      die("byte %llu of a fetched result differs from the head's",
+          (unsigned long long)i);
+    }
+  }
+  if (data[size - 1] != bench_byte(size - 1)) {
+    die("the last byte of a fetched result differs from the head's");
+  }
+  manta_value_free(v);
+  manta_value_free(n);
+  manta_ref_release(res);
+  return t;
+}
+
+static void transfer_row(const char *prefix, uint64_t size, const double *t,
+                         int reps) {
+  char name[48], sz[24];
+  bench_format_size(sz, sizeof sz, size);
+  snprintf(name, sizeof name, "%s%s", prefix, sz);
+  row *r = add_row(name);
+  r->bytes = size;
+  r->reps = reps;
+  memcpy(r->rep_seconds, t, (size_t)reps * sizeof *t);
+  double sorted[MAX_REPS];
+  memcpy(sorted, t, (size_t)reps * sizeof *t);
+  qsort(sorted, (size_t)reps, sizeof *sorted, cmp_double);
+  /* The median; of an even count, the mean of the middle two. */
+  double median = reps % 2 ? sorted[reps / 2]
+                           : (sorted[reps / 2 - 1] + sorted[reps / 2]) / 2;
+  r->per_second = (double)size / median / 1e6;
+}
+
+static void transfers(const uint64_t *sizes, int nsizes, int reps) {
+  if (nsizes == 0) {
+    return;
+  }
+  /* Both directions once, small, untimed: the links between the nodes are
+   * open before the first timed transfer. */
+  manta_value *small = pattern_bytes(1 << 20);
+  first_send(small, 1 << 20);
+  manta_value_free(small);
+  fetch_once(1 << 20);
+  for (int s = 0; s < nsizes; s++) {
+    int k = sizes[s] >= BIG_SIZE && reps > BIG_REPS ? BIG_REPS : reps;
+    double t[MAX_REPS];
+    manta_value *big = pattern_bytes(sizes[s]);
+    cpu_mark();
+    for (int i = 0; i < k; i++) {
+      t[i] = send_once(big, sizes[s]);
+    }
+    transfer_row("transfer_", sizes[s], t, k);
+    manta_value_free(big);
+    /* Untimed: the head makes the bytes of this size once. */
+    fetch_once(sizes[s]);
+    cpu_mark();
+    for (int i = 0; i < k; i++) {
+      t[i] = fetch_once(sizes[s]);
+    }
+    transfer_row("transfer_result_", sizes[s], t, k);
+  }
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void print_table(void) {
+  for (int i = 0; i < nrows; i++) {
+    const row *r = &rows[i];
+    if (r->bytes) {
+      double gb = (double)r->bytes * r->reps / 1e9;
+      printf("%-24s %10.1f MB/s     cpu s/GB driver %5.2f head %5.2f\n",
+             r->name, r->per_second, r->driver_cpu_s / gb, r->head_cpu_s / gb);
+    } else if (r->p50_us >= 0) {
+      printf("%-24s %10.0f calls/s  p50 %.0f us  p99 %.0f us\n", r->name,
+             r->per_second, r->p50_us, r->p99_us);
+    } else {
+      printf("%-24s %10.0f tasks/s\n", r->name, r->per_second);
+    }
+  }
+}
+
+static int write_json(const char *path) {
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    perror(path);
+    return -1;
+  }
+  fprintf(f, "{");
+  for (int i = 0; i < nrows; i++) {
+    const row *r = &rows[i];
+    fprintf(f, "%s\n \"%s\": {\"per_second\": %.1f", i ? "," : "", r->name,
+            r->per_second);
+    if (r->p50_us >= 0) {
+      fprintf(f, ", \"p50_us\": %.1f, \"p99_us\": %.1f", r->p50_us, r->p99_us);
+    }
+    if (r->bytes) {
+      fprintf(f, ", \"unit\": \"MB/s\", \"bytes\": %llu, \"rep_seconds\": [",
+              (unsigned long long)r->bytes);
+      for (int k = 0; k < r->reps; k++) {
+        fprintf(f, "%s%.6f", k ? ", " : "", r->rep_seconds[k]);
+      }
+      fprintf(f, "]");
+    }
+    fprintf(f, ", \"driver_cpu_seconds\": %.3f, \"head_cpu_seconds\": %.3f}",
+            r->driver_cpu_s, r->head_cpu_s);
+  }
+  fprintf(f, "\n}\n");
+  return fclose(f) == 0 ? 0 : -1;
+}
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: cluster_bench --manta PATH --module PATH [--seconds S]\n"
+          "                     [--transfer-sizes LIST] [--reps N] "
+          "[--json FILE]\n"
+          "  --manta PATH           the manta program (starts the head)\n"
+          "  --module PATH          bench_module, loaded by the head only\n"
+          "  --seconds S            time per task case (default 2)\n"
+          "  --transfer-sizes LIST  object sizes, comma-separated, with\n"
+          "                         KiB/MiB/GiB (default 64MiB,1GiB; none: "
+          "\"\")\n"
+          "  --reps N               timed transfers per size and direction,\n"
+          "                         1 to %d (default 5; at most %d from "
+          "512MiB)\n"
+          "  --json FILE            also write the figures as JSON\n",
+          MAX_REPS, BIG_REPS);
+}
+
+static int parse_sizes(char *list, uint64_t *sizes, int *n) {
+  *n = 0;
+  for (char *save, *tok = strtok_r(list, ",", &save); tok;
+       tok = strtok_r(NULL, ",", &save)) {
+    if (*n == MAX_SIZES || bench_parse_size(tok, &sizes[*n]) != 0 ||
+        sizes[*n] > (uint64_t)BENCH_BYTES_MAX) {
+      return -1;
+    }
+    (*n)++;
+  }
+  return 0;
 }
 
 int main(int argc, char **argv) {
   const char *manta = NULL, *module = NULL, *json = NULL;
   double seconds = 2;
+  uint64_t sizes[MAX_SIZES] = {64 << 20, 1 << 30};
+  int nsizes = 2, reps = 5;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--manta") == 0 && i + 1 < argc) {
+    const char *a = argv[i];
+    int has_value = i + 1 < argc;
+    char *end;
+    if (strcmp(a, "--manta") == 0 && has_value) {
       manta = argv[++i];
-    } else if (strcmp(argv[i], "--module") == 0 && i + 1 < argc) {
+    } else if (strcmp(a, "--module") == 0 && has_value) {
       module = argv[++i];
-    } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-      seconds = atof(argv[++i]);
-    } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
+    } else if (strcmp(a, "--seconds") == 0 && has_value) {
+      if (bench_parse_seconds(argv[++i], &seconds) != 0) {
+        fprintf(stderr,
+                "cluster_bench: --seconds takes a number above 0 and up to "
+                "3600, not '%s'\n",
+                argv[i]);
+        return 2;
+      }
+    } else if (strcmp(a, "--transfer-sizes") == 0 && has_value) {
+      if (parse_sizes(argv[++i], sizes, &nsizes) != 0) {
+        fprintf(stderr,
+                "cluster_bench: --transfer-sizes takes up to %d sizes such "
+                "as 64MiB,1GiB (each at most 4GiB)\n",
+                MAX_SIZES);
+        return 2;
+      }
+    } else if (strcmp(a, "--reps") == 0 && has_value) {
+      long n = strtol(argv[++i], &end, 10);
+      if (*end || n < 1 || n > MAX_REPS) {
+        fprintf(stderr,
+                "cluster_bench: --reps takes a number from 1 to %d, not "
+                "'%s'\n",
+                MAX_REPS, argv[i]);
+        return 2;
+      }
+      reps = (int)n;
+    } else if (strcmp(a, "--json") == 0 && has_value) {
       json = argv[++i];
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout);
+      return 0;
     } else {
-      fprintf(stderr,
-              "usage: %s --manta PATH --module PATH [--seconds S] "
-              "[--json FILE]\n",
-              argv[0]);
+      fprintf(stderr, "cluster_bench: unknown or incomplete argument '%s'\n",
+              a);
+      usage(stderr);
       return 2;
     }
   }
@@ -184,7 +520,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   char address[128];
-  start_head(manta, module, address, sizeof address);
+  start_head(manta, module, address);
   manta_options *o;
   OK(manta_options_new(&o));
   OK(manta_options_set_address(o, address));
@@ -192,37 +528,20 @@ int main(int argc, char **argv) {
   OK(manta_init(o));
   manta_options_free(o);
 
-  double task_async = async_rate(start_task, seconds);
-  sync_figures task_sync = sync_rate(start_task, seconds);
-  OK(manta_actor_create("BenchActor", NULL, 0, NULL, &bench_actor));
-  double actor_async = async_rate(start_actor_call, seconds);
-  sync_figures actor_sync = sync_rate(start_actor_call, seconds);
+  async_rate("remote_tasks_async", start_task, seconds);
+  sync_rate("remote_task_sync", start_task, seconds);
+  OK(manta_actor_create(BENCH_ACTOR, NULL, 0, NULL, &bench_actor));
+  async_rate("remote_actor_calls_async", start_actor_call, seconds);
+  sync_rate("remote_actor_call_sync", start_actor_call, seconds);
   OK(manta_actor_release(bench_actor));
+  transfers(sizes, nsizes, reps);
 
   manta_shutdown();
   stop_head();
-  printf("remote_tasks_async        %12.0f tasks/s\n", task_async);
-  printf("remote_task_sync          %12.0f calls/s  p50 %.0f us  p99 %.0f us\n",
-         task_sync.rate, task_sync.p50, task_sync.p99);
-  printf("remote_actor_calls_async  %12.0f calls/s\n", actor_async);
-  printf("remote_actor_call_sync    %12.0f calls/s  p50 %.0f us  p99 %.0f us\n",
-         actor_sync.rate, actor_sync.p50, actor_sync.p99);
-  if (json) {
-    FILE *f = fopen(json, "w");
-    if (!f) {
-      perror(json);
-      return 1;
-    }
-    fprintf(f,
-            "{\"remote_tasks_async\": {\"per_second\": %.1f},\n"
-            " \"remote_task_sync\": {\"per_second\": %.1f, \"p50_us\": %.1f, "
-            "\"p99_us\": %.1f},\n"
-            " \"remote_actor_calls_async\": {\"per_second\": %.1f},\n"
-            " \"remote_actor_call_sync\": {\"per_second\": %.1f, "
-            "\"p50_us\": %.1f, \"p99_us\": %.1f}}\n",
-            task_async, task_sync.rate, task_sync.p50, task_sync.p99,
-            actor_async, actor_sync.rate, actor_sync.p50, actor_sync.p99);
-    fclose(f);
+  print_table();
+  if (json && write_json(json) != 0) {
+    fprintf(stderr, "cluster_bench: cannot write %s\n", json);
+    return 1;
   }
   return 0;
 }

@@ -22,6 +22,7 @@
  * Each case warms up, then runs for S seconds (default 2) or a maximum
  * count, whichever comes first.
  */
+#include "bench_util.h"
 #include "raw_grpc_wire.h"
 #include "server_process.h"
 
@@ -32,7 +33,6 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
-#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -40,7 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 enum {
@@ -64,12 +63,6 @@ static grpc_completion_queue *cq;
 static void *method_unary, *method_stream, *method_pull;
 static grpc_slice payload; /* the 64 bytes every small message carries */
 static FILE *table;        /* where the table goes: stdout, or stderr */
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Any failure: say why, stop and reap the server, exit. gRPC is not shut
  * down on this path (calls may be in flight); the process just ends. */
@@ -107,41 +100,12 @@ typedef struct result {
 static result results[32];
 static int nresults;
 
-static double client_cpu_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The server's user and system time, from /proc (10 ms resolution). */
-static double server_cpu_seconds(void) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)child.pid);
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    return 0;
-  }
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  /* Fields after the parenthesised name: state is the 3rd, utime the 14th
-   * and stime the 15th. */
-  char *p = strrchr(buf, ')');
-  unsigned long long utime, stime;
-  if (!p ||
-      sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-             &utime, &stime) != 2) {
-    return 0;
-  }
-  return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static double client_cpu_at_mark, server_cpu_at_mark;
 
 /* Where a case's measured part begins, after its warm-up. */
 static void cpu_mark(void) {
-  client_cpu_at_mark = client_cpu_seconds();
-  server_cpu_at_mark = server_cpu_seconds();
+  client_cpu_at_mark = bench_self_cpu_s();
+  server_cpu_at_mark = bench_pid_cpu_s(child.pid);
 }
 
 /* Adds a case's figures: ops operations in elapsed seconds, and the CPU
@@ -156,8 +120,8 @@ static result *record(const char *name, const char *unit, uint64_t ops,
   r->seconds = elapsed;
   r->per_second = (double)ops / elapsed;
   r->p50_us = r->p99_us = -1;
-  r->client_cpu_s = client_cpu_seconds() - client_cpu_at_mark;
-  r->server_cpu_s = server_cpu_seconds() - server_cpu_at_mark;
+  r->client_cpu_s = bench_self_cpu_s() - client_cpu_at_mark;
+  r->server_cpu_s = bench_pid_cpu_s(child.pid) - server_cpu_at_mark;
   return r;
 }
 
@@ -324,11 +288,11 @@ typedef void (*round_trip_fn)(void *ctx);
 static size_t time_round_trips(round_trip_fn fn, void *ctx, double run_seconds,
                                double *samples, size_t max, double *elapsed) {
   size_t n = 0;
-  double t0 = now_s(), t = t0;
+  double t0 = bench_now_s(), t = t0;
   while (n < max && t - t0 < run_seconds) {
     double start = t;
     fn(ctx);
-    t = now_s();
+    t = bench_now_s();
     if (samples) {
       samples[n] = t - start;
     }
@@ -407,7 +371,7 @@ static void unary_round_trip(void *unused) {
 static uint64_t unary_pipelined(double run_seconds, unary_call *calls,
                                 int depth, double *elapsed) {
   uint64_t started = 0, done = 0;
-  double t0 = now_s(), t = t0;
+  double t0 = bench_now_s(), t = t0;
   for (int i = 0; i < depth; i++) {
     unary_start(&calls[i]);
     started++;
@@ -420,7 +384,7 @@ static uint64_t unary_pipelined(double run_seconds, unary_call *calls,
     }
     unary_finish(u, ev.success);
     done++;
-    t = now_s();
+    t = bench_now_s();
     if (t - t0 < run_seconds && started < MAX_CALLS) {
       unary_start(u);
       started++;
@@ -514,7 +478,7 @@ static uint64_t stream_windowed(double run_seconds, double *elapsed) {
   stream_open(&s);
   uint64_t sent = 0, received = 0;
   bool sending = true, stopping = false;
-  double t0 = now_s(), t = t0;
+  double t0 = bench_now_s(), t = t0;
   stream_recv(&s);
   stream_send(&s);
   sent++;
@@ -538,7 +502,7 @@ static uint64_t stream_windowed(double run_seconds, double *elapsed) {
     } else {
       fail("unexpected completion on a stream");
     }
-    t = now_s();
+    t = bench_now_s();
     stopping = stopping || t - t0 >= run_seconds || sent >= MAX_CALLS;
     if (!sending && !stopping && sent - received < STREAM_WINDOW) {
       stream_send(&s);
@@ -688,18 +652,6 @@ static void check_pulled(const uint8_t *dest, uint64_t total) {
   }
 }
 
-static void format_size(char *out, size_t len, uint64_t bytes) {
-  if (bytes % (1ull << 30) == 0) {
-    snprintf(out, len, "%lluGiB", (unsigned long long)(bytes >> 30));
-  } else if (bytes % (1ull << 20) == 0) {
-    snprintf(out, len, "%lluMiB", (unsigned long long)(bytes >> 20));
-  } else if (bytes % (1ull << 10) == 0) {
-    snprintf(out, len, "%lluKiB", (unsigned long long)(bytes >> 10));
-  } else {
-    snprintf(out, len, "%lluB", (unsigned long long)bytes);
-  }
-}
-
 static void pull_case(const char *name, uint64_t total, bool copy) {
   uint8_t *dest = NULL;
   if (copy) {
@@ -713,11 +665,11 @@ static void pull_case(const char *name, uint64_t total, bool copy) {
   }
   uint64_t pulls = 0;
   cpu_mark();
-  double t0 = now_s(), t = t0;
+  double t0 = bench_now_s(), t = t0;
   do {
     pull_once(total, dest);
     pulls++;
-    t = now_s();
+    t = bench_now_s();
   } while (t - t0 < seconds && pulls < MAX_PULLS);
   if (dest) {
     check_pulled(dest, total);
@@ -753,7 +705,7 @@ static void run_cases(const char *filter, const uint64_t *totals, int ntotals) {
   for (int i = 0; i < ntotals; i++) {
     for (int copy = 0; copy <= 1; copy++) {
       char size[32], name[64];
-      format_size(size, sizeof size, totals[i]);
+      bench_format_size(size, sizeof size, totals[i]);
       snprintf(name, sizeof name, "pull_1MiB_chunks_%s%s", size,
                copy ? "_copy" : "");
       if (!wanted(filter, name)) {
@@ -839,36 +791,11 @@ static void print_json(int pollers, double load_at_start) {
   printf("  ]\n}\n");
 }
 
-/* "64MiB", "1GiB", "4096", "512KiB": a size in bytes, above 0. */
-static int parse_size(const char *text, uint64_t *out) {
-  char *end;
-  errno = 0;
-  unsigned long long n = strtoull(text, &end, 10);
-  if (errno || end == text || text[0] == '-') {
-    return -1;
-  }
-  unsigned shift = 0;
-  if (strcmp(end, "KiB") == 0) {
-    shift = 10;
-  } else if (strcmp(end, "MiB") == 0) {
-    shift = 20;
-  } else if (strcmp(end, "GiB") == 0) {
-    shift = 30;
-  } else if (*end) {
-    return -1;
-  }
-  if (n == 0 || n > (1ull << 40) >> shift) {
-    return -1;
-  }
-  *out = (uint64_t)n << shift;
-  return 0;
-}
-
 static int parse_totals(char *list, uint64_t *totals, int *n) {
   *n = 0;
   for (char *save, *tok = strtok_r(list, ",", &save); tok;
        tok = strtok_r(NULL, ",", &save)) {
-    if (*n == MAX_PULL_TOTALS || parse_size(tok, &totals[*n]) != 0) {
+    if (*n == MAX_PULL_TOTALS || bench_parse_size(tok, &totals[*n]) != 0) {
       return -1;
     }
     (*n)++;
@@ -924,9 +851,7 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--json") == 0) {
       json = true;
     } else if (strcmp(a, "--seconds") == 0 && has_value) {
-      char *end;
-      seconds = strtod(argv[++i], &end);
-      if (*end || !(seconds > 0 && seconds <= 3600)) {
+      if (bench_parse_seconds(argv[++i], &seconds) != 0) {
         fprintf(stderr,
                 "raw_grpc_bench: --seconds takes a number above 0 and up to "
                 "3600, not '%s'\n",

@@ -1,0 +1,30 @@
+/*
+ * What the cluster benchmark's module (bench_module.c) offers the driver
+ * (cluster_bench.c): function and actor class names, and the bytes bench_bytes
+ * returns, so that the driver can check what it fetched.
+ */
+#ifndef MANTA_BENCH_MODULE_H
+#define MANTA_BENCH_MODULE_H
+
+#include <stdint.h>
+
+/* No arguments, returns null. */
+#define BENCH_NOOP "bench_noop"
+/* One bytes argument; returns its length (an int). */
+#define BENCH_LEN "bench_len"
+/* One int argument n; returns n bytes, byte i being bench_byte(i). */
+#define BENCH_BYTES "bench_bytes"
+
+/* An actor class whose constructor takes no arguments, with one method
+ * that takes none and returns null. */
+#define BENCH_ACTOR "BenchActor"
+#define BENCH_ACTOR_NOOP "noop"
+
+/* The largest n bench_bytes accepts. */
+#define BENCH_BYTES_MAX ((int64_t)4 << 30)
+
+static inline uint8_t bench_byte(uint64_t i) {
+  return (uint8_t)(i ^ (i >> 8) ^ (i >> 16));
+}
+
+#endif

@@ -1,0 +1,88 @@
+#include "bench_util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double bench_now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double bench_self_cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double bench_pid_cpu_s(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    return 0;
+  }
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  /* Fields after the parenthesised name: state is the 3rd, utime the 14th
+   * and stime the 15th. */
+  char *p = strrchr(buf, ')');
+  unsigned long long utime, stime;
+  if (!p ||
+      sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+             &utime, &stime) != 2) {
+    return 0;
+  }
+  return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+int bench_parse_size(const char *text, uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long n = strtoull(text, &end, 10);
+  if (errno || end == text || text[0] == '-') {
+    return -1;
+  }
+  unsigned shift = 0;
+  if (strcmp(end, "KiB") == 0) {
+    shift = 10;
+  } else if (strcmp(end, "MiB") == 0) {
+    shift = 20;
+  } else if (strcmp(end, "GiB") == 0) {
+    shift = 30;
+  } else if (*end) {
+    return -1;
+  }
+  if (n == 0 || n > (1ull << 40) >> shift) {
+    return -1;
+  }
+  *out = (uint64_t)n << shift;
+  return 0;
+}
+
+int bench_parse_seconds(const char *text, double *out) {
+  char *end;
+  double s = strtod(text, &end);
+  if (end == text || *end || !(s > 0 && s <= 3600)) {
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
+void bench_format_size(char *out, size_t len, uint64_t bytes) {
+  if (bytes % (1ull << 30) == 0) {
+    snprintf(out, len, "%lluGiB", (unsigned long long)(bytes >> 30));
+  } else if (bytes % (1ull << 20) == 0) {
+    snprintf(out, len, "%lluMiB", (unsigned long long)(bytes >> 20));
+  } else if (bytes % (1ull << 10) == 0) {
+    snprintf(out, len, "%lluKiB", (unsigned long long)(bytes >> 10));
+  } else {
+    snprintf(out, len, "%lluB", (unsigned long long)bytes);
+  }
+}
