@@ -33,6 +33,7 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,7 +438,7 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: cluster_bench --manta PATH --module PATH [--seconds S]\n"
           "                     [--transfer-sizes LIST] [--reps N] "
-          "[--json FILE]\n"
+          "[--filter TEXT] [--json FILE]\n"
           "  --manta PATH           the manta program (starts the head)\n"
           "  --module PATH          bench_module, loaded by the head only\n"
           "  --seconds S            time per task case (default 2)\n"
@@ -447,8 +448,17 @@ static void usage(FILE *out) {
           "  --reps N               timed transfers per size and direction,\n"
           "                         1 to %d (default 5; at most %d from "
           "512MiB)\n"
+          "  --filter TEXT          only cases whose name contains TEXT\n"
           "  --json FILE            also write the figures as JSON\n",
           MAX_REPS, BIG_REPS);
+}
+
+static const char *filter;
+
+/* Whether the case (or family of cases) named runs: --filter TEXT keeps
+ * those whose name contains TEXT. */
+static bool wanted(const char *name) {
+  return !filter || strstr(name, filter) || strstr(filter, name);
 }
 
 static int parse_sizes(char *list, uint64_t *sizes, int *n) {
@@ -503,6 +513,8 @@ int main(int argc, char **argv) {
         return 2;
       }
       reps = (int)n;
+    } else if (strcmp(a, "--filter") == 0 && has_value) {
+      filter = argv[++i];
     } else if (strcmp(a, "--json") == 0 && has_value) {
       json = argv[++i];
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -528,13 +540,25 @@ int main(int argc, char **argv) {
   OK(manta_init(o));
   manta_options_free(o);
 
-  async_rate("remote_tasks_async", start_task, seconds);
-  sync_rate("remote_task_sync", start_task, seconds);
-  OK(manta_actor_create(BENCH_ACTOR, NULL, 0, NULL, &bench_actor));
-  async_rate("remote_actor_calls_async", start_actor_call, seconds);
-  sync_rate("remote_actor_call_sync", start_actor_call, seconds);
-  OK(manta_actor_release(bench_actor));
-  transfers(sizes, nsizes, reps);
+  if (wanted("remote_tasks_async")) {
+    async_rate("remote_tasks_async", start_task, seconds);
+  }
+  if (wanted("remote_task_sync")) {
+    sync_rate("remote_task_sync", start_task, seconds);
+  }
+  if (wanted("remote_actor_calls_async") || wanted("remote_actor_call_sync")) {
+    OK(manta_actor_create(BENCH_ACTOR, NULL, 0, NULL, &bench_actor));
+    if (wanted("remote_actor_calls_async")) {
+      async_rate("remote_actor_calls_async", start_actor_call, seconds);
+    }
+    if (wanted("remote_actor_call_sync")) {
+      sync_rate("remote_actor_call_sync", start_actor_call, seconds);
+    }
+    OK(manta_actor_release(bench_actor));
+  }
+  if (wanted("transfer_")) {
+    transfers(sizes, nsizes, reps);
+  }
 
   manta_shutdown();
   stop_head();

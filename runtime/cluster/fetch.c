@@ -165,8 +165,8 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
   free(f);
 }
 
-static const mt_tp_stream_handlers fetch_handlers = {fetch_on_chunk, fetch_fill,
-                                                     fetch_on_closed, false};
+static const mt_tp_stream_handlers fetch_handlers = {
+    fetch_on_chunk, fetch_fill, fetch_on_closed, false, NULL};
 
 void mt_fetch_detach_locked(mt_fetch *f) {
   f->local_id = 0;
@@ -471,7 +471,7 @@ static void fs_on_closed(void *arg, mt_tp_stream *s, int status,
 }
 
 static const mt_tp_stream_handlers serve_handlers = {fs_on_message, fs_fill,
-                                                     fs_on_closed, true};
+                                                     fs_on_closed, true, NULL};
 
 void *mt_fetch_serve_open(mt_tp_stream *s, const mt_tp_stream_handlers **h) {
   fetch_serve *fs = calloc(1, sizeof *fs);

@@ -236,6 +236,9 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
     }
     mt_unlock();
   }
+  if (batch->n_tasks) {
+    mt_sched_defer_kicks();
+  }
   for (size_t i = 0; i < batch->n_tasks; i++) {
     Manta__V1__TaskSpec *t = batch->tasks[i];
     manta_ref ref = {0};
@@ -305,8 +308,15 @@ static void ss_on_closed(void *arg, mt_tp_stream *s, int status,
   mt_garbage_free(&g);
 }
 
-static const mt_tp_stream_handlers tasks_handlers = {ss_on_message, ss_fill,
-                                                     ss_on_closed, false};
+/* The tasks of a batch are queued by ss_on_message; the first of them runs
+ * on the receiving thread once the stream may receive again, so that a
+ * long task holds back neither the messages behind it nor their tasks. */
+static const mt_tp_stream_handlers tasks_handlers = {
+    .on_message = ss_on_message,
+    .fill = ss_fill,
+    .on_closed = ss_on_closed,
+    .after_message = mt_sched_run_here,
+};
 
 /* ---- the single Call ------------------------------------------------------
  */

@@ -338,17 +338,26 @@ void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {
   a->running++;
   mt_actor_maybe_schedule_locked(a); /* max_concurrency > 1 */
   mt_unlock();
-  for (size_t i = 0; i < n; i++) {
+  /* Calls of this turn not started when a kill comes do not run: they end
+   * as those still in the mailbox do. */
+  size_t ran = 0;
+  for (; ran < n && !atomic_load(&a->killed); ran++) {
     int expected = MT_CLAIM_FREE;
-    results[i] = atomic_compare_exchange_strong(&calls[i]->claim, &expected,
-                                                MT_CLAIM_STARTED)
-                     ? run_method(a, calls[i])
-                     : NULL;
+    results[ran] = atomic_compare_exchange_strong(&calls[ran]->claim, &expected,
+                                                  MT_CLAIM_STARTED)
+                       ? run_method(a, calls[ran])
+                       : NULL;
   }
   mt_lock();
   for (size_t i = 0; i < n; i++) {
     mt_rt.tasks_running--;
-    mt_task_finish_locked(calls[i], results[i], g);
+    mt_task *t = calls[i];
+    if (i < ran) {
+      mt_task_finish_locked(t, results[i], g);
+    } else {
+      mt_task_finish_locked(
+          t, dead_error(a, t->method ? t->method->name : NULL), g);
+    }
   }
   a->running--;
   if (a->state == MT_ACTOR_DEAD && a->running == 0) {

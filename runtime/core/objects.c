@@ -356,6 +356,12 @@ manta_err manta_put(const manta_value *v, manta_ref *out) {
   return MANTA_OK;
 }
 
+/* Whether a pending object is answered by another node: a proxy, or the
+ * result of a task sent away. */
+static bool answered_from_afar_locked(const mt_object *o) {
+  return o->proxy || (o->task && o->task->where == MT_WHERE_REMOTE);
+}
+
 /* ---- get and wait ------------------------------------------------------- */
 
 /*
@@ -394,8 +400,10 @@ static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
   w.needed = needed;
   w.ready = 0;
   size_t k = 0;
+  bool from_afar = false;
   for (size_t i = 0; i < n; i++) {
     if (objs[i] && objs[i]->state == MT_OBJ_PENDING) {
+      from_afar |= answered_from_afar_locked(objs[i]);
       mt_obj_want_locked(objs[i]);
       ls[k].kind = MT_L_WAITER;
       ls[k].owner = &w;
@@ -410,9 +418,11 @@ static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
     mt_worker_block_locked();
   }
   mt_rt.in_wait++;
-  if (npending == 1) {
+  if (npending == 1 && !from_afar) {
     /* One answer expected soon (a sync call): spin for it. Bulk waits
-     * sleep at once and leave the CPU to the workers. */
+     * sleep at once and leave the CPU to the workers; an answer from
+     * another node takes longer than the spin (a network round trip), and
+     * the spin would only take the CPU from the threads that receive it. */
     mt_spin_until_locked(&w.ready, w.needed, timeout_ms);
   }
   while (__atomic_load_n(&w.ready, __ATOMIC_ACQUIRE) < w.needed) {

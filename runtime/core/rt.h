@@ -464,6 +464,15 @@ void mt_task_start_deps_locked(mt_task *t, mt_garbage *g);
 void mt_spin_until_locked(size_t *counter, size_t target, int64_t timeout_ms);
 /* Wakes or starts a worker if there is work that fits. */
 void mt_sched_kick_locked(void);
+/*
+ * For a thread that is not a worker and is about to queue work it could run
+ * itself (the thread that received the tasks from the network): a wake-up
+ * of a sleeping worker costs more than a short task, so its kicks are held
+ * back until mt_sched_run_here, which runs the first batch (or actor turn)
+ * on this thread and wakes workers for the rest. Unlocked, both.
+ */
+void mt_sched_defer_kicks(void);
+void mt_sched_run_here(void);
 bool mt_demand_fits_total(const mt_demand *d);
 void mt_demand_acquire_locked(const mt_demand *d);
 void mt_demand_release_locked(const mt_demand *d);
@@ -575,6 +584,7 @@ typedef struct mt_runtime {
   pthread_cond_t work_cv;
   _Atomic uint64_t work_seq; /* bumped whenever work is queued */
   bool spinner_active;       /* one idle worker spins before sleeping */
+  bool running_here;         /* a non-worker thread is in mt_sched_run_here */
   unsigned max_workers;
   unsigned workers_total, workers_idle, wakeups_pending;
   mt_worker *workers;

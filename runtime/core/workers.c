@@ -24,6 +24,8 @@
 #define MAX_BATCH 32
 
 _Thread_local mt_worker *mt_self;
+/* This thread queues work that it runs itself next (mt_sched_run_here). */
+static _Thread_local bool kicks_deferred;
 
 /* ---- resources ---------------------------------------------------------- */
 
@@ -218,6 +220,9 @@ static void spin_for_work_locked(void) {
 }
 
 void mt_sched_kick_locked(void) {
+  if (kicks_deferred) {
+    return; /* mt_sched_run_here kicks once it has taken its share */
+  }
   if (mt_rt.wakeups_pending > 0 || mt_rt.spinner_active || !has_work_locked()) {
     return; /* a worker is already on its way, and it kicks the next */
   }
@@ -307,6 +312,39 @@ static void pop_class_batch_locked(mt_worker *w, mt_sched_class *c) {
   mt_rt.tasks_running += (int64_t)w->batch_len;
 }
 
+/* Runs one actor turn or one batch of one class, whichever is ready first;
+ * false if nothing is. Called and returns with rt.mu held. */
+static bool run_some_locked(mt_worker *w, manta_value **results,
+                            mt_garbage *g) {
+  mt_actor *a = mt_rt.ready_head;
+  mt_sched_class *c = a ? NULL : runnable_class_locked();
+  if (!a && !c) {
+    return false;
+  }
+  if (a) {
+    mt_sched_kick_locked(); /* more work may wait for another worker */
+    mt_actor_turn_locked(w, a, g);
+    mt_unlock();
+    mt_garbage_free(g);
+    mt_lock();
+    return true;
+  }
+  hold_locked(w, &c->demand);
+  pop_class_batch_locked(w, c);
+  mt_sched_kick_locked();
+  mt_unlock();
+  run_class_batch(w, results);
+  mt_lock();
+  finish_class_batch_locked(w, results, g);
+  unhold_locked(w);
+  if (g->len > 8 || g->dtors) {
+    mt_unlock();
+    mt_garbage_free(g);
+    mt_lock();
+  }
+  return true;
+}
+
 static void *worker_main(void *arg) {
   mt_worker *w = arg;
   mt_task *batch[MAX_BATCH];
@@ -321,32 +359,8 @@ static void *worker_main(void *arg) {
     mt_rt.wakeups_pending--;
   }
   for (;;) {
-    mt_actor *a = mt_rt.ready_head;
-    mt_sched_class *c = a ? NULL : runnable_class_locked();
-    if (a || c) {
+    if (run_some_locked(w, results, &g)) {
       spun = false;
-      mt_sched_kick_locked(); /* more work may wait for another worker */
-    }
-    if (a) {
-      mt_actor_turn_locked(w, a, &g);
-      mt_unlock();
-      mt_garbage_free(&g);
-      mt_lock();
-      continue;
-    }
-    if (c) {
-      hold_locked(w, &c->demand);
-      pop_class_batch_locked(w, c);
-      mt_unlock();
-      run_class_batch(w, results);
-      mt_lock();
-      finish_class_batch_locked(w, results, &g);
-      unhold_locked(w);
-      if (g.len > 8 || g.dtors) {
-        mt_unlock();
-        mt_garbage_free(&g);
-        mt_lock();
-      }
       continue;
     }
     if (mt_rt.shutting_down) {
@@ -377,6 +391,44 @@ static void *worker_main(void *arg) {
   mt_garbage_free(&g);
   mt_self = NULL;
   return NULL;
+}
+
+/* ---- running on the thread that received the work ----------------------- */
+
+void mt_sched_defer_kicks(void) {
+  kicks_deferred = !mt_self;
+}
+
+/*
+ * One non-worker thread at a time runs here, so that of the threads that
+ * receive from the network at least one always keeps receiving, whatever
+ * the work run here does (it may take long, or block in get: it lends its
+ * slot as a worker does, through mt_self).
+ */
+void mt_sched_run_here(void) {
+  if (!kicks_deferred) {
+    return;
+  }
+  kicks_deferred = false;
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  if (mt_rt.running_here || mt_rt.shutting_down) {
+    mt_sched_kick_locked();
+    mt_unlock();
+    return;
+  }
+  mt_task *batch[MAX_BATCH];
+  manta_value *results[MAX_BATCH];
+  mt_worker here = {.batch = batch};
+  mt_rt.running_here = true;
+  mt_self = &here;
+  run_some_locked(&here, results, &g);
+  mt_self = NULL;
+  mt_rt.running_here = false;
+  mt_sched_kick_locked(); /* whatever came meanwhile */
+  mt_unlock();
+  mt_garbage_free(&g);
 }
 
 /* ---- blocking inside a task --------------------------------------------- */

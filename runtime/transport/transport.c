@@ -456,6 +456,9 @@ static void on_recv(tp_op *op, bool ok) {
       s->recv_ended = true;
     }
     pthread_mutex_unlock(&s->mu);
+    if (s->h->after_message) {
+      s->h->after_message();
+    }
   } else {
     pthread_mutex_lock(&s->mu);
     s->recv_ended = true;
@@ -858,7 +861,9 @@ static void declined_closed(void *arg, mt_tp_stream *s, int status,
   (void)arg, (void)s, (void)status, (void)detail;
 }
 static const mt_tp_stream_handlers declined_handlers = {
-    declined_message, declined_fill, declined_closed, false};
+    .on_message = declined_message,
+    .fill = declined_fill,
+    .on_closed = declined_closed};
 
 static void start_server_stream(mt_tp_server *srv, grpc_call *call,
                                 const char *method) {

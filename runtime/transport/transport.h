@@ -70,6 +70,10 @@ typedef struct mt_tp_stream_handlers {
   /* Server only: a client's half-close does not end the call; the handler
    * ends it with mt_tp_stream_close (server-streaming replies). */
   bool outlive_half_close;
+  /* Optional: called on the thread that ran on_message, once the next
+   * message may arrive (so it may run beside later callbacks of the
+   * stream): work that must not hold the stream's messages back. */
+  void (*after_message)(void);
 } mt_tp_stream_handlers;
 
 /* There may be something to send: calls fill if no send is in flight. */

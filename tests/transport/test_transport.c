@@ -71,8 +71,8 @@ static void srv_closed(void *arg, mt_tp_stream *s, int status,
   pthread_mutex_destroy(&e->mu);
   free(e);
 }
-static const mt_tp_stream_handlers srv_handlers = {srv_msg, srv_fill,
-                                                   srv_closed, false};
+static const mt_tp_stream_handlers srv_handlers = {
+    .on_message = srv_msg, .fill = srv_fill, .on_closed = srv_closed};
 static void *svc_stream_open(void *ctx, mt_tp_stream *s, const char *m,
                              const mt_tp_stream_handlers **h) {
   (void)ctx, (void)s, (void)m;
@@ -139,8 +139,8 @@ static void cli_closed(void *arg, mt_tp_stream *s, int status,
   pthread_cond_broadcast(&c->cv);
   pthread_mutex_unlock(&c->mu);
 }
-static const mt_tp_stream_handlers cli_handlers = {cli_msg, cli_fill,
-                                                   cli_closed, false};
+static const mt_tp_stream_handlers cli_handlers = {
+    .on_message = cli_msg, .fill = cli_fill, .on_closed = cli_closed};
 
 /* ---- tests ----------------------------------------------------------------
  */
