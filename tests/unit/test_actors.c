@@ -264,6 +264,41 @@ static void test_kill_fails_queued_calls(void) {
   manta_actor_release(a);
 }
 
+static void test_kill_stops_calls_of_the_same_turn(void) {
+  /* The calls wait together behind the construction (its argument is not
+   * ready), so one turn takes them all; the kill comes while the first
+   * runs: the others are not run. */
+  atomic_store(&gate_open, 0);
+  manta_ref start;
+  REQUIRE_OK(manta_submit("gate", NULL, 0, NULL, &start));
+  manta_value *arg = manta_ref_value(start);
+  manta_actor a;
+  REQUIRE_OK(manta_actor_create("Counter", (const manta_value *const *)&arg, 1,
+                                NULL, &a));
+  manta_value_free(arg);
+  manta_ref slow = call1(a, "slow", NULL);
+  manta_ref later[3];
+  for (int i = 0; i < 3; i++) {
+    later[i] = call1(a, "add", manta_int(1));
+  }
+  atomic_store(&gate_open, 1);
+  for (int i = 0; i < 10000 && atomic_load(&in_method) == 0; i++) {
+    struct timespec ts = {0, 100000L};
+    nanosleep(&ts, NULL);
+  }
+  CHECK_INT_EQ(atomic_load(&in_method), 1);
+  CHECK_OK(manta_actor_kill(a));
+  CHECK_OK(take_err(slow, NULL));
+  for (int i = 0; i < 3; i++) {
+    manta_value *err = NULL;
+    CHECK_ERR(take_err(later[i], &err), MANTA_ERR_ACTOR_DEAD);
+    CHECK(err && strstr(manta_error_message(err), "add not run") != NULL);
+    manta_value_free(err);
+  }
+  manta_ref_release(start);
+  manta_actor_release(a);
+}
+
 static void test_call_errors(void) {
   manta_actor a = make_counter(0, NULL, 0);
   manta_value *err = NULL;
@@ -382,6 +417,7 @@ int main(void) {
   RUN_TEST(test_creation_with_a_failed_dependency);
   RUN_TEST(test_named_and_kill);
   RUN_TEST(test_kill_fails_queued_calls);
+  RUN_TEST(test_kill_stops_calls_of_the_same_turn);
   RUN_TEST(test_call_errors);
   RUN_TEST(test_max_concurrency);
   RUN_TEST(test_destroyed_when_unreferenced);
