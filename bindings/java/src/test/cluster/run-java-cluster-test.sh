@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Java across cluster nodes: a head (C), a JVM node (manta.Node), a C node
 # hosting a JVM (manta start --classpath), a C driver calling Java functions
-# on both by name and a Java driver calling C functions, all on loopback
-# with ports picked by the kernel. Every process started here is killed on
-# exit, pass or fail; every wait is bounded.
+# and Java actors on both by name and a Java driver calling C functions, all
+# on loopback with ports picked by the kernel. Every process started here is
+# killed on exit, pass or fail; every wait is bounded.
 #
 #   run-java-cluster-test.sh <manta> <cluster_module.so> <java_cluster_driver>
 #                            <manta-tests.jar> <manta.jar> java|launcher
-#                            <java or jvm_launcher>
+#                            <java or jvm_launcher> [<manta-examples.jar>]
+#
+# With manta-examples.jar the JVM node also offers the seed's Counter
+# (examples.CounterModule), which the C driver calls across the cluster.
 #
 # "launcher" (AddressSanitizer builds) runs the JVMs in the instrumented
 # jvm_launcher instead of `java`; processes hosting a JVM then get
@@ -21,6 +24,7 @@ tests_jar=$4
 manta_jar=$5
 mode=$6
 java=$7
+examples_jar=${8:-}
 work=$(mktemp -d)
 export MANTA_STATE_DIR=$work/state
 unset MANTA_ADDRESS MANTA_TOKEN MANTA_JAVA_CLASSPATH MANTA_JAVA_MODULES \
@@ -50,7 +54,7 @@ fail() {
 # java_cmd <main class> <args...>: sets $cmd to the command line of a JVM
 # running the test classes.
 java_cmd() {
-  local cp=$tests_jar:$manta_jar
+  local cp=$tests_jar:$manta_jar${examples_jar:+:$examples_jar}
   if [ "$mode" = launcher ]; then
     cmd=("${jvm_env[@]}" "$java" -Xcheck:jni -Xmx256m -Djava.class.path="$cp"
       -- "$@")
@@ -90,12 +94,19 @@ echo "== manta start --help documents the Java options"
 echo "== a head, a JVM node, a C node hosting a JVM"
 start_process head "$manta" start --foreground --head --port 0 --num-cpus 1
 head=$address
+jvm_modules=(--module manta.ClusterJvmModule)
+driver_options=()
+if [ -n "$examples_jar" ]; then
+  jvm_modules+=(--module examples.CounterModule)
+  driver_options=(seed-counter)
+fi
 java_cmd manta.Node --address "$head" --num-cpus 2 --resources jvm_slot=1 \
-  --module manta.ClusterJvmModule
+  "${jvm_modules[@]}"
 start_process jvm_node "${cmd[@]}"
 jvm_address=$address
 jvm_pid=$pid
-grep -q "1 Java module(s)" "$work/jvm_node.out" || fail "JVM node modules"
+grep -q "$((${#jvm_modules[@]} / 2)) Java module(s)" "$work/jvm_node.out" ||
+  fail "JVM node modules"
 start_process c_node "${jvm_env[@]}" "$manta" start --foreground \
   --address "$head" \
   --num-cpus 2 --module "$module" --classpath "$tests_jar" \
@@ -106,13 +117,20 @@ c_pid=$pid
 wait_status "3 node\(s\), 3 alive" \
   "functions  java.fail, java.jvm_pid, java.upper" \
   "jvm_slot 1/1 free" \
-  "functions  add, .*fail, java.hosted_pid, java.reverse, .*make_bytes"
+  "functions  add, .*fail, java.hosted_pid, java.reverse, .*make_bytes" \
+  "classes  .*java.HostedCounter" "classes  .*java.JvmCounter"
 "$manta" status --address "$head"
 
-echo "== C driver: Java functions on both nodes"
+echo "== C driver: Java functions and Java actors on both nodes"
 MANTA_ADDRESS=$head "$c_driver" "$jvm_pid" "$jvm_address" "$c_pid" \
-  "$c_address" >"$work/c_driver.out" 2>"$work/c_driver.err" ||
-  fail "C driver"
+  "$c_address" "${driver_options[@]}" >"$work/c_driver.out" \
+  2>"$work/c_driver.err" || fail "C driver"
+grep "^kill on" "$work/c_driver.out"
+if [ -n "$examples_jar" ]; then
+  grep -qx "\[0, 1, 3, 6, 10\]" "$work/c_driver.out" ||
+    fail "the seed's counter on the JVM node did not print [0, 1, 3, 6, 10]"
+  echo "the seed's Java counter, called from C on the JVM node: [0, 1, 3, 6, 10]"
+fi
 tail -1 "$work/c_driver.out"
 
 echo "== Java driver: C functions on the C node, errors as MantaException"

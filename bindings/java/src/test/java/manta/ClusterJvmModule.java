@@ -3,8 +3,8 @@ package manta;
 import java.util.Locale;
 
 /**
- * The Java functions of the JVM node in the cluster test (manta.Node
- * --module manta.ClusterJvmModule; src/test/cluster/).
+ * The Java functions and actor class of the JVM node in the cluster test
+ * (manta.Node --module manta.ClusterJvmModule; src/test/cluster/).
  */
 public class ClusterJvmModule implements Module {
   @Override
@@ -16,5 +16,6 @@ public class ClusterJvmModule implements Module {
           throw new IllegalStateException("refused: " + s);
         });
     Manta.register("java.jvm_pid", () -> ProcessHandle.current().pid());
+    Manta.registerActor("java.JvmCounter", ClusterCounter.class);
   }
 }
