@@ -262,7 +262,8 @@ void mt_actor_construct(mt_task *t) {
                                             t->nargs, a->cls->data, &err)
                              : NULL;
   t->ctor_state = state;
-  t->ctor_error = err;
+  /* Its error says where it happened, as a failed task's does. */
+  t->ctor_error = err ? mt_task_result(t, err) : NULL;
   t->ctor_ran = err == NULL;
 }
 

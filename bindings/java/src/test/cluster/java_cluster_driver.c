@@ -413,8 +413,12 @@ static void test_actor_errors(void) {
              "constructor of %s: argument 1 must be long, got "
              "java.lang.String",
              hosts[h].cls);
+    /* It says where it happened, as a method's error does (tail: this
+     * node's address, as above). */
     int said = cause && manta_error_code(cause) == MANTA_ERR_TYPE &&
-               strcmp(manta_error_message(cause), want) == 0;
+               strcmp(manta_error_message(cause), want) == 0 &&
+               strstr(manta_error_origin(cause), " on node ") &&
+               ends_with(manta_error_origin(cause), tail);
     CHECK(said);
     if (!said) {
       mt_test_print_value("constructor", h, v);
