@@ -320,6 +320,28 @@ bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id);
 void mt_object_freed_locked(mt_object *o, mt_garbage *g);
 void mt_remote_objects_stop_locked(void);
 
+/* chunk.c: the headers FetchObject writes and reads by hand */
+/* Longest ObjectChunk header: a tag and a 10-byte varint, twice. */
+#define MT_CHUNK_HEAD_MAX 22
+/* Longest header of a Value that is only bytes: a tag and a varint. */
+#define MT_BYTES_HEAD_MAX 11
+/* Writes the ObjectChunk header for data_len bytes of data that follow it
+ * to the end of the message; returns the header's length. */
+size_t mt_chunk_head_put(uint8_t out[MT_CHUNK_HEAD_MAX], uint64_t total,
+                         uint64_t data_len);
+/* Reads that header from b[0..n), the start of a message of msg_len bytes:
+ * true, with *data_at where data starts, when the message is total then
+ * data running to its end; false for any other layout (to be unpacked by
+ * protobuf-c, which also rejects what is malformed). */
+bool mt_chunk_head_get(const uint8_t *b, size_t n, size_t msg_len,
+                       uint64_t *total, size_t *data_at);
+/* The header of a bytes Value of len bytes; returns its length. */
+size_t mt_bytes_head_put(uint8_t out[MT_BYTES_HEAD_MAX], uint64_t len);
+/* Whether b[0..n), the start of a Value encoding of total bytes, begins a
+ * Value holding only bytes, which then start at *at (<= n) and run to the
+ * end; false for anything else (left to manta_value_decode). */
+bool mt_bytes_head_get(const uint8_t *b, size_t n, uint64_t total, size_t *at);
+
 /* fetch.c: moving objects */
 typedef struct mt_fetch mt_fetch;
 void mt_fetch_locked(mt_object *o);

@@ -1,13 +1,25 @@
 /*
  * Moving an object between two nodes: Node.FetchObject, served by the
- * owner (one chunk in flight at a time, so memory in flight stays bounded
- * whatever the object's size) and called by a node whose proxy someone
- * waits for. The chunks concatenated are the object's Value encoding; a
- * bytes value is sent straight from its payload and received into the
- * buffer that becomes the new value, so a large blob is copied once per
- * side beyond what gRPC does.
+ * owner and called by a node whose proxy someone waits for. The chunks
+ * concatenated are the object's Value encoding.
+ *
+ * Each byte is copied once per side beyond what gRPC and the kernel do:
+ * the owner sends each chunk as a small header of its own followed by the
+ * value's bytes by reference (a count on the value held until gRPC lets
+ * go of them); the fetching side reads the chunk header by hand (chunk.c)
+ * and copies gRPC's received pieces straight into the buffer that becomes
+ * the new value, taken from the reusable huge-page blocks of bigalloc.h so
+ * that filling it costs few page faults (none in a block used before).
+ *
+ * Memory in flight stays bounded whatever the size: the owner has one chunk
+ * at a time in gRPC's hands (one message pending per call), and the
+ * fetching side at most three, one being copied, one waiting and one being
+ * received (transport.c); the rest of the object stays in the owner's value
+ * until its turn.
  */
 #include "cluster.h"
+
+#include "bigalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,45 +36,118 @@ struct mt_fetch {
   char address[64];
   bool requested;
   bool sized;
+  /* Where the encoding goes as it arrives: all of it, or, for a value that
+   * is only bytes, the payload alone (the first `skip` bytes, its header,
+   * read and dropped), so the buffer becomes the value as it is. */
   uint8_t *buf;
+  size_t cap; /* buf's bigalloc block size; 0: buf is malloc'd */
+  size_t skip;
   uint64_t total, got;
   char error[160];
 };
 
-static void fetch_on_chunk(void *arg, mt_tp_stream *s, const uint8_t *body,
-                           size_t len) {
+static void buf_free(void *buf, size_t cap) {
+  if (cap) {
+    mt_big_free(buf, cap);
+  } else {
+    free(buf);
+  }
+}
+
+/* Sizes the buffer at the first chunk, whose data begins with pre[0..n). */
+static bool fetch_size(mt_fetch *f, uint64_t total, const uint8_t *pre,
+                       size_t n) {
+  if (total > FETCH_MAX) {
+    snprintf(f->error, sizeof f->error, "object of %llu bytes refused",
+             (unsigned long long)total);
+    return false;
+  }
+  size_t at;
+  f->skip = mt_bytes_head_get(pre, n, total, &at) ? at : 0;
+  size_t len = (size_t)(total - f->skip);
+  f->buf =
+      len >= MT_BIG_MIN ? mt_big_alloc(len, &f->cap) : malloc(len ? len : 1);
+  if (!f->buf) {
+    snprintf(f->error, sizeof f->error, "out of memory for %llu bytes",
+             (unsigned long long)total);
+    return false;
+  }
+  f->sized = true;
+  f->total = total;
+  return true;
+}
+
+/* Takes the data of one chunk (data_len bytes of an object of total), whose
+ * first n bytes were read to pre already; the rest comes from m. */
+static void fetch_data(mt_fetch *f, uint64_t total, uint64_t data_len,
+                       const uint8_t *pre, size_t n, mt_tp_msg *m) {
+  if (!f->sized && !fetch_size(f, total, pre, n)) {
+    return;
+  }
+  if (total != f->total || data_len > f->total - f->got) {
+    snprintf(f->error, sizeof f->error, "chunks disagree on the size");
+    return;
+  }
+  /* Bytes before skip are the header fetch_size read: sizing saw it whole
+   * in pre, so past pre every byte has a place in buf. */
+  size_t drop = f->got < f->skip ? f->skip - (size_t)f->got : 0;
+  drop = drop < n ? drop : n;
+  uint8_t *dst = f->buf + (f->got + drop - f->skip);
+  if (n > drop) {
+    memcpy(dst, pre + drop, n - drop);
+  }
+  if (data_len > n) {
+    mt_tp_msg_read(m, dst + (n - drop), (size_t)data_len - n);
+  }
+  f->got += data_len;
+}
+
+/* A chunk in some layout other than the one manta nodes send (chunk.c):
+ * flattened and unpacked by protobuf-c. head holds its first n bytes. */
+static void fetch_unpack(mt_fetch *f, mt_tp_msg *m, const uint8_t *head,
+                         size_t n, size_t len) {
+  uint8_t *flat = malloc(len ? len : 1);
+  if (!flat) {
+    snprintf(f->error, sizeof f->error, "out of memory for a chunk");
+    return;
+  }
+  memcpy(flat, head, n);
+  mt_tp_msg_read(m, flat + n, len - n);
+  Manta__V1__ObjectChunk *c = manta__v1__object_chunk__unpack(NULL, len, flat);
+  if (!c) {
+    snprintf(f->error, sizeof f->error, "malformed ObjectChunk");
+  } else {
+    fetch_data(f, c->total, c->data.len, c->data.data, c->data.len, NULL);
+    manta__v1__object_chunk__free_unpacked(c, NULL);
+  }
+  free(flat);
+}
+
+static void fetch_on_chunk(void *arg, mt_tp_stream *s, mt_tp_msg *m) {
   mt_fetch *f = arg;
   if (f->error[0]) {
     return;
   }
-  Manta__V1__ObjectChunk *c = manta__v1__object_chunk__unpack(NULL, len, body);
-  if (!c) {
-    snprintf(f->error, sizeof f->error, "malformed ObjectChunk");
-  } else if (!f->sized && c->total > FETCH_MAX) {
-    snprintf(f->error, sizeof f->error, "object of %llu bytes refused",
-             (unsigned long long)c->total);
-  } else if (!f->sized && !(f->buf = malloc(c->total ? c->total : 1))) {
-    snprintf(f->error, sizeof f->error, "out of memory for %llu bytes",
-             (unsigned long long)c->total);
+  size_t len = mt_tp_msg_length(m);
+  uint8_t head[MT_CHUNK_HEAD_MAX];
+  size_t n = mt_tp_msg_read(m, head, len < sizeof head ? len : sizeof head);
+  uint64_t total;
+  size_t at;
+  if (mt_chunk_head_get(head, n, len, &total, &at)) {
+    /* head holds the first bytes of data already. */
+    fetch_data(f, total, len - at, head + at, n - at, m);
   } else {
-    if (!f->sized) {
-      f->sized = true;
-      f->total = c->total;
-    }
-    if (c->total != f->total || c->data.len > f->total - f->got) {
-      snprintf(f->error, sizeof f->error, "chunks disagree on the size");
-    } else {
-      memcpy(f->buf + f->got, c->data.data, c->data.len);
-      f->got += c->data.len;
-    }
-  }
-  if (c) {
-    manta__v1__object_chunk__free_unpacked(c, NULL);
+    fetch_unpack(f, m, head, n, len);
   }
   if (f->error[0]) {
     mt_log(MT_LOG_WARN, "cluster: fetch from %s: %s", f->address, f->error);
     mt_tp_stream_close(s, MT_TP_CANCELLED, f->error);
   }
+}
+
+static void fetch_message(void *arg, mt_tp_stream *s, const uint8_t *body,
+                          size_t len) {
+  (void)arg, (void)s, (void)body, (void)len; /* on_pieces takes them */
 }
 
 static bool fetch_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
@@ -81,37 +166,27 @@ static bool fetch_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   return mt_wire_pack(&r.base, out);
 }
 
-static void free_buffer(void *data, void *arg) {
-  (void)data;
-  free(arg);
+static void release_block(void *data, void *cap) {
+  buf_free(data, (size_t)(uintptr_t)cap);
 }
 
 /* The value the chunks spell; the buffer is taken. */
 static manta_value *fetched_value(mt_fetch *f) {
   uint8_t *b = f->buf;
+  size_t cap = f->cap;
   f->buf = NULL;
-  /* A top-level bytes value (field 6, length-delimited) keeps the buffer. */
-  if (f->total > 1 && b[0] == 0x32) {
-    uint64_t n = 0;
-    size_t i = 1;
-    for (int shift = 0; i < f->total && i < 11; i++, shift += 7) {
-      n |= (uint64_t)(b[i] & 0x7f) << shift;
-      if (!(b[i] & 0x80)) {
-        i++;
-        break;
-      }
+  if (f->skip) {
+    manta_value *v = manta_bytes_wrap(b, (size_t)(f->total - f->skip),
+                                      release_block, (void *)(uintptr_t)cap);
+    if (!v) {
+      buf_free(b, cap);
+      snprintf(f->error, sizeof f->error, "out of memory");
     }
-    if (i <= f->total && n == f->total - i) {
-      manta_value *v = manta_bytes_wrap(b + i, (size_t)n, free_buffer, b);
-      if (!v) {
-        free(b);
-      }
-      return v;
-    }
+    return v;
   }
   manta_value *v = NULL;
   manta_err err = manta_value_decode(b, (size_t)f->total, &v);
-  free(b);
+  buf_free(b, cap);
   if (err != MANTA_OK) {
     snprintf(f->error, sizeof f->error, "cannot decode it: %s",
              manta_strerror(err));
@@ -143,7 +218,7 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
                      "fetched: %s",
                      hex, f->address, f->error);
   }
-  free(f->buf);
+  buf_free(f->buf, f->cap);
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
@@ -165,8 +240,8 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
   free(f);
 }
 
-static const mt_tp_stream_handlers fetch_handlers = {fetch_on_chunk, fetch_fill,
-                                                     fetch_on_closed, false};
+static const mt_tp_stream_handlers fetch_handlers = {
+    fetch_message, fetch_fill, fetch_on_closed, false, fetch_on_chunk};
 
 void mt_fetch_detach_locked(mt_fetch *f) {
   f->local_id = 0;
@@ -286,8 +361,10 @@ typedef struct fetch_serve {
   bool asked;
   manta_value *value; /* the object's value, once ready */
   _Atomic bool ready; /* the parts below are set */
-  uint8_t *enc;       /* the encoding, or NULL for a bytes value */
-  uint8_t hdr[11];
+  /* The encoding is hdr, then payload, which lies in body: the value
+   * itself when it is bytes, else a bytes value holding its encoding. */
+  manta_value *body;
+  uint8_t hdr[MT_BYTES_HEAD_MAX];
   size_t hdr_len;
   const uint8_t *payload;
   size_t total, off;
@@ -299,9 +376,14 @@ static void fs_unref(fetch_serve *fs) {
     return;
   }
   manta_value_free(fs->value);
-  manta_free(fs->enc);
+  manta_value_free(fs->body);
   mt_tp_stream_release(fs->s);
   free(fs);
+}
+
+static void release_encoding(void *data, void *arg) {
+  (void)arg;
+  manta_free(data);
 }
 
 /* Off the lock: the value's encoding, its refs counted as lent to the
@@ -312,16 +394,8 @@ static void fs_prepare_job(void *fs_, void *unused) {
   const void *data;
   size_t len;
   if (manta_get_bytes(fs->value, &data, &len) == MANTA_OK) {
-    size_t n = 0;
-    fs->hdr[n++] = 0x32;
-    uint64_t x = len;
-    do {
-      fs->hdr[n++] = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
-      x >>= 7;
-    } while (x);
-    fs->hdr_len = n;
-    fs->payload = data;
-    fs->total = n + len;
+    fs->hdr_len = mt_bytes_head_put(fs->hdr, len);
+    fs->body = manta_value_ref(fs->value);
   } else {
     mt_id_list refs;
     mt_refs_begin(&refs);
@@ -337,14 +411,20 @@ static void fs_prepare_job(void *fs_, void *unused) {
       mt_garbage_free(&g);
     }
     mt_refs_free(&refs);
+    if (err == MANTA_OK &&
+        !(fs->body = manta_bytes_wrap(buf, len, release_encoding, NULL))) {
+      manta_free(buf);
+      err = MANTA_ERR_NOMEM;
+    }
     if (err != MANTA_OK) {
       mt_tp_stream_close(fs->s, MT_TP_INTERNAL, "the object cannot be encoded");
       fs_unref(fs);
       return;
     }
-    fs->enc = buf;
-    fs->total = len;
+    data = buf;
   }
+  fs->payload = data;
+  fs->total = fs->hdr_len + len;
   atomic_store(&fs->ready, true);
   mt_tp_stream_kick(fs->s);
   fs_unref(fs);
@@ -396,6 +476,10 @@ static void fs_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
   }
 }
 
+static void release_body(void *body) {
+  manta_value_free(body);
+}
+
 static bool fs_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   fetch_serve *fs = arg;
   if (!atomic_load(&fs->ready) || fs->finished) {
@@ -407,45 +491,28 @@ static bool fs_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
     return false;
   }
   size_t n = fs->total - fs->off < CHUNK ? fs->total - fs->off : CHUNK;
-  /* ObjectChunk by hand: total (field 1, varint), data (field 2). */
-  uint8_t *b = malloc(n + 24);
+  uint8_t *b = malloc(MT_CHUNK_HEAD_MAX + MT_BYTES_HEAD_MAX);
   if (!b) {
     mt_tp_stream_close(s, MT_TP_RESOURCE_EXHAUSTED, "out of memory");
     return false;
   }
-  size_t k = 0;
-  b[k++] = 0x08;
-  for (uint64_t x = fs->total;; x >>= 7) {
-    b[k++] = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
-    if (x <= 0x7f) {
-      break;
-    }
+  size_t k = mt_chunk_head_put(b, fs->total, n);
+  size_t at = fs->off, end = fs->off + n;
+  if (at < fs->hdr_len) {
+    size_t h = fs->hdr_len - at < n ? fs->hdr_len - at : n;
+    memcpy(b + k, fs->hdr + at, h);
+    k += h;
+    at += h;
   }
-  b[k++] = 0x12;
-  for (uint64_t x = n;; x >>= 7) {
-    b[k++] = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
-    if (x <= 0x7f) {
-      break;
-    }
-  }
-  size_t end = fs->off + n;
-  if (fs->enc) {
-    memcpy(b + k, fs->enc + fs->off, n);
-  } else {
-    size_t at = fs->off;
-    uint8_t *dst = b + k;
-    if (at < fs->hdr_len) {
-      size_t h = fs->hdr_len - at < n ? fs->hdr_len - at : n;
-      memcpy(dst, fs->hdr + at, h);
-      dst += h;
-      at += h;
-    }
-    memcpy(dst, fs->payload + (at - fs->hdr_len), end - at);
+  if (end > at) {
+    /* The value's own bytes, by reference: no copy of the chunk. */
+    mt_tp_stream_fill_ref(s, fs->payload + (at - fs->hdr_len), end - at,
+                          release_body, manta_value_ref(fs->body));
   }
   fs->off = end;
   fs->sent_any = true;
   out->data = b;
-  out->len = k + n;
+  out->len = k;
   return true;
 }
 
@@ -471,7 +538,7 @@ static void fs_on_closed(void *arg, mt_tp_stream *s, int status,
 }
 
 static const mt_tp_stream_handlers serve_handlers = {fs_on_message, fs_fill,
-                                                     fs_on_closed, true};
+                                                     fs_on_closed, true, NULL};
 
 void *mt_fetch_serve_open(mt_tp_stream *s, const mt_tp_stream_handlers **h) {
   fetch_serve *fs = calloc(1, sizeof *fs);

@@ -124,8 +124,8 @@ static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
 static bool peer_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out);
 static void on_link_closed(void *arg, mt_tp_stream *s, int status,
                            const char *detail);
-static const mt_tp_stream_handlers link_handlers = {on_results, peer_fill,
-                                                    on_link_closed, false};
+static const mt_tp_stream_handlers link_handlers = {
+    on_results, peer_fill, on_link_closed, false, NULL};
 
 static mt_peer *peer_get_locked(const mt_view_node *v) {
   mt_peer *p = peer_find_locked(v->node_id);

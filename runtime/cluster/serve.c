@@ -306,7 +306,7 @@ static void ss_on_closed(void *arg, mt_tp_stream *s, int status,
 }
 
 static const mt_tp_stream_handlers tasks_handlers = {ss_on_message, ss_fill,
-                                                     ss_on_closed, false};
+                                                     ss_on_closed, false, NULL};
 
 /* ---- the single Call ------------------------------------------------------
  */
