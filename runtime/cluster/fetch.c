@@ -96,8 +96,17 @@ static void fetch_data(mt_fetch *f, uint64_t total, uint64_t data_len,
   if (n > drop) {
     memcpy(dst, pre + drop, n - drop);
   }
-  if (data_len > n) {
-    mt_tp_msg_read(m, dst + (n - drop), (size_t)data_len - n);
+  dst += n - drop;
+  for (size_t left = (size_t)data_len - n, k; left; left -= k, dst += k) {
+    const uint8_t *p;
+    if (!(k = mt_tp_msg_piece(m, &p, left))) {
+      break; /* not reached: the message holds data_len bytes */
+    }
+    if (f->cap) {
+      mt_big_copy(dst, p, k);
+    } else {
+      memcpy(dst, p, k);
+    }
   }
   f->got += data_len;
 }

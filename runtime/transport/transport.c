@@ -425,24 +425,28 @@ size_t mt_tp_msg_length(const mt_tp_msg *m) {
   return m->len;
 }
 
+size_t mt_tp_msg_piece(mt_tp_msg *m, const uint8_t **p, size_t max) {
+  while (!m->piece || m->at == GRPC_SLICE_LENGTH(*m->piece)) {
+    if (!grpc_byte_buffer_reader_peek(&m->r, &m->piece)) {
+      m->piece = NULL;
+      return 0;
+    }
+    m->at = 0;
+  }
+  size_t k = GRPC_SLICE_LENGTH(*m->piece) - m->at;
+  k = k < max ? k : max;
+  *p = GRPC_SLICE_START_PTR(*m->piece) + m->at;
+  m->at += k;
+  return k;
+}
+
 size_t mt_tp_msg_read(mt_tp_msg *m, void *dst, size_t n) {
   uint8_t *d = dst;
   size_t done = 0;
-  while (done < n) {
-    if (!m->piece || m->at == GRPC_SLICE_LENGTH(*m->piece)) {
-      if (!grpc_byte_buffer_reader_peek(&m->r, &m->piece)) {
-        m->piece = NULL;
-        break;
-      }
-      m->at = 0;
-      continue;
-    }
-    size_t k = GRPC_SLICE_LENGTH(*m->piece) - m->at;
-    if (k > n - done) {
-      k = n - done;
-    }
-    memcpy(d + done, GRPC_SLICE_START_PTR(*m->piece) + m->at, k);
-    m->at += k;
+  const uint8_t *p;
+  size_t k;
+  while (done < n && (k = mt_tp_msg_piece(m, &p, n - done)) > 0) {
+    memcpy(d + done, p, k);
     done += k;
   }
   return done;

@@ -63,6 +63,10 @@ typedef struct mt_tp_msg mt_tp_msg;
 size_t mt_tp_msg_length(const mt_tp_msg *m);
 /* Copies the next n bytes (at most those left) to dst; returns how many. */
 size_t mt_tp_msg_read(mt_tp_msg *m, void *dst, size_t n);
+/* The next bytes as they lie in one piece, at most max of them: *p points
+ * at them (valid for the callback) and they count as read. Returns how
+ * many; 0 at the end. */
+size_t mt_tp_msg_piece(mt_tp_msg *m, const uint8_t **p, size_t max);
 
 typedef struct mt_tp_stream_handlers {
   /* A message arrived (unless on_pieces is set). */
