@@ -19,14 +19,10 @@
  */
 #include "cluster.h"
 
-#include "bigalloc.h"
-
 #include <stdlib.h>
 #include <string.h>
 
 #define CHUNK (1024 * 1024)
-/* The largest object this node accepts (a garbage total is refused). */
-#define FETCH_MAX ((uint64_t)1 << 40)
 
 /* ---- the fetching side -------------------------------------------------- */
 
@@ -35,122 +31,40 @@ struct mt_fetch {
   uint64_t owner_node, owner_id;
   char address[64];
   bool requested;
-  bool sized;
-  /* Where the encoding goes as it arrives: all of it, or, for a value that
-   * is only bytes, the payload alone (the first `skip` bytes, its header,
-   * read and dropped), so the buffer becomes the value as it is. */
-  uint8_t *buf;
-  size_t cap; /* buf's bigalloc block size; 0: buf is malloc'd */
-  size_t skip;
-  uint64_t total, got;
-  char error[160];
+  mt_chunk_sink sink;
 };
-
-static void buf_free(void *buf, size_t cap) {
-  if (cap) {
-    mt_big_free(buf, cap);
-  } else {
-    free(buf);
-  }
-}
-
-/* Sizes the buffer at the first chunk, whose data begins with pre[0..n). */
-static bool fetch_size(mt_fetch *f, uint64_t total, const uint8_t *pre,
-                       size_t n) {
-  if (total > FETCH_MAX) {
-    snprintf(f->error, sizeof f->error, "object of %llu bytes refused",
-             (unsigned long long)total);
-    return false;
-  }
-  size_t at;
-  f->skip = mt_bytes_head_get(pre, n, total, &at) ? at : 0;
-  size_t len = (size_t)(total - f->skip);
-  f->buf =
-      len >= MT_BIG_MIN ? mt_big_alloc(len, &f->cap) : malloc(len ? len : 1);
-  if (!f->buf) {
-    snprintf(f->error, sizeof f->error, "out of memory for %llu bytes",
-             (unsigned long long)total);
-    return false;
-  }
-  f->sized = true;
-  f->total = total;
-  return true;
-}
-
-/* Takes the data of one chunk (data_len bytes of an object of total), whose
- * first n bytes were read to pre already; the rest comes from m. */
-static void fetch_data(mt_fetch *f, uint64_t total, uint64_t data_len,
-                       const uint8_t *pre, size_t n, mt_tp_msg *m) {
-  if (!f->sized && !fetch_size(f, total, pre, n)) {
-    return;
-  }
-  if (total != f->total || data_len > f->total - f->got) {
-    snprintf(f->error, sizeof f->error, "chunks disagree on the size");
-    return;
-  }
-  /* Bytes before skip are the header fetch_size read: sizing saw it whole
-   * in pre, so past pre every byte has a place in buf. */
-  size_t drop = f->got < f->skip ? f->skip - (size_t)f->got : 0;
-  drop = drop < n ? drop : n;
-  uint8_t *dst = f->buf + (f->got + drop - f->skip);
-  if (n > drop) {
-    memcpy(dst, pre + drop, n - drop);
-  }
-  dst += n - drop;
-  for (size_t left = (size_t)data_len - n, k; left; left -= k, dst += k) {
-    const uint8_t *p;
-    if (!(k = mt_tp_msg_piece(m, &p, left))) {
-      break; /* not reached: the message holds data_len bytes */
-    }
-    if (f->cap) {
-      mt_big_copy(dst, p, k);
-    } else {
-      memcpy(dst, p, k);
-    }
-  }
-  f->got += data_len;
-}
-
-/* A chunk in some layout other than the one manta nodes send (chunk.c):
- * flattened and unpacked by protobuf-c. head holds its first n bytes. */
-static void fetch_unpack(mt_fetch *f, mt_tp_msg *m, const uint8_t *head,
-                         size_t n, size_t len) {
-  uint8_t *flat = malloc(len ? len : 1);
-  if (!flat) {
-    snprintf(f->error, sizeof f->error, "out of memory for a chunk");
-    return;
-  }
-  memcpy(flat, head, n);
-  mt_tp_msg_read(m, flat + n, len - n);
-  Manta__V1__ObjectChunk *c = manta__v1__object_chunk__unpack(NULL, len, flat);
-  if (!c) {
-    snprintf(f->error, sizeof f->error, "malformed ObjectChunk");
-  } else {
-    fetch_data(f, c->total, c->data.len, c->data.data, c->data.len, NULL);
-    manta__v1__object_chunk__free_unpacked(c, NULL);
-  }
-  free(flat);
-}
 
 static void fetch_on_chunk(void *arg, mt_tp_stream *s, mt_tp_msg *m) {
   mt_fetch *f = arg;
-  if (f->error[0]) {
+  if (f->sink.error[0]) {
     return;
   }
   size_t len = mt_tp_msg_length(m);
   uint8_t head[MT_CHUNK_HEAD_MAX];
   size_t n = mt_tp_msg_read(m, head, len < sizeof head ? len : sizeof head);
-  uint64_t total;
-  size_t at;
-  if (mt_chunk_head_get(head, n, len, &total, &at)) {
-    /* head holds the first bytes of data already. */
-    fetch_data(f, total, len - at, head + at, n - at, m);
-  } else {
-    fetch_unpack(f, m, head, n, len);
+  uint8_t *dst = mt_chunk_sink_head(&f->sink, head, n, len);
+  if (dst) {
+    /* The rest straight from gRPC's pieces into the object. */
+    const uint8_t *p;
+    for (size_t k; (k = mt_tp_msg_piece(m, &p, SIZE_MAX)) > 0; dst += k) {
+      mt_chunk_sink_copy(&f->sink, dst, p, k);
+    }
+  } else if (!f->sink.error[0]) {
+    /* Another layout: flattened for protobuf-c. */
+    uint8_t *flat = malloc(len ? len : 1);
+    if (flat) {
+      memcpy(flat, head, n);
+      mt_tp_msg_read(m, flat + n, len - n);
+      mt_chunk_sink_flat(&f->sink, flat, len);
+      free(flat);
+    } else {
+      snprintf(f->sink.error, sizeof f->sink.error, "out of memory");
+    }
   }
-  if (f->error[0]) {
-    mt_log(MT_LOG_WARN, "cluster: fetch from %s: %s", f->address, f->error);
-    mt_tp_stream_close(s, MT_TP_CANCELLED, f->error);
+  if (f->sink.error[0]) {
+    mt_log(MT_LOG_WARN, "cluster: fetch from %s: %s", f->address,
+           f->sink.error);
+    mt_tp_stream_close(s, MT_TP_CANCELLED, f->sink.error);
   }
 }
 
@@ -175,59 +89,28 @@ static bool fetch_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   return mt_wire_pack(&r.base, out);
 }
 
-static void release_block(void *data, void *cap) {
-  buf_free(data, (size_t)(uintptr_t)cap);
-}
-
-/* The value the chunks spell; the buffer is taken. */
-static manta_value *fetched_value(mt_fetch *f) {
-  uint8_t *b = f->buf;
-  size_t cap = f->cap;
-  f->buf = NULL;
-  if (f->skip) {
-    manta_value *v = manta_bytes_wrap(b, (size_t)(f->total - f->skip),
-                                      release_block, (void *)(uintptr_t)cap);
-    if (!v) {
-      buf_free(b, cap);
-      snprintf(f->error, sizeof f->error, "out of memory");
-    }
-    return v;
-  }
-  manta_value *v = NULL;
-  manta_err err = manta_value_decode(b, (size_t)f->total, &v);
-  buf_free(b, cap);
-  if (err != MANTA_OK) {
-    snprintf(f->error, sizeof f->error, "cannot decode it: %s",
-             manta_strerror(err));
-    return NULL;
-  }
-  return v;
-}
-
 static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
                             const char *detail) {
   mt_fetch *f = arg;
   manta_value *v = NULL;
-  if (status == MT_TP_OK && f->sized && f->got == f->total && !f->error[0]) {
-    v = fetched_value(f);
-    mt_log(MT_LOG_DEBUG, "cluster: fetched %llu bytes from %s",
-           (unsigned long long)f->total, f->address);
-  } else if (!f->error[0]) {
-    snprintf(f->error, sizeof f->error, "%s (status %d)",
-             status == MT_TP_OK ? "the transfer ended early"
-             : detail[0]        ? detail
-                                : "the link failed",
-             status);
+  if (status == MT_TP_OK) {
+    v = mt_chunk_sink_value(&f->sink);
+  } else if (!f->sink.error[0]) {
+    snprintf(f->sink.error, sizeof f->sink.error, "%s (status %d)",
+             detail[0] ? detail : "the link failed", status);
   }
-  if (!v) {
+  if (v) {
+    mt_log(MT_LOG_DEBUG, "cluster: fetched %llu bytes from %s",
+           (unsigned long long)f->sink.total, f->address);
+  } else {
     char hex[17];
     mt_wire_node_id_hex(f->owner_node, hex);
     v = mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
                      "the object lives on node %s (%s) and could not be "
                      "fetched: %s",
-                     hex, f->address, f->error);
+                     hex, f->address, f->sink.error);
   }
-  buf_free(f->buf, f->cap);
+  mt_chunk_sink_free(&f->sink);
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();

@@ -7,13 +7,17 @@
  * the node does. Nothing may crash, leak or read out of bounds; a message that
  * unpacks must pack again. ObjectChunk bytes also go to the headers
  * FetchObject reads by hand (chunk.c), which must agree with protobuf-c and
- * manta's codec on whatever they accept. A first byte of 8 or 9 (mod 10) gives
- * the rest to the head's named-actor methods (RegisterActorName, then
- * LookupActor and DropActorName on the same bytes, against one table), as the
- * head runs them. fuzz_replay.c runs this in every CTest run.
+ * manta's codec on whatever they accept, and, read as the messages of one
+ * transfer (each after 2 bytes of length), to the sink that assembles them:
+ * a value it gives must be what the chunks' data decodes to. A first byte
+ * of 8 or 9 (mod 10) gives the rest to the head's named-actor methods
+ * (RegisterActorName, then LookupActor and DropActorName on the same bytes,
+ * against one table), as the head runs them. fuzz_replay.c runs this in every
+ * CTest run.
  */
 #include "cluster.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +95,53 @@ static void chunk_heads(const uint8_t *data, size_t size) {
   bytes_head(data, size, size);
 }
 
+/* data[0..size) as the ObjectChunks of one transfer, each after 2 bytes
+ * of length, taken as fetch.c takes them. The reference is protobuf-c's
+ * reading of the same chunks, kept while small. */
+static void chunk_stream(const uint8_t *data, size_t size) {
+  mt_chunk_sink k = {0};
+  uint8_t ref[4096];
+  size_t ref_len = 0;
+  bool ref_ok = true;
+  while (size >= 2 && !k.error[0]) {
+    size_t len = (size_t)data[0] | (size_t)data[1] << 8;
+    data += 2;
+    size -= 2;
+    len = len < size ? len : size;
+    const uint8_t *msg = data;
+    data += len;
+    size -= len;
+    size_t n = len < MT_CHUNK_HEAD_MAX ? len : MT_CHUNK_HEAD_MAX;
+    uint8_t *dst = mt_chunk_sink_head(&k, msg, n, len);
+    if (dst) {
+      mt_chunk_sink_copy(&k, dst, msg + n, len - n);
+    } else if (!k.error[0]) {
+      mt_chunk_sink_flat(&k, msg, len);
+    }
+    Manta__V1__ObjectChunk *c = manta__v1__object_chunk__unpack(NULL, len, msg);
+    if (c && c->data.len <= sizeof ref - ref_len) {
+      memcpy(ref + ref_len, c->data.data, c->data.len);
+      ref_len += c->data.len;
+    } else {
+      ref_ok = false;
+    }
+    if (c) {
+      manta__v1__object_chunk__free_unpacked(c, NULL);
+    }
+  }
+  manta_value *v = mt_chunk_sink_value(&k);
+  if (v && ref_ok) {
+    manta_value *w = NULL;
+    if (manta_value_decode(ref, ref_len, &w) != MANTA_OK ||
+        !manta_value_equal(v, w)) {
+      abort();
+    }
+    manta_value_free(w);
+  }
+  manta_value_free(v);
+  mt_chunk_sink_free(&k);
+}
+
 static const ProtobufCMessageDescriptor *pick(uint8_t which) {
   switch (which % 10) {
   case 0:
@@ -122,6 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (data[0] % 10 == 7) {
     chunk_heads(data + 1, size - 1);
+    chunk_stream(data + 1, size - 1);
   }
   const ProtobufCMessageDescriptor *d = pick(data[0]);
   ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, size - 1, data + 1);
