@@ -120,7 +120,9 @@ static void chunk_stream(const uint8_t *data, size_t size) {
     }
     Manta__V1__ObjectChunk *c = manta__v1__object_chunk__unpack(NULL, len, msg);
     if (c && c->data.len <= sizeof ref - ref_len) {
-      memcpy(ref + ref_len, c->data.data, c->data.len);
+      if (c->data.len) {
+        memcpy(ref + ref_len, c->data.data, c->data.len);
+      }
       ref_len += c->data.len;
     } else {
       ref_ok = false;
