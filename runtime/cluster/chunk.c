@@ -118,7 +118,7 @@ void mt_chunk_sink_free(mt_chunk_sink *k) {
 /* Sizes the buffer at the first chunk, whose data begins with pre[0..n). */
 static bool sink_size(mt_chunk_sink *k, uint64_t total, const uint8_t *pre,
                       size_t n) {
-  if (total > MT_CHUNK_TOTAL_MAX) {
+  if (total > MT_CHUNK_TOTAL_MAX || (uint64_t)(size_t)total != total) {
     snprintf(k->error, sizeof k->error, "object of %llu bytes refused",
              (unsigned long long)total);
     return false;
