@@ -320,6 +320,66 @@ bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id);
 void mt_object_freed_locked(mt_object *o, mt_garbage *g);
 void mt_remote_objects_stop_locked(void);
 
+/* chunk.c: the headers FetchObject writes and reads by hand */
+/* Longest ObjectChunk header: a tag and a 10-byte varint, twice. */
+#define MT_CHUNK_HEAD_MAX 22
+/* Longest header of a Value that is only bytes: a tag and a varint. */
+#define MT_BYTES_HEAD_MAX 11
+/* Writes the ObjectChunk header for data_len bytes of data that follow it
+ * to the end of the message; returns the header's length. */
+size_t mt_chunk_head_put(uint8_t out[MT_CHUNK_HEAD_MAX], uint64_t total,
+                         uint64_t data_len);
+/* Reads that header from b[0..n), the start of a message of msg_len bytes:
+ * true, with *data_at where data starts, when the message is total then
+ * data running to its end; false for any other layout (to be unpacked by
+ * protobuf-c, which also rejects what is malformed). */
+bool mt_chunk_head_get(const uint8_t *b, size_t n, size_t msg_len,
+                       uint64_t *total, size_t *data_at);
+/* The header of a bytes Value of len bytes; returns its length. */
+size_t mt_bytes_head_put(uint8_t out[MT_BYTES_HEAD_MAX], uint64_t len);
+/* Whether b[0..n), the start of a Value encoding of total bytes, begins a
+ * Value holding only bytes, which then start at *at (<= n) and run to the
+ * end; false for anything else (left to manta_value_decode). */
+bool mt_bytes_head_get(const uint8_t *b, size_t n, uint64_t total, size_t *at);
+
+/* The largest object a node accepts (a garbage total is refused). */
+#define MT_CHUNK_TOTAL_MAX ((uint64_t)1 << 40)
+/* Assembles a fetched object from its chunks' data, in order (zeroed to
+ * start). The buffer is sized by the first chunk's total: for a value that
+ * is only bytes it holds the payload alone, the header read and dropped,
+ * so that it becomes the value as it is. */
+typedef struct mt_chunk_sink {
+  uint8_t *buf;
+  size_t cap; /* buf's bigalloc block size; 0: buf is malloc'd */
+  size_t skip;
+  uint64_t total, got;
+  bool sized;
+  char error[160]; /* why the object cannot be had, once it cannot */
+} mt_chunk_sink;
+/* Takes the next chunk: data_len bytes of an object of total bytes, of
+ * which the first n, pre, are copied here. Returns where the other
+ * data_len - n bytes go (copy them with mt_chunk_sink_copy), or NULL with
+ * error set: a total refused or disagreeing with the first, data beyond
+ * it, no memory. */
+uint8_t *mt_chunk_sink_take(mt_chunk_sink *k, uint64_t total, uint64_t data_len,
+                            const uint8_t *pre, size_t n);
+/* Takes a received ObjectChunk of len bytes from its first n (at most
+ * MT_CHUNK_HEAD_MAX), head: returns where its other len - n bytes go, or
+ * NULL, with error set if they cannot be taken, without if the chunk is in
+ * another layout than manta's: then give all of it to mt_chunk_sink_flat. */
+uint8_t *mt_chunk_sink_head(mt_chunk_sink *k, const uint8_t *head, size_t n,
+                            size_t len);
+/* Takes a whole ObjectChunk message, unpacked by protobuf-c. */
+void mt_chunk_sink_flat(mt_chunk_sink *k, const uint8_t *msg, size_t len);
+/* Copies into the sink's buffer (streaming stores into a large block). */
+void mt_chunk_sink_copy(const mt_chunk_sink *k, uint8_t *dst,
+                        const uint8_t *src, size_t n);
+/* The value once every byte arrived; NULL with error set if they did not,
+ * or they do not decode. The buffer goes to the value (or is freed). */
+manta_value *mt_chunk_sink_value(mt_chunk_sink *k);
+/* Frees the buffer of a sink that gave no value. */
+void mt_chunk_sink_free(mt_chunk_sink *k);
+
 /* fetch.c: moving objects */
 typedef struct mt_fetch mt_fetch;
 void mt_fetch_locked(mt_object *o);

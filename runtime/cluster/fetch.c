@@ -1,11 +1,21 @@
 /*
  * Moving an object between two nodes: Node.FetchObject, served by the
- * owner (one chunk in flight at a time, so memory in flight stays bounded
- * whatever the object's size) and called by a node whose proxy someone
- * waits for. The chunks concatenated are the object's Value encoding; a
- * bytes value is sent straight from its payload and received into the
- * buffer that becomes the new value, so a large blob is copied once per
- * side beyond what gRPC does.
+ * owner and called by a node whose proxy someone waits for. The chunks
+ * concatenated are the object's Value encoding.
+ *
+ * Each byte is copied once per side beyond what gRPC and the kernel do:
+ * the owner sends each chunk as a small header of its own followed by the
+ * value's bytes by reference (a count on the value held until gRPC lets
+ * go of them); the fetching side reads the chunk header by hand (chunk.c)
+ * and copies gRPC's received pieces straight into the buffer that becomes
+ * the new value, taken from the reusable huge-page blocks of bigalloc.h so
+ * that filling it costs few page faults (none in a block used before).
+ *
+ * Memory in flight stays bounded whatever the size: the owner has one chunk
+ * at a time in gRPC's hands (one message pending per call), and the
+ * fetching side at most three, one being copied, one waiting and one being
+ * received (transport.c); the rest of the object stays in the owner's value
+ * until its turn.
  */
 #include "cluster.h"
 
@@ -13,8 +23,6 @@
 #include <string.h>
 
 #define CHUNK (1024 * 1024)
-/* The largest object this node accepts (a garbage total is refused). */
-#define FETCH_MAX ((uint64_t)1 << 40)
 
 /* ---- the fetching side -------------------------------------------------- */
 
@@ -23,46 +31,46 @@ struct mt_fetch {
   uint64_t owner_node, owner_id;
   char address[64];
   bool requested;
-  bool sized;
-  uint8_t *buf;
-  uint64_t total, got;
-  char error[160];
+  mt_chunk_sink sink;
 };
 
-static void fetch_on_chunk(void *arg, mt_tp_stream *s, const uint8_t *body,
-                           size_t len) {
+static void fetch_on_chunk(void *arg, mt_tp_stream *s, mt_tp_msg *m) {
   mt_fetch *f = arg;
-  if (f->error[0]) {
+  if (f->sink.error[0]) {
     return;
   }
-  Manta__V1__ObjectChunk *c = manta__v1__object_chunk__unpack(NULL, len, body);
-  if (!c) {
-    snprintf(f->error, sizeof f->error, "malformed ObjectChunk");
-  } else if (!f->sized && c->total > FETCH_MAX) {
-    snprintf(f->error, sizeof f->error, "object of %llu bytes refused",
-             (unsigned long long)c->total);
-  } else if (!f->sized && !(f->buf = malloc(c->total ? c->total : 1))) {
-    snprintf(f->error, sizeof f->error, "out of memory for %llu bytes",
-             (unsigned long long)c->total);
-  } else {
-    if (!f->sized) {
-      f->sized = true;
-      f->total = c->total;
+  size_t len = mt_tp_msg_length(m);
+  uint8_t head[MT_CHUNK_HEAD_MAX];
+  size_t n = mt_tp_msg_read(m, head, len < sizeof head ? len : sizeof head);
+  uint8_t *dst = mt_chunk_sink_head(&f->sink, head, n, len);
+  if (dst) {
+    /* The rest straight from gRPC's pieces into the object. */
+    const uint8_t *p;
+    for (size_t k; (k = mt_tp_msg_piece(m, &p, SIZE_MAX)) > 0; dst += k) {
+      mt_chunk_sink_copy(&f->sink, dst, p, k);
     }
-    if (c->total != f->total || c->data.len > f->total - f->got) {
-      snprintf(f->error, sizeof f->error, "chunks disagree on the size");
+  } else if (!f->sink.error[0]) {
+    /* Another layout: flattened for protobuf-c. */
+    uint8_t *flat = malloc(len ? len : 1);
+    if (flat) {
+      memcpy(flat, head, n);
+      mt_tp_msg_read(m, flat + n, len - n);
+      mt_chunk_sink_flat(&f->sink, flat, len);
+      free(flat);
     } else {
-      memcpy(f->buf + f->got, c->data.data, c->data.len);
-      f->got += c->data.len;
+      snprintf(f->sink.error, sizeof f->sink.error, "out of memory");
     }
   }
-  if (c) {
-    manta__v1__object_chunk__free_unpacked(c, NULL);
+  if (f->sink.error[0]) {
+    mt_log(MT_LOG_WARN, "cluster: fetch from %s: %s", f->address,
+           f->sink.error);
+    mt_tp_stream_close(s, MT_TP_CANCELLED, f->sink.error);
   }
-  if (f->error[0]) {
-    mt_log(MT_LOG_WARN, "cluster: fetch from %s: %s", f->address, f->error);
-    mt_tp_stream_close(s, MT_TP_CANCELLED, f->error);
-  }
+}
+
+static void fetch_message(void *arg, mt_tp_stream *s, const uint8_t *body,
+                          size_t len) {
+  (void)arg, (void)s, (void)body, (void)len; /* on_pieces takes them */
 }
 
 static bool fetch_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
@@ -81,69 +89,28 @@ static bool fetch_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   return mt_wire_pack(&r.base, out);
 }
 
-static void free_buffer(void *data, void *arg) {
-  (void)data;
-  free(arg);
-}
-
-/* The value the chunks spell; the buffer is taken. */
-static manta_value *fetched_value(mt_fetch *f) {
-  uint8_t *b = f->buf;
-  f->buf = NULL;
-  /* A top-level bytes value (field 6, length-delimited) keeps the buffer. */
-  if (f->total > 1 && b[0] == 0x32) {
-    uint64_t n = 0;
-    size_t i = 1;
-    for (int shift = 0; i < f->total && i < 11; i++, shift += 7) {
-      n |= (uint64_t)(b[i] & 0x7f) << shift;
-      if (!(b[i] & 0x80)) {
-        i++;
-        break;
-      }
-    }
-    if (i <= f->total && n == f->total - i) {
-      manta_value *v = manta_bytes_wrap(b + i, (size_t)n, free_buffer, b);
-      if (!v) {
-        free(b);
-      }
-      return v;
-    }
-  }
-  manta_value *v = NULL;
-  manta_err err = manta_value_decode(b, (size_t)f->total, &v);
-  free(b);
-  if (err != MANTA_OK) {
-    snprintf(f->error, sizeof f->error, "cannot decode it: %s",
-             manta_strerror(err));
-    return NULL;
-  }
-  return v;
-}
-
 static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
                             const char *detail) {
   mt_fetch *f = arg;
   manta_value *v = NULL;
-  if (status == MT_TP_OK && f->sized && f->got == f->total && !f->error[0]) {
-    v = fetched_value(f);
-    mt_log(MT_LOG_DEBUG, "cluster: fetched %llu bytes from %s",
-           (unsigned long long)f->total, f->address);
-  } else if (!f->error[0]) {
-    snprintf(f->error, sizeof f->error, "%s (status %d)",
-             status == MT_TP_OK ? "the transfer ended early"
-             : detail[0]        ? detail
-                                : "the link failed",
-             status);
+  if (status == MT_TP_OK) {
+    v = mt_chunk_sink_value(&f->sink);
+  } else if (!f->sink.error[0]) {
+    snprintf(f->sink.error, sizeof f->sink.error, "%s (status %d)",
+             detail[0] ? detail : "the link failed", status);
   }
-  if (!v) {
+  if (v) {
+    mt_log(MT_LOG_DEBUG, "cluster: fetched %llu bytes from %s",
+           (unsigned long long)f->sink.total, f->address);
+  } else {
     char hex[17];
     mt_wire_node_id_hex(f->owner_node, hex);
     v = mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
                      "the object lives on node %s (%s) and could not be "
                      "fetched: %s",
-                     hex, f->address, f->error);
+                     hex, f->address, f->sink.error);
   }
-  free(f->buf);
+  mt_chunk_sink_free(&f->sink);
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
@@ -166,7 +133,10 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
 }
 
 static const mt_tp_stream_handlers fetch_handlers = {
-    fetch_on_chunk, fetch_fill, fetch_on_closed, false, NULL};
+    .on_message = fetch_message,
+    .fill = fetch_fill,
+    .on_closed = fetch_on_closed,
+    .on_pieces = fetch_on_chunk};
 
 void mt_fetch_detach_locked(mt_fetch *f) {
   f->local_id = 0;
@@ -286,8 +256,10 @@ typedef struct fetch_serve {
   bool asked;
   manta_value *value; /* the object's value, once ready */
   _Atomic bool ready; /* the parts below are set */
-  uint8_t *enc;       /* the encoding, or NULL for a bytes value */
-  uint8_t hdr[11];
+  /* The encoding is hdr, then payload, which lies in body: the value
+   * itself when it is bytes, else a bytes value holding its encoding. */
+  manta_value *body;
+  uint8_t hdr[MT_BYTES_HEAD_MAX];
   size_t hdr_len;
   const uint8_t *payload;
   size_t total, off;
@@ -299,9 +271,14 @@ static void fs_unref(fetch_serve *fs) {
     return;
   }
   manta_value_free(fs->value);
-  manta_free(fs->enc);
+  manta_value_free(fs->body);
   mt_tp_stream_release(fs->s);
   free(fs);
+}
+
+static void release_encoding(void *data, void *arg) {
+  (void)arg;
+  manta_free(data);
 }
 
 /* Off the lock: the value's encoding, its refs counted as lent to the
@@ -312,16 +289,8 @@ static void fs_prepare_job(void *fs_, void *unused) {
   const void *data;
   size_t len;
   if (manta_get_bytes(fs->value, &data, &len) == MANTA_OK) {
-    size_t n = 0;
-    fs->hdr[n++] = 0x32;
-    uint64_t x = len;
-    do {
-      fs->hdr[n++] = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
-      x >>= 7;
-    } while (x);
-    fs->hdr_len = n;
-    fs->payload = data;
-    fs->total = n + len;
+    fs->hdr_len = mt_bytes_head_put(fs->hdr, len);
+    fs->body = manta_value_ref(fs->value);
   } else {
     mt_id_list refs;
     mt_refs_begin(&refs);
@@ -337,14 +306,20 @@ static void fs_prepare_job(void *fs_, void *unused) {
       mt_garbage_free(&g);
     }
     mt_refs_free(&refs);
+    if (err == MANTA_OK &&
+        !(fs->body = manta_bytes_wrap(buf, len, release_encoding, NULL))) {
+      manta_free(buf);
+      err = MANTA_ERR_NOMEM;
+    }
     if (err != MANTA_OK) {
       mt_tp_stream_close(fs->s, MT_TP_INTERNAL, "the object cannot be encoded");
       fs_unref(fs);
       return;
     }
-    fs->enc = buf;
-    fs->total = len;
+    data = buf;
   }
+  fs->payload = data;
+  fs->total = fs->hdr_len + len;
   atomic_store(&fs->ready, true);
   mt_tp_stream_kick(fs->s);
   fs_unref(fs);
@@ -396,6 +371,10 @@ static void fs_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
   }
 }
 
+static void release_body(void *body) {
+  manta_value_free(body);
+}
+
 static bool fs_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   fetch_serve *fs = arg;
   if (!atomic_load(&fs->ready) || fs->finished) {
@@ -407,45 +386,28 @@ static bool fs_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
     return false;
   }
   size_t n = fs->total - fs->off < CHUNK ? fs->total - fs->off : CHUNK;
-  /* ObjectChunk by hand: total (field 1, varint), data (field 2). */
-  uint8_t *b = malloc(n + 24);
+  uint8_t *b = malloc(MT_CHUNK_HEAD_MAX + MT_BYTES_HEAD_MAX);
   if (!b) {
     mt_tp_stream_close(s, MT_TP_RESOURCE_EXHAUSTED, "out of memory");
     return false;
   }
-  size_t k = 0;
-  b[k++] = 0x08;
-  for (uint64_t x = fs->total;; x >>= 7) {
-    b[k++] = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
-    if (x <= 0x7f) {
-      break;
-    }
+  size_t k = mt_chunk_head_put(b, fs->total, n);
+  size_t at = fs->off, end = fs->off + n;
+  if (at < fs->hdr_len) {
+    size_t h = fs->hdr_len - at < n ? fs->hdr_len - at : n;
+    memcpy(b + k, fs->hdr + at, h);
+    k += h;
+    at += h;
   }
-  b[k++] = 0x12;
-  for (uint64_t x = n;; x >>= 7) {
-    b[k++] = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
-    if (x <= 0x7f) {
-      break;
-    }
-  }
-  size_t end = fs->off + n;
-  if (fs->enc) {
-    memcpy(b + k, fs->enc + fs->off, n);
-  } else {
-    size_t at = fs->off;
-    uint8_t *dst = b + k;
-    if (at < fs->hdr_len) {
-      size_t h = fs->hdr_len - at < n ? fs->hdr_len - at : n;
-      memcpy(dst, fs->hdr + at, h);
-      dst += h;
-      at += h;
-    }
-    memcpy(dst, fs->payload + (at - fs->hdr_len), end - at);
+  if (end > at) {
+    /* The value's own bytes, by reference: no copy of the chunk. */
+    mt_tp_stream_fill_ref(s, fs->payload + (at - fs->hdr_len), end - at,
+                          release_body, manta_value_ref(fs->body));
   }
   fs->off = end;
   fs->sent_any = true;
   out->data = b;
-  out->len = k + n;
+  out->len = k;
   return true;
 }
 
@@ -470,8 +432,11 @@ static void fs_on_closed(void *arg, mt_tp_stream *s, int status,
   fs_unref(fs);
 }
 
-static const mt_tp_stream_handlers serve_handlers = {fs_on_message, fs_fill,
-                                                     fs_on_closed, true, NULL};
+static const mt_tp_stream_handlers serve_handlers = {
+    .on_message = fs_on_message,
+    .fill = fs_fill,
+    .on_closed = fs_on_closed,
+    .outlive_half_close = true};
 
 void *mt_fetch_serve_open(mt_tp_stream *s, const mt_tp_stream_handlers **h) {
   fetch_serve *fs = calloc(1, sizeof *fs);

@@ -20,5 +20,11 @@ void *mt_big_alloc(size_t len, size_t *cap);
 void mt_big_free(void *p, size_t cap);
 /* Gives every cached block back to the kernel (shutdown). */
 void mt_big_trim(void);
+/* Copies n bytes into a block from here with stores that bypass the CPU
+ * cache (x86-64): the block is far larger than the cache, so its lines
+ * would only evict what the copying thread reads next, and a store that
+ * skips the cache need not read the line first. Plain memcpy elsewhere and
+ * under sanitizers, which check it. */
+void mt_big_copy(void *dst, const void *src, size_t n);
 
 #endif

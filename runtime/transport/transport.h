@@ -55,8 +55,21 @@ void mt_tp_stop(void);
 
 typedef struct mt_tp_stream mt_tp_stream;
 
+/* A received message still in the pieces gRPC received it in, for a
+ * handler that reads it once, in order, straight to where it belongs
+ * (on_pieces); valid for the callback's duration. */
+typedef struct mt_tp_msg mt_tp_msg;
+/* The message's length in bytes. */
+size_t mt_tp_msg_length(const mt_tp_msg *m);
+/* Copies the next n bytes (at most those left) to dst; returns how many. */
+size_t mt_tp_msg_read(mt_tp_msg *m, void *dst, size_t n);
+/* The next bytes as they lie in one piece, at most max of them: *p points
+ * at them (valid for the callback) and they count as read. Returns how
+ * many; 0 at the end. */
+size_t mt_tp_msg_piece(mt_tp_msg *m, const uint8_t **p, size_t max);
+
 typedef struct mt_tp_stream_handlers {
-  /* A message arrived. */
+  /* A message arrived (unless on_pieces is set). */
   void (*on_message)(void *arg, mt_tp_stream *s, const uint8_t *body,
                      size_t len);
   /* The stream can send: return true with *out set (taken) to send one
@@ -70,11 +83,20 @@ typedef struct mt_tp_stream_handlers {
   /* Server only: a client's half-close does not end the call; the handler
    * ends it with mt_tp_stream_close (server-streaming replies). */
   bool outlive_half_close;
+  /* If set, a message arrived, unflattened: called instead of on_message. */
+  void (*on_pieces)(void *arg, mt_tp_stream *s, mt_tp_msg *m);
   /* Optional: called on the thread that ran on_message, once the next
    * message may arrive (so it may run beside later callbacks of the
    * stream): work that must not hold the stream's messages back. */
   void (*after_message)(void);
 } mt_tp_stream_handlers;
+
+/* Only inside fill, for the message fill then returns: it is sent as out's
+ * bytes followed by data[0..len), which gRPC sends by reference, without a
+ * copy. done(arg) runs once gRPC no longer needs the bytes, on any thread,
+ * possibly after the stream ended (or at once if nothing is sent). */
+void mt_tp_stream_fill_ref(mt_tp_stream *s, const void *data, size_t len,
+                           void (*done)(void *arg), void *arg);
 
 /* There may be something to send: calls fill if no send is in flight. */
 void mt_tp_stream_kick(mt_tp_stream *s);

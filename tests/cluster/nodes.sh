@@ -48,7 +48,15 @@ stop_process() {
 kill_nodes() {
   local p
   for p in "${node_pids[@]}"; do
+    # Disowned first: the shell would otherwise report "Killed" on stderr
+    # whenever it happens to reap the job, and an output check would fail.
+    disown "$p" 2>/dev/null || true
     kill -9 "$p" 2>/dev/null || true
   done
-  wait 2>/dev/null || true
+  for p in "${node_pids[@]}"; do
+    for _ in $(seq 100); do
+      kill -0 "$p" 2>/dev/null || break
+      sleep 0.05
+    done
+  done
 }

@@ -1,6 +1,7 @@
 /* The transport on loopback, in one process: unary calls, unknown methods,
  * tokens and protocol versions, a bidirectional stream with many messages,
- * and shutdown with calls in flight. */
+ * messages sent with borrowed bytes and read in pieces, and shutdown with
+ * calls in flight. */
 #include "test_util.h"
 #include "transport.h"
 
@@ -23,7 +24,7 @@ static bool svc_is_unary(void *ctx, const char *m) {
 }
 static bool svc_is_stream(void *ctx, const char *m) {
   (void)ctx;
-  return strcmp(m, "/t.Echo/Stream") == 0;
+  return strcmp(m, "/t.Echo/Stream") == 0 || strcmp(m, "/t.Echo/Pieces") == 0;
 }
 static void svc_unary(void *ctx, mt_tp_incoming *in, const char *method,
                       const uint8_t *body, size_t len) {
@@ -73,9 +74,73 @@ static void srv_closed(void *arg, mt_tp_stream *s, int status,
 }
 static const mt_tp_stream_handlers srv_handlers = {
     .on_message = srv_msg, .fill = srv_fill, .on_closed = srv_closed};
+/* Pieces: asked once, the server sends PIECES_N messages, each its index
+ * (4 bytes of its own) followed by PIECES_TAIL bytes of `tail` lent to
+ * gRPC, then ends the call. */
+enum { PIECES_N = 8, PIECES_TAIL = 300 * 1024 };
+static uint8_t tail[PIECES_TAIL];
+static pthread_mutex_t tail_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tail_cv = PTHREAD_COND_INITIALIZER;
+static int tail_done; /* messages whose borrowed bytes gRPC let go of */
+
+static void tail_release(void *arg) {
+  CHECK(arg == tail);
+  pthread_mutex_lock(&tail_mu);
+  tail_done++;
+  pthread_cond_broadcast(&tail_cv);
+  pthread_mutex_unlock(&tail_mu);
+}
+
+typedef struct pieces_server {
+  bool asked, ended;
+  int sent;
+} pieces_server;
+
+static void ps_msg(void *arg, mt_tp_stream *s, const uint8_t *body,
+                   size_t len) {
+  (void)body, (void)len;
+  pieces_server *p = arg;
+  p->asked = true;
+  mt_tp_stream_kick(s);
+}
+static bool ps_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
+  pieces_server *p = arg;
+  if (!p->asked || p->ended) {
+    return false;
+  }
+  if (p->sent == PIECES_N) {
+    p->ended = true;
+    mt_tp_stream_close(s, MT_TP_OK, NULL);
+    return false;
+  }
+  out->data = malloc(4);
+  REQUIRE(out->data);
+  memcpy(out->data, &p->sent, 4);
+  out->len = 4;
+  mt_tp_stream_fill_ref(s, tail, sizeof tail, tail_release, tail);
+  p->sent++;
+  return true;
+}
+static void ps_closed(void *arg, mt_tp_stream *s, int status,
+                      const char *detail) {
+  (void)s, (void)status, (void)detail;
+  free(arg);
+}
+static const mt_tp_stream_handlers pieces_server_handlers = {
+    .on_message = ps_msg,
+    .fill = ps_fill,
+    .on_closed = ps_closed,
+    .outlive_half_close = true};
+
 static void *svc_stream_open(void *ctx, mt_tp_stream *s, const char *m,
                              const mt_tp_stream_handlers **h) {
-  (void)ctx, (void)s, (void)m;
+  (void)ctx, (void)s;
+  if (strcmp(m, "/t.Echo/Pieces") == 0) {
+    *h = &pieces_server_handlers;
+    pieces_server *p = calloc(1, sizeof *p);
+    REQUIRE(p);
+    return p;
+  }
   echo_stream *e = calloc(1, sizeof *e);
   REQUIRE(e);
   pthread_mutex_init(&e->mu, NULL);
@@ -141,6 +206,67 @@ static void cli_closed(void *arg, mt_tp_stream *s, int status,
 }
 static const mt_tp_stream_handlers cli_handlers = {
     .on_message = cli_msg, .fill = cli_fill, .on_closed = cli_closed};
+
+/* The client of Pieces reads each message in pieces of odd sizes. */
+typedef struct pieces_client {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool asked, closed;
+  int status, got, bad;
+} pieces_client;
+
+static void pc_unused(void *arg, mt_tp_stream *s, const uint8_t *body,
+                      size_t len) {
+  (void)arg, (void)s, (void)body, (void)len;
+  CHECK(!"on_message runs where on_pieces is set");
+}
+static void pc_pieces(void *arg, mt_tp_stream *s, mt_tp_msg *m) {
+  (void)s;
+  pieces_client *c = arg;
+  static uint8_t buf[4 + PIECES_TAIL + 16];
+  size_t len = mt_tp_msg_length(m);
+  size_t at = mt_tp_msg_read(m, buf, 3);
+  at += mt_tp_msg_read(m, buf + at, 1000);
+  at += mt_tp_msg_read(m, buf + at, sizeof buf - at);
+  int index;
+  memcpy(&index, buf, 4);
+  pthread_mutex_lock(&c->mu);
+  if (len != 4 + PIECES_TAIL || at != len || index != c->got ||
+      memcmp(buf + 4, tail, PIECES_TAIL) != 0 ||
+      mt_tp_msg_read(m, buf, 1) != 0) {
+    c->bad++;
+  }
+  c->got++;
+  pthread_mutex_unlock(&c->mu);
+}
+static bool pc_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
+  (void)s;
+  pieces_client *c = arg;
+  if (c->asked) {
+    return false;
+  }
+  c->asked = true;
+  out->data = malloc(1);
+  REQUIRE(out->data);
+  out->data[0] = '?';
+  out->len = 1;
+  return true;
+}
+static void pc_closed(void *arg, mt_tp_stream *s, int status,
+                      const char *detail) {
+  (void)s, (void)detail;
+  pieces_client *c = arg;
+  pthread_mutex_lock(&c->mu);
+  c->closed = true;
+  c->status = status;
+  pthread_cond_broadcast(&c->cv);
+  pthread_mutex_unlock(&c->mu);
+}
+static const mt_tp_stream_handlers pieces_client_handlers = {
+    .on_message = pc_unused,
+    .fill = pc_fill,
+    .on_closed = pc_closed,
+    .on_pieces = pc_pieces};
 
 /* ---- tests ----------------------------------------------------------------
  */
@@ -254,6 +380,40 @@ static void test_stream(void) {
   pthread_cond_destroy(&c.cv);
 }
 
+static void test_pieces(void) {
+  for (size_t i = 0; i < sizeof tail; i++) {
+    tail[i] = (uint8_t)(i * 31 + (i >> 11));
+  }
+  mt_tp_channel *ch = mt_tp_channel_open(address, NULL);
+  REQUIRE(ch);
+  pieces_client c = {.got = 0};
+  pthread_mutex_init(&c.mu, NULL);
+  pthread_cond_init(&c.cv, NULL);
+  mt_tp_stream *s =
+      mt_tp_stream_open(ch, "/t.Echo/Pieces", &pieces_client_handlers, &c);
+  REQUIRE(s);
+  mt_tp_stream_kick(s);
+  pthread_mutex_lock(&c.mu);
+  while (!c.closed) {
+    pthread_cond_wait(&c.cv, &c.mu);
+  }
+  pthread_mutex_unlock(&c.mu);
+  CHECK_INT_EQ(c.status, MT_TP_OK);
+  CHECK_INT_EQ(c.got, PIECES_N);
+  CHECK_INT_EQ(c.bad, 0);
+  mt_tp_stream_release(s);
+  mt_tp_channel_close(ch);
+  /* Every lent tail is given back once gRPC has sent it. */
+  pthread_mutex_lock(&tail_mu);
+  while (tail_done < PIECES_N) {
+    pthread_cond_wait(&tail_cv, &tail_mu);
+  }
+  pthread_mutex_unlock(&tail_mu);
+  CHECK_INT_EQ(tail_done, PIECES_N);
+  pthread_mutex_destroy(&c.mu);
+  pthread_cond_destroy(&c.cv);
+}
+
 static void test_stop_with_open_stream(void) {
   /* A server stopped under an open stream: the client hears of it. */
   int sport = 0;
@@ -297,6 +457,7 @@ int main(void) {
   RUN_TEST(test_dead_peer);
   RUN_TEST(test_token);
   RUN_TEST(test_stream);
+  RUN_TEST(test_pieces);
   RUN_TEST(test_stop_with_open_stream);
   mt_tp_server_stop(server);
   mt_tp_stop();
