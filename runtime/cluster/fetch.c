@@ -68,11 +68,6 @@ static void fetch_on_chunk(void *arg, mt_tp_stream *s, mt_tp_msg *m) {
   }
 }
 
-static void fetch_message(void *arg, mt_tp_stream *s, const uint8_t *body,
-                          size_t len) {
-  (void)arg, (void)s, (void)body, (void)len; /* on_pieces takes them */
-}
-
 static bool fetch_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   (void)s;
   mt_fetch *f = arg;
@@ -133,7 +128,6 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
 }
 
 static const mt_tp_stream_handlers fetch_handlers = {
-    .on_message = fetch_message,
     .fill = fetch_fill,
     .on_closed = fetch_on_closed,
     .on_pieces = fetch_on_chunk};

@@ -69,7 +69,7 @@ size_t mt_tp_msg_read(mt_tp_msg *m, void *dst, size_t n);
 size_t mt_tp_msg_piece(mt_tp_msg *m, const uint8_t **p, size_t max);
 
 typedef struct mt_tp_stream_handlers {
-  /* A message arrived (unless on_pieces is set). */
+  /* A message arrived (unless on_pieces is set; then it may be NULL). */
   void (*on_message)(void *arg, mt_tp_stream *s, const uint8_t *body,
                      size_t len);
   /* The stream can send: return true with *out set (taken) to send one

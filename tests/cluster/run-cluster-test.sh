@@ -37,6 +37,15 @@ fail() {
   exit 1
 }
 
+# wait_status <head> <pattern>: until `manta status` shows a line matching
+# pattern (at most 10 s; the driver phase that follows says what is missing).
+wait_status() {
+  for _ in $(seq 200); do
+    "$manta" status --address "$1" 2>/dev/null | grep -q "$2" && return 0
+    sleep 0.05
+  done
+}
+
 # wait_alive <head> <n> <m>: until the head lists n live nodes, m of them
 # offering the module's functions.
 wait_alive() {
@@ -74,11 +83,7 @@ if [[ -n $examples ]]; then
   # module's), stopped with SIGTERM after: it leaves the cluster at once.
   start_node node_ex --address "$head" --num-cpus 2 --module "$examples"
   ex_pid=$pid
-  for _ in $(seq 200); do
-    "$manta" status --address "$head" | grep -q "functions  aggregate, .*square" &&
-      break
-    sleep 0.05
-  done
+  wait_status "$head" "functions  aggregate, .*square"
   MANTA_ADDRESS=$head "$driver" examples || fail "driver phase examples"
   stop_process node_ex "$ex_pid"
 else
@@ -152,18 +157,11 @@ MANTA_ADDRESS=$head "$driver" failover || fail "driver phase failover"
 echo "== kill -9 of the node hosting an actor mid-calls"
 MANTA_TEST_CLASSES=Fragile start_node node_c --address "$head" --num-cpus 1 \
   --module "$module"
-for _ in $(seq 200); do
-  "$manta" status --address "$head" | grep -q "classes    Counter, Fragile" &&
-    break
-  sleep 0.05
-done
+wait_status "$head" "classes    Counter, Fragile"
 MANTA_ADDRESS=$head "$driver" actor_death || fail "driver phase actor_death"
 
 echo "== an object lost with its node"
 MANTA_TEST_PIN=c start_node node_lost --address "$head" --num-cpus 1 --module "$module"
-for _ in $(seq 200); do
-  "$manta" status --address "$head" | grep -q "on_c.pid" && break
-  sleep 0.05
-done
+wait_status "$head" "on_c.pid"
 MANTA_ADDRESS=$head "$driver" lost || fail "driver phase lost"
 echo "PASS"
