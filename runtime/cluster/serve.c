@@ -310,12 +310,17 @@ static void ss_on_closed(void *arg, mt_tp_stream *s, int status,
 
 /* The tasks of a batch are queued by ss_on_message; the first of them runs
  * on the receiving thread once the stream may receive again, so that a
- * long task holds back neither the messages behind it nor their tasks. */
+ * long task holds back neither the messages behind it nor their tasks: the
+ * thread steps aside from polling first. */
+static void ss_after_message(void) {
+  mt_sched_run_here(mt_tp_step_aside);
+}
+
 static const mt_tp_stream_handlers tasks_handlers = {
     .on_message = ss_on_message,
     .fill = ss_fill,
     .on_closed = ss_on_closed,
-    .after_message = mt_sched_run_here,
+    .after_message = ss_after_message,
 };
 
 /* ---- the single Call ------------------------------------------------------

@@ -472,7 +472,9 @@ void mt_sched_kick_locked(void);
  * on this thread and wakes workers for the rest. Unlocked, both.
  */
 void mt_sched_defer_kicks(void);
-void mt_sched_run_here(void);
+/* before_running (if set) is called, with rt.mu held, once there is work
+ * to run here: it must not take rt.mu. */
+void mt_sched_run_here(void (*before_running)(void));
 bool mt_demand_fits_total(const mt_demand *d);
 void mt_demand_acquire_locked(const mt_demand *d);
 void mt_demand_release_locked(const mt_demand *d);

@@ -403,9 +403,10 @@ void mt_sched_defer_kicks(void) {
  * One non-worker thread at a time runs here, so that of the threads that
  * receive from the network at least one always keeps receiving, whatever
  * the work run here does (it may take long, or block in get: it lends its
- * slot as a worker does, through mt_self).
+ * slot as a worker does, through mt_self). The receiving thread that runs
+ * here hands its turn at receiving over first, through before_running.
  */
-void mt_sched_run_here(void) {
+void mt_sched_run_here(void (*before_running)(void)) {
   if (!kicks_deferred) {
     return;
   }
@@ -423,6 +424,9 @@ void mt_sched_run_here(void) {
   mt_worker here = {.batch = batch};
   mt_rt.running_here = true;
   mt_self = &here;
+  if (before_running) {
+    before_running();
+  }
   run_some_locked(&here, results, &g);
   mt_self = NULL;
   mt_rt.running_here = false;

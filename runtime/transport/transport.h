@@ -50,6 +50,9 @@ typedef struct mt_tp_buf {
 bool mt_tp_start(void);
 /* Stops them once every server and channel is closed. */
 void mt_tp_stop(void);
+/* For a callback about to do work that may take long (run a task): another
+ * poller takes over receiving meanwhile. A no-op on other threads. */
+void mt_tp_step_aside(void);
 
 /* ---- streams (both sides) ---------------------------------------------- */
 
