@@ -1,13 +1,16 @@
 /* The transport on loopback, in one process: unary calls, unknown methods,
  * tokens and protocol versions, a bidirectional stream with many messages,
- * messages sent with borrowed bytes and read in pieces, and shutdown with
- * calls in flight. */
+ * messages sent with borrowed bytes and read in pieces, a callback that
+ * steps aside for long work while the process keeps receiving, and
+ * shutdown with calls in flight. */
 #include "test_util.h"
 #include "transport.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- the service under test ------------------------------------------- */
 
@@ -24,11 +27,44 @@ static bool svc_is_unary(void *ctx, const char *m) {
 }
 static bool svc_is_stream(void *ctx, const char *m) {
   (void)ctx;
-  return strcmp(m, "/t.Echo/Stream") == 0 || strcmp(m, "/t.Echo/Pieces") == 0;
+  return strcmp(m, "/t.Echo/Stream") == 0 || strcmp(m, "/t.Echo/Pieces") == 0 ||
+         strcmp(m, "/t.Echo/Hold") == 0;
 }
+
+/* Hold: the server's after_message steps aside, then waits (at most
+ * HOLD_MS) for a unary "release" that only a poller other than its own can
+ * receive. */
+enum { HOLD_MS = 20000 };
+static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cv = PTHREAD_COND_INITIALIZER;
+static bool holding, released, hold_timed_out;
+
+static void hold_after_message(void) {
+  mt_tp_step_aside();
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += HOLD_MS / 1000;
+  pthread_mutex_lock(&hold_mu);
+  holding = true;
+  pthread_cond_broadcast(&hold_cv);
+  while (!released && !hold_timed_out) {
+    hold_timed_out =
+        pthread_cond_timedwait(&hold_cv, &hold_mu, &until) == ETIMEDOUT;
+  }
+  holding = false;
+  pthread_cond_broadcast(&hold_cv);
+  pthread_mutex_unlock(&hold_mu);
+}
+
 static void svc_unary(void *ctx, mt_tp_incoming *in, const char *method,
                       const uint8_t *body, size_t len) {
   (void)ctx, (void)method;
+  if (len == 7 && memcmp(body, "release", 7) == 0) {
+    pthread_mutex_lock(&hold_mu);
+    released = true;
+    pthread_cond_broadcast(&hold_cv);
+    pthread_mutex_unlock(&hold_mu);
+  }
   if (len == 4 && memcmp(body, "fail", 4) == 0) {
     mt_tp_reply(in, MT_TP_INVALID_ARGUMENT, "asked to fail", NULL, 0);
   } else {
@@ -132,6 +168,12 @@ static const mt_tp_stream_handlers pieces_server_handlers = {
     .on_closed = ps_closed,
     .outlive_half_close = true};
 
+static const mt_tp_stream_handlers hold_handlers = {.on_message = srv_msg,
+                                                    .fill = srv_fill,
+                                                    .on_closed = srv_closed,
+                                                    .after_message =
+                                                        hold_after_message};
+
 static void *svc_stream_open(void *ctx, mt_tp_stream *s, const char *m,
                              const mt_tp_stream_handlers **h) {
   (void)ctx, (void)s;
@@ -144,7 +186,7 @@ static void *svc_stream_open(void *ctx, mt_tp_stream *s, const char *m,
   echo_stream *e = calloc(1, sizeof *e);
   REQUIRE(e);
   pthread_mutex_init(&e->mu, NULL);
-  *h = &srv_handlers;
+  *h = strcmp(m, "/t.Echo/Hold") == 0 ? &hold_handlers : &srv_handlers;
   return e;
 }
 
@@ -414,6 +456,51 @@ static void test_pieces(void) {
   pthread_cond_destroy(&c.cv);
 }
 
+static void test_step_aside(void) {
+  /* The server's only polling thread steps aside from inside a callback and
+   * blocks: another takes its turn, so the release still arrives, and the
+   * stream's echo comes after. */
+  mt_tp_channel *ch = mt_tp_channel_open(address, NULL);
+  REQUIRE(ch);
+  client_stream c = {.to_send = 1};
+  pthread_mutex_init(&c.mu, NULL);
+  pthread_cond_init(&c.cv, NULL);
+  mt_tp_stream *s = mt_tp_stream_open(ch, "/t.Echo/Hold", &cli_handlers, &c);
+  REQUIRE(s);
+  mt_tp_stream_kick(s);
+  pthread_mutex_lock(&hold_mu);
+  while (!holding && !hold_timed_out) {
+    pthread_cond_wait(&hold_cv, &hold_mu);
+  }
+  pthread_mutex_unlock(&hold_mu);
+  char reply[200];
+  CHECK_INT_EQ(call(ch, "/t.Echo/Unary", "release", reply, sizeof reply),
+               MT_TP_OK);
+  pthread_mutex_lock(&hold_mu);
+  while (holding) {
+    pthread_cond_wait(&hold_cv, &hold_mu);
+  }
+  CHECK(released);
+  CHECK(!hold_timed_out);
+  pthread_mutex_unlock(&hold_mu);
+  pthread_mutex_lock(&c.mu);
+  while (c.echoed < 1 && !c.closed) {
+    pthread_cond_wait(&c.cv, &c.mu);
+  }
+  pthread_mutex_unlock(&c.mu);
+  CHECK_INT_EQ(c.echoed, 1);
+  mt_tp_stream_close(s, MT_TP_CANCELLED, "test done");
+  pthread_mutex_lock(&c.mu);
+  while (!c.closed) {
+    pthread_cond_wait(&c.cv, &c.mu);
+  }
+  pthread_mutex_unlock(&c.mu);
+  mt_tp_stream_release(s);
+  mt_tp_channel_close(ch);
+  pthread_mutex_destroy(&c.mu);
+  pthread_cond_destroy(&c.cv);
+}
+
 static void test_stop_with_open_stream(void) {
   /* A server stopped under an open stream: the client hears of it. */
   int sport = 0;
@@ -458,6 +545,7 @@ int main(void) {
   RUN_TEST(test_token);
   RUN_TEST(test_stream);
   RUN_TEST(test_pieces);
+  RUN_TEST(test_step_aside);
   RUN_TEST(test_stop_with_open_stream);
   mt_tp_server_stop(server);
   mt_tp_stop();
