@@ -187,7 +187,7 @@ def main():
                    help="object and pull sizes (default 64MiB,1GiB)")
     p.add_argument("--reps", type=int, default=5,
                    help="timed transfers per size and direction (default "
-                        "5; cluster_bench does at most 2 from 512MiB)")
+                        "5; cluster_bench does at most 3 from 512MiB)")
     p.add_argument("--json", help="where to write the JSON (default stdout)")
     a = p.parse_args()
     if a.rounds < 1 or a.rounds > 20:
