@@ -310,10 +310,13 @@ static void ss_on_closed(void *arg, mt_tp_stream *s, int status,
 
 /* The tasks of a batch are queued by ss_on_message; the first of them runs
  * on the receiving thread once the stream may receive again, so that a
- * long task holds back neither the messages behind it nor their tasks: the
- * thread steps aside from polling first. */
+ * long task holds back neither the messages behind it nor their tasks (the
+ * transport has another thread receive if the task lasts or blocks). */
+static const mt_here_hooks run_here_hooks = {mt_tp_away_begin, mt_tp_step_aside,
+                                             mt_tp_away_end};
+
 static void ss_after_message(void) {
-  mt_sched_run_here(mt_tp_step_aside);
+  mt_sched_run_here(&run_here_hooks);
 }
 
 static const mt_tp_stream_handlers tasks_handlers = {

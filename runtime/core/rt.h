@@ -391,8 +391,9 @@ typedef struct mt_worker {
   struct mt_worker *next;
   bool holding; /* holds `held` resources */
   mt_demand held;
-  bool blocked;    /* lent its slot while in get/wait */
-  mt_task **batch; /* popped but not yet started */
+  bool blocked;           /* lent its slot while in get/wait */
+  void (*on_block)(void); /* called (rt.mu held) as it blocks, if set */
+  mt_task **batch;        /* popped but not yet started */
   size_t batch_pos, batch_len;
   mt_sched_class *batch_cls;
 } mt_worker;
@@ -472,9 +473,15 @@ void mt_sched_kick_locked(void);
  * on this thread and wakes workers for the rest. Unlocked, both.
  */
 void mt_sched_defer_kicks(void);
-/* before_running (if set) is called, with rt.mu held, once there is work
- * to run here: it must not take rt.mu. */
-void mt_sched_run_here(void (*before_running)(void));
+/* What the receiving thread is told while it runs work here (each may be
+ * NULL; called with rt.mu held, so they must not take it): as the work
+ * begins, as a task of it blocks in get/wait, as it ends. */
+typedef struct mt_here_hooks {
+  void (*begin)(void);
+  void (*block)(void);
+  void (*end)(void);
+} mt_here_hooks;
+void mt_sched_run_here(const mt_here_hooks *hooks);
 bool mt_demand_fits_total(const mt_demand *d);
 void mt_demand_acquire_locked(const mt_demand *d);
 void mt_demand_release_locked(const mt_demand *d);

@@ -403,10 +403,11 @@ void mt_sched_defer_kicks(void) {
  * One non-worker thread at a time runs here, so that of the threads that
  * receive from the network at least one always keeps receiving, whatever
  * the work run here does (it may take long, or block in get: it lends its
- * slot as a worker does, through mt_self). The receiving thread that runs
- * here hands its turn at receiving over first, through before_running.
+ * slot as a worker does, through mt_self). The hooks tell the receiving
+ * thread's transport, which has another thread take over receiving if the
+ * work lasts or blocks.
  */
-void mt_sched_run_here(void (*before_running)(void)) {
+void mt_sched_run_here(const mt_here_hooks *hooks) {
   if (!kicks_deferred) {
     return;
   }
@@ -421,13 +422,16 @@ void mt_sched_run_here(void (*before_running)(void)) {
   }
   mt_task *batch[MAX_BATCH];
   manta_value *results[MAX_BATCH];
-  mt_worker here = {.batch = batch};
+  mt_worker here = {.batch = batch, .on_block = hooks ? hooks->block : NULL};
   mt_rt.running_here = true;
   mt_self = &here;
-  if (before_running) {
-    before_running();
+  if (hooks && hooks->begin) {
+    hooks->begin();
   }
   run_some_locked(&here, results, &g);
+  if (hooks && hooks->end) {
+    hooks->end();
+  }
   mt_self = NULL;
   mt_rt.running_here = false;
   mt_sched_kick_locked(); /* whatever came meanwhile */
@@ -440,6 +444,9 @@ void mt_sched_run_here(void (*before_running)(void)) {
 void mt_worker_block_locked(void) {
   mt_worker *w = mt_self;
   w->blocked = true;
+  if (w->on_block) {
+    w->on_block();
+  }
   /* Tasks popped with this one but not started go back to the front, so a
    * task waiting on its batch-mates cannot wait forever. */
   while (w->batch_len > w->batch_pos) {

@@ -17,9 +17,11 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define POLLERS 2
 #define PENDING_REQUESTS 8
@@ -52,66 +54,163 @@ static struct {
   int starts;
   grpc_completion_queue *cq;
   pthread_t pollers[POLLERS];
-  /* The turn at the queue (below), under turn_mu. */
+  /* The turn at the queue (below). */
   pthread_mutex_t turn_mu;
-  pthread_cond_t turn_cv;
-  bool turn_taken;
-  bool queue_shut;
+  pthread_cond_t turn_cv;      /* on CLOCK_MONOTONIC */
+  _Atomic int holder;          /* the poller with the turn, -1: none; set under
+                                * turn_mu, read by the holder without */
+  bool queue_shut;             /* under turn_mu */
+  int64_t away_since;          /* under turn_mu: the holder runs work of unknown
+                                * length since (ns), 0: it does not */
+  _Atomic int64_t last_event;  /* ns */
+  _Atomic bool standby_sleeps; /* a poller stands by without a timeout */
 } tp = {.mu = PTHREAD_MUTEX_INITIALIZER,
         .turn_mu = PTHREAD_MUTEX_INITIALIZER,
-        .turn_cv = PTHREAD_COND_INITIALIZER};
+        .holder = -1};
 
 /*
  * One poller at a time has the turn: it waits in the queue and runs what it
  * takes, then waits again. Pollers that all waited in the queue at once
  * handed the work to each other through gRPC's kicks, a thread wake-up per
- * message or two, which cost object transfers 5-25% of their rate on a
- * 2-core machine. The others stand by and take the turn only when its
- * holder steps aside for work that may take long (mt_tp_step_aside), so
- * that the node always keeps receiving. A callback that holds the turn
- * must therefore never wait for another completion of the queue.
+ * message or two: 5-25% of an object transfer's rate on a 2-core machine,
+ * and 10-20 us of a round trip when a poller woke another to receive while
+ * it ran a task.
+ *
+ * So the holder runs received tasks itself without waking anyone
+ * (mt_tp_away_begin/end mark it away meanwhile) and the others stand by:
+ * while the queue is busy a standby looks every STANDBY_CHECK_MS and takes
+ * the turn over from a holder away for AWAY_TAKEOVER_MS or more; a holder
+ * whose task blocks hands the turn over at once (mt_tp_step_aside). The
+ * node thus never stops receiving for more than about two milliseconds,
+ * whatever a task does, and an idle node has no thread waking up. A
+ * callback that holds the turn must never wait for another completion of
+ * the queue.
  */
-static _Thread_local bool has_turn;
+enum {
+  STANDBY_CHECK_MS = 1,
+  AWAY_TAKEOVER_MS = 1,
+  /* Since the last event: the queue counts as busy. */
+  BUSY_MS = 50,
+};
 
-static bool take_turn(void) {
+static _Thread_local int poller_me = -1; /* this thread's poller index */
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void init_turn_cv(void) {
+  pthread_condattr_t a;
+  pthread_condattr_init(&a);
+  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+  pthread_cond_init(&tp.turn_cv, &a);
+  pthread_condattr_destroy(&a);
+}
+
+/* Waits for the turn; false once the queue is shut down. */
+static bool take_turn(int me) {
   pthread_mutex_lock(&tp.turn_mu);
-  while (tp.turn_taken && !tp.queue_shut) {
-    pthread_cond_wait(&tp.turn_cv, &tp.turn_mu);
+  for (;;) {
+    if (tp.queue_shut) {
+      pthread_mutex_unlock(&tp.turn_mu);
+      return false;
+    }
+    int h = atomic_load(&tp.holder);
+    if (h < 0) {
+      break;
+    }
+    int64_t t = now_ns();
+    if (tp.away_since &&
+        t - tp.away_since >= (int64_t)AWAY_TAKEOVER_MS * 1000000) {
+      mt_log(MT_LOG_DEBUG,
+             "transport: poller %d away on a task for %.1f ms, poller %d "
+             "receives meanwhile",
+             h, (double)(t - tp.away_since) / 1e6, me);
+      break;
+    }
+    if (tp.away_since ||
+        t - atomic_load(&tp.last_event) < (int64_t)BUSY_MS * 1000000) {
+      int64_t until = t + (int64_t)STANDBY_CHECK_MS * 1000000;
+      struct timespec ts = {(time_t)(until / 1000000000),
+                            (long)(until % 1000000000)};
+      pthread_cond_timedwait(&tp.turn_cv, &tp.turn_mu, &ts);
+    } else {
+      atomic_store(&tp.standby_sleeps, true);
+      pthread_cond_wait(&tp.turn_cv, &tp.turn_mu);
+      atomic_store(&tp.standby_sleeps, false);
+    }
   }
-  bool ok = !tp.queue_shut;
-  tp.turn_taken = ok;
+  atomic_store(&tp.holder, me);
+  tp.away_since = 0;
   pthread_mutex_unlock(&tp.turn_mu);
-  has_turn = ok;
-  return ok;
+  return true;
+}
+
+/* A standby poller sleeping without a timeout looks again. */
+static void wake_standby(void) {
+  if (atomic_load(&tp.standby_sleeps)) {
+    pthread_mutex_lock(&tp.turn_mu);
+    pthread_cond_broadcast(&tp.turn_cv);
+    pthread_mutex_unlock(&tp.turn_mu);
+  }
+}
+
+void mt_tp_away_begin(void) {
+  if (poller_me < 0) {
+    return;
+  }
+  pthread_mutex_lock(&tp.turn_mu);
+  if (atomic_load(&tp.holder) == poller_me) {
+    tp.away_since = now_ns();
+  }
+  pthread_mutex_unlock(&tp.turn_mu);
+  wake_standby(); /* it waits with a timeout from now on */
+}
+
+void mt_tp_away_end(void) {
+  if (poller_me < 0) {
+    return;
+  }
+  pthread_mutex_lock(&tp.turn_mu);
+  if (atomic_load(&tp.holder) == poller_me) {
+    tp.away_since = 0;
+  }
+  pthread_mutex_unlock(&tp.turn_mu);
 }
 
 void mt_tp_step_aside(void) {
-  if (!has_turn) {
+  if (poller_me < 0) {
     return;
   }
-  has_turn = false;
   pthread_mutex_lock(&tp.turn_mu);
-  tp.turn_taken = false;
-  pthread_cond_signal(&tp.turn_cv);
+  if (atomic_load(&tp.holder) == poller_me) {
+    atomic_store(&tp.holder, -1);
+    tp.away_since = 0;
+    pthread_cond_signal(&tp.turn_cv);
+  }
   pthread_mutex_unlock(&tp.turn_mu);
 }
 
 static void *poll_loop(void *arg) {
-  (void)arg;
-  while (take_turn()) {
-    while (has_turn) {
+  int me = (int)(intptr_t)arg;
+  poller_me = me;
+  while (take_turn(me)) {
+    while (atomic_load_explicit(&tp.holder, memory_order_relaxed) == me) {
       grpc_event ev = grpc_completion_queue_next(
           tp.cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
       if (ev.type == GRPC_QUEUE_SHUTDOWN) {
         /* Drained: the pollers standing by end too. */
         pthread_mutex_lock(&tp.turn_mu);
         tp.queue_shut = true;
-        tp.turn_taken = false;
+        atomic_store(&tp.holder, -1);
         pthread_cond_broadcast(&tp.turn_cv);
         pthread_mutex_unlock(&tp.turn_mu);
-        has_turn = false;
         return NULL;
       }
+      atomic_store_explicit(&tp.last_event, now_ns(), memory_order_relaxed);
+      wake_standby();
       if (ev.type == GRPC_OP_COMPLETE) {
         tp_op *op = ev.tag;
         (void)atomic_load_explicit(&op->armed, memory_order_acquire);
@@ -150,13 +249,17 @@ bool mt_tp_start(void) {
     return true;
   }
   keep_heap_tops();
+  static pthread_once_t turn_cv_once = PTHREAD_ONCE_INIT;
+  pthread_once(&turn_cv_once, init_turn_cv);
   tp.queue_shut = false;
-  tp.turn_taken = false;
+  atomic_store(&tp.holder, -1);
+  tp.away_since = 0;
   grpc_init();
   tp.cq = grpc_completion_queue_create_for_next(NULL);
   int started = 0;
   for (; started < POLLERS; started++) {
-    if (pthread_create(&tp.pollers[started], NULL, poll_loop, NULL) != 0) {
+    if (pthread_create(&tp.pollers[started], NULL, poll_loop,
+                       (void *)(intptr_t)started) != 0) {
       break;
     }
   }
@@ -1448,6 +1551,8 @@ static void on_sync_done(void *arg, int status, const char *detail,
 int mt_tp_unary_sync(mt_tp_channel *ch, const char *method, const uint8_t *body,
                      size_t len, int64_t timeout_ms, mt_tp_buf *reply,
                      char *detail, size_t size) {
+  /* On a poller, the answer comes through another. */
+  mt_tp_step_aside();
   tp_sync w = {.reply = reply, .detail = detail, .size = size};
   if (reply) {
     reply->data = NULL;

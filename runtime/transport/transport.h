@@ -50,8 +50,15 @@ typedef struct mt_tp_buf {
 bool mt_tp_start(void);
 /* Stops them once every server and channel is closed. */
 void mt_tp_stop(void);
-/* For a callback about to do work that may take long (run a task): another
- * poller takes over receiving meanwhile. A no-op on other threads. */
+/*
+ * For a callback on a poller about to run work of unknown length (a
+ * received task): between mt_tp_away_begin and mt_tp_away_end another
+ * poller takes over receiving if the work lasts (over about a millisecond);
+ * mt_tp_step_aside hands receiving over at once, for work about to block.
+ * No-ops on threads that are not pollers.
+ */
+void mt_tp_away_begin(void);
+void mt_tp_away_end(void);
 void mt_tp_step_aside(void);
 
 /* ---- streams (both sides) ---------------------------------------------- */

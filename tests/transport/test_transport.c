@@ -1,8 +1,8 @@
 /* The transport on loopback, in one process: unary calls, unknown methods,
  * tokens and protocol versions, a bidirectional stream with many messages,
- * messages sent with borrowed bytes and read in pieces, a callback that
- * steps aside for long work while the process keeps receiving, and
- * shutdown with calls in flight. */
+ * messages sent with borrowed bytes and read in pieces, callbacks that
+ * block (having stepped aside, or only marked away) while the process
+ * keeps receiving, and shutdown with calls in flight. */
 #include "test_util.h"
 #include "transport.h"
 
@@ -28,19 +28,19 @@ static bool svc_is_unary(void *ctx, const char *m) {
 static bool svc_is_stream(void *ctx, const char *m) {
   (void)ctx;
   return strcmp(m, "/t.Echo/Stream") == 0 || strcmp(m, "/t.Echo/Pieces") == 0 ||
-         strcmp(m, "/t.Echo/Hold") == 0;
+         strcmp(m, "/t.Echo/Hold") == 0 || strcmp(m, "/t.Echo/Away") == 0;
 }
 
-/* Hold: the server's after_message steps aside, then waits (at most
- * HOLD_MS) for a unary "release" that only a poller other than its own can
- * receive. */
+/* Hold and Away: the server's after_message waits (at most HOLD_MS) for
+ * a unary "release" that only a poller other than its own can receive.
+ * Hold steps aside first, as a task about to block does; Away only marks
+ * itself away, as a task that computes long does, and is taken over. */
 enum { HOLD_MS = 20000 };
 static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hold_cv = PTHREAD_COND_INITIALIZER;
 static bool holding, released, hold_timed_out;
 
-static void hold_after_message(void) {
-  mt_tp_step_aside();
+static void wait_release(void) {
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
   until.tv_sec += HOLD_MS / 1000;
@@ -54,6 +54,15 @@ static void hold_after_message(void) {
   holding = false;
   pthread_cond_broadcast(&hold_cv);
   pthread_mutex_unlock(&hold_mu);
+}
+static void hold_after_message(void) {
+  mt_tp_step_aside();
+  wait_release();
+}
+static void away_after_message(void) {
+  mt_tp_away_begin();
+  wait_release();
+  mt_tp_away_end();
 }
 
 static void svc_unary(void *ctx, mt_tp_incoming *in, const char *method,
@@ -173,6 +182,11 @@ static const mt_tp_stream_handlers hold_handlers = {.on_message = srv_msg,
                                                     .on_closed = srv_closed,
                                                     .after_message =
                                                         hold_after_message};
+static const mt_tp_stream_handlers away_handlers = {.on_message = srv_msg,
+                                                    .fill = srv_fill,
+                                                    .on_closed = srv_closed,
+                                                    .after_message =
+                                                        away_after_message};
 
 static void *svc_stream_open(void *ctx, mt_tp_stream *s, const char *m,
                              const mt_tp_stream_handlers **h) {
@@ -186,7 +200,9 @@ static void *svc_stream_open(void *ctx, mt_tp_stream *s, const char *m,
   echo_stream *e = calloc(1, sizeof *e);
   REQUIRE(e);
   pthread_mutex_init(&e->mu, NULL);
-  *h = strcmp(m, "/t.Echo/Hold") == 0 ? &hold_handlers : &srv_handlers;
+  *h = strcmp(m, "/t.Echo/Hold") == 0   ? &hold_handlers
+       : strcmp(m, "/t.Echo/Away") == 0 ? &away_handlers
+                                        : &srv_handlers;
   return e;
 }
 
@@ -456,16 +472,18 @@ static void test_pieces(void) {
   pthread_cond_destroy(&c.cv);
 }
 
-static void test_step_aside(void) {
-  /* The server's only polling thread steps aside from inside a callback and
-   * blocks: another takes its turn, so the release still arrives, and the
-   * stream's echo comes after. */
+/* The polling thread with the turn blocks inside a callback: another takes
+ * the turn, so the release still arrives, and the stream's echo after. */
+static void hold_until_released(const char *method) {
+  pthread_mutex_lock(&hold_mu);
+  released = hold_timed_out = false;
+  pthread_mutex_unlock(&hold_mu);
   mt_tp_channel *ch = mt_tp_channel_open(address, NULL);
   REQUIRE(ch);
   client_stream c = {.to_send = 1};
   pthread_mutex_init(&c.mu, NULL);
   pthread_cond_init(&c.cv, NULL);
-  mt_tp_stream *s = mt_tp_stream_open(ch, "/t.Echo/Hold", &cli_handlers, &c);
+  mt_tp_stream *s = mt_tp_stream_open(ch, method, &cli_handlers, &c);
   REQUIRE(s);
   mt_tp_stream_kick(s);
   pthread_mutex_lock(&hold_mu);
@@ -499,6 +517,14 @@ static void test_step_aside(void) {
   mt_tp_channel_close(ch);
   pthread_mutex_destroy(&c.mu);
   pthread_cond_destroy(&c.cv);
+}
+
+static void test_step_aside(void) {
+  hold_until_released("/t.Echo/Hold");
+}
+
+static void test_taken_over_when_away(void) {
+  hold_until_released("/t.Echo/Away");
 }
 
 static void test_stop_with_open_stream(void) {
@@ -546,6 +572,7 @@ int main(void) {
   RUN_TEST(test_stream);
   RUN_TEST(test_pieces);
   RUN_TEST(test_step_aside);
+  RUN_TEST(test_taken_over_when_away);
   RUN_TEST(test_stop_with_open_stream);
   mt_tp_server_stop(server);
   mt_tp_stop();
