@@ -90,7 +90,7 @@ enum {
   STANDBY_CHECK_MS = 1,
   AWAY_TAKEOVER_MS = 1,
   /* Since the last event: the queue counts as busy. */
-  BUSY_MS = 50,
+  BUSY_MS = 10,
 };
 
 static _Thread_local int poller_me = -1; /* this thread's poller index */
