@@ -157,27 +157,26 @@ static void wake_standby(void) {
   }
 }
 
-void mt_tp_away_begin(void) {
-  if (poller_me < 0) {
-    return;
-  }
+/* Marks this poller, if it holds the turn, away since `since` (0: back). */
+static void mark_away(int64_t since) {
   pthread_mutex_lock(&tp.turn_mu);
   if (atomic_load(&tp.holder) == poller_me) {
-    tp.away_since = now_ns();
+    tp.away_since = since;
   }
   pthread_mutex_unlock(&tp.turn_mu);
-  wake_standby(); /* it waits with a timeout from now on */
+}
+
+void mt_tp_away_begin(void) {
+  if (poller_me >= 0) {
+    mark_away(now_ns());
+    wake_standby(); /* it waits with a timeout from now on */
+  }
 }
 
 void mt_tp_away_end(void) {
-  if (poller_me < 0) {
-    return;
+  if (poller_me >= 0) {
+    mark_away(0);
   }
-  pthread_mutex_lock(&tp.turn_mu);
-  if (atomic_load(&tp.holder) == poller_me) {
-    tp.away_since = 0;
-  }
-  pthread_mutex_unlock(&tp.turn_mu);
 }
 
 void mt_tp_step_aside(void) {
