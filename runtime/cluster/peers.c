@@ -550,9 +550,12 @@ static void on_link_closed(void *arg, mt_tp_stream *s, int status,
   if (p->stream == s) {
     p->stream = NULL;
     if (!closing_all) {
-      mt_log(MT_LOG_WARN, "cluster: link to node %016llx (%s) failed: %s",
+      /* A node that stops cleanly says so: nothing went wrong. */
+      bool stopping = strcmp(detail, MT_TP_STOPPING) == 0;
+      mt_log(stopping ? MT_LOG_INFO : MT_LOG_WARN,
+             "cluster: link to node %016llx (%s) %s: %s",
              (unsigned long long)p->node_id, p->address,
-             detail[0] ? detail : "closed");
+             stopping ? "closed" : "failed", detail[0] ? detail : "closed");
       /* Not chosen for a moment; the head's view says if it is dead. */
       p->down_until_ms = mt_now_ms() + 1000;
     }

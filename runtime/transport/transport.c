@@ -1359,6 +1359,13 @@ void mt_tp_server_stop(mt_tp_server *srv) {
     return;
   }
   grpc_server_shutdown_and_notify(srv->server, tp.cq, arm(&srv->shutdown_op));
+  /* Clients hear why, not gRPC's "Cancelling all calls". */
+  pthread_mutex_lock(&srv->owner.mu);
+  for (tp_call *c = srv->owner.calls; c; c = c->next) {
+    grpc_call_cancel_with_status(c->call, GRPC_STATUS_UNAVAILABLE,
+                                 MT_TP_STOPPING, NULL);
+  }
+  pthread_mutex_unlock(&srv->owner.mu);
   grpc_server_cancel_all_calls(srv->server);
   owner_close(&srv->owner);
   pthread_mutex_lock(&srv->owner.mu);

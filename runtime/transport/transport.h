@@ -34,6 +34,8 @@ enum {
   MT_TP_UNAUTHENTICATED = 16
 };
 
+/* The detail (status UNAVAILABLE) of calls a stopping server ends. */
+#define MT_TP_STOPPING "the node is stopping"
 /* The protocol version sent and checked in metadata on every call. */
 #define MT_TP_PROTOCOL "1"
 /* Largest message either side accepts; objects beyond it move in chunks. */
