@@ -90,6 +90,7 @@ bool mt_outbox_add(mt_outbox *o, uint8_t field, const uint8_t *body, size_t len,
 void mt_outbox_clear(mt_outbox *o);
 /* Takes everything queued as one message body; false if empty. */
 bool mt_outbox_take(mt_outbox *o, mt_tp_buf *out);
+bool mt_outbox_is_empty(mt_outbox *o);
 
 typedef struct mt_peer {
   struct mt_peer *next;

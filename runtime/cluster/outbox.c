@@ -75,6 +75,13 @@ static size_t framed_len(const uint8_t *p) {
   return n + (size_t)len;
 }
 
+bool mt_outbox_is_empty(mt_outbox *o) {
+  pthread_mutex_lock(&o->mu);
+  bool empty = o->len == 0;
+  pthread_mutex_unlock(&o->mu);
+  return empty;
+}
+
 bool mt_outbox_take(mt_outbox *o, mt_tp_buf *out) {
   pthread_mutex_lock(&o->mu);
   if (o->len == 0) {

@@ -94,9 +94,12 @@ static manta_value *submit_call(const char *function, ProtobufCBinaryData *args,
 typedef struct serve_stream {
   mt_tp_stream *s; /* one reference held */
   mt_outbox out;
-  int refs;    /* under rt.mu: the stream until closed, each pending task,
-                  each queued kick */
-  bool closed; /* under rt.mu */
+  int refs;         /* under rt.mu: the stream until closed, each pending task,
+                       each queued kick */
+  bool closed;      /* under rt.mu */
+  int pending;      /* under rt.mu: tasks received and not yet answered */
+  bool input_ended; /* under rt.mu: the client half-closed */
+  bool finishing;   /* under rt.mu: ended, every result sent */
   uint64_t client_node; /* the sending node (TaskBatch.sender_node) */
   mt_u64map held;       /* seq -> result value kept until acknowledged */
 } serve_stream;
@@ -207,6 +210,7 @@ static void ss_send_result_locked(serve_stream *ss, uint64_t seq,
 
 static void on_task_done(void *ctx, mt_object *o, mt_garbage *g) {
   pending_task *p = ctx;
+  p->ss->pending--;
   ss_send_result_locked(p->ss, p->seq, o->value, o, NULL, g);
   mt_obj_release_locked(o, g);
   ss_unref_locked(p->ss, g);
@@ -266,6 +270,7 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
       p->ss = ss;
       p->seq = t->seq;
       ss->refs++;
+      ss->pending++;
       mt_obj_when_ready_locked(o, &p->l, on_task_done, p, &g);
     } else {
       if (!fail) {
@@ -285,10 +290,38 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
   manta__v1__task_batch__free_unpacked(batch, NULL);
 }
 
+/*
+ * A client that half-closed still gets every result of what it sent (as a
+ * gRPC client that writes all its requests, then reads, expects); once the
+ * last is sent the stream ends OK. Manta's own nodes never half-close.
+ */
+static void ss_finish_if_answered(serve_stream *ss, mt_tp_stream *s) {
+  mt_lock();
+  bool finish = ss->input_ended && ss->pending == 0 && !ss->finishing &&
+                !ss->closed && mt_outbox_is_empty(&ss->out);
+  ss->finishing = ss->finishing || finish;
+  mt_unlock();
+  if (finish) {
+    mt_tp_stream_close(s, MT_TP_OK, NULL);
+  }
+}
+
 static bool ss_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
-  (void)s;
   serve_stream *ss = arg;
-  return mt_outbox_take(&ss->out, out);
+  if (mt_outbox_take(&ss->out, out)) {
+    return true;
+  }
+  ss_finish_if_answered(ss, s);
+  return false;
+}
+
+static void ss_on_half_close(void *arg, mt_tp_stream *s) {
+  serve_stream *ss = arg;
+  mt_lock();
+  ss->input_ended = true;
+  mt_unlock();
+  /* The stream's next fill sees whether anything is still due. */
+  mt_tp_stream_kick(s);
 }
 
 static void ss_on_closed(void *arg, mt_tp_stream *s, int status,
@@ -323,6 +356,8 @@ static const mt_tp_stream_handlers tasks_handlers = {
     .on_message = ss_on_message,
     .fill = ss_fill,
     .on_closed = ss_on_closed,
+    .outlive_half_close = true,
+    .on_half_close = ss_on_half_close,
     .after_message = ss_after_message,
 };
 

@@ -759,10 +759,11 @@ static void on_recv(tp_op *op, bool ok) {
     return;
   }
   s->delivering = true;
-  bool delivered = false;
+  bool delivered = false, input_ended = false;
   for (;;) {
     if (!bb) {
       recv_end_locked(s);
+      input_ended = true;
       break;
     }
     if (!s->closed) {
@@ -793,6 +794,9 @@ static void on_recv(tp_op *op, bool ok) {
    * while after_message works. */
   if (delivered && s->h->after_message) {
     s->h->after_message();
+  }
+  if (input_ended && s->is_server && s->h->on_half_close) {
+    s->h->on_half_close(s->arg, s);
   }
   stream_maybe_closed(s);
   stream_unref(s);

@@ -93,8 +93,11 @@ typedef struct mt_tp_stream_handlers {
    * code, detail a message. */
   void (*on_closed)(void *arg, mt_tp_stream *s, int status, const char *detail);
   /* Server only: a client's half-close does not end the call; the handler
-   * ends it with mt_tp_stream_close (server-streaming replies). */
+   * ends it with mt_tp_stream_close (server-streaming replies, or replies
+   * still due). on_half_close, if set, is told that no more messages will
+   * come (the client half-closed, or the call failed). */
   bool outlive_half_close;
+  void (*on_half_close)(void *arg, mt_tp_stream *s);
   /* If set, a message arrived, unflattened: called instead of on_message. */
   void (*on_pieces)(void *arg, mt_tp_stream *s, mt_tp_msg *m);
   /* Optional: called on the thread that ran on_message, once the next

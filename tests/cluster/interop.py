@@ -1,6 +1,7 @@
 """A foreign gRPC client (Python's grpcio) against a running manta cluster:
 asks the head for the cluster status, runs a task by name through
-Node.Call, and checks a refused token and an unknown method.
+Node.Call, sends a batch of tasks on a Node.Tasks stream and half-closes it
+before reading the results, and checks refusals of bad calls.
 
     interop.py <head address> <out dir for generated code> <proto dir>
 """
@@ -59,6 +60,32 @@ reply = call(cluster_pb2.CallRequest(function="no_such_function"), timeout=10)
 assert reply.value.HasField("error_value"), reply
 assert "no_such_function" in reply.value.error_value.message, reply
 print("unknown function ->", reply.value.error_value.message)
+
+# Tasks: a batch written, the stream half-closed, then every result read
+# (one task sleeps, so its result comes after the half-close); the stream
+# ends OK once all are sent.
+# A Tasks stream runs its tasks where it lands: on a node offering them.
+worker = grpc.insecure_channel(offering[0].info.address)
+tasks = worker.stream_stream(
+    "/manta.v1.Node/Tasks",
+    request_serializer=cluster_pb2.TaskBatch.SerializeToString,
+    response_deserializer=cluster_pb2.TaskBatch.FromString)
+batch = cluster_pb2.TaskBatch(tasks=[
+    cluster_pb2.TaskSpec(seq=1, function="add", args=[
+        value_pb2.Value(int_value=1), value_pb2.Value(int_value=2)]),
+    cluster_pb2.TaskSpec(seq=2, function="sleep_then", args=[
+        value_pb2.Value(int_value=300), value_pb2.Value(string_value="late")]),
+    cluster_pb2.TaskSpec(seq=3, function="no_such_function")])
+results = {}
+for reply in tasks(iter([batch]), timeout=30):
+    for r in reply.results:
+        results[r.seq] = r.value
+assert sorted(results) == [1, 2, 3], results
+assert results[1].int_value == 3, results
+assert results[2].list_value.items[0].string_value == "late", results
+assert results[3].HasField("error_value"), results
+print("tasks stream, half-closed first: 3 results, ended OK")
+worker.close()
 
 # An unknown method and a wrong protocol version are refused by status.
 try:
