@@ -6,6 +6,8 @@
  * stream enter their actor's mailbox in arrival order. */
 #include "cluster.h"
 
+#include <stdatomic.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,14 +96,14 @@ static manta_value *submit_call(const char *function, ProtobufCBinaryData *args,
 typedef struct serve_stream {
   mt_tp_stream *s; /* one reference held */
   mt_outbox out;
-  int refs;         /* under rt.mu: the stream until closed, each pending task,
-                       each queued kick */
-  bool closed;      /* under rt.mu */
-  int pending;      /* under rt.mu: tasks received and not yet answered */
-  bool input_ended; /* under rt.mu: the client half-closed */
-  bool finishing;   /* under rt.mu: ended, every result sent */
-  uint64_t client_node; /* the sending node (TaskBatch.sender_node) */
-  mt_u64map held;       /* seq -> result value kept until acknowledged */
+  int refs;    /* under rt.mu: the stream until closed, each pending task,
+                  each queued kick */
+  bool closed; /* under rt.mu */
+  int pending; /* under rt.mu: tasks received and not yet answered */
+  _Atomic bool input_ended; /* the client half-closed */
+  bool finishing;           /* under rt.mu: ended, every result sent */
+  uint64_t client_node;     /* the sending node (TaskBatch.sender_node) */
+  mt_u64map held;           /* seq -> result value kept until acknowledged */
 } serve_stream;
 
 /* Drops the results kept for acknowledgement (under rt.mu). */
@@ -296,6 +298,9 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
  * last is sent the stream ends OK. Manta's own nodes never half-close.
  */
 static void ss_finish_if_answered(serve_stream *ss, mt_tp_stream *s) {
+  if (!atomic_load(&ss->input_ended)) {
+    return; /* the common case, without taking rt.mu */
+  }
   mt_lock();
   bool finish = ss->input_ended && ss->pending == 0 && !ss->finishing &&
                 !ss->closed && mt_outbox_is_empty(&ss->out);
@@ -317,9 +322,7 @@ static bool ss_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
 
 static void ss_on_half_close(void *arg, mt_tp_stream *s) {
   serve_stream *ss = arg;
-  mt_lock();
-  ss->input_ended = true;
-  mt_unlock();
+  atomic_store(&ss->input_ended, true);
   /* The stream's next fill sees whether anything is still due. */
   mt_tp_stream_kick(s);
 }

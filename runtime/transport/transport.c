@@ -1363,7 +1363,8 @@ void mt_tp_server_stop(mt_tp_server *srv) {
     return;
   }
   grpc_server_shutdown_and_notify(srv->server, tp.cq, arm(&srv->shutdown_op));
-  /* Clients hear why, not gRPC's "Cancelling all calls". */
+  /* Clients hear why, not gRPC's "Cancelling all calls" (as a rule: the
+   * status may still lose the race with the connection's closing). */
   pthread_mutex_lock(&srv->owner.mu);
   for (tp_call *c = srv->owner.calls; c; c = c->next) {
     grpc_call_cancel_with_status(c->call, GRPC_STATUS_UNAVAILABLE,
