@@ -208,7 +208,7 @@ static void update_free(name_update *u) {
 static bool update_pack(const name_update *u, const char **method,
                         mt_tp_buf *body) {
   uint8_t id[16];
-  mt_wire_id_put(id, u->host, u->id);
+  mt_wire_id_join(u->host, u->id, id);
   if (u->named) {
     Manta__V1__ActorRef ref = MANTA__V1__ACTOR_REF__INIT;
     ref.id.data = id;

@@ -38,7 +38,7 @@ static bool proxy_wire(uint64_t id, uint8_t wire[16]) {
   pthread_mutex_lock(&wire_mu);
   const mt_actor_remote *r = mt_u64map_get(&wire_ids, id);
   if (r) {
-    mt_wire_id_put(wire, r->host, r->id);
+    mt_wire_id_join(r->host, r->id, wire);
   }
   pthread_mutex_unlock(&wire_mu);
   return r != NULL;
@@ -150,7 +150,7 @@ static void post_locked(const mt_actor_remote *r, Manta__V1__ActorOp op,
                         mt_garbage *g) {
   Manta__V1__TaskSpec spec = MANTA__V1__TASK_SPEC__INIT;
   uint8_t id[16];
-  mt_wire_id_put(id, r->host, r->id);
+  mt_wire_id_join(r->host, r->id, id);
   spec.actor_op = op;
   spec.actor_id.data = id;
   spec.actor_id.len = sizeof id;
@@ -174,7 +174,7 @@ void mt_actor_spec_fill(const mt_task *t, Manta__V1__TaskSpec *spec,
     spec->actor_op = MANTA__V1__ACTOR_OP__ACTOR_OP_CREATE;
     spec->create = &st->create;
   } else {
-    mt_wire_id_put(st->id, r->host, r->id);
+    mt_wire_id_join(r->host, r->id, st->id);
     spec->actor_op = MANTA__V1__ACTOR_OP__ACTOR_OP_CALL;
     spec->actor_id.data = st->id;
     spec->actor_id.len = sizeof st->id;

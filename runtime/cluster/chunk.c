@@ -23,16 +23,6 @@
 #define TAG_DATA 0x12
 #define TAG_BYTES 0x32
 
-static size_t put_varint(uint8_t *p, uint64_t x) {
-  size_t n = 0;
-  while (x > 0x7f) {
-    p[n++] = (uint8_t)(x | 0x80);
-    x >>= 7;
-  }
-  p[n++] = (uint8_t)x;
-  return n;
-}
-
 /* A varint of at most max bytes at b[0..n); its length, or 0 if there is
  * none (cut short, too long, or beyond 64 bits). */
 static size_t get_varint(const uint8_t *b, size_t n, size_t max,
@@ -56,9 +46,9 @@ size_t mt_chunk_head_put(uint8_t out[MT_CHUNK_HEAD_MAX], uint64_t total,
                          uint64_t data_len) {
   size_t n = 0;
   out[n++] = TAG_TOTAL;
-  n += put_varint(out + n, total);
+  n += mt_put_varint(out + n, total);
   out[n++] = TAG_DATA;
-  n += put_varint(out + n, data_len);
+  n += mt_put_varint(out + n, data_len);
   return n;
 }
 
@@ -88,7 +78,7 @@ bool mt_chunk_head_get(const uint8_t *b, size_t n, size_t msg_len,
 
 size_t mt_bytes_head_put(uint8_t out[MT_BYTES_HEAD_MAX], uint64_t len) {
   out[0] = TAG_BYTES;
-  return 1 + put_varint(out + 1, len);
+  return 1 + mt_put_varint(out + 1, len);
 }
 
 bool mt_bytes_head_get(const uint8_t *b, size_t n, uint64_t total, size_t *at) {

@@ -72,6 +72,17 @@ bool mt_u64map_put(mt_u64map *m, uint64_t key, void *val);
 void *mt_u64map_remove(mt_u64map *m, uint64_t key);
 void mt_u64map_free(mt_u64map *m);
 
+/* Writes x as a protobuf varint at p (at most 10 bytes); its length. */
+static inline size_t mt_put_varint(uint8_t *p, uint64_t x) {
+  size_t n = 0;
+  while (x > 0x7f) {
+    p[n++] = (uint8_t)(x | 0x80);
+    x >>= 7;
+  }
+  p[n++] = (uint8_t)x;
+  return n;
+}
+
 /* Encoded messages waiting for a stream's next send. */
 typedef struct mt_outbox {
   pthread_mutex_t mu;
@@ -412,9 +423,8 @@ Manta__V1__TaskBatch *mt_wire_batch(mt_tp_stream *s, const uint8_t *body,
                                     size_t len);
 /* A status reply as the manta value manta_cluster_status describes. */
 manta_value *mt_wire_status_value(const Manta__V1__ClusterStatusReply *r);
-/* A 16-byte object or actor id (ObjectRef.id, ActorRef.id): the node's
- * id, then the local id, both big-endian. get: false unless 16 bytes. */
-void mt_wire_id_put(uint8_t wire[16], uint64_t node, uint64_t id);
+/* A 16-byte object or actor id (ObjectRef.id, ActorRef.id) as
+ * mt_wire_id_split reads it; false (and zeros) unless it has 16 bytes. */
 bool mt_wire_id_get(const ProtobufCBinaryData *wire, uint64_t *node,
                     uint64_t *id);
 /* A hex node id, 16 digits. */

@@ -335,7 +335,8 @@ static void fs_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
   fs->asked = true;
   Manta__V1__FetchRequest *r =
       manta__v1__fetch_request__unpack(NULL, len, body);
-  if (!r || r->id.len != 16) {
+  uint64_t node, id;
+  if (!r || !mt_wire_id_get(&r->id, &node, &id)) {
     mt_log(MT_LOG_WARN, "node: malformed FetchRequest from %s",
            mt_tp_stream_peer(s));
     mt_tp_stream_close(s, MT_TP_INVALID_ARGUMENT, "malformed FetchRequest");
@@ -344,8 +345,6 @@ static void fs_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
     }
     return;
   }
-  uint64_t node, id;
-  mt_wire_id_split(r->id.data, &node, &id);
   fs->requester = r->node_id;
   manta__v1__fetch_request__free_unpacked(r, NULL);
   mt_garbage g;

@@ -21,16 +21,6 @@ void mt_outbox_destroy(mt_outbox *o) {
   o->data = NULL;
 }
 
-static size_t put_varint(uint8_t *p, uint64_t x) {
-  size_t n = 0;
-  while (x >= 0x80) {
-    p[n++] = (uint8_t)(x | 0x80);
-    x >>= 7;
-  }
-  p[n++] = (uint8_t)x;
-  return n;
-}
-
 void mt_outbox_clear(mt_outbox *o) {
   pthread_mutex_lock(&o->mu);
   o->len = 0;
@@ -57,7 +47,7 @@ bool mt_outbox_add(mt_outbox *o, uint8_t field, const uint8_t *body, size_t len,
   }
   uint8_t *p = o->data + o->len;
   p[0] = (uint8_t)(field << 3 | 2); /* length-delimited */
-  size_t n = 1 + put_varint(p + 1, len);
+  size_t n = 1 + mt_put_varint(p + 1, len);
   memcpy(p + n, body, len);
   o->len += n + len;
   pthread_mutex_unlock(&o->mu);

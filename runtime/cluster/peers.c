@@ -449,10 +449,8 @@ static void fail_over_locked(mt_peer *p, const char *why, mt_garbage *g) {
  * becomes its proxy (the node counted one borrow for us). */
 static void stays_locked(mt_peer *p, mt_task *t, const ProtobufCBinaryData *id,
                          mt_garbage *g) {
-  uint64_t node = 0, local = 0;
-  if (id->len == 16) {
-    mt_wire_id_split(id->data, &node, &local);
-  }
+  uint64_t node, local;
+  (void)mt_wire_id_get(id, &node, &local); /* zeros if malformed */
   mt_object *o = t && t->result && !t->cancelled ? t->result : NULL;
   if (t) {
     p->inflight--;

@@ -101,7 +101,6 @@ typedef struct serve_stream {
   bool closed; /* under rt.mu */
   int pending; /* under rt.mu: tasks received and not yet answered */
   _Atomic bool input_ended; /* the client half-closed */
-  bool finishing;           /* under rt.mu: ended, every result sent */
   uint64_t client_node;     /* the sending node (TaskBatch.sender_node) */
   mt_u64map held;           /* seq -> result value kept until acknowledged */
 } serve_stream;
@@ -301,10 +300,10 @@ static void ss_finish_if_answered(serve_stream *ss, mt_tp_stream *s) {
   if (!atomic_load(&ss->input_ended)) {
     return; /* the common case, without taking rt.mu */
   }
+  /* Nothing is added once the client half-closed and no task is pending.
+   * A second close of the stream does nothing. */
   mt_lock();
-  bool finish = ss->input_ended && ss->pending == 0 && !ss->finishing &&
-                !ss->closed && mt_outbox_is_empty(&ss->out);
-  ss->finishing = ss->finishing || finish;
+  bool finish = ss->pending == 0 && !ss->closed && mt_outbox_is_empty(&ss->out);
   mt_unlock();
   if (finish) {
     mt_tp_stream_close(s, MT_TP_OK, NULL);

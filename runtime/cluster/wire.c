@@ -112,23 +112,13 @@ void mt_wire_node_load_free(Manta__V1__NodeLoad *load) {
   free(load);
 }
 
-void mt_wire_id_put(uint8_t wire[16], uint64_t node, uint64_t id) {
-  for (int i = 0; i < 8; i++) {
-    wire[i] = (uint8_t)(node >> (56 - 8 * i));
-    wire[8 + i] = (uint8_t)(id >> (56 - 8 * i));
-  }
-}
-
 bool mt_wire_id_get(const ProtobufCBinaryData *wire, uint64_t *node,
                     uint64_t *id) {
   *node = *id = 0;
   if (wire->len != 16) {
     return false;
   }
-  for (int i = 0; i < 8; i++) {
-    *node = (*node << 8) | wire->data[i];
-    *id = (*id << 8) | wire->data[8 + i];
-  }
+  mt_wire_id_split(wire->data, node, id);
   return true;
 }
 

@@ -352,24 +352,12 @@ static bool take_received(grpc_byte_buffer **slot, bool ok, mt_tp_buf *out) {
   return got;
 }
 
-/* A byte buffer that takes over data (freed by gRPC when sent). */
-static grpc_byte_buffer *take_buffer(mt_tp_buf *b) {
-  grpc_slice s =
-      b->len ? grpc_slice_new(b->data, b->len, free) : grpc_empty_slice();
-  if (!b->len) {
-    free(b->data);
-  }
-  b->data = NULL;
-  b->len = 0;
-  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
-  grpc_slice_unref(s);
-  return bb;
-}
-
-/* A message of b's bytes (taken) then the borrowed bytes of ref (whose
- * done runs when gRPC drops them). */
-static grpc_byte_buffer *take_buffer_and_ref(mt_tp_buf *b, tp_ref *ref) {
+/* A message of b's bytes, taken over (freed by gRPC when sent), then, if
+ * ref->done is set, the borrowed bytes of ref (done runs when gRPC drops
+ * them; at once if there are none). */
+static grpc_byte_buffer *take_buffer(mt_tp_buf *b, tp_ref *ref) {
   grpc_slice parts[2];
+  size_t n = 1;
   parts[0] =
       b->len ? grpc_slice_new(b->data, b->len, free) : grpc_empty_slice();
   if (!b->len) {
@@ -377,17 +365,17 @@ static grpc_byte_buffer *take_buffer_and_ref(mt_tp_buf *b, tp_ref *ref) {
   }
   b->data = NULL;
   b->len = 0;
-  if (ref->len) {
-    parts[1] = grpc_slice_new_with_user_data((void *)ref->data, ref->len,
-                                             ref->done, ref->arg);
-  } else {
-    parts[1] = grpc_empty_slice();
+  if (ref->done && ref->len) {
+    parts[n++] = grpc_slice_new_with_user_data((void *)ref->data, ref->len,
+                                               ref->done, ref->arg);
+  } else if (ref->done) {
     ref->done(ref->arg);
   }
   memset(ref, 0, sizeof *ref);
-  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(parts, 2);
-  grpc_slice_unref(parts[0]);
-  grpc_slice_unref(parts[1]);
+  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(parts, n);
+  for (size_t i = 0; i < n; i++) {
+    grpc_slice_unref(parts[i]);
+  }
   return bb;
 }
 
@@ -817,7 +805,7 @@ static void stream_pump(mt_tp_stream *s) {
     memset(&s->fill_ref, 0, sizeof s->fill_ref);
     grpc_byte_buffer *msg = NULL;
     if (have) {
-      msg = ref.done ? take_buffer_and_ref(&out, &ref) : take_buffer(&out);
+      msg = take_buffer(&out, &ref);
     } else if (ref.done) {
       ref.done(ref.arg);
     }
