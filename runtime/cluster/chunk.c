@@ -123,14 +123,13 @@ static bool sink_size(mt_chunk_sink *k, uint64_t total, const uint8_t *pre,
              (unsigned long long)total);
     return false;
   }
-  k->sized = true;
   k->total = total;
   return true;
 }
 
 uint8_t *mt_chunk_sink_take(mt_chunk_sink *k, uint64_t total, uint64_t data_len,
                             const uint8_t *pre, size_t n) {
-  if (k->error[0] || (!k->sized && !sink_size(k, total, pre, n))) {
+  if (k->error[0] || (!k->buf && !sink_size(k, total, pre, n))) {
     return NULL;
   }
   if (total != k->total || data_len > k->total - k->got || n > data_len) {
@@ -187,7 +186,7 @@ manta_value *mt_chunk_sink_value(mt_chunk_sink *k) {
   if (k->error[0]) {
     return NULL;
   }
-  if (!k->sized) {
+  if (!k->buf) {
     snprintf(k->error, sizeof k->error, "the owner sent no chunk");
     return NULL;
   }

@@ -144,9 +144,9 @@ typedef struct mt_cluster {
   uint64_t advertised_registry; /* registry_version last sent */
 
   /* Calls to the head under way from other threads (under rt.mu): stop
-   * waits for them before it closes the channel. */
+   * waits for them before it closes the channel (none start once
+   * `stopping`). */
   unsigned head_calls;
-  bool head_closing;
   pthread_cond_t head_cv;
 
   /* under rt.mu */
@@ -361,11 +361,10 @@ bool mt_bytes_head_get(const uint8_t *b, size_t n, uint64_t total, size_t *at);
  * is only bytes it holds the payload alone, the header read and dropped,
  * so that it becomes the value as it is. */
 typedef struct mt_chunk_sink {
-  uint8_t *buf;
-  size_t cap; /* buf's bigalloc block size; 0: buf is malloc'd */
+  uint8_t *buf; /* NULL until the first chunk sized it */
+  size_t cap;   /* buf's bigalloc block size; 0: buf is malloc'd */
   size_t skip;
   uint64_t total, got;
-  bool sized;
   char error[160]; /* why the object cannot be had, once it cannot */
 } mt_chunk_sink;
 /* Takes the next chunk: data_len bytes of an object of total bytes, of

@@ -303,7 +303,7 @@ static void *heartbeat_loop(void *arg) {
 
 bool mt_head_enter(void) {
   mt_lock();
-  bool ok = mt_rt.cluster && !mt_cl.head_closing;
+  bool ok = mt_rt.cluster && !mt_cl.stopping;
   mt_cl.head_calls += ok;
   mt_unlock();
   return ok;
@@ -349,7 +349,6 @@ static void cluster_cleanup(void) {
   /* Calls to the head under way end first (each has a deadline). */
   mt_lock();
   mt_cl.stopping = true;
-  mt_cl.head_closing = true;
   while (mt_cl.head_calls > 0) {
     pthread_cond_wait(&mt_cl.head_cv, &mt_rt.mu);
   }

@@ -177,11 +177,7 @@ void mt_actor_die_locked(mt_actor *a, manta_value *why, mt_garbage *g) {
   mt_actor_retain_locked(a); /* cancelling calls drops their counts */
   while (a->mbox.head) {
     mt_task *t = a->mbox.head;
-    mt_task_cancel_locked(t,
-                          dead_error(a, t->method   ? t->method->name
-                                        : t->remote ? t->remote->function
-                                                    : NULL),
-                          g);
+    mt_task_cancel_locked(t, dead_error(a, mt_task_callee(t)), g);
   }
   if (a->name) {
     if (mt_strmap_get(&mt_rt.actor_names, a->name) == a) {
@@ -499,13 +495,12 @@ manta_err mt_actor_create(const char *class_name,
   mt_garbage_init(&g);
   mt_lock();
   mt_actor *a = NULL;
-  mt_class *cls = NULL;
+  mt_class *cls = mt_strmap_get(&mt_rt.classes, class_name);
   uint64_t host = 0;
   bool reserved = false;
   manta_value *fail = NULL;
   err = create_check_locked(name);
   if (err == MANTA_OK && route && mt_rt.cluster) {
-    cls = mt_strmap_get(&mt_rt.classes, class_name);
     err = place_locked(class_name, name, opts, cpus,
                        cls && !missing[0] && mt_demand_fits_total(&demand),
                        &host, &reserved, &fail);
@@ -532,7 +527,7 @@ manta_err mt_actor_create(const char *class_name,
     mt_garbage_free(&g);
     return MANTA_OK;
   }
-  a->cls = mt_strmap_get(&mt_rt.classes, class_name);
+  a->cls = cls;
   a->max_concurrency =
       opts && opts->max_concurrency ? opts->max_concurrency : 1;
   if (name) {

@@ -100,10 +100,8 @@ void mt_obj_release_locked(mt_object *o, mt_garbage *g) {
     return;
   }
   if ((o->proxy || o->lent) && mt_rt.cluster) {
-    mt_rt.cluster->object_freed_locked(o, g);
+    mt_rt.cluster->object_freed_locked(o, g); /* clears both */
   }
-  o->proxy = NULL;
-  o->lent = false;
   /* Nothing can be listening: waiters and dependent tasks hold counts. */
   mt_garbage_add(g, o->value);
   mt_rt.live_objects--;
@@ -122,6 +120,9 @@ void mt_listener_add_locked(mt_listener *l, mt_object *o) {
     o->listeners->prev = l;
   }
   o->listeners = l;
+  /* Someone waits for it now: an object of another node starts moving
+   * here (never completed before this returns). */
+  mt_obj_want_locked(o);
 }
 
 void mt_listener_remove_locked(mt_listener *l) {
@@ -150,7 +151,6 @@ void mt_obj_when_ready_locked(mt_object *o, mt_listener *l, mt_ready_fn fn,
     fn(ctx, o, g);
   } else {
     mt_listener_add_locked(l, o);
-    mt_obj_want_locked(o);
   }
 }
 
@@ -404,7 +404,6 @@ static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
   for (size_t i = 0; i < n; i++) {
     if (objs[i] && objs[i]->state == MT_OBJ_PENDING) {
       from_afar |= answered_from_afar_locked(objs[i]);
-      mt_obj_want_locked(objs[i]);
       ls[k].kind = MT_L_WAITER;
       ls[k].owner = &w;
       mt_listener_add_locked(&ls[k], objs[i]);

@@ -408,6 +408,8 @@ void mt_class_unlink_locked(mt_task *t);
 void mt_task_ready_locked(mt_task *t, mt_garbage *g);
 /* Completes the task's result with v (taken) and frees the task. */
 void mt_task_finish_locked(mt_task *t, manta_value *v, mt_garbage *g);
+/* The function or method a task calls, by name; NULL if unknown. */
+const char *mt_task_callee(const mt_task *t);
 void mt_task_free_locked(mt_task *t, mt_garbage *g);
 /* Allocates a task holding a reference to each argument (frozen); no
  * lock needed. NULL on OOM. */

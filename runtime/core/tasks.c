@@ -129,14 +129,19 @@ void mt_task_free_locked(mt_task *t, mt_garbage *g) {
   free(t);
 }
 
+const char *mt_task_callee(const mt_task *t) {
+  return t->method   ? t->method->name
+         : t->fn     ? t->fn->name
+         : t->remote ? t->remote->function
+                     : NULL;
+}
+
 /* Where an error of this task happened, for error values. */
 static void task_origin(const mt_task *t, char *buf, size_t size) {
+  const char *callee = mt_task_callee(t);
   switch (t->kind) {
   case MT_TASK_FUNCTION:
-    snprintf(buf, size, "function %s",
-             t->fn       ? t->fn->name
-             : t->remote ? t->remote->function
-                         : "?");
+    snprintf(buf, size, "function %s", callee ? callee : "?");
     break;
   case MT_TASK_ACTOR_CREATE:
     snprintf(buf, size, "actor %s constructor",
@@ -145,9 +150,7 @@ static void task_origin(const mt_task *t, char *buf, size_t size) {
   default:
     snprintf(buf, size, "actor %s.%s",
              t->actor ? mt_actor_class_name(t->actor) : "?",
-             t->method   ? t->method->name
-             : t->remote ? t->remote->function
-                         : "?");
+             callee ? callee : "?");
   }
 }
 
@@ -350,7 +353,6 @@ void mt_task_start_deps_locked(mt_task *t, mt_garbage *g) {
        * from there, not through this one. */
     } else if (o->state == MT_OBJ_PENDING) {
       mt_listener_add_locked(l, o);
-      mt_obj_want_locked(o);
       t->deps_pending++;
     } else if (o->is_error && !t->dep_error) {
       t->dep_error = manta_value_ref(o->value);

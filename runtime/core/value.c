@@ -250,10 +250,11 @@ manta_value *mt_value_wrap_id(manta_kind kind, uint64_t id) {
 }
 
 manta_value *mt_value_adopt_id(manta_kind kind, uint64_t id) {
-  manta_value *v = value_alloc(kind, 0);
+  manta_value *v = mt_value_wrap_id(kind, id);
   if (v) {
-    v->u.id = id;
-  } else if (kind == MANTA_KIND_REF) {
+    return v;
+  }
+  if (kind == MANTA_KIND_REF) {
     hooks.ref_release(id);
   } else {
     hooks.actor_release(id);
