@@ -86,3 +86,8 @@ void bench_format_size(char *out, size_t len, uint64_t bytes) {
     snprintf(out, len, "%lluB", (unsigned long long)bytes);
   }
 }
+
+int bench_cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}

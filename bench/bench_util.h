@@ -29,5 +29,7 @@ int bench_parse_seconds(const char *text, double *out);
 
 /* The shortest such name of a size: 64MiB, 1GiB, 1536KiB, 100B. */
 void bench_format_size(char *out, size_t len, uint64_t bytes);
+/* qsort's comparison of doubles, ascending. */
+int bench_cmp_double(const void *a, const void *b);
 
 #endif

@@ -148,11 +148,6 @@ static row *add_row(const char *name) {
   return r;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* ---- remote tasks and actor calls -------------------------------------- */
 
 /* One operation whose result is a ref: a task or an actor call. */
@@ -225,7 +220,7 @@ static void sync_rate(const char *name, start_fn start_one, double seconds) {
   } while (end - start < seconds);
   row *row = add_row(name);
   row->per_second = (double)n / (end - start);
-  qsort(lat, n, sizeof *lat, cmp_double);
+  qsort(lat, n, sizeof *lat, bench_cmp_double);
   row->p50_us = lat[n / 2];
   row->p99_us = lat[(size_t)((double)n * 0.99)];
   free(lat);
@@ -291,23 +286,6 @@ static double send_once(const manta_value *big, uint64_t size) {
   return t;
 }
 
-/*
- * The first object the head fetches from this driver. The head learns where
- * a node is from the directory's view, which it refreshes at its heartbeat
- * (300 ms by default): until then a fetch from a driver that has just
- * joined fails with "not alive in the cluster". So this one may be retried.
- */
-static void first_send(const manta_value *small, uint64_t size) {
-  double t, give_up = bench_now_s() + 10;
-  manta_value *v;
-  while (manta_value_kind(v = send_try(small, &t)) == MANTA_KIND_ERROR &&
-         bench_now_s() < give_up) {
-    manta_value_free(v);
-    usleep(50000);
-  }
-  check_len(v, size);
-}
-
 /* Get `size` bytes made on the head; the seconds it took. Checks a sample
  * of the bytes after the clock stops. */
 static double fetch_once(uint64_t size) {
@@ -354,7 +332,7 @@ static void transfer_row(const char *prefix, uint64_t size, double first,
   memcpy(r->rep_seconds, t, (size_t)reps * sizeof *t);
   double sorted[MAX_REPS];
   memcpy(sorted, t, (size_t)reps * sizeof *t);
-  qsort(sorted, (size_t)reps, sizeof *sorted, cmp_double);
+  qsort(sorted, (size_t)reps, sizeof *sorted, bench_cmp_double);
   /* The median; of an even count, the mean of the middle two. */
   double median = reps % 2 ? sorted[reps / 2]
                            : (sorted[reps / 2 - 1] + sorted[reps / 2]) / 2;
@@ -368,7 +346,7 @@ static void transfers(const uint64_t *sizes, int nsizes, int reps) {
   /* Both directions once, small, untimed: the links between the nodes are
    * open before the first timed transfer. */
   manta_value *small = pattern_bytes(1 << 20);
-  first_send(small, 1 << 20);
+  send_once(small, 1 << 20);
   manta_value_free(small);
   fetch_once(1 << 20);
   for (int s = 0; s < nsizes; s++) {

@@ -143,11 +143,6 @@ static void print_row(const result *r) {
   fflush(table);
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* Nearest-rank percentile of n sorted samples. */
 static double percentile(const double *sorted, size_t n, double pct) {
   size_t rank = (size_t)(pct / 100.0 * (double)n + 0.999999);
@@ -161,7 +156,7 @@ static double percentile(const double *sorted, size_t n, double pct) {
 static void record_round_trips(const char *name, const char *unit,
                                double *samples, size_t n, double elapsed) {
   result *r = record(name, unit, n, elapsed);
-  qsort(samples, n, sizeof *samples, cmp_double);
+  qsort(samples, n, sizeof *samples, bench_cmp_double);
   r->p50_us = percentile(samples, n, 50) * 1e6;
   r->p99_us = percentile(samples, n, 99) * 1e6;
   print_row(r);

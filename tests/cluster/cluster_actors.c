@@ -18,12 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(long ms) {
   nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
 }
@@ -467,7 +461,7 @@ static void test_host_killed_mid_calls(void) {
   printf("actor_death: killing node pid %lld (%s) mid-calls\n", (long long)pid,
          address);
   fflush(stdout);
-  int64_t t0 = now_ms();
+  double t0 = mt_test_now_ms();
   REQUIRE(kill((pid_t)pid, SIGKILL) == 0);
   int dead = 0, ran = 0, named = 0;
   manta_ref all[SENT + 1];
@@ -491,7 +485,7 @@ static void test_host_killed_mid_calls(void) {
   CHECK(dead >= 1);
   CHECK_INT_EQ(named, dead);
   printf("actor_death: %d calls ran, %d failed ACTOR_DEAD within %lld ms\n",
-         ran, dead, (long long)(now_ms() - t0));
+         ran, dead, (long long)(mt_test_now_ms() - t0));
   /* Later calls fail too, never hang; once the head has declared the node
    * dead, at once and saying so. */
   manta_value *err = NULL;

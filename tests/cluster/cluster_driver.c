@@ -591,6 +591,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_errors);
     RUN_TEST(test_dependencies);
     RUN_TEST(test_nested_and_bytes);
+  } else if (strcmp(phase, "burst") == 0) {
     RUN_TEST(test_burst);
   } else if (strcmp(phase, "examples") == 0) {
     RUN_TEST(test_examples_module);

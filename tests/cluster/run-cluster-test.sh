@@ -76,6 +76,7 @@ wait_alive "$head" 3 2
 
 echo "== driver: remote tasks"
 MANTA_ADDRESS=$head "$driver" basic || fail "driver phase basic"
+MANTA_ADDRESS=$head "$driver" burst || fail "driver phase burst"
 
 if [[ -n $examples ]]; then
   echo "== driver: the examples' functions, offered by a node's module"
