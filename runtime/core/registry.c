@@ -21,7 +21,8 @@ manta_err manta_register_function(const char *name, manta_function fn,
     free(copy);
     return MANTA_ERR_NOMEM;
   }
-  *f = (mt_function){copy, fn, nargs_expected, user_data};
+  *f = (mt_function){
+      .name = copy, .fn = fn, .nargs = nargs_expected, .data = user_data};
   manta_err err = MANTA_OK;
   bool oom = false;
   mt_lock();

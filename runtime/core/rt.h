@@ -266,6 +266,7 @@ typedef struct mt_function {
   manta_function fn;
   int nargs;
   void *data;
+  uint64_t run_ns; /* measured time per call, smoothed (rt.mu); 0: unknown */
 } mt_function;
 
 typedef struct mt_method {
@@ -393,9 +394,26 @@ typedef struct mt_worker {
   mt_demand held;
   bool blocked;           /* lent its slot while in get/wait */
   void (*on_block)(void); /* called (rt.mu held) as it blocks, if set */
-  mt_task **batch;        /* popped but not yet started */
-  size_t batch_pos, batch_len;
+  /* Sleeping: signalled alone through cv once `woken` is set, so a kick
+   * wakes exactly the workers it wants. */
+  pthread_cond_t cv;
+  bool woken;
+  struct mt_worker *idle_next;
+  /* The batch it popped. Its tasks are taken in order through batch_next,
+   * by this worker and by idle workers that take part of it over: a
+   * fetch_add gives each index to exactly one of them, so a task waits in
+   * a batch only while no slot is free. batch, batch_len and batch_cls
+   * change only under rt.mu. */
+  mt_task **batch;
+  _Atomic size_t batch_next;
+  size_t batch_len;
   mt_sched_class *batch_cls;
+  bool shared; /* linked in rt.shared_batches: others may take from it */
+  struct mt_worker *shared_next, *shared_prev;
+  /* What idle workers last saw of batch_next, and when (rt.mu): a batch
+   * whose cursor stood still long enough is taken over. */
+  size_t seen_next;
+  uint64_t seen_ns;
 } mt_worker;
 
 /* The worker running on this thread, if any. */
@@ -592,13 +610,15 @@ typedef struct mt_runtime {
   /* scheduling */
   mt_sched_class *classes_list;
   int64_t tasks_queued, tasks_running, tasks_finished;
-  pthread_cond_t work_cv;
   _Atomic uint64_t work_seq; /* bumped whenever work is queued */
   bool spinner_active;       /* one idle worker spins before sleeping */
   bool running_here;         /* a non-worker thread is in mt_sched_run_here */
   unsigned max_workers;
   unsigned workers_total, workers_idle, wakeups_pending;
   mt_worker *workers;
+  mt_worker *idle_workers;   /* sleeping, most recent first */
+  mt_worker *shared_batches; /* workers with tasks others may take over */
+  mt_worker *watcher;        /* idle, looking again at shared batches soon */
   pthread_cond_t exit_cv;
   unsigned workers_exited;
   unsigned in_wait; /* threads blocked in get/wait */

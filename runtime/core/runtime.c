@@ -155,7 +155,6 @@ manta_err manta_init(const manta_options *opts) {
   mt_strmap_init(&mt_rt.functions);
   mt_strmap_init(&mt_rt.classes);
   mt_strmap_init(&mt_rt.actor_names);
-  mt_cond_init(&mt_rt.work_cv);
   mt_cond_init(&mt_rt.exit_cv);
   mt_rt.tasks_queued = mt_rt.tasks_running = mt_rt.tasks_finished = 0;
   mt_value_set_hooks(&mt_runtime_value_hooks);
@@ -234,7 +233,6 @@ manta_err manta_shutdown(void) {
   mt_registry_destroy_locked();
   mt_modules_forget_locked();
   mt_strmap_destroy(&mt_rt.actor_names);
-  pthread_cond_destroy(&mt_rt.work_cv);
   pthread_cond_destroy(&mt_rt.exit_cv);
   mt_rt.initialized = false;
   mt_rt.shutting_down = false;

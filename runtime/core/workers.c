@@ -4,14 +4,18 @@
  * Ready tasks wait in scheduling classes, one per resource shape. A worker
  * that takes work from a class acquires the shape's resources once and runs
  * a batch of its tasks under that one acquisition (Ray's lease reuse), which
- * keeps the lock out of the per-task path when tasks are many and small;
- * batches stay small when the queue is short, so long tasks still spread over
- * every slot. Actors with runnable calls wait in their own queue and hold no
- * CPU per call.
+ * keeps the lock out of the per-task path when tasks are many and small.
+ * A batch never holds work hostage: while it has tasks not yet started and
+ * a slot of its shape is free, an idle worker takes half of them over (the
+ * batch's tasks are handed out by an atomic cursor), so whatever the task
+ * length no runnable task waits while a slot is idle. Actors with runnable
+ * calls wait in their own queue and hold no CPU per call.
  *
- * Threads are started on demand: when work fits and no worker is idle or
- * already on its way. A worker blocked in get/wait gives its resources back,
- * so another may start; nested tasks can never deadlock the pool.
+ * Threads are started on demand, and a kick wakes (or starts) as many
+ * workers as there is work that could start now, at once: a chain of
+ * wake-ups, each worker waking the next, would cost a wake-up latency per
+ * slot. A worker blocked in get/wait gives its resources back, so another
+ * may start; nested tasks can never deadlock the pool.
  */
 #include "rt.h"
 
@@ -122,38 +126,20 @@ static mt_sched_class *runnable_class_locked(void) {
   return NULL;
 }
 
-static bool has_work_locked(void) {
-  return mt_rt.ready_head != NULL || runnable_class_locked() != NULL;
+static void hold_locked(mt_worker *w, const mt_demand *d) {
+  w->held = *d;
+  w->holding = true;
+  mt_demand_acquire_locked(d);
 }
 
-/* ---- waking and starting workers ---------------------------------------- */
-
-static void *worker_main(void *arg);
-
-static void spawn_worker_locked(void) {
-  mt_worker *w = calloc(1, sizeof *w);
-  if (!w) {
-    mt_log(MT_LOG_ERROR, "out of memory starting a worker");
-    return;
+static void unhold_locked(mt_worker *w) {
+  if (w->holding) {
+    mt_demand_release_locked(&w->held);
+    w->holding = false;
   }
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  /* Tasks may recurse and hold values on the stack: 8 MiB like a main
-   * thread, only reserved, not committed. */
-  pthread_attr_setstacksize(&attr, 8u << 20);
-  int rc = pthread_create(&w->thread, &attr, worker_main, w);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) {
-    mt_log(MT_LOG_ERROR, "cannot start a worker thread: %s", strerror(rc));
-    free(w);
-    return;
-  }
-  w->next = mt_rt.workers;
-  mt_rt.workers = w;
-  mt_rt.workers_total++;
-  mt_rt.wakeups_pending++; /* it will look for work as it starts */
-  mt_log(MT_LOG_DEBUG, "worker %u started", mt_rt.workers_total);
 }
+
+/* ---- clocks and spinning ------------------------------------------------ */
 
 /* How long a waiter or an idle worker spins before it sleeps. */
 #define SPIN_NS 40000
@@ -219,68 +205,274 @@ static void spin_for_work_locked(void) {
   mt_rt.spinner_active = false;
 }
 
+/* ---- taking over part of a batch ---------------------------------------- */
+
+/* A batch whose cursor has not moved for this long (its worker is inside
+ * one task all that time) is taken over by an idle worker, half at a time.
+ * Not at once: tasks of a batch of short ones are taken by its worker
+ * sooner than by any other, and taking them over would only cost the lock. */
+#define TAKE_OVER_NS 50000
+
+/* How many tasks of shape d could start now on the free resources, up to
+ * cap (a shape that asks for nothing: cap). */
+static unsigned fits_count_locked(const mt_demand *d, unsigned cap) {
+  double best = (double)cap;
+  for (int k = 0; k < mt_rt.nres; k++) {
+    if (d->q[k] > 0) {
+      double f = (mt_rt.res_avail[k] + 1e-9) / d->q[k];
+      best = f < best ? f : best;
+    }
+  }
+  return best < 1 ? 0 : (unsigned)best;
+}
+
+static size_t batch_left(mt_worker *w) {
+  size_t next = atomic_load_explicit(&w->batch_next, memory_order_relaxed);
+  return next < w->batch_len ? w->batch_len - next : 0;
+}
+
+/* A shared batch with tasks left whose shape fits now. */
+static bool batch_takeable_locked(mt_worker *v) {
+  return batch_left(v) > 0 && fits_count_locked(&v->batch_cls->demand, 1);
+}
+
+/* Lets idle workers take from w's batch while it has more than one task. */
+static void share_batch_locked(mt_worker *w) {
+  if (w->batch_len < 2) {
+    return;
+  }
+  w->shared = true;
+  w->seen_next = 1; /* its worker takes the first task at once */
+  w->seen_ns = now_ns();
+  w->shared_prev = NULL;
+  w->shared_next = mt_rt.shared_batches;
+  if (mt_rt.shared_batches) {
+    mt_rt.shared_batches->shared_prev = w;
+  }
+  mt_rt.shared_batches = w;
+}
+
+static void unshare_batch_locked(mt_worker *w) {
+  if (!w->shared) {
+    return;
+  }
+  if (w->shared_prev) {
+    w->shared_prev->shared_next = w->shared_next;
+  } else {
+    mt_rt.shared_batches = w->shared_next;
+  }
+  if (w->shared_next) {
+    w->shared_next->shared_prev = w->shared_prev;
+  }
+  w->shared = false;
+}
+
+/* A shared batch that may be taken over now, or NULL; *later is set when
+ * one will be takeable if its cursor still stands still a moment on. */
+static mt_worker *stalled_batch_locked(bool *later) {
+  uint64_t now = 0;
+  for (mt_worker *v = mt_rt.shared_batches; v; v = v->shared_next) {
+    if (!batch_takeable_locked(v)) {
+      continue;
+    }
+    size_t next = atomic_load_explicit(&v->batch_next, memory_order_relaxed);
+    now = now ? now : now_ns();
+    if (next != v->seen_next) {
+      v->seen_next = next;
+      v->seen_ns = now;
+    }
+    if (now - v->seen_ns >= TAKE_OVER_NS) {
+      return v;
+    }
+    *later = true;
+  }
+  return NULL;
+}
+
+/* Takes over half (rounded up) of the tasks a stalled batch has not
+ * started, as w's own batch, holding their shape. False if none was. */
+static bool take_over_locked(mt_worker *w, bool *later) {
+  for (;;) {
+    mt_worker *v = stalled_batch_locked(later);
+    if (!v) {
+      return false;
+    }
+    size_t k = (batch_left(v) + 1) / 2;
+    size_t first = atomic_fetch_add(&v->batch_next, k);
+    if (first >= v->batch_len) {
+      continue; /* its worker took the rest meanwhile */
+    }
+    size_t end = first + k < v->batch_len ? first + k : v->batch_len;
+    w->batch_cls = v->batch_cls;
+    w->batch_len = end - first;
+    memcpy(w->batch, v->batch + first, w->batch_len * sizeof *w->batch);
+    atomic_store_explicit(&w->batch_next, 0, memory_order_relaxed);
+    hold_locked(w, &w->batch_cls->demand);
+    return true;
+  }
+}
+
+/* ---- waking and starting workers ---------------------------------------- */
+
+/* A kick looks at no more than this many units of work beyond the workers
+ * already on their way; each woken worker kicks again for the rest. */
+#define KICK_MAX 64
+
+/* Units of work that could start now, each of which would keep one more
+ * worker busy, up to cap: tasks of classes whose shape fits, one for the
+ * ready actors, and one for the shared batches while no worker watches
+ * them. Actor calls hold no CPU, so nothing bounds how many could run at
+ * once: they keep the old pace, one worker on its way at a time, each
+ * woken worker waking the next while actors are ready; so do take-overs. */
+static unsigned runnable_units_locked(unsigned cap) {
+  unsigned n = mt_rt.ready_head ? 1 : 0;
+  for (mt_sched_class *c = mt_rt.classes_list; c && n < cap; c = c->next) {
+    if (c->queue.len > 0) {
+      unsigned fit = fits_count_locked(&c->demand, cap);
+      n += c->queue.len < fit ? (unsigned)c->queue.len : fit;
+    }
+  }
+  if (!mt_rt.watcher) {
+    for (mt_worker *v = mt_rt.shared_batches; v; v = v->shared_next) {
+      if (batch_takeable_locked(v)) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n < cap ? n : cap;
+}
+
+static void *worker_main(void *arg);
+
+static void spawn_worker_locked(void) {
+  mt_worker *w = calloc(1, sizeof *w);
+  if (!w) {
+    mt_log(MT_LOG_ERROR, "out of memory starting a worker");
+    return;
+  }
+  mt_cond_init(&w->cv);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  /* Tasks may recurse and hold values on the stack: 8 MiB like a main
+   * thread, only reserved, not committed. */
+  pthread_attr_setstacksize(&attr, 8u << 20);
+  int rc = pthread_create(&w->thread, &attr, worker_main, w);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    mt_log(MT_LOG_ERROR, "cannot start a worker thread: %s", strerror(rc));
+    pthread_cond_destroy(&w->cv);
+    free(w);
+    return;
+  }
+  w->next = mt_rt.workers;
+  mt_rt.workers = w;
+  mt_rt.workers_total++;
+  mt_rt.wakeups_pending++; /* it will look for work as it starts */
+  mt_log(MT_LOG_DEBUG, "worker %u started", mt_rt.workers_total);
+}
+
+static void wake_locked(mt_worker *w) {
+  w->woken = true;
+  mt_rt.wakeups_pending++;
+  pthread_cond_signal(&w->cv);
+}
+
 void mt_sched_kick_locked(void) {
   if (kicks_deferred) {
     return; /* mt_sched_run_here kicks once it has taken its share */
   }
-  if (mt_rt.wakeups_pending > 0 || mt_rt.spinner_active || !has_work_locked()) {
-    return; /* a worker is already on its way, and it kicks the next */
-  }
-  if (mt_rt.workers_idle > 0) {
-    mt_rt.wakeups_pending++;
-    pthread_cond_signal(&mt_rt.work_cv);
-  } else if (mt_rt.workers_total < mt_rt.max_workers) {
-    spawn_worker_locked();
+  /* Workers on their way (woken, starting, or the spinner) each take one
+   * unit; wake or start one more for each unit beyond them: the watcher
+   * first (it sleeps only briefly anyway), then the idle worker that slept
+   * last (its cache is the warmest). */
+  unsigned on_way = mt_rt.wakeups_pending + (mt_rt.spinner_active ? 1u : 0u);
+  unsigned units = runnable_units_locked(on_way + KICK_MAX);
+  for (; units > on_way; on_way++) {
+    if (mt_rt.watcher) {
+      wake_locked(mt_rt.watcher);
+      mt_rt.watcher = NULL;
+    } else if (mt_rt.idle_workers) {
+      mt_worker *w = mt_rt.idle_workers;
+      mt_rt.idle_workers = w->idle_next;
+      mt_rt.workers_idle--;
+      wake_locked(w);
+    } else if (mt_rt.workers_total < mt_rt.max_workers) {
+      spawn_worker_locked();
+    } else {
+      break;
+    }
   }
 }
 
 /* ---- a worker's life ---------------------------------------------------- */
 
-static void hold_locked(mt_worker *w, const mt_demand *d) {
-  w->held = *d;
-  w->holding = true;
-  mt_demand_acquire_locked(d);
-}
-
-static void unhold_locked(mt_worker *w) {
-  if (w->holding) {
-    mt_demand_release_locked(&w->held);
-    w->holding = false;
-  }
-}
+/* A batch holds about this much work by its functions' measured times, so
+ * that its worker pays for the lock once per batch of short tasks while
+ * long ones go one by one. */
+#define BATCH_NS 20000
 
 static size_t batch_size_locked(const mt_sched_class *c) {
   size_t share = c->queue.len /
                  (2 * (size_t)(mt_rt.workers_total ? mt_rt.workers_total : 1));
+  const mt_function *fn = c->queue.head->fn;
+  /* Unknown (never run) counts as long: the first calls go one by one. */
+  uint64_t each = fn && fn->run_ns ? fn->run_ns : BATCH_NS;
+  size_t by_time = (size_t)(BATCH_NS / (each ? each : 1));
+  share = share < by_time ? share : by_time;
   return share < 1 ? 1 : share > MAX_BATCH ? MAX_BATCH : share;
 }
 
-/* Runs the tasks popped from one class, unlocked. */
-static void run_class_batch(mt_worker *w, manta_value **results) {
-  for (; w->batch_pos < w->batch_len;) {
-    size_t i = w->batch_pos++;
+/* Runs the tasks it takes from its batch, unlocked; mine[i] and results[i]
+ * are the i-th task it ran and what it returned. Returns how many, and in
+ * *ns the time they took. */
+static size_t run_class_batch(mt_worker *w, mt_task **mine,
+                              manta_value **results, uint64_t *ns) {
+  size_t n = 0;
+  uint64_t start = now_ns();
+  for (;;) {
+    size_t i = atomic_fetch_add(&w->batch_next, 1);
+    if (i >= w->batch_len) {
+      *ns = now_ns() - start;
+      return n;
+    }
     mt_task *t = w->batch[i];
+    mine[n] = t;
     int expected = MT_CLAIM_FREE;
     if (!atomic_compare_exchange_strong(&t->claim, &expected,
                                         MT_CLAIM_STARTED)) {
-      results[i] = NULL; /* cancelled while it waited in the batch */
+      results[n++] = NULL; /* cancelled while it waited in the batch */
       continue;
     }
     if (t->kind == MT_TASK_ACTOR_CREATE) {
       mt_actor_construct(t);
-      results[i] = NULL;
+      results[n++] = NULL;
     } else {
-      results[i] =
+      results[n++] =
           mt_task_result(t, t->fn->fn((const manta_value *const *)t->args,
                                       t->nargs, t->fn->data));
     }
   }
 }
 
-static void finish_class_batch_locked(mt_worker *w, manta_value **results,
+/* Folds the time per task of a batch into its functions' estimates. */
+static void measure_locked(mt_task **mine, size_t n, uint64_t ns) {
+  uint64_t each = n ? ns / n : 0;
+  mt_function *last = NULL;
+  for (size_t i = 0; i < n; i++) {
+    mt_function *fn = mine[i]->fn;
+    if (fn && fn != last) {
+      fn->run_ns = fn->run_ns ? (3 * fn->run_ns + each) / 4 : each + 1;
+      last = fn;
+    }
+  }
+}
+
+static void finish_class_batch_locked(mt_worker *w, mt_task **mine,
+                                      manta_value **results, size_t n,
                                       mt_garbage *g) {
-  for (size_t i = 0; i < w->batch_len; i++) {
-    mt_task *t = w->batch[i];
+  for (size_t i = 0; i < n; i++) {
+    mt_task *t = mine[i];
     mt_rt.tasks_running--;
     if (t->kind == MT_TASK_ACTOR_CREATE && !t->cancelled) {
       if (mt_actor_constructed_locked(t, g)) {
@@ -290,14 +482,14 @@ static void finish_class_batch_locked(mt_worker *w, manta_value **results,
       mt_task_finish_locked(t, results[i], g);
     }
   }
-  w->batch_pos = w->batch_len = 0;
+  w->batch_len = 0;
+  atomic_store_explicit(&w->batch_next, 0, memory_order_relaxed);
 }
 
 static void pop_class_batch_locked(mt_worker *w, mt_sched_class *c) {
-  size_t n = c->queue.head && c->queue.head->kind == MT_TASK_ACTOR_CREATE
-                 ? 1
-                 : batch_size_locked(c);
-  w->batch_pos = w->batch_len = 0;
+  size_t n =
+      c->queue.head->kind == MT_TASK_ACTOR_CREATE ? 1 : batch_size_locked(c);
+  w->batch_len = 0;
   w->batch_cls = c;
   while (w->batch_len < n && c->queue.head) {
     mt_task *t = c->queue.head;
@@ -308,19 +500,18 @@ static void pop_class_batch_locked(mt_worker *w, mt_sched_class *c) {
     t->where = MT_WHERE_BATCH;
     w->batch[w->batch_len++] = t;
   }
+  atomic_store_explicit(&w->batch_next, 0, memory_order_relaxed);
   mt_rt.tasks_queued -= (int64_t)w->batch_len;
   mt_rt.tasks_running += (int64_t)w->batch_len;
 }
 
-/* Runs one actor turn or one batch of one class, whichever is ready first;
- * false if nothing is. Called and returns with rt.mu held. */
-static bool run_some_locked(mt_worker *w, manta_value **results,
-                            mt_garbage *g) {
+/* Runs one actor turn, or one batch of one class, or part of a stalled
+ * batch of another worker, whichever is ready first; false if nothing is
+ * (*later: a batch may be taken over soon). Called and returns with rt.mu
+ * held. */
+static bool run_some_locked(mt_worker *w, mt_task **mine, manta_value **results,
+                            mt_garbage *g, bool *later) {
   mt_actor *a = mt_rt.ready_head;
-  mt_sched_class *c = a ? NULL : runnable_class_locked();
-  if (!a && !c) {
-    return false;
-  }
   if (a) {
     mt_sched_kick_locked(); /* more work may wait for another worker */
     mt_actor_turn_locked(w, a, g);
@@ -329,13 +520,22 @@ static bool run_some_locked(mt_worker *w, manta_value **results,
     mt_lock();
     return true;
   }
-  hold_locked(w, &c->demand);
-  pop_class_batch_locked(w, c);
+  mt_sched_class *c = runnable_class_locked();
+  if (c) {
+    hold_locked(w, &c->demand);
+    pop_class_batch_locked(w, c);
+  } else if (!take_over_locked(w, later)) {
+    return false;
+  }
+  share_batch_locked(w);
   mt_sched_kick_locked();
   mt_unlock();
-  run_class_batch(w, results);
+  uint64_t ns;
+  size_t n = run_class_batch(w, mine, results, &ns);
   mt_lock();
-  finish_class_batch_locked(w, results, g);
+  unshare_batch_locked(w);
+  measure_locked(mine, n, ns);
+  finish_class_batch_locked(w, mine, results, n, g);
   unhold_locked(w);
   if (g->len > 8 || g->dtors) {
     mt_unlock();
@@ -345,9 +545,41 @@ static bool run_some_locked(mt_worker *w, manta_value **results,
   return true;
 }
 
+/* Sleeps until a kick picks this worker or the runtime shuts down; as the
+ * watcher (a batch may be taken over soon), at most until then. */
+static void sleep_locked(mt_worker *w, bool watch) {
+  if (watch) {
+    mt_rt.watcher = w;
+    struct timespec deadline;
+    mt_deadline(0, &deadline);
+    deadline.tv_nsec += TAKE_OVER_NS;
+    if (deadline.tv_nsec >= 1000000000) {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000000000;
+    }
+    while (!w->woken && !mt_rt.shutting_down &&
+           mt_cond_wait(&w->cv, &deadline) == 0) {
+    }
+    if (mt_rt.watcher == w) {
+      mt_rt.watcher = NULL;
+    }
+  } else {
+    w->idle_next = mt_rt.idle_workers;
+    mt_rt.idle_workers = w;
+    mt_rt.workers_idle++;
+    while (!w->woken && !mt_rt.shutting_down) {
+      pthread_cond_wait(&w->cv, &mt_rt.mu);
+    }
+  }
+  if (w->woken) {
+    w->woken = false;
+    mt_rt.wakeups_pending--;
+  }
+}
+
 static void *worker_main(void *arg) {
   mt_worker *w = arg;
-  mt_task *batch[MAX_BATCH];
+  mt_task *batch[MAX_BATCH], *mine[MAX_BATCH];
   manta_value *results[MAX_BATCH];
   mt_garbage g;
   mt_garbage_init(&g);
@@ -355,11 +587,10 @@ static void *worker_main(void *arg) {
   w->batch = batch;
   mt_self = w;
   mt_lock();
-  if (mt_rt.wakeups_pending > 0) {
-    mt_rt.wakeups_pending--;
-  }
+  mt_rt.wakeups_pending--; /* counted when it was started */
   for (;;) {
-    if (run_some_locked(w, results, &g)) {
+    bool later = false;
+    if (run_some_locked(w, mine, results, &g, &later)) {
       spun = false;
       continue;
     }
@@ -378,12 +609,7 @@ static void *worker_main(void *arg) {
       continue;
     }
     spun = false;
-    mt_rt.workers_idle++;
-    pthread_cond_wait(&mt_rt.work_cv, &mt_rt.mu);
-    mt_rt.workers_idle--;
-    if (mt_rt.wakeups_pending > 0) {
-      mt_rt.wakeups_pending--;
-    }
+    sleep_locked(w, later && !mt_rt.watcher);
   }
   mt_rt.workers_exited++;
   pthread_cond_broadcast(&mt_rt.exit_cv);
@@ -420,7 +646,7 @@ void mt_sched_run_here(const mt_here_hooks *hooks) {
     mt_unlock();
     return;
   }
-  mt_task *batch[MAX_BATCH];
+  mt_task *batch[MAX_BATCH], *mine[MAX_BATCH];
   manta_value *results[MAX_BATCH];
   mt_worker here = {.batch = batch, .on_block = hooks ? hooks->block : NULL};
   mt_rt.running_here = true;
@@ -428,7 +654,8 @@ void mt_sched_run_here(const mt_here_hooks *hooks) {
   if (hooks && hooks->begin) {
     hooks->begin();
   }
-  run_some_locked(&here, results, &g);
+  bool later = false;
+  run_some_locked(&here, mine, results, &g, &later);
   if (hooks && hooks->end) {
     hooks->end();
   }
@@ -448,16 +675,20 @@ void mt_worker_block_locked(void) {
     w->on_block();
   }
   /* Tasks popped with this one but not started go back to the front, so a
-   * task waiting on its batch-mates cannot wait forever. */
-  while (w->batch_len > w->batch_pos) {
+   * task waiting on its batch-mates cannot wait forever. Under rt.mu no
+   * other worker takes from the batch, and this one is here: the exchange
+   * gives it every index not yet taken. */
+  size_t first = atomic_exchange(&w->batch_next, w->batch_len);
+  for (size_t i = w->batch_len; i > first; i--) {
     /* A cancelled one goes back too (claim stays CANCELLED): whoever pops
      * it next frees it. */
-    mt_task *t = w->batch[--w->batch_len];
+    mt_task *t = w->batch[i - 1];
     mt_rt.tasks_running--;
     t->where = MT_WHERE_CLASS;
     mt_task_list_push_front(&w->batch_cls->queue, t);
     mt_rt.tasks_queued++;
   }
+  unshare_batch_locked(w);
   if (w->holding) {
     mt_demand_release_locked(&w->held);
   }
@@ -477,8 +708,14 @@ void mt_worker_unblock_locked(void) {
 /* ---- shutdown ----------------------------------------------------------- */
 
 void mt_sched_shutdown(void) {
-  /* Called with rt.mu held and every queue emptied: wake all and join. */
-  pthread_cond_broadcast(&mt_rt.work_cv);
+  /* Called with rt.mu held, shutting_down set and every queue emptied:
+   * wake all and join. */
+  for (mt_worker *w = mt_rt.idle_workers; w; w = w->idle_next) {
+    pthread_cond_signal(&w->cv);
+  }
+  if (mt_rt.watcher) {
+    pthread_cond_signal(&mt_rt.watcher->cv);
+  }
   while (mt_rt.workers_exited < mt_rt.workers_total) {
     pthread_cond_wait(&mt_rt.exit_cv, &mt_rt.mu);
   }
@@ -488,12 +725,15 @@ void mt_sched_shutdown(void) {
   while (w) {
     mt_worker *next = w->next;
     pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->cv);
     free(w);
     w = next;
   }
   mt_lock();
   mt_rt.workers_total = mt_rt.workers_exited = 0;
   mt_rt.workers_idle = mt_rt.wakeups_pending = 0;
+  mt_rt.idle_workers = mt_rt.watcher = NULL;
+  mt_rt.shared_batches = NULL;
   while (mt_rt.classes_list) {
     mt_sched_class *c = mt_rt.classes_list;
     mt_rt.classes_list = c->next;

@@ -12,11 +12,14 @@ node_pids=()
 start_process() {
   local name=$1 steps=$((${node_wait_s:-10} * 20))
   shift
+  # Created here, not by the background job's redirection, which may come
+  # after the first grep below on a busy machine.
+  : >"$work/$name.out"
   "$@" >"$work/$name.out" 2>"$work/$name.err" &
   pid=$!
   node_pids+=("$pid")
   for _ in $(seq "$steps"); do
-    if grep -q " ready at " "$work/$name.out"; then
+    if grep -qs " ready at " "$work/$name.out"; then
       address=$(sed -n 's/.* ready at \([^ ]*\) .*/\1/p' "$work/$name.out")
       return 0
     fi
