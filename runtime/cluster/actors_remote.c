@@ -198,8 +198,10 @@ static bool better_host(bool now, const mt_view_node *v, double load,
   return load < best_load;
 }
 
-bool mt_actor_place_locked(const char *cls, const mt_resource_request *demand,
-                           uint64_t *host, manta_value **fail) {
+/* The default placement of an actor this node cannot host. */
+static bool place_default_locked(const char *cls,
+                                 const mt_resource_request *demand,
+                                 uint64_t *host, manta_value **fail) {
   const mt_view_node *best = NULL;
   bool best_now = false, offered = mt_strmap_get(&mt_rt.classes, cls) != NULL;
   double best_load = 0;
@@ -234,6 +236,35 @@ bool mt_actor_place_locked(const char *cls, const mt_resource_request *demand,
   }
   *host = best->node_id;
   return true;
+}
+
+bool mt_actor_place_locked(const char *cls, bool local_ok,
+                           const mt_resource_request *demand,
+                           const mt_placement *p, uint64_t *host,
+                           manta_value **fail) {
+  *host = 0;
+  if (p->strategy == MANTA_STRATEGY_SPREAD &&
+      mt_spread_next_locked(cls, true, demand, local_ok, host)) {
+    if (*host == mt_rt.node_id) {
+      *host = 0;
+    }
+    return true;
+  }
+  if (p->strategy == MANTA_STRATEGY_NODE_AFFINITY) {
+    manta_err code;
+    char why[300];
+    if (mt_affinity_node_locked(p->node, cls, true, demand, &code, why,
+                                sizeof why)) {
+      *host = p->node;
+      return true;
+    }
+    if (!p->soft) {
+      *fail = mt_error_new(code, cls, "%s", why);
+      return false;
+    }
+  }
+  /* The default; also SPREAD with no node to take, which says why. */
+  return local_ok || place_default_locked(cls, demand, host, fail);
 }
 
 /* ---- a proxy's calls ----------------------------------------------------- */
