@@ -113,8 +113,8 @@ const mt_view_node *mt_affinity_node_locked(uint64_t node, const char *name,
   } else {
     *code = MANTA_ERR_NODE_DIED;
     snprintf(why, size,
-             "hard node affinity: the link to node %016llx (%s) failed a "
-             "moment ago",
+             "hard node affinity: node %016llx (%s) is unreachable: the "
+             "link to it failed a moment ago",
              (unsigned long long)node, v->address);
   }
   return NULL;
