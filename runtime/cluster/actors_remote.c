@@ -243,28 +243,14 @@ bool mt_actor_place_locked(const char *cls, bool local_ok,
                            const mt_placement *p, uint64_t *host,
                            manta_value **fail) {
   *host = 0;
-  if (p->strategy == MANTA_STRATEGY_SPREAD &&
-      mt_spread_next_locked(cls, true, demand, local_ok, host)) {
+  if (mt_strategy_pick_locked(p, cls, true, demand, local_ok, cls, host,
+                              fail)) {
     if (*host == mt_rt.node_id) {
       *host = 0;
     }
     return true;
   }
-  if (p->strategy == MANTA_STRATEGY_NODE_AFFINITY) {
-    manta_err code;
-    char why[300];
-    if (mt_affinity_node_locked(p->node, cls, true, demand, &code, why,
-                                sizeof why)) {
-      *host = p->node;
-      return true;
-    }
-    if (!p->soft) {
-      *fail = mt_error_new(code, cls, "%s", why);
-      return false;
-    }
-  }
-  /* The default; also SPREAD with no node to take, which says why. */
-  return local_ok || place_default_locked(cls, demand, host, fail);
+  return !*fail && (local_ok || place_default_locked(cls, demand, host, fail));
 }
 
 /* ---- a proxy's calls ----------------------------------------------------- */

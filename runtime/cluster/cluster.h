@@ -247,6 +247,15 @@ const mt_view_node *mt_affinity_node_locked(uint64_t node, const char *name,
                                             const mt_resource_request *d,
                                             manta_err *code, char *why,
                                             size_t size);
+/* The node a call's SPREAD or node affinity picks: true with *node (this
+ * node's id when SPREAD takes its turn here); false with *fail (origin
+ * `origin`) when a hard affinity cannot be kept; false without, for the
+ * default placement (also SPREAD with no node to take: the default says
+ * why). */
+bool mt_strategy_pick_locked(const mt_placement *p, const char *name,
+                             bool is_class, const mt_resource_request *d,
+                             bool local_ok, const char *origin, uint64_t *node,
+                             manta_value **fail);
 
 /* actors_remote.c */
 /* What a TaskSpec of an actor task points into. */

@@ -121,30 +121,14 @@ static bool route_locked(const char *name, bool local_ok,
                          const mt_resource_request *demand,
                          const mt_placement *p, uint64_t *target,
                          manta_value **fail) {
+  uint64_t node = 0;
   *target = 0;
-  if (p->strategy == MANTA_STRATEGY_SPREAD &&
-      mt_spread_next_locked(name, false, demand, local_ok, target)) {
-    if (*target == mt_rt.node_id) {
-      *target = 0;
-      return false;
-    }
-    return true;
+  if (mt_strategy_pick_locked(p, name, false, demand, local_ok, "cluster",
+                              &node, fail)) {
+    *target = node == mt_rt.node_id ? 0 : node;
+    return *target != 0;
   }
-  if (p->strategy == MANTA_STRATEGY_NODE_AFFINITY) {
-    manta_err code;
-    char why[300];
-    if (mt_affinity_node_locked(p->node, name, false, demand, &code, why,
-                                sizeof why)) {
-      *target = p->node;
-      return true;
-    }
-    if (!p->soft) {
-      *fail = mt_error_new(code, "cluster", "%s", why);
-      return false;
-    }
-  }
-  /* Also SPREAD with no node to take: the default says why. */
-  return route_default_locked(name, local_ok, demand, fail);
+  return !*fail && route_default_locked(name, local_ok, demand, fail);
 }
 
 /* ---- links ------------------------------------------------------------------

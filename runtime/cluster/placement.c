@@ -119,3 +119,26 @@ const mt_view_node *mt_affinity_node_locked(uint64_t node, const char *name,
   }
   return NULL;
 }
+
+bool mt_strategy_pick_locked(const mt_placement *p, const char *name,
+                             bool is_class, const mt_resource_request *d,
+                             bool local_ok, const char *origin, uint64_t *node,
+                             manta_value **fail) {
+  if (p->strategy == MANTA_STRATEGY_SPREAD) {
+    return mt_spread_next_locked(name, is_class, d, local_ok, node);
+  }
+  if (p->strategy != MANTA_STRATEGY_NODE_AFFINITY) {
+    return false;
+  }
+  manta_err code;
+  char why[300];
+  if (mt_affinity_node_locked(p->node, name, is_class, d, &code, why,
+                              sizeof why)) {
+    *node = p->node;
+    return true;
+  }
+  if (!p->soft) {
+    *fail = mt_error_new(code, origin, "%s", why);
+  }
+  return false;
+}

@@ -136,6 +136,45 @@ static const char *pinned(const char *id) {
   return buf;
 }
 
+/* where() with a hard affinity to node (and cpus CPUs, if > 0) fails with
+ * kind, and its message says why after "hard node affinity: node <id>". */
+static void check_pinned_task(const char *node, double cpus, manta_err kind,
+                              const char *why) {
+  manta_call_options *o = affinity(node, 0);
+  if (cpus > 0) {
+    REQUIRE_OK(manta_call_options_set_num_cpus(o, cpus));
+  }
+  manta_value *v = where(o);
+  check_error(v, kind, pinned(node), why);
+  manta_value_free(v);
+  manta_call_options_free(o);
+}
+
+/* The same with a Counter: dead from the start, the cause saying why. */
+static void check_pinned_actor(const char *node, manta_err kind,
+                               const char *why) {
+  manta_call_options *o = affinity(node, 0);
+  manta_value *v = mt_test_new_actor_ask("Counter", o, "pid");
+  CHECK(manta_value_kind(v) == MANTA_KIND_ERROR &&
+        manta_error_code(v) == MANTA_ERR_ACTOR_DEAD);
+  check_error(manta_error_cause(v), kind, pinned(node), why);
+  manta_value_free(v);
+  manta_call_options_free(o);
+}
+
+/* With a soft affinity to node, where() and a Counter run elsewhere: on a
+ * process other than not_pid (0: any). */
+static void check_soft_elsewhere(const char *node, int64_t not_pid) {
+  manta_call_options *o = affinity(node, 1);
+  manta_value *v[2] = {where(o), mt_test_new_actor_ask("Counter", o, "pid")};
+  for (int i = 0; i < 2; i++) {
+    CHECK(manta_value_kind(v[i]) == MANTA_KIND_INT && mt_test_int(v[i]) > 0 &&
+          mt_test_int(v[i]) != not_pid);
+    manta_value_free(v[i]);
+  }
+  manta_call_options_free(o);
+}
+
 /* Submits n where() tasks with SPREAD; checks that each pid of pids[k]
  * ran n/k tasks, give or take one (round-robin), and nothing else ran
  * any. */
@@ -269,78 +308,39 @@ static void test_affinity_errors(void) {
   }
   REQUIRE(head && node);
   /* The head offers no function: hard fails, soft runs elsewhere. */
-  manta_call_options *o = affinity(head->id, 0);
-  manta_value *v = where(o);
-  check_error(v, MANTA_ERR_NOT_FOUND, pinned(head->id),
-              "does not offer a function named 'where'");
-  manta_value_free(v);
-  REQUIRE_OK(manta_call_options_set_node_affinity(o, head->id, 1));
-  v = where(o);
-  CHECK(manta_value_kind(v) == MANTA_KIND_INT);
-  manta_value_free(v);
-  manta_call_options_free(o);
+  check_pinned_task(head->id, 0, MANTA_ERR_NOT_FOUND,
+                    "does not offer a function named 'where'");
+  check_pinned_actor(head->id, MANTA_ERR_NOT_FOUND,
+                     "does not offer an actor class named 'Counter'");
+  check_soft_elsewhere(head->id, 0);
   /* More CPUs than the node has (2). */
-  o = affinity(node->id, 0);
-  REQUIRE_OK(manta_call_options_set_num_cpus(o, 8));
-  v = where(o);
-  check_error(v, MANTA_ERR_INFEASIBLE, pinned(node->id),
-              "can never fit the demand (CPU 8 asked, 2 there)");
-  manta_value_free(v);
-  manta_call_options_free(o);
+  check_pinned_task(node->id, 8, MANTA_ERR_INFEASIBLE,
+                    "can never fit the demand (CPU 8 asked, 2 there)");
   /* No such node. */
-  o = affinity("0123456789abcdef", 0);
-  v = where(o);
-  check_error(v, MANTA_ERR_NOT_FOUND, pinned("0123456789abcdef"),
-              "is not in the cluster");
-  manta_value_free(v);
-  REQUIRE_OK(manta_call_options_set_node_affinity(o, "0123456789abcdef", 1));
-  v = where(o);
-  CHECK(manta_value_kind(v) == MANTA_KIND_INT);
-  manta_value_free(v);
-  manta_call_options_free(o);
+  check_pinned_task("0123456789abcdef", 0, MANTA_ERR_NOT_FOUND,
+                    "is not in the cluster");
+  check_pinned_actor("0123456789abcdef", MANTA_ERR_NOT_FOUND,
+                     "is not in the cluster");
+  check_soft_elsewhere("0123456789abcdef", 0);
   test_affinity_with_dependency(node);
-}
-
-/* Creates a Counter with opts and asks its pid (or the error). */
-static manta_value *counter_pid(const manta_call_options *opts) {
-  manta_actor a;
-  manta_ref r;
-  manta_value *v = NULL;
-  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, opts, &a));
-  REQUIRE_OK(manta_actor_call(a, "pid", NULL, 0, &r));
-  manta_get(r, 30000, &v);
-  manta_ref_release(r);
-  manta_actor_release(a);
-  return v;
-}
-
-/* The cause of a dead actor's call: kind and message. */
-static void check_dead_actor(const manta_value *v, manta_err kind,
-                             const char *part1, const char *part2) {
-  CHECK(manta_value_kind(v) == MANTA_KIND_ERROR &&
-        manta_error_code(v) == MANTA_ERR_ACTOR_DEAD);
-  check_error(manta_error_cause(v), kind, part1, part2);
 }
 
 static void test_actors(void) {
   node_info nodes[MAX_NODES];
   int n = list_nodes(nodes);
-  const node_info *head = NULL;
   int k = 0;
   for (int i = 0; i < n; i++) {
-    if (nodes[i].is_head) {
-      head = &nodes[i];
-    } else if (nodes[i].alive && nodes[i].pid != getpid()) {
+    if (!nodes[i].is_head && nodes[i].alive && nodes[i].pid != getpid()) {
       /* Created with affinity to each node, it lives there. */
       manta_call_options *o = affinity(nodes[i].id, 0);
-      manta_value *v = counter_pid(o);
+      manta_value *v = mt_test_new_actor_ask("Counter", o, "pid");
       CHECK_INT_EQ(mt_test_int(v), nodes[i].pid);
       manta_value_free(v);
       manta_call_options_free(o);
       k++;
     }
   }
-  REQUIRE(head && k == 3);
+  REQUIRE(k == 3);
   /* SPREAD: three actors kept alive together, on three nodes. */
   manta_call_options *o = strategy(MANTA_STRATEGY_SPREAD);
   manta_actor actors[3];
@@ -363,19 +363,6 @@ static void test_actors(void) {
     distinct += !dup;
   }
   CHECK_INT_EQ(distinct, 3);
-  manta_call_options_free(o);
-  /* Hard affinity to the head, which offers no class; to no node. */
-  o = affinity(head->id, 0);
-  manta_value *v = counter_pid(o);
-  check_dead_actor(v, MANTA_ERR_NOT_FOUND, pinned(head->id),
-                   "does not offer an actor class named 'Counter'");
-  manta_value_free(v);
-  manta_call_options_free(o);
-  o = affinity("0123456789abcdef", 0);
-  v = counter_pid(o);
-  check_dead_actor(v, MANTA_ERR_NOT_FOUND, pinned("0123456789abcdef"),
-                   "is not in the cluster");
-  manta_value_free(v);
   manta_call_options_free(o);
 }
 
@@ -434,18 +421,10 @@ static void test_dead_node(void) {
   }
   check_error(v, MANTA_ERR_NODE_DIED, pinned(s->id), "is dead");
   manta_value_free(v);
-  v = counter_pid(o);
-  check_dead_actor(v, MANTA_ERR_NODE_DIED, pinned(s->id), "is dead");
-  manta_value_free(v);
-  /* Soft: placed as by default. */
-  REQUIRE_OK(manta_call_options_set_node_affinity(o, s->id, 1));
-  v = where(o);
-  CHECK(manta_value_kind(v) == MANTA_KIND_INT && mt_test_int(v) != s->pid);
-  manta_value_free(v);
-  v = counter_pid(o);
-  CHECK(manta_value_kind(v) == MANTA_KIND_INT && mt_test_int(v) != s->pid);
-  manta_value_free(v);
   manta_call_options_free(o);
+  check_pinned_actor(s->id, MANTA_ERR_NODE_DIED, "is dead");
+  /* Soft: placed as by default. */
+  check_soft_elsewhere(s->id, s->pid);
 }
 
 int cluster_strategy_phase(const char *phase) {

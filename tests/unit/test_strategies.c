@@ -164,19 +164,6 @@ static void test_affinity_tasks(void) {
   manta_call_options_free(o);
 }
 
-/* The pid an actor's method reports, or the error its call resolved to. */
-static manta_value *actor_pid(const manta_call_options *o) {
-  manta_actor a;
-  manta_ref r;
-  manta_value *v = NULL;
-  REQUIRE_OK(manta_actor_create("Box", NULL, 0, o, &a));
-  REQUIRE_OK(manta_actor_call(a, "pid", NULL, 0, &r));
-  manta_get(r, 10000, &v);
-  manta_ref_release(r);
-  manta_actor_release(a);
-  return v;
-}
-
 static void test_affinity_actors(void) {
   char self[17], prefix[80];
   REQUIRE_OK(manta_node_id(self, sizeof self));
@@ -185,7 +172,7 @@ static void test_affinity_actors(void) {
   for (size_t i = 0; i < 3; i++) {
     manta_call_options *o =
         affinity(alive[i][0], strcmp(alive[i][1], "soft") == 0);
-    manta_value *v = actor_pid(o);
+    manta_value *v = mt_test_new_actor_ask("Box", o, "pid");
     CHECK_INT_EQ(mt_test_int(v), getpid());
     manta_value_free(v);
     manta_call_options_free(o);
@@ -193,13 +180,13 @@ static void test_affinity_actors(void) {
   manta_call_options *o;
   REQUIRE_OK(manta_call_options_new(&o));
   REQUIRE_OK(manta_call_options_set_strategy(o, MANTA_STRATEGY_SPREAD));
-  manta_value *v = actor_pid(o);
+  manta_value *v = mt_test_new_actor_ask("Box", o, "pid");
   CHECK_INT_EQ(mt_test_int(v), getpid());
   manta_value_free(v);
   manta_call_options_free(o);
   /* Hard, to another node: dead from the start, the reason as cause. */
   o = affinity(other, 0);
-  v = actor_pid(o);
+  v = mt_test_new_actor_ask("Box", o, "pid");
   CHECK_ERR(manta_error_code(v), MANTA_ERR_ACTOR_DEAD);
   const manta_value *cause = manta_error_cause(v);
   REQUIRE(cause != NULL);
@@ -210,20 +197,13 @@ static void test_affinity_actors(void) {
   manta_call_options_free(o);
   /* Hard, to this node, which lacks the class. */
   o = affinity(self, 0);
-  manta_actor a;
-  manta_ref r;
-  REQUIRE_OK(manta_actor_create("NoSuchClass", NULL, 0, o, &a));
-  REQUIRE_OK(manta_actor_call(a, "pid", NULL, 0, &r));
-  v = NULL;
-  manta_get(r, 10000, &v);
+  v = mt_test_new_actor_ask("NoSuchClass", o, "pid");
   cause = manta_error_cause(v);
   REQUIRE(cause != NULL);
   snprintf(prefix, sizeof prefix, "hard node affinity: node %s (this node)",
            self);
   check_error(cause, MANTA_ERR_NOT_FOUND, prefix, "NoSuchClass");
   manta_value_free(v);
-  manta_ref_release(r);
-  manta_actor_release(a);
   manta_call_options_free(o);
   int64_t live = -1;
   CHECK_OK(manta_stat_get(MANTA_STAT_LIVE_ACTORS, &live));
