@@ -331,6 +331,10 @@ MANTA_API int manta_is_initialized(void);
 /* "HOST:PORT" where this node serves the cluster (buf of >= 64 bytes);
  * MANTA_ERR_NOT_FOUND when the runtime is embedded. */
 MANTA_API manta_err manta_node_address(char *buf, size_t size);
+/* This node's id, 16 hex digits and a NUL (buf of >= 17 bytes, else
+ * MANTA_ERR_RANGE), embedded too: what a node affinity names. It is new at
+ * each manta_init. */
+MANTA_API manta_err manta_node_id(char *buf, size_t size);
 /*
  * Asks the head at address ("HOST:PORT") for the state of its cluster,
  * without joining it: a map with "head" (node id), "nodes" (a list of maps:
@@ -383,6 +387,40 @@ MANTA_API manta_err manta_call_options_set_name(manta_call_options *opts,
 /* Actors only: how many method calls may run at once (default 1). */
 MANTA_API manta_err manta_call_options_set_max_concurrency(
     manta_call_options *opts, unsigned max_concurrency);
+
+/*
+ * Where a call runs (an actor: where it is created; it stays there). See
+ * docs/scheduling.md. Embedded, there is one node and every strategy runs
+ * the call on it, except a hard affinity to another node, which fails.
+ */
+typedef enum manta_strategy {
+  /* This node while it is not busy, else the least loaded node that can
+   * run the call (the default). */
+  MANTA_STRATEGY_DEFAULT = 0,
+  /* Round-robin over the nodes that can run the call, this node included
+   * when it can: 100 tasks over 4 such nodes run 25 on each. */
+  MANTA_STRATEGY_SPREAD = 1,
+  /* On one named node: set with manta_call_options_set_node_affinity. */
+  MANTA_STRATEGY_NODE_AFFINITY = 2
+} manta_strategy;
+
+/* MANTA_STRATEGY_DEFAULT or MANTA_STRATEGY_SPREAD (replacing a node
+ * affinity); MANTA_ERR_INVALID for any other value, including
+ * MANTA_STRATEGY_NODE_AFFINITY, which needs a node. */
+MANTA_API manta_err manta_call_options_set_strategy(manta_call_options *opts,
+                                                    manta_strategy strategy);
+/*
+ * Runs the call on the node node_id (16 hex digits, as manta_node_id
+ * writes them and manta_cluster_status lists them). If that node is not
+ * alive in the cluster, does not offer the function (or class), or can
+ * never fit the call's resources: with soft != 0 the call is placed as by
+ * MANTA_STRATEGY_DEFAULT instead; with soft == 0 its ref (an actor: every
+ * call) resolves to an error naming the node and why (MANTA_ERR_NOT_FOUND,
+ * MANTA_ERR_NODE_DIED or MANTA_ERR_INFEASIBLE). MANTA_ERR_INVALID if
+ * node_id is not 1 to 16 hex digits or is zero.
+ */
+MANTA_API manta_err manta_call_options_set_node_affinity(
+    manta_call_options *opts, const char *node_id, int soft);
 
 /*
  * Submits a call of the function `name`. Arguments are borrowed (and frozen).

@@ -198,8 +198,10 @@ static bool better_host(bool now, const mt_view_node *v, double load,
   return load < best_load;
 }
 
-bool mt_actor_place_locked(const char *cls, const mt_resource_request *demand,
-                           uint64_t *host, manta_value **fail) {
+/* The default placement of an actor this node cannot host. */
+static bool place_default_locked(const char *cls,
+                                 const mt_resource_request *demand,
+                                 uint64_t *host, manta_value **fail) {
   const mt_view_node *best = NULL;
   bool best_now = false, offered = mt_strmap_get(&mt_rt.classes, cls) != NULL;
   double best_load = 0;
@@ -234,6 +236,21 @@ bool mt_actor_place_locked(const char *cls, const mt_resource_request *demand,
   }
   *host = best->node_id;
   return true;
+}
+
+bool mt_actor_place_locked(const char *cls, bool local_ok,
+                           const mt_resource_request *demand,
+                           const mt_placement *p, uint64_t *host,
+                           manta_value **fail) {
+  *host = 0;
+  if (mt_strategy_pick_locked(p, cls, true, demand, local_ok, cls, host,
+                              fail)) {
+    if (*host == mt_rt.node_id) {
+      *host = 0;
+    }
+    return true;
+  }
+  return !*fail && (local_ok || place_default_locked(cls, demand, host, fail));
 }
 
 /* ---- a proxy's calls ----------------------------------------------------- */

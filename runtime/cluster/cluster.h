@@ -8,8 +8,8 @@
  * service: running what others send), peers.c (sending tasks to other
  * nodes, results, retries), actors_remote.c (actors across nodes: placement,
  * proxies, what a host does for others), actor_names_node.c (named actors
- * from a node's side), wire.c (messages <-> values), status.c
- * (manta_cluster_status, manta_node_address).
+ * from a node's side), placement.c (SPREAD and node affinity), wire.c (messages
+ * <-> values), status.c (manta_cluster_status, manta_node_address).
  *
  * Locking: the view and the peers are guarded by rt.mu, like the rest of
  * the runtime; the directory and each outbox have their own mutex, taken
@@ -231,6 +231,32 @@ bool mt_peers_down_locked(uint64_t node_id);
 bool mt_peers_post_locked(uint64_t node_id, const Manta__V1__TaskSpec *spec,
                           mt_garbage *g);
 
+/* placement.c: the strategies across nodes (tasks and actors) */
+/* SPREAD: the node to take next, round-robin in node id order over the
+ * live nodes that offer name (an actor class if is_class), have the
+ * demand in total and whose link did not just fail, this node among them
+ * when local_ok. false when there is none. */
+bool mt_spread_next_locked(const char *name, bool is_class,
+                           const mt_resource_request *d, bool local_ok,
+                           uint64_t *node);
+/* A node affinity to another node: its view entry if it can take the call
+ * now, else NULL with *code and why[size] saying why not ("hard node
+ * affinity: node <id> ..."). */
+const mt_view_node *mt_affinity_node_locked(uint64_t node, const char *name,
+                                            bool is_class,
+                                            const mt_resource_request *d,
+                                            manta_err *code, char *why,
+                                            size_t size);
+/* The node a call's SPREAD or node affinity picks: true with *node (this
+ * node's id when SPREAD takes its turn here); false with *fail (origin
+ * `origin`) when a hard affinity cannot be kept; false without, for the
+ * default placement (also SPREAD with no node to take: the default says
+ * why). */
+bool mt_strategy_pick_locked(const mt_placement *p, const char *name,
+                             bool is_class, const mt_resource_request *d,
+                             bool local_ok, const char *origin, uint64_t *node,
+                             manta_value **fail);
+
 /* actors_remote.c */
 /* What a TaskSpec of an actor task points into. */
 typedef struct mt_actor_spec_store {
@@ -265,8 +291,10 @@ void mt_actors_remote_start(void);
  * the runtime stops), holds released, queued name updates dropped. */
 void mt_actors_remote_stop_locked(mt_garbage *g);
 /* The mt_cluster_ops of actors (rt.h says what each does). */
-bool mt_actor_place_locked(const char *cls, const mt_resource_request *demand,
-                           uint64_t *host, manta_value **fail);
+bool mt_actor_place_locked(const char *cls, bool local_ok,
+                           const mt_resource_request *demand,
+                           const mt_placement *p, uint64_t *host,
+                           manta_value **fail);
 void mt_actor_dispatch_locked(mt_task *t, mt_garbage *g);
 void mt_actor_flush_locked(mt_actor *a, mt_garbage *g);
 void mt_actor_kill_remote_locked(mt_actor *a, mt_garbage *g);

@@ -91,9 +91,10 @@ choose_locked(const char *name, const mt_resource_request *d, bool *offered) {
   return best;
 }
 
-static bool route_locked(const char *name, bool local_ok,
-                         const mt_resource_request *demand,
-                         manta_value **fail) {
+/* The default placement: local first, else the least loaded node. */
+static bool route_default_locked(const char *name, bool local_ok,
+                                 const mt_resource_request *demand,
+                                 manta_value **fail) {
   /* Local first: while this node has a short queue, nothing leaves. */
   if (local_ok && local_load_locked() < 2.0) {
     return false;
@@ -114,6 +115,20 @@ static bool route_locked(const char *name, bool local_ok,
     return false;
   }
   return !local_ok || mt_view_load_locked(v) < local_load_locked();
+}
+
+static bool route_locked(const char *name, bool local_ok,
+                         const mt_resource_request *demand,
+                         const mt_placement *p, uint64_t *target,
+                         manta_value **fail) {
+  uint64_t node = 0;
+  *target = 0;
+  if (mt_strategy_pick_locked(p, name, false, demand, local_ok, "cluster",
+                              &node, fail)) {
+    *target = node == mt_rt.node_id ? 0 : node;
+    return *target != 0;
+  }
+  return !*fail && route_default_locked(name, local_ok, demand, fail);
 }
 
 /* ---- links ------------------------------------------------------------------
@@ -331,14 +346,55 @@ static bool send_locked(const mt_view_node *v, mt_task *t, manta_value **error,
   return true;
 }
 
+/* The node a task's placement asks for, if it can take it now; NULL for
+ * the default choice. False: a hard affinity that cannot be kept (the
+ * task is failed). */
+static bool placed_node_locked(mt_task *t, const mt_view_node **v,
+                               mt_garbage *g) {
+  mt_remote *r = t->remote;
+  manta_err code;
+  char why[300];
+  uint64_t next;
+  *v = NULL;
+  switch (r->placement.strategy) {
+  case MANTA_STRATEGY_SPREAD:
+    /* The node chosen at submit, unless it failed since: then the next. */
+    *v = r->target && r->attempts == 0
+             ? mt_affinity_node_locked(r->target, r->function, false,
+                                       &r->demand, &code, why, sizeof why)
+             : NULL;
+    if (!*v &&
+        mt_spread_next_locked(r->function, false, &r->demand, false, &next)) {
+      *v = mt_view_find_locked(next);
+    }
+    return true;
+  case MANTA_STRATEGY_NODE_AFFINITY:
+    *v = mt_affinity_node_locked(r->target, r->function, false, &r->demand,
+                                 &code, why, sizeof why);
+    if (!*v && !r->placement.soft) {
+      fail_locked(t, code, why, g);
+      return false;
+    }
+    return true;
+  default:
+    return true;
+  }
+}
+
 static void dispatch_locked(mt_task *t, mt_garbage *g) {
   mt_remote *r = t->remote;
   if (closing_all || mt_rt.shutting_down) {
     fail_locked(t, MANTA_ERR_SHUTDOWN, "the runtime shut down", g);
     return;
   }
-  bool offered;
-  const mt_view_node *v = choose_locked(r->function, &r->demand, &offered);
+  const mt_view_node *v;
+  if (!placed_node_locked(t, &v, g)) {
+    return;
+  }
+  bool offered = true;
+  if (!v) {
+    v = choose_locked(r->function, &r->demand, &offered);
+  }
   if (!v) {
     char why[300];
     snprintf(why, sizeof why,

@@ -417,19 +417,51 @@ static manta_err create_check_locked(const char *name) {
                                                          : MANTA_OK;
 }
 
+/* Why this node cannot host an actor of class cls (NULL: it can). */
+static manta_value *local_fail(const mt_class *cls, const char *class_name,
+                               const char *missing, const mt_demand *demand) {
+  if (!cls) {
+    return mt_error_new(MANTA_ERR_NOT_FOUND, "actor_create",
+                        "no actor class named '%s' is registered", class_name);
+  }
+  if (missing[0]) {
+    return mt_error_new(MANTA_ERR_INFEASIBLE, class_name,
+                        "asks for resource '%s', which this node lacks",
+                        missing);
+  }
+  if (!mt_demand_fits_total(demand)) {
+    return mt_error_new(MANTA_ERR_INFEASIBLE, class_name,
+                        "asks for more resources than this node has");
+  }
+  return NULL;
+}
+
 /*
- * Cluster mode: where the actor goes (*host 0: here) and, for a named one,
- * its name reserved in the cluster. Waiting for the head releases rt.mu.
- * *reserved tells whether a reservation was made.
+ * Where the actor goes (*host 0: here), as its placement says, and, for a
+ * named one in a cluster, its name reserved there. *fail: why it can live
+ * nowhere (an unkept hard affinity, or no node of the cluster can host
+ * it). Waiting for the head releases rt.mu. *reserved tells whether a
+ * reservation was made.
  */
 static manta_err place_locked(const char *class_name, const char *name,
                               const manta_call_options *opts, double cpus,
-                              bool local_ok, uint64_t *host, bool *reserved,
-                              manta_value **fail) {
-  if (!local_ok) {
+                              const manta_value *here_fail, uint64_t *host,
+                              bool *reserved, manta_value **fail) {
+  mt_placement via;
+  mt_place_step step = mt_placement_step_locked(opts ? &opts->placement : NULL,
+                                                here_fail, &via, fail);
+  if (step == MT_PLACE_FAIL && !*fail) {
+    *fail = mt_error_new(MANTA_ERR_NOMEM, class_name, "out of memory");
+  }
+  if (!mt_rt.cluster) {
+    return MANTA_OK;
+  }
+  if (step == MT_PLACE_ROUTE &&
+      (here_fail || via.strategy != MANTA_STRATEGY_DEFAULT)) {
     mt_resource_request req;
     mt_demand_request(opts, cpus, &req);
-    if (!mt_rt.cluster->actor_place_locked(class_name, &req, host, fail)) {
+    if (!mt_rt.cluster->actor_place_locked(class_name, here_fail == NULL, &req,
+                                           &via, host, fail)) {
       *host = 0;
     }
   }
@@ -496,14 +528,14 @@ manta_err mt_actor_create(const char *class_name,
   mt_lock();
   mt_actor *a = NULL;
   mt_class *cls = mt_strmap_get(&mt_rt.classes, class_name);
+  manta_value *here_fail = local_fail(cls, class_name, missing, &demand);
   uint64_t host = 0;
   bool reserved = false;
   manta_value *fail = NULL;
   err = create_check_locked(name);
-  if (err == MANTA_OK && route && mt_rt.cluster) {
-    err = place_locked(class_name, name, opts, cpus,
-                       cls && !missing[0] && mt_demand_fits_total(&demand),
-                       &host, &reserved, &fail);
+  if (err == MANTA_OK && route) {
+    err = place_locked(class_name, name, opts, cpus, here_fail, &host,
+                       &reserved, &fail);
   }
   if (err == MANTA_OK) {
     a = host ? mt_actor_proxy_new_locked(host, 0, class_name)
@@ -515,6 +547,8 @@ manta_err mt_actor_create(const char *class_name,
       mt_rt.cluster->actor_name_locked(
           name, class_name, host ? host : mt_rt.node_id, 0, false, &g);
     }
+    mt_garbage_add(&g, here_fail);
+    mt_garbage_add(&g, fail);
     mt_unlock();
     mt_task_discard(t);
     mt_garbage_free(&g);
@@ -522,6 +556,7 @@ manta_err mt_actor_create(const char *class_name,
   }
   out->id = mt_actor_id(a);
   if (host) {
+    mt_garbage_add(&g, here_fail);
     create_remote_locked(a, t, name, opts, cpus, &g);
     mt_unlock();
     mt_garbage_free(&g);
@@ -538,17 +573,10 @@ manta_err mt_actor_create(const char *class_name,
     }
   }
   if (fail) {
-    /* From the cluster: no node can host it. */
-  } else if (!a->cls) {
-    fail = mt_error_new(MANTA_ERR_NOT_FOUND, "actor_create",
-                        "no actor class named '%s' is registered", class_name);
-  } else if (missing[0]) {
-    fail =
-        mt_error_new(MANTA_ERR_INFEASIBLE, class_name,
-                     "asks for resource '%s', which this node lacks", missing);
-  } else if (!mt_demand_fits_total(&demand)) {
-    fail = mt_error_new(MANTA_ERR_INFEASIBLE, class_name,
-                        "asks for more resources than this node has");
+    /* From the placement: no node can host it. */
+    mt_garbage_add(&g, here_fail);
+  } else if (here_fail) {
+    fail = here_fail;
   } else if (!(t->cls = mt_class_for_locked(&demand))) {
     fail = mt_error_new(MANTA_ERR_NOMEM, class_name, "out of memory");
   }

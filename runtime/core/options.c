@@ -205,3 +205,43 @@ manta_err manta_call_options_set_max_concurrency(manta_call_options *opts,
   opts->max_concurrency = max_concurrency;
   return MANTA_OK;
 }
+
+manta_err manta_call_options_set_strategy(manta_call_options *opts,
+                                          manta_strategy strategy) {
+  if (!opts || (strategy != MANTA_STRATEGY_DEFAULT &&
+                strategy != MANTA_STRATEGY_SPREAD)) {
+    return MANTA_ERR_INVALID; /* an affinity needs its node */
+  }
+  opts->placement = (mt_placement){(uint8_t)strategy, false, 0};
+  return MANTA_OK;
+}
+
+/* A node id as manta_node_id writes it: 1 to 16 hex digits, not zero. */
+static bool parse_node_id(const char *s, uint64_t *out) {
+  uint64_t id = 0;
+  size_t n = 0;
+  for (; s[n]; n++) {
+    char c = s[n];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0 || n >= 16) {
+      return false;
+    }
+    id = id << 4 | (uint64_t)d;
+  }
+  *out = id;
+  return n > 0 && id != 0;
+}
+
+manta_err manta_call_options_set_node_affinity(manta_call_options *opts,
+                                               const char *node_id, int soft) {
+  uint64_t node;
+  if (!opts || !node_id || !parse_node_id(node_id, &node)) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->placement =
+      (mt_placement){MANTA_STRATEGY_NODE_AFFINITY, soft != 0, node};
+  return MANTA_OK;
+}

@@ -54,11 +54,19 @@ struct manta_options {
   size_t nmodules;
 };
 
+/* Where a call asks to run (manta_strategy; docs/scheduling.md). */
+typedef struct mt_placement {
+  uint8_t strategy; /* manta_strategy */
+  bool soft;        /* node affinity: placed as by default if it fails */
+  uint64_t node;    /* node affinity: the node */
+} mt_placement;
+
 struct manta_call_options {
   double num_cpus; /* < 0: default */
   mt_resource_request resources;
   char *name;
   unsigned max_concurrency;
+  mt_placement placement;
 };
 
 /* ---- values dropped under the lock -------------------------------------- */
@@ -210,6 +218,8 @@ typedef enum mt_task_where {
 typedef struct mt_remote {
   char *function;
   mt_resource_request demand; /* "CPU" included */
+  mt_placement placement;     /* what the call asked for */
+  uint64_t target;            /* the node chosen at submit (0: none) */
   struct mt_peer *peer;       /* where it was sent, while there */
   uint64_t seq;               /* its number on that link */
   int attempts;               /* dispatches so far */
@@ -514,16 +524,39 @@ void mt_sched_shutdown(void);
 /* Forgets which modules were loaded (they stay mapped). */
 void mt_modules_forget_locked(void);
 
+/* ---- placement (placement.c) ------------------------------------------- */
+
+/* What the core does with a call's placement before any cluster is asked. */
+typedef enum mt_place_step {
+  MT_PLACE_ROUTE = 0, /* as `via` says: the cluster decides (embedded: here) */
+  MT_PLACE_HERE = 1,  /* on this node whatever its load: affinity to it */
+  MT_PLACE_FAIL = 2   /* nowhere: a hard affinity that cannot be kept */
+} mt_place_step;
+
+/*
+ * The step for placement p (NULL: default) of a call that this node could
+ * run unless local_fail (borrowed) says why not. MT_PLACE_ROUTE sets *via to
+ * the placement to route with (a soft affinity that cannot be kept becomes
+ * the default); MT_PLACE_FAIL sets *fail, an error naming the node and
+ * why. Handles affinity to this node, and every placement when embedded.
+ */
+mt_place_step mt_placement_step_locked(const mt_placement *p,
+                                       const manta_value *local_fail,
+                                       mt_placement *via, manta_value **fail);
+
 /* ---- cluster mode ------------------------------------------------------- */
 
 /* What the core asks of the cluster layer (runtime/cluster), which installs
  * it in mt_rt.cluster when the node joins a cluster. Called under rt.mu. */
 typedef struct mt_cluster_ops {
-  /* Whether a call of `name` should leave this node. local_ok says this
-   * node could run it. When no node can, returns false and sets *fail to
-   * an error value saying why (or leaves it NULL if local_ok). */
+  /* Whether a call of `name` should leave this node, as placement p says
+   * (never an affinity to this node: the core keeps those). local_ok says
+   * this node could run it. True: *target is the node chosen now, or 0 to
+   * choose when its arguments are ready. False with *fail set: no node can
+   * (or a hard affinity cannot be kept); with *fail NULL: it stays here. */
   bool (*route_locked)(const char *name, bool local_ok,
-                       const mt_resource_request *demand, manta_value **fail);
+                       const mt_resource_request *demand, const mt_placement *p,
+                       uint64_t *target, manta_value **fail);
   /* A remote task whose arguments are ready: send it somewhere (or fail
    * it). */
   void (*dispatch_locked)(mt_task *t, mt_garbage *g);
@@ -543,10 +576,14 @@ typedef struct mt_cluster_ops {
   void (*object_freed_locked)(mt_object *o, mt_garbage *g);
 
   /* Actors across nodes (runtime/cluster/actors_remote.c). */
-  /* Where an actor of class cls that this node cannot host should live:
-   * true with *host set, or false with *fail saying why no node can. */
-  bool (*actor_place_locked)(const char *cls, const mt_resource_request *demand,
-                             uint64_t *host, manta_value **fail);
+  /* Where an actor of class cls should live, as placement p says (never
+   * an affinity to this node); local_ok says this node could host it:
+   * true with *host set (0: here), or false with *fail saying why no node
+   * can (or why a hard affinity cannot be kept). */
+  bool (*actor_place_locked)(const char *cls, bool local_ok,
+                             const mt_resource_request *demand,
+                             const mt_placement *p, uint64_t *host,
+                             manta_value **fail);
   /* A proxy's creation or call whose arguments are ready: send it. */
   void (*actor_dispatch_locked)(mt_task *t, mt_garbage *g);
   /* A proxy's mailbox changed: send the ready calls at its head. */

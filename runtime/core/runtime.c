@@ -186,6 +186,22 @@ int manta_is_initialized(void) {
   return on;
 }
 
+manta_err manta_node_id(char *buf, size_t size) {
+  if (!buf || size == 0) {
+    return MANTA_ERR_INVALID;
+  }
+  mt_lock();
+  manta_err err = MANTA_OK;
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else if ((size_t)snprintf(buf, size, "%016llx",
+                              (unsigned long long)mt_rt.node_id) >= size) {
+    err = MANTA_ERR_RANGE;
+  }
+  mt_unlock();
+  return err;
+}
+
 /* ---- shutdown ----------------------------------------------------------- */
 
 static void fail_queued_locked(mt_garbage *g) {

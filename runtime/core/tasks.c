@@ -452,6 +452,44 @@ bool mt_task_make_remote(mt_task *t, const char *name,
   return true;
 }
 
+/* Where the call goes, as its placement says: stays here (NULL, or fail as
+ * it was: why it cannot run here), made a task of another node (NULL), or
+ * fails (the error returned). fail, this node's own reason, is taken. */
+static manta_value *place_locked(mt_task *t, const char *name,
+                                 const manta_call_options *opts, double cpus,
+                                 manta_value *fail, mt_garbage *g) {
+  mt_placement via;
+  manta_value *nowhere = NULL;
+  mt_place_step step = mt_placement_step_locked(opts ? &opts->placement : NULL,
+                                                fail, &via, &nowhere);
+  if (step == MT_PLACE_FAIL) {
+    mt_garbage_add(g, fail);
+    return nowhere ? nowhere
+                   : mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
+  }
+  if (step == MT_PLACE_HERE || !mt_rt.cluster) {
+    return fail;
+  }
+  mt_resource_request req;
+  uint64_t target = 0;
+  mt_demand_request(opts, cpus, &req);
+  if (mt_rt.cluster->route_locked(name, fail == NULL, &req, &via, &target,
+                                  &nowhere)) {
+    mt_garbage_add(g, fail);
+    if (!mt_task_make_remote(t, name, opts, cpus)) {
+      return mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
+    }
+    t->remote->placement = via;
+    t->remote->target = target;
+    return NULL;
+  }
+  if (nowhere) {
+    mt_garbage_add(g, fail);
+    return nowhere;
+  }
+  return fail;
+}
+
 manta_err mt_submit(const char *name, const manta_value *const *args,
                     size_t nargs, const manta_call_options *opts, bool route,
                     manta_ref *out) {
@@ -487,19 +525,8 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
   }
   t->fn = mt_strmap_get(&mt_rt.functions, name);
   manta_value *fail = check_function_locked(t, name, &demand, missing);
-  if (route && mt_rt.cluster) {
-    mt_resource_request req;
-    mt_demand_request(opts, cpus, &req);
-    manta_value *nowhere = NULL;
-    if (mt_rt.cluster->route_locked(name, fail == NULL, &req, &nowhere)) {
-      mt_garbage_add(&g, fail);
-      fail = mt_task_make_remote(t, name, opts, cpus)
-                 ? NULL
-                 : mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
-    } else if (nowhere) {
-      mt_garbage_add(&g, fail);
-      fail = nowhere;
-    }
+  if (route) {
+    fail = place_locked(t, name, opts, cpus, fail, &g);
   }
   if (fail) {
     t->where = MT_WHERE_DEPS;

@@ -1,5 +1,5 @@
 /* The cluster driver's phases (cluster_driver.c: tasks; cluster_actors.c:
- * actors). */
+ * actors; cluster_strategies.c: scheduling strategies). */
 #ifndef CLUSTER_DRIVER_H
 #define CLUSTER_DRIVER_H
 
@@ -7,5 +7,7 @@
 
 /* Runs the actor phase of that name; 0 if there is none. */
 int cluster_actor_phase(const char *phase);
+/* Runs the strategy phase of that name; 0 if there is none. */
+int cluster_strategy_phase(const char *phase);
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The multi-process cluster test: a head and two nodes (separate processes
 # started with `manta start`), a driver joining them, on loopback with
-# random free ports; a third node joins for the last phase. Every process
+# random free ports; more nodes join for later phases. Every process
 # started here is killed on exit, pass or fail.
 #
 #   run-cluster-test.sh <manta> <cluster_driver> <cluster_module.so> \
@@ -151,6 +151,12 @@ grep -Eq "^  shared +Counter +on node [0-9a-f]{16}" <<<"$status" ||
 MANTA_ADDRESS=$head "$driver" actors_lookup || fail "driver phase actors_lookup"
 "$manta" status --address "$head" | grep -q "^named actors: none" ||
   fail "status still lists a named actor"
+
+echo "== driver: scheduling strategies (node s is killed on the way)"
+MANTA_TEST_PIN=s start_node node_s --address "$head" --num-cpus 2 \
+  --module "$module"
+wait_alive "$head" 4 3
+MANTA_ADDRESS=$head "$driver" strategies || fail "driver phase strategies"
 
 echo "== kill -9 of a node mid-job"
 MANTA_ADDRESS=$head "$driver" failover || fail "driver phase failover"

@@ -50,6 +50,20 @@ int64_t mt_test_take_int(manta_ref r) {
   return x;
 }
 
+manta_value *mt_test_new_actor_ask(const char *cls,
+                                   const manta_call_options *opts,
+                                   const char *method) {
+  manta_actor a;
+  manta_ref r;
+  manta_value *v = NULL;
+  REQUIRE_OK(manta_actor_create(cls, NULL, 0, opts, &a));
+  REQUIRE_OK(manta_actor_call(a, method, NULL, 0, &r));
+  manta_get(r, 30000, &v);
+  manta_ref_release(r);
+  manta_actor_release(a);
+  return v;
+}
+
 double mt_test_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

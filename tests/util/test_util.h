@@ -87,6 +87,13 @@ int64_t mt_test_take_int(manta_ref r);
  * what a test expected). */
 void mt_test_print_value(const char *label, int index, const manta_value *v);
 
+/* Creates an actor of cls (no arguments) with opts, calls method (no
+ * arguments) and waits (30 s at most): the result or error value; the
+ * actor's handle is released. */
+manta_value *mt_test_new_actor_ask(const char *cls,
+                                   const manta_call_options *opts,
+                                   const char *method);
+
 /* Milliseconds on a monotonic clock. */
 double mt_test_now_ms(void);
 

@@ -37,7 +37,8 @@ typedef struct mj_cache {
   jmethodID Registry_callFunction, Registry_newActor, Registry_callMethod;
   jfieldID CallOptions_numCpus, CallOptions_resourceNames,
       CallOptions_resourceQuantities, CallOptions_name,
-      CallOptions_maxConcurrency;
+      CallOptions_maxConcurrency, CallOptions_strategy,
+      CallOptions_affinityNode, CallOptions_affinitySoft;
 } mj_cache;
 
 extern mj_cache mj;

@@ -130,6 +130,10 @@ bool mj_cache_init(JNIEnv *env) {
   FLD(CallOptions_resourceQuantities, CallOptions, "resourceQuantities", "[D");
   FLD(CallOptions_name, CallOptions, "name", "Ljava/lang/String;");
   FLD(CallOptions_maxConcurrency, CallOptions, "maxConcurrency", "I");
+  FLD(CallOptions_strategy, CallOptions, "strategy", "I");
+  FLD(CallOptions_affinityNode, CallOptions, "affinityNode",
+      "Ljava/lang/String;");
+  FLD(CallOptions_affinitySoft, CallOptions, "affinitySoft", "Z");
   /* Last: mj.Registry set means the cache is complete. */
   jclass registry = global_class(env, "manta/Registry");
   if (!registry) {

@@ -165,12 +165,40 @@ NATIVE(jstring, nodeAddress)(JNIEnv *env, jclass cls) {
                                               : NULL;
 }
 
+NATIVE(jstring, nodeId)(JNIEnv *env, jclass cls) {
+  (void)cls;
+  char buf[17];
+  return check(env, manta_node_id(buf, sizeof buf), "Manta.nodeId")
+             ? (*env)->NewStringUTF(env, buf)
+             : NULL;
+}
+
 NATIVE(jstring, versionString)(JNIEnv *env, jclass cls) {
   (void)cls;
   return (*env)->NewStringUTF(env, manta_version_string());
 }
 
 /* ---- call options -------------------------------------------------------- */
+
+/* The strategy or node affinity of a CallOptions object, set on o. */
+static manta_err call_placement(JNIEnv *env, jobject jo,
+                                manta_call_options *o) {
+  jstring jnode = (*env)->GetObjectField(env, jo, mj.CallOptions_affinityNode);
+  if (!jnode) {
+    jint strategy = (*env)->GetIntField(env, jo, mj.CallOptions_strategy);
+    return manta_call_options_set_strategy(o, (manta_strategy)strategy);
+  }
+  char buf[32];
+  char *node = mj_cstring(env, jnode, buf, sizeof buf, "the node id");
+  jboolean soft = (*env)->GetBooleanField(env, jo, mj.CallOptions_affinitySoft);
+  manta_err err = node ? manta_call_options_set_node_affinity(o, node, soft)
+                       : MANTA_ERR_INVALID;
+  if (node && node != buf) {
+    free(node);
+  }
+  (*env)->DeleteLocalRef(env, jnode);
+  return err;
+}
 
 /* manta_call_options from a CallOptions object (NULL: none); false with an
  * exception pending on failure. */
@@ -202,6 +230,9 @@ static bool call_options(JNIEnv *env, jobject jo, manta_call_options **out) {
     }
   }
   (*env)->DeleteLocalRef(env, jname);
+  if (err == MANTA_OK) {
+    err = call_placement(env, jo, o);
+  }
   jobjectArray names =
       (*env)->GetObjectField(env, jo, mj.CallOptions_resourceNames);
   jdoubleArray qty =

@@ -14,6 +14,9 @@ public final class CallOptions {
   double[] resourceQuantities = new double[0];
   String name;
   int maxConcurrency;
+  int strategy; // Strategy.code, when affinityNode is null
+  String affinityNode;
+  boolean affinitySoft;
 
   private final Map<String, Double> resources = new LinkedHashMap<>();
 
@@ -55,6 +58,32 @@ public final class CallOptions {
       throw new IllegalArgumentException("maxConcurrency must be >= 1, got " + calls);
     }
     this.maxConcurrency = calls;
+    return this;
+  }
+
+  /** Where the call runs (replaces a node affinity set before). */
+  public CallOptions strategy(Strategy where) {
+    if (where == null) {
+      throw new IllegalArgumentException("a strategy must not be null");
+    }
+    this.strategy = where.code;
+    this.affinityNode = null;
+    return this;
+  }
+
+  /**
+   * Runs the call on the node {@code nodeId} (16 hex digits, as {@link
+   * Manta#nodeId} gives them). If that node is gone, does not offer the
+   * function or class, or can never fit the call: with {@code soft} it is
+   * placed as by {@link Strategy#DEFAULT}; without, the call fails with an
+   * error naming the node and why.
+   */
+  public CallOptions nodeAffinity(String nodeId, boolean soft) {
+    if (nodeId == null || !nodeId.matches("[0-9a-fA-F]{1,16}") || nodeId.matches("0+")) {
+      throw new IllegalArgumentException("a node id is 1 to 16 hex digits, not 0: " + nodeId);
+    }
+    this.affinityNode = nodeId;
+    this.affinitySoft = soft;
     return this;
   }
 }

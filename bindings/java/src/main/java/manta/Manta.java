@@ -127,6 +127,14 @@ public final class Manta implements AutoCloseable {
     return Native.nodeAddress();
   }
 
+  /**
+   * This node's id (16 hex digits), embedded too: what {@link
+   * CallOptions#nodeAffinity} names. New at each init.
+   */
+  public static String nodeId() {
+    return Native.nodeId();
+  }
+
   // ---- calls ---------------------------------------------------------------
 
   /** The function of that name, in any language. */

@@ -39,6 +39,9 @@ final class Native {
   /** "HOST:PORT" where this node serves the cluster; null when embedded. */
   static native String nodeAddress();
 
+  /** This node's id, 16 hex digits. */
+  static native String nodeId();
+
   // ---- tasks and objects ---------------------------------------------------
   static native long submit(byte[] name, Object[] args, CallOptions options);
 
