@@ -6,6 +6,7 @@
  */
 #include <manta.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -17,6 +18,10 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* How many `process` tasks of this process run now, and the most that
+ * ever ran at once: the proof that they ran side by side. */
+static atomic_int running, most_at_once;
+
 static manta_value *process(const manta_value *const *args, size_t nargs,
                             void *user_data) {
   (void)nargs, (void)user_data;
@@ -24,8 +29,14 @@ static manta_value *process(const manta_value *const *args, size_t nargs,
   if (manta_get_int(args[0], &x) != MANTA_OK) {
     return manta_error(MANTA_ERR_TYPE, "process takes an int");
   }
+  int now = atomic_fetch_add(&running, 1) + 1;
+  for (int most = atomic_load(&most_at_once);
+       now > most &&
+       !atomic_compare_exchange_weak(&most_at_once, &most, now);) {
+  }
   struct timespec one_second = {1, 0};
   nanosleep(&one_second, NULL);
+  atomic_fetch_sub(&running, 1);
   return manta_int(x * 2);
 }
 
@@ -83,6 +94,8 @@ int main(void) {
   char *text = manta_value_repr(v);
   printf("%s\n", text);
   printf("runtime: %.2f s\n", now_s() - t0);
+  printf("process tasks running at once: %d of %d\n",
+         atomic_load(&most_at_once), N_PARTS);
   manta_free(text);
   manta_value_free(v);
   manta_ref_release(total);

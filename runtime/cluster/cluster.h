@@ -113,6 +113,10 @@ typedef struct mt_peer {
   mt_u64map pending; /* seq -> mt_task sent and not answered */
   uint64_t next_seq;
   int64_t inflight;
+  /* Tasks sent there and answered since the view last changed: its load
+   * in the view is a snapshot of up to a heartbeat ago, which these bring
+   * up to date for what this node did meanwhile. */
+  int64_t sent_since_view, answered_since_view;
   int64_t down_until_ms; /* not chosen before then (a failed stream) */
   bool dead;             /* the head declared it dead */
 } mt_peer;
@@ -142,6 +146,7 @@ typedef struct mt_cluster {
   pthread_cond_t hb_cv;
   bool hb_stop;
   uint64_t advertised_registry; /* registry_version last sent */
+  bool reported_busy;           /* the last heartbeat reported work (rt.mu) */
 
   /* Calls to the head under way from other threads (under rt.mu): stop
    * waits for them before it closes the channel (none start once
@@ -174,6 +179,8 @@ Manta__V1__NodeInfo *mt_node_info_build(void);
 Manta__V1__NodeLoad *mt_node_load_build(void);
 /* Wakes the heartbeat thread now (what this node offers changed). */
 void mt_heartbeat_soon_locked(void);
+/* The node has no task queued or running any more. */
+void mt_node_idle_locked(void);
 /* Replaces the view with the nodes of a heartbeat reply. */
 void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n);
 /* The node in the view, or NULL. */
@@ -219,6 +226,8 @@ bool mt_view_fits(const mt_view_node *v, const mt_resource_request *d,
 /* How busy a node looks from here: work per CPU, counting what this node
  * sent it and has not heard back about. */
 double mt_view_load_locked(const mt_view_node *v);
+/* The view was replaced: the peers' counts since the last one restart. */
+void mt_peers_view_changed_locked(void);
 /* Sends t (a proxy's creation or call) to the node: it waits on the link
  * for its result. false with *error (for t) if it could not be sent. */
 bool mt_peers_send_locked(uint64_t node_id, mt_task *t, manta_value **error,

@@ -83,6 +83,7 @@ Manta__V1__NodeLoad *mt_node_load_build(void) {
   load->n_resources = load->resources ? (size_t)mt_rt.nres : 0;
   load->tasks_queued = mt_rt.tasks_queued;
   load->tasks_running = mt_rt.tasks_running;
+  mt_cl.reported_busy = mt_rt.tasks_queued + mt_rt.tasks_running > 0;
   load->tasks_finished = mt_rt.tasks_finished;
   load->actors = mt_rt.live_actors;
   mt_unlock();
@@ -164,6 +165,7 @@ void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n) {
   size_t nold = mt_cl.nview;
   mt_cl.view = v;
   mt_cl.nview = k;
+  mt_peers_view_changed_locked();
   mt_unlock();
   view_free(old, nold);
 }
@@ -274,6 +276,17 @@ void mt_heartbeat_soon_locked(void) {
   pthread_mutex_lock(&mt_cl.hb_mu);
   pthread_cond_signal(&mt_cl.hb_cv);
   pthread_mutex_unlock(&mt_cl.hb_mu);
+}
+
+/* The node went idle. If its last heartbeat said it was busy, the head (and
+ * through it every node choosing where to send work) would take it for busy
+ * until the next one: send that now. At most once per heartbeat that saw it
+ * busy, so a node going idle after every task does not beat per task. */
+void mt_node_idle_locked(void) {
+  if (mt_cl.reported_busy) {
+    mt_cl.reported_busy = false;
+    mt_heartbeat_soon_locked();
+  }
 }
 
 static void *heartbeat_loop(void *arg) {

@@ -52,9 +52,27 @@ static mt_peer *peer_find_locked(uint64_t node_id) {
 double mt_view_load_locked(const mt_view_node *v) {
   mt_peer *p = peer_find_locked(v->node_id);
   double cpus = resource_qty(v, "CPU", false);
-  double work =
-      (double)(v->queued + v->running) + (p ? (double)p->inflight : 0);
-  return work / (cpus > 0 ? cpus : 0.5);
+  /* The snapshot, less what this node heard back about since (so a node
+   * that just finished a burst of ours is not taken as busy for a whole
+   * heartbeat), plus what it sent since. */
+  int64_t work = v->queued + v->running;
+  if (p) {
+    work -= p->answered_since_view;
+    work = (work > 0 ? work : 0) + p->sent_since_view;
+  }
+  return (double)work / (cpus > 0 ? cpus : 0.5);
+}
+
+/* A task sent to p was answered (or forgotten). */
+static void peer_answered_locked(mt_peer *p) {
+  p->inflight--;
+  p->answered_since_view++;
+}
+
+void mt_peers_view_changed_locked(void) {
+  for (mt_peer *p = mt_cl.peers; p; p = p->next) {
+    p->sent_since_view = p->answered_since_view = 0;
+  }
 }
 
 static double local_load_locked(void) {
@@ -334,9 +352,11 @@ static bool send_locked(const mt_view_node *v, mt_task *t, manta_value **error,
     return false;
   }
   p->inflight++;
+  p->sent_since_view++;
   if (!queue_spec_locked(p, t, error, g)) {
     mt_u64map_remove(&p->pending, r->seq);
     p->inflight--;
+    p->sent_since_view--;
     r->peer = NULL;
     if (!*error) {
       *error = mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
@@ -449,7 +469,7 @@ bool mt_peers_post_locked(uint64_t node_id, const Manta__V1__TaskSpec *spec,
 static void forget_locked(mt_task *t) {
   mt_peer *p = t->remote->peer;
   if (p && mt_u64map_remove(&p->pending, t->remote->seq)) {
-    p->inflight--;
+    peer_answered_locked(p);
   }
   t->remote->peer = NULL;
 }
@@ -509,7 +529,7 @@ static void stays_locked(mt_peer *p, mt_task *t, const ProtobufCBinaryData *id,
   (void)mt_wire_id_get(id, &node, &local); /* zeros if malformed */
   mt_object *o = t && t->result && !t->cancelled ? t->result : NULL;
   if (t) {
-    p->inflight--;
+    peer_answered_locked(p);
     t->remote->peer = NULL;
     t->result = NULL; /* its count is ours now */
     mt_task_finish_locked(t, NULL, g);
@@ -578,7 +598,7 @@ static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
       mt_garbage_add(&g, vals[i]); /* cancelled, or answered already */
       continue;
     }
-    p->inflight--;
+    peer_answered_locked(p);
     t->remote->peer = NULL;
     if (t->kind == MT_TASK_ACTOR_CREATE) {
       mt_actor_remote_created_locked(t, &batch->results[i]->actor_id, vals[i],
@@ -709,6 +729,7 @@ const mt_cluster_ops mt_cluster_routing = {
     .dispatch_locked = dispatch_locked,
     .forget_locked = forget_locked,
     .registry_changed_locked = mt_heartbeat_soon_locked,
+    .idle_locked = mt_node_idle_locked,
     .proxy_from_wire_locked = mt_proxy_from_wire_locked,
     .fetch_locked = mt_fetch_locked,
     .object_freed_locked = mt_object_freed_locked,

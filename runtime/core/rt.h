@@ -565,6 +565,9 @@ typedef struct mt_cluster_ops {
   void (*forget_locked)(mt_task *t);
   /* A function or class was registered: advertise it soon. */
   void (*registry_changed_locked)(void);
+  /* The node has no task queued or running any more: tell the others
+   * soon if they think it busy. */
+  void (*idle_locked)(void);
   /* A counted local object standing for an object of node `node`. */
   manta_err (*proxy_from_wire_locked)(uint64_t node, uint64_t id,
                                       uint64_t *local);

@@ -209,6 +209,9 @@ void mt_task_finish_locked(mt_task *t, manta_value *v, mt_garbage *g) {
   mt_garbage_add(g, v);
   mt_rt.tasks_finished++;
   mt_task_free_locked(t, g);
+  if (mt_rt.cluster && mt_rt.tasks_running == 0 && mt_rt.tasks_queued == 0) {
+    mt_rt.cluster->idle_locked();
+  }
 }
 
 void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g) {

@@ -20,6 +20,7 @@
  */
 #include "cluster_driver.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,6 +387,53 @@ static void test_big_by_value(void) {
 }
 
 /* 100,000 tasks from one driver spread over every node. */
+/* Calls that only the nodes offer, one per CPU of theirs (nodes a and b,
+ * 2 each), all run at once: each waits at a rendezvous for the others
+ * (meet in cluster_module.c), so they succeed only side by side. */
+static void test_all_slots_at_once(void) {
+  enum { N = 4 };
+  char dir[] = "/tmp/manta-meet-XXXXXX";
+  REQUIRE(mkdtemp(dir) != NULL);
+  manta_ref refs[N];
+  for (int i = 0; i < N; i++) {
+    manta_value *args[2] = {manta_cstring(dir), manta_int(N)};
+    REQUIRE_OK(manta_submit("meet", (const manta_value *const *)args, 2, NULL,
+                            &refs[i]));
+    manta_value_free(args[0]);
+    manta_value_free(args[1]);
+  }
+  int64_t first_pid = 0;
+  int ok = 0, other_pid = 0;
+  for (int i = 0; i < N; i++) {
+    manta_value *v = NULL;
+    manta_err err = manta_get(refs[i], 60000, &v);
+    if (err == MANTA_OK && manta_value_kind(v) == MANTA_KIND_INT) {
+      ok++;
+      int64_t pid = mt_test_int(v);
+      first_pid = first_pid ? first_pid : pid;
+      other_pid += pid != first_pid;
+    } else {
+      mt_test_print_value("meet", i, v);
+    }
+    manta_value_free(v);
+    manta_ref_release(refs[i]);
+  }
+  CHECK_INT_EQ(ok, N);
+  CHECK(other_pid > 0); /* both nodes ran some */
+  DIR *d = opendir(dir);
+  for (struct dirent *e; d && (e = readdir(d));) {
+    if (e->d_name[0] != '.') {
+      char path[sizeof dir + 300];
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      unlink(path);
+    }
+  }
+  if (d) {
+    closedir(d);
+  }
+  rmdir(dir);
+}
+
 static void test_burst(void) {
   enum { N = 100000 };
   manta_ref *refs = calloc(N, sizeof *refs);
@@ -595,6 +643,8 @@ int main(int argc, char **argv) {
     RUN_TEST(test_nested_and_bytes);
   } else if (strcmp(phase, "burst") == 0) {
     RUN_TEST(test_burst);
+  } else if (strcmp(phase, "at_once") == 0) {
+    RUN_TEST(test_all_slots_at_once);
   } else if (strcmp(phase, "examples") == 0) {
     RUN_TEST(test_examples_module);
   } else if (strcmp(phase, "objects") == 0) {

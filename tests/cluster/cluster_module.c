@@ -3,6 +3,8 @@
  * offers the classes A and B (the same counter), which no other node has. */
 #include <manta.h>
 
+#include <dirent.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,49 @@ static manta_value *sleep_then(const manta_value *const *a, size_t n, void *u) {
   manta_list_push(l, manta_value_ref((manta_value *)a[1]));
   manta_list_push(l, manta_int((int64_t)getpid()));
   return l;
+}
+
+/* (dir, n): a rendezvous across processes. Leaves a file in dir, then
+ * waits (30 s at most) until n files are there, so that n calls succeed
+ * only if all n ran at once; returns the pid that ran it. */
+static manta_value *meet(const manta_value *const *a, size_t n, void *u) {
+  (void)n, (void)u;
+  static _Atomic int64_t calls;
+  const char *dir;
+  size_t len;
+  int64_t want;
+  if (manta_get_string(a[0], &dir, &len) != MANTA_OK ||
+      manta_get_int(a[1], &want) != MANTA_OK) {
+    return manta_error(MANTA_ERR_TYPE, "meet takes (dir, n)");
+  }
+  char path[4096];
+  snprintf(path, sizeof path, "%.*s/%d-%lld", (int)len, dir, (int)getpid(),
+           (long long)++calls);
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    return manta_error(MANTA_ERR_INVALID, "meet: cannot create %s", path);
+  }
+  fclose(f);
+  snprintf(path, sizeof path, "%.*s", (int)len, dir);
+  int64_t seen = 0;
+  for (int i = 0; i < 15000 && seen < want; i++) {
+    DIR *d = opendir(path);
+    if (!d) {
+      return manta_error(MANTA_ERR_INVALID, "meet: cannot read %s", path);
+    }
+    seen = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+      seen += e->d_name[0] != '.';
+    }
+    closedir(d);
+    struct timespec ms2 = {0, 2000000};
+    nanosleep(&ms2, NULL);
+  }
+  if (seen < want) {
+    return manta_error(MANTA_ERR_TIMEOUT, "only %lld of %lld calls ran at once",
+                       (long long)seen, (long long)want);
+  }
+  return manta_int((int64_t)getpid());
 }
 
 static manta_value *fail(const manta_value *const *a, size_t n, void *u) {
@@ -339,6 +384,8 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
     err = manta_register_function("sleep_then", sleep_then, 2, NULL);
   if (!err)
     err = manta_register_function("fail", fail, 0, NULL);
+  if (!err)
+    err = manta_register_function("meet", meet, 2, NULL);
   if (!err)
     err = manta_register_function("nested", nested, 1, NULL);
   if (!err)

@@ -77,6 +77,7 @@ wait_alive "$head" 3 2
 echo "== driver: remote tasks"
 MANTA_ADDRESS=$head "$driver" basic || fail "driver phase basic"
 MANTA_ADDRESS=$head "$driver" burst || fail "driver phase burst"
+MANTA_ADDRESS=$head "$driver" at_once || fail "driver phase at_once"
 
 if [[ -n $examples ]]; then
   echo "== driver: the examples' functions, offered by a node's module"
@@ -98,7 +99,7 @@ echo "== manta status"
 status=$("$manta" status --address "$head")
 echo "$status"
 grep -q "^cluster: 3 node(s), 3 alive" <<<"$status" || fail "status counts"
-[ "$(grep -Ec "functions  add, call_actor, fail, late, make_bytes, nested, on_[ab]\.get_nested, .*sleep_then, where" \
+[ "$(grep -Ec "functions  add, call_actor, fail, late, make_bytes, meet, nested, on_[ab]\.get_nested, .*sleep_then, where" \
   <<<"$status")" -eq 2 ] || fail "status: the nodes' functions"
 grep -q "classes    Counter, OnlyB" <<<"$status" || fail "status: classes"
 grep -Eq "CPU [0-9.]+/2 free" <<<"$status" || fail "status: resources"
