@@ -343,6 +343,17 @@ MANTA_API manta_err manta_node_address(char *buf, size_t size);
 MANTA_API manta_err manta_cluster_status(const char *address, const char *token,
                                          int64_t timeout_ms, manta_value **out);
 
+/*
+ * The folder of this user's local state, into buf: $MANTA_STATE_DIR, default
+ * /tmp/manta-<uid>. `manta start` keeps its pid files there. Created mode
+ * 0700 if missing; MANTA_ERR_INVALID unless it is a directory (not a
+ * symlink), owned by this user and writable by no one else (or if buf is
+ * too small). On failure *error (if error is not NULL) is an error value
+ * saying why. Needs no manta_init.
+ */
+MANTA_API manta_err manta_state_dir(char *buf, size_t size,
+                                    manta_value **error);
+
 /* ------------------------------------------------------------------------ */
 /* Functions and tasks                                                       */
 /* ------------------------------------------------------------------------ */

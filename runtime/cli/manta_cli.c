@@ -14,6 +14,7 @@
 #include <manta.h>
 
 #include "cli_java.h"
+#include "cli_pidfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -78,8 +79,15 @@ static const char *usage_text =
     "  MANTA_JNI_LIBRARY and MANTA_JAR name libmanta_jni.so and manta.jar\n"
     "  instead.\n"
     "\n"
-    "environment: MANTA_STATE_DIR (default /tmp/manta-<uid>), MANTA_ADDRESS,\n"
-    "MANTA_TOKEN, MANTA_LOG (error, warn, info, debug).\n";
+    "environment: MANTA_STATE_DIR (default /tmp/manta-<uid>; it must be a "
+    "folder of\n"
+    "this user that no one else may write in: it is refused otherwise), "
+    "MANTA_ADDRESS,\n"
+    "MANTA_TOKEN, MANTA_LOG (error, warn, info, debug).\n"
+    "`manta stop` signals only processes it checks are the nodes that wrote "
+    "their\n"
+    "pid files (same user, same start time, the manta program); it removes "
+    "stale ones.\n";
 
 static void die(int code, const char *fmt, ...) {
   va_list ap;
@@ -91,15 +99,12 @@ static void die(int code, const char *fmt, ...) {
   exit(code);
 }
 
+/* The state folder, checked by the library's rule (manta_state_dir): one
+ * that another user could have planted files in is refused, not used. */
 static void state_dir(char *buf, size_t size) {
-  const char *d = getenv("MANTA_STATE_DIR");
-  if (d && *d) {
-    snprintf(buf, size, "%s", d);
-  } else {
-    snprintf(buf, size, "/tmp/manta-%u", (unsigned)getuid());
-  }
-  if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-    die(1, "cannot create the state directory %s: %s", buf, strerror(errno));
+  manta_value *why = NULL;
+  if (manta_state_dir(buf, size, &why) != MANTA_OK) {
+    die(1, "%s", why ? manta_error_message(why) : "no state folder");
   }
 }
 
@@ -288,10 +293,11 @@ static int run_node(const start_args *a, int ready_fd) {
   /* The state file: how stop and status find this node. */
   snprintf(pidfile, sizeof pidfile, "%s/%s-%d", dir, a->head ? "head" : "node",
            (int)getpid());
-  FILE *f = fopen(pidfile, "w");
-  if (f) {
-    fprintf(f, "%d %s\n", (int)getpid(), address);
-    fclose(f);
+  if (!cli_pidfile_write(pidfile, address)) {
+    fprintf(stderr,
+            "manta: cannot write %s: %s (manta stop will not see "
+            "this node)\n",
+            pidfile, strerror(errno));
   }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -400,6 +406,23 @@ static int pid_alive(pid_t pid) {
   return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/*
+ * Reads the pid file at path: true if its node runs (cli_pidfile_check).
+ * A stale file (its node gone, or the pid now another process's) is
+ * removed, saying so, when remove is set; it is never signalled.
+ */
+static bool live_node(const char *path, cli_pidfile *node, bool remove) {
+  char why[300];
+  if (cli_pidfile_check(path, node, why, sizeof why)) {
+    return true;
+  }
+  if (remove) {
+    unlink(path);
+    printf("manta: removed the stale state file %s: %s\n", path, why);
+  }
+  return false;
+}
+
 /* Stops the nodes whose state files start with prefix; returns how many. */
 static int stop_kind(const char *dir, const char *prefix) {
   DIR *d = opendir(dir);
@@ -415,19 +438,12 @@ static int stop_kind(const char *dir, const char *prefix) {
     }
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    FILE *f = fopen(path, "r");
-    int pid = 0;
-    char address[128] = "";
-    if (f) {
-      if (fscanf(f, "%d %127s", &pid, address) < 1) {
-        pid = 0;
-      }
-      fclose(f);
-    }
-    if (pid <= 0 || !pid_alive(pid)) {
-      unlink(path); /* left by a node that did not stop cleanly */
+    cli_pidfile node;
+    if (!live_node(path, &node, true)) {
       continue;
     }
+    pid_t pid = node.pid;
+    const char *address = node.address;
     kill(pid, SIGTERM);
     /* Up to 10 s to leave cleanly, then no choice. */
     for (int i = 0; i < 200 && pid_alive(pid); i++) {
@@ -479,14 +495,10 @@ static const char *local_head(char *buf, size_t size) {
     }
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    FILE *f = fopen(path, "r");
-    int pid = 0;
-    if (f && fscanf(f, "%d %127s", &pid, buf) == 2 && size >= 128 &&
-        pid_alive(pid)) {
+    cli_pidfile node;
+    if (live_node(path, &node, false)) {
+      snprintf(buf, size, "%s", node.address);
       found = buf;
-    }
-    if (f) {
-      fclose(f);
     }
   }
   if (d) {
