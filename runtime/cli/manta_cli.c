@@ -39,7 +39,7 @@ static const char *usage_text =
     "node\n"
     "  manta start --address HOST:PORT [options] start a node joining a "
     "cluster\n"
-    "  manta status [--address HOST:PORT] [--json]\n"
+    "  manta status [--address HOST:PORT] [--json] [--token-file PATH]\n"
     "                                            every node: address, "
     "resources,\n"
     "                                            functions, actors, tasks,\n"
@@ -53,11 +53,24 @@ static const char *usage_text =
     "start options:\n"
     "  --port P              port to serve on (head default 6390, nodes: any "
     "free)\n"
-    "  --bind HOST           address to bind (default 127.0.0.1); any other "
+    "  --bind HOST           address to bind (default 127.0.0.1); another "
     "than\n"
-    "                        loopback needs --token\n"
-    "  --token T             cluster token required on every call (default:\n"
-    "                        $MANTA_TOKEN)\n"
+    "                        loopback needs a token given on purpose (not "
+    "the\n"
+    "                        state folder's) and carries calls in clear text "
+    "(no\n"
+    "                        TLS yet)\n"
+    "  --token-file PATH     the cluster token, required on every call, read "
+    "from a\n"
+    "                        file only its owner may read (chmod 600)\n"
+    "  --token T             the same, given on the command line: other "
+    "users see it\n"
+    "                        there (ps), so it is warned about\n"
+    "  Every cluster has a token. Without one a head makes one (32 random "
+    "bytes,\n"
+    "  hex) in the state folder's file `token`, mode 0600; nodes, drivers and\n"
+    "  `manta status` of the same user find it there. Order: --token-file or\n"
+    "  --token, $MANTA_TOKEN, the file $MANTA_TOKEN_FILE, the state folder.\n"
     "  --num-cpus N          CPU slots (default: the machine's cores)\n"
     "  --resources a=1,b=2   custom resources\n"
     "  --module PATH         load a module (repeatable): a shared library "
@@ -79,11 +92,14 @@ static const char *usage_text =
     "  MANTA_JNI_LIBRARY and MANTA_JAR name libmanta_jni.so and manta.jar\n"
     "  instead.\n"
     "\n"
+    "status options: --address HOST:PORT, --json, --token-file PATH, --token "
+    "T\n"
+    "\n"
     "environment: MANTA_STATE_DIR (default /tmp/manta-<uid>; it must be a "
     "folder of\n"
     "this user that no one else may write in: it is refused otherwise), "
     "MANTA_ADDRESS,\n"
-    "MANTA_TOKEN, MANTA_LOG (error, warn, info, debug).\n"
+    "MANTA_TOKEN, MANTA_TOKEN_FILE, MANTA_LOG (error, warn, info, debug).\n"
     "`manta stop` signals only processes it checks are the nodes that wrote "
     "their\n"
     "pid files (same user, same start time, the manta program); it removes "
@@ -106,6 +122,42 @@ static void state_dir(char *buf, size_t size) {
   if (manta_state_dir(buf, size, &why) != MANTA_OK) {
     die(1, "%s", why ? manta_error_message(why) : "no state folder");
   }
+}
+
+/*
+ * A token given on the command line: every local user reads it in
+ * /proc/PID/cmdline while the process lives. It is copied and blanked in
+ * argv (which /proc shows), but it was visible until then: warned.
+ */
+/* The token given to this command; a global, so it is never a leak. */
+static char *given_token;
+
+static const char *token_from_argv(char *value) {
+  fputs("manta: warning: --token is visible to other users of this machine "
+        "(ps, /proc/PID/cmdline); prefer --token-file or MANTA_TOKEN\n",
+        stderr);
+  free(given_token);
+  if (!(given_token = strdup(value))) {
+    die(1, "out of memory");
+  }
+  memset(value, 'x', strlen(value));
+  return given_token;
+}
+
+/* The token in a file given with --token-file, checked (0600) and read. */
+static const char *token_from_file(const char *path) {
+  char buf[4100];
+  manta_value *why = NULL;
+  if (manta_token_from_file(path, buf, sizeof buf, &why) != MANTA_OK) {
+    die(2, "--token-file: %s", why ? manta_error_message(why) : path);
+  }
+  free(given_token);
+  given_token = strdup(buf);
+  memset(buf, 0, sizeof buf);
+  if (!given_token) {
+    die(1, "out of memory");
+  }
+  return given_token;
 }
 
 /* ---- start ------------------------------------------------------------------
@@ -165,7 +217,9 @@ static void parse_start(int argc, char **argv, start_args *a) {
     } else if (strcmp(f, "--bind") == 0) {
       a->bind = v;
     } else if (strcmp(f, "--token") == 0) {
-      a->token = v;
+      a->token = token_from_argv(argv[i + 1]);
+    } else if (strcmp(f, "--token-file") == 0) {
+      a->token = token_from_file(v);
     } else if (strcmp(f, "--num-cpus") == 0) {
       a->num_cpus = parse_number(f, v);
     } else if (strcmp(f, "--resources") == 0) {
@@ -215,8 +269,8 @@ static manta_options *start_options(const start_args *a) {
   if (manta_options_set_bind(o, bind) != MANTA_OK) {
     die(2, "bad --bind %s", bind);
   }
-  if (a->token) {
-    manta_options_set_token(o, a->token);
+  if (a->token && manta_options_set_token(o, a->token) != MANTA_OK) {
+    die(2, "bad token (see the line above)");
   }
   if (a->num_cpus >= 0) {
     manta_options_set_num_cpus(o, a->num_cpus);
@@ -617,13 +671,17 @@ static void print_status(const manta_value *st) {
 }
 
 static int cmd_status(int argc, char **argv) {
-  const char *address = NULL;
+  const char *address = NULL, *token = NULL;
   int json = 0;
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0) {
       json = 1;
     } else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc) {
       address = argv[++i];
+    } else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc) {
+      token = token_from_argv(argv[++i]);
+    } else if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc) {
+      token = token_from_file(argv[++i]);
     } else {
       die(2, "unknown option %s (see manta --help)", argv[i]);
     }
@@ -639,7 +697,9 @@ static int cmd_status(int argc, char **argv) {
     die(1, "no head started on this machine; give --address HOST:PORT");
   }
   manta_value *st = NULL;
-  manta_err err = manta_cluster_status(address, NULL, 5000, &st);
+  /* No token: the library finds it (MANTA_TOKEN, MANTA_TOKEN_FILE, the
+   * state folder's token file) as a driver's manta_init would. */
+  manta_err err = manta_cluster_status(address, token, 5000, &st);
   if (err != MANTA_OK) {
     fprintf(stderr, "manta: %s\n", manta_error_message(st));
     manta_value_free(st);
