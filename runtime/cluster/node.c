@@ -3,6 +3,7 @@
  * of the other nodes. */
 #include "cluster.h"
 #include "local_state.h"
+#include "loopback.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -321,12 +322,6 @@ void mt_head_exit(void) {
 /* ---- start and stop --------------------------------------------------------
  */
 
-static bool is_loopback(const char *host_port) {
-  return strncmp(host_port, "127.", 4) == 0 ||
-         strncmp(host_port, "localhost:", 10) == 0 ||
-         strncmp(host_port, "[::1]:", 6) == 0;
-}
-
 /* The address others reach this node at, from the bind address and the
  * port gRPC picked. */
 static void advertised_address(const char *bind, int port, char *out,
@@ -396,7 +391,8 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
     mt_log(MT_LOG_ERROR, "cluster: no usable cluster token: %s", why);
     return MANTA_ERR_INVALID;
   }
-  if (!is_loopback(bind)) {
+  /* By address: "127.evil.example" is a name like any other. */
+  if (!mt_bind_is_loopback(bind, NULL)) {
     /* Reachable from other hosts: the operator chooses the token and
      * hands it out; the state folder's is for this machine's own use. */
     if (origin != MT_TOKEN_GIVEN) {
