@@ -156,6 +156,21 @@ static bool make_head_token(const char *dir, const char *path, char **out,
   return mt_token_read_file(path, true, out, why, why_size);
 }
 
+/* A token given as a string: checked, then copied into *out. */
+static bool take_token(const char *token, const char *label, char **out,
+                       char *why, size_t why_size) {
+  char reason[200];
+  if (!mt_token_valid(token, reason, sizeof reason)) {
+    snprintf(why, why_size, "%s%s", label, reason);
+    return false;
+  }
+  if (!(*out = strdup(token))) {
+    snprintf(why, why_size, "out of memory");
+    return false;
+  }
+  return true;
+}
+
 bool mt_token_resolve(const char *given, bool head, char **out,
                       mt_token_origin *origin, char *source, size_t source_size,
                       char *why, size_t why_size) {
@@ -164,20 +179,12 @@ bool mt_token_resolve(const char *given, bool head, char **out,
   char reason[1200];
   if (given && *given) {
     snprintf(source, source_size, "the options");
-    if (!mt_token_valid(given, reason, sizeof reason)) {
-      snprintf(why, why_size, "%s", reason);
-      return false;
-    }
-    return (*out = strdup(given)) != NULL;
+    return take_token(given, "", out, why, why_size);
   }
   const char *env = getenv("MANTA_TOKEN");
   if (env && *env) {
     snprintf(source, source_size, "MANTA_TOKEN");
-    if (!mt_token_valid(env, reason, sizeof reason)) {
-      snprintf(why, why_size, "MANTA_TOKEN: %s", reason);
-      return false;
-    }
-    return (*out = strdup(env)) != NULL;
+    return take_token(env, "MANTA_TOKEN: ", out, why, why_size);
   }
   const char *file = getenv("MANTA_TOKEN_FILE");
   if (file && *file) {
