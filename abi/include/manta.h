@@ -302,9 +302,24 @@ MANTA_API manta_err manta_options_set_role(manta_options *opts,
  */
 MANTA_API manta_err manta_options_set_bind(manta_options *opts,
                                            const char *host_port);
-/* The cluster token every call must carry (default: MANTA_TOKEN). */
+/*
+ * The cluster token every call must carry. Without one manta_init looks in
+ * MANTA_TOKEN, then the file MANTA_TOKEN_FILE names, then the state folder
+ * (manta_state_dir) for the token file a head of this user made; a head
+ * that finds none makes one there. A token has 16 to 4096 printable ASCII
+ * bytes, not only spaces: MANTA_ERR_INVALID otherwise (the log says why).
+ * NULL or "" clears it.
+ */
 MANTA_API manta_err manta_options_set_token(manta_options *opts,
                                             const char *token);
+/*
+ * The cluster token, read now from the file at path: a regular file that
+ * no one but its owner may read or write (mode 0600 or 0400), holding the
+ * token and at most one trailing newline. MANTA_ERR_INVALID if the file is
+ * missing, open to others, or holds an invalid token (the log says why).
+ */
+MANTA_API manta_err manta_options_set_token_file(manta_options *opts,
+                                                 const char *path);
 /*
  * A module (see "Modules") for manta_init to load before the node joins or
  * starts a cluster, so that its first registration already offers what the
@@ -341,11 +356,30 @@ MANTA_API manta_err manta_node_id(char *buf, size_t size);
  * node_id, address, state, is_head, is_driver, pid, hostname, resources
  * {name: {total, available}}, functions, classes, tasks_queued,
  * tasks_running, tasks_finished, actors, last_heartbeat_ms) and "actors"
- * (named actors). token may be NULL (then MANTA_TOKEN is used). On failure
+ * (named actors). token may be NULL: then it is found as manta_init finds
+ * it (MANTA_TOKEN, MANTA_TOKEN_FILE, the state folder's token). On failure
  * *out is an error value saying why. Needs no manta_init.
  */
 MANTA_API manta_err manta_cluster_status(const char *address, const char *token,
                                          int64_t timeout_ms, manta_value **out);
+
+/*
+ * The folder of this user's local state, into buf: $MANTA_STATE_DIR, default
+ * /tmp/manta-<uid>. `manta start` keeps its pid files there and a head its
+ * token file. Created mode 0700 if missing; MANTA_ERR_INVALID unless it is
+ * a directory (not a symlink), owned by this user and writable by no one
+ * else (or if buf is too small). On failure *error (if error is not NULL)
+ * is an error value saying why. Needs no manta_init.
+ */
+MANTA_API manta_err manta_state_dir(char *buf, size_t size,
+                                    manta_value **error);
+/*
+ * Reads a cluster token from the file at path (the rules of
+ * manta_options_set_token_file) into buf. On failure *error (if error is
+ * not NULL) is an error value saying why. Needs no manta_init.
+ */
+MANTA_API manta_err manta_token_from_file(const char *path, char *buf,
+                                          size_t size, manta_value **error);
 
 /* ------------------------------------------------------------------------ */
 /* Functions and tasks                                                       */

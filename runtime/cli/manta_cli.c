@@ -14,6 +14,7 @@
 #include <manta.h>
 
 #include "cli_java.h"
+#include "cli_pidfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,7 +39,7 @@ static const char *usage_text =
     "node\n"
     "  manta start --address HOST:PORT [options] start a node joining a "
     "cluster\n"
-    "  manta status [--address HOST:PORT] [--json]\n"
+    "  manta status [--address HOST:PORT] [--json] [--token-file PATH]\n"
     "                                            every node: address, "
     "resources,\n"
     "                                            functions, actors, tasks,\n"
@@ -52,11 +53,26 @@ static const char *usage_text =
     "start options:\n"
     "  --port P              port to serve on (head default 6390, nodes: any "
     "free)\n"
-    "  --bind HOST           address to bind (default 127.0.0.1); any other "
+    "  --bind HOST           address to bind (default 127.0.0.1); another "
     "than\n"
-    "                        loopback needs --token\n"
-    "  --token T             cluster token required on every call (default:\n"
-    "                        $MANTA_TOKEN)\n"
+    "                        loopback (a name counts as loopback only if "
+    "every\n"
+    "                        address it resolves to is) needs a token given "
+    "on\n"
+    "                        purpose (not the state folder's) and carries "
+    "calls in\n"
+    "                        clear text (no TLS yet)\n"
+    "  --token-file PATH     the cluster token, required on every call, read "
+    "from a\n"
+    "                        file only its owner may read (chmod 600)\n"
+    "  --token T             the same, given on the command line: other "
+    "users see it\n"
+    "                        there (ps), so it is warned about\n"
+    "  Every cluster has a token. Without one a head makes one (32 random "
+    "bytes,\n"
+    "  hex) in the state folder's file `token`, mode 0600; nodes, drivers and\n"
+    "  `manta status` of the same user find it there. Order: --token-file or\n"
+    "  --token, $MANTA_TOKEN, the file $MANTA_TOKEN_FILE, the state folder.\n"
     "  --num-cpus N          CPU slots (default: the machine's cores)\n"
     "  --resources a=1,b=2   custom resources\n"
     "  --module PATH         load a module (repeatable): a shared library "
@@ -78,8 +94,18 @@ static const char *usage_text =
     "  MANTA_JNI_LIBRARY and MANTA_JAR name libmanta_jni.so and manta.jar\n"
     "  instead.\n"
     "\n"
-    "environment: MANTA_STATE_DIR (default /tmp/manta-<uid>), MANTA_ADDRESS,\n"
-    "MANTA_TOKEN, MANTA_LOG (error, warn, info, debug).\n";
+    "status options: --address HOST:PORT, --json, --token-file PATH, --token "
+    "T\n"
+    "\n"
+    "environment: MANTA_STATE_DIR (default /tmp/manta-<uid>; it must be a "
+    "folder of\n"
+    "this user that no one else may write in: it is refused otherwise), "
+    "MANTA_ADDRESS,\n"
+    "MANTA_TOKEN, MANTA_TOKEN_FILE, MANTA_LOG (error, warn, info, debug).\n"
+    "`manta stop` signals only processes it checks are the nodes that wrote "
+    "their\n"
+    "pid files (same user, same start time, the manta program); it removes "
+    "stale ones.\n";
 
 static void die(int code, const char *fmt, ...) {
   va_list ap;
@@ -91,16 +117,49 @@ static void die(int code, const char *fmt, ...) {
   exit(code);
 }
 
+/* The state folder, checked by the library's rule (manta_state_dir): one
+ * that another user could have planted files in is refused, not used. */
 static void state_dir(char *buf, size_t size) {
-  const char *d = getenv("MANTA_STATE_DIR");
-  if (d && *d) {
-    snprintf(buf, size, "%s", d);
-  } else {
-    snprintf(buf, size, "/tmp/manta-%u", (unsigned)getuid());
+  manta_value *why = NULL;
+  if (manta_state_dir(buf, size, &why) != MANTA_OK) {
+    die(1, "%s", why ? manta_error_message(why) : "no state folder");
   }
-  if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-    die(1, "cannot create the state directory %s: %s", buf, strerror(errno));
+}
+
+/*
+ * A token given on the command line: every local user reads it in
+ * /proc/PID/cmdline while the process lives. It is copied and blanked in
+ * argv (which /proc shows), but it was visible until then: warned.
+ */
+/* The token given to this command; a global, so it is never a leak. */
+static char *given_token;
+
+static const char *token_from_argv(char *value) {
+  fputs("manta: warning: --token is visible to other users of this machine "
+        "(ps, /proc/PID/cmdline); prefer --token-file or MANTA_TOKEN\n",
+        stderr);
+  free(given_token);
+  if (!(given_token = strdup(value))) {
+    die(1, "out of memory");
   }
+  memset(value, 'x', strlen(value));
+  return given_token;
+}
+
+/* The token in a file given with --token-file, checked (0600) and read. */
+static const char *token_from_file(const char *path) {
+  char buf[4100];
+  manta_value *why = NULL;
+  if (manta_token_from_file(path, buf, sizeof buf, &why) != MANTA_OK) {
+    die(2, "--token-file: %s", why ? manta_error_message(why) : path);
+  }
+  free(given_token);
+  given_token = strdup(buf);
+  memset(buf, 0, sizeof buf);
+  if (!given_token) {
+    die(1, "out of memory");
+  }
+  return given_token;
 }
 
 /* ---- start ------------------------------------------------------------------
@@ -160,7 +219,9 @@ static void parse_start(int argc, char **argv, start_args *a) {
     } else if (strcmp(f, "--bind") == 0) {
       a->bind = v;
     } else if (strcmp(f, "--token") == 0) {
-      a->token = v;
+      a->token = token_from_argv(argv[i + 1]);
+    } else if (strcmp(f, "--token-file") == 0) {
+      a->token = token_from_file(v);
     } else if (strcmp(f, "--num-cpus") == 0) {
       a->num_cpus = parse_number(f, v);
     } else if (strcmp(f, "--resources") == 0) {
@@ -210,8 +271,8 @@ static manta_options *start_options(const start_args *a) {
   if (manta_options_set_bind(o, bind) != MANTA_OK) {
     die(2, "bad --bind %s", bind);
   }
-  if (a->token) {
-    manta_options_set_token(o, a->token);
+  if (a->token && manta_options_set_token(o, a->token) != MANTA_OK) {
+    die(2, "bad token (see the line above)");
   }
   if (a->num_cpus >= 0) {
     manta_options_set_num_cpus(o, a->num_cpus);
@@ -288,10 +349,11 @@ static int run_node(const start_args *a, int ready_fd) {
   /* The state file: how stop and status find this node. */
   snprintf(pidfile, sizeof pidfile, "%s/%s-%d", dir, a->head ? "head" : "node",
            (int)getpid());
-  FILE *f = fopen(pidfile, "w");
-  if (f) {
-    fprintf(f, "%d %s\n", (int)getpid(), address);
-    fclose(f);
+  if (!cli_pidfile_write(pidfile, address)) {
+    fprintf(stderr,
+            "manta: cannot write %s: %s (manta stop will not see "
+            "this node)\n",
+            pidfile, strerror(errno));
   }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -400,6 +462,23 @@ static int pid_alive(pid_t pid) {
   return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/*
+ * Reads the pid file at path: true if its node runs (cli_pidfile_check).
+ * A stale file (its node gone, or the pid now another process's) is
+ * removed, saying so, when remove is set; it is never signalled.
+ */
+static bool live_node(const char *path, cli_pidfile *node, bool remove) {
+  char why[300];
+  if (cli_pidfile_check(path, node, why, sizeof why)) {
+    return true;
+  }
+  if (remove) {
+    unlink(path);
+    printf("manta: removed the stale state file %s: %s\n", path, why);
+  }
+  return false;
+}
+
 /* Stops the nodes whose state files start with prefix; returns how many. */
 static int stop_kind(const char *dir, const char *prefix) {
   DIR *d = opendir(dir);
@@ -415,19 +494,12 @@ static int stop_kind(const char *dir, const char *prefix) {
     }
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    FILE *f = fopen(path, "r");
-    int pid = 0;
-    char address[128] = "";
-    if (f) {
-      if (fscanf(f, "%d %127s", &pid, address) < 1) {
-        pid = 0;
-      }
-      fclose(f);
-    }
-    if (pid <= 0 || !pid_alive(pid)) {
-      unlink(path); /* left by a node that did not stop cleanly */
+    cli_pidfile node;
+    if (!live_node(path, &node, true)) {
       continue;
     }
+    pid_t pid = node.pid;
+    const char *address = node.address;
     kill(pid, SIGTERM);
     /* Up to 10 s to leave cleanly, then no choice. */
     for (int i = 0; i < 200 && pid_alive(pid); i++) {
@@ -479,14 +551,10 @@ static const char *local_head(char *buf, size_t size) {
     }
     char path[4400];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    FILE *f = fopen(path, "r");
-    int pid = 0;
-    if (f && fscanf(f, "%d %127s", &pid, buf) == 2 && size >= 128 &&
-        pid_alive(pid)) {
+    cli_pidfile node;
+    if (live_node(path, &node, false)) {
+      snprintf(buf, size, "%s", node.address);
       found = buf;
-    }
-    if (f) {
-      fclose(f);
     }
   }
   if (d) {
@@ -605,13 +673,17 @@ static void print_status(const manta_value *st) {
 }
 
 static int cmd_status(int argc, char **argv) {
-  const char *address = NULL;
+  const char *address = NULL, *token = NULL;
   int json = 0;
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0) {
       json = 1;
     } else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc) {
       address = argv[++i];
+    } else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc) {
+      token = token_from_argv(argv[++i]);
+    } else if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc) {
+      token = token_from_file(argv[++i]);
     } else {
       die(2, "unknown option %s (see manta --help)", argv[i]);
     }
@@ -627,7 +699,9 @@ static int cmd_status(int argc, char **argv) {
     die(1, "no head started on this machine; give --address HOST:PORT");
   }
   manta_value *st = NULL;
-  manta_err err = manta_cluster_status(address, NULL, 5000, &st);
+  /* No token: the library finds it (MANTA_TOKEN, MANTA_TOKEN_FILE, the
+   * state folder's token file) as a driver's manta_init would. */
+  manta_err err = manta_cluster_status(address, token, 5000, &st);
   if (err != MANTA_OK) {
     fprintf(stderr, "manta: %s\n", manta_error_message(st));
     manta_value_free(st);

@@ -2,6 +2,8 @@
  * the heartbeat thread that keeps it alive there and brings back the view
  * of the other nodes. */
 #include "cluster.h"
+#include "local_state.h"
+#include "loopback.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -333,12 +335,6 @@ void mt_head_exit(void) {
 /* ---- start and stop --------------------------------------------------------
  */
 
-static bool is_loopback(const char *host_port) {
-  return strncmp(host_port, "127.", 4) == 0 ||
-         strncmp(host_port, "localhost:", 10) == 0 ||
-         strncmp(host_port, "[::1]:", 6) == 0;
-}
-
 /* The address others reach this node at, from the bind address and the
  * port gRPC picked. */
 static void advertised_address(const char *bind, int port, char *out,
@@ -393,20 +389,49 @@ static void cluster_cleanup(void) {
 manta_err mt_cluster_start(const manta_options *opts, const char *address) {
   memset(&mt_cl, 0, sizeof mt_cl);
   mt_cl.role = opts ? opts->role : MANTA_ROLE_DRIVER;
-  const char *token = opts && opts->token ? opts->token : getenv("MANTA_TOKEN");
   const char *bind = opts && opts->bind ? opts->bind : "127.0.0.1:0";
-  if (!is_loopback(bind) && !(token && *token)) {
-    mt_log(MT_LOG_ERROR,
-           "cluster: binding %s (not loopback) needs a cluster token "
-           "(--token or MANTA_TOKEN)",
-           bind);
-    return MANTA_ERR_INVALID;
-  }
   if (mt_cl.role != MANTA_ROLE_HEAD && !(address && *address)) {
     mt_log(MT_LOG_ERROR, "cluster: a node needs the head's address");
     return MANTA_ERR_INVALID;
   }
-  mt_cl.token = token && *token ? strdup(token) : NULL;
+  /* Every cluster has a token, loopback too: other local users reach
+   * loopback ports as well. */
+  char source[4400], why[1400];
+  mt_token_origin origin;
+  bool head = mt_cl.role == MANTA_ROLE_HEAD;
+  if (!mt_token_resolve(opts ? opts->token : NULL, head, &mt_cl.token, &origin,
+                        source, sizeof source, why, sizeof why)) {
+    mt_log(MT_LOG_ERROR, "cluster: no usable cluster token: %s", why);
+    return MANTA_ERR_INVALID;
+  }
+  /* By address: "127.evil.example" is a name like any other. */
+  if (!mt_bind_is_loopback(bind, NULL)) {
+    /* Reachable from other hosts: the operator chooses the token and
+     * hands it out; the state folder's is for this machine's own use. */
+    if (origin != MT_TOKEN_GIVEN) {
+      mt_log(MT_LOG_ERROR,
+             "cluster: binding %s (not loopback) needs a cluster token "
+             "given on purpose (--token-file, MANTA_TOKEN_FILE or "
+             "MANTA_TOKEN)",
+             bind);
+      free(mt_cl.token);
+      mt_cl.token = NULL;
+      return MANTA_ERR_INVALID;
+    }
+    mt_log(MT_LOG_WARN,
+           "cluster: serving on %s (not loopback) without TLS: calls and "
+           "the token cross the network in clear text",
+           bind);
+  }
+  if (!mt_cl.token) {
+    /* It can only be refused: saying where none was found tells the user
+     * what to do. */
+    mt_log(MT_LOG_WARN,
+           "cluster: no cluster token (none given, MANTA_TOKEN and "
+           "MANTA_TOKEN_FILE unset, no %s): the head will refuse this "
+           "process unless this user started it",
+           source);
+  }
   mt_cl.heartbeat_ms = env_ms("MANTA_HEARTBEAT_MS", MT_HEARTBEAT_MS);
   mt_cl.dead_after_ms = env_ms("MANTA_DEAD_AFTER_MS", MT_DEAD_AFTER_MS);
   pthread_mutex_init(&mt_cl.hb_mu, NULL);

@@ -1,7 +1,9 @@
 /* Questions about the cluster from outside it: manta_cluster_status asks a
  * head without joining; manta_node_address says where this node serves. */
 #include "cluster.h"
+#include "local_state.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,20 +41,35 @@ manta_err manta_cluster_status(const char *address, const char *token,
     return fail(out, MANTA_ERR_INVALID, "%s%s", "the head's address must be ",
                 "HOST:PORT");
   }
-  if (!token) {
-    token = getenv("MANTA_TOKEN");
+  /* Found as manta_init finds it; a token given is checked the same way. */
+  char *found = NULL, source[4400], why[4600];
+  mt_token_origin origin;
+  if (!mt_token_resolve(token, false, &found, &origin, source, sizeof source,
+                        why, sizeof why)) {
+    return fail(out, MANTA_ERR_INVALID, "%s%s",
+                "no usable cluster token: ", why);
+  }
+  if (!found) {
+    snprintf(why, sizeof why,
+             " (this process has none: none given, MANTA_TOKEN and "
+             "MANTA_TOKEN_FILE unset, no %s)",
+             source);
+  } else {
+    why[0] = '\0';
   }
   if (!mt_tp_start()) {
+    free(found);
     return fail(out, MANTA_ERR_INTERNAL, "%s%s", "cannot start gRPC", "");
   }
-  mt_tp_channel *ch = mt_tp_channel_open(address, token);
+  mt_tp_channel *ch = mt_tp_channel_open(address, found);
+  free(found);
   if (!ch) {
     mt_tp_stop();
     return fail(out, MANTA_ERR_NOMEM, "%s%s", "out of memory", "");
   }
   Manta__V1__ClusterStatusRequest req = MANTA__V1__CLUSTER_STATUS_REQUEST__INIT;
   mt_tp_buf body = {0}, reply = {0};
-  char detail[300] = "";
+  char detail[5000] = "";
   int st = MT_TP_RESOURCE_EXHAUSTED;
   if (mt_wire_pack(&req.base, &body)) {
     st = mt_tp_unary_sync(ch, MT_HEAD_STATUS, body.data, body.len,
@@ -77,6 +94,7 @@ manta_err manta_cluster_status(const char *address, const char *token,
       }
     }
   } else if (st == MT_TP_UNAUTHENTICATED) {
+    strncat(detail, why, sizeof detail - strlen(detail) - 1);
     err = fail(out, MANTA_ERR_INVALID, "the head at %s refused the token: %s",
                address, detail);
   } else if (st == MT_TP_DEADLINE_EXCEEDED || st == MT_TP_UNAVAILABLE) {

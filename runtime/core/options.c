@@ -1,5 +1,6 @@
 /* Options objects: what manta_init and each call may be told. Setters check
  * their input, so a bad option fails where it is set. */
+#include "local_state.h"
 #include "rt.h"
 
 #include <math.h>
@@ -104,7 +105,27 @@ manta_err manta_options_set_token(manta_options *opts, const char *token) {
   if (!opts) {
     return MANTA_ERR_INVALID;
   }
+  char why[200];
+  if (token && *token && !mt_token_valid(token, why, sizeof why)) {
+    mt_log(MT_LOG_ERROR, "options: %s", why);
+    return MANTA_ERR_INVALID;
+  }
   return set_string(&opts->token, token && *token ? token : NULL);
+}
+
+manta_err manta_options_set_token_file(manta_options *opts, const char *path) {
+  if (!opts || !path) {
+    return MANTA_ERR_INVALID;
+  }
+  /* Read now, so a bad file fails where it is named. */
+  char why[1200], *token = NULL;
+  if (!mt_token_read_file(path, false, &token, why, sizeof why)) {
+    mt_log(MT_LOG_ERROR, "options: %s", why);
+    return MANTA_ERR_INVALID;
+  }
+  free(opts->token);
+  opts->token = token;
+  return MANTA_OK;
 }
 
 manta_err manta_options_add_module(manta_options *opts, const char *path) {

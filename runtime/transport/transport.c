@@ -7,6 +7,7 @@
 #include "transport.h"
 
 #include "log.h"
+#include "refusals.h"
 
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -976,6 +977,7 @@ struct mt_tp_server {
   grpc_server *server;
   const mt_tp_service *svc;
   char *token;
+  mt_refusals *refusals; /* lines for refused calls, rate-limited */
   tp_op shutdown_op;
   bool shutdown_done;
   int requests; /* request_call tags outstanding */
@@ -1257,7 +1259,11 @@ static void on_request(tp_op *op, bool ok) {
   if (!method) {
     reject_call(srv, call, MT_TP_RESOURCE_EXHAUSTED, "out of memory");
   } else if (status != MT_TP_OK) {
-    mt_log(MT_LOG_WARN, "transport: refused %s: %s", method, why);
+    /* Anyone who can connect gets here: counted, not a line each. */
+    char *peer = grpc_call_get_peer(call);
+    mt_refusals_note(srv->refusals, peer ? peer : "unknown peer", method, why,
+                     now_ns() / 1000000);
+    gpr_free(peer);
     reject_call(srv, call, status, why);
     free(method);
   } else if (svc->is_stream && svc->is_stream(svc->ctx, method)) {
@@ -1322,6 +1328,7 @@ mt_tp_server *mt_tp_server_start(const char *bind, const mt_tp_service *svc,
   owner_init(&srv->owner);
   srv->svc = svc;
   srv->token = token && *token ? strdup(token) : NULL;
+  srv->refusals = mt_refusals_new(MT_REFUSALS_INTERVAL_MS, NULL, NULL);
   srv->shutdown_op.done = on_server_shutdown;
   srv->server = grpc_server_create(message_size_args(), NULL);
   grpc_server_register_completion_queue(srv->server, tp.cq, NULL);
@@ -1332,6 +1339,7 @@ mt_tp_server *mt_tp_server_start(const char *bind, const mt_tp_service *svc,
     mt_log(MT_LOG_ERROR, "transport: cannot listen on %s", bind);
     grpc_server_destroy(srv->server);
     free(srv->token);
+    mt_refusals_free(srv->refusals);
     owner_destroy(&srv->owner);
     free(srv);
     return NULL;
@@ -1368,6 +1376,7 @@ void mt_tp_server_stop(mt_tp_server *srv) {
   pthread_mutex_unlock(&srv->owner.mu);
   grpc_server_destroy(srv->server);
   free(srv->token);
+  mt_refusals_free(srv->refusals); /* says what it counted but did not say */
   owner_destroy(&srv->owner);
   free(srv);
 }

@@ -2,7 +2,10 @@
 # The multi-process cluster test: a head and two nodes (separate processes
 # started with `manta start`), a driver joining them, on loopback with
 # random free ports; more nodes join for later phases. Every process
-# started here is killed on exit, pass or fail.
+# started here is killed on exit, pass or fail. The head makes the cluster
+# token in the state folder; the nodes, drivers and `manta status` find it
+# there, as a user's would. Run as root, a phase checks that another local
+# user (nobody) is refused.
 #
 #   run-cluster-test.sh <manta> <cluster_driver> <cluster_module.so> \
 #                       [<libmanta_examples.so>]
@@ -19,8 +22,10 @@ export MANTA_STATE_DIR=$work/state
 unset MANTA_ADDRESS MANTA_TOKEN
 source "$(dirname "$0")/nodes.sh"
 
+nobody_dir=
 cleanup() {
   kill_nodes
+  [[ -n $nobody_dir ]] && rm -rf "$nobody_dir"
   # Daemons started with `manta start` (no --foreground) live in a state
   # directory.
   MANTA_STATE_DIR=$work/daemon-state "$manta" stop >/dev/null 2>&1 || true
@@ -115,31 +120,103 @@ echo "== a foreign gRPC client (Python)"
 if /usr/bin/python3 -c "import grpc, google.protobuf" 2>/dev/null &&
   command -v protoc >/dev/null; then
   mkdir -p "$work/py"
-  /usr/bin/python3 "$(dirname "$0")/interop.py" "$head" "$work/py" \
+  # A foreign client has no state folder: it is given the token.
+  MANTA_TOKEN=$(cat "$MANTA_STATE_DIR/token") \
+    /usr/bin/python3 "$(dirname "$0")/interop.py" "$head" "$work/py" \
     "$(dirname "$0")/../../proto" || fail "python interop"
+  # The foreign client with the token can do what it should; without it,
+  # nothing (the run as another user follows).
+  MANTA_TOKEN=$(cat "$MANTA_STATE_DIR/token") /usr/bin/python3 \
+    "$(dirname "$0")/foreign_auth.py" "$head" "$work/py" \
+    "$(dirname "$0")/../../proto" allowed || fail "foreign client with token"
+  /usr/bin/python3 "$(dirname "$0")/foreign_auth.py" "$head" "$work/py" \
+    "$(dirname "$0")/../../proto" refused || fail "foreign client, no token"
   # The node kept serving after the bad requests.
   MANTA_ADDRESS=$head "$driver" basic >/dev/null || fail "serving after interop"
 else
   fail "python3-grpcio, python3-protobuf or protoc missing (scripts/install-deps.sh)"
 fi
 
+echo "== another local user (nobody) against this user's cluster"
+if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
+  # nobody's own folder (mktemp: under /tmp, which nobody can reach; $work
+  # is private to root).
+  nobody_dir=$(mktemp -d)
+  chown 65534:65534 "$nobody_dir"
+  as_nobody() {
+    setpriv --reuid=65534 --regid=65534 --clear-groups \
+      env -u MANTA_TOKEN -u MANTA_TOKEN_FILE HOME="$nobody_dir" \
+      MANTA_STATE_DIR="$nobody_dir/state" "$@"
+  }
+  if as_nobody "$manta" status --address "$head" >"$work/nobody.out" \
+    2>"$work/nobody.err"; then
+    fail "nobody listed the cluster: $(cat "$work/nobody.out")"
+  fi
+  grep -q "refused the token" "$work/nobody.err" ||
+    fail "nobody's status: $(cat "$work/nobody.err")"
+  # root's state folder is no help to nobody: refused, not used.
+  if as_nobody env MANTA_STATE_DIR="$MANTA_STATE_DIR" "$manta" status \
+    --address "$head" 2>"$work/nobody2.err"; then
+    fail "nobody listed the cluster with root's state folder"
+  fi
+  grep -q "state folder" "$work/nobody2.err" ||
+    fail "nobody with root's folder: $(cat "$work/nobody2.err")"
+  head_id=$("$manta" status --address "$head" | sed -n 's/^node \([0-9a-f]*\) .* head .*/\1/p')
+  as_nobody /usr/bin/python3 "$(dirname "$0")/foreign_auth.py" "$head" \
+    "$nobody_dir" "$(cd "$(dirname "$0")/../../proto" && pwd)" refused \
+    "$head_id" || fail "foreign client as nobody"
+  "$manta" status --address "$head" | grep -q "^cluster: 3 node(s), 3 alive" ||
+    fail "the cluster changed after nobody's calls"
+else
+  echo "(not root, or no setpriv: the phase as another user is skipped)"
+fi
+
 echo "== tokens (a daemon head, stopped with manta stop)"
 # Its own state directory: manta stop stops every node listed there.
 export MANTA_STATE_DIR=$work/daemon-state
-"$manta" start --head --port 0 --num-cpus 1 --token s3cret >"$work/th.out" ||
+mkdir -m 700 "$work/secrets"
+printf 'a-long-enough-s3cret\n' >"$work/secrets/token"
+chmod 644 "$work/secrets/token"
+if "$manta" start --head --port 0 --token-file "$work/secrets/token" \
+  2>"$work/tf.err"; then
+  fail "a token file others can read was accepted"
+fi
+grep -q "mode 0644: other users may read" "$work/tf.err" ||
+  fail "token file check: $(cat "$work/tf.err")"
+chmod 600 "$work/secrets/token"
+"$manta" start --head --port 0 --num-cpus 1 \
+  --token-file "$work/secrets/token" >"$work/th.out" ||
   fail "daemon head did not start"
 theaded=$(sed -n 's/^manta: head started at \([^ ]*\) .*/\1/p' "$work/th.out")
 [ -n "$theaded" ] || fail "no address in: $(cat "$work/th.out")"
-if MANTA_TOKEN=wrong "$manta" status --address "$theaded" 2>"$work/tok.err"; then
+[ ! -e "$MANTA_STATE_DIR/token" ] || fail "a token was made beside one given"
+if MANTA_TOKEN=wrong-but-long-enough "$manta" status --address "$theaded" \
+  2>"$work/tok.err"; then
   fail "status with a wrong token succeeded"
 fi
 grep -q "refused the token" "$work/tok.err" || fail "token: $(cat "$work/tok.err")"
-MANTA_TOKEN=s3cret "$manta" status --address "$theaded" | grep -q "1 alive" ||
-  fail "status with the right token"
-MANTA_TOKEN=wrong MANTA_ADDRESS=$theaded "$driver" token ||
+if MANTA_TOKEN=short "$manta" status --address "$theaded" 2>"$work/tok.err"; then
+  fail "status with a short token succeeded"
+fi
+grep -q "at least 16 bytes" "$work/tok.err" || fail "short: $(cat "$work/tok.err")"
+if MANTA_TOKEN="                    " "$manta" status --address "$theaded" \
+  2>"$work/tok.err"; then
+  fail "status with a token of spaces succeeded"
+fi
+grep -q "only spaces" "$work/tok.err" || fail "spaces: $(cat "$work/tok.err")"
+MANTA_TOKEN=a-long-enough-s3cret "$manta" status --address "$theaded" |
+  grep -q "1 alive" || fail "status with the right token"
+"$manta" status --address "$theaded" --token-file "$work/secrets/token" |
+  grep -q "1 alive" || fail "status --token-file"
+"$manta" status --address "$theaded" --token a-long-enough-s3cret \
+  2>"$work/tok.err" | grep -q "1 alive" || fail "status --token"
+grep -q "warning: --token is visible to other users" "$work/tok.err" ||
+  fail "no warning for --token: $(cat "$work/tok.err")"
+MANTA_TOKEN=wrong-but-long-enough MANTA_ADDRESS=$theaded "$driver" token ||
   fail "driver phase token"
 "$manta" stop | grep -q "stopped head" || fail "manta stop"
-if MANTA_TOKEN=s3cret "$manta" status --address "$theaded" 2>/dev/null; then
+if MANTA_TOKEN=a-long-enough-s3cret "$manta" status --address "$theaded" \
+  2>/dev/null; then
   fail "the head still answers after manta stop"
 fi
 export MANTA_STATE_DIR=$work/state

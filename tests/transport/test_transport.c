@@ -1,5 +1,6 @@
 /* The transport on loopback, in one process: unary calls, unknown methods,
- * tokens and protocol versions, a bidirectional stream with many messages,
+ * tokens and protocol versions (1000 refused calls make a few log lines),
+ * a bidirectional stream with many messages,
  * messages sent with borrowed bytes and read in pieces, callbacks that
  * block (having stepped aside, or only marked away) while the process
  * keeps receiving, and shutdown with calls in flight. */
@@ -9,8 +10,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- the service under test ------------------------------------------- */
 
@@ -399,6 +402,65 @@ static void test_token(void) {
   mt_tp_server_stop(t);
 }
 
+/*
+ * 1000 calls refused for their token, from 1000 connections of one host,
+ * while the log (stderr) goes to a file: one line when the first is
+ * refused, then at most one per 10 s, and the server's stop says the rest;
+ * the counts in the lines add up to 1000.
+ */
+static void test_refusals_logged_once(void) {
+  int tport = 0;
+  mt_tp_server *t = mt_tp_server_start("127.0.0.1:0", &service,
+                                       "s3cret-s3cret-s3cret", &tport);
+  REQUIRE(t);
+  char addr[64], reply[200], log_path[] = "/tmp/manta-refusals-XXXXXX";
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", tport);
+  int log_fd = mkstemp(log_path);
+  REQUIRE(log_fd >= 0);
+  fflush(stderr);
+  int saved = dup(2);
+  REQUIRE(saved >= 0 && dup2(log_fd, 2) == 2);
+  double start = mt_test_now_ms();
+  int refused = 0;
+  for (int i = 0; i < 1000; i++) {
+    mt_tp_channel *ch = mt_tp_channel_open(addr, i % 2 ? "wrong" : NULL);
+    refused += call(ch, "/t.Echo/Unary", "x", reply, sizeof reply) ==
+               MT_TP_UNAUTHENTICATED;
+    mt_tp_channel_close(ch);
+  }
+  long long took_s = (long long)((mt_test_now_ms() - start) / 1000);
+  mt_tp_server_stop(t);
+  fflush(stderr);
+  REQUIRE(dup2(saved, 2) == 2);
+  close(saved);
+  CHECK_INT_EQ(refused, 1000);
+  FILE *f = fdopen(log_fd, "r");
+  REQUIRE(f);
+  rewind(f);
+  char line[1000];
+  int lines = 0;
+  unsigned long long counted = 0, more;
+  while (fgets(line, sizeof line, f)) {
+    const char *at = strstr(line, "transport: refused ");
+    if (!at) {
+      fputs(line, stderr); /* not ours: shown, not counted */
+      continue;
+    }
+    lines++;
+    if (sscanf(at, "transport: refused %llu more call(s)", &more) == 1) {
+      counted += more;
+    } else {
+      counted++;
+    }
+  }
+  fclose(f);
+  unlink(log_path);
+  printf("1000 refused calls in %lld s: %d log line(s)\n", took_s, lines);
+  CHECK_INT_EQ(counted, 1000);
+  /* The first, one per 10 s begun, the rest at stop. */
+  CHECK(lines >= 1 && lines <= 2 + took_s / 10 + 1);
+}
+
 static void test_stream(void) {
   mt_tp_channel *ch = mt_tp_channel_open(address, NULL);
   REQUIRE(ch);
@@ -571,6 +633,7 @@ int main(void) {
   RUN_TEST(test_unary);
   RUN_TEST(test_dead_peer);
   RUN_TEST(test_token);
+  RUN_TEST(test_refusals_logged_once);
   RUN_TEST(test_stream);
   RUN_TEST(test_pieces);
   RUN_TEST(test_step_aside);

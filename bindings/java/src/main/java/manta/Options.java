@@ -60,7 +60,11 @@ public final class Options {
     return this;
   }
 
-  /** The cluster token every call carries (default: MANTA_TOKEN). */
+  /**
+   * The cluster token every call carries (default: MANTA_TOKEN, then the file MANTA_TOKEN_FILE
+   * names, then the token a head of this user made in the state folder). At least 16 printable
+   * ASCII bytes, not only spaces.
+   */
   public Options token(String clusterToken) {
     this.token = clusterToken;
     return this;

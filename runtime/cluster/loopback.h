@@ -1,0 +1,29 @@
+/*
+ * Whether a bind address reaches this machine only. Decided by address,
+ * not by name: a host name is resolved and every address it resolves to
+ * must be loopback, so "127.evil.example" or a name that also resolves
+ * to a public address is not loopback.
+ */
+#ifndef MT_LOOPBACK_H
+#define MT_LOOPBACK_H
+
+#include <netdb.h>
+#include <stdbool.h>
+
+/* getaddrinfo's signature: the tests give a resolver of their own. */
+typedef int (*mt_resolve_fn)(const char *node, const char *service,
+                             const struct addrinfo *hints,
+                             struct addrinfo **res);
+
+/* Whether addr is in 127.0.0.0/8, is ::1, or is ::ffff:127.x.x.x. */
+bool mt_addr_is_loopback(const struct sockaddr *addr);
+
+/*
+ * Whether every address the host of host_port ("HOST:PORT", "[V6]:PORT")
+ * resolves to is loopback (resolve: NULL means getaddrinfo; its results
+ * are released with freeaddrinfo). An empty host, a wildcard, or a host
+ * that does not resolve is not loopback.
+ */
+bool mt_bind_is_loopback(const char *host_port, mt_resolve_fn resolve);
+
+#endif
