@@ -402,6 +402,7 @@ typedef struct mt_worker {
   struct mt_worker *next;
   bool holding; /* holds `held` resources */
   mt_demand held;
+  bool pool;              /* a thread of the pool (not one lending itself) */
   bool blocked;           /* lent its slot while in get/wait */
   void (*on_block)(void); /* called (rt.mu held) as it blocks, if set */
   /* Sleeping: signalled alone through cv once `woken` is set, so a kick
@@ -654,11 +655,13 @@ typedef struct mt_runtime {
   bool spinner_active;       /* one idle worker spins before sleeping */
   bool running_here;         /* a non-worker thread is in mt_sched_run_here */
   unsigned max_workers;
-  unsigned workers_total, workers_idle, wakeups_pending;
+  unsigned workers_total, workers_idle;
+  unsigned workers_busy; /* pool workers running a batch or an actor turn */
   mt_worker *workers;
   mt_worker *idle_workers;   /* sleeping, most recent first */
   mt_worker *shared_batches; /* workers with tasks others may take over */
   mt_worker *watcher;        /* idle, looking again at shared batches soon */
+  uint64_t watch_ns;         /* how soon the next watcher looks */
   pthread_cond_t exit_cv;
   unsigned workers_exited;
   unsigned in_wait; /* threads blocked in get/wait */

@@ -212,6 +212,11 @@ static void spin_for_work_locked(void) {
  * Not at once: tasks of a batch of short ones are taken by its worker
  * sooner than by any other, and taking them over would only cost the lock. */
 #define TAKE_OVER_NS 50000
+/* One idle worker, the watcher, looks at the shared batches again after
+ * mt_rt.watch_ns, from TAKE_OVER_NS doubling up to this while it finds
+ * none stalled: a flood of short tasks, whose batches always move, costs a
+ * wake-up per millisecond, and a stall is still found within about one. */
+#define WATCH_MAX_NS 1000000
 
 /* How many tasks of shape d could start now on the free resources, up to
  * cap (a shape that asks for nothing: cap). */
@@ -303,6 +308,7 @@ static bool take_over_locked(mt_worker *w, bool *later) {
       continue; /* its worker took the rest meanwhile */
     }
     size_t end = first + k < v->batch_len ? first + k : v->batch_len;
+    mt_rt.watch_ns = TAKE_OVER_NS; /* stalls happen: look often again */
     w->batch_cls = v->batch_cls;
     w->batch_len = end - first;
     memcpy(w->batch, v->batch + first, w->batch_len * sizeof *w->batch);
@@ -310,6 +316,31 @@ static bool take_over_locked(mt_worker *w, bool *later) {
     hold_locked(w, &w->batch_cls->demand);
     return true;
   }
+}
+
+/* ---- batch sizes -------------------------------------------------------- */
+
+/* A batch holds about this much work by its functions' measured times, so
+ * that its worker pays for the lock once per batch of short tasks while
+ * long ones go one by one. */
+#define BATCH_NS 20000
+
+/* How many of the class's next tasks make a batch by their measured time
+ * (1 to MAX_BATCH). Unknown (never run) counts as long: the first calls
+ * go one by one. */
+static size_t batch_by_time_locked(const mt_sched_class *c) {
+  const mt_function *fn = c->queue.head->fn;
+  uint64_t each = fn && fn->run_ns ? fn->run_ns : BATCH_NS;
+  size_t n = (size_t)(BATCH_NS / (each ? each : 1));
+  return n < 1 ? 1 : n > MAX_BATCH ? MAX_BATCH : n;
+}
+
+static size_t batch_size_locked(const mt_sched_class *c) {
+  size_t share = c->queue.len /
+                 (2 * (size_t)(mt_rt.workers_total ? mt_rt.workers_total : 1));
+  size_t by_time = batch_by_time_locked(c);
+  share = share < by_time ? share : by_time;
+  return share < 1 ? 1 : share;
 }
 
 /* ---- waking and starting workers ---------------------------------------- */
@@ -320,19 +351,24 @@ static bool take_over_locked(mt_worker *w, bool *later) {
 
 /* Units of work that could start now, each of which would keep one more
  * worker busy, up to cap: tasks of classes whose shape fits, one for the
- * ready actors, and one for the shared batches while no worker watches
- * them. Actor calls hold no CPU, so nothing bounds how many could run at
- * once: they keep the old pace, one worker on its way at a time, each
- * woken worker waking the next while actors are ready; so do take-overs. */
+ * ready actors, and, when there is nothing else, one for the shared
+ * batches while no worker watches them. Actor calls hold no CPU, so nothing
+ * bounds how many could run at once: they keep the old pace, one worker on its
+ * way at a time, each woken worker waking the next while actors are ready; so
+ * do take-overs. */
 static unsigned runnable_units_locked(unsigned cap) {
   unsigned n = mt_rt.ready_head ? 1 : 0;
   for (mt_sched_class *c = mt_rt.classes_list; c && n < cap; c = c->next) {
     if (c->queue.len > 0) {
+      /* A worker per batch of the queue: short tasks, of which one worker
+       * takes many at a time, wake fewer workers than long ones. */
+      size_t per = batch_by_time_locked(c);
+      size_t batches = (c->queue.len + per - 1) / per;
       unsigned fit = fits_count_locked(&c->demand, cap);
-      n += c->queue.len < fit ? (unsigned)c->queue.len : fit;
+      n += batches < fit ? (unsigned)batches : fit;
     }
   }
-  if (!mt_rt.watcher) {
+  if (n == 0 && !mt_rt.watcher) {
     for (mt_worker *v = mt_rt.shared_batches; v; v = v->shared_next) {
       if (batch_takeable_locked(v)) {
         n++;
@@ -368,25 +404,32 @@ static void spawn_worker_locked(void) {
   w->next = mt_rt.workers;
   mt_rt.workers = w;
   mt_rt.workers_total++;
-  mt_rt.wakeups_pending++; /* it will look for work as it starts */
   mt_log(MT_LOG_DEBUG, "worker %u started", mt_rt.workers_total);
 }
 
 static void wake_locked(mt_worker *w) {
   w->woken = true;
-  mt_rt.wakeups_pending++;
   pthread_cond_signal(&w->cv);
+}
+
+/* Pool workers awake and not busy: started or woken and not yet at work,
+ * spinning, or between two batches. Each takes a unit of work as it looks
+ * for one, so a kick wakes only for the units beyond them. */
+static unsigned free_agents_locked(void) {
+  unsigned asleep = mt_rt.workers_idle + (mt_rt.watcher ? 1u : 0u);
+  unsigned taken = asleep + mt_rt.workers_busy;
+  return mt_rt.workers_total > taken ? mt_rt.workers_total - taken : 0;
 }
 
 void mt_sched_kick_locked(void) {
   if (kicks_deferred) {
     return; /* mt_sched_run_here kicks once it has taken its share */
   }
-  /* Workers on their way (woken, starting, or the spinner) each take one
-   * unit; wake or start one more for each unit beyond them: the watcher
-   * first (it sleeps only briefly anyway), then the idle worker that slept
-   * last (its cache is the warmest). */
-  unsigned on_way = mt_rt.wakeups_pending + (mt_rt.spinner_active ? 1u : 0u);
+  /* Workers awake and not busy each take one unit; wake or start one more
+   * for each unit beyond them: the watcher first (it sleeps only briefly
+   * anyway), then the idle worker that slept last (its cache is the
+   * warmest). */
+  unsigned on_way = free_agents_locked();
   unsigned units = runnable_units_locked(on_way + KICK_MAX);
   for (; units > on_way; on_way++) {
     if (mt_rt.watcher) {
@@ -406,22 +449,6 @@ void mt_sched_kick_locked(void) {
 }
 
 /* ---- a worker's life ---------------------------------------------------- */
-
-/* A batch holds about this much work by its functions' measured times, so
- * that its worker pays for the lock once per batch of short tasks while
- * long ones go one by one. */
-#define BATCH_NS 20000
-
-static size_t batch_size_locked(const mt_sched_class *c) {
-  size_t share = c->queue.len /
-                 (2 * (size_t)(mt_rt.workers_total ? mt_rt.workers_total : 1));
-  const mt_function *fn = c->queue.head->fn;
-  /* Unknown (never run) counts as long: the first calls go one by one. */
-  uint64_t each = fn && fn->run_ns ? fn->run_ns : BATCH_NS;
-  size_t by_time = (size_t)(BATCH_NS / (each ? each : 1));
-  share = share < by_time ? share : by_time;
-  return share < 1 ? 1 : share > MAX_BATCH ? MAX_BATCH : share;
-}
 
 /* Runs the tasks it takes from its batch, unlocked; mine[i] and results[i]
  * are the i-th task it ran and what it returned. Returns how many, and in
@@ -514,10 +541,12 @@ static bool run_some_locked(mt_worker *w, mt_task **mine, manta_value **results,
   mt_actor *a = mt_rt.ready_head;
   if (a) {
     mt_sched_kick_locked(); /* more work may wait for another worker */
+    mt_rt.workers_busy += w->pool;
     mt_actor_turn_locked(w, a, g);
     mt_unlock();
     mt_garbage_free(g);
     mt_lock();
+    mt_rt.workers_busy -= w->pool;
     return true;
   }
   mt_sched_class *c = runnable_class_locked();
@@ -527,6 +556,7 @@ static bool run_some_locked(mt_worker *w, mt_task **mine, manta_value **results,
   } else if (!take_over_locked(w, later)) {
     return false;
   }
+  mt_rt.workers_busy += w->pool;
   share_batch_locked(w);
   mt_sched_kick_locked();
   mt_unlock();
@@ -536,12 +566,15 @@ static bool run_some_locked(mt_worker *w, mt_task **mine, manta_value **results,
   unshare_batch_locked(w);
   measure_locked(mine, n, ns);
   finish_class_batch_locked(w, mine, results, n, g);
-  unhold_locked(w);
   if (g->len > 8 || g->dtors) {
+    /* Still holding the slot: freeing what the tasks left is their work,
+     * and a slot that looked free meanwhile would wake another worker. */
     mt_unlock();
     mt_garbage_free(g);
     mt_lock();
   }
+  unhold_locked(w);
+  mt_rt.workers_busy -= w->pool;
   return true;
 }
 
@@ -550,9 +583,11 @@ static bool run_some_locked(mt_worker *w, mt_task **mine, manta_value **results,
 static void sleep_locked(mt_worker *w, bool watch) {
   if (watch) {
     mt_rt.watcher = w;
+    uint64_t ns = mt_rt.watch_ns ? mt_rt.watch_ns : TAKE_OVER_NS;
+    mt_rt.watch_ns = 2 * ns < WATCH_MAX_NS ? 2 * ns : WATCH_MAX_NS;
     struct timespec deadline;
     mt_deadline(0, &deadline);
-    deadline.tv_nsec += TAKE_OVER_NS;
+    deadline.tv_nsec += (long)ns;
     if (deadline.tv_nsec >= 1000000000) {
       deadline.tv_sec++;
       deadline.tv_nsec -= 1000000000;
@@ -571,10 +606,7 @@ static void sleep_locked(mt_worker *w, bool watch) {
       pthread_cond_wait(&w->cv, &mt_rt.mu);
     }
   }
-  if (w->woken) {
-    w->woken = false;
-    mt_rt.wakeups_pending--;
-  }
+  w->woken = false;
 }
 
 static void *worker_main(void *arg) {
@@ -585,9 +617,9 @@ static void *worker_main(void *arg) {
   mt_garbage_init(&g);
   bool spun = false; /* spun since the last work: sleep next time */
   w->batch = batch;
+  w->pool = true;
   mt_self = w;
   mt_lock();
-  mt_rt.wakeups_pending--; /* counted when it was started */
   for (;;) {
     bool later = false;
     if (run_some_locked(w, mine, results, &g, &later)) {
@@ -603,13 +635,18 @@ static void *worker_main(void *arg) {
       mt_lock();
       continue;
     }
+    if (later && !mt_rt.watcher) {
+      sleep_locked(w, true); /* a kick wakes it sooner for new work */
+      spun = false;
+      continue;
+    }
     if (!spun && !mt_rt.spinner_active) {
       spin_for_work_locked();
       spun = true;
       continue;
     }
     spun = false;
-    sleep_locked(w, later && !mt_rt.watcher);
+    sleep_locked(w, false);
   }
   mt_rt.workers_exited++;
   pthread_cond_broadcast(&mt_rt.exit_cv);
@@ -731,7 +768,7 @@ void mt_sched_shutdown(void) {
   }
   mt_lock();
   mt_rt.workers_total = mt_rt.workers_exited = 0;
-  mt_rt.workers_idle = mt_rt.wakeups_pending = 0;
+  mt_rt.workers_idle = mt_rt.workers_busy = 0;
   mt_rt.idle_workers = mt_rt.watcher = NULL;
   mt_rt.shared_batches = NULL;
   while (mt_rt.classes_list) {
