@@ -1,6 +1,6 @@
 /*
- * libmanta_jni internals: the Java binding's glue. It uses only manta.h
- * (DESIGN.md decision 8). Names: mj_ internal, Java_manta_* for the JNI
+ * libmanta_jni internals: the Java binding's glue. It uses only manta.h,
+ * so whatever it needs, the public ABI offers every program. Names: mj_ internal, Java_manta_* for the JNI
  * entry points of manta.Native, manta_module_init for C nodes that host a
  * JVM (mj_embed.c).
  */
