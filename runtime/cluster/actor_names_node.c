@@ -338,6 +338,27 @@ void mt_actor_name_locked(const char *name, const char *cls, uint64_t host,
   }
 }
 
+void mt_actor_names_reannounce(void) {
+  mt_garbage g;
+  mt_garbage_init(&g);
+  size_t n = 0;
+  mt_lock();
+  for (size_t i = 0; i < mt_rt.actors.used; i++) {
+    mt_actor *a = mt_slots_at(&mt_rt.actors, i);
+    if (a->refs > 0 && !a->remote && a->name && a->state != MT_ACTOR_DEAD) {
+      mt_actor_name_locked(a->name, mt_actor_class_name(a), mt_rt.node_id,
+                           mt_actor_id(a), true, &g);
+      n++;
+    }
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  if (n) {
+    mt_log(MT_LOG_INFO,
+           "cluster: %zu named actor(s) announced again to the head", n);
+  }
+}
+
 void mt_actor_names_updates_drop(void) {
   pthread_mutex_lock(&updates_mu);
   while (updates_head) {

@@ -57,6 +57,9 @@ typedef struct mt_view_node {
   char **classes; /* sorted */
   size_t nclasses;
   int64_t queued, running, actors;
+  /* Set: the head's last view did not list it (the head restarted, say);
+   * it is kept, alive, until it has been missing for dead_after_ms. */
+  int64_t missing_since_ms;
 } mt_view_node;
 
 /* ---- links to other nodes (under rt.mu, outbox under its own mutex) ----- */
@@ -181,6 +184,9 @@ Manta__V1__NodeLoad *mt_node_load_build(void);
 void mt_heartbeat_soon_locked(void);
 /* The node has no task queued or running any more. */
 void mt_node_idle_locked(void);
+/* The head did not know this node (it restarted): tells it again of the
+ * named actors living here, so that they are found again. */
+void mt_actor_names_reannounce(void);
 /* Replaces the view with the nodes of a heartbeat reply. */
 void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n);
 /* The node in the view, or NULL. */

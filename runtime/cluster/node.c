@@ -129,6 +129,52 @@ const mt_view_node *mt_view_find_locked(uint64_t node_id) {
   return NULL;
 }
 
+/*
+ * A node the new view lacks is suspected, not dead: a head that restarted
+ * lists only the nodes that registered with it again so far. It stays in
+ * the view, alive, until it has been missing for the time after which the
+ * head would declare a silent node dead; then it is dropped, which makes it
+ * dead here. A node the head lists as dead is dead at once. Moves the kept
+ * entries' arrays out of old; returns the new count.
+ */
+static size_t carry_missing_locked(mt_view_node **v, size_t k,
+                                   mt_view_node *old, size_t nold) {
+  int64_t now = mt_now_ms();
+  for (size_t i = 0; i < nold; i++) {
+    mt_view_node *o = &old[i];
+    bool listed = false;
+    for (size_t j = 0; j < k && !listed; j++) {
+      listed = (*v)[j].node_id == o->node_id;
+    }
+    if (listed || !o->alive || o->node_id == mt_rt.node_id) {
+      continue;
+    }
+    int64_t since = o->missing_since_ms ? o->missing_since_ms : now;
+    if (now - since > mt_cl.dead_after_ms) {
+      continue;
+    }
+    mt_view_node *grown = realloc(*v, (k + 2) * sizeof **v);
+    if (!grown) {
+      break; /* it goes missing for good a little early */
+    }
+    *v = grown;
+    (*v)[k] = *o;
+    (*v)[k].missing_since_ms = since;
+    memset(&(*v)[k + 1], 0, sizeof **v);
+    o->functions = o->classes = NULL; /* moved */
+    o->nfunctions = o->nclasses = 0;
+    if (!o->missing_since_ms) {
+      mt_log(MT_LOG_WARN,
+             "cluster: node %016llx (%s) is missing from the head's view; "
+             "kept for up to %lld ms",
+             (unsigned long long)o->node_id, o->address,
+             (long long)mt_cl.dead_after_ms);
+    }
+    k++;
+  }
+  return k;
+}
+
 void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n) {
   mt_view_node *v = calloc(n + 1, sizeof *v);
   if (!v) {
@@ -165,6 +211,7 @@ void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n) {
   mt_lock();
   mt_view_node *old = mt_cl.view;
   size_t nold = mt_cl.nview;
+  k = carry_missing_locked(&v, k, old, nold);
   mt_cl.view = v;
   mt_cl.nview = k;
   mt_peers_view_changed_locked();
@@ -253,7 +300,9 @@ static void heartbeat_once(void) {
   if (!r->known) {
     mt_log(MT_LOG_WARN, "cluster: the head no longer knows this node; "
                         "registering again");
-    register_with_head();
+    if (register_with_head() == MANTA_OK) {
+      mt_actor_names_reannounce();
+    }
   } else {
     mt_view_update(r->nodes, r->n_nodes);
     mt_garbage g;

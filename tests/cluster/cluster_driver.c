@@ -21,6 +21,7 @@
 #include "cluster_driver.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +435,75 @@ static void test_all_slots_at_once(void) {
   rmdir(dir);
 }
 
+/* While the test kills and restarts the head (run-head-restart-test.sh),
+ * keeps a job going on the nodes: rounds of tasks only they offer and calls
+ * of a named actor living on one of them, until the stop file appears.
+ * Every result must be right: a head away must not hurt healthy work. */
+static void test_survive_head_restarts(void) {
+  const char *stop = getenv("MANTA_TEST_STOP_FILE");
+  REQUIRE(stop != NULL);
+  manta_call_options *co;
+  REQUIRE_OK(manta_call_options_new(&co));
+  REQUIRE_OK(manta_call_options_set_name(co, "survivor"));
+  manta_actor a;
+  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, co, &a));
+  manta_call_options_free(co);
+  enum { TASKS = 8 };
+  int rounds = 0, wrong = 0;
+  int64_t added = 0;
+  double t0 = mt_test_now_ms();
+  while (access(stop, F_OK) != 0 && mt_test_now_ms() - t0 < 300000) {
+    manta_ref refs[TASKS + 1];
+    for (int i = 0; i < TASKS; i++) {
+      manta_value *args[2] = {manta_int(20), manta_int(rounds * TASKS + i)};
+      REQUIRE_OK(manta_submit("sleep_then", (const manta_value *const *)args, 2,
+                              NULL, &refs[i]));
+      manta_value_free(args[0]);
+      manta_value_free(args[1]);
+    }
+    manta_value *one = manta_int(1);
+    REQUIRE_OK(manta_actor_call(a, "add", (const manta_value *const *)&one, 1,
+                                &refs[TASKS]));
+    manta_value_free(one);
+    added++;
+    for (int i = 0; i <= TASKS; i++) {
+      manta_value *v = NULL;
+      const manta_value *x = NULL;
+      manta_err err = manta_get(refs[i], 60000, &v);
+      bool right = err == MANTA_OK &&
+                   (i == TASKS ? manta_value_kind(v) == MANTA_KIND_INT &&
+                                     mt_test_int(v) == added
+                               : manta_list_at(v, 0, &x) == MANTA_OK &&
+                                     mt_test_int(x) == rounds * TASKS + i);
+      if (!right) {
+        wrong++;
+        mt_test_print_value(i == TASKS ? "actor call" : "task", i, v);
+      }
+      manta_value_free(v);
+      manta_ref_release(refs[i]);
+    }
+    rounds++;
+  }
+  printf("head_restart: %d rounds, %d wrong\n", rounds, wrong);
+  CHECK_INT_EQ(wrong, 0);
+  CHECK(rounds > 0);
+  manta_actor_release(a);
+}
+
+/* The named actor of test_survive_head_restarts is found, and answers. */
+static void test_survivor_found(void) {
+  manta_actor a;
+  REQUIRE_OK(manta_actor_lookup("survivor", &a));
+  manta_ref r;
+  REQUIRE_OK(manta_actor_call(a, "get", NULL, 0, &r));
+  manta_value *v = NULL;
+  CHECK_OK(manta_get(r, 30000, &v));
+  CHECK(manta_value_kind(v) == MANTA_KIND_INT);
+  manta_value_free(v);
+  manta_ref_release(r);
+  manta_actor_release(a);
+}
+
 static void test_burst(void) {
   enum { N = 100000 };
   manta_ref *refs = calloc(N, sizeof *refs);
@@ -645,6 +715,10 @@ int main(int argc, char **argv) {
     RUN_TEST(test_burst);
   } else if (strcmp(phase, "at_once") == 0) {
     RUN_TEST(test_all_slots_at_once);
+  } else if (strcmp(phase, "head_restart") == 0) {
+    RUN_TEST(test_survive_head_restarts);
+  } else if (strcmp(phase, "survivor") == 0) {
+    RUN_TEST(test_survivor_found);
   } else if (strcmp(phase, "examples") == 0) {
     RUN_TEST(test_examples_module);
   } else if (strcmp(phase, "objects") == 0) {
