@@ -4,6 +4,7 @@
 #include "cluster.h"
 #include "local_state.h"
 #include "loopback.h"
+#include "tls_hint.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -201,8 +202,7 @@ static manta_err register_with_head(void) {
     /* "unreachable" hides the usual cause of a head that listens but will
      * not talk: one side uses TLS and the other not, or another CA. */
     if (st == MT_TP_UNAVAILABLE) {
-      mt_tp_explain_unavailable(mt_cl.head_address, &mt_cl.tp_tls, hint,
-                                sizeof hint);
+      mt_tls_hint(mt_cl.head_address, &mt_cl.tp_tls, hint, sizeof hint);
     }
     mt_log(MT_LOG_ERROR, "cluster: cannot register with the head at %s: %s%s%s",
            mt_cl.head_address, detail[0] ? detail : "unreachable",

@@ -2,6 +2,7 @@
  * head without joining; manta_node_address says where this node serves. */
 #include "cluster.h"
 #include "local_state.h"
+#include "tls_hint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +102,7 @@ manta_err manta_cluster_status_with(const char *address,
   if (st == MT_TP_UNAVAILABLE) {
     /* A head that listens but will not talk: most often TLS on one side
      * only, or another CA. */
-    mt_tp_explain_unavailable(address, &tp_tls, hint, sizeof hint);
+    mt_tls_hint(address, &tp_tls, hint, sizeof hint);
   }
   mt_tls_free(&tls);
   mt_tp_stop();

@@ -42,6 +42,24 @@ static bool holds_pem(const char *text, const char *label_end) {
   return b && strstr(b, label_end);
 }
 
+/* One PEM file into *out: a private key under the token file's rule,
+ * certificates as they are; it must hold PEM of its kind. */
+static bool read_pem(const char *path, bool key, char **out, char *why,
+                     size_t why_size) {
+  const char *what = key ? "the TLS key file" : "a TLS certificate file";
+  size_t len;
+  bool ok = key ? mt_private_file_read(path, false, what, MT_TLS_FILE_MAX, out,
+                                       &len, why, why_size)
+                : read_public(path, what, out, why, why_size);
+  const char *label = key ? "PRIVATE KEY-----" : "CERTIFICATE-----";
+  if (ok && !holds_pem(*out, label)) {
+    snprintf(why, why_size, "%s %s holds no PEM %s (-----BEGIN %s)", what, path,
+             key ? "private key" : "certificate", label);
+    ok = false;
+  }
+  return ok;
+}
+
 bool mt_tls_load(const char *cert_path, const char *key_path,
                  const char *ca_path, mt_tls *out, char *why, size_t why_size) {
   memset(out, 0, sizeof *out);
@@ -57,40 +75,10 @@ bool mt_tls_load(const char *cert_path, const char *key_path,
     snprintf(why, why_size, "no TLS file given");
     return false;
   }
-  size_t len;
-  bool ok = true;
-  if (cert_path) {
-    ok = read_public(cert_path, "the TLS certificate", &out->cert, why,
-                     why_size);
-    if (ok && !holds_pem(out->cert, "CERTIFICATE-----")) {
-      snprintf(why, why_size,
-               "the TLS certificate %s holds no PEM certificate "
-               "(-----BEGIN CERTIFICATE-----)",
-               cert_path);
-      ok = false;
-    }
-    /* A private key is a secret like a token: the same rule. */
-    ok = ok &&
-         mt_private_file_read(key_path, false, "the TLS key file",
-                              MT_TLS_FILE_MAX, &out->key, &len, why, why_size);
-    if (ok && !holds_pem(out->key, "PRIVATE KEY-----")) {
-      snprintf(why, why_size,
-               "the TLS key file %s holds no PEM private key (-----BEGIN "
-               "PRIVATE KEY-----)",
-               key_path);
-      ok = false;
-    }
-  }
-  if (ok && ca_path) {
-    ok = read_public(ca_path, "the TLS CA file", &out->ca, why, why_size);
-    if (ok && !holds_pem(out->ca, "CERTIFICATE-----")) {
-      snprintf(why, why_size,
-               "the TLS CA file %s holds no PEM certificate (-----BEGIN "
-               "CERTIFICATE-----)",
-               ca_path);
-      ok = false;
-    }
-  }
+  bool ok =
+      !cert_path || (read_pem(cert_path, false, &out->cert, why, why_size) &&
+                     read_pem(key_path, true, &out->key, why, why_size));
+  ok = ok && (!ca_path || read_pem(ca_path, false, &out->ca, why, why_size));
   if (!ok) {
     mt_tls_free(out);
   }

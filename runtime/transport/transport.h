@@ -193,15 +193,6 @@ typedef struct mt_tp_channel mt_tp_channel;
  * (or NULL) as above. */
 mt_tp_channel *mt_tp_channel_open(const char *address, const char *token,
                                   const mt_tp_tls *tls);
-/*
- * Says more about a call to address that failed UNAVAILABLE, into buf: a
- * TCP connect (at most 1 s) tells "nothing listens" from "something
- * listens but the connection did not hold", which, with or without tls,
- * is most often a TLS mismatch, and says so. buf is "" when the probe
- * adds nothing.
- */
-void mt_tp_explain_unavailable(const char *address, const mt_tp_tls *tls,
-                               char *buf, size_t size);
 /* Cancels the channel's open calls and frees it once they have ended. */
 void mt_tp_channel_close(mt_tp_channel *ch);
 

@@ -31,14 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.err; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
-  done
-  exit 1
-}
-
 command -v openssl >/dev/null ||
   fail "openssl missing (bash scripts/install-deps.sh)"
 

@@ -291,7 +291,7 @@ static void test_tls_files(void) {
   CHECK(strstr(why, "holds no PEM private key") != NULL);
   CHECK(
       !mt_tls_load(at("c.pem"), at("k.pem"), at("nope"), &t, why, sizeof why));
-  CHECK(strstr(why, "cannot open the TLS CA file") != NULL);
+  CHECK(strstr(why, "cannot open a TLS certificate file") != NULL);
   /* Options first, then MANTA_TLS_*, else cleartext. */
   unsetenv("MANTA_TLS_CERT");
   unsetenv("MANTA_TLS_KEY");
