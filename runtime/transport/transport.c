@@ -7,6 +7,7 @@
 #include "transport.h"
 
 #include "credentials.h"
+#include "grpc_log.h"
 #include "log.h"
 #include "refusals.h"
 
@@ -255,6 +256,7 @@ bool mt_tp_start(void) {
   tp.queue_shut = false;
   atomic_store(&tp.holder, -1);
   tp.away_since = 0;
+  mt_tp_grpc_log_start();
   grpc_init();
   tp.cq = grpc_completion_queue_create_for_next(NULL);
   int started = 0;
@@ -271,6 +273,7 @@ bool mt_tp_start(void) {
     }
     grpc_completion_queue_destroy(tp.cq);
     grpc_shutdown_blocking();
+    mt_tp_grpc_log_stop();
     tp.starts = 0;
     pthread_mutex_unlock(&tp.mu);
     mt_log(MT_LOG_ERROR, "transport: cannot start poller threads");
@@ -295,6 +298,7 @@ void mt_tp_stop(void) {
   grpc_completion_queue_destroy(tp.cq);
   tp.cq = NULL;
   grpc_shutdown_blocking();
+  mt_tp_grpc_log_stop(); /* gRPC's threads are gone: no line comes now */
   pthread_mutex_unlock(&tp.mu);
 }
 

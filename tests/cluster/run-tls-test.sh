@@ -130,6 +130,13 @@ else
 fi
 "$manta" status --address "$head" "${client_a[@]}" |
   grep -q "3 node(s), 3 alive" || fail "the cluster changed after the refusals"
+# gRPC logs every failed handshake, without the peer: the head's log has
+# them counted (one line, then one per 10 s), not one line each.
+refusals=$(grep -c "TLS handshake" "$work/head.err" || true)
+[ "$refusals" -ge 1 ] && [ "$refusals" -le 3 ] ||
+  fail "the head logged $refusals lines for about 10 failed handshakes"
+! grep -v "refused a TLS handshake" "$work/head.err" |
+  grep -q "Handshake failed" || fail "a handshake failure logged uncounted"
 
 echo "== TLS without client certificates (no CA given to the server)"
 start_node head_tls --head --port 0 --num-cpus 1 --tls-cert "$a/node.pem" \
