@@ -3,6 +3,7 @@
 
     cluster_vs_raw.py [--build DIR] [--rounds N] [--seconds S]
                       [--transfer-sizes LIST] [--reps N] [--json FILE]
+                      [--tls DIR]
 
 Runs raw_grpc_bench (the floor: plain gRPC over loopback) and cluster_bench
 (a driver and a head node over loopback) one after the other, N rounds,
@@ -11,6 +12,13 @@ both alike. Writes one JSON: the median of each figure over the rounds
 ("raw", "manta"), the ratios the issue sets bars on ("ratios", each the
 median of the ratios of the same round), whether each bar is met ("bars"),
 every round's figures and the machine.
+
+With --tls DIR (ca.pem, node.pem, node.key, client.pem, client.key from
+scripts/tls-generate.sh), each round also runs both programs over mutual
+TLS: raw_grpc_bench --tls DIR, and cluster_bench with MANTA_TLS_* set (its
+head and its driver then speak TLS). The JSON gains "raw_tls", "manta_tls",
+"ratios_tls" (the same ratios, TLS against TLS) and "tls_cost" (each
+figure with TLS over the same without, both programs).
 
 The programs are found in the build directory (default: build/), or named
 with --raw-bench, --cluster-bench, --manta, --module. Only Python's
@@ -66,13 +74,22 @@ def ratio_specs(sizes):
     return specs
 
 
-def run(cmd):
-    """Runs cmd, its stderr passed through; its stdout."""
-    print("cluster_vs_raw: " + " ".join(shlex.quote(c) for c in cmd),
-          file=sys.stderr, flush=True)
+def tls_env(tls):
+    """The environment that puts manta's head and driver on mutual TLS."""
+    env = dict(os.environ)
+    env.update(MANTA_TLS_CERT=os.path.join(tls, "client.pem"),
+               MANTA_TLS_KEY=os.path.join(tls, "client.key"),
+               MANTA_TLS_CA=os.path.join(tls, "ca.pem"))
+    return env
+
+
+def run(cmd, env=None):
+    """Runs cmd (in env, if given), its stderr passed through; its stdout."""
+    print("cluster_vs_raw: " + ("[TLS] " if env else "") +
+          " ".join(shlex.quote(c) for c in cmd), file=sys.stderr, flush=True)
     try:
         done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
-                              timeout=CHILD_TIMEOUT)
+                              timeout=CHILD_TIMEOUT, env=env)
     except subprocess.TimeoutExpired:
         fail("%s ran longer than %d s" % (cmd[0], CHILD_TIMEOUT))
     except OSError as e:
@@ -189,6 +206,8 @@ def main():
                    help="timed transfers per size and direction (default "
                         "5; cluster_bench does at most 3 from 512MiB)")
     p.add_argument("--json", help="where to write the JSON (default stdout)")
+    p.add_argument("--tls", help="also measure both over mutual TLS with "
+                   "the certificates in this folder")
     a = p.parse_args()
     if a.rounds < 1 or a.rounds > 20:
         fail("--rounds takes 1 to 20, not %d" % a.rounds)
@@ -197,6 +216,13 @@ def main():
     sizes = [s for s in a.transfer_sizes.split(",") if s]
     if not sizes:
         fail("--transfer-sizes needs at least one size, such as 64MiB")
+    tls = os.path.abspath(a.tls) if a.tls else None
+    if tls:
+        for name in ("ca.pem", "node.pem", "node.key", "client.pem",
+                     "client.key"):
+            if not os.path.isfile(os.path.join(tls, name)):
+                fail("--tls: %s has no %s (scripts/tls-generate.sh %s; "
+                     "and --name client)" % (tls, name, tls))
 
     bench_dir = os.path.join(a.build, "bench")
     raw_bench = a.raw_bench or os.path.join(bench_dir, "raw_grpc_bench")
@@ -214,30 +240,43 @@ def main():
     load_before = load_average()
     rounds, raw_runs, manta_runs = [], [], []
     grpc_version = None
+    modes = ["plain", "tls"] if tls else ["plain"]
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(a.rounds):
             order = ["raw", "manta"] if i % 2 == 0 else ["manta", "raw"]
             rnd = {"order": order, "load_average_at_start": load_average()}
-            for which in order:
-                if which == "raw":
-                    doc = json.loads(run([
-                        raw_bench, "--json", "--seconds", str(a.seconds),
-                        "--pull-totals", ",".join(sizes)]))
-                    grpc_version = doc.get("grpc_core_version")
-                    raw_runs.append(doc)
-                    rnd["raw"] = raw_figures(doc)
-                else:
-                    out = os.path.join(tmp, "cluster-%d.json" % i)
-                    sys.stderr.write(run([
-                        cluster_bench, "--manta", manta, "--module", module,
-                        "--seconds", str(a.seconds), "--transfer-sizes",
-                        ",".join(sizes), "--reps", str(a.reps),
-                        "--json", out]))
-                    with open(out) as f:
-                        doc = json.load(f)
-                    manta_runs.append(doc)
-                    rnd["manta"] = manta_figures(doc)
-            rnd["ratios"] = ratios_of(rnd["manta"], rnd["raw"], specs)
+            for mode in modes:
+                sfx = "_tls" if mode == "tls" else ""
+                for which in order:
+                    if which == "raw":
+                        cmd = [raw_bench, "--json", "--seconds",
+                               str(a.seconds), "--pull-totals",
+                               ",".join(sizes)]
+                        doc = json.loads(run(cmd + (["--tls", tls]
+                                                    if sfx else [])))
+                        grpc_version = doc.get("grpc_core_version")
+                        raw_runs.append(doc)
+                        rnd["raw" + sfx] = raw_figures(doc)
+                    else:
+                        out = os.path.join(tmp, "cluster-%d%s.json" % (i, sfx))
+                        sys.stderr.write(run([
+                            cluster_bench, "--manta", manta, "--module",
+                            module, "--seconds", str(a.seconds),
+                            "--transfer-sizes", ",".join(sizes), "--reps",
+                            str(a.reps), "--json", out],
+                            env=tls_env(tls) if sfx else None))
+                        with open(out) as f:
+                            doc = json.load(f)
+                        manta_runs.append(doc)
+                        rnd["manta" + sfx] = manta_figures(doc)
+                rnd["ratios" + sfx] = ratios_of(rnd["manta" + sfx],
+                                                rnd["raw" + sfx], specs)
+            if tls:
+                rnd["tls_cost"] = {
+                    which: {k: round(v / rnd[which][k], 4)
+                            for k, v in rnd[which + "_tls"].items()
+                            if rnd[which].get(k)}
+                    for which in ("raw", "manta")}
             rounds.append(rnd)
 
     ratios = medians([r["ratios"] for r in rounds])
@@ -264,10 +303,18 @@ def main():
         "manta": medians([r["manta"] for r in rounds]),
         "ratios": ratios,
         "bars": bars,
+        "tls": bool(tls),
         "rounds": rounds,
         "raw_runs": raw_runs,
         "manta_runs": manta_runs,
     }
+    if tls:
+        result["raw_tls"] = medians([r["raw_tls"] for r in rounds])
+        result["manta_tls"] = medians([r["manta_tls"] for r in rounds])
+        result["ratios_tls"] = medians([r["ratios_tls"] for r in rounds])
+        result["tls_cost"] = {
+            which: medians([r["tls_cost"][which] for r in rounds])
+            for which in ("raw", "manta")}
     text = json.dumps(result, indent=1) + "\n"
     if a.json:
         with open(a.json, "w") as f:
@@ -277,7 +324,10 @@ def main():
     for name, b in bars.items():
         v = "not measured" if b["value"] is None else "%.3f" % b["value"]
         met = {True: "met", False: "NOT met", None: "-"}[b["met"]]
-        print("%-40s %12s  bar %-7s %s" % (name, v, b["bar"], met),
+        tv = ""
+        if tls and result["ratios_tls"].get(name) is not None:
+            tv = "  over TLS %.3f" % result["ratios_tls"][name]
+        print("%-40s %12s  bar %-7s %s%s" % (name, v, b["bar"], met, tv),
               file=sys.stderr)
 
 

@@ -80,6 +80,31 @@ def check_run(programs):
         fail("machine: %s" % doc["machine"])
 
 
+def check_tls(programs):
+    gen = os.path.join(HERE, "..", "scripts", "tls-generate.sh")
+    with tempfile.TemporaryDirectory() as tmp:
+        certs = os.path.join(tmp, "tls")
+        for extra in ([], ["--name", "client"]):
+            subprocess.run(["bash", gen, certs] + extra, check=True,
+                           capture_output=True, timeout=60)
+        out = os.path.join(tmp, "out.json")
+        done = run(programs + ["--rounds", "1", "--seconds", "0.05",
+                               "--transfer-sizes", SIZES[1], "--reps", "1",
+                               "--tls", certs, "--json", out])
+        sys.stderr.write(done.stderr)
+        if done.returncode != 0:
+            fail("cluster_vs_raw.py --tls exited with %d" % done.returncode)
+        with open(out) as f:
+            doc = json.load(f)
+    if doc.get("tls") is not True:
+        fail("the JSON does not say tls")
+    number(doc, "raw_tls", "unary_rtt_64B_p50_us")
+    number(doc, "manta_tls", "remote_tasks_async_per_second")
+    number(doc, "ratios_tls", "tasks_async_vs_bidi")
+    if not doc["tls_cost"]["manta"].get("remote_tasks_async_per_second"):
+        fail("no TLS cost of manta: %s" % doc["tls_cost"])
+
+
 def check_errors(programs):
     missing = list(programs)
     missing[3] = os.path.join(HERE, "no-such-cluster-bench")
@@ -99,6 +124,11 @@ def main():
     programs = [x for pair in zip(names, sys.argv[1:]) for x in pair]
     check_errors(programs)
     check_run(programs)
+    if subprocess.run(["sh", "-c", "command -v openssl"],
+                      capture_output=True).returncode == 0:
+        check_tls(programs)
+    else:
+        print("smoke_test: no openssl: the TLS run is skipped")
     print("smoke_test: ok")
 
 

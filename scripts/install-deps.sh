@@ -27,6 +27,8 @@ set -euo pipefail
 #   junit5                                  JUnit 5 console launcher for the
 #                                           Java tests under CTest
 #   git, ca-certificates                    the repository itself
+#   openssl                                 certificates for TLS: the TLS
+#                                           test and scripts/tls-generate.sh
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -38,6 +40,7 @@ PACKAGES=(
   python3
   openjdk-17-jdk-headless junit5
   git ca-certificates
+  openssl
 )
 
 check_only=0

@@ -298,7 +298,8 @@ MANTA_API manta_err manta_options_set_role(manta_options *opts,
 /*
  * Where this node listens for other nodes, "HOST:PORT" (default
  * "127.0.0.1:0": loopback, any free port). A host other than loopback
- * needs a cluster token.
+ * needs a cluster token given on purpose and TLS (manta_options_set_tls),
+ * or manta_options_set_insecure to carry calls in clear text.
  */
 MANTA_API manta_err manta_options_set_bind(manta_options *opts,
                                            const char *host_port);
@@ -320,6 +321,32 @@ MANTA_API manta_err manta_options_set_token(manta_options *opts,
  */
 MANTA_API manta_err manta_options_set_token_file(manta_options *opts,
                                                  const char *path);
+/*
+ * TLS on every gRPC link of this process (docs/security.md, "TLS"): its
+ * certificate and private key (PEM files; the certificate must name
+ * "manta", the name every node checks whatever address it dials) and the
+ * CA that signs the cluster's certificates. With a CA, the node's server
+ * demands a client certificate signed by it (mutual TLS) and the node
+ * checks the servers it calls against it; without one, servers take any
+ * client and are checked against the system's roots. The files are read
+ * now: MANTA_ERR_INVALID (the log says why) if one is missing or not PEM,
+ * if only one of cert and key is given, or if the key file may be read by
+ * other users (it must be mode 0600 or 0400, like token files). Any path
+ * may be NULL; all three NULL turns TLS off. Default: MANTA_TLS_CERT,
+ * MANTA_TLS_KEY, MANTA_TLS_CA (paths); with none, calls are cleartext.
+ */
+MANTA_API manta_err manta_options_set_tls(manta_options *opts,
+                                          const char *cert_path,
+                                          const char *key_path,
+                                          const char *ca_path);
+/*
+ * Allows a bind beyond loopback without TLS (insecure != 0): calls and the
+ * token then cross the network in clear text, which manta_init logs as a
+ * warning. Default: MANTA_INSECURE=1 allows it; otherwise such a bind
+ * without TLS fails manta_init with MANTA_ERR_INVALID.
+ */
+MANTA_API manta_err manta_options_set_insecure(manta_options *opts,
+                                               int insecure);
 /*
  * A module (see "Modules") for manta_init to load before the node joins or
  * starts a cluster, so that its first registration already offers what the
@@ -362,6 +389,16 @@ MANTA_API manta_err manta_node_id(char *buf, size_t size);
  */
 MANTA_API manta_err manta_cluster_status(const char *address, const char *token,
                                          int64_t timeout_ms, manta_value **out);
+/*
+ * manta_cluster_status with options: the token and TLS files set in opts
+ * (manta_options_set_token, _set_token_file, _set_tls), each found as
+ * manta_init finds it when not set there (a CA alone is enough to reach a
+ * head that does not demand client certificates). opts may be NULL.
+ */
+MANTA_API manta_err manta_cluster_status_with(const char *address,
+                                              const manta_options *opts,
+                                              int64_t timeout_ms,
+                                              manta_value **out);
 
 /*
  * The folder of this user's local state, into buf: $MANTA_STATE_DIR, default

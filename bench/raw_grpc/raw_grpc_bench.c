@@ -24,6 +24,7 @@
  */
 #include "bench_util.h"
 #include "raw_grpc_wire.h"
+#include "raw_tls.h"
 #include "server_process.h"
 
 #include <grpc/byte_buffer.h>
@@ -746,7 +747,7 @@ static double load_average(void) {
   return load;
 }
 
-static void print_json(int pollers, double load_at_start) {
+static void print_json(int pollers, double load_at_start, bool tls) {
   struct utsname u;
   uname(&u);
   char model[256];
@@ -758,7 +759,8 @@ static void print_json(int pollers, double load_at_start) {
          sysconf(_SC_NPROCESSORS_ONLN), model, u.sysname, u.release,
          load_at_start);
   printf("  \"server_pollers\": %d,\n  \"client_threads\": 1,\n", pollers);
-  printf("  \"seconds\": %g,\n", seconds);
+  printf("  \"seconds\": %g,\n  \"tls\": %s,\n", seconds,
+         tls ? "true" : "false");
   printf("  \"message_bytes\": %d,\n  \"results\": [\n", MSG_BYTES);
   for (int i = 0; i < nresults; i++) {
     const result *r = &results[i];
@@ -803,7 +805,7 @@ static void usage(FILE *out) {
       out,
       "usage: raw_grpc_bench [--json] [--seconds S] [--filter TEXT]\n"
       "                      [--server PATH] [--pollers N]\n"
-      "                      [--pull-totals LIST]\n"
+      "                      [--pull-totals LIST] [--tls DIR]\n"
       "  Starts raw_grpc_server, measures plain gRPC over loopback, stops\n"
       "  the server. Cases: unary_rtt_64B, unary_pipelined_64,\n"
       "  stream_msgs_64B, stream_rtt_64B, pull_1MiB_chunks_<total>[_copy].\n"
@@ -816,7 +818,10 @@ static void usage(FILE *out) {
       "  --pollers N          the server's polling threads (default: its\n"
       "                       own, one per core, at most 4)\n"
       "  --pull-totals LIST   bytes per Pull, comma-separated, with\n"
-      "                       KiB/MiB/GiB (default 64MiB,1GiB)\n");
+      "                       KiB/MiB/GiB (default 64MiB,1GiB)\n"
+      "  --tls DIR            mutual TLS, as manta with TLS: DIR holds\n"
+      "                       ca.pem, node.pem, node.key (and client.pem,\n"
+      "                       client.key) from scripts/tls-generate.sh\n");
 }
 
 static void default_server_path(char *out, size_t len) {
@@ -836,6 +841,7 @@ int main(int argc, char **argv) {
   char server_path[PATH_MAX];
   default_server_path(server_path, sizeof server_path);
   int pollers = 0;
+  const char *tls_dir = NULL;
   char default_totals[] = "64MiB,1GiB";
   uint64_t totals[MAX_PULL_TOTALS];
   int ntotals;
@@ -853,6 +859,8 @@ int main(int argc, char **argv) {
                 argv[i]);
         return 2;
       }
+    } else if (strcmp(a, "--tls") == 0 && has_value) {
+      tls_dir = argv[++i];
     } else if (strcmp(a, "--filter") == 0 && has_value) {
       filter = argv[++i];
     } else if (strcmp(a, "--server") == 0 && has_value) {
@@ -891,17 +899,32 @@ int main(int argc, char **argv) {
   double load_at_start = load_average();
   char err[256];
   /* Before grpc_init: fork is only safe before gRPC starts its threads. */
-  if (server_process_start(&child, server_path, pollers, err, sizeof err) !=
-      0) {
+  if (server_process_start(&child, server_path, pollers, tls_dir, err,
+                           sizeof err) != 0) {
     fprintf(stderr, "raw_grpc_bench: %s\n", err);
     return 1;
   }
   grpc_init();
   char target[64];
   snprintf(target, sizeof target, "ipv4:127.0.0.1:%d", child.port);
-  grpc_arg arg_storage[2];
+  grpc_arg arg_storage[3];
   grpc_channel_args args = raw_channel_args(arg_storage);
   grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+  if (tls_dir) {
+    /* Checked under the name manta's channels check (raw_tls.h). */
+    grpc_channel_credentials_release(creds);
+    if (!(creds = raw_tls_channel(tls_dir))) {
+      fprintf(stderr,
+              "raw_grpc_bench: --tls: cannot read ca.pem and a "
+              "certificate with its key in %s\n",
+              tls_dir);
+      return 1;
+    }
+    arg_storage[2].type = GRPC_ARG_STRING;
+    arg_storage[2].key = (char *)GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
+    arg_storage[2].value.string = (char *)"manta";
+    args.num_args = 3;
+  }
   channel = grpc_channel_create(target, creds, &args);
   grpc_channel_credentials_release(creds);
   method_unary =
@@ -940,7 +963,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (json) {
-    print_json(child.pollers, load_at_start);
+    print_json(child.pollers, load_at_start, tls_dir != NULL);
   }
   return 0;
 }

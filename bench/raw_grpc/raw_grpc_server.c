@@ -26,6 +26,7 @@
  * serving a large object would.
  */
 #include "raw_grpc_wire.h"
+#include "raw_tls.h"
 
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -528,6 +529,7 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
   int pollers = default_pollers();
   bool watch_stdin = true;
+  const char *tls_dir = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--pollers") == 0 && i + 1 < argc) {
       char *end;
@@ -540,6 +542,8 @@ int main(int argc, char **argv) {
         return 2;
       }
       pollers = (int)n;
+    } else if (strcmp(argv[i], "--tls") == 0 && i + 1 < argc) {
+      tls_dir = argv[++i];
     } else if (strcmp(argv[i], "--ignore-stdin") == 0) {
       watch_stdin = false;
     } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -585,7 +589,12 @@ int main(int argc, char **argv) {
   }
   cq = grpc_completion_queue_create_for_next(NULL);
   grpc_server_register_completion_queue(server, cq, NULL);
-  grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+  grpc_server_credentials *creds =
+      tls_dir ? raw_tls_server(tls_dir)
+              : grpc_insecure_server_credentials_create();
+  if (!creds) {
+    fatal("--tls: cannot read ca.pem, node.pem and node.key in that folder");
+  }
   int port = grpc_server_add_http2_port(server, "127.0.0.1:0", creds);
   grpc_server_credentials_release(creds);
   if (port == 0) {

@@ -104,7 +104,7 @@ static int read_port(server_process *sp, char *err, size_t errlen) {
 }
 
 int server_process_start(server_process *sp, const char *path, int pollers,
-                         char *err, size_t errlen) {
+                         const char *tls_dir, char *err, size_t errlen) {
   sp->pid = 0;
   sp->stdin_fd = sp->stdout_fd = -1;
   sp->port = 0;
@@ -126,9 +126,15 @@ int server_process_start(server_process *sp, const char *path, int pollers,
   }
   char pollers_arg[16];
   snprintf(pollers_arg, sizeof pollers_arg, "%d", pollers);
-  char *argv[] = {(char *)path, "--pollers", pollers_arg, NULL};
-  if (pollers <= 0) {
-    argv[1] = NULL;
+  char *argv[6] = {(char *)path};
+  int argc = 1;
+  if (pollers > 0) {
+    argv[argc++] = "--pollers";
+    argv[argc++] = pollers_arg;
+  }
+  if (tls_dir) {
+    argv[argc++] = "--tls";
+    argv[argc++] = (char *)tls_dir;
   }
   fflush(stdout);
   fflush(stderr);

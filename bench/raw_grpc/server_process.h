@@ -16,12 +16,13 @@ typedef struct server_process {
   int pollers; /* the server's polling threads, as it reported */
 } server_process;
 
-/* Starts `path --pollers N` (N <= 0: the server's default) and waits up to
+/* Starts `path --pollers N` (N <= 0: the server's default; with tls_dir,
+ * `--tls DIR` too: mutual TLS) and waits up to
  * 10 s for its "port NNNN" and "pollers N" lines. Must run before grpc_init: a
  * fork after gRPC has started its threads is not safe. On failure writes why
  * into err and returns -1, with no child left behind. */
 int server_process_start(server_process *sp, const char *path, int pollers,
-                         char *err, size_t errlen);
+                         const char *tls_dir, char *err, size_t errlen);
 
 /* Closes the child's stdin (its signal to shut down cleanly), waits up to
  * 15 s, then sends SIGTERM, then SIGKILL, and reaps it. Returns 0 if the

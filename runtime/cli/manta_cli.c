@@ -3,7 +3,7 @@
  *
  *   manta start --head [options]             start a cluster (head node)
  *   manta start --address HOST:PORT [opts]   start a node that joins one
- *   manta status [--address HOST:PORT] [--json]
+ *   manta status [--address HOST:PORT] [--json] [--tls-* PATH]
  *   manta stop
  *
  * A started node runs in the background (or with --foreground, in this
@@ -40,6 +40,7 @@ static const char *usage_text =
     "  manta start --address HOST:PORT [options] start a node joining a "
     "cluster\n"
     "  manta status [--address HOST:PORT] [--json] [--token-file PATH]\n"
+    "               [--tls-cert PATH --tls-key PATH] [--tls-ca PATH]\n"
     "                                            every node: address, "
     "resources,\n"
     "                                            functions, actors, tasks,\n"
@@ -59,9 +60,28 @@ static const char *usage_text =
     "every\n"
     "                        address it resolves to is) needs a token given "
     "on\n"
-    "                        purpose (not the state folder's) and carries "
-    "calls in\n"
-    "                        clear text (no TLS yet)\n"
+    "                        purpose (not the state folder's) and TLS, or "
+    "--insecure\n"
+    "  --tls-cert PATH       this node's TLS certificate (PEM; it must name "
+    "\"manta\")\n"
+    "  --tls-key PATH        its private key (PEM, mode 0600: refused if "
+    "others may\n"
+    "                        read it)\n"
+    "  --tls-ca PATH         the CA of the cluster's certificates: servers "
+    "demand\n"
+    "                        client certificates it signed (mutual TLS), "
+    "clients\n"
+    "                        check servers against it. With TLS every link "
+    "is\n"
+    "                        encrypted: give the same to every node, and "
+    "to status.\n"
+    "                        scripts/tls-generate.sh DIR makes a CA and a "
+    "node\n"
+    "                        certificate (docs/security.md)\n"
+    "  --insecure            allow a bind beyond loopback without TLS: calls "
+    "and the\n"
+    "                        token cross the network in clear text (warned "
+    "at start)\n"
     "  --token-file PATH     the cluster token, required on every call, read "
     "from a\n"
     "                        file only its owner may read (chmod 600)\n"
@@ -95,13 +115,18 @@ static const char *usage_text =
     "  instead.\n"
     "\n"
     "status options: --address HOST:PORT, --json, --token-file PATH, --token "
-    "T\n"
+    "T,\n"
+    "  --tls-cert PATH, --tls-key PATH, --tls-ca PATH (as for start; a CA "
+    "alone\n"
+    "  reaches a head that demands no client certificate)\n"
     "\n"
     "environment: MANTA_STATE_DIR (default /tmp/manta-<uid>; it must be a "
     "folder of\n"
     "this user that no one else may write in: it is refused otherwise), "
     "MANTA_ADDRESS,\n"
-    "MANTA_TOKEN, MANTA_TOKEN_FILE, MANTA_LOG (error, warn, info, debug).\n"
+    "MANTA_TOKEN, MANTA_TOKEN_FILE, MANTA_TLS_CERT, MANTA_TLS_KEY, "
+    "MANTA_TLS_CA,\n"
+    "MANTA_INSECURE=1, MANTA_LOG (error, warn, info, debug).\n"
     "`manta stop` signals only processes it checks are the nodes that wrote "
     "their\n"
     "pid files (same user, same start time, the manta program); it removes "
@@ -162,6 +187,34 @@ static const char *token_from_file(const char *path) {
   return given_token;
 }
 
+/* The TLS files of --tls-cert, --tls-key and --tls-ca (NULL: not given;
+ * then MANTA_TLS_* decide, in the library). */
+typedef struct tls_args {
+  const char *cert, *key, *ca;
+} tls_args;
+
+/* Takes --tls-cert/--tls-key/--tls-ca with its value v; false if f is
+ * none of them. */
+static bool tls_flag(const char *f, const char *v, tls_args *t) {
+  const char **slot = strcmp(f, "--tls-cert") == 0  ? &t->cert
+                      : strcmp(f, "--tls-key") == 0 ? &t->key
+                      : strcmp(f, "--tls-ca") == 0  ? &t->ca
+                                                    : NULL;
+  if (slot) {
+    *slot = v;
+  }
+  return slot != NULL;
+}
+
+/* Reads and checks the files into o (the library's rules: a key file
+ * others may read is refused); dies saying why. */
+static void tls_options(manta_options *o, const tls_args *t) {
+  if ((t->cert || t->key || t->ca) &&
+      manta_options_set_tls(o, t->cert, t->key, t->ca) != MANTA_OK) {
+    die(2, "bad --tls-cert/--tls-key/--tls-ca (see the line above)");
+  }
+}
+
 /* ---- start ------------------------------------------------------------------
  */
 
@@ -171,6 +224,8 @@ typedef struct start_args {
   int port;
   const char *bind;
   const char *token;
+  tls_args tls;
+  int insecure;
   double num_cpus;
   const char *resources;
   const char *modules[MAX_MODULES];
@@ -206,6 +261,9 @@ static void parse_start(int argc, char **argv, start_args *a) {
     } else if (strcmp(f, "--foreground") == 0) {
       a->foreground = 1;
       takes = 0;
+    } else if (strcmp(f, "--insecure") == 0) {
+      a->insecure = 1;
+      takes = 0;
     } else if (!v) {
       die(2, "unknown option or missing value: %s (see manta --help)", f);
     } else if (strcmp(f, "--address") == 0) {
@@ -222,6 +280,8 @@ static void parse_start(int argc, char **argv, start_args *a) {
       a->token = token_from_argv(argv[i + 1]);
     } else if (strcmp(f, "--token-file") == 0) {
       a->token = token_from_file(v);
+    } else if (tls_flag(f, v, &a->tls)) {
+      /* taken */
     } else if (strcmp(f, "--num-cpus") == 0) {
       a->num_cpus = parse_number(f, v);
     } else if (strcmp(f, "--resources") == 0) {
@@ -273,6 +333,10 @@ static manta_options *start_options(const start_args *a) {
   }
   if (a->token && manta_options_set_token(o, a->token) != MANTA_OK) {
     die(2, "bad token (see the line above)");
+  }
+  tls_options(o, &a->tls);
+  if (a->insecure) {
+    manta_options_set_insecure(o, 1);
   }
   if (a->num_cpus >= 0) {
     manta_options_set_num_cpus(o, a->num_cpus);
@@ -387,6 +451,9 @@ static int cmd_start(int argc, char **argv) {
       die(2, "%s", why);
     }
   }
+  /* Checked here, before a daemon forks: a bad TLS file is said on this
+   * terminal, not in the daemon's log. */
+  manta_options_free(start_options(&a));
   if (a.foreground) {
     int rc = run_node(&a, -1);
     free(a.jni_library);
@@ -674,9 +741,12 @@ static void print_status(const manta_value *st) {
 
 static int cmd_status(int argc, char **argv) {
   const char *address = NULL, *token = NULL;
+  tls_args tls = {0};
   int json = 0;
   for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0) {
+    if (i + 1 < argc && tls_flag(argv[i], argv[i + 1], &tls)) {
+      i++;
+    } else if (strcmp(argv[i], "--json") == 0) {
       json = 1;
     } else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc) {
       address = argv[++i];
@@ -700,8 +770,18 @@ static int cmd_status(int argc, char **argv) {
   }
   manta_value *st = NULL;
   /* No token: the library finds it (MANTA_TOKEN, MANTA_TOKEN_FILE, the
-   * state folder's token file) as a driver's manta_init would. */
-  manta_err err = manta_cluster_status(address, token, 5000, &st);
+   * state folder's token file) as a driver's manta_init would; no TLS
+   * flags: MANTA_TLS_* decide. */
+  manta_options *o;
+  if (manta_options_new(&o) != MANTA_OK) {
+    die(1, "out of memory");
+  }
+  if (token && manta_options_set_token(o, token) != MANTA_OK) {
+    die(2, "bad token (see the line above)");
+  }
+  tls_options(o, &tls);
+  manta_err err = manta_cluster_status_with(address, o, 5000, &st);
+  manta_options_free(o);
   if (err != MANTA_OK) {
     fprintf(stderr, "manta: %s\n", manta_error_message(st));
     manta_value_free(st);

@@ -139,6 +139,8 @@ typedef struct mt_cluster {
   char address[64];      /* where this node serves */
   char head_address[64]; /* the head's (ours when we are it) */
   char *token;
+  mt_tls tls;       /* this node's TLS files (PEM); empty: cleartext */
+  mt_tp_tls tp_tls; /* the same, as every server and channel takes it */
   int64_t heartbeat_ms, dead_after_ms;
   mt_tp_server *server;
   mt_tp_channel *head; /* NULL on the head itself */

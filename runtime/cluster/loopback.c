@@ -22,12 +22,12 @@ bool mt_addr_is_loopback(const struct sockaddr *addr) {
   return false;
 }
 
-bool mt_bind_is_loopback(const char *host_port, mt_resolve_fn resolve) {
+bool mt_split_host_port(const char *host_port, char *host, size_t size,
+                        const char **port) {
   const char *colon = strrchr(host_port, ':');
   if (!colon) {
     return false;
   }
-  char host[256];
   const char *start = host_port;
   size_t len = (size_t)(colon - host_port);
   /* "[::1]:P": the brackets are not part of the address. */
@@ -35,11 +35,22 @@ bool mt_bind_is_loopback(const char *host_port, mt_resolve_fn resolve) {
     start++;
     len -= 2;
   }
-  if (len == 0 || len >= sizeof host) {
+  if (len == 0 || len >= size) {
     return false; /* no host: every interface */
   }
   memcpy(host, start, len);
   host[len] = '\0';
+  if (port) {
+    *port = colon + 1;
+  }
+  return true;
+}
+
+bool mt_bind_is_loopback(const char *host_port, mt_resolve_fn resolve) {
+  char host[256];
+  if (!mt_split_host_port(host_port, host, sizeof host, NULL)) {
+    return false;
+  }
   struct addrinfo hints, *res = NULL;
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;

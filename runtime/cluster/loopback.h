@@ -9,6 +9,7 @@
 
 #include <netdb.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* getaddrinfo's signature: the tests give a resolver of their own. */
 typedef int (*mt_resolve_fn)(const char *node, const char *service,
@@ -17,6 +18,14 @@ typedef int (*mt_resolve_fn)(const char *node, const char *service,
 
 /* Whether addr is in 127.0.0.0/8, is ::1, or is ::ffff:127.x.x.x. */
 bool mt_addr_is_loopback(const struct sockaddr *addr);
+
+/*
+ * The host of "HOST:PORT" or "[V6]:PORT" into host (size bytes), without
+ * brackets, and *port (if port is not NULL) pointing at the port. false if
+ * there is no colon, no host, or the host does not fit.
+ */
+bool mt_split_host_port(const char *host_port, char *host, size_t size,
+                        const char **port);
 
 /*
  * Whether every address the host of host_port ("HOST:PORT", "[V6]:PORT")

@@ -4,6 +4,7 @@
 #include "cluster.h"
 #include "local_state.h"
 #include "loopback.h"
+#include "tls_hint.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -240,13 +241,19 @@ static manta_err register_with_head(void) {
   if (!packed) {
     return MANTA_ERR_NOMEM;
   }
-  char detail[300];
+  char detail[300], hint[600] = "";
   int st = mt_tp_unary_sync(mt_cl.head, MT_HEAD_REGISTER, body.data, body.len,
                             5000, &reply, detail, sizeof detail);
   free(body.data);
   if (st != MT_TP_OK) {
-    mt_log(MT_LOG_ERROR, "cluster: cannot register with the head at %s: %s",
-           mt_cl.head_address, detail[0] ? detail : "unreachable");
+    /* "unreachable" hides the usual cause of a head that listens but will
+     * not talk: one side uses TLS and the other not, or another CA. */
+    if (st == MT_TP_UNAVAILABLE) {
+      mt_tls_hint(mt_cl.head_address, &mt_cl.tp_tls, hint, sizeof hint);
+    }
+    mt_log(MT_LOG_ERROR, "cluster: cannot register with the head at %s: %s%s%s",
+           mt_cl.head_address, detail[0] ? detail : "unreachable",
+           hint[0] ? ": " : "", hint);
     return st == MT_TP_UNAUTHENTICATED ? MANTA_ERR_INVALID
                                        : MANTA_ERR_NODE_DIED;
   }
@@ -428,11 +435,65 @@ static void cluster_cleanup(void) {
   mt_unlock();
   mt_garbage_free(&g);
   free(mt_cl.token);
+  mt_tls_free(&mt_cl.tls);
   pthread_mutex_destroy(&mt_cl.hb_mu);
   pthread_cond_destroy(&mt_cl.hb_cv);
   pthread_cond_destroy(&mt_cl.head_cv);
   mt_tp_stop();
   memset(&mt_cl, 0, sizeof mt_cl);
+}
+
+/*
+ * The bind rule (docs/security.md): every node serves, so with TLS on it
+ * needs its own certificate; beyond loopback (decided by address:
+ * "127.evil.example" is a name like any other) it needs a token given on
+ * purpose and TLS, unless cleartext was asked for with --insecure.
+ */
+static bool bind_allowed(const char *bind, mt_token_origin origin,
+                         int insecure_opt) {
+  bool tls = mt_cl.tls.cert != NULL;
+  if (mt_tls_on(&mt_cl.tls) && !tls) {
+    mt_log(MT_LOG_ERROR,
+           "cluster: TLS needs this node's certificate and key too "
+           "(--tls-cert and --tls-key, MANTA_TLS_CERT and MANTA_TLS_KEY): "
+           "every node serves the others; a CA alone is for clients such as "
+           "manta status");
+    return false;
+  }
+  if (mt_bind_is_loopback(bind, NULL)) {
+    return true;
+  }
+  /* Reachable from other hosts: the operator chooses the token and hands
+   * it out; the state folder's is for this machine's own use. */
+  if (origin != MT_TOKEN_GIVEN) {
+    mt_log(MT_LOG_ERROR,
+           "cluster: binding %s (not loopback) needs a cluster token given "
+           "on purpose (--token-file, MANTA_TOKEN_FILE or MANTA_TOKEN)%s",
+           bind,
+           tls ? ""
+               : " and TLS (--tls-cert/--tls-key/--tls-ca or MANTA_TLS_*)");
+    return false;
+  }
+  if (tls) {
+    return true;
+  }
+  if (!mt_tls_insecure(insecure_opt)) {
+    mt_log(MT_LOG_ERROR,
+           "cluster: binding %s (not loopback) needs TLS, or calls and the "
+           "token would cross the network in clear text: give "
+           "--tls-cert, --tls-key and --tls-ca (MANTA_TLS_CERT, "
+           "MANTA_TLS_KEY, MANTA_TLS_CA; scripts/tls-generate.sh makes "
+           "them), or accept clear text on purpose with --insecure "
+           "(MANTA_INSECURE=1)",
+           bind);
+    return false;
+  }
+  mt_log(MT_LOG_WARN,
+         "cluster: serving on %s (not loopback) without TLS, as --insecure "
+         "(MANTA_INSECURE=1) allows: calls and the token cross the network "
+         "in clear text",
+         bind);
+  return true;
 }
 
 manta_err mt_cluster_start(const manta_options *opts, const char *address) {
@@ -453,25 +514,19 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
     mt_log(MT_LOG_ERROR, "cluster: no usable cluster token: %s", why);
     return MANTA_ERR_INVALID;
   }
-  /* By address: "127.evil.example" is a name like any other. */
-  if (!mt_bind_is_loopback(bind, NULL)) {
-    /* Reachable from other hosts: the operator chooses the token and
-     * hands it out; the state folder's is for this machine's own use. */
-    if (origin != MT_TOKEN_GIVEN) {
-      mt_log(MT_LOG_ERROR,
-             "cluster: binding %s (not loopback) needs a cluster token "
-             "given on purpose (--token-file, MANTA_TOKEN_FILE or "
-             "MANTA_TOKEN)",
-             bind);
-      free(mt_cl.token);
-      mt_cl.token = NULL;
-      return MANTA_ERR_INVALID;
-    }
-    mt_log(MT_LOG_WARN,
-           "cluster: serving on %s (not loopback) without TLS: calls and "
-           "the token cross the network in clear text",
-           bind);
+  if (!mt_tls_resolve(opts ? &opts->tls : NULL, &mt_cl.tls, why, sizeof why)) {
+    mt_log(MT_LOG_ERROR, "cluster: %s", why);
+    free(mt_cl.token);
+    mt_cl.token = NULL;
+    return MANTA_ERR_INVALID;
   }
+  if (!bind_allowed(bind, origin, opts ? opts->insecure : -1)) {
+    free(mt_cl.token);
+    mt_cl.token = NULL;
+    mt_tls_free(&mt_cl.tls);
+    return MANTA_ERR_INVALID;
+  }
+  mt_cl.tp_tls = (mt_tp_tls){mt_cl.tls.cert, mt_cl.tls.key, mt_cl.tls.ca};
   if (!mt_cl.token) {
     /* It can only be refused: saying where none was found tells the user
      * what to do. */
@@ -488,6 +543,7 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
   pthread_cond_init(&mt_cl.head_cv, NULL);
   if (!mt_tp_start()) {
     free(mt_cl.token);
+    mt_tls_free(&mt_cl.tls);
     pthread_cond_destroy(&mt_cl.head_cv);
     return MANTA_ERR_INTERNAL;
   }
@@ -501,7 +557,8 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
     }
   }
   int port = 0;
-  mt_cl.server = mt_tp_server_start(bind, &mt_node_service, mt_cl.token, &port);
+  mt_cl.server = mt_tp_server_start(bind, &mt_node_service, mt_cl.token,
+                                    &mt_cl.tp_tls, &port);
   if (!mt_cl.server) {
     mt_log(MT_LOG_ERROR, "cluster: cannot serve on %s (port taken?)", bind);
     cluster_cleanup();
@@ -514,7 +571,7 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
              mt_cl.address);
   } else {
     snprintf(mt_cl.head_address, sizeof mt_cl.head_address, "%s", address);
-    mt_cl.head = mt_tp_channel_open(address, mt_cl.token);
+    mt_cl.head = mt_tp_channel_open(address, mt_cl.token, &mt_cl.tp_tls);
   }
   mt_actors_remote_start();
   mt_lock();

@@ -174,7 +174,7 @@ static mt_peer *peer_get_locked(const mt_view_node *v) {
   }
   if (!p->ch) {
     snprintf(p->address, sizeof p->address, "%s", v->address);
-    p->ch = mt_tp_channel_open(p->address, mt_cl.token);
+    p->ch = mt_tp_channel_open(p->address, mt_cl.token, &mt_cl.tp_tls);
     p->dead = false;
   }
   if (p->ch && !p->stream) {

@@ -2,6 +2,7 @@
  * head without joining; manta_node_address says where this node serves. */
 #include "cluster.h"
 #include "local_state.h"
+#include "tls_hint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,15 @@ static manta_err fail(manta_value **out, manta_err code, const char *fmt,
 
 manta_err manta_cluster_status(const char *address, const char *token,
                                int64_t timeout_ms, manta_value **out) {
+  manta_options opts;
+  memset(&opts, 0, sizeof opts);
+  opts.token = (char *)token; /* read only */
+  return manta_cluster_status_with(address, &opts, timeout_ms, out);
+}
+
+manta_err manta_cluster_status_with(const char *address,
+                                    const manta_options *opts,
+                                    int64_t timeout_ms, manta_value **out) {
   if (out) {
     *out = NULL;
   }
@@ -44,11 +54,19 @@ manta_err manta_cluster_status(const char *address, const char *token,
   /* Found as manta_init finds it; a token given is checked the same way. */
   char *found = NULL, source[4400], why[4600];
   mt_token_origin origin;
-  if (!mt_token_resolve(token, false, &found, &origin, source, sizeof source,
-                        why, sizeof why)) {
+  if (!mt_token_resolve(opts ? opts->token : NULL, false, &found, &origin,
+                        source, sizeof source, why, sizeof why)) {
     return fail(out, MANTA_ERR_INVALID, "%s%s",
                 "no usable cluster token: ", why);
   }
+  mt_tls tls;
+  char tls_why[1400];
+  if (!mt_tls_resolve(opts ? &opts->tls : NULL, &tls, tls_why,
+                      sizeof tls_why)) {
+    free(found);
+    return fail(out, MANTA_ERR_INVALID, "%s%s", "", tls_why);
+  }
+  mt_tp_tls tp_tls = {tls.cert, tls.key, tls.ca};
   if (!found) {
     snprintf(why, sizeof why,
              " (this process has none: none given, MANTA_TOKEN and "
@@ -59,11 +77,13 @@ manta_err manta_cluster_status(const char *address, const char *token,
   }
   if (!mt_tp_start()) {
     free(found);
+    mt_tls_free(&tls);
     return fail(out, MANTA_ERR_INTERNAL, "%s%s", "cannot start gRPC", "");
   }
-  mt_tp_channel *ch = mt_tp_channel_open(address, found);
+  mt_tp_channel *ch = mt_tp_channel_open(address, found, &tp_tls);
   free(found);
   if (!ch) {
+    mt_tls_free(&tls);
     mt_tp_stop();
     return fail(out, MANTA_ERR_NOMEM, "%s%s", "out of memory", "");
   }
@@ -78,6 +98,13 @@ manta_err manta_cluster_status(const char *address, const char *token,
   }
   free(body.data);
   mt_tp_channel_close(ch);
+  char hint[600] = "";
+  if (st == MT_TP_UNAVAILABLE) {
+    /* A head that listens but will not talk: most often TLS on one side
+     * only, or another CA. */
+    mt_tls_hint(address, &tp_tls, hint, sizeof hint);
+  }
+  mt_tls_free(&tls);
   mt_tp_stop();
   manta_err err = MANTA_OK;
   if (st == MT_TP_OK) {
@@ -98,6 +125,10 @@ manta_err manta_cluster_status(const char *address, const char *token,
     err = fail(out, MANTA_ERR_INVALID, "the head at %s refused the token: %s",
                address, detail);
   } else if (st == MT_TP_DEADLINE_EXCEEDED || st == MT_TP_UNAVAILABLE) {
+    if (hint[0]) {
+      snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s%s",
+               detail[0] ? ": " : "", hint);
+    }
     err = fail(out, MANTA_ERR_NODE_DIED, "no head answers at %s: %s", address,
                detail[0] ? detail : "unreachable");
   } else {

@@ -35,6 +35,17 @@ mt_state_status mt_state_dir(char *buf, size_t size, bool create, char *why,
 bool mt_token_valid(const char *token, char *why, size_t why_size);
 
 /*
+ * Reads a file that only its owner may read or write (a token file, a TLS
+ * private key): a regular file (a symlink is followed unless nofollow)
+ * with no group or other permission bit, of at most max bytes. *out is
+ * malloc'd and NUL-terminated, *len its length. what names the file in
+ * messages ("the token file"). false with why on any failure.
+ */
+bool mt_private_file_read(const char *path, bool nofollow, const char *what,
+                          size_t max, char **out, size_t *len, char *why,
+                          size_t why_size);
+
+/*
  * Reads a token file: a regular file no one but its owner may read or
  * write (a symlink is followed unless nofollow). One trailing newline is
  * allowed. *out is malloc'd. false with why on any failure.

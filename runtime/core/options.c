@@ -42,6 +42,7 @@ manta_err manta_options_new(manta_options **out) {
     return MANTA_ERR_NOMEM;
   }
   o->num_cpus = -1;
+  o->insecure = -1;
   *out = o;
   return MANTA_OK;
 }
@@ -51,6 +52,7 @@ void manta_options_free(manta_options *opts) {
     free(opts->address);
     free(opts->bind);
     free(opts->token);
+    mt_tls_free(&opts->tls);
     for (size_t i = 0; i < opts->nmodules; i++) {
       free(opts->modules[i]);
     }
@@ -125,6 +127,33 @@ manta_err manta_options_set_token_file(manta_options *opts, const char *path) {
   }
   free(opts->token);
   opts->token = token;
+  return MANTA_OK;
+}
+
+manta_err manta_options_set_tls(manta_options *opts, const char *cert_path,
+                                const char *key_path, const char *ca_path) {
+  if (!opts) {
+    return MANTA_ERR_INVALID;
+  }
+  mt_tls tls = {0};
+  /* Read now, so a bad file (a key others may read) fails where it is
+   * named; all NULL turns TLS off. */
+  char why[1400];
+  if ((cert_path || key_path || ca_path) &&
+      !mt_tls_load(cert_path, key_path, ca_path, &tls, why, sizeof why)) {
+    mt_log(MT_LOG_ERROR, "options: %s", why);
+    return MANTA_ERR_INVALID;
+  }
+  mt_tls_free(&opts->tls);
+  opts->tls = tls;
+  return MANTA_OK;
+}
+
+manta_err manta_options_set_insecure(manta_options *opts, int insecure) {
+  if (!opts) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->insecure = insecure != 0;
   return MANTA_OK;
 }
 

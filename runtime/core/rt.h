@@ -16,6 +16,7 @@
 #include "manta.h"
 #include "slots.h"
 #include "strmap.h"
+#include "tls.h"
 #include "value.h"
 
 #include <pthread.h>
@@ -50,6 +51,8 @@ struct manta_options {
   int role;       /* manta_role */
   char *bind;     /* NULL: 127.0.0.1:0 */
   char *token;    /* NULL: MANTA_TOKEN */
+  mt_tls tls;     /* PEM text; empty: MANTA_TLS_* */
+  int insecure;   /* cleartext beyond loopback: 1, 0, < 0 MANTA_INSECURE */
   char **modules; /* loaded by manta_init before joining */
   size_t nmodules;
 };

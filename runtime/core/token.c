@@ -50,56 +50,93 @@ bool mt_token_valid(const char *token, char *why, size_t why_size) {
   return true;
 }
 
-bool mt_token_read_file(const char *path, bool nofollow, char **out, char *why,
-                        size_t why_size) {
+bool mt_private_file_read(const char *path, bool nofollow, const char *what,
+                          size_t max, char **out, size_t *len, char *why,
+                          size_t why_size) {
   *out = NULL;
+  *len = 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
   if (fd < 0) {
-    snprintf(why, why_size, "cannot open the token file %s: %s", path,
+    snprintf(why, why_size, "cannot open %s %s: %s", what, path,
              errno == ELOOP ? "it is a symbolic link" : strerror(errno));
     return false;
   }
   /* Checked on the open file, so a swap after the check changes nothing. */
   struct stat st;
-  bool ok = false;
-  char buf[MT_TOKEN_MAX + 2];
-  ssize_t len = 0;
+  char *buf = NULL;
+  size_t n = 0;
   if (fstat(fd, &st) != 0) {
-    snprintf(why, why_size, "cannot read the token file %s: %s", path,
+    snprintf(why, why_size, "cannot read %s %s: %s", what, path,
              strerror(errno));
   } else if (!S_ISREG(st.st_mode)) {
-    snprintf(why, why_size, "the token file %s is not a regular file", path);
+    snprintf(why, why_size, "%s %s is not a regular file", what, path);
   } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
     snprintf(why, why_size,
-             "the token file %s has mode %04lo: other users may read or "
-             "change it (chmod 600 %s)",
-             path, (unsigned long)(st.st_mode & 07777), path);
-  } else if ((len = read(fd, buf, sizeof buf - 1)) < 0) {
-    snprintf(why, why_size, "cannot read the token file %s: %s", path,
-             strerror(errno));
+             "%s %s has mode %04lo: other users may read or change it "
+             "(chmod 600 %s)",
+             what, path, (unsigned long)(st.st_mode & 07777), path);
+  } else if (!(buf = malloc(max + 2))) {
+    snprintf(why, why_size, "out of memory");
   } else {
-    buf[len] = '\0';
-    /* echo/printf writes one trailing newline; it is not part of it. */
-    if (len > 0 && buf[len - 1] == '\n') {
-      buf[--len] = '\0';
-      if (len > 0 && buf[len - 1] == '\r') {
-        buf[--len] = '\0';
+    /* One byte more than allowed: a longer file is seen, not cut. */
+    ssize_t got = 1;
+    while (n < max + 1 && (got = read(fd, buf + n, max + 1 - n)) != 0) {
+      if (got < 0 && errno != EINTR) {
+        break;
       }
+      n += got > 0 ? (size_t)got : 0;
     }
-    char reason[200];
-    if (strlen(buf) != (size_t)len) {
-      snprintf(why, why_size, "the token file %s holds a NUL byte", path);
-    } else if (!mt_token_valid(buf, reason, sizeof reason)) {
-      snprintf(why, why_size, "the token file %s: %s", path, reason);
-    } else if (!(*out = strdup(buf))) {
-      snprintf(why, why_size, "out of memory");
+    buf[n] = '\0';
+    if (got < 0) {
+      snprintf(why, why_size, "cannot read %s %s: %s", what, path,
+               strerror(errno));
+    } else if (n > max) {
+      snprintf(why, why_size, "%s %s is longer than %zu bytes", what, path,
+               max);
     } else {
-      ok = true;
+      *out = buf;
+      *len = n;
+      buf = NULL;
     }
   }
   close(fd);
-  memset(buf, 0, sizeof buf);
-  return ok;
+  if (buf) {
+    memset(buf, 0, n);
+    free(buf);
+  }
+  return *out != NULL;
+}
+
+bool mt_token_read_file(const char *path, bool nofollow, char **out, char *why,
+                        size_t why_size) {
+  *out = NULL;
+  char *buf;
+  size_t len;
+  /* The token, a newline and a carriage return at most; more is refused
+   * below as too long. */
+  if (!mt_private_file_read(path, nofollow, "the token file", MT_TOKEN_MAX + 2,
+                            &buf, &len, why, why_size)) {
+    return false;
+  }
+  /* echo/printf writes one trailing newline; it is not part of it. */
+  if (len > 0 && buf[len - 1] == '\n') {
+    buf[--len] = '\0';
+    if (len > 0 && buf[len - 1] == '\r') {
+      buf[--len] = '\0';
+    }
+  }
+  char reason[200];
+  if (strlen(buf) != len) {
+    snprintf(why, why_size, "the token file %s holds a NUL byte", path);
+  } else if (!mt_token_valid(buf, reason, sizeof reason)) {
+    snprintf(why, why_size, "the token file %s: %s", path, reason);
+  } else {
+    *out = buf;
+    return true;
+  }
+  memset(buf, 0, len);
+  free(buf);
+  return false;
 }
 
 /*

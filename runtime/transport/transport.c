@@ -6,6 +6,8 @@
  */
 #include "transport.h"
 
+#include "credentials.h"
+#include "grpc_log.h"
 #include "log.h"
 #include "refusals.h"
 
@@ -254,6 +256,7 @@ bool mt_tp_start(void) {
   tp.queue_shut = false;
   atomic_store(&tp.holder, -1);
   tp.away_since = 0;
+  mt_tp_grpc_log_start();
   grpc_init();
   tp.cq = grpc_completion_queue_create_for_next(NULL);
   int started = 0;
@@ -270,6 +273,7 @@ bool mt_tp_start(void) {
     }
     grpc_completion_queue_destroy(tp.cq);
     grpc_shutdown_blocking();
+    mt_tp_grpc_log_stop();
     tp.starts = 0;
     pthread_mutex_unlock(&tp.mu);
     mt_log(MT_LOG_ERROR, "transport: cannot start poller threads");
@@ -294,6 +298,7 @@ void mt_tp_stop(void) {
   grpc_completion_queue_destroy(tp.cq);
   tp.cq = NULL;
   grpc_shutdown_blocking();
+  mt_tp_grpc_log_stop(); /* gRPC's threads are gone: no line comes now */
   pthread_mutex_unlock(&tp.mu);
 }
 
@@ -1320,7 +1325,8 @@ static void on_server_shutdown(tp_op *op, bool ok) {
 }
 
 mt_tp_server *mt_tp_server_start(const char *bind, const mt_tp_service *svc,
-                                 const char *token, int *port_out) {
+                                 const char *token, const mt_tp_tls *tls,
+                                 int *port_out) {
   mt_tp_server *srv = calloc(1, sizeof *srv);
   if (!srv) {
     return NULL;
@@ -1332,11 +1338,16 @@ mt_tp_server *mt_tp_server_start(const char *bind, const mt_tp_service *svc,
   srv->shutdown_op.done = on_server_shutdown;
   srv->server = grpc_server_create(message_size_args(), NULL);
   grpc_server_register_completion_queue(srv->server, tp.cq, NULL);
-  grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
-  int port = grpc_server_add_http2_port(srv->server, bind, creds);
-  grpc_server_credentials_release(creds);
+  grpc_server_credentials *creds = mt_tp_server_credentials(tls);
+  int port = creds ? grpc_server_add_http2_port(srv->server, bind, creds) : 0;
+  if (creds) {
+    grpc_server_credentials_release(creds);
+  }
   if (port == 0) {
-    mt_log(MT_LOG_ERROR, "transport: cannot listen on %s", bind);
+    mt_log(MT_LOG_ERROR, "transport: cannot listen on %s%s", bind,
+           mt_tp_tls_server_on(tls)
+               ? " with TLS (or the certificate and key do not match)"
+               : "");
     grpc_server_destroy(srv->server);
     free(srv->token);
     mt_refusals_free(srv->refusals);
@@ -1391,7 +1402,8 @@ struct mt_tp_channel {
   char *token;
 };
 
-mt_tp_channel *mt_tp_channel_open(const char *address, const char *token) {
+mt_tp_channel *mt_tp_channel_open(const char *address, const char *token,
+                                  const mt_tp_tls *tls) {
   mt_tp_channel *ch = calloc(1, sizeof *ch);
   char target[300];
   /* "ipv4:" skips the resolver for numeric IPv4 addresses. */
@@ -1403,8 +1415,21 @@ mt_tp_channel *mt_tp_channel_open(const char *address, const char *token) {
   }
   owner_init(&ch->owner);
   ch->token = token && *token ? strdup(token) : NULL;
-  grpc_channel_credentials *creds = grpc_insecure_credentials_create();
-  ch->channel = grpc_channel_create(target, creds, message_size_args());
+  /* Over TLS the server's certificate is checked for the cluster's name,
+   * not for the address dialled (MT_TP_TLS_NAME says why). grpc copies
+   * the arguments. */
+  const grpc_channel_args *base = message_size_args();
+  grpc_arg args[8];
+  memcpy(args, base->args, base->num_args * sizeof args[0]);
+  grpc_channel_args ca = {base->num_args, args};
+  if (mt_tp_tls_client_on(tls)) {
+    args[ca.num_args].type = GRPC_ARG_STRING;
+    args[ca.num_args].key = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
+    args[ca.num_args].value.string = MT_TP_TLS_NAME;
+    ca.num_args++;
+  }
+  grpc_channel_credentials *creds = mt_tp_channel_credentials(tls);
+  ch->channel = grpc_channel_create(target, creds, &ca);
   grpc_channel_credentials_release(creds);
   return ch;
 }

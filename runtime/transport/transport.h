@@ -41,6 +41,26 @@ enum {
 /* Largest message either side accepts; objects beyond it move in chunks. */
 #define MT_TP_MAX_MESSAGE (64 * 1024 * 1024)
 
+/*
+ * TLS of a server or a channel, as PEM text (not paths; the caller keeps
+ * it, gRPC copies it). A server with cert and key serves TLS, and with ca
+ * demands client certificates signed by it (mutual TLS). A channel with ca
+ * or a cert speaks TLS: it checks the server against ca (the system's
+ * roots without one) under the name MT_TP_TLS_NAME, and shows cert and
+ * key when the server asks. NULL, or all fields NULL: cleartext.
+ */
+typedef struct mt_tp_tls {
+  const char *cert;
+  const char *key;
+  const char *ca;
+} mt_tp_tls;
+
+/* The name a node's certificate must carry (a DNS name in its SAN) and
+ * channels check, whatever address they dial: nodes are reached by IP
+ * addresses that change and a wildcard bind has none of its own, while
+ * the cluster's CA is what says who is a member (docs/security.md). */
+#define MT_TP_TLS_NAME "manta"
+
 /* A message body owned by whoever holds it (free with free()). */
 typedef struct mt_tp_buf {
   uint8_t *data;
@@ -150,12 +170,13 @@ typedef struct mt_tp_service {
 
 /*
  * Serves svc on bind ("127.0.0.1:0" picks a free port). token, if not NULL
- * or empty, is required in x-manta-token on every call. The service must
- * outlive the server. *port_out gets the bound port. NULL on failure (the
- * log says why).
+ * or empty, is required in x-manta-token on every call; tls (or NULL) as
+ * above. The service must outlive the server. *port_out gets the bound
+ * port. NULL on failure (the log says why).
  */
 mt_tp_server *mt_tp_server_start(const char *bind, const mt_tp_service *svc,
-                                 const char *token, int *port_out);
+                                 const char *token, const mt_tp_tls *tls,
+                                 int *port_out);
 /* Stops serving: open calls are cancelled, their callbacks run, and this
  * returns once none is left. */
 void mt_tp_server_stop(mt_tp_server *srv);
@@ -168,8 +189,10 @@ void mt_tp_reply(mt_tp_incoming *in, int status, const char *detail,
 
 typedef struct mt_tp_channel mt_tp_channel;
 
-/* A channel to "host:port"; connects lazily. token as for the server. */
-mt_tp_channel *mt_tp_channel_open(const char *address, const char *token);
+/* A channel to "host:port"; connects lazily. token as for the server, tls
+ * (or NULL) as above. */
+mt_tp_channel *mt_tp_channel_open(const char *address, const char *token,
+                                  const mt_tp_tls *tls);
 /* Cancels the channel's open calls and frees it once they have ended. */
 void mt_tp_channel_close(mt_tp_channel *ch);
 

@@ -2,9 +2,20 @@
 # (source this file): start a foreground node (or any process that prints
 # " ready at ADDR") and wait until it serves; stop one; kill every one
 # started. The caller sets $manta (the manta CLI) and $work
-# (a folder for the nodes' output), and defines `fail MESSAGE`.
+# (a folder for the nodes' output).
 
 node_pids=()
+
+# fail MESSAGE: says it, with the last lines of every node's stderr, and
+# exits 1 (the caller's EXIT trap stops the nodes). A caller may define its
+# own after sourcing this file.
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$work"/*.err; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
+  done
+  exit 1
+}
 
 # start_process NAME COMMAND...: runs COMMAND in the background, its output
 # in $work/NAME.out and $work/NAME.err, and waits until it prints " ready at

@@ -34,14 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.err; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
-  done
-  exit 1
-}
-
 # wait_status <head> <pattern>: until `manta status` shows a line matching
 # pattern (at most 10 s; the driver phase that follows says what is missing).
 wait_status() {

@@ -352,7 +352,7 @@ static int call(mt_tp_channel *ch, const char *method, const char *body,
 }
 
 static void test_unary(void) {
-  mt_tp_channel *ch = mt_tp_channel_open(address, NULL);
+  mt_tp_channel *ch = mt_tp_channel_open(address, NULL, NULL);
   REQUIRE(ch);
   char reply[200];
   CHECK_INT_EQ(call(ch, "/t.Echo/Unary", "hello", reply, sizeof reply),
@@ -371,7 +371,7 @@ static void test_unary(void) {
 
 static void test_dead_peer(void) {
   /* Nothing listens on port 1: the call fails, bounded by its deadline. */
-  mt_tp_channel *ch = mt_tp_channel_open("127.0.0.1:1", NULL);
+  mt_tp_channel *ch = mt_tp_channel_open("127.0.0.1:1", NULL, NULL);
   REQUIRE(ch);
   char reply[200];
   int st = call(ch, "/t.Echo/Unary", "x", reply, sizeof reply);
@@ -382,13 +382,13 @@ static void test_dead_peer(void) {
 static void test_token(void) {
   int tport = 0;
   mt_tp_server *t =
-      mt_tp_server_start("127.0.0.1:0", &service, "s3cret", &tport);
+      mt_tp_server_start("127.0.0.1:0", &service, "s3cret", NULL, &tport);
   REQUIRE(t);
   char addr[64], reply[200];
   snprintf(addr, sizeof addr, "127.0.0.1:%d", tport);
-  mt_tp_channel *none = mt_tp_channel_open(addr, NULL);
-  mt_tp_channel *wrong = mt_tp_channel_open(addr, "s3cre");
-  mt_tp_channel *right = mt_tp_channel_open(addr, "s3cret");
+  mt_tp_channel *none = mt_tp_channel_open(addr, NULL, NULL);
+  mt_tp_channel *wrong = mt_tp_channel_open(addr, "s3cre", NULL);
+  mt_tp_channel *right = mt_tp_channel_open(addr, "s3cret", NULL);
   CHECK_INT_EQ(call(none, "/t.Echo/Unary", "x", reply, sizeof reply),
                MT_TP_UNAUTHENTICATED);
   CHECK_INT_EQ(call(wrong, "/t.Echo/Unary", "x", reply, sizeof reply),
@@ -411,7 +411,7 @@ static void test_token(void) {
 static void test_refusals_logged_once(void) {
   int tport = 0;
   mt_tp_server *t = mt_tp_server_start("127.0.0.1:0", &service,
-                                       "s3cret-s3cret-s3cret", &tport);
+                                       "s3cret-s3cret-s3cret", NULL, &tport);
   REQUIRE(t);
   char addr[64], reply[200], log_path[] = "/tmp/manta-refusals-XXXXXX";
   snprintf(addr, sizeof addr, "127.0.0.1:%d", tport);
@@ -423,7 +423,7 @@ static void test_refusals_logged_once(void) {
   double start = mt_test_now_ms();
   int refused = 0;
   for (int i = 0; i < 1000; i++) {
-    mt_tp_channel *ch = mt_tp_channel_open(addr, i % 2 ? "wrong" : NULL);
+    mt_tp_channel *ch = mt_tp_channel_open(addr, i % 2 ? "wrong" : NULL, NULL);
     refused += call(ch, "/t.Echo/Unary", "x", reply, sizeof reply) ==
                MT_TP_UNAUTHENTICATED;
     mt_tp_channel_close(ch);
@@ -462,7 +462,7 @@ static void test_refusals_logged_once(void) {
 }
 
 static void test_stream(void) {
-  mt_tp_channel *ch = mt_tp_channel_open(address, NULL);
+  mt_tp_channel *ch = mt_tp_channel_open(address, NULL, NULL);
   REQUIRE(ch);
   client_stream c = {.to_send = 0};
   pthread_mutex_init(&c.mu, NULL);
@@ -504,7 +504,7 @@ static void test_pieces(void) {
   for (size_t i = 0; i < sizeof tail; i++) {
     tail[i] = (uint8_t)(i * 31 + (i >> 11));
   }
-  mt_tp_channel *ch = mt_tp_channel_open(address, NULL);
+  mt_tp_channel *ch = mt_tp_channel_open(address, NULL, NULL);
   REQUIRE(ch);
   pieces_client c = {.got = 0};
   pthread_mutex_init(&c.mu, NULL);
@@ -540,7 +540,7 @@ static void hold_until_released(const char *method) {
   pthread_mutex_lock(&hold_mu);
   released = hold_timed_out = false;
   pthread_mutex_unlock(&hold_mu);
-  mt_tp_channel *ch = mt_tp_channel_open(address, NULL);
+  mt_tp_channel *ch = mt_tp_channel_open(address, NULL, NULL);
   REQUIRE(ch);
   client_stream c = {.to_send = 1};
   pthread_mutex_init(&c.mu, NULL);
@@ -592,11 +592,12 @@ static void test_taken_over_when_away(void) {
 static void test_stop_with_open_stream(void) {
   /* A server stopped under an open stream: the client hears of it. */
   int sport = 0;
-  mt_tp_server *t = mt_tp_server_start("127.0.0.1:0", &service, NULL, &sport);
+  mt_tp_server *t =
+      mt_tp_server_start("127.0.0.1:0", &service, NULL, NULL, &sport);
   REQUIRE(t);
   char addr[64];
   snprintf(addr, sizeof addr, "127.0.0.1:%d", sport);
-  mt_tp_channel *ch = mt_tp_channel_open(addr, NULL);
+  mt_tp_channel *ch = mt_tp_channel_open(addr, NULL, NULL);
   client_stream c = {.to_send = 5};
   pthread_mutex_init(&c.mu, NULL);
   pthread_cond_init(&c.cv, NULL);
@@ -626,7 +627,7 @@ static void test_stop_with_open_stream(void) {
 
 int main(void) {
   REQUIRE(mt_tp_start());
-  server = mt_tp_server_start("127.0.0.1:0", &service, NULL, &port);
+  server = mt_tp_server_start("127.0.0.1:0", &service, NULL, NULL, &port);
   REQUIRE(server);
   REQUIRE(port > 0);
   snprintf(address, sizeof address, "127.0.0.1:%d", port);

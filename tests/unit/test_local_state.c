@@ -1,5 +1,6 @@
-/* The state folder and cluster tokens (runtime/core/local_state.h): what is
- * trusted, what is refused and why, and where a process finds its token. */
+/* The state folder, cluster tokens and TLS files (runtime/core/local_state.h,
+ * tls.h): what is trusted, what is refused and why, and where a process
+ * finds its token and its TLS files. */
 #include "local_state.h"
 #include "rt.h"
 #include "test_util.h"
@@ -254,6 +255,81 @@ static void test_options(void) {
   manta_value_free(st);
 }
 
+#define PEM_CERT                                                               \
+  "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+#define PEM_KEY "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+
+/* TLS files: read once where named; the key under the token file's rule.
+ * (The handshakes themselves: cluster_tls, with real certificates.) */
+static void test_tls_files(void) {
+  write_file(at("c.pem"), PEM_CERT, 0644);
+  write_file(at("k.pem"), PEM_KEY, 0600);
+  write_file(at("ca.pem"), PEM_CERT, 0644);
+  mt_tls t;
+  char why[1400];
+  CHECK(
+      mt_tls_load(at("c.pem"), at("k.pem"), at("ca.pem"), &t, why, sizeof why));
+  CHECK(t.cert && t.key && t.ca && strstr(t.key, "PRIVATE KEY"));
+  mt_tls_free(&t);
+  CHECK(t.cert == NULL && t.key == NULL && t.ca == NULL);
+  CHECK(mt_tls_load(NULL, NULL, at("ca.pem"), &t, why, sizeof why));
+  CHECK(t.ca && !t.cert);
+  mt_tls_free(&t);
+  /* The key: no group or other bit, as for tokens. */
+  REQUIRE(chmod(at("k.pem"), 0640) == 0);
+  CHECK(!mt_tls_load(at("c.pem"), at("k.pem"), NULL, &t, why, sizeof why));
+  CHECK(strstr(why, "mode 0640") && strstr(why, "chmod 600"));
+  CHECK(!mt_tls_on(&t));
+  REQUIRE(chmod(at("k.pem"), 0600) == 0);
+  CHECK(!mt_tls_load(at("c.pem"), NULL, NULL, &t, why, sizeof why));
+  CHECK(strstr(why, "together") != NULL);
+  CHECK(!mt_tls_load(NULL, at("k.pem"), NULL, &t, why, sizeof why));
+  CHECK(!mt_tls_load(at("k.pem"), at("k.pem"), NULL, &t, why, sizeof why));
+  CHECK(strstr(why, "holds no PEM certificate") != NULL);
+  write_file(at("notkey.pem"), PEM_CERT, 0600);
+  CHECK(!mt_tls_load(at("c.pem"), at("notkey.pem"), NULL, &t, why, sizeof why));
+  CHECK(strstr(why, "holds no PEM private key") != NULL);
+  CHECK(
+      !mt_tls_load(at("c.pem"), at("k.pem"), at("nope"), &t, why, sizeof why));
+  CHECK(strstr(why, "cannot open a TLS certificate file") != NULL);
+  /* Options first, then MANTA_TLS_*, else cleartext. */
+  unsetenv("MANTA_TLS_CERT");
+  unsetenv("MANTA_TLS_KEY");
+  unsetenv("MANTA_TLS_CA");
+  CHECK(mt_tls_resolve(NULL, &t, why, sizeof why) && !mt_tls_on(&t));
+  setenv("MANTA_TLS_CA", at("ca.pem"), 1);
+  CHECK(mt_tls_resolve(NULL, &t, why, sizeof why) && t.ca && !t.cert);
+  mt_tls_free(&t);
+  setenv("MANTA_TLS_CERT", at("c.pem"), 1);
+  CHECK(!mt_tls_resolve(NULL, &t, why, sizeof why));
+  CHECK(strstr(why, "MANTA_TLS_") && strstr(why, "together"));
+  manta_options *o;
+  REQUIRE_OK(manta_options_new(&o));
+  CHECK_OK(manta_options_set_tls(o, at("c.pem"), at("k.pem"), NULL));
+  CHECK(mt_tls_resolve(&o->tls, &t, why, sizeof why) && t.cert && !t.ca);
+  mt_tls_free(&t);
+  unsetenv("MANTA_TLS_CERT");
+  unsetenv("MANTA_TLS_CA");
+  REQUIRE(chmod(at("k.pem"), 0604) == 0);
+  CHECK_ERR(manta_options_set_tls(o, at("c.pem"), at("k.pem"), NULL),
+            MANTA_ERR_INVALID);
+  CHECK(o->tls.cert != NULL); /* a failed setter changes nothing */
+  CHECK_OK(manta_options_set_tls(o, NULL, NULL, NULL));
+  CHECK(!mt_tls_on(&o->tls));
+  /* --insecure: the options, else MANTA_INSECURE=1. */
+  CHECK(o->insecure < 0);
+  unsetenv("MANTA_INSECURE");
+  CHECK(!mt_tls_insecure(o->insecure));
+  setenv("MANTA_INSECURE", "1", 1);
+  CHECK(mt_tls_insecure(o->insecure));
+  CHECK_OK(manta_options_set_insecure(o, 0));
+  CHECK(!mt_tls_insecure(o->insecure));
+  unsetenv("MANTA_INSECURE");
+  CHECK_OK(manta_options_set_insecure(o, 1));
+  CHECK(mt_tls_insecure(o->insecure));
+  manta_options_free(o);
+}
+
 int main(void) {
   snprintf(root, sizeof root, "/tmp/manta-test-state-XXXXXX");
   REQUIRE(mkdtemp(root) != NULL);
@@ -262,6 +338,7 @@ int main(void) {
   RUN_TEST(test_state_dir);
   RUN_TEST(test_resolve);
   RUN_TEST(test_options);
+  RUN_TEST(test_tls_files);
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
   CHECK(system(cmd) == 0);

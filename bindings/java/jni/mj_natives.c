@@ -42,9 +42,42 @@ static manta_err set_string_option(JNIEnv *env, manta_options *o, jstring s,
   return err;
 }
 
+/* manta_options_set_tls from Options.tls: {cert, key, ca}, each may be
+ * null; MANTA_ERR_INVALID (an exception pending or the log saying why)
+ * otherwise. */
+static manta_err set_tls_option(JNIEnv *env, manta_options *o,
+                                jobjectArray files) {
+  if (!files || (*env)->GetArrayLength(env, files) != 3) {
+    return MANTA_OK;
+  }
+  static const char *what[3] = {"the TLS certificate path", "the TLS key path",
+                                "the TLS CA path"};
+  char bufs[3][256];
+  char *paths[3] = {NULL, NULL, NULL};
+  manta_err err = MANTA_OK;
+  for (int i = 0; i < 3 && err == MANTA_OK; i++) {
+    jstring s = (*env)->GetObjectArrayElement(env, files, i);
+    if (s) {
+      paths[i] = mj_cstring(env, s, bufs[i], sizeof bufs[i], what[i]);
+      err = paths[i] ? MANTA_OK : MANTA_ERR_INVALID;
+      (*env)->DeleteLocalRef(env, s);
+    }
+  }
+  if (err == MANTA_OK) {
+    err = manta_options_set_tls(o, paths[0], paths[1], paths[2]);
+  }
+  for (int i = 0; i < 3; i++) {
+    if (paths[i] && paths[i] != bufs[i]) {
+      free(paths[i]);
+    }
+  }
+  return err;
+}
+
 NATIVE(void, init)
 (JNIEnv *env, jclass cls, jdouble cpus, jint max_workers, jobjectArray names,
- jdoubleArray qty, jstring address, jint role, jstring bind, jstring token) {
+ jdoubleArray qty, jstring address, jint role, jstring bind, jstring token,
+ jobjectArray tls, jint insecure) {
   (void)cls;
   manta_options *o = NULL;
   if (!check(env, manta_options_new(&o), "manta_options_new")) {
@@ -91,6 +124,12 @@ NATIVE(void, init)
   if (err == MANTA_OK) {
     err = set_string_option(env, o, token, manta_options_set_token,
                             "the cluster token");
+  }
+  if (err == MANTA_OK) {
+    err = set_tls_option(env, o, tls);
+  }
+  if (err == MANTA_OK && insecure >= 0) {
+    err = manta_options_set_insecure(o, insecure);
   }
   if ((*env)->ExceptionCheck(env)) {
     /* thrown already */

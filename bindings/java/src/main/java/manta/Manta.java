@@ -58,7 +58,9 @@ public final class Manta implements AutoCloseable {
           options.address,
           options.role,
           options.bind,
-          options.token);
+          options.token,
+          options.tls,
+          options.insecure);
       // A JVM that exits without shutdown still stops the runtime in order:
       // queued work fails, running tasks finish, workers detach.
       hook = new Thread(Manta::shutdownAtExit, "manta-shutdown");

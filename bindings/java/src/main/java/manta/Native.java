@@ -24,7 +24,9 @@ final class Native {
       String address,
       int role,
       String bind,
-      String token);
+      String token,
+      String[] tls,
+      int insecure);
 
   static native void shutdown();
 

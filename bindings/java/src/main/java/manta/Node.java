@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
  * <pre>
  * java -cp manta.jar:app.jar manta.Node [--address HOST:PORT] [--num-cpus N]
  *      [--resources a=1,b=2] [--bind HOST] [--port P] [--token T]
+ *      [--tls-cert PATH --tls-key PATH] [--tls-ca PATH] [--insecure]
  *      [--module CLASS]... [--c-module PATH]... [--check]
  * </pre>
  *
@@ -36,9 +37,18 @@ public final class Node {
           + "  --resources a=1,b=2   custom resources\n"
           + "  --bind HOST           address to serve on (default 127.0.0.1); "
           + "another than\n"
-          + "                        loopback needs a token\n"
+          + "                        loopback needs a token and TLS, or "
+          + "--insecure\n"
           + "  --port P              port to serve on (default: any free one)\n"
           + "  --token T             cluster token (default: MANTA_TOKEN)\n"
+          + "  --tls-cert PATH       TLS certificate of this node (default: "
+          + "MANTA_TLS_CERT)\n"
+          + "  --tls-key PATH        its private key, mode 0600 (default: "
+          + "MANTA_TLS_KEY)\n"
+          + "  --tls-ca PATH         the cluster's CA: mutual TLS (default: "
+          + "MANTA_TLS_CA)\n"
+          + "  --insecure            allow a bind beyond loopback without "
+          + "TLS\n"
           + "  --module CLASS        load a Java module (repeatable; also "
           + "MANTA_JAVA_MODULES)\n"
           + "  --c-module PATH       load a C module (repeatable)\n"
@@ -52,6 +62,7 @@ public final class Node {
     boolean check = false;
     String bindHost = "127.0.0.1";
     String port = "0";
+    String[] tls = new String[3]; // cert, key, ca
     try {
       for (int i = 0; i < argv.length; i++) {
         String a = argv[i];
@@ -78,6 +89,18 @@ public final class Node {
           case "--token":
             options.token(value(argv, ++i, a));
             break;
+          case "--tls-cert":
+            tls[0] = value(argv, ++i, a);
+            break;
+          case "--tls-key":
+            tls[1] = value(argv, ++i, a);
+            break;
+          case "--tls-ca":
+            tls[2] = value(argv, ++i, a);
+            break;
+          case "--insecure":
+            options.insecure(true);
+            break;
           case "--module":
             javaModules.add(value(argv, ++i, a));
             break;
@@ -100,6 +123,9 @@ public final class Node {
       System.exit(2);
     }
     options.bind(bindHost + ":" + port);
+    if (tls[0] != null || tls[1] != null || tls[2] != null) {
+      options.tls(tls[0], tls[1], tls[2]);
+    }
     try (Manta runtime = Manta.init(options)) {
       for (String path : cModules) {
         Manta.loadModule(path);

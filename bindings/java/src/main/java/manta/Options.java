@@ -10,6 +10,8 @@ public final class Options {
   String address;
   String bind;
   String token;
+  String[] tls; // {cert, key, ca} paths, or null: MANTA_TLS_*
+  int insecure = -1; // -1: MANTA_INSECURE decides
   // manta_role: 0 a driver (a program that joined), 1 a node (manta.Node).
   int role;
   final Map<String, Double> resources = new LinkedHashMap<>();
@@ -53,7 +55,8 @@ public final class Options {
   /**
    * Where this process serves the cluster, "HOST:PORT" (default
    * "127.0.0.1:0": loopback, any free port). Another host than loopback
-   * needs a token.
+   * needs a token given on purpose and TLS ({@link #tls}), or {@link
+   * #insecure}.
    */
   public Options bind(String hostPort) {
     this.bind = hostPort;
@@ -67,6 +70,28 @@ public final class Options {
    */
   public Options token(String clusterToken) {
     this.token = clusterToken;
+    return this;
+  }
+
+  /**
+   * TLS on every link of this process ({@code manta_options_set_tls}; default: MANTA_TLS_CERT,
+   * MANTA_TLS_KEY, MANTA_TLS_CA): its certificate and private key (PEM paths; the certificate
+   * must name "manta"; the key file must be mode 0600 or 0400) and the CA of the cluster's
+   * certificates (with it, servers demand client certificates it signed: mutual TLS). Any may be
+   * null, but not only one of cert and key; the files are read by {@link Manta#init}, which fails
+   * if one is unusable.
+   */
+  public Options tls(String certPath, String keyPath, String caPath) {
+    this.tls = new String[] {certPath, keyPath, caPath};
+    return this;
+  }
+
+  /**
+   * Allows a bind beyond loopback without TLS ({@code manta_options_set_insecure}; default:
+   * MANTA_INSECURE=1): calls and the token then cross the network in clear text (warned at start).
+   */
+  public Options insecure(boolean allow) {
+    this.insecure = allow ? 1 : 0;
     return this;
   }
 

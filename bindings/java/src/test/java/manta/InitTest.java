@@ -64,6 +64,23 @@ class InitTest {
   }
 
   @Test
+  void tlsFilesReachTheOptionsAndAreChecked() {
+    // manta_options_set_tls reads the files at once: a missing one, or a
+    // certificate without its key, fails init before anything starts.
+    MantaException e =
+        assertThrows(
+            MantaException.class,
+            () -> Manta.init(new Options().tls("/nonexistent/node.pem", "/nonexistent/node.key", null)));
+    assertEquals(ErrorCode.INVALID, e.code());
+    e =
+        assertThrows(
+            MantaException.class,
+            () -> Manta.init(new Options().tls("/nonexistent/node.pem", null, null)));
+    assertEquals(ErrorCode.INVALID, e.code());
+    assertFalse(Manta.isInitialized());
+  }
+
+  @Test
   void initTwiceAndShutdownTwiceAreErrors() {
     Manta.init();
     MantaException e = assertThrows(MantaException.class, Manta::init);
