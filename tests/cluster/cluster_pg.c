@@ -12,7 +12,9 @@
  *       resources and is reserved once one is removed; a call larger than
  *       its bundle fails; removing a group fails the call queued in it;
  *       a gang of 4 actors in a {CPU:1, pg:1} x 4 SPREAD group all start,
- *       2 per node, and die with the group; `manta status` (the head's
+ *       2 per node, and die with the group; tasks holding every pg
+ *       keep a group pending until they end (no node over-commits, even
+ *       when the head's view is stale); `manta status` (the head's
  *       ClusterStatus) lists a group with its bundles' nodes.
  */
 #include "cluster_driver.h"
@@ -248,6 +250,38 @@ static void test_calls_and_remove(void) {
   manta_ref_release(running);
 }
 
+/* Tasks take every pg of both nodes a moment before a group asks for
+ * them: the head, whose view is up to a heartbeat old, may believe them
+ * free, but the nodes refuse to prepare what is not free there, so the
+ * group is reserved only once the tasks ended (never over-committed). */
+static void test_nodes_never_overcommit(void) {
+  manta_call_options *o;
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_strategy(o, MANTA_STRATEGY_SPREAD));
+  REQUIRE_OK(manta_call_options_set_resource(o, "pg", 1));
+  manta_value *args[2] = {manta_int(3000), manta_int(1)};
+  manta_ref busy[4];
+  for (int i = 0; i < 4; i++) {
+    REQUIRE_OK(manta_submit("sleep_then", (const manta_value *const *)args, 2,
+                            o, &busy[i]));
+  }
+  manta_value_free(args[0]);
+  manta_value_free(args[1]);
+  manta_call_options_free(o);
+  nap_ms(200); /* they run: sent and started */
+  manta_placement_group pg = group(2, 0, MANTA_PG_STRICT_SPREAD);
+  CHECK_ERR(manta_placement_group_wait(pg, 1000, NULL), MANTA_ERR_TIMEOUT);
+  CHECK_OK(manta_placement_group_wait(pg, 20000, NULL));
+  for (int i = 0; i < 4; i++) {
+    manta_value *v = NULL;
+    /* Ready only after every task ended: each is done by now. */
+    CHECK_OK(manta_get(busy[i], 0, &v));
+    manta_value_free(v);
+    manta_ref_release(busy[i]);
+  }
+  CHECK_OK(manta_placement_group_remove(pg));
+}
+
 /* A gang: 4 actors that must all start, one per bundle. */
 static void test_gang(void) {
   int64_t me = getpid();
@@ -301,6 +335,7 @@ int cluster_pg_phase(const char *phase) {
   RUN_TEST(test_infeasible);
   RUN_TEST(test_pending_until_removed);
   RUN_TEST(test_calls_and_remove);
+  RUN_TEST(test_nodes_never_overcommit);
   RUN_TEST(test_gang);
   return 1;
 }
