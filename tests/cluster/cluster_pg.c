@@ -28,12 +28,13 @@ static void nap_ms(long ms) {
   nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
 }
 
-/* n bundles of {pg: 1} (and CPU: cpu when > 0). */
-static manta_placement_group group(int n, double cpu, manta_pg_strategy s) {
+/* n bundles of {pg: qty} (and CPU: cpu when > 0). */
+static manta_placement_group group_of(int n, double qty, double cpu,
+                                      manta_pg_strategy s) {
   manta_value *l = manta_list();
   for (int i = 0; i < n; i++) {
     manta_value *m = manta_map();
-    REQUIRE_OK(manta_map_put(m, "pg", manta_double(1)));
+    REQUIRE_OK(manta_map_put(m, "pg", manta_double(qty)));
     if (cpu > 0) {
       REQUIRE_OK(manta_map_put(m, "CPU", manta_double(cpu)));
     }
@@ -45,15 +46,13 @@ static manta_placement_group group(int n, double cpu, manta_pg_strategy s) {
   return pg;
 }
 
+static manta_placement_group group(int n, double cpu, manta_pg_strategy s) {
+  return group_of(n, 1, cpu, s);
+}
+
 /* A group of one bundle {pg: qty}, STRICT_PACK. */
 static manta_placement_group one_bundle(double qty) {
-  manta_value *l = manta_list(), *m = manta_map();
-  REQUIRE_OK(manta_map_put(m, "pg", manta_double(qty)));
-  REQUIRE_OK(manta_list_push(l, m));
-  manta_placement_group pg;
-  REQUIRE_OK(manta_placement_group_create(l, MANTA_PG_STRICT_PACK, &pg));
-  manta_value_free(l);
-  return pg;
+  return group_of(1, qty, 0, MANTA_PG_STRICT_PACK);
 }
 
 static manta_call_options *in_bundle(manta_placement_group pg, int i,
@@ -83,17 +82,6 @@ static int64_t where_in(manta_placement_group pg, int i) {
   }
   manta_value_free(v);
   return pid;
-}
-
-static void check_error(const manta_value *v, manta_err kind,
-                        const char *part) {
-  int ok = v && manta_value_kind(v) == MANTA_KIND_ERROR &&
-           manta_error_code(v) == kind && strstr(manta_error_message(v), part);
-  CHECK(ok);
-  if (!ok) {
-    fprintf(stderr, "expected %s with '%s'\n", manta_errname(kind), part);
-    mt_test_print_value("got", 0, v);
-  }
 }
 
 /* The node ids of the group's bundles as the head lists them, in the
@@ -178,14 +166,14 @@ static void test_infeasible(void) {
   double t0 = mt_test_now_ms();
   CHECK_ERR(manta_placement_group_wait(pg, 20000, &why), MANTA_ERR_INFEASIBLE);
   CHECK(mt_test_now_ms() - t0 < 3000);
-  check_error(why, MANTA_ERR_INFEASIBLE, "STRICT_SPREAD");
+  mt_test_check_error(why, MANTA_ERR_INFEASIBLE, "STRICT_SPREAD");
   manta_value_free(why);
   CHECK_OK(manta_placement_group_remove(pg));
   /* More than any node has. */
   pg = one_bundle(3);
   why = NULL;
   CHECK_ERR(manta_placement_group_wait(pg, 20000, &why), MANTA_ERR_INFEASIBLE);
-  check_error(why, MANTA_ERR_INFEASIBLE, "bundle 0 asks pg 3");
+  mt_test_check_error(why, MANTA_ERR_INFEASIBLE, "bundle 0 asks pg 3");
   manta_value_free(why);
   CHECK_OK(manta_placement_group_remove(pg));
 }
@@ -199,7 +187,7 @@ static void test_pending_until_removed(void) {
   manta_placement_group c = one_bundle(1);
   manta_value *why = NULL;
   CHECK_ERR(manta_placement_group_wait(c, 1500, &why), MANTA_ERR_TIMEOUT);
-  check_error(why, MANTA_ERR_TIMEOUT, "waiting for resources");
+  mt_test_check_error(why, MANTA_ERR_TIMEOUT, "waiting for resources");
   manta_value_free(why);
   CHECK_OK(manta_placement_group_remove(a));
   CHECK_OK(manta_placement_group_wait(c, 20000, NULL));
@@ -220,7 +208,7 @@ static void test_calls_and_remove(void) {
   manta_value *v = NULL;
   REQUIRE_OK(manta_submit("where", NULL, 0, o, &r));
   manta_get(r, 10000, &v);
-  check_error(v, MANTA_ERR_INFEASIBLE, "asks more than bundle 0");
+  mt_test_check_error(v, MANTA_ERR_INFEASIBLE, "asks more than bundle 0");
   manta_value_free(v);
   manta_ref_release(r);
   manta_call_options_free(o);
@@ -240,7 +228,7 @@ static void test_calls_and_remove(void) {
   CHECK_OK(manta_placement_group_remove(pg));
   v = NULL;
   CHECK_ERR(manta_get(queued, 20000, &v), MANTA_ERR_CANCELLED);
-  check_error(v, MANTA_ERR_CANCELLED, "was removed");
+  mt_test_check_error(v, MANTA_ERR_CANCELLED, "was removed");
   manta_value_free(v);
   v = NULL;
   manta_get(running, 20000, &v);

@@ -77,26 +77,9 @@ static manta_call_options *in_group(manta_placement_group pg, int bundle) {
   return o;
 }
 
-/* Runs fn with opts; the result or error value (timeout_ms bounded). */
+/* Runs fn with opts; the result or error value. */
 static manta_value *run(const char *fn, const manta_call_options *opts) {
-  manta_ref r;
-  manta_value *v = NULL;
-  REQUIRE_OK(manta_submit(fn, NULL, 0, opts, &r));
-  manta_get(r, 10000, &v);
-  manta_ref_release(r);
-  return v;
-}
-
-static void check_error(const manta_value *v, manta_err kind,
-                        const char *part) {
-  REQUIRE(v != NULL);
-  CHECK(manta_value_kind(v) == MANTA_KIND_ERROR);
-  CHECK_ERR(manta_error_code(v), kind);
-  if (manta_value_kind(v) != MANTA_KIND_ERROR ||
-      !strstr(manta_error_message(v), part)) {
-    CHECK(!"message lacks the expected part");
-    mt_test_print_value(part, 0, v);
-  }
+  return mt_test_call(fn, opts, 10000);
 }
 
 static void test_create_checks(void) {
@@ -180,12 +163,12 @@ static void test_infeasible_at_once(void) {
     CHECK_ERR(manta_placement_group_wait(pg, 10000, &why),
               MANTA_ERR_INFEASIBLE);
     CHECK(mt_test_now_ms() - t0 < 1000); /* at once, not at the timeout */
-    check_error(why, MANTA_ERR_INFEASIBLE, cases[i].part);
+    mt_test_check_error(why, MANTA_ERR_INFEASIBLE, cases[i].part);
     manta_value_free(why);
     /* A call in it says so too. */
     manta_call_options *o = in_group(pg, 0);
     manta_value *v = run("one", o);
-    check_error(v, MANTA_ERR_INFEASIBLE, "INFEASIBLE");
+    mt_test_check_error(v, MANTA_ERR_INFEASIBLE, "INFEASIBLE");
     manta_value_free(v);
     manta_call_options_free(o);
     CHECK_OK(manta_placement_group_remove(pg));
@@ -202,7 +185,7 @@ static void test_pending_until_freed(void) {
   manta_placement_group b = make(2, "CPU", 0.5, MANTA_PG_SPREAD);
   manta_value *why = NULL;
   CHECK_ERR(manta_placement_group_wait(b, 200, &why), MANTA_ERR_TIMEOUT);
-  check_error(why, MANTA_ERR_TIMEOUT, "waiting for resources");
+  mt_test_check_error(why, MANTA_ERR_TIMEOUT, "waiting for resources");
   manta_value_free(why);
   CHECK_OK(manta_placement_group_remove(a));
   CHECK_OK(manta_placement_group_wait(b, 5000, NULL));
@@ -231,16 +214,16 @@ static void test_call_larger_than_bundle(void) {
   manta_call_options *o = in_group(pg, 0);
   REQUIRE_OK(manta_call_options_set_num_cpus(o, 2));
   manta_value *v = run("one", o);
-  check_error(v, MANTA_ERR_INFEASIBLE,
-              "asks more than bundle 0 of placement group");
+  mt_test_check_error(v, MANTA_ERR_INFEASIBLE,
+                      "asks more than bundle 0 of placement group");
   manta_value_free(v);
   CHECK_OK(manta_call_options_set_placement_group(o, pg, -1));
   v = run("one", o);
-  check_error(v, MANTA_ERR_INFEASIBLE, "than any bundle");
+  mt_test_check_error(v, MANTA_ERR_INFEASIBLE, "than any bundle");
   manta_value_free(v);
   CHECK_OK(manta_call_options_set_placement_group(o, pg, 2));
   v = run("one", o);
-  check_error(v, MANTA_ERR_RANGE, "has 2 bundles");
+  mt_test_check_error(v, MANTA_ERR_RANGE, "has 2 bundles");
   manta_value_free(v);
   manta_call_options_free(o);
   CHECK_OK(manta_placement_group_remove(pg));
@@ -281,11 +264,11 @@ static void test_remove_fails_calls(void) {
   CHECK_OK(manta_placement_group_remove(pg));
   v = NULL;
   CHECK_ERR(manta_get(queued, 5000, &v), MANTA_ERR_CANCELLED);
-  check_error(v, MANTA_ERR_CANCELLED, "was removed before it ran");
+  mt_test_check_error(v, MANTA_ERR_CANCELLED, "was removed before it ran");
   manta_value_free(v);
   v = NULL;
   CHECK_ERR(manta_get(running, 5000, &v), MANTA_ERR_CANCELLED);
-  check_error(v, MANTA_ERR_CANCELLED, "while it ran");
+  mt_test_check_error(v, MANTA_ERR_CANCELLED, "while it ran");
   manta_value_free(v);
   CHECK(cpu_free() == 0); /* the running task still holds its CPU */
   atomic_store(&gate_open, 1);
@@ -298,7 +281,7 @@ static void test_remove_fails_calls(void) {
   REQUIRE_OK(manta_actor_call(a, "one", NULL, 0, &r));
   v = NULL;
   CHECK_ERR(manta_get(r, 5000, &v), MANTA_ERR_ACTOR_DEAD);
-  check_error(v, MANTA_ERR_ACTOR_DEAD, "placement group");
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, "placement group");
   manta_value_free(v);
   manta_ref_release(r);
   manta_ref_release(queued);
