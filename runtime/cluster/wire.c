@@ -63,13 +63,19 @@ Manta__V1__Resource **mt_wire_resources(const char names[][64],
     return NULL;
   }
   for (int i = 0; i < n; i++) {
-    r[i] = malloc(sizeof *r[i]);
+    /* The name is copied behind the message, one allocation: a node's
+     * names change under rt.mu (placement group bundles come and go) while
+     * the message is packed without it. */
+    size_t len = strnlen(names[i], 63);
+    r[i] = malloc(sizeof *r[i] + len + 1);
     if (!r[i]) {
       mt_wire_resources_free(r, (size_t)i);
       return NULL;
     }
     manta__v1__resource__init(r[i]);
-    r[i]->name = (char *)names[i];
+    r[i]->name = (char *)(r[i] + 1);
+    memcpy(r[i]->name, names[i], len);
+    r[i]->name[len] = '\0';
     r[i]->total = total[i];
     r[i]->available = avail ? avail[i] : 0;
   }
@@ -157,7 +163,8 @@ static manta_value *resources_value(const Manta__V1__NodeLoad *load,
       load && load->n_resources ? load->resources : info->resources;
   size_t n = load && load->n_resources ? load->n_resources : info->n_resources;
   for (size_t i = 0; m && i < n; i++) {
-    manta_value *q = manta_map();
+    /* An empty name: a freed placement group bundle's kind. */
+    manta_value *q = r[i]->name && r[i]->name[0] ? manta_map() : NULL;
     if (!q) {
       continue;
     }

@@ -534,6 +534,7 @@ manta_err mt_actor_create(const char *class_name,
   mt_lock();
   mt_actor *a = NULL;
   mt_class *cls = mt_strmap_get(&mt_rt.classes, class_name);
+  mt_call_resolve_locked(opts, 0.0, &demand, missing, sizeof missing);
   manta_value *here_fail = local_fail(cls, class_name, missing, &demand);
   uint64_t host = 0;
   bool reserved = false;

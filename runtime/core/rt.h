@@ -472,12 +472,16 @@ void mt_demand_request(const manta_call_options *opts, double cpus,
 /* Makes t a task of another node, named `name` there; false on OOM. */
 bool mt_task_make_remote(mt_task *t, const char *name,
                          const manta_call_options *opts, double cpus);
-/* Checks a call's arguments and resolves the resources it asks for
- * (default_cpus when the options do not say); `missing` names a resource
- * the node lacks. */
+/* Checks a call's arguments and resolves the CPUs it asks for
+ * (default_cpus when the options do not say); named resources are left to
+ * mt_call_resolve_locked, whose `missing` names one the node lacks. */
 manta_err mt_call_prepare(const manta_value *const *args, size_t nargs,
                           const manta_call_options *opts, double default_cpus,
                           mt_demand *demand, char *missing, size_t size);
+/* The part of mt_call_prepare done under rt.mu: resolving the names of
+ * the resources a call asks for against this node's. */
+void mt_call_resolve_locked(const manta_call_options *opts, double default_cpus,
+                            mt_demand *demand, char *missing, size_t size);
 /* Resolves the task's result to err (taken) now and takes the task back
  * from wherever it is. */
 void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g);

@@ -431,10 +431,23 @@ manta_err mt_call_prepare(const manta_value *const *args, size_t nargs,
   if (!mt_args_valid(args, nargs)) {
     return MANTA_ERR_INVALID;
   }
-  return mt_demand_resolve(opts ? &opts->resources : NULL,
-                           opts && opts->num_cpus >= 0 ? opts->num_cpus
-                                                       : default_cpus,
-                           demand, missing, size);
+  double cpus = opts && opts->num_cpus >= 0 ? opts->num_cpus : default_cpus;
+  if (opts && opts->resources.n > 0) {
+    /* Named resources are resolved under rt.mu (mt_call_resolve_locked):
+     * placement group bundles add and retire names meanwhile. */
+    memset(demand, 0, sizeof *demand);
+    return cpus >= 0 ? MANTA_OK : MANTA_ERR_INVALID;
+  }
+  return mt_demand_resolve(NULL, cpus, demand, missing, size);
+}
+
+void mt_call_resolve_locked(const manta_call_options *opts, double default_cpus,
+                            mt_demand *demand, char *missing, size_t size) {
+  if (opts && opts->resources.n > 0) {
+    mt_demand_resolve(&opts->resources,
+                      opts->num_cpus >= 0 ? opts->num_cpus : default_cpus,
+                      demand, missing, size);
+  }
 }
 
 void mt_demand_request(const manta_call_options *opts, double cpus,
@@ -538,6 +551,7 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
     return err;
   }
   t->fn = mt_strmap_get(&mt_rt.functions, name);
+  mt_call_resolve_locked(opts, 1.0, &demand, missing, sizeof missing);
   manta_value *fail = check_function_locked(t, name, &demand, missing);
   if (pg_fail) {
     mt_garbage_add(&g, fail);
