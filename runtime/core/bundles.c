@@ -308,6 +308,12 @@ static manta_value *removed_error(const mt_task *t, uint64_t gid,
                        what);
 }
 
+static manta_value *actor_removed_error(uint64_t gid) {
+  return mt_error_new(
+      MANTA_ERR_ACTOR_DEAD, "placement group",
+      "placement group %016" PRIx64 " was removed: its actors are killed", gid);
+}
+
 /* Queued tasks and creations of the group fail; those a worker popped and
  * did not start too; those running have their refs resolved now. */
 static void fail_tasks_locked(uint64_t gid, mt_garbage *g) {
@@ -331,12 +337,16 @@ static void fail_tasks_locked(uint64_t gid, mt_garbage *g) {
       if (i >= first && atomic_compare_exchange_strong(&t->claim, &expected,
                                                        MT_CLAIM_CANCELLED)) {
         mt_task_cancel_locked(t, removed_error(t, gid, "before it ran"), g);
-      } else if (atomic_load(&t->claim) == MT_CLAIM_STARTED && !t->cancelled &&
-                 t->kind == MT_TASK_FUNCTION && t->result) {
+      } else if (atomic_load(&t->claim) != MT_CLAIM_STARTED || t->cancelled) {
+        continue;
+      } else if (t->kind == MT_TASK_FUNCTION && t->result) {
         /* Running: a thread cannot be stopped; its result is dropped. */
         mt_obj_complete_locked(
             t->result, removed_error(t, gid, "while it ran (it ran on)"), g);
         t->cancelled = true;
+      } else if (t->kind == MT_TASK_ACTOR_CREATE && t->actor) {
+        /* Being constructed: dead now, destroyed once built. */
+        mt_actor_die_locked(t->actor, actor_removed_error(gid), g);
       }
     }
   }
@@ -348,12 +358,7 @@ static void kill_actors_locked(uint64_t gid, mt_garbage *g) {
     if (a->slot.live && !a->remote && a->state != MT_ACTOR_DEAD &&
         a->holds_demand && demand_in_group(&a->demand, gid)) {
       mt_actor_retain_locked(a);
-      mt_actor_die_locked(a,
-                          mt_error_new(MANTA_ERR_ACTOR_DEAD, "placement group",
-                                       "placement group %016" PRIx64
-                                       " was removed: its actors are killed",
-                                       gid),
-                          g);
+      mt_actor_die_locked(a, actor_removed_error(gid), g);
       mt_actor_release_locked(a, g);
     }
   }

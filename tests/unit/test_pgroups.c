@@ -38,6 +38,14 @@ static void *box_new(const manta_value *const *args, size_t n, void *cd,
   return NULL;
 }
 
+/* A constructor that waits for the gate (bounded, as fn_gate). */
+static void *slow_new(const manta_value *const *args, size_t n, void *cd,
+                      manta_value **error) {
+  manta_value_free(fn_gate(args, n, cd));
+  (void)error;
+  return NULL;
+}
+
 static manta_value *box_one(void *state, const manta_value *const *args,
                             size_t n, void *md) {
   (void)state, (void)args, (void)n, (void)md;
@@ -293,6 +301,37 @@ static void test_remove_fails_calls(void) {
   CHECK(cpu_free() == 2);
 }
 
+/* An actor whose constructor runs when its group is removed is dead at
+ * once, and destroyed once its constructor returns. */
+static void test_remove_kills_actor_being_built(void) {
+  manta_placement_group pg = make(1, "CPU", 1, MANTA_PG_PACK);
+  CHECK_OK(manta_placement_group_wait(pg, 5000, NULL));
+  atomic_store(&gate_open, 0);
+  atomic_store(&gate_started, 0);
+  manta_call_options *o = in_group(pg, 0);
+  REQUIRE_OK(manta_call_options_set_num_cpus(o, 1));
+  manta_actor a;
+  REQUIRE_OK(manta_actor_create("SlowBox", NULL, 0, o, &a));
+  manta_call_options_free(o);
+  for (int i = 0; i < 5000 && !atomic_load(&gate_started); i++) {
+    nap_ms(1);
+  }
+  CHECK_OK(manta_placement_group_remove(pg));
+  manta_ref r;
+  manta_value *v = NULL;
+  REQUIRE_OK(manta_actor_call(a, "one", NULL, 0, &r));
+  CHECK_ERR(manta_get(r, 5000, &v), MANTA_ERR_ACTOR_DEAD);
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, "placement group");
+  manta_value_free(v);
+  manta_ref_release(r);
+  atomic_store(&gate_open, 1);
+  manta_actor_release(a);
+  for (int i = 0; i < 5000 && cpu_free() != 2; i++) {
+    nap_ms(1);
+  }
+  CHECK(cpu_free() == 2);
+}
+
 int main(void) {
   manta_options *opts;
   REQUIRE_OK(manta_options_new(&opts));
@@ -303,12 +342,15 @@ int main(void) {
   REQUIRE_OK(manta_register_function("gate", fn_gate, 0, NULL));
   REQUIRE_OK(manta_register_class("Box", box_new, NULL, NULL));
   REQUIRE_OK(manta_register_method("Box", "one", box_one, 0, NULL));
+  REQUIRE_OK(manta_register_class("SlowBox", slow_new, NULL, NULL));
+  REQUIRE_OK(manta_register_method("SlowBox", "one", box_one, 0, NULL));
   RUN_TEST(test_create_checks);
   RUN_TEST(test_reserve_and_run);
   RUN_TEST(test_infeasible_at_once);
   RUN_TEST(test_pending_until_freed);
   RUN_TEST(test_call_larger_than_bundle);
   RUN_TEST(test_remove_fails_calls);
+  RUN_TEST(test_remove_kills_actor_being_built);
   /* A group left at shutdown is freed with the runtime. */
   manta_placement_group left = make(1, "CPU", 1, MANTA_PG_PACK);
   CHECK_OK(manta_placement_group_wait(left, 5000, NULL));
