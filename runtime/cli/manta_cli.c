@@ -44,7 +44,8 @@ static const char *usage_text =
     "                                            every node: address, "
     "resources,\n"
     "                                            functions, actors, tasks,\n"
-    "                                            named actors\n"
+    "                                            named actors, placement "
+    "groups\n"
     "  manta stop                                stop the nodes started on "
     "this\n"
     "                                            machine (nodes, then the "
@@ -672,6 +673,43 @@ static void print_names(const char *label, const manta_value *list) {
   printf("\n");
 }
 
+/* "placement groups: N", then each group and its bundles' nodes. */
+static void print_placement_groups(const manta_value *pgs) {
+  size_t n = 0;
+  manta_len(pgs, &n);
+  printf("\nplacement groups: ");
+  printf(n ? "%zu\n" : "none\n", n);
+  for (size_t i = 0; i < n; i++) {
+    const manta_value *g, *bundles = NULL;
+    manta_list_at(pgs, i, &g);
+    printf("  %s  %-13s %-10s creator %s", str_of(g, "id"),
+           str_of(g, "strategy"), str_of(g, "state"), str_of(g, "creator"));
+    const char *msg = str_of(g, "message");
+    printf(msg[0] ? "  (%s)\n" : "\n", msg);
+    size_t nb = 0;
+    bundles = field(g, "bundles");
+    manta_len(bundles, &nb);
+    for (size_t b = 0; b < nb; b++) {
+      const manta_value *e, *res;
+      manta_list_at(bundles, b, &e);
+      printf("    bundle %zu ", b);
+      res = field(e, "resources");
+      size_t nr = 0;
+      manta_len(res, &nr);
+      for (size_t k = 0; k < nr; k++) {
+        const char *name;
+        const manta_value *q;
+        double qty = 0;
+        manta_map_at(res, k, &name, &q);
+        manta_get_double(q, &qty);
+        printf("%s%s %g", k ? ", " : "{", name, qty);
+      }
+      const char *node = str_of(e, "node_id");
+      printf(node[0] ? "}  on node %s\n" : "}  not reserved\n", node);
+    }
+  }
+}
+
 static void print_status(const manta_value *st) {
   const manta_value *nodes = field(st, "nodes");
   size_t n = 0, alive = 0;
@@ -737,6 +775,7 @@ static void print_status(const manta_value *st) {
     printf("  %-20s %-20s on node %s\n", str_of(a, "name"), str_of(a, "class"),
            str_of(a, "node_id"));
   }
+  print_placement_groups(field(st, "placement_groups"));
 }
 
 static int cmd_status(int argc, char **argv) {

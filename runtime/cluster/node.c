@@ -363,6 +363,9 @@ static void *heartbeat_loop(void *arg) {
     pthread_mutex_unlock(&mt_cl.hb_mu);
     heartbeat_once();
     mt_fetch_retry_waiting();
+    if (mt_cl.dir) {
+      mt_directory_pg_tick(mt_cl.dir); /* placement groups (pg_head.c) */
+    }
     pthread_mutex_lock(&mt_cl.hb_mu);
   }
   pthread_mutex_unlock(&mt_cl.hb_mu);

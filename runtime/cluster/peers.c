@@ -32,8 +32,13 @@ static double resource_qty(const mt_view_node *v, const char *name,
 
 bool mt_view_fits(const mt_view_node *v, const mt_resource_request *d,
                   bool now) {
+  int index;
+  uint64_t gid;
   for (int i = 0; i < d->n; i++) {
-    if (d->qty[i] > 0 && resource_qty(v, d->names[i], now) < d->qty[i]) {
+    /* A bundle's resources reach the view with the node's next heartbeat
+     * after the head committed them; the node itself checks the call. */
+    if (d->qty[i] > 0 && resource_qty(v, d->names[i], now) < d->qty[i] &&
+        !mt_bundle_resource_parse(d->names[i], &index, &gid)) {
       return false;
     }
   }
@@ -741,4 +746,7 @@ const mt_cluster_ops mt_cluster_routing = {
     .proxy_get_locked = mt_proxy_get_locked,
     .actor_name_locked = mt_actor_name_locked,
     .actor_reserve_name = mt_actor_reserve_name,
-    .actor_lookup = mt_actor_lookup_cluster};
+    .actor_lookup = mt_actor_lookup_cluster,
+    .pg_create = mt_pg_create_cluster,
+    .pg_poll = mt_pg_poll_cluster,
+    .pg_remove = mt_pg_remove_cluster};

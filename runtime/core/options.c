@@ -24,8 +24,9 @@ static manta_err request_set(mt_resource_request *r, const char *name,
       return MANTA_OK;
     }
   }
-  /* Slot 0 of a node's resources is CPU, so one fewer custom one fits. */
-  if (r->n >= MT_MAX_RESOURCES - 1) {
+  /* 15 custom ones: a request adds "CPU" and, in a placement group, the
+   * bundle's marker. */
+  if (r->n >= MT_MAX_REQUEST - 3) {
     return MANTA_ERR_RANGE;
   }
   strcpy(r->names[r->n], name);
@@ -202,6 +203,7 @@ manta_err manta_call_options_new(manta_call_options **out) {
     return MANTA_ERR_NOMEM;
   }
   o->num_cpus = -1;
+  o->pg_bundle = -1;
   *out = o;
   return MANTA_OK;
 }
@@ -293,5 +295,16 @@ manta_err manta_call_options_set_node_affinity(manta_call_options *opts,
   }
   opts->placement =
       (mt_placement){MANTA_STRATEGY_NODE_AFFINITY, soft != 0, node};
+  return MANTA_OK;
+}
+
+manta_err manta_call_options_set_placement_group(manta_call_options *opts,
+                                                 manta_placement_group pg,
+                                                 int bundle_index) {
+  if (!opts || pg.id == 0 || bundle_index < -1) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->pg = pg.id;
+  opts->pg_bundle = bundle_index;
   return MANTA_OK;
 }

@@ -240,10 +240,12 @@ manta_err manta_shutdown(void) {
   fail_queued_locked(&g);
   mt_actors_shutdown_locked(&g);
   mt_sched_shutdown();
+  mt_pgs_wake_all_locked();
   /* Threads still inside get/wait hold pointers into the table. */
   while (mt_rt.in_wait > 0) {
     pthread_cond_wait(&mt_rt.exit_cv, &mt_rt.mu);
   }
+  mt_pgs_shutdown_locked(&g);
   mt_actors_destroy(&g);
   mt_objects_destroy(&g);
   mt_registry_destroy_locked();

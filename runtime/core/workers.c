@@ -80,11 +80,17 @@ void mt_demand_acquire_locked(const mt_demand *d) {
   for (int k = 0; k < mt_rt.nres; k++) {
     mt_rt.res_avail[k] -= d->q[k];
   }
+  if (mt_rt.bundles_watch) {
+    mt_bundles_moved_locked(d, -1); /* placement groups (bundles.c) */
+  }
 }
 
 void mt_demand_release_locked(const mt_demand *d) {
   for (int k = 0; k < mt_rt.nres; k++) {
     mt_rt.res_avail[k] += d->q[k];
+  }
+  if (mt_rt.bundles_watch) {
+    mt_bundles_moved_locked(d, +1); /* placement groups (bundles.c) */
   }
 }
 
