@@ -27,6 +27,13 @@ set -euo pipefail
 #   junit5                                  JUnit 5 console launcher for the
 #                                           Java tests under CTest
 #   git, ca-certificates                    the repository itself
+#   libmicrohttpd-dev                       the node's HTTP server (/metrics;
+#                                           runtime/http, docs/observability.md)
+#   curl, prometheus                        the metrics test scrapes over real
+#                                           HTTP and checks the text with
+#                                           promtool check metrics
+#   wrk                                     the HTTP load generator that chose
+#                                           the HTTP library (bench/http)
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -38,6 +45,7 @@ PACKAGES=(
   python3
   openjdk-17-jdk-headless junit5
   git ca-certificates
+  libmicrohttpd-dev curl prometheus wrk
 )
 
 check_only=0

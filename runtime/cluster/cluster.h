@@ -57,6 +57,8 @@ typedef struct mt_view_node {
   char **classes; /* sorted */
   size_t nclasses;
   int64_t queued, running, actors;
+  int64_t heartbeat_ms_ago; /* as the head said, when the view came */
+  int64_t view_at_ms;       /* when the view came (mt_now_ms) */
 } mt_view_node;
 
 /* ---- links to other nodes (under rt.mu, outbox under its own mutex) ----- */

@@ -161,6 +161,8 @@ void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n) {
     vn->queued = load ? load->tasks_queued : 0;
     vn->running = load ? load->tasks_running : 0;
     vn->actors = load ? load->actors : 0;
+    vn->heartbeat_ms_ago = nodes[i]->last_heartbeat_ms_ago;
+    vn->view_at_ms = mt_now_ms();
   }
   mt_lock();
   mt_view_node *old = mt_cl.view;
