@@ -57,7 +57,7 @@ lint() {
 
 # --- 1. counters over real HTTP -------------------------------------------
 start_node head --head --port 0 --metrics-port 0 --module "$module"
-head_address=$address
+head_address=$address head_pid=$pid
 url=$(sed -n 's/.* metrics \(http:[^ ]*\).*/\1/p' "$work/head.out")
 [ -n "$url" ] || fail "the head printed no metrics URL: $(cat "$work/head.out")"
 case $url in http://127.0.0.1:*/metrics) ;; *) fail "metrics not on loopback: $url" ;; esac
@@ -103,6 +103,7 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/token"
 chmod 600 "$work/token"
 MANTA_STATE_DIR=$work/state2 start_node open --head --bind 0.0.0.0 --port 0 \
   --metrics-port 0 --token-file "$work/token"
+open_pid=$pid
 open_url=$(sed -n 's/.* metrics http:\/\/[^ ]*:\([0-9]*\)\/metrics.*/http:\/\/127.0.0.1:\1\/metrics/p' \
   "$work/open.out")
 [ -n "$open_url" ] || fail "the open head printed no metrics URL"
@@ -138,4 +139,18 @@ fi
 grep -q "MANTA_METRICS_PORT='abc' is not a port" "$work/badenv.err" ||
   fail "a bad MANTA_METRICS_PORT was not explained: $(cat "$work/badenv.err")"
 echo "metrics test: taken port, bad flag and bad variable explained"
+
+# --- 5. the heads stop cleanly (a sanitizer build reports leaks here) -------
+for name in head open; do
+  p=head_pid
+  [ "$name" = open ] && p=open_pid
+  kill -TERM "${!p}"
+  rc=0
+  wait "${!p}" || rc=$?
+  [ "$rc" = 0 ] || fail "$name exited with $rc after SIGTERM"
+  if grep -q "Sanitizer" "$work/$name.err"; then
+    fail "$name: sanitizer report: $(grep -m3 Sanitizer "$work/$name.err")"
+  fi
+done
+echo "metrics test: both heads stopped cleanly"
 echo "metrics test: PASS"
