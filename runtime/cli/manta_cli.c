@@ -689,6 +689,10 @@ static void print_status(const manta_value *st) {
       printf("%s%s %g/%g free", k ? ", " : " ", name, avail, total);
     }
     printf("\n");
+    const char *metrics = str_of(node, "metrics_address");
+    if (metrics[0]) {
+      printf("    %-10s http://%s/metrics\n", "metrics", metrics);
+    }
     print_names("functions", field(node, "functions"));
     print_names("classes", field(node, "classes"));
     printf("    %-10s %lld queued, %lld running, %lld finished; %lld "

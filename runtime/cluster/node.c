@@ -59,6 +59,15 @@ Manta__V1__NodeInfo *mt_node_info_build(void) {
   info->address = strdup(mt_cl.address);
   info->is_driver = mt_cl.role == MANTA_ROLE_DRIVER;
   info->pid = (int64_t)getpid();
+  int port;
+  if (manta_metrics_port(&port) == MANTA_OK) {
+    /* The HTTP server listens on the host of this node's bind. */
+    const char *colon = strrchr(mt_cl.address, ':');
+    char buf[128];
+    snprintf(buf, sizeof buf, "%.*s:%d",
+             (int)(colon ? colon - mt_cl.address : 0), mt_cl.address, port);
+    info->metrics_address = strdup(buf);
+  }
   mt_lock();
   info->node_id = mt_rt.node_id;
   info->functions = names_of(&mt_rt.functions, &info->n_functions);

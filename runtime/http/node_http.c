@@ -116,6 +116,15 @@ manta_err mt_node_http_start(const manta_options *opts) {
   pthread_mutex_lock(&node_mu);
   node_server = s;
   pthread_mutex_unlock(&node_mu);
+  mt_lock();
+  if (mt_rt.cluster) {
+    /* The node registered before its HTTP server existed: what it
+     * advertises (NodeInfo.metrics_address) changed, so it registers
+     * again, as when a function is added. */
+    mt_rt.registry_version++;
+    mt_rt.cluster->registry_changed_locked();
+  }
+  mt_unlock();
   mt_log(MT_LOG_INFO, "http: serving /metrics on %s:%d", host, mt_http_port(s));
   return MANTA_OK;
 }

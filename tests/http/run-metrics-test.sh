@@ -2,7 +2,7 @@
 # The node's /metrics over real HTTP (docs/observability.md):
 #   run-metrics-test.sh MANTA_CLI METRICS_DRIVER CLUSTER_MODULE
 # 1. a head started as `manta start --head --metrics-port 0` prints its
-#    metrics URL; a driver runs tasks, failing tasks and actor calls there;
+#    metrics URL, and `manta status` shows it; a driver runs tasks, failing tasks and actor calls there;
 #    the counters rise by exactly what ran, and `promtool check metrics`
 #    accepts the page before and after;
 # 2. bad requests (unknown path, wrong method, oversized header) get 404,
@@ -62,6 +62,14 @@ url=$(sed -n 's/.* metrics \(http:[^ ]*\).*/\1/p' "$work/head.out")
 [ -n "$url" ] || fail "the head printed no metrics URL: $(cat "$work/head.out")"
 case $url in http://127.0.0.1:*/metrics) ;; *) fail "metrics not on loopback: $url" ;; esac
 [ "$(scrape "$url" "$work/before.txt")" = 200 ] || fail "GET $url did not answer 200"
+# The head advertises it (NodeInfo.metrics_address): `manta status` shows it.
+for _ in $(seq 100); do
+  "$manta" status >"$work/status.out" 2>&1 || true
+  grep -qF "metrics    $url" "$work/status.out" && break
+  sleep 0.05
+done
+grep -qF "metrics    $url" "$work/status.out" ||
+  fail "manta status does not show $url: $(cat "$work/status.out")"
 lint "$work/before.txt"
 MANTA_ADDRESS=$head_address "$driver" 25 3 7 >"$work/driver.out" 2>"$work/driver.err" ||
   fail "the driver failed"
