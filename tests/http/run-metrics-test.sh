@@ -65,10 +65,10 @@ case $url in http://127.0.0.1:*/metrics) ;; *) fail "metrics not on loopback: $u
 # The head advertises it (NodeInfo.metrics_address): `manta status` shows it.
 for _ in $(seq 100); do
   "$manta" status >"$work/status.out" 2>&1 || true
-  grep -qF "metrics    $url" "$work/status.out" && break
+  grep -qxF "    metrics    $url" "$work/status.out" && break
   sleep 0.05
 done
-grep -qF "metrics    $url" "$work/status.out" ||
+grep -qxF "    metrics    $url" "$work/status.out" ||
   fail "manta status does not show $url: $(cat "$work/status.out")"
 lint "$work/before.txt"
 MANTA_ADDRESS=$head_address "$driver" 25 3 7 >"$work/driver.out" 2>"$work/driver.err" ||
