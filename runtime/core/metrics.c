@@ -13,18 +13,14 @@ const uint64_t mt_run_bucket_ns[MT_RUN_BUCKETS] = {
     1000000000ull, 5000000000ull, 10000000000ull, 60000000000ull};
 
 static bool collect_functions_locked(mt_metrics *m) {
-  size_t pos = 0, n = 0;
+  size_t pos = 0, n = mt_rt.functions.len;
   const char *key;
   void *val;
-  while (mt_strmap_next(&mt_rt.functions, &pos, &key, &val)) {
-    n++;
-  }
   m->fns = calloc(n ? n : 1, sizeof *m->fns);
   if (!m->fns) {
     return false;
   }
-  pos = 0;
-  while (mt_strmap_next(&mt_rt.functions, &pos, &key, &val)) {
+  while (mt_strmap_next(&mt_rt.functions, &pos, &key, &val) && m->nfns < n) {
     const mt_function *fn = val;
     mt_metrics_fn *out = &m->fns[m->nfns];
     if (!(out->name = strdup(fn->name))) {
@@ -46,18 +42,14 @@ static mt_metrics_class *class_of(mt_metrics *m, const char *name) {
 }
 
 static bool collect_classes_locked(mt_metrics *m) {
-  size_t pos = 0, n = 0;
+  size_t pos = 0, n = mt_rt.classes.len;
   const char *key;
   void *val;
-  while (mt_strmap_next(&mt_rt.classes, &pos, &key, &val)) {
-    n++;
-  }
   m->classes = calloc(n ? n : 1, sizeof *m->classes);
   if (!m->classes) {
     return false;
   }
-  pos = 0;
-  while (mt_strmap_next(&mt_rt.classes, &pos, &key, &val)) {
+  while (mt_strmap_next(&mt_rt.classes, &pos, &key, &val) && m->nclasses < n) {
     const mt_class *c = val;
     mt_metrics_class *out = &m->classes[m->nclasses];
     if (!(out->name = strdup(c->name))) {

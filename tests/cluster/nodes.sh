@@ -6,6 +6,18 @@
 
 node_pids=()
 
+# fail_showing_errors MESSAGE: MESSAGE and the last lines of every
+# non-empty $work/*.err on stderr, then exit 1 (the body of a test's
+# `fail`).
+fail_showing_errors() {
+  local f
+  echo "FAIL: $*" >&2
+  for f in "$work"/*.err; do
+    [ -s "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
+  done
+  exit 1
+}
+
 # start_process NAME COMMAND...: runs COMMAND in the background, its output
 # in $work/NAME.out and $work/NAME.err, and waits until it prints " ready at
 # ADDR" (at most $node_wait_s seconds, default 10); sets $address and $pid.

@@ -35,11 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.err; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
-  done
-  exit 1
+  fail_showing_errors "$@"
 }
 
 # wait_status <head> <pattern>: until `manta status` shows a line matching

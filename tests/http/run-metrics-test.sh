@@ -18,11 +18,7 @@ manta=$1 driver=$2 module=$3
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 fail() {
-  echo "metrics test: FAIL: $*" >&2
-  for f in "$work"/*.err; do
-    [ -s "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
-  done
-  exit 1
+  fail_showing_errors "metrics test: $*"
 }
 # shellcheck source=../cluster/nodes.sh
 . "$here/../cluster/nodes.sh"
