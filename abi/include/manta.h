@@ -304,6 +304,18 @@ MANTA_API manta_err manta_options_set_role(manta_options *opts,
 MANTA_API manta_err manta_options_set_bind(manta_options *opts,
                                            const char *host_port);
 /*
+ * Serve Prometheus metrics over HTTP at /metrics on this port of the bind
+ * host (manta_options_set_bind; loopback by default): 0 is any free port
+ * (manta_metrics_port says which), -1 (the default) none, unless the
+ * environment variable MANTA_METRICS_PORT names a port. As for gRPC, a
+ * host beyond loopback needs a cluster token and every request must then
+ * carry it (`Authorization: Bearer TOKEN`). A port that cannot be opened
+ * fails manta_init with MANTA_ERR_INVALID (the log says why).
+ * MANTA_ERR_INVALID for a port outside -1..65535. docs/observability.md.
+ */
+MANTA_API manta_err manta_options_set_metrics_port(manta_options *opts,
+                                                   int port);
+/*
  * The cluster token every call must carry. Without one manta_init looks in
  * MANTA_TOKEN, then the file MANTA_TOKEN_FILE names, then the state folder
  * (manta_state_dir) for the token file a head of this user made; a head
@@ -732,6 +744,9 @@ typedef enum manta_stat {
 } manta_stat;
 
 MANTA_API manta_err manta_stat_get(manta_stat which, int64_t *out);
+/* The port this node serves /metrics on: MANTA_ERR_NOT_FOUND when it
+ * serves none (see manta_options_set_metrics_port). */
+MANTA_API manta_err manta_metrics_port(int *port);
 /* Total and currently free quantity of a resource ("CPU", "GPU", ...). */
 MANTA_API manta_err manta_resource_get(const char *name, double *total,
                                        double *available);

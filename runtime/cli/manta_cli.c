@@ -94,6 +94,14 @@ static const char *usage_text =
     "  hex) in the state folder's file `token`, mode 0600; nodes, drivers and\n"
     "  `manta status` of the same user find it there. Order: --token-file or\n"
     "  --token, $MANTA_TOKEN, the file $MANTA_TOKEN_FILE, the state folder.\n"
+    "  --metrics-port N      serve Prometheus metrics at "
+    "http://HOST:N/metrics\n"
+    "                        (default 0: any free port, printed at start; "
+    "off:\n"
+    "                        none); HOST is --bind's, and beyond loopback "
+    "every\n"
+    "                        request needs the token (Authorization: "
+    "Bearer)\n"
     "  --num-cpus N          CPU slots (default: the machine's cores)\n"
     "  --resources a=1,b=2   custom resources\n"
     "  --module PATH         load a module (repeatable): a shared library "
@@ -223,6 +231,7 @@ typedef struct start_args {
   int head;
   const char *address;
   int port;
+  int metrics_port; /* -1: off */
   const char *bind;
   const char *token;
   tls_args tls;
@@ -249,6 +258,7 @@ static void parse_start(int argc, char **argv, start_args *a) {
   memset(a, 0, sizeof *a);
   a->num_cpus = -1;
   a->port = -1;
+  a->metrics_port = 0;
   for (int i = 0; i < argc; i++) {
     const char *f = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -275,6 +285,20 @@ static void parse_start(int argc, char **argv, start_args *a) {
         die(2, "--port takes a port number, not '%s'", v);
       }
       a->port = (int)p;
+    } else if (strcmp(f, "--metrics-port") == 0) {
+      if (strcmp(v, "off") == 0) {
+        a->metrics_port = -1;
+      } else {
+        char *end;
+        long p = strtol(v, &end, 10);
+        if (end == v || *end || p < 0 || p > 65535) {
+          die(2,
+              "--metrics-port takes a port number (0 to 65535, 0: any free "
+              "port) or 'off', not '%s'",
+              v);
+        }
+        a->metrics_port = (int)p;
+      }
     } else if (strcmp(f, "--bind") == 0) {
       a->bind = v;
     } else if (strcmp(f, "--token") == 0) {
@@ -332,6 +356,7 @@ static manta_options *start_options(const start_args *a) {
   if (manta_options_set_bind(o, bind) != MANTA_OK) {
     die(2, "bad --bind %s", bind);
   }
+  manta_options_set_metrics_port(o, a->metrics_port);
   if (a->token && manta_options_set_token(o, a->token) != MANTA_OK) {
     die(2, "bad token (see the line above)");
   }
@@ -395,10 +420,21 @@ static int run_node(const start_args *a, int ready_fd) {
              a->jni_library ? "; lines from manta_jni say what failed in Java"
                             : "");
   }
-  char address[128] = "";
+  char address[128] = "", metrics[200] = "";
+  int mport;
   if (!line[0]) {
     manta_node_address(address, sizeof address);
-    snprintf(line, sizeof line, "ok %s", address);
+    if (manta_metrics_port(&mport) == MANTA_OK) {
+      /* The metrics live on the node's host (its bind), another port. */
+      /* HTTPS when the node has TLS (flags or MANTA_TLS_CERT). */
+      bool tls = a->tls.cert || getenv("MANTA_TLS_CERT");
+      snprintf(
+          metrics, sizeof metrics, " metrics %s://%.*s:%d/metrics",
+          tls ? "https" : "http",
+          (int)(strrchr(address, ':') ? strrchr(address, ':') - address : 0),
+          address, mport);
+    }
+    snprintf(line, sizeof line, "ok %s%s", address, metrics);
   }
   if (line[0] == 'e') {
     if (err != MANTA_OK && manta_is_initialized()) {
@@ -429,8 +465,8 @@ static int run_node(const start_args *a, int ready_fd) {
     dprintf(ready_fd, "%s\n", line);
     close(ready_fd);
   } else {
-    printf("manta: %s ready at %s (pid %d)\n", a->head ? "head" : "node",
-           address, (int)getpid());
+    printf("manta: %s ready at %s (pid %d)%s\n", a->head ? "head" : "node",
+           address, (int)getpid(), metrics);
     fflush(stdout);
   }
   while (!stop_requested) {
@@ -511,9 +547,17 @@ static int cmd_start(int argc, char **argv) {
         a.head ? "head" : "node", line[0] ? line + 6 : "it exited", dir,
         a.head ? "head" : "node", (int)pid);
   }
+  /* "ok ADDRESS[ metrics URL]" */
+  char *metrics = strchr(line + 3, ' ');
+  if (metrics) {
+    *metrics++ = '\0';
+  }
   printf("manta: %s started at %s (pid %d, log %s/%s-%d.log)\n",
          a.head ? "head" : "node", line + 3, (int)pid, dir,
          a.head ? "head" : "node", (int)pid);
+  if (metrics) {
+    printf("  %s\n", metrics); /* "metrics http://HOST:PORT/metrics" */
+  }
   if (a.head) {
     printf("  join it:   manta start --address %s\n"
            "  drivers:   MANTA_ADDRESS=%s ./your_program\n"
@@ -753,6 +797,10 @@ static void print_status(const manta_value *st) {
       printf("%s%s %g/%g free", k ? ", " : " ", name, avail, total);
     }
     printf("\n");
+    const char *metrics = str_of(node, "metrics_address");
+    if (metrics[0]) {
+      printf("    %-10s %s\n", "metrics", metrics);
+    }
     print_names("functions", field(node, "functions"));
     print_names("classes", field(node, "classes"));
     printf("    %-10s %lld queued, %lld running, %lld finished; %lld "

@@ -64,6 +64,8 @@ typedef struct mt_view_node {
   /* Set: the head's last view did not list it (the head restarted, say);
    * it is kept, alive, until it has been missing for dead_after_ms. */
   int64_t missing_since_ms;
+  int64_t heartbeat_ms_ago; /* as the head said, when the view came */
+  int64_t view_at_ms;       /* when the view came (mt_now_ms) */
 } mt_view_node;
 
 /* ---- links to other nodes (under rt.mu, outbox under its own mutex) ----- */

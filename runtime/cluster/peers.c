@@ -729,7 +729,26 @@ void mt_peers_close_all(void) {
   mt_garbage_free(&g);
 }
 
+/* The peers of /metrics: every node of the view, this one included (a
+ * dashboard joins on the node label). */
+static void metrics_locked(mt_metrics *m) {
+  m->peers = calloc(mt_cl.nview ? mt_cl.nview : 1, sizeof *m->peers);
+  if (!m->peers) {
+    return;
+  }
+  int64_t now = mt_now_ms();
+  for (size_t i = 0; i < mt_cl.nview; i++) {
+    const mt_view_node *v = &mt_cl.view[i];
+    m->peers[i].node_id = v->node_id;
+    m->peers[i].alive = v->alive;
+    m->peers[i].heartbeat_age_s =
+        (double)(v->heartbeat_ms_ago + (now - v->view_at_ms)) / 1e3;
+  }
+  m->npeers = mt_cl.nview;
+}
+
 const mt_cluster_ops mt_cluster_routing = {
+    .metrics_locked = metrics_locked,
     .route_locked = route_locked,
     .dispatch_locked = dispatch_locked,
     .forget_locked = forget_locked,

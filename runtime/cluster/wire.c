@@ -107,6 +107,9 @@ void mt_wire_node_info_free(Manta__V1__NodeInfo *info) {
   free(info->classes);
   free(info->address);
   free(info->hostname);
+  if (info->metrics_address != protobuf_c_empty_string) {
+    free(info->metrics_address);
+  }
   free(info);
 }
 
@@ -186,6 +189,8 @@ static manta_value *node_value(const Manta__V1__NodeStatus *st) {
   mt_wire_node_id_hex(info->node_id, hex);
   put(m, "node_id", manta_cstring(hex));
   put(m, "address", manta_cstring(info->address ? info->address : ""));
+  put(m, "metrics_address",
+      manta_cstring(info->metrics_address ? info->metrics_address : ""));
   put(m, "state",
       manta_cstring(st->state == MANTA__V1__NODE_STATE__NODE_STATE_ALIVE
                         ? "alive"

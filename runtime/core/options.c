@@ -44,6 +44,7 @@ manta_err manta_options_new(manta_options **out) {
   }
   o->num_cpus = -1;
   o->insecure = -1;
+  o->metrics_port = -1;
   *out = o;
   return MANTA_OK;
 }
@@ -102,6 +103,20 @@ manta_err manta_options_set_bind(manta_options *opts, const char *host_port) {
     return MANTA_ERR_INVALID;
   }
   return set_string(&opts->bind, host_port);
+}
+
+manta_err manta_options_set_metrics_port(manta_options *opts, int port) {
+  if (!opts || port < -1 || port > 65535) {
+    if (opts) {
+      mt_log(MT_LOG_ERROR,
+             "bad metrics port %d: 0 to 65535 (0: any free port), or -1 "
+             "for none",
+             port);
+    }
+    return MANTA_ERR_INVALID;
+  }
+  opts->metrics_port = port;
+  return MANTA_OK;
 }
 
 manta_err manta_options_set_token(manta_options *opts, const char *token) {

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "manta.h"
+#include "metrics.h"
 #include "slots.h"
 #include "strmap.h"
 #include "tls.h"
@@ -60,6 +61,7 @@ struct manta_options {
   int insecure;   /* cleartext beyond loopback: 1, 0, < 0 MANTA_INSECURE */
   char **modules; /* loaded by manta_init before joining */
   size_t nmodules;
+  int metrics_port; /* HTTP /metrics: -1 off (unless MANTA_METRICS_PORT) */
 };
 
 /* Where a call asks to run (manta_strategy; docs/scheduling.md). */
@@ -287,7 +289,8 @@ typedef struct mt_function {
   manta_function fn;
   int nargs;
   void *data;
-  uint64_t run_ns; /* measured time per call, smoothed (rt.mu); 0: unknown */
+  uint64_t run_ns;   /* measured time per call, smoothed (rt.mu); 0: unknown */
+  mt_fn_stats stats; /* for /metrics (rt.mu) */
 } mt_function;
 
 typedef struct mt_method {
@@ -303,6 +306,7 @@ typedef struct mt_class {
   manta_actor_dtor dtor;
   void *data;
   mt_strmap methods; /* name -> mt_method */
+  uint64_t calls;    /* method calls run here, for /metrics (rt.mu) */
 } mt_class;
 
 void mt_registry_destroy_locked(void);
@@ -666,6 +670,8 @@ typedef struct mt_cluster_ops {
   /* o is being freed: a proxy tells its owner, a lent object forgets its
    * borrowers. */
   void (*object_freed_locked)(mt_object *o, mt_garbage *g);
+  /* Adds what the cluster knows to a /metrics snapshot (the peers). */
+  void (*metrics_locked)(mt_metrics *m);
 
   /* Actors across nodes (runtime/cluster/actors_remote.c). */
   /* Where an actor of class cls should live, as placement p says (never
@@ -751,6 +757,7 @@ typedef struct mt_runtime {
   /* scheduling */
   mt_sched_class *classes_list;
   int64_t tasks_queued, tasks_running, tasks_finished;
+  uint64_t submitted_other;  /* calls of names not registered here */
   _Atomic uint64_t work_seq; /* bumped whenever work is queued */
   bool spinner_active;       /* one idle worker spins before sleeping */
   bool running_here;         /* a non-worker thread is in mt_sched_run_here */
@@ -772,6 +779,12 @@ typedef struct mt_runtime {
 } mt_runtime;
 
 extern mt_runtime mt_rt;
+
+/* The node's HTTP server (runtime/http/node_http.c), the one seam from the
+ * core up to it: started by manta_init after the cluster (it needs the
+ * cluster's token), stopped first by manta_shutdown, both without rt.mu. */
+manta_err mt_node_http_start(const manta_options *opts);
+void mt_node_http_stop(void);
 extern const mt_value_hooks mt_runtime_value_hooks;
 
 void mt_lock(void);

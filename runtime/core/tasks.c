@@ -199,6 +199,13 @@ manta_value *mt_task_result(const mt_task *t, manta_value *r) {
 }
 
 void mt_task_finish_locked(mt_task *t, manta_value *v, mt_garbage *g) {
+  if (t->kind == MT_TASK_FUNCTION && t->fn && t->where == MT_WHERE_BATCH &&
+      !t->cancelled) {
+    /* It ran here (a worker's batch); its run time went to the histogram
+     * when the batch was measured. */
+    t->fn->stats.finished++;
+    t->fn->stats.failed += v && manta_value_kind(v) == MANTA_KIND_ERROR;
+  }
   if (t->result) {
     if (!t->cancelled) {
       mt_obj_complete_locked(t->result, v, g);
@@ -555,6 +562,11 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
   }
   t->fn = mt_strmap_get(&mt_rt.functions, name);
   mt_call_resolve_locked(opts, 1.0, &demand, missing, sizeof missing);
+  if (t->fn) {
+    t->fn->stats.submitted++;
+  } else {
+    mt_rt.submitted_other++; /* a label per unknown name would be unbounded */
+  }
   manta_value *fail = check_function_locked(t, name, &demand, missing);
   if (pg_fail) {
     mt_garbage_add(&g, fail);

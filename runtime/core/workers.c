@@ -498,6 +498,9 @@ static void measure_locked(mt_task **mine, size_t n, uint64_t ns) {
       fn->run_ns = fn->run_ns ? (3 * fn->run_ns + each) / 4 : each + 1;
       last = fn;
     }
+    if (fn && !mine[i]->cancelled) {
+      mt_fn_stats_run(&fn->stats, each); /* the batch's mean, per task */
+    }
   }
 }
 
