@@ -356,24 +356,29 @@ static size_t batch_size_locked(const mt_sched_class *c) {
 #define KICK_MAX 64
 
 /* Units of work that could start now, each of which would keep one more
- * worker busy, up to cap: tasks of classes whose shape fits, one for the
- * ready actors, and, when there is nothing else, one for the shared
- * batches while no worker watches them. Actor calls hold no CPU, so nothing
- * bounds how many could run at once: they keep the old pace, one worker on its
- * way at a time, each woken worker waking the next while actors are ready; so
- * do take-overs. */
+ * worker busy, up to cap: each task of a long function (one per batch:
+ * unknown or measured at 20 us or more) whose shape fits, and one in all
+ * for the rest: short tasks (a worker takes many at a time, and waking
+ * more workers for them only makes them contend for the lock: a flood of
+ * no-op tasks ran at half the rate), the ready actors (their calls hold no
+ * CPU, so nothing bounds how many could run at once), and, when there is
+ * nothing else, the shared batches while no worker watches them. That one
+ * keeps the old pace: one worker on its way at a time, each woken worker
+ * waking the next while work is left. */
 static unsigned runnable_units_locked(unsigned cap) {
-  unsigned n = mt_rt.ready_head ? 1 : 0;
+  unsigned n = 0;
+  bool some = mt_rt.ready_head != NULL;
   for (mt_sched_class *c = mt_rt.classes_list; c && n < cap; c = c->next) {
     if (c->queue.len > 0) {
-      /* A worker per batch of the queue: short tasks, of which one worker
-       * takes many at a time, wake fewer workers than long ones. */
-      size_t per = batch_by_time_locked(c);
-      size_t batches = (c->queue.len + per - 1) / per;
       unsigned fit = fits_count_locked(&c->demand, cap);
-      n += batches < fit ? (unsigned)batches : fit;
+      if (batch_by_time_locked(c) > 1) {
+        some |= fit > 0;
+      } else {
+        n += c->queue.len < fit ? (unsigned)c->queue.len : fit;
+      }
     }
   }
+  n += some;
   if (n == 0 && !mt_rt.watcher) {
     for (mt_worker *v = mt_rt.shared_batches; v; v = v->shared_next) {
       if (batch_takeable_locked(v)) {
