@@ -1115,6 +1115,38 @@ size_t mt_value_payload_bytes(const manta_value *v) {
   return total;
 }
 
+static bool is_handle(const manta_value *v) {
+  return v->kind == MANTA_KIND_REF || v->kind == MANTA_KIND_ACTOR;
+}
+
+bool mt_value_holds_handles(const manta_value *v) {
+  if (!v || is_handle(v)) {
+    return v != NULL;
+  }
+  if (!is_container(v)) {
+    return false;
+  }
+  walk w;
+  walk_init(&w);
+  bool found = !walk_push(&w, (manta_value *)v, NULL); /* OOM: say yes */
+  while (w.n && !found) {
+    walk_frame *top = &w.frames[w.n - 1];
+    manta_value *c = child_at(top->v, top->next);
+    if (!c) {
+      w.n--;
+      continue;
+    }
+    top->next++;
+    found = is_handle(c) || (is_container(c) && !walk_push(&w, c, NULL));
+  }
+  walk_fini(&w);
+  return found;
+}
+
+uint32_t mt_value_refcount(const manta_value *v) {
+  return atomic_load_explicit(&v->refs, memory_order_acquire);
+}
+
 static const char *origin_or_empty(const manta_value *v) {
   return v->u.err.origin ? v->u.err.origin : "";
 }
