@@ -88,8 +88,11 @@ check_logs() {
 }
 
 echo "== manta start --help documents the Java options"
-"$manta" start --help | grep -q -- "--classpath CP" || fail "start --help"
-"$manta" start --help | grep -q -- "--java-module CLASS" || fail "start --help"
+# Read whole first: `grep -q` stops at its match, and under pipefail the
+# SIGPIPE of a help text longer than one stdio buffer would fail the test.
+help=$("$manta" start --help)
+grep -q -- "--classpath CP" <<<"$help" || fail "start --help"
+grep -q -- "--java-module CLASS" <<<"$help" || fail "start --help"
 
 echo "== a head, a JVM node, a C node hosting a JVM"
 start_process head "$manta" start --foreground --head --port 0 --num-cpus 1
