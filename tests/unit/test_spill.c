@@ -252,6 +252,40 @@ static void test_full_when_all_in_use(void) {
   stop();
 }
 
+/* ---- the disk refuses -------------------------------------------------- */
+
+static void test_full_when_disk_fails(void) {
+  manta_options *o;
+  REQUIRE_OK(manta_options_new(&o));
+  REQUIRE_OK(manta_options_set_object_store_memory(o, 2 * MiB));
+  REQUIRE_OK(manta_options_set_object_store_full_timeout(o, 200));
+  /* Below a file, so the node's spill folder cannot be made. */
+  REQUIRE_OK(manta_options_set_spill_dir(o, "/dev/null/spill"));
+  REQUIRE_OK(manta_init(o));
+  manta_options_free(o);
+  CHECK_OK(manta_register_function("make_block", fn_make_block, 0, NULL));
+  manta_ref refs[2], tr;
+  for (unsigned i = 0; i < 2; i++) {
+    manta_value *v = block(i, NULL);
+    CHECK_OK(manta_put(v, &refs[i]));
+    manta_value_free(v); /* spillable, but the disk says no */
+  }
+  CHECK_OK(manta_submit("make_block", NULL, 0, NULL, &tr));
+  manta_value *res = NULL;
+  CHECK_ERR(manta_get(tr, 5000, &res), MANTA_ERR_OBJECT_STORE_FULL);
+  const char *msg = res ? manta_error_message(res) : "";
+  CHECK(strstr(msg, "the last spill failed: cannot create the spill "
+                    "folder /dev/null/spill") != NULL);
+  manta_value_free(res);
+  /* Still working: freeing one makes room. */
+  CHECK_OK(manta_ref_release(refs[0]));
+  manta_value *v = block(3, NULL);
+  manta_ref r;
+  CHECK_OK(manta_put(v, &r));
+  manta_value_free(v);
+  REQUIRE_OK(manta_shutdown());
+}
+
 /* ---- a spilled object as a task argument -------------------------------- */
 
 static void test_spilled_argument(void) {
@@ -334,6 +368,7 @@ static void test_threads(void) {
 int main(void) {
   RUN_TEST(test_spill_and_read_back);
   RUN_TEST(test_full_when_all_in_use);
+  RUN_TEST(test_full_when_disk_fails);
   RUN_TEST(test_spilled_argument);
   RUN_TEST(test_threads);
   return mt_test_done();
