@@ -146,6 +146,20 @@ static int64_t env_size(const char *name, int64_t fallback) {
   return (int64_t)n;
 }
 
+static int64_t env_ms(const char *name, int64_t fallback) {
+  const char *text = getenv(name);
+  char *end;
+  if (!text || !*text) {
+    return fallback;
+  }
+  long long ms = strtoll(text, &end, 10);
+  if (*end || ms < 0) {
+    mt_log(MT_LOG_WARN, "%s=%s is not a number of ms; ignored", name, text);
+    return fallback;
+  }
+  return ms;
+}
+
 void mt_store_init_locked(const manta_options *opts) {
   mt_store *s = &mt_rt.store;
   memset(s, 0, sizeof *s);
@@ -158,7 +172,7 @@ void mt_store_init_locked(const manta_options *opts) {
   }
   s->full_ms = opts && opts->store_full_ms >= 0
                    ? opts->store_full_ms
-                   : env_size("MANTA_OBJECT_STORE_FULL_TIMEOUT_MS", 5000);
+                   : env_ms("MANTA_OBJECT_STORE_FULL_TIMEOUT_MS", 5000);
   const char *parent =
       opts && opts->spill_dir ? opts->spill_dir : getenv("MANTA_SPILL_DIR");
   snprintf(s->parent, sizeof s->parent, "%s", parent ? parent : "");
