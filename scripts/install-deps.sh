@@ -29,6 +29,13 @@ set -euo pipefail
 #   git, ca-certificates                    the repository itself
 #   openssl                                 certificates for TLS: the TLS
 #                                           test and scripts/tls-generate.sh
+#   libmicrohttpd-dev                       the node's HTTP server (/metrics;
+#                                           runtime/http, docs/observability.md)
+#   curl, prometheus                        the metrics test scrapes over real
+#                                           HTTP and checks the text with
+#                                           promtool check metrics
+#   wrk                                     the HTTP load generator that chose
+#                                           the HTTP library (bench/http)
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -41,6 +48,7 @@ PACKAGES=(
   openjdk-17-jdk-headless junit5
   git ca-certificates
   openssl
+  libmicrohttpd-dev curl prometheus wrk
 )
 
 check_only=0

@@ -305,6 +305,18 @@ MANTA_API manta_err manta_options_set_role(manta_options *opts,
 MANTA_API manta_err manta_options_set_bind(manta_options *opts,
                                            const char *host_port);
 /*
+ * Serve Prometheus metrics over HTTP at /metrics on this port of the bind
+ * host (manta_options_set_bind; loopback by default): 0 is any free port
+ * (manta_metrics_port says which), -1 (the default) none, unless the
+ * environment variable MANTA_METRICS_PORT names a port. As for gRPC, a
+ * host beyond loopback needs a cluster token and every request must then
+ * carry it (`Authorization: Bearer TOKEN`). A port that cannot be opened
+ * fails manta_init with MANTA_ERR_INVALID (the log says why).
+ * MANTA_ERR_INVALID for a port outside -1..65535. docs/observability.md.
+ */
+MANTA_API manta_err manta_options_set_metrics_port(manta_options *opts,
+                                                   int port);
+/*
  * The cluster token every call must carry. Without one manta_init looks in
  * MANTA_TOKEN, then the file MANTA_TOKEN_FILE names, then the state folder
  * (manta_state_dir) for the token file a head of this user made; a head
@@ -642,6 +654,79 @@ MANTA_API manta_err manta_actor_clone(manta_actor actor, manta_actor *out);
 MANTA_API manta_err manta_actor_release(manta_actor actor);
 
 /* ------------------------------------------------------------------------ */
+/* Placement groups                                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A placement group reserves a list of resource *bundles* across the
+ * cluster at once: every bundle or none (docs/scheduling.md). Tasks and
+ * actors then run inside a bundle (manta_call_options_set_placement_group),
+ * taking its reserved resources instead of the node's free ones. The
+ * handle is a checked id of this process, like manta_actor; it stays valid
+ * until manta_placement_group_remove or manta_shutdown.
+ */
+typedef struct manta_placement_group {
+  uint64_t id;
+} manta_placement_group;
+
+typedef enum manta_pg_strategy {
+  /* As few nodes as possible (best effort). */
+  MANTA_PG_PACK = 0,
+  /* Each bundle on a different node where it can be (best effort). */
+  MANTA_PG_SPREAD = 1,
+  /* All bundles on one node, or not at all. */
+  MANTA_PG_STRICT_PACK = 2,
+  /* Each bundle on a different node, or not at all. */
+  MANTA_PG_STRICT_SPREAD = 3
+} manta_pg_strategy;
+
+/*
+ * Asks for a group: bundles is a non-empty list of maps, each a bundle
+ * {resource name: quantity > 0} ("CPU", or a custom resource). Returns at
+ * once: the group is reserved as soon as resources allow; wait for it with
+ * manta_placement_group_wait. MANTA_ERR_INVALID for a malformed list or an
+ * unknown strategy.
+ */
+MANTA_API manta_err manta_placement_group_create(const manta_value *bundles,
+                                                 manta_pg_strategy strategy,
+                                                 manta_placement_group *out);
+/*
+ * Waits up to timeout_ms (MANTA_FOREVER: no limit) until the group is
+ * reserved: MANTA_OK. MANTA_ERR_INFEASIBLE at once when no set of nodes can
+ * ever hold it (by their total resources), MANTA_ERR_TIMEOUT when it still
+ * waits for resources to free up, MANTA_ERR_CANCELLED if it was removed
+ * meanwhile, MANTA_ERR_BAD_HANDLE for a stale handle. error (may be NULL)
+ * receives an error value saying why for any result but MANTA_OK.
+ */
+MANTA_API manta_err manta_placement_group_wait(manta_placement_group pg,
+                                               int64_t timeout_ms,
+                                               manta_value **error);
+/*
+ * Frees the group's reservation: calls queued in it and not started
+ * resolve to MANTA_ERR_CANCELLED, actors created in it are killed, running
+ * tasks run to their end but their refs resolve to MANTA_ERR_CANCELLED at
+ * once. The handle is stale afterwards.
+ */
+MANTA_API manta_err manta_placement_group_remove(manta_placement_group pg);
+/*
+ * A map describing the group: "id" (16 hex digits), "strategy" ("PACK",
+ * ...), "state" ("PENDING", "CREATED", "INFEASIBLE"), "bundles" (a list of
+ * maps: "resources" {name: quantity}, "node_id" once reserved).
+ */
+MANTA_API manta_err manta_placement_group_info(manta_placement_group pg,
+                                               manta_value **out);
+/*
+ * Runs the call inside bundle bundle_index of the group (-1: any bundle
+ * that can hold it). Its resources (CPU 1 for a task unless set) come out
+ * of the bundle's reservation; a call that asks for more than the bundle
+ * holds resolves to MANTA_ERR_INFEASIBLE. The group must be reserved
+ * (manta_placement_group_wait) when the call is made. Replaces a strategy
+ * or node affinity. MANTA_ERR_INVALID if bundle_index < -1.
+ */
+MANTA_API manta_err manta_call_options_set_placement_group(
+    manta_call_options *opts, manta_placement_group pg, int bundle_index);
+
+/* ------------------------------------------------------------------------ */
 /* Modules                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -688,6 +773,9 @@ typedef enum manta_stat {
 } manta_stat;
 
 MANTA_API manta_err manta_stat_get(manta_stat which, int64_t *out);
+/* The port this node serves /metrics on: MANTA_ERR_NOT_FOUND when it
+ * serves none (see manta_options_set_metrics_port). */
+MANTA_API manta_err manta_metrics_port(int *port);
 /* Total and currently free quantity of a resource ("CPU", "GPU", ...). */
 MANTA_API manta_err manta_resource_get(const char *name, double *total,
                                        double *available);

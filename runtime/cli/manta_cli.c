@@ -45,7 +45,8 @@ static const char *usage_text =
     "                                            every node: address, "
     "resources,\n"
     "                                            functions, actors, tasks,\n"
-    "                                            named actors\n"
+    "                                            named actors, placement "
+    "groups\n"
     "  manta stop                                stop the nodes started on "
     "this\n"
     "                                            machine (nodes, then the "
@@ -94,6 +95,14 @@ static const char *usage_text =
     "  hex) in the state folder's file `token`, mode 0600; nodes, drivers and\n"
     "  `manta status` of the same user find it there. Order: --token-file or\n"
     "  --token, $MANTA_TOKEN, the file $MANTA_TOKEN_FILE, the state folder.\n"
+    "  --metrics-port N      serve Prometheus metrics at "
+    "http://HOST:N/metrics\n"
+    "                        (default 0: any free port, printed at start; "
+    "off:\n"
+    "                        none); HOST is --bind's, and beyond loopback "
+    "every\n"
+    "                        request needs the token (Authorization: "
+    "Bearer)\n"
     "  --num-cpus N          CPU slots (default: the machine's cores)\n"
     "  --resources a=1,b=2   custom resources\n"
     "  --object-store-memory BYTES\n"
@@ -233,6 +242,7 @@ typedef struct start_args {
   int head;
   const char *address;
   int port;
+  int metrics_port; /* -1: off */
   const char *bind;
   const char *token;
   tls_args tls;
@@ -262,6 +272,7 @@ static void parse_start(int argc, char **argv, start_args *a) {
   a->num_cpus = -1;
   a->store_memory = -1;
   a->port = -1;
+  a->metrics_port = 0;
   for (int i = 0; i < argc; i++) {
     const char *f = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -288,6 +299,20 @@ static void parse_start(int argc, char **argv, start_args *a) {
         die(2, "--port takes a port number, not '%s'", v);
       }
       a->port = (int)p;
+    } else if (strcmp(f, "--metrics-port") == 0) {
+      if (strcmp(v, "off") == 0) {
+        a->metrics_port = -1;
+      } else {
+        char *end;
+        long p = strtol(v, &end, 10);
+        if (end == v || *end || p < 0 || p > 65535) {
+          die(2,
+              "--metrics-port takes a port number (0 to 65535, 0: any free "
+              "port) or 'off', not '%s'",
+              v);
+        }
+        a->metrics_port = (int)p;
+      }
     } else if (strcmp(f, "--bind") == 0) {
       a->bind = v;
     } else if (strcmp(f, "--token") == 0) {
@@ -356,6 +381,7 @@ static manta_options *start_options(const start_args *a) {
   if (manta_options_set_bind(o, bind) != MANTA_OK) {
     die(2, "bad --bind %s", bind);
   }
+  manta_options_set_metrics_port(o, a->metrics_port);
   if (a->token && manta_options_set_token(o, a->token) != MANTA_OK) {
     die(2, "bad token (see the line above)");
   }
@@ -426,10 +452,21 @@ static int run_node(const start_args *a, int ready_fd) {
              a->jni_library ? "; lines from manta_jni say what failed in Java"
                             : "");
   }
-  char address[128] = "";
+  char address[128] = "", metrics[200] = "";
+  int mport;
   if (!line[0]) {
     manta_node_address(address, sizeof address);
-    snprintf(line, sizeof line, "ok %s", address);
+    if (manta_metrics_port(&mport) == MANTA_OK) {
+      /* The metrics live on the node's host (its bind), another port. */
+      /* HTTPS when the node has TLS (flags or MANTA_TLS_CERT). */
+      bool tls = a->tls.cert || getenv("MANTA_TLS_CERT");
+      snprintf(
+          metrics, sizeof metrics, " metrics %s://%.*s:%d/metrics",
+          tls ? "https" : "http",
+          (int)(strrchr(address, ':') ? strrchr(address, ':') - address : 0),
+          address, mport);
+    }
+    snprintf(line, sizeof line, "ok %s%s", address, metrics);
   }
   if (line[0] == 'e') {
     if (err != MANTA_OK && manta_is_initialized()) {
@@ -460,8 +497,8 @@ static int run_node(const start_args *a, int ready_fd) {
     dprintf(ready_fd, "%s\n", line);
     close(ready_fd);
   } else {
-    printf("manta: %s ready at %s (pid %d)\n", a->head ? "head" : "node",
-           address, (int)getpid());
+    printf("manta: %s ready at %s (pid %d)%s\n", a->head ? "head" : "node",
+           address, (int)getpid(), metrics);
     fflush(stdout);
   }
   while (!stop_requested) {
@@ -542,9 +579,17 @@ static int cmd_start(int argc, char **argv) {
         a.head ? "head" : "node", line[0] ? line + 6 : "it exited", dir,
         a.head ? "head" : "node", (int)pid);
   }
+  /* "ok ADDRESS[ metrics URL]" */
+  char *metrics = strchr(line + 3, ' ');
+  if (metrics) {
+    *metrics++ = '\0';
+  }
   printf("manta: %s started at %s (pid %d, log %s/%s-%d.log)\n",
          a.head ? "head" : "node", line + 3, (int)pid, dir,
          a.head ? "head" : "node", (int)pid);
+  if (metrics) {
+    printf("  %s\n", metrics); /* "metrics http://HOST:PORT/metrics" */
+  }
   if (a.head) {
     printf("  join it:   manta start --address %s\n"
            "  drivers:   MANTA_ADDRESS=%s ./your_program\n"
@@ -704,6 +749,43 @@ static void print_names(const char *label, const manta_value *list) {
   printf("\n");
 }
 
+/* "placement groups: N", then each group and its bundles' nodes. */
+static void print_placement_groups(const manta_value *pgs) {
+  size_t n = 0;
+  manta_len(pgs, &n);
+  printf("\nplacement groups: ");
+  printf(n ? "%zu\n" : "none\n", n);
+  for (size_t i = 0; i < n; i++) {
+    const manta_value *g, *bundles = NULL;
+    manta_list_at(pgs, i, &g);
+    printf("  %s  %-13s %-10s creator %s", str_of(g, "id"),
+           str_of(g, "strategy"), str_of(g, "state"), str_of(g, "creator"));
+    const char *msg = str_of(g, "message");
+    printf(msg[0] ? "  (%s)\n" : "\n", msg);
+    size_t nb = 0;
+    bundles = field(g, "bundles");
+    manta_len(bundles, &nb);
+    for (size_t b = 0; b < nb; b++) {
+      const manta_value *e, *res;
+      manta_list_at(bundles, b, &e);
+      printf("    bundle %zu ", b);
+      res = field(e, "resources");
+      size_t nr = 0;
+      manta_len(res, &nr);
+      for (size_t k = 0; k < nr; k++) {
+        const char *name;
+        const manta_value *q;
+        double qty = 0;
+        manta_map_at(res, k, &name, &q);
+        manta_get_double(q, &qty);
+        printf("%s%s %g", k ? ", " : "{", name, qty);
+      }
+      const char *node = str_of(e, "node_id");
+      printf(node[0] ? "}  on node %s\n" : "}  not reserved\n", node);
+    }
+  }
+}
+
 static void print_status(const manta_value *st) {
   const manta_value *nodes = field(st, "nodes");
   size_t n = 0, alive = 0;
@@ -747,6 +829,10 @@ static void print_status(const manta_value *st) {
       printf("%s%s %g/%g free", k ? ", " : " ", name, avail, total);
     }
     printf("\n");
+    const char *metrics = str_of(node, "metrics_address");
+    if (metrics[0]) {
+      printf("    %-10s %s\n", "metrics", metrics);
+    }
     print_names("functions", field(node, "functions"));
     print_names("classes", field(node, "classes"));
     printf("    %-10s %lld queued, %lld running, %lld finished; %lld "
@@ -769,6 +855,7 @@ static void print_status(const manta_value *st) {
     printf("  %-20s %-20s on node %s\n", str_of(a, "name"), str_of(a, "class"),
            str_of(a, "node_id"));
   }
+  print_placement_groups(field(st, "placement_groups"));
 }
 
 static int cmd_status(int argc, char **argv) {

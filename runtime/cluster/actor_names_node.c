@@ -18,9 +18,8 @@
 
 /* ---- calls to the head ------------------------------------------------- */
 
-/* A call to the head that waits for its answer (not on a poller thread). */
-static int head_call(const char *method, const ProtobufCMessage *req,
-                     mt_tp_buf *reply, char *detail, size_t size) {
+int mt_head_call(const char *method, const ProtobufCMessage *req,
+                 mt_tp_buf *reply, char *detail, size_t size) {
   reply->data = NULL;
   reply->len = 0;
   mt_tp_buf body;
@@ -41,14 +40,12 @@ static int head_call(const char *method, const ProtobufCMessage *req,
   return st;
 }
 
-/* A call to the head and its reply unpacked as `reply` (*out; free with
- * protobuf_c_message_free_unpacked), or why not (logged, saying `what`). */
-static manta_err head_ask(const char *method, const ProtobufCMessage *req,
-                          const ProtobufCMessageDescriptor *reply,
-                          const char *what, ProtobufCMessage **out) {
+manta_err mt_head_ask(const char *method, const ProtobufCMessage *req,
+                      const ProtobufCMessageDescriptor *reply, const char *what,
+                      ProtobufCMessage **out) {
   mt_tp_buf body;
   char detail[300] = "";
-  int st = head_call(method, req, &body, detail, sizeof detail);
+  int st = mt_head_call(method, req, &body, detail, sizeof detail);
   *out = st == MT_TP_OK
              ? protobuf_c_message_unpack(reply, NULL, body.len, body.data)
              : NULL;
@@ -86,7 +83,8 @@ static void drop_now(const char *name, const Manta__V1__NamedActor *holder) {
   req.actor_id = holder->actor->id;
   mt_tp_buf reply;
   char detail[200];
-  head_call(MT_HEAD_DROP_ACTOR_NAME, &req.base, &reply, detail, sizeof detail);
+  mt_head_call(MT_HEAD_DROP_ACTOR_NAME, &req.base, &reply, detail,
+               sizeof detail);
   free(reply.data);
 }
 
@@ -103,9 +101,9 @@ manta_err mt_actor_reserve_name(const char *name, const char *cls,
   for (int attempt = 0;; attempt++) {
     Manta__V1__RegisterActorNameReply *r;
     manta_err err =
-        head_ask(MT_HEAD_REGISTER_ACTOR_NAME, &req.base,
-                 &manta__v1__register_actor_name_reply__descriptor,
-                 "reserving an actor name", (ProtobufCMessage **)(void *)&r);
+        mt_head_ask(MT_HEAD_REGISTER_ACTOR_NAME, &req.base,
+                    &manta__v1__register_actor_name_reply__descriptor,
+                    "reserving an actor name", (ProtobufCMessage **)(void *)&r);
     if (err != MANTA_OK) {
       return err;
     }
@@ -160,9 +158,9 @@ manta_err mt_actor_lookup_cluster(const char *name, manta_actor *out) {
   for (;;) {
     Manta__V1__LookupActorReply *r;
     manta_err err =
-        head_ask(MT_HEAD_LOOKUP_ACTOR, &req.base,
-                 &manta__v1__lookup_actor_reply__descriptor,
-                 "looking up an actor", (ProtobufCMessage **)(void *)&r);
+        mt_head_ask(MT_HEAD_LOOKUP_ACTOR, &req.base,
+                    &manta__v1__lookup_actor_reply__descriptor,
+                    "looking up an actor", (ProtobufCMessage **)(void *)&r);
     if (err != MANTA_OK) {
       return err;
     }

@@ -34,6 +34,10 @@
 #define MT_NODE_TASKS "/manta.v1.Node/Tasks"
 #define MT_NODE_CALL "/manta.v1.Node/Call"
 #define MT_NODE_FETCH "/manta.v1.Node/FetchObject"
+#define MT_NODE_BUNDLES "/manta.v1.Node/ReserveBundles"
+#define MT_HEAD_PG_CREATE "/manta.v1.Head/CreatePlacementGroup"
+#define MT_HEAD_PG_GET "/manta.v1.Head/GetPlacementGroup"
+#define MT_HEAD_PG_REMOVE "/manta.v1.Head/RemovePlacementGroup"
 
 #define MT_PROTOCOL_VERSION 1
 /* Defaults, overridable by MANTA_HEARTBEAT_MS / MANTA_DEAD_AFTER_MS. */
@@ -60,6 +64,8 @@ typedef struct mt_view_node {
   /* Set: the head's last view did not list it (the head restarted, say);
    * it is kept, alive, until it has been missing for dead_after_ms. */
   int64_t missing_since_ms;
+  int64_t heartbeat_ms_ago; /* as the head said, when the view came */
+  int64_t view_at_ms;       /* when the view came (mt_now_ms) */
 } mt_view_node;
 
 /* ---- links to other nodes (under rt.mu, outbox under its own mutex) ----- */
@@ -318,6 +324,16 @@ void mt_actor_kill_remote_locked(mt_actor *a, mt_garbage *g);
 void mt_proxy_free_locked(mt_actor *a, mt_garbage *g);
 mt_actor *mt_proxy_get_locked(uint64_t host, uint64_t id);
 
+/* actor_names_node.c: calls to the head that wait for its answer (not on a
+ * poller thread): the gRPC status and the reply body (free it)... */
+int mt_head_call(const char *method, const ProtobufCMessage *req,
+                 mt_tp_buf *reply, char *detail, size_t size);
+/* ... or the reply unpacked as `reply` (*out; free with
+ * protobuf_c_message_free_unpacked), else why not (logged, saying what). */
+manta_err mt_head_ask(const char *method, const ProtobufCMessage *req,
+                      const ProtobufCMessageDescriptor *reply, const char *what,
+                      ProtobufCMessage **out);
+
 /* actor_names_node.c: named actors from a node's side (the mt_cluster_ops
  * of names, rt.h says what each does) */
 void mt_actor_name_locked(const char *name, const char *cls, uint64_t host,
@@ -345,6 +361,55 @@ void mt_actor_names_node_gone(mt_actor_names *n, uint64_t node_id);
  * table; free with mt_actor_names_list_free. */
 Manta__V1__NamedActor **mt_actor_names_list(mt_actor_names *n, size_t *count);
 void mt_actor_names_list_free(Manta__V1__NamedActor **list, size_t count);
+
+/* pg_head.c: the head's placement groups (under the directory's mutex) */
+typedef struct mt_pg_table mt_pg_table;
+mt_pg_table *mt_pg_table_new(void);
+void mt_pg_table_free(mt_pg_table *t);
+bool mt_pg_table_is_method(const char *method);
+/* The nodes a group may be placed on, as the directory sees them now. */
+typedef struct mt_pg_node {
+  uint64_t id;
+  char address[64];
+  int64_t load_ms; /* when its free resources were reported */
+  int nres;
+  char names[MT_MAX_RESOURCES][64];
+  double total[MT_MAX_RESOURCES];
+  double avail[MT_MAX_RESOURCES];
+} mt_pg_node;
+/* Runs one of the methods: a gRPC status, the packed reply in *reply. */
+int mt_pg_table_handle(mt_pg_table *t, const mt_pg_node *nodes, size_t nn,
+                       const char *method, const uint8_t *body, size_t len,
+                       mt_tp_buf *reply, char *detail, size_t size);
+/* Every group not removed, as messages pointing into the table (free with
+ * mt_pg_table_list_free). */
+Manta__V1__PlacementGroup **mt_pg_table_list(mt_pg_table *t, size_t *count);
+void mt_pg_table_list_free(Manta__V1__PlacementGroup **list, size_t count);
+/* One step of the head's placement work: a group to reserve (planned on
+ * nodes) or to free; NULL when there is none. Run it WITHOUT the
+ * directory's mutex (mt_pg_job_run), then hand it back (mt_pg_job_done). */
+typedef struct mt_pg_job mt_pg_job;
+mt_pg_job *mt_pg_table_next_job(mt_pg_table *t, const mt_pg_node *nodes,
+                                size_t nn);
+void mt_pg_job_run(mt_pg_job *j);
+void mt_pg_job_done(mt_pg_table *t, mt_pg_job *j);
+/* directory.c: runs the head's placement work (heartbeat thread). */
+void mt_directory_pg_tick(mt_directory *d);
+
+/* pg_node.c: a node's side of placement groups */
+/* Prepares, commits or returns (BundleOp) bundles of group gid here;
+ * false with why when a prepare does not fit. Takes rt.mu. */
+bool mt_bundles_apply(int op, uint64_t gid, const Manta__V1__Bundle *const *b,
+                      size_t n, char *why, size_t size);
+void mt_bundles_serve(mt_tp_incoming *in, const uint8_t *body, size_t len);
+manta_err mt_pg_create_cluster(uint64_t gid, int strategy,
+                               const mt_resource_request *bundles, size_t n,
+                               manta_value **fail);
+manta_err mt_pg_poll_cluster(uint64_t gid, uint64_t *nodes, size_t n,
+                             manta_value **fail);
+manta_err mt_pg_remove_cluster(uint64_t gid);
+/* Resources of a bundle message <-> a request. */
+void mt_pg_bundle_request(const Manta__V1__Bundle *b, mt_resource_request *r);
 
 /* peers.c: the channel to a live node of the view (opened if needed), its
  * address copied to address[size]; NULL if the node is not alive. */

@@ -22,12 +22,17 @@ struct mt_directory {
   uint64_t view; /* bumped when a node joins, changes or dies */
   int64_t heartbeat_ms, dead_after_ms;
   mt_actor_names *names;
+  mt_pg_table *pgs; /* placement groups (pg_head.c) */
 };
 
 mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
                                int64_t dead_after_ms) {
   mt_directory *d = calloc(1, sizeof *d);
-  if (!d || !(d->names = mt_actor_names_new())) {
+  if (!d || !(d->names = mt_actor_names_new()) ||
+      !(d->pgs = mt_pg_table_new())) {
+    if (d) {
+      mt_actor_names_free(d->names);
+    }
     free(d);
     return NULL;
   }
@@ -51,6 +56,7 @@ void mt_directory_free(mt_directory *d) {
   }
   free(d->nodes);
   mt_actor_names_free(d->names);
+  mt_pg_table_free(d->pgs);
   pthread_mutex_destroy(&d->mu);
   free(d);
 }
@@ -231,16 +237,79 @@ bool mt_directory_is_method(const char *method) {
          strcmp(method, MT_HEAD_HEARTBEAT) == 0 ||
          strcmp(method, MT_HEAD_UNREGISTER) == 0 ||
          strcmp(method, MT_HEAD_STATUS) == 0 ||
-         mt_actor_names_is_method(method);
+         mt_actor_names_is_method(method) || mt_pg_table_is_method(method);
+}
+
+/* The live nodes with their resources, for placement groups (NULL on
+ * OOM). */
+static mt_pg_node *pg_nodes_locked(mt_directory *d, size_t *nn) {
+  mt_pg_node *nodes = calloc(d->n + 1, sizeof *nodes);
+  *nn = 0;
+  for (size_t i = 0; nodes && i < d->n; i++) {
+    dir_node *n = &d->nodes[i];
+    if (!n->alive) {
+      continue;
+    }
+    mt_pg_node *p = &nodes[(*nn)++];
+    p->id = n->info->node_id;
+    snprintf(p->address, sizeof p->address, "%s", n->info->address);
+    p->load_ms = n->load ? n->last_seen_ms : 0;
+    for (size_t k = 0; k < n->info->n_resources && p->nres < MT_MAX_RESOURCES;
+         k++) {
+      const Manta__V1__Resource *r = n->info->resources[k];
+      snprintf(p->names[p->nres], 64, "%s", r->name);
+      p->total[p->nres] = r->total;
+      p->avail[p->nres] = r->total;
+      /* Free now: from the last heartbeat, if one came. */
+      for (size_t j = 0; n->load && j < n->load->n_resources; j++) {
+        if (strcmp(n->load->resources[j]->name, r->name) == 0) {
+          p->avail[p->nres] = n->load->resources[j]->available;
+        }
+      }
+      p->nres++;
+    }
+  }
+  return nodes;
 }
 
 int mt_directory_call(mt_directory *d, const char *method, const uint8_t *body,
                       size_t len, mt_tp_buf *reply, char *detail, size_t size) {
   pthread_mutex_lock(&d->mu);
-  int st =
-      mt_actor_names_handle(d->names, method, body, len, reply, detail, size);
+  int st;
+  if (mt_pg_table_is_method(method)) {
+    size_t nn;
+    reap_locked(d);
+    mt_pg_node *nodes = pg_nodes_locked(d, &nn);
+    st = mt_pg_table_handle(d->pgs, nodes, nn, method, body, len, reply, detail,
+                            size);
+    free(nodes);
+  } else {
+    st =
+        mt_actor_names_handle(d->names, method, body, len, reply, detail, size);
+  }
   pthread_mutex_unlock(&d->mu);
   return st;
+}
+
+void mt_directory_pg_tick(mt_directory *d) {
+  /* A few jobs per tick: a removal and a reservation need not wait for
+   * the next heartbeat each. */
+  for (int round = 0; round < 8; round++) {
+    size_t nn;
+    pthread_mutex_lock(&d->mu);
+    reap_locked(d);
+    mt_pg_node *nodes = pg_nodes_locked(d, &nn);
+    mt_pg_job *j = nodes ? mt_pg_table_next_job(d->pgs, nodes, nn) : NULL;
+    pthread_mutex_unlock(&d->mu);
+    free(nodes);
+    if (!j) {
+      return;
+    }
+    mt_pg_job_run(j);
+    pthread_mutex_lock(&d->mu);
+    mt_pg_job_done(d->pgs, j);
+    pthread_mutex_unlock(&d->mu);
+  }
 }
 
 static void reply_msg(mt_tp_incoming *in, const ProtobufCMessage *m) {
@@ -366,10 +435,12 @@ static void handle_status(mt_directory *d, mt_tp_incoming *in,
   r.nodes = statuses_locked(d, &store);
   r.n_nodes = r.nodes ? d->n : 0;
   r.actors = mt_actor_names_list(d->names, &r.n_actors);
+  r.placement_groups = mt_pg_table_list(d->pgs, &r.n_placement_groups);
   mt_tp_buf b = {0};
   bool packed = mt_wire_pack(&r.base, &b);
   pthread_mutex_unlock(&d->mu);
   mt_actor_names_list_free(r.actors, r.n_actors);
+  mt_pg_table_list_free(r.placement_groups, r.n_placement_groups);
   free(r.nodes);
   free(store);
   if (!packed) {

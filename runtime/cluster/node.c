@@ -60,6 +60,17 @@ Manta__V1__NodeInfo *mt_node_info_build(void) {
   info->address = strdup(mt_cl.address);
   info->is_driver = mt_cl.role == MANTA_ROLE_DRIVER;
   info->pid = (int64_t)getpid();
+  int port;
+  if (manta_metrics_port(&port) == MANTA_OK) {
+    /* The HTTP server listens on the host of this node's bind, with TLS
+     * when the node has it. */
+    const char *colon = strrchr(mt_cl.address, ':');
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s://%.*s:%d/metrics",
+             mt_cl.tp_tls.cert ? "https" : "http",
+             (int)(colon ? colon - mt_cl.address : 0), mt_cl.address, port);
+    info->metrics_address = strdup(buf);
+  }
   mt_lock();
   info->node_id = mt_rt.node_id;
   info->functions = names_of(&mt_rt.functions, &info->n_functions);
@@ -208,6 +219,8 @@ void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n) {
     vn->queued = load ? load->tasks_queued : 0;
     vn->running = load ? load->tasks_running : 0;
     vn->actors = load ? load->actors : 0;
+    vn->heartbeat_ms_ago = nodes[i]->last_heartbeat_ms_ago;
+    vn->view_at_ms = mt_now_ms();
   }
   mt_lock();
   mt_view_node *old = mt_cl.view;
@@ -363,6 +376,9 @@ static void *heartbeat_loop(void *arg) {
     pthread_mutex_unlock(&mt_cl.hb_mu);
     heartbeat_once();
     mt_fetch_retry_waiting();
+    if (mt_cl.dir) {
+      mt_directory_pg_tick(mt_cl.dir); /* placement groups (pg_head.c) */
+    }
     pthread_mutex_lock(&mt_cl.hb_mu);
   }
   pthread_mutex_unlock(&mt_cl.hb_mu);

@@ -32,8 +32,13 @@ static double resource_qty(const mt_view_node *v, const char *name,
 
 bool mt_view_fits(const mt_view_node *v, const mt_resource_request *d,
                   bool now) {
+  int index;
+  uint64_t gid;
   for (int i = 0; i < d->n; i++) {
-    if (d->qty[i] > 0 && resource_qty(v, d->names[i], now) < d->qty[i]) {
+    /* A bundle's resources reach the view with the node's next heartbeat
+     * after the head committed them; the node itself checks the call. */
+    if (d->qty[i] > 0 && resource_qty(v, d->names[i], now) < d->qty[i] &&
+        !mt_bundle_resource_parse(d->names[i], &index, &gid)) {
       return false;
     }
   }
@@ -724,7 +729,26 @@ void mt_peers_close_all(void) {
   mt_garbage_free(&g);
 }
 
+/* The peers of /metrics: every node of the view, this one included (a
+ * dashboard joins on the node label). */
+static void metrics_locked(mt_metrics *m) {
+  m->peers = calloc(mt_cl.nview ? mt_cl.nview : 1, sizeof *m->peers);
+  if (!m->peers) {
+    return;
+  }
+  int64_t now = mt_now_ms();
+  for (size_t i = 0; i < mt_cl.nview; i++) {
+    const mt_view_node *v = &mt_cl.view[i];
+    m->peers[i].node_id = v->node_id;
+    m->peers[i].alive = v->alive;
+    m->peers[i].heartbeat_age_s =
+        (double)(v->heartbeat_ms_ago + (now - v->view_at_ms)) / 1e3;
+  }
+  m->npeers = mt_cl.nview;
+}
+
 const mt_cluster_ops mt_cluster_routing = {
+    .metrics_locked = metrics_locked,
     .route_locked = route_locked,
     .dispatch_locked = dispatch_locked,
     .forget_locked = forget_locked,
@@ -741,4 +765,7 @@ const mt_cluster_ops mt_cluster_routing = {
     .proxy_get_locked = mt_proxy_get_locked,
     .actor_name_locked = mt_actor_name_locked,
     .actor_reserve_name = mt_actor_reserve_name,
-    .actor_lookup = mt_actor_lookup_cluster};
+    .actor_lookup = mt_actor_lookup_cluster,
+    .pg_create = mt_pg_create_cluster,
+    .pg_poll = mt_pg_poll_cluster,
+    .pg_remove = mt_pg_remove_cluster};

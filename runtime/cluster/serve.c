@@ -447,6 +447,7 @@ static void handle_call(mt_tp_incoming *in, const uint8_t *body, size_t len) {
 static bool node_is_unary(void *ctx, const char *method) {
   (void)ctx;
   return strcmp(method, MT_NODE_CALL) == 0 ||
+         strcmp(method, MT_NODE_BUNDLES) == 0 ||
          (mt_cl.dir && mt_directory_is_method(method));
 }
 
@@ -461,6 +462,8 @@ static void node_unary(void *ctx, mt_tp_incoming *in, const char *method,
   (void)ctx;
   if (strcmp(method, MT_NODE_CALL) == 0) {
     handle_call(in, body, len);
+  } else if (strcmp(method, MT_NODE_BUNDLES) == 0) {
+    mt_bundles_serve(in, body, len); /* placement groups (pg_node.c) */
   } else {
     mt_directory_handle(mt_cl.dir, in, method, body, len);
   }

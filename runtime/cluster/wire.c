@@ -63,13 +63,19 @@ Manta__V1__Resource **mt_wire_resources(const char names[][64],
     return NULL;
   }
   for (int i = 0; i < n; i++) {
-    r[i] = malloc(sizeof *r[i]);
+    /* The name is copied behind the message, one allocation: a node's
+     * names change under rt.mu (placement group bundles come and go) while
+     * the message is packed without it. */
+    size_t len = strnlen(names[i], 63);
+    r[i] = malloc(sizeof *r[i] + len + 1);
     if (!r[i]) {
       mt_wire_resources_free(r, (size_t)i);
       return NULL;
     }
     manta__v1__resource__init(r[i]);
-    r[i]->name = (char *)names[i];
+    r[i]->name = (char *)(r[i] + 1);
+    memcpy(r[i]->name, names[i], len);
+    r[i]->name[len] = '\0';
     r[i]->total = total[i];
     r[i]->available = avail ? avail[i] : 0;
   }
@@ -101,6 +107,9 @@ void mt_wire_node_info_free(Manta__V1__NodeInfo *info) {
   free(info->classes);
   free(info->address);
   free(info->hostname);
+  if (info->metrics_address != protobuf_c_empty_string) {
+    free(info->metrics_address);
+  }
   free(info);
 }
 
@@ -157,7 +166,8 @@ static manta_value *resources_value(const Manta__V1__NodeLoad *load,
       load && load->n_resources ? load->resources : info->resources;
   size_t n = load && load->n_resources ? load->n_resources : info->n_resources;
   for (size_t i = 0; m && i < n; i++) {
-    manta_value *q = manta_map();
+    /* An empty name: a freed placement group bundle's kind. */
+    manta_value *q = r[i]->name && r[i]->name[0] ? manta_map() : NULL;
     if (!q) {
       continue;
     }
@@ -179,6 +189,8 @@ static manta_value *node_value(const Manta__V1__NodeStatus *st) {
   mt_wire_node_id_hex(info->node_id, hex);
   put(m, "node_id", manta_cstring(hex));
   put(m, "address", manta_cstring(info->address ? info->address : ""));
+  put(m, "metrics_address",
+      manta_cstring(info->metrics_address ? info->metrics_address : ""));
   put(m, "state",
       manta_cstring(st->state == MANTA__V1__NODE_STATE__NODE_STATE_ALIVE
                         ? "alive"
@@ -195,6 +207,56 @@ static manta_value *node_value(const Manta__V1__NodeStatus *st) {
   put(m, "tasks_finished", manta_int(load ? load->tasks_finished : 0));
   put(m, "actors", manta_int(load ? load->actors : 0));
   put(m, "last_heartbeat_ms", manta_int(st->last_heartbeat_ms_ago));
+  return m;
+}
+
+static const char *pg_state_name(Manta__V1__PlacementGroupState s) {
+  switch (s) {
+  case MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_PENDING:
+    return "PENDING";
+  case MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_CREATED:
+    return "CREATED";
+  case MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_INFEASIBLE:
+    return "INFEASIBLE";
+  case MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_REMOVED:
+    return "REMOVED";
+  default:
+    return "?";
+  }
+}
+
+/* A placement group as manta_cluster_status lists it. */
+static manta_value *pg_value(const Manta__V1__PlacementGroup *g) {
+  manta_value *m = manta_map(), *bundles = manta_list();
+  char hex[17];
+  if (!m || !bundles) {
+    manta_value_free(bundles);
+    return m;
+  }
+  mt_wire_node_id_hex(g->id, hex);
+  put(m, "id", manta_cstring(hex));
+  put(m, "strategy", manta_cstring(mt_pg_strategy_name((int)g->strategy)));
+  put(m, "state", manta_cstring(pg_state_name(g->state)));
+  put(m, "message", manta_cstring(g->message ? g->message : ""));
+  mt_wire_node_id_hex(g->creator_node_id, hex);
+  put(m, "creator", manta_cstring(hex));
+  for (size_t i = 0; i < g->n_bundles; i++) {
+    const Manta__V1__Bundle *b = g->bundles[i];
+    manta_value *e = manta_map(), *res = manta_map();
+    for (size_t k = 0; res && k < b->n_resources; k++) {
+      put(res, b->resources[k]->name, manta_double(b->resources[k]->total));
+    }
+    if (!e) {
+      manta_value_free(res);
+      continue;
+    }
+    put(e, "index", manta_int(b->index));
+    put(e, "resources", res);
+    mt_wire_node_id_hex(b->node_id, hex);
+    put(e, "node_id", manta_cstring(b->node_id ? hex : ""));
+    push(bundles, e);
+  }
+  put(m, "bundles", bundles);
   return m;
 }
 
@@ -227,5 +289,10 @@ manta_value *mt_wire_status_value(const Manta__V1__ClusterStatusReply *r) {
   }
   put(m, "nodes", nodes);
   put(m, "actors", actors);
+  manta_value *pgs = manta_list();
+  for (size_t i = 0; pgs && i < r->n_placement_groups; i++) {
+    push(pgs, pg_value(r->placement_groups[i]));
+  }
+  put(m, "placement_groups", pgs);
   return m;
 }

@@ -350,6 +350,7 @@ void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {
     mt_rt.tasks_running--;
     mt_task *t = calls[i];
     if (i < ran) {
+      a->cls->calls += results[i] != NULL; /* NULL: cancelled, not run */
       mt_task_finish_locked(t, results[i], g);
     } else {
       mt_task_finish_locked(
@@ -425,9 +426,9 @@ static manta_value *local_fail(const mt_class *cls, const char *class_name,
                         "no actor class named '%s' is registered", class_name);
   }
   if (missing[0]) {
-    return mt_error_new(MANTA_ERR_INFEASIBLE, class_name,
-                        "asks for resource '%s', which this node lacks",
-                        missing);
+    char why[200];
+    manta_err code = mt_missing_why(missing, why, sizeof why);
+    return mt_error_new(code, class_name, "%s", why);
   }
   if (!mt_demand_fits_total(demand)) {
     return mt_error_new(MANTA_ERR_INFEASIBLE, class_name,
@@ -510,16 +511,22 @@ manta_err mt_actor_create(const char *class_name,
   if (!class_name || !out) {
     return MANTA_ERR_INVALID;
   }
+  manta_call_options eff;
+  manta_value *pg_fail = NULL;
+  if (opts && opts->pg) {
+    /* In a placement group: its bundle's resources, on its node. */
+    pg_fail = mt_pg_call_options(opts, true, &eff);
+    opts = &eff;
+  }
   mt_demand demand;
   char missing[64] = "";
   manta_err err =
       mt_call_prepare(args, nargs, opts, 0.0, &demand, missing, sizeof missing);
-  if (err != MANTA_OK) {
-    return err;
-  }
-  mt_task *t = mt_task_alloc(MT_TASK_ACTOR_CREATE, args, nargs);
+  mt_task *t =
+      err == MANTA_OK ? mt_task_alloc(MT_TASK_ACTOR_CREATE, args, nargs) : NULL;
   if (!t) {
-    return MANTA_ERR_NOMEM;
+    manta_value_free(pg_fail);
+    return err == MANTA_OK ? MANTA_ERR_NOMEM : err;
   }
   const char *name = opts && opts->name ? opts->name : NULL;
   double cpus = opts && opts->num_cpus >= 0 ? opts->num_cpus : 0.0;
@@ -528,12 +535,15 @@ manta_err mt_actor_create(const char *class_name,
   mt_lock();
   mt_actor *a = NULL;
   mt_class *cls = mt_strmap_get(&mt_rt.classes, class_name);
+  mt_call_resolve_locked(opts, 0.0, &demand, missing, sizeof missing);
   manta_value *here_fail = local_fail(cls, class_name, missing, &demand);
   uint64_t host = 0;
   bool reserved = false;
   manta_value *fail = NULL;
   err = create_check_locked(name);
-  if (err == MANTA_OK && route) {
+  if (pg_fail) {
+    fail = pg_fail; /* dead from the start: the group cannot take it */
+  } else if (err == MANTA_OK && route) {
     err = place_locked(class_name, name, opts, cpus, here_fail, &host,
                        &reserved, &fail);
   }
@@ -579,6 +589,8 @@ manta_err mt_actor_create(const char *class_name,
     fail = here_fail;
   } else if (!(t->cls = mt_class_for_locked(&demand))) {
     fail = mt_error_new(MANTA_ERR_NOMEM, class_name, "out of memory");
+  } else {
+    t->pg = mt_bundles_of_locked(&demand, &fail);
   }
   if (fail) {
     a->destroyed = true; /* no constructor will run */

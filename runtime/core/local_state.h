@@ -46,6 +46,13 @@ bool mt_private_file_read(const char *path, bool nofollow, const char *what,
                           size_t why_size);
 
 /*
+ * Whether the got_len bytes at got are exactly the token want, compared in
+ * constant time (for a given want), so a wrong token's timing tells
+ * nothing. Every server that checks the token (gRPC, HTTP) uses this one.
+ */
+bool mt_token_equal(const void *got, size_t got_len, const char *want);
+
+/*
  * Reads a token file: a regular file no one but its owner may read or
  * write (a symlink is followed unless nofollow). One trailing newline is
  * allowed. *out is malloc'd. false with why on any failure.

@@ -24,8 +24,9 @@ static manta_err request_set(mt_resource_request *r, const char *name,
       return MANTA_OK;
     }
   }
-  /* Slot 0 of a node's resources is CPU, so one fewer custom one fits. */
-  if (r->n >= MT_MAX_RESOURCES - 1) {
+  /* 15 custom ones: a request adds "CPU" and, in a placement group, the
+   * bundle's marker. */
+  if (r->n >= MT_MAX_REQUEST - 3) {
     return MANTA_ERR_RANGE;
   }
   strcpy(r->names[r->n], name);
@@ -43,6 +44,7 @@ manta_err manta_options_new(manta_options **out) {
   }
   o->num_cpus = -1;
   o->insecure = -1;
+  o->metrics_port = -1;
   o->store_memory = -1;
   o->store_full_ms = -1;
   *out = o;
@@ -129,6 +131,20 @@ manta_err manta_options_set_bind(manta_options *opts, const char *host_port) {
     return MANTA_ERR_INVALID;
   }
   return set_string(&opts->bind, host_port);
+}
+
+manta_err manta_options_set_metrics_port(manta_options *opts, int port) {
+  if (!opts || port < -1 || port > 65535) {
+    if (opts) {
+      mt_log(MT_LOG_ERROR,
+             "bad metrics port %d: 0 to 65535 (0: any free port), or -1 "
+             "for none",
+             port);
+    }
+    return MANTA_ERR_INVALID;
+  }
+  opts->metrics_port = port;
+  return MANTA_OK;
 }
 
 manta_err manta_options_set_token(manta_options *opts, const char *token) {
@@ -230,6 +246,7 @@ manta_err manta_call_options_new(manta_call_options **out) {
     return MANTA_ERR_NOMEM;
   }
   o->num_cpus = -1;
+  o->pg_bundle = -1;
   *out = o;
   return MANTA_OK;
 }
@@ -321,5 +338,16 @@ manta_err manta_call_options_set_node_affinity(manta_call_options *opts,
   }
   opts->placement =
       (mt_placement){MANTA_STRATEGY_NODE_AFFINITY, soft != 0, node};
+  return MANTA_OK;
+}
+
+manta_err manta_call_options_set_placement_group(manta_call_options *opts,
+                                                 manta_placement_group pg,
+                                                 int bundle_index) {
+  if (!opts || pg.id == 0 || bundle_index < -1) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->pg = pg.id;
+  opts->pg_bundle = bundle_index;
   return MANTA_OK;
 }

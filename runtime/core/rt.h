@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "manta.h"
+#include "metrics.h"
 #include "slots.h"
 #include "strmap.h"
 #include "tls.h"
@@ -28,14 +29,19 @@
 
 /* ---- resources ---------------------------------------------------------- */
 
-/* Resource kinds one node knows: index 0 is always "CPU". */
-#define MT_MAX_RESOURCES 16
+/* Resource kinds one node knows: index 0 is always "CPU". Beyond the
+ * node's own, each placement group bundle reserved here adds a few
+ * (bundles.c), hence more kinds than one call may name. */
+#define MT_MAX_RESOURCES 64
+/* Names one request may hold: the custom ones, "CPU", and the marker of a
+ * placement group bundle (bundles.c). */
+#define MT_MAX_REQUEST 18
 
 /* A requested quantity per named resource (names not yet resolved). */
 typedef struct mt_resource_request {
   int n;
-  char names[MT_MAX_RESOURCES][64];
-  double qty[MT_MAX_RESOURCES];
+  char names[MT_MAX_REQUEST][64];
+  double qty[MT_MAX_REQUEST];
 } mt_resource_request;
 
 /* Quantities indexed like rt.res_names. */
@@ -55,6 +61,7 @@ struct manta_options {
   int insecure;   /* cleartext beyond loopback: 1, 0, < 0 MANTA_INSECURE */
   char **modules; /* loaded by manta_init before joining */
   size_t nmodules;
+  int metrics_port; /* HTTP /metrics: -1 off (unless MANTA_METRICS_PORT) */
   int64_t store_memory;  /* bytes; < 0: MANTA_OBJECT_STORE_MEMORY or 30% */
   char *spill_dir;       /* NULL: MANTA_SPILL_DIR or the state folder */
   int64_t store_full_ms; /* < 0: MANTA_OBJECT_STORE_FULL_TIMEOUT_MS or 5 s */
@@ -73,6 +80,8 @@ struct manta_call_options {
   char *name;
   unsigned max_concurrency;
   mt_placement placement;
+  uint64_t pg;   /* a placement group handle (manta_placement_group) or 0 */
+  int pg_bundle; /* its bundle; -1: any */
 };
 
 /* ---- values dropped under the lock -------------------------------------- */
@@ -265,7 +274,8 @@ typedef struct mt_task {
   struct mt_actor *actor;     /* holds one actor count */
   struct mt_sched_class *cls; /* where it queues (functions, creations) */
   mt_remote *remote;          /* set: runs on another node */
-  manta_value *dep_error;     /* first failed dependency's error */
+  uint64_t pg; /* runs in a bundle of this placement group here (bundles.c) */
+  manta_value *dep_error; /* first failed dependency's error */
   size_t dep_error_arg;
   size_t nargs;
   size_t ndeps;
@@ -291,7 +301,8 @@ typedef struct mt_function {
   manta_function fn;
   int nargs;
   void *data;
-  uint64_t run_ns; /* measured time per call, smoothed (rt.mu); 0: unknown */
+  uint64_t run_ns;   /* measured time per call, smoothed (rt.mu); 0: unknown */
+  mt_fn_stats stats; /* for /metrics (rt.mu) */
 } mt_function;
 
 typedef struct mt_method {
@@ -307,6 +318,7 @@ typedef struct mt_class {
   manta_actor_dtor dtor;
   void *data;
   mt_strmap methods; /* name -> mt_method */
+  uint64_t calls;    /* method calls run here, for /metrics (rt.mu) */
 } mt_class;
 
 void mt_registry_destroy_locked(void);
@@ -480,12 +492,16 @@ void mt_demand_request(const manta_call_options *opts, double cpus,
 /* Makes t a task of another node, named `name` there; false on OOM. */
 bool mt_task_make_remote(mt_task *t, const char *name,
                          const manta_call_options *opts, double cpus);
-/* Checks a call's arguments and resolves the resources it asks for
- * (default_cpus when the options do not say); `missing` names a resource
- * the node lacks. */
+/* Checks a call's arguments and resolves the CPUs it asks for
+ * (default_cpus when the options do not say); named resources are left to
+ * mt_call_resolve_locked, whose `missing` names one the node lacks. */
 manta_err mt_call_prepare(const manta_value *const *args, size_t nargs,
                           const manta_call_options *opts, double default_cpus,
                           mt_demand *demand, char *missing, size_t size);
+/* The part of mt_call_prepare done under rt.mu: resolving the names of
+ * the resources a call asks for against this node's. */
+void mt_call_resolve_locked(const manta_call_options *opts, double default_cpus,
+                            mt_demand *demand, char *missing, size_t size);
 /* Resolves the task's result to err (taken) now and takes the task back
  * from wherever it is. */
 void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g);
@@ -560,6 +576,79 @@ mt_place_step mt_placement_step_locked(const mt_placement *p,
                                        const manta_value *local_fail,
                                        mt_placement *via, manta_value **fail);
 
+/* ---- placement groups (pgroups.c, bundles.c, pg_plan.c) ---------------- */
+
+/* Where the planner may put bundles: one node's resources by name. */
+typedef struct mt_plan_node {
+  uint64_t id;
+  int nres;
+  const char (*names)[64];
+  const double *total;
+  const double *avail;
+} mt_plan_node;
+
+typedef enum mt_plan_result {
+  MT_PLAN_OK = 0,        /* out[i] is the node index of bundle i */
+  MT_PLAN_WAIT = 1,      /* fits in total, not now */
+  MT_PLAN_INFEASIBLE = 2 /* never fits: why says which bundle and why */
+} mt_plan_result;
+
+/* Where the bundles of a group of strategy s (manta_pg_strategy) go, from
+ * the nodes' totals and free resources. Pure: used embedded (one node) and
+ * by the head (every live node). */
+mt_plan_result mt_pg_plan(int strategy, const mt_resource_request *bundles,
+                          size_t nb, const mt_plan_node *nodes, size_t nn,
+                          size_t *out, char *why, size_t size);
+const char *mt_pg_strategy_name(int strategy);
+
+/* The bundles reserved on this node (bundles.c; under rt.mu). Each adds
+ * resource kinds named as Ray names them, "<resource>_group_<i>_<group
+ * id>" and the marker "bundle_group_<i>_<group id>", which the calls in
+ * the bundle ask for instead of the node's own. */
+/* Reserves bundles idx[0..n) of group gid (their resources in b) from the
+ * free resources, all or none; committed: usable at once (else after
+ * mt_bundles_commit_locked). MANTA_ERR_INFEASIBLE with why when they do not
+ * fit now. */
+manta_err mt_bundles_prepare_locked(uint64_t gid, const int32_t *idx,
+                                    const mt_resource_request *b, size_t n,
+                                    bool committed, char *why, size_t size);
+bool mt_bundles_commit_locked(uint64_t gid);
+/* Frees group gid's bundles here: queued calls in them fail, their actors
+ * are killed, running tasks' refs resolve to errors now and their
+ * resources come back as they end. */
+void mt_bundles_return_locked(uint64_t gid, mt_garbage *g);
+/* Whether the demand runs in a bundle here: 0 if not, else its group's id;
+ * *fail says why it cannot (the bundle is not reserved, or not yet). */
+uint64_t mt_bundles_of_locked(const mt_demand *d, manta_value **fail);
+/* Whether group gid has a committed bundle here. */
+bool mt_bundles_live_locked(uint64_t gid);
+/* The name a call in bundle i of group gid asks for instead of `name`. */
+bool mt_bundle_resource_name(const char *name, int i, uint64_t gid, char *out,
+                             size_t size);
+/* If name is a bundle's resource: its bundle index and group (else false). */
+bool mt_bundle_resource_parse(const char *name, int *index, uint64_t *gid);
+/* Why a call asking for `missing`, a resource this node lacks, cannot run
+ * here: MANTA_ERR_INFEASIBLE, or MANTA_ERR_CANCELLED for the resource of a
+ * bundle not (or no longer) reserved here. */
+manta_err mt_missing_why(const char *missing, char *why, size_t size);
+/* Called by mt_demand_acquire/release_locked when resources move while
+ * bundles were freed with work still running in them, or groups wait. */
+void mt_bundles_moved_locked(const mt_demand *d, int sign);
+void mt_bundles_shutdown_locked(mt_garbage *g);
+
+/* The call options a call in a placement group runs with (*eff): its
+ * demand renamed into the chosen bundle's resources, placed on the
+ * bundle's node. NULL, or an error value when it cannot run there (a
+ * stale or unready group, more than the bundle holds). Takes rt.mu. */
+manta_value *mt_pg_call_options(const manta_call_options *opts, bool actor,
+                                manta_call_options *eff);
+/* Embedded groups waiting for resources: try them again. */
+void mt_pgs_retry_locked(void);
+/* Shutdown: threads waiting for a group wake up (before in_wait drains);
+ * then every group and bundle is forgotten. */
+void mt_pgs_wake_all_locked(void);
+void mt_pgs_shutdown_locked(mt_garbage *g);
+
 /* ---- cluster mode ------------------------------------------------------- */
 
 /* What the core asks of the cluster layer (runtime/cluster), which installs
@@ -593,6 +682,8 @@ typedef struct mt_cluster_ops {
   /* o is being freed: a proxy tells its owner, a lent object forgets its
    * borrowers. */
   void (*object_freed_locked)(mt_object *o, mt_garbage *g);
+  /* Adds what the cluster knows to a /metrics snapshot (the peers). */
+  void (*metrics_locked)(mt_metrics *m);
 
   /* Actors across nodes (runtime/cluster/actors_remote.c). */
   /* Where an actor of class cls should live, as placement p says (never
@@ -625,6 +716,18 @@ typedef struct mt_cluster_ops {
                                   uint64_t host);
   /* A handle to the named actor wherever it lives, or MANTA_ERR_NOT_FOUND. */
   manta_err (*actor_lookup)(const char *name, manta_actor *out);
+
+  /* Placement groups, decided by the head (runtime/cluster/pg_node.c).
+   * Called WITHOUT rt.mu. Asks the head for group gid: MANTA_OK (it will
+   * place it), or an error with *fail (infeasible at once). */
+  manta_err (*pg_create)(uint64_t gid, int strategy,
+                         const mt_resource_request *bundles, size_t n,
+                         manta_value **fail);
+  /* The group's state at the head: MANTA_OK with nodes[0..n) once
+   * reserved, MANTA_ERR_TIMEOUT while pending, or an error with *fail. */
+  manta_err (*pg_poll)(uint64_t gid, uint64_t *nodes, size_t n,
+                       manta_value **fail);
+  manta_err (*pg_remove)(uint64_t gid);
 } mt_cluster_ops;
 
 /* Joins (or, as head, starts) a cluster after the local runtime started,
@@ -706,6 +809,7 @@ typedef struct mt_runtime {
   /* scheduling */
   mt_sched_class *classes_list;
   int64_t tasks_queued, tasks_running, tasks_finished;
+  uint64_t submitted_other;  /* calls of names not registered here */
   _Atomic uint64_t work_seq; /* bumped whenever work is queued */
   bool spinner_active;       /* one idle worker spins before sleeping */
   bool running_here;         /* a non-worker thread is in mt_sched_run_here */
@@ -722,10 +826,17 @@ typedef struct mt_runtime {
   unsigned in_wait; /* threads blocked in get/wait */
 
   const mt_cluster_ops *cluster; /* NULL: embedded */
-  uint64_t registry_version;     /* bumped when a name is registered */
+  bool bundles_watch;        /* mt_bundles_moved_locked wants to see moves */
+  uint64_t registry_version; /* bumped when a name is registered */
 } mt_runtime;
 
 extern mt_runtime mt_rt;
+
+/* The node's HTTP server (runtime/http/node_http.c), the one seam from the
+ * core up to it: started by manta_init after the cluster (it needs the
+ * cluster's token), stopped first by manta_shutdown, both without rt.mu. */
+manta_err mt_node_http_start(const manta_options *opts);
+void mt_node_http_stop(void);
 extern const mt_value_hooks mt_runtime_value_hooks;
 
 void mt_lock(void);

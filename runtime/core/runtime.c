@@ -158,6 +158,7 @@ manta_err manta_init(const manta_options *opts) {
   mt_strmap_init(&mt_rt.actor_names);
   mt_cond_init(&mt_rt.exit_cv);
   mt_rt.tasks_queued = mt_rt.tasks_running = mt_rt.tasks_finished = 0;
+  mt_rt.submitted_other = 0;
   mt_value_set_hooks(&mt_runtime_value_hooks);
   mt_rt.initialized = true;
   mt_log(MT_LOG_INFO, "runtime started: %s, %g CPU, %d resource kinds",
@@ -176,6 +177,11 @@ manta_err manta_init(const manta_options *opts) {
       manta_shutdown();
       return err;
     }
+  }
+  manta_err err = mt_node_http_start(opts);
+  if (err != MANTA_OK) {
+    manta_shutdown();
+    return err;
   }
   return MANTA_OK;
 }
@@ -228,6 +234,10 @@ manta_err manta_shutdown(void) {
     return MANTA_ERR_INVALID; /* a task cannot join its own worker */
   }
   mt_rt.shutting_down = true;
+  /* Scrapes take the lock: the server stops without it. */
+  mt_unlock();
+  mt_node_http_stop();
+  mt_lock();
   if (mt_rt.cluster) {
     /* Leave the cluster first: its callbacks take the lock, and tasks sent
      * away fail with SHUTDOWN as they are let go. */
@@ -241,10 +251,12 @@ manta_err manta_shutdown(void) {
   fail_queued_locked(&g);
   mt_actors_shutdown_locked(&g);
   mt_sched_shutdown();
+  mt_pgs_wake_all_locked();
   /* Threads still inside get/wait hold pointers into the table. */
   while (mt_rt.in_wait > 0) {
     pthread_cond_wait(&mt_rt.exit_cv, &mt_rt.mu);
   }
+  mt_pgs_shutdown_locked(&g);
   mt_actors_destroy(&g);
   mt_objects_destroy(&g);
   mt_registry_destroy_locked();

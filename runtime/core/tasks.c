@@ -210,6 +210,13 @@ manta_value *mt_task_result(const mt_task *t, manta_value *r) {
 }
 
 void mt_task_finish_locked(mt_task *t, manta_value *v, mt_garbage *g) {
+  if (t->kind == MT_TASK_FUNCTION && t->fn && t->where == MT_WHERE_BATCH &&
+      !t->cancelled) {
+    /* It ran here (a worker's batch); its run time went to the histogram
+     * when the batch was measured. */
+    t->fn->stats.finished++;
+    t->fn->stats.failed += v && manta_value_kind(v) == MANTA_KIND_ERROR;
+  }
   if (t->result) {
     if (!t->cancelled) {
       mt_obj_complete_locked(t->result, v, g);
@@ -306,6 +313,15 @@ void mt_task_ready_locked(mt_task *t, mt_garbage *g) {
   if (mt_rt.shutting_down) {
     mt_task_cancel_locked(
         t, mt_task_error(t, MANTA_ERR_SHUTDOWN, "the runtime shut down"), g);
+    return;
+  }
+  if (t->pg && !mt_bundles_live_locked(t->pg)) {
+    mt_task_cancel_locked(t,
+                          mt_task_error(t, MANTA_ERR_CANCELLED,
+                                        "placement group %016llx was removed "
+                                        "before it ran",
+                                        (unsigned long long)t->pg),
+                          g);
     return;
   }
   /* Top-level refs are replaced by the values they name; a task going to
@@ -405,9 +421,9 @@ static manta_value *check_function_locked(mt_task *t, const char *name,
                          t->fn->nargs, t->nargs);
   }
   if (missing[0]) {
-    return mt_task_error(t, MANTA_ERR_INFEASIBLE,
-                         "asks for resource '%s', which this node lacks",
-                         missing);
+    char why[200];
+    manta_err code = mt_missing_why(missing, why, sizeof why);
+    return mt_task_error(t, code, "%s", why);
   }
   if (!mt_demand_fits_total(demand)) {
     return mt_task_error(t, MANTA_ERR_INFEASIBLE,
@@ -436,10 +452,23 @@ manta_err mt_call_prepare(const manta_value *const *args, size_t nargs,
   if (!mt_args_valid(args, nargs)) {
     return MANTA_ERR_INVALID;
   }
-  return mt_demand_resolve(opts ? &opts->resources : NULL,
-                           opts && opts->num_cpus >= 0 ? opts->num_cpus
-                                                       : default_cpus,
-                           demand, missing, size);
+  double cpus = opts && opts->num_cpus >= 0 ? opts->num_cpus : default_cpus;
+  if (opts && opts->resources.n > 0) {
+    /* Named resources are resolved under rt.mu (mt_call_resolve_locked):
+     * placement group bundles add and retire names meanwhile. */
+    memset(demand, 0, sizeof *demand);
+    return cpus >= 0 ? MANTA_OK : MANTA_ERR_INVALID;
+  }
+  return mt_demand_resolve(NULL, cpus, demand, missing, size);
+}
+
+void mt_call_resolve_locked(const manta_call_options *opts, double default_cpus,
+                            mt_demand *demand, char *missing, size_t size) {
+  if (opts && opts->resources.n > 0) {
+    mt_demand_resolve(&opts->resources,
+                      opts->num_cpus >= 0 ? opts->num_cpus : default_cpus,
+                      demand, missing, size);
+  }
 }
 
 void mt_demand_request(const manta_call_options *opts, double cpus,
@@ -448,7 +477,7 @@ void mt_demand_request(const manta_call_options *opts, double cpus,
   if (opts) {
     *out = opts->resources;
   }
-  if (out->n < MT_MAX_RESOURCES) {
+  if (out->n < MT_MAX_REQUEST) {
     strcpy(out->names[out->n], "CPU");
     out->qty[out->n++] = cpus;
   }
@@ -510,37 +539,54 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
   if (!name || !out) {
     return MANTA_ERR_INVALID;
   }
+  manta_call_options eff;
+  manta_value *pg_fail = NULL;
+  if (opts && opts->pg) {
+    /* In a placement group: its bundle's resources, on its node. */
+    pg_fail = mt_pg_call_options(opts, false, &eff);
+    opts = &eff;
+  }
   mt_demand demand;
   char missing[64] = "";
   manta_err err =
       mt_call_prepare(args, nargs, opts, 1.0, &demand, missing, sizeof missing);
-  if (err != MANTA_OK) {
-    return err;
+  mt_task *t =
+      err == MANTA_OK ? mt_task_alloc(MT_TASK_FUNCTION, args, nargs) : NULL;
+  if (!t) {
+    manta_value_free(pg_fail);
+    return err == MANTA_OK ? MANTA_ERR_NOMEM : err;
   }
   double cpus = opts && opts->num_cpus >= 0 ? opts->num_cpus : 1.0;
-  mt_task *t = mt_task_alloc(MT_TASK_FUNCTION, args, nargs);
-  if (!t) {
-    return MANTA_ERR_NOMEM;
-  }
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
   if (!mt_rt.initialized || mt_rt.shutting_down) {
     err = mt_rt.initialized ? MANTA_ERR_SHUTDOWN : MANTA_ERR_NOT_INITIALIZED;
-    mt_unlock();
-    mt_task_discard(t);
-    return err;
+  } else {
+    err = mt_task_attach_result_locked(t, out);
   }
-  err = mt_task_attach_result_locked(t, out);
   if (err != MANTA_OK) {
     mt_unlock();
     mt_task_discard(t);
+    manta_value_free(pg_fail);
     return err;
   }
   t->fn = mt_strmap_get(&mt_rt.functions, name);
+  mt_call_resolve_locked(opts, 1.0, &demand, missing, sizeof missing);
+  if (t->fn) {
+    t->fn->stats.submitted++;
+  } else {
+    mt_rt.submitted_other++; /* a label per unknown name would be unbounded */
+  }
   manta_value *fail = check_function_locked(t, name, &demand, missing);
-  if (route) {
+  if (pg_fail) {
+    mt_garbage_add(&g, fail);
+    fail = pg_fail;
+  } else if (route) {
     fail = place_locked(t, name, opts, cpus, fail, &g);
+  }
+  if (!fail && !t->remote) {
+    t->pg = mt_bundles_of_locked(&demand, &fail);
   }
   if (fail) {
     t->where = MT_WHERE_DEPS;

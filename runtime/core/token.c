@@ -50,6 +50,16 @@ bool mt_token_valid(const char *token, char *why, size_t why_size) {
   return true;
 }
 
+bool mt_token_equal(const void *got, size_t got_len, const char *want) {
+  size_t n = strlen(want);
+  const unsigned char *g = got;
+  unsigned diff = (unsigned)(n ^ got_len);
+  for (size_t i = 0; i < n; i++) {
+    diff |= (unsigned)((unsigned char)want[i] ^ (i < got_len ? g[i] : 0));
+  }
+  return diff == 0;
+}
+
 bool mt_private_file_read(const char *path, bool nofollow, const char *what,
                           size_t max, char **out, size_t *len, char *why,
                           size_t why_size) {

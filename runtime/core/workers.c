@@ -80,11 +80,17 @@ void mt_demand_acquire_locked(const mt_demand *d) {
   for (int k = 0; k < mt_rt.nres; k++) {
     mt_rt.res_avail[k] -= d->q[k];
   }
+  if (mt_rt.bundles_watch) {
+    mt_bundles_moved_locked(d, -1); /* placement groups (bundles.c) */
+  }
 }
 
 void mt_demand_release_locked(const mt_demand *d) {
   for (int k = 0; k < mt_rt.nres; k++) {
     mt_rt.res_avail[k] += d->q[k];
+  }
+  if (mt_rt.bundles_watch) {
+    mt_bundles_moved_locked(d, +1); /* placement groups (bundles.c) */
   }
 }
 
@@ -491,6 +497,9 @@ static void measure_locked(mt_task **mine, size_t n, uint64_t ns) {
     if (fn && fn != last) {
       fn->run_ns = fn->run_ns ? (3 * fn->run_ns + each) / 4 : each + 1;
       last = fn;
+    }
+    if (fn && !mine[i]->cancelled) {
+      mt_fn_stats_run(&fn->stats, each); /* the batch's mean, per task */
     }
   }
 }

@@ -8,6 +8,7 @@
 
 #include "credentials.h"
 #include "grpc_log.h"
+#include "local_state.h"
 #include "log.h"
 #include "refusals.h"
 
@@ -408,15 +409,10 @@ static bool slice_is(grpc_slice s, const char *text) {
          memcmp(GRPC_SLICE_START_PTR(s), text, n) == 0;
 }
 
-/* Constant-time comparison, so a wrong token's timing tells nothing. */
+/* Constant-time, so a wrong token's timing tells nothing. */
 static bool token_matches(grpc_slice got, const char *want) {
-  size_t n = strlen(want), m = GRPC_SLICE_LENGTH(got);
-  const uint8_t *g = GRPC_SLICE_START_PTR(got);
-  unsigned diff = (unsigned)(n ^ m);
-  for (size_t i = 0; i < n; i++) {
-    diff |= (unsigned)(want[i] ^ (i < m ? g[i] : 0));
-  }
-  return diff == 0;
+  return mt_token_equal(GRPC_SLICE_START_PTR(got), GRPC_SLICE_LENGTH(got),
+                        want);
 }
 
 /* Metadata every outgoing call carries: protocol and, if set, token. */

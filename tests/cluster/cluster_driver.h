@@ -1,5 +1,6 @@
 /* The cluster driver's phases (cluster_driver.c: tasks; cluster_actors.c:
- * actors; cluster_strategies.c: scheduling strategies). */
+ * actors; cluster_strategies.c: scheduling strategies; cluster_pg.c: placement
+ * groups). */
 #ifndef CLUSTER_DRIVER_H
 #define CLUSTER_DRIVER_H
 
@@ -9,5 +10,7 @@
 int cluster_actor_phase(const char *phase);
 /* Runs the strategy phase of that name; 0 if there is none. */
 int cluster_strategy_phase(const char *phase);
+/* Runs the placement-group phase of that name; 0 if there is none. */
+int cluster_pg_phase(const char *phase);
 
 #endif

@@ -6,15 +6,22 @@
 
 node_pids=()
 
-# fail MESSAGE: says it, with the last lines of every node's stderr, and
-# exits 1 (the caller's EXIT trap stops the nodes). A caller may define its
-# own after sourcing this file.
-fail() {
+# fail_showing_errors MESSAGE: MESSAGE and the last lines of every
+# non-empty $work/*.err on stderr, then exit 1 (the body of a test's
+# `fail`).
+fail_showing_errors() {
+  local f
   echo "FAIL: $*" >&2
   for f in "$work"/*.err; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
+    [ -s "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
   done
   exit 1
+}
+
+# fail MESSAGE: fail_showing_errors, and exit 1 (the caller's EXIT trap stops
+# the nodes). A caller may define its own after sourcing this file.
+fail() {
+  fail_showing_errors "$@"
 }
 
 # start_process NAME COMMAND...: runs COMMAND in the background, its output

@@ -228,6 +228,24 @@ MANTA_TEST_PIN=s start_node node_s --address "$head" --num-cpus 2 \
 wait_alive "$head" 4 3
 MANTA_ADDRESS=$head "$driver" strategies || fail "driver phase strategies"
 
+echo "== placement groups (a cluster of their own: head, nodes p and q)"
+# Slow heartbeats keep the head's view of free resources stale for long, so
+# that the nodes' refusal to prepare what is not free there is exercised.
+export MANTA_HEARTBEAT_MS=2000 MANTA_DEAD_AFTER_MS=20000
+start_node pg_head --head --port 0 --num-cpus 1
+pg_head=$address
+for n in p q; do
+  start_node "pg_$n" --address "$pg_head" --num-cpus 2 --resources pg=2 \
+    --module "$module"
+done
+wait_alive "$pg_head" 3 2
+MANTA_TEST_CLI=$manta MANTA_ADDRESS=$pg_head "$driver" pg ||
+  fail "driver phase pg"
+status=$("$manta" status --address "$pg_head")
+grep -q "^placement groups: none" <<<"$status" ||
+  fail "status still lists a placement group: $status"
+unset MANTA_HEARTBEAT_MS MANTA_DEAD_AFTER_MS
+
 echo "== kill -9 of a node mid-job"
 MANTA_ADDRESS=$head "$driver" failover || fail "driver phase failover"
 

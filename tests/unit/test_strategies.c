@@ -38,12 +38,7 @@ static manta_call_options *affinity(const char *node, int soft) {
 
 /* Submits fn with opts and waits; the result or error value. */
 static manta_value *run(const char *fn, const manta_call_options *opts) {
-  manta_ref r;
-  manta_value *v = NULL;
-  REQUIRE_OK(manta_submit(fn, NULL, 0, opts, &r));
-  manta_get(r, 10000, &v);
-  manta_ref_release(r);
-  return v;
+  return mt_test_call(fn, opts, 10000);
 }
 
 /* The error value of a failed call: its kind, and a message that starts

@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include <stdbool.h>
+#include <string.h>
 #include <time.h>
 
 _Atomic int mt_test_failures;
@@ -68,4 +70,26 @@ double mt_test_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+manta_value *mt_test_call(const char *fn, const manta_call_options *opts,
+                          int64_t timeout_ms) {
+  manta_ref r;
+  manta_value *v = NULL;
+  REQUIRE_OK(manta_submit(fn, NULL, 0, opts, &r));
+  manta_get(r, timeout_ms, &v);
+  manta_ref_release(r);
+  return v;
+}
+
+void mt_test_check_error(const manta_value *v, manta_err kind,
+                         const char *part) {
+  bool ok = v && manta_value_kind(v) == MANTA_KIND_ERROR &&
+            manta_error_code(v) == kind &&
+            strstr(manta_error_message(v), part) != NULL;
+  CHECK(ok);
+  if (!ok) {
+    fprintf(stderr, "expected %s with '%s'\n", manta_errname(kind), part);
+    mt_test_print_value("got", 0, v);
+  }
 }

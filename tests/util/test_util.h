@@ -94,6 +94,16 @@ manta_value *mt_test_new_actor_ask(const char *cls,
                                    const manta_call_options *opts,
                                    const char *method);
 
+/* Submits fn (no arguments) with opts and waits (timeout_ms at most): the
+ * result or error value (NULL if none came). */
+manta_value *mt_test_call(const char *fn, const manta_call_options *opts,
+                          int64_t timeout_ms);
+
+/* CHECKs that v is an error of that kind whose message holds part; prints
+ * what came instead. */
+void mt_test_check_error(const manta_value *v, manta_err kind,
+                         const char *part);
+
 /* Milliseconds on a monotonic clock. */
 double mt_test_now_ms(void);
 

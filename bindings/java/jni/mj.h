@@ -38,7 +38,8 @@ typedef struct mj_cache {
   jfieldID CallOptions_numCpus, CallOptions_resourceNames,
       CallOptions_resourceQuantities, CallOptions_name,
       CallOptions_maxConcurrency, CallOptions_strategy,
-      CallOptions_affinityNode, CallOptions_affinitySoft;
+      CallOptions_affinityNode, CallOptions_affinitySoft, CallOptions_pgId,
+      CallOptions_pgBundle;
 } mj_cache;
 
 extern mj_cache mj;

@@ -134,6 +134,8 @@ bool mj_cache_init(JNIEnv *env) {
   FLD(CallOptions_affinityNode, CallOptions, "affinityNode",
       "Ljava/lang/String;");
   FLD(CallOptions_affinitySoft, CallOptions, "affinitySoft", "Z");
+  FLD(CallOptions_pgId, CallOptions, "pgId", "J");
+  FLD(CallOptions_pgBundle, CallOptions, "pgBundle", "I");
   /* Last: mj.Registry set means the cache is complete. */
   jclass registry = global_class(env, "manta/Registry");
   if (!registry) {

@@ -272,6 +272,12 @@ static bool call_options(JNIEnv *env, jobject jo, manta_call_options **out) {
   if (err == MANTA_OK) {
     err = call_placement(env, jo, o);
   }
+  jlong pg = (*env)->GetLongField(env, jo, mj.CallOptions_pgId);
+  if (err == MANTA_OK && pg) {
+    err = manta_call_options_set_placement_group(
+        o, (manta_placement_group){(uint64_t)pg},
+        (*env)->GetIntField(env, jo, mj.CallOptions_pgBundle));
+  }
   jobjectArray names =
       (*env)->GetObjectField(env, jo, mj.CallOptions_resourceNames);
   jdoubleArray qty =
@@ -499,6 +505,68 @@ NATIVE(jstring, refString)(JNIEnv *env, jclass cls, jlong id) {
     snprintf(buf, sizeof buf, "stale");
   }
   return (*env)->NewStringUTF(env, buf);
+}
+
+/* ---- placement groups ---------------------------------------------------- */
+
+NATIVE(jlong, pgCreate)
+(JNIEnv *env, jclass cls, jobject jbundles, jint strategy) {
+  (void)cls;
+  mj_conv_error cerr;
+  manta_value *bundles = mj_to_manta(env, jbundles, &cerr);
+  if (!bundles) {
+    mj_throw_conv(env, &cerr, "the bundles");
+    return 0;
+  }
+  manta_placement_group pg = {0};
+  manta_err err =
+      manta_placement_group_create(bundles, (manta_pg_strategy)strategy, &pg);
+  manta_value_free(bundles);
+  if (err == MANTA_ERR_INVALID) {
+    mj_throw(env, err,
+             "placement group: bundles must be a non-empty list of maps "
+             "{resource name: quantity > 0}");
+  } else {
+    check(env, err, "placement group");
+  }
+  return (jlong)pg.id;
+}
+
+NATIVE(jboolean, pgWait)(JNIEnv *env, jclass cls, jlong id, jlong ms) {
+  (void)cls;
+  manta_value *why = NULL;
+  manta_err err = manta_placement_group_wait(
+      (manta_placement_group){(uint64_t)id}, ms < 0 ? MANTA_FOREVER : ms, &why);
+  if (err != MANTA_OK && err != MANTA_ERR_TIMEOUT) {
+    if (why) {
+      mj_throw_error_value(env, why);
+    } else {
+      check(env, err, "placement group wait");
+    }
+  }
+  manta_value_free(why);
+  return err == MANTA_OK;
+}
+
+NATIVE(void, pgRemove)(JNIEnv *env, jclass cls, jlong id) {
+  (void)cls;
+  check(env,
+        manta_placement_group_remove((manta_placement_group){(uint64_t)id}),
+        "placement group remove");
+}
+
+NATIVE(jobject, pgInfo)(JNIEnv *env, jclass cls, jlong id) {
+  (void)cls;
+  manta_value *v = NULL;
+  if (!check(
+          env,
+          manta_placement_group_info((manta_placement_group){(uint64_t)id}, &v),
+          "placement group info")) {
+    return NULL;
+  }
+  jobject o = mj_to_java(env, v);
+  manta_value_free(v);
+  return o;
 }
 
 /* ---- actors -------------------------------------------------------------- */

@@ -88,8 +88,8 @@ check_logs() {
 }
 
 echo "== manta start --help documents the Java options"
-# Read whole first: `grep -q` stops at its match, and under pipefail the
-# SIGPIPE of a help text longer than one stdio buffer would fail the test.
+# Read whole first: grep -q stops reading at its match, and the writer's
+# SIGPIPE would fail the pipeline (pipefail).
 help=$("$manta" start --help)
 grep -q -- "--classpath CP" <<<"$help" || fail "start --help"
 grep -q -- "--java-module CLASS" <<<"$help" || fail "start --help"

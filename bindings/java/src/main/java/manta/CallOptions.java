@@ -17,6 +17,8 @@ public final class CallOptions {
   int strategy; // Strategy.code, when affinityNode is null
   String affinityNode;
   boolean affinitySoft;
+  long pgId; // a placement group, 0: none
+  int pgBundle = -1;
 
   private final Map<String, Double> resources = new LinkedHashMap<>();
 
@@ -84,6 +86,21 @@ public final class CallOptions {
     }
     this.affinityNode = nodeId;
     this.affinitySoft = soft;
+    return this;
+  }
+
+  /**
+   * Runs the call in bundle {@code bundleIndex} of the group (-1: any
+   * bundle that can hold it), from the bundle's reserved resources. The
+   * group must be ready ({@link PlacementGroup#waitReady}). A call asking
+   * more than its bundle holds fails with INFEASIBLE.
+   */
+  public CallOptions placementGroup(PlacementGroup group, int bundleIndex) {
+    if (group == null || bundleIndex < -1) {
+      throw new IllegalArgumentException("a placement group and a bundle index >= -1");
+    }
+    this.pgId = group.id;
+    this.pgBundle = bundleIndex;
     return this;
   }
 }

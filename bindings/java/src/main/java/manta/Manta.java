@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The Java API of manta: start or join a runtime, call functions and create
@@ -138,6 +139,19 @@ public final class Manta implements AutoCloseable {
   }
 
   // ---- calls ---------------------------------------------------------------
+
+  /**
+   * Asks for a placement group: each bundle maps resource names ("CPU",
+   * custom ones) to quantities. Returns at once; {@link
+   * PlacementGroup#waitReady} waits until it is reserved.
+   */
+  public static PlacementGroup placementGroup(
+      List<Map<String, Double>> bundles, PlacementStrategy strategy) {
+    if (bundles == null || bundles.isEmpty() || strategy == null) {
+      throw new IllegalArgumentException("a placement group needs bundles and a strategy");
+    }
+    return new PlacementGroup(Native.pgCreate(bundles, strategy.code));
+  }
 
   /** The function of that name, in any language. */
   public static RemoteFunction function(String name) {

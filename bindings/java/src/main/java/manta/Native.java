@@ -72,6 +72,15 @@ final class Native {
 
   static native void releaseActor(long actor);
 
+  // ---- placement groups ----------------------------------------------------
+  static native long pgCreate(Object bundles, int strategy);
+
+  static native boolean pgWait(long id, long timeoutMs);
+
+  static native void pgRemove(long id);
+
+  static native Object pgInfo(long id);
+
   // ---- offering Java code (ids index Registry's table) ---------------------
   static native void registerFunction(String name, int nargs, int id);
 

@@ -1,0 +1,329 @@
+/*
+ * The placement-group phase of the cluster driver (docs/scheduling.md).
+ * run-cluster-test.sh starts a cluster of its own for it: a head with 1
+ * CPU and two nodes, p and q, with 2 CPUs and the custom resource pg=2
+ * each, loading cluster_module.c ("where" gives the pid that ran it,
+ * Counter.pid too); this driver joins with 1 CPU. Bundles ask for pg, so
+ * only p and q can hold them:
+ *
+ *   pg  STRICT_SPREAD puts one bundle on each node (pids of tasks run in
+ *       each bundle differ), STRICT_PACK both on one; STRICT_SPREAD of 3
+ *       is infeasible at once; a group waits while others hold the
+ *       resources and is reserved once one is removed; a call larger than
+ *       its bundle fails; removing a group fails the call queued in it;
+ *       a gang of 4 actors in a {CPU:1, pg:1} x 4 SPREAD group all start,
+ *       2 per node, and die with the group; tasks holding every pg
+ *       keep a group pending until they end (no node over-commits, even
+ *       when the head's view is stale); `manta status` (the head's
+ *       ClusterStatus) lists a group with its bundles' nodes.
+ */
+#include "cluster_driver.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void nap_ms(long ms) {
+  nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+}
+
+/* n bundles of {pg: qty} (and CPU: cpu when > 0). */
+static manta_placement_group group_of(int n, double qty, double cpu,
+                                      manta_pg_strategy s) {
+  manta_value *l = manta_list();
+  for (int i = 0; i < n; i++) {
+    manta_value *m = manta_map();
+    REQUIRE_OK(manta_map_put(m, "pg", manta_double(qty)));
+    if (cpu > 0) {
+      REQUIRE_OK(manta_map_put(m, "CPU", manta_double(cpu)));
+    }
+    REQUIRE_OK(manta_list_push(l, m));
+  }
+  manta_placement_group pg;
+  REQUIRE_OK(manta_placement_group_create(l, s, &pg));
+  manta_value_free(l);
+  return pg;
+}
+
+static manta_placement_group group(int n, double cpu, manta_pg_strategy s) {
+  return group_of(n, 1, cpu, s);
+}
+
+/* A group of one bundle {pg: qty}, STRICT_PACK. */
+static manta_placement_group one_bundle(double qty) {
+  return group_of(1, qty, 0, MANTA_PG_STRICT_PACK);
+}
+
+static manta_call_options *in_bundle(manta_placement_group pg, int i,
+                                     double cpus) {
+  manta_call_options *o;
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_placement_group(o, pg, i));
+  if (cpus >= 0) {
+    REQUIRE_OK(manta_call_options_set_num_cpus(o, cpus));
+  }
+  return o;
+}
+
+/* The pid that ran where() in bundle i (0 and the error printed if it
+ * failed). */
+static int64_t where_in(manta_placement_group pg, int i) {
+  manta_call_options *o = in_bundle(pg, i, -1);
+  manta_ref r;
+  manta_value *v = NULL;
+  REQUIRE_OK(manta_submit("where", NULL, 0, o, &r));
+  manta_call_options_free(o);
+  manta_get(r, 30000, &v);
+  manta_ref_release(r);
+  int64_t pid = 0;
+  if (manta_get_int(v, &pid) != MANTA_OK) {
+    mt_test_print_value("where in bundle", i, v);
+  }
+  manta_value_free(v);
+  return pid;
+}
+
+/* The node ids of the group's bundles as the head lists them, in the
+ * status (manta status); how many bundles. */
+static size_t status_nodes(manta_placement_group pg, char ids[][17],
+                           size_t max) {
+  manta_value *info = NULL, *st = NULL;
+  REQUIRE_OK(manta_placement_group_info(pg, &info));
+  const manta_value *v, *list, *g, *b, *bundles;
+  const char *id, *s;
+  size_t len, n = 0, got = 0;
+  REQUIRE_OK(manta_map_find(info, "id", &v));
+  REQUIRE_OK(manta_get_string(v, &id, &len));
+  REQUIRE_OK(manta_cluster_status(getenv("MANTA_ADDRESS"), NULL, 5000, &st));
+  REQUIRE_OK(manta_map_find(st, "placement_groups", &list));
+  manta_len(list, &n);
+  for (size_t i = 0; i < n; i++) {
+    manta_list_at(list, i, &g);
+    manta_map_find(g, "id", &v);
+    manta_get_string(v, &s, &len);
+    if (strcmp(s, id) != 0) {
+      continue;
+    }
+    manta_map_find(g, "state", &v);
+    manta_get_string(v, &s, &len);
+    CHECK(strcmp(s, "CREATED") == 0);
+    manta_map_find(g, "bundles", &bundles);
+    manta_len(bundles, &got);
+    for (size_t k = 0; k < got && k < max; k++) {
+      manta_list_at(bundles, k, &b);
+      manta_map_find(b, "node_id", &v);
+      manta_get_string(v, &s, &len);
+      snprintf(ids[k], 17, "%s", s);
+    }
+  }
+  manta_value_free(st);
+  manta_value_free(info);
+  return got;
+}
+
+static void test_strict_spread_and_pack(void) {
+  int64_t me = getpid();
+  manta_placement_group pg = group(2, 1, MANTA_PG_STRICT_SPREAD);
+  manta_value *why = NULL;
+  CHECK_OK(manta_placement_group_wait(pg, 20000, &why));
+  if (why) {
+    mt_test_print_value("strict spread", 0, why);
+    manta_value_free(why);
+  }
+  int64_t a = where_in(pg, 0), b = where_in(pg, 1);
+  printf("strict spread: bundle 0 ran in pid %lld, bundle 1 in %lld\n",
+         (long long)a, (long long)b);
+  CHECK(a > 0 && b > 0 && a != b && a != me && b != me);
+  char ids[2][17] = {"", ""};
+  CHECK(status_nodes(pg, ids, 2) == 2);
+  CHECK(ids[0][0] && ids[1][0] && strcmp(ids[0], ids[1]) != 0);
+  /* The CLI prints it (its path given by run-cluster-test.sh). */
+  const char *cli = getenv("MANTA_TEST_CLI");
+  if (cli) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "'%s' status --address '%s' | grep -A2 'STRICT_SPREAD *CREATED' "
+             "| grep -c 'bundle [01] {pg 1, CPU 1}  on node' | grep -qx 2",
+             cli, getenv("MANTA_ADDRESS"));
+    CHECK(system(cmd) == 0);
+  }
+  CHECK_OK(manta_placement_group_remove(pg));
+
+  pg = group(2, 1, MANTA_PG_STRICT_PACK);
+  CHECK_OK(manta_placement_group_wait(pg, 20000, NULL));
+  a = where_in(pg, 0);
+  b = where_in(pg, 1);
+  printf("strict pack: bundle 0 ran in pid %lld, bundle 1 in %lld\n",
+         (long long)a, (long long)b);
+  CHECK(a > 0 && a == b && a != me);
+  CHECK_OK(manta_placement_group_remove(pg));
+}
+
+static void test_infeasible(void) {
+  manta_placement_group pg = group(3, 0, MANTA_PG_STRICT_SPREAD);
+  manta_value *why = NULL;
+  double t0 = mt_test_now_ms();
+  CHECK_ERR(manta_placement_group_wait(pg, 20000, &why), MANTA_ERR_INFEASIBLE);
+  CHECK(mt_test_now_ms() - t0 < 3000);
+  mt_test_check_error(why, MANTA_ERR_INFEASIBLE, "STRICT_SPREAD");
+  manta_value_free(why);
+  CHECK_OK(manta_placement_group_remove(pg));
+  /* More than any node has. */
+  pg = one_bundle(3);
+  why = NULL;
+  CHECK_ERR(manta_placement_group_wait(pg, 20000, &why), MANTA_ERR_INFEASIBLE);
+  mt_test_check_error(why, MANTA_ERR_INFEASIBLE, "bundle 0 asks pg 3");
+  manta_value_free(why);
+  CHECK_OK(manta_placement_group_remove(pg));
+}
+
+/* Two groups hold all of pg: a third waits, and is reserved once one of
+ * them is removed. */
+static void test_pending_until_removed(void) {
+  manta_placement_group a = one_bundle(2), b = one_bundle(2);
+  CHECK_OK(manta_placement_group_wait(a, 20000, NULL));
+  CHECK_OK(manta_placement_group_wait(b, 20000, NULL));
+  manta_placement_group c = one_bundle(1);
+  manta_value *why = NULL;
+  CHECK_ERR(manta_placement_group_wait(c, 1500, &why), MANTA_ERR_TIMEOUT);
+  mt_test_check_error(why, MANTA_ERR_TIMEOUT, "waiting for resources");
+  manta_value_free(why);
+  CHECK_OK(manta_placement_group_remove(a));
+  CHECK_OK(manta_placement_group_wait(c, 20000, NULL));
+  CHECK_OK(manta_placement_group_remove(b));
+  CHECK_OK(manta_placement_group_remove(c));
+  /* Everything was given back: all of pg can be reserved again. */
+  manta_placement_group all = group(4, 0, MANTA_PG_SPREAD);
+  CHECK_OK(manta_placement_group_wait(all, 20000, NULL));
+  CHECK_OK(manta_placement_group_remove(all));
+}
+
+static void test_calls_and_remove(void) {
+  manta_placement_group pg = group(1, 1, MANTA_PG_PACK);
+  CHECK_OK(manta_placement_group_wait(pg, 20000, NULL));
+  /* Larger than its bundle. */
+  manta_call_options *o = in_bundle(pg, 0, 2);
+  manta_ref r;
+  manta_value *v = NULL;
+  REQUIRE_OK(manta_submit("where", NULL, 0, o, &r));
+  manta_get(r, 10000, &v);
+  mt_test_check_error(v, MANTA_ERR_INFEASIBLE, "asks more than bundle 0");
+  manta_value_free(v);
+  manta_ref_release(r);
+  manta_call_options_free(o);
+  /* One call runs (2 s), the next waits for the bundle's CPU: removing the
+   * group fails the waiting one on the node that held it. */
+  o = in_bundle(pg, 0, -1);
+  manta_value *args[2] = {manta_int(2000), manta_int(7)};
+  manta_ref running, queued;
+  REQUIRE_OK(manta_submit("sleep_then", (const manta_value *const *)args, 2, o,
+                          &running));
+  REQUIRE_OK(manta_submit("sleep_then", (const manta_value *const *)args, 2, o,
+                          &queued));
+  manta_value_free(args[0]);
+  manta_value_free(args[1]);
+  manta_call_options_free(o);
+  nap_ms(500);
+  CHECK_OK(manta_placement_group_remove(pg));
+  v = NULL;
+  CHECK_ERR(manta_get(queued, 20000, &v), MANTA_ERR_CANCELLED);
+  mt_test_check_error(v, MANTA_ERR_CANCELLED, "was removed");
+  manta_value_free(v);
+  v = NULL;
+  manta_get(running, 20000, &v);
+  CHECK(v != NULL); /* resolved: cancelled, or its result if it ended */
+  manta_value_free(v);
+  manta_ref_release(queued);
+  manta_ref_release(running);
+}
+
+/* Tasks take every pg of both nodes a moment before a group asks for
+ * them: the head, whose view is up to a heartbeat old, may believe them
+ * free, but the nodes refuse to prepare what is not free there, so the
+ * group is reserved only once the tasks ended (never over-committed). */
+static void test_nodes_never_overcommit(void) {
+  manta_call_options *o;
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_strategy(o, MANTA_STRATEGY_SPREAD));
+  REQUIRE_OK(manta_call_options_set_resource(o, "pg", 1));
+  manta_value *args[2] = {manta_int(3000), manta_int(1)};
+  manta_ref busy[4];
+  for (int i = 0; i < 4; i++) {
+    REQUIRE_OK(manta_submit("sleep_then", (const manta_value *const *)args, 2,
+                            o, &busy[i]));
+  }
+  manta_value_free(args[0]);
+  manta_value_free(args[1]);
+  manta_call_options_free(o);
+  nap_ms(200); /* they run: sent and started */
+  manta_placement_group pg = group(2, 0, MANTA_PG_STRICT_SPREAD);
+  CHECK_ERR(manta_placement_group_wait(pg, 1000, NULL), MANTA_ERR_TIMEOUT);
+  CHECK_OK(manta_placement_group_wait(pg, 20000, NULL));
+  for (int i = 0; i < 4; i++) {
+    manta_value *v = NULL;
+    /* Ready only after every task ended: each is done by now. */
+    CHECK_OK(manta_get(busy[i], 0, &v));
+    manta_value_free(v);
+    manta_ref_release(busy[i]);
+  }
+  CHECK_OK(manta_placement_group_remove(pg));
+}
+
+/* A gang: 4 actors that must all start, one per bundle. */
+static void test_gang(void) {
+  int64_t me = getpid();
+  manta_placement_group pg = group(4, 1, MANTA_PG_SPREAD);
+  CHECK_OK(manta_placement_group_wait(pg, 20000, NULL));
+  manta_actor actors[4];
+  int64_t pids[4];
+  for (int i = 0; i < 4; i++) {
+    manta_call_options *o = in_bundle(pg, i, 1);
+    REQUIRE_OK(manta_actor_create("Counter", NULL, 0, o, &actors[i]));
+    manta_call_options_free(o);
+  }
+  for (int i = 0; i < 4; i++) {
+    manta_ref r;
+    REQUIRE_OK(manta_actor_call(actors[i], "pid", NULL, 0, &r));
+    pids[i] = mt_test_take_int(r);
+  }
+  int same0 = 0;
+  for (int i = 0; i < 4; i++) {
+    CHECK(pids[i] > 0 && pids[i] != me);
+    same0 += pids[i] == pids[0];
+  }
+  printf("gang: actors in pids %lld %lld %lld %lld\n", (long long)pids[0],
+         (long long)pids[1], (long long)pids[2], (long long)pids[3]);
+  CHECK(same0 == 2); /* two per node: 2 pg each */
+  CHECK_OK(manta_placement_group_remove(pg));
+  /* The actors die with their group, on their nodes. */
+  for (int i = 0; i < 4; i++) {
+    manta_err err = MANTA_OK;
+    for (int k = 0; k < 100 && err == MANTA_OK; k++) {
+      manta_ref r;
+      manta_value *v = NULL;
+      REQUIRE_OK(manta_actor_call(actors[i], "pid", NULL, 0, &r));
+      err = manta_get(r, 10000, &v);
+      manta_value_free(v);
+      manta_ref_release(r);
+      if (err == MANTA_OK) {
+        nap_ms(100);
+      }
+    }
+    CHECK_ERR(err, MANTA_ERR_ACTOR_DEAD);
+    manta_actor_release(actors[i]);
+  }
+}
+
+int cluster_pg_phase(const char *phase) {
+  if (strcmp(phase, "pg") != 0) {
+    return 0;
+  }
+  RUN_TEST(test_strict_spread_and_pack);
+  RUN_TEST(test_infeasible);
+  RUN_TEST(test_pending_until_removed);
+  RUN_TEST(test_calls_and_remove);
+  RUN_TEST(test_nodes_never_overcommit);
+  RUN_TEST(test_gang);
+  return 1;
+}
