@@ -84,7 +84,8 @@ extern "C" {
   XX(MANTA_ERR_SHUTDOWN, 20, "the runtime is shutting down")                   \
   XX(MANTA_ERR_OBJECT_LOST, 21, "object lost")                                 \
   XX(MANTA_ERR_NODE_DIED, 22, "node died")                                     \
-  XX(MANTA_ERR_INTERNAL, 23, "internal error")
+  XX(MANTA_ERR_INTERNAL, 23, "internal error")                                \
+  XX(MANTA_ERR_OBJECT_STORE_FULL, 24, "object store full")
 
 typedef enum manta_err {
 #define MANTA_ERR_ENUM_(name, value, msg) name = value,
@@ -359,6 +360,34 @@ MANTA_API manta_err manta_options_set_tls(manta_options *opts,
  */
 MANTA_API manta_err manta_options_set_insecure(manta_options *opts,
                                                int insecure);
+/*
+ * The most bytes of object data (string and bytes payloads) this node's
+ * object table keeps in memory. Beyond it, ready objects that no one is
+ * reading are spilled to files in the spill folder and read back when
+ * needed; when nothing can be spilled, manta_put and task results wait up
+ * to the store-full timeout, then fail with MANTA_ERR_OBJECT_STORE_FULL.
+ * 0 means no limit. Default: MANTA_OBJECT_STORE_MEMORY (bytes, or with a
+ * KiB/MiB/GiB/KB/MB/GB suffix), else 30% of the memory available at
+ * manta_init (docs/fault-tolerance.md, "Bounded object memory").
+ */
+MANTA_API manta_err manta_options_set_object_store_memory(manta_options *opts,
+                                                          uint64_t bytes);
+/*
+ * The folder spilled objects go to; this node makes its own folder inside
+ * it (mode 0700) and removes it at shutdown. NULL: MANTA_SPILL_DIR, else
+ * the state folder (manta_state_dir).
+ */
+MANTA_API manta_err manta_options_set_spill_dir(manta_options *opts,
+                                                const char *path);
+/*
+ * How long manta_put and a task's result wait for object memory to be
+ * freed when nothing can be spilled, before MANTA_ERR_OBJECT_STORE_FULL
+ * (default: MANTA_OBJECT_STORE_FULL_TIMEOUT_MS, else 5000 ms).
+ */
+MANTA_API manta_err
+manta_options_set_object_store_full_timeout(manta_options *opts,
+                                            int64_t timeout_ms);
+
 /*
  * A module (see "Modules") for manta_init to load before the node joins or
  * starts a cluster, so that its first registration already offers what the

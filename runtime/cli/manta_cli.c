@@ -15,6 +15,7 @@
 
 #include "cli_java.h"
 #include "cli_pidfile.h"
+#include "size.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -104,6 +105,14 @@ static const char *usage_text =
     "Bearer)\n"
     "  --num-cpus N          CPU slots (default: the machine's cores)\n"
     "  --resources a=1,b=2   custom resources\n"
+    "  --object-store-memory BYTES\n"
+    "                        object data kept in memory (2GiB, 512MB, 0: no "
+    "limit;\n"
+    "                        default 30% of the memory available at start); "
+    "beyond\n"
+    "                        it objects no one reads are spilled to disk\n"
+    "  --spill-dir DIR       where spilled objects go (default: the state "
+    "folder)\n"
     "  --module PATH         load a module (repeatable): a shared library "
     "whose\n"
     "                        manta_module_init registers functions and "
@@ -135,7 +144,9 @@ static const char *usage_text =
     "MANTA_ADDRESS,\n"
     "MANTA_TOKEN, MANTA_TOKEN_FILE, MANTA_TLS_CERT, MANTA_TLS_KEY, "
     "MANTA_TLS_CA,\n"
-    "MANTA_INSECURE=1, MANTA_LOG (error, warn, info, debug).\n"
+    "MANTA_INSECURE=1, MANTA_LOG (error, warn, info, debug),\n"
+    "MANTA_OBJECT_STORE_MEMORY, MANTA_SPILL_DIR, "
+    "MANTA_OBJECT_STORE_FULL_TIMEOUT_MS.\n"
     "`manta stop` signals only processes it checks are the nodes that wrote "
     "their\n"
     "pid files (same user, same start time, the manta program); it removes "
@@ -237,6 +248,8 @@ typedef struct start_args {
   tls_args tls;
   int insecure;
   double num_cpus;
+  int64_t store_memory; /* < 0: not given */
+  const char *spill_dir;
   const char *resources;
   const char *modules[MAX_MODULES];
   int nmodules;
@@ -257,6 +270,7 @@ static double parse_number(const char *flag, const char *s) {
 static void parse_start(int argc, char **argv, start_args *a) {
   memset(a, 0, sizeof *a);
   a->num_cpus = -1;
+  a->store_memory = -1;
   a->port = -1;
   a->metrics_port = 0;
   for (int i = 0; i < argc; i++) {
@@ -309,6 +323,17 @@ static void parse_start(int argc, char **argv, start_args *a) {
       /* taken */
     } else if (strcmp(f, "--num-cpus") == 0) {
       a->num_cpus = parse_number(f, v);
+    } else if (strcmp(f, "--object-store-memory") == 0) {
+      uint64_t bytes;
+      if (mt_parse_size(v, &bytes) != 0) {
+        die(2,
+            "--object-store-memory takes a size like 2GiB, 512MB or 0 "
+            "(no limit), not '%s'",
+            v);
+      }
+      a->store_memory = (int64_t)bytes;
+    } else if (strcmp(f, "--spill-dir") == 0) {
+      a->spill_dir = v;
     } else if (strcmp(f, "--resources") == 0) {
       a->resources = v;
     } else if (strcmp(f, "--module") == 0) {
@@ -366,6 +391,13 @@ static manta_options *start_options(const start_args *a) {
   }
   if (a->num_cpus >= 0) {
     manta_options_set_num_cpus(o, a->num_cpus);
+  }
+  if (a->store_memory >= 0) {
+    manta_options_set_object_store_memory(o, (uint64_t)a->store_memory);
+  }
+  if (a->spill_dir &&
+      manta_options_set_spill_dir(o, a->spill_dir) != MANTA_OK) {
+    die(2, "bad --spill-dir '%s'", a->spill_dir);
   }
   /* Loaded before joining: the node's first registration offers them. */
   for (int i = 0; i < a->nmodules; i++) {

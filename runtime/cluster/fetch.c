@@ -321,7 +321,7 @@ static void fs_prepare_job(void *fs_, void *unused) {
 
 static void fs_on_ready(void *ctx, mt_object *o, mt_garbage *g) {
   fetch_serve *fs = ctx;
-  fs->value = manta_value_ref(o->value);
+  fs->value = mt_obj_value_locked(o, g); /* read back if spilled */
   atomic_fetch_add(&fs->refs, 1);
   mt_garbage_add_dtor(g, fs_prepare_job, fs, NULL);
 }

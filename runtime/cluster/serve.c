@@ -212,7 +212,9 @@ static void ss_send_result_locked(serve_stream *ss, uint64_t seq,
 static void on_task_done(void *ctx, mt_object *o, mt_garbage *g) {
   pending_task *p = ctx;
   p->ss->pending--;
-  ss_send_result_locked(p->ss, p->seq, o->value, o, NULL, g);
+  manta_value *v = mt_obj_value_locked(o, g); /* read back if spilled */
+  ss_send_result_locked(p->ss, p->seq, v, o, NULL, g);
+  mt_garbage_add(g, v);
   mt_obj_release_locked(o, g);
   ss_unref_locked(p->ss, g);
   free(p);
@@ -396,7 +398,9 @@ static void pack_call_reply(pending_call *p, const manta_value *v) {
 
 static void on_call_done(void *ctx, mt_object *o, mt_garbage *g) {
   pending_call *p = ctx;
-  pack_call_reply(p, o->value);
+  manta_value *v = mt_obj_value_locked(o, g); /* read back if spilled */
+  pack_call_reply(p, v);
+  mt_garbage_add(g, v);
   mt_obj_release_locked(o, g);
   mt_garbage_add_dtor(g, call_reply_job, p, NULL);
 }

@@ -85,6 +85,8 @@ bool mt_metrics_collect(mt_metrics *m) {
   m->tasks_running = mt_rt.tasks_running;
   m->objects = mt_rt.live_objects;
   m->object_bytes = mt_rt.live_bytes;
+  m->spilled_bytes = mt_rt.store.spilled_bytes;
+  m->store_limit = mt_rt.store.limit;
   m->nres = mt_rt.nres;
   for (int k = 0; k < mt_rt.nres; k++) {
     memcpy(m->res[k].name, mt_rt.res_names[k], sizeof m->res[k].name);

@@ -70,8 +70,9 @@ typedef struct mt_metrics {
   int64_t tasks_queued, tasks_running;
   mt_metrics_class *classes;
   size_t nclasses;
-  int64_t objects, object_bytes;
-  mt_metrics_resource res[16]; /* MT_MAX_RESOURCES */
+  int64_t objects, object_bytes;      /* bytes in memory */
+  int64_t spilled_bytes, store_limit; /* in spill files; 0: no limit */
+  mt_metrics_resource res[16];        /* MT_MAX_RESOURCES */
   int nres;
   unsigned workers_total, workers_idle, workers_busy;
   bool cluster; /* the peers below mean something */

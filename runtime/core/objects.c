@@ -103,9 +103,9 @@ void mt_obj_release_locked(mt_object *o, mt_garbage *g) {
     mt_rt.cluster->object_freed_locked(o, g); /* clears both */
   }
   /* Nothing can be listening: waiters and dependent tasks hold counts. */
+  mt_store_forget_locked(o);
   mt_garbage_add(g, o->value);
   mt_rt.live_objects--;
-  mt_rt.live_bytes -= (int64_t)o->bytes;
   o->value = NULL;
   o->bytes = 0;
   o->state = MT_OBJ_FREE;
@@ -168,6 +168,8 @@ void mt_obj_complete_locked(mt_object *o, manta_value *v, mt_garbage *g) {
   o->is_error = manta_value_kind(v) == MANTA_KIND_ERROR;
   o->bytes = mt_value_payload_bytes(v);
   o->task = NULL;
+  o->spillable = mt_store_spillable(v, o->bytes);
+  o->used = ++mt_rt.store.clock;
   mt_rt.live_bytes += (int64_t)o->bytes;
   mt_listener *l = o->listeners;
   while (l) {
@@ -255,10 +257,14 @@ void mt_obj_to_wire(uint64_t id, uint8_t wire[16]) {
 void mt_objects_destroy(mt_garbage *g) {
   for (size_t i = 0; i < mt_rt.objects.used; i++) {
     mt_object *o = mt_slots_at(&mt_rt.objects, i);
+    if (o->state != MT_OBJ_FREE) {
+      mt_store_forget_locked(o); /* removes its spill file */
+    }
     mt_garbage_add(g, o->value); /* NULL for free slots */
     o->value = NULL;
   }
   mt_slots_destroy(&mt_rt.objects);
+  mt_store_destroy_locked();
   mt_rt.live_objects = mt_rt.live_bytes = 0;
 }
 
@@ -332,6 +338,14 @@ manta_err manta_put(const manta_value *v, manta_ref *out) {
   }
   manta_value *mv = (manta_value *)v; /* frozen: shared read-only from now */
   mt_value_freeze(mv);
+  manta_value *full = NULL;
+  manta_err room = mt_store_admit(mt_value_payload_bytes(mv), &full);
+  if (room != MANTA_OK) {
+    /* put returns a code only: the reason goes to the log. */
+    mt_log(MT_LOG_WARN, "put: %s", full ? manta_error_message(full) : "");
+    manta_value_free(full);
+    return room;
+  }
   manta_value_ref(mv);
   mt_garbage g;
   mt_garbage_init(&g);
@@ -509,9 +523,9 @@ manta_err manta_get_many(const manta_ref *refs, size_t n, int64_t timeout_ms,
     mt_object *o = objs[i];
     out[i] = NULL;
     if (o && o->state == MT_OBJ_READY) {
-      out[i] = manta_value_ref(o->value);
-      if (o->is_error && first == MANTA_OK) {
-        first = manta_error_code(o->value);
+      out[i] = mt_obj_value_locked(o, &g);
+      if (manta_value_kind(out[i]) == MANTA_KIND_ERROR && first == MANTA_OK) {
+        first = manta_error_code(out[i]);
       }
     }
   }

@@ -45,6 +45,8 @@ manta_err manta_options_new(manta_options **out) {
   o->num_cpus = -1;
   o->insecure = -1;
   o->metrics_port = -1;
+  o->store_memory = -1;
+  o->store_full_ms = -1;
   *out = o;
   return MANTA_OK;
 }
@@ -54,6 +56,7 @@ void manta_options_free(manta_options *opts) {
     free(opts->address);
     free(opts->bind);
     free(opts->token);
+    free(opts->spill_dir);
     mt_tls_free(&opts->tls);
     for (size_t i = 0; i < opts->nmodules; i++) {
       free(opts->modules[i]);
@@ -87,6 +90,31 @@ manta_err manta_options_set_address(manta_options *opts, const char *address) {
     return MANTA_ERR_INVALID; /* HOST:PORT, or NULL for embedded */
   }
   return set_string(&opts->address, address);
+}
+
+manta_err manta_options_set_object_store_memory(manta_options *opts,
+                                                uint64_t bytes) {
+  if (!opts || bytes > INT64_MAX) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->store_memory = (int64_t)bytes;
+  return MANTA_OK;
+}
+
+manta_err manta_options_set_spill_dir(manta_options *opts, const char *path) {
+  if (!opts || (path && !*path)) {
+    return MANTA_ERR_INVALID;
+  }
+  return set_string(&opts->spill_dir, path);
+}
+
+manta_err manta_options_set_object_store_full_timeout(manta_options *opts,
+                                                      int64_t timeout_ms) {
+  if (!opts || timeout_ms < 0) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->store_full_ms = timeout_ms;
+  return MANTA_OK;
 }
 
 manta_err manta_options_set_role(manta_options *opts, manta_role role) {

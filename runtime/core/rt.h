@@ -62,6 +62,9 @@ struct manta_options {
   char **modules; /* loaded by manta_init before joining */
   size_t nmodules;
   int metrics_port; /* HTTP /metrics: -1 off (unless MANTA_METRICS_PORT) */
+  int64_t store_memory;  /* bytes; < 0: MANTA_OBJECT_STORE_MEMORY or 30% */
+  char *spill_dir;       /* NULL: MANTA_SPILL_DIR or the state folder */
+  int64_t store_full_ms; /* < 0: MANTA_OBJECT_STORE_FULL_TIMEOUT_MS or 5 s */
 };
 
 /* Where a call asks to run (manta_strategy; docs/scheduling.md). */
@@ -145,6 +148,12 @@ typedef struct mt_object {
   struct mt_listener *listeners;
   mt_proxy *proxy; /* set: it lives on another node */
   bool lent;       /* other nodes borrow it (counted in refs) */
+  /* Spilling (spill.c): a ready object's value may live in a file instead
+   * of memory (value NULL, spill set). */
+  bool spillable; /* a value that may go to disk: no handles, no error */
+  bool spilling;  /* being written now, by a thread without rt.mu */
+  uint8_t spill;  /* mt_spill_kind of its file; MT_SPILL_NONE: no file */
+  uint64_t used;  /* store clock when last read or made: LRU order */
 } mt_object;
 
 /* Who waits for an object: a thread in get/wait, or a task's dependency. */
@@ -201,6 +210,9 @@ extern _Thread_local mt_id_list *mt_ref_capture;
 /* Proxies alive: lets mt_obj_to_wire skip the lookup when there are none. */
 extern _Atomic int64_t mt_proxies_live;
 void mt_objects_destroy(mt_garbage *g);
+/* A new reference to a ready object's value, read back from its spill file
+ * if it was spilled; an OBJECT_LOST error value if that read fails. */
+manta_value *mt_obj_value_locked(mt_object *o, mt_garbage *g);
 void mt_listener_add_locked(mt_listener *l, mt_object *o);
 void mt_listener_remove_locked(mt_listener *l);
 /* Calls fn(ctx, o, g) once the object is ready: now if it is, else from
@@ -724,6 +736,44 @@ typedef struct mt_cluster_ops {
 manta_err mt_cluster_start(const manta_options *opts, const char *address);
 void mt_cluster_stop(void);
 
+/* ---- object memory and spilling (spill.c) ------------------------------- */
+
+typedef enum mt_spill_kind {
+  MT_SPILL_NONE = 0,
+  MT_SPILL_RAW = 1,  /* a bytes value: its bytes as they are */
+  MT_SPILL_CODED = 2 /* any other value: value_codec's encoding */
+} mt_spill_kind;
+
+typedef struct mt_store {
+  int64_t limit;    /* bytes of object data kept in memory; 0: no limit */
+  int64_t full_ms;  /* how long a put or result waits for room */
+  char parent[512]; /* where this node's spill folder is made */
+  char dir[600];    /* this node's spill folder; "" until first used */
+  int64_t spilled_bytes, spilled_objects; /* held in files only */
+  uint64_t clock;                         /* LRU ticks */
+  pthread_cond_t room_cv;                 /* object memory was freed */
+  unsigned room_waiters;
+  char failure[300]; /* why the last spill failed, for the error */
+} mt_store;
+
+/* Reads the options (and environment) at manta_init; rt.mu held. */
+void mt_store_init_locked(const manta_options *opts);
+/* Removes what is left of the spill folder (objects destroyed); rt.mu. */
+void mt_store_destroy_locked(void);
+/*
+ * Makes room for `bytes` of new object data before it enters the table:
+ * spills objects no one reads, else waits up to the store-full timeout for
+ * memory to be freed. Called WITHOUT rt.mu. MANTA_OK, or
+ * MANTA_ERR_OBJECT_STORE_FULL with *why (if why) an error value saying the
+ * limit, the bytes held and why nothing more could be spilled.
+ */
+manta_err mt_store_admit(size_t bytes, manta_value **why);
+/* Whether a value of `bytes` payload bytes may ever be spilled. */
+bool mt_store_spillable(const manta_value *v, size_t bytes);
+/* Accounting as an object's value leaves memory (freed); o->spill's file is
+ * removed. */
+void mt_store_forget_locked(mt_object *o);
+
 /* ---- the runtime -------------------------------------------------------- */
 
 typedef struct mt_runtime {
@@ -740,7 +790,9 @@ typedef struct mt_runtime {
   double res_avail[MT_MAX_RESOURCES];
 
   mt_slots objects; /* of mt_object */
-  int64_t live_objects, live_bytes;
+  int64_t live_objects;
+  int64_t live_bytes; /* object data in memory (spilled objects' not) */
+  mt_store store;
 
   /* actor table */
   mt_slots actors; /* of mt_actor */

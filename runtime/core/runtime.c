@@ -152,6 +152,7 @@ manta_err manta_init(const manta_options *opts) {
   }
   memcpy(mt_rt.res_avail, mt_rt.res_total, sizeof mt_rt.res_avail);
   mt_rt.max_workers = opts && opts->max_workers ? opts->max_workers : 1024;
+  mt_store_init_locked(opts);
   mt_strmap_init(&mt_rt.functions);
   mt_strmap_init(&mt_rt.classes);
   mt_strmap_init(&mt_rt.actor_names);

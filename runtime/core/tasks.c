@@ -177,6 +177,17 @@ manta_value *mt_task_result(const mt_task *t, manta_value *r) {
       return mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
     }
   }
+  /* Room in the object store first (it may wait a bounded time): a result
+   * that does not fit becomes an error the caller sees, not memory the
+   * kernel would kill the process for. */
+  manta_value *full = NULL;
+  if (mt_store_admit(mt_value_payload_bytes(r), &full) != MANTA_OK) {
+    manta_value_free(r);
+    r = mt_task_error(t, MANTA_ERR_OBJECT_STORE_FULL, "its result: %s",
+                      full ? manta_error_message(full) : "no room");
+    manta_value_free(full);
+    return r;
+  }
   /* An error made by the function itself says where it happened (an origin
    * it set, a binding's "java function f", gains the node); one it passed
    * on (frozen: shared already) keeps its own origin. */
@@ -323,7 +334,7 @@ void mt_task_ready_locked(mt_task *t, mt_garbage *g) {
         continue;
       }
       mt_garbage_add(g, t->args[i]);
-      t->args[i] = manta_value_ref(o->value);
+      t->args[i] = mt_obj_value_locked(o, g); /* read back if spilled */
     }
   }
   if (t->remote) {

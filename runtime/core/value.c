@@ -592,6 +592,43 @@ static void mark_contained(manta_value *item) {
 }
 
 /*
+ * Whether a value below root (not root itself) is one `hit` accepts,
+ * looking inside the containers `enter` accepts: 1 found, 0 not, -1 out of
+ * memory.
+ */
+static int walk_find(const manta_value *root,
+                     bool (*hit)(const manta_value *c, const void *arg),
+                     const void *arg, bool (*enter)(const manta_value *c)) {
+  walk w;
+  walk_init(&w);
+  int found = walk_push(&w, (manta_value *)root, NULL) ? 0 : -1;
+  while (w.n && !found) {
+    walk_frame *top = &w.frames[w.n - 1];
+    manta_value *c = child_at(top->v, top->next);
+    if (!c) {
+      w.n--;
+      continue;
+    }
+    top->next++;
+    if (hit(c, arg)) {
+      found = 1;
+    } else if (enter(c) && !walk_push(&w, c, NULL)) {
+      found = -1;
+    }
+  }
+  walk_fini(&w);
+  return found;
+}
+
+static bool is_item(const manta_value *c, const void *container) {
+  return c == container;
+}
+
+static bool unfrozen_container(const manta_value *c) {
+  return is_container(c) && !is_frozen(c);
+}
+
+/*
  * Storing `item` into `container` must not close a cycle: a cycle would
  * never be freed and would make freeze and equality loop. Only a container
  * that was itself stored somewhere can be inside `item`, and only below
@@ -608,26 +645,8 @@ static manta_err check_no_cycle(const manta_value *container,
       !atomic_load_explicit(&container->contained, memory_order_relaxed)) {
     return MANTA_OK;
   }
-  manta_err err = MANTA_OK;
-  walk w;
-  walk_init(&w);
-  walk_push(&w, item, NULL);
-  while (w.n && !err) {
-    walk_frame *top = &w.frames[w.n - 1];
-    manta_value *c = child_at(top->v, top->next);
-    if (!c) {
-      w.n--;
-      continue;
-    }
-    top->next++;
-    if (c == container) {
-      err = MANTA_ERR_INVALID;
-    } else if (is_container(c) && !is_frozen(c) && !walk_push(&w, c, NULL)) {
-      err = MANTA_ERR_NOMEM;
-    }
-  }
-  walk_fini(&w);
-  return err;
+  int found = walk_find(item, is_item, container, unfrozen_container);
+  return found > 0 ? MANTA_ERR_INVALID : found < 0 ? MANTA_ERR_NOMEM : MANTA_OK;
 }
 
 manta_err mt_list_append(manta_value *list, manta_value *item) {
@@ -1113,6 +1132,27 @@ size_t mt_value_payload_bytes(const manta_value *v) {
   }
   walk_fini(&w);
   return total;
+}
+
+static bool is_handle(const manta_value *v) {
+  return v->kind == MANTA_KIND_REF || v->kind == MANTA_KIND_ACTOR;
+}
+
+static bool is_handle_at(const manta_value *c, const void *arg) {
+  (void)arg;
+  return is_handle(c);
+}
+
+bool mt_value_holds_handles(const manta_value *v) {
+  if (!v || is_handle(v)) {
+    return v != NULL;
+  }
+  /* Out of memory counts as found: the caller then keeps v in memory. */
+  return is_container(v) && walk_find(v, is_handle_at, NULL, is_container) != 0;
+}
+
+uint32_t mt_value_refcount(const manta_value *v) {
+  return atomic_load_explicit(&v->refs, memory_order_acquire);
 }
 
 static const char *origin_or_empty(const manta_value *v) {

@@ -40,6 +40,13 @@ bool mt_value_frozen(const manta_value *v);
 /* Bytes of string/bytes payload held by v and its children. */
 size_t mt_value_payload_bytes(const manta_value *v);
 
+/* Whether v or a value inside it is a ref or an actor handle (true also
+ * when that cannot be found out for want of memory). */
+bool mt_value_holds_handles(const manta_value *v);
+
+/* The references to v held now: 1 means only its holder has it. */
+uint32_t mt_value_refcount(const manta_value *v);
+
 /* manta_value allocations alive in the process (MANTA_STAT_LIVE_VALUES). */
 int64_t mt_value_live_count(void);
 

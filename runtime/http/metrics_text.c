@@ -231,8 +231,15 @@ char *mt_metrics_render(const mt_metrics *m, size_t *len) {
   gauge(&t, "manta_objects", "Objects held on this node (live refs).",
         (double)m->objects);
   gauge(&t, "manta_object_bytes",
-        "Bytes of string and bytes data of the objects held on this node.",
+        "Bytes of string and bytes data of the objects held on this node, "
+        "in memory.",
         (double)m->object_bytes);
+  gauge(&t, "manta_object_spilled_bytes",
+        "Bytes of the objects of this node held only in spill files.",
+        (double)m->spilled_bytes);
+  gauge(&t, "manta_object_store_limit_bytes",
+        "Object bytes this node keeps in memory before spilling (0: none).",
+        (double)m->store_limit);
   resources(&t, m);
   gauge(&t, "manta_worker_threads", "Worker threads alive in the pool.",
         m->workers_total);

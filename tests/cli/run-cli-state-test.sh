@@ -111,4 +111,16 @@ if kill -0 "$head_pid" 2>/dev/null; then
   fail "the head still runs"
 fi
 "$manta" stop | grep -q "no running node" || fail "a second stop found nodes"
+
+echo "== --object-store-memory takes sizes, and says what it wants"
+if "$manta" start --head --object-store-memory 2XB >"$work/size.out" 2>&1; then
+  fail "a bad size was taken"
+fi
+grep -q "takes a size like 2GiB, 512MB or 0 (no limit), not '2XB'" \
+  "$work/size.out" || fail "no message naming the bad size"
+MANTA_LOG=info timeout 2 "$manta" start --head --port 0 --foreground \
+  --object-store-memory 1536MiB --spill-dir "$work/spill" \
+  >"$work/store.out" 2>&1 || true
+grep -q "object store: 1.5 GiB in memory, then spilled to disk" \
+  "$work/store.out" || fail "the store limit was not used"
 echo "PASS"

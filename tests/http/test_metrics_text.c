@@ -35,6 +35,8 @@ static void test_names_and_types(void) {
                   .tasks_running = 2,
                   .objects = 9,
                   .object_bytes = 1024,
+                  .spilled_bytes = 4096,
+                  .store_limit = 8192,
                   .nres = 1,
                   .workers_total = 3,
                   .submitted_other = 5};
@@ -55,6 +57,8 @@ static void test_names_and_types(void) {
   CHECK(has_line(t, "manta_tasks_queued 4"));
   CHECK(has_line(t, "manta_tasks_running 2"));
   CHECK(has_line(t, "manta_object_bytes 1024"));
+  CHECK(has_line(t, "manta_object_spilled_bytes 4096"));
+  CHECK(has_line(t, "manta_object_store_limit_bytes 8192"));
   CHECK(has_line(t, "manta_resource_capacity{resource=\"CPU\"} 2"));
   CHECK(has_line(t, "manta_resource_available{resource=\"CPU\"} 0.5"));
   CHECK(has_line(t, "manta_worker_threads 3"));

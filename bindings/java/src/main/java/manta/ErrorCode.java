@@ -30,10 +30,12 @@ public enum ErrorCode {
   OBJECT_LOST(21),
   NODE_DIED(22),
   INTERNAL(23),
+  /** The object store is at its memory limit and nothing could be spilled. */
+  OBJECT_STORE_FULL(24),
   /** A code this version does not know (from a newer peer). */
   UNKNOWN(-1);
 
-  private static final ErrorCode[] BY_CODE = new ErrorCode[INTERNAL.code + 1];
+  private static final ErrorCode[] BY_CODE = new ErrorCode[OBJECT_STORE_FULL.code + 1];
 
   static {
     for (ErrorCode c : values()) {
