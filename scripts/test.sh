@@ -5,6 +5,7 @@
 #
 # Stages, in order:
 #   deps   scripts/install-deps.sh (apt only when something is missing)
+#   format scripts/format-check.sh: every C file as .clang-format says
 #   build  build/       RelWithDebInfo, -DMANTA_WERROR=ON
 #   test   build/       ctest: every test
 #   asan-build, asan-test   build-asan/  -DMANTA_SANITIZE=address,undefined,
@@ -158,6 +159,8 @@ run_ctest() {
 }
 
 stage deps "install-deps.sh" bash "$root/scripts/install-deps.sh" || true
+stage format "format-check.sh (.clang-format)" \
+  bash "$root/scripts/format-check.sh" || true
 
 plain=$build_root/build
 plain_ok=0

@@ -84,7 +84,7 @@ extern "C" {
   XX(MANTA_ERR_SHUTDOWN, 20, "the runtime is shutting down")                   \
   XX(MANTA_ERR_OBJECT_LOST, 21, "object lost")                                 \
   XX(MANTA_ERR_NODE_DIED, 22, "node died")                                     \
-  XX(MANTA_ERR_INTERNAL, 23, "internal error")                                \
+  XX(MANTA_ERR_INTERNAL, 23, "internal error")                                 \
   XX(MANTA_ERR_OBJECT_STORE_FULL, 24, "object store full")
 
 typedef enum manta_err {
@@ -384,9 +384,8 @@ MANTA_API manta_err manta_options_set_spill_dir(manta_options *opts,
  * freed when nothing can be spilled, before MANTA_ERR_OBJECT_STORE_FULL
  * (default: MANTA_OBJECT_STORE_FULL_TIMEOUT_MS, else 5000 ms).
  */
-MANTA_API manta_err
-manta_options_set_object_store_full_timeout(manta_options *opts,
-                                            int64_t timeout_ms);
+MANTA_API manta_err manta_options_set_object_store_full_timeout(
+    manta_options *opts, int64_t timeout_ms);
 
 /*
  * A module (see "Modules") for manta_init to load before the node joins or

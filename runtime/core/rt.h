@@ -61,7 +61,7 @@ struct manta_options {
   int insecure;   /* cleartext beyond loopback: 1, 0, < 0 MANTA_INSECURE */
   char **modules; /* loaded by manta_init before joining */
   size_t nmodules;
-  int metrics_port; /* HTTP /metrics: -1 off (unless MANTA_METRICS_PORT) */
+  int metrics_port;      /* HTTP /metrics: -1 off (unless MANTA_METRICS_PORT) */
   int64_t store_memory;  /* bytes; < 0: MANTA_OBJECT_STORE_MEMORY or 30% */
   char *spill_dir;       /* NULL: MANTA_SPILL_DIR or the state folder */
   int64_t store_full_ms; /* < 0: MANTA_OBJECT_STORE_FULL_TIMEOUT_MS or 5 s */

@@ -1,8 +1,8 @@
 /*
  * libmanta_jni internals: the Java binding's glue. It uses only manta.h,
- * so whatever it needs, the public ABI offers every program. Names: mj_ internal, Java_manta_* for the JNI
- * entry points of manta.Native, manta_module_init for C nodes that host a
- * JVM (mj_embed.c).
+ * so whatever it needs, the public ABI offers every program. Names: mj_
+ * internal, Java_manta_* for the JNI entry points of manta.Native,
+ * manta_module_init for C nodes that host a JVM (mj_embed.c).
  */
 #ifndef MJ_H
 #define MJ_H
