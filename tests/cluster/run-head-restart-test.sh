@@ -26,12 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The job's own output first, then every node's errors.
 fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.err "$work"/job.out; do
-    [ -s "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
-  done
-  exit 1
+  [ -s "$work/job.out" ] && { echo "--- $work/job.out" >&2; tail -20 "$work/job.out" >&2; }
+  fail_showing_errors "$@"
 }
 
 # wait_registered HEAD N: the head lists N live nodes (at most 20 s).
