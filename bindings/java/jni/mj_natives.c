@@ -77,7 +77,8 @@ static manta_err set_tls_option(JNIEnv *env, manta_options *o,
 NATIVE(void, init)
 (JNIEnv *env, jclass cls, jdouble cpus, jint max_workers, jobjectArray names,
  jdoubleArray qty, jstring address, jint role, jstring bind, jstring token,
- jobjectArray tls, jint insecure) {
+ jobjectArray tls, jint insecure, jlong store_bytes, jstring spill_dir,
+ jint metrics_port) {
   (void)cls;
   manta_options *o = NULL;
   if (!check(env, manta_options_new(&o), "manta_options_new")) {
@@ -130,6 +131,16 @@ NATIVE(void, init)
   }
   if (err == MANTA_OK && insecure >= 0) {
     err = manta_options_set_insecure(o, insecure);
+  }
+  if (err == MANTA_OK && store_bytes >= 0) {
+    err = manta_options_set_object_store_memory(o, (uint64_t)store_bytes);
+  }
+  if (err == MANTA_OK) {
+    err = set_string_option(env, o, spill_dir, manta_options_set_spill_dir,
+                            "the spill folder");
+  }
+  if (err == MANTA_OK && metrics_port >= -1) {
+    err = manta_options_set_metrics_port(o, metrics_port);
   }
   if ((*env)->ExceptionCheck(env)) {
     /* thrown already */

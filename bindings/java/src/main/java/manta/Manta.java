@@ -61,7 +61,10 @@ public final class Manta implements AutoCloseable {
           options.bind,
           options.token,
           options.tls,
-          options.insecure);
+          options.insecure,
+          options.objectStoreMemory,
+          options.spillDir,
+          options.metricsPort);
       // A JVM that exits without shutdown still stops the runtime in order:
       // queued work fails, running tasks finish, workers detach.
       hook = new Thread(Manta::shutdownAtExit, "manta-shutdown");

@@ -26,7 +26,10 @@ final class Native {
       String bind,
       String token,
       String[] tls,
-      int insecure);
+      int insecure,
+      long objectStoreMemory,
+      String spillDir,
+      int metricsPort);
 
   static native void shutdown();
 

@@ -12,6 +12,9 @@ public final class Options {
   String token;
   String[] tls; // {cert, key, ca} paths, or null: MANTA_TLS_*
   int insecure = -1; // -1: MANTA_INSECURE decides
+  long objectStoreMemory = -1; // -1: MANTA_OBJECT_STORE_MEMORY, else 30% of memory
+  String spillDir; // null: MANTA_SPILL_DIR, else under the state folder
+  int metricsPort = -2; // -2: MANTA_METRICS_PORT decides (none by default)
   // manta_role: 0 a driver (a program that joined), 1 a node (manta.Node).
   int role;
   final Map<String, Double> resources = new LinkedHashMap<>();
@@ -92,6 +95,46 @@ public final class Options {
    */
   public Options insecure(boolean allow) {
     this.insecure = allow ? 1 : 0;
+    return this;
+  }
+
+  /**
+   * The most bytes of objects this node keeps in memory ({@code
+   * manta_options_set_object_store_memory}; 0: no limit; default: MANTA_OBJECT_STORE_MEMORY, else
+   * 30% of the memory available at start). Beyond it, objects no one reads are spilled to disk
+   * and read back when needed; a put or result that cannot fit fails with {@link
+   * ErrorCode#OBJECT_STORE_FULL} after a bounded wait (docs/fault-tolerance.md).
+   */
+  public Options objectStoreMemory(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("objectStoreMemory must be >= 0, got " + bytes);
+    }
+    this.objectStoreMemory = bytes;
+    return this;
+  }
+
+  /**
+   * The folder spilled objects go to ({@code manta_options_set_spill_dir}; default:
+   * MANTA_SPILL_DIR, else the state folder); it must be the user's own and private.
+   */
+  public Options spillDir(String path) {
+    if (path == null || path.isEmpty()) {
+      throw new IllegalArgumentException("spillDir needs a path");
+    }
+    this.spillDir = path;
+    return this;
+  }
+
+  /**
+   * Serves Prometheus metrics at {@code /metrics} on this port of the bind's host ({@code
+   * manta_options_set_metrics_port}; 0: any free port, -1: none; default: MANTA_METRICS_PORT,
+   * else none). See docs/observability.md.
+   */
+  public Options metricsPort(int port) {
+    if (port < -1 || port > 65535) {
+      throw new IllegalArgumentException("metricsPort must be -1 to 65535, got " + port);
+    }
+    this.metricsPort = port;
     return this;
   }
 

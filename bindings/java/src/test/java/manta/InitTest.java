@@ -157,4 +157,40 @@ class InitTest {
     assertEquals(ErrorCode.NOT_FOUND, e.code());
     assertTrue(e.getMessage().contains("/nonexistent/libx.so"), e.getMessage());
   }
+
+  @Test
+  void objectsBeyondTheStoreLimitAreSpilledAndReadBack() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("manta-spill");
+    try {
+      // 8 MiB in memory at most; 32 objects of 1 MiB go through it.
+      Manta.init(new Options().objectStoreMemory(8L << 20).spillDir(dir.toString()));
+      java.util.List<ObjectRef<byte[]>> refs = new java.util.ArrayList<>();
+      for (int i = 0; i < 32; i++) {
+        byte[] b = new byte[1 << 20];
+        java.util.Arrays.fill(b, (byte) i);
+        refs.add(Manta.put(b));
+      }
+      int spilled = 0;
+      try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(dir)) {
+        spilled = (int) s.filter(java.nio.file.Files::isRegularFile).count();
+      }
+      assertTrue(spilled > 0, "no object was spilled to " + dir);
+      for (int i = 0; i < 32; i++) {
+        byte[] b = refs.get(i).get();
+        assertEquals(1 << 20, b.length);
+        assertEquals((byte) i, b[0]);
+        assertEquals((byte) i, b[b.length - 1]);
+        refs.get(i).close();
+      }
+    } finally {
+      if (Manta.isInitialized()) {
+        Manta.shutdown();
+      }
+      try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(dir)) {
+        s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    assertThrows(IllegalArgumentException.class, () -> new Options().objectStoreMemory(-1));
+    assertThrows(IllegalArgumentException.class, () -> new Options().metricsPort(70000));
+  }
 }
