@@ -40,7 +40,9 @@ static const char *usage_text =
     "node\n"
     "  manta start --address HOST:PORT [options] start a node joining a "
     "cluster\n"
-    "  manta status [--address HOST:PORT] [--json] [--token-file PATH]\n"
+    "  manta status [--address HOST:PORT] [--json] [--watch [S]] "
+    "[--count N]\n"
+    "               [--token-file PATH]\n"
     "               [--tls-cert PATH --tls-key PATH] [--tls-ca PATH]\n"
     "                                            every node: address, "
     "resources,\n"
@@ -136,7 +138,10 @@ static const char *usage_text =
     "T,\n"
     "  --tls-cert PATH, --tls-key PATH, --tls-ca PATH (as for start; a CA "
     "alone\n"
-    "  reaches a head that demands no client certificate)\n"
+    "  reaches a head that demands no client certificate),\n"
+    "  --watch [S]: a snapshot every S seconds (default 1, 0.1 to 3600),\n"
+    "  redrawn in place on a terminal, one after another under a dated line\n"
+    "  otherwise, until Ctrl-C or --count N snapshots\n"
     "\n"
     "environment: MANTA_STATE_DIR (default /tmp/manta-<uid>; it must be a "
     "folder of\n"
@@ -858,15 +863,48 @@ static void print_status(const manta_value *st) {
   print_placement_groups(field(st, "placement_groups"));
 }
 
+/* Set by SIGINT/SIGTERM during `manta status --watch`: the loop ends. */
+static volatile sig_atomic_t watch_stop;
+
+static void on_watch_signal(int sig) {
+  (void)sig;
+  watch_stop = 1;
+}
+
+/* Sleeps seconds, or less if a signal ends the watch. */
+static void watch_pause(double seconds) {
+  struct timespec ts = {(time_t)seconds,
+                        (long)((seconds - (double)(time_t)seconds) * 1e9)};
+  while (!watch_stop && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
 static int cmd_status(int argc, char **argv) {
   const char *address = NULL, *token = NULL;
   tls_args tls = {0};
   int json = 0;
+  double every = 0; /* --watch: seconds between snapshots; 0: one */
+  long count = 0;   /* --count: snapshots at most; 0: until stopped */
   for (int i = 0; i < argc; i++) {
     if (i + 1 < argc && tls_flag(argv[i], argv[i + 1], &tls)) {
       i++;
     } else if (strcmp(argv[i], "--json") == 0) {
       json = 1;
+    } else if (strcmp(argv[i], "--watch") == 0) {
+      every = 1;
+      if (i + 1 < argc && argv[i + 1][0] != '-') {
+        char *end;
+        every = strtod(argv[++i], &end);
+        if (*end || !(every >= 0.1 && every <= 3600)) {
+          die(2, "--watch takes seconds from 0.1 to 3600, got %s", argv[i]);
+        }
+      }
+    } else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+      char *end;
+      count = strtol(argv[++i], &end, 10);
+      if (*end || count < 1) {
+        die(2, "--count takes a number of snapshots >= 1, got %s", argv[i]);
+      }
     } else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc) {
       address = argv[++i];
     } else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc) {
@@ -876,6 +914,9 @@ static int cmd_status(int argc, char **argv) {
     } else {
       die(2, "unknown option %s (see manta --help)", argv[i]);
     }
+  }
+  if (count && !every) {
+    die(2, "--count goes with --watch");
   }
   char buf[128];
   if (!address) {
@@ -887,7 +928,6 @@ static int cmd_status(int argc, char **argv) {
   if (!address) {
     die(1, "no head started on this machine; give --address HOST:PORT");
   }
-  manta_value *st = NULL;
   /* No token: the library finds it (MANTA_TOKEN, MANTA_TOKEN_FILE, the
    * state folder's token file) as a driver's manta_init would; no TLS
    * flags: MANTA_TLS_* decide. */
@@ -899,22 +939,47 @@ static int cmd_status(int argc, char **argv) {
     die(2, "bad token (see the line above)");
   }
   tls_options(o, &tls);
-  manta_err err = manta_cluster_status_with(address, o, 5000, &st);
-  manta_options_free(o);
-  if (err != MANTA_OK) {
-    fprintf(stderr, "manta: %s\n", manta_error_message(st));
+  /* On a terminal each snapshot redraws the screen in place; otherwise
+   * (a file, a pipe) snapshots follow one another under a dated line. */
+  bool redraw = every > 0 && isatty(STDOUT_FILENO);
+  if (every > 0) {
+    signal(SIGINT, on_watch_signal);
+    signal(SIGTERM, on_watch_signal);
+  }
+  int rc = 0;
+  for (long n = 1; !watch_stop; n++) {
+    manta_value *st = NULL;
+    manta_err err = manta_cluster_status_with(address, o, 5000, &st);
+    if (every > 0) {
+      time_t now = time(NULL);
+      char when[64];
+      strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&now));
+      fputs(redraw ? "\033[H\033[2J" : "", stdout);
+      printf("== %s, every %g s%s\n", when, every,
+             redraw ? " (Ctrl-C stops)" : "");
+    }
+    if (err != MANTA_OK) {
+      fprintf(stderr, "manta: %s\n", manta_error_message(st));
+      rc = 1;
+    } else if (json) {
+      char *text = manta_value_repr(st);
+      printf("%s\n", text);
+      manta_free(text);
+    } else {
+      print_status(st);
+    }
     manta_value_free(st);
-    return 1;
+    fflush(stdout);
+    /* One snapshot without --watch; a failed one ends a watch off a
+     * terminal (a script learns of it by the exit status). */
+    if (!every || (count && n >= count) || (rc && !redraw)) {
+      break;
+    }
+    rc = 0;
+    watch_pause(every);
   }
-  if (json) {
-    char *text = manta_value_repr(st);
-    printf("%s\n", text);
-    manta_free(text);
-  } else {
-    print_status(st);
-  }
-  manta_value_free(st);
-  return 0;
+  manta_options_free(o);
+  return rc;
 }
 
 int main(int argc, char **argv) {

@@ -102,6 +102,31 @@ grep -q "classes    Counter, OnlyB" <<<"$status" || fail "status: classes"
 grep -Eq "CPU [0-9.]+/2 free" <<<"$status" || fail "status: resources"
 "$manta" status --address "$head" --json | grep -q '"nodes": \[' ||
   fail "status --json"
+# --watch: snapshots one after another off a terminal, --count of them, or
+# until SIGINT; bad values explained.
+"$manta" status --address "$head" --watch 0.2 --count 3 >"$work/watch.out" ||
+  fail "status --watch --count"
+[ "$(grep -c "^== .*, every 0.2 s$" "$work/watch.out")" -eq 3 ] &&
+  [ "$(grep -c "^cluster: 3 node(s), 3 alive" "$work/watch.out")" -eq 3 ] ||
+  fail "status --watch 0.2 --count 3: $(head -5 "$work/watch.out")"
+"$manta" status --address "$head" --watch 0.2 >"$work/watch2.out" &
+watcher=$!
+node_pids+=("$watcher")
+for _ in $(seq 200); do
+  [ "$(grep -c "^cluster: " "$work/watch2.out")" -ge 2 ] && break
+  sleep 0.05
+done
+kill -INT "$watcher"
+wait "$watcher" || fail "status --watch did not end cleanly on SIGINT"
+[ "$(grep -c "^cluster: " "$work/watch2.out")" -ge 2 ] ||
+  fail "status --watch: fewer than 2 snapshots before SIGINT"
+for bad in "--watch 0" "--watch 0.2 --count 0" "--count 2"; do
+  # shellcheck disable=SC2086 # the options are split on purpose
+  if "$manta" status --address "$head" $bad >/dev/null 2>"$work/bad.err"; then
+    fail "status $bad was accepted"
+  fi
+  grep -q -- "--" "$work/bad.err" || fail "status $bad: $(cat "$work/bad.err")"
+done
 if "$manta" status --address 127.0.0.1:1 2>"$work/nohead.err"; then
   fail "status against no head succeeded"
 fi
