@@ -121,7 +121,6 @@ typedef struct mt_peer {
   mt_outbox out;
   mt_u64map pending; /* seq -> mt_task sent and not answered */
   uint64_t next_seq;
-  int64_t inflight;
   /* Tasks sent there and answered since the view last changed: its load
    * in the view is a snapshot of up to a heartbeat ago, which these bring
    * up to date for what this node did meanwhile. */

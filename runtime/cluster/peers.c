@@ -70,7 +70,6 @@ double mt_view_load_locked(const mt_view_node *v) {
 
 /* A task sent to p was answered (or forgotten). */
 static void peer_answered_locked(mt_peer *p) {
-  p->inflight--;
   p->answered_since_view++;
 }
 
@@ -356,11 +355,9 @@ static bool send_locked(const mt_view_node *v, mt_task *t, manta_value **error,
     *error = mt_task_error(t, MANTA_ERR_NOMEM, "out of memory");
     return false;
   }
-  p->inflight++;
   p->sent_since_view++;
   if (!queue_spec_locked(p, t, error, g)) {
     mt_u64map_remove(&p->pending, r->seq);
-    p->inflight--;
     p->sent_since_view--;
     r->peer = NULL;
     if (!*error) {

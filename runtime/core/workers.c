@@ -67,13 +67,17 @@ bool mt_demand_fits_total(const mt_demand *d) {
   return true;
 }
 
-static bool demand_fits_now(const mt_demand *d) {
+/* How many tasks of shape d could start now on the free resources, up to
+ * cap (a shape that asks for nothing: cap). */
+static unsigned fits_count_locked(const mt_demand *d, unsigned cap) {
+  double best = (double)cap;
   for (int k = 0; k < mt_rt.nres; k++) {
-    if (d->q[k] > 0 && d->q[k] > mt_rt.res_avail[k] + 1e-9) {
-      return false;
+    if (d->q[k] > 0) {
+      double f = (mt_rt.res_avail[k] + 1e-9) / d->q[k];
+      best = f < best ? f : best;
     }
   }
-  return true;
+  return best < 1 ? 0 : (unsigned)best;
 }
 
 void mt_demand_acquire_locked(const mt_demand *d) {
@@ -125,7 +129,7 @@ void mt_class_unlink_locked(mt_task *t) {
  * creation order is fair enough until one starves another.) */
 static mt_sched_class *runnable_class_locked(void) {
   for (mt_sched_class *c = mt_rt.classes_list; c; c = c->next) {
-    if (c->queue.len > 0 && demand_fits_now(&c->demand)) {
+    if (c->queue.len > 0 && fits_count_locked(&c->demand, 1) > 0) {
       return c;
     }
   }
@@ -223,19 +227,6 @@ static void spin_for_work_locked(void) {
  * none stalled: a flood of short tasks, whose batches always move, costs a
  * wake-up per millisecond, and a stall is still found within about one. */
 #define WATCH_MAX_NS 1000000
-
-/* How many tasks of shape d could start now on the free resources, up to
- * cap (a shape that asks for nothing: cap). */
-static unsigned fits_count_locked(const mt_demand *d, unsigned cap) {
-  double best = (double)cap;
-  for (int k = 0; k < mt_rt.nres; k++) {
-    if (d->q[k] > 0) {
-      double f = (mt_rt.res_avail[k] + 1e-9) / d->q[k];
-      best = f < best ? f : best;
-    }
-  }
-  return best < 1 ? 0 : (unsigned)best;
-}
 
 static size_t batch_left(mt_worker *w) {
   size_t next = atomic_load_explicit(&w->batch_next, memory_order_relaxed);
