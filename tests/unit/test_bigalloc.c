@@ -1,4 +1,4 @@
-/* The block cache for large payloads (runtime/core/bigalloc.c): a freed
+/* The block cache for large payloads (runtime/base/bigalloc.c): a freed
  * block comes back for the next payload of its size, the block freed last
  * is kept when the cache must make room, and mt_big_copy copies exactly,
  * whatever the alignment and length. */

@@ -1,4 +1,4 @@
-/* The loopback test of bind addresses (runtime/cluster/loopback.h): by
+/* The loopback test of bind addresses (runtime/base/loopback.h): by
  * address, every address a name resolves to. Names other than localhost go
  * through a fake resolver, so the test asks no DNS server anything. */
 #include "loopback.h"
