@@ -19,6 +19,7 @@
 #ifndef MT_CLUSTER_H
 #define MT_CLUSTER_H
 
+#include "cluster_seam.h"
 #include "manta/v1/cluster_wire.pb-c.h"
 #include "rt.h"
 #include "transport.h"
@@ -182,6 +183,9 @@ extern mt_cluster mt_cl;
 /* node.c */
 manta_err mt_cluster_start(const manta_options *opts, const char *address);
 void mt_cluster_stop(void);
+/* The cluster's side of the seam (cluster_seam.h): start and stop above,
+ * registered by the facade (runtime/api). */
+extern const mt_cluster_seam mt_cluster_node_seam;
 int64_t mt_now_ms(void);
 /* This node's description and load, for registration and heartbeats
  * (free with mt_wire_node_info_free / mt_wire_node_load_free). */

@@ -634,3 +634,6 @@ void mt_cluster_stop(void) {
   }
   cluster_cleanup();
 }
+
+const mt_cluster_seam mt_cluster_node_seam = {mt_cluster_start,
+                                              mt_cluster_stop};

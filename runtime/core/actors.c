@@ -7,6 +7,7 @@
  * one call per worker up to max_concurrency. A call whose dependencies are
  * not ready holds back the calls behind it, so a caller's order is kept.
  */
+#include "cluster_seam.h"
 #include "rt.h"
 
 #include <stdlib.h>

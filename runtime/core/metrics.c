@@ -1,6 +1,7 @@
 /* The /metrics snapshot: copied out of the runtime under rt.mu in one go,
  * so the page is consistent and rendering happens without the lock. */
 #include "metrics.h"
+#include "cluster_seam.h"
 #include "rt.h"
 
 #include <stdlib.h>

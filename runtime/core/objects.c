@@ -6,6 +6,7 @@
  * generation changes when a slot is freed and the epoch when the runtime is
  * started again, so a stale or forged id is found out by a table lookup.
  */
+#include "cluster_seam.h"
 #include "rt.h"
 
 #include <stdlib.h>

@@ -10,6 +10,7 @@
  * bundle's resources and a hard affinity to the bundle's node, so that the
  * rest of the runtime places and runs it as any other call.
  */
+#include "cluster_seam.h"
 #include "rt.h"
 
 #include <inttypes.h>

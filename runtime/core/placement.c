@@ -6,6 +6,7 @@
  * (soft) or fails (hard). The rest is the cluster's (runtime/cluster/
  * placement.c), reached through mt_rt.cluster.
  */
+#include "cluster_seam.h"
 #include "rt.h"
 
 /* An error of the kind of `why` (borrowed) saying that the hard affinity

@@ -1,5 +1,6 @@
 /* The names a node can run: functions and actor classes with their
  * methods. Entries live until shutdown, so tasks may point at them. */
+#include "cluster_seam.h"
 #include "rt.h"
 
 #include <stdlib.h>

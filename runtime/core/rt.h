@@ -199,16 +199,6 @@ void mt_obj_want_locked(mt_object *o);
 void mt_wire_id_join(uint64_t node, uint64_t local, uint8_t wire[16]);
 void mt_wire_id_split(const uint8_t wire[16], uint64_t *node, uint64_t *local);
 
-/* Local ids of the refs encoded by this thread while set (the cluster
- * counts what leaves the node). */
-typedef struct mt_id_list {
-  uint64_t *ids;
-  size_t len, cap;
-  bool oom;
-} mt_id_list;
-extern _Thread_local mt_id_list *mt_ref_capture;
-/* Proxies alive: lets mt_obj_to_wire skip the lookup when there are none. */
-extern _Atomic int64_t mt_proxies_live;
 void mt_objects_destroy(mt_garbage *g);
 /* A new reference to a ready object's value, read back from its spill file
  * if it was spilled; an OBJECT_LOST error value if that read fails. */
@@ -373,11 +363,6 @@ uint64_t mt_actor_id(const mt_actor *a);
 void mt_actor_retain_locked(mt_actor *a);
 void mt_actor_release_locked(mt_actor *a, mt_garbage *g);
 void mt_actor_to_wire(uint64_t id, uint8_t wire[16]);
-/* Set while a cluster runs: writes the wire id of the proxy `id` and
- * returns true, false for an actor of this node. Read without rt.mu, since
- * values are encoded with and without it. */
-typedef bool (*mt_proxy_wire_fn)(uint64_t id, uint8_t wire[16]);
-extern _Atomic(mt_proxy_wire_fn) mt_proxy_wire;
 /* A proxy of the actor `id` (0: not yet known) of node `host`, with one
  * count; NULL on OOM. */
 mt_actor *mt_actor_proxy_new_locked(uint64_t host, uint64_t id,
@@ -527,23 +512,6 @@ void mt_task_start_deps_locked(mt_task *t, mt_garbage *g);
 void mt_spin_until_locked(size_t *counter, size_t target, int64_t timeout_ms);
 /* Wakes or starts a worker if there is work that fits. */
 void mt_sched_kick_locked(void);
-/*
- * For a thread that is not a worker and is about to queue work it could run
- * itself (the thread that received the tasks from the network): a wake-up
- * of a sleeping worker costs more than a short task, so its kicks are held
- * back until mt_sched_run_here, which runs the first batch (or actor turn)
- * on this thread and wakes workers for the rest. Unlocked, both.
- */
-void mt_sched_defer_kicks(void);
-/* What the receiving thread is told while it runs work here (each may be
- * NULL; called with rt.mu held, so they must not take it): as the work
- * begins, as a task of it blocks in get/wait, as it ends. */
-typedef struct mt_here_hooks {
-  void (*begin)(void);
-  void (*block)(void);
-  void (*end)(void);
-} mt_here_hooks;
-void mt_sched_run_here(const mt_here_hooks *hooks);
 bool mt_demand_fits_total(const mt_demand *d);
 void mt_demand_acquire_locked(const mt_demand *d);
 void mt_demand_release_locked(const mt_demand *d);
@@ -649,93 +617,6 @@ void mt_pgs_retry_locked(void);
 void mt_pgs_wake_all_locked(void);
 void mt_pgs_shutdown_locked(mt_garbage *g);
 
-/* ---- cluster mode ------------------------------------------------------- */
-
-/* What the core asks of the cluster layer (runtime/cluster), which installs
- * it in mt_rt.cluster when the node joins a cluster. Called under rt.mu. */
-typedef struct mt_cluster_ops {
-  /* Whether a call of `name` should leave this node, as placement p says
-   * (never an affinity to this node: the core keeps those). local_ok says
-   * this node could run it. True: *target is the node chosen now, or 0 to
-   * choose when its arguments are ready. False with *fail set: no node can
-   * (or a hard affinity cannot be kept); with *fail NULL: it stays here. */
-  bool (*route_locked)(const char *name, bool local_ok,
-                       const mt_resource_request *demand, const mt_placement *p,
-                       uint64_t *target, manta_value **fail);
-  /* A remote task whose arguments are ready: send it somewhere (or fail
-   * it). */
-  void (*dispatch_locked)(mt_task *t, mt_garbage *g);
-  /* The task resolved here before its result came (cancel, shutdown):
-   * forget it. */
-  void (*forget_locked)(mt_task *t);
-  /* A function or class was registered: advertise it soon. */
-  void (*registry_changed_locked)(void);
-  /* The node has no task queued or running any more: tell the others
-   * soon if they think it busy. */
-  void (*idle_locked)(void);
-  /* A counted local object standing for an object of node `node`. */
-  manta_err (*proxy_from_wire_locked)(uint64_t node, uint64_t id,
-                                      uint64_t *local);
-  /* o (a proxy) is waited for: fetch it, never completing it before
-   * returning. */
-  void (*fetch_locked)(mt_object *o);
-  /* o is being freed: a proxy tells its owner, a lent object forgets its
-   * borrowers. */
-  void (*object_freed_locked)(mt_object *o, mt_garbage *g);
-  /* Adds what the cluster knows to a /metrics snapshot (the peers). */
-  void (*metrics_locked)(mt_metrics *m);
-
-  /* Actors across nodes (runtime/cluster/actors_remote.c). */
-  /* Where an actor of class cls should live, as placement p says (never
-   * an affinity to this node); local_ok says this node could host it:
-   * true with *host set (0: here), or false with *fail saying why no node
-   * can (or why a hard affinity cannot be kept). */
-  bool (*actor_place_locked)(const char *cls, bool local_ok,
-                             const mt_resource_request *demand,
-                             const mt_placement *p, uint64_t *host,
-                             manta_value **fail);
-  /* A proxy's creation or call whose arguments are ready: send it. */
-  void (*actor_dispatch_locked)(mt_task *t, mt_garbage *g);
-  /* A proxy's mailbox changed: send the ready calls at its head. */
-  void (*actor_flush_locked)(mt_actor *a, mt_garbage *g);
-  /* manta_actor_kill of a proxy: tell the host. */
-  void (*actor_kill_locked)(mt_actor *a, mt_garbage *g);
-  /* The last count of a proxy went: forget it, release the host's hold. */
-  void (*proxy_free_locked)(mt_actor *a, mt_garbage *g);
-  /* The proxy of the actor `id` of node `host`, found or made, with a new
-   * count; NULL on OOM. */
-  mt_actor *(*proxy_get_locked)(uint64_t host, uint64_t id);
-  /* Tells the head, once rt.mu is released, that the named actor `id` of
-   * node host exists (named), or that its name is free again (!named; id 0:
-   * a reservation whose actor was never made). */
-  void (*actor_name_locked)(const char *name, const char *cls, uint64_t host,
-                            uint64_t id, bool named, mt_garbage *g);
-  /* Called WITHOUT rt.mu (they wait for the head). Reserves a name for an
-   * actor to be created on `host`: MANTA_OK, or MANTA_ERR_EXISTS. */
-  manta_err (*actor_reserve_name)(const char *name, const char *cls,
-                                  uint64_t host);
-  /* A handle to the named actor wherever it lives, or MANTA_ERR_NOT_FOUND. */
-  manta_err (*actor_lookup)(const char *name, manta_actor *out);
-
-  /* Placement groups, decided by the head (runtime/cluster/pg_node.c).
-   * Called WITHOUT rt.mu. Asks the head for group gid: MANTA_OK (it will
-   * place it), or an error with *fail (infeasible at once). */
-  manta_err (*pg_create)(uint64_t gid, int strategy,
-                         const mt_resource_request *bundles, size_t n,
-                         manta_value **fail);
-  /* The group's state at the head: MANTA_OK with nodes[0..n) once
-   * reserved, MANTA_ERR_TIMEOUT while pending, or an error with *fail. */
-  manta_err (*pg_poll)(uint64_t gid, uint64_t *nodes, size_t n,
-                       manta_value **fail);
-  manta_err (*pg_remove)(uint64_t gid);
-} mt_cluster_ops;
-
-/* Joins (or, as head, starts) a cluster after the local runtime started,
- * and leaves it before the local runtime stops (runtime/cluster/node.c).
- * Called without rt.mu. */
-manta_err mt_cluster_start(const manta_options *opts, const char *address);
-void mt_cluster_stop(void);
-
 /* ---- object memory and spilling (spill.c) ------------------------------- */
 
 typedef enum mt_spill_kind {
@@ -825,18 +706,24 @@ typedef struct mt_runtime {
   unsigned workers_exited;
   unsigned in_wait; /* threads blocked in get/wait */
 
-  const mt_cluster_ops *cluster; /* NULL: embedded */
+  /* NULL: embedded; the ops of cluster_seam.h while in a cluster */
+  const struct mt_cluster_ops *cluster;
   bool bundles_watch;        /* mt_bundles_moved_locked wants to see moves */
   uint64_t registry_version; /* bumped when a name is registered */
 } mt_runtime;
 
 extern mt_runtime mt_rt;
 
-/* The node's HTTP server (runtime/http/node_http.c), the one seam from the
- * core up to it: started by manta_init after the cluster (it needs the
- * cluster's token), stopped first by manta_shutdown, both without rt.mu. */
-manta_err mt_node_http_start(const manta_options *opts);
-void mt_node_http_stop(void);
+/* manta_init and manta_shutdown in steps, for the facade (runtime/api),
+ * which starts the node's services around them. Start: the local runtime,
+ * its modules, then the cluster through the registered seam; on failure
+ * everything started is stopped again. Stop: begin marks the runtime as
+ * shutting down (MANTA_OK, or why it cannot stop now); finish leaves the
+ * cluster, then stops and frees everything. All without rt.mu. */
+manta_err mt_runtime_start(const manta_options *opts);
+manta_err mt_runtime_stop_begin(void);
+manta_err mt_runtime_stop_finish(void);
+
 extern const mt_value_hooks mt_runtime_value_hooks;
 
 void mt_lock(void);

@@ -1,6 +1,7 @@
 /* Starting and stopping the runtime of this process, its lock, its log and
  * what it reports about itself. */
 #include "bigalloc.h"
+#include "cluster_seam.h"
 #include "rt.h"
 
 #include <errno.h>
@@ -117,12 +118,33 @@ static uint64_t random_node_id(void) {
   return id ? id : 1;
 }
 
+/* ---- the cluster seam --------------------------------------------------- */
+
+static _Atomic(const mt_cluster_seam *) cluster_seam;
+/* The seam whose start joined the running cluster: its stop leaves it. */
+static const mt_cluster_seam *joined_seam;
+
+void mt_cluster_seam_register(const mt_cluster_seam *seam) {
+  atomic_store(&cluster_seam, seam);
+}
+
+void mt_cluster_seam_default(const mt_cluster_seam *seam) {
+  const mt_cluster_seam *none = NULL;
+  atomic_compare_exchange_strong(&cluster_seam, &none, seam);
+}
+
 static double default_cpus(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (double)n : 1.0;
 }
 
-manta_err manta_init(const manta_options *opts) {
+static void stop_runtime(void) {
+  if (mt_runtime_stop_begin() == MANTA_OK) {
+    mt_runtime_stop_finish();
+  }
+}
+
+manta_err mt_runtime_start(const manta_options *opts) {
   const char *address =
       opts && opts->address ? opts->address : getenv("MANTA_ADDRESS");
   bool head = opts && opts->role == MANTA_ROLE_HEAD;
@@ -167,21 +189,24 @@ manta_err manta_init(const manta_options *opts) {
   for (size_t i = 0; opts && i < opts->nmodules; i++) {
     manta_err err = manta_module_load(opts->modules[i]);
     if (err != MANTA_OK) {
-      manta_shutdown();
+      stop_runtime();
       return err;
     }
   }
   if (cluster) {
-    manta_err err = mt_cluster_start(opts, head ? NULL : address);
+    const mt_cluster_seam *seam = atomic_load(&cluster_seam);
+    manta_err err = MANTA_ERR_INVALID;
+    if (!seam) {
+      mt_log(MT_LOG_ERROR, "cluster mode asked for, but no cluster is built "
+                           "into this runtime");
+    } else {
+      joined_seam = seam;
+      err = seam->start(opts, head ? NULL : address);
+    }
     if (err != MANTA_OK) {
-      manta_shutdown();
+      stop_runtime();
       return err;
     }
-  }
-  manta_err err = mt_node_http_start(opts);
-  if (err != MANTA_OK) {
-    manta_shutdown();
-    return err;
   }
   return MANTA_OK;
 }
@@ -221,9 +246,7 @@ static void fail_queued_locked(mt_garbage *g) {
   }
 }
 
-manta_err manta_shutdown(void) {
-  mt_garbage g;
-  mt_garbage_init(&g);
+manta_err mt_runtime_stop_begin(void) {
   mt_lock();
   if (!mt_rt.initialized || mt_rt.shutting_down) {
     mt_unlock();
@@ -234,15 +257,19 @@ manta_err manta_shutdown(void) {
     return MANTA_ERR_INVALID; /* a task cannot join its own worker */
   }
   mt_rt.shutting_down = true;
-  /* Scrapes take the lock: the server stops without it. */
   mt_unlock();
-  mt_node_http_stop();
+  return MANTA_OK;
+}
+
+manta_err mt_runtime_stop_finish(void) {
+  mt_garbage g;
+  mt_garbage_init(&g);
   mt_lock();
   if (mt_rt.cluster) {
     /* Leave the cluster first: its callbacks take the lock, and tasks sent
      * away fail with SHUTDOWN as they are let go. */
     mt_unlock();
-    mt_cluster_stop();
+    joined_seam->stop();
     mt_lock();
   }
   int64_t finished = mt_rt.tasks_finished;

@@ -3,6 +3,7 @@
  * queued, run by a worker, finished into its result object; or cancelled.
  * Also the public submit and cancel.
  */
+#include "cluster_seam.h"
 #include "rt.h"
 
 #include <stdatomic.h>

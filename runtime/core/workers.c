@@ -17,6 +17,7 @@
  * slot. A worker blocked in get/wait gives its resources back, so another
  * may start; nested tasks can never deadlock the pool.
  */
+#include "cluster_seam.h"
 #include "rt.h"
 
 #include <errno.h>

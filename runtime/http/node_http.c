@@ -4,6 +4,7 @@
  * by manta_shutdown. It serves /metrics; later routes (dashboard, Serve)
  * register on the same server.
  */
+#include "node_http.h"
 #include "cluster.h"
 #include "http.h"
 #include "local_state.h"
