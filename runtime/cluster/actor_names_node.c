@@ -3,7 +3,7 @@
  * actor is created (so a clash is known at once), completed by the node
  * hosting the actor once it exists and dropped when it dies (those updates
  * go one at a time, in order), and looked up by any node. The head's table
- * is actor_names.c.
+ * is head/actor_names.c.
  */
 #include "cluster.h"
 

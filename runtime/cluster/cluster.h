@@ -3,13 +3,15 @@
  * heartbeats to the head), its view of the other nodes, the links to them,
  * and, on the head, the directory.
  *
- * Files: node.c (lifecycle, heartbeats, the view), directory.c (the Head
- * service), actor_names.c (the head's named actors), serve.c (the Node
- * service: running what others send), peers.c (sending tasks to other
- * nodes, results, retries), actors_remote.c (actors across nodes: placement,
- * proxies, what a host does for others), actor_names_node.c (named actors
- * from a node's side), placement.c (SPREAD and node affinity), wire.c (messages
- * <-> values), status.c (manta_cluster_status, manta_node_address).
+ * Files: node.c (lifecycle, heartbeats, the view); head/ (on the head
+ * only: directory.c the Head service, actor_names.c the cluster-wide
+ * names, pg_head.c placement groups); task_receive.c (the Node service:
+ * running what others send); task_send.c (sending tasks to other nodes
+ * over the links to them, results, retries); actor_proxy.c (actors of
+ * other nodes: placement, proxies); actor_host.c (what a host does for
+ * others); actor_names_node.c (named actors from a node's side);
+ * placement.c (SPREAD and node affinity); wire.c (messages <-> values);
+ * status.c (manta_cluster_status, manta_node_address).
  *
  * Locking: the view and the peers are guarded by rt.mu, like the rest of
  * the runtime; the directory and each outbox have their own mutex, taken
@@ -207,7 +209,7 @@ const mt_view_node *mt_view_find_locked(uint64_t node_id);
 bool mt_head_enter(void);
 void mt_head_exit(void);
 
-/* directory.c (the head) */
+/* head/directory.c (the head) */
 mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
                                int64_t dead_after_ms);
 void mt_directory_free(mt_directory *d);
@@ -224,10 +226,10 @@ void mt_directory_register_self(mt_directory *d, Manta__V1__NodeInfo *info);
 Manta__V1__HeartbeatReply *
 mt_directory_heartbeat(mt_directory *d, const Manta__V1__HeartbeatRequest *req);
 
-/* serve.c: the Node service */
+/* task_receive.c: the Node service */
 extern const mt_tp_service mt_node_service;
 
-/* peers.c */
+/* task_send.c */
 extern const mt_cluster_ops mt_cluster_routing;
 /* The view changed: fail over tasks on nodes that died; returns channels to
  * close once rt.mu is released (a NULL-terminated array, or NULL). */
@@ -283,7 +285,7 @@ bool mt_strategy_pick_locked(const mt_placement *p, const char *name,
                              bool local_ok, const char *origin, uint64_t *node,
                              manta_value **fail);
 
-/* actors_remote.c */
+/* actor_proxy.c: actors of other nodes seen from here (placement, proxies) */
 /* What a TaskSpec of an actor task points into. */
 typedef struct mt_actor_spec_store {
   uint8_t id[16];
@@ -316,6 +318,15 @@ void mt_actors_remote_start(void);
 /* Cluster stop: proxies are forgotten (they live on, disconnected, until
  * the runtime stops), holds released, queued name updates dropped. */
 void mt_actors_remote_stop_locked(mt_garbage *g);
+/* Whether `node`, missing from the view or dead in it, is gone for good
+ * (missing for longer than the dead-node timeout since since_ms). */
+bool mt_node_gone_locked(uint64_t node, int64_t since_ms);
+
+/* actor_host.c: the actors this node hosts for others. */
+/* Holds of creators that are gone are released. */
+void mt_actor_holds_check_locked(mt_garbage *g);
+/* Cluster stop: every hold is released. */
+void mt_actor_holds_stop_locked(mt_garbage *g);
 /* The mt_cluster_ops of actors (rt.h says what each does). */
 bool mt_actor_place_locked(const char *cls, bool local_ok,
                            const mt_resource_request *demand,
@@ -347,7 +358,7 @@ manta_err mt_actor_lookup_cluster(const char *name, manta_actor *out);
 /* Cluster stop: name updates not yet sent are dropped. */
 void mt_actor_names_updates_drop(void);
 
-/* actor_names.c: the head's named actors (under the directory's mutex) */
+/* head/actor_names.c: the head's named actors (under the directory's mutex) */
 typedef struct mt_actor_names mt_actor_names;
 mt_actor_names *mt_actor_names_new(void);
 void mt_actor_names_free(mt_actor_names *n);
@@ -365,7 +376,7 @@ void mt_actor_names_node_gone(mt_actor_names *n, uint64_t node_id);
 Manta__V1__NamedActor **mt_actor_names_list(mt_actor_names *n, size_t *count);
 void mt_actor_names_list_free(Manta__V1__NamedActor **list, size_t count);
 
-/* pg_head.c: the head's placement groups (under the directory's mutex) */
+/* head/pg_head.c: the head's placement groups (under the directory's mutex) */
 typedef struct mt_pg_table mt_pg_table;
 mt_pg_table *mt_pg_table_new(void);
 void mt_pg_table_free(mt_pg_table *t);
@@ -396,7 +407,7 @@ mt_pg_job *mt_pg_table_next_job(mt_pg_table *t, const mt_pg_node *nodes,
                                 size_t nn);
 void mt_pg_job_run(mt_pg_job *j);
 void mt_pg_job_done(mt_pg_table *t, mt_pg_job *j);
-/* directory.c: runs the head's placement work (heartbeat thread). */
+/* head/directory.c: runs the head's placement work (heartbeat thread). */
 void mt_directory_pg_tick(mt_directory *d);
 
 /* pg_node.c: a node's side of placement groups */
@@ -414,7 +425,7 @@ manta_err mt_pg_remove_cluster(uint64_t gid);
 /* Resources of a bundle message <-> a request. */
 void mt_pg_bundle_request(const Manta__V1__Bundle *b, mt_resource_request *r);
 
-/* peers.c: the channel to a live node of the view (opened if needed), its
+/* task_send.c: the channel to a live node of the view (opened if needed), its
  * address copied to address[size]; NULL if the node is not alive. */
 mt_tp_channel *mt_peer_channel_locked(uint64_t node, char *address,
                                       size_t size);

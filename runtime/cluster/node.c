@@ -377,7 +377,7 @@ static void *heartbeat_loop(void *arg) {
     heartbeat_once();
     mt_fetch_retry_waiting();
     if (mt_cl.dir) {
-      mt_directory_pg_tick(mt_cl.dir); /* placement groups (pg_head.c) */
+      mt_directory_pg_tick(mt_cl.dir); /* placement groups (head/pg_head.c) */
     }
     pthread_mutex_lock(&mt_cl.hb_mu);
   }

@@ -2,7 +2,7 @@
  * Placement groups from a node's side (docs/scheduling.md): the head's
  * PREPARE, COMMIT and RETURN of bundles on this node (ReserveBundles), and
  * what a program's manta_placement_group_* calls ask the head. Where the
- * bundles go is the head's decision (pg_head.c); what a bundle is on a
+ * bundles go is the head's decision (head/pg_head.c); what a bundle is on a
  * node is bundles.c's.
  */
 #include "cluster.h"

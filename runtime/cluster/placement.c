@@ -1,7 +1,7 @@
 /*
  * The scheduling strategies across nodes (docs/scheduling.md): which node
  * SPREAD takes next, and whether the node a node affinity names can run a
- * call. Tasks (peers.c) and actors (actors_remote.c) share both; the
+ * call. Tasks (task_send.c) and actors (actor_proxy.c) share both; the
  * default placement stays with each of them.
  */
 #include "cluster.h"

@@ -12,8 +12,8 @@
  *    reach zero between the two; a -1 from X overtaking that +1 makes X's
  *    entry negative for a moment, and only positive entries count;
  *  - a ref going back to its owner in a result: the sender keeps the result
- *    until the owner acknowledges it (serve.c), since that result and the
- *    sender's own -n travel on different streams;
+ *    until the owner acknowledges it (task_receive.c), since that result and
+ * the sender's own -n travel on different streams;
  *  - a node declared dead loses every borrow it had.
  */
 #include "cluster.h"

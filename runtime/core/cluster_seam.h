@@ -66,7 +66,7 @@ typedef struct mt_cluster_ops {
   /* Adds what the cluster knows to a /metrics snapshot (the peers). */
   void (*metrics_locked)(mt_metrics *m);
 
-  /* Actors across nodes (runtime/cluster/actors_remote.c). */
+  /* Actors across nodes (runtime/cluster/actor_proxy.c). */
   /* Where an actor of class cls should live, as placement p says (never
    * an affinity to this node); local_ok says this node could host it:
    * true with *host set (0: here), or false with *fail saying why no node
@@ -110,7 +110,6 @@ typedef struct mt_cluster_ops {
                        manta_value **fail);
   manta_err (*pg_remove)(uint64_t gid);
 } mt_cluster_ops;
-
 
 /* ---- values that leave the node ----------------------------------------- */
 

@@ -324,7 +324,7 @@ typedef enum mt_actor_state {
 /*
  * An actor that lives on another node (cluster mode), seen from here: its
  * mt_actor on this node is a proxy, whose mailbox holds the calls not yet
- * sent there (runtime/cluster/actors_remote.c).
+ * sent there (runtime/cluster/actor_proxy.c).
  */
 typedef struct mt_actor_remote {
   uint64_t host;            /* the node it lives on */

@@ -1,7 +1,7 @@
 /*
  * The value model: construction, reference counting, freezing, mutation,
- * reading, equality and repr of manta_value. The wire encoding lives in
- * value_codec.c.
+ * reading and equality of manta_value. The wire encoding lives in
+ * value_codec.c, a map's hash index in value_map.c, repr in value_repr.c.
  *
  * Values form trees (DAGs when a value is shared). Nothing here recurses on
  * the shape of a value except repr, which is depth-limited: free, freeze,
@@ -11,14 +11,10 @@
 #include "bigalloc.h"
 #include "value_internal.h"
 
-#include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 /* ------------------------------------------------------------------------ */
 /* Allocation and hooks                                                      */
@@ -703,147 +699,10 @@ manta_err manta_list_push(manta_value *list, manta_value *item) {
        ? SIZE_MAX / sizeof(mt_map_entry)                                       \
        : UINT32_MAX / 2)
 
-/*
- * SipHash-1-3 with a per-process random key: map keys can come off the wire,
- * and a fixed hash would let a peer send keys that all collide and turn a
- * decode into quadratic work.
- */
-static uint64_t sip_k0, sip_k1;
-static pthread_once_t sip_once = PTHREAD_ONCE_INIT;
-
-static void sip_init(void) {
-  uint64_t k[2];
-  if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k) {
-    /* Early boot without entropy: weaker, but only against flooding. */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    k[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
-           (uint64_t)(uintptr_t)&ts;
-    k[1] = (uint64_t)(uintptr_t)&sip_k0 * 0x9e3779b97f4a7c15ULL;
-  }
-  sip_k0 = k[0];
-  sip_k1 = k[1];
-}
-
-static uint64_t rotl64(uint64_t x, int b) {
-  return (x << b) | (x >> (64 - b));
-}
-
-#define SIP_ROUND()                                                            \
-  do {                                                                         \
-    v0 += v1;                                                                  \
-    v1 = rotl64(v1, 13);                                                       \
-    v1 ^= v0;                                                                  \
-    v0 = rotl64(v0, 32);                                                       \
-    v2 += v3;                                                                  \
-    v3 = rotl64(v3, 16);                                                       \
-    v3 ^= v2;                                                                  \
-    v0 += v3;                                                                  \
-    v3 = rotl64(v3, 21);                                                       \
-    v3 ^= v0;                                                                  \
-    v2 += v1;                                                                  \
-    v1 = rotl64(v1, 17);                                                       \
-    v1 ^= v2;                                                                  \
-    v2 = rotl64(v2, 32);                                                       \
-  } while (0)
-
-static uint64_t key_hash(const char *key, size_t len) {
-  pthread_once(&sip_once, sip_init);
-  uint64_t v0 = 0x736f6d6570736575ULL ^ sip_k0;
-  uint64_t v1 = 0x646f72616e646f6dULL ^ sip_k1;
-  uint64_t v2 = 0x6c7967656e657261ULL ^ sip_k0;
-  uint64_t v3 = 0x7465646279746573ULL ^ sip_k1;
-  const unsigned char *p = (const unsigned char *)key;
-  size_t whole = len - len % 8;
-  for (size_t i = 0; i < whole; i += 8) {
-    uint64_t m;
-    memcpy(&m, p + i, 8);
-    v3 ^= m;
-    SIP_ROUND();
-    v0 ^= m;
-  }
-  uint64_t b = (uint64_t)len << 56;
-  for (size_t i = 0; i < len % 8; i++) {
-    b |= (uint64_t)p[whole + i] << (8 * i);
-  }
-  v3 ^= b;
-  SIP_ROUND();
-  v0 ^= b;
-  v2 ^= 0xff;
-  SIP_ROUND();
-  SIP_ROUND();
-  SIP_ROUND();
-  return v0 ^ v1 ^ v2 ^ v3;
-}
-
-static void index_insert(uint32_t *slots, uint32_t nslots, uint64_t hash,
-                         uint32_t entry) {
-  uint32_t mask = nslots - 1;
-  uint32_t i = (uint32_t)hash & mask;
-  while (slots[i]) {
-    i = (i + 1) & mask;
-  }
-  slots[i] = entry + 1;
-}
-
-/* (Re)builds the index with room for at least `want` entries at a load of at
- * most one half. Failing leaves the old index (or none) in place: lookups
- * stay correct, only slower. */
-static bool index_rebuild(manta_value *m, size_t want) {
-  size_t n = 64;
-  while (n < want * 2) {
-    n *= 2;
-  }
-  if (n > UINT32_MAX / 2 + 1) {
-    return false;
-  }
-  uint32_t *slots = calloc(n, sizeof *slots);
-  if (!slots) {
-    return false;
-  }
-  bool had_index = m->u.map.slots != NULL;
-  for (uint32_t i = 0; i < m->u.map.len; i++) {
-    mt_map_entry *e = &m->u.map.entries[i];
-    if (!had_index) {
-      e->hash = key_hash(e->key, e->klen);
-    }
-    index_insert(slots, (uint32_t)n, e->hash, i);
-  }
-  free(m->u.map.slots);
-  m->u.map.slots = slots;
-  m->u.map.nslots = (uint32_t)n;
-  return true;
-}
-
-/* Index of key in m, or -1. `hash` is set when the map is indexed. */
-static int64_t map_lookup(const manta_value *m, const char *key, size_t klen,
-                          uint64_t *hash) {
-  const mt_map_entry *entries = m->u.map.entries;
-  if (m->u.map.slots) {
-    uint64_t h = key_hash(key, klen);
-    *hash = h;
-    uint32_t mask = m->u.map.nslots - 1;
-    for (uint32_t i = (uint32_t)h & mask; m->u.map.slots[i];
-         i = (i + 1) & mask) {
-      const mt_map_entry *e = &entries[m->u.map.slots[i] - 1];
-      if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) {
-        return m->u.map.slots[i] - 1;
-      }
-    }
-    return -1;
-  }
-  for (uint32_t i = 0; i < m->u.map.len; i++) {
-    if (entries[i].klen == klen && memcmp(entries[i].key, key, klen) == 0) {
-      return i;
-    }
-  }
-  return -1;
-}
-
 manta_err mt_map_put_n(manta_value *map, const char *key, size_t klen,
                        manta_value *item) {
   uint64_t hash = 0;
-  int64_t at = map_lookup(map, key, klen, &hash);
+  int64_t at = mt_map_lookup(map, key, klen, &hash);
   if (at >= 0) {
     /* Store first: item may be another reference to the old value. */
     manta_value *old = map->u.map.entries[at].val;
@@ -876,9 +735,9 @@ manta_err mt_map_put_n(manta_value *map, const char *key, size_t klen,
   uint32_t i = map->u.map.len++;
   map->u.map.entries[i] = (mt_map_entry){copy, klen, hash, item};
   if (map->u.map.slots && (size_t)map->u.map.len * 2 <= map->u.map.nslots) {
-    index_insert(map->u.map.slots, map->u.map.nslots, hash, i);
+    mt_map_index_insert(map->u.map.slots, map->u.map.nslots, hash, i);
   } else if (map->u.map.len > MAP_INDEX_MIN &&
-             !index_rebuild(map, map->u.map.len)) {
+             !mt_map_index_rebuild(map, map->u.map.len)) {
     /* An index that misses the new entry would hide it: fall back to the
      * linear scan, and try to index again on a later put. */
     free(map->u.map.slots);
@@ -1048,7 +907,7 @@ manta_err manta_map_find(const manta_value *map, const char *key,
     return err;
   }
   uint64_t hash;
-  int64_t at = map_lookup(map, key, strlen(key), &hash);
+  int64_t at = mt_map_lookup(map, key, strlen(key), &hash);
   if (at < 0) {
     return MANTA_ERR_NOT_FOUND;
   }
@@ -1218,7 +1077,7 @@ static bool child_pair(const manta_value *a, const manta_value *b, size_t i,
     return true;
   }
   uint64_t hash;
-  int64_t at = map_lookup(b, ea->key, ea->klen, &hash);
+  int64_t at = mt_map_lookup(b, ea->key, ea->klen, &hash);
   if (at < 0) {
     return false;
   }
@@ -1264,277 +1123,4 @@ int manta_value_equal(const manta_value *a, const manta_value *b) {
   }
   walk_fini(&w);
   return equal;
-}
-
-/* ------------------------------------------------------------------------ */
-/* repr                                                                      */
-/* ------------------------------------------------------------------------ */
-
-typedef struct strbuf {
-  char *buf;
-  size_t len;
-  size_t cap;
-  bool failed;
-} strbuf;
-
-static bool sb_reserve(strbuf *sb, size_t more) {
-  if (sb->failed) {
-    return false;
-  }
-  if (more <= sb->cap - sb->len) {
-    return true;
-  }
-  size_t cap = sb->cap ? sb->cap : 64;
-  while (cap - sb->len < more) {
-    if (cap > SIZE_MAX / 2) {
-      sb->failed = true;
-      return false;
-    }
-    cap *= 2;
-  }
-  char *buf = realloc(sb->buf, cap);
-  if (!buf) {
-    sb->failed = true;
-    return false;
-  }
-  sb->buf = buf;
-  sb->cap = cap;
-  return true;
-}
-
-static void sb_put(strbuf *sb, const char *s, size_t n) {
-  if (sb_reserve(sb, n + 1)) {
-    memcpy(sb->buf + sb->len, s, n);
-    sb->len += n;
-    sb->buf[sb->len] = '\0';
-  }
-}
-
-static void sb_puts(strbuf *sb, const char *s) {
-  sb_put(sb, s, strlen(s));
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void
-sb_printf(strbuf *sb, const char *fmt, ...) {
-  char small[64];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(small, sizeof small, fmt, ap);
-  va_end(ap);
-  if (n < 0) {
-    sb->failed = true;
-    return;
-  }
-  if ((size_t)n < sizeof small) {
-    sb_put(sb, small, (size_t)n);
-    return;
-  }
-  if (sb_reserve(sb, (size_t)n + 1)) {
-    va_start(ap, fmt);
-    vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sb->len += (size_t)n;
-  }
-}
-
-static void repr_quoted(strbuf *sb, const char *s, size_t len) {
-  sb_put(sb, "\"", 1);
-  size_t run = 0; /* bytes copied through unescaped, flushed in one go */
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    const char *esc = NULL;
-    switch (c) {
-    case '"':
-      esc = "\\\"";
-      break;
-    case '\\':
-      esc = "\\\\";
-      break;
-    case '\n':
-      esc = "\\n";
-      break;
-    case '\r':
-      esc = "\\r";
-      break;
-    case '\t':
-      esc = "\\t";
-      break;
-    default:
-      if (c >= 0x20 && c != 0x7f) {
-        run++;
-        continue;
-      }
-    }
-    sb_put(sb, s + i - run, run);
-    run = 0;
-    if (esc) {
-      sb_puts(sb, esc);
-    } else {
-      sb_printf(sb, "\\u%04x", c);
-    }
-  }
-  sb_put(sb, s + len - run, run);
-  sb_put(sb, "\"", 1);
-}
-
-#define REPR_BYTES_SHOWN 32
-
-static void repr_bytes(strbuf *sb, const unsigned char *p, size_t len) {
-  size_t shown = len < REPR_BYTES_SHOWN ? len : REPR_BYTES_SHOWN;
-  sb_put(sb, "b\"", 2);
-  for (size_t i = 0; i < shown; i++) {
-    if (p[i] == '"' || p[i] == '\\') {
-      char esc[2] = {'\\', (char)p[i]};
-      sb_put(sb, esc, 2);
-    } else if (p[i] >= 0x20 && p[i] < 0x7f) {
-      sb_put(sb, (const char *)p + i, 1);
-    } else {
-      sb_printf(sb, "\\x%02x", p[i]);
-    }
-  }
-  sb_put(sb, "\"", 1);
-  if (shown < len) {
-    sb_printf(sb, "...(%zu bytes)", len);
-  }
-}
-
-/* The shortest of %.15g..%.17g that reads back as the same double, so 0.1
- * prints as 0.1 and yet no value is ever misrepresented. */
-static void repr_double(strbuf *sb, double d) {
-  if (isnan(d)) {
-    sb_puts(sb, "nan");
-    return;
-  }
-  if (isinf(d)) {
-    sb_puts(sb, d > 0 ? "inf" : "-inf");
-    return;
-  }
-  char tmp[48];
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-    if (strtod(tmp, NULL) == d) {
-      break;
-    }
-  }
-  bool fraction = false;
-  for (char *p = tmp; *p; p++) {
-    if (*p == 'e') {
-      fraction = true;
-    } else if (!(*p >= '0' && *p <= '9') && *p != '-' && *p != '+') {
-      /* The locale's decimal point, whatever it is, prints as '.'. */
-      *p = '.';
-      fraction = true;
-    }
-  }
-  sb_puts(sb, tmp);
-  if (!fraction) {
-    sb_puts(sb, ".0");
-  }
-}
-
-static void repr_wire_id(strbuf *sb, const uint8_t wire[16]) {
-  for (int i = 0; i < 16; i++) {
-    sb_printf(sb, "%02x", wire[i]);
-  }
-}
-
-/* `level` counts the containers around v; past MANTA_MAX_DEPTH the rest of a
- * container prints as "...", which also bounds this recursion. */
-static void repr_value(strbuf *sb, const manta_value *v, int level) {
-  if (is_container(v) && level >= MANTA_MAX_DEPTH) {
-    sb_puts(sb, "...");
-    return;
-  }
-  uint8_t wire[16];
-  switch ((manta_kind)v->kind) {
-  case MANTA_KIND_NULL:
-    sb_puts(sb, "null");
-    break;
-  case MANTA_KIND_BOOL:
-    sb_puts(sb, v->u.b ? "true" : "false");
-    break;
-  case MANTA_KIND_INT:
-    sb_printf(sb, "%lld", (long long)v->u.i);
-    break;
-  case MANTA_KIND_DOUBLE:
-    repr_double(sb, v->u.d);
-    break;
-  case MANTA_KIND_STRING:
-    repr_quoted(sb, v->u.str.data, v->u.str.len);
-    break;
-  case MANTA_KIND_BYTES:
-    repr_bytes(sb, v->u.bytes.data, v->u.bytes.len);
-    break;
-  case MANTA_KIND_LIST:
-    sb_put(sb, "[", 1);
-    for (size_t i = 0; i < v->u.list.len && !sb->failed; i++) {
-      if (i) {
-        sb_put(sb, ", ", 2);
-      }
-      repr_value(sb, v->u.list.items[i], level + 1);
-    }
-    sb_put(sb, "]", 1);
-    break;
-  case MANTA_KIND_MAP:
-    sb_put(sb, "{", 1);
-    for (uint32_t i = 0; i < v->u.map.len && !sb->failed; i++) {
-      const mt_map_entry *e = &v->u.map.entries[i];
-      if (i) {
-        sb_put(sb, ", ", 2);
-      }
-      repr_quoted(sb, e->key, e->klen);
-      sb_put(sb, ": ", 2);
-      repr_value(sb, e->val, level + 1);
-    }
-    sb_put(sb, "}", 1);
-    break;
-  case MANTA_KIND_REF:
-    hooks.ref_to_wire(v->u.id, wire);
-    sb_puts(sb, "ref(obj-");
-    repr_wire_id(sb, wire);
-    sb_put(sb, ")", 1);
-    break;
-  case MANTA_KIND_ACTOR:
-    hooks.actor_to_wire(v->u.id, wire);
-    sb_puts(sb, "actor(");
-    repr_wire_id(sb, wire);
-    sb_put(sb, ")", 1);
-    break;
-  case MANTA_KIND_ERROR: {
-    const char *name = manta_errname((manta_err)v->u.err.code);
-    sb_puts(sb, "error(");
-    sb_puts(sb, name);
-    if (strcmp(name, "MANTA_ERR_UNKNOWN") == 0) {
-      sb_printf(sb, "(%d)", (int)v->u.err.code);
-    }
-    sb_puts(sb, ": ");
-    sb_puts(sb, v->u.err.message);
-    if (v->u.err.origin) {
-      sb_puts(sb, " @ ");
-      sb_puts(sb, v->u.err.origin);
-    }
-    if (v->u.err.cause) {
-      sb_puts(sb, "; cause: ");
-      repr_value(sb, v->u.err.cause, level + 1);
-    }
-    sb_put(sb, ")", 1);
-    break;
-  }
-  }
-}
-
-char *manta_value_repr(const manta_value *v) {
-  if (!v) {
-    return NULL;
-  }
-  strbuf sb = {NULL, 0, 0, false};
-  repr_value(&sb, v, 0);
-  if (sb.failed) {
-    free(sb.buf);
-    return NULL;
-  }
-  return sb.buf;
 }

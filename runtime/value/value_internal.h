@@ -83,4 +83,15 @@ manta_err mt_list_append(manta_value *list, manta_value *item);
 manta_err mt_map_put_n(manta_value *map, const char *key, size_t klen,
                        manta_value *item);
 
+/* The map index (value_map.c). Index of key in m, or -1; `hash` is set
+ * when the map is indexed. */
+int64_t mt_map_lookup(const manta_value *m, const char *key, size_t klen,
+                      uint64_t *hash);
+/* Adds entry number `entry` under hash to an index of nslots slots. */
+void mt_map_index_insert(uint32_t *slots, uint32_t nslots, uint64_t hash,
+                         uint32_t entry);
+/* (Re)builds m's index with room for at least `want` entries at a load of
+ * at most one half; false leaves the old index (or none) in place. */
+bool mt_map_index_rebuild(manta_value *m, size_t want);
+
 #endif

@@ -70,11 +70,9 @@ static void forget_locked(mt_task *t) {
   sent_remove(t);
 }
 
-static void registry_changed_locked(void) {
-}
+static void registry_changed_locked(void) {}
 
-static void idle_locked(void) {
-}
+static void idle_locked(void) {}
 
 /* A proxy object stands for the object `id` of node `node`, as
  * remote_objects.c makes one. */
@@ -141,7 +139,7 @@ static bool actor_place_locked(const char *cls, bool local_ok,
 }
 
 /* Sends the ready calls at the head of a created proxy's mailbox, in
- * order, as actors_remote.c does. */
+ * order, as actor_proxy.c does. */
 static void actor_flush_locked(mt_actor *a, mt_garbage *g) {
   (void)g;
   fake.flushes++;
@@ -208,8 +206,8 @@ static manta_err actor_lookup(const char *name, manta_actor *out) {
   fake.lookup_unlocked = unlocked;
   manta_err err = MANTA_ERR_NOT_FOUND;
   if (fake.lookup_host && strcmp(name, fake.lookup_name) == 0) {
-    mt_actor *a = mt_actor_proxy_new_locked(fake.lookup_host, fake.lookup_id,
-                                            "Far");
+    mt_actor *a =
+        mt_actor_proxy_new_locked(fake.lookup_host, fake.lookup_id, "Far");
     err = a ? MANTA_OK : MANTA_ERR_NOMEM;
     if (a) {
       out->id = mt_actor_id(a);
@@ -223,8 +221,9 @@ static manta_err pg_create(uint64_t gid, int strategy,
                            const mt_resource_request *bundles, size_t n,
                            manta_value **fail) {
   (void)gid, (void)strategy, (void)bundles, (void)n;
-  *fail = mt_error_new(MANTA_ERR_INFEASIBLE, "cluster", "no placement groups "
-                                                        "in the fake cluster");
+  *fail = mt_error_new(MANTA_ERR_INFEASIBLE, "cluster",
+                       "no placement groups "
+                       "in the fake cluster");
   return MANTA_ERR_INFEASIBLE;
 }
 

@@ -14,19 +14,19 @@
 
 typedef struct fake_cluster {
   /* What the fake answers (set by the test before the calls). */
-  uint64_t route_to;  /* node for calls this node cannot run; 0: none */
-  uint64_t place_on;  /* node for actors this node cannot host; 0: none */
+  uint64_t route_to;    /* node for calls this node cannot run; 0: none */
+  uint64_t place_on;    /* node for actors this node cannot host; 0: none */
   uint64_t lookup_host; /* actor_lookup: the node holding `lookup_name` */
   uint64_t lookup_id;   /* and its id there */
   char lookup_name[64];
   /* What the core asked (under rt.mu, read by the test with it). */
   int routes, dispatches, forgets, places, actor_dispatches, flushes, kills,
-      proxy_frees, reserves, names_added, names_dropped, lookups,
-      from_wire, fetches, freed;
-  bool last_local_ok;      /* route or place: could this node do it */
-  char last_name[64];      /* route or place: the function or class */
+      proxy_frees, reserves, names_added, names_dropped, lookups, from_wire,
+      fetches, freed;
+  bool last_local_ok;          /* route or place: could this node do it */
+  char last_name[64];          /* route or place: the function or class */
   uint64_t last_node, last_id; /* proxy_from_wire: the wire id's parts */
-  bool lookup_unlocked;    /* actor_lookup ran without rt.mu */
+  bool lookup_unlocked;        /* actor_lookup ran without rt.mu */
   /* Tasks handed over and not answered yet, in order. */
   mt_task *sent[FAKE_MAX_SENT];
   size_t nsent;

@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static manta_value *fn_add1(const manta_value *const *args, size_t n,
-                            void *u) {
+static manta_value *fn_add1(const manta_value *const *args, size_t n, void *u) {
   (void)n, (void)u;
   return manta_int(mt_test_int(args[0]) + 1);
 }
@@ -56,8 +55,8 @@ static void test_unknown_function_goes_to_the_seam(void) {
   REQUIRE_OK(manta_register_function("add1", fn_add1, 1, NULL));
   manta_value *a = manta_int(41);
   manta_ref r;
-  REQUIRE_OK(manta_submit("far_fn", (const manta_value *const *)&a, 1, NULL,
-                          &r));
+  REQUIRE_OK(
+      manta_submit("far_fn", (const manta_value *const *)&a, 1, NULL, &r));
   fake_cluster c = seen();
   CHECK_INT_EQ(c.routes, 1);
   CHECK(!c.last_local_ok);
@@ -79,8 +78,7 @@ static void test_unknown_function_goes_to_the_seam(void) {
   fake_answer(0, manta_int(42));
   CHECK_INT_EQ(mt_test_take_int(r), 42);
   /* A function this node has runs here: the seam is asked, says stay. */
-  REQUIRE_OK(manta_submit("add1", (const manta_value *const *)&a, 1, NULL,
-                          &r));
+  REQUIRE_OK(manta_submit("add1", (const manta_value *const *)&a, 1, NULL, &r));
   CHECK_INT_EQ(mt_test_take_int(r), 42);
   c = seen();
   CHECK(c.last_local_ok);
@@ -94,11 +92,11 @@ static void test_remote_task_waits_for_its_arguments(void) {
   fake.route_to = 7;
   manta_value *one = manta_int(1);
   manta_ref r1, r2;
-  REQUIRE_OK(manta_submit("far_fn", (const manta_value *const *)&one, 1, NULL,
-                          &r1));
+  REQUIRE_OK(
+      manta_submit("far_fn", (const manta_value *const *)&one, 1, NULL, &r1));
   manta_value *dep = manta_ref_value(r1);
-  REQUIRE_OK(manta_submit("far_fn", (const manta_value *const *)&dep, 1, NULL,
-                          &r2));
+  REQUIRE_OK(
+      manta_submit("far_fn", (const manta_value *const *)&dep, 1, NULL, &r2));
   /* The second waits here for the first's result... */
   CHECK_INT_EQ(seen().dispatches, 1);
   fake_answer(0, manta_int(5));

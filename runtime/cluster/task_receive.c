@@ -2,7 +2,7 @@
  * Tasks arrive in batches on a Tasks stream; each runs on this node (never
  * sent on: the sender chose this node) and its result goes back on the same
  * stream, batched with others that finished meanwhile. Actor operations
- * come the same way (actors_remote.c runs them); calls arriving on one
+ * come the same way (actor_host.c runs them); calls arriving on one
  * stream enter their actor's mailbox in arrival order. */
 #include "cluster.h"
 
