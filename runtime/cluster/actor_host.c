@@ -20,7 +20,6 @@ typedef struct hold {
   int64_t since_ms;
 } hold;
 
-
 static void drop_hold_locked(uint64_t actor_id, mt_garbage *g) {
   hold *h = mt_u64map_remove(&holds, actor_id);
   mt_actor *a = h ? mt_actor_lookup_locked(actor_id) : NULL;

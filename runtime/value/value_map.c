@@ -126,7 +126,7 @@ bool mt_map_index_rebuild(manta_value *m, size_t want) {
 
 /* Index of key in m, or -1. `hash` is set when the map is indexed. */
 int64_t mt_map_lookup(const manta_value *m, const char *key, size_t klen,
-                          uint64_t *hash) {
+                      uint64_t *hash) {
   const mt_map_entry *entries = m->u.map.entries;
   if (m->u.map.slots) {
     uint64_t h = key_hash(key, klen);
