@@ -14,8 +14,8 @@
  * Memory in flight stays bounded whatever the size: the owner has one chunk
  * at a time in gRPC's hands (one message pending per call), and the
  * fetching side at most three, one being copied, one waiting and one being
- * received (transport_calls.c); the rest of the object stays in the owner's value
- * until its turn.
+ * received (transport_calls.c); the rest of the object stays in the owner's
+ * value until its turn.
  */
 #include "cluster.h"
 

@@ -100,7 +100,8 @@ static void on_unary_done(tp_op *op, bool ok) {
   memcpy(detail, GRPC_SLICE_START_PTR(u->details), n);
   detail[n] = '\0';
   mt_tp_buf body = {0};
-  if (status == MT_TP_OK && !(u->recv_buf && tp_read_buffer(u->recv_buf, &body))) {
+  if (status == MT_TP_OK &&
+      !(u->recv_buf && tp_read_buffer(u->recv_buf, &body))) {
     status = MT_TP_INTERNAL;
     snprintf(detail, sizeof detail, "the reply carried no message");
   }

@@ -35,8 +35,8 @@ static inline void *tp_arm(tp_op *op) {
   return op;
 }
 
-static inline grpc_call_error tp_batch(grpc_call *call, const grpc_op *ops, size_t n,
-                                tp_op *tag) {
+static inline grpc_call_error tp_batch(grpc_call *call, const grpc_op *ops,
+                                       size_t n, tp_op *tag) {
   return grpc_call_start_batch(call, ops, n, tp_arm(tag), NULL);
 }
 
@@ -119,8 +119,7 @@ void tp_owner_close(tp_owner *o);
 void tp_owner_destroy(tp_owner *o);
 /* Streams: starting a batch on one, posting its next receive, making one
  * for a call (server or client side). */
-bool tp_start_locked(mt_tp_stream *s, const grpc_op *ops, size_t n,
-                         tp_op *tag);
+bool tp_start_locked(mt_tp_stream *s, const grpc_op *ops, size_t n, tp_op *tag);
 void tp_post_recv_locked(mt_tp_stream *s);
 mt_tp_stream *tp_stream_new(grpc_call *call, bool is_server);
 

@@ -345,7 +345,8 @@ static void post_request(mt_tp_server *srv) {
     grpc_call_details_init(&r->details);
     grpc_metadata_array_init(&r->md);
     if (grpc_server_request_call(srv->server, &r->call, &r->details, &r->md,
-                                 tp_queue(), tp_queue(), tp_arm(&r->op)) == GRPC_CALL_OK) {
+                                 tp_queue(), tp_queue(),
+                                 tp_arm(&r->op)) == GRPC_CALL_OK) {
       return;
     }
     grpc_call_details_destroy(&r->details);
@@ -412,7 +413,8 @@ void mt_tp_server_stop(mt_tp_server *srv) {
   if (!srv) {
     return;
   }
-  grpc_server_shutdown_and_notify(srv->server, tp_queue(), tp_arm(&srv->shutdown_op));
+  grpc_server_shutdown_and_notify(srv->server, tp_queue(),
+                                  tp_arm(&srv->shutdown_op));
   /* Clients hear why, not gRPC's "Cancelling all calls" (as a rule: the
    * status may still lose the race with the connection's closing). */
   pthread_mutex_lock(&srv->owner.mu);
