@@ -9,6 +9,7 @@
  * a million deep by a careless builder cannot overflow a worker's stack.
  */
 #include "bigalloc.h"
+#include "clock.h"
 #include "value_internal.h"
 
 #include <math.h>
@@ -715,10 +716,8 @@ static void sip_init(void) {
   uint64_t k[2];
   if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k) {
     /* Early boot without entropy: weaker, but only against flooding. */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    k[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
-           (uint64_t)(uintptr_t)&ts;
+    uint64_t ns = (uint64_t)mt_wall_ns();
+    k[0] = ns ^ (ns << 32) ^ (uint64_t)(uintptr_t)&k;
     k[1] = (uint64_t)(uintptr_t)&sip_k0 * 0x9e3779b97f4a7c15ULL;
   }
   sip_k0 = k[0];
