@@ -26,8 +26,7 @@ bool mt_u64map_put(mt_u64map *m, uint64_t key, void *val);
 void *mt_u64map_remove(mt_u64map *m, uint64_t key);
 /* Iterates: start with *pos = 0; false at the end. Removing the key just
  * returned is allowed during the walk; putting is not. */
-bool mt_u64map_next(const mt_u64map *m, size_t *pos, uint64_t *key,
-                    void **val);
+bool mt_u64map_next(const mt_u64map *m, size_t *pos, uint64_t *key, void **val);
 /* Frees the table, not the values; the map is empty again. */
 void mt_u64map_free(mt_u64map *m);
 

@@ -87,8 +87,7 @@ typedef struct sizes {
   uint8_t first[64];
 } sizes;
 
-static void note_size(uint8_t tag, const uint8_t *body, size_t len,
-                      void *arg) {
+static void note_size(uint8_t tag, const uint8_t *body, size_t len, void *arg) {
   (void)tag;
   sizes *s = arg;
   if (s->n < 64) {
@@ -150,8 +149,8 @@ static void *produce(void *arg) {
     uint8_t msg[8] = {who};
     memcpy(msg + 1, &i, sizeof i);
     bool was_empty;
-    while (!mt_outbox_add(&shared, 1, msg, 1 + sizeof i + who % 3,
-                          &was_empty)) {
+    while (
+        !mt_outbox_add(&shared, 1, msg, 1 + sizeof i + who % 3, &was_empty)) {
     }
   }
   atomic_fetch_add(&adds_done, 1);

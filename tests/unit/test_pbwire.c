@@ -70,7 +70,7 @@ static void refuses_bad_varints(void) {
 
 static void zigzag(void) {
   static const int64_t v[] = {0, -1, 1, -2, 63, -64, INT64_MAX, INT64_MIN};
-  static const uint64_t z[] = {0, 1, 2, 3, 126, 127, UINT64_MAX - 1,
+  static const uint64_t z[] = {0,         1, 2, 3, 126, 127, UINT64_MAX - 1,
                                UINT64_MAX};
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
     CHECK(mt_pb_zigzag(v[i]) == z[i]);

@@ -21,7 +21,7 @@ static void alloc_find_free(void) {
   CHECK(a->hdr.live);
   CHECK(a->payload == 0);
   uint64_t id = mt_slots_id(&t, a);
-  CHECK((id >> 56) == 7); /* the epoch */
+  CHECK((id >> 56) == 7);   /* the epoch */
   CHECK((uint32_t)id == 1); /* index + 1: never 0 */
   CHECK(mt_slots_find(&t, id) == a);
   a->payload = 99;
