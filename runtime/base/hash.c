@@ -56,27 +56,38 @@ static inline uint64_t load_le(const uint8_t *p, size_t n) {
   return w;
 }
 
+/* SipHash-1-3 in three steps: the state from a key, one 8-byte block
+ * through one compression round, the three finalisation rounds. */
+#define SIP_INIT(k)                                                            \
+  uint64_t v0 = 0x736f6d6570736575ULL ^ (k)[0];                                \
+  uint64_t v1 = 0x646f72616e646f6dULL ^ (k)[1];                                \
+  uint64_t v2 = 0x6c7967656e657261ULL ^ (k)[0];                                \
+  uint64_t v3 = 0x7465646279746573ULL ^ (k)[1]
+
+#define SIP_BLOCK(w)                                                           \
+  do {                                                                         \
+    v3 ^= (w);                                                                 \
+    SIP_ROUND();                                                               \
+    v0 ^= (w);                                                                 \
+  } while (0)
+
+#define SIP_FINISH()                                                           \
+  do {                                                                         \
+    v2 ^= 0xff;                                                                \
+    SIP_ROUND();                                                               \
+    SIP_ROUND();                                                               \
+    SIP_ROUND();                                                               \
+  } while (0)
+
 uint64_t mt_siphash13(const uint64_t k[2], const void *data, size_t n) {
   const uint8_t *p = data;
-  uint64_t v0 = 0x736f6d6570736575ULL ^ k[0];
-  uint64_t v1 = 0x646f72616e646f6dULL ^ k[1];
-  uint64_t v2 = 0x6c7967656e657261ULL ^ k[0];
-  uint64_t v3 = 0x7465646279746573ULL ^ k[1];
+  SIP_INIT(k);
   size_t full = n & ~(size_t)7;
   for (size_t i = 0; i < full; i += 8) {
-    uint64_t w = load_le(p + i, 8);
-    v3 ^= w;
-    SIP_ROUND();
-    v0 ^= w;
+    SIP_BLOCK(load_le(p + i, 8));
   }
-  uint64_t w = ((uint64_t)(n & 0xff) << 56) | load_le(p + full, n - full);
-  v3 ^= w;
-  SIP_ROUND();
-  v0 ^= w;
-  v2 ^= 0xff;
-  SIP_ROUND();
-  SIP_ROUND();
-  SIP_ROUND();
+  SIP_BLOCK(((uint64_t)(n & 0xff) << 56) | load_le(p + full, n - full));
+  SIP_FINISH();
   return v0 ^ v1 ^ v2 ^ v3;
 }
 
@@ -89,10 +100,13 @@ uint64_t mt_hash_str(const char *s) {
   return mt_hash_bytes(s, strlen(s));
 }
 
+/* mt_siphash13 of x's 8 bytes, unrolled: one block, then the length
+ * block. The id maps hash on every task sent and answered. */
 uint64_t mt_hash_u64(uint64_t x) {
-  uint8_t b[8];
-  for (int i = 0; i < 8; i++) {
-    b[i] = (uint8_t)(x >> (8 * i));
-  }
-  return mt_hash_bytes(b, sizeof b);
+  pthread_once(&key_once, key_init);
+  SIP_INIT(key);
+  SIP_BLOCK(x);
+  SIP_BLOCK((uint64_t)8 << 56);
+  SIP_FINISH();
+  return v0 ^ v1 ^ v2 ^ v3;
 }
