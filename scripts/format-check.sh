@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Checks that every C, C++ and header file of the repository is formatted by
-# the repository's .clang-format, and names those that are not.
+# Checks that every C, C++, header and Java file of the repository is
+# formatted by the repository's .clang-format (its Java section for *.java),
+# and names those that are not.
 #
 #   scripts/format-check.sh          check (exit 1 if any file differs)
 #   scripts/format-check.sh --fix    format them in place
 #
 # The files are those git tracks (in a git checkout), else every *.c, *.h
-# and *.cpp below the repository outside build folders.
+# *.cpp and *.java below the repository outside build folders.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,10 +27,11 @@ if ! command -v clang-format >/dev/null 2>&1; then
 fi
 
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  mapfile -t files < <(git ls-files '*.c' '*.h' '*.cpp')
+  mapfile -t files < <(git ls-files '*.c' '*.h' '*.cpp' '*.java')
 else
   mapfile -t files < <(find . \( -name 'build*' -prune \) -o \
-    \( -name '*.c' -o -name '*.h' -o -name '*.cpp' \) -print | sed 's|^\./||')
+    \( -name '*.c' -o -name '*.h' -o -name '*.cpp' -o -name '*.java' \) \
+    -print | sed 's|^\./||')
 fi
 
 if [ "$fix" -eq 1 ]; then

@@ -5,7 +5,7 @@
 #
 # Stages, in order:
 #   deps   scripts/install-deps.sh (apt only when something is missing)
-#   format scripts/format-check.sh: every C file as .clang-format says
+#   format scripts/format-check.sh: every C and Java file as .clang-format says
 #   build  build/       RelWithDebInfo, -DMANTA_WERROR=ON
 #   test   build/       ctest: every test
 #   asan-build, asan-test   build-asan/  -DMANTA_SANITIZE=address,undefined,

@@ -779,6 +779,31 @@ MANTA_API manta_err manta_metrics_port(int *port);
 MANTA_API manta_err manta_resource_get(const char *name, double *total,
                                        double *available);
 
+/* ------------------------------------------------------------------------ */
+/* Log                                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef enum manta_log_level {
+  MANTA_LOG_ERROR = 0,
+  MANTA_LOG_WARN = 1,
+  MANTA_LOG_INFO = 2,
+  MANTA_LOG_DEBUG = 3
+} manta_log_level;
+
+/* Receives one line of the runtime's log: its level and message (no
+ * prefix, no newline; valid during the call only). It runs on the thread
+ * that logged, possibly with the runtime's locks held: it must not call
+ * manta functions, only copy or forward the line and return. */
+typedef void (*manta_log_handler)(manta_log_level level, const char *message,
+                                  void *arg);
+
+/* Hands the runtime's log lines (those the MANTA_LOG level lets through)
+ * to handler(level, message, arg) instead of writing them to stderr; NULL
+ * restores stderr. Allowed at any time, before manta_init too. When it
+ * returns, no thread is still inside the previous handler, so its arg may
+ * be freed. */
+MANTA_API void manta_log_set_handler(manta_log_handler handler, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

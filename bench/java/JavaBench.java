@@ -152,30 +152,32 @@ public final class JavaBench {
       RemoteFunction cNoop = Manta.function("bench_c_noop");
       final long sync = 10_000;
       final long async = 100_000;
-      Result[] tasksSync = measurePair("java_to_c_tasks_sync", n -> javaTasksSync(cNoop, n),
-          "c_to_c_tasks_sync", JavaBench::cTasksSync, sync);
-      Result[] tasksAsync = measurePair("java_to_c_tasks_async", n -> javaTasksAsync(cNoop, n),
-          "c_to_c_tasks_async", JavaBench::cTasksAsync, async);
+      Result[] tasksSync = measurePair("java_to_c_tasks_sync",
+          n -> javaTasksSync(cNoop, n), "c_to_c_tasks_sync", JavaBench::cTasksSync, sync);
+      Result[] tasksAsync = measurePair("java_to_c_tasks_async",
+          n -> javaTasksAsync(cNoop, n), "c_to_c_tasks_async", JavaBench::cTasksAsync, async);
+      Round javaCallsSync = n -> cActorCallsSync("JBenchNoop", n);
+      Round cCallsSync = n -> cActorCallsSync("CBenchNoop", n);
+      Round javaCallsAsync = n -> cActorCallsAsync("JBenchNoop", n);
+      Round cCallsAsync = n -> cActorCallsAsync("CBenchNoop", n);
       Result[] callsSync = measurePair(
-          "c_to_java_actor_calls_sync", n -> cActorCallsSync("JBenchNoop", n),
-          "c_to_c_actor_calls_sync", n -> cActorCallsSync("CBenchNoop", n), sync);
-      Result[] callsAsync = measurePair(
-          "c_to_java_actor_calls_async", n -> cActorCallsAsync("JBenchNoop", n),
-          "c_to_c_actor_calls_async", n -> cActorCallsAsync("CBenchNoop", n), async);
+          "c_to_java_actor_calls_sync", javaCallsSync, "c_to_c_actor_calls_sync", cCallsSync, sync);
+      Result[] callsAsync = measurePair("c_to_java_actor_calls_async", javaCallsAsync,
+          "c_to_c_actor_calls_async", cCallsAsync, async);
       System.out.println();
       String[][] pairs = {
-        {"java_to_c_tasks_sync", "c_to_c_tasks_sync", "3"},
-        {"java_to_c_tasks_async", "c_to_c_tasks_async", "2"},
-        {"c_to_java_actor_calls_sync", "c_to_c_actor_calls_sync", ""},
-        {"c_to_java_actor_calls_async", "c_to_c_actor_calls_async", ""},
+          {"java_to_c_tasks_sync", "c_to_c_tasks_sync", "3"},
+          {"java_to_c_tasks_async", "c_to_c_tasks_async", "2"},
+          {"c_to_java_actor_calls_sync", "c_to_c_actor_calls_sync", ""},
+          {"c_to_java_actor_calls_async", "c_to_c_actor_calls_async", ""},
       };
       Result[][] results = {tasksSync, tasksAsync, callsSync, callsAsync};
       StringBuilder ratios = new StringBuilder();
       for (int i = 0; i < pairs.length; i++) {
         double slower = results[i][1].perSecond() / results[i][0].perSecond();
         String target = pairs[i][2].isEmpty() ? "" : " (target <= " + pairs[i][2] + "x)";
-        System.out.printf(Locale.ROOT, "%s takes %.2fx the time of %s%s%n",
-            pairs[i][0], slower, pairs[i][1], target);
+        System.out.printf(Locale.ROOT, "%s takes %.2fx the time of %s%s%n", pairs[i][0], slower,
+            pairs[i][1], target);
         ratios.append(String.format(Locale.ROOT,
             "%s    {\"case\": \"%s\", \"baseline\": \"%s\", \"time_ratio\": %.3f%s}",
             i == 0 ? "" : ",\n", pairs[i][0], pairs[i][1], slower,

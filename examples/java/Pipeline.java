@@ -26,11 +26,9 @@ import manta.ObjectRef;
 public final class Pipeline {
   private Pipeline() {}
 
-  static final List<String> NAMES =
-      List.of(
-          "ACME Corp.", "Acme Corporation", "acme corp", "Globex Inc", "GLOBEX, Inc.",
-          "Initech LLC", "Initech", "Umbrella Corporation", "Umbrella corp", "umbrella",
-          "Hooli Ltd", "Stark Industries");
+  static final List<String> NAMES = List.of("ACME Corp.", "Acme Corporation", "acme corp",
+      "Globex Inc", "GLOBEX, Inc.", "Initech LLC", "Initech", "Umbrella Corporation",
+      "Umbrella corp", "umbrella", "Hooli Ltd", "Stark Industries");
 
   @SuppressWarnings({"try", "unchecked"}) // the resource only closes the runtime
   public static void main(String[] args) {
@@ -54,9 +52,9 @@ public final class Pipeline {
         for (ObjectRef<String> key : keys) {
           tally.call("add", key).close();
         }
-        Map<String, Object> summary =
-            (Map<String, Object>) tally.call("summary").get(60_000);
-        System.out.println(summary.get("names") + " names, " + summary.get("distinct") + " distinct");
+        Map<String, Object> summary = (Map<String, Object>) tally.call("summary").get(60_000);
+        System.out.println(
+            summary.get("names") + " names, " + summary.get("distinct") + " distinct");
         for (Map.Entry<String, Object> e :
             ((Map<String, Object>) summary.get("counts")).entrySet()) {
           System.out.println("  " + e.getKey() + ": " + e.getValue());

@@ -20,7 +20,7 @@ export MANTA_STATE_DIR=$work/state
 unset MANTA_ADDRESS MANTA_JAVA_MODULES
 
 node_wait_s=30 # a JVM takes longer than a C node to serve
-source "$(dirname "$0")/../../tests/cluster/nodes.sh"
+source "${MANTA_NODES_SH:?the path of tests/cluster/nodes.sh (CTest sets it)}"
 
 cleanup() {
   kill_nodes

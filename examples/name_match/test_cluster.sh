@@ -15,13 +15,12 @@ manta=$3
 shift 3
 java=("$@")
 module=$bin/name_match_module.so
-here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
 export MANTA_STATE_DIR=$work/state
 unset MANTA_ADDRESS MANTA_TOKEN
-source "$here/../../tests/cluster/nodes.sh"
+source "${MANTA_NODES_SH:?the path of tests/cluster/nodes.sh (CTest sets it)}"
 trap kill_nodes EXIT
 
 fail() {

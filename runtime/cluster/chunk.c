@@ -13,42 +13,24 @@
 #include "cluster.h"
 
 #include "bigalloc.h"
+#include "pbwire.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Protobuf tags: ObjectChunk.total (1, varint), ObjectChunk.data (2,
- * length-delimited), Value.bytes_value (6, length-delimited). */
-#define TAG_TOTAL 0x08
-#define TAG_DATA 0x12
-#define TAG_BYTES 0x32
-
-/* A varint of at most max bytes at b[0..n); its length, or 0 if there is
- * none (cut short, too long, or beyond 64 bits). */
-static size_t get_varint(const uint8_t *b, size_t n, size_t max,
-                         uint64_t *out) {
-  uint64_t x = 0;
-  for (size_t i = 0; i < n && i < max; i++) {
-    /* The tenth byte holds bit 63 only. */
-    if (i == 9 && b[i] > 1) {
-      return 0;
-    }
-    x |= (uint64_t)(b[i] & 0x7f) << (7 * i);
-    if (!(b[i] & 0x80)) {
-      *out = x;
-      return i + 1;
-    }
-  }
-  return 0;
-}
+/* Tags of ObjectChunk.total (1, varint), ObjectChunk.data (2), and
+ * Value.bytes_value. */
+#define TAG_TOTAL MT_PB_TAG(1, MT_PB_VARINT)
+#define TAG_DATA MT_PB_TAG(2, MT_PB_LEN)
+#define TAG_BYTES MT_PB_TAG(MT_VALUE_F_BYTES, MT_PB_LEN)
 
 size_t mt_chunk_head_put(uint8_t out[MT_CHUNK_HEAD_MAX], uint64_t total,
                          uint64_t data_len) {
   size_t n = 0;
   out[n++] = TAG_TOTAL;
-  n += mt_put_varint(out + n, total);
+  n += mt_pb_put_varint(out + n, total);
   out[n++] = TAG_DATA;
-  n += mt_put_varint(out + n, data_len);
+  n += mt_pb_put_varint(out + n, data_len);
   return n;
 }
 
@@ -57,14 +39,14 @@ bool mt_chunk_head_get(const uint8_t *b, size_t n, size_t msg_len,
   if (n > msg_len || n < 4 || b[0] != TAG_TOTAL) {
     return false;
   }
-  size_t k = get_varint(b + 1, n - 1, 10, total);
+  size_t k = mt_pb_get_varint(b + 1, n - 1, MT_PB_VARINT_MAX, total);
   if (!k || 1 + k >= n || b[1 + k] != TAG_DATA) {
     return false;
   }
   size_t at = 2 + k;
   uint64_t len;
   /* protobuf-c reads a length prefix of at most 5 bytes. */
-  size_t m = get_varint(b + at, n - at, 5, &len);
+  size_t m = mt_pb_get_varint(b + at, n - at, 5, &len);
   if (!m) {
     return false;
   }
@@ -78,7 +60,7 @@ bool mt_chunk_head_get(const uint8_t *b, size_t n, size_t msg_len,
 
 size_t mt_bytes_head_put(uint8_t out[MT_BYTES_HEAD_MAX], uint64_t len) {
   out[0] = TAG_BYTES;
-  return 1 + mt_put_varint(out + 1, len);
+  return 1 + mt_pb_put_varint(out + 1, len);
 }
 
 bool mt_bytes_head_get(const uint8_t *b, size_t n, uint64_t total, size_t *at) {
@@ -86,7 +68,7 @@ bool mt_bytes_head_get(const uint8_t *b, size_t n, uint64_t total, size_t *at) {
     return false;
   }
   uint64_t len;
-  size_t k = get_varint(b + 1, n - 1, 10, &len);
+  size_t k = mt_pb_get_varint(b + 1, n - 1, MT_PB_VARINT_MAX, &len);
   if (!k || len != total - 1 - k) {
     return false;
   }

@@ -23,8 +23,10 @@
 
 #include "cluster_seam.h"
 #include "manta/v1/cluster_wire.pb-c.h"
+#include "pbwire.h"
 #include "rt.h"
 #include "transport.h"
+#include "u64map.h"
 
 /* gRPC method paths (package manta.v1). */
 #define MT_HEAD_REGISTER "/manta.v1.Head/RegisterNode"
@@ -72,28 +74,6 @@ typedef struct mt_view_node {
 } mt_view_node;
 
 /* ---- links to other nodes (under rt.mu, outbox under its own mutex) ----- */
-
-typedef struct mt_u64map {
-  uint64_t *keys; /* 0: empty, UINT64_MAX: removed */
-  void **vals;
-  size_t cap, len, used;
-} mt_u64map;
-
-void *mt_u64map_get(const mt_u64map *m, uint64_t key);
-bool mt_u64map_put(mt_u64map *m, uint64_t key, void *val);
-void *mt_u64map_remove(mt_u64map *m, uint64_t key);
-void mt_u64map_free(mt_u64map *m);
-
-/* Writes x as a protobuf varint at p (at most 10 bytes); its length. */
-static inline size_t mt_put_varint(uint8_t *p, uint64_t x) {
-  size_t n = 0;
-  while (x > 0x7f) {
-    p[n++] = (uint8_t)(x | 0x80);
-    x >>= 7;
-  }
-  p[n++] = (uint8_t)x;
-  return n;
-}
 
 /* Encoded messages waiting for a stream's next send. */
 typedef struct mt_outbox {
@@ -188,7 +168,6 @@ void mt_cluster_stop(void);
 /* The cluster's side of the seam (cluster_seam.h): start and stop above,
  * registered by the facade (runtime/api). */
 extern const mt_cluster_seam mt_cluster_node_seam;
-int64_t mt_now_ms(void);
 /* This node's description and load, for registration and heartbeats
  * (free with mt_wire_node_info_free / mt_wire_node_load_free). */
 Manta__V1__NodeInfo *mt_node_info_build(void);

@@ -13,12 +13,6 @@
 
 mt_cluster mt_cl;
 
-int64_t mt_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t env_ms(const char *name, int64_t dflt) {
   const char *s = getenv(name);
   long long v = s && *s ? atoll(s) : 0;
@@ -365,10 +359,7 @@ static void *heartbeat_loop(void *arg) {
   pthread_mutex_lock(&mt_cl.hb_mu);
   while (!mt_cl.hb_stop) {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += (long)(mt_cl.heartbeat_ms % 1000) * 1000000L;
-    ts.tv_sec += mt_cl.heartbeat_ms / 1000 + ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
+    mt_deadline(mt_cl.heartbeat_ms, &ts);
     pthread_cond_timedwait(&mt_cl.hb_cv, &mt_cl.hb_mu, &ts);
     if (mt_cl.hb_stop) {
       break;
@@ -555,7 +546,7 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
   mt_cl.heartbeat_ms = env_ms("MANTA_HEARTBEAT_MS", MT_HEARTBEAT_MS);
   mt_cl.dead_after_ms = env_ms("MANTA_DEAD_AFTER_MS", MT_DEAD_AFTER_MS);
   pthread_mutex_init(&mt_cl.hb_mu, NULL);
-  pthread_cond_init(&mt_cl.hb_cv, NULL);
+  mt_cond_init(&mt_cl.hb_cv);
   pthread_cond_init(&mt_cl.head_cv, NULL);
   if (!mt_tp_start()) {
     free(mt_cl.token);

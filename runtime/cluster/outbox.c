@@ -46,23 +46,20 @@ bool mt_outbox_add(mt_outbox *o, uint8_t field, const uint8_t *body, size_t len,
     o->cap = cap;
   }
   uint8_t *p = o->data + o->len;
-  p[0] = (uint8_t)(field << 3 | 2); /* length-delimited */
-  size_t n = 1 + mt_put_varint(p + 1, len);
+  p[0] = MT_PB_TAG(field, MT_PB_LEN);
+  size_t n = 1 + mt_pb_put_varint(p + 1, len);
   memcpy(p + n, body, len);
   o->len += n + len;
   pthread_mutex_unlock(&o->mu);
   return true;
 }
 
-/* Length of the framed field starting at p (tag, varint length, body). */
-static size_t framed_len(const uint8_t *p) {
-  size_t n = 1, shift = 0;
+/* Length of the framed field starting at p (tag, varint length, body),
+ * within the n bytes left; mt_outbox_add wrote it, so it is whole. */
+static size_t framed_len(const uint8_t *p, size_t n) {
   uint64_t len = 0;
-  do {
-    len |= (uint64_t)(p[n] & 0x7f) << shift;
-    shift += 7;
-  } while (p[n++] & 0x80);
-  return n + (size_t)len;
+  size_t k = mt_pb_get_varint(p + 1, n - 1, MT_PB_VARINT_MAX, &len);
+  return 1 + k + (size_t)len;
 }
 
 bool mt_outbox_is_empty(mt_outbox *o) {
@@ -87,7 +84,7 @@ bool mt_outbox_take(mt_outbox *o, mt_tp_buf *out) {
     /* Whole fields up to the limit (at least one); the rest stays. */
     size_t cut = 0;
     while (cut < o->len) {
-      size_t f = framed_len(o->data + cut);
+      size_t f = framed_len(o->data + cut, o->len - cut);
       if (cut > 0 && cut + f > MAX_SEND) {
         break;
       }

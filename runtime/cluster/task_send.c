@@ -212,7 +212,7 @@ static bool peer_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   /* Every batch names its sender (TaskBatch.sender_node, fixed64). */
   uint8_t *grown = realloc(out->data, out->len + 9);
   if (grown) {
-    grown[out->len] = (7 << 3) | 1;
+    grown[out->len] = MT_PB_TAG(7, MT_PB_FIXED64);
     for (int i = 0; i < 8; i++) {
       grown[out->len + 1 + i] = (uint8_t)(mt_rt.node_id >> (8 * i));
     }

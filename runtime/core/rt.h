@@ -12,6 +12,7 @@
 #ifndef MT_RT_H
 #define MT_RT_H
 
+#include "clock.h"
 #include "log.h"
 #include "manta.h"
 #include "metrics.h"
@@ -730,10 +731,7 @@ void mt_lock(void);
 void mt_unlock(void);
 /* Whether this thread holds rt.mu (for hooks reached both ways). */
 bool mt_lock_held(void);
-/* Adds ms to the monotonic clock, for pthread_cond_timedwait. */
-void mt_deadline(int64_t timeout_ms, struct timespec *ts);
 /* Waits on cv (monotonic) until the deadline; ETIMEDOUT when passed. */
 int mt_cond_wait(pthread_cond_t *cv, const struct timespec *deadline);
-void mt_cond_init(pthread_cond_t *cv);
 
 #endif

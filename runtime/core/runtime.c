@@ -1,5 +1,5 @@
-/* Starting and stopping the runtime of this process, its lock, its log and
- * what it reports about itself. */
+/* Starting and stopping the runtime of this process, its lock and what it
+ * reports about itself. */
 #include "bigalloc.h"
 #include "cluster_seam.h"
 #include "rt.h"
@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,70 +31,11 @@ bool mt_lock_held(void) {
   return holding_lock;
 }
 
-void mt_cond_init(pthread_cond_t *cv) {
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(cv, &attr);
-  pthread_condattr_destroy(&attr);
-}
-
-void mt_deadline(int64_t timeout_ms, struct timespec *ts) {
-  clock_gettime(CLOCK_MONOTONIC, ts);
-  if (timeout_ms < 0) {
-    return;
-  }
-  ts->tv_sec += (time_t)(timeout_ms / 1000);
-  ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (ts->tv_nsec >= 1000000000L) {
-    ts->tv_sec++;
-    ts->tv_nsec -= 1000000000L;
-  }
-}
-
 int mt_cond_wait(pthread_cond_t *cv, const struct timespec *deadline) {
   if (!deadline) {
     return pthread_cond_wait(cv, &mt_rt.mu);
   }
   return pthread_cond_timedwait(cv, &mt_rt.mu, deadline);
-}
-
-/* ---- log ---------------------------------------------------------------- */
-
-static int log_level = -1;
-
-static int read_log_level(void) {
-  const char *s = getenv("MANTA_LOG");
-  if (!s || !*s) {
-    return MT_LOG_WARN;
-  }
-  static const char *names[] = {"error", "warn", "info", "debug"};
-  for (int i = 0; i < 4; i++) {
-    if (strcasecmp(s, names[i]) == 0) {
-      return i;
-    }
-  }
-  return MT_LOG_WARN;
-}
-
-int mt_log_enabled(mt_log_level level) {
-  if (log_level < 0) {
-    log_level = read_log_level();
-  }
-  return (int)level <= log_level;
-}
-
-void mt_log(mt_log_level level, const char *fmt, ...) {
-  if (!mt_log_enabled(level)) {
-    return;
-  }
-  static const char *tags[] = {"error", "warn", "info", "debug"};
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "manta[%d] %s: %s\n", (int)getpid(), tags[level], msg);
 }
 
 /* ---- init --------------------------------------------------------------- */
@@ -110,9 +50,8 @@ static uint64_t random_node_id(void) {
     close(fd);
   }
   if (id == 0) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    id = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^
+    int64_t ns = mt_wall_ns();
+    id = ((uint64_t)(ns % 1000000000) << 32) ^ (uint64_t)(ns / 1000000000) ^
          ((uint64_t)getpid() << 16);
   }
   return id ? id : 1;

@@ -574,12 +574,6 @@ static manta_value *full_error(int64_t bytes, int64_t waited_ms) {
       s->failure[0] ? "; the last spill failed: " : "", s->failure);
 }
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 manta_err mt_store_admit(size_t bytes, manta_value **why) {
   if (why) {
     *why = NULL;
@@ -597,7 +591,7 @@ manta_err mt_store_admit(size_t bytes, manta_value **why) {
     mt_unlock();
     return MANTA_OK;
   }
-  int64_t start = now_ms();
+  int64_t start = mt_now_ms();
   /* Counted as a waiter: shutdown waits for it before freeing the table. */
   mt_rt.in_wait++;
   s->failure[0] = '\0';
@@ -614,7 +608,7 @@ manta_err mt_store_admit(size_t bytes, manta_value **why) {
     if ((n > 0 && spill_picked(objs, vals, n, &g) > 0) || dropped) {
       continue; /* look again: what was read meanwhile stayed */
     }
-    int64_t left = s->full_ms - (now_ms() - start);
+    int64_t left = s->full_ms - (mt_now_ms() - start);
     if (left <= 0) {
       err = MANTA_ERR_OBJECT_STORE_FULL;
       break;
@@ -626,7 +620,7 @@ manta_err mt_store_admit(size_t bytes, manta_value **why) {
     s->room_waiters--;
   }
   if (err != MANTA_OK && why) {
-    *why = full_error((int64_t)bytes, now_ms() - start);
+    *why = full_error((int64_t)bytes, mt_now_ms() - start);
   }
   if (--mt_rt.in_wait == 0 && mt_rt.shutting_down) {
     pthread_cond_broadcast(&mt_rt.exit_cv);

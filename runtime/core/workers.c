@@ -156,9 +156,7 @@ static void unhold_locked(mt_worker *w) {
 #define SPIN_NS 40000
 
 static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+  return (uint64_t)mt_now_ns();
 }
 
 /* No PAUSE: under a hypervisor, pause loops trigger pause-loop exits that

@@ -6,6 +6,7 @@
  */
 #include "http.h"
 
+#include "clock.h"
 #include "local_state.h"
 #include "log.h"
 #include "refusals.h"
@@ -54,12 +55,6 @@ bool mt_http_bearer_ok(const char *header, const char *token) {
   }
   header += n;
   return mt_token_equal(header, strlen(header), token);
-}
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The client as the refusal log keys it ("ipv4:HOST:PORT"). */
@@ -128,7 +123,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     mt_refusals_note(s->refusals, peer, url,
                      "missing or wrong cluster token (HTTP Authorization: "
                      "Bearer)",
-                     now_ms());
+                     mt_now_ms());
     return send_static(c, 401,
                        "401 unauthorized: this node needs the cluster token "
                        "(Authorization: Bearer TOKEN)\n",

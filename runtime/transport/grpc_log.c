@@ -1,6 +1,7 @@
 /* gRPC's log lines, failed TLS handshakes rate-limited (grpc_log.h). */
 #include "grpc_log.h"
 
+#include "clock.h"
 #include "refusals.h"
 
 #include <grpc/support/log.h>
@@ -16,12 +17,6 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static mt_refusals *handshakes;
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void log_line(gpr_log_func_args *a) {
   if (strstr(a->message, "Handshake failed")) {
     pthread_mutex_lock(&mu);
@@ -29,7 +24,7 @@ static void log_line(gpr_log_func_args *a) {
     if (counted) {
       /* gRPC does not say which peer: they share one count. */
       mt_refusals_note(handshakes, "TLS peers (gRPC does not say which)",
-                       "a TLS handshake", a->message, now_ms());
+                       "a TLS handshake", a->message, mt_now_ms());
     }
     pthread_mutex_unlock(&mu);
     if (counted) {

@@ -42,8 +42,6 @@ static inline grpc_call_error tp_batch(grpc_call *call, const grpc_op *ops,
 
 /* The completion queue the pollers run (transport_poller.c). */
 grpc_completion_queue *tp_queue(void);
-/* Monotonic nanoseconds. */
-int64_t tp_now_ns(void);
 
 /* Borrowed bytes that follow a message's own (mt_tp_stream_fill_ref). */
 typedef struct tp_ref {

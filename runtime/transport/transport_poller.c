@@ -4,6 +4,8 @@
  */
 #include "transport_internal.h"
 
+#include "clock.h"
+
 #include "grpc_log.h"
 #include "log.h"
 
@@ -61,18 +63,8 @@ enum {
 
 static _Thread_local int poller_me = -1; /* this thread's poller index */
 
-int64_t tp_now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 static void init_turn_cv(void) {
-  pthread_condattr_t a;
-  pthread_condattr_init(&a);
-  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-  pthread_cond_init(&tp.turn_cv, &a);
-  pthread_condattr_destroy(&a);
+  mt_cond_init(&tp.turn_cv);
 }
 
 /* Waits for the turn; false once the queue is shut down. */
@@ -87,7 +79,7 @@ static bool take_turn(int me) {
     if (h < 0) {
       break;
     }
-    int64_t t = tp_now_ns();
+    int64_t t = mt_now_ns();
     if (tp.away_since &&
         t - tp.away_since >= (int64_t)AWAY_TAKEOVER_MS * 1000000) {
       mt_log(MT_LOG_DEBUG,
@@ -134,7 +126,7 @@ static void mark_away(int64_t since) {
 
 void mt_tp_away_begin(void) {
   if (poller_me >= 0) {
-    mark_away(tp_now_ns());
+    mark_away(mt_now_ns());
     wake_standby(); /* it waits with a timeout from now on */
   }
 }
@@ -174,7 +166,7 @@ static void *poll_loop(void *arg) {
         pthread_mutex_unlock(&tp.turn_mu);
         return NULL;
       }
-      atomic_store_explicit(&tp.last_event, tp_now_ns(), memory_order_relaxed);
+      atomic_store_explicit(&tp.last_event, mt_now_ns(), memory_order_relaxed);
       wake_standby();
       if (ev.type == GRPC_OP_COMPLETE) {
         tp_op *op = ev.tag;

@@ -4,6 +4,8 @@
  */
 #include "transport_internal.h"
 
+#include "clock.h"
+
 #include "credentials.h"
 #include "local_state.h"
 #include "log.h"
@@ -310,7 +312,7 @@ static void on_request(tp_op *op, bool ok) {
     /* Anyone who can connect gets here: counted, not a line each. */
     char *peer = grpc_call_get_peer(call);
     mt_refusals_note(srv->refusals, peer ? peer : "unknown peer", method, why,
-                     tp_now_ns() / 1000000);
+                     mt_now_ns() / 1000000);
     gpr_free(peer);
     reject_call(srv, call, status, why);
     free(method);

@@ -8,32 +8,10 @@
  */
 #include "value_internal.h"
 
+#include "pbwire.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-/* Field numbers and wire types of value.proto. */
-enum {
-  WT_VARINT = 0,
-  WT_FIXED64 = 1,
-  WT_LEN = 2,
-  WT_FIXED32 = 5,
-};
-
-enum {
-  F_NULL = 1,
-  F_BOOL = 2,
-  F_INT = 3,
-  F_DOUBLE = 4,
-  F_STRING = 5,
-  F_BYTES = 6,
-  F_LIST = 7,
-  F_MAP = 8,
-  F_REF = 9,
-  F_ACTOR = 10,
-  F_ERROR = 11,
-};
-
-#define TAG(field, wt) ((uint8_t)(((field) << 3) | (wt)))
 
 /* A 16-byte id in a one-byte-length field behind a one-byte tag. */
 #define ID_FIELD_SIZE 18
@@ -46,22 +24,9 @@ enum {
 /* Encoding                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static size_t varint_size(uint64_t x) {
-  size_t n = 1;
-  while (x >= 0x80) {
-    x >>= 7;
-    n++;
-  }
-  return n;
-}
-
-static uint64_t zigzag(int64_t i) {
-  return ((uint64_t)i << 1) ^ (uint64_t)(i >> 63);
-}
-
 /* A length-delimited field of `n` bytes under a one-byte tag. */
 static size_t len_field_size(size_t n) {
-  return 1 + varint_size(n) + n;
+  return 1 + mt_pb_varint_size(n) + n;
 }
 
 /*
@@ -104,7 +69,7 @@ static size_t scalar_body_size(const manta_value *v) {
   case MANTA_KIND_BOOL:
     return 2;
   case MANTA_KIND_INT:
-    return 1 + varint_size(zigzag(v->u.i));
+    return 1 + mt_pb_varint_size(mt_pb_zigzag(v->u.i));
   case MANTA_KIND_DOUBLE:
     return 9;
   case MANTA_KIND_STRING:
@@ -128,7 +93,7 @@ static size_t error_fixed_size(const manta_value *v) {
   size_t n = 0;
   if (v->u.err.code) {
     /* int32 is sign-extended to 64 bits on the wire, as protobuf does. */
-    n += 1 + varint_size((uint64_t)(int64_t)v->u.err.code);
+    n += 1 + mt_pb_varint_size((uint64_t)(int64_t)v->u.err.code);
   }
   size_t mlen = strlen(v->u.err.message);
   if (mlen) {
@@ -218,12 +183,7 @@ static size_t next_value_size(const enc *e, const manta_value *v) {
 }
 
 static uint8_t *put_varint(uint8_t *p, uint64_t x) {
-  while (x >= 0x80) {
-    *p++ = (uint8_t)(x | 0x80);
-    x >>= 7;
-  }
-  *p++ = (uint8_t)x;
-  return p;
+  return p + mt_pb_put_varint(p, x);
 }
 
 static uint8_t *put_len_field(uint8_t *p, uint8_t tag, const void *data,
@@ -239,7 +199,7 @@ static uint8_t *put_len_field(uint8_t *p, uint8_t tag, const void *data,
 static uint8_t *put_id(uint8_t *p, uint8_t tag, const uint8_t wire[16]) {
   *p++ = tag;
   *p++ = ID_FIELD_SIZE;
-  return put_len_field(p, TAG(1, WT_LEN), wire, 16);
+  return put_len_field(p, MT_PB_TAG(1, MT_PB_LEN), wire, 16);
 }
 
 static uint8_t *write_value(enc *e, const manta_value *v, uint8_t *p) {
@@ -247,79 +207,80 @@ static uint8_t *write_value(enc *e, const manta_value *v, uint8_t *p) {
   uint8_t wire[16];
   switch ((manta_kind)v->kind) {
   case MANTA_KIND_NULL:
-    *p++ = TAG(F_NULL, WT_VARINT);
+    *p++ = MT_PB_TAG(MT_VALUE_F_NULL, MT_PB_VARINT);
     *p++ = 0;
     return p;
   case MANTA_KIND_BOOL:
-    *p++ = TAG(F_BOOL, WT_VARINT);
+    *p++ = MT_PB_TAG(MT_VALUE_F_BOOL, MT_PB_VARINT);
     *p++ = (uint8_t)(v->u.b != 0);
     return p;
   case MANTA_KIND_INT:
-    *p++ = TAG(F_INT, WT_VARINT);
-    return put_varint(p, zigzag(v->u.i));
+    *p++ = MT_PB_TAG(MT_VALUE_F_INT, MT_PB_VARINT);
+    return put_varint(p, mt_pb_zigzag(v->u.i));
   case MANTA_KIND_DOUBLE: {
     uint64_t bits;
     memcpy(&bits, &v->u.d, 8);
-    *p++ = TAG(F_DOUBLE, WT_FIXED64);
+    *p++ = MT_PB_TAG(MT_VALUE_F_DOUBLE, MT_PB_FIXED64);
     for (int i = 0; i < 8; i++) {
       *p++ = (uint8_t)(bits >> (8 * i));
     }
     return p;
   }
   case MANTA_KIND_STRING:
-    return put_len_field(p, TAG(F_STRING, WT_LEN), v->u.str.data, v->u.str.len);
+    return put_len_field(p, MT_PB_TAG(MT_VALUE_F_STRING, MT_PB_LEN),
+                         v->u.str.data, v->u.str.len);
   case MANTA_KIND_BYTES:
-    return put_len_field(p, TAG(F_BYTES, WT_LEN), v->u.bytes.data,
-                         v->u.bytes.len);
+    return put_len_field(p, MT_PB_TAG(MT_VALUE_F_BYTES, MT_PB_LEN),
+                         v->u.bytes.data, v->u.bytes.len);
   case MANTA_KIND_REF:
     h->ref_to_wire(v->u.id, wire);
-    return put_id(p, TAG(F_REF, WT_LEN), wire);
+    return put_id(p, MT_PB_TAG(MT_VALUE_F_REF, MT_PB_LEN), wire);
   case MANTA_KIND_ACTOR:
     h->actor_to_wire(v->u.id, wire);
-    return put_id(p, TAG(F_ACTOR, WT_LEN), wire);
+    return put_id(p, MT_PB_TAG(MT_VALUE_F_ACTOR, MT_PB_LEN), wire);
   case MANTA_KIND_LIST:
-    *p++ = TAG(F_LIST, WT_LEN);
+    *p++ = MT_PB_TAG(MT_VALUE_F_LIST, MT_PB_LEN);
     p = put_varint(p, e->sizes[e->next++]);
     for (size_t i = 0; i < v->u.list.len; i++) {
       const manta_value *item = v->u.list.items[i];
-      *p++ = TAG(1, WT_LEN);
+      *p++ = MT_PB_TAG(1, MT_PB_LEN);
       p = put_varint(p, next_value_size(e, item));
       p = write_value(e, item, p);
     }
     return p;
   case MANTA_KIND_MAP:
-    *p++ = TAG(F_MAP, WT_LEN);
+    *p++ = MT_PB_TAG(MT_VALUE_F_MAP, MT_PB_LEN);
     p = put_varint(p, e->sizes[e->next++]);
     for (uint32_t i = 0; i < v->u.map.len; i++) {
       const mt_map_entry *ent = &v->u.map.entries[i];
       size_t vsize = next_value_size(e, ent->val);
-      *p++ = TAG(1, WT_LEN);
+      *p++ = MT_PB_TAG(1, MT_PB_LEN);
       p = put_varint(p, key_field_size(ent) + len_field_size(vsize));
       if (ent->klen) {
-        p = put_len_field(p, TAG(1, WT_LEN), ent->key, ent->klen);
+        p = put_len_field(p, MT_PB_TAG(1, MT_PB_LEN), ent->key, ent->klen);
       }
-      *p++ = TAG(2, WT_LEN);
+      *p++ = MT_PB_TAG(2, MT_PB_LEN);
       p = put_varint(p, vsize);
       p = write_value(e, ent->val, p);
     }
     return p;
   case MANTA_KIND_ERROR:
-    *p++ = TAG(F_ERROR, WT_LEN);
+    *p++ = MT_PB_TAG(MT_VALUE_F_ERROR, MT_PB_LEN);
     p = put_varint(p, e->sizes[e->next++]);
     if (v->u.err.code) {
-      *p++ = TAG(1, WT_VARINT);
+      *p++ = MT_PB_TAG(1, MT_PB_VARINT);
       p = put_varint(p, (uint64_t)(int64_t)v->u.err.code);
     }
     if (v->u.err.message[0]) {
-      p = put_len_field(p, TAG(2, WT_LEN), v->u.err.message,
+      p = put_len_field(p, MT_PB_TAG(2, MT_PB_LEN), v->u.err.message,
                         strlen(v->u.err.message));
     }
     if (v->u.err.origin) {
-      p = put_len_field(p, TAG(3, WT_LEN), v->u.err.origin,
+      p = put_len_field(p, MT_PB_TAG(3, MT_PB_LEN), v->u.err.origin,
                         strlen(v->u.err.origin));
     }
     if (v->u.err.cause) {
-      *p++ = TAG(4, WT_LEN);
+      *p++ = MT_PB_TAG(4, MT_PB_LEN);
       p = put_varint(p, next_value_size(e, v->u.err.cause));
       p = write_value(e, v->u.err.cause, p);
     }
@@ -378,23 +339,10 @@ static manta_err rd_varint(rd *r, uint64_t *out) {
     *out = *r->p++;
     return MANTA_OK;
   }
-  uint64_t x = 0;
-  for (int i = 0; i < 10; i++) {
-    if (r->p == r->end) {
-      return MANTA_ERR_MALFORMED;
-    }
-    uint8_t b = *r->p++;
-    /* The tenth byte holds bit 63 only; more would not fit in 64 bits. */
-    if (i == 9 && b > 1) {
-      return MANTA_ERR_MALFORMED;
-    }
-    x |= (uint64_t)(b & 0x7f) << (7 * i);
-    if (!(b & 0x80)) {
-      *out = x;
-      return MANTA_OK;
-    }
-  }
-  return MANTA_ERR_MALFORMED;
+  size_t k =
+      mt_pb_get_varint(r->p, (size_t)(r->end - r->p), MT_PB_VARINT_MAX, out);
+  r->p += k;
+  return k ? MANTA_OK : MANTA_ERR_MALFORMED;
 }
 
 static manta_err rd_tag(rd *r, uint32_t *field, unsigned *wt) {
@@ -441,13 +389,13 @@ static manta_err rd_skip(rd *r, unsigned wt) {
   uint64_t x;
   rd sub;
   switch (wt) {
-  case WT_VARINT:
+  case MT_PB_VARINT:
     return rd_varint(r, &x);
-  case WT_FIXED64:
+  case MT_PB_FIXED64:
     return rd_bytes(r, 8, &sub);
-  case WT_LEN:
+  case MT_PB_LEN:
     return rd_len(r, &sub);
-  case WT_FIXED32:
+  case MT_PB_FIXED32:
     return rd_bytes(r, 4, &sub);
   default:
     return MANTA_ERR_MALFORMED;
@@ -479,7 +427,7 @@ static manta_err decode_list(rd r, int level, manta_value **out) {
     if (!err && field == 1) {
       rd sub;
       manta_value *item = NULL;
-      err = expect_wt(wt, WT_LEN);
+      err = expect_wt(wt, MT_PB_LEN);
       if (!err) {
         err = rd_len(&r, &sub);
       }
@@ -514,7 +462,7 @@ static manta_err decode_entry(rd r, int level, manta_value *map) {
       break;
     }
     if (field == 1 || field == 2) {
-      err = expect_wt(wt, WT_LEN);
+      err = expect_wt(wt, MT_PB_LEN);
       if (!err) {
         err = rd_len(&r, &sub);
       }
@@ -562,7 +510,7 @@ static manta_err decode_map(rd r, int level, manta_value **out) {
     err = rd_tag(&r, &field, &wt);
     if (!err && field == 1) {
       rd sub;
-      err = expect_wt(wt, WT_LEN);
+      err = expect_wt(wt, MT_PB_LEN);
       if (!err) {
         err = rd_len(&r, &sub);
       }
@@ -592,7 +540,7 @@ static manta_err decode_id(rd r, manta_kind kind, manta_value **out) {
     rd sub;
     err = rd_tag(&r, &field, &wt);
     if (!err && (field == 1 || field == 2)) {
-      err = expect_wt(wt, WT_LEN);
+      err = expect_wt(wt, MT_PB_LEN);
       if (!err) {
         err = rd_len(&r, &sub);
       }
@@ -636,7 +584,7 @@ static manta_err decode_error(rd r, int level, manta_value **out) {
     }
     switch (field) {
     case 1:
-      err = expect_wt(wt, WT_VARINT);
+      err = expect_wt(wt, MT_PB_VARINT);
       if (!err) {
         err = rd_varint(&r, &x);
       }
@@ -651,7 +599,7 @@ static manta_err decode_error(rd r, int level, manta_value **out) {
     case 2:
     case 3:
     case 4:
-      err = expect_wt(wt, WT_LEN);
+      err = expect_wt(wt, MT_PB_LEN);
       if (!err) {
         err = rd_len(&r, &sub);
       }
@@ -711,27 +659,27 @@ static manta_err decode_value(rd r, int level, manta_value **out) {
       break;
     }
     switch (field) {
-    case F_NULL:
-    case F_BOOL:
-    case F_INT:
-      err = expect_wt(wt, WT_VARINT);
+    case MT_VALUE_F_NULL:
+    case MT_VALUE_F_BOOL:
+    case MT_VALUE_F_INT:
+      err = expect_wt(wt, MT_PB_VARINT);
       if (!err) {
         err = rd_varint(&r, &x);
       }
       if (err) {
         break;
       }
-      if (field == F_NULL) {
+      if (field == MT_VALUE_F_NULL) {
         nv = manta_null(); /* any enum number: NULL_VALUE is the only one */
-      } else if (field == F_BOOL) {
+      } else if (field == MT_VALUE_F_BOOL) {
         nv = manta_bool(x != 0);
       } else {
-        nv = manta_int((int64_t)(x >> 1) ^ -(int64_t)(x & 1));
+        nv = manta_int(mt_pb_unzigzag(x));
       }
       err = nv ? MANTA_OK : MANTA_ERR_NOMEM;
       break;
-    case F_DOUBLE: {
-      err = expect_wt(wt, WT_FIXED64);
+    case MT_VALUE_F_DOUBLE: {
+      err = expect_wt(wt, MT_PB_FIXED64);
       if (!err) {
         err = rd_bytes(&r, 8, &sub);
       }
@@ -748,40 +696,42 @@ static manta_err decode_value(rd r, int level, manta_value **out) {
       err = nv ? MANTA_OK : MANTA_ERR_NOMEM;
       break;
     }
-    case F_STRING:
-    case F_BYTES:
-      err = expect_wt(wt, WT_LEN);
+    case MT_VALUE_F_STRING:
+    case MT_VALUE_F_BYTES:
+      err = expect_wt(wt, MT_PB_LEN);
       if (!err) {
         err = rd_len(&r, &sub);
       }
       if (err) {
         break;
       }
-      nv = field == F_STRING ? manta_string((const char *)sub.p, rd_size(&sub))
-                             : manta_bytes(sub.p, rd_size(&sub));
+      nv = field == MT_VALUE_F_STRING
+               ? manta_string((const char *)sub.p, rd_size(&sub))
+               : manta_bytes(sub.p, rd_size(&sub));
       err = nv ? MANTA_OK : MANTA_ERR_NOMEM;
       break;
-    case F_LIST:
-    case F_MAP:
-    case F_REF:
-    case F_ACTOR:
-    case F_ERROR:
-      err = expect_wt(wt, WT_LEN);
+    case MT_VALUE_F_LIST:
+    case MT_VALUE_F_MAP:
+    case MT_VALUE_F_REF:
+    case MT_VALUE_F_ACTOR:
+    case MT_VALUE_F_ERROR:
+      err = expect_wt(wt, MT_PB_LEN);
       if (!err) {
         err = rd_len(&r, &sub);
       }
       if (err) {
         break;
       }
-      if (field == F_REF || field == F_ACTOR) {
-        err = decode_id(sub, field == F_REF ? MANTA_KIND_REF : MANTA_KIND_ACTOR,
-                        &nv);
+      if (field == MT_VALUE_F_REF || field == MT_VALUE_F_ACTOR) {
+        err = decode_id(
+            sub, field == MT_VALUE_F_REF ? MANTA_KIND_REF : MANTA_KIND_ACTOR,
+            &nv);
       } else if (level >= MANTA_MAX_DEPTH) {
         /* Checked before descending: hostile nesting costs no stack. */
         err = MANTA_ERR_TOO_DEEP;
-      } else if (field == F_LIST) {
+      } else if (field == MT_VALUE_F_LIST) {
         err = decode_list(sub, level + 1, &nv);
-      } else if (field == F_MAP) {
+      } else if (field == MT_VALUE_F_MAP) {
         err = decode_map(sub, level + 1, &nv);
       } else {
         err = decode_error(sub, level + 1, &nv);

@@ -4,85 +4,17 @@
  * not scan it. Building, inserting and looking up; the map itself (its
  * entries, mutation, reading) is in value.c.
  */
+#include "hash.h"
 #include "value_internal.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
-/*
- * SipHash-1-3 with a per-process random key: map keys can come off the wire,
+/* The runtime's keyed hash (base/hash.h): map keys can come off the wire,
  * and a fixed hash would let a peer send keys that all collide and turn a
- * decode into quadratic work.
- */
-static uint64_t sip_k0, sip_k1;
-static pthread_once_t sip_once = PTHREAD_ONCE_INIT;
-
-static void sip_init(void) {
-  uint64_t k[2];
-  if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k) {
-    /* Early boot without entropy: weaker, but only against flooding. */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    k[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
-           (uint64_t)(uintptr_t)&ts;
-    k[1] = (uint64_t)(uintptr_t)&sip_k0 * 0x9e3779b97f4a7c15ULL;
-  }
-  sip_k0 = k[0];
-  sip_k1 = k[1];
-}
-
-static uint64_t rotl64(uint64_t x, int b) {
-  return (x << b) | (x >> (64 - b));
-}
-
-#define SIP_ROUND()                                                            \
-  do {                                                                         \
-    v0 += v1;                                                                  \
-    v1 = rotl64(v1, 13);                                                       \
-    v1 ^= v0;                                                                  \
-    v0 = rotl64(v0, 32);                                                       \
-    v2 += v3;                                                                  \
-    v3 = rotl64(v3, 16);                                                       \
-    v3 ^= v2;                                                                  \
-    v0 += v3;                                                                  \
-    v3 = rotl64(v3, 21);                                                       \
-    v3 ^= v0;                                                                  \
-    v2 += v1;                                                                  \
-    v1 = rotl64(v1, 17);                                                       \
-    v1 ^= v2;                                                                  \
-    v2 = rotl64(v2, 32);                                                       \
-  } while (0)
-
+ * decode into quadratic work. */
 static uint64_t key_hash(const char *key, size_t len) {
-  pthread_once(&sip_once, sip_init);
-  uint64_t v0 = 0x736f6d6570736575ULL ^ sip_k0;
-  uint64_t v1 = 0x646f72616e646f6dULL ^ sip_k1;
-  uint64_t v2 = 0x6c7967656e657261ULL ^ sip_k0;
-  uint64_t v3 = 0x7465646279746573ULL ^ sip_k1;
-  const unsigned char *p = (const unsigned char *)key;
-  size_t whole = len - len % 8;
-  for (size_t i = 0; i < whole; i += 8) {
-    uint64_t m;
-    memcpy(&m, p + i, 8);
-    v3 ^= m;
-    SIP_ROUND();
-    v0 ^= m;
-  }
-  uint64_t b = (uint64_t)len << 56;
-  for (size_t i = 0; i < len % 8; i++) {
-    b |= (uint64_t)p[whole + i] << (8 * i);
-  }
-  v3 ^= b;
-  SIP_ROUND();
-  v0 ^= b;
-  v2 ^= 0xff;
-  SIP_ROUND();
-  SIP_ROUND();
-  SIP_ROUND();
-  return v0 ^ v1 ^ v2 ^ v3;
+  return mt_hash_bytes(key, len);
 }
 
 void mt_map_index_insert(uint32_t *slots, uint32_t nslots, uint64_t hash,

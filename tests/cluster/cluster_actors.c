@@ -18,10 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void sleep_ms(long ms) {
-  nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
-}
-
 /* The one live node offering class cls: its pid and address. */
 static int64_t node_offering(const char *cls, char *address, size_t size) {
   manta_value *st = NULL;
@@ -86,7 +82,7 @@ static int64_t cluster_actors(void) {
 static int64_t wait_cluster_actors(int64_t want) {
   int64_t got = cluster_actors();
   for (int i = 0; i < 200 && got != want; i++) {
-    sleep_ms(50);
+    mt_test_sleep_ms(50);
     got = cluster_actors();
   }
   return got;
@@ -115,30 +111,9 @@ static manta_actor create_named(const char *cls, manta_value *arg,
   return a;
 }
 
-static manta_ref call_async(manta_actor a, const char *m, manta_value **args,
-                            size_t n) {
-  manta_ref r = {0};
-  CHECK_OK(manta_actor_call(a, m, (const manta_value *const *)args, n, &r));
-  for (size_t i = 0; i < n; i++) {
-    manta_value_free(args[i]);
-  }
-  return r;
-}
-
-/* A call waited for (30 s at most: a hang fails the test, it does not
- * hang it). */
-static manta_value *call(manta_actor a, const char *m, manta_value **args,
-                         size_t n) {
-  manta_ref r = call_async(a, m, args, n);
-  manta_value *out = NULL;
-  manta_get(r, 30000, &out);
-  manta_ref_release(r);
-  return out;
-}
-
 static int64_t call_int(manta_actor a, const char *m, manta_value **args,
                         size_t n) {
-  manta_value *v = call(a, m, args, n);
+  manta_value *v = mt_test_actor_call_get(a, m, args, n, 30000);
   int64_t x = mt_test_int(v);
   manta_value_free(v);
   return x;
@@ -146,7 +121,7 @@ static int64_t call_int(manta_actor a, const char *m, manta_value **args,
 
 static manta_err call_err(manta_actor a, const char *m, manta_value **args,
                           size_t n, manta_value **err) {
-  manta_value *v = call(a, m, args, n);
+  manta_value *v = mt_test_actor_call_get(a, m, args, n, 30000);
   manta_err code =
       manta_value_kind(v) == MANTA_KIND_ERROR ? manta_error_code(v) : MANTA_OK;
   if (err) {
@@ -187,7 +162,7 @@ static void *ordered_caller(void *arg) {
   manta_ref *refs = calloc((size_t)c->n, sizeof *refs);
   for (int i = 0; i < c->n; i++) {
     manta_value *args[2] = {manta_int(c->key), manta_int(i)};
-    refs[i] = call_async(c->actor, "next", args, 2);
+    refs[i] = mt_test_actor_call_async(c->actor, "next", args, 2);
   }
   c->in_order = 0;
   for (int i = 0; i < c->n; i++) {
@@ -222,7 +197,8 @@ static void test_ordered_calls(void) {
       manta_value_free(seq);
       seq = manta_ref_value(lates[i / 50]);
     }
-    refs[i] = call_async(a, "next", (manta_value *[]){manta_int(0), seq}, 2);
+    refs[i] = mt_test_actor_call_async(a, "next",
+                                       (manta_value *[]){manta_int(0), seq}, 2);
   }
   int in_order = 0;
   for (int i = 0; i < N; i++) {
@@ -355,12 +331,14 @@ static void test_kill(void) {
   manta_actor a = create("Counter", NULL, NULL);
   CHECK_INT_EQ(call_int(a, "add", (manta_value *[]){manta_int(1)}, 1), 1);
   /* Calls queued behind a slow one when the kill comes: each resolves. */
-  manta_ref slow = call_async(a, "slow", (manta_value *[]){manta_int(300)}, 1);
+  manta_ref slow =
+      mt_test_actor_call_async(a, "slow", (manta_value *[]){manta_int(300)}, 1);
   manta_ref queued[3];
   for (int i = 0; i < 3; i++) {
-    queued[i] = call_async(a, "add", (manta_value *[]){manta_int(1)}, 1);
+    queued[i] =
+        mt_test_actor_call_async(a, "add", (manta_value *[]){manta_int(1)}, 1);
   }
-  sleep_ms(100);
+  mt_test_sleep_ms(100);
   CHECK_OK(manta_actor_kill(a));
   manta_value *v = NULL;
   manta_get(slow, 30000, &v);
@@ -425,7 +403,7 @@ static void test_lookup_from_another_process(void) {
     err = manta_actor_lookup("shared", &a);
     if (err == MANTA_OK) {
       manta_actor_release(a);
-      sleep_ms(25);
+      mt_test_sleep_ms(25);
     }
   }
   CHECK_ERR(err, MANTA_ERR_NOT_FOUND);
@@ -446,7 +424,8 @@ static void test_host_killed_mid_calls(void) {
   enum { SENT = 10 };
   manta_ref sent[SENT], waiting;
   for (int i = 0; i < SENT; i++) {
-    sent[i] = call_async(a, "slow", (manta_value *[]){manta_int(200)}, 1);
+    sent[i] = mt_test_actor_call_async(a, "slow",
+                                       (manta_value *[]){manta_int(200)}, 1);
   }
   /* One call still waits here for its argument when the node dies. */
   manta_ref late;
@@ -455,9 +434,9 @@ static void test_host_killed_mid_calls(void) {
       manta_submit("late", (const manta_value *const *)largs, 2, NULL, &late));
   manta_value_free(largs[0]);
   manta_value_free(largs[1]);
-  waiting = call_async(
+  waiting = mt_test_actor_call_async(
       a, "next", (manta_value *[]){manta_int(0), manta_ref_value(late)}, 2);
-  sleep_ms(300);
+  mt_test_sleep_ms(300);
   printf("actor_death: killing node pid %lld (%s) mid-calls\n", (long long)pid,
          address);
   fflush(stdout);
@@ -495,7 +474,7 @@ static void test_host_killed_mid_calls(void) {
     said_died = strstr(manta_error_message(err), "died") != NULL;
     manta_value_free(err);
     if (!said_died) {
-      sleep_ms(100);
+      mt_test_sleep_ms(100);
     }
   }
   CHECK(said_died);

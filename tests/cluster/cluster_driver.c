@@ -20,25 +20,12 @@
  */
 #include "cluster_driver.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static manta_value *call(const char *fn, manta_value **args, size_t n) {
-  manta_ref r;
-  manta_value *out = NULL;
-  REQUIRE_OK(manta_submit(fn, (const manta_value *const *)args, n, NULL, &r));
-  manta_get(r, 30000, &out);
-  manta_ref_release(r);
-  for (size_t i = 0; i < n; i++) {
-    manta_value_free(args[i]);
-  }
-  return out;
-}
 
 static manta_value *driver_only(const manta_value *const *a, size_t n,
                                 void *u) {
@@ -49,11 +36,11 @@ static manta_value *driver_only(const manta_value *const *a, size_t n,
 /* ---- basic --------------------------------------------------------------- */
 
 static void test_remote_call(void) {
-  manta_value *v =
-      call("add", (manta_value *[]){manta_int(2), manta_int(3)}, 2);
+  manta_value *v = mt_test_submit_get(
+      "add", (manta_value *[]){manta_int(2), manta_int(3)}, 2, NULL, 30000);
   CHECK_INT_EQ(mt_test_int(v), 5);
   manta_value_free(v);
-  v = call("where", NULL, 0);
+  v = mt_test_submit_get("where", NULL, 0, NULL, 30000);
   int64_t pid = mt_test_int(v);
   CHECK(pid > 0 && pid != (int64_t)getpid());
   manta_value_free(v);
@@ -97,7 +84,7 @@ static void test_spread(void) {
 }
 
 static void test_errors(void) {
-  manta_value *v = call("fail", NULL, 0);
+  manta_value *v = mt_test_submit_get("fail", NULL, 0, NULL, 30000);
   CHECK_INT_EQ(manta_error_code(v), MANTA_ERR_TASK_FAILED);
   CHECK(strcmp(manta_error_message(v), "failed on purpose") == 0);
   /* Made on a node, not here: the origin names that node. */
@@ -106,14 +93,17 @@ static void test_errors(void) {
   CHECK_OK(manta_node_address(self, sizeof self));
   CHECK(strstr(manta_error_origin(v), self) == NULL);
   manta_value_free(v);
-  v = call("no_such_function", NULL, 0);
+  v = mt_test_submit_get("no_such_function", NULL, 0, NULL, 30000);
   CHECK_INT_EQ(manta_error_code(v), MANTA_ERR_NOT_FOUND);
   CHECK(strstr(manta_error_message(v), "no_such_function") != NULL);
   manta_value_free(v);
-  v = call("add", (manta_value *[]){manta_int(1)}, 1);
+  v = mt_test_submit_get("add", (manta_value *[]){manta_int(1)}, 1, NULL,
+                         30000);
   CHECK_INT_EQ(manta_error_code(v), MANTA_ERR_ARITY);
   manta_value_free(v);
-  v = call("add", (manta_value *[]){manta_int(1), manta_cstring("x")}, 2);
+  v = mt_test_submit_get("add",
+                         (manta_value *[]){manta_int(1), manta_cstring("x")}, 2,
+                         NULL, 30000);
   CHECK_INT_EQ(manta_error_code(v), MANTA_ERR_TYPE);
   manta_value_free(v);
 }
@@ -139,13 +129,17 @@ static void test_dependencies(void) {
   manta_value *forty = manta_int(40);
   REQUIRE_OK(manta_put(forty, &p));
   manta_value_free(forty);
-  v = call("add", (manta_value *[]){manta_ref_value(p), manta_int(2)}, 2);
+  v = mt_test_submit_get("add",
+                         (manta_value *[]){manta_ref_value(p), manta_int(2)}, 2,
+                         NULL, 30000);
   CHECK_INT_EQ(mt_test_int(v), 42);
   manta_value_free(v);
   /* A failed dependency fails the remote task before it is sent. */
   manta_ref rf;
   REQUIRE_OK(manta_submit("fail", NULL, 0, NULL, &rf));
-  v = call("add", (manta_value *[]){manta_ref_value(rf), manta_int(2)}, 2);
+  v = mt_test_submit_get("add",
+                         (manta_value *[]){manta_ref_value(rf), manta_int(2)},
+                         2, NULL, 30000);
   CHECK_INT_EQ(manta_error_code(v), MANTA_ERR_DEPENDENCY);
   manta_value_free(v);
   manta_ref_release(r1);
@@ -155,11 +149,13 @@ static void test_dependencies(void) {
 }
 
 static void test_nested_and_bytes(void) {
-  manta_value *v = call("nested", (manta_value *[]){manta_int(5)}, 1);
+  manta_value *v = mt_test_submit_get("nested", (manta_value *[]){manta_int(5)},
+                                      1, NULL, 30000);
   CHECK_INT_EQ(mt_test_int(v), 6);
   manta_value_free(v);
   int64_t len = 3 << 20;
-  v = call("make_bytes", (manta_value *[]){manta_int(len)}, 1);
+  v = mt_test_submit_get("make_bytes", (manta_value *[]){manta_int(len)}, 1,
+                         NULL, 30000);
   const void *data = NULL;
   size_t got = 0;
   CHECK_OK(manta_get_bytes(v, &data, &got));
@@ -172,7 +168,7 @@ static void test_nested_and_bytes(void) {
   manta_value_free(v);
   /* A function only this driver has runs here. */
   REQUIRE_OK(manta_register_function("driver_only", driver_only, 0, NULL));
-  v = call("driver_only", NULL, 0);
+  v = mt_test_submit_get("driver_only", NULL, 0, NULL, 30000);
   CHECK_INT_EQ(mt_test_int(v), getpid());
   manta_value_free(v);
 }
@@ -275,10 +271,12 @@ static void test_failover(void) {
 /* ---- examples ------------------------------------------------------------ */
 
 static void test_examples_module(void) {
-  manta_value *v = call("square", (manta_value *[]){manta_int(7)}, 1);
+  manta_value *v = mt_test_submit_get("square", (manta_value *[]){manta_int(7)},
+                                      1, NULL, 30000);
   CHECK_INT_EQ(mt_test_int(v), 49);
   manta_value_free(v);
-  v = call("retrieve", (manta_value *[]){manta_int(1)}, 1);
+  v = mt_test_submit_get("retrieve", (manta_value *[]){manta_int(1)}, 1, NULL,
+                         30000);
   const char *s = "";
   size_t len = 0;
   CHECK_OK(manta_get_string(v, &s, &len));
@@ -295,7 +293,7 @@ static void test_examples_module(void) {
     parts[i] = manta_ref_value(r);
     manta_ref_release(r);
   }
-  v = call("aggregate", parts, 3);
+  v = mt_test_submit_get("aggregate", parts, 3, NULL, 30000);
   CHECK_INT_EQ(mt_test_int(v), 12);
   manta_value_free(v);
 }
@@ -344,13 +342,14 @@ static void check_len_sum(manta_value *got, const manta_value *expected) {
 }
 
 static manta_value *call_ref(const char *fn, manta_ref arg) {
-  return call(fn, (manta_value *[]){manta_ref_value(arg)}, 1);
+  return mt_test_submit_get(fn, (manta_value *[]){manta_ref_value(arg)}, 1,
+                            NULL, 30000);
 }
 
 static int64_t live_on(const char *pin) {
   char fn[64];
   snprintf(fn, sizeof fn, "on_%s.live_objects", pin);
-  manta_value *v = call(fn, NULL, 0);
+  manta_value *v = mt_test_submit_get(fn, NULL, 0, NULL, 30000);
   int64_t n = mt_test_int(v);
   manta_value_free(v);
   return n;
@@ -380,8 +379,8 @@ static void test_big_put(void) {
  * sent as an object the node fetches. */
 static void test_big_by_value(void) {
   manta_value *big = pattern_bytes((size_t)80 << 20, 17);
-  manta_value *v =
-      call("on_b.len_sum", (manta_value *[]){manta_value_ref(big)}, 1);
+  manta_value *v = mt_test_submit_get(
+      "on_b.len_sum", (manta_value *[]){manta_value_ref(big)}, 1, NULL, 30000);
   check_len_sum(v, big);
   manta_value_free(v);
   manta_value_free(big);
@@ -393,8 +392,7 @@ static void test_big_by_value(void) {
  * (meet in cluster_module.c), so they succeed only side by side. */
 static void test_all_slots_at_once(void) {
   enum { N = 4 };
-  char dir[] = "/tmp/manta-meet-XXXXXX";
-  REQUIRE(mkdtemp(dir) != NULL);
+  char *dir = mt_test_tmpdir("meet");
   manta_ref refs[N];
   for (int i = 0; i < N; i++) {
     manta_value *args[2] = {manta_cstring(dir), manta_int(N)};
@@ -421,18 +419,8 @@ static void test_all_slots_at_once(void) {
   }
   CHECK_INT_EQ(ok, N);
   CHECK(other_pid > 0); /* both nodes ran some */
-  DIR *d = opendir(dir);
-  for (struct dirent *e; d && (e = readdir(d));) {
-    if (e->d_name[0] != '.') {
-      char path[sizeof dir + 300];
-      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-      unlink(path);
-    }
-  }
-  if (d) {
-    closedir(d);
-  }
-  rmdir(dir);
+  mt_test_rmdir(dir);
+  free(dir);
 }
 
 /* While the test kills and restarts the head (run-head-restart-test.sh),
@@ -579,14 +567,16 @@ static void test_nested_refs(void) {
   REQUIRE_OK(manta_put(s, &r));
   manta_value *l = manta_list();
   manta_list_push(l, manta_ref_value(r));
-  manta_value *v = call("on_a.get_nested", (manta_value *[]){l}, 1);
+  manta_value *v = mt_test_submit_get("on_a.get_nested", (manta_value *[]){l},
+                                      1, NULL, 30000);
   CHECK(manta_value_equal(v, s));
   manta_value_free(v);
 
   /* Sent back to its owner inside a result (the acknowledged path). */
   l = manta_list();
   manta_list_push(l, manta_ref_value(r));
-  v = call("sleep_then", (manta_value *[]){manta_int(0), l}, 2);
+  v = mt_test_submit_get("sleep_then", (manta_value *[]){manta_int(0), l}, 2,
+                         NULL, 30000);
   const manta_value *echoed, *inner;
   manta_ref back;
   REQUIRE_OK(manta_list_at(v, 0, &echoed));
@@ -604,7 +594,9 @@ static void test_nested_refs(void) {
   /* A ref made on node a, read here, then on node b (fetched from a). */
   size_t len = 300000;
   manta_value *expected = pattern_bytes(len, 31);
-  v = call("on_a.put_nested", (manta_value *[]){manta_int((int64_t)len)}, 1);
+  v = mt_test_submit_get("on_a.put_nested",
+                         (manta_value *[]){manta_int((int64_t)len)}, 1, NULL,
+                         30000);
   const manta_value *item;
   manta_ref ra;
   REQUIRE_OK(manta_list_at(v, 0, &item));
@@ -617,7 +609,8 @@ static void test_nested_refs(void) {
   check_len_sum(sum, expected);
   manta_value_free(sum);
   /* ... and nested again, from the driver to b, which fetches from a. */
-  got = call("on_b.get_nested", (manta_value *[]){manta_value_ref(v)}, 1);
+  got = mt_test_submit_get(
+      "on_b.get_nested", (manta_value *[]){manta_value_ref(v)}, 1, NULL, 30000);
   if (!manta_value_equal(got, expected)) {
     char *r = manta_value_repr(got);
     fprintf(stderr, "get_nested on b gave %.300s\n", r);
@@ -669,13 +662,13 @@ static void test_objects(void) {
 
 /* An object that lived only on a node killed since: a clear error. */
 static void test_lost(void) {
-  manta_value *v =
-      call("on_c.put_nested", (manta_value *[]){manta_int(1000)}, 1);
+  manta_value *v = mt_test_submit_get(
+      "on_c.put_nested", (manta_value *[]){manta_int(1000)}, 1, NULL, 30000);
   const manta_value *item;
   manta_ref r;
   REQUIRE_OK(manta_list_at(v, 0, &item));
   REQUIRE_OK(manta_get_ref(item, &r));
-  manta_value *pid = call("on_c.pid", NULL, 0);
+  manta_value *pid = mt_test_submit_get("on_c.pid", NULL, 0, NULL, 30000);
   printf("lost: killing node pid %lld\n", (long long)mt_test_int(pid));
   fflush(stdout);
   REQUIRE(kill((pid_t)mt_test_int(pid), SIGKILL) == 0);

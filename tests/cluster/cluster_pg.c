@@ -24,10 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void nap_ms(long ms) {
-  nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
-}
-
 /* n bundles of {pg: qty} (and CPU: cpu when > 0). */
 static manta_placement_group group_of(int n, double qty, double cpu,
                                       manta_pg_strategy s) {
@@ -224,7 +220,7 @@ static void test_calls_and_remove(void) {
   manta_value_free(args[0]);
   manta_value_free(args[1]);
   manta_call_options_free(o);
-  nap_ms(500);
+  mt_test_sleep_ms(500);
   CHECK_OK(manta_placement_group_remove(pg));
   v = NULL;
   CHECK_ERR(manta_get(queued, 20000, &v), MANTA_ERR_CANCELLED);
@@ -256,7 +252,7 @@ static void test_nodes_never_overcommit(void) {
   manta_value_free(args[0]);
   manta_value_free(args[1]);
   manta_call_options_free(o);
-  nap_ms(200); /* they run: sent and started */
+  mt_test_sleep_ms(200); /* they run: sent and started */
   manta_placement_group pg = group(2, 0, MANTA_PG_STRICT_SPREAD);
   CHECK_ERR(manta_placement_group_wait(pg, 1000, NULL), MANTA_ERR_TIMEOUT);
   CHECK_OK(manta_placement_group_wait(pg, 20000, NULL));
@@ -307,7 +303,7 @@ static void test_gang(void) {
       manta_value_free(v);
       manta_ref_release(r);
       if (err == MANTA_OK) {
-        nap_ms(100);
+        mt_test_sleep_ms(100);
       }
     }
     CHECK_ERR(err, MANTA_ERR_ACTOR_DEAD);

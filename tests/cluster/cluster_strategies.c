@@ -19,10 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void sleep_ms(long ms) {
-  nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
-}
-
 /* A node as the head lists it. */
 typedef struct node_info {
   char id[17];
@@ -106,12 +102,7 @@ static manta_call_options *affinity(const char *node, int soft) {
 
 /* where() with opts, waited for: the pid that ran it, or the error. */
 static manta_value *where(const manta_call_options *opts) {
-  manta_ref r;
-  manta_value *v = NULL;
-  REQUIRE_OK(manta_submit("where", NULL, 0, opts, &r));
-  manta_get(r, 30000, &v);
-  manta_ref_release(r);
-  return v;
+  return mt_test_call("where", opts, 30000);
 }
 
 /* Checks an error value's kind and that its message holds each part. */
@@ -392,7 +383,7 @@ static void test_dead_node(void) {
   }
   REQUIRE(s != NULL);
   manta_ref hard = sleep_on(s->id, 0, 3000), soft = sleep_on(s->id, 1, 3000);
-  sleep_ms(300); /* both sent and running there */
+  mt_test_sleep_ms(300); /* both sent and running there */
   printf("strategies: killing node s (pid %lld)\n", (long long)s->pid);
   fflush(stdout);
   REQUIRE(kill((pid_t)s->pid, SIGKILL) == 0);
@@ -417,7 +408,7 @@ static void test_dead_node(void) {
     if (strstr(manta_error_message(v), "is dead")) {
       break;
     }
-    sleep_ms(100);
+    mt_test_sleep_ms(100);
   }
   check_error(v, MANTA_ERR_NODE_DIED, pinned(s->id), "is dead");
   manta_value_free(v);

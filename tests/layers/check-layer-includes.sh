@@ -79,11 +79,11 @@ while IFS= read -r file; do
       case " $rules " in
       *" $where "*)
         # transport/ sits beside the cluster, not on the core: of the
-        # core it uses the log and the token comparison only.
+        # core it uses the token comparison only.
         if [ "$top" = transport ] && [ "$where" = core ] &&
-          [ "$name" != log.h ] && [ "$name" != local_state.h ]; then
+          [ "$name" != local_state.h ]; then
           violation "$file" "$line" "includes $inc of runtime/core/:" \
-            "transport/ uses only log.h and local_state.h of the core"
+            "transport/ uses only local_state.h of the core"
         fi
         ;;
       *)

@@ -6,15 +6,10 @@
 static const char *sample, *clash, *noentry;
 
 static int64_t call_twice(int64_t x) {
-  manta_value *arg = manta_int(x), *out = NULL;
-  manta_ref ref;
-  REQUIRE_OK(manta_submit("sample_twice", (const manta_value *const *)&arg, 1,
-                          NULL, &ref));
-  CHECK_OK(manta_get(ref, 10000, &out));
+  manta_value *arg = manta_int(x);
+  manta_value *out = mt_test_submit_get("sample_twice", &arg, 1, NULL, 10000);
   int64_t r = mt_test_int(out);
   manta_value_free(out);
-  manta_value_free(arg);
-  manta_ref_release(ref);
   return r;
 }
 

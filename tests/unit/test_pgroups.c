@@ -13,16 +13,11 @@
 /* A task that holds its slot until the gate opens (bounded: 20 s). */
 static atomic_int gate_open, gate_started;
 
-static void nap_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static manta_value *fn_gate(const manta_value *const *args, size_t n, void *u) {
   (void)args, (void)n, (void)u;
   atomic_fetch_add(&gate_started, 1);
   for (int i = 0; i < 20000 && !atomic_load(&gate_open); i++) {
-    nap_ms(1);
+    mt_test_sleep_ms(1);
   }
   return manta_int(1);
 }
@@ -206,7 +201,7 @@ static void test_pending_until_freed(void) {
   manta_ref r;
   REQUIRE_OK(manta_submit("gate", NULL, 0, NULL, &r));
   for (int i = 0; i < 5000 && !atomic_load(&gate_started); i++) {
-    nap_ms(1);
+    mt_test_sleep_ms(1);
   }
   manta_placement_group c = make(1, "CPU", 2, MANTA_PG_STRICT_PACK);
   CHECK_ERR(manta_placement_group_wait(c, 200, NULL), MANTA_ERR_TIMEOUT);
@@ -249,7 +244,7 @@ static void test_remove_fails_calls(void) {
   manta_ref running, queued;
   REQUIRE_OK(manta_submit("gate", NULL, 0, o, &running));
   for (int i = 0; i < 5000 && !atomic_load(&gate_started); i++) {
-    nap_ms(1);
+    mt_test_sleep_ms(1);
   }
   REQUIRE_OK(manta_submit("one", NULL, 0, o, &queued));
   manta_value *v = NULL;
@@ -281,7 +276,7 @@ static void test_remove_fails_calls(void) {
   CHECK(cpu_free() == 0); /* the running task still holds its CPU */
   atomic_store(&gate_open, 1);
   for (int i = 0; i < 5000 && cpu_free() != 1; i++) {
-    nap_ms(1);
+    mt_test_sleep_ms(1);
   }
   CHECK(cpu_free() == 1);
 
@@ -296,7 +291,7 @@ static void test_remove_fails_calls(void) {
   manta_ref_release(running);
   manta_actor_release(a);
   for (int i = 0; i < 5000 && cpu_free() != 2; i++) {
-    nap_ms(1);
+    mt_test_sleep_ms(1);
   }
   CHECK(cpu_free() == 2);
 }
@@ -314,7 +309,7 @@ static void test_remove_kills_actor_being_built(void) {
   REQUIRE_OK(manta_actor_create("SlowBox", NULL, 0, o, &a));
   manta_call_options_free(o);
   for (int i = 0; i < 5000 && !atomic_load(&gate_started); i++) {
-    nap_ms(1);
+    mt_test_sleep_ms(1);
   }
   CHECK_OK(manta_placement_group_remove(pg));
   manta_ref r;
@@ -327,7 +322,7 @@ static void test_remove_kills_actor_being_built(void) {
   atomic_store(&gate_open, 1);
   manta_actor_release(a);
   for (int i = 0; i < 5000 && cpu_free() != 2; i++) {
-    nap_ms(1);
+    mt_test_sleep_ms(1);
   }
   CHECK(cpu_free() == 2);
 }

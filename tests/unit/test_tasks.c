@@ -15,11 +15,6 @@ static void start(double cpus) {
   manta_options_free(o);
 }
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* ---- functions under test ----------------------------------------------- */
 
 static manta_value *fn_add(const manta_value *const *args, size_t n, void *u) {
@@ -45,7 +40,7 @@ static manta_value *fn_sleep(const manta_value *const *args, size_t n,
   (void)n, (void)u;
   int64_t ms = 0;
   manta_get_int(args[0], &ms);
-  sleep_ms((int)ms);
+  mt_test_sleep_ms((int)ms);
   return manta_int(ms);
 }
 
@@ -328,7 +323,7 @@ static void test_resources(void) {
       manta_submit("sleep_ms", (const manta_value *const *)&arg, 1, o, &g1));
   REQUIRE_OK(
       manta_submit("sleep_ms", (const manta_value *const *)&arg, 1, o, &g2));
-  sleep_ms(50);
+  mt_test_sleep_ms(50);
   CHECK_OK(manta_resource_get("GPU", &total, &avail));
   CHECK(avail == 0);
   CHECK_INT_EQ(mt_test_take_int(g1), 150);
@@ -346,7 +341,7 @@ static void test_cancel(void) {
   for (int i = 0; i < 2; i++) {
     busy[i] = submit1("sleep_ms", manta_int(200));
   }
-  sleep_ms(30);
+  mt_test_sleep_ms(30);
   manta_ref q = submit1("sleep_ms", manta_int(1));
   CHECK_OK(manta_cancel(q));
   manta_value *v = NULL;
@@ -408,7 +403,7 @@ static void test_objects_freed(void) {
     if (objs == objs0) {
       break;
     }
-    sleep_ms(10);
+    mt_test_sleep_ms(10);
   }
   CHECK_INT_EQ(objs, objs0);
 }
@@ -417,7 +412,7 @@ static void test_shutdown_with_work_in_flight(void) {
   start(1);
   register_all();
   manta_ref running = submit1("sleep_ms", manta_int(100));
-  sleep_ms(20);
+  mt_test_sleep_ms(20);
   manta_ref queued = submit1("sleep_ms", manta_int(100));
   manta_value *dep = manta_ref_value(queued);
   manta_ref waiting = submit1("add", dep);

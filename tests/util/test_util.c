@@ -1,8 +1,10 @@
 #include "test_util.h"
 
+#include <ftw.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 _Atomic int mt_test_failures;
 _Atomic int mt_test_checks;
@@ -74,12 +76,84 @@ double mt_test_now_ms(void) {
 
 manta_value *mt_test_call(const char *fn, const manta_call_options *opts,
                           int64_t timeout_ms) {
-  manta_ref r;
+  return mt_test_submit_get(fn, NULL, 0, opts, timeout_ms);
+}
+
+static void free_args(manta_value **args, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    manta_value_free(args[i]);
+  }
+}
+
+manta_value *mt_test_take(manta_ref r, int64_t timeout_ms) {
   manta_value *v = NULL;
-  REQUIRE_OK(manta_submit(fn, NULL, 0, opts, &r));
   manta_get(r, timeout_ms, &v);
   manta_ref_release(r);
   return v;
+}
+
+manta_value *mt_test_submit_get(const char *fn, manta_value **args, size_t n,
+                                const manta_call_options *opts,
+                                int64_t timeout_ms) {
+  manta_ref r;
+  REQUIRE_OK(manta_submit(fn, (const manta_value *const *)args, n, opts, &r));
+  free_args(args, n);
+  return mt_test_take(r, timeout_ms);
+}
+
+manta_ref mt_test_actor_call_async(manta_actor a, const char *method,
+                                   manta_value **args, size_t n) {
+  manta_ref r = {0};
+  CHECK_OK(
+      manta_actor_call(a, method, (const manta_value *const *)args, n, &r));
+  free_args(args, n);
+  return r;
+}
+
+manta_value *mt_test_actor_call_get(manta_actor a, const char *method,
+                                    manta_value **args, size_t n,
+                                    int64_t timeout_ms) {
+  return mt_test_take(mt_test_actor_call_async(a, method, args, n), timeout_ms);
+}
+
+void mt_test_sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+bool mt_test_wait_until(bool (*done)(void *arg), void *arg,
+                        int64_t timeout_ms) {
+  double end = mt_test_now_ms() + (double)timeout_ms;
+  for (;;) {
+    if (done(arg)) {
+      return true;
+    }
+    if (mt_test_now_ms() >= end) {
+      return false;
+    }
+    mt_test_sleep_ms(5);
+  }
+}
+
+char *mt_test_tmpdir(const char *tag) {
+  const char *base = getenv("TMPDIR");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/manta_%s_XXXXXX",
+           base && *base ? base : "/tmp", tag);
+  REQUIRE(mkdtemp(path) != NULL);
+  char *out = strdup(path);
+  REQUIRE(out != NULL);
+  return out;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+void mt_test_rmdir(const char *path) {
+  nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 void mt_test_check_error(const manta_value *v, manta_err kind,

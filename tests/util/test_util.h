@@ -6,6 +6,7 @@
 #include "manta.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,38 @@ manta_value *mt_test_new_actor_ask(const char *cls,
  * result or error value (NULL if none came). */
 manta_value *mt_test_call(const char *fn, const manta_call_options *opts,
                           int64_t timeout_ms);
+
+/* Submits fn(args[0..n)) with opts and waits (timeout_ms at most): the
+ * result or error value (NULL if none came). The args are freed; the
+ * submit itself must succeed (REQUIRE). */
+manta_value *mt_test_submit_get(const char *fn, manta_value **args, size_t n,
+                                const manta_call_options *opts,
+                                int64_t timeout_ms);
+
+/* Calls method of a with args[0..n) (freed) without waiting: the ref (a
+ * CHECK failure and a zero ref if the call is refused). */
+manta_ref mt_test_actor_call_async(manta_actor a, const char *method,
+                                   manta_value **args, size_t n);
+
+/* The same, waited for (timeout_ms at most): the result or error value. */
+manta_value *mt_test_actor_call_get(manta_actor a, const char *method,
+                                    manta_value **args, size_t n,
+                                    int64_t timeout_ms);
+
+/* Gets r (timeout_ms at most) and releases it: the value, NULL if none
+ * came. */
+manta_value *mt_test_take(manta_ref r, int64_t timeout_ms);
+
+void mt_test_sleep_ms(long ms);
+
+/* Asks done(arg) every few ms until it says true or timeout_ms passed:
+ * whether it did. */
+bool mt_test_wait_until(bool (*done)(void *arg), void *arg, int64_t timeout_ms);
+
+/* A new private folder under $TMPDIR (or /tmp) named after tag; free()
+ * the path. mt_test_rmdir removes a folder and everything in it. */
+char *mt_test_tmpdir(const char *tag);
+void mt_test_rmdir(const char *path);
 
 /* CHECKs that v is an error of that kind whose message holds part; prints
  * what came instead. */

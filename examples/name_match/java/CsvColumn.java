@@ -68,9 +68,7 @@ final class CsvColumn {
       throw new BadInput("cannot read '" + path + "': out of memory");
     }
     Parser ps = new Parser(data, path, separator);
-    if (data.length >= 3
-        && (data[0] & 0xff) == 0xEF
-        && (data[1] & 0xff) == 0xBB
+    if (data.length >= 3 && (data[0] & 0xff) == 0xEF && (data[1] & 0xff) == 0xBB
         && (data[2] & 0xff) == 0xBF) {
       ps.pos = 3;
     }
@@ -95,9 +93,8 @@ final class CsvColumn {
     while (got) {
       if (col >= ps.nfields) {
         throw new BadInput(
-            String.format(
-                "%s line %d: %d field%s, but the names are in column %d (%s)",
-                path, ps.recLine, ps.nfields, ps.nfields == 1 ? "" : "s", col + 1, title));
+            String.format("%s line %d: %d field%s, but the names are in column %d (%s)", path,
+                ps.recLine, ps.nfields, ps.nfields == 1 ? "" : "s", col + 1, title));
       }
       if (count == start.length) {
         start = Arrays.copyOf(start, count * 2);
@@ -170,7 +167,7 @@ final class CsvColumn {
     /** Reads the next non-blank record; false at the end. */
     boolean nextRecord() throws BadInput {
       int n = b.length;
-      for (; ; ) { // blank lines
+      for (;;) { // blank lines
         if (pos < n && b[pos] == '\n') {
           pos++;
           line++;
@@ -186,13 +183,13 @@ final class CsvColumn {
       }
       nfields = 0;
       int startLine = recLine = line;
-      for (; ; ) {
+      for (;;) {
         int s = pos;
         boolean quoted = s < n && b[s] == '"';
         int e;
         if (quoted) {
           e = s + 1;
-          for (; ; ) {
+          for (;;) {
             if (e >= n) {
               throw new BadInput(path + " line " + startLine + ": a quoted field is never closed");
             }
@@ -209,9 +206,7 @@ final class CsvColumn {
             }
             e++;
           }
-          if (e < n
-              && b[e] != sep
-              && b[e] != '\n'
+          if (e < n && b[e] != sep && b[e] != '\n'
               && !(b[e] == '\r' && e + 1 < n && b[e + 1] == '\n')
               && !(b[e] == '\r' && e + 1 == n)) {
             throw new BadInput(path + " line " + line + ": text after a closing quote");
@@ -300,11 +295,8 @@ final class CsvColumn {
         return (int) n - 1;
       }
       if (want != null && !header) {
-        throw new BadInput(
-            path
-                + ": column '"
-                + want
-                + "' is a name, but the file has no header (give a column number)");
+        throw new BadInput(path + ": column '" + want
+            + "' is a name, but the file has no header (give a column number)");
       }
       if (!header) {
         return 0;
@@ -325,13 +317,8 @@ final class CsvColumn {
         title = fieldText(0);
       }
       if (found < 0) {
-        throw new BadInput(
-            path
-                + ": no column '"
-                + want
-                + "' in the header (it has: "
-                + String.join(",", listed)
-                + ")");
+        throw new BadInput(path + ": no column '" + want
+            + "' in the header (it has: " + String.join(",", listed) + ")");
       }
       return found;
     }

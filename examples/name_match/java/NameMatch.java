@@ -68,8 +68,7 @@ public final class NameMatch {
     System.exit(status);
   }
 
-  private static int run(String[] args)
-      throws NameMatchOptions.Usage, CsvColumn.BadInput, Failure {
+  private static int run(String[] args) throws NameMatchOptions.Usage, CsvColumn.BadInput, Failure {
     NameMatchOptions c = NameMatchOptions.parse(args);
     if (c == null) {
       return 0; // --help
@@ -87,26 +86,17 @@ public final class NameMatch {
     // A path that cannot be written is found before the work, not after.
     OutputStream out;
     try {
-      out =
-          new BufferedOutputStream(
-              c.output != null ? Files.newOutputStream(Paths.get(c.output)) : System.out, 1 << 16);
+      out = new BufferedOutputStream(
+          c.output != null ? Files.newOutputStream(Paths.get(c.output)) : System.out, 1 << 16);
     } catch (IOException e) {
-      throw new NameMatchOptions.Usage(
-          "cannot write '" + c.output + "': " + CsvColumn.reason(e));
+      throw new NameMatchOptions.Usage("cannot write '" + c.output + "': " + CsvColumn.reason(e));
     }
     if (!c.quiet) {
       System.err.printf(
           "%s: %d reference names (column '%s'), %d queries (column '%s'), read in %.2f s;"
               + " k=%d, normalize=%s, kernel=%s%n",
-          PROG,
-          refs.count,
-          refs.title,
-          queries.count,
-          queries.title,
-          (System.nanoTime() - t0) / 1e9,
-          c.k,
-          c.normalize,
-          c.kernel);
+          PROG, refs.count, refs.title, queries.count, queries.title,
+          (System.nanoTime() - t0) / 1e9, c.k, c.normalize, c.kernel);
     }
     Options options = new Options();
     if (c.cpus > 0) {
@@ -115,9 +105,8 @@ public final class NameMatch {
     if (c.address != null) {
       options.address(c.address);
     }
-    int tasks =
-        ((refs.count + c.chunkSize - 1) / c.chunkSize)
-            * ((queries.count + c.batchSize - 1) / c.batchSize);
+    int tasks = ((refs.count + c.chunkSize - 1) / c.chunkSize)
+        * ((queries.count + c.batchSize - 1) / c.batchSize);
     List<List<Match>> best;
     double seconds;
     Manta runtime = start(options, c);
@@ -129,9 +118,8 @@ public final class NameMatch {
       runtime.close();
     }
     if (!c.quiet) {
-      System.err.printf(
-          "%s: manta, %d tasks: %d queries in %.2f s = %.1f queries/s%n",
-          PROG, tasks, queries.count, seconds, queries.count / seconds);
+      System.err.printf("%s: manta, %d tasks: %d queries in %.2f s = %.1f queries/s%n", PROG, tasks,
+          queries.count, seconds, queries.count / seconds);
     }
     try {
       write(out, refs, queries, best);
@@ -151,8 +139,7 @@ public final class NameMatch {
       String where = c.address != null ? c.address : env != null && !env.isEmpty() ? env : null;
       throw new Failure(
           (where != null ? "cannot join the manta cluster at " + where : "cannot start manta")
-              + ": "
-              + e.getMessage());
+          + ": " + e.getMessage());
     }
     try {
       Manta.loadModule(c.module);
@@ -212,9 +199,8 @@ public final class NameMatch {
       for (int ch = 0; ch < nchunks; ch++) {
         int first = ch * c.chunkSize;
         int n = Math.min(c.chunkSize, refs.count - first);
-        chunks.add(
-            Manta.function("name_match.build_chunk")
-                .remote(chunkNames(refs, first, n), (long) first, c.normalize));
+        chunks.add(Manta.function("name_match.build_chunk")
+                       .remote(chunkNames(refs, first, n), (long) first, c.normalize));
       }
       for (int b = 0; b < nbatches; b++) {
         int first = b * c.batchSize;
@@ -267,15 +253,10 @@ public final class NameMatch {
    * Rows are checked against the reference names: they index the driver's
    * own.
    */
-  private static List<List<Match>> readAnswer(Object v, int nq, int k, int nrefs)
-      throws Failure {
+  private static List<List<Match>> readAnswer(Object v, int nq, int k, int nrefs) throws Failure {
     if (!(v instanceof List) || ((List<?>) v).size() != nq) {
-      throw new Failure(
-          "name_match.top_k gave a bad answer: a top_k result for "
-              + nq
-              + " queries is a list of "
-              + nq
-              + " lists");
+      throw new Failure("name_match.top_k gave a bad answer: a top_k result for " + nq
+          + " queries is a list of " + nq + " lists");
     }
     List<List<Match>> out = new ArrayList<>(nq);
     int q = 0;
@@ -289,15 +270,8 @@ public final class NameMatch {
       for (Object m : (List<?>) matches) {
         Match read = readMatch(m, nrefs);
         if (read == null) {
-          throw new Failure(
-              "name_match.top_k gave a bad answer: match "
-                  + i
-                  + " of query "
-                  + q
-                  + ", "
-                  + m
-                  + ", is not [row, distance, similarity] with a row below "
-                  + nrefs);
+          throw new Failure("name_match.top_k gave a bad answer: match " + i + " of query " + q
+              + ", " + m + ", is not [row, distance, similarity] with a row below " + nrefs);
         }
         one.add(read);
         i++;
@@ -314,18 +288,14 @@ public final class NameMatch {
       return null;
     }
     List<?> l = (List<?>) m;
-    if (!(l.get(0) instanceof Long)
-        || !(l.get(1) instanceof Long)
+    if (!(l.get(0) instanceof Long) || !(l.get(1) instanceof Long)
         || !(l.get(2) instanceof Double)) {
       return null;
     }
     long row = (Long) l.get(0);
     long distance = (Long) l.get(1);
     double similarity = (Double) l.get(2);
-    if (row < 0
-        || row >= nrefs
-        || distance < 0
-        || distance > 0xFFFFFFFFL - 2
+    if (row < 0 || row >= nrefs || distance < 0 || distance > 0xFFFFFFFFL - 2
         || !Double.isFinite(similarity)) {
       return null;
     }
@@ -338,9 +308,8 @@ public final class NameMatch {
    * 1-based; similarity has 4 decimals, rounded from the double's exact
    * value, half to even, as C's printf("%.4f") does.
    */
-  private static void write(
-      OutputStream out, CsvColumn refs, CsvColumn queries, List<List<Match>> best)
-      throws IOException {
+  private static void write(OutputStream out, CsvColumn refs, CsvColumn queries,
+      List<List<Match>> best) throws IOException {
     out.write(ascii("query_row,query,rank,match_row,match,distance,similarity\n"));
     for (int q = 0; q < queries.count; q++) {
       List<Match> matches = best.get(q);

@@ -50,49 +50,42 @@ final class NameMatchOptions {
   boolean quiet;
 
   static void usage(PrintStream out) {
-    out.print(
-        "usage: name_match_java [options] REFERENCE.csv QUERIES.csv\n"
-            + "\n"
-            + "The name_match driver in Java, through manta's Java binding: for every\n"
-            + "name of QUERIES.csv, the k names of REFERENCE.csv nearest by edit\n"
-            + "distance, searched by the C functions of "
-            + MODULE_FILE
-            + " called by name.\n"
-            + "The matches are written as CSV, byte for byte what name_match writes,\n"
-            + "  query_row,query,rank,match_row,match,distance,similarity\n"
-            + "best first: the smallest distance, then the earliest reference row.\n"
-            + "\n"
-            + "Matching:\n"
-            + "  -k, --k N             matches per query, 1.."
-            + K_MAX
-            + " (default 3)\n"
-            + "  --max-distance N      only matches within N edits (default: no limit)\n"
-            + "  --normalize MODE      names (default), case or none: as name_match\n"
-            + "Input:\n"
-            + "  --column COL          the name column of both files: a header name or\n"
-            + "                        a 1-based number (default: the column \"name\"\n"
-            + "                        if the header has one, else the first)\n"
-            + "  --ref-column COL      the name column of REFERENCE.csv (default: --column)\n"
-            + "  --query-column COL    the name column of QUERIES.csv (default: --column)\n"
-            + "  --no-header           the files have no header line\n"
-            + "  --separator C         field separator: one character, or 'tab' (default ,)\n"
-            + "Output:\n"
-            + "  -o, --output FILE     write the matches to FILE (default: stdout)\n"
-            + "  --quiet               no summary lines on stderr\n"
-            + "Running:\n"
-            + "  --cpus N              CPU slots of the manta node (default: the cores)\n"
-            + "  --address HOST:PORT   join the manta cluster there (default: an embedded\n"
-            + "                        runtime, or MANTA_ADDRESS if set)\n"
-            + "  --module PATH         the module to load (default: "
-            + MODULE_FILE
-            + " next to\n"
-            + "                        this program's jar)\n"
-            + "  --chunk-size N        reference names per chunk (default 50000)\n"
-            + "  --batch-size N        queries per task (default 64)\n"
-            + "  --kernel NAME         auto (default), scalar, generic, avx2, avx512\n"
-            + "  -h, --help            this text\n"
-            + "\n"
-            + "Exit status: 0 done, 1 failed while running, 2 bad arguments or input.\n");
+    out.print("usage: name_match_java [options] REFERENCE.csv QUERIES.csv\n"
+        + "\n"
+        + "The name_match driver in Java, through manta's Java binding: for every\n"
+        + "name of QUERIES.csv, the k names of REFERENCE.csv nearest by edit\n"
+        + "distance, searched by the C functions of " + MODULE_FILE + " called by name.\n"
+        + "The matches are written as CSV, byte for byte what name_match writes,\n"
+        + "  query_row,query,rank,match_row,match,distance,similarity\n"
+        + "best first: the smallest distance, then the earliest reference row.\n"
+        + "\n"
+        + "Matching:\n"
+        + "  -k, --k N             matches per query, 1.." + K_MAX + " (default 3)\n"
+        + "  --max-distance N      only matches within N edits (default: no limit)\n"
+        + "  --normalize MODE      names (default), case or none: as name_match\n"
+        + "Input:\n"
+        + "  --column COL          the name column of both files: a header name or\n"
+        + "                        a 1-based number (default: the column \"name\"\n"
+        + "                        if the header has one, else the first)\n"
+        + "  --ref-column COL      the name column of REFERENCE.csv (default: --column)\n"
+        + "  --query-column COL    the name column of QUERIES.csv (default: --column)\n"
+        + "  --no-header           the files have no header line\n"
+        + "  --separator C         field separator: one character, or 'tab' (default ,)\n"
+        + "Output:\n"
+        + "  -o, --output FILE     write the matches to FILE (default: stdout)\n"
+        + "  --quiet               no summary lines on stderr\n"
+        + "Running:\n"
+        + "  --cpus N              CPU slots of the manta node (default: the cores)\n"
+        + "  --address HOST:PORT   join the manta cluster there (default: an embedded\n"
+        + "                        runtime, or MANTA_ADDRESS if set)\n"
+        + "  --module PATH         the module to load (default: " + MODULE_FILE + " next to\n"
+        + "                        this program's jar)\n"
+        + "  --chunk-size N        reference names per chunk (default 50000)\n"
+        + "  --batch-size N        queries per task (default 64)\n"
+        + "  --kernel NAME         auto (default), scalar, generic, avx2, avx512\n"
+        + "  -h, --help            this text\n"
+        + "\n"
+        + "Exit status: 0 done, 1 failed while running, 2 bad arguments or input.\n");
   }
 
   private static long number(String opt, String s, long min, long max) throws Usage {
@@ -212,9 +205,7 @@ final class NameMatchOptions {
         case "--separator":
           if (value.equals("tab")) {
             c.separator = '\t';
-          } else if (value.length() == 1
-              && value.charAt(0) < 0x80
-              && value.charAt(0) != '"'
+          } else if (value.length() == 1 && value.charAt(0) < 0x80 && value.charAt(0) != '"'
               && value.charAt(0) != '\n') {
             c.separator = (byte) value.charAt(0);
           } else {
@@ -270,10 +261,8 @@ final class NameMatchOptions {
       c.module = defaultModule();
     }
     if (!Files.isReadable(Paths.get(c.module))) {
-      throw new Usage(
-          "cannot read the module '"
-              + c.module
-              + "' (build the target name_match_module, or give --module PATH)");
+      throw new Usage("cannot read the module '" + c.module
+          + "' (build the target name_match_module, or give --module PATH)");
     }
     return c;
   }
@@ -281,9 +270,8 @@ final class NameMatchOptions {
   /** name_match_module.so in the folder of this program's jar. */
   private static String defaultModule() {
     try {
-      Path jar =
-          Paths.get(
-              NameMatchOptions.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path jar = Paths.get(
+          NameMatchOptions.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       Path dir = Files.isDirectory(jar) ? jar : jar.getParent();
       return (dir == null ? Paths.get(MODULE_FILE) : dir.resolve(MODULE_FILE)).toString();
     } catch (URISyntaxException | SecurityException | NullPointerException e) {

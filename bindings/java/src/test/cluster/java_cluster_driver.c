@@ -33,18 +33,6 @@ typedef struct java_host {
 
 static java_host hosts[2];
 
-static manta_value *call(const char *fn, manta_value **args, size_t n) {
-  manta_ref r;
-  manta_value *out = NULL;
-  REQUIRE_OK(manta_submit(fn, (const manta_value *const *)args, n, NULL, &r));
-  manta_get(r, 30000, &out);
-  manta_ref_release(r);
-  for (size_t i = 0; i < n; i++) {
-    manta_value_free(args[i]);
-  }
-  return out;
-}
-
 static int string_is(const manta_value *v, const char *want) {
   const char *s;
   size_t len;
@@ -68,22 +56,23 @@ static int ends_with(const char *s, const char *tail) {
 
 /* A Java function of the JVM node (manta.Node). */
 static void test_jvm_node(void) {
-  manta_value *v =
-      call("java.upper", (manta_value *[]){manta_cstring("straße")}, 1);
+  manta_value *v = mt_test_submit_get(
+      "java.upper", (manta_value *[]){manta_cstring("straße")}, 1, NULL, 30000);
   CHECK(string_is(v, "STRASSE"));
   manta_value_free(v);
-  v = call("java.jvm_pid", NULL, 0);
+  v = mt_test_submit_get("java.jvm_pid", NULL, 0, NULL, 30000);
   CHECK_INT_EQ(mt_test_int(v), jvm_pid);
   manta_value_free(v);
 }
 
 /* A Java function of a C node hosting a JVM (manta start --classpath). */
 static void test_hosted_jvm(void) {
-  manta_value *v =
-      call("java.reverse", (manta_value *[]){manta_cstring("manta")}, 1);
+  manta_value *v = mt_test_submit_get("java.reverse",
+                                      (manta_value *[]){manta_cstring("manta")},
+                                      1, NULL, 30000);
   CHECK(string_is(v, "atnam"));
   manta_value_free(v);
-  v = call("java.hosted_pid", NULL, 0);
+  v = mt_test_submit_get("java.hosted_pid", NULL, 0, NULL, 30000);
   CHECK_INT_EQ(mt_test_int(v), hosted_pid);
   manta_value_free(v);
 }
@@ -127,7 +116,8 @@ static void test_chain(void) {
 /* A Java exception reaches C as an error value: its class and message,
  * and where it was thrown (language, function, node). */
 static void test_java_exception(void) {
-  manta_value *v = call("java.fail", (manta_value *[]){manta_cstring("x")}, 1);
+  manta_value *v = mt_test_submit_get(
+      "java.fail", (manta_value *[]){manta_cstring("x")}, 1, NULL, 30000);
   CHECK_INT_EQ(manta_value_kind(v), MANTA_KIND_ERROR);
   CHECK_INT_EQ(manta_error_code(v), MANTA_ERR_TASK_FAILED);
   CHECK(strcmp(manta_error_message(v),
@@ -144,7 +134,7 @@ static void test_java_exception(void) {
   manta_value_free(v);
   /* A wrong argument count is refused by the node that offers the
    * function, before Java runs. */
-  v = call("java.reverse", NULL, 0);
+  v = mt_test_submit_get("java.reverse", NULL, 0, NULL, 30000);
   CHECK_INT_EQ(manta_error_code(v), MANTA_ERR_ARITY);
   snprintf(tail, sizeof tail, "(%s)", hosted_address);
   CHECK(ends_with(manta_error_origin(v), tail));
@@ -155,11 +145,6 @@ static void test_java_exception(void) {
  * Every get is bounded (30 s: a JVM under AddressSanitizer is slow), so a
  * lost call fails the test instead of hanging it. */
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static manta_actor create_actor(const char *cls, manta_value *arg,
                                 const manta_call_options *opts) {
   manta_actor a = {0};
@@ -169,32 +154,9 @@ static manta_actor create_actor(const char *cls, manta_value *arg,
   return a;
 }
 
-static manta_ref call_async(manta_actor a, const char *method,
-                            manta_value **args, size_t n) {
-  manta_ref r = {0};
-  CHECK_OK(
-      manta_actor_call(a, method, (const manta_value *const *)args, n, &r));
-  for (size_t i = 0; i < n; i++) {
-    manta_value_free(args[i]);
-  }
-  return r;
-}
-
-static manta_value *take(manta_ref r) {
-  manta_value *v = NULL;
-  manta_get(r, 30000, &v);
-  manta_ref_release(r);
-  return v;
-}
-
-static manta_value *call_method(manta_actor a, const char *method,
-                                manta_value **args, size_t n) {
-  return take(call_async(a, method, args, n));
-}
-
 static int64_t call_int(manta_actor a, const char *method, manta_value **args,
                         size_t n) {
-  manta_value *v = call_method(a, method, args, n);
+  manta_value *v = mt_test_actor_call_get(a, method, args, n, 30000);
   int64_t i = mt_test_int(v);
   manta_value_free(v);
   return i;
@@ -244,7 +206,7 @@ static int64_t node_actors(int64_t pid) {
 static int64_t wait_node_actors(int64_t pid, int64_t want) {
   int64_t got = node_actors(pid);
   for (int i = 0; i < 200 && got != want; i++) {
-    sleep_ms(50);
+    mt_test_sleep_ms(50);
     got = node_actors(pid);
   }
   return got;
@@ -259,13 +221,14 @@ static void test_actor_placement_and_order(void) {
     CHECK_INT_EQ(call_int(a, "pid", NULL, 0), hosts[h].pid);
     manta_ref r[N];
     for (int i = 0; i < N; i++) {
-      r[i] = call_async(a, "increment", (manta_value *[]){manta_int(i + 1)}, 1);
+      r[i] = mt_test_actor_call_async(a, "increment",
+                                      (manta_value *[]){manta_int(i + 1)}, 1);
     }
     int64_t want = START;
     int in_order = 0;
     for (int i = 0; i < N; i++) {
       want += i + 1;
-      manta_value *v = take(r[i]);
+      manta_value *v = mt_test_take(r[i], 30000);
       int64_t got = INT64_MIN;
       if (manta_get_int(v, &got) == MANTA_OK && got == want) {
         in_order++;
@@ -276,8 +239,8 @@ static void test_actor_placement_and_order(void) {
     }
     CHECK_INT_EQ(in_order, N);
     CHECK_INT_EQ(call_int(a, "total", NULL, 0), START + N * (N + 1) / 2);
-    manta_value *v =
-        call_method(a, "label", (manta_value *[]){manta_cstring("straße")}, 1);
+    manta_value *v = mt_test_actor_call_get(
+        a, "label", (manta_value *[]){manta_cstring("straße")}, 1, 30000);
     CHECK(string_is(v, "straße:21100"));
     manta_value_free(v);
     CHECK_OK(manta_actor_release(a));
@@ -295,8 +258,8 @@ static void test_actor_values(void) {
     manta_value *weights = manta_map();
     manta_map_put(weights, "1", manta_int(10));
     manta_map_put(weights, "x", manta_int(0));
-    manta_value *v =
-        call_method(a, "addAll", (manta_value *[]){numbers, weights}, 2);
+    manta_value *v = mt_test_actor_call_get(
+        a, "addAll", (manta_value *[]){numbers, weights}, 2, 30000);
     manta_value *want = manta_map(), *added = manta_list(),
                 *keys = manta_list();
     manta_list_push(added, manta_int(1));
@@ -344,22 +307,23 @@ static void test_actor_ref_args(void) {
   CHECK_INT_EQ(
       call_int(a, "increment", (manta_value *[]){manta_ref_value(put_int)}, 1),
       12);
-  x = call_method(a, "label", (manta_value *[]){manta_ref_value(put_text)}, 1);
+  x = mt_test_actor_call_get(
+      a, "label", (manta_value *[]){manta_ref_value(put_text)}, 1, 30000);
   CHECK(string_is(x, "from-put:12"));
   manta_value_free(x);
   manta_ref_release(put_int);
   manta_ref_release(put_text);
 
-  manta_ref total_a = call_async(a, "total", NULL, 0);
+  manta_ref total_a = mt_test_actor_call_async(a, "total", NULL, 0);
   CHECK_INT_EQ(
       call_int(b, "increment", (manta_value *[]){manta_ref_value(total_a)}, 1),
       112);
   manta_ref_release(total_a);
 
-  manta_ref failed =
-      call_async(a, "fail", (manta_value *[]){manta_cstring("dep")}, 1);
-  x = call_method(b, "increment", (manta_value *[]){manta_ref_value(failed)},
-                  1);
+  manta_ref failed = mt_test_actor_call_async(
+      a, "fail", (manta_value *[]){manta_cstring("dep")}, 1);
+  x = mt_test_actor_call_get(
+      b, "increment", (manta_value *[]){manta_ref_value(failed)}, 1, 30000);
   CHECK_ERR(code_of(x), MANTA_ERR_DEPENDENCY);
   manta_value_free(x);
   manta_ref_release(failed);
@@ -374,8 +338,8 @@ static void test_actor_ref_args(void) {
 static void test_actor_errors(void) {
   for (int h = 0; h < 2; h++) {
     manta_actor a = create_actor(hosts[h].cls, manta_int(3), NULL);
-    manta_value *v =
-        call_method(a, "fail", (manta_value *[]){manta_cstring("x")}, 1);
+    manta_value *v = mt_test_actor_call_get(
+        a, "fail", (manta_value *[]){manta_cstring("x")}, 1, 30000);
     check_error(v, MANTA_ERR_TASK_FAILED,
                 "java.lang.IllegalArgumentException: counter refused x at 3");
     char head[100], tail[100];
@@ -388,13 +352,14 @@ static void test_actor_errors(void) {
     }
     manta_value_free(v);
 
-    v = call_method(a, "nope", NULL, 0);
+    v = mt_test_actor_call_get(a, "nope", NULL, 0, 30000);
     check_error(v, MANTA_ERR_NOT_FOUND, "has no method 'nope'");
     manta_value_free(v);
-    v = call_method(a, "increment", NULL, 0);
+    v = mt_test_actor_call_get(a, "increment", NULL, 0, 30000);
     check_error(v, MANTA_ERR_ARITY, "takes 1 arguments, got 0");
     manta_value_free(v);
-    v = call_method(a, "increment", (manta_value *[]){manta_cstring("1")}, 1);
+    v = mt_test_actor_call_get(a, "increment",
+                               (manta_value *[]){manta_cstring("1")}, 1, 30000);
     check_error(v, MANTA_ERR_TYPE,
                 "argument 1 must be long, got java.lang.String");
     manta_value_free(v);
@@ -403,7 +368,7 @@ static void test_actor_errors(void) {
     CHECK_OK(manta_actor_release(a));
 
     a = create_actor(hosts[h].cls, manta_cstring("no number"), NULL);
-    v = call_method(a, "total", NULL, 0);
+    v = mt_test_actor_call_get(a, "total", NULL, 0, 30000);
     CHECK_ERR(code_of(v), MANTA_ERR_ACTOR_DEAD);
     /* The call's error, caused by the actor's death, caused by the
      * constructor's. */
@@ -454,7 +419,7 @@ static void test_named_actor(void) {
     CHECK_INT_EQ(call_int(found, "total", NULL, 0), 7);
 
     CHECK_OK(manta_actor_kill(found));
-    manta_value *v = call_method(a, "total", NULL, 0);
+    manta_value *v = mt_test_actor_call_get(a, "total", NULL, 0, 30000);
     check_error(v, MANTA_ERR_ACTOR_DEAD, "kill");
     manta_value_free(v);
     CHECK_OK(manta_actor_release(found));
@@ -465,7 +430,7 @@ static void test_named_actor(void) {
       err = manta_actor_lookup(name, &found);
       if (err == MANTA_OK) {
         manta_actor_release(found);
-        sleep_ms(25);
+        mt_test_sleep_ms(25);
       }
     }
     CHECK_ERR(err, MANTA_ERR_NOT_FOUND);
@@ -482,12 +447,13 @@ static void test_actor_kill(void) {
                  1);
     manta_ref r[N];
     for (int i = 0; i < N; i++) {
-      r[i] = call_async(a, "increment", (manta_value *[]){manta_int(1)}, 1);
+      r[i] = mt_test_actor_call_async(a, "increment",
+                                      (manta_value *[]){manta_int(1)}, 1);
     }
     CHECK_OK(manta_actor_kill(a));
     int ran = 0, dead = 0, wrong = 0;
     for (int i = 0; i < N; i++) {
-      manta_value *v = take(r[i]);
+      manta_value *v = mt_test_take(r[i], 30000);
       int64_t got;
       if (dead == 0 && manta_get_int(v, &got) == MANTA_OK && got == i + 2) {
         ran++;
@@ -500,7 +466,7 @@ static void test_actor_kill(void) {
     }
     CHECK_INT_EQ(wrong, 0);
     CHECK_INT_EQ(ran + dead, N);
-    manta_value *v = call_method(a, "total", NULL, 0);
+    manta_value *v = mt_test_actor_call_get(a, "total", NULL, 0, 30000);
     check_error(v, MANTA_ERR_ACTOR_DEAD, "kill");
     manta_value_free(v);
     CHECK_OK(manta_actor_release(a));
@@ -539,8 +505,8 @@ static void run_seed_counter(void) {
   manta_call_options_free(o);
   manta_ref refs[5];
   for (int i = 0; i < 5; i++) {
-    refs[i] =
-        call_async(counter, "increment", (manta_value *[]){manta_int(i)}, 1);
+    refs[i] = mt_test_actor_call_async(counter, "increment",
+                                       (manta_value *[]){manta_int(i)}, 1);
   }
   manta_value *totals[5];
   CHECK_OK(manta_get_many(refs, 5, 30000, totals));

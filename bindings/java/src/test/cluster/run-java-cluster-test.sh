@@ -35,7 +35,7 @@ if [ -n "${MANTA_TEST_JVM_ASAN_OPTIONS:-}" ]; then
 fi
 
 node_wait_s=30 # a JVM takes longer than a C node to serve
-source "$(dirname "$0")/../../../../../tests/cluster/nodes.sh"
+source "${MANTA_NODES_SH:?the path of tests/cluster/nodes.sh (CTest sets it)}"
 
 cleanup() {
   kill_nodes

@@ -79,11 +79,11 @@ final class Coerce {
 
   private static Mismatch mismatch(String what, int i, Class<?> type, Object a) {
     String got = a == null ? "null" : a.getClass().getName();
-    String range =
-        a instanceof Long && (type == int.class || type == Integer.class || type == short.class
-            || type == Short.class || type == byte.class || type == Byte.class)
-            ? " (" + a + " does not fit)"
-            : "";
+    String range = a instanceof Long
+            && (type == int.class || type == Integer.class || type == short.class
+                || type == Short.class || type == byte.class || type == Byte.class)
+        ? " (" + a + " does not fit)"
+        : "";
     return new Mismatch(
         what + ": argument " + (i + 1) + " must be " + type.getName() + ", got " + got + range);
   }

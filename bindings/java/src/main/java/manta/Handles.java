@@ -33,8 +33,10 @@ final class Handles {
   // Guarded by LOCK; Long.MAX_VALUE while one thread collects.
   private static long gcThreshold = GC_AFTER;
 
-  /** Released per new handle when some are waiting: more than one, so
-   * the backlog shrinks while the program keeps making handles. */
+  /**
+   * Released per new handle when some are waiting: more than one, so
+   * the backlog shrinks while the program keeps making handles.
+   */
   private static final int HELP = 4;
 
   private Handles() {}

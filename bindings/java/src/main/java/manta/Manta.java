@@ -51,20 +51,9 @@ public final class Manta implements AutoCloseable {
       for (int i = 0; i < names.length; i++) {
         qty[i] = options.resources.get(names[i]);
       }
-      Native.init(
-          options.numCpus,
-          options.maxWorkers,
-          names,
-          qty,
-          options.address,
-          options.role,
-          options.bind,
-          options.token,
-          options.tls,
-          options.insecure,
-          options.objectStoreMemory,
-          options.spillDir,
-          options.metricsPort);
+      Native.init(options.numCpus, options.maxWorkers, names, qty, options.address, options.role,
+          options.bind, options.token, options.tls, options.insecure, options.objectStoreMemory,
+          options.spillDir, options.metricsPort);
       // A JVM that exits without shutdown still stops the runtime in order:
       // queued work fails, running tasks finish, workers detach.
       hook = new Thread(Manta::shutdownAtExit, "manta-shutdown");

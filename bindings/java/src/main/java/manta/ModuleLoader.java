@@ -29,9 +29,9 @@ final class ModuleLoader {
       }
       cls = Class.forName(name, true, loader);
     } catch (ClassNotFoundException e) {
-      throw new IllegalArgumentException(
-          "Java module " + name + " not found on the class path "
-              + System.getProperty("java.class.path"), e);
+      throw new IllegalArgumentException("Java module " + name + " not found on the class path "
+              + System.getProperty("java.class.path"),
+          e);
     }
     if (!Module.class.isAssignableFrom(cls)) {
       throw new IllegalArgumentException(

@@ -16,20 +16,9 @@ final class Native {
   static void ensureLoaded() {}
 
   // ---- the runtime ---------------------------------------------------------
-  static native void init(
-      double numCpus,
-      int maxWorkers,
-      String[] resourceNames,
-      double[] quantities,
-      String address,
-      int role,
-      String bind,
-      String token,
-      String[] tls,
-      int insecure,
-      long objectStoreMemory,
-      String spillDir,
-      int metricsPort);
+  static native void init(double numCpus, int maxWorkers, String[] resourceNames,
+      double[] quantities, String address, int role, String bind, String token, String[] tls,
+      int insecure, long objectStoreMemory, String spillDir, int metricsPort);
 
   static native void shutdown();
 

@@ -37,16 +37,9 @@ final class NativeLoader {
     try {
       System.loadLibrary("manta_jni");
     } catch (UnsatisfiedLinkError e) {
-      UnsatisfiedLinkError err =
-          new UnsatisfiedLinkError(
-              "manta: cannot load "
-                  + LIB
-                  + " (looked at "
-                  + String.join(", ", tried)
-                  + " and java.library.path="
-                  + System.getProperty("java.library.path")
-                  + "); set -Dmanta.jni.library=/path/to/"
-                  + LIB);
+      UnsatisfiedLinkError err = new UnsatisfiedLinkError("manta: cannot load " + LIB
+          + " (looked at " + String.join(", ", tried) + " and java.library.path="
+          + System.getProperty("java.library.path") + "); set -Dmanta.jni.library=/path/to/" + LIB);
       err.initCause(e);
       throw err;
     }

@@ -27,32 +27,31 @@ import java.util.concurrent.CountDownLatch;
 public final class Node {
   private Node() {}
 
-  private static final String USAGE =
-      "usage: java -cp manta.jar:app.jar manta.Node [options]\n"
-          + "  --address HOST:PORT   the head of the cluster to join (default: "
-          + "MANTA_ADDRESS;\n"
-          + "                        neither: an embedded node)\n"
-          + "  --num-cpus N          CPU slots (default: the machine's cores; "
-          + "also --cpus)\n"
-          + "  --resources a=1,b=2   custom resources\n"
-          + "  --bind HOST           address to serve on (default 127.0.0.1); "
-          + "another than\n"
-          + "                        loopback needs a token and TLS, or "
-          + "--insecure\n"
-          + "  --port P              port to serve on (default: any free one)\n"
-          + "  --token T             cluster token (default: MANTA_TOKEN)\n"
-          + "  --tls-cert PATH       TLS certificate of this node (default: "
-          + "MANTA_TLS_CERT)\n"
-          + "  --tls-key PATH        its private key, mode 0600 (default: "
-          + "MANTA_TLS_KEY)\n"
-          + "  --tls-ca PATH         the cluster's CA: mutual TLS (default: "
-          + "MANTA_TLS_CA)\n"
-          + "  --insecure            allow a bind beyond loopback without "
-          + "TLS\n"
-          + "  --module CLASS        load a Java module (repeatable; also "
-          + "MANTA_JAVA_MODULES)\n"
-          + "  --c-module PATH       load a C module (repeatable)\n"
-          + "  --check               stop once the modules are loaded\n";
+  private static final String USAGE = "usage: java -cp manta.jar:app.jar manta.Node [options]\n"
+      + "  --address HOST:PORT   the head of the cluster to join (default: "
+      + "MANTA_ADDRESS;\n"
+      + "                        neither: an embedded node)\n"
+      + "  --num-cpus N          CPU slots (default: the machine's cores; "
+      + "also --cpus)\n"
+      + "  --resources a=1,b=2   custom resources\n"
+      + "  --bind HOST           address to serve on (default 127.0.0.1); "
+      + "another than\n"
+      + "                        loopback needs a token and TLS, or "
+      + "--insecure\n"
+      + "  --port P              port to serve on (default: any free one)\n"
+      + "  --token T             cluster token (default: MANTA_TOKEN)\n"
+      + "  --tls-cert PATH       TLS certificate of this node (default: "
+      + "MANTA_TLS_CERT)\n"
+      + "  --tls-key PATH        its private key, mode 0600 (default: "
+      + "MANTA_TLS_KEY)\n"
+      + "  --tls-ca PATH         the cluster's CA: mutual TLS (default: "
+      + "MANTA_TLS_CA)\n"
+      + "  --insecure            allow a bind beyond loopback without "
+      + "TLS\n"
+      + "  --module CLASS        load a Java module (repeatable; also "
+      + "MANTA_JAVA_MODULES)\n"
+      + "  --c-module PATH       load a C module (repeatable)\n"
+      + "  --check               stop once the modules are loaded\n";
 
   @SuppressWarnings("try") // the resource only closes the runtime
   public static void main(String[] argv) throws InterruptedException {
@@ -135,12 +134,9 @@ public final class Node {
         ModuleLoader.loadOne(name);
       }
       String address = Manta.nodeAddress();
-      System.out.println(
-          "manta: node ready "
-              + (address != null ? "at " + address : "(embedded)")
-              + " (pid " + ProcessHandle.current().pid() + "; "
-              + cModules.size() + " C module(s), " + javaModules.size()
-              + " Java module(s))");
+      System.out.println("manta: node ready " + (address != null ? "at " + address : "(embedded)")
+          + " (pid " + ProcessHandle.current().pid() + "; " + cModules.size() + " C module(s), "
+          + javaModules.size() + " Java module(s))");
       System.out.flush();
       if (!check) {
         new CountDownLatch(1).await(); // until the JVM is told to stop
@@ -171,8 +167,7 @@ public final class Node {
     for (String item : list.split(",")) {
       int eq = item.indexOf('=');
       if (eq <= 0) {
-        throw new IllegalArgumentException(
-            "--resources takes name=qty,...; '" + item + "' is not");
+        throw new IllegalArgumentException("--resources takes name=qty,...; '" + item + "' is not");
       }
       options.resource(item.substring(0, eq), number(item.substring(eq + 1), "--resources"));
     }

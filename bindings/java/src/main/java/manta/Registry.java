@@ -56,15 +56,15 @@ final class Registry {
         max = Math.max(max, e.getParameterCount());
       }
       byArity = new Executable[max + 1];
+      // clang-format 14 would write "[ max + 1 ]" after a generic type.
+      // clang-format off
       types = new Class<?>[max + 1][];
+      // clang-format on
       for (Executable e : all) {
         int n = e.getParameterCount();
         if (byArity[n] != null) {
-          throw new IllegalArgumentException(
-              what
-                  + " has two public overloads with "
-                  + n
-                  + " parameters; manta chooses by name and argument count, so keep one");
+          throw new IllegalArgumentException(what + " has two public overloads with " + n
+              + " parameters; manta chooses by name and argument count, so keep one");
         }
         e.setAccessible(true);
         byArity[n] = e;
@@ -100,9 +100,8 @@ final class Registry {
       }
       try {
         Executable e = byArity[n];
-        return e instanceof Method
-            ? ((Method) e).invoke(target, coerced)
-            : ((Constructor<?>) e).newInstance(coerced);
+        return e instanceof Method ? ((Method) e).invoke(target, coerced)
+                                   : ((Constructor<?>) e).newInstance(coerced);
       } catch (InvocationTargetException e) {
         return failure(e.getCause(), origin);
       } catch (Throwable t) {
@@ -143,10 +142,8 @@ final class Registry {
     Overloads make = new Overloads("constructor of " + className, origin + " constructor", ctors);
     Map<String, List<Method>> methods = new LinkedHashMap<>();
     for (Method m : cls.getMethods()) {
-      if (m.getDeclaringClass() == Object.class
-          || Modifier.isStatic(m.getModifiers())
-          || m.isSynthetic()
-          || m.isBridge()) {
+      if (m.getDeclaringClass() == Object.class || Modifier.isStatic(m.getModifiers())
+          || m.isSynthetic() || m.isBridge()) {
         continue;
       }
       methods.computeIfAbsent(m.getName(), k -> new ArrayList<>()).add(m);

@@ -1,6 +1,5 @@
 package manta;
 
-
 /** A function known by name, whatever language implements it. */
 public final class RemoteFunction {
   private final String name;

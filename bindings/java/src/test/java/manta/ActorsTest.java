@@ -107,17 +107,15 @@ class ActorsTest {
   @Test
   void cCreatesAJavaActorByName() {
     ActorHandle c = TestSupport.call("c_create_actor", "Counter", Arrays.asList(100));
-    try (c;
-        ObjectRef<Long> r = c.call("add", 1, 2)) {
+    try (c; ObjectRef<Long> r = c.call("add", 1, 2)) {
       assertEquals(103L, r.get());
     }
   }
 
   @Test
   void javaCallsACActor() {
-    try (ActorHandle c = Manta.actor("CCounter").remote(5);
-        ObjectRef<Long> a = c.call("add", 2);
-        ObjectRef<Long> t = c.call("total")) {
+    try (ActorHandle c = Manta.actor("CCounter").remote(5); ObjectRef<Long> a = c.call("add", 2);
+         ObjectRef<Long> t = c.call("total")) {
       assertEquals(7L, a.get());
       assertEquals(7L, t.get());
     }
@@ -182,7 +180,7 @@ class ActorsTest {
   @Test
   void aFailingConstructorMakesADeadActor() {
     try (ActorHandle c = Manta.actor("Counter").remote(-1);
-        ObjectRef<Long> r = c.call("increment", 1)) {
+         ObjectRef<Long> r = c.call("increment", 1)) {
       MantaException.ActorDead e = assertThrows(MantaException.ActorDead.class, r::get);
       // The call was not run because the actor is dead, because its
       // constructor failed, because Java threw.
@@ -193,12 +191,11 @@ class ActorsTest {
       assertEquals("java actor Counter constructor", cause.origin());
     }
     try (ActorHandle c = Manta.actor("Counter").remote(1, 2, 3);
-        ObjectRef<Long> r = c.call("increment", 1)) {
+         ObjectRef<Long> r = c.call("increment", 1)) {
       MantaException.ActorDead e = assertThrows(MantaException.ActorDead.class, r::get);
       assertEquals(ErrorCode.ARITY, e.errorCause().errorCause().code());
     }
-    try (ActorHandle c = Manta.actor("NoSuchClass").remote();
-        ObjectRef<Long> r = c.call("x")) {
+    try (ActorHandle c = Manta.actor("NoSuchClass").remote(); ObjectRef<Long> r = c.call("x")) {
       assertThrows(MantaException.ActorDead.class, r::get);
     }
   }
@@ -206,13 +203,12 @@ class ActorsTest {
   @Test
   void namedActorsLookupAndKill() {
     ActorHandle a = Manta.actor("Counter").named("the-counter").remote(1);
-    MantaException e =
-        assertThrows(
-            MantaException.class, () -> Manta.actor("Counter").named("the-counter").remote());
+    MantaException e = assertThrows(
+        MantaException.class, () -> Manta.actor("Counter").named("the-counter").remote());
     assertEquals(ErrorCode.EXISTS, e.code());
     a.close(); // a named actor outlives its handles
     try (ActorHandle b = Manta.getActor("the-counter");
-        ObjectRef<Long> r = b.call("increment", 1)) {
+         ObjectRef<Long> r = b.call("increment", 1)) {
       assertEquals(2L, r.get());
       b.kill();
       try (ObjectRef<Long> after = b.call("increment", 1)) {
@@ -240,7 +236,7 @@ class ActorsTest {
   @Test
   void concurrentActorsMayRunCallsAtOnce() throws Exception {
     try (ActorHandle c =
-        Manta.actor("CCounter").options(new CallOptions().maxConcurrency(2)).remote()) {
+             Manta.actor("CCounter").options(new CallOptions().maxConcurrency(2)).remote()) {
       try (ObjectRef<Long> r = c.call("add", 1)) {
         assertEquals(1L, r.get());
       }
@@ -249,10 +245,8 @@ class ActorsTest {
 
   @Test
   void overloadsOfOneArityAreRefused() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> Manta.registerActor("Ambiguous", Ambiguous.class));
+    IllegalArgumentException e = assertThrows(
+        IllegalArgumentException.class, () -> Manta.registerActor("Ambiguous", Ambiguous.class));
     assertTrue(e.getMessage().contains("Ambiguous.f has two public overloads with 1 parameters"),
         e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> Manta.registerActor("R", Runnable.class));

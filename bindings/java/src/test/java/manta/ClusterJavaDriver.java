@@ -96,8 +96,7 @@ public final class ClusterJavaDriver {
             "add(1, \"x\"): message: " + type.errorMessage());
         check(type.origin().endsWith("(" + cNode + ")"), "add(1, \"x\"): origin: " + type.origin());
       }
-      MantaException.NotFound missing =
-          failure(MantaException.NotFound.class, "no_such_function");
+      MantaException.NotFound missing = failure(MantaException.NotFound.class, "no_such_function");
       if (missing != null) {
         check(missing.errorMessage().contains("no_such_function"),
             "no_such_function: message: " + missing.errorMessage());
@@ -105,8 +104,7 @@ public final class ClusterJavaDriver {
 
       // Java functions on the JVM node, from Java.
       check("ABC".equals(call("java.upper", "abc")), "java.upper on the JVM node");
-      MantaException.TaskFailed thrown =
-          failure(MantaException.TaskFailed.class, "java.fail", "x");
+      MantaException.TaskFailed thrown = failure(MantaException.TaskFailed.class, "java.fail", "x");
       if (thrown != null) {
         check("java.lang.IllegalStateException: refused: x".equals(thrown.errorMessage()),
             "java.fail: message: " + thrown.errorMessage());
@@ -121,8 +119,8 @@ public final class ClusterJavaDriver {
       System.out.println("java driver: " + passed + " checks passed");
       System.exit(0);
     }
-    System.out.println("java driver: " + failures.size() + " of " + (passed + failures.size())
-        + " checks failed");
+    System.out.println(
+        "java driver: " + failures.size() + " of " + (passed + failures.size()) + " checks failed");
     System.exit(1);
   }
 }

@@ -11,10 +11,7 @@ public class ClusterJvmModule implements Module {
   public void register() {
     Manta.register("java.upper", (String s) -> s.toUpperCase(Locale.ROOT));
     Manta.register(
-        "java.fail",
-        (String s) -> {
-          throw new IllegalStateException("refused: " + s);
-        });
+        "java.fail", (String s) -> { throw new IllegalStateException("refused: " + s); });
     Manta.register("java.jvm_pid", () -> ProcessHandle.current().pid());
     Manta.registerActor("java.JvmCounter", ClusterCounter.class);
   }

@@ -18,24 +18,15 @@ class ErrorsTest {
   @BeforeAll
   static void start() {
     runtime = TestSupport.start();
-    Manta.register(
-        "j_thrower",
-        (String msg) -> {
-          throw new IllegalStateException(msg);
-        });
-    Manta.register(
-        "j_calls_c_fail",
-        (String msg) -> {
-          try (ObjectRef<Object> r = Manta.function("c_fail").remote(msg)) {
-            return r.get();
-          }
-        });
+    Manta.register("j_thrower", (String msg) -> { throw new IllegalStateException(msg); });
+    Manta.register("j_calls_c_fail", (String msg) -> {
+      try (ObjectRef<Object> r = Manta.function("c_fail").remote(msg)) {
+        return r.get();
+      }
+    });
     Manta.register("j_returns_error", () -> new MantaException(ErrorCode.INFEASIBLE, "no way"));
-    Manta.register(
-        "j_wrapped",
-        () -> {
-          throw new RuntimeException("outer", new java.io.IOException("disk"));
-        });
+    Manta.register("j_wrapped",
+        () -> { throw new RuntimeException("outer", new java.io.IOException("disk")); });
   }
 
   @AfterAll
@@ -100,9 +91,8 @@ class ErrorsTest {
     assertEquals("java function j_calls_c_fail", seen.get("origin"));
     String cause = (String) seen.get("cause");
     assertTrue(cause.contains("MANTA_ERR_INVALID: c_fail: inner @ function c_fail"), cause);
-    MantaException e =
-        assertThrows(
-            MantaException.TaskFailed.class, () -> TestSupport.call("j_calls_c_fail", "x"));
+    MantaException e = assertThrows(
+        MantaException.TaskFailed.class, () -> TestSupport.call("j_calls_c_fail", "x"));
     assertEquals(ErrorCode.INVALID, e.errorCause().code());
     assertEquals("function c_fail", e.errorCause().origin());
   }
@@ -118,7 +108,7 @@ class ErrorsTest {
   @Test
   void aFailedDependencyFailsTheCallWithTheCause() {
     try (ObjectRef<Object> bad = Manta.function("c_fail").remote("dep");
-        ObjectRef<Object> r = Manta.function("c_echo").remote(bad)) {
+         ObjectRef<Object> r = Manta.function("c_echo").remote(bad)) {
       MantaException.DependencyFailed e =
           assertThrows(MantaException.DependencyFailed.class, r::get);
       assertEquals(ErrorCode.INVALID, e.errorCause().code());

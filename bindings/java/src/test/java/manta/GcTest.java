@@ -95,8 +95,9 @@ class GcTest {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("list", Arrays.asList(1L, "two", 3.0, null, true, new byte[] {4}));
     m.put("nested", Arrays.asList(Arrays.asList(m.get("list")), new LinkedHashMap<>()));
-    m.put("error", new MantaException(ErrorCode.TIMEOUT, "slow", "here",
-        new MantaException(ErrorCode.INVALID, "cause")));
+    m.put("error",
+        new MantaException(
+            ErrorCode.TIMEOUT, "slow", "here", new MantaException(ErrorCode.INVALID, "cause")));
     List<Object> badNested = Arrays.asList(1L, Arrays.asList(2L, new Object()));
     // Warm up, then count: the glue holds no value between calls.
     Native.roundTrip(m);
@@ -122,9 +123,9 @@ class GcTest {
         long values = Manta.stat(Stat.LIVE_VALUES);
         for (int i = 0; i < 5_000; i++) {
           try (ObjectRef<Object> a = Manta.function("j_echo").remote(arg);
-              ObjectRef<Object> b = box.call("echo", arg);
-              ObjectRef<Object> c = Manta.function("c_echo").remote(arg);
-              ObjectRef<Object> d = Manta.function("c_fail").remote("x")) {
+               ObjectRef<Object> b = box.call("echo", arg);
+               ObjectRef<Object> c = Manta.function("c_echo").remote(arg);
+               ObjectRef<Object> d = Manta.function("c_fail").remote("x")) {
             a.get();
             b.get();
             c.get();

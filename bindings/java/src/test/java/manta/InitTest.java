@@ -55,10 +55,8 @@ class InitTest {
   void bindingBeyondLoopbackNeedsAToken() {
     // Refused before any port is opened (MANTA_TOKEN is not set in tests):
     // the bind address reached manta_options.
-    MantaException e =
-        assertThrows(
-            MantaException.class,
-            () -> Manta.init(new Options().address("127.0.0.1:1").bind("0.0.0.0:0")));
+    MantaException e = assertThrows(MantaException.class,
+        () -> Manta.init(new Options().address("127.0.0.1:1").bind("0.0.0.0:0")));
     assertEquals(ErrorCode.INVALID, e.code());
     assertFalse(Manta.isInitialized());
   }
@@ -67,15 +65,11 @@ class InitTest {
   void tlsFilesReachTheOptionsAndAreChecked() {
     // manta_options_set_tls reads the files at once: a missing one, or a
     // certificate without its key, fails init before anything starts.
-    MantaException e =
-        assertThrows(
-            MantaException.class,
-            () -> Manta.init(new Options().tls("/nonexistent/node.pem", "/nonexistent/node.key", null)));
+    Options noFiles = new Options().tls("/nonexistent/node.pem", "/nonexistent/node.key", null);
+    MantaException e = assertThrows(MantaException.class, () -> Manta.init(noFiles));
     assertEquals(ErrorCode.INVALID, e.code());
-    e =
-        assertThrows(
-            MantaException.class,
-            () -> Manta.init(new Options().tls("/nonexistent/node.pem", null, null)));
+    e = assertThrows(MantaException.class,
+        () -> Manta.init(new Options().tls("/nonexistent/node.pem", null, null)));
     assertEquals(ErrorCode.INVALID, e.code());
     assertFalse(Manta.isInitialized());
   }
@@ -141,7 +135,7 @@ class InitTest {
   void optionsReachTheRuntime() {
     Manta.init(new Options().numCpus(3).resource("GPU", 2).maxWorkers(8));
     try (ObjectRef<Long> r =
-        Manta.function("x").options(new CallOptions().resource("GPU", 3)).remote()) {
+             Manta.function("x").options(new CallOptions().resource("GPU", 3)).remote()) {
       assertThrows(MantaException.class, r::get);
     }
     assertEquals("0.1.0", Manta.version());

@@ -98,10 +98,8 @@ class PlacementGroupsTest {
   void callLargerThanItsBundleFails() {
     PlacementGroup pg = Manta.placementGroup(cpus(1, 1), PlacementStrategy.PACK);
     assertTrue(pg.waitReady(5_000));
-    MantaException e =
-        assertThrows(
-            MantaException.class,
-            () -> oneWith(new CallOptions().numCpus(2).placementGroup(pg, 0)));
+    MantaException e = assertThrows(
+        MantaException.class, () -> oneWith(new CallOptions().numCpus(2).placementGroup(pg, 0)));
     assertEquals(ErrorCode.INFEASIBLE, e.code());
     assertTrue(e.errorMessage().contains("asks more than bundle 0"), e.errorMessage());
     pg.remove();
@@ -112,8 +110,9 @@ class PlacementGroupsTest {
   void removeKillsTheGroupsActors() {
     PlacementGroup pg = Manta.placementGroup(cpus(1, 1), PlacementStrategy.PACK);
     assertTrue(pg.waitReady(5_000));
-    try (ActorHandle box =
-        Manta.actor("Box").options(new CallOptions().numCpus(1).placementGroup(pg, 0)).remote()) {
+    try (ActorHandle box = Manta.actor("Box")
+                               .options(new CallOptions().numCpus(1).placementGroup(pg, 0))
+                               .remote()) {
       try (ObjectRef<Long> r = box.call("one")) {
         assertEquals(1L, r.get(10_000));
       }

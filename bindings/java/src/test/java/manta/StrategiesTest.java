@@ -62,7 +62,8 @@ class StrategiesTest {
   void spreadRunsHereWhenEmbedded() {
     List<ObjectRef<Long>> refs = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      refs.add(Manta.function("j_pid").options(new CallOptions().strategy(Strategy.SPREAD)).remote());
+      refs.add(
+          Manta.function("j_pid").options(new CallOptions().strategy(Strategy.SPREAD)).remote());
     }
     for (ObjectRef<Long> r : refs) {
       try (r) {
@@ -82,13 +83,10 @@ class StrategiesTest {
 
   @Test
   void hardAffinityToAnotherNodeFailsNamingIt() {
-    MantaException e =
-        assertThrows(
-            MantaException.NotFound.class,
-            () -> pidWith(new CallOptions().nodeAffinity(otherId(), false)));
-    assertTrue(
-        e.errorMessage()
-            .startsWith("hard node affinity: node " + otherId() + " is not in the cluster"),
+    MantaException e = assertThrows(MantaException.NotFound.class,
+        () -> pidWith(new CallOptions().nodeAffinity(otherId(), false)));
+    assertTrue(e.errorMessage().startsWith(
+                   "hard node affinity: node " + otherId() + " is not in the cluster"),
         e.errorMessage());
   }
 
@@ -99,17 +97,15 @@ class StrategiesTest {
 
   @Test
   void actorsTakeTheSameOptions() {
-    try (ActorHandle here =
-            Manta.actor("Where")
-                .options(new CallOptions().nodeAffinity(Manta.nodeId(), false))
-                .remote();
-        ObjectRef<Long> r = here.call("pid")) {
+    try (ActorHandle here = Manta.actor("Where")
+                                .options(new CallOptions().nodeAffinity(Manta.nodeId(), false))
+                                .remote();
+         ObjectRef<Long> r = here.call("pid")) {
       assertEquals(PID, r.get(10_000));
     }
-    try (ActorHandle nowhere =
-            Manta.actor("Where")
-                .options(new CallOptions().nodeAffinity(otherId(), false))
-                .remote();
+    try (
+        ActorHandle nowhere =
+            Manta.actor("Where").options(new CallOptions().nodeAffinity(otherId(), false)).remote();
         ObjectRef<Long> r = nowhere.call("pid")) {
       MantaException e = assertThrows(MantaException.ActorDead.class, () -> r.get(10_000));
       MantaException cause = assertInstanceOf(MantaException.NotFound.class, e.errorCause());
@@ -120,7 +116,8 @@ class StrategiesTest {
   @Test
   void badNodeIdsAreRefused() {
     for (String bad : new String[] {null, "", "0", "0x12", "node", "0123456789abcdef0"}) {
-      assertThrows(IllegalArgumentException.class, () -> new CallOptions().nodeAffinity(bad, false));
+      assertThrows(
+          IllegalArgumentException.class, () -> new CallOptions().nodeAffinity(bad, false));
     }
     assertThrows(IllegalArgumentException.class, () -> new CallOptions().strategy(null));
     assertNotEquals(Manta.nodeId(), otherId());

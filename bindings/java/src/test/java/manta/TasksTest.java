@@ -25,27 +25,23 @@ class TasksTest {
   static void start() {
     runtime = TestSupport.start(new Options().numCpus(2));
     Manta.register("j_twice", (Long x) -> 2 * x);
-    Manta.register(
-        "j_get_nested",
-        (List<ObjectRef<Long>> refs) -> {
-          long sum = 0;
-          for (ObjectRef<Long> r : refs) {
-            sum += r.get();
-          }
-          return sum;
-        });
+    Manta.register("j_get_nested", (List<ObjectRef<Long>> refs) -> {
+      long sum = 0;
+      for (ObjectRef<Long> r : refs) {
+        sum += r.get();
+      }
+      return sum;
+    });
     // Recursion through the pool: a worker blocked in get lends its slot.
-    Manta.register(
-        "j_fib",
-        (Long n) -> {
-          if (n < 2) {
-            return n;
-          }
-          try (ObjectRef<Long> a = Manta.function("j_fib").remote(n - 1);
-              ObjectRef<Long> b = Manta.function("j_fib").remote(n - 2)) {
-            return a.get() + b.get();
-          }
-        });
+    Manta.register("j_fib", (Long n) -> {
+      if (n < 2) {
+        return n;
+      }
+      try (ObjectRef<Long> a = Manta.function("j_fib").remote(n - 1);
+           ObjectRef<Long> b = Manta.function("j_fib").remote(n - 2)) {
+        return a.get() + b.get();
+      }
+    });
   }
 
   @AfterAll
@@ -66,12 +62,12 @@ class TasksTest {
   @Test
   void refsAsArgumentsAreDependencies() {
     try (ObjectRef<Long> slow = Manta.function("c_sleep_ms").remote(100);
-        ObjectRef<Long> plus = Manta.function("c_add").remote(slow, 1);
-        ObjectRef<Long> twice = Manta.function("j_twice").remote(plus)) {
+         ObjectRef<Long> plus = Manta.function("c_add").remote(slow, 1);
+         ObjectRef<Long> twice = Manta.function("j_twice").remote(plus)) {
       assertEquals(202L, twice.get());
     }
     try (ObjectRef<Long> put = Manta.put(21L);
-        ObjectRef<Long> r = Manta.function("j_twice").remote(put)) {
+         ObjectRef<Long> r = Manta.function("j_twice").remote(put)) {
       assertEquals(42L, r.get());
     }
   }
@@ -79,7 +75,7 @@ class TasksTest {
   @Test
   void refsNestedInAListStayRefs() {
     try (ObjectRef<Long> a = Manta.put(1L);
-        ObjectRef<Long> b = Manta.function("c_add").remote(1, 1)) {
+         ObjectRef<Long> b = Manta.function("c_add").remote(1, 1)) {
       String repr = TestSupport.call("c_repr", Arrays.asList(a, b));
       assertTrue(repr.matches("\\[ref\\(obj-[0-9a-f]{32}\\), ref\\(obj-[0-9a-f]{32}\\)\\]"), repr);
       assertEquals(3L, (Long) TestSupport.call("j_get_nested", Arrays.asList(a, b)));
@@ -97,7 +93,7 @@ class TasksTest {
       assertEquals(2L * i, values.get(i));
     }
     try (ObjectRef<Long> fast = Manta.function("c_sleep_ms").remote(0);
-        ObjectRef<Long> slow = Manta.function("c_sleep_ms").remote(3000)) {
+         ObjectRef<Long> slow = Manta.function("c_sleep_ms").remote(3000)) {
       WaitResult<Long> w = Manta.wait(Arrays.asList(slow, fast), 1, 2000);
       assertEquals(Arrays.asList(fast), w.ready());
       assertEquals(Arrays.asList(slow), w.notReady());
@@ -110,12 +106,12 @@ class TasksTest {
   @Test
   void getManyThrowsTheFirstFailure() {
     try (ObjectRef<Long> ok = Manta.function("c_add").remote(1, 2);
-        ObjectRef<Long> bad = Manta.function("c_fail").remote("second")) {
+         ObjectRef<Long> bad = Manta.function("c_fail").remote("second")) {
       MantaException e =
           assertThrows(MantaException.class, () -> Manta.get(Arrays.asList(ok, bad)));
       assertEquals("c_fail: second", e.errorMessage());
-      assertThrows(MantaException.Timeout.class, () -> Manta.get(Arrays.asList(
-          Manta.function("c_sleep_ms").<Long>remote(2000)), 10));
+      assertThrows(MantaException.Timeout.class,
+          () -> Manta.get(Arrays.asList(Manta.function("c_sleep_ms").<Long>remote(2000)), 10));
     }
   }
 
@@ -135,8 +131,8 @@ class TasksTest {
     // Both CPU slots busy, then one more task: it queues and can be
     // cancelled.
     try (ObjectRef<Long> a = Manta.function("c_sleep_ms").remote(500);
-        ObjectRef<Long> b = Manta.function("c_sleep_ms").remote(500);
-        ObjectRef<Long> queued = Manta.function("c_sleep_ms").remote(1)) {
+         ObjectRef<Long> b = Manta.function("c_sleep_ms").remote(500);
+         ObjectRef<Long> queued = Manta.function("c_sleep_ms").remote(1)) {
       assertTrue(queued.cancel());
       assertThrows(MantaException.Cancelled.class, queued::get);
       assertEquals(500L, a.get());
@@ -157,17 +153,15 @@ class TasksTest {
       List<Future<Long>> futures = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         final long base = t * 1000L;
-        futures.add(
-            pool.submit(
-                () -> {
-                  long sum = 0;
-                  for (int i = 0; i < 500; i++) {
-                    try (ObjectRef<Long> r = Manta.function("j_twice").remote(base + i)) {
-                      sum += r.get();
-                    }
-                  }
-                  return sum;
-                }));
+        futures.add(pool.submit(() -> {
+          long sum = 0;
+          for (int i = 0; i < 500; i++) {
+            try (ObjectRef<Long> r = Manta.function("j_twice").remote(base + i)) {
+              sum += r.get();
+            }
+          }
+          return sum;
+        }));
       }
       for (int t = 0; t < 4; t++) {
         long base = t * 1000L;
@@ -182,13 +176,13 @@ class TasksTest {
   @Test
   void callOptionsReachTheRuntime() {
     try (ObjectRef<Long> r =
-        Manta.function("c_add").options(new CallOptions().resource("GPU", 1)).remote(1, 1)) {
+             Manta.function("c_add").options(new CallOptions().resource("GPU", 1)).remote(1, 1)) {
       MantaException e = assertThrows(MantaException.class, r::get);
       assertEquals(ErrorCode.INFEASIBLE, e.code());
       assertTrue(e.getMessage().contains("GPU"), e.getMessage());
     }
     try (ObjectRef<Long> r =
-        Manta.function("c_add").options(new CallOptions().numCpus(2)).remote(1, 1)) {
+             Manta.function("c_add").options(new CallOptions().numCpus(2)).remote(1, 1)) {
       assertEquals(2L, r.get());
     }
     assertThrows(IllegalArgumentException.class, () -> new CallOptions().numCpus(-1));

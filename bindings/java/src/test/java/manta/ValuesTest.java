@@ -45,27 +45,10 @@ class ValuesTest {
     nested.put("a", Arrays.asList(1L, "two", null, Arrays.asList(true, 2.5)));
     nested.put("\uD83D\uDE00", new byte[] {1, 2});
     nested.put("", new LinkedHashMap<>());
-    return Arrays.asList(
-        null,
-        true,
-        false,
-        0L,
-        Long.MIN_VALUE,
-        Long.MAX_VALUE,
-        -1.5,
-        Double.NaN,
-        Double.NEGATIVE_INFINITY,
-        -0.0,
-        Double.MIN_VALUE,
-        "",
-        "plain ascii",
-        TRICKY,
-        "x".repeat(100_000) + "\uD834\uDD1E",
-        new byte[0],
-        all,
-        new ArrayList<>(),
-        Arrays.asList(1L, Arrays.asList(2L, Arrays.asList(3L))),
-        nested);
+    return Arrays.asList(null, true, false, 0L, Long.MIN_VALUE, Long.MAX_VALUE, -1.5, Double.NaN,
+        Double.NEGATIVE_INFINITY, -0.0, Double.MIN_VALUE, "", "plain ascii", TRICKY,
+        "x".repeat(100_000) + "\uD834\uDD1E", new byte[0], all, new ArrayList<>(),
+        Arrays.asList(1L, Arrays.asList(2L, Arrays.asList(3L))), nested);
   }
 
   /** Deep equality with arrays compared by content. */
@@ -153,10 +136,8 @@ class ValuesTest {
   @SuppressWarnings("unchecked")
   void everyKindCMakesArrivesInJava() throws Exception {
     Map<String, Object> m = TestSupport.call("c_every_kind");
-    assertEquals(
-        Arrays.asList(
-            "null", "true", "int_min", "double", "string", "bad_utf8", "bytes", "list", "ref",
-            "actor", "error"),
+    assertEquals(Arrays.asList("null", "true", "int_min", "double", "string", "bad_utf8", "bytes",
+                     "list", "ref", "actor", "error"),
         new ArrayList<>(m.keySet()));
     assertInstanceOf(LinkedHashMap.class, m);
     assertNull(m.get("null"));
@@ -192,8 +173,7 @@ class ValuesTest {
 
   @Test
   void refsAndHandlesRoundTrip() {
-    try (ObjectRef<Long> r = Manta.put(5L);
-        ActorHandle a = Manta.actor("CCounter").remote(10)) {
+    try (ObjectRef<Long> r = Manta.put(5L); ActorHandle a = Manta.actor("CCounter").remote(10)) {
       List<?> back = (List<?>) TestSupport.call("c_echo", Arrays.asList(r, a));
       assertEquals(r, back.get(0), "the same object");
       assertEquals(a, back.get(1), "the same actor");
@@ -209,10 +189,8 @@ class ValuesTest {
     MantaException e = assertThrows(MantaException.ValueType.class, () -> Manta.put(new Object()));
     assertTrue(
         e.getMessage().contains("a java.lang.Object cannot be a manta value"), e.getMessage());
-    e =
-        assertThrows(
-            MantaException.ValueType.class,
-            () -> Manta.function("c_echo").remote(Arrays.asList(1, new Date())));
+    e = assertThrows(MantaException.ValueType.class,
+        () -> Manta.function("c_echo").remote(Arrays.asList(1, new Date())));
     assertTrue(e.getMessage().contains("java.util.Date"), e.getMessage());
     assertTrue(e.getMessage().contains("list item 1"), e.getMessage());
     assertTrue(e.getMessage().contains("argument 1"), e.getMessage());
@@ -220,8 +198,7 @@ class ValuesTest {
     badKey.put(3, "x");
     e = assertThrows(MantaException.ValueType.class, () -> Manta.put(badKey));
     assertTrue(
-        e.getMessage().contains("map key must be a String, got java.lang.Integer"),
-        e.getMessage());
+        e.getMessage().contains("map key must be a String, got java.lang.Integer"), e.getMessage());
     Map<String, Object> nulKey = new HashMap<>();
     nulKey.put("a\0b", 1);
     e = assertThrows(MantaException.ValueType.class, () -> Manta.put(nulKey));
@@ -273,8 +250,13 @@ class ValuesTest {
   void javaFunctionsReceiveEveryTypeFromC() {
     Manta.register("j_describe", (Object x) -> x == null ? "null" : x.getClass().getSimpleName());
     Object[][] cases = {
-      {1, "Long"}, {2.5, "Double"}, {"s", "String"}, {true, "Boolean"}, {new byte[1], "byte[]"},
-      {Arrays.asList(1), "ArrayList"}, {new HashMap<String, Object>(), "LinkedHashMap"},
+        {1, "Long"},
+        {2.5, "Double"},
+        {"s", "String"},
+        {true, "Boolean"},
+        {new byte[1], "byte[]"},
+        {Arrays.asList(1), "ArrayList"},
+        {new HashMap<String, Object>(), "LinkedHashMap"},
     };
     for (Object[] c : cases) {
       Map<String, Object> seen = TestSupport.callFromC("j_describe", c[0]);

@@ -1,5 +1,7 @@
 #include "strmap.h"
 
+#include "hash.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +14,6 @@ struct mt_strmap_slot {
 
 static char tombstone_mark;
 #define TOMBSTONE (&tombstone_mark)
-
-static uint64_t hash_str(const char *s) {
-  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-  for (; *s; s++) {
-    h ^= (unsigned char)*s;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 void mt_strmap_init(mt_strmap *m) {
   memset(m, 0, sizeof *m);
@@ -53,7 +46,7 @@ static struct mt_strmap_slot *find(const mt_strmap *m, const char *key,
 }
 
 void *mt_strmap_get(const mt_strmap *m, const char *key) {
-  struct mt_strmap_slot *s = find(m, key, hash_str(key));
+  struct mt_strmap_slot *s = find(m, key, mt_hash_str(key));
   return s ? s->value : NULL;
 }
 
@@ -84,7 +77,7 @@ static bool grow(mt_strmap *m) {
 }
 
 bool mt_strmap_insert(mt_strmap *m, const char *key, void *value, bool *oom) {
-  uint64_t h = hash_str(key);
+  uint64_t h = mt_hash_str(key);
   if (oom) {
     *oom = false;
   }
@@ -117,7 +110,7 @@ bool mt_strmap_insert(mt_strmap *m, const char *key, void *value, bool *oom) {
 }
 
 void *mt_strmap_remove(mt_strmap *m, const char *key) {
-  struct mt_strmap_slot *s = find(m, key, hash_str(key));
+  struct mt_strmap_slot *s = find(m, key, mt_hash_str(key));
   if (!s) {
     return NULL;
   }

@@ -1,16 +1,13 @@
-/* A map from 64-bit keys (never 0 or UINT64_MAX) to pointers: open
- * addressing with linear probing and tombstones, for tasks in flight. */
-#include "cluster.h"
+#include "u64map.h"
+
+#include "hash.h"
 
 #include <stdlib.h>
 
 #define TOMB UINT64_MAX
 
 static size_t slot_of(uint64_t key, size_t cap) {
-  key ^= key >> 33;
-  key *= 0xff51afd7ed558ccdULL;
-  key ^= key >> 33;
-  return (size_t)key & (cap - 1);
+  return (size_t)mt_hash_u64(key) & (cap - 1);
 }
 
 void *mt_u64map_get(const mt_u64map *m, uint64_t key) {
@@ -93,6 +90,20 @@ void *mt_u64map_remove(mt_u64map *m, uint64_t key) {
       return NULL;
     }
   }
+}
+
+bool mt_u64map_next(const mt_u64map *m, size_t *pos, uint64_t *key,
+                    void **val) {
+  for (; *pos < m->cap; (*pos)++) {
+    uint64_t k = m->keys[*pos];
+    if (k != 0 && k != TOMB) {
+      *key = k;
+      *val = m->vals[*pos];
+      (*pos)++;
+      return true;
+    }
+  }
+  return false;
 }
 
 void mt_u64map_free(mt_u64map *m) {
