@@ -142,6 +142,10 @@ public final class Node {
         ModuleLoader.loadOne(name);
       }
       String address = Manta.nodeAddress();
+      // Before the ready line: whoever waits for it may run manta stop.
+      if (address != null && !check) {
+        writePidFile(address);
+      }
       System.out.println(
           "manta: node ready "
               + (address != null ? "at " + address : "(embedded)")
@@ -149,9 +153,6 @@ public final class Node {
               + cModules.size() + " C module(s), " + javaModules.size()
               + " Java module(s))");
       System.out.flush();
-      if (address != null && !check) {
-        writePidFile(address);
-      }
       if (!check) {
         new CountDownLatch(1).await(); // until the JVM is told to stop
       }
