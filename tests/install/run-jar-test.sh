@@ -99,19 +99,20 @@ expect_ran changed
   fail "the changed library was loaded as it was"
 
 step "a cache folder others may use is refused, with the reason"
+# refused NAME XDG_CACHE_HOME WHY: the program fails, saying WHY.
+refused() {
+  if run "$1" "$tmp/bare/manta.jar:$tmp/app" XDG_CACHE_HOME="$2"; then
+    fail "$1: the cache folder in $2 was used"
+  fi
+  grep -qF "$3" "$tmp/$1.err" || fail "$1: $(cat "$tmp/$1.err")"
+}
 mkdir -m 700 "$tmp/xdg"
 mkdir -m 755 "$tmp/xdg/manta"
 chmod 755 "$tmp/xdg/manta"
-if run open "$tmp/bare/manta.jar:$tmp/app" XDG_CACHE_HOME="$tmp/xdg"; then
-  fail "a cache folder of mode 0755 was used"
-fi
-grep -q "the cache folder $tmp/xdg/manta cannot be trusted: its mode 0755 lets other users in" \
-  "$tmp/open.err" || fail "open cache folder: $(cat "$tmp/open.err")"
+refused open "$tmp/xdg" \
+  "the cache folder $tmp/xdg/manta cannot be trusted: its mode 0755 lets other users in"
 mkdir -m 777 "$tmp/shared"
 chmod 777 "$tmp/shared"
-if run shared "$tmp/bare/manta.jar:$tmp/app" XDG_CACHE_HOME="$tmp/shared"; then
-  fail "a cache folder in a folder everyone may write in was used"
-fi
-grep -q "the folder above it, $tmp/shared, has mode 0777: others may replace it" \
-  "$tmp/shared.err" || fail "shared parent: $(cat "$tmp/shared.err")"
+refused shared "$tmp/shared" \
+  "the folder above it, $tmp/shared, has mode 0777: others may replace it"
 step "OK"
