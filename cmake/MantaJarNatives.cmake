@@ -7,7 +7,8 @@
 #
 # Set by the caller: MANTA_JAR_TOOL (the JDK's jar), MANTA_LIBDIR,
 # MANTA_JARDIR (install dirs, relative to the prefix or absolute),
-# MANTA_LIBS (file names in load order), MANTA_STAGE (a scratch folder).
+# MANTA_LIBS (file names in load order), MANTA_STAGE (a scratch folder
+# name; a random suffix is added).
 function(manta_installed path out)
   if(IS_ABSOLUTE "${path}")
     set(${out} "$ENV{DESTDIR}${path}" PARENT_SCOPE)
@@ -18,6 +19,10 @@ endfunction()
 
 manta_installed("${MANTA_LIBDIR}" libdir)
 manta_installed("${MANTA_JARDIR}/manta.jar" jar)
+# Installs may run at once (the install, jar and package tests): each
+# stages in a folder of its own.
+string(RANDOM LENGTH 12 stage_id)
+set(MANTA_STAGE "${MANTA_STAGE}-${stage_id}")
 set(native "${MANTA_STAGE}/manta/native/linux-x86_64")
 file(REMOVE_RECURSE "${MANTA_STAGE}")
 file(MAKE_DIRECTORY "${native}")
