@@ -36,6 +36,12 @@ set -euo pipefail
 #                                           promtool check metrics
 #   wrk                                     the HTTP load generator that chose
 #                                           the HTTP library (bench/http)
+#   lintian                                 checks the Debian package
+#                                           (tests/package, docs/deploy.md)
+#   slurmctld, slurmd, slurm-client, munge  a one-machine Slurm cluster for
+#                                           the Slurm test (deploy/slurm)
+#   yamllint                                checks the Kubernetes manifests
+#                                           (deploy/kubernetes)
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -49,6 +55,9 @@ PACKAGES=(
   git ca-certificates
   openssl
   libmicrohttpd-dev curl prometheus wrk
+  lintian
+  slurmctld slurmd slurm-client munge
+  yamllint
 )
 
 check_only=0

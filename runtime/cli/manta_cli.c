@@ -42,7 +42,7 @@ static const char *usage_text =
     "cluster\n"
     "  manta status [--address HOST:PORT] [--json] [--watch [S]] "
     "[--count N]\n"
-    "               [--token-file PATH]\n"
+    "               [--token-file PATH | --token T]\n"
     "               [--tls-cert PATH --tls-key PATH] [--tls-ca PATH]\n"
     "                                            every node: address, "
     "resources,\n"
@@ -272,6 +272,21 @@ static double parse_number(const char *flag, const char *s) {
   return v;
 }
 
+/* HOST:PORT with a port from 1 to 65535, checked before anything starts:
+ * gRPC would otherwise fail later with a message about something else. */
+static void check_address(const char *flag, const char *address) {
+  const char *colon = strrchr(address, ':');
+  char *end;
+  long port = colon ? strtol(colon + 1, &end, 10) : -1;
+  if (!colon || colon == address) {
+    die(2, "%s takes HOST:PORT, not '%s'", flag, address);
+  }
+  if (!colon[1] || *end || colon[1] == '-' || colon[1] == '+' || port < 1 ||
+      port > 65535) {
+    die(2, "%s %s: the port must be a number from 1 to 65535", flag, address);
+  }
+}
+
 static void parse_start(int argc, char **argv, start_args *a) {
   memset(a, 0, sizeof *a);
   a->num_cpus = -1;
@@ -366,8 +381,8 @@ static void parse_start(int argc, char **argv, start_args *a) {
   if (a->head == (a->address != NULL)) {
     die(2, "start needs exactly one of --head or --address HOST:PORT");
   }
-  if (a->address && !strchr(a->address, ':')) {
-    die(2, "--address takes HOST:PORT, not '%s'", a->address);
+  if (a->address) {
+    check_address("--address", a->address);
   }
 }
 
@@ -431,6 +446,53 @@ static manta_options *start_options(const start_args *a) {
   return o;
 }
 
+/*
+ * The error lines ("manta[PID] error: ...") of a failed daemon's log, joined
+ * by "; " into buf; false if there are none.
+ */
+static bool log_errors(const char *path, char *buf, size_t size) {
+  FILE *f = fopen(path, "re");
+  size_t used = 0;
+  buf[0] = '\0';
+  if (!f) {
+    return false;
+  }
+  char text[1024];
+  while (fgets(text, sizeof text, f)) {
+    const char *e = strstr(text, "] error: ");
+    if (strncmp(text, "manta[", 6) != 0 || !e) {
+      continue;
+    }
+    e += strlen("] error: ");
+    int n = snprintf(buf + used, size - used, "%s%.*s", used ? "; " : "",
+                     (int)strcspn(e, "\n"), e);
+    if (n < 0 || (size_t)n >= size - used) {
+      break;
+    }
+    used += (size_t)n;
+  }
+  fclose(f);
+  return used > 0;
+}
+
+static const char *local_head(char *buf, size_t size, int *pid);
+
+/* For a head that did not start: the head this state folder knows of, if
+ * one runs (its port is taken), as "; a head started here ...". */
+static const char *running_head_hint(const start_args *a, char *buf,
+                                     size_t size) {
+  char address[128];
+  int pid = 0;
+  buf[0] = '\0';
+  if (a->head && local_head(address, sizeof address, &pid)) {
+    snprintf(buf, size,
+             "; a head started on this machine already runs at %s (pid %d): "
+             "`manta stop` stops it, --port starts another",
+             address, pid);
+  }
+  return buf;
+}
+
 static volatile sig_atomic_t stop_requested;
 static void on_stop_signal(int sig) {
   (void)sig;
@@ -442,7 +504,7 @@ static void on_stop_signal(int sig) {
  * ready_fd (or -1) gets one line: "ok ADDRESS" or "error MESSAGE".
  */
 static int run_node(const start_args *a, int ready_fd) {
-  char dir[4096], pidfile[4200];
+  char dir[4096], pidfile[4200], hint[300];
   state_dir(dir, sizeof dir);
   /* Before a JVM starts in this process (--classpath): it takes SIGPIPE
    * over, and -Xcheck:jni reports a handler changed behind its back. */
@@ -452,9 +514,8 @@ static int run_node(const start_args *a, int ready_fd) {
   manta_options_free(o);
   char line[600] = "";
   if (err != MANTA_OK) {
-    snprintf(line, sizeof line, "error cannot start: %s (see the log above%s)",
-             manta_strerror(err),
-             a->jni_library ? "; lines from manta_jni say what failed in Java"
+    snprintf(line, sizeof line, "error cannot start: %s%s", manta_strerror(err),
+             a->jni_library ? " (lines from manta_jni say what failed in Java)"
                             : "");
   }
   char address[128] = "", metrics[200] = "";
@@ -480,7 +541,8 @@ static int run_node(const start_args *a, int ready_fd) {
     if (ready_fd >= 0) {
       dprintf(ready_fd, "%s\n", line);
     } else {
-      fprintf(stderr, "manta: %s\n", line + 6);
+      fprintf(stderr, "manta: %s (the errors above say why)%s\n", line + 6,
+              running_head_hint(a, hint, sizeof hint));
     }
     return 1;
   }
@@ -580,9 +642,15 @@ static int cmd_start(int argc, char **argv) {
   if (strncmp(line, "ok ", 3) != 0) {
     int status;
     waitpid(pid, &status, 0);
-    die(1, "the %s did not start: %s (log: %s/%s-%d.log)",
-        a.head ? "head" : "node", line[0] ? line + 6 : "it exited", dir,
-        a.head ? "head" : "node", (int)pid);
+    char log[4200], errors[2048], hint[300];
+    snprintf(log, sizeof log, "%s/%s-%d.log", dir, a.head ? "head" : "node",
+             (int)pid);
+    /* The daemon's log holds the cause; the user is at this terminal. */
+    if (!log_errors(log, errors, sizeof errors)) {
+      snprintf(errors, sizeof errors, "%s", line[0] ? line + 6 : "it exited");
+    }
+    die(1, "the %s did not start: %s%s (log: %s)", a.head ? "head" : "node",
+        errors, running_head_hint(&a, hint, sizeof hint), log);
   }
   /* "ok ADDRESS[ metrics URL]" */
   char *metrics = strchr(line + 3, ' ');
@@ -687,8 +755,8 @@ static int cmd_stop(int argc, char **argv) {
 /* ---- status
  * ------------------------------------------------------------------ */
 
-/* The head's address from the state directory, or NULL. */
-static const char *local_head(char *buf, size_t size) {
+/* The head's address (and pid) from the state directory, or NULL. */
+static const char *local_head(char *buf, size_t size, int *pid) {
   char dir[4096];
   state_dir(dir, sizeof dir);
   DIR *d = opendir(dir);
@@ -704,6 +772,9 @@ static const char *local_head(char *buf, size_t size) {
     if (live_node(path, &node, false)) {
       snprintf(buf, size, "%s", node.address);
       found = buf;
+      if (pid) {
+        *pid = node.pid;
+      }
     }
   }
   if (d) {
@@ -923,7 +994,9 @@ static int cmd_status(int argc, char **argv) {
     address = getenv("MANTA_ADDRESS");
   }
   if (!address || !*address) {
-    address = local_head(buf, sizeof buf);
+    address = local_head(buf, sizeof buf, NULL);
+  } else {
+    check_address("--address (or MANTA_ADDRESS)", address);
   }
   if (!address) {
     die(1, "no head started on this machine; give --address HOST:PORT");

@@ -135,7 +135,7 @@ size_t tp_outgoing_metadata(grpc_metadata md[2], const char *token) {
 }
 
 grpc_channel_args *tp_message_size_args(void) {
-  static grpc_arg args[3];
+  static grpc_arg args[4];
   static grpc_channel_args ca;
   args[0].type = GRPC_ARG_INTEGER;
   args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -148,7 +148,12 @@ grpc_channel_args *tp_message_size_args(void) {
   args[2].type = GRPC_ARG_INTEGER;
   args[2].key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS;
   args[2].value.integer = 1000;
-  ca.num_args = 3;
+  /* A port has one server: with SO_REUSEPORT (gRPC's default) a second
+   * head started on a taken port would share it silently. */
+  args[3].type = GRPC_ARG_INTEGER;
+  args[3].key = GRPC_ARG_ALLOW_REUSEPORT;
+  args[3].value.integer = 0;
+  ca.num_args = 4;
   ca.args = args;
   return &ca;
 }

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs the current build tree into a temporary prefix and builds and runs
 # tests/install/consumer against it twice: through CMake (find_package(manta)
-# and manta::manta) and through pkg-config with the plain C compiler.
+# and manta::manta) and through pkg-config with the plain C compiler. Then
+# moves the prefix elsewhere and checks it still works there: every
+# installed program and library has relative RUNPATHs and finds what it
+# needs, the moved bin/manta runs a head, and both consumers build (with
+# the README's commands) and run against the moved prefix.
 #
 #   run-install-test.sh <build-dir> <source-dir> <c-compiler>
 #
@@ -99,4 +103,82 @@ quiet "$cc" -std=c99 -Wall -Wextra -Werror "${cflags[@]}" \
 check_resolves "$tmp/pc-consumer"
 "$tmp/pc-consumer" || fail "pkg-config consumer failed"
 
-step "OK: installed package works through CMake and pkg-config"
+# --- the prefix moved: nothing may point back to where it was installed ---
+moved=$tmp/moved/elsewhere
+mkdir -p "$(dirname "$moved")"
+step "mv $prefix $moved"
+mv "$prefix" "$moved"
+so=${so/#$prefix/$moved}
+libdir=${libdir/#$prefix/$moved}
+
+# Every installed program and library: relative RUNPATHs only (a system
+# folder, such as the JVM's, is allowed), and every library it needs found.
+elves=()
+while IFS= read -r f; do
+  if [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ]; then
+    elves+=("$f")
+  fi
+done < <(find "$moved" -type f)
+[ "${#elves[@]}" -ge 2 ] || fail "no installed programs or libraries found"
+for f in "${elves[@]}"; do
+  runpath=$(readelf -d "$f" | sed -n 's/.*R\(UN\)\{0,1\}PATH.*\[\(.*\)\]/\2/p')
+  IFS=: read -r -a entries <<<"$runpath"
+  for e in "${entries[@]}"; do
+    case $e in
+    '$ORIGIN' | '$ORIGIN/'*) ;;
+    "$build"* | "$src"* | "$tmp"*) fail "$f: RUNPATH entry $e points into the build" ;;
+    /usr/lib/jvm/*) ;; # libjvm for a C node hosting a JVM (libmanta_jni)
+    *) fail "$f: RUNPATH entry $e is neither relative nor a system folder" ;;
+    esac
+  done
+  if ldd "$f" | grep -q 'not found'; then
+    fail "$f: $(ldd "$f" | grep 'not found')"
+  fi
+  if ldd "$f" | grep -q 'libmanta\.so\.0 '; then
+    check_resolves "$f"
+  fi
+  step "moved: $(basename "$f") (RUNPATH ${runpath:-none}) resolves everything"
+done
+
+step "moved: bin/manta runs a head (and the examples' module, when installed)"
+"$moved/bin/manta" --version | grep -qx "manta $hdr_version" ||
+  fail "moved bin/manta --version: $("$moved/bin/manta" --version 2>&1)"
+export MANTA_STATE_DIR=$tmp/state
+unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE
+stop_nodes() {
+  "$moved/bin/manta" stop >/dev/null 2>&1 || true
+  cleanup
+}
+trap stop_nodes EXIT
+module_args=()
+examples=$(find "$moved" -name 'libmanta_examples.so' | head -n 1)
+if [ -n "$examples" ]; then
+  module_args=(--module "$examples")
+fi
+quiet "$moved/bin/manta" start --head --port 0 --num-cpus 1 "${module_args[@]}"
+"$moved/bin/manta" status >"$tmp/status.out" 2>&1 ||
+  fail "moved bin/manta status: $(cat "$tmp/status.out")"
+grep -q '^cluster: 1 node(s), 1 alive' "$tmp/status.out" ||
+  fail "moved bin/manta status: $(cat "$tmp/status.out")"
+if [ -n "$examples" ]; then
+  grep -q 'functions .*square' "$tmp/status.out" ||
+    fail "the examples' module is not offered: $(cat "$tmp/status.out")"
+fi
+quiet "$moved/bin/manta" stop
+
+# The README's commands, as written, against the moved prefix.
+step "moved: CMake consumer (cmake -DCMAKE_PREFIX_PATH=<moved prefix>)"
+quiet cmake -S "$consumer" -B "$tmp/cmake-moved" \
+  -DCMAKE_PREFIX_PATH="$moved" -DCMAKE_C_COMPILER="$cc" \
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS="-Wall -Wextra -Werror"
+quiet cmake --build "$tmp/cmake-moved"
+check_resolves "$tmp/cmake-moved/manta_consumer"
+"$tmp/cmake-moved/manta_consumer" || fail "CMake consumer (moved) failed"
+
+step "moved: pkg-config consumer, the README's line"
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+quiet bash -c "cd '$tmp' && $cc '$consumer/main.c' \$(pkg-config --cflags --libs manta) -Wl,-rpath,\$(pkg-config --variable=libdir manta) -o pc-moved"
+check_resolves "$tmp/pc-moved"
+"$tmp/pc-moved" || fail "pkg-config consumer (moved) failed"
+
+step "OK: installed package works through CMake and pkg-config, moved too"

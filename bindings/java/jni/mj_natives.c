@@ -228,6 +228,21 @@ NATIVE(jstring, versionString)(JNIEnv *env, jclass cls) {
   return (*env)->NewStringUTF(env, manta_version_string());
 }
 
+/* The state folder (manta_state_dir, its checks applied); an exception
+ * naming why when it cannot be trusted. */
+NATIVE(jstring, stateDir)(JNIEnv *env, jclass cls) {
+  (void)cls;
+  char buf[4096];
+  manta_value *why = NULL;
+  if (manta_state_dir(buf, sizeof buf, &why) != MANTA_OK) {
+    mj_throw(env, MANTA_ERR_INVALID, "%s",
+             why ? manta_error_message(why) : "no state folder");
+    manta_value_free(why);
+    return NULL;
+  }
+  return (*env)->NewStringUTF(env, buf);
+}
+
 /* ---- call options -------------------------------------------------------- */
 
 /* The strategy or node affinity of a CallOptions object, set on o. */

@@ -30,6 +30,9 @@ final class Native {
 
   static native String versionString();
 
+  /** The state folder of this user (manta_state_dir, checked). */
+  static native String stateDir();
+
   /** "HOST:PORT" where this node serves the cluster; null when embedded. */
   static native String nodeAddress();
 

@@ -1,5 +1,12 @@
 package manta;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -134,6 +141,10 @@ public final class Node {
         ModuleLoader.loadOne(name);
       }
       String address = Manta.nodeAddress();
+      // Before the ready line: whoever waits for it may run manta stop.
+      if (address != null && !check) {
+        writePidFile(address);
+      }
       System.out.println("manta: node ready " + (address != null ? "at " + address : "(embedded)")
           + " (pid " + ProcessHandle.current().pid() + "; " + cModules.size() + " C module(s), "
           + javaModules.size() + " Java module(s))");
@@ -144,6 +155,41 @@ public final class Node {
     } catch (MantaException | IllegalArgumentException e) {
       System.err.println("manta.Node: " + e.getMessage());
       System.exit(1);
+    }
+  }
+
+  /**
+   * The state file `manta stop` and `manta status` find this node by, as
+   * `manta start` writes it (runtime/cli/cli_pidfile.h): "PID ADDRESS
+   * STARTTIME" in the state folder, mode 0600, removed when the JVM exits.
+   * `manta stop` checks the process is this JVM running manta.Node before
+   * it signals it.
+   */
+  private static void writePidFile(String address) {
+    long pid = ProcessHandle.current().pid();
+    Path file = null;
+    try {
+      file = Paths.get(Native.stateDir(), "node-" + pid);
+      String stat = new String(Files.readAllBytes(Paths.get("/proc/self/stat")), "UTF-8");
+      // Field 22 (start time); the fields after the name follow its last ')'.
+      String[] after = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+      String line = pid + " " + address + " " + after[19] + "\n";
+      Files.deleteIfExists(file); // left by an earlier process with this pid
+      Files.write(
+          Files.createFile(
+              file,
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
+          line.getBytes("UTF-8"),
+          StandardOpenOption.WRITE,
+          LinkOption.NOFOLLOW_LINKS);
+      file.toFile().deleteOnExit();
+    } catch (IOException | RuntimeException e) {
+      System.err.println(
+          "manta.Node: cannot write the state file "
+              + (file != null ? file : "(no state folder)")
+              + ": "
+              + e.getMessage()
+              + " (manta stop will not see this node)");
     }
   }
 
