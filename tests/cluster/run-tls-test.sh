@@ -135,8 +135,11 @@ fi
 refusals=$(grep -c "TLS handshake" "$work/head.err" || true)
 [ "$refusals" -ge 1 ] && [ "$refusals" -le 3 ] ||
   fail "the head logged $refusals lines for about 10 failed handshakes"
-! grep -v "refused a TLS handshake" "$work/head.err" |
-  grep -q "Handshake failed" || fail "a handshake failure logged uncounted"
+# The counted lines: the first refusal, and the summary of those after it
+# (which appears when the refusals span more than 10 s, as on a busy machine).
+! grep -v -e "refused a TLS handshake" -e "refused [0-9]* more call(s)" \
+  "$work/head.err" | grep -q "Handshake failed" ||
+  fail "a handshake failure logged uncounted"
 
 echo "== TLS without client certificates (no CA given to the server)"
 start_node head_tls --head --port 0 --num-cpus 1 --tls-cert "$a/node.pem" \
