@@ -36,6 +36,12 @@ set -euo pipefail
 #                                           promtool check metrics
 #   wrk                                     the HTTP load generator that chose
 #                                           the HTTP library (bench/http)
+#   libjansson-dev                          JSON: the dashboard's API
+#                                           (/api/, runtime/http/api_*.c)
+#                                           and the timeline's trace file
+#   chromium, chromium-driver               the dashboard's browser test:
+#                                           headless Chromium driven over
+#                                           WebDriver on loopback
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -49,6 +55,7 @@ PACKAGES=(
   git ca-certificates
   openssl
   libmicrohttpd-dev curl prometheus wrk
+  libjansson-dev chromium chromium-driver
 )
 
 check_only=0

@@ -35,6 +35,7 @@
 #define MT_NODE_CALL "/manta.v1.Node/Call"
 #define MT_NODE_FETCH "/manta.v1.Node/FetchObject"
 #define MT_NODE_BUNDLES "/manta.v1.Node/ReserveBundles"
+#define MT_NODE_OBSERVE "/manta.v1.Node/Observe"
 #define MT_HEAD_PG_CREATE "/manta.v1.Head/CreatePlacementGroup"
 #define MT_HEAD_PG_GET "/manta.v1.Head/GetPlacementGroup"
 #define MT_HEAD_PG_REMOVE "/manta.v1.Head/RemovePlacementGroup"
@@ -222,6 +223,8 @@ mt_directory_heartbeat(mt_directory *d, const Manta__V1__HeartbeatRequest *req);
 
 /* serve.c: the Node service */
 extern const mt_tp_service mt_node_service;
+/* observe.c: Node.Observe, a node's API document for another node */
+void mt_observe_serve(mt_tp_incoming *in, const uint8_t *body, size_t len);
 
 /* peers.c */
 extern const mt_cluster_ops mt_cluster_routing;

@@ -351,6 +351,7 @@ void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {
     mt_task *t = calls[i];
     if (i < ran) {
       a->cls->calls += results[i] != NULL; /* NULL: cancelled, not run */
+      a->calls += results[i] != NULL;
       mt_task_finish_locked(t, results[i], g);
     } else {
       mt_task_finish_locked(

@@ -366,6 +366,7 @@ typedef struct mt_actor {
   mt_task_list mbox; /* calls in submission order */
   struct mt_actor *ready_next;
   mt_actor_remote *remote; /* set: a proxy of an actor on another node */
+  uint64_t calls;          /* method calls run here, for /api (rt.mu) */
 } mt_actor;
 
 mt_actor *mt_actor_lookup_locked(uint64_t id);
