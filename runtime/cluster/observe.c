@@ -19,8 +19,7 @@ void mt_observe_serve(mt_tp_incoming *in, const uint8_t *body, size_t len) {
                 0);
     return;
   }
-  mt_http_reply reply = {.status = 200,
-                         .content_type = "application/json"};
+  mt_http_reply reply = {.status = 200, .content_type = "application/json"};
   mt_api_local(req->path, &reply);
   manta__v1__observe_request__free_unpacked(req, NULL);
   if (!reply.body) {

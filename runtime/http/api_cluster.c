@@ -18,17 +18,17 @@ static json_t *status_json(const Manta__V1__NodeStatus *s) {
   mt_api_node_id(info ? info->node_id : 0, id);
   json_t *o = json_object();
   bool alive = s->state == MANTA__V1__NODE_STATE__NODE_STATE_ALIVE;
-  bool ok = o && set(o, "node_id", json_string(id)) &&
-            set(o, "address", json_string(info ? info->address : "")) &&
-            set(o, "hostname", json_string(info ? info->hostname : "")) &&
-            set(o, "pid", json_integer(info ? info->pid : 0)) &&
-            set(o, "is_head", json_boolean(s->is_head)) &&
-            set(o, "is_driver", json_boolean(info && info->is_driver)) &&
-            set(o, "state", json_string(alive ? "alive" : "dead")) &&
-            set(o, "heartbeat_age_seconds",
-                json_real((double)s->last_heartbeat_ms_ago / 1000.0)) &&
-            set(o, "http_address",
-                json_string(info ? info->metrics_address : ""));
+  bool ok =
+      o && set(o, "node_id", json_string(id)) &&
+      set(o, "address", json_string(info ? info->address : "")) &&
+      set(o, "hostname", json_string(info ? info->hostname : "")) &&
+      set(o, "pid", json_integer(info ? info->pid : 0)) &&
+      set(o, "is_head", json_boolean(s->is_head)) &&
+      set(o, "is_driver", json_boolean(info && info->is_driver)) &&
+      set(o, "state", json_string(alive ? "alive" : "dead")) &&
+      set(o, "heartbeat_age_seconds",
+          json_real((double)s->last_heartbeat_ms_ago / 1000.0)) &&
+      set(o, "http_address", json_string(info ? info->metrics_address : ""));
   json_t *res = ok ? child(o, "resources", json_array()) : NULL;
   json_t *load = res ? child(o, "load", json_object()) : NULL;
   ok = ok && res && load;
@@ -37,9 +37,8 @@ static json_t *status_json(const Manta__V1__NodeStatus *s) {
   Manta__V1__Resource **rs = s->load && s->load->n_resources
                                  ? s->load->resources
                                  : (info ? info->resources : NULL);
-  size_t nrs = s->load && s->load->n_resources
-                   ? s->load->n_resources
-                   : (info ? info->n_resources : 0);
+  size_t nrs = s->load && s->load->n_resources ? s->load->n_resources
+                                               : (info ? info->n_resources : 0);
   for (size_t k = 0; ok && k < nrs; k++) {
     json_t *r = json_object();
     ok = json_array_append_new(res, r) == 0 &&
@@ -92,16 +91,14 @@ static bool merge_functions(json_t *sum, json_t *fns) {
         return false;
       }
     }
-    double secs =
-        json_number_value(json_object_get(into, "run_seconds_sum")) +
-        json_number_value(json_object_get(f, "run_seconds_sum"));
+    double secs = json_number_value(json_object_get(into, "run_seconds_sum")) +
+                  json_number_value(json_object_get(f, "run_seconds_sum"));
     json_t *a = json_object_get(into, "buckets"),
            *b = json_object_get(f, "buckets");
     if (!set(into, "run_seconds_sum", json_real(secs))) {
       return false;
     }
-    for (size_t k = 0; k < json_array_size(a) && k < json_array_size(b);
-         k++) {
+    for (size_t k = 0; k < json_array_size(a) && k < json_array_size(b); k++) {
       json_int_t v = json_integer_value(json_array_get(a, k)) +
                      json_integer_value(json_array_get(b, k));
       if (json_array_set_new(a, k, json_integer(v)) != 0) {
@@ -168,8 +165,10 @@ static json_t *error_list(json_t *all) {
 }
 
 static int by_name(const void *a, const void *b) {
-  const char *x = json_string_value(json_object_get(*(json_t *const *)a, "name"));
-  const char *y = json_string_value(json_object_get(*(json_t *const *)b, "name"));
+  const char *x =
+      json_string_value(json_object_get(*(json_t *const *)a, "name"));
+  const char *y =
+      json_string_value(json_object_get(*(json_t *const *)b, "name"));
   return strcmp(x ? x : "", y ? y : "");
 }
 
@@ -233,10 +232,10 @@ json_t *mt_api_cluster_json(const Manta__V1__ClusterStatusReply *st,
            extend(actors, json_object_get(doc, "actors")) &&
            extend(errors, json_object_get(doc, "errors"));
     }
-    ok = ok && set(n, "report", doc ? doc : json_null()) &&
-         set(n, "report_error", whys && whys[i] && whys[i][0]
-                                    ? json_string(whys[i])
-                                    : json_null());
+    ok =
+        ok && set(n, "report", doc ? doc : json_null()) &&
+        set(n, "report_error",
+            whys && whys[i] && whys[i][0] ? json_string(whys[i]) : json_null());
   }
   json_t *fns = ok ? function_list(sum) : NULL;
   ok = ok && set(o, "functions", fns);

@@ -66,8 +66,7 @@ static void on_observed(void *arg, int status, const char *detail,
       json_error_t err;
       a->doc = json_loadb((const char *)r->body.data, r->body.len, 0, &err);
       if (!a->doc) {
-        snprintf(msg, sizeof msg, "%s sent bad JSON: %s", a->address,
-                 err.text);
+        snprintf(msg, sizeof msg, "%s sent bad JSON: %s", a->address, err.text);
       }
     }
     if (r) {
@@ -110,8 +109,7 @@ static Manta__V1__ClusterStatusReply *head_status(char *why, size_t size) {
           : NULL;
   free(reply.data);
   if (!r) {
-    snprintf(why, size, "the head at %s did not answer: %s",
-             mt_cl.head_address,
+    snprintf(why, size, "the head at %s did not answer: %s", mt_cl.head_address,
              st == MT_TP_OK ? "malformed reply"
                             : (detail[0] ? detail : "unreachable"));
   }
@@ -264,8 +262,8 @@ json_t *mt_api_cluster_gather(char *why, size_t size) {
   if (!mt_api_ask_nodes("/api/node", &st, &docs, &whys, why, size)) {
     return NULL;
   }
-  json_t *o = mt_api_cluster_json(st, docs, (const char *const *)whys,
-                                  wall_ms());
+  json_t *o =
+      mt_api_cluster_json(st, docs, (const char *const *)whys, wall_ms());
   if (!o) {
     snprintf(why, size, "out of memory");
   }

@@ -58,7 +58,8 @@ static json_t *function_json(const mt_metrics_fn *f) {
   json_t *o = json_object(), *buckets = json_array();
   bool ok = o && buckets;
   for (int b = 0; ok && b <= MT_RUN_BUCKETS; b++) {
-    ok = json_array_append_new(buckets, json_integer((json_int_t)st->bucket[b])) == 0;
+    ok = json_array_append_new(buckets,
+                               json_integer((json_int_t)st->bucket[b])) == 0;
   }
   ok = ok && set(o, "name", json_string(f->name)) &&
        set(o, "submitted", json_integer((json_int_t)st->submitted)) &&

@@ -74,8 +74,8 @@ static void serve_asset(void *arg, mt_http_reply *reply) {
 }
 
 bool mt_api_routes_add(mt_http_server *s) {
-  static const char *const parts[] = {"nodes", "actors", "functions",
-                                      "errors", "totals"};
+  static const char *const parts[] = {"nodes", "actors", "functions", "errors",
+                                      "totals"};
   bool ok = mt_http_route(s, "/api/node", serve_node, NULL) &&
             mt_http_route(s, "/api/cluster", serve_cluster, NULL);
   for (size_t i = 0; ok && i < sizeof parts / sizeof *parts; i++) {

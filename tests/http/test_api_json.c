@@ -83,8 +83,8 @@ static void fake_report(mt_node_report *r, uint64_t id, const char *fn,
   r->m.nfns = 1;
   r->actors = calloc(1, sizeof *r->actors);
   REQUIRE(r->actors);
-  r->actors[0] = (mt_report_actor){.id = 7, .state = MT_ACTOR_ALIVE,
-                                   .calls = 11, .running = 1};
+  r->actors[0] = (mt_report_actor){
+      .id = 7, .state = MT_ACTOR_ALIVE, .calls = 11, .running = 1};
   strcpy(r->actors[0].cls, "Counter");
   strcpy(r->actors[0].name, "counter-1");
   r->nactors = r->actors_total = 1;
@@ -281,8 +281,7 @@ static void test_runtime(void) {
   REQUIRE(act != NULL);
   CHECK(strcmp(json_string_value(json_object_get(act, "class")), "Pinger") ==
         0);
-  CHECK(strcmp(json_string_value(json_object_get(act, "name")), "pinger") ==
-        0);
+  CHECK(strcmp(json_string_value(json_object_get(act, "name")), "pinger") == 0);
   CHECK(ival(act, "calls") == 3);
   json_decref(j);
   j = local("/api/nope", &status);
