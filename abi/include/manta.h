@@ -779,6 +779,31 @@ MANTA_API manta_err manta_metrics_port(int *port);
 MANTA_API manta_err manta_resource_get(const char *name, double *total,
                                        double *available);
 
+/* ------------------------------------------------------------------------ */
+/* Timeline (docs/observability.md)                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Turns this node's timeline on (events: how many each worker thread keeps,
+ * 2 to 4194304; the oldest are overwritten) or off (0). Off by default;
+ * MANTA_TIMELINE=N (or "on": 16384) turns it on at manta_init. While on,
+ * every task and actor call run here is noted with its start and end.
+ */
+MANTA_API manta_err manta_timeline_enable(int64_t events);
+/*
+ * The recent task and actor-call events of every live node of a cluster,
+ * as Chrome trace-event JSON (chrome://tracing, Perfetto): one process per
+ * node, one thread per worker, an "X" event per call with its function (or
+ * Class.method), node, worker and ref id. address: a head's HOST:PORT,
+ * reached with the token and TLS of opts (as manta_cluster_status_with);
+ * NULL: the cluster of this process (its runtime must be initialized;
+ * embedded, the node alone). *json_out is malloc'd: free it with
+ * manta_free. A node that does not answer is named in the trace's
+ * metadata (otherData.unanswered).
+ */
+MANTA_API manta_err manta_timeline(const char *address,
+                                   const manta_options *opts, char **json_out);
+
 #ifdef __cplusplus
 }
 #endif

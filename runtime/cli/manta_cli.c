@@ -15,6 +15,7 @@
 
 #include "cli_java.h"
 #include "cli_pidfile.h"
+#include "cli_timeline.h"
 #include "size.h"
 
 #include <dirent.h>
@@ -53,6 +54,11 @@ static const char *usage_text =
     "this\n"
     "                                            machine (nodes, then the "
     "head)\n"
+    "  manta timeline [-o FILE] [--address HOST:PORT] [--token-file PATH]\n"
+    "                                            recent tasks and actor calls "
+    "as a\n"
+    "                                            Chrome trace "
+    "(MANTA_TIMELINE)\n"
     "  manta --version | --help\n"
     "\n"
     "start options:\n"
@@ -1000,6 +1006,9 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "status") == 0) {
     return cmd_status(argc - 2, argv + 2);
+  }
+  if (strcmp(argv[1], "timeline") == 0) {
+    return cli_timeline(argc - 2, argv + 2, local_head);
   }
   die(2, "unknown command '%s' (see manta --help)", argv[1]);
   return 2;

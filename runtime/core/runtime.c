@@ -2,6 +2,7 @@
  * what it reports about itself. */
 #include "bigalloc.h"
 #include "rt.h"
+#include "timeline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -127,6 +128,9 @@ manta_err manta_init(const manta_options *opts) {
       opts && opts->address ? opts->address : getenv("MANTA_ADDRESS");
   bool head = opts && opts->role == MANTA_ROLE_HEAD;
   bool cluster = head || (address && *address);
+  if (!manta_is_initialized() && !mt_timeline_init()) {
+    return MANTA_ERR_INVALID; /* a bad MANTA_TIMELINE, logged */
+  }
   mt_lock();
   if (mt_rt.initialized || mt_rt.shutting_down) {
     mt_unlock();

@@ -85,9 +85,9 @@ static void on_observed(void *arg, int status, const char *detail,
 
 /* The head's status over gRPC (the head asks itself too: one path for
  * every node, and the directory's lock stays the directory's). */
-static Manta__V1__ClusterStatusReply *head_status(char *why, size_t size) {
-  mt_tp_channel *ch =
-      mt_tp_channel_open(mt_cl.head_address, mt_cl.token, &mt_cl.tp_tls);
+static Manta__V1__ClusterStatusReply *head_status(const mt_api_link *link,
+                                                  char *why, size_t size) {
+  mt_tp_channel *ch = mt_tp_channel_open(link->head, link->token, link->tls);
   if (!ch) {
     snprintf(why, size, "out of memory");
     return NULL;
@@ -148,40 +148,73 @@ static Manta__V1__ClusterStatusReply *alone(void) {
   return r;
 }
 
-static void free_status(Manta__V1__ClusterStatusReply *st);
+/* A status from alone(). */
+static void free_alone(Manta__V1__ClusterStatusReply *st) {
+  free(st->nodes[0]->info->address);
+  free(st->nodes[0]->info->hostname);
+  free(st->nodes[0]->info->metrics_address);
+  free(st->nodes[0]->info);
+  free(st->nodes[0]);
+  free(st->nodes);
+  free(st);
+}
 
-bool mt_api_ask_nodes(const char *path, Manta__V1__ClusterStatusReply **st_out,
-                      json_t ***docs_out, char ***whys_out, char *why,
-                      size_t size) {
-  *st_out = NULL;
-  *docs_out = NULL;
-  *whys_out = NULL;
-  Manta__V1__ClusterStatusReply *st =
-      mt_cl.on ? head_status(why, size) : alone();
-  if (!st) {
+void mt_api_answers_free(mt_api_answers *a) {
+  for (size_t i = 0; a->st && i < a->st->n_nodes; i++) {
+    json_decref(a->docs ? a->docs[i] : NULL);
+    free(a->whys ? a->whys[i] : NULL);
+  }
+  free(a->docs);
+  free(a->whys);
+  if (a->st && a->alone) {
+    free_alone(a->st);
+  } else if (a->st) {
+    manta__v1__cluster_status_reply__free_unpacked(a->st, NULL);
+  }
+  memset(a, 0, sizeof *a);
+}
+
+bool mt_api_ask_nodes(const mt_api_link *link, const char *path,
+                      mt_api_answers *out, char *why, size_t size) {
+  memset(out, 0, sizeof *out);
+  why[0] = '\0';
+  /* From inside the cluster: its head, as this node reaches it; this
+   * node answers for itself without a call. */
+  mt_api_link own = {mt_cl.head_address, mt_cl.token, &mt_cl.tp_tls};
+  bool inside = link == NULL;
+  uint64_t self = 0;
+  if (inside) {
+    mt_lock();
+    self = mt_rt.node_id;
+    mt_unlock();
+    link = &own;
+  }
+  out->alone = inside && !mt_cl.on;
+  out->st = out->alone ? alone() : head_status(link, why, size);
+  if (!out->st) {
     if (!why[0]) {
       snprintf(why, size, "out of memory");
     }
     return false;
   }
+  Manta__V1__ClusterStatusReply *st = out->st;
   size_t n = st->n_nodes;
-  json_t **docs = calloc(n + 1, sizeof *docs);
-  char **whys = calloc(n + 1, sizeof *whys);
+  out->docs = calloc(n + 1, sizeof *out->docs);
+  out->whys = calloc(n + 1, sizeof *out->whys);
   answer *answers = calloc(n + 1, sizeof *answers);
   mt_tp_channel **chans = calloc(n + 1, sizeof *chans);
   Manta__V1__ObserveRequest req = MANTA__V1__OBSERVE_REQUEST__INIT;
   req.path = (char *)path;
   mt_tp_buf body = {0};
-  if (!docs || !whys || !answers || !chans || !mt_wire_pack(&req.base, &body)) {
-    free(docs), free(whys), free(answers), free(chans);
-    free_status(st);
+  if (!out->docs || !out->whys || !answers || !chans ||
+      !mt_wire_pack(&req.base, &body)) {
+    free(answers);
+    free(chans);
+    free(body.data);
+    mt_api_answers_free(out);
     snprintf(why, size, "out of memory");
     return false;
   }
-  uint64_t self;
-  mt_lock();
-  self = mt_rt.node_id;
-  mt_unlock();
   asking all = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
   for (size_t i = 0; i < n; i++) {
     const Manta__V1__NodeStatus *s = st->nodes[i];
@@ -190,13 +223,13 @@ bool mt_api_ask_nodes(const char *path, Manta__V1__ClusterStatusReply **st_out,
     if (!s->info || s->state != MANTA__V1__NODE_STATE__NODE_STATE_ALIVE) {
       continue; /* a dead node is listed as the head last saw it */
     }
-    if (s->info->node_id == self) {
-      docs[i] = local_doc(path, &whys[i]);
+    if (inside && s->info->node_id == self) {
+      out->docs[i] = local_doc(path, &out->whys[i]);
       continue;
     }
-    if (!(chans[i] = mt_tp_channel_open(s->info->address, mt_cl.token,
-                                        &mt_cl.tp_tls))) {
-      whys[i] = strdup("out of memory");
+    if (!(chans[i] =
+              mt_tp_channel_open(s->info->address, link->token, link->tls))) {
+      out->whys[i] = strdup("out of memory");
       continue;
     }
     pthread_mutex_lock(&all.mu);
@@ -214,59 +247,26 @@ bool mt_api_ask_nodes(const char *path, Manta__V1__ClusterStatusReply **st_out,
   for (size_t i = 0; i < n; i++) {
     if (chans[i]) {
       mt_tp_channel_close(chans[i]);
-      docs[i] = answers[i].doc;
-      whys[i] = answers[i].why;
+      out->docs[i] = answers[i].doc;
+      out->whys[i] = answers[i].why;
     }
   }
   free(body.data);
   free(answers);
   free(chans);
-  *st_out = st;
-  *docs_out = docs;
-  *whys_out = whys;
   return true;
 }
 
-/* A status from head_status() or alone(). */
-static void free_status(Manta__V1__ClusterStatusReply *st) {
-  if (st && !mt_cl.on) {
-    /* alone(): built by hand */
-    free(st->nodes[0]->info->address);
-    free(st->nodes[0]->info->hostname);
-    free(st->nodes[0]->info->metrics_address);
-    free(st->nodes[0]->info);
-    free(st->nodes[0]);
-    free(st->nodes);
-    free(st);
-  } else if (st) {
-    manta__v1__cluster_status_reply__free_unpacked(st, NULL);
-  }
-}
-
-void mt_api_answers_free(Manta__V1__ClusterStatusReply *st, json_t **docs,
-                         char **whys) {
-  for (size_t i = 0; st && i < st->n_nodes; i++) {
-    json_decref(docs[i]);
-    free(whys[i]);
-  }
-  free(docs);
-  free(whys);
-  free_status(st);
-}
-
 json_t *mt_api_cluster_gather(char *why, size_t size) {
-  Manta__V1__ClusterStatusReply *st;
-  json_t **docs;
-  char **whys;
-  why[0] = '\0';
-  if (!mt_api_ask_nodes("/api/node", &st, &docs, &whys, why, size)) {
+  mt_api_answers a;
+  if (!mt_api_ask_nodes(NULL, "/api/node", &a, why, size)) {
     return NULL;
   }
   json_t *o =
-      mt_api_cluster_json(st, docs, (const char *const *)whys, wall_ms());
+      mt_api_cluster_json(a.st, a.docs, (const char *const *)a.whys, wall_ms());
   if (!o) {
     snprintf(why, size, "out of memory");
   }
-  mt_api_answers_free(st, docs, whys);
+  mt_api_answers_free(&a);
   return o;
 }

@@ -11,6 +11,8 @@
 #define MT_API_GATHER_H
 
 #include "api_json.h"
+#include "manta/v1/cluster_wire.pb-c.h"
+#include "transport.h"
 
 /* Deadlines: the head's status, then the nodes' documents (asked in
  * parallel). A node that does not answer in time is listed without its
@@ -23,16 +25,29 @@
  * runtime), a cluster of this node alone. */
 json_t *mt_api_cluster_gather(char *why, size_t size);
 
-/* path ("/api/node", ...) asked of every live node, each answer parsed as
- * JSON (NULL where a node gave none, why in whys[i], malloc'd). The head's
- * status goes to *st_out (free with
- * manta__v1__cluster_status_reply__free_unpacked). false with why when the
- * head cannot be asked. */
-struct Manta__V1__ClusterStatusReply;
-bool mt_api_ask_nodes(const char *path,
-                      struct Manta__V1__ClusterStatusReply **st_out,
-                      json_t ***docs, char ***whys, char *why, size_t size);
-void mt_api_answers_free(struct Manta__V1__ClusterStatusReply *st,
-                         json_t **docs, char **whys);
+/* Where to ask: a head by address with a token and TLS (a process outside
+ * the cluster: `manta timeline`), or NULL for this process's own cluster
+ * (its head, with its token and TLS; this node answers itself; without a
+ * cluster, this node alone). */
+typedef struct mt_api_link {
+  const char *head;
+  const char *token;
+  const mt_tp_tls *tls;
+} mt_api_link;
+
+/* What every live node answered for a path. */
+typedef struct mt_api_answers {
+  Manta__V1__ClusterStatusReply *st; /* the head's status */
+  bool alone;                        /* st made here: no cluster */
+  json_t **docs;                     /* per st->nodes: the JSON, or NULL */
+  char **whys;                       /* per st->nodes: why not, or NULL */
+} mt_api_answers;
+
+/* path ("/api/node", ...) asked of every live node at once, each bounded
+ * by MT_API_NODE_TIMEOUT_MS. false with why when the head cannot be asked
+ * (a is then empty). */
+bool mt_api_ask_nodes(const mt_api_link *link, const char *path,
+                      mt_api_answers *a, char *why, size_t size);
+void mt_api_answers_free(mt_api_answers *a);
 
 #endif

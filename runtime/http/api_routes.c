@@ -8,7 +8,9 @@
 
 #include "api_gather.h"
 #include "api_json.h"
+#include "api_timeline.h"
 #include "dashboard_assets.h"
+#include "manta.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,13 @@ static void error_reply(mt_http_reply *reply, int status, const char *why) {
 }
 
 void mt_api_local(const char *path, mt_http_reply *reply) {
+  if (strcmp(path, "/api/timeline") == 0) {
+    json_t *doc = mt_api_timeline_local();
+    if (doc) {
+      json_reply(reply, 200, doc);
+    }
+    return;
+  }
   if (strcmp(path, "/api/node") != 0) {
     error_reply(reply, 404, "no such API path on this node");
     return;
@@ -44,6 +53,21 @@ void mt_api_local(const char *path, mt_http_reply *reply) {
 static void serve_node(void *arg, mt_http_reply *reply) {
   (void)arg;
   mt_api_local("/api/node", reply);
+}
+
+/* The cluster's trace (manta_timeline's, for a browser or curl). */
+static void serve_timeline(void *arg, mt_http_reply *reply) {
+  (void)arg;
+  char *json = NULL;
+  manta_err err = manta_timeline(NULL, NULL, &json);
+  if (err != MANTA_OK) {
+    error_reply(reply, err == MANTA_ERR_NODE_DIED ? 502 : 503,
+                manta_strerror(err));
+    return;
+  }
+  reply->content_type = "application/json";
+  reply->body = json;
+  reply->len = strlen(json);
 }
 
 /* /api/cluster whole, or one of its members (arg: its key). */
@@ -77,6 +101,7 @@ bool mt_api_routes_add(mt_http_server *s) {
   static const char *const parts[] = {"nodes", "actors", "functions", "errors",
                                       "totals"};
   bool ok = mt_http_route(s, "/api/node", serve_node, NULL) &&
+            mt_http_route(s, "/api/timeline", serve_timeline, NULL) &&
             mt_http_route(s, "/api/cluster", serve_cluster, NULL);
   for (size_t i = 0; ok && i < sizeof parts / sizeof *parts; i++) {
     char path[64];

@@ -1,0 +1,17 @@
+/* `manta timeline`: the cluster's recent task and actor-call events as a
+ * Chrome trace file (docs/observability.md). */
+#ifndef CLI_TIMELINE_H
+#define CLI_TIMELINE_H
+
+#include <stddef.h>
+
+/* Where the head is when no --address is given and MANTA_ADDRESS is
+ * unset: the head started on this machine, or NULL. */
+typedef const char *(*cli_local_head_fn)(char *buf, size_t size);
+
+/* manta timeline ARGS (after the word "timeline"): the exit status. */
+int cli_timeline(int argc, char **argv, cli_local_head_fn local_head);
+
+extern const char cli_timeline_usage[];
+
+#endif
