@@ -804,6 +804,24 @@ MANTA_API manta_err manta_timeline_enable(int64_t events);
 MANTA_API manta_err manta_timeline(const char *address,
                                    const manta_options *opts, char **json_out);
 
+/*
+ * A node's log (what it writes to standard error, when that is a file:
+ * `manta start` sends it to the state folder), asked through the cluster
+ * (docs/observability.md). address: a head's HOST:PORT (token and TLS as
+ * manta_cluster_status_with), or NULL for this process's cluster. node:
+ * NULL or "" for the head, else a node id (or its first digits, if only
+ * one node has them) or its HOST:PORT. from: a byte offset, or negative
+ * for that many bytes before the end. *text_out (malloc'd, free with
+ * manta_free; NUL-terminated) gets at most 256 KiB from there, *len_out
+ * its length, *next_out the offset to ask next (to follow the log).
+ * MANTA_ERR_NOT_FOUND: no such node, or its log is no file; _NODE_DIED:
+ * the node is dead or did not answer. The cause is logged.
+ */
+MANTA_API manta_err manta_node_log(const char *address,
+                                   const manta_options *opts, const char *node,
+                                   int64_t from, char **text_out,
+                                   size_t *len_out, int64_t *next_out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 /* `manta timeline [-o FILE] [--address HOST:PORT] [--token-file PATH]`
  * (cli_timeline.h). Uses only manta.h: manta_timeline does the asking. */
 #include "cli_timeline.h"
+#include "cli_remote.h"
 
 #include <manta.h>
 
@@ -20,20 +21,6 @@ const char cli_timeline_usage[] =
     "note\n"
     "                                            them with "
     "MANTA_TIMELINE=on)\n";
-
-/* The whole file as a string (the token), or NULL with errno. */
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    return NULL;
-  }
-  char buf[4096];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  buf[strcspn(buf, "\r\n")] = '\0';
-  return strdup(buf);
-}
 
 /* How many complete events a trace holds. */
 static size_t count_events(const char *json) {
@@ -61,36 +48,13 @@ int cli_timeline(int argc, char **argv, cli_local_head_fn local_head) {
     }
   }
   char buf[128];
-  if (!address) {
-    address = getenv("MANTA_ADDRESS");
-  }
-  if (!address || !*address) {
-    address = local_head(buf, sizeof buf);
-  }
-  if (!address) {
-    fprintf(stderr, "manta: no head started on this machine; give --address "
-                    "HOST:PORT\n");
+  if (!(address = cli_head_address(address, local_head, buf, sizeof buf))) {
     return 1;
   }
-  manta_options *o;
-  if (manta_options_new(&o) != MANTA_OK) {
-    fprintf(stderr, "manta: out of memory\n");
+  manta_options *o = cli_remote_options(token_file);
+  if (!o) {
     return 1;
   }
-  char *token = NULL;
-  if (token_file && !(token = read_file(token_file))) {
-    fprintf(stderr, "manta: cannot read the token file %s: %s\n", token_file,
-            strerror(errno));
-    manta_options_free(o);
-    return 1;
-  }
-  if (token && manta_options_set_token(o, token) != MANTA_OK) {
-    fprintf(stderr, "manta: the token in %s is refused\n", token_file);
-    free(token);
-    manta_options_free(o);
-    return 2;
-  }
-  free(token);
   char *json = NULL;
   manta_err err = manta_timeline(address, o, &json);
   manta_options_free(o);

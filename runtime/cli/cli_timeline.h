@@ -3,11 +3,7 @@
 #ifndef CLI_TIMELINE_H
 #define CLI_TIMELINE_H
 
-#include <stddef.h>
-
-/* Where the head is when no --address is given and MANTA_ADDRESS is
- * unset: the head started on this machine, or NULL. */
-typedef const char *(*cli_local_head_fn)(char *buf, size_t size);
+#include "cli_remote.h"
 
 /* manta timeline ARGS (after the word "timeline"): the exit status. */
 int cli_timeline(int argc, char **argv, cli_local_head_fn local_head);

@@ -14,6 +14,7 @@
 #include <manta.h>
 
 #include "cli_java.h"
+#include "cli_logs.h"
 #include "cli_pidfile.h"
 #include "cli_timeline.h"
 #include "size.h"
@@ -59,6 +60,10 @@ static const char *usage_text =
     "as a\n"
     "                                            Chrome trace "
     "(MANTA_TIMELINE)\n"
+    "  manta logs [NODE] [-f] [--bytes N] [--address HOST:PORT]\n"
+    "                                            a node's log (the head's "
+    "if no\n"
+    "                                            NODE); -f follows it\n"
     "  manta --version | --help\n"
     "\n"
     "start options:\n"
@@ -1009,6 +1014,9 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "timeline") == 0) {
     return cli_timeline(argc - 2, argv + 2, local_head);
+  }
+  if (strcmp(argv[1], "logs") == 0) {
+    return cli_logs(argc - 2, argv + 2, local_head);
   }
   die(2, "unknown command '%s' (see manta --help)", argv[1]);
   return 2;

@@ -4,6 +4,8 @@
 #include "api_cluster.h"
 #include "api_routes.h"
 #include "cluster.h"
+#include "local_state.h"
+#include "tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +87,7 @@ static void on_observed(void *arg, int status, const char *detail,
 
 /* The head's status over gRPC (the head asks itself too: one path for
  * every node, and the directory's lock stays the directory's). */
-static Manta__V1__ClusterStatusReply *head_status(const mt_api_link *link,
+Manta__V1__ClusterStatusReply *mt_api_head_status(const mt_api_link *link,
                                                   char *why, size_t size) {
   mt_tp_channel *ch = mt_tp_channel_open(link->head, link->token, link->tls);
   if (!ch) {
@@ -190,7 +192,7 @@ bool mt_api_ask_nodes(const mt_api_link *link, const char *path,
     link = &own;
   }
   out->alone = inside && !mt_cl.on;
-  out->st = out->alone ? alone() : head_status(link, why, size);
+  out->st = out->alone ? alone() : mt_api_head_status(link, why, size);
   if (!out->st) {
     if (!why[0]) {
       snprintf(why, size, "out of memory");
@@ -269,4 +271,48 @@ json_t *mt_api_cluster_gather(char *why, size_t size) {
   }
   mt_api_answers_free(&a);
   return o;
+}
+
+bool mt_api_remote_open(mt_api_remote *r, const char *address,
+                        const manta_options *opts, char *why, size_t size) {
+  memset(r, 0, sizeof *r);
+  if (!address || !strchr(address, ':')) {
+    snprintf(why, size, "the head's address must be HOST:PORT");
+    return false;
+  }
+  /* Found as manta_cluster_status_with finds them. */
+  char source[4400], twhy[4600];
+  mt_token_origin origin;
+  if (!mt_token_resolve(opts ? opts->token : NULL, false, &r->token, &origin,
+                        source, sizeof source, twhy, sizeof twhy)) {
+    snprintf(why, size, "no usable cluster token: %s", twhy);
+    return false;
+  }
+  if (!mt_tls_resolve(opts ? &opts->tls : NULL, &r->tls, twhy, sizeof twhy)) {
+    free(r->token);
+    r->token = NULL;
+    snprintf(why, size, "%s", twhy);
+    return false;
+  }
+  if (!mt_tp_start()) {
+    free(r->token);
+    r->token = NULL;
+    mt_tls_free(&r->tls);
+    snprintf(why, size, "cannot start gRPC");
+    return false;
+  }
+  r->tp = (mt_tp_tls){r->tls.cert, r->tls.key, r->tls.ca};
+  r->link = (mt_api_link){address, r->token, &r->tp};
+  r->open = true;
+  return true;
+}
+
+void mt_api_remote_close(mt_api_remote *r) {
+  if (!r->open) {
+    return;
+  }
+  mt_tp_stop();
+  free(r->token);
+  mt_tls_free(&r->tls);
+  memset(r, 0, sizeof *r);
 }

@@ -12,6 +12,8 @@
 
 #include "api_json.h"
 #include "manta/v1/cluster_wire.pb-c.h"
+#include "rt.h"
+#include "tls.h"
 #include "transport.h"
 
 /* Deadlines: the head's status, then the nodes' documents (asked in
@@ -49,5 +51,23 @@ typedef struct mt_api_answers {
 bool mt_api_ask_nodes(const mt_api_link *link, const char *path,
                       mt_api_answers *a, char *why, size_t size);
 void mt_api_answers_free(mt_api_answers *a);
+
+/* The head's status through link; NULL with why. */
+Manta__V1__ClusterStatusReply *mt_api_head_status(const mt_api_link *link,
+                                                  char *why, size_t size);
+
+/* A link to a head from outside the cluster (a command, a program asking
+ * for a timeline or a log): the token and TLS of opts found as
+ * manta_cluster_status_with finds them, gRPC started. */
+typedef struct mt_api_remote {
+  mt_api_link link;
+  char *token;
+  mt_tls tls;
+  mt_tp_tls tp;
+  bool open;
+} mt_api_remote;
+bool mt_api_remote_open(mt_api_remote *r, const char *address,
+                        const manta_options *opts, char *why, size_t size);
+void mt_api_remote_close(mt_api_remote *r);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "api_gather.h"
 #include "api_json.h"
+#include "api_logs.h"
 #include "api_timeline.h"
 #include "dashboard_assets.h"
 #include "manta.h"
@@ -27,6 +28,11 @@ static void error_reply(mt_http_reply *reply, int status, const char *why) {
 }
 
 void mt_api_local(const char *path, mt_http_reply *reply) {
+  if (strncmp(path, "/api/logs", 9) == 0 &&
+      (path[9] == '\0' || path[9] == '?')) {
+    mt_api_logs_local(path[9] ? path + 10 : NULL, reply);
+    return;
+  }
   if (strcmp(path, "/api/timeline") == 0) {
     json_t *doc = mt_api_timeline_local();
     if (doc) {
@@ -53,6 +59,12 @@ void mt_api_local(const char *path, mt_http_reply *reply) {
 static void serve_node(void *arg, mt_http_reply *reply) {
   (void)arg;
   mt_api_local("/api/node", reply);
+}
+
+/* This node's log, its last MT_LOG_CHUNK bytes. */
+static void serve_logs(void *arg, mt_http_reply *reply) {
+  (void)arg;
+  mt_api_logs_local(NULL, reply);
 }
 
 /* The cluster's trace (manta_timeline's, for a browser or curl). */
@@ -102,6 +114,7 @@ bool mt_api_routes_add(mt_http_server *s) {
                                       "totals"};
   bool ok = mt_http_route(s, "/api/node", serve_node, NULL) &&
             mt_http_route(s, "/api/timeline", serve_timeline, NULL) &&
+            mt_http_route(s, "/api/logs", serve_logs, NULL) &&
             mt_http_route(s, "/api/cluster", serve_cluster, NULL);
   for (size_t i = 0; ok && i < sizeof parts / sizeof *parts; i++) {
     char path[64];

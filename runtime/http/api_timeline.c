@@ -2,9 +2,7 @@
 #include "api_timeline.h"
 
 #include "api_gather.h"
-#include "local_state.h"
 #include "rt.h"
-#include "tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,34 +209,15 @@ manta_err manta_timeline(const char *address, const manta_options *opts,
     }
     return err;
   }
-  if (!strchr(address, ':')) {
+  mt_api_remote remote;
+  if (!mt_api_remote_open(&remote, address, opts, why, sizeof why)) {
+    mt_log(MT_LOG_ERROR, "timeline: %s", why);
     return MANTA_ERR_INVALID;
   }
-  /* Found as manta_cluster_status_with finds them. */
-  char *token = NULL, source[4400], twhy[4600];
-  mt_token_origin origin;
-  if (!mt_token_resolve(opts ? opts->token : NULL, false, &token, &origin,
-                        source, sizeof source, twhy, sizeof twhy)) {
-    mt_log(MT_LOG_ERROR, "timeline: no usable cluster token: %s", twhy);
-    return MANTA_ERR_INVALID;
+  manta_err err = trace_of(&remote.link, json_out, why, sizeof why);
+  if (err == MANTA_ERR_NODE_DIED) {
+    mt_log(MT_LOG_ERROR, "timeline: %s", why);
   }
-  mt_tls tls;
-  if (!mt_tls_resolve(opts ? &opts->tls : NULL, &tls, twhy, sizeof twhy)) {
-    free(token);
-    mt_log(MT_LOG_ERROR, "timeline: %s", twhy);
-    return MANTA_ERR_INVALID;
-  }
-  mt_tp_tls tp_tls = {tls.cert, tls.key, tls.ca};
-  manta_err err = MANTA_ERR_INTERNAL;
-  if (mt_tp_start()) {
-    mt_api_link link = {address, token, &tp_tls};
-    err = trace_of(&link, json_out, why, sizeof why);
-    if (err == MANTA_ERR_NODE_DIED) {
-      mt_log(MT_LOG_ERROR, "timeline: %s", why);
-    }
-    mt_tp_stop();
-  }
-  free(token);
-  mt_tls_free(&tls);
+  mt_api_remote_close(&remote);
   return err;
 }
