@@ -768,7 +768,9 @@ typedef enum manta_stat {
   MANTA_STAT_TASKS_FINISHED = 4, /* since init, including failed ones */
   MANTA_STAT_WORKER_THREADS = 5, /* threads alive in the pool */
   MANTA_STAT_LIVE_ACTORS = 6,
-  MANTA_STAT_LIVE_VALUES = 7 /* manta_value allocations, process-wide */
+  MANTA_STAT_LIVE_VALUES = 7, /* manta_value allocations, process-wide */
+  /* tasks this node sent to another node that died, sent again */
+  MANTA_STAT_TASKS_RETRIED = 8
 } manta_stat;
 
 MANTA_API manta_err manta_stat_get(manta_stat which, int64_t *out);

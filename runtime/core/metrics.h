@@ -67,6 +67,7 @@ typedef struct mt_metrics {
   mt_metrics_fn *fns;
   size_t nfns;
   uint64_t submitted_other; /* calls of names this node does not offer */
+  uint64_t tasks_retried;   /* sent again after their node died */
   int64_t tasks_queued, tasks_running;
   mt_metrics_class *classes;
   size_t nclasses;

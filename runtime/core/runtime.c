@@ -163,6 +163,7 @@ manta_err manta_init(const manta_options *opts) {
   mt_cond_init(&mt_rt.exit_cv);
   mt_rt.tasks_queued = mt_rt.tasks_running = mt_rt.tasks_finished = 0;
   mt_rt.submitted_other = 0;
+  mt_rt.tasks_retried = 0;
   mt_value_set_hooks(&mt_runtime_value_hooks);
   mt_rt.initialized = true;
   mt_log(MT_LOG_INFO, "runtime started: %s, %g CPU, %d resource kinds",
@@ -314,6 +315,9 @@ manta_err manta_stat_get(manta_stat which, int64_t *out) {
       break;
     case MANTA_STAT_LIVE_ACTORS:
       *out = mt_rt.live_actors;
+      break;
+    case MANTA_STAT_TASKS_RETRIED:
+      *out = (int64_t)mt_rt.tasks_retried;
       break;
     default:
       err = MANTA_ERR_INVALID;

@@ -205,8 +205,8 @@ json_t *mt_api_cluster_json(const Manta__V1__ClusterStatusReply *st,
   bool ok = sum && errors && nodes && actors && totals &&
             set(o, "head_node_id", json_string(head)) &&
             set(o, "time_ms", json_integer(time_ms));
-  json_int_t alive = 0, dead = 0, running = 0, queued = 0, objects = 0,
-             object_bytes = 0;
+  json_int_t alive = 0, dead = 0, running = 0, queued = 0, retried = 0,
+             objects = 0, object_bytes = 0;
   for (size_t i = 0; i < st->n_nodes; i++) {
     json_t *doc = docs[i];
     docs[i] = NULL;
@@ -226,6 +226,7 @@ json_t *mt_api_cluster_json(const Manta__V1__ClusterStatusReply *st,
              *ob = json_object_get(doc, "objects");
       running += int_of(t, "running");
       queued += int_of(t, "queued");
+      retried += int_of(t, "retried");
       objects += int_of(ob, "count");
       object_bytes += int_of(ob, "bytes");
       ok = merge_functions(sum, json_object_get(doc, "functions")) &&
@@ -260,6 +261,7 @@ json_t *mt_api_cluster_json(const Manta__V1__ClusterStatusReply *st,
        set(totals, "tasks_failed", json_integer(failed)) &&
        set(totals, "tasks_running", json_integer(running)) &&
        set(totals, "tasks_queued", json_integer(queued)) &&
+       set(totals, "tasks_retried", json_integer(retried)) &&
        set(totals, "actors_alive", json_integer(actors_alive)) &&
        set(totals, "objects", json_integer(objects)) &&
        set(totals, "object_bytes", json_integer(object_bytes));

@@ -172,6 +172,7 @@ json_t *mt_api_node_json(const mt_node_report *r) {
        set(tasks, "running", json_integer(m->tasks_running)) &&
        set(tasks, "submitted_other",
            json_integer((json_int_t)m->submitted_other)) &&
+       set(tasks, "retried", json_integer((json_int_t)m->tasks_retried)) &&
        set(objects, "count", json_integer(m->objects)) &&
        set(objects, "bytes", json_integer(m->object_bytes)) &&
        set(objects, "spilled_bytes", json_integer(m->spilled_bytes)) &&

@@ -148,6 +148,12 @@ static void tasks(text *t, const mt_metrics *m) {
              offsetof(mt_fn_stats, submitted));
   series(t, "manta_tasks_submitted_total", "function", "_other");
   put(t, "%" PRIu64 "\n", m->submitted_other);
+  put(t,
+      "# HELP manta_tasks_retried_total Tasks this node sent to another "
+      "node that died, sent again to another.\n"
+      "# TYPE manta_tasks_retried_total counter\n"
+      "manta_tasks_retried_total %" PRIu64 "\n",
+      m->tasks_retried);
   fn_counter(t, m, "manta_tasks_finished_total",
              "Tasks that ran on this node and returned, failed ones "
              "included, by function.",
