@@ -119,5 +119,6 @@ void mt_metrics_free(mt_metrics *m) {
   free(m->fns);
   free(m->classes);
   free(m->peers);
+  free(m->transfers);
   memset(m, 0, sizeof *m);
 }
