@@ -42,6 +42,12 @@ set -euo pipefail
 #                                           the Slurm test (deploy/slurm)
 #   yamllint                                checks the Kubernetes manifests
 #                                           (deploy/kubernetes)
+#   libjansson-dev                          JSON: the dashboard's API
+#                                           (/api/, runtime/http/api_*.c)
+#                                           and the timeline's trace file
+#   chromium, chromium-driver               the dashboard's browser test:
+#                                           headless Chromium driven over
+#                                           WebDriver on loopback
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -58,6 +64,7 @@ PACKAGES=(
   lintian
   slurmctld slurmd slurm-client munge
   yamllint
+  libjansson-dev chromium chromium-driver
 )
 
 check_only=0

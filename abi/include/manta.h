@@ -768,7 +768,9 @@ typedef enum manta_stat {
   MANTA_STAT_TASKS_FINISHED = 4, /* since init, including failed ones */
   MANTA_STAT_WORKER_THREADS = 5, /* threads alive in the pool */
   MANTA_STAT_LIVE_ACTORS = 6,
-  MANTA_STAT_LIVE_VALUES = 7 /* manta_value allocations, process-wide */
+  MANTA_STAT_LIVE_VALUES = 7, /* manta_value allocations, process-wide */
+  /* tasks this node sent to another node that died, sent again */
+  MANTA_STAT_TASKS_RETRIED = 8
 } manta_stat;
 
 MANTA_API manta_err manta_stat_get(manta_stat which, int64_t *out);
@@ -803,6 +805,49 @@ typedef void (*manta_log_handler)(manta_log_level level, const char *message,
  * returns, no thread is still inside the previous handler, so its arg may
  * be freed. */
 MANTA_API void manta_log_set_handler(manta_log_handler handler, void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Timeline (docs/observability.md)                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Turns this node's timeline on (events: how many each worker thread keeps,
+ * 2 to 4194304; the oldest are overwritten) or off (0). Off by default;
+ * MANTA_TIMELINE=N (or "on": 16384) turns it on at manta_init. While on,
+ * every task and actor call run here is noted with its start and end.
+ */
+MANTA_API manta_err manta_timeline_enable(int64_t events);
+/*
+ * The recent task and actor-call events of every live node of a cluster,
+ * as Chrome trace-event JSON (chrome://tracing, Perfetto): one process per
+ * node, one thread per worker, an "X" event per call with its function (or
+ * Class.method), node, worker and ref id. address: a head's HOST:PORT,
+ * reached with the token and TLS of opts (as manta_cluster_status_with);
+ * NULL: the cluster of this process (its runtime must be initialized;
+ * embedded, the node alone). *json_out is malloc'd: free it with
+ * manta_free. A node that does not answer is named in the trace's
+ * metadata (otherData.unanswered).
+ */
+MANTA_API manta_err manta_timeline(const char *address,
+                                   const manta_options *opts, char **json_out);
+
+/*
+ * A node's log (what it writes to standard error, when that is a file:
+ * `manta start` sends it to the state folder), asked through the cluster
+ * (docs/observability.md). address: a head's HOST:PORT (token and TLS as
+ * manta_cluster_status_with), or NULL for this process's cluster. node:
+ * NULL or "" for the head, else a node id (or its first digits, if only
+ * one node has them) or its HOST:PORT. from: a byte offset, or negative
+ * for that many bytes before the end. *text_out (malloc'd, free with
+ * manta_free; NUL-terminated) gets at most 256 KiB from there, *len_out
+ * its length, *next_out the offset to ask next (to follow the log).
+ * MANTA_ERR_NOT_FOUND: no such node, or its log is no file; _NODE_DIED:
+ * the node is dead or did not answer. The cause is logged.
+ */
+MANTA_API manta_err manta_node_log(const char *address,
+                                   const manta_options *opts, const char *node,
+                                   int64_t from, char **text_out,
+                                   size_t *len_out, int64_t *next_out);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
  * the cluster (core/cluster_seam.h); the node's HTTP server starts last,
  * since it serves with the cluster's token, and stops first.
  */
+#include "api_routes.h"
 #include "cluster.h"
 #include "cluster_seam.h"
 #include "node_http.h"
@@ -12,6 +13,8 @@
 manta_err manta_init(const manta_options *opts) {
   /* The real cluster, unless a unit test registered a fake one first. */
   mt_cluster_seam_default(&mt_cluster_node_seam);
+  /* What Node.Observe answers: the documents of this node's HTTP API. */
+  mt_observe_set_source(mt_api_observe);
   manta_err err = mt_runtime_start(opts);
   if (err != MANTA_OK) {
     return err;

@@ -14,7 +14,9 @@
 #include <manta.h>
 
 #include "cli_java.h"
+#include "cli_logs.h"
 #include "cli_pidfile.h"
+#include "cli_timeline.h"
 #include "size.h"
 
 #include <dirent.h>
@@ -53,6 +55,15 @@ static const char *usage_text =
     "this\n"
     "                                            machine (nodes, then the "
     "head)\n"
+    "  manta timeline [-o FILE] [--address HOST:PORT] [--token-file PATH]\n"
+    "                                            recent tasks and actor calls "
+    "as a\n"
+    "                                            Chrome trace "
+    "(MANTA_TIMELINE)\n"
+    "  manta logs [NODE] [-f] [--bytes N] [--address HOST:PORT]\n"
+    "                                            a node's log (the head's "
+    "if no\n"
+    "                                            NODE); -f follows it\n"
     "  manta --version | --help\n"
     "\n"
     "start options:\n"
@@ -783,6 +794,11 @@ static const char *local_head(char *buf, size_t size, int *pid) {
   return found;
 }
 
+/* local_head as the timeline and logs commands take it (cli_remote.h). */
+static const char *local_head_address(char *buf, size_t size) {
+  return local_head(buf, size, NULL);
+}
+
 static const manta_value *field(const manta_value *m, const char *key) {
   const manta_value *v = NULL;
   return manta_map_find(m, key, &v) == MANTA_OK ? v : NULL;
@@ -1073,6 +1089,12 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "status") == 0) {
     return cmd_status(argc - 2, argv + 2);
+  }
+  if (strcmp(argv[1], "timeline") == 0) {
+    return cli_timeline(argc - 2, argv + 2, local_head_address);
+  }
+  if (strcmp(argv[1], "logs") == 0) {
+    return cli_logs(argc - 2, argv + 2, local_head_address);
   }
   die(2, "unknown command '%s' (see manta --help)", argv[1]);
   return 2;

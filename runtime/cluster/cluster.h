@@ -40,6 +40,7 @@
 #define MT_NODE_CALL "/manta.v1.Node/Call"
 #define MT_NODE_FETCH "/manta.v1.Node/FetchObject"
 #define MT_NODE_BUNDLES "/manta.v1.Node/ReserveBundles"
+#define MT_NODE_OBSERVE "/manta.v1.Node/Observe"
 #define MT_HEAD_PG_CREATE "/manta.v1.Head/CreatePlacementGroup"
 #define MT_HEAD_PG_GET "/manta.v1.Head/GetPlacementGroup"
 #define MT_HEAD_PG_REMOVE "/manta.v1.Head/RemovePlacementGroup"
@@ -207,6 +208,16 @@ mt_directory_heartbeat(mt_directory *d, const Manta__V1__HeartbeatRequest *req);
 
 /* task_receive.c: the Node service */
 extern const mt_tp_service mt_node_service;
+/* observe.c: Node.Observe, a node's API document for another node. The
+ * documents come from the node's HTTP services (a layer above the cluster),
+ * which register where they are made before the node starts: the source
+ * fills status, content type (static), body (malloc'd, NULL on OOM) and
+ * length for a path. */
+typedef void (*mt_observe_source)(const char *path, int *status,
+                                  const char **content_type, char **body,
+                                  size_t *len);
+void mt_observe_set_source(mt_observe_source source);
+void mt_observe_serve(mt_tp_incoming *in, const uint8_t *body, size_t len);
 
 /* task_send.c */
 extern const mt_cluster_ops mt_cluster_routing;

@@ -18,6 +18,7 @@
  * value until its turn.
  */
 #include "cluster.h"
+#include "transfer_stats.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ static void fetch_on_chunk(void *arg, mt_tp_stream *s, mt_tp_msg *m) {
     return;
   }
   size_t len = mt_tp_msg_length(m);
+  mt_transfer_note(f->owner_node, len, 0); /* /metrics, per peer */
   uint8_t head[MT_CHUNK_HEAD_MAX];
   size_t n = mt_tp_msg_read(m, head, len < sizeof head ? len : sizeof head);
   uint8_t *dst = mt_chunk_sink_head(&f->sink, head, n, len);
@@ -399,6 +401,7 @@ static bool fs_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   }
   fs->off = end;
   fs->sent_any = true;
+  mt_transfer_note(fs->requester, 0, n); /* /metrics, per peer */
   out->data = b;
   out->len = k;
   return true;

@@ -5,6 +5,7 @@
 #include "local_state.h"
 #include "loopback.h"
 #include "tls_hint.h"
+#include "transfer_stats.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -505,6 +506,7 @@ static bool bind_allowed(const char *bind, mt_token_origin origin,
 
 manta_err mt_cluster_start(const manta_options *opts, const char *address) {
   memset(&mt_cl, 0, sizeof mt_cl);
+  mt_transfer_reset(); /* /metrics counts from this start */
   mt_cl.role = opts ? opts->role : MANTA_ROLE_DRIVER;
   const char *bind = opts && opts->bind ? opts->bind : "127.0.0.1:0";
   if (mt_cl.role != MANTA_ROLE_HEAD && !(address && *address)) {

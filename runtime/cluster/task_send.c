@@ -3,6 +3,7 @@
  * tasks of a node that dies (they run again elsewhere, up to
  * MT_MAX_ATTEMPTS dispatches in all). */
 #include "cluster.h"
+#include "transfer_stats.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -496,6 +497,7 @@ static void retry_locked(mt_task *t, const char *why, mt_garbage *g) {
   } else {
     mt_log(MT_LOG_INFO, "cluster: task %s: %s; running it again elsewhere",
            t->remote->function, why);
+    mt_rt.tasks_retried++; /* manta_tasks_retried_total */
     dispatch_locked(t, g);
   }
 }
@@ -729,6 +731,10 @@ void mt_peers_close_all(void) {
 /* The peers of /metrics: every node of the view, this one included (a
  * dashboard joins on the node label). */
 static void metrics_locked(mt_metrics *m) {
+  m->transfers = calloc(MT_TRANSFER_PEERS + 1, sizeof *m->transfers);
+  if (m->transfers) {
+    m->ntransfers = mt_transfer_copy(m->transfers, MT_TRANSFER_PEERS + 1);
+  }
   m->peers = calloc(mt_cl.nview ? mt_cl.nview : 1, sizeof *m->peers);
   if (!m->peers) {
     return;

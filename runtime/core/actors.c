@@ -9,6 +9,7 @@
  */
 #include "cluster_seam.h"
 #include "rt.h"
+#include "timeline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -339,12 +340,20 @@ void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {
   /* Calls of this turn not started when a kill comes do not run: they end
    * as those still in the mailbox do. */
   size_t ran = 0;
+  bool timed = mt_timeline_on(); /* off: this load is all it costs */
+  mt_tl_run run = {0};
+  int64_t turn_start = timed ? mt_timeline_now() : 0;
   for (; ran < n && !atomic_load(&a->killed); ran++) {
     int expected = MT_CLAIM_FREE;
-    results[ran] = atomic_compare_exchange_strong(&calls[ran]->claim, &expected,
-                                                  MT_CLAIM_STARTED)
-                       ? run_method(a, calls[ran])
-                       : NULL;
+    bool claimed = atomic_compare_exchange_strong(&calls[ran]->claim, &expected,
+                                                  MT_CLAIM_STARTED);
+    if (claimed && timed) {
+      mt_timeline_call(&run, calls[ran], turn_start);
+    }
+    results[ran] = claimed ? run_method(a, calls[ran]) : NULL;
+  }
+  if (timed) {
+    mt_timeline_end(&run, mt_timeline_now());
   }
   mt_lock();
   for (size_t i = 0; i < n; i++) {
@@ -352,6 +361,7 @@ void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {
     mt_task *t = calls[i];
     if (i < ran) {
       a->cls->calls += results[i] != NULL; /* NULL: cancelled, not run */
+      a->calls += results[i] != NULL;
       mt_task_finish_locked(t, results[i], g);
     } else {
       mt_task_finish_locked(

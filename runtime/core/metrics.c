@@ -82,6 +82,7 @@ bool mt_metrics_collect(mt_metrics *m) {
   }
   m->node_id = mt_rt.node_id;
   m->submitted_other = mt_rt.submitted_other;
+  m->tasks_retried = mt_rt.tasks_retried;
   m->tasks_queued = mt_rt.tasks_queued;
   m->tasks_running = mt_rt.tasks_running;
   m->objects = mt_rt.live_objects;
@@ -119,5 +120,6 @@ void mt_metrics_free(mt_metrics *m) {
   free(m->fns);
   free(m->classes);
   free(m->peers);
+  free(m->transfers);
   memset(m, 0, sizeof *m);
 }

@@ -67,6 +67,7 @@ typedef struct mt_metrics {
   mt_metrics_fn *fns;
   size_t nfns;
   uint64_t submitted_other; /* calls of names this node does not offer */
+  uint64_t tasks_retried;   /* sent again after their node died */
   int64_t tasks_queued, tasks_running;
   mt_metrics_class *classes;
   size_t nclasses;
@@ -75,6 +76,10 @@ typedef struct mt_metrics {
   mt_metrics_resource res[16];        /* MT_MAX_RESOURCES */
   int nres;
   unsigned workers_total, workers_idle, workers_busy;
+  /* Object bytes moved per peer (cluster mode); set by the cluster's
+   * metrics hook. */
+  struct mt_transfer_peer *transfers;
+  size_t ntransfers;
   bool cluster; /* the peers below mean something */
   mt_metrics_peer *peers;
   size_t npeers;

@@ -357,6 +357,7 @@ typedef struct mt_actor {
   mt_task_list mbox; /* calls in submission order */
   struct mt_actor *ready_next;
   mt_actor_remote *remote; /* set: a proxy of an actor on another node */
+  uint64_t calls;          /* method calls run here, for /api (rt.mu) */
 } mt_actor;
 
 mt_actor *mt_actor_lookup_locked(uint64_t id);
@@ -692,6 +693,7 @@ typedef struct mt_runtime {
   mt_sched_class *classes_list;
   int64_t tasks_queued, tasks_running, tasks_finished;
   uint64_t submitted_other;  /* calls of names not registered here */
+  uint64_t tasks_retried;    /* sent again after their node died */
   _Atomic uint64_t work_seq; /* bumped whenever work is queued */
   bool spinner_active;       /* one idle worker spins before sleeping */
   bool running_here;         /* a non-worker thread is in mt_sched_run_here */

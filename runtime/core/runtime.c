@@ -3,6 +3,7 @@
 #include "bigalloc.h"
 #include "cluster_seam.h"
 #include "rt.h"
+#include "timeline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +89,9 @@ manta_err mt_runtime_start(const manta_options *opts) {
       opts && opts->address ? opts->address : getenv("MANTA_ADDRESS");
   bool head = opts && opts->role == MANTA_ROLE_HEAD;
   bool cluster = head || (address && *address);
+  if (!manta_is_initialized() && !mt_timeline_init()) {
+    return MANTA_ERR_INVALID; /* a bad MANTA_TIMELINE, logged */
+  }
   mt_lock();
   if (mt_rt.initialized || mt_rt.shutting_down) {
     mt_unlock();
@@ -120,6 +124,7 @@ manta_err mt_runtime_start(const manta_options *opts) {
   mt_cond_init(&mt_rt.exit_cv);
   mt_rt.tasks_queued = mt_rt.tasks_running = mt_rt.tasks_finished = 0;
   mt_rt.submitted_other = 0;
+  mt_rt.tasks_retried = 0;
   mt_value_set_hooks(&mt_runtime_value_hooks);
   mt_rt.initialized = true;
   mt_log(MT_LOG_INFO, "runtime started: %s, %g CPU, %d resource kinds",
@@ -276,6 +281,9 @@ manta_err manta_stat_get(manta_stat which, int64_t *out) {
       break;
     case MANTA_STAT_LIVE_ACTORS:
       *out = mt_rt.live_actors;
+      break;
+    case MANTA_STAT_TASKS_RETRIED:
+      *out = (int64_t)mt_rt.tasks_retried;
       break;
     default:
       err = MANTA_ERR_INVALID;

@@ -4,6 +4,7 @@
  * Also the public submit and cancel.
  */
 #include "cluster_seam.h"
+#include "errlog.h"
 #include "rt.h"
 
 #include <stdatomic.h>
@@ -217,6 +218,10 @@ void mt_task_finish_locked(mt_task *t, manta_value *v, mt_garbage *g) {
      * when the batch was measured. */
     t->fn->stats.finished++;
     t->fn->stats.failed += v && manta_value_kind(v) == MANTA_KIND_ERROR;
+  }
+  if (v && t->where == MT_WHERE_BATCH && !t->cancelled &&
+      manta_value_kind(v) == MANTA_KIND_ERROR) {
+    mt_errlog_note_locked(t, v); /* recent errors, for the dashboard */
   }
   if (t->result) {
     if (!t->cancelled) {

@@ -19,6 +19,7 @@
  */
 #include "cluster_seam.h"
 #include "rt.h"
+#include "timeline.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -458,10 +459,15 @@ static size_t run_class_batch(mt_worker *w, mt_task **mine,
                               manta_value **results, uint64_t *ns) {
   size_t n = 0;
   uint64_t start = now_ns();
+  bool timed = mt_timeline_on(); /* off: this load is all it costs */
+  mt_tl_run run = {0};
   for (;;) {
     size_t i = atomic_fetch_add(&w->batch_next, 1);
     if (i >= w->batch_len) {
       *ns = now_ns() - start;
+      if (timed) {
+        mt_timeline_end(&run, (int64_t)(start + *ns));
+      }
       return n;
     }
     mt_task *t = w->batch[i];
@@ -471,6 +477,9 @@ static size_t run_class_batch(mt_worker *w, mt_task **mine,
                                         MT_CLAIM_STARTED)) {
       results[n++] = NULL; /* cancelled while it waited in the batch */
       continue;
+    }
+    if (timed) {
+      mt_timeline_call(&run, t, (int64_t)start);
     }
     if (t->kind == MT_TASK_ACTOR_CREATE) {
       mt_actor_construct(t);

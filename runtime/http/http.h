@@ -53,6 +53,11 @@ const char *mt_http_scheme(const mt_http_server *s);
  * is taken. Routes may be added while the server runs. */
 bool mt_http_route(mt_http_server *s, const char *path, mt_http_handler fn,
                    void *arg);
+/* What a browser gets instead of a bare 401 when the token is asked and
+ * missing: a page (static, kept by the caller) that asks for it and keeps
+ * it in the cookie manta_token, which the server accepts as it accepts
+ * the header. */
+void mt_http_set_login_page(mt_http_server *s, const char *html, size_t len);
 /* Stops listening, waits for the handlers running, frees the server. */
 void mt_http_stop(mt_http_server *s);
 

@@ -5,6 +5,7 @@
  * this node, resource names, node ids of the cluster).
  */
 #include "metrics.h"
+#include "transfer_stats.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -148,6 +149,12 @@ static void tasks(text *t, const mt_metrics *m) {
              offsetof(mt_fn_stats, submitted));
   series(t, "manta_tasks_submitted_total", "function", "_other");
   put(t, "%" PRIu64 "\n", m->submitted_other);
+  put(t,
+      "# HELP manta_tasks_retried_total Tasks this node sent to another "
+      "node that died, sent again to another.\n"
+      "# TYPE manta_tasks_retried_total counter\n"
+      "manta_tasks_retried_total %" PRIu64 "\n",
+      m->tasks_retried);
   fn_counter(t, m, "manta_tasks_finished_total",
              "Tasks that ran on this node and returned, failed ones "
              "included, by function.",
@@ -215,6 +222,22 @@ static void peers(text *t, const mt_metrics *m) {
     snprintf(id, sizeof id, "%016" PRIx64, m->peers[i].node_id);
     series(t, "manta_peer_heartbeat_age_seconds", "node", id);
     put_double(t, m->peers[i].heartbeat_age_s);
+  }
+  static const char *const names[2] = {"manta_transfer_received_bytes_total",
+                                       "manta_transfer_sent_bytes_total"};
+  static const char *const helps[2] = {
+      "Object bytes this node fetched from each node, by node id "
+      "(0000000000000000: nodes beyond the first 256).",
+      "Object bytes this node sent to each node that fetched them, by node "
+      "id (0000000000000000: nodes beyond the first 256)."};
+  for (int which = 0; which < 2; which++) {
+    head(t, names[which], "counter", helps[which]);
+    for (size_t i = 0; i < m->ntransfers; i++) {
+      snprintf(id, sizeof id, "%016" PRIx64, m->transfers[i].node_id);
+      series(t, names[which], "node", id);
+      put(t, "%" PRIu64 "\n",
+          which ? m->transfers[i].sent : m->transfers[i].received);
+    }
   }
 }
 

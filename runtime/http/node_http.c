@@ -5,6 +5,7 @@
  * register on the same server.
  */
 #include "node_http.h"
+#include "api_routes.h"
 #include "cluster.h"
 #include "http.h"
 #include "local_state.h"
@@ -117,7 +118,8 @@ manta_err mt_node_http_start(const manta_options *opts) {
     mt_log(MT_LOG_ERROR, "http: %s", why);
     return MANTA_ERR_INVALID;
   }
-  if (!mt_http_route(s, "/metrics", serve_metrics, NULL)) {
+  if (!mt_http_route(s, "/metrics", serve_metrics, NULL) ||
+      !mt_api_routes_add(s)) { /* the dashboard and its API */
     mt_http_stop(s);
     return MANTA_ERR_NOMEM;
   }

@@ -45,6 +45,8 @@ struct mt_http_server {
   pthread_mutex_t mu; /* routes */
   route routes[MAX_ROUTES];
   size_t nroutes;
+  const char *login; /* the 401 page for browsers (static), or NULL */
+  size_t login_len;
 };
 
 bool mt_http_bearer_ok(const char *header, const char *token) {
@@ -107,6 +109,15 @@ static enum MHD_Result send_static(struct MHD_Connection *c, int status,
                    strlen(msg), false, hname, hvalue);
 }
 
+/* The token as the dashboard's login page keeps it: the cookie
+ * manta_token (SameSite=Strict), for a browser that cannot add a header to
+ * a page it navigates to. */
+static bool cookie_ok(struct MHD_Connection *c, const char *token) {
+  const char *v =
+      MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "manta_token");
+  return v && mt_token_equal(v, strlen(v), token);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -115,15 +126,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
   mt_http_server *s = cls;
   /* The token first: without it a client learns nothing, not even which
    * paths exist. */
-  if (s->token && !mt_http_bearer_ok(MHD_lookup_connection_value(
-                                         c, MHD_HEADER_KIND, "Authorization"),
-                                     s->token)) {
+  if (s->token &&
+      !mt_http_bearer_ok(
+          MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+          s->token) &&
+      !cookie_ok(c, s->token)) {
     char peer[INET6_ADDRSTRLEN + 16];
     peer_name(c, peer, sizeof peer);
     mt_refusals_note(s->refusals, peer, url,
                      "missing or wrong cluster token (HTTP Authorization: "
                      "Bearer)",
                      mt_now_ms());
+    const char *accept =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+    pthread_mutex_lock(&s->mu);
+    const char *login = s->login;
+    size_t login_len = s->login_len;
+    pthread_mutex_unlock(&s->mu);
+    if (login && accept && strstr(accept, "text/html")) {
+      /* A browser: the page that asks for the token (docs/observability.md)
+       * is the refusal itself, so no path answers without the token. */
+      return send_text(c, 401, "text/html; charset=utf-8", (char *)login,
+                       login_len, false, "WWW-Authenticate",
+                       "Bearer realm=\"manta\"");
+    }
     return send_static(c, 401,
                        "401 unauthorized: this node needs the cluster token "
                        "(Authorization: Bearer TOKEN)\n",
@@ -273,6 +299,13 @@ int mt_http_port(const mt_http_server *s) {
 
 const char *mt_http_scheme(const mt_http_server *s) {
   return s->tls ? "https" : "http";
+}
+
+void mt_http_set_login_page(mt_http_server *s, const char *html, size_t len) {
+  pthread_mutex_lock(&s->mu);
+  s->login = html;
+  s->login_len = len;
+  pthread_mutex_unlock(&s->mu);
 }
 
 bool mt_http_route(mt_http_server *s, const char *path, mt_http_handler fn,

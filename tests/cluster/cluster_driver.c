@@ -259,6 +259,12 @@ static void test_failover(void) {
     manta_ref_release(refs[i]);
   }
   CHECK_INT_EQ(right, N);
+  /* Those the victim had were sent again, and counted
+   * (manta_tasks_retried_total). */
+  int64_t retried = 0;
+  CHECK_OK(manta_stat_get(MANTA_STAT_TASKS_RETRIED, &retried));
+  CHECK(retried > 0);
+  printf("failover: %lld tasks retried\n", (long long)retried);
   /* The head declares the node dead within a few seconds. */
   int dead = 0;
   for (int i = 0; i < 100 && dead < dead_before + 1; i++) {

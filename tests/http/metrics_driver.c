@@ -2,8 +2,10 @@
  * Work for the metrics test: joins the cluster at MANTA_ADDRESS (this
  * driver registers nothing, so everything runs on the nodes that offer it)
  * and runs TASKS add(i, 1), FAILS fail() and CALLS Counter.add(1) on one
- * actor, checking every result.
- *   metrics_driver TASKS FAILS CALLS
+ * actor, checking every result; with BYTES, make_bytes(BYTES) once, its
+ * result fetched from the node that made it (larger than what travels
+ * inline) and its length checked.
+ *   metrics_driver TASKS FAILS CALLS [BYTES]
  */
 #include <manta.h>
 
@@ -68,9 +70,32 @@ static int run(long tasks, long fails, long calls) {
   return 0;
 }
 
+static int fetch_bytes(long bytes) {
+  manta_value *arg = manta_int(bytes);
+  manta_ref r;
+  manta_value *v = NULL;
+  manta_err err =
+      manta_submit("make_bytes", (const manta_value *const *)&arg, 1, NULL, &r);
+  manta_value_free(arg);
+  if (err || (err = manta_get(r, 30000, &v))) {
+    return bad("make_bytes", err);
+  }
+  const void *data;
+  size_t len = 0;
+  manta_get_bytes(v, &data, &len);
+  manta_value_free(v);
+  manta_ref_release(r);
+  if (len != (size_t)bytes) {
+    fprintf(stderr, "metrics_driver: make_bytes(%ld) gave %zu bytes\n", bytes,
+            len);
+    return 1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: metrics_driver TASKS FAILS CALLS\n");
+  if (argc != 4 && argc != 5) {
+    fprintf(stderr, "usage: metrics_driver TASKS FAILS CALLS [BYTES]\n");
     return 2;
   }
   manta_err err = manta_init(NULL);
@@ -78,6 +103,9 @@ int main(int argc, char **argv) {
     return bad("init", err);
   }
   int rc = run(atol(argv[1]), atol(argv[2]), atol(argv[3]));
+  if (rc == 0 && argc == 5) {
+    rc = fetch_bytes(atol(argv[4]));
+  }
   manta_shutdown();
   if (rc == 0) {
     printf("metrics_driver: done\n");

@@ -3,7 +3,8 @@
 #   run-metrics-test.sh MANTA_CLI METRICS_DRIVER CLUSTER_MODULE
 # 1. a head started as `manta start --head --metrics-port 0` prints its
 #    metrics URL, and `manta status` shows it; a driver runs tasks, failing tasks and actor calls there;
-#    the counters rise by exactly what ran, and `promtool check metrics`
+#    the counters rise by exactly what ran, a 3 MB result fetched by the
+#    driver is counted as sent by the head, and `promtool check metrics`
 #    accepts the page before and after;
 # 2. bad requests (unknown path, wrong method, oversized header) get 404,
 #    405, 431 and the node keeps serving;
@@ -67,7 +68,7 @@ done
 grep -qxF "    metrics    $url" "$work/status.out" ||
   fail "manta status does not show $url: $(cat "$work/status.out")"
 lint "$work/before.txt"
-MANTA_ADDRESS=$head_address "$driver" 25 3 7 >"$work/driver.out" 2>"$work/driver.err" ||
+MANTA_ADDRESS=$head_address "$driver" 25 3 7 3000000 >"$work/driver.out" 2>"$work/driver.err" ||
   fail "the driver failed"
 [ "$(scrape "$url" "$work/after.txt")" = 200 ] || fail "second GET did not answer 200"
 lint "$work/after.txt"
@@ -88,6 +89,11 @@ awk '/^manta_task_run_seconds_bucket\{function="add",/ {
 grep -q '^manta_peer_up{node="[0-9a-f]\{16\}"} 1$' "$work/after.txt" ||
   fail "no peer is up in the head's view"
 grep -q 'task_id\|{task=' "$work/after.txt" && fail "a per-task label leaked"
+# The driver fetched make_bytes' 3 MB result from the head (chunks of at
+# most 1 MiB, each with a small header): the head counts what it sent.
+awk '/^manta_transfer_sent_bytes_total\{node="[0-9a-f]+"\} / && $2 >= 3000000 { ok = 1 }
+     END { exit !ok }' "$work/after.txt" ||
+  fail "the head did not count 3 MB sent: $(grep transfer "$work/after.txt")"
 echo "metrics test: counters rose by what ran; promtool accepts the page"
 
 # --- 2. bad requests --------------------------------------------------------

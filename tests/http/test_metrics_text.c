@@ -39,7 +39,8 @@ static void test_names_and_types(void) {
                   .store_limit = 8192,
                   .nres = 1,
                   .workers_total = 3,
-                  .submitted_other = 5};
+                  .submitted_other = 5,
+                  .tasks_retried = 3};
   strcpy(m.res[0].name, "CPU");
   m.res[0].total = 2;
   m.res[0].available = 0.5;
@@ -53,6 +54,8 @@ static void test_names_and_types(void) {
   CHECK(has_line(t, "manta_tasks_failed_total{function=\"square\"} 1"));
   CHECK(has_line(t, "manta_tasks_submitted_total{function=\"square\"} 10"));
   CHECK(has_line(t, "manta_tasks_submitted_total{function=\"_other\"} 5"));
+  CHECK(has_line(t, "# TYPE manta_tasks_retried_total counter"));
+  CHECK(has_line(t, "manta_tasks_retried_total 3"));
   CHECK(has_line(t, "# TYPE manta_tasks_queued gauge"));
   CHECK(has_line(t, "manta_tasks_queued 4"));
   CHECK(has_line(t, "manta_tasks_running 2"));

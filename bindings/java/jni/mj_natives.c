@@ -223,6 +223,32 @@ NATIVE(jstring, nodeId)(JNIEnv *env, jclass cls) {
              : NULL;
 }
 
+NATIVE(void, enableTimeline)(JNIEnv *env, jclass cls, jlong events) {
+  (void)cls;
+  check(env, manta_timeline_enable((int64_t)events), "Manta.enableTimeline");
+}
+
+NATIVE(jstring, timeline)(JNIEnv *env, jclass cls, jstring jaddress) {
+  (void)cls;
+  const char *address =
+      jaddress ? (*env)->GetStringUTFChars(env, jaddress, NULL) : NULL;
+  if (jaddress && !address) {
+    return NULL; /* OutOfMemoryError pending */
+  }
+  char *json = NULL;
+  manta_err err = manta_timeline(address, NULL, &json);
+  if (address) {
+    (*env)->ReleaseStringUTFChars(env, jaddress, address);
+  }
+  /* The trace is JSON text: ASCII but for names, which are UTF-8 and
+   * never hold NUL, so modified UTF-8 reads it the same. */
+  jstring out = check(env, err, "Manta.timeline")
+                    ? (*env)->NewStringUTF(env, json)
+                    : NULL;
+  manta_free(json);
+  return out;
+}
+
 NATIVE(jstring, versionString)(JNIEnv *env, jclass cls) {
   (void)cls;
   return (*env)->NewStringUTF(env, manta_version_string());

@@ -130,6 +130,26 @@ public final class Manta implements AutoCloseable {
     return Native.nodeId();
   }
 
+  /**
+   * Turns this node's timeline on (events each worker thread keeps, 2 to
+   * 4194304) or off (0): while on, every task and actor call run here is
+   * noted. Off by default unless MANTA_TIMELINE says otherwise.
+   */
+  public static void enableTimeline(long events) {
+    Native.enableTimeline(events);
+  }
+
+  /**
+   * The recent task and actor-call events of every live node of the
+   * cluster, as Chrome trace-event JSON (chrome://tracing, Perfetto).
+   * address: a head's "HOST:PORT" (the token and TLS found as {@code
+   * manta status} finds them), or null for this process's own cluster (an
+   * embedded runtime: this node alone).
+   */
+  public static String timeline(String address) {
+    return Native.timeline(address);
+  }
+
   // ---- calls ---------------------------------------------------------------
 
   /**

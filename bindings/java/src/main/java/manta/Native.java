@@ -39,6 +39,11 @@ final class Native {
   /** This node's id, 16 hex digits. */
   static native String nodeId();
 
+  // Timeline (docs/observability.md): manta_timeline_enable, manta_timeline.
+  static native void enableTimeline(long events);
+
+  static native String timeline(String address);
+
   // ---- tasks and objects ---------------------------------------------------
   static native long submit(byte[] name, Object[] args, CallOptions options);
 

@@ -49,12 +49,8 @@ final class NativeLoader {
     List<String> tried = new ArrayList<>();
     File jarDir = jarDirectory();
     if (jarDir != null) {
-      for (File candidate :
-          new File[] {
-            new File(jarDir, LIB),
-            new File(jarDir, "../../lib/" + LIB),
-            new File(jarDir, "../../lib/" + MULTIARCH + "/" + LIB)
-          }) {
+      for (File candidate : new File[] {new File(jarDir, LIB), new File(jarDir, "../../lib/" + LIB),
+               new File(jarDir, "../../lib/" + MULTIARCH + "/" + LIB)}) {
         tried.add(candidate.getPath());
         if (candidate.isFile()) {
           System.load(candidate.getAbsolutePath());
@@ -150,12 +146,8 @@ final class NativeLoader {
       if (in == null) {
         throw failure("manta.jar lists " + resource + " but does not carry it", null);
       }
-      tmp =
-          Files.createTempFile(
-              dir,
-              ".extract-",
-              ".tmp",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      tmp = Files.createTempFile(dir, ".extract-", ".tmp",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
       if (!sha.equals(fileDigest(tmp))) {
         throw failure(resource + " in manta.jar does not match its SHA-256", null);
@@ -242,21 +234,17 @@ final class NativeLoader {
         throw unsafe(dir, "it is owned by uid " + uid + ", not by this user (uid " + myUid() + ")");
       }
       if ((mode & 077) != 0) {
-        throw unsafe(
-            dir,
-            String.format(
-                "its mode 0%o lets other users in (chmod 700 %s)", mode & 07777, dir));
+        throw unsafe(dir,
+            String.format("its mode 0%o lets other users in (chmod 700 %s)", mode & 07777, dir));
       }
       for (Path up = dir.toAbsolutePath().getParent(); up != null; up = up.getParent()) {
         int upMode = (Integer) Files.getAttribute(up, "unix:mode");
         int upUid = (Integer) Files.getAttribute(up, "unix:uid");
         boolean sticky = (upMode & 01000) != 0;
         if ((upMode & 022) != 0 && !sticky) {
-          throw unsafe(
-              dir,
-              String.format(
-                  "the folder above it, %s, has mode 0%o: others may replace it",
-                  up, upMode & 07777));
+          throw unsafe(dir,
+              String.format("the folder above it, %s, has mode 0%o: others may replace it", up,
+                  upMode & 07777));
         }
         if (upUid != 0 && upUid != myUid()) {
           throw unsafe(dir, "the folder above it, " + up + ", belongs to uid " + upUid);

@@ -176,20 +176,14 @@ public final class Node {
       String line = pid + " " + address + " " + after[19] + "\n";
       Files.deleteIfExists(file); // left by an earlier process with this pid
       Files.write(
-          Files.createFile(
-              file,
+          Files.createFile(file,
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
-          line.getBytes("UTF-8"),
-          StandardOpenOption.WRITE,
-          LinkOption.NOFOLLOW_LINKS);
+          line.getBytes("UTF-8"), StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
       file.toFile().deleteOnExit();
     } catch (IOException | RuntimeException e) {
-      System.err.println(
-          "manta.Node: cannot write the state file "
-              + (file != null ? file : "(no state folder)")
-              + ": "
-              + e.getMessage()
-              + " (manta stop will not see this node)");
+      System.err.println("manta.Node: cannot write the state file "
+          + (file != null ? file : "(no state folder)") + ": " + e.getMessage()
+          + " (manta stop will not see this node)");
     }
   }
 
