@@ -36,6 +36,13 @@ set -euo pipefail
 #                                           promtool check metrics
 #   wrk                                     the HTTP load generator that chose
 #                                           the HTTP library (bench/http)
+#   postgresql, libpq-dev                   the database actors' example and
+#                                           test: a throwaway server, libpq
+#                                           (examples/db_aggregate)
+#   libjansson-dev                          JSON: json/jsonb columns become
+#                                           nested maps and lists
+#   libpostgresql-jdbc-java,                the Java Aggregator: JDBC driver,
+#   libgoogle-gson-java                     JSON columns as maps and lists
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -49,6 +56,8 @@ PACKAGES=(
   git ca-certificates
   openssl
   libmicrohttpd-dev curl prometheus wrk
+  postgresql libpq-dev libjansson-dev libpostgresql-jdbc-java
+  libgoogle-gson-java
 )
 
 check_only=0
