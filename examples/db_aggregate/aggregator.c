@@ -40,8 +40,8 @@ static void one_line(char *msg) {
   }
 }
 
-static manta_value *conn_error(manta_err code, const char *what,
-                               PGconn *conn, const char *then) {
+static manta_value *conn_error(manta_err code, const char *what, PGconn *conn,
+                               const char *then) {
   char msg[512];
   snprintf(msg, sizeof msg, "%s", conn ? PQerrorMessage(conn) : "no memory");
   one_line(msg);
@@ -50,7 +50,9 @@ static manta_value *conn_error(manta_err code, const char *what,
 
 /* The server's notices (and a goodbye arriving while idle) would go to
  * stderr by default; what matters reaches the caller as an error value. */
-static void quiet(void *arg, const char *message) { (void)arg, (void)message; }
+static void quiet(void *arg, const char *message) {
+  (void)arg, (void)message;
+}
 
 PGconn *aggregator_connect(const char *conninfo, manta_value **error) {
   /* Parsed first: libpq would take a string without '=' for a database
@@ -69,13 +71,12 @@ PGconn *aggregator_connect(const char *conninfo, manta_value **error) {
   /* expand_dbname: the string is a full connection string; the keywords
    * after it add to what it says (a string naming its own
    * application_name still gets this one). */
-  const char *keys[] = {"dbname", "application_name", "connect_timeout",
-                        NULL};
+  const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
   const char *vals[] = {conninfo, "manta Aggregator", "10", NULL};
   PGconn *conn = PQconnectdbParams(keys, vals, 1);
   if (!conn || PQstatus(conn) != CONNECTION_OK) {
-    *error = conn_error(MANTA_ERR_INVALID, "cannot connect to PostgreSQL",
-                        conn, "");
+    *error =
+        conn_error(MANTA_ERR_INVALID, "cannot connect to PostgreSQL", conn, "");
     PQfinish(conn);
     return NULL;
   }
@@ -92,8 +93,8 @@ char *aggregator_sql(PGconn *conn, const char *table, const char *query,
   }
   char *ident = PQescapeIdentifier(conn, table, strlen(table));
   if (!ident) {
-    *error = conn_error(MANTA_ERR_INVALID, "aggregate: bad table name", conn,
-                        "");
+    *error =
+        conn_error(MANTA_ERR_INVALID, "aggregate: bad table name", conn, "");
     return NULL;
   }
   if (!query || !query[0]) {
@@ -315,8 +316,8 @@ static manta_value *info(void *state, const manta_value *const *args,
 }
 
 manta_err aggregator_register(void) {
-  manta_err err = manta_register_class("Aggregator", aggregator_new,
-                                       aggregator_free, NULL);
+  manta_err err =
+      manta_register_class("Aggregator", aggregator_new, aggregator_free, NULL);
   if (!err) {
     err = manta_register_method("Aggregator", "aggregate", aggregate, 2, NULL);
   }

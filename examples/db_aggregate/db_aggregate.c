@@ -6,7 +6,8 @@
  * both times, the row counts and which was faster.
  *
  *   pg_cluster.sh run -- db_aggregate [--scale F] [--seed N]
- *       [--workload quick|heavy] [--repeat N] [--class NAME] [--java LIBMANTA_JNI]
+ *       [--workload quick|heavy] [--repeat N] [--class NAME] [--java
+ * LIBMANTA_JNI]
  *       [--rendezvous] [--one-actor] [--no-load] [--errors] [--pool]
  *
  * The connection string is --conninfo or MANTA_PG_CONNINFO (which
@@ -63,9 +64,8 @@ manta_value *dbagg_call(manta_actor actor, const char *method,
                         manta_value **args, size_t nargs, int64_t timeout_ms) {
   manta_ref ref;
   manta_value *out = NULL;
-  manta_err err = manta_actor_call(actor, method,
-                                   (const manta_value *const *)args, nargs,
-                                   &ref);
+  manta_err err = manta_actor_call(
+      actor, method, (const manta_value *const *)args, nargs, &ref);
   if (err != MANTA_OK) {
     return manta_error(err, "cannot call %s", method);
   }
@@ -76,9 +76,9 @@ manta_value *dbagg_call(manta_actor actor, const char *method,
 
 const char *dbagg_error_text(const manta_value *err) {
   static char text[1024];
-  int n = snprintf(text, sizeof text, "%s: %s",
-                   manta_errname(manta_error_code(err)),
-                   manta_error_message(err));
+  int n =
+      snprintf(text, sizeof text, "%s: %s",
+               manta_errname(manta_error_code(err)), manta_error_message(err));
   const manta_value *cause = manta_error_cause(err);
   if (cause && n > 0 && (size_t)n < sizeof text) {
     snprintf(text + n, sizeof text - (size_t)n, " (cause: %s: %s)",
@@ -186,10 +186,9 @@ static int run_parallel(const dbagg_opts *o, const aggregation *aggs,
     char *sql = o->rendezvous
                     ? dbagg_with_rendezvous(aggs[i].query, tag, o->rendezvous_s)
                     : NULL;
-    manta_value *args[2] = {
-        manta_string(aggs[i].table, strlen(aggs[i].table)),
-        manta_string(sql ? sql : aggs[i].query,
-                     strlen(sql ? sql : aggs[i].query))};
+    manta_value *args[2] = {manta_string(aggs[i].table, strlen(aggs[i].table)),
+                            manta_string(sql ? sql : aggs[i].query,
+                                         strlen(sql ? sql : aggs[i].query))};
     manta_actor_call(actors[o->one_actor ? 0 : i], "aggregate",
                      (const manta_value *const *)args, 2, &refs[i]);
     manta_value_free(args[0]);
@@ -245,8 +244,9 @@ static int parse(int argc, char **argv, dbagg_opts *o, int *mode) {
       char *end;
       o->scale = strtod(argv[++i], &end);
       if (*end || !(o->scale > 0 && o->scale <= 1000)) {
-        fprintf(stderr, "db_aggregate: --scale wants a number in (0, 1000],"
-                        " not '%s'\n",
+        fprintf(stderr,
+                "db_aggregate: --scale wants a number in (0, 1000],"
+                " not '%s'\n",
                 argv[i]);
         return 2;
       }
@@ -255,16 +255,16 @@ static int parse(int argc, char **argv, dbagg_opts *o, int *mode) {
     } else if (!strcmp(a, "--workload") && next) {
       o->workload = argv[++i];
       if (strcmp(o->workload, "quick") && strcmp(o->workload, "heavy")) {
-        fprintf(stderr, "db_aggregate: --workload is quick or heavy, not"
-                        " '%s'\n",
+        fprintf(stderr,
+                "db_aggregate: --workload is quick or heavy, not"
+                " '%s'\n",
                 o->workload);
         return 2;
       }
     } else if (!strcmp(a, "--repeat") && next) {
       o->repeat = atoi(argv[++i]);
       if (o->repeat < 1 || o->repeat > REPEAT_MAX) {
-        fprintf(stderr, "db_aggregate: --repeat wants 1 to %d\n",
-                REPEAT_MAX);
+        fprintf(stderr, "db_aggregate: --repeat wants 1 to %d\n", REPEAT_MAX);
         return 2;
       }
     } else if (!strcmp(a, "--class") && next) {
@@ -399,8 +399,7 @@ int main(int argc, char **argv) {
   manta_options_free(mo);
   aggregator_register();
   if (o.java && manta_module_load(o.java) != MANTA_OK) {
-    fprintf(stderr, "db_aggregate: cannot load the Java binding %s\n",
-            o.java);
+    fprintf(stderr, "db_aggregate: cannot load the Java binding %s\n", o.java);
     manta_shutdown();
     return 1;
   }
@@ -408,7 +407,7 @@ int main(int argc, char **argv) {
     rc = load(&o, mflix_scaled(o.scale));
   }
   if (!rc) {
-    rc = mode == 1 ? dbagg_check_errors(&o)
+    rc = mode == 1   ? dbagg_check_errors(&o)
          : mode == 2 ? dbagg_check_pool(&o)
                      : compare(&o);
   }

@@ -30,8 +30,8 @@ static const char *const genres[] = {
 
 static const char *const ratings[] = {"G", "PG", "PG-13", "R", "NOT RATED"};
 static const char *const first_names[] = {
-    "Ned", "Cersei", "Jaime", "Sansa", "Arya", "Tyrion", "Brienne",
-    "Davos", "Missandei", "Theon", "Gendry", "Olenna"};
+    "Ned",     "Cersei", "Jaime",     "Sansa", "Arya",   "Tyrion",
+    "Brienne", "Davos",  "Missandei", "Theon", "Gendry", "Olenna"};
 
 typedef struct rng {
   uint64_t s;
@@ -44,8 +44,12 @@ static uint64_t next(rng *r) { /* xorshift64* */
   return r->s * 0x2545F4914F6CDD1DULL;
 }
 
-static uint64_t below(rng *r, uint64_t n) { return next(r) % n; }
-static double unit(rng *r) { return (double)(next(r) >> 11) / 9007199254740992.0; }
+static uint64_t below(rng *r, uint64_t n) {
+  return next(r) % n;
+}
+static double unit(rng *r) {
+  return (double)(next(r) >> 11) / 9007199254740992.0;
+}
 
 mflix_size mflix_scaled(double scale) {
   mflix_size s = {(int64_t)llround(MFLIX_MOVIES * scale),
@@ -65,7 +69,8 @@ typedef struct copybuf {
 } copybuf;
 
 static void flush(copybuf *b) {
-  if (b->len && !b->failed && PQputCopyData(b->conn, b->buf, (int)b->len) != 1) {
+  if (b->len && !b->failed &&
+      PQputCopyData(b->conn, b->buf, (int)b->len) != 1) {
     b->failed = 1;
   }
   b->len = 0;
@@ -109,8 +114,9 @@ static void movie_row(copybuf *b, rng *r, int64_t id) {
     put(b, "%s\"%s\"", g ? ", " : "", genres[below(r, NGENRES)]);
   }
   int wins = (int)below(r, 12), noms = wins + (int)below(r, 20);
-  put(b, "]\t{\"wins\": %d, \"nominations\": %d, \"text\": \"%d wins & %d "
-         "nominations.\"}\t",
+  put(b,
+      "]\t{\"wins\": %d, \"nominations\": %d, \"text\": \"%d wins & %d "
+      "nominations.\"}\t",
       wins, noms, wins, noms);
   if (below(r, 4) == 0) {
     put(b, "\\N");
