@@ -8,7 +8,8 @@
  *   pg_cluster.sh run -- db_aggregate [--scale F] [--seed N]
  *       [--workload quick|heavy] [--repeat N] [--class NAME] [--java
  * LIBMANTA_JNI]
- *       [--rendezvous] [--one-actor] [--no-load] [--errors] [--pool]
+ *       [--rendezvous] [--one-actor] [--no-load | --load-only] [--errors]
+ *       [--pool]
  *
  * The connection string is --conninfo or MANTA_PG_CONNINFO (which
  * pg_cluster.sh sets). --errors and --pool run the checks of
@@ -180,8 +181,9 @@ static int run_parallel(const dbagg_opts *o, const aggregation *aggs,
   }
   *setup = dbagg_now() - t0;
   manta_ref refs[2];
-  char tag[32];
-  snprintf(tag, sizeof tag, "db%ld", (long)getpid());
+  static int round; /* a tag per round: a session never reuses one */
+  char tag[48];
+  snprintf(tag, sizeof tag, "db%ld.%d", (long)getpid(), round++);
   for (int i = 0; i < 2 && !failed; i++) {
     char *sql = o->rendezvous
                     ? dbagg_with_rendezvous(aggs[i].query, tag, o->rendezvous_s)
@@ -229,7 +231,7 @@ static void usage(FILE *to) {
           "                    [--repeat N]"
           "                    [--class NAME] [--java LIBMANTA_JNI]"
           " [--rendezvous] [--one-actor]\n"
-          "                    [--no-load] [--errors] [--pool]\n"
+          "                    [--no-load | --load-only] [--errors] [--pool]\n"
           "Run it under examples/db_aggregate/pg_cluster.sh run -- ..., which"
           " sets MANTA_PG_CONNINFO.\n");
 }
@@ -276,6 +278,8 @@ static int parse(int argc, char **argv, dbagg_opts *o, int *mode) {
     } else if (!strcmp(a, "--one-actor")) {
       o->one_actor = 1;
       o->rendezvous_s = 3; /* the rendezvous is expected to fail here */
+    } else if (!strcmp(a, "--load-only")) {
+      *mode = 3;
     } else if (!strcmp(a, "--no-load")) {
       o->load = 0;
     } else if (!strcmp(a, "--errors")) {
@@ -403,10 +407,10 @@ int main(int argc, char **argv) {
     manta_shutdown();
     return 1;
   }
-  if (mode == 0 && o.load) {
+  if ((mode == 0 && o.load) || mode == 3) {
     rc = load(&o, mflix_scaled(o.scale));
   }
-  if (!rc) {
+  if (!rc && mode != 3) {
     rc = mode == 1   ? dbagg_check_errors(&o)
          : mode == 2 ? dbagg_check_pool(&o)
                      : compare(&o);

@@ -39,7 +39,7 @@ const char *dbagg_error_text(const manta_value *err);
 /* query (NULL: the whole table) made to wait first in the server until
  * two queries with this tag run there at once (dbagg_rendezvous,
  * mflix_data.c), adding the count it saw as the column "peers": a result
- * at all proves they overlapped. malloc'ed. */
+ * at all proves they overlapped. A tag is used once. malloc'ed. */
 char *dbagg_with_rendezvous(const char *query, const char *tag, double s);
 
 /* The error-case checks (--errors) and the db_conn checks (--pool):

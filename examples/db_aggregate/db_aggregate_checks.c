@@ -256,7 +256,9 @@ int dbagg_check_pool(const dbagg_opts *o) {
   int ok = manta_get_many(refs, 2, 120000, out) == MANTA_OK;
   printf("pool: one actor, max_concurrency 2, 2 connections: %s\n",
          ok ? "two queries ran in the server at once"
-            : dbagg_error_text(out[0]));
+            : dbagg_error_text(manta_value_kind(out[0]) == MANTA_KIND_ERROR
+                                   ? out[0]
+                                   : out[1]));
   unexpected |= !ok;
   for (int i = 0; i < 2; i++) {
     manta_value_free(out[i]);

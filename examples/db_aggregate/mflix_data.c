@@ -199,20 +199,27 @@ static int copy_rows(PGconn *conn, const char *table, int64_t n, rng *r,
   return ok;
 }
 
-/* Waits until `parties` statements naming it with this tag run in the
- * server at once, or fails after timeout_s: how a test proves that two
- * actors' queries overlapped, seen by the server itself. The snapshot of
- * pg_stat_activity is kept for a transaction unless cleared. */
+/* Waits until `parties` sessions have arrived at the rendezvous of this
+ * tag, or fails after timeout_s: how a test proves that two actors'
+ * queries overlapped, seen by the server itself. Arriving is taking a
+ * shared advisory lock on the tag, held until the session ends (locks are
+ * seen by every session at once, unlike rows, and one held on stays
+ * counted: a party that saw everyone and went on cannot leave a slower one
+ * waiting). A party leaves only once all have arrived, so each was running
+ * its query while the last one arrived. Tags must not be reused by a
+ * session. */
 static const char rendezvous_sql[] =
     "CREATE OR REPLACE FUNCTION dbagg_rendezvous(tag text, parties int, "
     "timeout_s float8) RETURNS int LANGUAGE plpgsql VOLATILE AS $$\n"
-    "DECLARE n int; deadline timestamptz := clock_timestamp() + "
-    "timeout_s * interval '1 second';\n"
+    "DECLARE n int; key int := hashtext(tag);\n"
+    "  deadline timestamptz := clock_timestamp() + timeout_s * interval '1 "
+    "second';\n"
     "BEGIN\n"
+    "  PERFORM pg_advisory_lock_shared(7391, key);\n"
     "  LOOP\n"
-    "    PERFORM pg_stat_clear_snapshot();\n"
-    "    SELECT count(*) INTO n FROM pg_stat_activity WHERE state = 'active'"
-    " AND position('dbagg_rendezvous(''' || tag || '''' IN query) > 0;\n"
+    "    SELECT count(DISTINCT pid) INTO n FROM pg_locks WHERE locktype = "
+    "'advisory' AND classid = 7391 AND objid = key::oid AND objsubid = 2 AND "
+    "granted;\n"
     "    EXIT WHEN n >= parties;\n"
     "    IF clock_timestamp() > deadline THEN\n"
     "      RAISE EXCEPTION 'rendezvous %: % of % queries running after % s',"

@@ -49,7 +49,7 @@ expect compare "^faster: (parallel|sequential), by [0-9.]+x$"
 if run one_actor "$@" --no-load --rendezvous --one-actor; then
   fail "with one actor the rendezvous should have failed"
 fi
-grep -Eq "rendezvous db[0-9]+: 1 of 2 queries running" "$work/one_actor.err" ||
+grep -Eq "rendezvous db[0-9.]+: 1 of 2 queries running" "$work/one_actor.err" ||
   fail "one_actor: not failed by the rendezvous"
 
 run errors "$@" --errors || fail "an error case answered wrongly"
