@@ -164,6 +164,7 @@ static int run_parallel(const dbagg_opts *o, const aggregation *aggs,
                            NULL, &actors[i]) != MANTA_OK) {
       fprintf(stderr, "db_aggregate: cannot create an actor of class %s\n",
               o->cls);
+      manta_value_free(conninfo);
       return 1;
     }
   }
