@@ -154,9 +154,33 @@ static int terminate_backend(const char *conninfo, const char *marker) {
   return done ? 0 : -1;
 }
 
+/* One row of every type, printed as a value: the same line from the C
+ * and the Java class. */
+static const char types_sql[] =
+    "SELECT 7::int2 AS i2, 70000::int4 AS i4, 8000000000::int8 AS i8,"
+    " 1.5::float4 AS f4, 2.25::float8 AS f8, 3.125::numeric AS num,"
+    " 'text'::text AS t, '\\x00ff10'::bytea AS b, true AS yes, false AS no,"
+    " NULL::int AS nothing, '2020-01-02 03:04:05+00'::timestamptz AS ts,"
+    " '{\"a\": [1, 2.5, \"s\", null, true], \"b\": {\"c\": {}}}'::jsonb"
+    " AS doc, '[3, \"x\"]'::json AS list FROM {table} LIMIT 1";
+
+static void print_types(manta_actor a) {
+  manta_value *v = aggregate(a, "movies", types_sql);
+  if (manta_value_kind(v) == MANTA_KIND_ERROR) {
+    printf("types: UNEXPECTED: %s\n", dbagg_error_text(v));
+    unexpected = 1;
+  } else {
+    char *text = manta_value_repr(v);
+    printf("types: %s\n", text);
+    manta_free(text);
+  }
+  manta_value_free(v);
+}
+
 int dbagg_check_errors(const dbagg_opts *o) {
   const char *cls = o->cls;
   manta_actor a = create(cls, o->conninfo, 1, 1, 0);
+  print_types(a);
   expect_error("bad SQL", aggregate(a, "movies", "SELEC id FROM {table}"),
                MANTA_ERR_INVALID, "SQLSTATE 42601");
   expect_error("unknown table", aggregate(a, "no_such_table", NULL),

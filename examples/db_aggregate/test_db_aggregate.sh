@@ -3,8 +3,8 @@
 # (pg_cluster.sh): the seed's two aggregations sequentially and in two
 # actors, with the row counts checked and the overlap proven by the server
 # (both queries seen running at once); the same with one actor must fail
-# that proof; then the error cases (db_aggregate --errors) and the db_conn
-# limits (--pool).
+# that proof; then a row of every column type and the error cases
+# (db_aggregate --errors) and the db_conn limits (--pool).
 #
 #   test_db_aggregate.sh WORK_DIR DRIVER [DRIVER ARGS...]
 #
@@ -53,6 +53,9 @@ grep -Eq "rendezvous db[0-9.]+: 1 of 2 queries running" "$work/one_actor.err" ||
   fail "one_actor: not failed by the rendezvous"
 
 run errors "$@" --errors || fail "an error case answered wrongly"
+# Every column type, typed the same by the C and the Java class.
+grep -Fxq -- '"'"'types: [{"i2": 7, "i4": 70000, "i8": 8000000000, "f4": 1.5, "f8": 2.25, "num": 3.125, "t": "text", "b": b"\x00\xff\x10", "yes": true, "no": false, "nothing": null, "ts": "2020-01-02 03:04:05+00", "doc": {"a": [1, 2.5, "s", null, true], "b": {"c": {}}}, "list": [3, "x"]}]'"'"' "$work/errors.out" ||
+  fail "errors: the typed row is not as expected"
 expect errors "^bad SQL: MANTA_ERR_INVALID: SQLSTATE 42601: syntax error at or near \"SELEC\""
 expect errors "^unknown table: MANTA_ERR_INVALID: SQLSTATE 42P01: relation \"no_such_table\" does not exist"
 expect errors "^bad argument: MANTA_ERR_TYPE: "
