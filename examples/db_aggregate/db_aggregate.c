@@ -9,11 +9,13 @@
  *       [--workload quick|heavy] [--repeat N] [--class NAME] [--java
  * LIBMANTA_JNI]
  *       [--rendezvous] [--one-actor] [--no-load | --load-only] [--errors]
- *       [--pool]
+ *       [--pool] [--remote]
  *
  * The connection string is --conninfo or MANTA_PG_CONNINFO (which
  * pg_cluster.sh sets). --errors and --pool run the checks of
- * db_aggregate_checks.c instead.
+ * db_aggregate_checks.c instead. --remote leaves the class to the cluster
+ * (MANTA_ADDRESS): this process offers neither it nor db_conn, so the
+ * actors live on a node that does.
  */
 #include "db_aggregate.h"
 
@@ -232,7 +234,8 @@ static void usage(FILE *to) {
           "                    [--repeat N]"
           "                    [--class NAME] [--java LIBMANTA_JNI]"
           " [--rendezvous] [--one-actor]\n"
-          "                    [--no-load | --load-only] [--errors] [--pool]\n"
+          "                    [--no-load | --load-only] [--errors] [--pool]"
+          " [--remote]\n"
           "Run it under examples/db_aggregate/pg_cluster.sh run -- ..., which"
           " sets MANTA_PG_CONNINFO.\n");
 }
@@ -274,6 +277,8 @@ static int parse(int argc, char **argv, dbagg_opts *o, int *mode) {
       o->cls = argv[++i];
     } else if (!strcmp(a, "--java") && next) {
       o->java = argv[++i];
+    } else if (!strcmp(a, "--remote")) {
+      o->remote = 1;
     } else if (!strcmp(a, "--rendezvous")) {
       o->rendezvous = 1;
     } else if (!strcmp(a, "--one-actor")) {
@@ -396,13 +401,17 @@ int main(int argc, char **argv) {
   }
   manta_options *mo = NULL;
   manta_options_new(&mo);
-  manta_options_set_resource(mo, "db_conn", o.db_conn);
+  if (!o.remote) {
+    manta_options_set_resource(mo, "db_conn", o.db_conn);
+  }
   if (manta_init(mo) != MANTA_OK) {
     manta_options_free(mo);
     return 1;
   }
   manta_options_free(mo);
-  aggregator_register();
+  if (!o.remote) {
+    aggregator_register();
+  }
   if (o.java && manta_module_load(o.java) != MANTA_OK) {
     fprintf(stderr, "db_aggregate: cannot load the Java binding %s\n", o.java);
     manta_shutdown();

@@ -23,6 +23,7 @@ typedef struct dbagg_opts {
   int one_actor;            /* --one-actor: both calls on one actor */
   double rendezvous_s;      /* how long the rendezvous waits */
   int db_conn;              /* the node's db_conn resource */
+  int remote;               /* --remote: actors on the cluster's nodes */
 } dbagg_opts;
 
 double dbagg_now(void);
