@@ -296,7 +296,8 @@ static manta_value *aggregate(void *state, const manta_value *const *args,
 }
 
 /* info(): {"language", "connections", "calls", "reconnects",
- * "backend_pids"} (a pid is 0 while its connection is down). */
+ * "backend_pids"} (a pid is 0 while its connection is down, -1 while a
+ * call uses it). */
 static manta_value *info(void *state, const manta_value *const *args,
                          size_t nargs, void *method_data) {
   (void)args, (void)nargs, (void)method_data;
@@ -308,7 +309,10 @@ static manta_value *info(void *state, const manta_value *const *args,
   manta_map_put(map, "calls", manta_int(a->calls));
   manta_map_put(map, "reconnects", manta_int(a->reconnects));
   for (int i = 0; i < a->n; i++) {
-    manta_list_push(pids, manta_int(PQbackendPID(a->conns[i])));
+    /* A free slot cannot be taken (nor its connection reset) while the
+     * lock is held; a busy one may be reconnecting right now. */
+    manta_list_push(pids,
+                    manta_int(a->busy[i] ? -1 : PQbackendPID(a->conns[i])));
   }
   pthread_mutex_unlock(&a->mu);
   manta_map_put(map, "backend_pids", pids);

@@ -262,7 +262,10 @@ public class JdbcAggregator {
     return p.getAsString();
   }
 
-  /** info(): language, connections, calls, reconnects, backend_pids (0 while one is down). */
+  /**
+   * info(): language, connections, calls, reconnects, backend_pids (0 while a connection is down,
+   * -1 while a call uses it).
+   */
   public synchronized Map<String, Object> info() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("language", "Java");
@@ -270,10 +273,13 @@ public class JdbcAggregator {
     m.put("calls", calls);
     m.put("reconnects", reconnects);
     List<Object> pids = new ArrayList<>();
-    for (Connection c : conns) {
+    for (int i = 0; i < conns.length; i++) {
+      Connection c = conns[i];
       long pid = 0;
       try {
-        if (c != null) {
+        if (!free.contains(i)) {
+          pid = -1;
+        } else if (c != null) {
           pid = c.unwrap(PGConnection.class).getBackendPID();
         }
       } catch (SQLException e) {
