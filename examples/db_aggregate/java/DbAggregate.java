@@ -18,7 +18,8 @@ import manta.Options;
  *
  * <pre>
  * pg_cluster.sh run -- java -cp manta.jar:db-aggregate.jar:postgresql.jar:gson.jar \
- *     examples.dbaggregate.DbAggregate --module db_aggregate_module.so [--class NAME] [--rendezvous]
+ *     examples.dbaggregate.DbAggregate --module db_aggregate_module.so [--class NAME]
+ * [--rendezvous]
  * </pre>
  */
 public final class DbAggregate {
@@ -26,13 +27,10 @@ public final class DbAggregate {
 
   /* The seed's pair, as in db_aggregate.c. */
   private static final String[][] QUICK = {
-    {
-      "movies",
-      "SELECT id, title, year, runtime, rated, imdb_rating, genres, awards, poster, series"
-          + " FROM {table}"
-    },
-    {"comments", "SELECT id, movie_id, name, email, text, date FROM {table}"}
-  };
+      {"movies",
+          "SELECT id, title, year, runtime, rated, imdb_rating, genres, awards, poster, series"
+              + " FROM {table}"},
+      {"comments", "SELECT id, movie_id, name, email, text, date FROM {table}"}};
   private static final int REPEAT = 3;
   private static int round; // a rendezvous tag per round: a session never reuses one
 
@@ -45,7 +43,7 @@ public final class DbAggregate {
     if (module == null || conninfo == null) {
       System.err.println(
           "usage: DbAggregate --module db_aggregate_module.so [--class NAME] [--rendezvous]"
-              + " [--conninfo S] (or MANTA_PG_CONNINFO, as pg_cluster.sh sets)");
+          + " [--conninfo S] (or MANTA_PG_CONNINFO, as pg_cluster.sh sets)");
       System.exit(2);
     }
     try (Manta runtime = Manta.init(new Options().resource("db_conn", 2))) {
@@ -114,12 +112,8 @@ public final class DbAggregate {
       actors.add(a);
       String sql = QUICK[i][1];
       if (rendezvous) {
-        sql =
-            "WITH dbagg_r AS MATERIALIZED (SELECT dbagg_rendezvous('"
-                + tag
-                + "', 2, 60) AS peers) SELECT q.*, dbagg_r.peers FROM dbagg_r, ("
-                + sql
-                + ") q";
+        sql = "WITH dbagg_r AS MATERIALIZED (SELECT dbagg_rendezvous('" + tag
+            + "', 2, 60) AS peers) SELECT q.*, dbagg_r.peers FROM dbagg_r, (" + sql + ") q";
       }
       refs.add(a.call("aggregate", QUICK[i][0], sql));
     }
@@ -137,7 +131,7 @@ public final class DbAggregate {
 
   private static long count(Object rows) {
     if (rows instanceof RuntimeException) {
-      throw (RuntimeException) rows;
+      throw(RuntimeException) rows;
     }
     return ((List<?>) rows).size();
   }

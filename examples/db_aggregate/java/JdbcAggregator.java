@@ -50,13 +50,9 @@ public class JdbcAggregator {
           "Aggregator: the pool size must be an int from 1 to " + POOL_MAX);
     }
     Map<String, String> kv = parse(conninfo);
-    url =
-        "jdbc:postgresql://"
-            + kv.getOrDefault("host", "127.0.0.1")
-            + ":"
-            + kv.getOrDefault("port", "5432")
-            + "/"
-            + kv.getOrDefault("dbname", kv.getOrDefault("user", "postgres"));
+    url = "jdbc:postgresql://" + kv.getOrDefault("host", "127.0.0.1") + ":"
+        + kv.getOrDefault("port", "5432") + "/"
+        + kv.getOrDefault("dbname", kv.getOrDefault("user", "postgres"));
     if (kv.containsKey("user")) {
       props.setProperty("user", kv.get("user"));
     }
@@ -84,10 +80,8 @@ public class JdbcAggregator {
     for (String word : conninfo.trim().split("\\s+")) {
       int eq = word.indexOf('=');
       if (eq <= 0) {
-        throw new IllegalArgumentException(
-            "bad connection string: missing \"=\" after \""
-                + word
-                + "\" in connection info string");
+        throw new IllegalArgumentException("bad connection string: missing \"=\" after \"" + word
+            + "\" in connection info string");
       }
       kv.put(word.substring(0, eq), word.substring(eq + 1));
     }
@@ -111,9 +105,8 @@ public class JdbcAggregator {
     if (table == null || table.isEmpty()) {
       return new MantaException(ErrorCode.INVALID, "aggregate: the table name is empty");
     }
-    String sql =
-        (query == null || query.isEmpty() ? "SELECT * FROM {table}" : query)
-            .replace("{table}", "\"" + table.replace("\"", "\"\"") + "\"");
+    String sql = (query == null || query.isEmpty() ? "SELECT * FROM {table}" : query)
+                     .replace("{table}", "\"" + table.replace("\"", "\"\"") + "\"");
     int slot = free.take();
     try {
       synchronized (this) {
@@ -149,8 +142,7 @@ public class JdbcAggregator {
       conns[slot] = DriverManager.getConnection(url, props);
     } catch (SQLException e) {
       conns[slot] = null;
-      return new MantaException(
-          ErrorCode.TASK_FAILED,
+      return new MantaException(ErrorCode.TASK_FAILED,
           "database unreachable: " + e.getMessage() + "; the next call tries to reconnect");
     }
     synchronized (this) {
@@ -160,8 +152,7 @@ public class JdbcAggregator {
   }
 
   static Object run(Connection conn, String sql) {
-    try (Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
+    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql)) {
       return rows(rs);
     } catch (SQLException e) {
       String state = e.getSQLState() == null ? "" : e.getSQLState();
@@ -172,8 +163,7 @@ public class JdbcAggregator {
         lost = true;
       }
       if (lost) {
-        return new MantaException(
-            ErrorCode.TASK_FAILED,
+        return new MantaException(ErrorCode.TASK_FAILED,
             "connection lost during the query: " + e.getMessage() + "; the next call reconnects");
       }
       String primary = e.getMessage();
