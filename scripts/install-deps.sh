@@ -43,11 +43,18 @@ set -euo pipefail
 #   yamllint                                checks the Kubernetes manifests
 #                                           (deploy/kubernetes)
 #   libjansson-dev                          JSON: the dashboard's API
-#                                           (/api/, runtime/http/api_*.c)
-#                                           and the timeline's trace file
+#                                           (/api/, runtime/http/api_*.c),
+#                                           the timeline's trace file, and
+#                                           json/jsonb columns of the
+#                                           database actors
 #   chromium, chromium-driver               the dashboard's browser test:
 #                                           headless Chromium driven over
 #                                           WebDriver on loopback
+#   postgresql, libpq-dev                   the database actors' example and
+#                                           test: a throwaway server, libpq
+#                                           (examples/db_aggregate)
+#   libpostgresql-jdbc-java,                the Java Aggregator: JDBC driver,
+#   libgoogle-gson-java                     JSON columns as maps and lists
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -65,6 +72,8 @@ PACKAGES=(
   slurmctld slurmd slurm-client munge
   yamllint
   libjansson-dev chromium chromium-driver
+  postgresql libpq-dev libpostgresql-jdbc-java
+  libgoogle-gson-java
 )
 
 check_only=0

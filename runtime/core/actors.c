@@ -336,6 +336,7 @@ void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {
   mt_rt.tasks_running += (int64_t)n;
   a->running++;
   mt_actor_maybe_schedule_locked(a); /* max_concurrency > 1 */
+  mt_sched_kick_locked();            /* other ready actors: another worker */
   mt_unlock();
   /* Calls of this turn not started when a kill comes do not run: they end
    * as those still in the mailbox do. */

@@ -553,7 +553,9 @@ static bool run_some_locked(mt_worker *w, mt_task **mine, manta_value **results,
                             mt_garbage *g, bool *later) {
   mt_actor *a = mt_rt.ready_head;
   if (a) {
-    mt_sched_kick_locked(); /* more work may wait for another worker */
+    /* Busy before the turn takes the actor off the ready queue and kicks
+     * for what is left (another actor): a kick made here, with the actor
+     * still queued and this worker counted free, woke nobody for it. */
     mt_rt.workers_busy += w->pool;
     mt_actor_turn_locked(w, a, g);
     mt_unlock();

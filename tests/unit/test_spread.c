@@ -223,9 +223,54 @@ static void test_actor_calls_up_to_max_concurrency_run_at_once(void) {
   }
 }
 
+/* N actors, one call each, made ready one after the other: each call gets
+ * a worker of its own (a second ready actor once waited for the first
+ * actor's whole call). The actors are built first, as long-lived ones
+ * are when their calls come. */
+static void test_separate_actors_run_their_calls_at_once(void) {
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+    unsigned n = sizes[i];
+    start(2);
+    manta_actor *actors = calloc(n, sizeof *actors);
+    manta_ref *refs = calloc(n, sizeof *refs);
+    REQUIRE(actors && refs);
+    meet_reset(1); /* built and called once, alone */
+    for (unsigned k = 0; k < n; k++) {
+      REQUIRE_OK(manta_actor_create("Meeting", NULL, 0, NULL, &actors[k]));
+      manta_value *v = NULL;
+      REQUIRE_OK(manta_actor_call(actors[k], "meet", NULL, 0, &refs[k]));
+      CHECK_INT_EQ(manta_get(refs[k], MEET_TIMEOUT_S * 1000, &v), MANTA_OK);
+      manta_value_free(v);
+      manta_ref_release(refs[k]);
+    }
+    meet_reset(n);
+    for (unsigned k = 0; k < n; k++) {
+      REQUIRE_OK(manta_actor_call(actors[k], "meet", NULL, 0, &refs[k]));
+    }
+    int failed = 0;
+    for (unsigned k = 0; k < n; k++) {
+      manta_value *v = NULL;
+      manta_err err = manta_get(refs[k], (MEET_TIMEOUT_S + 30) * 1000, &v);
+      if ((err != MANTA_OK || manta_value_kind(v) != MANTA_KIND_INT) &&
+          failed++ == 0) {
+        fprintf(stderr, "%u separate actors: ", n);
+        mt_test_print_value("call", (int)k, v);
+      }
+      manta_value_free(v);
+      manta_ref_release(refs[k]);
+      manta_actor_release(actors[k]);
+    }
+    CHECK_INT_EQ(failed, 0);
+    free(refs);
+    free(actors);
+    REQUIRE_OK(manta_shutdown());
+  }
+}
+
 int main(void) {
   RUN_TEST(test_tasks_on_a_fresh_runtime_all_run_at_once);
   RUN_TEST(test_batched_tasks_are_taken_over_by_idle_slots);
   RUN_TEST(test_actor_calls_up_to_max_concurrency_run_at_once);
+  RUN_TEST(test_separate_actors_run_their_calls_at_once);
   return mt_test_done();
 }
