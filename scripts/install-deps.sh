@@ -36,6 +36,9 @@ set -euo pipefail
 #                                           promtool check metrics
 #   wrk                                     the HTTP load generator that chose
 #                                           the HTTP library (bench/http)
+#   libjansson-dev, libyaml-dev             Serve: JSON request and response
+#                                           bodies, deployment files
+#                                           (runtime/serve, docs/serve.md)
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -49,6 +52,7 @@ PACKAGES=(
   git ca-certificates
   openssl
   libmicrohttpd-dev curl prometheus wrk
+  libjansson-dev libyaml-dev
 )
 
 check_only=0
