@@ -837,6 +837,9 @@ extern mt_runtime mt_rt;
  * cluster's token), stopped first by manta_shutdown, both without rt.mu. */
 manta_err mt_node_http_start(const manta_options *opts);
 void mt_node_http_stop(void);
+/* Serve's ingress and routes (runtime/serve/serve_api.c), stopped by
+ * manta_shutdown before the cluster. */
+void mt_serve_shutdown(void);
 extern const mt_value_hooks mt_runtime_value_hooks;
 
 void mt_lock(void);

@@ -237,6 +237,7 @@ manta_err manta_shutdown(void) {
   /* Scrapes take the lock: the server stops without it. */
   mt_unlock();
   mt_node_http_stop();
+  mt_serve_shutdown();
   mt_lock();
   if (mt_rt.cluster) {
     /* Leave the cluster first: its callbacks take the lock, and tasks sent

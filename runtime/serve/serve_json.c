@@ -68,10 +68,9 @@ manta_value *mt_serve_json_decode(const char *text, size_t len, char *why,
   snprintf(why, why_size, "out of memory");
   json_error_t err;
   /* JSON_ALLOW_NUL: manta strings carry their length, "\u0000" is fine. */
-  json_t *j = json_loadb(text, len,
-                         JSON_DECODE_ANY | JSON_REJECT_DUPLICATES |
-                             JSON_ALLOW_NUL,
-                         &err);
+  json_t *j = json_loadb(
+      text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+      &err);
   if (!j) {
     snprintf(why, why_size, "bad JSON at line %d, column %d: %s", err.line,
              err.column, err.text);
@@ -99,7 +98,8 @@ static char *base64(const unsigned char *p, size_t n, size_t *out_len) {
     *o++ = b64[(w >> 6) & 63], *o++ = b64[w & 63];
   }
   if (i < n) {
-    uint32_t w = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+    uint32_t w =
+        (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
     *o++ = b64[w >> 18], *o++ = b64[(w >> 12) & 63];
     *o++ = i + 1 < n ? b64[(w >> 6) & 63] : '=';
     *o++ = '=';
@@ -208,7 +208,8 @@ static json_t *to_json(const manta_value *v, int depth, char *why,
     const char *msg = manta_error_message(v);
     const char *origin = manta_error_origin(v);
     if (e) {
-      json_object_set_new(e, "kind", json_string(manta_errname(manta_error_code(v))));
+      json_object_set_new(e, "kind",
+                          json_string(manta_errname(manta_error_code(v))));
       json_object_set_new(e, "message", json_string(msg ? msg : ""));
       if (origin && *origin) {
         json_object_set_new(e, "origin", json_string(origin));

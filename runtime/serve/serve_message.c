@@ -51,8 +51,8 @@ manta_value *mt_serve_request_value(const char *method, const char *path,
   }
   /* Every field is built, then each is put or freed: nothing leaks
    * whichever step fails. */
-  const char *keys[] = {"method", "path",    "route", "query",
-                        "headers", "body",   "json"};
+  const char *keys[] = {"method",  "path", "route", "query",
+                        "headers", "body", "json"};
   manta_value *fields[] = {manta_cstring(method),
                            manta_cstring(path),
                            manta_cstring(route),
@@ -146,6 +146,29 @@ void mt_serve_response_clear(mt_serve_response *r) {
   memset(r, 0, sizeof *r);
 }
 
+bool mt_serve_response_add_header(mt_serve_response *r, const char *name,
+                                  const char *value) {
+  char **names = realloc(r->names, (r->nheaders + 1) * sizeof *names);
+  if (!names) {
+    return false;
+  }
+  r->names = names;
+  char **values = realloc(r->values, (r->nheaders + 1) * sizeof *values);
+  if (!values) {
+    return false;
+  }
+  r->values = values;
+  names[r->nheaders] = strdup(name);
+  values[r->nheaders] = strdup(value);
+  if (!names[r->nheaders] || !values[r->nheaders]) {
+    free(names[r->nheaders]);
+    free(values[r->nheaders]);
+    return false;
+  }
+  r->nheaders++;
+  return true;
+}
+
 static bool set_body(mt_serve_response *r, int status, const char *type,
                      const void *body, size_t len) {
   r->status = status;
@@ -164,14 +187,16 @@ static bool set_body(mt_serve_response *r, int status, const char *type,
   return true;
 }
 
-bool mt_serve_response_text(mt_serve_response *r, int status,
-                            const char *fmt, ...) {
+bool mt_serve_response_text(mt_serve_response *r, int status, const char *fmt,
+                            ...) {
   char msg[1024];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(msg, sizeof msg - 1, fmt, ap);
   va_end(ap);
-  size_t len = n < 0 ? 0 : (size_t)n < sizeof msg - 1 ? (size_t)n : sizeof msg - 2;
+  size_t len = n < 0                        ? 0
+               : (size_t)n < sizeof msg - 1 ? (size_t)n
+                                            : sizeof msg - 2;
   msg[len++] = '\n';
   return set_body(r, status, "text/plain; charset=utf-8", msg, len);
 }
@@ -249,8 +274,9 @@ static bool response_map(const manta_value *v, mt_serve_response *r) {
   manta_get_int(sv, &status);
   if (status < 100 || status > 599) {
     return mt_serve_response_text(
-        r, 500, "500 internal error: the result's status %lld is not an HTTP "
-                "status (100 to 599)",
+        r, 500,
+        "500 internal error: the result's status %lld is not an HTTP "
+        "status (100 to 599)",
         (long long)status);
   }
   if (manta_map_find(v, "body", &body) == MANTA_OK) {
@@ -291,8 +317,9 @@ static bool response_map(const manta_value *v, mt_serve_response *r) {
         *c = (*c == '\r' || *c == '\n') ? ' ' : *c;
       }
       return mt_serve_response_text(
-          r, 500, "500 internal error: the result's header '%s' is not a "
-                  "string fit for HTTP (a token name, no CR/LF)",
+          r, 500,
+          "500 internal error: the result's header '%s' is not a "
+          "string fit for HTTP (a token name, no CR/LF)",
           shown);
     }
     if (strcasecmp(name, "content-type") == 0) {
@@ -326,13 +353,10 @@ bool mt_serve_response_from_value(const manta_value *v, mt_serve_response *r) {
     int status = mt_serve_error_status(code);
     /* The kind's name goes in a header so clients can tell a deployment's
      * own 404 from a route that does not exist. */
-    r->names = calloc(1, sizeof *r->names);
-    r->values = calloc(1, sizeof *r->values);
-    if (!r->names || !r->values || !(r->names[0] = strdup("X-Manta-Error")) ||
-        !(r->values[0] = strdup(manta_errname(code)))) {
+    if (!mt_serve_response_add_header(r, "X-Manta-Error",
+                                      manta_errname(code))) {
       return false;
     }
-    r->nheaders = 1;
     return mt_serve_response_text(r, status, "%d %s: %s", status,
                                   manta_strerror(code), msg ? msg : "");
   }

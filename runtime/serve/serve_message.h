@@ -45,12 +45,16 @@ manta_err mt_serve_headers_add(manta_value *headers, const char *name,
 bool mt_serve_response_from_value(const manta_value *v, mt_serve_response *r);
 
 /* A plain-text response: status and "message\n". */
-bool mt_serve_response_text(mt_serve_response *r, int status,
-                            const char *fmt, ...)
+bool mt_serve_response_text(mt_serve_response *r, int status, const char *fmt,
+                            ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* Adds a header to a response (copied); false when memory runs out. */
+bool mt_serve_response_add_header(mt_serve_response *r, const char *name,
+                                  const char *value);
 
 /* The HTTP status an error kind maps to (the table in docs/serve.md). */
 int mt_serve_error_status(manta_err code);
