@@ -2,7 +2,8 @@
  * A Serve ingress with one route per behaviour the HTTP tests check
  * (test_serve_http.py): JSON in and out, a failing target, a slow one
  * behind a short timeout, a full route, a response map, an unknown
- * function. Prints "serving http://127.0.0.1:PORT" and runs until SIGTERM.
+ * function, two actor replicas taking one request each. Prints "serving
+ * http://127.0.0.1:PORT" and runs until SIGTERM.
  */
 #include <manta.h>
 
@@ -59,6 +60,19 @@ static manta_value *respond(const manta_value *const *args, size_t nargs,
   return m;
 }
 
+/* An actor whose method sleeps like slow(): replicas that stay busy. */
+static void *sleeper_new(const manta_value *const *args, size_t nargs,
+                         void *class_data, manta_value **error) {
+  (void)args, (void)nargs, (void)class_data, (void)error;
+  return NULL;
+}
+
+static manta_value *sleeper_sleep(void *state, const manta_value *const *args,
+                                  size_t nargs, void *method_data) {
+  (void)state;
+  return slow(args, nargs, method_data);
+}
+
 static manta_err route(const char *path, const char *fn, unsigned max,
                        int64_t timeout_ms) {
   manta_deployment *d = NULL;
@@ -88,6 +102,7 @@ static void on_signal(int sig) {
 int main(void) {
   manta_options *o = NULL;
   manta_serve_options *so = NULL;
+  manta_deployment *d = NULL;
   manta_err err;
   if ((err = manta_options_new(&o)) ||
       (err = manta_options_set_num_cpus(o, 4)) || (err = manta_init(o)) ||
@@ -101,7 +116,14 @@ int main(void) {
       (err = route("/busy", "slow", 1, 10000)) ||
       (err = route("/respond", "respond", 0, 0)) ||
       (err = route("/missing", "no_such_function", 0, 0)) ||
-      (err = manta_serve_options_new(&so)) ||
+      (err = manta_register_class("Sleeper", sleeper_new, NULL, NULL)) ||
+      (err =
+           manta_register_method("Sleeper", "sleep", sleeper_sleep, 1, NULL)) ||
+      (err = manta_deployment_new("/sleepers", &d)) ||
+      (err = manta_deployment_set_class(d, "Sleeper", "sleep")) ||
+      (err = manta_deployment_set_replicas(d, 2)) ||
+      (err = manta_deployment_set_max_ongoing_requests(d, 1)) ||
+      (err = manta_serve_deploy(d)) || (err = manta_serve_options_new(&so)) ||
       (err = manta_serve_options_set_port(so, 0)) ||
       (err = manta_serve_options_set_max_body(so, 64 * 1024)) ||
       (err = manta_serve_start(so))) {
@@ -110,6 +132,7 @@ int main(void) {
   }
   manta_options_free(o);
   manta_serve_options_free(so);
+  manta_deployment_free(d);
   int port = 0;
   manta_serve_port(&port);
   printf("serving http://127.0.0.1:%d\n", port);

@@ -130,6 +130,36 @@ def test_overload(port):
           str(holder.get("r")))
 
 
+def in_flight(port, route):
+    st, h, body = request(port, "GET", "/-/routes")
+    return {r["route"]: r for r in json.loads(body)}[route]
+
+
+def test_replicas_full(port):
+    """Two actor replicas with max_ongoing_requests 1: two slow requests
+    go one to each (the less busy is chosen), the third is 503 at once."""
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        request(port, "GET", "/sleepers?ms=1500"))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for _ in range(500):
+        if in_flight(port, "/sleepers")["in_flight"] == 2:
+            break
+        time.sleep(0.01)
+    reps = in_flight(port, "/sleepers")["replicas"]
+    check([r["in_flight"] for r in reps] == [1, 1],
+          "one request on each replica: %s" % reps)
+    st, h, body = request(port, "GET", "/sleepers?ms=0")
+    check(st == 503 and b"max_ongoing_requests (1)" in body,
+          "all replicas full: %s %s" % (st, body))
+    for t in threads:
+        t.join(20)
+    check(sorted(r[2] for r in results) == [b"slept", b"slept"] and
+          sorted(r[1].get("X-Manta-Replica") for r in results) == ["0", "1"],
+          "both held requests answered, by replicas 0 and 1: %s" % results)
+
+
 def test_bad_http(port):
     # Not HTTP at all: libmicrohttpd closes the connection unanswered.
     got = raw(port, b"GARBAGE\r\n\r\n")
@@ -187,6 +217,7 @@ def main():
     try:
         test_mapping(port)
         test_overload(port)
+        test_replicas_full(port)
         test_bad_http(port)
         st, h, body = request(port, "GET", "/respond")
         check(st == 201, "still serving at the end: %s" % st)
