@@ -805,6 +805,12 @@ MANTA_API manta_err manta_serve_options_set_port(manta_serve_options *opts,
 MANTA_API manta_err manta_serve_options_set_max_body(manta_serve_options *opts,
                                                      size_t bytes);
 
+/* The token the admin routes (/-/routes: deploy, status, delete over HTTP)
+ * require as `Authorization: Bearer TOKEN` (copied; NULL or "" clears it:
+ * no token asked). Requests to the routes themselves never need it. */
+MANTA_API manta_err manta_serve_options_set_token(manta_serve_options *opts,
+                                                  const char *token);
+
 /* Starts the ingress (opts may be NULL: defaults). Needs manta_init.
  * MANTA_ERR_EXISTS if one runs; MANTA_ERR_INVALID if it cannot listen
  * (the cause is logged: port taken, host unknown). */

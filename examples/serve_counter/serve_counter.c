@@ -53,8 +53,8 @@ manta_err serve_counter_register(void) {
   manta_err err =
       manta_register_class("ServeCounter", counter_new, counter_free, NULL);
   return err ? err
-             : manta_register_method("ServeCounter", "increment", increment,
-                                     1, NULL);
+             : manta_register_method("ServeCounter", "increment", increment, 1,
+                                     NULL);
 }
 
 static volatile sig_atomic_t stop;

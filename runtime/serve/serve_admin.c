@@ -27,11 +27,31 @@ static bool json_reply(mt_serve_response *r, int status, manta_value *v) {
 
 /* Deploys one spec or each of a list; all are checked before any is
  * deployed, so a bad file changes nothing. */
-static bool deploy(const char *body, size_t len, mt_serve_response *r) {
+static bool deploy(const char *body, size_t len, bool yaml,
+                   mt_serve_response *r) {
   char why[512];
-  manta_value *v = mt_serve_json_decode(body ? body : "", len, why, sizeof why);
+  manta_value *v =
+      yaml ? mt_serve_yaml_decode(body ? body : "", len, why, sizeof why)
+           : mt_serve_json_decode(body ? body : "", len, why, sizeof why);
   if (!v) {
     return mt_serve_response_text(r, 400, "400 bad request: %s", why);
+  }
+  /* A file's {deployments: [...]} is the list it holds. */
+  const manta_value *inner = NULL;
+  if (manta_value_kind(v) == MANTA_KIND_MAP &&
+      manta_map_find(v, "deployments", &inner) == MANTA_OK) {
+    size_t keys = 0;
+    manta_len(v, &keys);
+    if (keys != 1 || manta_value_kind(inner) != MANTA_KIND_LIST) {
+      manta_value_free(v);
+      return mt_serve_response_text(
+          r, 400,
+          "400 bad request: 'deployments' must be the only key and "
+          "hold a list");
+    }
+    manta_value *list = manta_value_ref((manta_value *)inner);
+    manta_value_free(v);
+    v = list;
   }
   size_t n = 1;
   bool list = manta_value_kind(v) == MANTA_KIND_LIST;
@@ -92,8 +112,9 @@ static bool deploy(const char *body, size_t len, mt_serve_response *r) {
   return json_reply(r, 200, m);
 }
 
-bool mt_serve_admin(const char *method, const char *url, const char *body,
-                    size_t len, bool authorized, mt_serve_response *r) {
+bool mt_serve_admin(const char *method, const char *url, const char *type,
+                    const char *body, size_t len, bool authorized,
+                    mt_serve_response *r) {
   if (!authorized) {
     bool ok = mt_serve_response_text(
         r, 401,
@@ -114,7 +135,10 @@ bool mt_serve_admin(const char *method, const char *url, const char *body,
     return json_reply(r, 200, mt_serve_routes_status());
   }
   if (strcmp(method, "PUT") == 0 && !*route) {
-    return deploy(body, len, r);
+    bool yaml = type && (strncmp(type, "application/yaml", 16) == 0 ||
+                         strncmp(type, "application/x-yaml", 18) == 0 ||
+                         strncmp(type, "text/yaml", 9) == 0);
+    return deploy(body, len, yaml, r);
   }
   if (strcmp(method, "DELETE") == 0 && *route) {
     if (mt_serve_routes_delete(route) != MANTA_OK) {

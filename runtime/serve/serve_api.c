@@ -13,6 +13,7 @@
 
 struct manta_serve_options {
   char *host;
+  char *token;
   int port;
   size_t max_body;
 };
@@ -36,6 +37,10 @@ manta_err manta_serve_options_new(manta_serve_options **out) {
 void manta_serve_options_free(manta_serve_options *opts) {
   if (opts) {
     free(opts->host);
+    if (opts->token) {
+      memset(opts->token, 0, strlen(opts->token));
+      free(opts->token);
+    }
     free(opts);
   }
 }
@@ -51,6 +56,23 @@ manta_err manta_serve_options_set_host(manta_serve_options *opts,
   }
   free(opts->host);
   opts->host = h;
+  return MANTA_OK;
+}
+
+manta_err manta_serve_options_set_token(manta_serve_options *opts,
+                                        const char *token) {
+  if (!opts) {
+    return MANTA_ERR_INVALID;
+  }
+  char *t = token && *token ? strdup(token) : NULL;
+  if (token && *token && !t) {
+    return MANTA_ERR_NOMEM;
+  }
+  if (opts->token) {
+    memset(opts->token, 0, strlen(opts->token));
+    free(opts->token);
+  }
+  opts->token = t;
   return MANTA_OK;
 }
 
@@ -77,6 +99,7 @@ manta_err manta_serve_start(const manta_serve_options *opts) {
   }
   mt_serve_config cfg = {
       .host = opts ? opts->host : NULL,
+      .token = opts ? opts->token : NULL,
       .port = opts ? opts->port : MANTA_SERVE_DEFAULT_PORT,
       .max_body = opts ? opts->max_body : 0,
   };

@@ -382,8 +382,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     const char *auth =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     mt_serve_response r = {0};
+    const char *type =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     bool ok =
-        mt_serve_admin(method, url, q->body, q->len,
+        mt_serve_admin(method, url, type, q->body, q->len,
                        !in->token || mt_http_bearer_ok(auth, in->token), &r);
     if (!ok) {
       mt_serve_response_clear(&r);
