@@ -71,13 +71,13 @@ static void find_token(const char *file, char *buf, size_t size) {
 }
 
 /* One HTTP/1.1 request; the status (or -1 with why) and the body. */
-static int http_call(const char *hostport, const char *method,
-                     const char *path, const char *token, const char *type,
-                     const char *body, size_t len, char **reply, char *why,
-                     size_t why_size) {
+static int http_call(const char *hostport, const char *method, const char *path,
+                     const char *token, const char *type, const char *body,
+                     size_t len, char **reply, char *why, size_t why_size) {
   char host[256];
   const char *colon = strrchr(hostport, ':');
-  if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof host) {
+  if (!colon || colon == hostport ||
+      (size_t)(colon - hostport) >= sizeof host) {
     snprintf(why, why_size, "'%s' is not HOST:PORT", hostport);
     return -1;
   }
@@ -161,8 +161,7 @@ static char *read_file(const char *path, size_t *len) {
       cap = cap ? 2 * cap : 8192;
       char *b = cap <= REPLY_LIMIT ? realloc(buf, cap) : NULL;
       if (!b) {
-        fprintf(stderr, "manta: %s is too large for a deployment file\n",
-                path);
+        fprintf(stderr, "manta: %s is too large for a deployment file\n", path);
         free(buf);
         fclose(f);
         return NULL;
@@ -202,7 +201,10 @@ static void print_status(const char *text) {
     printf("%s -> %s %s  version %lld  in flight %lld  handled %lld  "
            "errors %lld  rejected %lld%s\n",
            json_string_value(json_object_get(r, "route")),
-           cls ? "class" : "function", cls ? cls : fn ? fn : "?",
+           cls ? "class" : "function",
+           cls  ? cls
+           : fn ? fn
+                : "?",
            num(r, "version"), num(r, "in_flight"), num(r, "handled"),
            num(r, "errors"), num(r, "rejected"),
            num(r, "draining") ? "  (an old version draining)" : "");
@@ -267,15 +269,16 @@ int cli_serve_main(int argc, char **argv) {
     if (!(body = read_file(arg, &len))) {
       return 1;
     }
-    code = http_call(http, "PUT", "/-/routes", token, "application/yaml",
-                     body, len, &reply, why, sizeof why);
+    code = http_call(http, "PUT", "/-/routes", token, "application/yaml", body,
+                     len, &reply, why, sizeof why);
   } else if (status) {
     code = http_call(http, "GET", "/-/routes", token, NULL, NULL, 0, &reply,
                      why, sizeof why);
   } else {
     if (arg[0] != '/' || strpbrk(arg, " ?#\r\n")) {
-      fprintf(stderr, "manta: serve delete takes a route like /echo, not "
-                      "'%s'\n",
+      fprintf(stderr,
+              "manta: serve delete takes a route like /echo, not "
+              "'%s'\n",
               arg);
       return 2;
     }
@@ -320,8 +323,8 @@ int cli_serve_parse_port(const char *value) {
 }
 
 bool cli_serve_node_start(bool head, int http_port, const char *bind_host,
-                          const char *token, char *out, size_t size,
-                          char *why, size_t why_size) {
+                          const char *token, char *out, size_t size, char *why,
+                          size_t why_size) {
   out[0] = '\0';
   if (http_port == CLI_SERVE_PORT_OFF ||
       (http_port == CLI_SERVE_PORT_UNSET && !head)) {

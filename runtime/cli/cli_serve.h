@@ -30,7 +30,7 @@ int cli_serve_parse_port(const char *value);
  * asked for cannot be served.
  */
 bool cli_serve_node_start(bool head, int http_port, const char *bind_host,
-                          const char *token, char *out, size_t size,
-                          char *why, size_t why_size);
+                          const char *token, char *out, size_t size, char *why,
+                          size_t why_size);
 
 #endif
