@@ -850,6 +850,17 @@ manta_deployment_set_max_ongoing_requests(manta_deployment *d, unsigned max);
 MANTA_API manta_err manta_deployment_set_timeout(manta_deployment *d,
                                                  int64_t timeout_ms);
 
+/* Class routes: between min_replicas and max_replicas actors, adding one
+ * while more than target_ongoing requests per replica are in flight and
+ * retiring one (after it drains) once the load would fit half of the
+ * target with one fewer, each only after it held for a while (hysteresis;
+ * docs/serve.md). target_ongoing 0: 2. MANTA_ERR_INVALID unless 1 <= min
+ * <= max <= 1000. The replicas setter then gives the starting count. */
+MANTA_API manta_err manta_deployment_set_autoscaling(manta_deployment *d,
+                                                     unsigned min_replicas,
+                                                     unsigned max_replicas,
+                                                     unsigned target_ongoing);
+
 /* Deploys (creating the replicas) or redeploys the route: new requests go
  * to the new version at once, the old replicas finish what they hold and
  * are then killed. Works with or without a running ingress. */

@@ -24,8 +24,8 @@ static manta_value *echo(const manta_value *const *args, size_t nargs,
   }
   char text[512];
   int len = snprintf(text, sizeof text, "Received data: %.*s", (int)n, s);
-  return manta_string(text, len < (int)sizeof text ? (size_t)len
-                                                   : sizeof text - 1);
+  return manta_string(text,
+                      len < (int)sizeof text ? (size_t)len : sizeof text - 1);
 }
 
 static void *echo_new(const manta_value *const *args, size_t nargs,

@@ -8,17 +8,10 @@
 set -euo pipefail
 bin=$1
 dir=$(mktemp -d)
-"$bin" 0 >"$dir/out" 2>&1 &
-pid=$!
+source "$(dirname "$0")/../serving.sh"
+pid=
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
-url=
-for _ in $(seq 100); do
-  url=$(sed -n 's|^serving \(http://[^ ]*\)$|\1|p' "$dir/out")
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "serve_counter did not start:" >&2; cat "$dir/out" >&2; exit 1; }
+start_serving "$dir" "$bin" 0
 for i in $(seq 20); do
   curl -sS --max-time 10 -D "$dir/h$i" -X POST "$url/increment" >"$dir/b$i"
   echo >>"$dir/b$i"

@@ -215,6 +215,20 @@ manta_err manta_deployment_set_timeout(manta_deployment *d,
   return MANTA_OK;
 }
 
+manta_err manta_deployment_set_autoscaling(manta_deployment *d,
+                                           unsigned min_replicas,
+                                           unsigned max_replicas,
+                                           unsigned target_ongoing) {
+  if (!d || min_replicas < 1 || min_replicas > max_replicas ||
+      max_replicas > 1000) {
+    return MANTA_ERR_INVALID;
+  }
+  d->spec.min_replicas = min_replicas;
+  d->spec.max_replicas = max_replicas;
+  d->spec.target_ongoing = target_ongoing;
+  return MANTA_OK;
+}
+
 manta_err manta_serve_deploy(const manta_deployment *d) {
   if (!d) {
     return MANTA_ERR_INVALID;

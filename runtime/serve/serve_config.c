@@ -68,13 +68,15 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
     if (!known) {
       snprintf(why, why_size,
                "unknown key '%.64s' (known: route, function, class, method, "
-               "replicas, max_ongoing_requests, timeout_ms)",
+               "replicas, max_ongoing_requests, timeout_ms, min_replicas, "
+               "max_replicas, target_ongoing_requests)",
                key);
       return MANTA_ERR_INVALID;
     }
   }
   mt_serve_spec in = {0};
-  int64_t replicas = 0, max_ongoing = 0, timeout = 0;
+  int64_t replicas = 0, max_ongoing = 0, timeout = 0, min_r = 0, max_r = 0,
+          target = 0;
   if (!get_text(v, "route", &in.route, why, why_size) ||
       !get_text(v, "function", &in.function, why, why_size) ||
       !get_text(v, "class", &in.cls, why, why_size) ||
@@ -82,7 +84,11 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
       !get_count(v, "replicas", 1000, &replicas, why, why_size) ||
       !get_count(v, "max_ongoing_requests", 1000000, &max_ongoing, why,
                  why_size) ||
-      !get_count(v, "timeout_ms", 86400000, &timeout, why, why_size)) {
+      !get_count(v, "timeout_ms", 86400000, &timeout, why, why_size) ||
+      !get_count(v, "min_replicas", 1000, &min_r, why, why_size) ||
+      !get_count(v, "max_replicas", 1000, &max_r, why, why_size) ||
+      !get_count(v, "target_ongoing_requests", 1000000, &target, why,
+                 why_size)) {
     return MANTA_ERR_INVALID;
   }
   if (in.function && (replicas || in.method)) {
@@ -91,7 +97,15 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
              "deployments, not functions");
     return MANTA_ERR_INVALID;
   }
-  in.replicas = replicas ? (unsigned)replicas : 1;
+  if (!max_r != !min_r) {
+    snprintf(why, why_size,
+             "autoscaling needs both min_replicas and max_replicas");
+    return MANTA_ERR_INVALID;
+  }
+  in.replicas = replicas ? (unsigned)replicas : min_r ? (unsigned)min_r : 1;
+  in.min_replicas = (unsigned)min_r;
+  in.max_replicas = (unsigned)max_r;
+  in.target_ongoing = (unsigned)target;
   in.max_ongoing = (unsigned)max_ongoing;
   in.timeout_ms = timeout;
   return mt_serve_spec_check(&in, out, why, why_size);

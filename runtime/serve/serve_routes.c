@@ -6,6 +6,7 @@
 #include "serve_routes.h"
 
 #include "log.h"
+#include "serve_autoscale.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -55,6 +56,15 @@ manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
     snprintf(why, why_size, "route %s: replicas must be at least 1", r);
     return MANTA_ERR_INVALID;
   }
+  if (in->max_replicas &&
+      (!in->cls || in->min_replicas < 1 ||
+       in->min_replicas > in->max_replicas || in->max_replicas > 1000)) {
+    snprintf(why, why_size,
+             "route %s: autoscaling is for class routes, with 1 <= "
+             "min_replicas <= max_replicas <= 1000",
+             r);
+    return MANTA_ERR_INVALID;
+  }
   /* "/echo/" and "/echo" are one route. */
   size_t len = strlen(r);
   while (len > 1 && r[len - 1] == '/') {
@@ -65,6 +75,15 @@ manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
   out->cls = dup_or_null(in->cls);
   out->method = dup_or_null(in->method);
   out->replicas = in->cls ? in->replicas : 1;
+  out->min_replicas = in->min_replicas;
+  out->max_replicas = in->max_replicas;
+  out->target_ongoing = in->target_ongoing ? in->target_ongoing : 2;
+  if (out->max_replicas) {
+    /* Start within the bounds: replicas if it is, else the nearer bound. */
+    out->replicas = out->replicas < out->min_replicas   ? out->min_replicas
+                    : out->replicas > out->max_replicas ? out->max_replicas
+                                                        : out->replicas;
+  }
   out->max_ongoing =
       in->max_ongoing ? in->max_ongoing : MT_SERVE_DEFAULT_MAX_ONGOING;
   out->timeout_ms =
@@ -78,8 +97,7 @@ manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
   return MANTA_OK;
 }
 
-/* Creates one replica actor, spread over the nodes offering the class. */
-static manta_err new_replica(const mt_serve_spec *s, uint64_t *actor) {
+manta_err mt_serve_new_replica(const mt_serve_spec *s, uint64_t *actor) {
   manta_call_options *opts = NULL;
   manta_err err = manta_call_options_new(&opts);
   if (err == MANTA_OK) {
@@ -140,7 +158,8 @@ static bool retire_locked(mt_serve_dep *d) {
 
 manta_err mt_serve_routes_put(mt_serve_spec *spec, char *why, size_t why_size) {
   mt_serve_dep *d = calloc(1, sizeof *d);
-  if (!d || !(d->reps = calloc(spec->replicas, sizeof *d->reps))) {
+  unsigned slots = spec->max_replicas ? spec->max_replicas : spec->replicas;
+  if (!d || !(d->reps = calloc(slots, sizeof *d->reps))) {
     free(d);
     mt_serve_spec_clear(spec);
     snprintf(why, why_size, "out of memory");
@@ -148,11 +167,12 @@ manta_err mt_serve_routes_put(mt_serve_spec *spec, char *why, size_t why_size) {
   }
   d->spec = *spec;
   memset(spec, 0, sizeof *spec);
-  d->nreps = d->spec.replicas;
+  d->nreps = slots;
+  atomic_init(&d->active, d->spec.replicas);
   atomic_init(&d->refs, 1);
-  for (unsigned i = 0; d->spec.cls && i < d->nreps; i++) {
+  for (unsigned i = 0; d->spec.cls && i < d->spec.replicas; i++) {
     uint64_t id = 0;
-    manta_err err = new_replica(&d->spec, &id);
+    manta_err err = mt_serve_new_replica(&d->spec, &id);
     atomic_store(&d->reps[i].actor, id);
     if (err != MANTA_OK) {
       snprintf(why, why_size, "route %s: cannot create replica %u of %s: %s",
@@ -193,8 +213,11 @@ manta_err mt_serve_routes_put(mt_serve_spec *spec, char *why, size_t why_size) {
   mt_serve_dep_unref(old);
   mt_log(MT_LOG_INFO, "serve: route %s -> %s %s (version %u, %u replica%s)",
          d->spec.route, d->spec.cls ? "class" : "function",
-         d->spec.cls ? d->spec.cls : d->spec.function, d->version, d->nreps,
-         d->nreps == 1 ? "" : "s");
+         d->spec.cls ? d->spec.cls : d->spec.function, d->version,
+         d->spec.replicas, d->spec.replicas == 1 ? "" : "s");
+  if (d->spec.max_replicas) {
+    mt_serve_autoscaler_start();
+  }
   return MANTA_OK;
 }
 
@@ -222,7 +245,22 @@ manta_err mt_serve_routes_delete(const char *route) {
   return MANTA_OK;
 }
 
+mt_serve_dep **mt_serve_routes_autoscaled(size_t *n) {
+  pthread_mutex_lock(&routes.mu);
+  mt_serve_dep **out = calloc(routes.n ? routes.n : 1, sizeof *out);
+  *n = 0;
+  for (size_t i = 0; out && i < routes.n; i++) {
+    if (routes.deps[i]->spec.max_replicas) {
+      atomic_fetch_add(&routes.deps[i]->refs, 1);
+      out[(*n)++] = routes.deps[i];
+    }
+  }
+  pthread_mutex_unlock(&routes.mu);
+  return out;
+}
+
 void mt_serve_routes_clear(void) {
+  mt_serve_autoscaler_stop();
   pthread_mutex_lock(&routes.mu);
   mt_serve_dep **deps = routes.deps;
   size_t n = routes.n;
@@ -306,7 +344,7 @@ int mt_serve_dep_acquire(mt_serve_dep *d) {
   }
   /* Power of two choices: the less busy of two replicas drawn at random,
    * the other if it is full; both full, any with room (n is small). */
-  unsigned n = d->nreps;
+  unsigned n = atomic_load(&d->active);
   uint64_t r = next_random();
   unsigned a = (unsigned)(r % n), b = (unsigned)((r >> 32) % n);
   if (n > 1 && a == b) {
@@ -352,7 +390,8 @@ void mt_serve_dep_release(mt_serve_dep *d, int replica, manta_err code) {
     atomic_fetch_add(&rep->errors, 1);
   }
   if ((code != MANTA_ERR_ACTOR_DEAD && code != MANTA_ERR_NODE_DIED) ||
-      atomic_load(&d->retired)) {
+      atomic_load(&d->retired) ||
+      atomic_load(&rep->in_flight) >= MT_SERVE_RETIRED) {
     return;
   }
   /* The replica is gone (its node died, it was killed): one request that
@@ -362,7 +401,7 @@ void mt_serve_dep_release(mt_serve_dep *d, int replica, manta_err code) {
     return;
   }
   uint64_t fresh = 0;
-  manta_err err = new_replica(&d->spec, &fresh);
+  manta_err err = mt_serve_new_replica(&d->spec, &fresh);
   if (err == MANTA_OK) {
     manta_actor old = {atomic_exchange(&rep->actor, fresh)};
     /* Calls already made on the old handle hold their own count. */
@@ -403,14 +442,20 @@ static manta_value *dep_status(mt_serve_dep *d, size_t draining) {
   put_int(m, "errors", atomic_load(&d->errors));
   put_int(m, "rejected", atomic_load(&d->rejected));
   put_int(m, "draining", (int64_t)draining);
-  for (unsigned i = 0; s->cls && i < d->nreps; i++) {
+  if (s->max_replicas) {
+    put_int(m, "min_replicas", s->min_replicas);
+    put_int(m, "max_replicas", s->max_replicas);
+    put_int(m, "target_ongoing_requests", s->target_ongoing);
+  }
+  unsigned active = atomic_load(&d->active);
+  for (unsigned i = 0; s->cls && i < active; i++) {
     mt_serve_replica *r = &d->reps[i];
     manta_value *rm = manta_map();
     if (!rm) {
       continue;
     }
     put_int(rm, "replica", i);
-    put_int(rm, "in_flight", atomic_load(&r->in_flight));
+    put_int(rm, "in_flight", atomic_load(&r->in_flight) % MT_SERVE_RETIRED);
     put_int(rm, "handled", atomic_load(&r->handled));
     put_int(rm, "errors", atomic_load(&r->errors));
     manta_list_push(reps, rm);

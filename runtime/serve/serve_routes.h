@@ -30,7 +30,15 @@ typedef struct mt_serve_spec {
   unsigned replicas; /* actor replicas (class targets) */
   unsigned max_ongoing; /* per replica; a function route: in all */
   int64_t timeout_ms;   /* per request; <= 0: none */
+  /* Autoscaling (max_replicas > 0): between min and max replicas, aiming
+   * at target_ongoing in flight per replica (docs/serve.md). */
+  unsigned min_replicas, max_replicas, target_ongoing;
 } mt_serve_spec;
+
+/* Added to a replica's in-flight count when autoscaling retires it: no
+ * slot can be taken any more (the count is over every max), and it is
+ * killed once the count is exactly this (drained). */
+#define MT_SERVE_RETIRED ((int64_t)1 << 40)
 
 typedef struct mt_serve_replica {
   _Atomic uint64_t actor; /* manta_actor id; replaced when it dies */
@@ -42,8 +50,10 @@ typedef struct mt_serve_dep {
   _Atomic int refs;
   mt_serve_spec spec;
   unsigned version; /* 1 for the first deploy of a route, +1 each redeploy */
-  mt_serve_replica *reps;
-  unsigned nreps;
+  mt_serve_replica *reps;        /* max_replicas (or replicas) of them */
+  unsigned nreps;                /* the size of reps */
+  _Atomic unsigned active;       /* reps[0, active) take requests */
+  unsigned up_ticks, down_ticks; /* the autoscaler's hysteresis */
   _Atomic int64_t in_flight, handled, errors, rejected;
   _Atomic bool retired; /* replaced or deleted: draining */
 } mt_serve_dep;
@@ -61,6 +71,12 @@ manta_err mt_serve_routes_put(mt_serve_spec *spec, char *why, size_t why_size);
 manta_err mt_serve_routes_delete(const char *route);
 /* Every route and replica as a value (docs/serve.md, "Status"). */
 manta_value *mt_serve_routes_status(void);
+/* The autoscaled deployments, each with a reference taken (free the
+ * array); NULL on OOM. */
+mt_serve_dep **mt_serve_routes_autoscaled(size_t *n);
+/* Creates one replica actor of a class spec, spread over the nodes
+ * offering the class. */
+manta_err mt_serve_new_replica(const mt_serve_spec *s, uint64_t *actor);
 /* Drops every route (shutdown). */
 void mt_serve_routes_clear(void);
 

@@ -2,7 +2,8 @@
  * A Serve ingress with one route per behaviour the HTTP tests check
  * (test_serve_http.py): JSON in and out, a failing target, a slow one
  * behind a short timeout, a full route, a response map, an unknown
- * function, two actor replicas taking one request each. Prints "serving
+ * function, two actor replicas taking one request each, a route that
+ * autoscales from 1 to 3 replicas. Prints "serving
  * http://127.0.0.1:PORT" and runs until SIGTERM.
  */
 #include <manta.h>
@@ -102,10 +103,10 @@ static void on_signal(int sig) {
 int main(void) {
   manta_options *o = NULL;
   manta_serve_options *so = NULL;
-  manta_deployment *d = NULL;
+  manta_deployment *d = NULL, *d2 = NULL;
   manta_err err;
   if ((err = manta_options_new(&o)) ||
-      (err = manta_options_set_num_cpus(o, 4)) || (err = manta_init(o)) ||
+      (err = manta_options_set_num_cpus(o, 8)) || (err = manta_init(o)) ||
       (err = manta_register_function("json_back", json_back, 1, NULL)) ||
       (err = manta_register_function("fail", fail, 1, NULL)) ||
       (err = manta_register_function("slow", slow, 1, NULL)) ||
@@ -123,7 +124,11 @@ int main(void) {
       (err = manta_deployment_set_class(d, "Sleeper", "sleep")) ||
       (err = manta_deployment_set_replicas(d, 2)) ||
       (err = manta_deployment_set_max_ongoing_requests(d, 1)) ||
-      (err = manta_serve_deploy(d)) || (err = manta_serve_options_new(&so)) ||
+      (err = manta_serve_deploy(d)) ||
+      (err = manta_deployment_new("/auto", &d2)) ||
+      (err = manta_deployment_set_class(d2, "Sleeper", "sleep")) ||
+      (err = manta_deployment_set_autoscaling(d2, 1, 3, 1)) ||
+      (err = manta_serve_deploy(d2)) || (err = manta_serve_options_new(&so)) ||
       (err = manta_serve_options_set_port(so, 0)) ||
       (err = manta_serve_options_set_max_body(so, 64 * 1024)) ||
       (err = manta_serve_start(so))) {
@@ -133,6 +138,7 @@ int main(void) {
   manta_options_free(o);
   manta_serve_options_free(so);
   manta_deployment_free(d);
+  manta_deployment_free(d2);
   int port = 0;
   manta_serve_port(&port);
   printf("serving http://127.0.0.1:%d\n", port);

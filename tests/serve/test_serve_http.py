@@ -166,6 +166,40 @@ def test_replicas_full(port):
           "both held requests answered, by replicas 0 and 1: %s" % results)
 
 
+def test_autoscaling(port):
+    """min 1, max 3, target 1 in flight per replica: six slow requests at
+    once grow the route to 3 replicas; once they are answered and the
+    load stays away, it shrinks back to 1 (after the longer down delay)."""
+    def active():
+        return len(in_flight(port, "/auto")["replicas"])
+    check(active() == 1, "autoscaled route starts at min_replicas")
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        request(port, "GET", "/auto?ms=3000", timeout=30)))
+        for _ in range(6)]
+    for t in threads:
+        t.start()
+    grown = 0
+    for _ in range(200):  # bounded: 10 s
+        grown = max(grown, active())
+        if grown == 3:
+            break
+        time.sleep(0.05)
+    check(grown == 3, "scaled up to max_replicas: %d" % grown)
+    for t in threads:
+        t.join(60)
+    check(len(results) == 6 and all(r[0] == 200 for r in results),
+          "every request during scaling answered: %s" %
+          [r[0] for r in results])
+    shrunk = active()
+    for _ in range(300):  # bounded: 15 s
+        shrunk = active()
+        if shrunk == 1:
+            break
+        time.sleep(0.05)
+    check(shrunk == 1, "scaled back down to min_replicas: %d" % shrunk)
+
+
 def test_bad_http(port):
     # Not HTTP at all: libmicrohttpd closes the connection unanswered.
     got = raw(port, b"GARBAGE\r\n\r\n")
@@ -225,6 +259,7 @@ def main():
         test_mapping(port)
         test_overload(port)
         test_replicas_full(port)
+        test_autoscaling(port)
         test_bad_http(port)
         st, h, body = request(port, "GET", "/respond")
         check(st == 201, "still serving at the end: %s" % st)
