@@ -14,7 +14,7 @@
 #include "serve_admin.h"
 #include "serve_message.h"
 #include "serve_routes.h"
-#include "serve_wait.h"
+#include "serve_runtime.h"
 
 #include <microhttpd.h>
 #include <pthread.h>
@@ -120,7 +120,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, int status,
   return send_response(c, &r);
 }
 
-/* The ready callback: under the runtime's lock (serve_wait.h). */
+/* The ready callback: under the runtime's lock (serve_runtime.h). */
 static void on_result(void *ctx, manta_value *v) {
   request *q = ctx;
   q->result = v;

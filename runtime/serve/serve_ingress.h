@@ -5,7 +5,7 @@
  *
  * A request does not hold a thread while its target runs: the connection
  * is suspended once the call is submitted and resumed by the result's
- * ready callback (serve_wait.h), or by the timeout sweep. One polling
+ * ready callback (serve_runtime.h), or by the timeout sweep. One polling
  * thread serves every connection; the work runs on the runtime's workers.
  */
 #ifndef MT_SERVE_INGRESS_H

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "serve_autoscale.h"
+#include "serve_runtime.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -455,6 +456,11 @@ static manta_value *dep_status(mt_serve_dep *d, size_t draining) {
       continue;
     }
     put_int(rm, "replica", i);
+    char node[32];
+    mt_serve_actor_node(atomic_load(&r->actor), node, sizeof node);
+    if (node[0]) {
+      manta_map_put(rm, "node", manta_cstring(node));
+    }
     put_int(rm, "in_flight", atomic_load(&r->in_flight) % MT_SERVE_RETIRED);
     put_int(rm, "handled", atomic_load(&r->handled));
     put_int(rm, "errors", atomic_load(&r->errors));

@@ -99,8 +99,11 @@ count_replicas() {
 "$manta" serve status --http "$http" >"$work/status.out"
 grep -q "^/counter -> class ServeCounter  version 2" "$work/status.out" ||
   fail "status: $(cat "$work/status.out")"
-grep -c "^  replica " "$work/status.out" | grep -qx 2 ||
-  fail "status lists two replicas: $(cat "$work/status.out")"
+grep -c "^  replica [01]  node [0-9a-f]\{16\}  " "$work/status.out" | grep -qx 2 ||
+  fail "status lists two replicas with their nodes: $(cat "$work/status.out")"
+# SPREAD: one replica on each node.
+[ "$(sed -n 's/^  replica [01]  node \([0-9a-f]*\) .*/\1/p' "$work/status.out" | sort -u | wc -l)" = 2 ] ||
+  fail "the replicas share a node: $(cat "$work/status.out")"
 
 # Redeploy while two loops of requests run: every request answers 200.
 loop() {

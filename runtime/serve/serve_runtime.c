@@ -1,9 +1,10 @@
-/* Ready callbacks on refs, through the runtime's listeners (serve_wait.h
- * says why this file reaches inside). */
-#include "serve_wait.h"
+/* Ready callbacks on refs and where actors live, from the runtime's
+ * internals (serve_runtime.h says why). */
+#include "serve_runtime.h"
 
 #include "rt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct waiting {
@@ -68,4 +69,15 @@ bool mt_serve_wait_cancel(mt_serve_wait *w) {
   mt_unlock();
   mt_garbage_free(&g);
   return cancelled;
+}
+
+void mt_serve_actor_node(uint64_t actor, char *buf, size_t size) {
+  buf[0] = '\0';
+  mt_lock();
+  mt_actor *a = mt_rt.initialized ? mt_actor_lookup_locked(actor) : NULL;
+  if (a) {
+    snprintf(buf, size, "%016llx",
+             (unsigned long long)(a->remote ? a->remote->host : mt_rt.node_id));
+  }
+  mt_unlock();
 }
