@@ -861,6 +861,12 @@ MANTA_API manta_err manta_deployment_set_autoscaling(manta_deployment *d,
                                                      unsigned max_replicas,
                                                      unsigned target_ongoing);
 
+/* Class routes: a request whose replica was lost (ACTOR_DEAD, NODE_DIED)
+ * is sent once more, to the replica chosen then, instead of answering 503;
+ * only for methods that may run twice. Default 0. */
+MANTA_API manta_err manta_deployment_set_idempotent(manta_deployment *d,
+                                                    int idempotent);
+
 /* Deploys (creating the replicas) or redeploys the route: new requests go
  * to the new version at once, the old replicas finish what they hold and
  * are then killed. Works with or without a running ingress. */

@@ -229,6 +229,14 @@ manta_err manta_deployment_set_autoscaling(manta_deployment *d,
   return MANTA_OK;
 }
 
+manta_err manta_deployment_set_idempotent(manta_deployment *d, int idempotent) {
+  if (!d) {
+    return MANTA_ERR_INVALID;
+  }
+  d->spec.idempotent = idempotent != 0;
+  return MANTA_OK;
+}
+
 manta_err manta_serve_deploy(const manta_deployment *d) {
   if (!d) {
     return MANTA_ERR_INVALID;

@@ -8,10 +8,12 @@
 #include <string.h>
 #include <yaml.h>
 
-static const char *const keys[] = {"route",     "function",
-                                   "class",     "method",
-                                   "replicas",  "max_ongoing_requests",
-                                   "timeout_ms"};
+static const char *const keys[] = {"route",        "function",
+                                   "class",        "method",
+                                   "replicas",     "max_ongoing_requests",
+                                   "timeout_ms",   "min_replicas",
+                                   "max_replicas", "target_ongoing_requests",
+                                   "idempotent"};
 
 static bool get_text(const manta_value *v, const char *key, char **out,
                      char *why, size_t why_size) {
@@ -69,7 +71,7 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
       snprintf(why, why_size,
                "unknown key '%.64s' (known: route, function, class, method, "
                "replicas, max_ongoing_requests, timeout_ms, min_replicas, "
-               "max_replicas, target_ongoing_requests)",
+               "max_replicas, target_ongoing_requests, idempotent)",
                key);
       return MANTA_ERR_INVALID;
     }
@@ -106,6 +108,15 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
   in.min_replicas = (unsigned)min_r;
   in.max_replicas = (unsigned)max_r;
   in.target_ongoing = (unsigned)target;
+  const manta_value *idem = NULL;
+  if (manta_map_find(v, "idempotent", &idem) == MANTA_OK) {
+    int b = 0;
+    if (manta_get_bool(idem, &b) != MANTA_OK) {
+      snprintf(why, why_size, "'idempotent' must be true or false");
+      return MANTA_ERR_INVALID;
+    }
+    in.idempotent = b != 0;
+  }
   in.max_ongoing = (unsigned)max_ongoing;
   in.timeout_ms = timeout;
   return mt_serve_spec_check(&in, out, why, why_size);

@@ -51,6 +51,9 @@ typedef struct request {
   mt_serve_wait wait;
   manta_value *result;
   int64_t deadline_ms; /* 0: none */
+  manta_value *req;    /* the request value, kept for a retry */
+  char method[128];    /* the actor method called */
+  bool retried;
 } request;
 
 typedef struct ingress {
@@ -197,8 +200,92 @@ static bool method_of(const mt_serve_dep *d, const char *path, char *out,
   return true;
 }
 
-/* Submits the request to its target and suspends the connection until the
- * result is there. */
+/* The request value a replica gets: the request and its index. A new map
+ * each time (the request is frozen once sent), sharing the fields. */
+static manta_value *for_replica(const manta_value *req, int replica) {
+  manta_value *m = manta_map();
+  size_t n = 0;
+  manta_len(req, &n);
+  for (size_t i = 0; m && i < n; i++) {
+    const char *key;
+    const manta_value *item;
+    manta_map_at(req, i, &key, &item);
+    if (manta_map_put(m, key, manta_value_ref((manta_value *)item)) !=
+        MANTA_OK) {
+      manta_value_free(m);
+      return NULL;
+    }
+  }
+  if (m && manta_map_put(m, "replica", manta_int(replica)) != MANTA_OK) {
+    manta_value_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+/* Takes a slot, submits q->req to the target and suspends the connection
+ * until the result is there (or answers 503 when the route is full). */
+static enum MHD_Result submit(ingress *in, request *q,
+                              struct MHD_Connection *c) {
+  mt_serve_dep *d = q->dep;
+  q->replica = mt_serve_dep_acquire(d);
+  if (q->replica < 0) {
+    char max[32];
+    snprintf(max, sizeof max, "%u", d->spec.max_ongoing);
+    return send_text(c, 503,
+                     "503 overloaded: every replica of route %s has "
+                     "max_ongoing_requests (%s) in flight",
+                     d->spec.route, max);
+  }
+  manta_value *req =
+      d->spec.cls ? for_replica(q->req, q->replica) : manta_value_ref(q->req);
+  if (!req) {
+    mt_serve_dep_release(d, q->replica, MANTA_ERR_NOMEM);
+    q->replica = -1;
+    return send_text(c, 500, "500 internal error: %s%s", "out of memory", "");
+  }
+  q->deadline_ms = d->spec.timeout_ms > 0 ? now_ms() + d->spec.timeout_ms : 0;
+  /* Under mu from listing to waiting: stop (which gives up every listed
+   * request under mu) never misses a request half way in. */
+  pthread_mutex_lock(&in->mu);
+  if (in->stopping) {
+    pthread_mutex_unlock(&in->mu);
+    manta_value_free(req);
+    mt_serve_dep_release(d, q->replica, MANTA_ERR_SHUTDOWN);
+    q->replica = -1;
+    return send_text(c, 503, "503 unavailable: %s%s", "Serve is stopping", "");
+  }
+  atomic_store(&q->state, R_WAITING);
+  q->next = in->waiting;
+  if (in->waiting) {
+    in->waiting->prev = q;
+  }
+  in->waiting = q;
+  q->listed = true;
+  MHD_suspend_connection(c);
+  manta_ref ref = {0};
+  const manta_value *args[] = {req};
+  manta_err err;
+  if (d->spec.cls) {
+    manta_actor a = {atomic_load(&d->reps[q->replica].actor)};
+    err = manta_actor_call(a, q->method, args, 1, &ref);
+  } else {
+    err = manta_submit(d->spec.function, args, 1, NULL, &ref);
+  }
+  if (err != MANTA_OK || !mt_serve_wait_start(&q->wait, ref, on_result, q)) {
+    /* Not submitted: answered at once, through the same resume. */
+    q->result =
+        manta_error(err ? err : MANTA_ERR_BAD_HANDLE,
+                    "route %s: the call could not be made", d->spec.route);
+    atomic_store(&q->state, R_DONE);
+    MHD_resume_connection(c);
+  }
+  pthread_mutex_unlock(&in->mu);
+  manta_value_free(req);
+  return MHD_YES;
+}
+
+/* Builds the request value and submits it. */
 static enum MHD_Result dispatch(ingress *in, request *q,
                                 struct MHD_Connection *c, const char *url,
                                 const char *method) {
@@ -231,58 +318,9 @@ static enum MHD_Result dispatch(ingress *in, request *q,
                          : "500 internal error",
                      why);
   }
-  q->replica = mt_serve_dep_acquire(d);
-  if (q->replica < 0) {
-    manta_value_free(req);
-    char max[32];
-    snprintf(max, sizeof max, "%u", d->spec.max_ongoing);
-    return send_text(c, 503,
-                     "503 overloaded: every replica of route %s has "
-                     "max_ongoing_requests (%s) in flight",
-                     d->spec.route, max);
-  }
-  if (d->spec.cls) {
-    manta_map_put(req, "replica", manta_int(q->replica));
-  }
-  q->deadline_ms = d->spec.timeout_ms > 0 ? now_ms() + d->spec.timeout_ms : 0;
-  /* Under mu from listing to waiting: stop (which gives up every listed
-   * request under mu) never misses a request half way in. */
-  pthread_mutex_lock(&in->mu);
-  if (in->stopping) {
-    pthread_mutex_unlock(&in->mu);
-    manta_value_free(req);
-    mt_serve_dep_release(d, q->replica, MANTA_ERR_SHUTDOWN);
-    q->replica = -1;
-    return send_text(c, 503, "503 unavailable: %s%s", "Serve is stopping", "");
-  }
-  atomic_store(&q->state, R_WAITING);
-  q->next = in->waiting;
-  if (in->waiting) {
-    in->waiting->prev = q;
-  }
-  in->waiting = q;
-  q->listed = true;
-  MHD_suspend_connection(c);
-  manta_ref ref = {0};
-  const manta_value *args[] = {req};
-  manta_err err;
-  if (d->spec.cls) {
-    manta_actor a = {atomic_load(&d->reps[q->replica].actor)};
-    err = manta_actor_call(a, meth, args, 1, &ref);
-  } else {
-    err = manta_submit(d->spec.function, args, 1, NULL, &ref);
-  }
-  if (err != MANTA_OK || !mt_serve_wait_start(&q->wait, ref, on_result, q)) {
-    /* Not submitted: answered at once, through the same resume. */
-    q->result =
-        manta_error(err ? err : MANTA_ERR_BAD_HANDLE,
-                    "route %s: the call could not be made", d->spec.route);
-    atomic_store(&q->state, R_DONE);
-    MHD_resume_connection(c);
-  }
-  pthread_mutex_unlock(&in->mu);
-  manta_value_free(req);
-  return MHD_YES;
+  q->req = req;
+  snprintf(q->method, sizeof q->method, "%s", meth);
+  return submit(in, q, c);
 }
 
 static enum MHD_Result answer_result(ingress *in, request *q,
@@ -296,6 +334,17 @@ static enum MHD_Result answer_result(ingress *in, request *q,
   int replica = q->replica;
   mt_serve_dep_release(q->dep, replica, code);
   q->replica = -1;
+  if ((code == MANTA_ERR_ACTOR_DEAD || code == MANTA_ERR_NODE_DIED) &&
+      q->dep->spec.cls && q->dep->spec.idempotent && !q->retried) {
+    /* The replica is gone (and being replaced): an idempotent route tries
+     * once more, on the replica the choice gives now. */
+    q->retried = true;
+    atomic_fetch_add(&q->dep->retried, 1);
+    manta_value_free(q->result);
+    q->result = NULL;
+    atomic_store(&q->state, R_NEW);
+    return submit(in, q, c);
+  }
   mt_serve_response r = {0};
   if (!mt_serve_response_from_value(q->result, &r)) {
     mt_serve_response_clear(&r);
@@ -412,6 +461,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     mt_serve_dep_release(q->dep, q->replica, MANTA_ERR_CANCELLED);
   }
   mt_serve_dep_unref(q->dep);
+  manta_value_free(q->req);
   manta_value_free(q->result);
   free(q->body);
   free(q);

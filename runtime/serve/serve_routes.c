@@ -75,6 +75,7 @@ manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
   out->function = dup_or_null(in->function);
   out->cls = dup_or_null(in->cls);
   out->method = dup_or_null(in->method);
+  out->idempotent = in->idempotent;
   out->replicas = in->cls ? in->replicas : 1;
   out->min_replicas = in->min_replicas;
   out->max_replicas = in->max_replicas;
@@ -442,6 +443,8 @@ static manta_value *dep_status(mt_serve_dep *d, size_t draining) {
   put_int(m, "handled", atomic_load(&d->handled));
   put_int(m, "errors", atomic_load(&d->errors));
   put_int(m, "rejected", atomic_load(&d->rejected));
+  put_int(m, "retried", atomic_load(&d->retried));
+  manta_map_put(m, "idempotent", manta_bool(s->idempotent));
   put_int(m, "draining", (int64_t)draining);
   if (s->max_replicas) {
     put_int(m, "min_replicas", s->min_replicas);

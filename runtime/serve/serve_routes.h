@@ -33,6 +33,8 @@ typedef struct mt_serve_spec {
   /* Autoscaling (max_replicas > 0): between min and max replicas, aiming
    * at target_ongoing in flight per replica (docs/serve.md). */
   unsigned min_replicas, max_replicas, target_ongoing;
+  /* A request whose replica was lost is sent once more, to another. */
+  bool idempotent;
 } mt_serve_spec;
 
 /* Added to a replica's in-flight count when autoscaling retires it: no
@@ -54,7 +56,7 @@ typedef struct mt_serve_dep {
   unsigned nreps;                /* the size of reps */
   _Atomic unsigned active;       /* reps[0, active) take requests */
   unsigned up_ticks, down_ticks; /* the autoscaler's hysteresis */
-  _Atomic int64_t in_flight, handled, errors, rejected;
+  _Atomic int64_t in_flight, handled, errors, rejected, retried;
   _Atomic bool retired; /* replaced or deleted: draining */
 } mt_serve_dep;
 

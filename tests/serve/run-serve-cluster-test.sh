@@ -48,6 +48,7 @@ deployments:
     class: ServeCounter
     replicas: 2
     timeout_ms: 5000
+    idempotent: true
 YAML
 
 # Without the token (a state folder that holds none): refused.
@@ -156,6 +157,14 @@ echo "after the kill, the last 20 answers came from replicas: $last"
 [ "$last" = "0 1 " ] || fail "both replicas answer after the kill"
 grep -q "serve: route /counter replica [01] was lost (.*): replaced" \
   "$work/head.err" || fail "the head did not replace the lost replica"
+# idempotent: the requests that met the lost replica were sent again.
+"$manta" serve status --json --http "$http" >"$work/status.json"
+python3 -c '
+import json, sys
+r = {x["route"]: x for x in json.load(open(sys.argv[1]))}["/counter"]
+assert r["idempotent"] is True and r["retried"] >= 1, r
+print("retried after the kill:", r["retried"])' "$work/status.json" ||
+  fail "no request was retried: $(cat "$work/status.json")"
 
 "$manta" serve delete /echo --http "$http" >/dev/null || fail "delete /echo"
 code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://$http/echo?data=x")

@@ -1,5 +1,6 @@
 /* Values <-> JSON and requests/responses <-> values (runtime/serve,
  * docs/serve.md): every row of the documented tables, and bad input. */
+#include "serve_config.h"
 #include "serve_json.h"
 #include "serve_message.h"
 #include "test_util.h"
@@ -226,11 +227,70 @@ static void test_response(void) {
   response(m, 500, text, "500 internal error: the result has no JSON form");
 }
 
+/* A deployment from YAML text: the spec, or NULL route with why. */
+static manta_err spec_of(const char *yaml, mt_serve_spec *spec) {
+  manta_value *v = mt_serve_yaml_decode(yaml, strlen(yaml), why, sizeof why);
+  if (!v) {
+    memset(spec, 0, sizeof *spec);
+    return MANTA_ERR_MALFORMED;
+  }
+  manta_err err = mt_serve_spec_from_value(v, spec, why, sizeof why);
+  manta_value_free(v);
+  return err;
+}
+
+static void test_config(void) {
+  mt_serve_spec s;
+  CHECK_OK(spec_of("route: /counter/\nclass: Counter\nreplicas: 5\n"
+                   "min_replicas: 1\nmax_replicas: 3\n"
+                   "target_ongoing_requests: 4\nidempotent: true\n"
+                   "timeout_ms: 250\n",
+                   &s));
+  CHECK(s.route && strcmp(s.route, "/counter") == 0);
+  CHECK(s.cls && strcmp(s.cls, "Counter") == 0 && !s.function);
+  CHECK(s.replicas == 3 && s.min_replicas == 1 && s.max_replicas == 3);
+  CHECK(s.target_ongoing == 4 && s.idempotent && s.timeout_ms == 250);
+  CHECK(s.max_ongoing == 100);
+  mt_serve_spec_clear(&s);
+  CHECK_OK(spec_of("{route: /echo, function: echo}", &s));
+  CHECK(s.function && strcmp(s.function, "echo") == 0 && s.replicas == 1);
+  mt_serve_spec_clear(&s);
+
+  struct {
+    const char *yaml, *cause;
+  } bad[] = {
+      {"route: /x\nfunction: f\nreplica: 2\n", "unknown key 'replica'"},
+      {"route: /x\nfunction: f\nreplicas: 2\n", "are for class"},
+      {"route: /x\nclass: C\nmin_replicas: 2\n", "needs both"},
+      {"route: /x\nclass: C\nmin_replicas: 3\nmax_replicas: 2\n",
+       "min_replicas <= max_replicas"},
+      {"route: x\nfunction: f\n", "is not a path prefix"},
+      {"route: /x\n", "needs one target"},
+      {"route: /x\nfunction: f\nclass: C\n", "needs one target"},
+      {"route: /x\nfunction: f\ntimeout_ms: -1\n", "'timeout_ms' must be"},
+      {"route: /x\nclass: C\nidempotent: 3\n", "true or false"},
+      {"[1, 2]", "a deployment is a map"},
+      {"route: [/x\n", "bad YAML at line"},
+      {"a: &x 1\nb: *x\n", "anchors, aliases"},
+      {"", "empty"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    CHECK(spec_of(bad[i].yaml, &s) != MANTA_OK);
+    CHECK(s.route == NULL);
+    if (!strstr(why, bad[i].cause)) {
+      fprintf(stderr, "'%s' gave '%s', expected '%s'\n", bad[i].yaml, why,
+              bad[i].cause);
+      mt_test_failures++;
+    }
+  }
+}
+
 int main(void) {
   REQUIRE_OK(manta_init(NULL));
   RUN_TEST(test_json);
   RUN_TEST(test_request);
   RUN_TEST(test_response);
+  RUN_TEST(test_config);
   manta_shutdown();
   return mt_test_done();
 }
