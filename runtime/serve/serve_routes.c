@@ -142,20 +142,20 @@ void mt_serve_dep_unref(mt_serve_dep *d) {
   dep_free(d);
 }
 
-/* Moves d to the draining list (under the lock); false on OOM, when the
- * caller drops it at once instead. */
-static bool retire_locked(mt_serve_dep *d) {
+/* Marks d retired and lists it as draining (under the lock). The list
+ * holds no reference and serves the status only: out of memory, d drains
+ * all the same, unlisted. */
+static void retire_locked(mt_serve_dep *d) {
   atomic_store(&d->retired, true);
   if (routes.nretired == routes.capretired) {
     size_t cap = routes.capretired ? 2 * routes.capretired : 8;
     mt_serve_dep **n = realloc(routes.retired, cap * sizeof *n);
     if (!n) {
-      return false;
+      return;
     }
     routes.retired = n, routes.capretired = cap;
   }
   routes.retired[routes.nretired++] = d;
-  return true;
 }
 
 manta_err mt_serve_routes_put(mt_serve_spec *spec, char *why, size_t why_size) {
