@@ -88,7 +88,7 @@ NATIVE(jint, servePort)(JNIEnv *env, jclass cls) {
 NATIVE(void, serveDeploy)
 (JNIEnv *env, jclass cls, jstring jroute, jstring jfunction, jstring jclass,
  jstring jmethod, jint replicas, jint max_ongoing, jlong timeout_ms,
- jint min_replicas, jint max_replicas, jint target) {
+ jint min_replicas, jint max_replicas, jint target, jboolean idempotent) {
   (void)cls;
   text route = {0}, fn = {0}, klass = {0}, method = {0};
   manta_deployment *d = NULL;
@@ -114,6 +114,9 @@ NATIVE(void, serveDeploy)
     if (!err && max_replicas > 0) {
       err = manta_deployment_set_autoscaling(
           d, (unsigned)min_replicas, (unsigned)max_replicas, (unsigned)target);
+    }
+    if (!err && idempotent) {
+      err = manta_deployment_set_idempotent(d, 1);
     }
     if (!err) {
       err = manta_serve_deploy(d);

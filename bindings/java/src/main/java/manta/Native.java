@@ -121,7 +121,8 @@ final class Native {
       long timeoutMs,
       int minReplicas,
       int maxReplicas,
-      int targetOngoingRequests);
+      int targetOngoingRequests,
+      boolean idempotent);
 
   static native void serveDelete(String route);
 

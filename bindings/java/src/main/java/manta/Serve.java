@@ -74,6 +74,7 @@ public final class Serve {
     private int minReplicas;
     private int maxReplicas;
     private int targetOngoingRequests;
+    private boolean idempotent;
 
     private Deployment(String route) {
       if (route == null || !route.startsWith("/")) {
@@ -142,6 +143,15 @@ public final class Serve {
       return this;
     }
 
+    /**
+     * A request whose replica was lost is sent once more, to another
+     * replica, instead of answering 503: only for methods that may run twice.
+     */
+    public Deployment idempotent(boolean idempotent) {
+      this.idempotent = idempotent;
+      return this;
+    }
+
     /** Deploys, or redeploys (the old replicas drain). */
     public void deploy() {
       if (function == null && className == null) {
@@ -157,7 +167,8 @@ public final class Serve {
           timeoutMs,
           minReplicas,
           maxReplicas,
-          targetOngoingRequests);
+          targetOngoingRequests,
+          idempotent);
     }
   }
 }
