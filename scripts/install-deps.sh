@@ -42,7 +42,7 @@ set -euo pipefail
 #                                           the Slurm test (deploy/slurm)
 #   yamllint                                checks the Kubernetes manifests
 #                                           (deploy/kubernetes)
-#   libjansson-dev                          JSON: the dashboard's API
+#   libjansson-dev                          JSON: Serve's bodies, the dashboard's API
 #                                           (/api/, runtime/http/api_*.c),
 #                                           the timeline's trace file, and
 #                                           json/jsonb columns of the
@@ -55,6 +55,8 @@ set -euo pipefail
 #                                           (examples/db_aggregate)
 #   libpostgresql-jdbc-java,                the Java Aggregator: JDBC driver,
 #   libgoogle-gson-java                     JSON columns as maps and lists
+#   libyaml-dev                             Serve's deployment files
+#                                           (runtime/serve, docs/serve.md)
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -74,6 +76,7 @@ PACKAGES=(
   libjansson-dev chromium chromium-driver
   postgresql libpq-dev libpostgresql-jdbc-java
   libgoogle-gson-java
+  libyaml-dev
 )
 
 check_only=0

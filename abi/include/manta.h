@@ -849,6 +849,104 @@ MANTA_API manta_err manta_node_log(const char *address,
                                    int64_t from, char **text_out,
                                    size_t *len_out, int64_t *next_out);
 
+/* ------------------------------------------------------------------------ */
+/* Serve: HTTP routes to functions and actor replicas (docs/serve.md)        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The HTTP ingress of this process. A request to a route becomes one value
+ * (a map: method, path, route, query, headers, body, json) given to the
+ * route's function or actor method; the value returned becomes the
+ * response (docs/serve.md has both tables). At most one ingress per
+ * process; it stops with manta_shutdown.
+ */
+typedef struct manta_serve_options manta_serve_options;
+
+MANTA_API manta_err manta_serve_options_new(manta_serve_options **out);
+MANTA_API void manta_serve_options_free(manta_serve_options *opts);
+/* The address to listen on (copied); default "127.0.0.1". Another host is
+ * reachable from other machines: bind there only on purpose. */
+MANTA_API manta_err manta_serve_options_set_host(manta_serve_options *opts,
+                                                 const char *host);
+/* The port; default 8000, 0 any free one (manta_serve_port tells which). */
+MANTA_API manta_err manta_serve_options_set_port(manta_serve_options *opts,
+                                                 int port);
+/* Largest request body taken, in bytes (more: 413); default 1 MiB. */
+MANTA_API manta_err manta_serve_options_set_max_body(manta_serve_options *opts,
+                                                     size_t bytes);
+
+/* The token the admin routes (/-/routes: deploy, status, delete over HTTP)
+ * require as `Authorization: Bearer TOKEN` (copied; NULL or "" clears it:
+ * no token asked). Requests to the routes themselves never need it. */
+MANTA_API manta_err manta_serve_options_set_token(manta_serve_options *opts,
+                                                  const char *token);
+
+/* Starts the ingress (opts may be NULL: defaults). Needs manta_init.
+ * MANTA_ERR_EXISTS if one runs; MANTA_ERR_INVALID if it cannot listen
+ * (the cause is logged: port taken, host unknown). */
+MANTA_API manta_err manta_serve_start(const manta_serve_options *opts);
+/* The port served; MANTA_ERR_NOT_FOUND when no ingress runs. */
+MANTA_API manta_err manta_serve_port(int *port);
+/* Stops the ingress: requests waiting for a result are answered 503. The
+ * routes stay (a later start serves them). */
+MANTA_API manta_err manta_serve_stop(void);
+
+/* What one route serves: options by setters, then manta_serve_deploy. */
+typedef struct manta_deployment manta_deployment;
+
+/* route: a path prefix matched by whole segments ("/echo" serves /echo and
+ * /echo/x, not /echoes); MANTA_ERR_INVALID if it does not start with '/'. */
+MANTA_API manta_err manta_deployment_new(const char *route,
+                                         manta_deployment **out);
+MANTA_API void manta_deployment_free(manta_deployment *d);
+/* The target: a function (called with the request, any node offering it
+ * runs it), or an actor class with `replicas` actors placed over the nodes
+ * offering it and a method (NULL: the path segment after the route names
+ * the method: POST /counter/increment calls "increment"). */
+MANTA_API manta_err manta_deployment_set_function(manta_deployment *d,
+                                                  const char *name);
+MANTA_API manta_err manta_deployment_set_class(manta_deployment *d,
+                                               const char *class_name,
+                                               const char *method);
+/* Actor replicas (class targets); default 1. */
+MANTA_API manta_err manta_deployment_set_replicas(manta_deployment *d,
+                                                  unsigned replicas);
+/* Requests in flight per replica (a function route: in all) before the
+ * route answers 503 at once; default 100. */
+MANTA_API manta_err
+manta_deployment_set_max_ongoing_requests(manta_deployment *d, unsigned max);
+/* A request without a result after timeout_ms is answered 504; default
+ * 60000. */
+MANTA_API manta_err manta_deployment_set_timeout(manta_deployment *d,
+                                                 int64_t timeout_ms);
+
+/* Class routes: between min_replicas and max_replicas actors, adding one
+ * while more than target_ongoing requests per replica are in flight and
+ * retiring one (after it drains) once the load would fit half of the
+ * target with one fewer, each only after it held for a while (hysteresis;
+ * docs/serve.md). target_ongoing 0: 2. MANTA_ERR_INVALID unless 1 <= min
+ * <= max <= 1000. The replicas setter then gives the starting count. */
+MANTA_API manta_err manta_deployment_set_autoscaling(manta_deployment *d,
+                                                     unsigned min_replicas,
+                                                     unsigned max_replicas,
+                                                     unsigned target_ongoing);
+
+/* Class routes: a request whose replica was lost (ACTOR_DEAD, NODE_DIED)
+ * is sent once more, to the replica chosen then, instead of answering 503;
+ * only for methods that may run twice. Default 0. */
+MANTA_API manta_err manta_deployment_set_idempotent(manta_deployment *d,
+                                                    int idempotent);
+
+/* Deploys (creating the replicas) or redeploys the route: new requests go
+ * to the new version at once, the old replicas finish what they hold and
+ * are then killed. Works with or without a running ingress. */
+MANTA_API manta_err manta_serve_deploy(const manta_deployment *d);
+/* Removes a route (its replicas drain); MANTA_ERR_NOT_FOUND if none. */
+MANTA_API manta_err manta_serve_delete(const char *route);
+/* The routes as a list of maps (route, target, version, counts, replicas
+ * with in_flight/handled/errors); docs/serve.md lists the keys. */
+MANTA_API manta_err manta_serve_status(manta_value **out);
+
 #ifdef __cplusplus
 }
 #endif

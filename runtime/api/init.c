@@ -9,6 +9,7 @@
 #include "cluster_seam.h"
 #include "node_http.h"
 #include "rt.h"
+#include "serve_api.h"
 
 manta_err manta_init(const manta_options *opts) {
   /* The real cluster, unless a unit test registered a fake one first. */
@@ -34,5 +35,6 @@ manta_err manta_shutdown(void) {
   }
   /* Scrapes take the lock: the server stops without it. */
   mt_node_http_stop();
+  mt_serve_shutdown(); /* the ingress, before the cluster it calls into */
   return mt_runtime_stop_finish();
 }

@@ -16,6 +16,7 @@
 #include "cli_java.h"
 #include "cli_logs.h"
 #include "cli_pidfile.h"
+#include "cli_serve.h"
 #include "cli_timeline.h"
 #include "size.h"
 
@@ -51,6 +52,10 @@ static const char *usage_text =
     "                                            functions, actors, tasks,\n"
     "                                            named actors, placement "
     "groups\n"
+    "  manta serve deploy FILE | status | delete ROUTE\n"
+    "                                            HTTP routes to functions and "
+    "actors\n"
+    "                                            (manta serve --help)\n"
     "  manta stop                                stop the nodes started on "
     "this\n"
     "                                            machine (nodes, then the "
@@ -116,6 +121,11 @@ static const char *usage_text =
     "every\n"
     "                        request needs the token (Authorization: "
     "Bearer)\n"
+    "  --http-port N         serve HTTP routes (manta serve) on HOST:N; the "
+    "head\n"
+    "                        does on 8000 by default, other nodes only when "
+    "given;\n"
+    "                        off: none (docs/serve.md)\n"
     "  --num-cpus N          CPU slots (default: the machine's cores)\n"
     "  --resources a=1,b=2   custom resources\n"
     "  --object-store-memory BYTES\n"
@@ -259,6 +269,7 @@ typedef struct start_args {
   const char *address;
   int port;
   int metrics_port; /* -1: off */
+  int http_port;    /* Serve's ingress (cli_serve.h) */
   const char *bind;
   const char *token;
   tls_args tls;
@@ -304,6 +315,7 @@ static void parse_start(int argc, char **argv, start_args *a) {
   a->store_memory = -1;
   a->port = -1;
   a->metrics_port = 0;
+  a->http_port = CLI_SERVE_PORT_UNSET;
   for (int i = 0; i < argc; i++) {
     const char *f = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -344,6 +356,8 @@ static void parse_start(int argc, char **argv, start_args *a) {
         }
         a->metrics_port = (int)p;
       }
+    } else if (strcmp(f, "--http-port") == 0) {
+      a->http_port = cli_serve_parse_port(v);
     } else if (strcmp(f, "--bind") == 0) {
       a->bind = v;
     } else if (strcmp(f, "--token") == 0) {
@@ -529,7 +543,7 @@ static int run_node(const start_args *a, int ready_fd) {
              a->jni_library ? " (lines from manta_jni say what failed in Java)"
                             : "");
   }
-  char address[128] = "", metrics[200] = "";
+  char address[128] = "", metrics[200] = "", serve[300] = "";
   int mport;
   if (!line[0]) {
     manta_node_address(address, sizeof address);
@@ -543,10 +557,17 @@ static int run_node(const start_args *a, int ready_fd) {
           (int)(strrchr(address, ':') ? strrchr(address, ':') - address : 0),
           address, mport);
     }
-    snprintf(line, sizeof line, "ok %s%s", address, metrics);
+    char why[400];
+    if (cli_serve_node_start(a->head, a->http_port,
+                             a->bind ? a->bind : "127.0.0.1", a->token, serve,
+                             sizeof serve, why, sizeof why)) {
+      snprintf(line, sizeof line, "ok %s%s%s", address, metrics, serve);
+    } else {
+      snprintf(line, sizeof line, "error %s", why);
+    }
   }
   if (line[0] == 'e') {
-    if (err != MANTA_OK && manta_is_initialized()) {
+    if (manta_is_initialized()) {
       manta_shutdown();
     }
     if (ready_fd >= 0) {
@@ -575,8 +596,8 @@ static int run_node(const start_args *a, int ready_fd) {
     dprintf(ready_fd, "%s\n", line);
     close(ready_fd);
   } else {
-    printf("manta: %s ready at %s (pid %d)%s\n", a->head ? "head" : "node",
-           address, (int)getpid(), metrics);
+    printf("manta: %s ready at %s (pid %d)%s%s\n", a->head ? "head" : "node",
+           address, (int)getpid(), metrics, serve);
     fflush(stdout);
   }
   while (!stop_requested) {
@@ -1095,6 +1116,9 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "logs") == 0) {
     return cli_logs(argc - 2, argv + 2, local_head_address);
+  }
+  if (strcmp(argv[1], "serve") == 0) {
+    return cli_serve_main(argc - 2, argv + 2);
   }
   die(2, "unknown command '%s' (see manta --help)", argv[1]);
   return 2;

@@ -61,6 +61,12 @@ void mt_http_set_login_page(mt_http_server *s, const char *html, size_t len);
 /* Stops listening, waits for the handlers running, frees the server. */
 void mt_http_stop(mt_http_server *s);
 
+/* A listening socket on host:port (also for Serve's ingress), or -1 with
+ * why naming the cause (port taken, host unknown). */
+int mt_http_listen(const char *host, int port, char *why, size_t why_size);
+/* The port a bound socket has, or -1. */
+int mt_http_bound_port(int fd);
+
 /* Whether an Authorization header value carries token (constant time). */
 bool mt_http_bearer_ok(const char *header, const char *token);
 

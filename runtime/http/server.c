@@ -196,7 +196,7 @@ static void on_mhd_log(void *arg, const char *fmt, va_list ap) {
 
 /* Binds and listens ourselves, so a failure names its cause (the port
  * taken, a host that does not resolve) instead of libmicrohttpd's NULL. */
-static int listen_on(const char *host, int port, char *why, size_t why_size) {
+int mt_http_listen(const char *host, int port, char *why, size_t why_size) {
   struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
                            .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
   struct addrinfo *res = NULL;
@@ -236,7 +236,7 @@ static int listen_on(const char *host, int port, char *why, size_t why_size) {
   return fd;
 }
 
-static int bound_port(int fd) {
+int mt_http_bound_port(int fd) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
@@ -262,12 +262,12 @@ mt_http_server *mt_http_start(const char *host, int port, const char *token,
     return NULL;
   }
   pthread_mutex_init(&s->mu, NULL);
-  int fd = listen_on(host, port, why, why_size);
+  int fd = mt_http_listen(host, port, why, why_size);
   if (fd < 0) {
     mt_http_stop(s);
     return NULL;
   }
-  s->port = bound_port(fd);
+  s->port = mt_http_bound_port(fd);
   s->refusals = mt_refusals_new(MT_REFUSALS_INTERVAL_MS, NULL, NULL);
   s->tls = tls && tls->cert && tls->key;
   unsigned flags =

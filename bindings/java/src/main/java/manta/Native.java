@@ -98,4 +98,21 @@ final class Native {
 
   /** manta_value_repr of the value converted to a manta value. */
   static native String repr(Object value);
+
+  // ---- Serve (docs/serve.md) -----------------------------------------------
+  /** Starts the ingress; returns the port it serves. */
+  static native int serveStart(String host, int port, String token, long maxBody);
+
+  static native void serveStop();
+
+  /** The port served, or -1. */
+  static native int servePort();
+
+  static native void serveDeploy(String route, String function, String className, String method,
+      int replicas, int maxOngoingRequests, long timeoutMs, int minReplicas, int maxReplicas,
+      int targetOngoingRequests, boolean idempotent);
+
+  static native void serveDelete(String route);
+
+  static native Object serveStatus();
 }

@@ -1,0 +1,97 @@
+/*
+ * The route table: deployments by route prefix, their actor replicas, and
+ * the choice of a replica for each request (power of two choices on the
+ * count of requests in flight, bounded by max_ongoing_requests).
+ *
+ * A deployment is reference counted: the table holds one reference and
+ * every request in flight one more, so a redeploy swaps the table's entry
+ * at once while the old replicas finish (drain) what they were given; the
+ * last reference kills them.
+ */
+#ifndef MT_SERVE_ROUTES_H
+#define MT_SERVE_ROUTES_H
+
+#include "manta.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MT_SERVE_DEFAULT_MAX_ONGOING 100
+#define MT_SERVE_DEFAULT_TIMEOUT_MS 60000
+
+/* What a deployment asks for (manta_deployment, a deployment file). */
+typedef struct mt_serve_spec {
+  char *route;       /* "/echo": a prefix of whole path segments */
+  char *function;    /* a function target, or */
+  char *cls;         /* an actor class target, */
+  char *method;      /* its method (NULL: the path segment after the route) */
+  unsigned replicas; /* actor replicas (class targets) */
+  unsigned max_ongoing; /* per replica; a function route: in all */
+  int64_t timeout_ms;   /* per request; <= 0: none */
+  /* Autoscaling (max_replicas > 0): between min and max replicas, aiming
+   * at target_ongoing in flight per replica (docs/serve.md). */
+  unsigned min_replicas, max_replicas, target_ongoing;
+  /* A request whose replica was lost is sent once more, to another. */
+  bool idempotent;
+} mt_serve_spec;
+
+/* Added to a replica's in-flight count when autoscaling retires it: no
+ * slot can be taken any more (the count is over every max), and it is
+ * killed once the count is exactly this (drained). */
+#define MT_SERVE_RETIRED ((int64_t)1 << 40)
+
+typedef struct mt_serve_replica {
+  _Atomic uint64_t actor; /* manta_actor id; replaced when it dies */
+  _Atomic int64_t in_flight, handled, errors;
+  _Atomic bool replacing;
+} mt_serve_replica;
+
+typedef struct mt_serve_dep {
+  _Atomic int refs;
+  mt_serve_spec spec;
+  unsigned version; /* 1 for the first deploy of a route, +1 each redeploy */
+  mt_serve_replica *reps;        /* max_replicas (or replicas) of them */
+  unsigned nreps;                /* the size of reps */
+  _Atomic unsigned active;       /* reps[0, active) take requests */
+  unsigned up_ticks, down_ticks; /* the autoscaler's hysteresis */
+  _Atomic int64_t in_flight, handled, errors, rejected, retried;
+  _Atomic bool retired; /* replaced or deleted: draining */
+} mt_serve_dep;
+
+/* Copies a spec with defaults filled in; MANTA_ERR_INVALID with why for a
+ * spec that cannot serve (route not starting with '/', no target or both,
+ * zero replicas). */
+manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
+                              char *why, size_t why_size);
+void mt_serve_spec_clear(mt_serve_spec *s);
+
+/* Deploys (or redeploys: the old version drains) a checked spec, taken. */
+manta_err mt_serve_routes_put(mt_serve_spec *spec, char *why, size_t why_size);
+/* Removes a route (its replicas drain); MANTA_ERR_NOT_FOUND if none. */
+manta_err mt_serve_routes_delete(const char *route);
+/* Every route and replica as a value (docs/serve.md, "Status"). */
+manta_value *mt_serve_routes_status(void);
+/* The autoscaled deployments, each with a reference taken (free the
+ * array); NULL on OOM. */
+mt_serve_dep **mt_serve_routes_autoscaled(size_t *n);
+/* Creates one replica actor of a class spec, spread over the nodes
+ * offering the class. */
+manta_err mt_serve_new_replica(const mt_serve_spec *s, uint64_t *actor);
+/* Drops every route (shutdown). */
+void mt_serve_routes_clear(void);
+
+/* The deployment whose route is the longest prefix of path (segment-wise),
+ * with a reference taken; NULL if none. */
+mt_serve_dep *mt_serve_routes_match(const char *path);
+void mt_serve_dep_unref(mt_serve_dep *d);
+
+/* Takes a slot for one request: the replica index (>= 0, or 0 for a
+ * function route), -1 when every replica is full (the caller answers 503). */
+int mt_serve_dep_acquire(mt_serve_dep *d);
+/* Gives the slot back with the request's outcome. An actor that is gone
+ * (code ACTOR_DEAD, NODE_DIED) is replaced by a new replica. */
+void mt_serve_dep_release(mt_serve_dep *d, int replica, manta_err code);
+
+#endif
