@@ -32,11 +32,12 @@ static void drop_hold_locked(uint64_t actor_id, mt_garbage *g) {
 void mt_actor_holds_check_locked(mt_garbage *g) {
   size_t n = holds.len, k = 0;
   uint64_t *gone = calloc(n + 1, sizeof *gone);
-  for (size_t i = 0; gone && i < holds.cap; i++) {
-    const hold *h = holds.vals[i];
-    if (holds.keys[i] != 0 && holds.keys[i] != UINT64_MAX &&
-        mt_node_gone_locked(h->creator, h->since_ms)) {
-      gone[k++] = holds.keys[i];
+  uint64_t key;
+  void *val;
+  for (size_t pos = 0; gone && mt_u64map_next(&holds, &pos, &key, &val);) {
+    const hold *h = val;
+    if (mt_node_gone_locked(h->creator, h->since_ms)) {
+      gone[k++] = key;
     }
   }
   for (size_t i = 0; i < k; i++) {
@@ -176,13 +177,13 @@ manta_value *mt_actor_serve(const Manta__V1__TaskSpec *spec,
 }
 
 void mt_actor_holds_stop_locked(mt_garbage *g) {
-  for (size_t i = 0; i < holds.cap; i++) {
-    if (holds.keys[i] != 0 && holds.keys[i] != UINT64_MAX) {
-      mt_actor *a = mt_actor_lookup_locked(holds.keys[i]);
-      free(holds.vals[i]);
-      if (a) {
-        mt_actor_release_locked(a, g);
-      }
+  uint64_t key;
+  void *val;
+  for (size_t pos = 0; mt_u64map_next(&holds, &pos, &key, &val);) {
+    mt_actor *a = mt_actor_lookup_locked(key);
+    free(val);
+    if (a) {
+      mt_actor_release_locked(a, g);
     }
   }
   mt_u64map_free(&holds);

@@ -379,10 +379,10 @@ void mt_proxy_free_locked(mt_actor *a, mt_garbage *g) {
 static void **map_values(const mt_u64map *m, size_t *n) {
   void **out = calloc(m->len + 1, sizeof *out);
   size_t k = 0;
-  for (size_t i = 0; out && i < m->cap && k < m->len; i++) {
-    if (m->keys[i] != 0 && m->keys[i] != UINT64_MAX) {
-      out[k++] = m->vals[i];
-    }
+  uint64_t key;
+  void *val;
+  for (size_t pos = 0; out && mt_u64map_next(m, &pos, &key, &val);) {
+    out[k++] = val;
   }
   *n = k;
   return out;

@@ -156,9 +156,11 @@ void mt_borrows_check_locked(mt_garbage *g) {
   uint64_t *ids = calloc(mt_cl.borrows.len + 1, sizeof *ids);
   uint64_t *nodes = calloc(mt_cl.borrows.len + 1, sizeof *nodes);
   int64_t *counts = calloc(mt_cl.borrows.len + 1, sizeof *counts);
-  for (size_t i = 0; ids && nodes && counts && i < mt_cl.borrows.cap; i++) {
-    uint64_t key = mt_cl.borrows.keys[i];
-    borrow_rec *r = key && key != UINT64_MAX ? mt_cl.borrows.vals[i] : NULL;
+  uint64_t key;
+  void *val;
+  for (size_t pos = 0; ids && nodes && counts &&
+                       mt_u64map_next(&mt_cl.borrows, &pos, &key, &val);) {
+    borrow_rec *r = val;
     for (size_t j = 0; r && j < r->n && n < mt_cl.borrows.len; j++) {
       if (node_known_dead_locked(r->nodes[j])) {
         ids[n] = key;
@@ -345,9 +347,10 @@ void mt_object_freed_locked(mt_object *o, mt_garbage *g) {
 }
 
 void mt_remote_objects_stop_locked(void) {
-  for (size_t i = 0; i < mt_cl.proxies.cap; i++) {
-    uint64_t key = mt_cl.proxies.keys[i];
-    mt_proxy *p = key && key != UINT64_MAX ? mt_cl.proxies.vals[i] : NULL;
+  uint64_t key;
+  void *val;
+  for (size_t pos = 0; mt_u64map_next(&mt_cl.proxies, &pos, &key, &val);) {
+    mt_proxy *p = val;
     while (p) {
       mt_proxy *next = p->next_same;
       mt_object *o = mt_obj_lookup_locked(p->local_id);
@@ -360,15 +363,12 @@ void mt_remote_objects_stop_locked(void) {
     }
   }
   mt_u64map_free(&mt_cl.proxies);
-  for (size_t i = 0; i < mt_cl.borrows.cap; i++) {
-    uint64_t key = mt_cl.borrows.keys[i];
-    if (key && key != UINT64_MAX) {
-      mt_object *o = mt_obj_lookup_locked(key);
-      if (o) {
-        o->lent = false;
-      }
-      rec_free(mt_cl.borrows.vals[i]);
+  for (size_t pos = 0; mt_u64map_next(&mt_cl.borrows, &pos, &key, &val);) {
+    mt_object *o = mt_obj_lookup_locked(key);
+    if (o) {
+      o->lent = false;
     }
+    rec_free(val);
   }
   mt_u64map_free(&mt_cl.borrows);
 }

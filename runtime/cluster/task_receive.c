@@ -107,11 +107,10 @@ typedef struct serve_stream {
 
 /* Drops the results kept for acknowledgement (under rt.mu). */
 static void ss_drop_held_locked(serve_stream *ss, mt_garbage *g) {
-  for (size_t i = 0; i < ss->held.cap; i++) {
-    uint64_t key = ss->held.keys[i];
-    if (key && key != UINT64_MAX) {
-      mt_garbage_add(g, ss->held.vals[i]);
-    }
+  uint64_t key;
+  void *val;
+  for (size_t pos = 0; mt_u64map_next(&ss->held, &pos, &key, &val);) {
+    mt_garbage_add(g, val);
   }
   mt_u64map_free(&ss->held);
 }

@@ -512,11 +512,11 @@ static void fail_over_locked(mt_peer *p, const char *why, mt_garbage *g) {
   if (!tasks) {
     return; /* keep them; a later check retries */
   }
-  for (size_t i = 0; i < p->pending.cap && k < n; i++) {
-    uint64_t key = p->pending.keys[i];
-    if (key != 0 && key != UINT64_MAX) {
-      tasks[k++] = p->pending.vals[i];
-    }
+  uint64_t key;
+  void *val;
+  for (size_t pos = 0;
+       k < n && mt_u64map_next(&p->pending, &pos, &key, &val);) {
+    tasks[k++] = val;
   }
   mt_outbox_clear(&p->out);
   for (size_t i = 0; i < k; i++) {
