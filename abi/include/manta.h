@@ -815,6 +815,8 @@ MANTA_API void manta_log_set_handler(manta_log_handler handler, void *arg);
  * 2 to 4194304; the oldest are overwritten) or off (0). Off by default;
  * MANTA_TIMELINE=N (or "on": 16384) turns it on at manta_init. While on,
  * every task and actor call run here is noted with its start and end.
+ * Turning it on (or changing the size) empties what the workers kept so
+ * far; turning it off keeps it, to be read.
  */
 MANTA_API manta_err manta_timeline_enable(int64_t events);
 /*

@@ -82,6 +82,28 @@ bool mt_timeline_init(void) {
   return true;
 }
 
+void mt_timeline_set_capacity(int64_t events) {
+  /* Turned on (or resized), every ring starts again now, not when its
+   * worker next runs something: a ring whose worker stays idle would go on
+   * showing (and counting as dropped) what it kept before. Turned off, the
+   * rings keep what they hold, to be read. */
+  pthread_mutex_lock(&rings_mu);
+  atomic_store(&mt_timeline_capacity, events);
+  for (ring *r = events > 0 ? rings : NULL; r; r = r->next) {
+    pthread_mutex_lock(&r->mu);
+    raw_event *ev =
+        (size_t)events != r->cap ? calloc((size_t)events, sizeof *ev) : NULL;
+    if (ev) {
+      free(r->ev);
+      r->ev = ev;
+      r->cap = (size_t)events;
+    }
+    r->n = 0;
+    pthread_mutex_unlock(&r->mu);
+  }
+  pthread_mutex_unlock(&rings_mu);
+}
+
 /* This thread's ring, or NULL on OOM. */
 static ring *my_ring(size_t cap) {
   if (mine && mine_gen == atomic_load(&generation)) {

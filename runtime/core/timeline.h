@@ -59,6 +59,9 @@ int64_t mt_timeline_now(void);
 void mt_timeline_call(mt_tl_run *r, const void *t, int64_t batch_start_ns);
 /* The run ends at end_ns (the batch's end): noted if it holds calls. */
 void mt_timeline_end(mt_tl_run *r, int64_t end_ns);
+/* Sets the events each worker keeps (manta_timeline_enable); turning it on
+ * or resizing empties every ring, turning it off (0) keeps them. */
+void mt_timeline_set_capacity(int64_t events);
 /* Copies every ring's events (oldest first per ring) into a malloc'd
  * array, names resolved (takes rt.mu: none once the runtime stopped);
  * *dropped counts those overwritten. false on OOM. */

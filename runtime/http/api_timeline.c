@@ -174,7 +174,7 @@ manta_err manta_timeline_enable(int64_t events) {
   if (events != 0 && (events < 2 || events > MT_TIMELINE_MAX)) {
     return MANTA_ERR_INVALID;
   }
-  atomic_store(&mt_timeline_capacity, events);
+  mt_timeline_set_capacity(events);
   return MANTA_OK;
 }
 
