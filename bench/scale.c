@@ -21,6 +21,11 @@
  *   many_gets          one manta_get_many of N put objects.
  *   many_returns       not measured: a task has one return for now.
  *
+ *   scale --spread ADDRESS FUNCTION N
+ *
+ * is many_nodes' task part, run by bench/scale_nodes.py once it has started
+ * the nodes (docs/benchmarks.md).
+ *
  * Each size runs on a fresh runtime, so the RSS before a case is the
  * runtime's own. A case's "per item" figures let the sizes be compared:
  * a per-item time rising with N is a cost that grows faster than N.
@@ -405,6 +410,40 @@ static result run_isolated(result (*run)(size_t, double), size_t n,
   return r;
 }
 
+/* many_nodes' task part (bench/scale_nodes.py starts the nodes): joins the
+ * cluster at address as a driver with no CPU slots of its own, submits n
+ * calls of the no-op function `fn` (which the nodes offer) spread
+ * round-robin over the nodes, gets them all, and prints one JSON line. */
+static int spread_over_cluster(const char *address, const char *fn,
+                               size_t n) {
+  manta_options *o;
+  OK(manta_options_new(&o));
+  OK(manta_options_set_address(o, address));
+  OK(manta_options_set_num_cpus(o, 0));
+  OK(manta_init(o));
+  manta_options_free(o);
+  manta_call_options *co;
+  OK(manta_call_options_new(&co));
+  OK(manta_call_options_set_strategy(co, MANTA_STRATEGY_SPREAD));
+  manta_ref *refs = xcalloc(n, sizeof *refs);
+  double t0 = bench_now_s();
+  for (size_t i = 0; i < n; i++) {
+    OK(manta_submit(fn, NULL, 0, co, &refs[i]));
+  }
+  double t1 = bench_now_s();
+  for (size_t i = 0; i < n; i++) {
+    get_ok(refs[i], "a spread task");
+  }
+  double t2 = bench_now_s();
+  manta_call_options_free(co);
+  free(refs);
+  OK(manta_shutdown());
+  printf("{\"tasks\": %zu, \"submit_s\": %.6f, \"total_s\": %.6f, "
+         "\"tasks_per_s\": %.1f}\n",
+         n, t1 - t0, t2 - t0, (double)n / (t2 - t0));
+  return 0;
+}
+
 /* ---- command line and output --------------------------------------------- */
 
 /* "1000,10000" into sizes; the count, or -1 for anything but 1..MAX_SIZES
@@ -461,6 +500,16 @@ int main(int argc, char **argv) {
   size_t ncases = sizeof cases / sizeof cases[0];
   const char *json = NULL;
   double cpus = 2;
+  if (argc == 5 && strcmp(argv[1], "--spread") == 0) {
+    /* scale --spread ADDRESS FUNCTION N (bench/scale_nodes.py) */
+    size_t n;
+    if (parse_sizes(argv[4], &n) != 1) {
+      fprintf(stderr, "scale: --spread wants a task count, not '%s'\n",
+              argv[4]);
+      return 2;
+    }
+    return spread_over_cluster(argv[2], argv[3], n);
+  }
   for (int i = 1; i < argc; i++) {
     if (i + 1 >= argc) {
       usage();
