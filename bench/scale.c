@@ -403,8 +403,7 @@ static result run_isolated(result (*run)(size_t, double), size_t n,
   waitpid(pid, &status, 0);
   if (got != (ssize_t)sizeof r || !WIFEXITED(status) ||
       WEXITSTATUS(status) != 0) {
-    fprintf(stderr, "scale: the case at n=%zu failed (status %d)\n", n,
-            status);
+    fprintf(stderr, "scale: the case at n=%zu failed (status %d)\n", n, status);
     exit(1);
   }
   return r;
@@ -414,8 +413,7 @@ static result run_isolated(result (*run)(size_t, double), size_t n,
  * cluster at address as a driver with no CPU slots of its own, submits n
  * calls of the no-op function `fn` (which the nodes offer) spread
  * round-robin over the nodes, gets them all, and prints one JSON line. */
-static int spread_over_cluster(const char *address, const char *fn,
-                               size_t n) {
+static int spread_over_cluster(const char *address, const char *fn, size_t n) {
   manta_options *o;
   OK(manta_options_new(&o));
   OK(manta_options_set_address(o, address));
@@ -482,18 +480,36 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
   scase cases[] = {
-      {.name = "many_actors", .a_name = "create", .b_name = "call_once",
-       .run = many_actors, .sizes = {1000, 10000, 100000}, .nsizes = 3},
-      {.name = "many_tasks_queued", .a_name = "queue", .b_name = "drain",
-       .run = many_tasks_queued, .sizes = {10000, 100000, 1000000},
+      {.name = "many_actors",
+       .a_name = "create",
+       .b_name = "call_once",
+       .run = many_actors,
+       .sizes = {1000, 10000, 100000},
        .nsizes = 3},
-      {.name = "many_tasks_queued_cpu", .a_name = "queue", .b_name = "drain",
-       .run = many_tasks_queued_cpu, .sizes = {10000, 100000, 1000000},
+      {.name = "many_tasks_queued",
+       .a_name = "queue",
+       .b_name = "drain",
+       .run = many_tasks_queued,
+       .sizes = {10000, 100000, 1000000},
        .nsizes = 3},
-      {.name = "many_args", .a_name = "put", .b_name = "task",
-       .run = many_args, .sizes = {1000, 3000, 10000}, .nsizes = 3},
-      {.name = "many_gets", .a_name = "put", .b_name = "get_many",
-       .run = many_gets, .sizes = {1000, 3000, 10000}, .nsizes = 3},
+      {.name = "many_tasks_queued_cpu",
+       .a_name = "queue",
+       .b_name = "drain",
+       .run = many_tasks_queued_cpu,
+       .sizes = {10000, 100000, 1000000},
+       .nsizes = 3},
+      {.name = "many_args",
+       .a_name = "put",
+       .b_name = "task",
+       .run = many_args,
+       .sizes = {1000, 3000, 10000},
+       .nsizes = 3},
+      {.name = "many_gets",
+       .a_name = "put",
+       .b_name = "get_many",
+       .run = many_gets,
+       .sizes = {1000, 3000, 10000},
+       .nsizes = 3},
   };
   const char *flags[] = {"--actors", "--queued", "--queued-cpu", "--args",
                          "--gets"};
@@ -564,7 +580,8 @@ int main(int argc, char **argv) {
   }
   struct utsname u;
   uname(&u);
-  fprintf(f, "{\n  \"machine\": {\"cpus_online\": %ld, \"kernel\": \"%s %s\"},\n",
+  fprintf(f,
+          "{\n  \"machine\": {\"cpus_online\": %ld, \"kernel\": \"%s %s\"},\n",
           sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release);
   fprintf(f, "  \"runtime_cpus\": %g,\n", cpus);
   for (size_t c = 0; c < ncases; c++) {
@@ -584,7 +601,8 @@ int main(int argc, char **argv) {
     }
     fprintf(f, "%s],\n", cases[c].nsizes ? "\n  " : "");
   }
-  fprintf(f, "  \"many_returns\": \"not yet: a task has one return value\"\n}\n");
+  fprintf(f,
+          "  \"many_returns\": \"not yet: a task has one return value\"\n}\n");
   if (json) {
     fclose(f);
   }
