@@ -197,10 +197,13 @@ static void get_ok(manta_ref ref, const char *what) {
 
 typedef struct result {
   size_t n;
-  double a_s, b_s;      /* the case's two phases, seconds */
-  double rss_per_item;  /* RSS grown per item while they are held */
-  double heap_per_item; /* malloc'd bytes grown per item, the same moment */
-  double rss_before;    /* the fresh runtime's RSS */
+  double a_s, b_s;         /* the case's two phases, seconds */
+  double a_cpu_s, b_cpu_s; /* CPU the process used in them, every thread:
+                            * on a shared machine, wall time far above it
+                            * is time the process waited for a core */
+  double rss_per_item;     /* RSS grown per item while they are held */
+  double heap_per_item;    /* malloc'd bytes grown per item, the same moment */
+  double rss_before;       /* the fresh runtime's RSS */
   double heap_before;
 } result;
 
@@ -211,24 +214,26 @@ static result many_actors(size_t n, double cpus) {
   manta_ref *refs = xcalloc(n, sizeof *refs);
   r.rss_before = rss_bytes();
   r.heap_before = heap_bytes();
-  double t0 = bench_now_s();
+  double t0 = bench_now_s(), c0 = bench_self_cpu_s();
   for (size_t i = 0; i < n; i++) {
     OK(manta_actor_create("Counter", NULL, 0, NULL, &actors[i]));
   }
-  double t1 = bench_now_s();
+  double t1 = bench_now_s(), c1 = bench_self_cpu_s();
   for (size_t i = 0; i < n; i++) {
     OK(manta_actor_call(actors[i], "incr", NULL, 0, &refs[i]));
   }
   for (size_t i = 0; i < n; i++) {
     get_ok(refs[i], "an actor call");
   }
-  double t2 = bench_now_s();
+  double t2 = bench_now_s(), c2 = bench_self_cpu_s();
   /* Every actor has been created and called once and is idle: what each
    * costs at rest. */
   r.rss_per_item = (rss_bytes() - r.rss_before) / (double)n;
   r.heap_per_item = (heap_bytes() - r.heap_before) / (double)n;
   r.a_s = t1 - t0;
   r.b_s = t2 - t1;
+  r.a_cpu_s = c1 - c0;
+  r.b_cpu_s = c2 - c1;
   for (size_t i = 0; i < n; i++) {
     manta_actor_release(actors[i]);
   }
@@ -256,12 +261,12 @@ static result tasks_queued(size_t n, double cpus, bool by_slot) {
   manta_value *dep = manta_ref_value(gates[0]);
   r.rss_before = rss_bytes();
   r.heap_before = heap_bytes();
-  double t0 = bench_now_s();
+  double t0 = bench_now_s(), c0 = bench_self_cpu_s();
   for (size_t i = 0; i < n; i++) {
     OK(manta_submit("noop", (const manta_value *const *)&dep, by_slot ? 0 : 1,
                     NULL, &refs[i]));
   }
-  double t1 = bench_now_s();
+  double t1 = bench_now_s(), c1 = bench_self_cpu_s();
   r.rss_per_item = (rss_bytes() - r.rss_before) / (double)n;
   r.heap_per_item = (heap_bytes() - r.heap_before) / (double)n;
   check_none_ran(by_slot ? "many_tasks_queued_cpu" : "many_tasks_queued");
@@ -269,9 +274,11 @@ static result tasks_queued(size_t n, double cpus, bool by_slot) {
   for (size_t i = 0; i < n; i++) {
     get_ok(refs[i], "a queued task");
   }
-  double t2 = bench_now_s();
+  double t2 = bench_now_s(), c2 = bench_self_cpu_s();
   r.a_s = t1 - t0;
   r.b_s = t2 - t1;
+  r.a_cpu_s = c1 - c0;
+  r.b_cpu_s = c2 - c1;
   manta_value_free(dep);
   for (size_t i = 0; i < ngates; i++) {
     get_ok(gates[i], "a blocker");
@@ -309,15 +316,15 @@ static result many_args(size_t n, double cpus) {
   manta_value **vals = xcalloc(n, sizeof *vals);
   r.rss_before = rss_bytes();
   r.heap_before = heap_bytes();
-  double t0 = bench_now_s();
+  double t0 = bench_now_s(), c0 = bench_self_cpu_s();
   put_objects(n, refs, vals);
-  double t1 = bench_now_s();
+  double t1 = bench_now_s(), c1 = bench_self_cpu_s();
   manta_ref out;
   OK(manta_submit("count_args", (const manta_value *const *)vals, n, NULL,
                   &out));
   manta_value *v;
   OK(manta_get(out, 600000, &v));
-  double t2 = bench_now_s();
+  double t2 = bench_now_s(), c2 = bench_self_cpu_s();
   int64_t got = -1;
   manta_get_int(v, &got);
   if (got != (int64_t)n) {
@@ -331,6 +338,8 @@ static result many_args(size_t n, double cpus) {
   manta_ref_release(out);
   r.a_s = t1 - t0;
   r.b_s = t2 - t1;
+  r.a_cpu_s = c1 - c0;
+  r.b_cpu_s = c2 - c1;
   for (size_t i = 0; i < n; i++) {
     manta_value_free(vals[i]);
     manta_ref_release(refs[i]);
@@ -348,11 +357,11 @@ static result many_gets(size_t n, double cpus) {
   manta_value **out = xcalloc(n, sizeof *out);
   r.rss_before = rss_bytes();
   r.heap_before = heap_bytes();
-  double t0 = bench_now_s();
+  double t0 = bench_now_s(), c0 = bench_self_cpu_s();
   put_objects(n, refs, NULL);
-  double t1 = bench_now_s();
+  double t1 = bench_now_s(), c1 = bench_self_cpu_s();
   OK(manta_get_many(refs, n, 600000, out));
-  double t2 = bench_now_s();
+  double t2 = bench_now_s(), c2 = bench_self_cpu_s();
   for (size_t i = 0; i < n; i++) {
     int64_t x = -1;
     manta_get_int(out[i], &x);
@@ -366,6 +375,8 @@ static result many_gets(size_t n, double cpus) {
   r.heap_per_item = (heap_bytes() - r.heap_before) / (double)n;
   r.a_s = t1 - t0;
   r.b_s = t2 - t1;
+  r.a_cpu_s = c1 - c0;
+  r.b_cpu_s = c2 - c1;
   for (size_t i = 0; i < n; i++) {
     manta_value_free(out[i]);
     manta_ref_release(refs[i]);
@@ -565,11 +576,12 @@ int main(int argc, char **argv) {
       result r = run_isolated(cases[c].run, cases[c].sizes[s], cpus);
       cases[c].res[s] = r;
       fprintf(stderr,
-              "%-18s n=%-8zu %s %.3f s (%.2f us/item)  %s %.3f s "
-              "(%.2f us/item)  rss %.0f B/item  heap %.0f B/item\n",
+              "%-18s n=%-8zu %s %.3f s (%.2f us/item, cpu %.3f s)  %s %.3f s "
+              "(%.2f us/item, cpu %.3f s)  rss %.0f B/item  heap %.0f B/item\n",
               cases[c].name, r.n, cases[c].a_name, r.a_s,
-              r.a_s * 1e6 / (double)r.n, cases[c].b_name, r.b_s,
-              r.b_s * 1e6 / (double)r.n, r.rss_per_item, r.heap_per_item);
+              r.a_s * 1e6 / (double)r.n, r.a_cpu_s, cases[c].b_name, r.b_s,
+              r.b_s * 1e6 / (double)r.n, r.b_cpu_s, r.rss_per_item,
+              r.heap_per_item);
     }
   }
 
@@ -588,16 +600,19 @@ int main(int argc, char **argv) {
     fprintf(f, "  \"%s\": [", cases[c].name);
     for (int s = 0; s < cases[c].nsizes; s++) {
       result *r = &cases[c].res[s];
-      fprintf(f,
-              "%s\n    {\"n\": %zu, \"%s_s\": %.6f, \"%s_s\": %.6f, "
-              "\"%s_per_s\": %.1f, \"%s_us_per_item\": %.3f, "
-              "\"%s_us_per_item\": %.3f, \"rss_before_bytes\": %.0f, "
-              "\"rss_bytes_per_item\": %.1f, \"heap_bytes_per_item\": %.1f}",
-              s ? "," : "", r->n, cases[c].a_name, r->a_s, cases[c].b_name,
-              r->b_s, cases[c].a_name, (double)r->n / r->a_s, cases[c].a_name,
-              r->a_s * 1e6 / (double)r->n, cases[c].b_name,
-              r->b_s * 1e6 / (double)r->n, r->rss_before, r->rss_per_item,
-              r->heap_per_item);
+      fprintf(
+          f,
+          "%s\n    {\"n\": %zu, \"%s_s\": %.6f, \"%s_s\": %.6f, "
+          "\"%s_per_s\": %.1f, \"%s_us_per_item\": %.3f, "
+          "\"%s_us_per_item\": %.3f, \"%s_cpu_s\": %.6f, \"%s_cpu_s\": %.6f, "
+          "\"rss_before_bytes\": %.0f, "
+          "\"rss_bytes_per_item\": %.1f, \"heap_bytes_per_item\": %.1f}",
+          s ? "," : "", r->n, cases[c].a_name, r->a_s, cases[c].b_name, r->b_s,
+          cases[c].a_name, (double)r->n / r->a_s, cases[c].a_name,
+          r->a_s * 1e6 / (double)r->n, cases[c].b_name,
+          r->b_s * 1e6 / (double)r->n, cases[c].a_name, r->a_cpu_s,
+          cases[c].b_name, r->b_cpu_s, r->rss_before, r->rss_per_item,
+          r->heap_per_item);
     }
     fprintf(f, "%s],\n", cases[c].nsizes ? "\n  " : "");
   }
