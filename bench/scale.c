@@ -9,11 +9,11 @@
  *         [--gets 1000,3000,10000]
  *
  *   many_actors        create N actors, call each once, release them:
- *                      creations/s, calls/s, RSS grown per actor.
+ *                      creations/s, calls/s, memory per actor.
  *   many_tasks_queued  N no-op tasks submitted behind a blocker (each takes
  *                      as argument the ref of a "gate" task that waits until
  *                      every task is queued), then released: time to queue,
- *                      time to drain, RSS grown per queued task.
+ *                      time to drain, memory per queued task.
  *   many_tasks_queued_cpu  the same, the blocker being every CPU slot held
  *                      by a gate task (the tasks wait for a slot, not for a
  *                      dependency).
@@ -26,8 +26,10 @@
  * is many_nodes' task part, run by bench/scale_nodes.py once it has started
  * the nodes (docs/benchmarks.md).
  *
- * Each size runs on a fresh runtime, so the RSS before a case is the
- * runtime's own. A case's "per item" figures let the sizes be compared:
+ * Each size runs in a forked child on a fresh runtime, so the memory before
+ * a case is a fresh process's; memory per item is given as RSS grown and as
+ * malloc'd bytes grown. Each phase is given as wall time and as the CPU time
+ * the process used. A case's "per item" figures let the sizes be compared:
  * a per-item time rising with N is a cost that grows faster than N.
  */
 #include <manta.h>
