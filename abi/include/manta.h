@@ -589,6 +589,35 @@ MANTA_API manta_err manta_wait(const manta_ref *refs, size_t n,
                                manta_ref *ready, size_t *num_ready,
                                manta_ref *not_ready, size_t *num_not_ready);
 
+/*
+ * Completion callbacks: a function called once a ref is ready, so an
+ * event-driven program needs no blocked thread per ref.
+ *
+ * fn(arg, ref, err, value) is called exactly once: err is MANTA_OK and value
+ * the object's value, or err is the failure's code and value the error value
+ * (the task's own error, MANTA_ERR_SHUTDOWN, ...). value is borrowed for the
+ * call (manta_value_ref it to keep it).
+ *
+ * Where it runs: if the ref is ready already, on the caller's thread before
+ * manta_when_ready returns; else on the runtime thread that made it ready (a
+ * worker right after the task returned, or a cluster thread when the value
+ * arrived from another node), never with the runtime's lock held. It may
+ * call any manta function but manta_shutdown (manta_get on its ref returns at
+ * once while the program still holds the ref); it must not block long, as
+ * it holds up that thread. The runtime keeps the object alive until then,
+ * even if the program releases its ref meanwhile.
+ *
+ * If the runtime shuts down first, fn is called during manta_shutdown (on
+ * its thread) with MANTA_ERR_SHUTDOWN; the runtime is then gone, so manta
+ * calls from it return MANTA_ERR_NOT_INITIALIZED. Returns MANTA_ERR_INVALID
+ * (fn NULL), MANTA_ERR_BAD_HANDLE (stale ref) or MANTA_ERR_NOMEM without
+ * calling fn.
+ */
+typedef void (*manta_ready_fn)(void *arg, manta_ref ref, manta_err err,
+                               manta_value *value);
+MANTA_API manta_err manta_when_ready(manta_ref ref, manta_ready_fn fn,
+                                     void *arg);
+
 /* Takes another count on a ref; *out is the same id. */
 MANTA_API manta_err manta_ref_clone(manta_ref ref, manta_ref *out);
 /* Drops one count; the object is freed when none is left anywhere. */

@@ -57,6 +57,9 @@ final class Native {
 
   static native boolean cancel(long ref);
 
+  // Completes the future once the ref is ready (manta_when_ready).
+  static native void whenReady(long ref, java.util.concurrent.CompletableFuture<Object> future);
+
   static native void releaseRef(long ref);
 
   static native String refString(long ref);
