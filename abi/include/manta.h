@@ -548,6 +548,27 @@ MANTA_API manta_err manta_submit(const char *name,
                                  const manta_call_options *opts,
                                  manta_ref *out);
 
+/*
+ * Several return values. A call declared with num_returns N (1 to 65536,
+ * default 1) gives N refs, each ready on its own: the function returns a list
+ * of N values and ref i resolves to item i. A function that returns an error,
+ * or a call that fails, fails all N refs with that error; a list of
+ * another length, or a value that is not a list, fails all N with
+ * MANTA_ERR_TYPE naming what came. manta_submit refuses num_returns > 1
+ * (MANTA_ERR_INVALID): use manta_submit_returns, whose out has room for
+ * exactly n refs, n the call's num_returns (1 if opts is NULL or unset).
+ * With num_returns 1 the one ref holds the value as returned (no list).
+ * The refs are plain refs: dependencies, get, wait, when_ready, release.
+ * manta_cancel on them is refused (MANTA_ERR_INVALID).
+ */
+MANTA_API manta_err manta_call_options_set_num_returns(manta_call_options *opts,
+                                                       size_t num_returns);
+MANTA_API manta_err manta_submit_returns(const char *name,
+                                         const manta_value *const *args,
+                                         size_t nargs,
+                                         const manta_call_options *opts,
+                                         manta_ref *out, size_t n);
+
 /* Cancels a task that has not started: its ref resolves to
  * MANTA_ERR_CANCELLED. MANTA_ERR_INVALID if it is running or done. */
 MANTA_API manta_err manta_cancel(manta_ref ref);

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 
 typedef struct ready_cb {
-  mt_listener l;      /* on the object while pending */
-  mt_call_job job;    /* on a garbage list once ready */
+  mt_listener l;                /* on the object while pending */
+  mt_call_job job;              /* on a garbage list once ready */
   struct ready_cb *next, *prev; /* the pending ones (under rt.mu) */
-  mt_object *obj;     /* counted while pending */
+  mt_object *obj;               /* counted while pending */
   manta_ready_fn fn;
   void *arg;
   manta_ref ref;

@@ -83,6 +83,7 @@ struct manta_call_options {
   mt_placement placement;
   uint64_t pg;   /* a placement group handle (manta_placement_group) or 0 */
   int pg_bundle; /* its bundle; -1: any */
+  size_t num_returns; /* 0: one (multi_returns.c) */
 };
 
 /* ---- values dropped under the lock -------------------------------------- */
@@ -128,6 +129,8 @@ void mt_garbage_free(mt_garbage *g);
 /* Payload bytes up to which an object travels inside task messages; larger
  * ones stay where they are and move on demand, in chunks. */
 #define MT_INLINE_MAX (128 * 1024)
+/* The most return values a call may declare (num_returns). */
+#define MT_MAX_RETURNS 65536
 
 typedef enum mt_obj_state {
   MT_OBJ_FREE = 0,
@@ -224,6 +227,9 @@ void mt_obj_when_ready_locked(mt_object *o, mt_listener *l, mt_ready_fn fn,
 /* At shutdown, before the table goes: the program's callbacks still
  * waiting (manta_when_ready) are queued on g with MANTA_ERR_SHUTDOWN. */
 void mt_ready_callbacks_shutdown_locked(mt_garbage *g);
+/* At shutdown: the splits of several return values still waiting
+ * (multi_returns.c) are dropped; their objects go with the table. */
+void mt_multi_returns_shutdown_locked(void);
 
 /* ---- tasks -------------------------------------------------------------- */
 

@@ -22,8 +22,7 @@ static manta_value *fn_fail(const manta_value *const *args, size_t n, void *u) {
 static atomic_bool gate;
 
 /* Holds its worker until the test opens the gate (10 s at most). */
-static manta_value *fn_hold(const manta_value *const *args, size_t n,
-                            void *u) {
+static manta_value *fn_hold(const manta_value *const *args, size_t n, void *u) {
   (void)args, (void)n, (void)u;
   for (int i = 0; i < 10000 && !atomic_load(&gate); i++) {
     mt_test_sleep_ms(1);

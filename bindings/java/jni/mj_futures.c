@@ -100,8 +100,7 @@ NATIVE(void, whenReady)(JNIEnv *env, jclass cls, jlong id, jobject future) {
     mj_throw_class(env, mj.OutOfMemoryError, "a global ref for the future");
     return;
   }
-  manta_err err =
-      manta_when_ready((manta_ref){(uint64_t)id}, on_ready, global);
+  manta_err err = manta_when_ready((manta_ref){(uint64_t)id}, on_ready, global);
   if (err != MANTA_OK) {
     (*env)->DeleteGlobalRef(env, global);
     mj_throw(env, err, "toCompletableFuture: %s", manta_strerror(err));

@@ -47,6 +47,10 @@ final class Native {
   // ---- tasks and objects ---------------------------------------------------
   static native long submit(byte[] name, Object[] args, CallOptions options);
 
+  // A call declared with numReturns refs (manta_submit_returns).
+  static native long[] submitReturns(
+      byte[] name, Object[] args, CallOptions options, int numReturns);
+
   static native long put(Object value);
 
   static native Object get(long ref, long timeoutMs);

@@ -39,7 +39,7 @@ class FuturesTest {
       refs.add(r);
       futures.add(r.toCompletableFuture());
     }
-    CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
+    CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[ 0 ]))
         .get(60, TimeUnit.SECONDS);
     for (int i = 0; i < futures.size(); i++) {
       assertEquals((long) i * i, futures.get(i).get());
@@ -70,8 +70,8 @@ class FuturesTest {
       assertEquals("c_fail: boom", m.errorMessage());
     }
     try (ObjectRef<Object> r = Manta.function("no_such_function").remote()) {
-      ExecutionException e = assertThrows(ExecutionException.class,
-          () -> r.toCompletableFuture().get(60, TimeUnit.SECONDS));
+      ExecutionException e = assertThrows(
+          ExecutionException.class, () -> r.toCompletableFuture().get(60, TimeUnit.SECONDS));
       assertInstanceOf(MantaException.NotFound.class, e.getCause());
     }
   }
