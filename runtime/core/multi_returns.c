@@ -14,11 +14,11 @@
 #include <string.h>
 
 typedef struct split {
-  mt_listener l;               /* on the hidden result */
-  struct split *next, *prev;   /* the pending ones (under rt.mu) */
-  char *name;                  /* the function, for error messages */
+  mt_listener l;             /* on the hidden result */
+  struct split *next, *prev; /* the pending ones (under rt.mu) */
+  char *name;                /* the function, for error messages */
   size_t n;
-  mt_object *parts[];          /* counted until completed */
+  mt_object *parts[]; /* counted until completed */
 } split;
 
 static split *pending; /* under rt.mu */
@@ -91,10 +91,9 @@ static void on_result(void *ctx, mt_object *o, mt_garbage *g) {
   split_free(s);
 }
 
-manta_err manta_submit_returns(const char *name,
-                               const manta_value *const *args, size_t nargs,
-                               const manta_call_options *opts, manta_ref *out,
-                               size_t n) {
+manta_err manta_submit_returns(const char *name, const manta_value *const *args,
+                               size_t nargs, const manta_call_options *opts,
+                               manta_ref *out, size_t n) {
   size_t want = opts && opts->num_returns ? opts->num_returns : 1;
   if (!out || n != want || !name) {
     return MANTA_ERR_INVALID;

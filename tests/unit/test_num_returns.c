@@ -62,8 +62,8 @@ static void start(void) {
 static void submit_range(int64_t x, int64_t len, size_t n, manta_ref *out) {
   manta_call_options *o = returns(n);
   manta_value *args[2] = {manta_int(x), manta_int(len)};
-  CHECK_OK(manta_submit_returns("range", (const manta_value *const *)args, 2,
-                                o, out, n));
+  CHECK_OK(manta_submit_returns("range", (const manta_value *const *)args, 2, o,
+                                out, n));
   manta_value_free(args[0]);
   manta_value_free(args[1]);
   manta_call_options_free(o);
@@ -129,8 +129,9 @@ static void test_errors_fail_all_refs(void) {
   check_all_fail(r, 3, MANTA_ERR_NOT_FOUND, "no_such_fn");
   manta_call_options_free(o);
   submit_range(0, 2, 3, r);
-  check_all_fail(r, 3, MANTA_ERR_TYPE,
-                 "returned a list of 2 values; num_returns 3 wants a list of 3");
+  check_all_fail(
+      r, 3, MANTA_ERR_TYPE,
+      "returned a list of 2 values; num_returns 3 wants a list of 3");
   submit_range(0, 4, 3, r);
   check_all_fail(r, 3, MANTA_ERR_TYPE, "a list of 4 values");
   CHECK_OK(manta_shutdown());

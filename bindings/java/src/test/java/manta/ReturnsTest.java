@@ -16,9 +16,10 @@ class ReturnsTest {
   @BeforeAll
   static void start() {
     runtime = TestSupport.start(new Options().numCpus(2));
-    Manta.register("j_min_max", (List<Long> xs) -> List.of(
-        xs.stream().mapToLong(Long::longValue).min().getAsLong(),
-        xs.stream().mapToLong(Long::longValue).max().getAsLong()));
+    Manta.register("j_min_max",
+        (List<Long> xs)
+            -> List.of(xs.stream().mapToLong(Long::longValue).min().getAsLong(),
+                xs.stream().mapToLong(Long::longValue).max().getAsLong()));
     Manta.register("j_scalar", () -> 5L);
   }
 
@@ -49,8 +50,7 @@ class ReturnsTest {
     }
     List<ObjectRef<Object>> parts = Manta.function("j_scalar").remoteReturns(2);
     for (ObjectRef<Object> r : parts) {
-      MantaException e =
-          assertThrows(MantaException.ValueType.class, () -> r.get(60_000));
+      MantaException e = assertThrows(MantaException.ValueType.class, () -> r.get(60_000));
       assertTrue(e.errorMessage().contains("not a list; num_returns 2"), e.errorMessage());
     }
     assertThrows(MantaException.class, () -> Manta.function("j_scalar").remoteReturns(0));
