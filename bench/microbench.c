@@ -74,6 +74,15 @@ static void get_release_all(manta_ref *refs, size_t n) {
   }
 }
 
+/* A ref to a small object, ready at once. */
+static manta_ref put_small(void) {
+  manta_value *v = manta_int(7);
+  manta_ref r;
+  OK(manta_put(v, &r));
+  manta_value_free(v);
+  return r;
+}
+
 static manta_actor new_actor(unsigned max_concurrency) {
   manta_call_options *o = NULL;
   if (max_concurrency > 1) {
@@ -469,10 +478,7 @@ int main(int argc, char **argv) {
     record("single_client_put_calls", put_calls, NULL, "puts");
   }
   if (wanted(filter, "single_client_get_calls")) {
-    manta_value *v = manta_int(7);
-    manta_ref r;
-    OK(manta_put(v, &r));
-    manta_value_free(v);
+    manta_ref r = put_small();
     record("single_client_get_calls", get_calls, &r, "gets");
     manta_ref_release(r);
   }
@@ -480,10 +486,7 @@ int main(int argc, char **argv) {
     record("single_client_when_ready_tasks", when_ready_tasks, NULL, "tasks");
   }
   if (wanted(filter, "single_client_when_ready_callbacks")) {
-    manta_value *v = manta_int(7);
-    manta_ref r;
-    OK(manta_put(v, &r));
-    manta_value_free(v);
+    manta_ref r = put_small();
     record("single_client_when_ready_callbacks", when_ready_ready, &r,
            "callbacks");
     manta_ref_release(r);
