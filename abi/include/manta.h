@@ -692,6 +692,14 @@ MANTA_API manta_err manta_actor_create(const char *class_name,
 MANTA_API manta_err manta_actor_call(manta_actor actor, const char *method,
                                      const manta_value *const *args,
                                      size_t nargs, manta_ref *out);
+/* A method call with n return values (1 to 65536): the method returns a
+ * list of n values, split into the n refs of out as manta_submit_returns
+ * does (docs/api.md, "Several return values"). */
+MANTA_API manta_err manta_actor_call_returns(manta_actor actor,
+                                             const char *method,
+                                             const manta_value *const *args,
+                                             size_t nargs, manta_ref *out,
+                                             size_t n);
 /* A new handle to the actor created with that name (MANTA_ERR_NOT_FOUND). */
 MANTA_API manta_err manta_actor_lookup(const char *name, manta_actor *out);
 /*

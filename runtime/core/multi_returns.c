@@ -10,6 +10,7 @@
  */
 #include "rt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,31 +92,27 @@ static void on_result(void *ctx, mt_object *o, mt_garbage *g) {
   split_free(s);
 }
 
-manta_err manta_submit_returns(const char *name, const manta_value *const *args,
-                               size_t nargs, const manta_call_options *opts,
-                               manta_ref *out, size_t n) {
-  size_t want = opts && opts->num_returns ? opts->num_returns : 1;
-  if (!out || n != want || !name) {
-    return MANTA_ERR_INVALID;
-  }
-  if (n == 1) {
-    return mt_submit(name, args, nargs, opts, true, out); /* not split */
-  }
+/* A split for n parts whose errors name `kind name` ("function f"). */
+static split *split_new(const char *kind, const char *name, size_t n) {
   split *s = calloc(1, sizeof *s + n * sizeof s->parts[0]);
-  char *copy = strdup(name);
-  if (!s || !copy) {
+  size_t len = strlen(kind) + 1 + strlen(name) + 1;
+  char *origin = malloc(len);
+  if (!s || !origin) {
     free(s);
-    free(copy);
-    return MANTA_ERR_NOMEM;
+    free(origin);
+    return NULL;
   }
-  s->name = copy;
+  snprintf(origin, len, "%s %s", kind, name);
+  s->name = origin;
   s->n = n;
-  manta_ref hidden;
-  manta_err err = mt_submit(name, args, nargs, opts, true, &hidden);
-  if (err != MANTA_OK) {
-    split_free(s);
-    return err;
-  }
+  return s;
+}
+
+/* Makes the n part refs of s (into out) and splits the call's result
+ * `hidden` (its count taken) into them once it is ready; frees s. */
+static manta_err split_result(split *s, manta_ref hidden, manta_ref *out) {
+  manta_err err = MANTA_OK;
+  size_t n = s->n;
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
@@ -130,7 +127,7 @@ manta_err manta_submit_returns(const char *name, const manta_value *const *args,
     mt_obj_retain_locked(s->parts[i]); /* the split's count */
   }
   if (!o) {
-    err = MANTA_ERR_SHUTDOWN; /* stopped between the submit and here */
+    err = MANTA_ERR_SHUTDOWN; /* stopped between the call and here */
   } else if (err != MANTA_OK) {
     for (size_t i = 0; i < n && s->parts[i]; i++) {
       mt_obj_release_locked(s->parts[i], &g);
@@ -152,6 +149,51 @@ manta_err manta_submit_returns(const char *name, const manta_value *const *args,
     split_free(s);
   }
   return err;
+}
+
+manta_err manta_submit_returns(const char *name, const manta_value *const *args,
+                               size_t nargs, const manta_call_options *opts,
+                               manta_ref *out, size_t n) {
+  size_t want = opts && opts->num_returns ? opts->num_returns : 1;
+  if (!out || n != want || !name) {
+    return MANTA_ERR_INVALID;
+  }
+  if (n == 1) {
+    return mt_submit(name, args, nargs, opts, true, out); /* not split */
+  }
+  split *s = split_new("function", name, n);
+  if (!s) {
+    return MANTA_ERR_NOMEM;
+  }
+  manta_ref hidden;
+  manta_err err = mt_submit(name, args, nargs, opts, true, &hidden);
+  if (err != MANTA_OK) {
+    split_free(s);
+    return err;
+  }
+  return split_result(s, hidden, out);
+}
+
+manta_err manta_actor_call_returns(manta_actor actor, const char *method,
+                                   const manta_value *const *args, size_t nargs,
+                                   manta_ref *out, size_t n) {
+  if (!out || !method || n == 0 || n > MT_MAX_RETURNS) {
+    return MANTA_ERR_INVALID;
+  }
+  if (n == 1) {
+    return manta_actor_call(actor, method, args, nargs, out);
+  }
+  split *s = split_new("method", method, n);
+  if (!s) {
+    return MANTA_ERR_NOMEM;
+  }
+  manta_ref hidden;
+  manta_err err = manta_actor_call(actor, method, args, nargs, &hidden);
+  if (err != MANTA_OK) {
+    split_free(s);
+    return err;
+  }
+  return split_result(s, hidden, out);
 }
 
 void mt_multi_returns_shutdown_locked(void) {

@@ -39,6 +39,30 @@ static manta_value *fn_add(const manta_value *const *args, size_t n, void *u) {
   return manta_int(a + b);
 }
 
+/* An actor counting its calls: next(k) returns [count, count + k]. */
+static void *counter_new(const manta_value *const *args, size_t n, void *cd,
+                         manta_value **err) {
+  (void)args, (void)n, (void)cd, (void)err;
+  return calloc(1, sizeof(int64_t));
+}
+
+static void counter_free(void *state, void *cd) {
+  (void)cd;
+  free(state);
+}
+
+static manta_value *counter_next(void *state, const manta_value *const *args,
+                                 size_t n, void *md) {
+  (void)n, (void)md;
+  int64_t *count = state, k = 0;
+  manta_get_int(args[0], &k);
+  ++*count;
+  manta_value *l = manta_list();
+  manta_list_push(l, manta_int(*count));
+  manta_list_push(l, manta_int(*count + k));
+  return l;
+}
+
 static manta_call_options *returns(size_t n) {
   manta_call_options *o;
   REQUIRE_OK(manta_call_options_new(&o));
@@ -56,6 +80,8 @@ static void start(void) {
   REQUIRE_OK(manta_register_function("fail", fn_fail, 0, NULL));
   REQUIRE_OK(manta_register_function("scalar", fn_scalar, 0, NULL));
   REQUIRE_OK(manta_register_function("add", fn_add, 2, NULL));
+  REQUIRE_OK(manta_register_class("Counter", counter_new, counter_free, NULL));
+  REQUIRE_OK(manta_register_method("Counter", "next", counter_next, 1, NULL));
 }
 
 /* Calls range(x, len) declared with num_returns n. */
@@ -154,6 +180,38 @@ static void test_parts_as_dependencies(void) {
   CHECK_OK(manta_shutdown());
 }
 
+/* Actor methods: parts in call order, a wrong count fails them all. */
+static void test_actor_method_parts(void) {
+  start();
+  manta_actor a;
+  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, NULL, &a));
+  enum { CALLS = 10 };
+  manta_ref parts[CALLS][2];
+  for (int i = 0; i < CALLS; i++) {
+    manta_value *k = manta_int(100);
+    CHECK_OK(manta_actor_call_returns(a, "next", (const manta_value *const *)&k,
+                                      1, parts[i], 2));
+    manta_value_free(k);
+  }
+  for (int i = 0; i < CALLS; i++) {
+    CHECK_INT_EQ(mt_test_take_int(parts[i][1]), i + 1 + 100);
+    CHECK_INT_EQ(mt_test_take_int(parts[i][0]), i + 1);
+  }
+  manta_value *k = manta_int(0);
+  manta_ref three[3];
+  CHECK_OK(manta_actor_call_returns(a, "next", (const manta_value *const *)&k,
+                                    1, three, 3));
+  check_all_fail(
+      three, 3, MANTA_ERR_TYPE,
+      "returned a list of 2 values; num_returns 3 wants a list of 3");
+  CHECK_ERR(manta_actor_call_returns(a, "next", (const manta_value *const *)&k,
+                                     1, three, 0),
+            MANTA_ERR_INVALID);
+  manta_value_free(k);
+  manta_actor_release(a);
+  CHECK_OK(manta_shutdown());
+}
+
 /* Parts the program released before they were ready, and calls still
  * waiting at shutdown: nothing leaks (ASan), nothing hangs. */
 static void test_released_and_shutdown(void) {
@@ -203,6 +261,7 @@ int main(void) {
   RUN_TEST(test_one_return_through_the_new_call);
   RUN_TEST(test_errors_fail_all_refs);
   RUN_TEST(test_parts_as_dependencies);
+  RUN_TEST(test_actor_method_parts);
   RUN_TEST(test_released_and_shutdown);
   RUN_TEST(test_bad_input);
   return mt_test_done();

@@ -73,6 +73,9 @@ final class Native {
 
   static native long actorCall(long actor, String method, Object[] args);
 
+  // A method call with numReturns refs (manta_actor_call_returns).
+  static native long[] actorCallReturns(long actor, String method, Object[] args, int numReturns);
+
   static native long actorLookup(String name);
 
   static native void actorKill(long actor);

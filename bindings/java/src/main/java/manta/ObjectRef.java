@@ -2,6 +2,8 @@ package manta;
 
 import java.lang.ref.Reference;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A ref to an immutable object: a task's result or a value given to
@@ -89,6 +91,15 @@ public final class ObjectRef<T> implements AutoCloseable {
   public void close() {
     closed = true;
     handle.release();
+  }
+
+  /** New refs for these ids (each holding the count the call gave it). */
+  static List<ObjectRef<Object>> all(long[] ids) {
+    List<ObjectRef<Object>> refs = new ArrayList<>(ids.length);
+    for (long id : ids) {
+      refs.add(new ObjectRef<>(id));
+    }
+    return refs;
   }
 
   long liveId() {

@@ -1,6 +1,5 @@
 package manta;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /** A function known by name, whatever language implements it. */
@@ -35,12 +34,7 @@ public final class RemoteFunction {
    * returned.
    */
   public List<ObjectRef<Object>> remoteReturns(int numReturns, Object... args) {
-    long[] ids = Native.submitReturns(cname, args, options, numReturns);
-    List<ObjectRef<Object>> refs = new ArrayList<>(ids.length);
-    for (long id : ids) {
-      refs.add(new ObjectRef<>(id));
-    }
-    return refs;
+    return ObjectRef.all(Native.submitReturns(cname, args, options, numReturns));
   }
 
   /** The same function called with these options. */

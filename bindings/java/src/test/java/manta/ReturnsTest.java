@@ -13,6 +13,18 @@ import org.junit.jupiter.api.Test;
 class ReturnsTest {
   private static Manta runtime;
 
+  /** Returns [calls so far, calls so far + k]. */
+  public static class Pairs {
+    private long calls;
+
+    public Pairs() {}
+
+    public List<Long> next(long k) {
+      calls++;
+      return List.of(calls, calls + k);
+    }
+  }
+
   @BeforeAll
   static void start() {
     runtime = TestSupport.start(new Options().numCpus(2));
@@ -21,6 +33,7 @@ class ReturnsTest {
             -> List.of(xs.stream().mapToLong(Long::longValue).min().getAsLong(),
                 xs.stream().mapToLong(Long::longValue).max().getAsLong()));
     Manta.register("j_scalar", () -> 5L);
+    Manta.registerActor("Pairs", Pairs.class);
   }
 
   @AfterAll
@@ -54,6 +67,23 @@ class ReturnsTest {
       assertTrue(e.errorMessage().contains("not a list; num_returns 2"), e.errorMessage());
     }
     assertThrows(MantaException.class, () -> Manta.function("j_scalar").remoteReturns(0));
+  }
+
+  @Test
+  void actorMethodsGiveTheirPartsInCallOrder() {
+    try (ActorHandle a = Manta.actor("Pairs").remote()) {
+      List<List<ObjectRef<Object>>> calls = new java.util.ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        calls.add(a.callReturns(2, "next", 10L));
+      }
+      for (int i = 0; i < 5; i++) {
+        assertEquals(i + 1L + 10L, calls.get(i).get(1).get(60_000));
+        assertEquals(i + 1L, calls.get(i).get(0).get(60_000));
+      }
+      for (ObjectRef<Object> r : a.callReturns(3, "next", 0L)) {
+        assertThrows(MantaException.ValueType.class, () -> r.get(60_000));
+      }
+    }
   }
 
   @Test
