@@ -11,6 +11,7 @@
 #include <manta.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,15 @@ static void get_release_all(manta_ref *refs, size_t n) {
       manta_ref_release(refs[i + j]);
     }
   }
+}
+
+/* A ref to a small object, ready at once. */
+static manta_ref put_small(void) {
+  manta_value *v = manta_int(7);
+  manta_ref r;
+  OK(manta_put(v, &r));
+  manta_value_free(v);
+  return r;
 }
 
 static manta_actor new_actor(unsigned max_concurrency) {
@@ -263,6 +273,44 @@ static size_t get_calls(void *ctx) {
   return ASYNC_ROUND;
 }
 
+/* Completion callbacks (manta_when_ready): each counts itself. */
+static atomic_size_t callbacks_run;
+
+static void count_callback(void *arg, manta_ref ref, manta_err err,
+                           manta_value *v) {
+  (void)arg, (void)ref, (void)err, (void)v;
+  atomic_fetch_add_explicit(&callbacks_run, 1, memory_order_release);
+}
+
+/* Tasks whose results arrive through callbacks, no thread blocked per ref:
+ * submit, register, release; then wait for the count. */
+static size_t when_ready_tasks(void *ctx) {
+  (void)ctx;
+  atomic_store(&callbacks_run, 0);
+  for (int i = 0; i < ASYNC_ROUND; i++) {
+    manta_ref r;
+    OK(manta_submit("noop", NULL, 0, NULL, &r));
+    OK(manta_when_ready(r, count_callback, NULL));
+    OK(manta_ref_release(r));
+  }
+  struct timespec pause = {0, 20000};
+  while (atomic_load_explicit(&callbacks_run, memory_order_acquire) <
+         ASYNC_ROUND) {
+    nanosleep(&pause, NULL);
+  }
+  return ASYNC_ROUND;
+}
+
+/* The callback machinery alone: callbacks on a ref ready already (each
+ * runs at once on this thread). */
+static size_t when_ready_ready(void *ctx) {
+  manta_ref r = *(manta_ref *)ctx;
+  for (int i = 0; i < ASYNC_ROUND; i++) {
+    OK(manta_when_ready(r, count_callback, NULL));
+  }
+  return ASYNC_ROUND;
+}
+
 enum { WAIT_REFS = 1000, WAIT_ROUND = 100 };
 
 static size_t wait_1k(void *ctx) {
@@ -430,11 +478,17 @@ int main(int argc, char **argv) {
     record("single_client_put_calls", put_calls, NULL, "puts");
   }
   if (wanted(filter, "single_client_get_calls")) {
-    manta_value *v = manta_int(7);
-    manta_ref r;
-    OK(manta_put(v, &r));
-    manta_value_free(v);
+    manta_ref r = put_small();
     record("single_client_get_calls", get_calls, &r, "gets");
+    manta_ref_release(r);
+  }
+  if (wanted(filter, "single_client_when_ready_tasks")) {
+    record("single_client_when_ready_tasks", when_ready_tasks, NULL, "tasks");
+  }
+  if (wanted(filter, "single_client_when_ready_callbacks")) {
+    manta_ref r = put_small();
+    record("single_client_when_ready_callbacks", when_ready_ready, &r,
+           "callbacks");
     manta_ref_release(r);
   }
   if (wanted(filter, "single_client_put_gigabytes")) {

@@ -548,6 +548,27 @@ MANTA_API manta_err manta_submit(const char *name,
                                  const manta_call_options *opts,
                                  manta_ref *out);
 
+/*
+ * Several return values. A call declared with num_returns N (1 to 65536,
+ * default 1) gives N refs, each ready on its own: the function returns a list
+ * of N values and ref i resolves to item i. A function that returns an error,
+ * or a call that fails, fails all N refs with that error; a list of
+ * another length, or a value that is not a list, fails all N with
+ * MANTA_ERR_TYPE naming what came. manta_submit refuses num_returns > 1
+ * (MANTA_ERR_INVALID): use manta_submit_returns, whose out has room for
+ * exactly n refs, n the call's num_returns (1 if opts is NULL or unset).
+ * With num_returns 1 the one ref holds the value as returned (no list).
+ * The refs are plain refs: dependencies, get, wait, when_ready, release.
+ * manta_cancel on them is refused (MANTA_ERR_INVALID).
+ */
+MANTA_API manta_err manta_call_options_set_num_returns(manta_call_options *opts,
+                                                       size_t num_returns);
+MANTA_API manta_err manta_submit_returns(const char *name,
+                                         const manta_value *const *args,
+                                         size_t nargs,
+                                         const manta_call_options *opts,
+                                         manta_ref *out, size_t n);
+
 /* Cancels a task that has not started: its ref resolves to
  * MANTA_ERR_CANCELLED. MANTA_ERR_INVALID if it is running or done. */
 MANTA_API manta_err manta_cancel(manta_ref ref);
@@ -588,6 +609,35 @@ MANTA_API manta_err manta_wait(const manta_ref *refs, size_t n,
                                size_t num_returns, int64_t timeout_ms,
                                manta_ref *ready, size_t *num_ready,
                                manta_ref *not_ready, size_t *num_not_ready);
+
+/*
+ * Completion callbacks: a function called once a ref is ready, so an
+ * event-driven program needs no blocked thread per ref.
+ *
+ * fn(arg, ref, err, value) is called exactly once: err is MANTA_OK and value
+ * the object's value, or err is the failure's code and value the error value
+ * (the task's own error, MANTA_ERR_SHUTDOWN, ...). value is borrowed for the
+ * call (manta_value_ref it to keep it).
+ *
+ * Where it runs: if the ref is ready already, on the caller's thread before
+ * manta_when_ready returns; else on the runtime thread that made it ready (a
+ * worker right after the task returned, or a cluster thread when the value
+ * arrived from another node), never with the runtime's lock held. It may
+ * call any manta function but manta_shutdown (manta_get on its ref returns at
+ * once while the program still holds the ref); it must not block long, as
+ * it holds up that thread. The runtime keeps the object alive until then,
+ * even if the program releases its ref meanwhile.
+ *
+ * If the runtime shuts down first, fn is called during manta_shutdown (on
+ * its thread) with MANTA_ERR_SHUTDOWN; the runtime is then gone, so manta
+ * calls from it return MANTA_ERR_NOT_INITIALIZED. Returns MANTA_ERR_INVALID
+ * (fn NULL), MANTA_ERR_BAD_HANDLE (stale ref) or MANTA_ERR_NOMEM without
+ * calling fn.
+ */
+typedef void (*manta_ready_fn)(void *arg, manta_ref ref, manta_err err,
+                               manta_value *value);
+MANTA_API manta_err manta_when_ready(manta_ref ref, manta_ready_fn fn,
+                                     void *arg);
 
 /* Takes another count on a ref; *out is the same id. */
 MANTA_API manta_err manta_ref_clone(manta_ref ref, manta_ref *out);
@@ -642,6 +692,14 @@ MANTA_API manta_err manta_actor_create(const char *class_name,
 MANTA_API manta_err manta_actor_call(manta_actor actor, const char *method,
                                      const manta_value *const *args,
                                      size_t nargs, manta_ref *out);
+/* A method call with n return values (1 to 65536): the method returns a
+ * list of n values, split into the n refs of out as manta_submit_returns
+ * does (docs/api.md, "Several return values"). */
+MANTA_API manta_err manta_actor_call_returns(manta_actor actor,
+                                             const char *method,
+                                             const manta_value *const *args,
+                                             size_t nargs, manta_ref *out,
+                                             size_t n);
 /* A new handle to the actor created with that name (MANTA_ERR_NOT_FOUND). */
 MANTA_API manta_err manta_actor_lookup(const char *name, manta_actor *out);
 /*

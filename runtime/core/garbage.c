@@ -1,6 +1,7 @@
 /*
- * What code under rt.mu drops: values and actor destructors collected in an
- * mt_garbage list and freed once the lock is released (freeing a value may
+ * What code under rt.mu drops: values, actor destructors and deferred calls
+ * (completion callbacks) collected in an mt_garbage list and run or freed
+ * once the lock is released (freeing a value may
  * release refs inside it, which takes rt.mu again).
  */
 #include "rt.h"
@@ -13,6 +14,14 @@ void mt_garbage_init(mt_garbage *g) {
   g->len = 0;
   g->cap = sizeof g->inline_items / sizeof g->inline_items[0];
   g->dtors = NULL;
+  g->calls = NULL;
+  g->calls_tail = &g->calls;
+}
+
+void mt_garbage_add_call(mt_garbage *g, mt_call_job *job) {
+  job->next = NULL;
+  *g->calls_tail = job;
+  g->calls_tail = &job->next;
 }
 
 void mt_garbage_add_dtor(mt_garbage *g, manta_actor_dtor fn, void *state,
@@ -53,6 +62,11 @@ void mt_garbage_add(mt_garbage *g, manta_value *v) {
 }
 
 void mt_garbage_free(mt_garbage *g) {
+  while (g->calls) {
+    mt_call_job *job = g->calls;
+    g->calls = job->next;
+    job->fn(job); /* may free job */
+  }
   while (g->dtors) {
     mt_dtor_job *job = g->dtors;
     g->dtors = job->next;

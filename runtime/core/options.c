@@ -292,6 +292,15 @@ manta_err manta_call_options_set_name(manta_call_options *opts,
   return MANTA_OK;
 }
 
+manta_err manta_call_options_set_num_returns(manta_call_options *opts,
+                                             size_t num_returns) {
+  if (!opts || num_returns == 0 || num_returns > MT_MAX_RETURNS) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->num_returns = num_returns;
+  return MANTA_OK;
+}
+
 manta_err manta_call_options_set_max_concurrency(manta_call_options *opts,
                                                  unsigned max_concurrency) {
   if (!opts || max_concurrency == 0) {

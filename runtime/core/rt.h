@@ -83,6 +83,7 @@ struct manta_call_options {
   mt_placement placement;
   uint64_t pg;   /* a placement group handle (manta_placement_group) or 0 */
   int pg_bundle; /* its bundle; -1: any */
+  size_t num_returns; /* 0: one (multi_returns.c) */
 };
 
 /* ---- values dropped under the lock -------------------------------------- */
@@ -95,11 +96,19 @@ typedef struct mt_dtor_job {
   void *class_data;
 } mt_dtor_job;
 
+/* A function to call once the lock is released (the caller embeds the job
+ * in its own struct and frees it from fn). */
+typedef struct mt_call_job {
+  struct mt_call_job *next;
+  void (*fn)(struct mt_call_job *job);
+} mt_call_job;
+
 typedef struct mt_garbage {
   manta_value **items;
   size_t len, cap;
   manta_value *inline_items[8];
   mt_dtor_job *dtors;
+  mt_call_job *calls, **calls_tail; /* in the order queued */
 } mt_garbage;
 
 void mt_garbage_init(mt_garbage *g);
@@ -109,7 +118,10 @@ void mt_garbage_add(mt_garbage *g, manta_value *v);
 /* Queues an actor destructor call (fn may be NULL: nothing to do). */
 void mt_garbage_add_dtor(mt_garbage *g, manta_actor_dtor fn, void *state,
                          void *class_data);
-/* Runs the destructors and frees the values queued; call without rt.mu. */
+/* Queues a call, run by mt_garbage_free before the destructors. */
+void mt_garbage_add_call(mt_garbage *g, mt_call_job *job);
+/* Runs the calls and destructors and frees the values queued; call without
+ * rt.mu. */
 void mt_garbage_free(mt_garbage *g);
 
 /* ---- objects ------------------------------------------------------------ */
@@ -117,6 +129,8 @@ void mt_garbage_free(mt_garbage *g);
 /* Payload bytes up to which an object travels inside task messages; larger
  * ones stay where they are and move on demand, in chunks. */
 #define MT_INLINE_MAX (128 * 1024)
+/* The most return values a call may declare (num_returns). */
+#define MT_MAX_RETURNS 65536
 
 typedef enum mt_obj_state {
   MT_OBJ_FREE = 0,
@@ -210,6 +224,12 @@ void mt_listener_remove_locked(mt_listener *l);
  * whoever completes it. l must live until then (or until removed). */
 void mt_obj_when_ready_locked(mt_object *o, mt_listener *l, mt_ready_fn fn,
                               void *ctx, mt_garbage *g);
+/* At shutdown, before the table goes: the program's callbacks still
+ * waiting (manta_when_ready) are queued on g with MANTA_ERR_SHUTDOWN. */
+void mt_ready_callbacks_shutdown_locked(mt_garbage *g);
+/* At shutdown: the splits of several return values still waiting
+ * (multi_returns.c) are dropped; their objects go with the table. */
+void mt_multi_returns_shutdown_locked(void);
 
 /* ---- tasks -------------------------------------------------------------- */
 

@@ -228,6 +228,8 @@ manta_err mt_runtime_stop_finish(void) {
     pthread_cond_wait(&mt_rt.exit_cv, &mt_rt.mu);
   }
   mt_pgs_shutdown_locked(&g);
+  mt_ready_callbacks_shutdown_locked(&g); /* they run after the unlock */
+  mt_multi_returns_shutdown_locked();
   mt_actors_destroy(&g);
   mt_objects_destroy(&g);
   mt_registry_destroy_locked();

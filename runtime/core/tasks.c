@@ -615,6 +615,9 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
 manta_err manta_submit(const char *name, const manta_value *const *args,
                        size_t nargs, const manta_call_options *opts,
                        manta_ref *out) {
+  if (opts && opts->num_returns > 1) {
+    return MANTA_ERR_INVALID; /* N refs: manta_submit_returns */
+  }
   return mt_submit(name, args, nargs, opts, true, out);
 }
 

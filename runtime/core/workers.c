@@ -581,9 +581,10 @@ static bool run_some_locked(mt_worker *w, mt_task **mine, manta_value **results,
   unshare_batch_locked(w);
   measure_locked(mine, n, ns);
   finish_class_batch_locked(w, mine, results, n, g);
-  if (g->len > 8 || g->dtors) {
+  if (g->len > 8 || g->dtors || g->calls) {
     /* Still holding the slot: freeing what the tasks left is their work,
-     * and a slot that looked free meanwhile would wake another worker. */
+     * and a slot that looked free meanwhile would wake another worker.
+     * Completion callbacks (g->calls) run now, not at the next idle. */
     mt_unlock();
     mt_garbage_free(g);
     mt_lock();
@@ -644,7 +645,7 @@ static void *worker_main(void *arg) {
     if (mt_rt.shutting_down) {
       break;
     }
-    if (g.len > 0) {
+    if (g.len > 0 || g.calls) {
       mt_unlock();
       mt_garbage_free(&g);
       mt_lock();

@@ -3,14 +3,15 @@
  * the head and the nodes). It joins through MANTA_ADDRESS, as any program
  * would, and checks one phase given on the command line:
  *
- *   basic      remote tasks, spreading, errors, dependencies, nesting, a
- *              burst of 100,000 tasks
+ *   basic      remote tasks, spreading, errors, dependencies, nesting,
+ *              several return values, a burst of 100,000 tasks
  *   examples   the examples' functions, offered by a node that loaded
  *              libmanta_examples.so (the driver registers none)
  *   objects    objects across nodes: a big put fetched by a node, large
  *              results staying where made, refs nested in values passed
- *              across three processes, borrows released (needs nodes
- *              started with MANTA_TEST_PIN=a and =b)
+ *              across three processes, borrows released, completion
+ *              callbacks on remote results (needs nodes started with
+ *              MANTA_TEST_PIN=a and =b)
  *   failover   kill -9 of a node mid-job: every task still resolves
  *   lost       an object whose only node was killed: OBJECT_LOST (pin c)
  *   token      joining with a wrong token is refused
@@ -565,6 +566,109 @@ static void test_result_stays(void) {
   manta_value_free(expected);
 }
 
+/* ---- completion callbacks across nodes (docs/api.md) --------------------- */
+
+typedef struct remote_cb {
+  atomic_int calls;
+  manta_err err;
+  int64_t value; /* the int, or the bytes' length */
+} remote_cb;
+
+static atomic_int remote_fired;
+
+static void on_remote_ready(void *arg, manta_ref ref, manta_err err,
+                            manta_value *v) {
+  (void)ref;
+  remote_cb *c = arg;
+  c->err = err;
+  const void *d;
+  size_t len = 0;
+  if (manta_get_bytes(v, &d, &len) == MANTA_OK) {
+    c->value = (int64_t)len;
+  } else if (manta_get_int(v, &c->value) != MANTA_OK) {
+    c->value = INT64_MIN;
+  }
+  atomic_fetch_add(&c->calls, 1);
+  atomic_fetch_add(&remote_fired, 1);
+}
+
+static bool remote_fired_all(void *arg) {
+  return atomic_load(&remote_fired) >= *(int *)arg;
+}
+
+/* Results computed on other nodes, and one that stays on b and must be
+ * fetched for the callback: each callback once, with the right value. */
+static void test_when_ready_remote(void) {
+  enum { N = 200 };
+  static remote_cb cbs[N + 1];
+  atomic_store(&remote_fired, 0);
+  for (int i = 0; i < N; i++) {
+    manta_value *args[2] = {manta_int(i), manta_int(1000)};
+    manta_ref r;
+    REQUIRE_OK(
+        manta_submit("add", (const manta_value *const *)args, 2, NULL, &r));
+    manta_value_free(args[0]);
+    manta_value_free(args[1]);
+    CHECK_OK(manta_when_ready(r, on_remote_ready, &cbs[i]));
+    manta_ref_release(r);
+  }
+  size_t len = 8u << 20;
+  manta_value *arg = manta_int((int64_t)len);
+  manta_ref big;
+  REQUIRE_OK(manta_submit("on_b.make_bytes", (const manta_value *const *)&arg,
+                          1, NULL, &big));
+  manta_value_free(arg);
+  CHECK_OK(manta_when_ready(big, on_remote_ready, &cbs[N]));
+  manta_ref_release(big);
+  int want = N + 1;
+  CHECK(mt_test_wait_until(remote_fired_all, &want, 60000));
+  for (int i = 0; i < N; i++) {
+    CHECK_INT_EQ(atomic_load(&cbs[i].calls), 1);
+    CHECK_ERR(cbs[i].err, MANTA_OK);
+    CHECK_INT_EQ(cbs[i].value, i + 1000);
+  }
+  CHECK_INT_EQ(atomic_load(&cbs[N].calls), 1);
+  CHECK_ERR(cbs[N].err, MANTA_OK);
+  CHECK_INT_EQ(cbs[N].value, (int64_t)len);
+}
+
+/* ---- several return values across nodes (docs/api.md) ------------------- */
+
+/* sleep_then returns [value, pid]: with num_returns 2 each part is a ref of
+ * its own; a part passed on to another remote call is a dependency. */
+static void test_num_returns_remote(void) {
+  enum { CALLS = 20 };
+  manta_call_options *o;
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_num_returns(o, 2));
+  manta_ref parts[CALLS][2];
+  for (int i = 0; i < CALLS; i++) {
+    manta_value *args[2] = {manta_int(1), manta_int(i)};
+    REQUIRE_OK(manta_submit_returns(
+        "sleep_then", (const manta_value *const *)args, 2, o, parts[i], 2));
+    manta_value_free(args[0]);
+    manta_value_free(args[1]);
+  }
+  for (int i = 0; i < CALLS; i++) {
+    manta_value *args[2] = {manta_ref_value(parts[i][0]), manta_int(100)};
+    manta_value *sum = mt_test_submit_get("add", args, 2, NULL, 30000);
+    CHECK_INT_EQ(mt_test_int(sum), i + 100);
+    manta_value_free(sum);
+    int64_t pid = mt_test_take_int(parts[i][1]);
+    CHECK(pid > 0 && pid != (int64_t)getpid());
+    manta_ref_release(parts[i][0]);
+  }
+  /* A remote function's scalar fails both parts, naming the function. */
+  manta_ref bad[2];
+  REQUIRE_OK(manta_submit_returns("where", NULL, 0, o, bad, 2));
+  for (int k = 0; k < 2; k++) {
+    manta_value *v = mt_test_take(bad[k], 30000);
+    mt_test_check_error(v, MANTA_ERR_TYPE, "not a list; num_returns 2");
+    manta_value_free(v);
+  }
+  manta_call_options_free(o);
+}
+
 /* Refs inside values: the driver's, a node's, across three processes. */
 static void test_nested_refs(void) {
   /* The driver's ref, nested, read on node a. */
@@ -662,6 +766,7 @@ static void test_objects(void) {
   RUN_TEST(test_big_put);
   RUN_TEST(test_big_by_value);
   RUN_TEST(test_result_stays);
+  RUN_TEST(test_when_ready_remote);
   RUN_TEST(test_nested_refs);
   test_borrows_released(base_a, base_b);
 }
@@ -710,6 +815,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_errors);
     RUN_TEST(test_dependencies);
     RUN_TEST(test_nested_and_bytes);
+    RUN_TEST(test_num_returns_remote);
   } else if (strcmp(phase, "burst") == 0) {
     RUN_TEST(test_burst);
   } else if (strcmp(phase, "at_once") == 0) {

@@ -403,6 +403,68 @@ NATIVE(jlong, submit)
   return (jlong)ref.id;
 }
 
+/* The ids of n new refs as a long[]; if the array cannot be made, the refs
+ * are released (nobody would hold them) and NULL returned with an exception
+ * pending. */
+static jlongArray ref_ids(JNIEnv *env, const manta_ref *refs, jint n) {
+  jlongArray out = (*env)->NewLongArray(env, n);
+  for (jint i = 0; i < n; i++) {
+    jlong id = (jlong)refs[i].id;
+    if (out) {
+      (*env)->SetLongArrayRegion(env, out, i, 1, &id);
+    } else {
+      manta_ref_release(refs[i]);
+    }
+  }
+  return out;
+}
+
+/* A call declared with num_returns n: the n refs' ids (NULL with an
+ * exception pending on failure). */
+NATIVE(jlongArray, submitReturns)
+(JNIEnv *env, jclass cls, jbyteArray jname, jobjectArray jargs, jobject jopts,
+ jint nreturns) {
+  (void)cls;
+  manta_value *buf[ARGS_ON_STACK], **args;
+  size_t n;
+  mj_conv_error cerr;
+  if (!mj_args_to_manta(env, jargs, buf, ARGS_ON_STACK, &args, &n, &cerr)) {
+    mj_throw_conv(env, &cerr, "a call's argument");
+    return NULL;
+  }
+  manta_call_options *opts = NULL;
+  char nbuf[NAME_ON_STACK];
+  char *name = NULL;
+  manta_ref *refs =
+      nreturns > 0 ? calloc((size_t)nreturns, sizeof *refs) : NULL;
+  jlongArray out = NULL;
+  if (nreturns <= 0) {
+    mj_throw(env, MANTA_ERR_INVALID, "numReturns must be at least 1, not %d",
+             (int)nreturns);
+  } else if (!refs) {
+    mj_throw_class(env, mj.OutOfMemoryError, "refs");
+  } else if (call_options(env, jopts, &opts) &&
+             (opts || check(env, manta_call_options_new(&opts),
+                            "manta_call_options_new")) &&
+             check(env,
+                   manta_call_options_set_num_returns(opts, (size_t)nreturns),
+                   "numReturns") &&
+             (name = c_name(env, jname, nbuf, sizeof nbuf)) &&
+             check(env,
+                   manta_submit_returns(name, (const manta_value *const *)args,
+                                        n, opts, refs, (size_t)nreturns),
+                   "submit")) {
+    out = ref_ids(env, refs, nreturns);
+  }
+  if (name && name != nbuf) {
+    free(name);
+  }
+  free(refs);
+  manta_call_options_free(opts);
+  mj_args_free(args, n, buf);
+  return out;
+}
+
 NATIVE(jlong, put)(JNIEnv *env, jclass cls, jobject value) {
   (void)cls;
   mj_conv_error cerr;
@@ -680,6 +742,48 @@ NATIVE(jlong, actorCall)
     free(method);
   }
   return (jlong)ref.id;
+}
+
+/* A method call with nreturns return values: the refs' ids (NULL with an
+ * exception pending on failure). */
+NATIVE(jlongArray, actorCallReturns)
+(JNIEnv *env, jclass cls, jlong id, jstring jmethod, jobjectArray jargs,
+ jint nreturns) {
+  (void)cls;
+  if (nreturns <= 0) {
+    mj_throw(env, MANTA_ERR_INVALID, "numReturns must be at least 1, not %d",
+             (int)nreturns);
+    return NULL;
+  }
+  char mbuf[NAME_ON_STACK];
+  char *method = mj_cstring(env, jmethod, mbuf, sizeof mbuf, "method name");
+  manta_ref *refs = calloc((size_t)nreturns, sizeof *refs);
+  manta_value *buf[ARGS_ON_STACK], **args;
+  size_t n;
+  mj_conv_error cerr;
+  jlongArray out = NULL;
+  if (!method) {
+    /* the exception is pending */
+  } else if (!refs) {
+    mj_throw_class(env, mj.OutOfMemoryError, "refs");
+  } else if (!mj_args_to_manta(env, jargs, buf, ARGS_ON_STACK, &args, &n,
+                               &cerr)) {
+    mj_throw_conv(env, &cerr, "a method argument");
+  } else {
+    if (check(env,
+              manta_actor_call_returns((manta_actor){(uint64_t)id}, method,
+                                       (const manta_value *const *)args, n,
+                                       refs, (size_t)nreturns),
+              "actor call")) {
+      out = ref_ids(env, refs, nreturns);
+    }
+    mj_args_free(args, n, buf);
+  }
+  if (method && method != mbuf) {
+    free(method);
+  }
+  free(refs);
+  return out;
 }
 
 NATIVE(jlong, actorLookup)(JNIEnv *env, jclass cls, jstring jname) {

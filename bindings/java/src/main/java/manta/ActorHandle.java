@@ -1,6 +1,7 @@
 package manta;
 
 import java.lang.ref.Reference;
+import java.util.List;
 
 /**
  * A handle to one actor, whatever language implements its class. Calls
@@ -29,6 +30,19 @@ public final class ActorHandle implements AutoCloseable {
   public <T> ObjectRef<T> call(String method, Object... args) {
     try {
       return new ObjectRef<>(Native.actorCall(liveId(), method, args));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /**
+   * Calls a method declared with {@code numReturns} return values: it
+   * returns a list of that many values and ref i holds item i, each ready
+   * on its own ({@link RemoteFunction#remoteReturns} says what fails).
+   */
+  public List<ObjectRef<Object>> callReturns(int numReturns, String method, Object... args) {
+    try {
+      return ObjectRef.all(Native.actorCallReturns(liveId(), method, args, numReturns));
     } finally {
       Reference.reachabilityFence(this);
     }

@@ -47,6 +47,10 @@ final class Native {
   // ---- tasks and objects ---------------------------------------------------
   static native long submit(byte[] name, Object[] args, CallOptions options);
 
+  // A call declared with numReturns refs (manta_submit_returns).
+  static native long[] submitReturns(
+      byte[] name, Object[] args, CallOptions options, int numReturns);
+
   static native long put(Object value);
 
   static native Object get(long ref, long timeoutMs);
@@ -57,6 +61,9 @@ final class Native {
 
   static native boolean cancel(long ref);
 
+  // Completes the future once the ref is ready (manta_when_ready).
+  static native void whenReady(long ref, java.util.concurrent.CompletableFuture<Object> future);
+
   static native void releaseRef(long ref);
 
   static native String refString(long ref);
@@ -65,6 +72,9 @@ final class Native {
   static native long actorCreate(byte[] className, Object[] args, CallOptions options);
 
   static native long actorCall(long actor, String method, Object[] args);
+
+  // A method call with numReturns refs (manta_actor_call_returns).
+  static native long[] actorCallReturns(long actor, String method, Object[] args, int numReturns);
 
   static native long actorLookup(String name);
 

@@ -2,6 +2,8 @@ package manta;
 
 import java.lang.ref.Reference;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A ref to an immutable object: a task's result or a value given to
@@ -50,6 +52,28 @@ public final class ObjectRef<T> implements AutoCloseable {
   }
 
   /**
+   * A future completed once the object is ready, without a thread blocked
+   * for it: with the value, or exceptionally with the {@link MantaException}
+   * (subclass) the object holds if the task failed (code {@link
+   * ErrorCode#SHUTDOWN} if the runtime stops first). It completes on
+   * the runtime thread that made the object ready (or on this thread if it
+   * is ready already), so stages added with {@code thenApply} and the like
+   * run there unless given an executor: keep them short. The runtime keeps
+   * the object until then, even if this ref is closed meanwhile.
+   */
+  @SuppressWarnings("unchecked")
+  public java.util.concurrent.CompletableFuture<T> toCompletableFuture() {
+    java.util.concurrent.CompletableFuture<Object> f =
+        new java.util.concurrent.CompletableFuture<>();
+    try {
+      Native.whenReady(liveId(), f);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+    return (java.util.concurrent.CompletableFuture<T>) f;
+  }
+
+  /**
    * Cancels the task if it has not started: its value becomes a
    * {@link MantaException.Cancelled}. Returns false if it is running or
    * done.
@@ -67,6 +91,15 @@ public final class ObjectRef<T> implements AutoCloseable {
   public void close() {
     closed = true;
     handle.release();
+  }
+
+  /** New refs for these ids (each holding the count the call gave it). */
+  static List<ObjectRef<Object>> all(long[] ids) {
+    List<ObjectRef<Object>> refs = new ArrayList<>(ids.length);
+    for (long id : ids) {
+      refs.add(new ObjectRef<>(id));
+    }
+    return refs;
   }
 
   long liveId() {

@@ -1,5 +1,7 @@
 package manta;
 
+import java.util.List;
+
 /** A function known by name, whatever language implements it. */
 public final class RemoteFunction {
   private final String name;
@@ -21,6 +23,18 @@ public final class RemoteFunction {
    */
   public <T> ObjectRef<T> remote(Object... args) {
     return new ObjectRef<>(Native.submit(cname, args, options));
+  }
+
+  /**
+   * Submits a call declared with {@code numReturns} return values: the
+   * function returns a list of that many values and ref i holds item i,
+   * each ready on its own. An error fails every ref; a list of another
+   * length, or a value that is not a list, fails every ref with {@link
+   * MantaException.ValueType}. With 1 the one ref holds the value as
+   * returned.
+   */
+  public List<ObjectRef<Object>> remoteReturns(int numReturns, Object... args) {
+    return ObjectRef.all(Native.submitReturns(cname, args, options, numReturns));
   }
 
   /** The same function called with these options. */
