@@ -29,8 +29,8 @@ static void test_restart_then_exhausted(void) {
   REQUIRE_OK(manta_call_options_set_max_task_retries(o, 1));
   manta_actor a = {0};
   manta_value *start = manta_int(100);
-  REQUIRE_OK(manta_actor_create(
-      "Phoenix", (const manta_value *const *)&start, 1, o, &a));
+  REQUIRE_OK(manta_actor_create("Phoenix", (const manta_value *const *)&start,
+                                1, o, &a));
   manta_value_free(start);
   manta_call_options_free(o);
 
@@ -38,8 +38,8 @@ static void test_restart_then_exhausted(void) {
   CHECK_INT_EQ(call_int(a, "add", (manta_value *[]){manta_int(5)}, 1), 105);
 
   /* In flight when the node dies: sent again to the new instance. */
-  manta_ref slow =
-      mt_test_actor_call_async(a, "slow", (manta_value *[]){manta_int(1500)}, 1);
+  manta_ref slow = mt_test_actor_call_async(
+      a, "slow", (manta_value *[]){manta_int(1500)}, 1);
   mt_test_sleep_ms(300);
   kill_node(first, "mid-call (a restart left)");
   /* Made just after the kill: sent to the dead node and sent again, or
@@ -66,8 +66,8 @@ static void test_restart_then_exhausted(void) {
 
   /* The second death: no restart is left, so the call in flight fails too
    * (a retry needs an actor to go to), and so does every later call. */
-  slow =
-      mt_test_actor_call_async(a, "slow", (manta_value *[]){manta_int(1500)}, 1);
+  slow = mt_test_actor_call_async(a, "slow", (manta_value *[]){manta_int(1500)},
+                                  1);
   mt_test_sleep_ms(300);
   kill_node(second, "mid-call (no restart left)");
   v = NULL;
