@@ -39,7 +39,6 @@ static void stop_all(void) {
   npids = 0;
 }
 
-
 /* Runs `manta start --foreground ARGS...` and reads the address from its
  * first line (" ready at ADDR"). */
 static void start(const char *manta, char address[128], ...) {
@@ -86,7 +85,7 @@ static int64_t call(manta_actor a, const char *method) {
   int64_t x = 0;
   if (err != MANTA_OK) {
     bench_die("call of %s: %s: %s", method, manta_strerror(err),
-        v ? manta_error_message(v) : "");
+              v ? manta_error_message(v) : "");
   }
   manta_get_int(v, &x); /* noop answers nil: 0 */
   manta_value_free(v);
@@ -115,16 +114,17 @@ int main(int argc, char **argv) {
     }
   }
   if (!manta || !module || rounds < 1 || rounds > MAX_ROUNDS) {
-    fprintf(stderr, "usage: actor_restart_bench --manta PATH --module PATH "
-                    "[--rounds 1..%d] [--json FILE]\n",
+    fprintf(stderr,
+            "usage: actor_restart_bench --manta PATH --module PATH "
+            "[--rounds 1..%d] [--json FILE]\n",
             MAX_ROUNDS);
     return 2;
   }
   char head[128], node[128];
   start(manta, head, "--head", "--port", "0", "--num-cpus", "1", NULL);
   for (int i = 0; i <= rounds; i++) {
-    start(manta, node, "--address", head, "--num-cpus", "1", "--module",
-          module, NULL);
+    start(manta, node, "--address", head, "--num-cpus", "1", "--module", module,
+          NULL);
   }
   manta_options *o;
   BENCH_OK(manta_options_new(&o));
@@ -180,8 +180,9 @@ int main(int argc, char **argv) {
       fprintf(stderr, "actor_restart_bench: cannot write %s\n", json);
       return 1;
     }
-    fprintf(f, "{\"rounds\": %d, \"dead_after_ms\": %s, \"median_s\": %.4f, "
-               "\"seconds\": [",
+    fprintf(f,
+            "{\"rounds\": %d, \"dead_after_ms\": %s, \"median_s\": %.4f, "
+            "\"seconds\": [",
             rounds, dead_after ? dead_after : "3000", sorted[rounds / 2]);
     for (int i = 0; i < rounds; i++) {
       fprintf(f, "%s%.4f", i ? ", " : "", seconds[i]);

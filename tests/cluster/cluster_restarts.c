@@ -5,7 +5,8 @@
  *                  one of two nodes offering its class; kill -9 of its node
  *                  mid-call: the call is sent again and answers, the actor
  *                  lives again on the other node with its constructor's
- *                  state; a second kill -9 uses no restart: calls fail with
+ *                  state, found by its name; a second kill -9 finds no
+ *                  restart left: calls fail with
  *                  ACTOR_DEAD saying how many restarts were made
  */
 #include "cluster_driver.h"
@@ -27,6 +28,7 @@ static void test_restart_then_exhausted(void) {
   CHECK_ERR(manta_call_options_set_max_task_retries(o, -2), MANTA_ERR_INVALID);
   REQUIRE_OK(manta_call_options_set_max_restarts(o, 1));
   REQUIRE_OK(manta_call_options_set_max_task_retries(o, 1));
+  REQUIRE_OK(manta_call_options_set_name(o, "phoenix"));
   manta_actor a = {0};
   manta_value *start = manta_int(100);
   REQUIRE_OK(manta_actor_create("Phoenix", (const manta_value *const *)&start,
@@ -63,6 +65,25 @@ static void test_restart_then_exhausted(void) {
   CHECK_INT_EQ(call_int(a, "get", NULL, 0), 101);
   printf("actor_restart: restarted from pid %lld on pid %lld\n",
          (long long)first, (long long)second);
+  /* Its name names the new instance (the head may take a moment to hear). */
+  manta_actor found = {0};
+  manta_err look = MANTA_ERR_NOT_FOUND;
+  for (int i = 0; i < 100; i++) {
+    look = manta_actor_lookup("phoenix", &found);
+    if (look == MANTA_OK) {
+      if (call_int(found, "pid", NULL, 0) == second) {
+        break;
+      }
+      manta_actor_release(found);
+      look = MANTA_ERR_NOT_FOUND;
+    }
+    mt_test_sleep_ms(100);
+  }
+  CHECK_OK(look);
+  if (look == MANTA_OK) {
+    CHECK_INT_EQ(call_int(found, "get", NULL, 0), 101);
+    manta_actor_release(found);
+  }
 
   /* The second death: no restart is left, so the call in flight fails too
    * (a retry needs an actor to go to), and so does every later call. */
