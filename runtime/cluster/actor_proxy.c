@@ -306,7 +306,9 @@ static void host_died_locked(mt_actor *a, mt_garbage *g) {
   mt_actor_remote *r = a->remote;
   node_label_locked(r->host, node, sizeof node);
   manta_value *nowhere = NULL;
-  if (r->restarts_left != 0 && r->holds &&
+  /* Not while a creation is on its way (PENDING): its loss ends the actor,
+   * and a second creation beside it would leave two instances. */
+  if (r->restarts_left != 0 && r->holds && a->state == MT_ACTOR_ALIVE &&
       restart_locked(a, node, &nowhere, g)) {
     return;
   }
