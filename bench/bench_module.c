@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static manta_value *noop(const manta_value *const *args, size_t n, void *u) {
   (void)args, (void)n, (void)u;
@@ -96,6 +97,13 @@ static manta_value *method_noop(void *state, const manta_value *const *args,
   return NULL;
 }
 
+/* The pid of the process the actor lives in (actor_restart_bench kills it). */
+static manta_value *method_pid(void *state, const manta_value *const *args,
+                               size_t n, void *md) {
+  (void)state, (void)args, (void)n, (void)md;
+  return manta_int((int64_t)getpid());
+}
+
 MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
   manta_err err = manta_register_function(BENCH_NOOP, noop, -1, NULL);
   if (err == MANTA_OK) {
@@ -109,6 +117,10 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
   }
   if (err == MANTA_OK) {
     err = manta_register_method(BENCH_ACTOR, BENCH_ACTOR_NOOP, method_noop, 0,
+                                NULL);
+  }
+  if (err == MANTA_OK) {
+    err = manta_register_method(BENCH_ACTOR, BENCH_ACTOR_PID, method_pid, 0,
                                 NULL);
   }
   return err;

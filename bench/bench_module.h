@@ -19,6 +19,7 @@
  * that takes none and returns null. */
 #define BENCH_ACTOR "BenchActor"
 #define BENCH_ACTOR_NOOP "noop"
+#define BENCH_ACTOR_PID "pid"
 
 /* The largest n bench_bytes accepts. */
 #define BENCH_BYTES_MAX ((int64_t)4 << 30)

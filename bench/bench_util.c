@@ -1,6 +1,7 @@
 #include "bench_util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +91,20 @@ void bench_format_size(char *out, size_t len, uint64_t bytes) {
 int bench_cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
+}
+
+const char *bench_name = "bench";
+void (*bench_cleanup)(void);
+
+void bench_die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: ", bench_name);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  if (bench_cleanup) {
+    bench_cleanup();
+  }
+  exit(1);
 }

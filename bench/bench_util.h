@@ -29,6 +29,21 @@ int bench_parse_seconds(const char *text, double *out);
 
 /* The shortest such name of a size: 64MiB, 1GiB, 1536KiB, 100B. */
 void bench_format_size(char *out, size_t len, uint64_t bytes);
+/* What bench_die prints first (the program's name) and runs before it
+ * exits (stopping the processes the program started; may be NULL). */
+extern const char *bench_name;
+extern void (*bench_cleanup)(void);
+/* "name: message" on stderr, then bench_cleanup, then exit(1). */
+void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* bench_die naming expr and its error unless expr gives MANTA_OK (in a
+ * program that includes manta.h). */
+#define BENCH_OK(expr)                                                         \
+  do {                                                                         \
+    manta_err e_ = (expr);                                                     \
+    if (e_ != MANTA_OK) {                                                      \
+      bench_die("%s: %s", #expr, manta_strerror(e_));                          \
+    }                                                                          \
+  } while (0)
 /* qsort's comparison of doubles, ascending. */
 int bench_cmp_double(const void *a, const void *b);
 

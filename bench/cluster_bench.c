@@ -64,32 +64,12 @@ static void stop_head(void) {
   }
 }
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "cluster_bench: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
-  va_end(ap);
-  stop_head();
-  exit(1);
-}
-
-#define OK(expr)                                                               \
-  do {                                                                         \
-    manta_err e_ = (expr);                                                     \
-    if (e_ != MANTA_OK) {                                                      \
-      die("%s: %s", #expr, manta_strerror(e_));                                \
-    }                                                                          \
-  } while (0)
-
 /* Starts `manta start --head --foreground` and reads its address. */
 static void start_head(const char *manta, const char *module,
                        char address[128]) {
   int fds[2];
   if (pipe(fds) != 0) {
-    die("pipe failed");
+    bench_die("pipe failed");
   }
   head_pid = fork();
   if (head_pid == 0) {
@@ -103,12 +83,12 @@ static void start_head(const char *manta, const char *module,
   FILE *f = fdopen(fds[0], "r");
   char line[300] = "";
   if (!f || !fgets(line, sizeof line, f)) {
-    die("the head (%s) did not start", manta);
+    bench_die("the head (%s) did not start", manta);
   }
   fclose(f);
   const char *at = strstr(line, " ready at ");
   if (!at || sscanf(at + 10, "%127s", address) != 1) {
-    die("no address in the head's first line: %s", line);
+    bench_die("no address in the head's first line: %s", line);
   }
 }
 
@@ -137,7 +117,7 @@ static void cpu_mark(void) {
 
 static row *add_row(const char *name) {
   if (nrows == MAX_ROWS) {
-    die("more than %d cases", MAX_ROWS);
+    bench_die("more than %d cases", MAX_ROWS);
   }
   row *r = &rows[nrows++];
   memset(r, 0, sizeof *r);
@@ -154,13 +134,13 @@ static row *add_row(const char *name) {
 typedef void (*start_fn)(manta_ref *out);
 
 static void start_task(manta_ref *out) {
-  OK(manta_submit(BENCH_NOOP, NULL, 0, NULL, out));
+  BENCH_OK(manta_submit(BENCH_NOOP, NULL, 0, NULL, out));
 }
 
 static manta_actor bench_actor;
 
 static void start_actor_call(manta_ref *out) {
-  OK(manta_actor_call(bench_actor, BENCH_ACTOR_NOOP, NULL, 0, out));
+  BENCH_OK(manta_actor_call(bench_actor, BENCH_ACTOR_NOOP, NULL, 0, out));
 }
 
 /* Rounds of ASYNC_ROUND started, then a get of each, after one warm-up
@@ -168,7 +148,7 @@ static void start_actor_call(manta_ref *out) {
 static void async_rate(const char *name, start_fn start_one, double seconds) {
   manta_ref *refs = malloc(ASYNC_ROUND * sizeof *refs);
   if (!refs) {
-    die("out of memory");
+    bench_die("out of memory");
   }
   long done = 0;
   double start = bench_now_s(), end = start;
@@ -179,7 +159,7 @@ static void async_rate(const char *name, start_fn start_one, double seconds) {
     }
     for (int i = 0; i < ASYNC_ROUND; i++) {
       manta_value *v = NULL;
-      OK(manta_get(refs[i], GET_TIMEOUT_MS, &v));
+      BENCH_OK(manta_get(refs[i], GET_TIMEOUT_MS, &v));
       manta_value_free(v);
       manta_ref_release(refs[i]);
     }
@@ -201,7 +181,7 @@ static void sync_rate(const char *name, start_fn start_one, double seconds) {
   size_t cap = 1 << 20, n = 0;
   double *lat = malloc(cap * sizeof *lat);
   if (!lat) {
-    die("out of memory");
+    bench_die("out of memory");
   }
   cpu_mark();
   double start = bench_now_s(), end;
@@ -210,7 +190,7 @@ static void sync_rate(const char *name, start_fn start_one, double seconds) {
     manta_ref r;
     manta_value *v = NULL;
     start_one(&r);
-    OK(manta_get(r, GET_TIMEOUT_MS, &v));
+    BENCH_OK(manta_get(r, GET_TIMEOUT_MS, &v));
     manta_value_free(v);
     manta_ref_release(r);
     end = bench_now_s();
@@ -237,14 +217,14 @@ static void release_free(void *data, void *arg) {
 static manta_value *pattern_bytes(uint64_t size) {
   uint8_t *data = malloc(size);
   if (!data) {
-    die("no memory for %llu bytes", (unsigned long long)size);
+    bench_die("no memory for %llu bytes", (unsigned long long)size);
   }
   for (uint64_t i = 0; i < size; i++) {
     data[i] = bench_byte(i);
   }
   manta_value *v = manta_bytes_wrap(data, size, release_free, NULL);
   if (!v) {
-    die("no memory for a value of %llu bytes", (unsigned long long)size);
+    bench_die("no memory for a value of %llu bytes", (unsigned long long)size);
   }
   return v;
 }
@@ -254,12 +234,13 @@ static manta_value *pattern_bytes(uint64_t size) {
 static manta_value *send_try(const manta_value *big, double *t) {
   double t0 = bench_now_s();
   manta_ref obj, res;
-  OK(manta_put(big, &obj));
+  BENCH_OK(manta_put(big, &obj));
   manta_value *arg = manta_ref_value(obj);
   if (!arg) {
-    die("out of memory");
+    bench_die("out of memory");
   }
-  OK(manta_submit(BENCH_LEN, (const manta_value *const *)&arg, 1, NULL, &res));
+  BENCH_OK(
+      manta_submit(BENCH_LEN, (const manta_value *const *)&arg, 1, NULL, &res));
   manta_value *v = NULL;
   manta_get(res, GET_TIMEOUT_MS, &v);
   *t = bench_now_s() - t0;
@@ -273,8 +254,8 @@ static void check_len(manta_value *v, uint64_t size) {
   int64_t got = -1;
   if (manta_get_int(v, &got) != MANTA_OK || (uint64_t)got != size) {
     char *repr = manta_value_repr(v);
-    die("%s of %llu bytes gave %s", BENCH_LEN, (unsigned long long)size,
-        repr ? repr : "(nothing)");
+    bench_die("%s of %llu bytes gave %s", BENCH_LEN, (unsigned long long)size,
+              repr ? repr : "(nothing)");
   }
   manta_value_free(v);
 }
@@ -292,7 +273,8 @@ static double fetch_once(uint64_t size) {
   double t0 = bench_now_s();
   manta_value *n = manta_int((int64_t)size);
   manta_ref res;
-  OK(manta_submit(BENCH_BYTES, (const manta_value *const *)&n, 1, NULL, &res));
+  BENCH_OK(
+      manta_submit(BENCH_BYTES, (const manta_value *const *)&n, 1, NULL, &res));
   manta_value *v = NULL;
   manta_err err = manta_get(res, GET_TIMEOUT_MS, &v);
   double t = bench_now_s() - t0;
@@ -302,17 +284,17 @@ static double fetch_once(uint64_t size) {
       manta_get_bytes(v, (const void **)&data, &len) != MANTA_OK ||
       len != size) {
     char *repr = len ? NULL : manta_value_repr(v);
-    die("%s(%llu) gave %s", BENCH_BYTES, (unsigned long long)size,
-        repr ? repr : "bytes of another length");
+    bench_die("%s(%llu) gave %s", BENCH_BYTES, (unsigned long long)size,
+              repr ? repr : "bytes of another length");
   }
   for (uint64_t i = 0; i < size; i += 4093) {
     if (data[i] != bench_byte(i)) {
-      die("byte %llu of a fetched result differs from the head's",
-          (unsigned long long)i);
+      bench_die("byte %llu of a fetched result differs from the head's",
+                (unsigned long long)i);
     }
   }
   if (data[size - 1] != bench_byte(size - 1)) {
-    die("the last byte of a fetched result differs from the head's");
+    bench_die("the last byte of a fetched result differs from the head's");
   }
   manta_value_free(v);
   manta_value_free(n);
@@ -463,6 +445,8 @@ static int parse_sizes(char *list, uint64_t *sizes, int *n) {
 }
 
 int main(int argc, char **argv) {
+  bench_name = "cluster_bench";
+  bench_cleanup = stop_head;
   const char *manta = NULL, *module = NULL, *json = NULL;
   double seconds = 2;
   uint64_t sizes[MAX_SIZES] = {64 << 20, 1 << 30};
@@ -522,10 +506,10 @@ int main(int argc, char **argv) {
   char address[128];
   start_head(manta, module, address);
   manta_options *o;
-  OK(manta_options_new(&o));
-  OK(manta_options_set_address(o, address));
-  OK(manta_options_set_num_cpus(o, 1));
-  OK(manta_init(o));
+  BENCH_OK(manta_options_new(&o));
+  BENCH_OK(manta_options_set_address(o, address));
+  BENCH_OK(manta_options_set_num_cpus(o, 1));
+  BENCH_OK(manta_init(o));
   manta_options_free(o);
 
   if (wanted("remote_tasks_async")) {
@@ -535,14 +519,14 @@ int main(int argc, char **argv) {
     sync_rate("remote_task_sync", start_task, seconds);
   }
   if (wanted("remote_actor_calls_async") || wanted("remote_actor_call_sync")) {
-    OK(manta_actor_create(BENCH_ACTOR, NULL, 0, NULL, &bench_actor));
+    BENCH_OK(manta_actor_create(BENCH_ACTOR, NULL, 0, NULL, &bench_actor));
     if (wanted("remote_actor_calls_async")) {
       async_rate("remote_actor_calls_async", start_actor_call, seconds);
     }
     if (wanted("remote_actor_call_sync")) {
       sync_rate("remote_actor_call_sync", start_actor_call, seconds);
     }
-    OK(manta_actor_release(bench_actor));
+    BENCH_OK(manta_actor_release(bench_actor));
   }
   if (wanted("transfer_")) {
     transfers(sizes, nsizes, reps);

@@ -498,6 +498,19 @@ MANTA_API manta_err manta_call_options_set_name(manta_call_options *opts,
 /* Actors only: how many method calls may run at once (default 1). */
 MANTA_API manta_err manta_call_options_set_max_concurrency(
     manta_call_options *opts, unsigned max_concurrency);
+/* Actors only, in a cluster: how many times the actor is created again
+ * (its constructor run again with the same arguments; its state is lost)
+ * on another node offering its class when the node it lives on dies.
+ * Default 0: never; -1: with no end. Calls made meanwhile wait for the new
+ * instance. docs/fault-tolerance.md, "Actor restarts". */
+MANTA_API manta_err
+manta_call_options_set_max_restarts(manta_call_options *opts, int max_restarts);
+/* Actors only, in a cluster: how many times a call that was sent to the
+ * actor and lost with its node is sent again to the restarted actor
+ * (at-least-once; in order per caller). Default 0: it fails with
+ * MANTA_ERR_ACTOR_DEAD; -1: with no end. */
+MANTA_API manta_err manta_call_options_set_max_task_retries(
+    manta_call_options *opts, int max_task_retries);
 
 /*
  * Where a call runs (an actor: where it is created; it stays there). See

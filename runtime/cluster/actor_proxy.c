@@ -246,14 +246,80 @@ bool mt_actor_place_locked(const char *cls, bool local_ok,
 
 /* ---- a proxy's calls ----------------------------------------------------- */
 
+/* " (restarted 2 times, no restart left)" for messages; "" for an actor
+ * created without restarts. */
+static void restarts_label(const mt_actor_remote *r, char *buf, size_t size) {
+  buf[0] = '\0';
+  if (r->restarts_done > 0 || r->restarts_left != 0) {
+    snprintf(buf, size, " (restarted %d time%s%s)", r->restarts_done,
+             r->restarts_done == 1 ? "" : "s",
+             r->restarts_left == 0 ? ", no restart left" : "");
+  }
+}
+
+/* The host of a (a proxy this node created the actor through) died and a
+ * restart is left: creates the actor again, with the same arguments, on
+ * another node offering its class. Calls in the mailbox wait for it; the
+ * handle (this proxy's id) stays the same. False: no node can host it
+ * (*why says so). */
+static bool restart_locked(mt_actor *a, const char *node, manta_value **why,
+                           mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  uint64_t host = 0;
+  if (!place_default_locked(r->class_name, &r->demand, &host, why)) {
+    return false;
+  }
+  mt_task *t = mt_task_alloc(MT_TASK_ACTOR_CREATE,
+                             (const manta_value *const *)r->args, r->nargs);
+  if (!t || !mt_task_make_remote(t, r->class_name, NULL, 0)) {
+    if (t) {
+      mt_task_free_locked(t, g);
+    }
+    *why = mt_error_new(MANTA_ERR_NOMEM, r->class_name, "out of memory");
+    return false;
+  }
+  t->remote->demand = r->demand;
+  proxy_unindex_locked(a);
+  if (r->restarts_left > 0) {
+    r->restarts_left--;
+  }
+  r->restarts_done++;
+  r->host = host;
+  r->id = 0;
+  r->since_ms = mt_now_ms();
+  r->lost_ms = 0;
+  a->state = MT_ACTOR_PENDING;
+  char to[120];
+  node_label_locked(host, to, sizeof to);
+  mt_log(MT_LOG_INFO,
+         "cluster: node %s, where actor %s lived, died; creating it again on "
+         "%s (restart %d)",
+         node, r->class_name, to, r->restarts_done);
+  t->actor = a;
+  mt_actor_retain_locked(a); /* the creation task's count */
+  mt_task_start_deps_locked(t, g);
+  return true;
+}
+
 static void host_died_locked(mt_actor *a, mt_garbage *g) {
-  char node[120];
-  node_label_locked(a->remote->host, node, sizeof node);
-  mt_actor_die_locked(a,
-                      mt_error_new(MANTA_ERR_ACTOR_DEAD, "cluster",
-                                   "node %s, where actor %s lived, died", node,
-                                   mt_actor_class_name(a)),
-                      g);
+  char node[120], restarts[80];
+  mt_actor_remote *r = a->remote;
+  node_label_locked(r->host, node, sizeof node);
+  manta_value *nowhere = NULL;
+  /* Not while a creation is on its way (PENDING): its loss ends the actor,
+   * and a second creation beside it would leave two instances. */
+  if (r->restarts_left != 0 && r->holds && a->state == MT_ACTOR_ALIVE &&
+      restart_locked(a, node, &nowhere, g)) {
+    return;
+  }
+  restarts_label(r, restarts, sizeof restarts);
+  manta_value *why =
+      mt_error_new(MANTA_ERR_ACTOR_DEAD, "cluster",
+                   "node %s, where actor %s lived, died%s%s%s", node,
+                   mt_actor_class_name(a), restarts, nowhere ? "; " : "",
+                   nowhere ? manta_error_message(nowhere) : "");
+  mt_garbage_add(g, nowhere);
+  mt_actor_die_locked(a, why, g);
 }
 
 /* Sends the ready calls at the head of the mailbox, in order. A call whose
@@ -272,9 +338,11 @@ void mt_actor_flush_locked(mt_actor *a, mt_garbage *g) {
     host_died_locked(a, g);
     return;
   }
-  if (mt_peers_down_locked(r->host)) {
-    /* The link failed a moment ago: the calls wait here until it is tried
-     * again (the next view), or until the head declares the node dead. */
+  if (mt_peers_down_locked(r->host) ||
+      (r->lost_ms && mt_now_ms() - r->lost_ms <= 2 * mt_cl.dead_after_ms)) {
+    /* The link failed a moment ago (or calls to be sent again were lost
+     * with it): the calls wait here until it is tried again (the next
+     * view), or until the head declares the node dead (a restart). */
     return;
   }
   mt_actor_retain_locked(a); /* finishing the last call drops a count */
@@ -340,8 +408,60 @@ void mt_actor_remote_created_locked(mt_task *t, const ProtobufCBinaryData *id,
   mt_task_finish_locked(t, NULL, g);
 }
 
+/* Puts a lost call back in its proxy's mailbox, before the calls not sent
+ * yet and after the lost calls sent before it: each caller's order holds. */
+static void requeue_locked(mt_actor *a, mt_task *t) {
+  mt_task *after = NULL;
+  for (mt_task *c = a->mbox.head; c && c->remote && c->remote->attempts > 0 &&
+                                  c->remote->seq < t->remote->seq;
+       c = c->next) {
+    after = c;
+  }
+  if (!after) {
+    mt_task_list_push_front(&a->mbox, t);
+  } else {
+    t->prev = after;
+    t->next = after->next;
+    if (after->next) {
+      after->next->prev = t;
+    } else {
+      a->mbox.tail = t;
+    }
+    after->next = t;
+    a->mbox.len++;
+  }
+  t->in_mbox = true;
+  t->where = MT_WHERE_MAILBOX;
+  mt_rt.tasks_queued++;
+}
+
+/* A call lost with its host is sent again when the actor may come back
+ * (a restart is left) and its retries allow. */
+static bool may_resend(const mt_task *t) {
+  const mt_actor *a = t->actor;
+  const mt_actor_remote *r = a->remote;
+  return t->kind == MT_TASK_ACTOR_CALL && r && a->state != MT_ACTOR_DEAD &&
+         !mt_rt.shutting_down && r->restarts_left != 0 && r->holds &&
+         (r->max_task_retries < 0 ||
+          t->remote->attempts <= r->max_task_retries);
+}
+
 void mt_actor_remote_lost_locked(mt_task *t, manta_err code, const char *why,
                                  mt_garbage *g) {
+  mt_actor_remote *r = t->actor->remote;
+  if (t->kind == MT_TASK_ACTOR_CALL && r && r->restarts_left != 0 && r->holds) {
+    /* The host may be dead: later calls wait for the head to say so (a
+     * restart) instead of following this one. */
+    r->lost_ms = mt_now_ms();
+  }
+  if (code == MANTA_ERR_ACTOR_DEAD && may_resend(t)) {
+    mt_log(MT_LOG_INFO,
+           "cluster: actor %s: call of %s lost (%s); sending it again once "
+           "the actor is back",
+           r->class_name, t->remote->function, why);
+    requeue_locked(t->actor, t);
+    return;
+  }
   if (t->kind == MT_TASK_ACTOR_CREATE) {
     mt_actor_remote_created_locked(t, NULL,
                                    mt_error_new(code, "cluster", "%s", why), g);

@@ -15,6 +15,9 @@
 #include <string.h>
 
 #define TURN_MAX 32
+/* Calls a proxy queues while its actor is created again after its node
+ * died; beyond, a call fails at once (docs/fault-tolerance.md). */
+#define MT_RESTART_CALLS_MAX 100000
 
 uint64_t mt_actor_id(const mt_actor *a) {
   return mt_slots_id(&mt_rt.actors, a);
@@ -67,7 +70,7 @@ mt_actor *mt_actor_proxy_new_locked(uint64_t host, uint64_t id,
   }
   mt_actor *a = mt_slots_alloc(&mt_rt.actors);
   if (!a) {
-    mt_actor_remote_free(r);
+    mt_actor_remote_free(r, NULL);
     return NULL;
   }
   /* A proxy is not an actor of this node: LIVE_ACTORS does not count it. */
@@ -81,8 +84,12 @@ mt_actor *mt_actor_proxy_new_locked(uint64_t host, uint64_t id,
   return a;
 }
 
-void mt_actor_remote_free(mt_actor_remote *r) {
+void mt_actor_remote_free(mt_actor_remote *r, mt_garbage *g) {
   if (r) {
+    for (size_t i = 0; i < r->nargs; i++) {
+      mt_garbage_add(g, r->args[i]);
+    }
+    free(r->args);
     free(r->class_name);
     free(r->name);
     free(r);
@@ -208,7 +215,7 @@ void mt_actor_release_locked(mt_actor *a, mt_garbage *g) {
     if (mt_rt.cluster) {
       mt_rt.cluster->proxy_free_locked(a, g);
     }
-    mt_actor_remote_free(a->remote);
+    mt_actor_remote_free(a->remote, g);
     a->remote = NULL;
     mt_garbage_add(g, a->death);
     a->death = NULL;
@@ -410,7 +417,7 @@ void mt_actors_destroy(mt_garbage *g) {
       a->death = NULL;
       free(a->name);
       a->name = NULL;
-      mt_actor_remote_free(a->remote);
+      mt_actor_remote_free(a->remote, g);
       a->remote = NULL;
     }
   }
@@ -510,6 +517,24 @@ static void create_remote_locked(mt_actor *a, mt_task *t, const char *name,
         a, mt_error_new(MANTA_ERR_NOMEM, r->class_name, "out of memory"), g);
     mt_task_free_locked(t, g);
     return;
+  }
+  /* What a restart takes: the constructor's arguments as given (refs
+   * included, which keep their objects), the demand, the counts. */
+  r->restarts_left = opts ? opts->max_restarts : 0;
+  r->max_task_retries = opts ? opts->max_task_retries : 0;
+  r->demand = t->remote->demand;
+  if (r->restarts_left != 0 && t->nargs > 0) {
+    r->args = calloc(t->nargs, sizeof *r->args);
+    if (!r->args) {
+      r->restarts_left = 0; /* the actor works; it will not be restarted */
+      mt_log(MT_LOG_WARN,
+             "actor %s: out of memory keeping its arguments: "
+             "it will not be restarted",
+             r->class_name);
+    }
+    for (size_t i = 0; r->args && i < t->nargs; i++) {
+      r->args[r->nargs++] = manta_value_ref(t->args[i]);
+    }
   }
   t->actor = a;
   mt_actor_retain_locked(a); /* the creation task's count */
@@ -662,6 +687,14 @@ manta_err manta_actor_call(manta_actor actor, const char *method,
   manta_value *fail = NULL;
   if (a->state == MT_ACTOR_DEAD) {
     fail = dead_error(a, method);
+  } else if (a->remote && a->remote->restarts_done > 0 &&
+             a->state == MT_ACTOR_PENDING &&
+             a->mbox.len >= MT_RESTART_CALLS_MAX) {
+    /* Being created again: calls wait, up to a bound. */
+    fail = mt_error_new(MANTA_ERR_CANCELLED, mt_actor_class_name(a),
+                        "actor %s is being restarted and %zu calls already "
+                        "wait for it; call of %s not queued",
+                        mt_actor_class_name(a), a->mbox.len, method);
   } else if (a->remote) {
     /* Checked where the actor lives. */
     if (!mt_task_make_remote(t, method, NULL, 0)) {

@@ -310,6 +310,24 @@ manta_err manta_call_options_set_max_concurrency(manta_call_options *opts,
   return MANTA_OK;
 }
 
+manta_err manta_call_options_set_max_restarts(manta_call_options *opts,
+                                              int max_restarts) {
+  if (!opts || max_restarts < -1) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->max_restarts = max_restarts;
+  return MANTA_OK;
+}
+
+manta_err manta_call_options_set_max_task_retries(manta_call_options *opts,
+                                                  int max_task_retries) {
+  if (!opts || max_task_retries < -1) {
+    return MANTA_ERR_INVALID;
+  }
+  opts->max_task_retries = max_task_retries;
+  return MANTA_OK;
+}
+
 manta_err manta_call_options_set_strategy(manta_call_options *opts,
                                           manta_strategy strategy) {
   if (!opts || (strategy != MANTA_STRATEGY_DEFAULT &&

@@ -81,9 +81,11 @@ struct manta_call_options {
   char *name;
   unsigned max_concurrency;
   mt_placement placement;
-  uint64_t pg;   /* a placement group handle (manta_placement_group) or 0 */
-  int pg_bundle; /* its bundle; -1: any */
-  size_t num_returns; /* 0: one (multi_returns.c) */
+  uint64_t pg;      /* a placement group handle (manta_placement_group) or 0 */
+  int pg_bundle;    /* its bundle; -1: any */
+  int max_restarts; /* actors: re-creations after node loss; -1: no end */
+  int max_task_retries; /* actors: resends of a call lost with its node */
+  size_t num_returns;   /* 0: one (multi_returns.c) */
 };
 
 /* ---- values dropped under the lock -------------------------------------- */
@@ -356,6 +358,15 @@ typedef struct mt_actor_remote {
   bool holds;               /* created from here: the host keeps it for us */
   int64_t since_ms;         /* when this proxy was made */
   struct mt_actor *next;    /* chain of the cluster's proxy index */
+  /* Restarts (docs/fault-tolerance.md, "Actor restarts"), kept by the
+   * proxy that created the actor: what creating it again takes. */
+  int restarts_left; /* -1: no end */
+  int restarts_done;
+  int max_task_retries;       /* -1: no end */
+  int64_t lost_ms;            /* when a call was last lost with the host */
+  mt_resource_request demand; /* what the creation asked for */
+  manta_value **args;         /* the constructor's arguments (counted) */
+  size_t nargs;
 } mt_actor_remote;
 
 typedef struct mt_actor {
@@ -389,7 +400,8 @@ void mt_actor_to_wire(uint64_t id, uint8_t wire[16]);
  * count; NULL on OOM. */
 mt_actor *mt_actor_proxy_new_locked(uint64_t host, uint64_t id,
                                     const char *class_name);
-void mt_actor_remote_free(mt_actor_remote *r);
+/* Frees r; its constructor arguments go to g (values are freed unlocked). */
+void mt_actor_remote_free(mt_actor_remote *r, mt_garbage *g);
 /* The class name for messages ("actor" if unknown). */
 const char *mt_actor_class_name(const mt_actor *a);
 /* Marks the actor dead for `why` (taken) and fails every call not

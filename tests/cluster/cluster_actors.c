@@ -111,8 +111,7 @@ static manta_actor create_named(const char *cls, manta_value *arg,
   return a;
 }
 
-static int64_t call_int(manta_actor a, const char *m, manta_value **args,
-                        size_t n) {
+int64_t call_int(manta_actor a, const char *m, manta_value **args, size_t n) {
   manta_value *v = mt_test_actor_call_get(a, m, args, n, 30000);
   int64_t x = mt_test_int(v);
   manta_value_free(v);

@@ -6,11 +6,17 @@
 
 #include "test_util.h"
 
+/* Calls method m of actor a and waits (30 s at most): its int result
+ * (cluster_actors.c). */
+int64_t call_int(manta_actor a, const char *m, manta_value **args, size_t n);
 /* Runs the actor phase of that name; 0 if there is none. */
 int cluster_actor_phase(const char *phase);
 /* Runs the strategy phase of that name; 0 if there is none. */
 int cluster_strategy_phase(const char *phase);
 /* Runs the placement-group phase of that name; 0 if there is none. */
 int cluster_pg_phase(const char *phase);
+/* Runs the actor-restart phase of that name (cluster_restarts.c); 0 if
+ * there is none. */
+int cluster_restart_phase(const char *phase);
 
 #endif

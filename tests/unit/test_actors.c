@@ -359,6 +359,31 @@ static void test_max_concurrency(void) {
   manta_actor_release(wide);
 }
 
+/* Embedded, an actor cannot lose its node: the restart options are taken
+ * (and checked) and change nothing (docs/fault-tolerance.md). */
+static void test_restart_options_embedded(void) {
+  manta_call_options *o = NULL;
+  REQUIRE_OK(manta_call_options_new(&o));
+  CHECK_ERR(manta_call_options_set_max_restarts(NULL, 1), MANTA_ERR_INVALID);
+  CHECK_ERR(manta_call_options_set_max_restarts(o, -2), MANTA_ERR_INVALID);
+  CHECK_ERR(manta_call_options_set_max_task_retries(o, -2), MANTA_ERR_INVALID);
+  CHECK_OK(manta_call_options_set_max_restarts(o, -1));
+  CHECK_OK(manta_call_options_set_max_task_retries(o, 3));
+  manta_value *arg = manta_int(7);
+  manta_actor a = {0};
+  CHECK_OK(manta_actor_create("Counter", (const manta_value *const *)&arg, 1, o,
+                              &a));
+  manta_value_free(arg);
+  manta_call_options_free(o);
+  manta_value *v = NULL;
+  manta_ref r = call1(a, "add", manta_int(1));
+  CHECK_OK(manta_get(r, 10000, &v));
+  CHECK_INT_EQ(mt_test_int(v), 8);
+  manta_value_free(v);
+  manta_ref_release(r);
+  manta_actor_release(a);
+}
+
 static void test_destroyed_when_unreferenced(void) {
   int before = atomic_load(&live_counters);
   manta_actor a = make_counter(3, NULL, 0);
@@ -420,6 +445,7 @@ int main(void) {
   RUN_TEST(test_kill_stops_calls_of_the_same_turn);
   RUN_TEST(test_call_errors);
   RUN_TEST(test_max_concurrency);
+  RUN_TEST(test_restart_options_embedded);
   RUN_TEST(test_destroyed_when_unreferenced);
   RUN_TEST(test_many_callers);
   /* A live actor at shutdown is destroyed by it. */

@@ -136,6 +136,8 @@ bool mj_cache_init(JNIEnv *env) {
   FLD(CallOptions_affinitySoft, CallOptions, "affinitySoft", "Z");
   FLD(CallOptions_pgId, CallOptions, "pgId", "J");
   FLD(CallOptions_pgBundle, CallOptions, "pgBundle", "I");
+  FLD(CallOptions_maxRestarts, CallOptions, "maxRestarts", "I");
+  FLD(CallOptions_maxTaskRetries, CallOptions, "maxTaskRetries", "I");
   /* Last: mj.Registry set means the cache is complete. */
   jclass registry = global_class(env, "manta/Registry");
   if (!registry) {

@@ -311,6 +311,14 @@ static bool call_options(JNIEnv *env, jobject jo, manta_call_options **out) {
   if (err == MANTA_OK && conc > 0) {
     err = manta_call_options_set_max_concurrency(o, (unsigned)conc);
   }
+  jint restarts = (*env)->GetIntField(env, jo, mj.CallOptions_maxRestarts);
+  if (err == MANTA_OK && restarts != 0) {
+    err = manta_call_options_set_max_restarts(o, restarts);
+  }
+  jint retries = (*env)->GetIntField(env, jo, mj.CallOptions_maxTaskRetries);
+  if (err == MANTA_OK && retries != 0) {
+    err = manta_call_options_set_max_task_retries(o, retries);
+  }
   jstring jname = (*env)->GetObjectField(env, jo, mj.CallOptions_name);
   if (err == MANTA_OK && jname) {
     char buf[256];

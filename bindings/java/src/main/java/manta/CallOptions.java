@@ -19,6 +19,8 @@ public final class CallOptions {
   boolean affinitySoft;
   long pgId; // a placement group, 0: none
   int pgBundle = -1;
+  int maxRestarts;
+  int maxTaskRetries;
 
   private final Map<String, Double> resources = new LinkedHashMap<>();
 
@@ -60,6 +62,33 @@ public final class CallOptions {
       throw new IllegalArgumentException("maxConcurrency must be >= 1, got " + calls);
     }
     this.maxConcurrency = calls;
+    return this;
+  }
+
+  /**
+   * Actors only, in a cluster: how many times the actor is created again
+   * (constructor run again with the same arguments, state lost) on another
+   * node offering its class when its node dies. 0 (default): never; -1: with
+   * no end.
+   */
+  public CallOptions maxRestarts(int restarts) {
+    if (restarts < -1) {
+      throw new IllegalArgumentException("maxRestarts must be >= -1, got " + restarts);
+    }
+    this.maxRestarts = restarts;
+    return this;
+  }
+
+  /**
+   * Actors only, in a cluster: how many times a call lost with the actor's
+   * node is sent again to the restarted actor (at-least-once). 0 (default):
+   * it fails with ACTOR_DEAD; -1: with no end.
+   */
+  public CallOptions maxTaskRetries(int retries) {
+    if (retries < -1) {
+      throw new IllegalArgumentException("maxTaskRetries must be >= -1, got " + retries);
+    }
+    this.maxTaskRetries = retries;
     return this;
   }
 

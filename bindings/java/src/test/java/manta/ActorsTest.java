@@ -234,6 +234,21 @@ class ActorsTest {
   }
 
   @Test
+  void restartOptionsReachTheRuntime() throws Exception {
+    // Embedded, the node cannot be lost: the options are taken (a value the
+    // runtime refuses would throw MantaException) and the actor works as usual.
+    try (ActorHandle c = Manta.actor("CCounter")
+                             .options(new CallOptions().maxRestarts(-1).maxTaskRetries(2))
+                             .remote()) {
+      try (ObjectRef<Long> r = c.call("add", 3)) {
+        assertEquals(3L, r.get());
+      }
+    }
+    assertThrows(IllegalArgumentException.class, () -> new CallOptions().maxRestarts(-2));
+    assertThrows(IllegalArgumentException.class, () -> new CallOptions().maxTaskRetries(-2));
+  }
+
+  @Test
   void concurrentActorsMayRunCallsAtOnce() throws Exception {
     try (ActorHandle c =
              Manta.actor("CCounter").options(new CallOptions().maxConcurrency(2)).remote()) {
