@@ -19,7 +19,7 @@
  *                      dependency).
  *   many_args          one task given N refs (put objects) as arguments.
  *   many_gets          one manta_get_many of N put objects.
- *   many_returns       not measured: a task has one return for now.
+ *   many_returns       not measured yet (manta_submit_returns exists).
  *
  *   scale --spread ADDRESS FUNCTION N
  *
@@ -618,8 +618,8 @@ int main(int argc, char **argv) {
     }
     fprintf(f, "%s],\n", cases[c].nsizes ? "\n  " : "");
   }
-  fprintf(f,
-          "  \"many_returns\": \"not yet: a task has one return value\"\n}\n");
+  fprintf(f, "  \"many_returns\": \"not measured yet: manta_submit_returns is "
+             "not used by this benchmark\"\n}\n");
   if (json) {
     fclose(f);
   }
