@@ -136,6 +136,20 @@ static const char *usage_text =
     "                        it objects no one reads are spilled to disk\n"
     "  --spill-dir DIR       where spilled objects go (default: the state "
     "folder)\n"
+    "  --store URL           head only: keep the head's state (nodes, named "
+    "actors,\n"
+    "                        placement groups) in Redis at "
+    "redis://host:port[/db];\n"
+    "                        a head started again on it resumes "
+    "(docs/head-store.md)\n"
+    "  --cluster-name NAME   the store's key prefix (default \"default\"), "
+    "so that\n"
+    "                        clusters can share one Redis\n"
+    "  --store-password-file PATH\n"
+    "                        the store's password, in a file only its owner "
+    "may read\n"
+    "                        (or MANTA_STORE_PASSWORD_FILE, "
+    "MANTA_STORE_PASSWORD)\n"
     "  --module PATH         load a module (repeatable): a shared library "
     "whose\n"
     "                        manta_module_init registers functions and "
@@ -277,6 +291,8 @@ typedef struct start_args {
   double num_cpus;
   int64_t store_memory; /* < 0: not given */
   const char *spill_dir;
+  const char *store;        /* the head's durable store (head-store.md) */
+  const char *cluster_name; /* its key prefix */
   const char *resources;
   const char *modules[MAX_MODULES];
   int nmodules;
@@ -377,6 +393,16 @@ static void parse_start(int argc, char **argv, start_args *a) {
             v);
       }
       a->store_memory = (int64_t)bytes;
+    } else if (strcmp(f, "--store") == 0) {
+      a->store = v;
+    } else if (strcmp(f, "--cluster-name") == 0) {
+      a->cluster_name = v;
+    } else if (strcmp(f, "--store-password-file") == 0) {
+      /* Read by the runtime from the environment, like a token file: the
+       * password itself never is on a command line. */
+      if (v) {
+        setenv("MANTA_STORE_PASSWORD_FILE", v, 1);
+      }
     } else if (strcmp(f, "--spill-dir") == 0) {
       a->spill_dir = v;
     } else if (strcmp(f, "--resources") == 0) {
@@ -409,6 +435,14 @@ static void parse_start(int argc, char **argv, start_args *a) {
   if (a->address) {
     check_address("--address", a->address);
   }
+  if ((a->store || a->cluster_name) && !a->head) {
+    die(2, "--store and --cluster-name are for the head (start --head)");
+  }
+  if (a->store && strncmp(a->store, "redis://", 8) != 0) {
+    die(2,
+        "--store takes redis://host:port[/db], not '%s' (docs/head-store.md)",
+        a->store);
+  }
 }
 
 static manta_options *start_options(const start_args *a) {
@@ -439,6 +473,10 @@ static manta_options *start_options(const start_args *a) {
   }
   if (a->store_memory >= 0) {
     manta_options_set_object_store_memory(o, (uint64_t)a->store_memory);
+  }
+  if ((a->store || a->cluster_name) &&
+      manta_options_set_head_store(o, a->store, a->cluster_name) != MANTA_OK) {
+    die(2, "bad --store or --cluster-name");
   }
   if (a->spill_dir &&
       manta_options_set_spill_dir(o, a->spill_dir) != MANTA_OK) {
@@ -899,6 +937,30 @@ static void print_placement_groups(const manta_value *pgs) {
   }
 }
 
+/* "store: URL (cluster NAME): ok", or why it fails (docs/head-store.md);
+ * "store: none" for a head keeping its state in memory only. */
+static void print_store(const manta_value *store) {
+  if (!store) {
+    printf("\nstore: none (the head's state lives in its memory only)\n");
+    return;
+  }
+  int ok = 0;
+  const manta_value *v = field(store, "ok");
+  if (v) {
+    manta_get_bool(v, &ok);
+  }
+  printf("\nstore: %s (cluster %s): ", str_of(store, "url"),
+         str_of(store, "cluster_name"));
+  if (ok) {
+    printf("ok\n");
+  } else {
+    printf("FAILING for %lld ms: %s; %lld write(s) waiting, the cluster "
+           "runs on\n",
+           int_of(store, "down_for_ms"), str_of(store, "error"),
+           int_of(store, "pending_writes"));
+  }
+}
+
 static void print_status(const manta_value *st) {
   const manta_value *nodes = field(st, "nodes");
   size_t n = 0, alive = 0;
@@ -969,6 +1031,7 @@ static void print_status(const manta_value *st) {
            str_of(a, "node_id"));
   }
   print_placement_groups(field(st, "placement_groups"));
+  print_store(field(st, "store"));
 }
 
 /* Set by SIGINT/SIGTERM during `manta status --watch`: the loop ends. */

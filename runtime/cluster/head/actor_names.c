@@ -4,6 +4,7 @@
  * and the entry goes when that node drops it or leaves. Guarded by the
  * directory's mutex (directory.c calls in with it held). */
 #include "cluster.h"
+#include "head_store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,11 @@ typedef struct name_entry {
 } name_entry;
 
 struct mt_actor_names {
-  mt_strmap by_name; /* name -> name_entry */
+  mt_strmap by_name;    /* name -> name_entry */
+  mt_head_store *store; /* complete entries are recorded there, or NULL */
 };
+
+static void store_put(mt_actor_names *n, const char *name, name_entry *e);
 
 mt_actor_names *mt_actor_names_new(void) {
   mt_actor_names *n = calloc(1, sizeof *n);
@@ -57,6 +61,9 @@ static void drop(mt_actor_names *n, const char *name, const char *why) {
   name_entry *e = mt_strmap_remove(&n->by_name, name);
   if (e) {
     mt_log(MT_LOG_INFO, "head: actor name '%s' dropped (%s)", name, why);
+    if (!e->pending) {
+      mt_head_store_del(n->store, MT_STORE_ACTORS, name);
+    }
     entry_free(e);
   }
 }
@@ -188,6 +195,7 @@ static int register_name(mt_actor_names *n, const uint8_t *body, size_t len,
       e->pending = !complete;
       if (complete) {
         memcpy(e->id, a->actor->id.data, 16);
+        store_put(n, a->name, e);
       }
       r.registered = true;
     }
@@ -196,6 +204,7 @@ static int register_name(mt_actor_names *n, const uint8_t *body, size_t len,
     memcpy(e->id, a->actor->id.data, 16);
     e->pending = false;
     r.registered = true;
+    store_put(n, a->name, e);
   } else {
     entry_message(a->name, e, &holder, &holder_ref);
     r.holder = &holder;
@@ -271,4 +280,40 @@ int mt_actor_names_handle(mt_actor_names *n, const char *method,
     return drop_name(n, body, len, reply, detail, size);
   }
   return lookup(n, body, len, reply, detail, size);
+}
+
+/* ---- the durable store (head_store.h) --------------------------------------
+ * Complete entries only: a reservation lives for the time of one creation,
+ * and the host completes the name anyway (a completion takes a free name). */
+
+static void store_put(mt_actor_names *n, const char *name, name_entry *e) {
+  if (n->store) {
+    Manta__V1__NamedActor m;
+    Manta__V1__ActorRef ref;
+    entry_message(name, e, &m, &ref);
+    mt_head_store_put_msg(n->store, MT_STORE_ACTORS, name, &m.base);
+  }
+}
+
+void mt_actor_names_set_store(mt_actor_names *n, mt_head_store *s) {
+  n->store = s;
+}
+
+bool mt_actor_names_restore(mt_actor_names *n, const Manta__V1__NamedActor *a) {
+  if (!a->name || !a->name[0] || !a->node_id || !a->actor ||
+      a->actor->id.len != 16 || mt_strmap_get(&n->by_name, a->name)) {
+    return false;
+  }
+  name_entry *e = calloc(1, sizeof *e);
+  bool oom = false;
+  if (!e || !(e->class_name = strdup(a->class_name ? a->class_name : "")) ||
+      !mt_strmap_insert(&n->by_name, a->name, e, &oom)) {
+    if (e) {
+      entry_free(e);
+    }
+    return false;
+  }
+  e->host = a->node_id;
+  memcpy(e->id, a->actor->id.data, 16);
+  return true;
 }
