@@ -61,41 +61,20 @@ static void cleanup(void) {
   }
 }
 
-/* Runs `manta start --foreground ARGS...` and reads the address from its
- * first line (" ready at ADDR"); returns its pid. */
+/* `manta start --foreground ARGS...` (NULL-terminated), tracked for
+ * stop_all; returns its pid. */
 static pid_t start(const char *manta, char address[128], ...) {
-  const char *argv[24] = {manta, "start", "--foreground"};
-  int n = 3;
+  const char *args[21];
+  int n = 0;
   va_list ap;
   va_start(ap, address);
-  for (const char *a; n < 23 && (a = va_arg(ap, const char *));) {
-    argv[n++] = a;
+  for (const char *a; n < 20 && (a = va_arg(ap, const char *));) {
+    args[n++] = a;
   }
   va_end(ap);
-  argv[n] = NULL;
-  int fds[2];
-  if (pipe(fds) != 0) {
-    bench_die("pipe failed");
-  }
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    execv(manta, (char *const *)argv);
-    _exit(127);
-  }
+  args[n] = NULL;
+  pid_t pid = bench_manta_start(manta, args, address);
   pids[npids++] = pid;
-  close(fds[1]);
-  FILE *f = fdopen(fds[0], "r");
-  char line[300] = "";
-  if (!f || !fgets(line, sizeof line, f)) {
-    bench_die("%s did not start", manta);
-  }
-  fclose(f);
-  const char *at = strstr(line, " ready at ");
-  if (!at || sscanf(at + 10, "%127s", address) != 1) {
-    bench_die("no address in the first line: %s", line);
-  }
   return pid;
 }
 
@@ -118,7 +97,9 @@ static int start_redis(void) {
     return 0;
   }
   for (int tries = 0; tries < 10; tries++) {
-    int port = 20000 + (int)((unsigned)getpid() * 7919u + (unsigned)tries * 104729u) % 30000;
+    int port =
+        20000 +
+        (int)((unsigned)getpid() * 7919u + (unsigned)tries * 104729u) % 30000;
     if (port_answers(port)) {
       continue; /* taken */
     }
@@ -128,9 +109,8 @@ static int start_redis(void) {
     if (pid == 0) {
       int null = open("/dev/null", 1);
       dup2(null, 1);
-      execlp("redis-server", "redis-server", "--port", p, "--bind",
-             "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work,
-             (char *)NULL);
+      execlp("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", work, (char *)NULL);
       _exit(127);
     }
     pids[npids++] = pid;
@@ -176,8 +156,8 @@ static void measure(const char *manta, const char *module,
                          store_flag, store_url, NULL);
   const char *port = strrchr(head, ':') + 1;
   for (int i = 0; i < 2; i++) {
-    start(manta, node, "--address", head, "--num-cpus", "1",
-          "--metrics-port", "off", "--module", module, NULL);
+    start(manta, node, "--address", head, "--num-cpus", "1", "--metrics-port",
+          "off", "--module", module, NULL);
   }
   manta_options *o;
   BENCH_OK(manta_options_new(&o));
@@ -255,8 +235,9 @@ static void json_result(FILE *f, const char *name, const result *r,
     fprintf(f, "{\"measured\": false, \"why\": \"redis-server not found\"}");
     return;
   }
-  fprintf(f, "{\"measured\": true, \"actor_median_s\": %.4f, "
-             "\"task_median_s\": %.4f, \"actor_s\": [",
+  fprintf(f,
+          "{\"measured\": true, \"actor_median_s\": %.4f, "
+          "\"task_median_s\": %.4f, \"actor_s\": [",
           r->actor_median, r->task_median);
   for (int i = 0; i < rounds; i++) {
     fprintf(f, "%s%.4f", i ? ", " : "", r->actor_s[i]);

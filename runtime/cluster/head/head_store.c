@@ -37,16 +37,17 @@ struct mt_head_store {
   /* Keys changed since written: "<table digit><key>" -> (void *)1. */
   mt_strmap dirty;
   bool connected;
-  bool full_write;   /* write everything (the store came back) */
-  bool down;         /* the last attempt failed */
+  bool full_write; /* write everything (the store came back) */
+  bool down;       /* the last attempt failed */
   int64_t down_since_ms;
-  char error[300];   /* why, while down */
+  char error[300];       /* why, while down */
   int64_t last_write_ms; /* when the store was last written or checked */
 };
 
 static void *writer_loop(void *arg);
 
-/* ---- the mirror ----------------------------------------------------------- */
+/* ---- the mirror -----------------------------------------------------------
+ */
 
 static void dirty_mark_locked(mt_head_store *s, int table, const char *key) {
   size_t n = strlen(key);
@@ -175,7 +176,8 @@ void mt_head_store_sync(mt_head_store *s, int table, const char *const *keys,
   free(gone);
 }
 
-/* ---- opening, loading ------------------------------------------------------ */
+/* ---- opening, loading ------------------------------------------------------
+ */
 
 /* The password: MANTA_STORE_PASSWORD_FILE (a file only its owner may
  * read, as for tokens), else MANTA_STORE_PASSWORD; NULL if none. False
@@ -187,8 +189,8 @@ static bool read_password(char **out, char *why, size_t size) {
     FILE *f = fopen(path, "re");
     struct stat st;
     if (!f) {
-      snprintf(why, size, "cannot read the store's password file %s: %s",
-               path, strerror(errno));
+      snprintf(why, size, "cannot read the store's password file %s: %s", path,
+               strerror(errno));
       return false;
     }
     if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077) != 0) {
@@ -340,7 +342,8 @@ bool mt_head_store_start(mt_head_store *s) {
   return s->started;
 }
 
-/* ---- the writer ------------------------------------------------------------ */
+/* ---- the writer ------------------------------------------------------------
+ */
 
 static void went_down_locked(mt_head_store *s, const char *cause) {
   bool first = !s->down || strcmp(s->error, cause) != 0;
@@ -516,7 +519,8 @@ static void *writer_loop(void *arg) {
   return NULL;
 }
 
-/* ---- status, close ----------------------------------------------------------- */
+/* ---- status, close
+ * ----------------------------------------------------------- */
 
 void mt_head_store_status(mt_head_store *s, Manta__V1__HeadStore *out) {
   manta__v1__head_store__init(out);

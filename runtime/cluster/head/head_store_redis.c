@@ -280,6 +280,5 @@ static void redis_close(void *conn) {
   free(r);
 }
 
-const mt_store_backend mt_store_redis = {"redis",       redis_parse,
-                                         redis_connect, redis_load,
-                                         redis_write,   redis_close};
+const mt_store_backend mt_store_redis = {"redis",    redis_parse, redis_connect,
+                                         redis_load, redis_write, redis_close};
