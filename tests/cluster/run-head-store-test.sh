@@ -16,6 +16,9 @@
 #    gets the head's whole state written again.
 # 3. A bad URL, a password in the URL, an unreachable store, --store on a
 #    node: clear errors from `manta start`.
+# 4. A Redis with a password: refused without it, with a password file
+#    others may read, with a wrong one; served with the right one (read
+#    from a 0600 file), which neither status nor the log shows.
 #
 # Skipped (77) when redis-server is not installed. Every process started
 # here is killed on exit, pass or fail.
@@ -175,7 +178,7 @@ expect_refusal() {
 expect_refusal "takes redis://host:port" --store "http://127.0.0.1:1"
 expect_refusal "expected redis://host:port" --store "redis://127.0.0.1:notaport"
 expect_refusal "password in the URL" --store "redis://:secret@127.0.0.1:$redis_port"
-expect_refusal "does not answer: cannot connect to 127.0.0.1:1" \
+expect_refusal "cannot be used: cannot connect to 127.0.0.1:1" \
   --store "redis://127.0.0.1:1"
 expect_refusal "not usable as a key prefix" --store "$url" --cluster-name "a:b"
 if "$manta" start --foreground --address "$head" --store "$url" \
@@ -183,4 +186,25 @@ if "$manta" start --foreground --address "$head" --store "$url" \
   fail "a node took --store"
 fi
 grep -q "are for the head" "$work/bad.txt" || fail "--store on a node: $(cat "$work/bad.txt")"
+
+echo "== 4. a store with a password"
+redis-cli -p "$redis_port" config set requirepass s3cret-pw >/dev/null
+expect_refusal "NOAUTH" --store "$url"
+printf 's3cret-pw\n' >"$work/pw"
+chmod 644 "$work/pw"
+expect_refusal "may be read by others" --store "$url" \
+  --store-password-file "$work/pw"
+chmod 600 "$work/pw"
+printf 'wrong\n' >"$work/pw-wrong"
+chmod 600 "$work/pw-wrong"
+expect_refusal "AUTH: " --store "$url" --store-password-file "$work/pw-wrong"
+start_node head_pw --head --port 0 --num-cpus 1 --http-port off \
+  --store "$url" --cluster-name t2 --store-password-file "$work/pw"
+pw_head=$address
+"$manta" status --address "$pw_head" | grep -q "store: $url/0 (cluster t2): ok" ||
+  fail "the head on a store with a password: $("$manta" status --address "$pw_head" | tail -2)"
+"$manta" status --address "$pw_head" | grep -q "s3cret" &&
+  fail "manta status shows the store's password"
+grep -q "s3cret" "$work"/head_pw.* && fail "the head's output shows the password"
+echo "password: read from a file only its owner may read, never shown"
 echo "PASS"

@@ -286,7 +286,7 @@ mt_head_store *mt_head_store_open(const char *url, const char *cluster_name,
   snprintf(s->cluster, sizeof s->cluster, "%s", name);
   char cause[300];
   if (!be->connect(s->conn, cause, sizeof cause)) {
-    snprintf(why, size, "the store %s does not answer: %s", s->url, cause);
+    snprintf(why, size, "the store %s cannot be used: %s", s->url, cause);
     be->close(s->conn);
     free(s);
     return NULL;
