@@ -238,14 +238,6 @@ static bool name_ok(const char *name) {
 
 mt_head_store *mt_head_store_open(const char *url, const char *cluster_name,
                                   char *why, size_t size) {
-  const char *name = cluster_name && *cluster_name ? cluster_name : "default";
-  if (!name_ok(name)) {
-    snprintf(why, size,
-             "cluster name '%.100s' is not usable as a key prefix: letters, "
-             "digits, '-', '_' and '.' only, at most 100",
-             name);
-    return NULL;
-  }
   static const mt_store_backend *const backends[] = {&mt_store_redis};
   const mt_store_backend *be = NULL;
   for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
@@ -259,6 +251,21 @@ mt_head_store *mt_head_store_open(const char *url, const char *cluster_name,
              "store URL '%.200s': unknown kind of store (redis://host:port"
              "[/db] is known)",
              url);
+    return NULL;
+  }
+  return mt_head_store_open_with(be, url, cluster_name, why, size);
+}
+
+mt_head_store *mt_head_store_open_with(const mt_store_backend *be,
+                                       const char *url,
+                                       const char *cluster_name, char *why,
+                                       size_t size) {
+  const char *name = cluster_name && *cluster_name ? cluster_name : "default";
+  if (!name_ok(name)) {
+    snprintf(why, size,
+             "cluster name '%.100s' is not usable as a key prefix: letters, "
+             "digits, '-', '_' and '.' only, at most 100",
+             name);
     return NULL;
   }
   mt_head_store *s = calloc(1, sizeof *s);
@@ -346,7 +353,7 @@ bool mt_head_store_start(mt_head_store *s) {
  */
 
 static void went_down_locked(mt_head_store *s, const char *cause) {
-  bool first = !s->down || strcmp(s->error, cause) != 0;
+  bool first = !s->down; /* once per failure; status has the latest cause */
   if (!s->down) {
     s->down_since_ms = mt_now_ms();
   }

@@ -76,6 +76,12 @@ typedef struct mt_head_store mt_head_store;
  * why (a bad URL, an unreachable store). */
 mt_head_store *mt_head_store_open(const char *url, const char *cluster_name,
                                   char *why, size_t size);
+/* The same with a backend chosen by the caller (tests; a new backend
+ * before it is listed in mt_head_store_open). */
+mt_head_store *mt_head_store_open_with(const mt_store_backend *be,
+                                       const char *url,
+                                       const char *cluster_name, char *why,
+                                       size_t size);
 /* Reads every record (at start, before serving); the records read are
  * taken as written. False with why. */
 bool mt_head_store_load(mt_head_store *s,
