@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- a backend in memory ---------------------------------------------------- */
+/* ---- a backend in memory ----------------------------------------------------
+ */
 
 typedef struct fake_store {
   pthread_mutex_t mu;
@@ -25,15 +26,30 @@ typedef struct fake_store {
 
 static fake_store fake = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-static void fake_clear(void) {
-  pthread_mutex_lock(&fake.mu);
+/* Calls fn for every record held (the caller holds fake.mu). */
+static void fake_each(void (*fn)(void *ctx, int table, const char *key,
+                                 const uint8_t *data, size_t len),
+                      void *ctx) {
   for (int t = 0; t < MT_STORE_NTABLES; t++) {
     size_t pos = 0;
     const char *k;
     void *v;
     while (mt_strmap_next(&fake.tables[t], &pos, &k, &v)) {
-      free(v);
+      fn(ctx, t, k, v, strlen(v));
     }
+  }
+}
+
+static void free_value(void *ctx, int table, const char *key,
+                       const uint8_t *data, size_t len) {
+  (void)ctx, (void)table, (void)key, (void)len;
+  free((void *)data);
+}
+
+static void fake_clear(void) {
+  pthread_mutex_lock(&fake.mu);
+  fake_each(free_value, NULL);
+  for (int t = 0; t < MT_STORE_NTABLES; t++) {
     mt_strmap_destroy(&fake.tables[t]);
     mt_strmap_init(&fake.tables[t]);
   }
@@ -80,14 +96,7 @@ static bool fake_load(void *c,
                       void *ctx, char *why, size_t size) {
   (void)c, (void)why, (void)size;
   pthread_mutex_lock(&fake.mu);
-  for (int t = 0; t < MT_STORE_NTABLES; t++) {
-    size_t pos = 0;
-    const char *k;
-    void *v;
-    while (mt_strmap_next(&fake.tables[t], &pos, &k, &v)) {
-      fn(ctx, t, k, v, strlen(v));
-    }
-  }
+  fake_each(fn, ctx);
   pthread_mutex_unlock(&fake.mu);
   return true;
 }
@@ -119,12 +128,15 @@ static bool fake_write(void *c, const mt_store_record *r, size_t n,
   return true;
 }
 
-static void fake_close(void *c) { (void)c; }
+static void fake_close(void *c) {
+  (void)c;
+}
 
 static const mt_store_backend fake_backend = {
     "fake", fake_parse, fake_connect, fake_load, fake_write, fake_close};
 
-/* ---- the tests -------------------------------------------------------------- */
+/* ---- the tests --------------------------------------------------------------
+ */
 
 static void put(mt_head_store *s, int t, const char *key, const char *value) {
   mt_head_store_put(s, t, key, (const uint8_t *)value, strlen(value));
@@ -184,9 +196,8 @@ static void test_store(void) {
   fake_set(MT_STORE_ACTORS, "old", "host");
   pthread_mutex_unlock(&fake.mu);
   char why[300] = "";
-  mt_head_store *s =
-      mt_head_store_open_with(&fake_backend, "fake://x", "test", why,
-                              sizeof why);
+  mt_head_store *s = mt_head_store_open_with(&fake_backend, "fake://x", "test",
+                                             why, sizeof why);
   REQUIRE(s != NULL);
   REQUIRE(mt_head_store_load(s, on_load, NULL, why, sizeof why));
   CHECK_INT_EQ(loaded, 1);
