@@ -411,6 +411,11 @@ bool mt_directory_open_store(mt_directory *d, const char *url,
  * taken back (false: unusable). */
 void mt_actor_names_set_store(mt_actor_names *n, struct mt_head_store *s);
 bool mt_actor_names_restore(mt_actor_names *n, const Manta__V1__NamedActor *a);
+/* The names node_id hosts (from the store) go after by_ms unless it
+ * announces them again; mt_actor_names_expire drops those due by now. */
+void mt_actor_names_unconfirm(mt_actor_names *n, uint64_t node_id,
+                              int64_t by_ms);
+void mt_actor_names_expire(mt_actor_names *n, int64_t now_ms);
 /* head/pg_head.c: a stored group taken back (false: unusable). */
 bool mt_pg_table_restore(mt_pg_table *t, const Manta__V1__PlacementGroup *g);
 

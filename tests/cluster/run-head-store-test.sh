@@ -9,7 +9,10 @@
 #    `manta status` lists the nodes as alive, keeper and the group, and a
 #    new driver finds keeper; the nodes go on (SIGCONT) and that driver
 #    reads keeper's count (5, the same instance); the holder's group still
-#    places a task and keeper counts on (6).
+#    places a task and keeper counts on (6). A named actor "doomed",
+#    killed while no head ran (the drop of its name lost), is listed by
+#    the new head until the nodes registered again and announced theirs,
+#    then goes.
 # 2. Redis killed while the cluster runs: a job across the nodes and a new
 #    named actor work; the head logs the failure with the URL and cause and
 #    `manta status` shows it; Redis started again (empty: no persistence)
@@ -96,7 +99,8 @@ status | grep -q "store: $url/0 (cluster t1): ok" ||
   fail "status does not show the store: $(status | tail -3)"
 
 echo "== 1. a head killed and started again on the store"
-MANTA_TEST_STOP_FILE=$work/stop MANTA_ADDRESS=$head "$driver" hold \
+MANTA_TEST_STOP_FILE=$work/stop MANTA_TEST_KILL_FILE=$work/kill \
+  MANTA_ADDRESS=$head "$driver" hold \
   >"$work/hold.out" 2>&1 &
 hold=$!
 node_pids+=("$hold")
@@ -109,11 +113,20 @@ grep -q "^held" "$work/hold.out" || fail "the holder never held its actor and gr
 redis-cli -p "$redis_port" hexists manta:t1:actors keeper | grep -q 1 ||
   fail "keeper is not in Redis"
 
+kill -9 "$head_pid"
+wait "$head_pid" 2>/dev/null || true
+# doomed dies while no head runs: its host's message dropping the name is
+# lost, so the store still has it.
+touch "$work/kill"
+for _ in $(seq 400); do
+  grep -q "^doomed killed" "$work/hold.out" && break
+  sleep 0.05
+done
+grep -q "^doomed killed" "$work/hold.out" || fail "the holder did not kill doomed"
+sleep 1 # the kill reaches its host, whose drop finds no head
 # The nodes can announce nothing while the head restarts.
 kill -STOP "$node_a" "$node_b"
 stopped=("$node_a" "$node_b")
-kill -9 "$head_pid"
-wait "$head_pid" 2>/dev/null || true
 start_node head2 --head --port "$port" --num-cpus 1 --http-port off \
   --store "$url" --cluster-name t1
 head_pid=$pid
@@ -122,6 +135,8 @@ after=$(status)
 echo "$after" | grep -q ", 4 alive" ||
   fail "the new head does not list the stored nodes as alive: $after"
 echo "$after" | grep -q "keeper" || fail "the new head does not list keeper: $after"
+echo "$after" | grep -q "doomed" ||
+  fail "the new head does not list doomed (the store's stale name): $after"
 echo "$after" | grep -q "STRICT_PACK *CREATED" ||
   fail "the new head does not list the placement group: $after"
 MANTA_ADDRESS=$head "$driver" lookup >"$work/lookup.out" 2>&1 &
@@ -138,6 +153,14 @@ kill -CONT "$node_a" "$node_b"
 stopped=()
 wait "$lookup" || fail "the lookup driver failed"
 grep -q "keeper=5" "$work/lookup.out" || fail "keeper is not the same instance"
+# The nodes registered again and announced their named actors: doomed,
+# which no node announced, goes; keeper stays.
+until=$((SECONDS + 60))
+while status | grep -q "doomed" && [ "$SECONDS" -lt "$until" ]; do
+  sleep 0.1
+done
+status | grep -q "doomed" && fail "doomed, dead while no head ran, is still listed"
+status | grep -q "keeper" || fail "keeper is gone after its node registered again"
 touch "$work/stop"
 wait "$hold" || fail "the holder failed after the restart"
 grep -q "hold: ok" "$work/hold.out"

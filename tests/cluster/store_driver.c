@@ -4,7 +4,9 @@
  * sleep_then, where) and hold the resource pg=1 each; this driver joins
  * with 1 CPU and none of it. Phases:
  *
- *   hold    creates the named actor "keeper" (a Counter, add 5) and a
+ *   hold    creates the named actor "keeper" (a Counter, add 5), the
+ *           named actor "doomed", which it kills when the file
+ *           $MANTA_TEST_KILL_FILE appears, and a
  *           placement group of one bundle {pg: 1}, prints "held", and
  *           keeps both until the file $MANTA_TEST_STOP_FILE appears; then
  *           runs a task in the group's bundle and adds 1 to keeper (6: the
@@ -46,6 +48,13 @@ static void test_hold(void) {
   REQUIRE_OK(manta_actor_create("Counter", NULL, 0, co, &a));
   manta_call_options_free(co);
   CHECK_INT_EQ(call_int(a, "add", 5, true), 5);
+  /* doomed: killed while no head runs (its name's drop is lost). */
+  REQUIRE_OK(manta_call_options_new(&co));
+  REQUIRE_OK(manta_call_options_set_name(co, "doomed"));
+  manta_actor doomed;
+  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, co, &doomed));
+  manta_call_options_free(co);
+  CHECK_INT_EQ(call_int(doomed, "add", 1, true), 1);
 
   manta_value *bundles = manta_list(), *b = manta_map();
   REQUIRE_OK(manta_map_put(b, "pg", manta_double(1)));
@@ -58,10 +67,20 @@ static void test_hold(void) {
   printf("held\n");
   fflush(stdout);
 
+  const char *kill_file = getenv("MANTA_TEST_KILL_FILE");
+  bool killed = false;
   double t0 = mt_test_now_ms();
   while (access(stop, F_OK) != 0 && mt_test_now_ms() - t0 < 300000) {
+    if (!killed && kill_file && access(kill_file, F_OK) == 0) {
+      CHECK_OK(manta_actor_kill(doomed));
+      manta_actor_release(doomed);
+      killed = true;
+      printf("doomed killed\n");
+      fflush(stdout);
+    }
     mt_test_sleep_ms(50);
   }
+  CHECK(killed);
   /* This process's channel to the head may still be in gRPC's reconnect
    * back-off (up to 1 s after the restart), where calls to the head fail
    * at once: a lookup (which asks the head) answers once it is through. */

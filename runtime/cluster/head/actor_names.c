@@ -15,6 +15,9 @@ typedef struct name_entry {
   uint64_t creator; /* who reserved it */
   uint8_t id[16];   /* ActorRef.id, once complete */
   bool pending;     /* reserved, actor not yet made */
+  /* From the store, its host registered again: dropped after this time
+   * unless the host announces it again (0: confirmed). */
+  int64_t confirm_by_ms;
 } name_entry;
 
 struct mt_actor_names {
@@ -203,6 +206,7 @@ static int register_name(mt_actor_names *n, const uint8_t *body, size_t len,
              (e->pending || memcmp(e->id, a->actor->id.data, 16) == 0)) {
     memcpy(e->id, a->actor->id.data, 16);
     e->pending = false;
+    e->confirm_by_ms = 0; /* announced again by its host */
     r.registered = true;
     store_put(n, a->name, e);
   } else {
@@ -316,4 +320,36 @@ bool mt_actor_names_restore(mt_actor_names *n, const Manta__V1__NamedActor *a) {
   e->host = a->node_id;
   memcpy(e->id, a->actor->id.data, 16);
   return true;
+}
+
+void mt_actor_names_unconfirm(mt_actor_names *n, uint64_t node_id,
+                              int64_t by_ms) {
+  size_t pos = 0;
+  const char *key;
+  void *val;
+  while (mt_strmap_next(&n->by_name, &pos, &key, &val)) {
+    name_entry *e = val;
+    if (e->host == node_id && !e->pending) {
+      e->confirm_by_ms = by_ms;
+    }
+  }
+}
+
+void mt_actor_names_expire(mt_actor_names *n, int64_t now_ms) {
+  /* Collected first (at most 64 a call: the next reap takes the rest). */
+  size_t pos = 0, k = 0;
+  const char *key;
+  void *val;
+  char *gone[64];
+  while (k < 64 && mt_strmap_next(&n->by_name, &pos, &key, &val)) {
+    name_entry *e = val;
+    if (e->confirm_by_ms && now_ms > e->confirm_by_ms &&
+        (gone[k] = strdup(key))) {
+      k++;
+    }
+  }
+  for (size_t i = 0; i < k; i++) {
+    drop(n, gone[i], "its host did not announce it again after a restart");
+    free(gone[i]);
+  }
 }

@@ -14,6 +14,7 @@ typedef struct dir_node {
   int64_t last_seen_ms;
   bool alive;
   bool is_head;
+  bool restored; /* from the store, not registered again yet */
 } dir_node;
 
 struct mt_directory {
@@ -31,6 +32,7 @@ struct mt_directory {
 static void store_node_put_locked(mt_directory *d, const dir_node *n);
 static void store_node_del_locked(mt_directory *d, uint64_t id);
 static void store_pgs_locked(mt_directory *d);
+static void store_node_registered_locked(mt_directory *d, dir_node *n);
 
 mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
                                int64_t dead_after_ms) {
@@ -140,6 +142,7 @@ static void reap_locked(mt_directory *d) {
       d->view++;
       mt_actor_names_node_gone(d->names, n->info->node_id);
       store_node_del_locked(d, n->info->node_id);
+      n->restored = false;
       mt_log(MT_LOG_WARN,
              "head: node %016llx (%s) sent no heartbeat for %lld ms: "
              "declared dead",
@@ -147,6 +150,8 @@ static void reap_locked(mt_directory *d) {
              (long long)(now - n->last_seen_ms));
     }
   }
+  /* Names from the store their hosts did not announce again. */
+  mt_actor_names_expire(d->names, now);
 }
 
 /* NodeStatus of every node, pointing into the directory (valid while the
@@ -196,7 +201,9 @@ heartbeat_locked(mt_directory *d, const Manta__V1__HeartbeatRequest *req,
   manta__v1__heartbeat_reply__init(r);
   reap_locked(d);
   dir_node *n = find_locked(d, req->node_id);
-  if (!n || !n->alive) {
+  if (!n || !n->alive || n->restored) {
+    /* A node known from the store registers again once, and announces
+     * its named actors again, which confirms those the store had. */
     r->known = false;
     return r;
   }
@@ -363,6 +370,9 @@ static void handle_register(mt_directory *d, mt_tp_incoming *in,
     pthread_mutex_lock(&d->mu);
     bool ok =
         req->node->node_id != d->head_id && upsert_locked(d, req->node, false);
+    if (ok) {
+      store_node_registered_locked(d, find_locked(d, req->node->node_id));
+    }
     pthread_mutex_unlock(&d->mu);
     if (!ok) {
       mt_tp_reply(in, MT_TP_INVALID_ARGUMENT,
@@ -549,6 +559,23 @@ static void store_pgs_locked(mt_directory *d) {
   mt_pg_table_list_free(list, n);
 }
 
+/* How long a node that registered again has to announce its named actors
+ * again before the names the store had for it go (in heartbeats): its
+ * announcements follow its registration at once, one call each. */
+#define CONFIRM_HEARTBEATS 10
+
+/* A node known from the store registered again: the names the store had
+ * for it must be announced again (a live node does so at once) or go;
+ * until then they resolve as before. */
+static void store_node_registered_locked(mt_directory *d, dir_node *n) {
+  if (n && n->restored) {
+    n->restored = false;
+    mt_actor_names_unconfirm(d->names, n->info->node_id,
+                             mt_now_ms() +
+                                 CONFIRM_HEARTBEATS * d->heartbeat_ms);
+  }
+}
+
 typedef struct restore_ctx {
   mt_directory *d;
   size_t nodes, actors, pgs, dropped;
@@ -563,6 +590,7 @@ static void restore_one(void *arg, int table, const char *key,
     Manta__V1__NodeInfo *info = manta__v1__node_info__unpack(NULL, len, data);
     if (info && info->node_id && info->node_id != d->head_id && info->address &&
         upsert_locked(d, info, false)) {
+      find_locked(d, info->node_id)->restored = true;
       used = true;
       c->nodes++;
     }
