@@ -57,6 +57,8 @@ set -euo pipefail
 #   libgoogle-gson-java                     JSON columns as maps and lists
 #   libyaml-dev                             Serve's deployment files
 #                                           (runtime/serve, docs/serve.md)
+#   bsdutils                                script(1): a real terminal for
+#                                           the CLI's progress bar (cli_stop)
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -77,6 +79,7 @@ PACKAGES=(
   postgresql libpq-dev libpostgresql-jdbc-java
   libgoogle-gson-java
   libyaml-dev
+  bsdutils
 )
 
 check_only=0
