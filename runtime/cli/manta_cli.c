@@ -16,6 +16,7 @@
 #include "cli_java.h"
 #include "cli_logs.h"
 #include "cli_pidfile.h"
+#include "cli_progress.h"
 #include "cli_serve.h"
 #include "cli_timeline.h"
 #include "size.h"
@@ -766,45 +767,83 @@ static bool live_node(const char *path, cli_pidfile *node, bool remove) {
   return false;
 }
 
-/* Stops the nodes whose state files start with prefix; returns how many. */
-static int stop_kind(const char *dir, const char *prefix) {
+/* A node to stop: its pid file and what it says. */
+typedef struct stop_target {
+  char path[4400];
+  cli_pidfile node;
+  bool gone;
+} stop_target;
+
+/* The live nodes whose state files start with prefix, appended to *list
+ * (stale files are removed, saying so); false when memory ran out. */
+static bool find_kind(const char *dir, const char *prefix, stop_target **list,
+                      size_t *n) {
   DIR *d = opendir(dir);
   if (!d) {
-    return 0;
+    return true;
   }
-  int stopped = 0;
+  bool ok = true;
   struct dirent *e;
   size_t plen = strlen(prefix);
   while ((e = readdir(d))) {
     if (strncmp(e->d_name, prefix, plen) != 0 || strchr(e->d_name, '.')) {
       continue;
     }
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    cli_pidfile node;
-    if (!live_node(path, &node, true)) {
+    stop_target t = {0};
+    snprintf(t.path, sizeof t.path, "%s/%s", dir, e->d_name);
+    if (!live_node(t.path, &t.node, true)) {
       continue;
     }
-    pid_t pid = node.pid;
-    const char *address = node.address;
-    kill(pid, SIGTERM);
-    /* Up to 10 s to leave cleanly, then no choice. */
-    for (int i = 0; i < 200 && pid_alive(pid); i++) {
-      struct timespec ts = {0, 50 * 1000000L};
-      nanosleep(&ts, NULL);
+    stop_target *grown = realloc(*list, (*n + 1) * sizeof **list);
+    if (!grown) {
+      ok = false;
+      break;
     }
-    if (pid_alive(pid)) {
-      kill(pid, SIGKILL);
-      printf("manta: %.4s %d (%s) did not stop in 10 s: killed\n", prefix, pid,
-             address);
-    } else {
-      printf("manta: stopped %.4s %d (%s)\n", prefix, pid, address);
-    }
-    unlink(path);
-    stopped++;
+    *list = grown;
+    (*list)[(*n)++] = t;
   }
   closedir(d);
-  return stopped;
+  return ok;
+}
+
+/*
+ * Stops targets together: SIGTERM to each, then up to 10 s for all of them
+ * to leave cleanly (not 10 s each: a cluster of many nodes stops in the
+ * time of its slowest), then SIGKILL to those still there. kind names them
+ * in the lines printed; the bar counts from *stopped.
+ */
+static void stop_together(stop_target *t, size_t n, const char *kind,
+                          cli_progress *bar, size_t *stopped) {
+  for (size_t i = 0; i < n; i++) {
+    kill(t[i].node.pid, SIGTERM);
+  }
+  size_t left = n;
+  for (int step = 0; step < 200 && left > 0; step++) {
+    for (size_t i = 0; i < n; i++) {
+      if (!t[i].gone && !pid_alive(t[i].node.pid)) {
+        t[i].gone = true;
+        left--;
+        unlink(t[i].path);
+        cli_progress_set(bar, ++*stopped);
+        cli_progress_say(bar, "manta: stopped %s %d (%s)\n", kind,
+                         t[i].node.pid, t[i].node.address);
+      }
+    }
+    if (left > 0) {
+      struct timespec ts = {0, 50 * 1000000L};
+      nanosleep(&ts, NULL);
+      cli_progress_set(bar, *stopped);
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!t[i].gone) {
+      kill(t[i].node.pid, SIGKILL);
+      unlink(t[i].path);
+      cli_progress_set(bar, ++*stopped);
+      cli_progress_say(bar, "manta: %s %d (%s) did not stop in 10 s: killed\n",
+                       kind, t[i].node.pid, t[i].node.address);
+    }
+  }
 }
 
 static int cmd_stop(int argc, char **argv) {
@@ -814,11 +853,26 @@ static int cmd_stop(int argc, char **argv) {
   }
   char dir[4096];
   state_dir(dir, sizeof dir);
-  int n = stop_kind(dir, "node-");
-  n += stop_kind(dir, "head-");
-  if (n == 0) {
-    printf("manta: no running node was started on this machine (%s)\n", dir);
+  stop_target *nodes = NULL, *heads = NULL;
+  size_t nnodes = 0, nheads = 0;
+  if (!find_kind(dir, "node-", &nodes, &nnodes) ||
+      !find_kind(dir, "head-", &heads, &nheads)) {
+    die(1, "out of memory listing the nodes of %s", dir);
   }
+  if (nnodes + nheads == 0) {
+    printf("manta: no running node was started on this machine (%s)\n", dir);
+    return 0;
+  }
+  /* The nodes first, then the head, which they would otherwise see go
+   * and try to find again. */
+  cli_progress bar;
+  cli_progress_begin(&bar, "manta: stopping", nnodes + nheads);
+  size_t stopped = 0;
+  stop_together(nodes, nnodes, "node", &bar, &stopped);
+  stop_together(heads, nheads, "head", &bar, &stopped);
+  cli_progress_end(&bar);
+  free(nodes);
+  free(heads);
   return 0;
 }
 
