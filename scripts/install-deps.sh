@@ -57,6 +57,8 @@ set -euo pipefail
 #   libgoogle-gson-java                     JSON columns as maps and lists
 #   libyaml-dev                             Serve's deployment files
 #                                           (runtime/serve, docs/serve.md)
+#   iproute2                                `ss`: the bytes each node's TCP
+#                                           sockets sent (bench/scale_nodes.py)
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -77,6 +79,7 @@ PACKAGES=(
   postgresql libpq-dev libpostgresql-jdbc-java
   libgoogle-gson-java
   libyaml-dev
+  iproute2
 )
 
 check_only=0
