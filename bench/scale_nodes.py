@@ -51,10 +51,10 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def written_bytes(pid):
-    """Bytes the process's open TCP sockets have sent (`ss`: the kernel's
-    tcp_info of each), so the same connections before and after a window
-    give what went out in it."""
+def socket_bytes(pid, field="bytes_sent"):
+    """Bytes the process's open TCP sockets have sent (or, with field
+    "bytes_received", received), from `ss`: the kernel's tcp_info of
+    each. A socket closed in between is no longer counted."""
     out = subprocess.run(["ss", "-tinpH"], capture_output=True, text=True,
                          timeout=STATUS_TIMEOUT_S).stdout
     total, mine, tag = 0, False, "pid=%d," % pid
@@ -62,10 +62,14 @@ def written_bytes(pid):
         if not line.startswith("\t") and not line.startswith(" "):
             mine = tag in line
         elif mine:
-            for field in line.split():
-                if field.startswith("bytes_sent:"):
-                    total += int(field.split(":")[1])
+            for item in line.split():
+                if item.startswith(field + ":"):
+                    total += int(item.split(":")[1])
     return total
+
+
+def written_bytes(pid):
+    return socket_bytes(pid)
 
 
 def rss_bytes(pid):

@@ -14,14 +14,16 @@ loopback, and what a node at rest costs (docs/benchmarks.md, "Scale").
   source makes an object of --broadcast-bytes, then every receiver runs a
   task taking it as argument, all at once (`scale --broadcast`). The time
   from the first submission to the last result, the bytes the source's TCP
-  sockets sent meanwhile (`ss`: its upload), and each receiver's peak RSS
-  beyond the object.
+  sockets sent meanwhile (`ss`, sampled every 0.2 s: its upload), the
+  bytes the driver received, and each receiver's peak RSS beyond the
+  object.
 - big_object: the same with one receiver, for each of --big-bytes: an
   object as large as the machine's memory allows, fetched with bounded
   memory in flight (the receiver's peak RSS beyond the object, VmHWM). A
   size is skipped, and the JSON says why, when MemAvailable is under
-  2.1 times the size plus 1 GiB (the source and the receiver each hold
-  the object).
+  3.1 times the size plus 1 GiB (the source, the receiver and the driver
+  each hold the object: the driver fetches a ref argument's value before
+  it sends the task).
 - idle: a head and one node at rest for --idle-seconds: each process's
   CPU as a share of one core, and its RSS sampled every 5 s (how much it
   moved over the window).
@@ -38,7 +40,7 @@ import sys
 import tempfile
 import time
 
-from scale_nodes import Cluster, cpu_s, fail, rss_bytes, written_bytes
+from scale_nodes import Cluster, cpu_s, fail, rss_bytes, socket_bytes
 
 DRIVER_TIMEOUT_S = 1800
 GIB = 1 << 30
@@ -76,25 +78,53 @@ def node_ids(c):
     return [by_pid[p] for p in c.pids()]
 
 
+def transfer_row(args, env, receivers, nbytes):
+    """transfer(), or a row saying why it failed (the run goes on to the
+    other sizes, and exits 1 at the end)."""
+    try:
+        return transfer(args, env, receivers, nbytes)
+    except RuntimeError as e:
+        print("scale_transfer: %s" % e, file=sys.stderr)
+        return {"bytes": nbytes, "receivers": receivers, "failed": str(e)}
+
+
 def transfer(args, env, receivers, nbytes):
     """One object of nbytes made by a node and read by `receivers` other
     nodes at once; the row of figures."""
+    # The object store keeps 30% of the memory available by default; an
+    # object larger than that would be refused, so each node may hold it.
+    env = dict(env, MANTA_OBJECT_STORE_MEMORY="%dMiB"
+               % ((nbytes * 5 // 4 >> 20) + 256))
     c = Cluster(args.manta, args.module, env)
     try:
         c.start(receivers + 2)
         ids = node_ids(c)[1:]  # the source, then the receivers
         pids = c.pids()[1:]
         rss0 = [rss_bytes(p) for p in pids]
-        sent0 = written_bytes(pids[0])
+        sent0 = socket_bytes(pids[0])
         cpu0 = [cpu_s(p) for p in pids]
         cmd = [args.scale, "--broadcast", c.address, str(nbytes)] + ids
-        done = subprocess.run(cmd + (["--check"] if args.check else []),
-                              capture_output=True, text=True, env=env,
-                              timeout=DRIVER_TIMEOUT_S)
-        if done.returncode != 0:
-            fail("scale --broadcast failed: %s" % done.stderr.strip())
-        row = json.loads(done.stdout)
-        row["source_sent_bytes"] = written_bytes(pids[0]) - sent0
+        # Sampled while the driver runs: its link to the source closes
+        # when it exits, and a closed socket is no longer counted.
+        sent, driver_got = 0, 0
+        with subprocess.Popen(cmd + (["--check"] if args.check else []),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env) as d:
+            deadline = time.monotonic() + DRIVER_TIMEOUT_S
+            while d.poll() is None and time.monotonic() < deadline:
+                sent = max(sent, socket_bytes(pids[0]))
+                driver_got = max(driver_got,
+                                 socket_bytes(d.pid, "bytes_received"))
+                time.sleep(0.2)
+            if d.poll() is None:
+                d.kill()
+            out, err = d.communicate()
+        if d.returncode != 0:
+            raise RuntimeError("scale --broadcast failed (%s): %s"
+                               % (d.returncode, err.strip()[-2000:]))
+        row = json.loads(out)
+        row["source_sent_bytes"] = max(sent, socket_bytes(pids[0])) - sent0
+        row["driver_received_bytes"] = driver_got
         row["source_sent_per_receiver"] = row["source_sent_bytes"] / receivers
         peaks = [status_field(p, "VmHWM") - r0
                  for p, r0 in zip(pids[1:], rss0[1:])]
@@ -178,27 +208,32 @@ def main():
         if "broadcast" in cases:
             doc["broadcast"] = []
             for n in counts:
-                row = transfer(args, env, n, bbytes)
+                row = transfer_row(args, env, n, bbytes)
                 doc["broadcast"].append(row)
+                if "failed" in row:
+                    continue
                 print("broadcast %.0f MiB to %d: %.2f s, source sent %.0f "
-                      "MiB (%.2f per receiver)"
+                      "MiB (%.2f per receiver), driver got %.0f MiB"
                       % (bbytes / 2**20, n, row["total_s"],
                          row["source_sent_bytes"] / 2**20,
-                         row["source_sent_per_receiver"] / bbytes),
+                         row["source_sent_per_receiver"] / bbytes,
+                         row["driver_received_bytes"] / 2**20),
                       file=sys.stderr)
         if "big_object" in cases:
             doc["big_object"] = []
             for nbytes in big:
                 avail = mem_available()
-                if avail < 2.1 * nbytes + GIB:
+                if avail < 3.1 * nbytes + GIB:
                     doc["big_object"].append(
                         {"bytes": nbytes, "skipped":
                          "only %.1f GiB of memory available" % (avail / GIB)})
                     print("big_object %.1f GiB: skipped" % (nbytes / GIB),
                           file=sys.stderr)
                     continue
-                row = transfer(args, env, 1, nbytes)
+                row = transfer_row(args, env, 1, nbytes)
                 doc["big_object"].append(row)
+                if "failed" in row:
+                    continue
                 print("big_object %.2f GiB: %.2f s, receiver peak %.1f MiB "
                       "beyond the object"
                       % (nbytes / GIB, row["total_s"],
@@ -217,6 +252,9 @@ def main():
             f.write(text + "\n")
     else:
         print(text)
+    if any("failed" in row for case in ("broadcast", "big_object")
+           for row in doc.get(case, [])):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

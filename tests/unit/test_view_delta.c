@@ -49,8 +49,7 @@ static void done(Manta__V1__HeartbeatReply *r) {
   protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
-static const Manta__V1__NodeStatus *entry(const mt_view_table *t,
-                                          uint64_t id) {
+static const Manta__V1__NodeStatus *entry(const mt_view_table *t, uint64_t id) {
   for (size_t i = 0; i < t->n; i++) {
     if (t->nodes[i]->info->node_id == id) {
       return t->nodes[i];
