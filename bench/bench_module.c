@@ -28,6 +28,22 @@ static manta_value *len(const manta_value *const *args, size_t n, void *u) {
   return manta_int((int64_t)size);
 }
 
+static manta_value *check(const manta_value *const *args, size_t n, void *u) {
+  (void)n, (void)u;
+  const void *data;
+  size_t size;
+  if (manta_get_bytes(args[0], &data, &size) != MANTA_OK) {
+    return manta_error(MANTA_ERR_TYPE, "bench_check takes bytes, not %s",
+                       manta_kind_name(manta_value_kind(args[0])));
+  }
+  const uint8_t *b = data;
+  int64_t wrong = 0;
+  for (size_t i = 0; i < size; i++) {
+    wrong += b[i] != bench_byte(i);
+  }
+  return manta_int(wrong);
+}
+
 /*
  * bench_bytes returns a view of a buffer made once per size and kept until
  * the process exits, so that a transfer's time is the transfer's, not the
@@ -111,6 +127,9 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
   }
   if (err == MANTA_OK) {
     err = manta_register_function(BENCH_BYTES, bytes, 1, NULL);
+  }
+  if (err == MANTA_OK) {
+    err = manta_register_function(BENCH_CHECK, check, 1, NULL);
   }
   if (err == MANTA_OK) {
     err = manta_register_class(BENCH_ACTOR, actor_new, NULL, NULL);

@@ -14,6 +14,9 @@
 #define BENCH_LEN "bench_len"
 /* One int argument n; returns n bytes, byte i being bench_byte(i). */
 #define BENCH_BYTES "bench_bytes"
+/* One bytes argument; returns how many of its bytes differ from
+ * bench_byte(i) (0: what bench_bytes made, intact). */
+#define BENCH_CHECK "bench_check"
 
 /* An actor class whose constructor takes no arguments, with one method
  * that takes none and returns null. */
@@ -22,7 +25,7 @@
 #define BENCH_ACTOR_PID "pid"
 
 /* The largest n bench_bytes accepts. */
-#define BENCH_BYTES_MAX ((int64_t)4 << 30)
+#define BENCH_BYTES_MAX ((int64_t)8 << 30)
 
 static inline uint8_t bench_byte(uint64_t i) {
   return (uint8_t)(i ^ (i >> 8) ^ (i >> 16));

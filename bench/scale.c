@@ -24,7 +24,13 @@
  *   scale --spread ADDRESS FUNCTION N
  *
  * is many_nodes' task part, run by bench/scale_nodes.py once it has started
- * the nodes (docs/benchmarks.md).
+ * the nodes (docs/benchmarks.md), and
+ *
+ *   scale --broadcast ADDRESS BYTES SOURCE RECEIVER... [--check]
+ *
+ * the part of broadcast and big_object (bench/scale_transfer.py): node
+ * SOURCE makes an object of BYTES bytes, then every RECEIVER (node ids) runs
+ * a task taking it as argument, all at once.
  *
  * Each size runs in a forked child on a fresh runtime, so the memory before
  * a case is a fresh process's; memory per item is given as RSS grown and as
@@ -45,6 +51,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_module.h"
 #include "bench_util.h"
 
 #define MAX_SIZES 8
@@ -455,6 +462,82 @@ static int spread_over_cluster(const char *address, const char *fn, size_t n) {
   return 0;
 }
 
+/* One call of fn(arg) pinned to node; its ref. */
+static manta_ref call_on(const char *node, const char *fn,
+                         const manta_value *arg) {
+  manta_call_options *co;
+  OK(manta_call_options_new(&co));
+  OK(manta_call_options_set_node_affinity(co, node, 0));
+  manta_ref r;
+  OK(manta_submit(fn, &arg, 1, co, &r));
+  manta_call_options_free(co);
+  return r;
+}
+
+/* The int a task returned; exits naming what on an error. */
+static int64_t get_int(manta_ref r, const char *what) {
+  manta_value *v;
+  OK(manta_get(r, -1, &v));
+  int64_t x;
+  if (manta_get_int(v, &x) != MANTA_OK) {
+    char *repr = manta_value_repr(v);
+    fprintf(stderr, "scale: %s gave %s\n", what, repr ? repr : "?");
+    exit(1);
+  }
+  manta_value_free(v);
+  manta_ref_release(r);
+  return x;
+}
+
+/* broadcast and big_object's task part (bench/scale_transfer.py starts the
+ * nodes): node `source` makes `bytes` bytes (bench_bytes, then bench_len
+ * there, so the object is ready and no byte has moved); then each of the
+ * receivers runs bench_len (bench_check with `check`: the bytes that differ
+ * from what was made, which must be 0) on it, all submitted at once.
+ * Prints one JSON line: the time from the first submission to the last
+ * result. The driver never holds the bytes. */
+static int broadcast(const char *address, int64_t bytes, const char *source,
+                     char **receivers, size_t n, bool check) {
+  manta_options *o;
+  OK(manta_options_new(&o));
+  OK(manta_options_set_address(o, address));
+  OK(manta_options_set_num_cpus(o, 0));
+  OK(manta_init(o));
+  manta_options_free(o);
+  manta_value *size = manta_int(bytes);
+  double t0 = bench_now_s();
+  manta_ref obj = call_on(source, BENCH_BYTES, size);
+  manta_value_free(size);
+  manta_value *arg = manta_ref_value(obj);
+  if (get_int(call_on(source, BENCH_LEN, arg), "bench_len at the source") !=
+      bytes) {
+    fprintf(stderr, "scale: the source made the wrong size\n");
+    return 1;
+  }
+  double t1 = bench_now_s();
+  manta_ref *refs = xcalloc(n, sizeof *refs);
+  for (size_t i = 0; i < n; i++) {
+    refs[i] = call_on(receivers[i], check ? BENCH_CHECK : BENCH_LEN, arg);
+  }
+  int64_t wrong = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t got = get_int(refs[i], "a receiver's task");
+    wrong += check ? got : got != bytes;
+  }
+  double t2 = bench_now_s();
+  manta_value_free(arg);
+  manta_ref_release(obj);
+  free(refs);
+  OK(manta_shutdown());
+  printf("{\"bytes\": %lld, \"receivers\": %zu, \"make_s\": %.6f, "
+         "\"total_s\": %.6f, \"received_gib_per_s\": %.3f, "
+         "\"checked\": %s, \"receivers_wrong\": %lld}\n",
+         (long long)bytes, n, t1 - t0, t2 - t1,
+         (double)n * (double)bytes / (t2 - t1) / (1 << 30),
+         check ? "true" : "false", (long long)wrong);
+  return wrong ? 1 : 0;
+}
+
 /* ---- command line and output --------------------------------------------- */
 
 /* "1000,10000" into sizes; the count, or -1 for anything but 1..MAX_SIZES
@@ -538,6 +621,20 @@ int main(int argc, char **argv) {
       return 2;
     }
     return spread_over_cluster(argv[2], argv[3], n);
+  }
+  if (argc >= 6 && strcmp(argv[1], "--broadcast") == 0) {
+    /* scale --broadcast ADDRESS BYTES SOURCE RECEIVER... [--check] */
+    bool check = strcmp(argv[argc - 1], "--check") == 0;
+    long long bytes = atoll(argv[3]);
+    if (bytes < 1 || bytes > BENCH_BYTES_MAX || argc - check < 6) {
+      fprintf(stderr,
+              "scale: --broadcast wants 1 to %lld bytes and a "
+              "receiver, not '%s'\n",
+              (long long)BENCH_BYTES_MAX, argv[3]);
+      return 2;
+    }
+    return broadcast(argv[2], bytes, argv[4], argv + 5,
+                     (size_t)(argc - 5 - check), check);
   }
   for (int i = 1; i < argc; i++) {
     if (i + 1 >= argc) {

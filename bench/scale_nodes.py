@@ -7,9 +7,12 @@
 For each count N: starts a head and N-1 nodes (`manta start`, one CPU slot
 each, the benchmark module loaded), waits until `manta status` lists all N,
 then
+  - register: the head's CPU time and bytes written while the N-1 nodes
+    joined, per node;
   - idle: samples every node's CPU time and RSS over --idle-seconds while
     nothing runs: CPU as a share of one core per node, RSS per node and its
-    growth over the window;
+    growth over the window; the bytes the head's TCP sockets sent (`ss`), per second and per heartbeat of the other nodes (one
+    every MANTA_HEARTBEAT_MS, 300 ms by default);
   - status: how long one `manta status --json` of the whole cluster takes;
   - spread: `scale --spread` joins as a driver without slots and runs
     --tasks no-op tasks spread round-robin over the N nodes; how many each
@@ -31,6 +34,7 @@ import time
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 START_TIMEOUT_S = 60
+HEARTBEAT_MS = float(os.environ.get("MANTA_HEARTBEAT_MS") or 300)
 STATUS_TIMEOUT_S = 60
 SPREAD_TIMEOUT_S = 600
 
@@ -45,6 +49,27 @@ def cpu_s(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def socket_bytes(pid, field="bytes_sent"):
+    """Bytes the process's open TCP sockets have sent (or, with field
+    "bytes_received", received), from `ss`: the kernel's tcp_info of
+    each. A socket closed in between is no longer counted."""
+    out = subprocess.run(["ss", "-tinpH"], capture_output=True, text=True,
+                         timeout=STATUS_TIMEOUT_S).stdout
+    total, mine, tag = 0, False, "pid=%d," % pid
+    for line in out.splitlines():
+        if not line.startswith("\t") and not line.startswith(" "):
+            mine = tag in line
+        elif mine:
+            for item in line.split():
+                if item.startswith(field + ":"):
+                    total += int(item.split(":")[1])
+    return total
+
+
+def written_bytes(pid):
+    return socket_bytes(pid)
 
 
 def rss_bytes(pid):
@@ -79,13 +104,17 @@ class Cluster:
         return line.split(" ready at ")[1].split()[0]
 
     def start(self, n):
+        """Starts the cluster; the head's CPU seconds and bytes written
+        while the other nodes joined."""
         self.address = self._start(["--head", "--port", "0"])
+        head = self.procs[0].pid
+        cpu0, wr0 = cpu_s(head), written_bytes(head)
         for _ in range(n - 1):
             self._start(["--address", self.address])
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if len(self.status()["nodes"]) == n:
-                return
+                return cpu_s(head) - cpu0, written_bytes(head) - wr0
             time.sleep(0.2)
         fail("the cluster did not list %d nodes within %d s"
              % (n, START_TIMEOUT_S))
@@ -118,9 +147,12 @@ class Cluster:
 def idle(pids, seconds):
     cpu0 = {p: cpu_s(p) for p in pids}
     rss0 = {p: rss_bytes(p) for p in pids}
+    wr0 = written_bytes(pids[0])
     t0 = time.monotonic()
     time.sleep(seconds)
     wall = time.monotonic() - t0
+    written = written_bytes(pids[0]) - wr0
+    beats = (len(pids) - 1) * wall * 1000.0 / HEARTBEAT_MS
     shares = [(cpu_s(p) - cpu0[p]) / wall for p in pids]
     rss1 = [rss_bytes(p) for p in pids]
     return {
@@ -133,6 +165,8 @@ def idle(pids, seconds):
         "rss_bytes_mean": sum(rss1) / len(rss1),
         "rss_bytes_max": max(rss1),
         "rss_growth_bytes_max": max(r - rss0[p] for p, r in zip(pids, rss1)),
+        "head_written_bytes_per_s": written / wall,
+        "head_written_bytes_per_heartbeat": written / beats if beats else 0.0,
     }
 
 
@@ -154,8 +188,12 @@ def one_count(args, n, env):
     c = Cluster(args.manta, args.module, env)
     try:
         t0 = time.monotonic()
-        c.start(n)
-        row = {"nodes": n, "start_s": round(time.monotonic() - t0, 3)}
+        head_cpu, head_written = c.start(n)
+        row = {"nodes": n, "start_s": round(time.monotonic() - t0, 3),
+               "register": {
+                   "head_cpu_s_per_node": head_cpu / max(n - 1, 1),
+                   "head_written_bytes_per_node":
+                       head_written / max(n - 1, 1)}}
         row["idle"] = idle(c.pids(), args.idle_seconds)
         t0 = time.monotonic()
         c.status()
@@ -202,12 +240,15 @@ def main():
             row = one_count(args, n, env)
             rows.append(row)
             print("many_nodes n=%-3d start %.2f s  idle cpu %.3f%% of a core"
-                  " (head %.3f%%, max %.3f%%)  rss %.1f MiB/node  status %.3f s  "
+                  " (head %.3f%%, max %.3f%%)  head writes %.0f B/s"
+                  " (%.0f B/heartbeat)  rss %.1f MiB/node  status %.3f s  "
                   "%d tasks %.2f s (%.0f/s, %d to %d a node)"
                   % (n, row["start_s"],
                      100 * row["idle"]["cpu_share_of_core_mean"],
                      100 * row["idle"]["head_cpu_share_of_core"],
                      100 * row["idle"]["cpu_share_of_core_max"],
+                     row["idle"]["head_written_bytes_per_s"],
+                     row["idle"]["head_written_bytes_per_heartbeat"],
                      row["idle"]["rss_bytes_mean"] / 2**20, row["status_s"],
                      row["spread"]["tasks"], row["spread"]["total_s"],
                      row["spread"]["tasks_per_s"],

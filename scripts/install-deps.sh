@@ -64,6 +64,8 @@ set -euo pipefail
 #                                           head/head_store_redis.c), the
 #                                           server runs in the store's tests
 #                                           (docs/head-store.md)
+#   iproute2                                `ss`: the bytes each node's TCP
+#                                           sockets sent (bench/scale_nodes.py)
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -86,6 +88,7 @@ PACKAGES=(
   libyaml-dev
   bsdutils
   redis-server libhiredis-dev
+  iproute2
 )
 
 check_only=0

@@ -117,6 +117,18 @@ typedef struct mt_peer {
 
 typedef struct mt_directory mt_directory;
 
+/* view_table.c: the head's node table as this node last heard it, to which
+ * heartbeat deltas apply (the heartbeat thread's only). */
+typedef struct mt_view_table {
+  uint64_t epoch, view; /* sent back as known_epoch, known_view */
+  Manta__V1__NodeStatus **nodes;
+  size_t n, cap;
+} mt_view_table;
+/* Applies a heartbeat reply (whole table or delta); true if the table
+ * changed. */
+bool mt_view_table_apply(mt_view_table *t, const Manta__V1__HeartbeatReply *r);
+void mt_view_table_free(mt_view_table *t);
+
 typedef struct mt_fetch_wait {
   uint64_t id;      /* the proxy object (one count held) */
   int64_t since_ms; /* when it first waited */
@@ -139,6 +151,7 @@ typedef struct mt_cluster {
   pthread_mutex_t hb_mu;
   pthread_cond_t hb_cv;
   bool hb_stop;
+  mt_view_table table;          /* the head's, as last heard */
   uint64_t advertised_registry; /* registry_version last sent */
   bool reported_busy;           /* the last heartbeat reported work (rt.mu) */
 
@@ -205,6 +218,33 @@ int mt_directory_call(mt_directory *d, const char *method, const uint8_t *body,
 void mt_directory_register_self(mt_directory *d, Manta__V1__NodeInfo *info);
 Manta__V1__HeartbeatReply *
 mt_directory_heartbeat(mt_directory *d, const Manta__V1__HeartbeatRequest *req);
+/* Adds (or refreshes) a node as RegisterNode does; false if the id is the
+ * head's or on OOM. Forgets a node as UnregisterNode does. */
+bool mt_directory_register(mt_directory *d, const Manta__V1__NodeInfo *info);
+void mt_directory_unregister(mt_directory *d, uint64_t node_id);
+
+/* head/view_log.c: what heartbeat deltas need beside the node table (under
+ * the directory's mutex). */
+#define MT_VIEW_GONE_KEPT 64
+typedef struct mt_view_log {
+  uint64_t epoch; /* random per head run, never 0 */
+  uint64_t floor; /* views older than this get the whole table */
+  struct {
+    uint64_t node_id, view; /* left at that view version */
+  } gone[MT_VIEW_GONE_KEPT];
+  size_t ngone;
+} mt_view_log;
+void mt_view_log_init(mt_view_log *log);
+/* node_id left the table, which made the view version `view`. */
+void mt_view_log_gone(mt_view_log *log, uint64_t node_id, uint64_t view);
+/* Whether a node holding (known_epoch, known_view) can be sent a delta
+ * against the current view version `view`. */
+bool mt_view_log_can_delta(const mt_view_log *log, uint64_t known_epoch,
+                           uint64_t known_view, uint64_t view);
+/* The nodes that left after known_view, into out (MT_VIEW_GONE_KEPT
+ * entries); their count. */
+size_t mt_view_log_gone_since(const mt_view_log *log, uint64_t known_view,
+                              uint64_t *out);
 
 /* task_receive.c: the Node service */
 extern const mt_tp_service mt_node_service;

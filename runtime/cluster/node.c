@@ -277,6 +277,31 @@ static manta_err register_with_head(void) {
   return MANTA_OK;
 }
 
+/* Whether the view keeps a node the head's table lacks (carry_missing). */
+static bool view_has_missing(void) {
+  bool missing = false;
+  mt_lock();
+  for (size_t i = 0; i < mt_cl.nview && !missing; i++) {
+    missing = mt_cl.view[i].missing_since_ms != 0;
+  }
+  mt_unlock();
+  return missing;
+}
+
+/* A reply that changed nothing still says the head holds every live node
+ * of the view alive: their heartbeat ages count from now (a dead node's
+ * keeps growing). */
+static void view_confirm(void) {
+  int64_t now = mt_now_ms();
+  mt_lock();
+  for (size_t i = 0; i < mt_cl.nview; i++) {
+    if (mt_cl.view[i].alive) {
+      mt_cl.view[i].view_at_ms = now;
+    }
+  }
+  mt_unlock();
+}
+
 /* One heartbeat: reports load, brings back the view. */
 static void heartbeat_once(void) {
   mt_lock();
@@ -288,6 +313,8 @@ static void heartbeat_once(void) {
   Manta__V1__HeartbeatRequest req = MANTA__V1__HEARTBEAT_REQUEST__INIT;
   req.node_id = mt_rt.node_id;
   req.load = mt_node_load_build();
+  req.known_view = mt_cl.table.view; /* the head answers what changed */
+  req.known_epoch = mt_cl.table.epoch;
   Manta__V1__HeartbeatReply *r = NULL;
   if (mt_cl.dir) {
     r = mt_directory_heartbeat(mt_cl.dir, &req);
@@ -319,12 +346,20 @@ static void heartbeat_once(void) {
       mt_actor_names_reannounce();
     }
   } else {
-    mt_view_update(r->nodes, r->n_nodes);
+    /* Unchanged, the view is only confirmed: a node at rest does no O(N)
+     * work per heartbeat. Nodes kept while missing are looked at again
+     * until they are back or dropped. */
+    bool changed = mt_view_table_apply(&mt_cl.table, r) || view_has_missing();
+    if (changed) {
+      mt_view_update(mt_cl.table.nodes, mt_cl.table.n);
+    } else {
+      view_confirm();
+    }
     mt_garbage g;
     mt_garbage_init(&g);
     mt_lock();
     mt_tp_channel **closing = mt_peers_check_locked(&g);
-    if (r->n_nodes) {
+    if (changed) {
       mt_borrows_check_locked(&g); /* the view changed */
     }
     mt_actors_remote_check_locked(&g);
@@ -438,6 +473,7 @@ static void cluster_cleanup(void) {
   mt_rt.cluster = NULL;
   mt_actors_remote_stop_locked(&g);
   view_free(mt_cl.view, mt_cl.nview);
+  mt_view_table_free(&mt_cl.table);
   mt_cl.view = NULL;
   mt_cl.nview = 0;
   mt_unlock();

@@ -14,7 +14,8 @@ typedef struct dir_node {
   int64_t last_seen_ms;
   bool alive;
   bool is_head;
-  bool restored; /* from the store, not registered again yet */
+  bool restored;    /* from the store, not registered again yet */
+  uint64_t changed; /* the view version its entry last changed at */
 } dir_node;
 
 struct mt_directory {
@@ -22,7 +23,8 @@ struct mt_directory {
   dir_node *nodes;
   size_t n, cap;
   uint64_t head_id;
-  uint64_t view; /* bumped when a node joins, changes or dies */
+  uint64_t view;   /* bumped when a node joins, changes, dies or leaves */
+  mt_view_log log; /* for heartbeat deltas (view_log.c) */
   int64_t heartbeat_ms, dead_after_ms;
   mt_actor_names *names;
   mt_pg_table *pgs;     /* placement groups (pg_head.c) */
@@ -48,6 +50,7 @@ mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
   pthread_mutex_init(&d->mu, NULL);
   d->head_id = head_node_id;
   d->view = 1;
+  mt_view_log_init(&d->log);
   d->heartbeat_ms = heartbeat_ms;
   d->dead_after_ms = dead_after_ms;
   return d;
@@ -127,7 +130,7 @@ static bool upsert_locked(mt_directory *d, const Manta__V1__NodeInfo *info,
   n->alive = true;
   n->is_head = is_head;
   n->last_seen_ms = mt_now_ms();
-  d->view++;
+  n->changed = ++d->view;
   store_node_put_locked(d, n);
   return true;
 }
@@ -139,7 +142,7 @@ static void reap_locked(mt_directory *d) {
     dir_node *n = &d->nodes[i];
     if (n->alive && !n->is_head && now - n->last_seen_ms > d->dead_after_ms) {
       n->alive = false;
-      d->view++;
+      n->changed = ++d->view;
       mt_actor_names_node_gone(d->names, n->info->node_id);
       store_node_del_locked(d, n->info->node_id);
       n->restored = false;
@@ -189,6 +192,45 @@ void mt_directory_register_self(mt_directory *d, Manta__V1__NodeInfo *info) {
   pthread_mutex_unlock(&d->mu);
 }
 
+/* Whether a heartbeat's load differs from the one held (their encodings
+ * do): a node at rest reports the same load every time, and that must not
+ * count as a change sent to every other node. */
+static bool load_differs(const Manta__V1__NodeLoad *held,
+                         const Manta__V1__NodeLoad *got) {
+  mt_tp_buf a, b;
+  if (!held || !mt_wire_pack(&held->base, &a)) {
+    return true;
+  }
+  if (!mt_wire_pack(&got->base, &b)) {
+    free(a.data);
+    return true;
+  }
+  bool differ = a.len != b.len || memcmp(a.data, b.data, a.len) != 0;
+  free(a.data);
+  free(b.data);
+  return differ;
+}
+
+/* Keeps in r (every node's status, index for index with the table) only
+ * the entries changed after known_view, and names the nodes that left
+ * since: the delta of docs/protocol.md. On OOM r stays the whole table. */
+static void delta_locked(mt_directory *d, Manta__V1__HeartbeatReply *r,
+                         uint64_t known_view) {
+  r->gone = malloc(MT_VIEW_GONE_KEPT * sizeof *r->gone);
+  if (!r->gone) {
+    return;
+  }
+  r->n_gone = mt_view_log_gone_since(&d->log, known_view, r->gone);
+  size_t k = 0;
+  for (size_t i = 0; i < r->n_nodes; i++) {
+    if (d->nodes[i].changed > known_view) {
+      r->nodes[k++] = r->nodes[i];
+    }
+  }
+  r->n_nodes = k;
+  r->delta = true;
+}
+
 /* Applies a heartbeat; the reply is built under the lock and packed by the
  * caller (free with free_heartbeat_reply). */
 static Manta__V1__HeartbeatReply *
@@ -208,7 +250,7 @@ heartbeat_locked(mt_directory *d, const Manta__V1__HeartbeatRequest *req,
     return r;
   }
   n->last_seen_ms = mt_now_ms();
-  if (req->load) {
+  if (req->load && load_differs(n->load, req->load)) {
     Manta__V1__NodeLoad *load =
         (Manta__V1__NodeLoad *)copy_msg(&req->load->base);
     if (load) {
@@ -216,12 +258,18 @@ heartbeat_locked(mt_directory *d, const Manta__V1__HeartbeatRequest *req,
         protobuf_c_message_free_unpacked(&n->load->base, NULL);
       }
       n->load = load;
+      n->changed = ++d->view;
     }
   }
   r->known = true;
   r->view = d->view;
+  r->epoch = d->log.epoch;
   r->nodes = statuses_locked(d, store);
   r->n_nodes = r->nodes ? d->n : 0;
+  if (r->nodes && mt_view_log_can_delta(&d->log, req->known_epoch,
+                                        req->known_view, d->view)) {
+    delta_locked(d, r, req->known_view);
+  }
   return r;
 }
 
@@ -229,6 +277,7 @@ static void free_heartbeat_reply(Manta__V1__HeartbeatReply *r,
                                  Manta__V1__NodeStatus *store) {
   if (r) {
     free(r->nodes);
+    free(r->gone);
     free(r);
   }
   free(store);
@@ -348,6 +397,35 @@ static void bad_request(mt_tp_incoming *in, const char *method,
   mt_tp_reply(in, MT_TP_INVALID_ARGUMENT, why, NULL, 0);
 }
 
+bool mt_directory_register(mt_directory *d, const Manta__V1__NodeInfo *info) {
+  pthread_mutex_lock(&d->mu);
+  bool ok = info->node_id != d->head_id && upsert_locked(d, info, false);
+  if (ok) {
+    store_node_registered_locked(d, find_locked(d, info->node_id));
+  }
+  pthread_mutex_unlock(&d->mu);
+  return ok;
+}
+
+void mt_directory_unregister(mt_directory *d, uint64_t node_id) {
+  pthread_mutex_lock(&d->mu);
+  dir_node *n = find_locked(d, node_id);
+  if (n && !n->is_head) {
+    /* Left on purpose: forgotten, not listed as dead. */
+    mt_log(MT_LOG_INFO, "head: node %016llx (%s) left",
+           (unsigned long long)n->info->node_id, n->info->address);
+    mt_actor_names_node_gone(d->names, n->info->node_id);
+    store_node_del_locked(d, n->info->node_id);
+    protobuf_c_message_free_unpacked(&n->info->base, NULL);
+    if (n->load) {
+      protobuf_c_message_free_unpacked(&n->load->base, NULL);
+    }
+    *n = d->nodes[--d->n];
+    mt_view_log_gone(&d->log, node_id, ++d->view);
+  }
+  pthread_mutex_unlock(&d->mu);
+}
+
 static void handle_register(mt_directory *d, mt_tp_incoming *in,
                             const uint8_t *body, size_t len) {
   Manta__V1__RegisterRequest *req =
@@ -367,14 +445,7 @@ static void handle_register(mt_directory *d, mt_tp_incoming *in,
              !strchr(req->node->address, ':')) {
     bad_request(in, "RegisterNode", "node_id and address (HOST:PORT) needed");
   } else {
-    pthread_mutex_lock(&d->mu);
-    bool ok =
-        req->node->node_id != d->head_id && upsert_locked(d, req->node, false);
-    if (ok) {
-      store_node_registered_locked(d, find_locked(d, req->node->node_id));
-    }
-    pthread_mutex_unlock(&d->mu);
-    if (!ok) {
+    if (!mt_directory_register(d, req->node)) {
       mt_tp_reply(in, MT_TP_INVALID_ARGUMENT,
                   "node id taken by the head, or out of memory", NULL, 0);
     } else {
@@ -420,22 +491,7 @@ static void handle_unregister(mt_directory *d, mt_tp_incoming *in,
     bad_request(in, "UnregisterNode", "malformed UnregisterRequest");
     return;
   }
-  pthread_mutex_lock(&d->mu);
-  dir_node *n = find_locked(d, req->node_id);
-  if (n && !n->is_head) {
-    /* Left on purpose: forgotten, not listed as dead. */
-    mt_log(MT_LOG_INFO, "head: node %016llx (%s) left",
-           (unsigned long long)n->info->node_id, n->info->address);
-    mt_actor_names_node_gone(d->names, n->info->node_id);
-    store_node_del_locked(d, n->info->node_id);
-    protobuf_c_message_free_unpacked(&n->info->base, NULL);
-    if (n->load) {
-      protobuf_c_message_free_unpacked(&n->load->base, NULL);
-    }
-    *n = d->nodes[--d->n];
-    d->view++;
-  }
-  pthread_mutex_unlock(&d->mu);
+  mt_directory_unregister(d, req->node_id);
   manta__v1__unregister_request__free_unpacked(req, NULL);
   Manta__V1__UnregisterReply r = MANTA__V1__UNREGISTER_REPLY__INIT;
   reply_msg(in, &r.base);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Heartbeat deltas across processes (docs/protocol.md, "Heartbeat
+# deltas"): a head and nodes a and b, each serving /metrics, whose
+# manta_peer_up lines are that node's view of the cluster. A node c that
+# joins late is seen alive by every other node; killed with SIGKILL, it is
+# seen dead by every other node; a node d that leaves on purpose is dropped
+# from every view. Those views are built from deltas: after the first
+# heartbeat a node hears only what changed.
+#   run-view-delta-test.sh MANTA_CLI
+# Every process started is killed on exit, pass or fail.
+set -euo pipefail
+manta=$1
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+fail() {
+  fail_showing_errors "view delta test: $*"
+}
+# shellcheck source=nodes.sh
+. "$here/nodes.sh"
+trap 'kill_nodes; rm -rf "$work"' EXIT
+command -v curl >/dev/null ||
+  fail "curl is missing (bash scripts/install-deps.sh installs it)"
+export MANTA_STATE_DIR=$work/state MANTA_HEARTBEAT_MS=100 \
+  MANTA_DEAD_AFTER_MS=1500
+unset MANTA_TOKEN MANTA_TOKEN_FILE MANTA_ADDRESS MANTA_METRICS_PORT
+
+urls=()
+# start NAME ARGS...: a node serving /metrics; its URL joins $urls.
+start() {
+  local name=$1
+  shift
+  start_node "$name" --port 0 --metrics-port 0 --num-cpus 1 "$@"
+  local url
+  url=$(sed -n 's/.* metrics \(http:[^ ]*\).*/\1/p' "$work/$name.out")
+  [ -n "$url" ] || fail "$name printed no metrics URL"
+  urls+=("$url")
+}
+# views UP DOWN: every node of $urls lists UP nodes up and DOWN down, within
+# a bounded wait; fails naming the node that does not.
+views() {
+  local url up down
+  for url in "${urls[@]}"; do
+    for _ in $(seq 400); do
+      curl -sS --max-time 5 -o "$work/m.txt" "$url" || true
+      up=$(grep -c '^manta_peer_up{.*} 1$' "$work/m.txt" || true)
+      down=$(grep -c '^manta_peer_up{.*} 0$' "$work/m.txt" || true)
+      [ "$up" = "$1" ] && [ "$down" = "$2" ] && break
+      sleep 0.05
+    done
+    [ "$up" = "$1" ] && [ "$down" = "$2" ] ||
+      fail "$url lists $up node(s) up and $down down, not $1 and $2"
+  done
+}
+
+start head --head
+head=$address
+start node_a --address "$head"
+start node_b --address "$head"
+views 3 0
+# Every node is at rest now: its next heartbeats bring empty deltas.
+sleep 0.5
+echo "== a node joining late is seen by every other node"
+saved=("${urls[@]}")
+start node_c --address "$head"
+c_pid=$pid
+urls=("${saved[@]}")
+views 4 0
+echo "== a node killed with SIGKILL is seen dead by every other node"
+kill -9 "$c_pid"
+views 3 1
+echo "== a node leaving on purpose is dropped from every view"
+start node_d --address "$head"
+d_pid=$pid
+urls=("${saved[@]}")
+views 4 1
+stop_process node_d "$d_pid"
+views 3 1
+echo "PASS"
