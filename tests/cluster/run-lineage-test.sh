@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Lost objects rebuilt from their lineage, across a real node death: a head
+# and node x (the only node offering the functions at first); a driver
+# makes large results there (they stay on x), then this script starts node
+# y, and the driver kills x with SIGKILL and gets them back rebuilt
+# (cluster_lineage.c says what must hold). The driver keeps lineage under
+# MANTA_LINEAGE_MEMORY=64KiB, so that one object's lineage is evicted.
+# Every process started here is killed on exit, pass or fail.
+#
+#   run-lineage-test.sh <manta> <cluster_driver> <cluster_module.so>
+set -euo pipefail
+
+manta=$1
+driver=$2
+module=$3
+work=$(mktemp -d)
+export MANTA_STATE_DIR=$work/state
+unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE MANTA_LINEAGE_MEMORY
+source "$(dirname "$0")/nodes.sh"
+
+cleanup() {
+  kill_nodes
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# wait_offered HEAD N: N live nodes offer step_bytes (at most 20 s).
+wait_offered() {
+  local st
+  for _ in $(seq 400); do
+    st=$("$manta" status --address "$1" 2>/dev/null || true)
+    [ "$(grep -o "step_bytes" <<<"$st" | wc -l)" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  "$manta" status --address "$1" || true
+  fail "$2 nodes do not offer step_bytes"
+}
+
+echo "== a head and node x"
+start_node head --head --port 0 --num-cpus 1
+head=$address
+MANTA_TEST_PIN=x start_node node_x --address "$head" --num-cpus 2 \
+  --module "$module"
+disown "$pid" 2>/dev/null || true # the driver kills it: no "Killed" line
+wait_offered "$head" 1
+
+echo "== driver: results made on x"
+mkdir "$work/sync"
+MANTA_LOG=${LINEAGE_TEST_LOG:-warn} MANTA_ADDRESS=$head MANTA_TEST_SYNC_DIR=$work/sync MANTA_LINEAGE_MEMORY=${LINEAGE_TEST_LIMIT:-64KiB} \
+  "$driver" lineage >"$work/driver.out" 2>"$work/driver.err" &
+driver_pid=$!
+node_pids+=("$driver_pid")
+for _ in $(seq 1200); do
+  [ -e "$work/sync/prepared" ] && break
+  kill -0 "$driver_pid" 2>/dev/null || break
+  sleep 0.05
+done
+[ -e "$work/sync/prepared" ] || { cat "$work/driver.out"; fail "the driver did not prepare"; }
+
+echo "== node y; the driver kills x and gets everything back"
+start_node node_y --address "$head" --num-cpus 2 --module "$module"
+wait_offered "$head" 2
+touch "$work/sync/go"
+status=0
+wait "$driver_pid" || status=$?
+cat "$work/driver.out"
+[ "$status" -eq 0 ] || fail "driver phase lineage (exit $status)"
+echo "PASS"
