@@ -105,8 +105,7 @@ static void fetch_later_locked(mt_object *o, int64_t since_ms);
  * that long); meanwhile the heartbeat thread tries the fetch again after
  * each view update. False: no lineage, the caller fails o. */
 static bool lost_locked(mt_object *o, const char *why, mt_garbage *g) {
-  int64_t since =
-      mt_lineage_lost_since_locked(mt_slots_id(&mt_rt.objects, o));
+  int64_t since = mt_lineage_lost_since_locked(mt_slots_id(&mt_rt.objects, o));
   if (since < 0 || !o->proxy) {
     return false;
   }
@@ -266,9 +265,9 @@ void mt_fetch_retry_waiting(void) {
         if (mt_cl.stopping || !mt_lineage_rebuild_locked(o, why, &g)) {
           mt_obj_complete_locked(
               o,
-              mt_cl.stopping ? mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
-                                            "%s", why)
-                             : lost_error(why),
+              mt_cl.stopping
+                  ? mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster", "%s", why)
+                  : lost_error(why),
               &g);
         }
       }

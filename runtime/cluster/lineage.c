@@ -31,7 +31,7 @@
 #include <string.h>
 
 #define LINEAGE_DEFAULT (64ull << 20)
-#define LINEAGE_OVERHEAD 256 /* a record's own bytes, roughly */
+#define LINEAGE_OVERHEAD 256  /* a record's own bytes, roughly */
 #define LINEAGE_MAX_DEPTH 256 /* arguments rebuilt inside each other */
 
 struct mt_lineage {
@@ -40,13 +40,13 @@ struct mt_lineage {
   mt_resource_request demand;
   mt_placement placement;
   uint64_t target;
-  int attempts;          /* dispatches of the task so far */
-  manta_value **args;    /* NULL once evicted */
+  int attempts;       /* dispatches of the task so far */
+  manta_value **args; /* NULL once evicted */
   size_t nargs;
-  size_t bytes;          /* counted against the limit while kept */
+  size_t bytes; /* counted against the limit while kept */
   bool evicted;
-  bool too_large;        /* evicted because it alone exceeds the limit */
-  int64_t lost_ms;       /* first failed fetch since its copy was made */
+  bool too_large;  /* evicted because it alone exceeds the limit */
+  int64_t lost_ms; /* first failed fetch since its copy was made */
   struct mt_lineage *older, *newer; /* records holding arguments */
 };
 
@@ -299,10 +299,10 @@ static bool rebuild_locked(mt_object *o, uint64_t lost_node, const char *why,
   /* Kept until the task holds the arguments: rebuilding them may free
    * objects, never these. */
   manta_value *fail = revive_args_locked(l, lost_node, depth, g);
-  mt_task *t = fail ? NULL
-                    : mt_task_alloc(MT_TASK_FUNCTION,
-                                    (const manta_value *const *)l->args,
-                                    l->nargs);
+  mt_task *t =
+      fail ? NULL
+           : mt_task_alloc(MT_TASK_FUNCTION,
+                           (const manta_value *const *)l->args, l->nargs);
   if (t) {
     t->remote = calloc(1, sizeof *t->remote);
     if (t->remote && (t->remote->function = strdup(l->function))) {

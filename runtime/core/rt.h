@@ -220,6 +220,22 @@ void mt_objects_destroy(mt_garbage *g);
 /* A new reference to a ready object's value, read back from its spill file
  * if it was spilled; an OBJECT_LOST error value if that read fails. */
 manta_value *mt_obj_value_locked(mt_object *o, mt_garbage *g);
+/* The same in three steps, so that the file is read without rt.mu (get
+ * does): prepare (under rt.mu; false: nothing to read, the value is in
+ * memory), read (without it; NULL with r->why on failure), install (under
+ * rt.mu again, the object still counted: a copy read meanwhile by another
+ * thread wins). */
+typedef struct mt_spill_read {
+  uint64_t id;
+  uint8_t kind;
+  size_t bytes;
+  char path[700];
+  char why[800];
+} mt_spill_read;
+bool mt_spill_read_prepare_locked(mt_object *o, mt_spill_read *r);
+manta_value *mt_spill_read_file(mt_spill_read *r);
+manta_value *mt_spill_read_install_locked(mt_object *o, mt_spill_read *r,
+                                          manta_value *v, mt_garbage *g);
 void mt_listener_add_locked(mt_listener *l, mt_object *o);
 void mt_listener_remove_locked(mt_listener *l);
 /* Calls fn(ctx, o, g) once the object is ready: now if it is, else from

@@ -80,8 +80,8 @@ static unsigned char want_step(size_t i, size_t unused) {
 }
 
 /* Gets r, expecting OBJECT_LOST whose message holds every one of needles. */
-static void check_lost(const char *what, manta_ref r, const char *const *needles,
-                       size_t n) {
+static void check_lost(const char *what, manta_ref r,
+                       const char *const *needles, size_t n) {
   manta_value *got = NULL;
   CHECK_ERR(manta_get(r, 60000, &got), MANTA_ERR_OBJECT_LOST);
   char *repr = got ? manta_value_repr(got) : NULL;
@@ -149,17 +149,15 @@ static void test_lineage(void) {
     e_in[i] = (unsigned char)(i & 0xff);
   }
   manta_ref e =
-      submit("step_bytes", (manta_value *[]){manta_bytes(e_in, SMALL_E),
-                                             manta_int(4)},
-             2);
+      submit("step_bytes",
+             (manta_value *[]){manta_bytes(e_in, SMALL_E), manta_int(4)}, 2);
   free(e_in);
   manta_ref d = submit("make_bytes", (manta_value *[]){manta_int(BIG_D)}, 1);
   manta_ref a = submit("make_bytes", (manta_value *[]){manta_int(BIG_A)}, 1);
   wait_finished(3);
   /* Submitted once A is made: B waiting for A would fetch A here. */
-  manta_ref b =
-      submit("step_bytes",
-             (manta_value *[]){manta_ref_value(a), manta_int(1)}, 2);
+  manta_ref b = submit("step_bytes",
+                       (manta_value *[]){manta_ref_value(a), manta_int(1)}, 2);
   manta_ref_release(a); /* only B's lineage holds A now */
   wait_finished(1);
   manta_value *listed = mt_test_submit_get(
