@@ -81,3 +81,26 @@ kill_nodes() {
     done
   done
 }
+
+# A driver run in the background by a test script ($driver_pid, its output
+# in $work/driver.out), which it talks with through files in $work/sync.
+# driver_reached NAME: the driver wrote $work/sync/NAME (at most 60 s).
+driver_reached() {
+  for _ in $(seq 1200); do
+    [ -e "$work/sync/$1" ] && return 0
+    kill -0 "$driver_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -e "$work/sync/$1" ] && return 0
+  cat "$work/driver.out"
+  fail "the driver did not reach '$1'"
+}
+
+# driver_finish PHASE: waits for the driver, shows its output; fails if it
+# did.
+driver_finish() {
+  local status=0
+  wait "$driver_pid" || status=$?
+  cat "$work/driver.out"
+  [ "$status" -eq 0 ] || fail "driver phase $1 (exit $status)"
+}

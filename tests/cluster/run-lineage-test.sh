@@ -46,23 +46,16 @@ wait_offered "$head" 1
 
 echo "== driver: results made on x"
 mkdir "$work/sync"
-MANTA_LOG=${LINEAGE_TEST_LOG:-warn} MANTA_ADDRESS=$head MANTA_TEST_SYNC_DIR=$work/sync MANTA_LINEAGE_MEMORY=${LINEAGE_TEST_LIMIT:-64KiB} \
-  "$driver" lineage >"$work/driver.out" 2>"$work/driver.err" &
+# LINEAGE_TEST_LOG=info shows each rebuild in $work/driver.err.
+MANTA_ADDRESS=$head MANTA_TEST_SYNC_DIR=$work/sync MANTA_LINEAGE_MEMORY=64KiB \
+  MANTA_LOG=${LINEAGE_TEST_LOG:-warn} "$driver" lineage >"$work/driver.out" 2>"$work/driver.err" &
 driver_pid=$!
 node_pids+=("$driver_pid")
-for _ in $(seq 1200); do
-  [ -e "$work/sync/prepared" ] && break
-  kill -0 "$driver_pid" 2>/dev/null || break
-  sleep 0.05
-done
-[ -e "$work/sync/prepared" ] || { cat "$work/driver.out"; fail "the driver did not prepare"; }
+driver_reached prepared
 
 echo "== node y; the driver kills x and gets everything back"
 start_node node_y --address "$head" --num-cpus 2 --module "$module"
 wait_offered "$head" 2
 touch "$work/sync/go"
-status=0
-wait "$driver_pid" || status=$?
-cat "$work/driver.out"
-[ "$status" -eq 0 ] || fail "driver phase lineage (exit $status)"
+driver_finish lineage
 echo "PASS"
