@@ -378,8 +378,12 @@ typedef struct mt_actor_remote {
    * proxy that created the actor: what creating it again takes. */
   int restarts_left; /* -1: no end */
   int restarts_done;
-  int max_task_retries;       /* -1: no end */
-  int64_t lost_ms;            /* when a call was last lost with the host */
+  int max_task_retries; /* -1: no end */
+  int64_t lost_ms;      /* when a call was last lost with the host */
+  /* The nodes a restart under way was sent to and failed on, so that it
+   * tries another one offering the class (actor_proxy.c). */
+  uint64_t restart_tried[4];
+  int nrestart_tried;
   mt_resource_request demand; /* what the creation asked for */
   manta_value **args;         /* the constructor's arguments (counted) */
   size_t nargs;

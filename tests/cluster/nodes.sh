@@ -104,3 +104,16 @@ driver_finish() {
   cat "$work/driver.out"
   [ "$status" -eq 0 ] || fail "driver phase $1 (exit $status)"
 }
+
+# wait_offered HEAD NAME N: N live nodes offer NAME, a function or class, in
+# `manta status` of HEAD (at most 20 s).
+wait_offered() {
+  local st
+  for _ in $(seq 400); do
+    st=$("$manta" status --address "$1" 2>/dev/null || true)
+    [ "$(grep -o "\b$2\b" <<<"$st" | wc -l)" -ge "$3" ] && return 0
+    sleep 0.05
+  done
+  "$manta" status --address "$1" || true
+  fail "$3 nodes do not offer $2"
+}

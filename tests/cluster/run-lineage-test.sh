@@ -24,25 +24,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_offered HEAD N: N live nodes offer step_bytes (at most 20 s).
-wait_offered() {
-  local st
-  for _ in $(seq 400); do
-    st=$("$manta" status --address "$1" 2>/dev/null || true)
-    [ "$(grep -o "step_bytes" <<<"$st" | wc -l)" -ge "$2" ] && return 0
-    sleep 0.05
-  done
-  "$manta" status --address "$1" || true
-  fail "$2 nodes do not offer step_bytes"
-}
-
 echo "== a head and node x"
 start_node head --head --port 0 --num-cpus 1
 head=$address
 MANTA_TEST_PIN=x start_node node_x --address "$head" --num-cpus 2 \
   --module "$module"
 disown "$pid" 2>/dev/null || true # the driver kills it: no "Killed" line
-wait_offered "$head" 1
+wait_offered "$head" step_bytes 1
 
 echo "== driver: results made on x"
 mkdir "$work/sync"
@@ -55,7 +43,7 @@ driver_reached prepared
 
 echo "== node y; the driver kills x and gets everything back"
 start_node node_y --address "$head" --num-cpus 2 --module "$module"
-wait_offered "$head" 2
+wait_offered "$head" step_bytes 2
 touch "$work/sync/go"
 driver_finish lineage
 echo "PASS"
