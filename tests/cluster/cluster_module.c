@@ -289,16 +289,6 @@ typedef struct counter {
   int64_t expected[KEYS]; /* next sequence number per caller key */
 } counter;
 
-/* MANTA_TEST_CTOR_GATE=FILE: constructors wait until FILE exists (60 s at
- * most), so that a creation stays under way as long as a test needs. */
-static void ctor_gate(void) {
-  const char *gate = getenv("MANTA_TEST_CTOR_GATE");
-  for (int i = 0; gate && *gate && i < 6000 && access(gate, F_OK) != 0; i++) {
-    struct timespec ms10 = {0, 10000000L};
-    nanosleep(&ms10, NULL);
-  }
-}
-
 /* (start) or (): a counter; ("fail") fails the constructor. */
 static void *counter_new(const manta_value *const *a, size_t n, void *cd,
                          manta_value **error) {
@@ -309,7 +299,6 @@ static void *counter_new(const manta_value *const *a, size_t n, void *cd,
     *error = manta_error(MANTA_ERR_TASK_FAILED, "constructor refused '%s'", s);
     return NULL;
   }
-  ctor_gate();
   counter *c = calloc(1, sizeof *c);
   if (c && n == 1) {
     manta_get_int(a[0], &c->total);

@@ -141,34 +141,6 @@ static void node_of_pid(int64_t pid, char *id, size_t size) {
   manta_value_free(st);
 }
 
-/* Whether the head lists the node id as dead (alive: 0). */
-static int node_dead(const char *id) {
-  manta_value *st = NULL;
-  const manta_value *nodes, *node, *v;
-  const char *s;
-  size_t len, n = 0;
-  int dead = 0;
-  if (manta_cluster_status(getenv("MANTA_ADDRESS"), NULL, 5000, &st) !=
-      MANTA_OK) {
-    return 0;
-  }
-  if (manta_map_find(st, "nodes", &nodes) == MANTA_OK) {
-    manta_len(nodes, &n);
-  }
-  for (size_t i = 0; i < n; i++) {
-    manta_list_at(nodes, i, &node);
-    if (manta_map_find(node, "node_id", &v) == MANTA_OK &&
-        manta_get_string(v, &s, &len) == MANTA_OK && strlen(id) == len &&
-        memcmp(id, s, len) == 0 &&
-        manta_map_find(node, "state", &v) == MANTA_OK &&
-        manta_get_string(v, &s, &len) == MANTA_OK) {
-      dead = len == 4 && memcmp(s, "dead", 4) == 0;
-    }
-  }
-  manta_value_free(st);
-  return dead;
-}
-
 static manta_actor create_on(const char *node, int restarts, int64_t start) {
   manta_call_options *o;
   REQUIRE_OK(manta_call_options_new(&o));
@@ -186,11 +158,15 @@ static manta_actor create_on(const char *node, int restarts, int64_t start) {
   return a;
 }
 
-/* Log lines of the runtime that tell a restart moved on to another node. */
-static _Atomic int moved_on;
+/* Log lines of the runtime that tell a restart began, and that it moved
+ * on to another node. */
+static _Atomic int restarted, moved_on;
 
 static void watch_log(manta_log_level level, const char *message, void *arg) {
   (void)level, (void)arg;
+  if (strstr(message, "where actor Phoenix lived, died; creating it again")) {
+    restarted++;
+  }
   if (strstr(message, "creating actor Phoenix again on node") &&
       strstr(message, "trying node")) {
     moved_on++;
@@ -200,28 +176,24 @@ static void watch_log(manta_log_level level, const char *message, void *arg) {
 
 /* The restart's first choice dies before answering the creation: the
  * restart tries the other node offering the class. While the creation
- * there waits (its constructor is gated by a file), calls queue up to the
- * bound of 100000; the next one fails at once. Nodes a, b, c: pids in
- * MANTA_TEST_PIDS ("a,b,c"); the cluster's dead-after time is 6 s. */
+ * waits for b, calls queue up to the bound of 100000; the next one fails at
+ * once. Nodes a, b, c: pids in MANTA_TEST_PIDS ("a,b,c"); the cluster's
+ * dead-after time (MANTA_DEAD_AFTER_MS) is long enough for 100000 calls. */
 static void test_restart_elsewhere(void) {
-  const char *sync = getenv("MANTA_TEST_SYNC_DIR");
   const char *pids = getenv("MANTA_TEST_PIDS");
+  const char *dead_after = getenv("MANTA_DEAD_AFTER_MS");
   long long pa = 0, pb = 0, pc = 0;
-  REQUIRE(sync && pids && sscanf(pids, "%lld,%lld,%lld", &pa, &pb, &pc) == 3);
-  char a_id[40], c_id[40], gate[4096];
+  REQUIRE(pids && sscanf(pids, "%lld,%lld,%lld", &pa, &pb, &pc) == 3);
+  REQUIRE(dead_after && atol(dead_after) >= 2000);
+  char a_id[40], c_id[40];
   node_of_pid(pa, a_id, sizeof a_id);
   node_of_pid(pc, c_id, sizeof c_id);
   REQUIRE(a_id[0] && c_id[0]);
-  snprintf(gate, sizeof gate, "%s/gate", sync);
   manta_log_set_handler(watch_log, NULL);
 
   /* c hosts one actor already, so b (none) is the restart's first choice. */
-  FILE *f = fopen(gate, "w");
-  REQUIRE(f != NULL);
-  fclose(f);
   manta_actor other = create_on(c_id, 0, 0);
   CHECK_INT_EQ(call_int(other, "pid", NULL, 0), pc);
-  REQUIRE(unlink(gate) == 0);
   mt_test_sleep_ms(1500); /* the head's view, then ours, count it */
 
   manta_actor a = create_on(a_id, 1, 100);
@@ -230,19 +202,21 @@ static void test_restart_elsewhere(void) {
   kill_node(pa, "(a restart left)");
   /* b stops half a dead-after time later: still alive in the view when a
    * is declared dead, so the restart sends it the creation, which it never
-   * answers; declared dead in turn, it fails the creation. */
-  mt_test_sleep_ms(3000);
+   * answers; declared dead in turn (half a dead-after time after a), it
+   * fails the creation. */
+  mt_test_sleep_ms(atol(dead_after) / 2);
   printf("actor_restart: SIGSTOP of node b (pid %lld)\n", pb);
   fflush(stdout);
   REQUIRE(kill((pid_t)pb, SIGSTOP) == 0);
+  /* This driver's view says a is dead: the restart began (the creation is
+   * on its way to b), and calls queue in the mailbox until it is done. */
   int i = 0;
-  for (; i < 300 && !node_dead(a_id); i++) {
+  for (; i < 300 && !restarted; i++) {
     mt_test_sleep_ms(100);
   }
   REQUIRE(i < 300);
 
-  /* The creation is under way (on b, then on c behind the gate): calls
-   * queue, up to the bound. */
+  /* The creation is under way on b: calls queue, up to the bound. */
   enum { BOUND = 100000 };
   manta_ref *refs = calloc(BOUND, sizeof *refs);
   REQUIRE(refs != NULL);
@@ -275,15 +249,12 @@ static void test_restart_elsewhere(void) {
   }
   manta_value_free(refused_call);
 
-  /* b is declared dead, the creation goes to c; the gate opens: the actor
-   * lives on c (its constructor's state) and every queued call answers. */
-  for (i = 0; i < 300 && !moved_on; i++) {
+  /* b is declared dead, the creation goes to c: the actor lives there
+   * (its constructor's state) and every queued call answers. */
+  for (i = 0; i < 600 && !moved_on; i++) {
     mt_test_sleep_ms(100);
   }
   CHECK(moved_on == 1);
-  f = fopen(gate, "w");
-  REQUIRE(f != NULL);
-  fclose(f);
   size_t right = 0;
   for (size_t k = 0; k < queued; k++) {
     manta_value *v = mt_test_take(refs[k], 120000);

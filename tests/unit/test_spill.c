@@ -434,9 +434,9 @@ static void spill_path(manta_ref ref, char *out, size_t len) {
  * before the test stops waiting (and lets the read go, so it ends). */
 static void test_read_back_unlocked(void) {
   start(2 * MiB, 1000);
-  unsigned char *data = malloc(MiB);
+  unsigned char *data = malloc(MiB + MiB / 2);
   REQUIRE(data != NULL);
-  memset(data, 7, MiB);
+  memset(data, 7, MiB + MiB / 2);
   manta_value *x = manta_bytes(data, MiB);
   manta_value *y = manta_bytes(data, MiB + MiB / 2);
   free(data);
