@@ -189,17 +189,29 @@ static bool better_host(bool now, const mt_view_node *v, double load,
   return load < best_load;
 }
 
-/* The default placement of an actor this node cannot host. */
+static bool tried_locked(const mt_actor_remote *r, uint64_t node) {
+  for (int i = 0; r && i < r->nrestart_tried; i++) {
+    if (r->restart_tried[i] == node) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The default placement of an actor this node cannot host; nodes a
+ * restart under way failed on (skip, may be NULL) are not chosen. */
 static bool place_default_locked(const char *cls,
                                  const mt_resource_request *demand,
-                                 uint64_t *host, manta_value **fail) {
+                                 const mt_actor_remote *skip, uint64_t *host,
+                                 manta_value **fail) {
   const mt_view_node *best = NULL;
   bool best_now = false, offered = mt_strmap_get(&mt_rt.classes, cls) != NULL;
   double best_load = 0;
   for (size_t i = 0; i < mt_cl.nview; i++) {
     const mt_view_node *v = &mt_cl.view[i];
     if (!v->alive || v->node_id == mt_rt.node_id ||
-        !mt_view_offers(v->classes, v->nclasses, cls)) {
+        !mt_view_offers(v->classes, v->nclasses, cls) ||
+        tried_locked(skip, v->node_id)) {
       continue;
     }
     offered = true;
@@ -241,7 +253,8 @@ bool mt_actor_place_locked(const char *cls, bool local_ok,
     }
     return true;
   }
-  return !*fail && (local_ok || place_default_locked(cls, demand, host, fail));
+  return !*fail &&
+         (local_ok || place_default_locked(cls, demand, NULL, host, fail));
 }
 
 /* ---- a proxy's calls ----------------------------------------------------- */
@@ -257,18 +270,11 @@ static void restarts_label(const mt_actor_remote *r, char *buf, size_t size) {
   }
 }
 
-/* The host of a (a proxy this node created the actor through) died and a
- * restart is left: creates the actor again, with the same arguments, on
- * another node offering its class. Calls in the mailbox wait for it; the
- * handle (this proxy's id) stays the same. False: no node can host it
- * (*why says so). */
-static bool restart_locked(mt_actor *a, const char *node, manta_value **why,
-                           mt_garbage *g) {
+/* Sends the creation of a again, with the same arguments, to host (a
+ * restart's node). False on OOM (*why says so). */
+static bool create_on_locked(mt_actor *a, uint64_t host, manta_value **why,
+                             mt_garbage *g) {
   mt_actor_remote *r = a->remote;
-  uint64_t host = 0;
-  if (!place_default_locked(r->class_name, &r->demand, &host, why)) {
-    return false;
-  }
   mt_task *t = mt_task_alloc(MT_TASK_ACTOR_CREATE,
                              (const manta_value *const *)r->args, r->nargs);
   if (!t || !mt_task_make_remote(t, r->class_name, NULL, 0)) {
@@ -279,25 +285,77 @@ static bool restart_locked(mt_actor *a, const char *node, manta_value **why,
     return false;
   }
   t->remote->demand = r->demand;
-  proxy_unindex_locked(a);
-  if (r->restarts_left > 0) {
-    r->restarts_left--;
-  }
-  r->restarts_done++;
   r->host = host;
   r->id = 0;
   r->since_ms = mt_now_ms();
   r->lost_ms = 0;
+  if (r->nrestart_tried < (int)(sizeof r->restart_tried / sizeof(uint64_t))) {
+    r->restart_tried[r->nrestart_tried++] = host;
+  }
   a->state = MT_ACTOR_PENDING;
+  t->actor = a;
+  mt_actor_retain_locked(a); /* the creation task's count */
+  mt_task_start_deps_locked(t, g);
+  return true;
+}
+
+/* The host of a (a proxy this node created the actor through) died and a
+ * restart is left: creates the actor again, with the same arguments, on
+ * another node offering its class. Calls in the mailbox wait for it; the
+ * handle (this proxy's id) stays the same. False: no node can host it
+ * (*why says so). */
+static bool restart_locked(mt_actor *a, const char *node, manta_value **why,
+                           mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  uint64_t host = 0;
+  if (!place_default_locked(r->class_name, &r->demand, NULL, &host, why)) {
+    return false;
+  }
+  proxy_unindex_locked(a);
+  r->nrestart_tried = 0;
+  if (!create_on_locked(a, host, why, g)) {
+    return false;
+  }
+  if (r->restarts_left > 0) {
+    r->restarts_left--;
+  }
+  r->restarts_done++;
   char to[120];
   node_label_locked(host, to, sizeof to);
   mt_log(MT_LOG_INFO,
          "cluster: node %s, where actor %s lived, died; creating it again on "
          "%s (restart %d)",
          node, r->class_name, to, r->restarts_done);
-  t->actor = a;
-  mt_actor_retain_locked(a); /* the creation task's count */
-  mt_task_start_deps_locked(t, g);
+  return true;
+}
+
+/* A restart's creation failed on its node (the node died before answering,
+ * or refused it): the same restart tries another node offering the class
+ * that it has not tried yet (at most 4 in all). False: none is left (or
+ * the actor was killed meanwhile), and the actor dies. */
+static bool restart_elsewhere_locked(mt_actor *a, const char *failure,
+                                     mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  uint64_t host = 0;
+  manta_value *why = NULL;
+  if (r->restarts_done == 0 || !r->holds || a->state != MT_ACTOR_PENDING ||
+      mt_rt.shutting_down ||
+      r->nrestart_tried >= (int)(sizeof r->restart_tried / sizeof(uint64_t)) ||
+      !place_default_locked(r->class_name, &r->demand, r, &host, &why)) {
+    mt_garbage_add(g, why);
+    return false;
+  }
+  char from[120], to[120];
+  node_label_locked(r->host, from, sizeof from);
+  node_label_locked(host, to, sizeof to);
+  if (!create_on_locked(a, host, &why, g)) {
+    mt_garbage_add(g, why);
+    return false;
+  }
+  mt_log(MT_LOG_INFO,
+         "cluster: creating actor %s again on node %s failed (%s); trying "
+         "node %s (restart %d)",
+         r->class_name, from, failure, to, r->restarts_done);
   return true;
 }
 
@@ -391,6 +449,9 @@ void mt_actor_remote_created_locked(mt_task *t, const ProtobufCBinaryData *id,
       a->state = MT_ACTOR_ALIVE;
       mt_actor_flush_locked(a, g);
     }
+  } else if (restart_elsewhere_locked(
+                 a, v ? manta_error_message(v) : "no answer", g)) {
+    mt_garbage_add(g, v); /* a new creation is on its way */
   } else {
     char node[120];
     node_label_locked(r->host, node, sizeof node);

@@ -504,6 +504,33 @@ manta_err mt_proxy_from_wire_locked(uint64_t node, uint64_t id,
 bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id);
 void mt_object_freed_locked(mt_object *o, mt_garbage *g);
 void mt_remote_objects_stop_locked(void);
+/* A proxy stands for nothing any more (its node died): o is this node's
+ * own object again, ready with the copy fetched here or pending. A fetch
+ * in flight is detached (its count given back). */
+void mt_proxy_detach_locked(mt_object *o, mt_garbage *g);
+
+/* lineage.c: rebuilding lost objects this process owns by running the
+ * task that made them again (docs/fault-tolerance.md) */
+typedef struct mt_lineage mt_lineage;
+/* Reads MANTA_LINEAGE_MEMORY (as the cluster starts). */
+void mt_lineage_start(void);
+/* What running a remote task again takes (its arguments counted); NULL if
+ * it cannot be kept. */
+mt_lineage *mt_lineage_take_locked(const mt_task *t);
+/* Keeps l (may be NULL) for the proxy o, evicting the oldest beyond the
+ * limit; drops l itself. */
+void mt_lineage_keep_locked(mt_object *o, mt_lineage *l, mt_garbage *g);
+void mt_lineage_drop_locked(mt_lineage *l, mt_garbage *g);
+/* The object is freed, or its copy arrived here. */
+void mt_lineage_forget_locked(uint64_t obj, mt_garbage *g);
+/* When fetching obj first failed (now, if this is the first time); -1 if
+ * it has no lineage. */
+int64_t mt_lineage_lost_since_locked(uint64_t obj);
+/* The pending proxy o cannot be fetched: its node died. True if handled
+ * here: rebuilding (o pending again, without proxy), or resolved with why
+ * it cannot be; false if o has no lineage (the caller resolves it). */
+bool mt_lineage_rebuild_locked(mt_object *o, const char *why, mt_garbage *g);
+void mt_lineage_stop_locked(mt_garbage *g);
 
 /* chunk.c: the headers FetchObject writes and reads by hand */
 /* Longest ObjectChunk header: a tag and a 10-byte varint, twice. */

@@ -86,6 +86,37 @@ static bool fetch_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   return mt_wire_pack(&r.base, out);
 }
 
+/* OBJECT_LOST for an object this process cannot rebuild. */
+static manta_value *lost_error(const char *why) {
+  return mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
+                      "%s; it cannot be rebuilt here: only the result of a "
+                      "task this process submitted can be, not an object "
+                      "made by put, an actor call's result or an object "
+                      "borrowed from the process that owns it",
+                      why);
+}
+
+static int owner_state_locked(uint64_t node);
+static void fetch_later_locked(mt_object *o, int64_t since_ms);
+
+/* A fetch of the pending proxy o failed. With lineage, o is rebuilt once
+ * its node is dead in the view, or once it has stayed unreachable for
+ * twice the dead-after time (a node killed is alive in the view for up to
+ * that long); meanwhile the heartbeat thread tries the fetch again after
+ * each view update. False: no lineage, the caller fails o. */
+static bool lost_locked(mt_object *o, const char *why, mt_garbage *g) {
+  int64_t since = mt_lineage_lost_since_locked(mt_slots_id(&mt_rt.objects, o));
+  if (since < 0 || !o->proxy) {
+    return false;
+  }
+  int state = mt_cl.stopping ? 0 : owner_state_locked(o->proxy->owner_node);
+  if (state != 0 && mt_now_ms() - since < 2 * mt_cl.dead_after_ms) {
+    fetch_later_locked(o, since);
+    return true;
+  }
+  return mt_lineage_rebuild_locked(o, why, g);
+}
+
 static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
                             const char *detail) {
   mt_fetch *f = arg;
@@ -99,13 +130,13 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
   if (v) {
     mt_log(MT_LOG_DEBUG, "cluster: fetched %llu bytes from %s",
            (unsigned long long)f->sink.total, f->address);
-  } else {
-    char hex[17];
+  }
+  char hex[17], why[400] = "";
+  if (!v) {
     mt_wire_node_id_hex(f->owner_node, hex);
-    v = mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
-                     "the object lives on node %s (%s) and could not be "
-                     "fetched: %s",
-                     hex, f->address, f->sink.error);
+    snprintf(why, sizeof why,
+             "the object lives on node %s (%s) and could not be fetched: %s",
+             hex, f->address, f->sink.error);
   }
   mt_chunk_sink_free(&f->sink);
   mt_garbage g;
@@ -116,8 +147,11 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
     if (o->proxy) {
       o->proxy->fetch = NULL;
     }
-    if (o->state == MT_OBJ_PENDING) {
-      mt_obj_complete_locked(o, v, &g);
+    if (v) {
+      mt_lineage_forget_locked(f->local_id, &g); /* the copy is here now */
+    }
+    if (o->state == MT_OBJ_PENDING && (v || !lost_locked(o, why, &g))) {
+      mt_obj_complete_locked(o, v ? v : lost_error(why), &g);
       v = NULL;
     }
     mt_obj_release_locked(o, &g);
@@ -221,17 +255,21 @@ void mt_fetch_retry_waiting(void) {
       } else if (state == -1 && now - waits[i].since_ms < mt_cl.dead_after_ms) {
         fetch_later_locked(o, waits[i].since_ms);
       } else {
-        char hex[17];
+        char hex[17], why[300];
         mt_wire_node_id_hex(o->proxy->owner_node, hex);
-        mt_obj_complete_locked(
-            o,
-            mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
-                         "the object lives on node %s, which %s", hex,
-                         mt_cl.stopping ? "cannot be reached: this node is "
-                                          "leaving the cluster"
-                         : state == 0   ? "is dead"
-                                        : "is not in the cluster"),
-            &g);
+        snprintf(why, sizeof why, "the object lives on node %s, which %s", hex,
+                 mt_cl.stopping ? "cannot be reached: this node is "
+                                  "leaving the cluster"
+                 : state == 0   ? "is dead"
+                                : "is not in the cluster");
+        if (mt_cl.stopping || !mt_lineage_rebuild_locked(o, why, &g)) {
+          mt_obj_complete_locked(
+              o,
+              mt_cl.stopping
+                  ? mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster", "%s", why)
+                  : lost_error(why),
+              &g);
+        }
       }
     }
     mt_obj_release_locked(o, &g);

@@ -470,6 +470,7 @@ static void cluster_cleanup(void) {
   mt_garbage_init(&g);
   mt_lock();
   mt_remote_objects_stop_locked();
+  mt_lineage_stop_locked(&g);
   mt_rt.cluster = NULL;
   mt_actors_remote_stop_locked(&g);
   view_free(mt_cl.view, mt_cl.nview);
@@ -602,6 +603,7 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
   }
   mt_cl.heartbeat_ms = env_ms("MANTA_HEARTBEAT_MS", MT_HEARTBEAT_MS);
   mt_cl.dead_after_ms = env_ms("MANTA_DEAD_AFTER_MS", MT_DEAD_AFTER_MS);
+  mt_lineage_start();
   pthread_mutex_init(&mt_cl.hb_mu, NULL);
   mt_cond_init(&mt_cl.hb_cv);
   pthread_cond_init(&mt_cl.head_cv, NULL);

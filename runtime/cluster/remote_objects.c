@@ -326,9 +326,25 @@ static void proxy_unlink_locked(mt_proxy *p) {
   atomic_fetch_sub_explicit(&mt_proxies_live, 1, memory_order_release);
 }
 
+void mt_proxy_detach_locked(mt_object *o, mt_garbage *g) {
+  mt_proxy *p = o->proxy;
+  if (!p) {
+    return;
+  }
+  proxy_unlink_locked(p);
+  o->proxy = NULL;
+  if (p->fetch) {
+    mt_fetch_detach_locked(p->fetch);
+    mt_obj_release_locked(o, g); /* the count the fetch held */
+  }
+  /* No borrow message: the node that counted it is gone. */
+  free(p);
+}
+
 void mt_object_freed_locked(mt_object *o, mt_garbage *g) {
   if (o->proxy) {
     mt_proxy *p = o->proxy;
+    mt_lineage_forget_locked(p->local_id, g);
     proxy_unlink_locked(p);
     if (p->fetch) {
       mt_fetch_detach_locked(p->fetch); /* it held a count: cannot be */

@@ -532,6 +532,8 @@ static void stays_locked(mt_peer *p, mt_task *t, const ProtobufCBinaryData *id,
   uint64_t node, local;
   (void)mt_wire_id_get(id, &node, &local); /* zeros if malformed */
   mt_object *o = t && t->result && !t->cancelled ? t->result : NULL;
+  /* What rebuilds it if that node dies (lineage.c). */
+  mt_lineage *lineage = o ? mt_lineage_take_locked(t) : NULL;
   if (t) {
     peer_answered_locked(p);
     t->remote->peer = NULL;
@@ -539,9 +541,11 @@ static void stays_locked(mt_peer *p, mt_task *t, const ProtobufCBinaryData *id,
     mt_task_finish_locked(t, NULL, g);
   }
   if (o && node == p->node_id && mt_proxy_adopt_locked(o, node, local)) {
+    mt_lineage_keep_locked(o, lineage, g);
     mt_obj_release_locked(o, g);
     return;
   }
+  mt_lineage_drop_locked(lineage, g);
   if (o) {
     mt_obj_complete_locked(
         o,

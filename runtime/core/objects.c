@@ -432,6 +432,34 @@ static manta_value *get_error(manta_err code, manta_ref ref,
   }
 }
 
+/* Reads back the spilled objects among objs (ready, counted, out[i] still
+ * NULL) with rt.mu released during the reads: a file of many megabytes
+ * takes milliseconds, which other threads would otherwise wait out.
+ * Counted in in_wait, so shutdown waits for it; called and returns with
+ * rt.mu held. */
+static void read_back_unlocked(mt_object **objs, size_t n, manta_value **out,
+                               mt_garbage *g) {
+  for (size_t i = 0; i < n; i++) {
+    mt_spill_read r;
+    mt_object *o = objs[i];
+    if (!o || o->state != MT_OBJ_READY || out[i]) {
+      continue;
+    }
+    if (!mt_spill_read_prepare_locked(o, &r)) {
+      out[i] = mt_obj_value_locked(o, g); /* read back meanwhile */
+      continue;
+    }
+    mt_rt.in_wait++;
+    mt_unlock();
+    manta_value *v = mt_spill_read_file(&r);
+    mt_lock();
+    if (--mt_rt.in_wait == 0 && mt_rt.shutting_down) {
+      pthread_cond_broadcast(&mt_rt.exit_cv);
+    }
+    out[i] = mt_spill_read_install_locked(o, &r, v, g);
+  }
+}
+
 manta_err manta_get_many(const manta_ref *refs, size_t n, int64_t timeout_ms,
                          manta_value **out) {
   if ((!refs || !out) && n > 0) {
@@ -458,14 +486,25 @@ manta_err manta_get_many(const manta_ref *refs, size_t n, int64_t timeout_ms,
   }
   retain_all_locked(refs, n, objs);
   wait_pending_locked(objs, n, SIZE_MAX, timeout_ms);
+  size_t spilled = 0;
   for (size_t i = 0; i < n; i++) {
     mt_object *o = objs[i];
     out[i] = NULL;
     if (o && o->state == MT_OBJ_READY) {
-      out[i] = mt_obj_value_locked(o, &g);
-      if (manta_value_kind(out[i]) == MANTA_KIND_ERROR && first == MANTA_OK) {
-        first = manta_error_code(out[i]);
+      if (o->value || !o->spill) {
+        out[i] = mt_obj_value_locked(o, &g);
+      } else {
+        spilled++;
       }
+    }
+  }
+  if (spilled) {
+    read_back_unlocked(objs, n, out, &g);
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (out[i] && manta_value_kind(out[i]) == MANTA_KIND_ERROR &&
+        first == MANTA_OK) {
+      first = manta_error_code(out[i]);
     }
   }
   release_all_locked(objs, n, &g);

@@ -222,6 +222,22 @@ void mt_objects_destroy(mt_garbage *g);
 /* A new reference to a ready object's value, read back from its spill file
  * if it was spilled; an OBJECT_LOST error value if that read fails. */
 manta_value *mt_obj_value_locked(mt_object *o, mt_garbage *g);
+/* The same in three steps, so that the file is read without rt.mu (get
+ * does): prepare (under rt.mu; false: nothing to read, the value is in
+ * memory), read (without it; NULL with r->why on failure), install (under
+ * rt.mu again, the object still counted: a copy read meanwhile by another
+ * thread wins). */
+typedef struct mt_spill_read {
+  uint64_t id;
+  uint8_t kind;
+  size_t bytes;
+  char path[700];
+  char why[800];
+} mt_spill_read;
+bool mt_spill_read_prepare_locked(mt_object *o, mt_spill_read *r);
+manta_value *mt_spill_read_file(mt_spill_read *r);
+manta_value *mt_spill_read_install_locked(mt_object *o, mt_spill_read *r,
+                                          manta_value *v, mt_garbage *g);
 void mt_listener_add_locked(mt_listener *l, mt_object *o);
 void mt_listener_remove_locked(mt_listener *l);
 /* Calls fn(ctx, o, g) once the object is ready: now if it is, else from
@@ -364,8 +380,12 @@ typedef struct mt_actor_remote {
    * proxy that created the actor: what creating it again takes. */
   int restarts_left; /* -1: no end */
   int restarts_done;
-  int max_task_retries;       /* -1: no end */
-  int64_t lost_ms;            /* when a call was last lost with the host */
+  int max_task_retries; /* -1: no end */
+  int64_t lost_ms;      /* when a call was last lost with the host */
+  /* The nodes a restart under way was sent to and failed on, so that it
+   * tries another one offering the class (actor_proxy.c). */
+  uint64_t restart_tried[4];
+  int nrestart_tried;
   mt_resource_request demand; /* what the creation asked for */
   manta_value **args;         /* the constructor's arguments (counted) */
   size_t nargs;

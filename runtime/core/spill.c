@@ -524,20 +524,35 @@ static void shed_locked(mt_garbage *g) {
   }
 }
 
-manta_value *mt_obj_value_locked(mt_object *o, mt_garbage *g) {
-  o->used = ++mt_rt.store.clock;
+bool mt_spill_read_prepare_locked(mt_object *o, mt_spill_read *r) {
   if (o->value || !o->spill) {
+    return false;
+  }
+  r->id = mt_slots_id(&mt_rt.objects, o);
+  r->kind = o->spill;
+  r->bytes = o->bytes;
+  file_path(mt_rt.store.dir, r->id, r->path, sizeof r->path);
+  r->why[0] = '\0';
+  return true;
+}
+
+manta_value *mt_spill_read_file(mt_spill_read *r) {
+  return read_file(r->path, r->kind, r->bytes, r->why, sizeof r->why);
+}
+
+manta_value *mt_spill_read_install_locked(mt_object *o, mt_spill_read *r,
+                                          manta_value *v, mt_garbage *g) {
+  o->used = ++mt_rt.store.clock;
+  if (o->value) {
+    /* Read back meanwhile by another thread: one copy in memory. */
+    mt_garbage_add(g, v);
     return manta_value_ref(o->value);
   }
-  char path[700], why[800];
-  uint64_t id = mt_slots_id(&mt_rt.objects, o);
-  file_path(mt_rt.store.dir, id, path, sizeof path);
-  manta_value *v = read_file(path, o->spill, o->bytes, why, sizeof why);
   if (!v) {
     return mt_error_new(MANTA_ERR_OBJECT_LOST, "object store",
                         "object %016llx was spilled to disk and cannot be "
                         "read back: %s",
-                        (unsigned long long)id, why);
+                        (unsigned long long)r->id, r->why);
   }
   mt_value_freeze(v);
   o->value = v;
@@ -547,6 +562,15 @@ manta_value *mt_obj_value_locked(mt_object *o, mt_garbage *g) {
   manta_value *ref = manta_value_ref(v);
   shed_locked(g); /* o itself is read now: it stays */
   return ref;
+}
+
+manta_value *mt_obj_value_locked(mt_object *o, mt_garbage *g) {
+  mt_spill_read r;
+  if (!mt_spill_read_prepare_locked(o, &r)) {
+    o->used = ++mt_rt.store.clock;
+    return manta_value_ref(o->value);
+  }
+  return mt_spill_read_install_locked(o, &r, mt_spill_read_file(&r), g);
 }
 
 /* ---- admission ---------------------------------------------------------- */

@@ -18,5 +18,11 @@ int cluster_pg_phase(const char *phase);
 /* Runs the actor-restart phase of that name (cluster_restarts.c); 0 if
  * there is none. */
 int cluster_restart_phase(const char *phase);
+/* Runs the lineage phase of that name (cluster_lineage.c); 0 if there is
+ * none. */
+int cluster_lineage_phase(const char *phase);
+/* Runs the network-partition phase of that name (cluster_partition.c); 0
+ * if there is none. */
+int cluster_partition_phase(const char *phase);
 
 #endif

@@ -134,6 +134,33 @@ static manta_value *make_bytes(const manta_value *const *a, size_t n, void *u) {
   return v;
 }
 
+/* (bytes, reps) -> the bytes repeated reps times, each byte b as b*3+1:
+ * a step of a chain whose every result differs (lineage tests). */
+static manta_value *step_bytes(const manta_value *const *a, size_t n, void *u) {
+  (void)n, (void)u;
+  const void *data;
+  size_t len;
+  int64_t reps;
+  if (manta_get_bytes(a[0], &data, &len) != MANTA_OK ||
+      manta_get_int(a[1], &reps) != MANTA_OK || reps < 1 || reps > 64) {
+    return manta_error(MANTA_ERR_TYPE, "step_bytes takes (bytes, 1..64)");
+  }
+  size_t total = len * (size_t)reps;
+  unsigned char *p = malloc(total ? total : 1);
+  if (!p) {
+    return manta_error(MANTA_ERR_NOMEM, "step_bytes: out of memory");
+  }
+  const unsigned char *in = data;
+  for (size_t i = 0; i < total; i++) {
+    p[i] = (unsigned char)(in[i % len] * 3 + 1);
+  }
+  manta_value *v = manta_bytes_wrap(p, total, release_bytes, NULL);
+  if (!v) {
+    free(p);
+  }
+  return v;
+}
+
 /* ---- pinned functions: "on_<MANTA_TEST_PIN>.<name>", one node each ---- */
 
 /* (bytes) -> [length, checksum]: what arrived, compared by the driver. */
@@ -390,6 +417,10 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
     err = manta_register_function("nested", nested, 1, NULL);
   if (!err)
     err = manta_register_function("make_bytes", make_bytes, 1, NULL);
+  if (!err)
+    err = manta_register_function("step_bytes", step_bytes, 2, NULL);
+  if (!err)
+    err = manta_register_function("sum_bytes", len_sum, 1, NULL);
   if (!err)
     err = register_pinned();
   if (!err)

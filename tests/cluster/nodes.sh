@@ -81,3 +81,39 @@ kill_nodes() {
     done
   done
 }
+
+# A driver run in the background by a test script ($driver_pid, its output
+# in $work/driver.out), which it talks with through files in $work/sync.
+# driver_reached NAME: the driver wrote $work/sync/NAME (at most 60 s).
+driver_reached() {
+  for _ in $(seq 1200); do
+    [ -e "$work/sync/$1" ] && return 0
+    kill -0 "$driver_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -e "$work/sync/$1" ] && return 0
+  cat "$work/driver.out"
+  fail "the driver did not reach '$1'"
+}
+
+# driver_finish PHASE: waits for the driver, shows its output; fails if it
+# did.
+driver_finish() {
+  local status=0
+  wait "$driver_pid" || status=$?
+  cat "$work/driver.out"
+  [ "$status" -eq 0 ] || fail "driver phase $1 (exit $status)"
+}
+
+# wait_offered HEAD NAME N: N live nodes offer NAME, a function or class, in
+# `manta status` of HEAD (at most 20 s).
+wait_offered() {
+  local st
+  for _ in $(seq 400); do
+    st=$("$manta" status --address "$1" 2>/dev/null || true)
+    [ "$(grep -o "\b$2\b" <<<"$st" | wc -l)" -ge "$3" ] && return 0
+    sleep 0.05
+  done
+  "$manta" status --address "$1" || true
+  fail "$3 nodes do not offer $2"
+}

@@ -23,18 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_offered HEAD N: N live nodes offer Phoenix (at most 20 s).
-wait_offered() {
-  local st
-  for _ in $(seq 400); do
-    st=$("$manta" status --address "$1" 2>/dev/null || true)
-    [ "$(grep -c "Phoenix" <<<"$st")" -ge "$2" ] && return 0
-    sleep 0.05
-  done
-  "$manta" status --address "$1" || true
-  fail "$2 nodes do not offer Phoenix"
-}
-
 echo "== a head and two nodes offering Phoenix"
 start_node head --head --port 0 --num-cpus 1
 head=$address
@@ -42,7 +30,7 @@ MANTA_TEST_CLASSES=Phoenix start_node node_a --address "$head" --num-cpus 1 \
   --module "$module"
 MANTA_TEST_CLASSES=Phoenix start_node node_b --address "$head" --num-cpus 1 \
   --module "$module"
-wait_offered "$head" 2
+wait_offered "$head" Phoenix 2
 
 echo "== driver: restart, retried call, restarts used up"
 MANTA_ADDRESS=$head "$driver" actor_restart || fail "driver phase actor_restart"

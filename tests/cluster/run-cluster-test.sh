@@ -96,7 +96,7 @@ echo "== manta status"
 status=$("$manta" status --address "$head")
 echo "$status"
 grep -q "^cluster: 3 node(s), 3 alive" <<<"$status" || fail "status counts"
-[ "$(grep -Ec "functions  add, call_actor, fail, late, make_bytes, meet, nested, on_[ab]\.get_nested, .*sleep_then, where" \
+[ "$(grep -Ec "functions  add, call_actor, fail, late, make_bytes, meet, nested, on_[ab]\.get_nested, .*sleep_then, step_bytes, sum_bytes, where" \
   <<<"$status")" -eq 2 ] || fail "status: the nodes' functions"
 grep -q "classes    Counter, OnlyB" <<<"$status" || fail "status: classes"
 grep -Eq "CPU [0-9.]+/2 free" <<<"$status" || fail "status: resources"

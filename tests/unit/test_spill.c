@@ -5,10 +5,14 @@
 #include "test_util.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -365,11 +369,128 @@ static void test_threads(void) {
   stop();
 }
 
+/* ---- a read back does not hold the runtime's lock ---------------------- */
+
+static manta_ref blocked_ref;
+static manta_value *blocked_got;
+
+static _Atomic long blocked_tid;
+
+static void *get_blocked(void *arg) {
+  (void)arg;
+  blocked_tid = (long)syscall(SYS_gettid);
+  manta_get(blocked_ref, 30000, &blocked_got);
+  return NULL;
+}
+
+/* Whether thread tid of this process is in the openat system call now
+ * (/proc/self/task/TID/syscall starts with the call's number). */
+static bool in_openat(long tid) {
+  char path[64], buf[64] = "";
+  snprintf(path, sizeof path, "/proc/self/task/%ld/syscall", tid);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    return false;
+  }
+  bool in = fgets(buf, sizeof buf, f) && atol(buf) == SYS_openat;
+  fclose(f);
+  return in;
+}
+
+/* Work that takes the runtime's lock: a put and a get of it. */
+static void *lock_work(void *arg) {
+  (void)arg;
+  manta_value *v = manta_int(42);
+  manta_ref r;
+  manta_value *back = NULL;
+  CHECK_OK(manta_put(v, &r));
+  CHECK_OK(manta_get(r, 5000, &back));
+  CHECK(mt_test_int(back) == 42);
+  manta_value_free(back);
+  manta_value_free(v);
+  CHECK_OK(manta_ref_release(r));
+  return NULL;
+}
+
+/* The spill file of ref, in this node's spill folder. */
+static void spill_path(manta_ref ref, char *out, size_t len) {
+  DIR *d = opendir(spill_parent);
+  REQUIRE(d != NULL);
+  out[0] = '\0';
+  for (struct dirent *e; (e = readdir(d));) {
+    if (strncmp(e->d_name, "spill-", 6) == 0) {
+      snprintf(out, len, "%s/%s/%016llx", spill_parent, e->d_name,
+               (unsigned long long)ref.id);
+    }
+  }
+  closedir(d);
+  REQUIRE(out[0] != '\0');
+}
+
+/* A get reading a spilled object back holds no lock while it reads: its
+ * file is swapped for a FIFO, so the read blocks until this test lets it
+ * go, and meanwhile another thread puts and gets. Holding the lock during
+ * the read, that thread would wait for as long as the read: it gets 10 s
+ * before the test stops waiting (and lets the read go, so it ends). */
+static void test_read_back_unlocked(void) {
+  start(2 * MiB, 1000);
+  unsigned char *data = malloc(MiB + MiB / 2);
+  REQUIRE(data != NULL);
+  memset(data, 7, MiB + MiB / 2);
+  manta_value *x = manta_bytes(data, MiB);
+  manta_value *y = manta_bytes(data, MiB + MiB / 2);
+  free(data);
+  manta_ref ry;
+  REQUIRE_OK(manta_put(x, &blocked_ref));
+  manta_value_free(x);
+  REQUIRE_OK(manta_put(y, &ry)); /* x, unread, is spilled for it */
+  manta_value_free(y);
+  char path[900];
+  spill_path(blocked_ref, path, sizeof path);
+  struct stat st;
+  REQUIRE(stat(path, &st) == 0 && (size_t)st.st_size == MiB);
+  REQUIRE(unlink(path) == 0 && mkfifo(path, 0600) == 0);
+
+  pthread_t reader, worker;
+  REQUIRE(pthread_create(&reader, NULL, get_blocked, NULL) == 0);
+  /* Opening a FIFO to read waits for a writer: the reader stays in
+   * openat, inside its read back, until this test opens the other end. */
+  int i = 0;
+  for (; i < 2000 && !(blocked_tid && in_openat(blocked_tid)); i++) {
+    mt_test_sleep_ms(5);
+  }
+  REQUIRE(i < 2000);
+  REQUIRE(pthread_create(&worker, NULL, lock_work, NULL) == 0);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += 10;
+  int joined = pthread_timedjoin_np(worker, NULL, &until);
+  CHECK(joined == 0); /* the put and get went on during the read */
+  /* The read goes on: it finds an empty file. */
+  int fd = open(path, O_WRONLY | O_NONBLOCK);
+  CHECK(fd >= 0);
+  if (fd >= 0) {
+    close(fd);
+  }
+  if (joined != 0) {
+    pthread_join(worker, NULL);
+  }
+  pthread_join(reader, NULL);
+  /* The file it found was no spill file: lost, and it says which. */
+  CHECK(blocked_got && manta_error_code(blocked_got) == MANTA_ERR_OBJECT_LOST);
+  CHECK(blocked_got && strstr(manta_error_message(blocked_got), path));
+  manta_value_free(blocked_got);
+  CHECK_OK(manta_ref_release(blocked_ref));
+  CHECK_OK(manta_ref_release(ry));
+  stop();
+}
+
 int main(void) {
   RUN_TEST(test_spill_and_read_back);
   RUN_TEST(test_full_when_all_in_use);
   RUN_TEST(test_full_when_disk_fails);
   RUN_TEST(test_spilled_argument);
   RUN_TEST(test_threads);
+  RUN_TEST(test_read_back_unlocked);
   return mt_test_done();
 }
