@@ -61,7 +61,7 @@ ran=$(sed -n 's/.* running, \([0-9]*\) finished;.*/\1/p' "$tmp/out" | awk '{ n +
 [ "$ran" -gt 0 ] || fail "the nodes ran none of the searches"
 grep -q '^manta: stopped head' "$tmp/out" || fail "manta stop did not stop the head"
 matches=$tmp/work/matches.csv
-[ "$(wc -l <"$matches")" -gt 1000 ] || fail "matches.csv has $(wc -l <"$matches") lines"
+[ "$(wc -l <"$matches")" -gt 2000 ] || fail "matches.csv has $(wc -l <"$matches") lines"
 # The same search embedded, with the installed driver.
 (cd "$tmp/work" && "$HOME/manta/lib/manta/name_match/name_match" --quiet ref.csv queries.csv \
   -o embedded.csv) || fail "the embedded run"
