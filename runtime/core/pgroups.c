@@ -373,7 +373,7 @@ manta_err manta_placement_group_wait(manta_placement_group handle,
     if (timeout_ms >= 0 && mt_cond_wait(&pgs.cv, &deadline) != 0) {
       break;
     } else if (timeout_ms < 0) {
-      pthread_cond_wait(&pgs.cv, &mt_rt.mu);
+      mt_cond_wait(&pgs.cv, NULL);
     }
   }
   pg->waiters--;

@@ -765,7 +765,15 @@ void mt_lock(void);
 void mt_unlock(void);
 /* Whether this thread holds rt.mu (for hooks reached both ways). */
 bool mt_lock_held(void);
-/* Waits on cv (monotonic) until the deadline; ETIMEDOUT when passed. */
+/* Waits on cv (monotonic) until the deadline; ETIMEDOUT when passed.
+ * Every wait on rt.mu goes through here: it first makes this thread's
+ * deferred wake-ups. */
 int mt_cond_wait(pthread_cond_t *cv, const struct timespec *deadline);
+/* Signals cv once this thread releases rt.mu (mt_unlock, or a wait): for
+ * condition variables that live until shutdown (the workers'). */
+void mt_wake_after_unlock_locked(pthread_cond_t *cv);
+/* Returns once no deferred wake-up is still being made (shutdown, before
+ * the workers' condition variables are destroyed). */
+void mt_wakes_settle(void);
 
 #endif

@@ -411,7 +411,7 @@ static void spawn_worker_locked(void) {
 
 static void wake_locked(mt_worker *w) {
   w->woken = true;
-  pthread_cond_signal(&w->cv);
+  mt_wake_after_unlock_locked(&w->cv);
 }
 
 /* Pool workers awake and not busy: started or woken and not yet at work,
@@ -619,7 +619,7 @@ static void sleep_locked(mt_worker *w, bool watch) {
     mt_rt.idle_workers = w;
     mt_rt.workers_idle++;
     while (!w->woken && !mt_rt.shutting_down) {
-      pthread_cond_wait(&w->cv, &mt_rt.mu);
+      mt_cond_wait(&w->cv, NULL);
     }
   }
   w->woken = false;
@@ -770,11 +770,12 @@ void mt_sched_shutdown(void) {
     pthread_cond_signal(&mt_rt.watcher->cv);
   }
   while (mt_rt.workers_exited < mt_rt.workers_total) {
-    pthread_cond_wait(&mt_rt.exit_cv, &mt_rt.mu);
+    mt_cond_wait(&mt_rt.exit_cv, NULL);
   }
   mt_worker *w = mt_rt.workers;
   mt_rt.workers = NULL;
   mt_unlock();
+  mt_wakes_settle(); /* a kick made just before may still be signalling */
   while (w) {
     mt_worker *next = w->next;
     pthread_join(w->thread, NULL);
