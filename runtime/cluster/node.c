@@ -347,6 +347,7 @@ static void heartbeat_once(void) {
     free(closing);
   }
   protobuf_c_message_free_unpacked(&r->base, NULL);
+  mt_pgs_poll_queued(); /* calls waiting for a group not reserved yet */
 }
 
 void mt_heartbeat_soon_locked(void) {

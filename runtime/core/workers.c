@@ -358,7 +358,7 @@ static size_t batch_size_locked(const mt_sched_class *c) {
  * waking the next while work is left. */
 static unsigned runnable_units_locked(unsigned cap) {
   unsigned n = 0;
-  bool some = mt_rt.ready_head != NULL;
+  bool some = mt_rt.ready_head != NULL || mt_rt.pg_release_due;
   for (mt_sched_class *c = mt_rt.classes_list; c && n < cap; c = c->next) {
     if (c->queue.len > 0) {
       unsigned fit = fits_count_locked(&c->demand, cap);
@@ -551,6 +551,9 @@ static void pop_class_batch_locked(mt_worker *w, mt_sched_class *c) {
  * held. */
 static bool run_some_locked(mt_worker *w, mt_task **mine, manta_value **results,
                             mt_garbage *g, bool *later) {
+  if (mt_rt.pg_release_due) {
+    mt_pgs_release_due_locked(g); /* calls that waited for their group */
+  }
   mt_actor *a = mt_rt.ready_head;
   if (a) {
     /* Busy before the turn takes the actor off the ready queue and kicks
