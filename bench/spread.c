@@ -216,14 +216,15 @@ static void write_json(const char *path, const result *r, int n, int reps) {
   fprintf(f, "  \"tasks_per_slot\": 4,\n  \"reps\": %d,\n", reps);
   fprintf(f, "  \"results\": [\n");
   for (int i = 0; i < n; i++) {
-    fprintf(
-        f,
-        "    {\"slots\": %lld, \"task_seconds\": %.6f, \"tasks\": %lld, "
-        "\"ideal_seconds\": %.6f, \"median_seconds\": %.6f, "
-        "\"min_seconds\": %.6f, \"max_seconds\": %.6f, \"ratio\": %.3f}%s\n",
-        (long long)r[i].slots, (double)r[i].ns / 1e9,
-        (long long)(4 * r[i].slots), 4 * (double)r[i].ns / 1e9, r[i].median_s,
-        r[i].min_s, r[i].max_s, r[i].ratio, i + 1 < n ? "," : "");
+    fprintf(f,
+            "    {\"slots\": %lld, \"task_seconds\": %.6f, \"tasks\": %lld, "
+            "\"ideal_seconds\": %.6f, \"median_seconds\": %.6f, "
+            "\"min_seconds\": %.6f, \"max_seconds\": %.6f, \"ratio\": %.3f, "
+            "\"cold_ratio\": %.3f, \"floor_ratio\": %.3f}%s\n",
+            (long long)r[i].slots, (double)r[i].ns / 1e9,
+            (long long)(4 * r[i].slots), 4 * (double)r[i].ns / 1e9,
+            r[i].median_s, r[i].min_s, r[i].max_s, r[i].ratio, r[i].cold_ratio,
+            r[i].floor_ratio, i + 1 < n ? "," : "");
   }
   fprintf(f, "  ]\n}\n");
   fclose(f);

@@ -804,9 +804,11 @@ MANTA_API manta_err manta_placement_group_info(manta_placement_group pg,
  * Runs the call inside bundle bundle_index of the group (-1: any bundle
  * that can hold it). Its resources (CPU 1 for a task unless set) come out
  * of the bundle's reservation; a call that asks for more than the bundle
- * holds resolves to MANTA_ERR_INFEASIBLE. The group must be reserved
- * (manta_placement_group_wait) when the call is made. Replaces a strategy
- * or node affinity. MANTA_ERR_INVALID if bundle_index < -1.
+ * holds resolves to MANTA_ERR_INFEASIBLE. A task submitted before the
+ * group is reserved waits until it is (its ref resolves to
+ * MANTA_ERR_CANCELLED if the group is removed first); an actor needs the
+ * group reserved (manta_placement_group_wait) when it is created. Replaces
+ * a strategy or node affinity. MANTA_ERR_INVALID if bundle_index < -1.
  */
 MANTA_API manta_err manta_call_options_set_placement_group(
     manta_call_options *opts, manta_placement_group pg, int bundle_index);

@@ -164,10 +164,13 @@ typedef struct mt_cluster {
   /* under rt.mu */
   mt_view_node *view;
   size_t nview;
+  mt_u64map view_index; /* node id -> index in view, plus one */
+  uint64_t view_gen;    /* counts view changes (SPREAD's candidates) */
   mt_peer *peers;
-  bool stopping;     /* leaving: no new links, no borrow messages */
-  mt_u64map proxies; /* owner's object id -> mt_proxy chain */
-  mt_u64map borrows; /* local id of a lent object -> its borrowers */
+  mt_u64map peer_index; /* node id -> its mt_peer */
+  bool stopping;        /* leaving: no new links, no borrow messages */
+  mt_u64map proxies;    /* owner's object id -> mt_proxy chain */
+  mt_u64map borrows;    /* local id of a lent object -> its borrowers */
   struct mt_fetch_wait *fetch_waits; /* proxies whose owner is not in the
                                         view (yet), retried by the
                                         heartbeat thread */
@@ -297,6 +300,8 @@ bool mt_peers_post_locked(uint64_t node_id, const Manta__V1__TaskSpec *spec,
 bool mt_spread_next_locked(const char *name, bool is_class,
                            const mt_resource_request *d, bool local_ok,
                            uint64_t *node);
+/* Forgets SPREAD's candidates per function (the cluster stops). */
+void mt_spread_forget_locked(void);
 /* A node affinity to another node: its view entry if it can take the call
  * now, else NULL with *code and why[size] saying why not ("hard node
  * affinity: node <id> ..."). */

@@ -128,12 +128,22 @@ static void view_free(mt_view_node *v, size_t n) {
 }
 
 const mt_view_node *mt_view_find_locked(uint64_t node_id) {
+  uintptr_t i = (uintptr_t)mt_u64map_get(&mt_cl.view_index, node_id);
+  return i ? &mt_cl.view[i - 1] : NULL;
+}
+
+/* A new view (or none): its index by node id, and a new generation. */
+static void view_indexed_locked(void) {
+  mt_u64map_free(&mt_cl.view_index);
   for (size_t i = 0; i < mt_cl.nview; i++) {
-    if (mt_cl.view[i].node_id == node_id) {
-      return &mt_cl.view[i];
+    uint64_t id = mt_cl.view[i].node_id;
+    if (id && id != UINT64_MAX &&
+        !mt_u64map_put(&mt_cl.view_index, id, (void *)(uintptr_t)(i + 1))) {
+      mt_log(MT_LOG_ERROR, "cluster: out of memory indexing the view");
+      break;
     }
   }
-  return NULL;
+  mt_cl.view_gen++;
 }
 
 /*
@@ -223,6 +233,7 @@ void mt_view_update(Manta__V1__NodeStatus **nodes, size_t n) {
   k = carry_missing_locked(&v, k, old, nold);
   mt_cl.view = v;
   mt_cl.nview = k;
+  view_indexed_locked();
   mt_peers_view_changed_locked();
   mt_unlock();
   view_free(old, nold);
@@ -371,6 +382,7 @@ static void heartbeat_once(void) {
     free(closing);
   }
   protobuf_c_message_free_unpacked(&r->base, NULL);
+  mt_pgs_poll_queued(); /* calls waiting for a group not reserved yet */
 }
 
 void mt_heartbeat_soon_locked(void) {
@@ -458,7 +470,7 @@ static void cluster_cleanup(void) {
   mt_lock();
   mt_cl.stopping = true;
   while (mt_cl.head_calls > 0) {
-    pthread_cond_wait(&mt_cl.head_cv, &mt_rt.mu);
+    mt_cond_wait(&mt_cl.head_cv, NULL);
   }
   mt_unlock();
   mt_peers_close_all();
@@ -477,6 +489,9 @@ static void cluster_cleanup(void) {
   mt_view_table_free(&mt_cl.table);
   mt_cl.view = NULL;
   mt_cl.nview = 0;
+  view_indexed_locked();
+  mt_u64map_free(&mt_cl.view_index);
+  mt_spread_forget_locked();
   mt_unlock();
   mt_garbage_free(&g);
   free(mt_cl.token);

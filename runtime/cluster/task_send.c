@@ -47,12 +47,7 @@ bool mt_view_fits(const mt_view_node *v, const mt_resource_request *d,
 }
 
 static mt_peer *peer_find_locked(uint64_t node_id) {
-  for (mt_peer *p = mt_cl.peers; p; p = p->next) {
-    if (p->node_id == node_id) {
-      return p;
-    }
-  }
-  return NULL;
+  return mt_u64map_get(&mt_cl.peer_index, node_id);
 }
 
 double mt_view_load_locked(const mt_view_node *v) {
@@ -173,6 +168,10 @@ static mt_peer *peer_get_locked(const mt_view_node *v) {
       return NULL;
     }
     p->node_id = v->node_id;
+    if (!mt_u64map_put(&mt_cl.peer_index, p->node_id, p)) {
+      free(p);
+      return NULL;
+    }
     mt_outbox_init(&p->out);
     p->next = mt_cl.peers;
     mt_cl.peers = p;
@@ -719,6 +718,7 @@ void mt_peers_close_all(void) {
   mt_lock();
   mt_peer *p = mt_cl.peers;
   mt_cl.peers = NULL;
+  mt_u64map_free(&mt_cl.peer_index);
   while (p) {
     mt_peer *next = p->next;
     fail_over_locked(p, "the runtime shut down", &g);

@@ -36,6 +36,8 @@ typedef struct mt_pg {
   unsigned turn;    /* bundle -1: where the last call went */
   unsigned waiters;
   struct mt_pg *next_pending; /* embedded, waiting for resources */
+  mt_task_list queued;        /* tasks waiting for it to be reserved */
+  bool release_due;           /* decided where queued could not be let go */
 } mt_pg;
 
 /* Under rt.mu. */
@@ -171,6 +173,13 @@ void mt_pgs_retry_locked(void) {
     try_local_locked(pg, &g);
     if (pg->state != PG_PENDING) {
       *p = pg->next_pending;
+      if (pg->queued.len > 0) {
+        /* Let go by the next worker, which has a garbage list at hand
+         * (this is called where resources move, without one). */
+        pg->release_due = true;
+        mt_rt.pg_release_due = true;
+        mt_sched_kick_locked();
+      }
     } else {
       p = &pg->next_pending;
     }
@@ -179,6 +188,154 @@ void mt_pgs_retry_locked(void) {
    * empty (it cannot be freed here, under rt.mu). */
   if (g.len) {
     mt_log(MT_LOG_ERROR, "placement groups: %zu values leaked", g.len);
+  }
+}
+
+/* ---- calls waiting for their group ------------------------------------ */
+
+/* Fails every call waiting for pg with code and msg. */
+static void fail_queued_locked(mt_pg *pg, manta_err code, const char *msg,
+                               mt_garbage *g) {
+  while (pg->queued.head) {
+    mt_task *t = pg->queued.head;
+    mt_task_list_unlink(&pg->queued, t);
+    t->where = MT_WHERE_DEPS; /* no longer queued; nothing to wait for */
+    mt_task_cancel_locked(t, mt_task_error(t, code, "%s", msg), g);
+  }
+}
+
+/* pg was decided: its waiting calls are submitted into it (reserved), or
+ * fail as a call into it now would. */
+static void release_queued_locked(mt_pg *pg, mt_garbage *g) {
+  pg->release_due = false;
+  if (pg->state == PG_PENDING || !pg->queued.head) {
+    return;
+  }
+  if (pg->state != PG_CREATED) {
+    char msg[600];
+    if (pg->state == PG_REMOVED) {
+      snprintf(msg, sizeof msg,
+               "placement group %016" PRIx64 " was removed before it ran",
+               pg->gid);
+    } else {
+      snprintf(msg, sizeof msg, "%s",
+               pg->why ? manta_error_message(pg->why)
+                       : "its placement group can never be reserved");
+    }
+    fail_queued_locked(pg,
+                       pg->state == PG_REMOVED ? MANTA_ERR_CANCELLED
+                       : pg->why               ? manta_error_code(pg->why)
+                                               : MANTA_ERR_INFEASIBLE,
+                       msg, g);
+    return;
+  }
+  while (pg->queued.head) {
+    mt_task *t = pg->queued.head;
+    mt_task_list_unlink(&pg->queued, t);
+    mt_submit_resume_locked(t, t->pg_call, g);
+  }
+}
+
+/* A head's answer about a pending group (cluster): reserved (nodes), still
+ * waiting (MANTA_ERR_TIMEOUT), or never (*fail taken). */
+static void polled_locked(mt_pg *pg, manta_err err, const uint64_t *nodes,
+                          manta_value **fail, mt_garbage *g) {
+  if (err == MANTA_OK) {
+    memcpy(pg->nodes, nodes, pg->nb * sizeof *nodes);
+    set_state_locked(pg, PG_CREATED, NULL, g);
+  } else if (err != MANTA_ERR_TIMEOUT) {
+    set_state_locked(pg, PG_INFEASIBLE, *fail, g);
+    *fail = NULL;
+  }
+  release_queued_locked(pg, g);
+}
+
+bool mt_pg_pending(const manta_call_options *opts) {
+  mt_lock();
+  mt_pg *pg = mt_rt.initialized ? lookup_locked(opts->pg) : NULL;
+  bool pending = pg && pg->state == PG_PENDING;
+  mt_unlock();
+  return pending;
+}
+
+void mt_pg_queue_locked(mt_task *t, const char *name,
+                        const manta_call_options *opts, bool route,
+                        mt_garbage *g) {
+  mt_pg *pg = lookup_locked(opts->pg);
+  mt_pg_call *c = calloc(1, sizeof *c);
+  if (!c || !(c->name = strdup(name))) {
+    free(c);
+    t->where = MT_WHERE_DEPS;
+    mt_task_cancel_locked(t, mt_task_error(t, MANTA_ERR_NOMEM, "out of memory"),
+                          g);
+    return;
+  }
+  c->opts = *opts;
+  c->opts.name = NULL; /* an actor's; not kept past the call */
+  c->route = route;
+  t->pg_call = c;
+  if (pg && pg->state == PG_PENDING) {
+    t->where = MT_WHERE_GROUP;
+    mt_task_list_push(&pg->queued, t);
+    return;
+  }
+  /* Decided meanwhile: as a call made now. */
+  mt_submit_resume_locked(t, c, g);
+}
+
+void mt_pg_unqueue_locked(mt_task *t) {
+  mt_pg *pg = t->pg_call ? lookup_locked(t->pg_call->opts.pg) : NULL;
+  if (pg) {
+    mt_task_list_unlink(&pg->queued, t);
+  }
+}
+
+void mt_pgs_release_due_locked(mt_garbage *g) {
+  mt_rt.pg_release_due = false;
+  if (pgs.epoch != mt_rt.epoch) {
+    return;
+  }
+  for (size_t i = 0; i < pgs.table.used; i++) {
+    mt_pg *pg = mt_slots_at(&pgs.table, i);
+    if (pg->slot.live && pg->release_due) {
+      release_queued_locked(pg, g);
+    }
+  }
+}
+
+void mt_pgs_poll_queued(void) {
+  enum { MAX_POLL = 64 };
+  uint64_t ids[MAX_POLL], gids[MAX_POLL];
+  size_t nbs[MAX_POLL], n = 0;
+  mt_lock();
+  const mt_cluster_ops *cl = mt_rt.cluster;
+  for (size_t i = 0;
+       cl && pgs.epoch == mt_rt.epoch && i < pgs.table.used && n < MAX_POLL;
+       i++) {
+    mt_pg *pg = mt_slots_at(&pgs.table, i);
+    if (pg->slot.live && pg->state == PG_PENDING && pg->queued.head) {
+      ids[n] = mt_slots_id(&pgs.table, pg);
+      gids[n] = pg->gid;
+      nbs[n++] = pg->nb;
+    }
+  }
+  mt_unlock();
+  for (size_t k = 0; k < n; k++) {
+    uint64_t *nodes = calloc(nbs[k], sizeof *nodes);
+    manta_value *fail = NULL;
+    manta_err err =
+        nodes ? cl->pg_poll(gids[k], nodes, nbs[k], &fail) : MANTA_ERR_TIMEOUT;
+    mt_garbage g;
+    mt_garbage_init(&g);
+    mt_lock();
+    mt_pg *pg = mt_rt.cluster ? lookup_locked(ids[k]) : NULL;
+    if (pg && pg->state == PG_PENDING && nodes) {
+      polled_locked(pg, err, nodes, &fail, &g);
+    }
+    mt_unlock();
+    mt_garbage_add(&g, fail);
+    mt_garbage_free(&g);
+    free(nodes);
   }
 }
 
@@ -250,6 +407,7 @@ manta_err manta_placement_group_create(const manta_value *bundles,
                           gid, manta_strerror(err));
     }
     set_state_locked(pg, PG_INFEASIBLE, fail, &g);
+    release_queued_locked(pg, &g);
     fail = NULL;
   }
   mt_unlock();
@@ -313,12 +471,8 @@ static manta_err wait_cluster(uint64_t id, uint64_t gid, size_t nb,
     mt_garbage_init(&g);
     mt_lock();
     pg = lookup_locked(id);
-    if (pg && err == MANTA_OK) {
-      memcpy(pg->nodes, nodes, nb * sizeof *nodes);
-      set_state_locked(pg, PG_CREATED, NULL, &g);
-    } else if (pg && err != MANTA_ERR_TIMEOUT) {
-      set_state_locked(pg, PG_INFEASIBLE, fail, &g);
-      fail = NULL;
+    if (pg && pg->state == PG_PENDING) {
+      polled_locked(pg, err, nodes, &fail, &g);
     }
     mt_unlock();
     mt_garbage_add(&g, fail);
@@ -373,7 +527,7 @@ manta_err manta_placement_group_wait(manta_placement_group handle,
     if (timeout_ms >= 0 && mt_cond_wait(&pgs.cv, &deadline) != 0) {
       break;
     } else if (timeout_ms < 0) {
-      pthread_cond_wait(&pgs.cv, &mt_rt.mu);
+      mt_cond_wait(&pgs.cv, NULL);
     }
   }
   pg->waiters--;
@@ -430,8 +584,9 @@ manta_err manta_placement_group_remove(manta_placement_group handle) {
   /* Here first: calls of this node in the group fail at once, whoever
    * frees the other nodes' bundles. */
   mt_bundles_return_locked(gid, &g);
-  pg_free_locked(pg, &g);
   set_state_locked(pg, PG_REMOVED, NULL, &g);
+  release_queued_locked(pg, &g); /* they fail: CANCELLED */
+  pg_free_locked(pg, &g);
   if (pg->waiters == 0) {
     mt_slots_free(&pgs.table, pg);
   }
@@ -528,11 +683,18 @@ static bool bundle_lacks(const mt_resource_request *b,
 
 manta_value *mt_pg_call_options(const manta_call_options *opts, bool actor,
                                 manta_call_options *eff) {
+  mt_lock();
+  manta_value *fail = mt_pg_call_options_locked(opts, actor, eff);
+  mt_unlock();
+  return fail;
+}
+
+manta_value *mt_pg_call_options_locked(const manta_call_options *opts,
+                                       bool actor, manta_call_options *eff) {
   *eff = *opts;
   mt_resource_request want;
   call_request(opts, actor, &want);
   char why[200];
-  mt_lock();
   mt_pg *pg = mt_rt.initialized ? lookup_locked(opts->pg) : NULL;
   manta_value *fail = NULL;
   int i = opts->pg_bundle;
@@ -543,10 +705,12 @@ manta_value *mt_pg_call_options(const manta_call_options *opts, bool actor,
   } else if (pg->state != PG_CREATED) {
     fail = mt_error_new(
         pg->state == PG_INFEASIBLE ? MANTA_ERR_INFEASIBLE : MANTA_ERR_INVALID,
-        "placement group",
-        "placement group %016" PRIx64 " is %s: wait until it is reserved "
-        "(manta_placement_group_wait) before calls use it",
-        pg->gid, state_name(pg->state));
+        "placement group", "placement group %016" PRIx64 " is %s: %s", pg->gid,
+        state_name(pg->state),
+        pg->state == PG_INFEASIBLE && pg->why ? manta_error_message(pg->why)
+        : actor ? "wait until it is reserved (manta_placement_group_wait) "
+                  "before actors are created in it"
+                : "it is not reserved");
   } else if (i >= (int)pg->nb) {
     fail = mt_error_new(MANTA_ERR_RANGE, "placement group",
                         "bundle %d of placement group %016" PRIx64
@@ -586,7 +750,6 @@ manta_value *mt_pg_call_options(const manta_call_options *opts, bool actor,
     i = found;
   }
   if (fail) {
-    mt_unlock();
     return fail;
   }
   /* Renamed into the bundle: every name the call asks, and its marker. */
@@ -606,7 +769,6 @@ manta_value *mt_pg_call_options(const manta_call_options *opts, bool actor,
   eff->placement =
       (mt_placement){MANTA_STRATEGY_NODE_AFFINITY, false, pg->nodes[i]};
   eff->pg = 0;
-  mt_unlock();
   return NULL;
 }
 
@@ -623,6 +785,7 @@ void mt_pgs_shutdown_locked(mt_garbage *g) {
   for (size_t i = 0; i < pgs.table.used; i++) {
     mt_pg *pg = mt_slots_at(&pgs.table, i);
     if (pg->slot.live) {
+      fail_queued_locked(pg, MANTA_ERR_SHUTDOWN, "the runtime shut down", g);
       pg_free_locked(pg, g);
     }
   }

@@ -266,7 +266,8 @@ typedef enum mt_task_where {
   MT_WHERE_CLASS = 1,   /* ready, in a scheduling class queue */
   MT_WHERE_MAILBOX = 2, /* actor call, ready, in the mailbox */
   MT_WHERE_BATCH = 3,   /* popped by a worker; `claim` decides its fate */
-  MT_WHERE_REMOTE = 4   /* sent to another node (cluster mode) */
+  MT_WHERE_REMOTE = 4,  /* sent to another node (cluster mode) */
+  MT_WHERE_GROUP = 5    /* waiting for its placement group to be reserved */
 } mt_task_where;
 
 /* A task to run on another node: what it asks for, where it went. */
@@ -306,7 +307,8 @@ typedef struct mt_task {
   struct mt_sched_class *cls; /* where it queues (functions, creations) */
   mt_remote *remote;          /* set: runs on another node */
   uint64_t pg; /* runs in a bundle of this placement group here (bundles.c) */
-  manta_value *dep_error; /* first failed dependency's error */
+  struct mt_pg_call *pg_call; /* MT_WHERE_GROUP: the call as submitted */
+  manta_value *dep_error;     /* first failed dependency's error */
   size_t dep_error_arg;
   size_t nargs;
   size_t ndeps;
@@ -666,6 +668,37 @@ void mt_bundles_shutdown_locked(mt_garbage *g);
  * stale or unready group, more than the bundle holds). Takes rt.mu. */
 manta_value *mt_pg_call_options(const manta_call_options *opts, bool actor,
                                 manta_call_options *eff);
+manta_value *mt_pg_call_options_locked(const manta_call_options *opts,
+                                       bool actor, manta_call_options *eff);
+
+/* ---- calls waiting for their placement group (pgroups.c) --------------- */
+
+/* A task submitted into a group still PENDING waits for it (Ray queues
+ * such calls too), as submitted: its options are renamed into the bundle
+ * once the group is reserved. */
+typedef struct mt_pg_call {
+  char *name;
+  manta_call_options opts; /* as given (opts.pg: the group's handle) */
+  bool route;
+} mt_pg_call;
+/* Whether opts name a group still PENDING (calls into it wait). */
+bool mt_pg_pending(const manta_call_options *opts);
+/* Queues t (its result attached) until its group is reserved, then
+ * submits it as mt_submit would have (mt_submit_resume_locked); at once if
+ * the group was reserved meanwhile; fails it if the group is gone. */
+void mt_pg_queue_locked(mt_task *t, const char *name,
+                        const manta_call_options *opts, bool route,
+                        mt_garbage *g);
+/* Cancel and shutdown: t leaves its group's queue (MT_WHERE_GROUP). */
+void mt_pg_unqueue_locked(mt_task *t);
+/* Submits a task that waited for its group, now reserved (tasks.c). */
+void mt_submit_resume_locked(mt_task *t, const mt_pg_call *c, mt_garbage *g);
+/* Groups whose state changed where no garbage list was at hand (resources
+ * freed): their waiting calls are let go or failed now. */
+void mt_pgs_release_due_locked(mt_garbage *g);
+/* Cluster: asks the head about groups that calls wait for (the heartbeat
+ * thread, without rt.mu). */
+void mt_pgs_poll_queued(void);
 /* Embedded groups waiting for resources: try them again. */
 void mt_pgs_retry_locked(void);
 /* Shutdown: threads waiting for a group wake up (before in_wait drains);
@@ -765,7 +798,9 @@ typedef struct mt_runtime {
 
   /* NULL: embedded; the ops of cluster_seam.h while in a cluster */
   const struct mt_cluster_ops *cluster;
-  bool bundles_watch;        /* mt_bundles_moved_locked wants to see moves */
+  bool bundles_watch; /* mt_bundles_moved_locked wants to see moves */
+  bool
+      pg_release_due; /* a group's waiting calls are to be let go (pgroups.c) */
   uint64_t registry_version; /* bumped when a name is registered */
 } mt_runtime;
 
@@ -787,7 +822,15 @@ void mt_lock(void);
 void mt_unlock(void);
 /* Whether this thread holds rt.mu (for hooks reached both ways). */
 bool mt_lock_held(void);
-/* Waits on cv (monotonic) until the deadline; ETIMEDOUT when passed. */
+/* Waits on cv (monotonic) until the deadline; ETIMEDOUT when passed.
+ * Every wait on rt.mu goes through here: it first makes this thread's
+ * deferred wake-ups. */
 int mt_cond_wait(pthread_cond_t *cv, const struct timespec *deadline);
+/* Signals cv once this thread releases rt.mu (mt_unlock, or a wait): for
+ * condition variables that live until shutdown (the workers'). */
+void mt_wake_after_unlock_locked(pthread_cond_t *cv);
+/* Returns once no deferred wake-up is still being made (shutdown, before
+ * the workers' condition variables are destroyed). */
+void mt_wakes_settle(void);
 
 #endif

@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +20,43 @@ mt_runtime mt_rt = {.mu = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP};
 
 static _Thread_local bool holding_lock;
 
+/* Wake-ups of workers asked for under rt.mu, made just after this thread
+ * releases it: a worker signalled while the waker still holds the lock
+ * would wake only to block on it (glibc's condition variables do not move
+ * a woken thread onto the mutex), one futex sleep and wake more per kick.
+ * A worker's condition variable lives until shutdown, which waits for the
+ * wake-ups in flight (mt_wakes_settle) before it frees one. */
+#define DEFERRED_WAKES 64
+static _Thread_local pthread_cond_t *deferred_wakes[DEFERRED_WAKES];
+static _Thread_local unsigned deferred_count;
+static _Atomic unsigned wakes_in_flight;
+
+void mt_wake_after_unlock_locked(pthread_cond_t *cv) {
+  if (deferred_count == DEFERRED_WAKES) {
+    pthread_cond_signal(cv); /* rare: more at once than the list holds */
+    return;
+  }
+  atomic_fetch_add_explicit(&wakes_in_flight, 1, memory_order_relaxed);
+  deferred_wakes[deferred_count++] = cv;
+}
+
+static void wake_deferred(void) {
+  unsigned n = deferred_count;
+  deferred_count = 0;
+  for (unsigned i = 0; i < n; i++) {
+    pthread_cond_signal(deferred_wakes[i]);
+  }
+  if (n) {
+    atomic_fetch_sub_explicit(&wakes_in_flight, n, memory_order_release);
+  }
+}
+
+void mt_wakes_settle(void) {
+  while (atomic_load_explicit(&wakes_in_flight, memory_order_acquire) != 0) {
+    sched_yield();
+  }
+}
+
 void mt_lock(void) {
   pthread_mutex_lock(&mt_rt.mu);
   holding_lock = true;
@@ -26,6 +65,7 @@ void mt_lock(void) {
 void mt_unlock(void) {
   holding_lock = false;
   pthread_mutex_unlock(&mt_rt.mu);
+  wake_deferred();
 }
 
 bool mt_lock_held(void) {
@@ -33,6 +73,7 @@ bool mt_lock_held(void) {
 }
 
 int mt_cond_wait(pthread_cond_t *cv, const struct timespec *deadline) {
+  wake_deferred(); /* still under the lock: this thread may sleep long */
   if (!deadline) {
     return pthread_cond_wait(cv, &mt_rt.mu);
   }
@@ -225,7 +266,7 @@ manta_err mt_runtime_stop_finish(void) {
   mt_pgs_wake_all_locked();
   /* Threads still inside get/wait hold pointers into the table. */
   while (mt_rt.in_wait > 0) {
-    pthread_cond_wait(&mt_rt.exit_cv, &mt_rt.mu);
+    mt_cond_wait(&mt_rt.exit_cv, NULL);
   }
   mt_pgs_shutdown_locked(&g);
   mt_ready_callbacks_shutdown_locked(&g); /* they run after the unlock */

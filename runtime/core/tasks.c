@@ -128,14 +128,19 @@ void mt_task_free_locked(mt_task *t, mt_garbage *g) {
     free(t->remote->function);
     free(t->remote);
   }
+  if (t->pg_call) {
+    free(t->pg_call->name);
+    free(t->pg_call);
+  }
   free(t);
 }
 
 const char *mt_task_callee(const mt_task *t) {
-  return t->method   ? t->method->name
-         : t->fn     ? t->fn->name
-         : t->remote ? t->remote->function
-                     : NULL;
+  return t->method    ? t->method->name
+         : t->fn      ? t->fn->name
+         : t->remote  ? t->remote->function
+         : t->pg_call ? t->pg_call->name
+                      : NULL;
 }
 
 /* Where an error of this task happened, for error values. */
@@ -272,6 +277,10 @@ void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g) {
     break;
   case MT_WHERE_REMOTE:
     mt_rt.cluster->forget_locked(t);
+    mt_task_finish_locked(t, NULL, g);
+    break;
+  case MT_WHERE_GROUP:
+    mt_pg_unqueue_locked(t);
     mt_task_finish_locked(t, NULL, g);
     break;
   default:
@@ -539,6 +548,62 @@ static manta_value *place_locked(mt_task *t, const char *name,
   return fail;
 }
 
+/* The rest of a submission, under rt.mu, once its result is attached:
+ * which function, where it runs, then into its class (or away) when its
+ * dependencies are ready. opts are the effective ones (a group's already
+ * renamed); pg_fail, taken, is why its group cannot take it. */
+static void submit_placed_locked(mt_task *t, const char *name,
+                                 const manta_call_options *opts, bool route,
+                                 mt_demand *demand, char *missing,
+                                 size_t missing_size, manta_value *pg_fail,
+                                 mt_garbage *g) {
+  double cpus = opts && opts->num_cpus >= 0 ? opts->num_cpus : 1.0;
+  t->fn = mt_strmap_get(&mt_rt.functions, name);
+  mt_call_resolve_locked(opts, 1.0, demand, missing, missing_size);
+  if (t->fn) {
+    t->fn->stats.submitted++;
+  } else {
+    mt_rt.submitted_other++; /* a label per unknown name would be unbounded */
+  }
+  manta_value *fail = check_function_locked(t, name, demand, missing);
+  if (pg_fail) {
+    mt_garbage_add(g, fail);
+    fail = pg_fail;
+  } else if (route) {
+    fail = place_locked(t, name, opts, cpus, fail, g);
+  }
+  if (!fail && !t->remote) {
+    t->pg = mt_bundles_of_locked(demand, &fail);
+  }
+  if (fail) {
+    t->where = MT_WHERE_DEPS;
+    mt_task_cancel_locked(t, fail, g);
+  } else {
+    t->cls = t->remote ? NULL : mt_class_for_locked(demand);
+    if (!t->remote && !t->cls) {
+      t->where = MT_WHERE_DEPS;
+      mt_task_cancel_locked(
+          t, mt_task_error(t, MANTA_ERR_NOMEM, "out of memory"), g);
+    } else {
+      mt_task_start_deps_locked(t, g);
+    }
+  }
+}
+
+void mt_submit_resume_locked(mt_task *t, const mt_pg_call *c, mt_garbage *g) {
+  manta_call_options eff;
+  manta_value *pg_fail = mt_pg_call_options_locked(&c->opts, false, &eff);
+  mt_demand demand;
+  char missing[64] = "";
+  if (mt_call_prepare((const manta_value *const *)t->args, t->nargs, &eff, 1.0,
+                      &demand, missing, sizeof missing) != MANTA_OK) {
+    memset(&demand, 0, sizeof demand); /* checked at submit: cannot be */
+  }
+  t->where = MT_WHERE_DEPS;
+  submit_placed_locked(t, c->name, &eff, c->route, &demand, missing,
+                       sizeof missing, pg_fail, g);
+}
+
 manta_err mt_submit(const char *name, const manta_value *const *args,
                     size_t nargs, const manta_call_options *opts, bool route,
                     manta_ref *out) {
@@ -547,7 +612,9 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
   }
   manta_call_options eff;
   manta_value *pg_fail = NULL;
-  if (opts && opts->pg) {
+  const manta_call_options *given = opts;
+  bool wait_group = opts && opts->pg && mt_pg_pending(opts);
+  if (opts && opts->pg && !wait_group) {
     /* In a placement group: its bundle's resources, on its node. */
     pg_fail = mt_pg_call_options(opts, false, &eff);
     opts = &eff;
@@ -562,7 +629,6 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
     manta_value_free(pg_fail);
     return err == MANTA_OK ? MANTA_ERR_NOMEM : err;
   }
-  double cpus = opts && opts->num_cpus >= 0 ? opts->num_cpus : 1.0;
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
@@ -577,35 +643,11 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
     manta_value_free(pg_fail);
     return err;
   }
-  t->fn = mt_strmap_get(&mt_rt.functions, name);
-  mt_call_resolve_locked(opts, 1.0, &demand, missing, sizeof missing);
-  if (t->fn) {
-    t->fn->stats.submitted++;
+  if (wait_group) {
+    mt_pg_queue_locked(t, name, given, route, &g);
   } else {
-    mt_rt.submitted_other++; /* a label per unknown name would be unbounded */
-  }
-  manta_value *fail = check_function_locked(t, name, &demand, missing);
-  if (pg_fail) {
-    mt_garbage_add(&g, fail);
-    fail = pg_fail;
-  } else if (route) {
-    fail = place_locked(t, name, opts, cpus, fail, &g);
-  }
-  if (!fail && !t->remote) {
-    t->pg = mt_bundles_of_locked(&demand, &fail);
-  }
-  if (fail) {
-    t->where = MT_WHERE_DEPS;
-    mt_task_cancel_locked(t, fail, &g);
-  } else {
-    t->cls = t->remote ? NULL : mt_class_for_locked(&demand);
-    if (!t->remote && !t->cls) {
-      t->where = MT_WHERE_DEPS;
-      mt_task_cancel_locked(
-          t, mt_task_error(t, MANTA_ERR_NOMEM, "out of memory"), &g);
-    } else {
-      mt_task_start_deps_locked(t, &g);
-    }
+    submit_placed_locked(t, name, opts, route, &demand, missing, sizeof missing,
+                         pg_fail, &g);
   }
   mt_unlock();
   mt_garbage_free(&g);

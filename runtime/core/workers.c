@@ -358,7 +358,7 @@ static size_t batch_size_locked(const mt_sched_class *c) {
  * waking the next while work is left. */
 static unsigned runnable_units_locked(unsigned cap) {
   unsigned n = 0;
-  bool some = mt_rt.ready_head != NULL;
+  bool some = mt_rt.ready_head != NULL || mt_rt.pg_release_due;
   for (mt_sched_class *c = mt_rt.classes_list; c && n < cap; c = c->next) {
     if (c->queue.len > 0) {
       unsigned fit = fits_count_locked(&c->demand, cap);
@@ -411,7 +411,7 @@ static void spawn_worker_locked(void) {
 
 static void wake_locked(mt_worker *w) {
   w->woken = true;
-  pthread_cond_signal(&w->cv);
+  mt_wake_after_unlock_locked(&w->cv);
 }
 
 /* Pool workers awake and not busy: started or woken and not yet at work,
@@ -551,6 +551,9 @@ static void pop_class_batch_locked(mt_worker *w, mt_sched_class *c) {
  * held. */
 static bool run_some_locked(mt_worker *w, mt_task **mine, manta_value **results,
                             mt_garbage *g, bool *later) {
+  if (mt_rt.pg_release_due) {
+    mt_pgs_release_due_locked(g); /* calls that waited for their group */
+  }
   mt_actor *a = mt_rt.ready_head;
   if (a) {
     /* Busy before the turn takes the actor off the ready queue and kicks
@@ -619,7 +622,7 @@ static void sleep_locked(mt_worker *w, bool watch) {
     mt_rt.idle_workers = w;
     mt_rt.workers_idle++;
     while (!w->woken && !mt_rt.shutting_down) {
-      pthread_cond_wait(&w->cv, &mt_rt.mu);
+      mt_cond_wait(&w->cv, NULL);
     }
   }
   w->woken = false;
@@ -770,11 +773,12 @@ void mt_sched_shutdown(void) {
     pthread_cond_signal(&mt_rt.watcher->cv);
   }
   while (mt_rt.workers_exited < mt_rt.workers_total) {
-    pthread_cond_wait(&mt_rt.exit_cv, &mt_rt.mu);
+    mt_cond_wait(&mt_rt.exit_cv, NULL);
   }
   mt_worker *w = mt_rt.workers;
   mt_rt.workers = NULL;
   mt_unlock();
+  mt_wakes_settle(); /* a kick made just before may still be signalling */
   while (w) {
     mt_worker *next = w->next;
     pthread_join(w->thread, NULL);

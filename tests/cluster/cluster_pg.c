@@ -9,7 +9,8 @@
  *   pg  STRICT_SPREAD puts one bundle on each node (pids of tasks run in
  *       each bundle differ), STRICT_PACK both on one; STRICT_SPREAD of 3
  *       is infeasible at once; a group waits while others hold the
- *       resources and is reserved once one is removed; a call larger than
+ *       resources and is reserved once one is removed, and a task
+ *       submitted into it meanwhile waits and then runs; a call larger than
  *       its bundle fails; removing a group fails the call queued in it;
  *       a gang of 4 actors in a {CPU:1, pg:1} x 4 SPREAD group all start,
  *       2 per node, and die with the group; tasks holding every pg
@@ -195,6 +196,39 @@ static void test_pending_until_removed(void) {
   CHECK_OK(manta_placement_group_remove(all));
 }
 
+/* A call into a group the head has not reserved yet waits for it: two
+ * groups hold all of pg, a task submitted into a third waits (nobody
+ * calls wait: this node's heartbeat asks the head) and runs on p or q once
+ * one of the two is removed; a call waiting in a group removed before it
+ * was reserved fails as CANCELLED. */
+static void test_calls_wait_for_group(void) {
+  manta_placement_group a = one_bundle(2), b = one_bundle(2);
+  CHECK_OK(manta_placement_group_wait(a, 20000, NULL));
+  CHECK_OK(manta_placement_group_wait(b, 20000, NULL));
+  manta_placement_group c = one_bundle(1), d = one_bundle(1);
+  manta_call_options *oc = in_bundle(c, 0, 0), *od = in_bundle(d, 0, 0);
+  manta_ref waits, dropped;
+  REQUIRE_OK(manta_submit("where", NULL, 0, oc, &waits));
+  REQUIRE_OK(manta_submit("where", NULL, 0, od, &dropped));
+  manta_call_options_free(oc);
+  manta_call_options_free(od);
+  manta_value *v = NULL;
+  CHECK_ERR(manta_get(waits, 1000, &v), MANTA_ERR_TIMEOUT); /* waits */
+  manta_value_free(v);
+  v = NULL;
+  CHECK_OK(manta_placement_group_remove(d));
+  CHECK_ERR(manta_get(dropped, 20000, &v), MANTA_ERR_CANCELLED);
+  mt_test_check_error(v, MANTA_ERR_CANCELLED, "was removed before it ran");
+  manta_value_free(v);
+  manta_ref_release(dropped);
+  CHECK_OK(manta_placement_group_remove(a));
+  int64_t pid = mt_test_take_int(waits);
+  printf("a call that waited for its group ran in pid %lld\n", (long long)pid);
+  CHECK(pid > 0 && pid != getpid());
+  CHECK_OK(manta_placement_group_remove(b));
+  CHECK_OK(manta_placement_group_remove(c));
+}
+
 static void test_calls_and_remove(void) {
   manta_placement_group pg = group(1, 1, MANTA_PG_PACK);
   CHECK_OK(manta_placement_group_wait(pg, 20000, NULL));
@@ -318,6 +352,7 @@ int cluster_pg_phase(const char *phase) {
   RUN_TEST(test_strict_spread_and_pack);
   RUN_TEST(test_infeasible);
   RUN_TEST(test_pending_until_removed);
+  RUN_TEST(test_calls_wait_for_group);
   RUN_TEST(test_calls_and_remove);
   RUN_TEST(test_nodes_never_overcommit);
   RUN_TEST(test_gang);

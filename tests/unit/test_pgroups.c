@@ -211,6 +211,73 @@ static void test_pending_until_freed(void) {
   CHECK_OK(manta_placement_group_remove(c));
 }
 
+/* Starts a gate task (holding one CPU) and waits until it runs. */
+static manta_ref start_gate(void) {
+  atomic_store(&gate_open, 0);
+  atomic_store(&gate_started, 0);
+  manta_ref r;
+  REQUIRE_OK(manta_submit("gate", NULL, 0, NULL, &r));
+  for (int i = 0; i < 5000 && !atomic_load(&gate_started); i++) {
+    mt_test_sleep_ms(1);
+  }
+  return r;
+}
+
+/* Calls into a group not reserved yet wait for it (they do not fail at
+ * once): they run once it is reserved, fail as CANCELLED when it is
+ * removed first, can be cancelled while they wait; an actor is still
+ * refused until the group is reserved. */
+static void test_calls_wait_for_group(void) {
+  manta_ref gate = start_gate(); /* one of the 2 CPUs */
+  manta_placement_group pg = make(1, "CPU", 2, MANTA_PG_PACK);
+  CHECK_ERR(manta_placement_group_wait(pg, 0, NULL), MANTA_ERR_TIMEOUT);
+  manta_call_options *o = in_group(pg, 0);
+  manta_ref waits, cancelled, again;
+  REQUIRE_OK(manta_submit("one", NULL, 0, o, &waits));
+  REQUIRE_OK(manta_submit("one", NULL, 0, o, &cancelled));
+  manta_value *v = NULL;
+  CHECK_ERR(manta_get(waits, 200, &v), MANTA_ERR_TIMEOUT); /* still waits */
+  manta_value_free(v);
+  CHECK_OK(manta_cancel(cancelled));
+  v = mt_test_take(cancelled, 10000);
+  mt_test_check_error(v, MANTA_ERR_CANCELLED, "cancelled before it ran");
+  manta_value_free(v);
+  /* An actor is refused with a message that says why. */
+  manta_actor a;
+  REQUIRE_OK(manta_actor_create("Box", NULL, 0, o, &a));
+  manta_ref ar;
+  REQUIRE_OK(manta_actor_call(a, "one", NULL, 0, &ar));
+  v = mt_test_take(ar, 10000);
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, "before actors are created");
+  manta_value_free(v);
+  manta_actor_release(a);
+  /* The gate ends: its CPU frees, the group is reserved, the call runs. */
+  atomic_store(&gate_open, 1);
+  CHECK_INT_EQ(mt_test_take_int(gate), 1);
+  CHECK_INT_EQ(mt_test_take_int(waits), 1);
+  CHECK_OK(manta_placement_group_wait(pg, 5000, NULL));
+  /* Once reserved, a call goes in as before. */
+  REQUIRE_OK(manta_submit("one", NULL, 0, o, &again));
+  CHECK_INT_EQ(mt_test_take_int(again), 1);
+  manta_call_options_free(o);
+  CHECK_OK(manta_placement_group_remove(pg));
+
+  /* Removed before it was reserved: the waiting call fails, CANCELLED. */
+  gate = start_gate();
+  pg = make(1, "CPU", 2, MANTA_PG_PACK);
+  o = in_group(pg, -1);
+  REQUIRE_OK(manta_submit("one", NULL, 0, o, &waits));
+  CHECK_ERR(manta_get(waits, 100, &v), MANTA_ERR_TIMEOUT);
+  manta_value_free(v);
+  CHECK_OK(manta_placement_group_remove(pg));
+  v = mt_test_take(waits, 10000);
+  mt_test_check_error(v, MANTA_ERR_CANCELLED, "was removed before it ran");
+  manta_value_free(v);
+  manta_call_options_free(o);
+  atomic_store(&gate_open, 1);
+  CHECK_INT_EQ(mt_test_take_int(gate), 1);
+}
+
 static void test_call_larger_than_bundle(void) {
   manta_placement_group pg = make(2, "CPU", 1, MANTA_PG_PACK);
   CHECK_OK(manta_placement_group_wait(pg, 5000, NULL));
@@ -343,12 +410,19 @@ int main(void) {
   RUN_TEST(test_reserve_and_run);
   RUN_TEST(test_infeasible_at_once);
   RUN_TEST(test_pending_until_freed);
+  RUN_TEST(test_calls_wait_for_group);
   RUN_TEST(test_call_larger_than_bundle);
   RUN_TEST(test_remove_fails_calls);
   RUN_TEST(test_remove_kills_actor_being_built);
-  /* A group left at shutdown is freed with the runtime. */
+  /* A group left at shutdown is freed with the runtime, and so is a call
+   * still waiting for a group that cannot be reserved while it stays. */
   manta_placement_group left = make(1, "CPU", 1, MANTA_PG_PACK);
   CHECK_OK(manta_placement_group_wait(left, 5000, NULL));
+  manta_placement_group never = make(1, "CPU", 2, MANTA_PG_PACK);
+  manta_call_options *o = in_group(never, 0);
+  manta_ref stays;
+  REQUIRE_OK(manta_submit("one", NULL, 0, o, &stays));
+  manta_call_options_free(o);
   CHECK_OK(manta_shutdown());
   int64_t live = -1;
   CHECK_OK(manta_stat_get(MANTA_STAT_LIVE_VALUES, &live));

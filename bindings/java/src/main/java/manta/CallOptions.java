@@ -120,9 +120,11 @@ public final class CallOptions {
 
   /**
    * Runs the call in bundle {@code bundleIndex} of the group (-1: any
-   * bundle that can hold it), from the bundle's reserved resources. The
-   * group must be ready ({@link PlacementGroup#waitReady}). A call asking
-   * more than its bundle holds fails with INFEASIBLE.
+   * bundle that can hold it), from the bundle's reserved resources. A task
+   * submitted before the group is ready waits for it (CANCELLED if the
+   * group is removed first); an actor needs the group ready
+   * ({@link PlacementGroup#waitReady}). A call asking more than its bundle
+   * holds fails with INFEASIBLE.
    */
   public CallOptions placementGroup(PlacementGroup group, int bundleIndex) {
     if (group == null || bundleIndex < -1) {

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * Placement groups on the embedded runtime (docs/scheduling.md), on a node
  * of 2 CPUs: reserved and waited for, calls in a bundle run from its CPUs
  * while a call outside waits, infeasible groups fail at once, pending ones
- * are reserved once resources free up, removing kills the group's actors.
+ * are reserved once resources free up (a task submitted into one meanwhile
+ * waits for it), removing kills the group's actors.
  */
 class PlacementGroupsTest {
   private static Manta runtime;
@@ -90,6 +91,28 @@ class PlacementGroupsTest {
     PlacementGroup b = Manta.placementGroup(cpus(1, 1), PlacementStrategy.PACK);
     assertFalse(b.waitReady(200));
     a.remove();
+    assertTrue(b.waitReady(5_000));
+    b.remove();
+  }
+
+  @Test
+  void taskSubmittedBeforeTheGroupIsReadyWaitsForIt() {
+    PlacementGroup a = Manta.placementGroup(cpus(1, 2), PlacementStrategy.PACK);
+    assertTrue(a.waitReady(5_000));
+    PlacementGroup b = Manta.placementGroup(cpus(1, 1), PlacementStrategy.PACK);
+    PlacementGroup c = Manta.placementGroup(cpus(1, 1), PlacementStrategy.PACK);
+    try (ObjectRef<Long> waits =
+             Manta.function("j_one").options(new CallOptions().placementGroup(b, 0)).remote();
+         ObjectRef<Long> dropped =
+             Manta.function("j_one").options(new CallOptions().placementGroup(c, 0)).remote()) {
+      assertThrows(MantaException.Timeout.class, () -> waits.get(300));
+      c.remove();
+      MantaException e = assertThrows(MantaException.class, () -> dropped.get(10_000));
+      assertEquals(ErrorCode.CANCELLED, e.code());
+      assertTrue(e.errorMessage().contains("removed before it ran"), e.errorMessage());
+      a.remove();
+      assertEquals(1L, waits.get(10_000));
+    }
     assertTrue(b.waitReady(5_000));
     b.remove();
   }
