@@ -25,8 +25,8 @@ static bool class_matches(manta_actor handle, const char *class_name) {
   bool match = true;
   mt_lock();
   mt_actor *a = mt_rt.initialized ? mt_actor_lookup_locked(handle.id) : NULL;
-  if (a && (a->cls || (a->remote && a->remote->class_name &&
-                       a->remote->class_name[0]))) {
+  if (a && (a->cls ||
+            (a->remote && a->remote->class_name && a->remote->class_name[0]))) {
     match = strcmp(mt_actor_class_name(a), class_name) == 0;
   }
   mt_unlock();
@@ -69,8 +69,8 @@ static manta_err attempt(const char *name, const char *class_name,
 
 static manta_err get_or_create(const char *name, const char *class_name,
                                const manta_value *const *args, size_t nargs,
-                               const manta_call_options *opts,
-                               manta_actor *out, int *created) {
+                               const manta_call_options *opts, manta_actor *out,
+                               int *created) {
   /* The caller's options with this name: a copy read only (no field is
    * freed through it), or the defaults manta_call_options_new sets. */
   manta_call_options *defaults = NULL;

@@ -106,9 +106,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "driver %s: manta_init: %s\n", me, manta_strerror(err));
     return 1;
   }
-  int failed = manta_register_class("Racer", racer_new, racer_free, NULL) ||
-               manta_register_method("Racer", "identity", racer_identity, 0,
-                                     NULL);
+  int failed =
+      manta_register_class("Racer", racer_new, racer_free, NULL) ||
+      manta_register_method("Racer", "identity", racer_identity, 0, NULL);
   /* Both have registered (and so offer Racer) before the first round. */
   failed = failed || meet(me, other, "registered");
   for (int round = 0; !failed && round < rounds; round++) {
@@ -122,8 +122,8 @@ int main(int argc, char **argv) {
     manta_actor a;
     int created = 0;
     err = manta_actor_get_or_create(name, "Racer",
-                                    (manta_value *[]){manta_str(name)}, 1,
-                                    NULL, &a, &created);
+                                    (manta_value *[]){manta_str(name)}, 1, NULL,
+                                    &a, &created);
     if (err != MANTA_OK) {
       fprintf(stderr, "driver %s: round %d: get_or_create: %s\n", me, round,
               manta_errname(err));
@@ -133,8 +133,7 @@ int main(int argc, char **argv) {
     manta_value *v = NULL;
     err = manta_actor_invoke_get_timeout(&v, 30000, a, "identity", 0);
     char *text = manta_value_repr(v);
-    printf("round %d actor %s created %d\n", round, text ? text : "?",
-           created);
+    printf("round %d actor %s created %d\n", round, text ? text : "?", created);
     failed = err != MANTA_OK;
     manta_free(text);
     manta_value_free(v);

@@ -232,8 +232,8 @@ static void existing_is_returned(void) {
   CHECK_OK(manta_actor_kill(a));
   manta_actor d;
   REQUIRE_OK(manta_actor_get_or_create(
-      "solo", "Racer", (manta_value *[]){manta_int(ROUNDS), manta_int(7)}, 2,
-      o, &d, &created));
+      "solo", "Racer", (manta_value *[]){manta_int(ROUNDS), manta_int(7)}, 2, o,
+      &d, &created));
   CHECK_INT_EQ(created, 1);
   CHECK_OK(manta_actor_invoke_get_timeout(&v, 10000, d, "start", 0));
   CHECK_INT_EQ(mt_test_int(v), 7);
@@ -261,9 +261,9 @@ static void bad_input(void) {
             MANTA_ERR_INVALID);
   CHECK_ERR(manta_actor_get_or_create("x", "Racer", NULL, 2, NULL, &a, NULL),
             MANTA_ERR_INVALID);
-  CHECK_ERR(manta_actor_get_or_create(
-                "x", "Racer", (manta_value *[]){manta_int(1), NULL}, 2, NULL,
-                &a, NULL),
+  CHECK_ERR(manta_actor_get_or_create("x", "Racer",
+                                      (manta_value *[]){manta_int(1), NULL}, 2,
+                                      NULL, &a, NULL),
             MANTA_ERR_NOMEM);
   CHECK_ERR(manta_actor_lookup("x", &a), MANTA_ERR_NOT_FOUND);
   CHECK_OK(manta_stat_get(MANTA_STAT_LIVE_VALUES, &values_after));

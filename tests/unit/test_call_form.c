@@ -142,11 +142,10 @@ static void call_then_get(void) {
 /* More values than the variadic forms keep on the stack. */
 static void many_arguments(void) {
   manta_value *v = NULL;
-  CHECK_OK(manta_call_get(&v, "sum", 12, manta_int(1), manta_int(2),
-                          manta_int(3), manta_int(4), manta_int(5),
-                          manta_int(6), manta_int(7), manta_int(8),
-                          manta_int(9), manta_int(10), manta_int(11),
-                          manta_int(12)));
+  CHECK_OK(manta_call_get(
+      &v, "sum", 12, manta_int(1), manta_int(2), manta_int(3), manta_int(4),
+      manta_int(5), manta_int(6), manta_int(7), manta_int(8), manta_int(9),
+      manta_int(10), manta_int(11), manta_int(12)));
   CHECK_INT_EQ(mt_test_int(v), 78);
   manta_value_free(v);
   CHECK_OK(manta_call_get(&v, "sum", 0));
@@ -285,8 +284,8 @@ static void actor_forms(void) {
   manta_call_options_free(o);
   manta_actor found;
   REQUIRE_OK(manta_actor_lookup("short-form-counter", &found));
-  CHECK_OK(manta_actor_invoke_get_timeout(&v, 10000, found, "add", 1,
-                                          manta_int(1)));
+  CHECK_OK(
+      manta_actor_invoke_get_timeout(&v, 10000, found, "add", 1, manta_int(1)));
   CHECK_INT_EQ(mt_test_int(v), 6);
   manta_value_free(v);
   CHECK_OK(manta_actor_kill(found));
@@ -309,8 +308,7 @@ int main(void) {
   REQUIRE_OK(manta_register_function("sum", fn_sum, -1, NULL));
   REQUIRE_OK(manta_register_function("shout", fn_shout, 1, NULL));
   REQUIRE_OK(manta_register_function("nap", fn_nap, 0, NULL));
-  REQUIRE_OK(
-      manta_register_class("Counter", counter_new, counter_free, NULL));
+  REQUIRE_OK(manta_register_class("Counter", counter_new, counter_free, NULL));
   REQUIRE_OK(manta_register_method("Counter", "add", counter_add, 1, NULL));
   REQUIRE_OK(manta_register_method("Counter", "nap", counter_nap, 0, NULL));
   RUN_TEST(call_get_square);
