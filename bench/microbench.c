@@ -6,7 +6,8 @@
  *
  * Each case runs rounds of a fixed size until S seconds (default 1) have
  * passed, after one warm-up round, and reports operations per second.
- * put_gigabytes also times a plain memcpy of the same buffer in the same run.
+ * put_gigabytes also times a plain memcpy of the same buffer in the same run;
+ * the tasks_async_forms cases run in turns (record_interleaved).
  */
 #include <manta.h>
 
@@ -106,6 +107,9 @@ typedef struct result {
   const char *unit;
   double floor_per_second; /* a raw floor measured beside it, or 0 */
   const char *floor_name;
+  /* Interleaved cases: the slowest and fastest of their slices, or 0. */
+  double slice_min, slice_max;
+  int slices;
 } result;
 
 static result results[32];
@@ -152,10 +156,12 @@ static size_t tasks_sync(void *ctx) {
   return SYNC_ROUND;
 }
 
+/* ctx: the call options, or NULL (tasks_async_forms.submit_opts gives an
+ * options object that sets nothing). */
 static size_t tasks_async(void *ctx) {
-  (void)ctx;
+  const manta_call_options *opts = ctx;
   for (int i = 0; i < ASYNC_ROUND; i++) {
-    OK(manta_submit("noop", NULL, 0, NULL, &ref_buf[i]));
+    OK(manta_submit("noop", NULL, 0, opts, &ref_buf[i]));
   }
   get_release_all(ref_buf, ASYNC_ROUND);
   return ASYNC_ROUND;
@@ -347,6 +353,92 @@ static size_t memcpy_round(void *ctx) {
   return 1;
 }
 
+/* ---- call forms, interleaved ------------------------------------------- */
+
+/*
+ * The ways to submit a task, measured in turns within one run: a slice of
+ * each case, then the next, SLICES times over, so that load from other
+ * work on the machine falls on all of them alike. Submit (with no options,
+ * with an options object and nothing set) and num_returns 1 through
+ * manta_submit_returns, with no argument; the borrowing
+ * manta_submit and the short form manta_call, with one int argument each
+ * (the short form's cost is the reference it drops per argument).
+ */
+enum { SLICES = 8 };
+
+static manta_call_options *one_return, *no_option_set;
+
+static size_t form_submit_returns_1(void *ctx) {
+  (void)ctx;
+  for (int i = 0; i < ASYNC_ROUND; i++) {
+    OK(manta_submit_returns("noop", NULL, 0, one_return, &ref_buf[i], 1));
+  }
+  get_release_all(ref_buf, ASYNC_ROUND);
+  return ASYNC_ROUND;
+}
+
+static size_t form_submit_1arg(void *ctx) {
+  (void)ctx;
+  for (int i = 0; i < ASYNC_ROUND; i++) {
+    manta_value *arg = manta_int(i);
+    const manta_value *args[1] = {arg};
+    OK(manta_submit("noop_any", args, 1, NULL, &ref_buf[i]));
+    manta_value_free(arg);
+  }
+  get_release_all(ref_buf, ASYNC_ROUND);
+  return ASYNC_ROUND;
+}
+
+static size_t form_call_1arg(void *ctx) {
+  (void)ctx;
+  for (int i = 0; i < ASYNC_ROUND; i++) {
+    OK(manta_call(&ref_buf[i], "noop_any", 1, manta_int(i)));
+  }
+  get_release_all(ref_buf, ASYNC_ROUND);
+  return ASYNC_ROUND;
+}
+
+typedef struct form_case {
+  const char *name;
+  round_fn fn;
+  void *ctx;
+} form_case;
+
+static void record_interleaved(const form_case *cases, int n) {
+  result *rs = &results[nresults];
+  for (int c = 0; c < n; c++) {
+    rs[c] = (result){.name = cases[c].name, .unit = "tasks"};
+    cases[c].fn(cases[c].ctx); /* warm-up */
+  }
+  double slice_s = min_seconds / SLICES;
+  for (int k = 0; k < SLICES; k++) {
+    for (int c = 0; c < n; c++) {
+      size_t ops = 0;
+      double t0 = now_s(), t;
+      do {
+        ops += cases[c].fn(cases[c].ctx);
+        t = now_s();
+      } while (t - t0 < slice_s);
+      double rate = (double)ops / (t - t0);
+      result *r = &rs[c];
+      r->ops += ops;
+      r->seconds += t - t0;
+      r->slice_min =
+          r->slices == 0 || rate < r->slice_min ? rate : r->slice_min;
+      r->slice_max = rate > r->slice_max ? rate : r->slice_max;
+      r->slices++;
+    }
+  }
+  for (int c = 0; c < n; c++) {
+    result *r = &rs[c];
+    r->per_second = (double)r->ops / r->seconds;
+    printf("%-32s %14.0f %s (slices %.0f to %.0f)\n", r->name, r->per_second,
+           r->unit, r->slice_min, r->slice_max);
+  }
+  nresults += n;
+  fflush(stdout);
+}
+
 /* ---- output ------------------------------------------------------------- */
 
 static void write_json(const char *path, double cpus) {
@@ -392,6 +484,12 @@ static void write_json(const char *path, double cpus) {
       fprintf(f, ", \"%s_per_second\": %.1f, \"ratio\": %.3f", r->floor_name,
               r->floor_per_second, r->per_second / r->floor_per_second);
     }
+    if (r->slices) {
+      fprintf(f,
+              ", \"interleaved_slices\": %d, \"slice_min_per_second\": "
+              "%.1f, \"slice_max_per_second\": %.1f",
+              r->slices, r->slice_min, r->slice_max);
+    }
     fprintf(f, "}%s\n", i + 1 < nresults ? "," : "");
   }
   fprintf(f, "  ]\n}\n");
@@ -432,6 +530,7 @@ int main(int argc, char **argv) {
   double total_cpus = 0;
   OK(manta_resource_get("CPU", &total_cpus, NULL));
   OK(manta_register_function("noop", noop, 0, NULL));
+  OK(manta_register_function("noop_any", noop, -1, NULL));
   OK(manta_register_class("Noop", actor_new, NULL, NULL));
   OK(manta_register_method("Noop", "noop", actor_noop, 0, NULL));
   ref_buf = malloc(ASYNC_ROUND * sizeof *ref_buf);
@@ -444,6 +543,21 @@ int main(int argc, char **argv) {
   }
   if (wanted(filter, "single_client_tasks_async")) {
     record("single_client_tasks_async", tasks_async, NULL, "tasks");
+  }
+  if (wanted(filter, "tasks_async_forms")) {
+    OK(manta_call_options_new(&one_return));
+    OK(manta_call_options_set_num_returns(one_return, 1));
+    OK(manta_call_options_new(&no_option_set));
+    const form_case forms[] = {
+        {"tasks_async_forms.submit", tasks_async, NULL}, /* today's case */
+        {"tasks_async_forms.submit_opts", tasks_async, no_option_set},
+        {"tasks_async_forms.submit_returns_1", form_submit_returns_1, NULL},
+        {"tasks_async_forms.submit_1arg", form_submit_1arg, NULL},
+        {"tasks_async_forms.call_1arg", form_call_1arg, NULL},
+    };
+    record_interleaved(forms, (int)(sizeof forms / sizeof forms[0]));
+    manta_call_options_free(one_return);
+    manta_call_options_free(no_option_set);
   }
   if (wanted(filter, "multi_client_tasks_async")) {
     record("multi_client_tasks_async", multi_tasks_async, NULL, "tasks");

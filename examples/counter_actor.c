@@ -57,13 +57,10 @@ int main(void) {
   counter_actor_register();
 
   manta_actor counter;
-  manta_actor_create("Counter", NULL, 0, NULL, &counter);
+  manta_actor_new(&counter, "Counter", 0);
   manta_ref refs[5];
   for (int i = 0; i < 5; i++) {
-    manta_value *by = manta_int(i);
-    manta_actor_call(counter, "increment", (const manta_value *const *)&by, 1,
-                     &refs[i]);
-    manta_value_free(by);
+    manta_actor_invoke(&refs[i], counter, "increment", 1, manta_int(i));
   }
   manta_value *results = manta_list();
   int failed = 0;

@@ -70,10 +70,7 @@ static int run_with_manta(void) {
   double t0 = now_s();
   manta_ref refs[N_ITEMS];
   for (int i = 0; i < N_ITEMS; i++) {
-    manta_value *arg = manta_int(i);
-    manta_submit("retrieve", (const manta_value *const *)&arg, 1, NULL,
-                 &refs[i]);
-    manta_value_free(arg);
+    manta_call(&refs[i], "retrieve", 1, manta_int(i));
   }
   manta_value *items[N_ITEMS];
   err = manta_get_many(refs, N_ITEMS, 30000, items);
@@ -96,8 +93,8 @@ static void run_sequentially(void) {
   double t0 = now_s();
   for (int i = 0; i < N_ITEMS; i++) {
     manta_value *arg = manta_int(i);
-    manta_value *item = retrieve((const manta_value *const *)&arg, 1, NULL);
-    manta_value_free(item);
+    const manta_value *args[1] = {arg};
+    manta_value_free(retrieve(args, 1, NULL));
     manta_value_free(arg);
   }
   printf("sequential: %d items in %.2f s\n", N_ITEMS, now_s() - t0);

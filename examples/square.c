@@ -20,14 +20,12 @@ manta_err square_register(void) {
 int main(void) {
   manta_init(NULL); /* an embedded runtime: no daemon, no port */
   square_register();
-  manta_value *arg = manta_int(7), *result;
-  manta_ref ref;
-  manta_submit("square", (const manta_value *const *)&arg, 1, NULL, &ref);
-  manta_err err = manta_get(ref, 5000, &result); /* wait up to 5 s */
-  char *text = manta_value_repr(result);         /* 49, or the error */
+  manta_value *result; /* 49, or an error value saying why */
+  manta_err err = manta_call_get(&result, "square", 1, manta_int(7));
+  char *text = manta_value_repr(result);
   printf("%s\n", text);
   manta_free(text);
-  manta_value_free(result), manta_value_free(arg), manta_ref_release(ref);
+  manta_value_free(result);
   manta_shutdown();
   return err == MANTA_OK ? 0 : 1;
 }

@@ -74,21 +74,14 @@ int main(void) {
   task_dependencies_register();
 
   double t0 = now_s();
-  manta_value *parts[N_PARTS];
+  manta_value *parts[N_PARTS]; /* refs to the parts, as arguments */
   for (int i = 0; i < N_PARTS; i++) {
-    manta_value *x = manta_int(i);
     manta_ref r;
-    manta_submit("process", (const manta_value *const *)&x, 1, NULL, &r);
-    manta_value_free(x);
-    parts[i] = manta_ref_value(r); /* the value holds its own count */
-    manta_ref_release(r);
+    manta_call(&r, "process", 1, manta_int(i));
+    parts[i] = manta_ref_take(r); /* the argument takes the ref over */
   }
   manta_ref total;
-  manta_submit("aggregate", (const manta_value *const *)parts, N_PARTS, NULL,
-               &total);
-  for (int i = 0; i < N_PARTS; i++) {
-    manta_value_free(parts[i]);
-  }
+  manta_callv(&total, "aggregate", parts, N_PARTS, NULL); /* takes them */
   manta_value *v = NULL;
   manta_err err = manta_get(total, 30000, &v);
   char *text = manta_value_repr(v);

@@ -739,6 +739,103 @@ MANTA_API manta_err manta_actor_clone(manta_actor actor, manta_actor *out);
 MANTA_API manta_err manta_actor_release(manta_actor actor);
 
 /* ------------------------------------------------------------------------ */
+/* Calls, the short form (docs/api.md, "The short call form")               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The calls above, written the way they read. Arguments are values made by
+ * the constructors (manta_int, manta_str, manta_list...) and passed straight
+ * in: these functions take them over and free them, also when they fail, so
+ * the caller neither casts nor frees:
+ *
+ *   manta_value *v;
+ *   manta_err err = manta_call_get(&v, "square", 1, manta_int(7));
+ *
+ * nargs is the number of values that follow (the compiler cannot check it).
+ * Passing one value twice needs a manta_value_ref for the second. A NULL
+ * argument is what a constructor returns when it fails (out of memory, NULL
+ * data): the call then fails with MANTA_ERR_NOMEM, frees the other
+ * arguments and submits nothing. Everything else is as for manta_submit,
+ * manta_actor_create and manta_actor_call: refs among the arguments are
+ * dependencies, failures of the call itself come back in its ref.
+ *
+ * The *_get forms wait for the result and give it in *out; as for manta_get,
+ * *out is set on every failure too (an error value saying what happened, an
+ * argument that was NULL included), and the return is its code.
+ */
+
+/* A NUL-terminated string, copied (manta_cstring, under a shorter name). */
+MANTA_API manta_value *manta_str(const char *s);
+/* A value holding a ref that takes over the caller's count on it (the
+ * caller does not release ref afterwards; on failure it is released and
+ * NULL returned), to pass a result on as an argument in one step:
+ * manta_call(&total, "aggregate", 2, manta_ref_take(a), manta_ref_take(b)). */
+MANTA_API manta_value *manta_ref_take(manta_ref ref);
+
+/* Submits name(args...), taking the nargs values that follow. */
+MANTA_API manta_err manta_call(manta_ref *out, const char *name, size_t nargs,
+                               ...);
+/* The same with the values in an array (the values are taken; the array
+ * stays the caller's) and options (may be NULL). */
+MANTA_API manta_err manta_callv(manta_ref *out, const char *name,
+                                manta_value **args, size_t nargs,
+                                const manta_call_options *opts);
+/* Submits name(args...) and waits for its result, with no time limit. */
+MANTA_API manta_err manta_call_get(manta_value **out, const char *name,
+                                   size_t nargs, ...);
+/* The same, waiting up to timeout_ms (MANTA_FOREVER: no limit); on
+ * MANTA_ERR_TIMEOUT the call runs on, its result dropped when it comes. */
+MANTA_API manta_err manta_call_get_timeout(manta_value **out,
+                                           int64_t timeout_ms, const char *name,
+                                           size_t nargs, ...);
+
+/* Creates an actor of class_name, taking the constructor's nargs values. */
+MANTA_API manta_err manta_actor_new(manta_actor *out, const char *class_name,
+                                    size_t nargs, ...);
+/* The same with an array (values taken) and options (a name, ...). */
+MANTA_API manta_err manta_actor_newv(manta_actor *out, const char *class_name,
+                                     manta_value **args, size_t nargs,
+                                     const manta_call_options *opts);
+/* Calls actor.method(args...), taking the nargs values that follow. */
+MANTA_API manta_err manta_actor_invoke(manta_ref *out, manta_actor actor,
+                                       const char *method, size_t nargs, ...);
+/* The same with an array (values taken). */
+MANTA_API manta_err manta_actor_invokev(manta_ref *out, manta_actor actor,
+                                        const char *method, manta_value **args,
+                                        size_t nargs);
+/* Calls actor.method(args...) and waits for its result, no time limit. */
+MANTA_API manta_err manta_actor_invoke_get(manta_value **out, manta_actor actor,
+                                           const char *method, size_t nargs,
+                                           ...);
+/* The same, waiting up to timeout_ms (MANTA_FOREVER: no limit). */
+MANTA_API manta_err manta_actor_invoke_get_timeout(manta_value **out,
+                                                   int64_t timeout_ms,
+                                                   manta_actor actor,
+                                                   const char *method,
+                                                   size_t nargs, ...);
+
+/* ------------------------------------------------------------------------ */
+/* Named actors: get or create (docs/api.md, "Get or create")               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A handle to the actor named `name`: the one that exists, or one created
+ * now of class_name with the given constructor arguments (taken, as in the
+ * short call form, whether they are used or not; a NULL among them:
+ * MANTA_ERR_NOMEM) and options (may be NULL; their name, if any, is
+ * replaced by `name`). Race-free: threads of one process, and processes of
+ * one cluster, that ask for the same name at once all get the same actor,
+ * whose constructor runs once; in a cluster the head decides who creates
+ * it. *created (may be NULL) is 1 for the caller that created it, else 0.
+ * MANTA_ERR_EXISTS if the name belongs to an actor of another class.
+ */
+MANTA_API manta_err manta_actor_get_or_create(const char *name,
+                                              const char *class_name,
+                                              manta_value **args, size_t nargs,
+                                              const manta_call_options *opts,
+                                              manta_actor *out, int *created);
+
+/* ------------------------------------------------------------------------ */
 /* Placement groups                                                          */
 /* ------------------------------------------------------------------------ */
 
@@ -893,6 +990,15 @@ typedef void (*manta_log_handler)(manta_log_level level, const char *message,
  * returns, no thread is still inside the previous handler, so its arg may
  * be freed. */
 MANTA_API void manta_log_set_handler(manta_log_handler handler, void *arg);
+
+/* The most detailed level written (to stderr or the handler) from now on,
+ * in this process: lines of a higher level are dropped before they are
+ * formatted. Overrides MANTA_LOG (which gives the level until this is
+ * called; default MANTA_LOG_WARN). Allowed at any time, before manta_init
+ * too. MANTA_ERR_INVALID for a level outside the enum. */
+MANTA_API manta_err manta_log_set_level(manta_log_level level);
+/* The level in force (MANTA_LOG's, or the last manta_log_set_level). */
+MANTA_API manta_log_level manta_log_get_level(void);
 
 /* ------------------------------------------------------------------------ */
 /* Timeline (docs/observability.md)                                          */

@@ -160,17 +160,14 @@ static int run_parallel(const dbagg_opts *o, const aggregation *aggs,
   double t0 = dbagg_now();
   manta_actor actors[2];
   int nactors = o->one_actor ? 1 : 2;
-  manta_value *conninfo = manta_string(o->conninfo, strlen(o->conninfo));
   for (int i = 0; i < nactors; i++) {
-    if (manta_actor_create(o->cls, (const manta_value *const *)&conninfo, 1,
-                           NULL, &actors[i]) != MANTA_OK) {
+    if (manta_actor_new(&actors[i], o->cls, 1, manta_str(o->conninfo)) !=
+        MANTA_OK) {
       fprintf(stderr, "db_aggregate: cannot create an actor of class %s\n",
               o->cls);
-      manta_value_free(conninfo);
       return 1;
     }
   }
-  manta_value_free(conninfo);
   /* Each actor's constructor connects; info() returns once it has. */
   int failed = 0;
   for (int i = 0; i < nactors; i++) {
@@ -191,13 +188,9 @@ static int run_parallel(const dbagg_opts *o, const aggregation *aggs,
     char *sql = o->rendezvous
                     ? dbagg_with_rendezvous(aggs[i].query, tag, o->rendezvous_s)
                     : NULL;
-    manta_value *args[2] = {manta_string(aggs[i].table, strlen(aggs[i].table)),
-                            manta_string(sql ? sql : aggs[i].query,
-                                         strlen(sql ? sql : aggs[i].query))};
-    manta_actor_call(actors[o->one_actor ? 0 : i], "aggregate",
-                     (const manta_value *const *)args, 2, &refs[i]);
-    manta_value_free(args[0]);
-    manta_value_free(args[1]);
+    manta_actor_invoke(&refs[i], actors[o->one_actor ? 0 : i], "aggregate", 2,
+                       manta_str(aggs[i].table),
+                       manta_str(sql ? sql : aggs[i].query));
     free(sql);
   }
   if (!failed) {

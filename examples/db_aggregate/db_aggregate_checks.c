@@ -89,14 +89,11 @@ static manta_actor create(const char *cls, const char *conninfo, int64_t pool,
     manta_call_options_set_resource(co, "db_conn", db_conn);
   }
   manta_actor a = {0};
-  if (manta_actor_create(cls, (const manta_value *const *)args, 2, co, &a) !=
-      MANTA_OK) {
+  if (manta_actor_newv(&a, cls, args, 2, co) != MANTA_OK) { /* takes args */
     printf("creating a %s: UNEXPECTED: refused\n", cls);
     unexpected = 1;
   }
   manta_call_options_free(co);
-  manta_value_free(args[0]);
-  manta_value_free(args[1]);
   return a;
 }
 
@@ -220,9 +217,7 @@ int dbagg_check_errors(const dbagg_opts *o) {
                                 "LIMIT 1 /* dbagg-ended-mid-call */";
   manta_value *qargs[2] = {q, manta_string(sleeper, strlen(sleeper))};
   manta_ref ref;
-  manta_actor_call(a, "aggregate", (const manta_value *const *)qargs, 2, &ref);
-  manta_value_free(qargs[0]);
-  manta_value_free(qargs[1]);
+  manta_actor_invokev(&ref, a, "aggregate", qargs, 2); /* takes qargs */
   if (terminate_backend(o->conninfo, "dbagg-ended-mid-call") != 0) {
     printf("server ended the query: UNEXPECTED: the query never ran\n");
     unexpected = 1;
@@ -268,12 +263,8 @@ int dbagg_check_pool(const dbagg_opts *o) {
   for (int i = 0; i < 2; i++) {
     char *sql = dbagg_with_rendezvous("SELECT count(*) AS n FROM {table}", tag,
                                       o->rendezvous_s);
-    manta_value *args[2] = {manta_string("movies", 6),
-                            manta_string(sql, strlen(sql))};
-    manta_actor_call(a, "aggregate", (const manta_value *const *)args, 2,
-                     &refs[i]);
-    manta_value_free(args[0]);
-    manta_value_free(args[1]);
+    manta_actor_invoke(&refs[i], a, "aggregate", 2, manta_str("movies"),
+                       manta_str(sql));
     free(sql);
   }
   manta_value *out[2];

@@ -30,13 +30,10 @@ int main(int argc, char **argv) {
   }
   /* From here on nothing says Java: the class is found by name. */
   manta_actor counter;
-  manta_actor_create("Counter", NULL, 0, NULL, &counter);
+  manta_actor_new(&counter, "Counter", 0);
   manta_ref refs[5];
   for (int i = 0; i < 5; i++) {
-    manta_value *by = manta_int(i);
-    manta_actor_call(counter, "increment", (const manta_value *const *)&by, 1,
-                     &refs[i]);
-    manta_value_free(by);
+    manta_actor_invoke(&refs[i], counter, "increment", 1, manta_int(i));
   }
   manta_value *totals[5];
   int failed = manta_get_many(refs, 5, 10000, totals) != MANTA_OK;

@@ -513,17 +513,9 @@ static int submit_builds(const config *c, const names *refs, const plan *p,
                          manta_ref *chunks) {
   for (size_t ch = 0; ch < p->nchunks; ch++) {
     size_t first, n = span(ch, c->chunk_size, refs->col.count, &first);
-    manta_value *args[3] = {chunk_names(refs, first, n),
-                            manta_int((int64_t)first),
-                            manta_cstring(nm_norm_name(c->norm))};
-    manta_err err = args[0] && args[1] && args[2]
-                        ? manta_submit("name_match.build_chunk",
-                                       (const manta_value *const *)args, 3,
-                                       NULL, &chunks[ch])
-                        : MANTA_ERR_NOMEM;
-    for (int i = 0; i < 3; i++) {
-      manta_value_free(args[i]);
-    }
+    manta_err err = manta_call(
+        &chunks[ch], "name_match.build_chunk", 3, chunk_names(refs, first, n),
+        manta_int((int64_t)first), manta_str(nm_norm_name(c->norm)));
     if (err != MANTA_OK) {
       return submit_failed("a chunk", err, chunks, ch);
     }

@@ -10,13 +10,10 @@
 static manta_value *call(const char *fn, manta_value **args, size_t n,
                          manta_err want) {
   manta_ref ref;
-  REQUIRE_OK(manta_submit(fn, (const manta_value *const *)args, n, NULL, &ref));
+  REQUIRE_OK(manta_callv(&ref, fn, args, n, NULL)); /* takes the values */
   manta_value *out = NULL;
   CHECK_ERR(manta_get(ref, 10000, &out), want);
   manta_ref_release(ref);
-  for (size_t i = 0; i < n; i++) {
-    manta_value_free(args[i]);
-  }
   return out;
 }
 
@@ -125,11 +122,7 @@ static void test_top_k(void) {
   manta_value *a[3] = {name_list(), manta_int(FIRST_ROW),
                        manta_cstring("names")};
   manta_ref chunk;
-  REQUIRE_OK(manta_submit("name_match.build_chunk",
-                          (const manta_value *const *)a, 3, NULL, &chunk));
-  for (int i = 0; i < 3; i++) {
-    manta_value_free(a[i]);
-  }
+  REQUIRE_OK(manta_callv(&chunk, "name_match.build_chunk", a, 3, NULL));
   manta_value *queries = manta_list();
   manta_list_push(queries, manta_cstring("acme ltd"));
   manta_list_push(queries, manta_cstring("GLOBEX"));

@@ -11,7 +11,7 @@
 
 static const char *const names[] = {"error", "warn", "info", "debug"};
 
-/* -1 until MANTA_LOG is read (once: the level does not change at run time). */
+/* -1 until MANTA_LOG is read (once), or set by mt_log_set_level. */
 static atomic_int log_level = -1;
 
 /* The sink and its arg change together under mu, which each line holds
@@ -82,4 +82,17 @@ void mt_log_set_sink(mt_log_sink s, void *arg) {
   sink = s;
   sink_arg = s ? arg : NULL;
   pthread_mutex_unlock(&mu);
+}
+
+void mt_log_set_level(mt_log_level level) {
+  atomic_store_explicit(&log_level, (int)level, memory_order_relaxed);
+}
+
+mt_log_level mt_log_get_level(void) {
+  for (int l = MT_LOG_DEBUG; l > MT_LOG_ERROR; l--) {
+    if (mt_log_enabled((mt_log_level)l)) {
+      return (mt_log_level)l;
+    }
+  }
+  return MT_LOG_ERROR;
 }

@@ -1,6 +1,6 @@
 /* The log: one line per event, filtered by MANTA_LOG (error, warn, info,
- * debug; default warn), written to stderr or handed to the sink a program
- * set (manta_log_set_handler). Shared by every layer. */
+ * debug; default warn) or the level a program set, written to stderr or handed
+ * to the sink a program set (manta_log_set_handler). Shared by every layer. */
 #ifndef MT_LOG_H
 #define MT_LOG_H
 
@@ -19,6 +19,11 @@ void mt_log(mt_log_level level, const char *fmt, ...)
 
 /* Whether a message of this level would be written. */
 int mt_log_enabled(mt_log_level level);
+
+/* The most detailed level written from now on, replacing MANTA_LOG's. */
+void mt_log_set_level(mt_log_level level);
+/* The level in force. */
+mt_log_level mt_log_get_level(void);
 
 /* Receives each line's message (no prefix, no newline) instead of stderr. */
 typedef void (*mt_log_sink)(mt_log_level level, const char *msg, void *arg);

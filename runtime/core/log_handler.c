@@ -1,5 +1,6 @@
-/* manta_log_set_handler: the public face of the log's sink (base/log.h),
- * which knows nothing of manta.h's types. */
+/* manta_log_set_handler and manta_log_set_level: the public face of the
+ * log's sink and level (base/log.h), which knows nothing of manta.h's
+ * types. */
 #include "log.h"
 #include "manta.h"
 
@@ -32,4 +33,16 @@ void manta_log_set_handler(manta_log_handler handler, void *arg) {
     mt_log_set_sink(to_handler, NULL);
   }
   pthread_mutex_unlock(&set_mu);
+}
+
+manta_err manta_log_set_level(manta_log_level level) {
+  if ((int)level < (int)MANTA_LOG_ERROR || (int)level > (int)MANTA_LOG_DEBUG) {
+    return MANTA_ERR_INVALID;
+  }
+  mt_log_set_level((mt_log_level)level);
+  return MANTA_OK;
+}
+
+manta_log_level manta_log_get_level(void) {
+  return (manta_log_level)mt_log_get_level();
 }

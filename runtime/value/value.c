@@ -154,6 +154,11 @@ manta_value *manta_cstring(const char *s) {
   return s ? manta_string(s, strlen(s)) : NULL;
 }
 
+/* The short call form's name for it (manta.h, "Calls, the short form"). */
+manta_value *manta_str(const char *s) {
+  return manta_cstring(s);
+}
+
 static void big_release(void *data, void *cap) {
   mt_big_free(data, (size_t)(uintptr_t)cap);
 }
@@ -226,6 +231,11 @@ manta_value *manta_ref_value(manta_ref ref) {
     hooks.ref_retain(ref.id);
   }
   return v;
+}
+
+/* Takes over the caller's count (released if no value can be made). */
+manta_value *manta_ref_take(manta_ref ref) {
+  return mt_value_adopt_id(MANTA_KIND_REF, ref.id);
 }
 
 manta_value *manta_actor_value(manta_actor actor) {

@@ -40,6 +40,25 @@ int main() {
                  msg ? msg : "(null)");
     return 1;
   }
+  // The short call form's variadic functions, called from C++.
+  if (manta_init(nullptr) != MANTA_OK ||
+      manta_register_function("identity", identity, 1, nullptr) != MANTA_OK) {
+    std::fprintf(stderr, "cannot start an embedded runtime\n");
+    return 1;
+  }
+  manta_value *v = nullptr;
+  manta_err err =
+      manta_call_get_timeout(&v, 10000, "identity", 1, manta_str("from C++"));
+  const char *s = "";
+  std::size_t len = 0;
+  bool same = err == MANTA_OK && manta_get_string(v, &s, &len) == MANTA_OK &&
+              std::strcmp(s, "from C++") == 0;
+  manta_value_free(v);
+  manta_shutdown();
+  if (!same) {
+    std::fprintf(stderr, "manta_call_get from C++: %s\n", manta_errname(err));
+    return 1;
+  }
   std::printf("C++11: manta %s\n", manta_version_string());
   return 0;
 }

@@ -1,6 +1,7 @@
 /* The log (runtime/base/log.c) and its public hook, manta_log_set_handler:
  * a line the runtime logs reaches the handler and not stderr; NULL sends
- * lines to stderr again; the MANTA_LOG level filters both; a handler being
+ * lines to stderr again; the MANTA_LOG level filters both, and
+ * manta_log_set_level replaces it; a handler being
  * replaced is never called after the call that replaced it returned. */
 #include "log.h"
 #include "manta.h"
@@ -93,6 +94,52 @@ static void level_filters(void) {
   CHECK(s.level == MANTA_LOG_WARN);
   CHECK(strcmp(s.last, "a warning 7") == 0);
   manta_log_set_handler(NULL, NULL);
+}
+
+/* manta_log_set_level: debug lets debug and info lines through, error
+ * stops warnings, warn restores the default; stderr obeys it as the
+ * handler does; out-of-range levels are refused and change nothing. */
+static void log_info_line(void *arg) {
+  (void)arg;
+  mt_log(MT_LOG_INFO, "an info line for stderr");
+}
+
+static void level_setter(void) {
+  seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+  CHECK(manta_log_get_level() == MANTA_LOG_WARN);
+  manta_log_set_handler(record, &s);
+  CHECK_OK(manta_log_set_level(MANTA_LOG_DEBUG));
+  CHECK(manta_log_get_level() == MANTA_LOG_DEBUG);
+  mt_log(MT_LOG_DEBUG, "a debug line %d", 1);
+  CHECK_INT_EQ(s.lines, 1);
+  CHECK(s.level == MANTA_LOG_DEBUG);
+  CHECK(strcmp(s.last, "a debug line 1") == 0);
+  mt_log(MT_LOG_INFO, "an info line");
+  CHECK_INT_EQ(s.lines, 2);
+
+  CHECK_OK(manta_log_set_level(MANTA_LOG_ERROR));
+  CHECK(manta_log_get_level() == MANTA_LOG_ERROR);
+  mt_log(MT_LOG_WARN, "a warning");
+  mt_log(MT_LOG_INFO, "an info line");
+  CHECK_INT_EQ(s.lines, 2);
+  mt_log(MT_LOG_ERROR, "an error");
+  CHECK_INT_EQ(s.lines, 3);
+
+  CHECK_ERR(manta_log_set_level((manta_log_level)4), MANTA_ERR_INVALID);
+  CHECK_ERR(manta_log_set_level((manta_log_level)-1), MANTA_ERR_INVALID);
+  CHECK(manta_log_get_level() == MANTA_LOG_ERROR);
+
+  /* stderr follows the level too. */
+  manta_log_set_handler(NULL, NULL);
+  CHECK_OK(manta_log_set_level(MANTA_LOG_INFO));
+  char *err = capture_stderr(log_info_line, NULL);
+  CHECK(strstr(err, "info: an info line for stderr") != NULL);
+  free(err);
+  CHECK_OK(manta_log_set_level(MANTA_LOG_WARN));
+  err = capture_stderr(log_info_line, NULL);
+  CHECK(strstr(err, "an info line") == NULL);
+  free(err);
+  CHECK(manta_log_get_level() == MANTA_LOG_WARN);
 }
 
 /* A handler that logs: its line goes to stderr instead of deadlocking. */
@@ -196,6 +243,7 @@ int main(void) {
   REQUIRE_OK(manta_init(NULL));
   RUN_TEST(handler_receives_runtime_lines);
   RUN_TEST(level_filters);
+  RUN_TEST(level_setter);
   RUN_TEST(handler_may_log);
   RUN_TEST(swap_while_logging);
   manta_shutdown();

@@ -814,6 +814,65 @@ NATIVE(jlong, actorLookup)(JNIEnv *env, jclass cls, jstring jname) {
   return (jlong)actor.id;
 }
 
+/* ---- get-or-create (docs/api.md, "Get or create") ------------------------ */
+
+NATIVE(jlong, actorGetOrCreate)
+(JNIEnv *env, jclass cls, jbyteArray jclass_name, jstring jname,
+ jobjectArray jargs, jobject jopts) {
+  (void)cls;
+  char nbuf[NAME_ON_STACK], cbuf[NAME_ON_STACK];
+  char *name = mj_cstring(env, jname, nbuf, sizeof nbuf, "actor name");
+  if (!name) {
+    return 0;
+  }
+  manta_value *buf[ARGS_ON_STACK], **args = NULL;
+  size_t n = 0;
+  mj_conv_error cerr;
+  manta_call_options *opts = NULL;
+  char *class_name = NULL;
+  manta_actor actor = {0};
+  if (!mj_args_to_manta(env, jargs, buf, ARGS_ON_STACK, &args, &n, &cerr)) {
+    mj_throw_conv(env, &cerr, "a constructor argument");
+    args = NULL;
+  } else if (call_options(env, jopts, &opts) &&
+             (class_name = c_name(env, jclass_name, cbuf, sizeof cbuf))) {
+    manta_err err = manta_actor_get_or_create(name, class_name, args, n, opts,
+                                              &actor, NULL);
+    n = 0; /* the values were taken */
+    if (err == MANTA_ERR_EXISTS) {
+      mj_throw(env, err,
+               "the actor named \"%s\" is not of class %s: the name is taken",
+               name, class_name);
+    } else {
+      check(env, err, "actor get_or_create");
+    }
+  }
+  if (args) {
+    mj_args_free(args, n, buf); /* the array, and values not taken */
+  }
+  if (class_name && class_name != cbuf) {
+    free(class_name);
+  }
+  if (name != nbuf) {
+    free(name);
+  }
+  manta_call_options_free(opts);
+  return (jlong)actor.id;
+}
+
+/* ---- the log level --------------------------------------------------------
+ */
+
+NATIVE(void, setLogLevel)(JNIEnv *env, jclass cls, jint level) {
+  (void)cls;
+  check(env, manta_log_set_level((manta_log_level)level), "log level");
+}
+
+NATIVE(jint, logLevel)(JNIEnv *env, jclass cls) {
+  (void)env, (void)cls;
+  return (jint)manta_log_get_level();
+}
+
 NATIVE(void, actorKill)(JNIEnv *env, jclass cls, jlong id) {
   (void)cls;
   check(env, manta_actor_kill((manta_actor){(uint64_t)id}), "actor kill");

@@ -22,6 +22,24 @@ public final class ActorClass {
     return new ActorHandle(Native.actorCreate(cname, args, options));
   }
 
+  // ---- get-or-create (docs/api.md, "Get or create") ------------------------
+
+  /**
+   * The actor of this class named as the options say ({@link #named}): the
+   * one that exists, or one created now with these constructor arguments.
+   * Threads and processes of a cluster asking at once all get the same
+   * actor, whose constructor runs once. Throws {@link MantaException} with
+   * code {@link ErrorCode#EXISTS} when the name belongs to an actor of
+   * another class, and IllegalStateException when the class has no name.
+   */
+  public ActorHandle getOrCreate(Object... args) {
+    if (options == null || options.name == null) {
+      throw new IllegalStateException(
+          "getOrCreate needs a name: Manta.actor(\"" + name + "\").named(NAME)");
+    }
+    return new ActorHandle(Native.actorGetOrCreate(cname, options.name, args, options));
+  }
+
   /** The same class created with these options. */
   public ActorClass options(CallOptions callOptions) {
     return new ActorClass(name, callOptions);

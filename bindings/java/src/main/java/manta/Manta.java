@@ -306,6 +306,31 @@ public final class Manta implements AutoCloseable {
     return Native.versionString();
   }
 
+  // ---- the log level (docs/observability.md, "Logs") ------------------------
+
+  private static final String[] LOG_LEVELS = {"error", "warn", "info", "debug"};
+
+  /**
+   * The most detailed level of the runtime's log lines written from now on:
+   * "error", "warn", "info" or "debug" (any case); replaces MANTA_LOG's.
+   * Allowed before {@link #init()} too. IllegalArgumentException for any
+   * other word.
+   */
+  public static void setLogLevel(String level) {
+    for (int i = 0; level != null && i < LOG_LEVELS.length; i++) {
+      if (LOG_LEVELS[i].equalsIgnoreCase(level)) {
+        Native.setLogLevel(i);
+        return;
+      }
+    }
+    throw new IllegalArgumentException("log level " + level + ": use error, warn, info or debug");
+  }
+
+  /** The log level in force: "error", "warn", "info" or "debug". */
+  public static String logLevel() {
+    return LOG_LEVELS[Native.logLevel()];
+  }
+
   // ---- helpers -------------------------------------------------------------
 
   /** A name as the NUL-terminated UTF-8 string manta.h takes. */

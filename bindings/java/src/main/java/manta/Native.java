@@ -78,6 +78,10 @@ final class Native {
 
   static native long actorLookup(String name);
 
+  // The named actor, found or created now (manta_actor_get_or_create).
+  static native long actorGetOrCreate(
+      byte[] className, String name, Object[] args, CallOptions options);
+
   static native void actorKill(long actor);
 
   static native void releaseActor(long actor);
@@ -97,6 +101,11 @@ final class Native {
   static native void registerClass(String name, int id);
 
   static native void registerMethod(String className, String method, int nargs, int id);
+
+  // ---- the log level (manta_log_set_level, manta_log_get_level) ----------
+  static native void setLogLevel(int level);
+
+  static native int logLevel();
 
   // ---- diagnostics and tests -----------------------------------------------
   static native String errorName(int code);

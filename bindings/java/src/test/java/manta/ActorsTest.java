@@ -7,8 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -216,6 +223,54 @@ class ActorsTest {
       }
     }
     assertThrows(MantaException.NotFound.class, () -> Manta.getActor("the-counter"));
+  }
+
+  @Test
+  void getOrCreateGivesThreadsAskingAtOnceTheSameActor() throws Exception {
+    int threads = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      for (int round = 0; round < 20; round++) {
+        String name = "shared-" + round;
+        CyclicBarrier start = new CyclicBarrier(threads);
+        List<Future<Long>> totals = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          totals.add(pool.submit(() -> {
+            start.await(10, TimeUnit.SECONDS);
+            try (ActorHandle c = Manta.actor("Counter").named(name).getOrCreate(0L);
+                 ObjectRef<Long> r = c.call("increment", 1)) {
+              return r.get(10_000);
+            }
+          }));
+        }
+        // One actor took all the increments: each thread saw another total.
+        Set<Long> seen = new HashSet<>();
+        for (Future<Long> f : totals) {
+          seen.add(f.get(30, TimeUnit.SECONDS));
+        }
+        assertEquals(threads, seen.size(), "round " + round + ": " + seen);
+        try (ActorHandle c = Manta.getActor(name)) {
+          c.kill();
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void getOrCreateReturnsTheExistingActorOrRefuses() {
+    try (ActorHandle a = Manta.actor("Counter").named("goc-existing").remote(5L);
+         ActorHandle b = Manta.actor("Counter").named("goc-existing").getOrCreate(100L);
+         ObjectRef<Long> r = b.call("increment", 1)) {
+      assertEquals(6L, r.get());
+      MantaException e = assertThrows(
+          MantaException.class, () -> Manta.actor("CCounter").named("goc-existing").getOrCreate(1));
+      assertEquals(ErrorCode.EXISTS, e.code());
+      assertTrue(e.getMessage().contains("goc-existing"), e.getMessage());
+      a.kill();
+    }
+    assertThrows(IllegalStateException.class, () -> Manta.actor("Counter").getOrCreate());
   }
 
   @Test

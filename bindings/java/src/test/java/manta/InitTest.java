@@ -37,6 +37,26 @@ class InitTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the resource only stops the runtime
+  void logLevelIsSetBeforeAndAfterInit() {
+    String before = Manta.logLevel();
+    try {
+      Manta.setLogLevel("DEBUG");
+      assertEquals("debug", Manta.logLevel());
+      try (Manta m = Manta.init(new Options().numCpus(1))) {
+        assertEquals("debug", Manta.logLevel());
+        Manta.setLogLevel("error");
+        assertEquals("error", Manta.logLevel());
+      }
+      assertThrows(IllegalArgumentException.class, () -> Manta.setLogLevel("loud"));
+      assertThrows(IllegalArgumentException.class, () -> Manta.setLogLevel(null));
+      assertEquals("error", Manta.logLevel());
+    } finally {
+      Manta.setLogLevel(before);
+    }
+  }
+
+  @Test
   void joiningAClusterWithNoHeadFailsClearly() {
     // Nothing listens on port 1: no head answers, and init says so.
     MantaException e = assertThrows(MantaException.class, () -> Manta.init("127.0.0.1:1"));
