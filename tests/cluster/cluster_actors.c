@@ -329,9 +329,12 @@ static void test_handle_passed_to_a_task(void) {
 static void test_kill(void) {
   manta_actor a = create("Counter", NULL, NULL);
   CHECK_INT_EQ(call_int(a, "add", (manta_value *[]){manta_int(1)}, 1), 1);
-  /* Calls queued behind a slow one when the kill comes: each resolves. */
-  manta_ref slow =
-      mt_test_actor_call_async(a, "slow", (manta_value *[]){manta_int(300)}, 1);
+  /* Calls queued behind a slow one when the kill comes: each resolves.
+   * The slow call lasts 2 s, far beyond the 100 ms before the kill, so the
+   * kill finds it running even on a loaded machine (with 300 ms, a kill
+   * delayed past it let the queued calls run, under load). */
+  manta_ref slow = mt_test_actor_call_async(
+      a, "slow", (manta_value *[]){manta_int(2000)}, 1);
   manta_ref queued[3];
   for (int i = 0; i < 3; i++) {
     queued[i] =
