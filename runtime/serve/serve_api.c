@@ -1,5 +1,6 @@
 /* The manta.h façade of Serve: options and deployments by setters, turned
  * into the ingress's config and the route table's specs. */
+#include "cluster.h"
 #include "manta.h"
 #include "serve_ingress.h"
 #include "serve_routes.h"
@@ -103,6 +104,14 @@ manta_err manta_serve_start(const manta_serve_options *opts) {
       .port = opts ? opts->port : MANTA_SERVE_DEFAULT_PORT,
       .max_body = opts ? opts->max_body : 0,
   };
+  /* One HTTP stack, one TLS rule (design decision 14): in a TLS cluster
+   * the ingress speaks HTTPS with the node's certificate, as /metrics
+   * does, and refuses clear text. mt_cl's files live until shutdown,
+   * which stops the ingress first. */
+  if (mt_cl.on) {
+    cfg.tls.cert = mt_cl.tp_tls.cert;
+    cfg.tls.key = mt_cl.tp_tls.key;
+  }
   char why[512];
   manta_err err = mt_serve_ingress_start(&cfg, why, sizeof why);
   if (err != MANTA_OK) {

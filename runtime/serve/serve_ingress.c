@@ -58,6 +58,7 @@ typedef struct request {
 
 typedef struct ingress {
   struct MHD_Daemon *daemon;
+  bool tls; /* HTTPS */
   int port;
   char *token;
   size_t max_body;
@@ -467,16 +468,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   free(q);
 }
 
-static void on_mhd_log(void *arg, const char *fmt, va_list ap) {
-  (void)arg;
-  char msg[512];
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  size_t n = strlen(msg);
-  while (n && msg[n - 1] == '\n') {
-    msg[--n] = '\0';
-  }
-  mt_log(MT_LOG_DEBUG, "serve: http: %s", msg);
-}
+/* Debug: bad requests and dropped clients are the clients' business, and
+ * a public ingress meets many. */
+static const mt_http_log_as serve_log = {MT_LOG_DEBUG, "serve: http: "};
 
 static void ingress_free(ingress *in) {
   pthread_mutex_destroy(&in->mu);
@@ -521,18 +515,36 @@ manta_err mt_serve_ingress_start(const mt_serve_config *cfg, char *why,
     pthread_mutex_unlock(&start_mu);
     return MANTA_ERR_INVALID;
   }
+  in->tls = cfg->tls.cert && cfg->tls.key;
+  if (in->tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+    snprintf(why, why_size,
+             "the node has TLS but this libmicrohttpd was built without "
+             "HTTPS: routes cannot be served in clear text beside it");
+    close(fd);
+    ingress_free(in);
+    pthread_mutex_unlock(&start_mu);
+    return MANTA_ERR_INTERNAL;
+  }
+  /* The TLS options last: with plain HTTP the list ends before them. */
   in->daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+          (in->tls ? MHD_USE_TLS : 0),
       0, NULL, NULL, on_request, in, MHD_OPTION_LISTEN_SOCKET, fd,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, in,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEAD_LIMIT,
-      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+      MHD_OPTION_EXTERNAL_LOGGER, mt_http_mhd_log, (void *)&serve_log,
+      in->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END,
+      in->tls ? cfg->tls.key : NULL, MHD_OPTION_HTTPS_MEM_CERT,
+      in->tls ? cfg->tls.cert : NULL, MHD_OPTION_END);
   if (!in->daemon || pthread_create(&in->sweeper, NULL, sweep, in) != 0) {
-    snprintf(why, why_size, "cannot start the Serve HTTP server on port %d",
-             in->port);
+    snprintf(why, why_size, "cannot start the Serve HTTP%s server on port %d%s",
+             in->tls ? "S" : "", in->port,
+             in->tls && !in->daemon
+                 ? " (is the node's TLS certificate and key a pair?)"
+                 : "");
     if (in->daemon) {
       MHD_stop_daemon(in->daemon);
     } else {
@@ -544,8 +556,16 @@ manta_err mt_serve_ingress_start(const mt_serve_config *cfg, char *why,
   }
   running = in;
   pthread_mutex_unlock(&start_mu);
-  mt_log(MT_LOG_INFO, "serve: listening on http://%s:%d", host, in->port);
+  mt_log(MT_LOG_INFO, "serve: listening on %s://%s:%d",
+         in->tls ? "https" : "http", host, in->port);
   return MANTA_OK;
+}
+
+bool mt_serve_ingress_tls(void) {
+  pthread_mutex_lock(&start_mu);
+  bool tls = running && running->tls;
+  pthread_mutex_unlock(&start_mu);
+  return tls;
 }
 
 int mt_serve_ingress_port(void) {
