@@ -67,10 +67,9 @@ measure() {
     "$1" "$secs" "$conns" "$3" "$rps" "$p50" "$p99" "${errs:-0}"
 }
 
-# The floor binds the port given (its plain setup has no "any free port"
-# reporting): a random high one.
-port=$((20000 + RANDOM % 20000))
-start "$bin/serve_floor_server" "$port"
+# Every server binds port 0 and prints the port it got: a port picked
+# before the bind could be taken by another process in between.
+start "$bin/serve_floor_server" 0
 measure floor /echo?data=Hello 0
 floor_rps=$rps
 # Paced near half the floor's peak: each connection waits conns / (rate /
