@@ -108,8 +108,8 @@ static bool tls_start(conn *c, const char *hostport, const char *ca, char *why,
   if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
     gnutls_datum_t out = {0};
     unsigned status = gnutls_session_get_verify_cert_status(c->tls);
-    if (gnutls_certificate_verification_status_print(
-            status, GNUTLS_CRT_X509, &out, 0) == 0) {
+    if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
+                                                     &out, 0) == 0) {
       snprintf(detail, sizeof detail, ": %s", (const char *)out.data);
       gnutls_free(out.data);
     }

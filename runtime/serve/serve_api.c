@@ -4,6 +4,7 @@
 #include "manta.h"
 #include "serve_ingress.h"
 #include "serve_routes.h"
+#include "serve_sync.h"
 
 #include "log.h"
 
@@ -116,6 +117,8 @@ manta_err manta_serve_start(const manta_serve_options *opts) {
   manta_err err = mt_serve_ingress_start(&cfg, why, sizeof why);
   if (err != MANTA_OK) {
     mt_log(MT_LOG_ERROR, "serve: %s", why);
+  } else {
+    mt_serve_sync_start(); /* in a cluster: share routes with every ingress */
   }
   return err;
 }
@@ -132,6 +135,7 @@ manta_err manta_serve_stop(void) {
   if (mt_serve_ingress_port() < 0) {
     return MANTA_ERR_NOT_FOUND;
   }
+  mt_serve_sync_stop();
   mt_serve_ingress_stop();
   return MANTA_OK;
 }
@@ -257,7 +261,7 @@ manta_err manta_serve_deploy(const manta_deployment *d) {
   mt_serve_spec spec;
   manta_err err = mt_serve_spec_check(&d->spec, &spec, why, sizeof why);
   if (err == MANTA_OK) {
-    err = mt_serve_routes_put(&spec, why, sizeof why);
+    err = mt_serve_sync_put(&spec, why, sizeof why);
   }
   if (err != MANTA_OK) {
     mt_log(MT_LOG_ERROR, "serve: %s", why);
@@ -269,7 +273,7 @@ manta_err manta_serve_delete(const char *route) {
   if (!route) {
     return MANTA_ERR_INVALID;
   }
-  return mt_serve_routes_delete(route);
+  return mt_serve_sync_delete(route);
 }
 
 manta_err manta_serve_status(manta_value **out) {
@@ -281,6 +285,7 @@ manta_err manta_serve_status(manta_value **out) {
 }
 
 void mt_serve_shutdown(void) {
+  mt_serve_sync_stop();
   mt_serve_ingress_stop();
   mt_serve_routes_clear();
 }

@@ -1,5 +1,6 @@
 /* Deployment specs from maps, and YAML deployment files as values. */
 #include "serve_config.h"
+#include "serve_json.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -120,6 +121,33 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
   in.max_ongoing = (unsigned)max_ongoing;
   in.timeout_ms = timeout;
   return mt_serve_spec_check(&in, out, why, why_size);
+}
+
+/* Puts key -> v into m (v taken); false on OOM. */
+static bool put(manta_value *m, const char *key, manta_value *v) {
+  return v && manta_map_put(m, key, v) == MANTA_OK;
+}
+
+char *mt_serve_spec_to_json(const mt_serve_spec *s) {
+  manta_value *m = manta_map();
+  bool ok =
+      m && put(m, "route", manta_cstring(s->route)) &&
+      (!s->function || put(m, "function", manta_cstring(s->function))) &&
+      (!s->cls || put(m, "class", manta_cstring(s->cls))) &&
+      (!s->method || put(m, "method", manta_cstring(s->method))) &&
+      (!s->cls || put(m, "replicas", manta_int(s->replicas))) &&
+      put(m, "max_ongoing_requests", manta_int(s->max_ongoing)) &&
+      (s->timeout_ms <= 0 || put(m, "timeout_ms", manta_int(s->timeout_ms))) &&
+      (!s->max_replicas ||
+       (put(m, "min_replicas", manta_int(s->min_replicas)) &&
+        put(m, "max_replicas", manta_int(s->max_replicas)) &&
+        put(m, "target_ongoing_requests", manta_int(s->target_ongoing)))) &&
+      put(m, "idempotent", manta_bool(s->idempotent));
+  char why[128];
+  size_t len;
+  char *text = ok ? mt_serve_json_encode(m, &len, why, sizeof why) : NULL;
+  manta_value_free(m);
+  return text;
 }
 
 /* ---- YAML ---------------------------------------------------------------- */

@@ -21,6 +21,11 @@
 manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
                                    char *why, size_t why_size);
 
+/* A checked spec as the JSON mt_serve_spec_from_value reads back (the
+ * same deployment); malloc'd, NULL on OOM. How a route travels to the
+ * head and the other ingresses (serve_sync.c). */
+char *mt_serve_spec_to_json(const mt_serve_spec *s);
+
 /* A YAML document as a value: mappings -> maps, sequences -> lists, plain
  * scalars typed (null, true/false, integers, floats), other scalars
  * strings. NULL with why (line and column) when it is not YAML, or uses

@@ -22,16 +22,18 @@ struct mt_directory {
   uint64_t view; /* bumped when a node joins, changes or dies */
   int64_t heartbeat_ms, dead_after_ms;
   mt_actor_names *names;
-  mt_pg_table *pgs; /* placement groups (pg_head.c) */
+  mt_pg_table *pgs;      /* placement groups (pg_head.c) */
+  mt_serve_table *serve; /* Serve routes (serve_routes.c) */
 };
 
 mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
                                int64_t dead_after_ms) {
   mt_directory *d = calloc(1, sizeof *d);
   if (!d || !(d->names = mt_actor_names_new()) ||
-      !(d->pgs = mt_pg_table_new())) {
+      !(d->pgs = mt_pg_table_new()) || !(d->serve = mt_serve_table_new())) {
     if (d) {
       mt_actor_names_free(d->names);
+      mt_pg_table_free(d->pgs);
     }
     free(d);
     return NULL;
@@ -57,6 +59,7 @@ void mt_directory_free(mt_directory *d) {
   free(d->nodes);
   mt_actor_names_free(d->names);
   mt_pg_table_free(d->pgs);
+  mt_serve_table_free(d->serve);
   pthread_mutex_destroy(&d->mu);
   free(d);
 }
@@ -237,7 +240,8 @@ bool mt_directory_is_method(const char *method) {
          strcmp(method, MT_HEAD_HEARTBEAT) == 0 ||
          strcmp(method, MT_HEAD_UNREGISTER) == 0 ||
          strcmp(method, MT_HEAD_STATUS) == 0 ||
-         mt_actor_names_is_method(method) || mt_pg_table_is_method(method);
+         mt_actor_names_is_method(method) || mt_pg_table_is_method(method) ||
+         mt_serve_table_is_method(method);
 }
 
 /* The live nodes with their resources, for placement groups (NULL on
@@ -283,6 +287,9 @@ int mt_directory_call(mt_directory *d, const char *method, const uint8_t *body,
     st = mt_pg_table_handle(d->pgs, nodes, nn, method, body, len, reply, detail,
                             size);
     free(nodes);
+  } else if (mt_serve_table_is_method(method)) {
+    st =
+        mt_serve_table_handle(d->serve, method, body, len, reply, detail, size);
   } else {
     st =
         mt_actor_names_handle(d->names, method, body, len, reply, detail, size);
