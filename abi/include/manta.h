@@ -1010,6 +1010,15 @@ MANTA_API manta_err manta_deployment_set_autoscaling(manta_deployment *d,
 MANTA_API manta_err manta_deployment_set_idempotent(manta_deployment *d,
                                                     int idempotent);
 
+/* Class routes: every period_ms, each replica's method `method` is called
+ * with no argument; an error, or no answer within timeout_ms, replaces the
+ * replica (a live one is killed first). period_ms, timeout_ms: 0 for the
+ * defaults (10000, 30000). method NULL: no probe (the default). */
+MANTA_API manta_err manta_deployment_set_health_check(manta_deployment *d,
+                                                      const char *method,
+                                                      int64_t period_ms,
+                                                      int64_t timeout_ms);
+
 /* Deploys (creating the replicas) or redeploys the route: new requests go
  * to the new version at once, the old replicas finish what they hold and
  * are then killed. Works with or without a running ingress. */

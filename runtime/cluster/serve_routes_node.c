@@ -31,10 +31,10 @@ manta_err mt_serve_shared_drop(const char *route) {
       MANTA__V1__DROP_SERVE_ROUTE_REQUEST__INIT;
   req.route = (char *)route;
   Manta__V1__DropServeRouteReply *r = NULL;
-  manta_err err = mt_head_ask(
-      MT_HEAD_SERVE_DROP, &req.base,
-      &manta__v1__drop_serve_route_reply__descriptor,
-      "deleting a serve route", (ProtobufCMessage **)(void *)&r);
+  manta_err err =
+      mt_head_ask(MT_HEAD_SERVE_DROP, &req.base,
+                  &manta__v1__drop_serve_route_reply__descriptor,
+                  "deleting a serve route", (ProtobufCMessage **)(void *)&r);
   if (err != MANTA_OK) {
     return err;
   }
@@ -64,10 +64,9 @@ manta_err mt_serve_shared_list(mt_serve_shared **out, size_t *n,
   int st =
       mt_head_call(MT_HEAD_SERVE_LIST, &req.base, &body, detail, sizeof detail);
   Manta__V1__ListServeRoutesReply *r =
-      st == MT_TP_OK
-          ? manta__v1__list_serve_routes_reply__unpack(NULL, body.len,
-                                                        body.data)
-          : NULL;
+      st == MT_TP_OK ? manta__v1__list_serve_routes_reply__unpack(
+                           NULL, body.len, body.data)
+                     : NULL;
   free(body.data);
   if (!r) {
     return st == MT_TP_CANCELLED ? MANTA_ERR_SHUTDOWN : MANTA_ERR_NODE_DIED;

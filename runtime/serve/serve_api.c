@@ -250,6 +250,21 @@ manta_err manta_deployment_set_idempotent(manta_deployment *d, int idempotent) {
   return MANTA_OK;
 }
 
+manta_err manta_deployment_set_health_check(manta_deployment *d,
+                                            const char *method,
+                                            int64_t period_ms,
+                                            int64_t timeout_ms) {
+  if (!d || (method && !*method) || period_ms < 0 || timeout_ms < 0) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_err err = set_text(&d->spec.health_method, method);
+  if (err == MANTA_OK) {
+    d->spec.health_period_ms = period_ms;
+    d->spec.health_timeout_ms = timeout_ms;
+  }
+  return err;
+}
+
 manta_err manta_serve_deploy(const manta_deployment *d) {
   if (!d) {
     return MANTA_ERR_INVALID;

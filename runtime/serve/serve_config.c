@@ -9,12 +9,20 @@
 #include <string.h>
 #include <yaml.h>
 
-static const char *const keys[] = {"route",        "function",
-                                   "class",        "method",
-                                   "replicas",     "max_ongoing_requests",
-                                   "timeout_ms",   "min_replicas",
-                                   "max_replicas", "target_ongoing_requests",
-                                   "idempotent"};
+static const char *const keys[] = {"route",
+                                   "function",
+                                   "class",
+                                   "method",
+                                   "replicas",
+                                   "max_ongoing_requests",
+                                   "timeout_ms",
+                                   "min_replicas",
+                                   "max_replicas",
+                                   "target_ongoing_requests",
+                                   "idempotent",
+                                   "health_check_method",
+                                   "health_check_period_ms",
+                                   "health_check_timeout_ms"};
 
 static bool get_text(const manta_value *v, const char *key, char **out,
                      char *why, size_t why_size) {
@@ -72,14 +80,16 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
       snprintf(why, why_size,
                "unknown key '%.64s' (known: route, function, class, method, "
                "replicas, max_ongoing_requests, timeout_ms, min_replicas, "
-               "max_replicas, target_ongoing_requests, idempotent)",
+               "max_replicas, target_ongoing_requests, idempotent, "
+               "health_check_method, health_check_period_ms, "
+               "health_check_timeout_ms)",
                key);
       return MANTA_ERR_INVALID;
     }
   }
   mt_serve_spec in = {0};
   int64_t replicas = 0, max_ongoing = 0, timeout = 0, min_r = 0, max_r = 0,
-          target = 0;
+          target = 0, hperiod = 0, htimeout = 0;
   if (!get_text(v, "route", &in.route, why, why_size) ||
       !get_text(v, "function", &in.function, why, why_size) ||
       !get_text(v, "class", &in.cls, why, why_size) ||
@@ -91,6 +101,11 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
       !get_count(v, "min_replicas", 1000, &min_r, why, why_size) ||
       !get_count(v, "max_replicas", 1000, &max_r, why, why_size) ||
       !get_count(v, "target_ongoing_requests", 1000000, &target, why,
+                 why_size) ||
+      !get_text(v, "health_check_method", &in.health_method, why, why_size) ||
+      !get_count(v, "health_check_period_ms", 86400000, &hperiod, why,
+                 why_size) ||
+      !get_count(v, "health_check_timeout_ms", 86400000, &htimeout, why,
                  why_size)) {
     return MANTA_ERR_INVALID;
   }
@@ -120,6 +135,8 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
   }
   in.max_ongoing = (unsigned)max_ongoing;
   in.timeout_ms = timeout;
+  in.health_period_ms = hperiod;
+  in.health_timeout_ms = htimeout;
   return mt_serve_spec_check(&in, out, why, why_size);
 }
 

@@ -15,7 +15,8 @@
  * One deployment from a map: route (string), function or class (string),
  * method (string), replicas, max_ongoing_requests, timeout_ms,
  * min_replicas, max_replicas, target_ongoing_requests (ints > 0),
- * idempotent (bool).
+ * idempotent (bool), health_check_method (string),
+ * health_check_period_ms, health_check_timeout_ms (ints > 0).
  * Unknown keys and wrong types are refused naming the key.
  */
 manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,

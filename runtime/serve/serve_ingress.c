@@ -42,7 +42,8 @@ typedef struct request {
   bool listed;
   struct MHD_Connection *conn;
   mt_serve_dep *dep;
-  int replica; /* -1: no slot taken */
+  int replica;    /* -1: no slot taken */
+  uint64_t actor; /* the replica's actor the call went to (0: none yet) */
   bool admin;
   char *body;
   size_t len, cap;
@@ -241,7 +242,7 @@ static enum MHD_Result submit(ingress *in, request *q,
   manta_value *req =
       d->spec.cls ? for_replica(q->req, q->replica) : manta_value_ref(q->req);
   if (!req) {
-    mt_serve_dep_release(d, q->replica, MANTA_ERR_NOMEM);
+    mt_serve_dep_release(d, q->replica, 0, MANTA_ERR_NOMEM);
     q->replica = -1;
     return send_text(c, 500, "500 internal error: %s%s", "out of memory", "");
   }
@@ -252,7 +253,7 @@ static enum MHD_Result submit(ingress *in, request *q,
   if (in->stopping) {
     pthread_mutex_unlock(&in->mu);
     manta_value_free(req);
-    mt_serve_dep_release(d, q->replica, MANTA_ERR_SHUTDOWN);
+    mt_serve_dep_release(d, q->replica, 0, MANTA_ERR_SHUTDOWN);
     q->replica = -1;
     return send_text(c, 503, "503 unavailable: %s%s", "Serve is stopping", "");
   }
@@ -269,6 +270,7 @@ static enum MHD_Result submit(ingress *in, request *q,
   manta_err err;
   if (d->spec.cls) {
     manta_actor a = {atomic_load(&d->reps[q->replica].actor)};
+    q->actor = a.id;
     err = manta_actor_call(a, q->method, args, 1, &ref);
   } else {
     err = manta_submit(d->spec.function, args, 1, NULL, &ref);
@@ -333,7 +335,8 @@ static enum MHD_Result answer_result(ingress *in, request *q,
                        ? manta_error_code(q->result)
                        : MANTA_OK;
   int replica = q->replica;
-  mt_serve_dep_release(q->dep, replica, code);
+  mt_serve_dep_release(q->dep, replica, q->actor, code);
+  q->actor = 0;
   q->replica = -1;
   if ((code == MANTA_ERR_ACTOR_DEAD || code == MANTA_ERR_NODE_DIED) &&
       q->dep->spec.cls && q->dep->spec.idempotent && !q->retried) {
@@ -459,7 +462,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   unlist_locked(in, q);
   pthread_mutex_unlock(&in->mu);
   if (q->replica >= 0) {
-    mt_serve_dep_release(q->dep, q->replica, MANTA_ERR_CANCELLED);
+    mt_serve_dep_release(q->dep, q->replica, q->actor, MANTA_ERR_CANCELLED);
   }
   mt_serve_dep_unref(q->dep);
   manta_value_free(q->req);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "serve_config.h"
 #include "serve_json.h"
+#include "serve_ticker.h"
 #include "strmap.h"
 
 #include <pthread.h>
@@ -36,9 +37,7 @@ typedef struct known {
 } known;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static pthread_t thread;
-static bool running, stopping;
+static bool running;     /* following the head (the ticker runs) */
 static mt_strmap routes; /* route -> known, under mu */
 static bool routes_init;
 static uint64_t generation, incarnation;
@@ -113,8 +112,9 @@ static void tick(void) {
   pthread_mutex_lock(&mu);
   if (err != MANTA_OK) {
     if (!head_away && err != MANTA_ERR_SHUTDOWN) {
-      mt_log(MT_LOG_INFO, "serve: cannot read the cluster's routes from the "
-                          "head (%s); serving the ones known meanwhile",
+      mt_log(MT_LOG_INFO,
+             "serve: cannot read the cluster's routes from the "
+             "head (%s); serving the ones known meanwhile",
              manta_strerror(err));
     }
     head_away = true;
@@ -193,25 +193,7 @@ static void tick(void) {
   mt_serve_shared_free(list, n);
 }
 
-static void *loop(void *arg) {
-  (void)arg;
-  pthread_mutex_lock(&mu);
-  while (!stopping) {
-    pthread_mutex_unlock(&mu);
-    tick();
-    pthread_mutex_lock(&mu);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += TICK_MS * 1000000L;
-    ts.tv_sec += ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
-    if (!stopping) {
-      pthread_cond_timedwait(&cv, &mu, &ts);
-    }
-  }
-  pthread_mutex_unlock(&mu);
-  return NULL;
-}
+static mt_serve_ticker ticker = MT_SERVE_TICKER(tick, TICK_MS, true);
 
 void mt_serve_sync_start(void) {
   if (!mt_cl.on) {
@@ -222,24 +204,22 @@ void mt_serve_sync_start(void) {
     mt_strmap_init(&routes);
     routes_init = true;
   }
-  if (!running) {
-    stopping = false;
+  bool start = !running;
+  if (start) {
     incarnation = 0;
-    running = pthread_create(&thread, NULL, loop, NULL) == 0;
+    running = true;
   }
   pthread_mutex_unlock(&mu);
+  if (start) {
+    mt_serve_ticker_start(&ticker);
+  }
 }
 
 void mt_serve_sync_stop(void) {
   pthread_mutex_lock(&mu);
-  bool was = running;
-  stopping = true;
   running = false;
-  pthread_cond_signal(&cv);
   pthread_mutex_unlock(&mu);
-  if (was) {
-    pthread_join(thread, NULL);
-  }
+  mt_serve_ticker_stop(&ticker);
   pthread_mutex_lock(&mu);
   if (routes_init) {
     size_t pos = 0;
@@ -254,8 +234,7 @@ void mt_serve_sync_stop(void) {
   pthread_mutex_unlock(&mu);
 }
 
-manta_err mt_serve_sync_put(mt_serve_spec *spec, char *why,
-                            size_t why_size) {
+manta_err mt_serve_sync_put(mt_serve_spec *spec, char *why, size_t why_size) {
   char route[1024];
   snprintf(route, sizeof route, "%s", spec->route);
   /* Under mu with the generation bumped first: a tick cannot put an older

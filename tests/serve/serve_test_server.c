@@ -9,6 +9,8 @@
 #include <manta.h>
 
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,53 @@ static manta_value *sleeper_sleep(void *state, const manta_value *const *args,
   return slow(args, nargs, method_data);
 }
 
+/* An actor whose health can be made to fail: GET /patient/id answers its
+ * instance number (one per constructed actor), POST /patient/sicken makes
+ * its health method fail from then on. */
+typedef struct patient {
+  int64_t instance;
+  bool sick;
+} patient;
+
+static void *patient_new(const manta_value *const *args, size_t nargs,
+                         void *class_data, manta_value **error) {
+  (void)args, (void)nargs, (void)class_data, (void)error;
+  static _Atomic int64_t made;
+  patient *p = calloc(1, sizeof *p);
+  if (p) {
+    p->instance = atomic_fetch_add(&made, 1) + 1;
+  }
+  return p;
+}
+
+static void patient_free(void *state, void *class_data) {
+  (void)class_data;
+  free(state);
+}
+
+static manta_value *patient_id(void *state, const manta_value *const *args,
+                               size_t nargs, void *method_data) {
+  (void)args, (void)nargs, (void)method_data;
+  return manta_int(((patient *)state)->instance);
+}
+
+static manta_value *patient_sicken(void *state, const manta_value *const *args,
+                                   size_t nargs, void *method_data) {
+  (void)args, (void)nargs, (void)method_data;
+  ((patient *)state)->sick = true;
+  return manta_cstring("sick");
+}
+
+static manta_value *patient_health(void *state, const manta_value *const *args,
+                                   size_t nargs, void *method_data) {
+  (void)args, (void)nargs, (void)method_data;
+  if (((patient *)state)->sick) {
+    return manta_error(MANTA_ERR_TASK_FAILED, "replica %lld is sick",
+                       (long long)((patient *)state)->instance);
+  }
+  return manta_null();
+}
+
 static manta_err route(const char *path, const char *fn, unsigned max,
                        int64_t timeout_ms) {
   manta_deployment *d = NULL;
@@ -103,7 +152,7 @@ static void on_signal(int sig) {
 int main(void) {
   manta_options *o = NULL;
   manta_serve_options *so = NULL;
-  manta_deployment *d = NULL, *d2 = NULL;
+  manta_deployment *d = NULL, *d2 = NULL, *d3 = NULL;
   manta_err err;
   if ((err = manta_options_new(&o)) ||
       (err = manta_options_set_num_cpus(o, 8)) || (err = manta_init(o)) ||
@@ -128,7 +177,18 @@ int main(void) {
       (err = manta_deployment_new("/auto", &d2)) ||
       (err = manta_deployment_set_class(d2, "Sleeper", "sleep")) ||
       (err = manta_deployment_set_autoscaling(d2, 1, 3, 1)) ||
-      (err = manta_serve_deploy(d2)) || (err = manta_serve_options_new(&so)) ||
+      (err = manta_serve_deploy(d2)) ||
+      (err =
+           manta_register_class("Patient", patient_new, patient_free, NULL)) ||
+      (err = manta_register_method("Patient", "id", patient_id, 1, NULL)) ||
+      (err = manta_register_method("Patient", "sicken", patient_sicken, 1,
+                                   NULL)) ||
+      (err = manta_register_method("Patient", "health", patient_health, 0,
+                                   NULL)) ||
+      (err = manta_deployment_new("/patient", &d3)) ||
+      (err = manta_deployment_set_class(d3, "Patient", NULL)) ||
+      (err = manta_deployment_set_health_check(d3, "health", 100, 5000)) ||
+      (err = manta_serve_deploy(d3)) || (err = manta_serve_options_new(&so)) ||
       (err = manta_serve_options_set_port(so, 0)) ||
       (err = manta_serve_options_set_max_body(so, 64 * 1024)) ||
       (err = manta_serve_start(so))) {
@@ -139,6 +199,7 @@ int main(void) {
   manta_serve_options_free(so);
   manta_deployment_free(d);
   manta_deployment_free(d2);
+  manta_deployment_free(d3);
   int port = 0;
   manta_serve_port(&port);
   printf("serving http://127.0.0.1:%d\n", port);

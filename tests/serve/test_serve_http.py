@@ -200,6 +200,45 @@ def test_autoscaling(port):
     check(shrunk == 1, "scaled back down to min_replicas: %d" % shrunk)
 
 
+def test_health(port):
+    """/patient probes each replica's health method every 100 ms: once the
+    replica is made sick, its probe fails and a new replica (another
+    instance) answers; the status counts the replacement. A deployment
+    file's health keys are read and shown."""
+    st, h, first = request(port, "GET", "/patient/id")
+    check(st == 200, "patient answers: %s %s" % (st, first))
+    st, h, body = request(port, "POST", "/patient/sicken")
+    check(st == 200 and body == b"sick", "sicken: %s %s" % (st, body))
+    now = first
+    for _ in range(200):  # bounded: 10 s
+        st, h, now = request(port, "GET", "/patient/id")
+        if st == 200 and now != first:
+            break
+        time.sleep(0.05)
+    check(st == 200 and now != first,
+          "a sick replica was replaced: instance %s then %s" % (first, now))
+    route = in_flight(port, "/patient")
+    check(route.get("replaced", 0) >= 1 and
+          route.get("health_check_method") == "health" and
+          route.get("health_check_period_ms") == 100,
+          "status counts the replacement and shows the check: %s" % route)
+    spec = {"route": "/patient_file", "class": "Patient",
+            "health_check_method": "health",
+            "health_check_period_ms": 250, "health_check_timeout_ms": 900}
+    st, h, body = request(port, "PUT", "/-/routes", json.dumps(spec),
+                          {"Content-Type": "application/json"})
+    check(st == 200, "deploy with health keys: %s %s" % (st, body))
+    route = in_flight(port, "/patient_file")
+    check(route.get("health_check_period_ms") == 250 and
+          route.get("health_check_timeout_ms") == 900,
+          "a file's health keys: %s" % route)
+    bad = {"route": "/x", "function": "fail", "health_check_method": "h"}
+    st, h, body = request(port, "PUT", "/-/routes", json.dumps(bad),
+                          {"Content-Type": "application/json"})
+    check(st == 400 and b"health check is for class routes" in body,
+          "a health check on a function route refused: %s %s" % (st, body))
+
+
 def test_bad_http(port):
     # Not HTTP at all: libmicrohttpd closes the connection unanswered.
     got = raw(port, b"GARBAGE\r\n\r\n")
@@ -260,6 +299,7 @@ def main():
         test_overload(port)
         test_replicas_full(port)
         test_autoscaling(port)
+        test_health(port)
         test_bad_http(port)
         st, h, body = request(port, "GET", "/respond")
         check(st == 201, "still serving at the end: %s" % st)

@@ -143,8 +143,7 @@ static int handle_put(mt_serve_table *t, const uint8_t *body, size_t len,
     return bad("PutServeRoute needs a route starting with '/' and its spec",
                detail, size);
   }
-  bool ok =
-      mt_serve_table_put(t, r->route, r->spec_json, r->stamp, r->node_id);
+  bool ok = mt_serve_table_put(t, r->route, r->spec_json, r->stamp, r->node_id);
   manta__v1__put_serve_route_request__free_unpacked(req, NULL);
   if (!ok) {
     snprintf(detail, size, "out of memory");
