@@ -1018,6 +1018,17 @@ MANTA_API manta_err manta_deployment_set_health_check(manta_deployment *d,
                                                       const char *method,
                                                       int64_t period_ms,
                                                       int64_t timeout_ms);
+/* Class routes: each replica holds qty of the resource name while it
+ * lives, as an actor created with manta_call_options_set_resource ("CPU":
+ * manta_call_options_set_num_cpus); set again to change it. At most 16
+ * names. */
+MANTA_API manta_err manta_deployment_set_resource(manta_deployment *d,
+                                                  const char *name, double qty);
+/* Class routes: the arguments each replica's constructor gets (borrowed:
+ * kept as a list; values are frozen once deployed). nargs 0: none. */
+MANTA_API manta_err manta_deployment_set_args(manta_deployment *d,
+                                              const manta_value *const *args,
+                                              size_t nargs);
 
 /* Deploys (creating the replicas) or redeploys the route: new requests go
  * to the new version at once, the old replicas finish what they hold and

@@ -265,6 +265,37 @@ manta_err manta_deployment_set_health_check(manta_deployment *d,
   return err;
 }
 
+manta_err manta_deployment_set_resource(manta_deployment *d, const char *name,
+                                        double qty) {
+  if (!d) {
+    return MANTA_ERR_INVALID;
+  }
+  return mt_serve_spec_set_resource(&d->spec, name, qty);
+}
+
+manta_err manta_deployment_set_args(manta_deployment *d,
+                                    const manta_value *const *args,
+                                    size_t nargs) {
+  if (!d || (nargs && !args)) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_value *list = nargs ? manta_list() : NULL;
+  if (nargs && !list) {
+    return MANTA_ERR_NOMEM;
+  }
+  for (size_t i = 0; i < nargs; i++) {
+    if (!args[i] ||
+        manta_list_push(list, manta_value_ref((manta_value *)args[i])) !=
+            MANTA_OK) {
+      manta_value_free(list);
+      return args[i] ? MANTA_ERR_NOMEM : MANTA_ERR_INVALID;
+    }
+  }
+  manta_value_free(d->spec.init_args);
+  d->spec.init_args = list;
+  return MANTA_OK;
+}
+
 manta_err manta_serve_deploy(const manta_deployment *d) {
   if (!d) {
     return MANTA_ERR_INVALID;

@@ -22,7 +22,9 @@ static const char *const keys[] = {"route",
                                    "idempotent",
                                    "health_check_method",
                                    "health_check_period_ms",
-                                   "health_check_timeout_ms"};
+                                   "health_check_timeout_ms",
+                                   "resources",
+                                   "args"};
 
 static bool get_text(const manta_value *v, const char *key, char **out,
                      char *why, size_t why_size) {
@@ -56,6 +58,44 @@ static bool get_count(const manta_value *v, const char *key, int64_t max,
   return true;
 }
 
+/* resources: a map of names to quantities (numbers >= 0). */
+static manta_err get_resources(const manta_value *v, mt_serve_spec *in,
+                               char *why, size_t why_size) {
+  const manta_value *res = NULL;
+  if (manta_map_find(v, "resources", &res) != MANTA_OK) {
+    return MANTA_OK;
+  }
+  size_t n = 0;
+  if (manta_value_kind(res) != MANTA_KIND_MAP || manta_len(res, &n) ||
+      n > MT_SERVE_MAX_RESOURCES) {
+    snprintf(why, why_size,
+             "'resources' must be a map of at most %d names to quantities "
+             "(CPU: 1, db_conn: 2)",
+             MT_SERVE_MAX_RESOURCES);
+    return MANTA_ERR_INVALID;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *name;
+    const manta_value *q;
+    manta_map_at(res, i, &name, &q);
+    int64_t iv = 0;
+    double dv = -1;
+    if (manta_get_int(q, &iv) == MANTA_OK) {
+      dv = (double)iv;
+    } else if (manta_get_double(q, &dv) != MANTA_OK) {
+      dv = -1;
+    }
+    manta_err err = mt_serve_spec_set_resource(in, name, dv);
+    if (err != MANTA_OK) {
+      snprintf(why, why_size,
+               "resource '%.64s' must be a number from 0 to 1e12, not a %s",
+               name, manta_kind_name(manta_value_kind(q)));
+      return err;
+    }
+  }
+  return MANTA_OK;
+}
+
 manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
                                    char *why, size_t why_size) {
   memset(out, 0, sizeof *out);
@@ -82,7 +122,7 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
                "replicas, max_ongoing_requests, timeout_ms, min_replicas, "
                "max_replicas, target_ongoing_requests, idempotent, "
                "health_check_method, health_check_period_ms, "
-               "health_check_timeout_ms)",
+               "health_check_timeout_ms, resources, args)",
                key);
       return MANTA_ERR_INVALID;
     }
@@ -137,12 +177,44 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
   in.timeout_ms = timeout;
   in.health_period_ms = hperiod;
   in.health_timeout_ms = htimeout;
-  return mt_serve_spec_check(&in, out, why, why_size);
+  const manta_value *args = NULL;
+  if (manta_map_find(v, "args", &args) == MANTA_OK) {
+    if (manta_value_kind(args) != MANTA_KIND_LIST) {
+      snprintf(why, why_size,
+               "'args' must be a list (the constructor's arguments), not a "
+               "%s",
+               manta_kind_name(manta_value_kind(args)));
+      return MANTA_ERR_INVALID;
+    }
+    in.init_args = (manta_value *)args; /* borrowed: the check takes a ref */
+  }
+  manta_err err = get_resources(v, &in, why, why_size);
+  if (err == MANTA_OK) {
+    err = mt_serve_spec_check(&in, out, why, why_size);
+  }
+  for (unsigned i = 0; i < in.nres; i++) {
+    free(in.res_names[i]); /* the names were copied for the check */
+  }
+  return err;
 }
 
 /* Puts key -> v into m (v taken); false on OOM. */
 static bool put(manta_value *m, const char *key, manta_value *v) {
   return v && manta_map_put(m, key, v) == MANTA_OK;
+}
+
+static bool put_resources(manta_value *m, const mt_serve_spec *s) {
+  if (!s->nres) {
+    return true;
+  }
+  manta_value *res = manta_map();
+  for (unsigned i = 0; res && i < s->nres; i++) {
+    if (!put(res, s->res_names[i], manta_double(s->res_qty[i]))) {
+      manta_value_free(res);
+      return false;
+    }
+  }
+  return put(m, "resources", res);
 }
 
 char *mt_serve_spec_to_json(const mt_serve_spec *s) {
@@ -159,7 +231,12 @@ char *mt_serve_spec_to_json(const mt_serve_spec *s) {
        (put(m, "min_replicas", manta_int(s->min_replicas)) &&
         put(m, "max_replicas", manta_int(s->max_replicas)) &&
         put(m, "target_ongoing_requests", manta_int(s->target_ongoing)))) &&
-      put(m, "idempotent", manta_bool(s->idempotent));
+      put(m, "idempotent", manta_bool(s->idempotent)) && put_resources(m, s) &&
+      (!s->init_args || put(m, "args", manta_value_ref(s->init_args))) &&
+      (!s->health_method ||
+       (put(m, "health_check_method", manta_cstring(s->health_method)) &&
+        put(m, "health_check_period_ms", manta_int(s->health_period_ms)) &&
+        put(m, "health_check_timeout_ms", manta_int(s->health_timeout_ms))));
   char why[128];
   size_t len;
   char *text = ok ? mt_serve_json_encode(m, &len, why, sizeof why) : NULL;

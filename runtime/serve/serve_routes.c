@@ -36,7 +36,32 @@ void mt_serve_spec_clear(mt_serve_spec *s) {
   free(s->cls);
   free(s->method);
   free(s->health_method);
+  for (unsigned i = 0; i < s->nres; i++) {
+    free(s->res_names[i]);
+  }
+  manta_value_free(s->init_args);
   memset(s, 0, sizeof *s);
+}
+
+manta_err mt_serve_spec_set_resource(mt_serve_spec *s, const char *name,
+                                     double qty) {
+  if (!name || !*name || !(qty >= 0) || qty > 1e12) {
+    return MANTA_ERR_INVALID;
+  }
+  for (unsigned i = 0; i < s->nres; i++) {
+    if (strcmp(s->res_names[i], name) == 0) {
+      s->res_qty[i] = qty;
+      return MANTA_OK;
+    }
+  }
+  if (s->nres == MT_SERVE_MAX_RESOURCES) {
+    return MANTA_ERR_INVALID;
+  }
+  if (!(s->res_names[s->nres] = strdup(name))) {
+    return MANTA_ERR_NOMEM;
+  }
+  s->res_qty[s->nres++] = qty;
+  return MANTA_OK;
 }
 
 manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
@@ -68,6 +93,18 @@ manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
              r);
     return MANTA_ERR_INVALID;
   }
+  if ((in->nres || in->init_args) && !in->cls) {
+    snprintf(why, why_size,
+             "route %s: resources and args are for class routes (each "
+             "replica holds them; a function route's requests are tasks)",
+             r);
+    return MANTA_ERR_INVALID;
+  }
+  if (in->init_args && manta_value_kind(in->init_args) != MANTA_KIND_LIST) {
+    snprintf(why, why_size,
+             "route %s: args are a list (the constructor's arguments)", r);
+    return MANTA_ERR_INVALID;
+  }
   if (in->health_method && !in->cls) {
     snprintf(why, why_size,
              "route %s: a health check is for class routes (it calls a "
@@ -85,6 +122,15 @@ manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
   out->cls = dup_or_null(in->cls);
   out->method = dup_or_null(in->method);
   out->health_method = dup_or_null(in->health_method);
+  bool res_ok = true;
+  for (unsigned i = 0; i < in->nres; i++) {
+    res_ok &= mt_serve_spec_set_resource(out, in->res_names[i],
+                                         in->res_qty[i]) == MANTA_OK;
+  }
+  if (in->init_args) {
+    /* Shared by every replica: frozen once sent, so kept as it is. */
+    out->init_args = manta_value_ref(in->init_args);
+  }
   out->health_period_ms = in->health_period_ms > 0
                               ? in->health_period_ms
                               : MT_SERVE_DEFAULT_HEALTH_PERIOD_MS;
@@ -108,7 +154,7 @@ manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
       in->timeout_ms ? in->timeout_ms : MT_SERVE_DEFAULT_TIMEOUT_MS;
   if (!out->route || (in->function && !out->function) ||
       (in->cls && !out->cls) || (in->method && !out->method) ||
-      (in->health_method && !out->health_method)) {
+      (in->health_method && !out->health_method) || !res_ok) {
     mt_serve_spec_clear(out);
     snprintf(why, why_size, "out of memory");
     return MANTA_ERR_NOMEM;
@@ -122,10 +168,28 @@ manta_err mt_serve_new_replica(const mt_serve_spec *s, uint64_t *actor) {
   if (err == MANTA_OK) {
     err = manta_call_options_set_strategy(opts, MANTA_STRATEGY_SPREAD);
   }
+  for (unsigned i = 0; err == MANTA_OK && i < s->nres; i++) {
+    err = strcmp(s->res_names[i], "CPU") == 0
+              ? manta_call_options_set_num_cpus(opts, s->res_qty[i])
+              : manta_call_options_set_resource(opts, s->res_names[i],
+                                                s->res_qty[i]);
+  }
+  size_t nargs = 0;
+  if (s->init_args) {
+    manta_len(s->init_args, &nargs);
+  }
+  const manta_value **args = calloc(nargs + 1, sizeof *args);
+  if (!args && err == MANTA_OK) {
+    err = MANTA_ERR_NOMEM;
+  }
+  for (size_t i = 0; err == MANTA_OK && i < nargs; i++) {
+    manta_list_at(s->init_args, i, &args[i]);
+  }
   manta_actor a = {0};
   if (err == MANTA_OK) {
-    err = manta_actor_create(s->cls, NULL, 0, opts, &a);
+    err = manta_actor_create(s->cls, args, nargs, opts, &a);
   }
+  free(args);
   manta_call_options_free(opts);
   *actor = a.id;
   return err;
@@ -503,6 +567,16 @@ static manta_value *dep_status(mt_serve_dep *d, size_t draining) {
   put_int(m, "rejected", atomic_load(&d->rejected));
   put_int(m, "retried", atomic_load(&d->retried));
   put_int(m, "replaced", atomic_load(&d->replaced));
+  if (s->nres) {
+    manta_value *res = manta_map();
+    for (unsigned i = 0; res && i < s->nres; i++) {
+      manta_map_put(res, s->res_names[i], manta_double(s->res_qty[i]));
+    }
+    manta_map_put(m, "resources", res);
+  }
+  if (s->init_args) {
+    manta_map_put(m, "args", manta_value_ref(s->init_args));
+  }
   if (s->health_method) {
     manta_map_put(m, "health_check_method", manta_cstring(s->health_method));
     put_int(m, "health_check_period_ms", s->health_period_ms);

@@ -20,6 +20,7 @@
 
 #define MT_SERVE_DEFAULT_MAX_ONGOING 100
 #define MT_SERVE_DEFAULT_TIMEOUT_MS 60000
+#define MT_SERVE_MAX_RESOURCES 16
 
 /* What a deployment asks for (manta_deployment, a deployment file). */
 typedef struct mt_serve_spec {
@@ -40,6 +41,13 @@ typedef struct mt_serve_spec {
    * replica (serve_health.c). NULL: no probe. */
   char *health_method;
   int64_t health_period_ms, health_timeout_ms;
+  /* Class routes: what each replica holds while it lives (named
+   * quantities, "CPU" among them) and its constructor's arguments (a
+   * list value, or NULL for none). */
+  unsigned nres;
+  char *res_names[MT_SERVE_MAX_RESOURCES];
+  double res_qty[MT_SERVE_MAX_RESOURCES];
+  manta_value *init_args;
 } mt_serve_spec;
 
 #define MT_SERVE_DEFAULT_HEALTH_PERIOD_MS 10000
@@ -79,6 +87,10 @@ typedef struct mt_serve_dep {
 manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
                               char *why, size_t why_size);
 void mt_serve_spec_clear(mt_serve_spec *s);
+/* Sets (or replaces) one resource of a spec; MANTA_ERR_INVALID past
+ * MT_SERVE_MAX_RESOURCES names or for a quantity below 0. */
+manta_err mt_serve_spec_set_resource(mt_serve_spec *s, const char *name,
+                                     double qty);
 
 /* Deploys (or redeploys: the old version drains) a checked spec, taken. */
 manta_err mt_serve_routes_put(mt_serve_spec *spec, char *why, size_t why_size);

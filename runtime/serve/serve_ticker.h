@@ -19,10 +19,10 @@ typedef struct mt_serve_ticker {
   bool running, stopping;
 } mt_serve_ticker;
 
-#define MT_SERVE_TICKER(fn, ms, first)                                      \
-  {                                                                         \
-    .tick = (fn), .period_ms = (ms), .tick_first = (first),                 \
-    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER         \
+#define MT_SERVE_TICKER(fn, ms, first)                                         \
+  {                                                                            \
+    .tick = (fn), .period_ms = (ms), .tick_first = (first),                    \
+    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER            \
   }
 
 /* Starts the thread unless it runs. */
