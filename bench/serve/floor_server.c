@@ -20,7 +20,15 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
                               const char *version, const char *upload,
                               size_t *upload_size, void **con_cls) {
   (void)cls, (void)url, (void)method, (void)version, (void)upload;
-  (void)upload_size, (void)con_cls;
+  (void)upload_size;
+  /* Answered on the second call, once the request is in, as the ingress
+   * does: a response queued on the first call makes libmicrohttpd close
+   * the connection after it (no keep-alive). */
+  static int seen;
+  if (!*con_cls) {
+    *con_cls = &seen;
+    return MHD_YES;
+  }
   const char *data =
       MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "data");
   char body[512];
