@@ -134,9 +134,8 @@ static double pct(double p) {
 
 int main(int argc, char **argv) {
   if (argc < 5) {
-    fprintf(stderr,
-            "usage: serve_rate_gen HOST:PORT PATH RATE SECONDS "
-            "[MAX_CONNECTIONS]\n");
+    fprintf(stderr, "usage: serve_rate_gen HOST:PORT PATH RATE SECONDS "
+                    "[MAX_CONNECTIONS]\n");
     return 2;
   }
   char host[256];
@@ -154,9 +153,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "serve_rate_gen: cannot resolve %s\n", host);
     return 1;
   }
-  request_len = (size_t)snprintf(request, sizeof request,
-                                 "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n",
-                                 argv[2], argv[1]);
+  request_len =
+      (size_t)snprintf(request, sizeof request,
+                       "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", argv[2], argv[1]);
   size_t total = (size_t)(rate * secs);
   conns = calloc((size_t)max_conns, sizeof *conns);
   lat_ms = calloc(total + 1, sizeof *lat_ms);
@@ -170,8 +169,8 @@ int main(int argc, char **argv) {
   long outstanding = 0;
   int64_t start = now_ns(), interval = (int64_t)(1e9 / rate);
   int64_t stop_at = start + (int64_t)(secs * 1e9) + DRAIN_S * 1000000000LL;
-  while (now_ns() < stop_at && (scheduled < total || outstanding > 0 ||
-                                qhead < qtail)) {
+  while (now_ns() < stop_at &&
+         (scheduled < total || outstanding > 0 || qhead < qtail)) {
     int64_t now = now_ns();
     /* Every request due by now joins the queue at its scheduled time. */
     while (scheduled < total && start + (int64_t)scheduled * interval <= now) {
@@ -236,9 +235,8 @@ int main(int argc, char **argv) {
          "\"answered_per_s\":%.1f,\"errors\":%ld,\"non_2xx\":%ld,"
          "\"connections\":%d,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
          "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
-         rate, secs, nlat,
-         (double)nlat / (elapsed < secs ? elapsed : secs), errors, non_2xx,
-         nconns, pct(0.5), pct(0.9), pct(0.99), pct(0.999),
+         rate, secs, nlat, (double)nlat / (elapsed < secs ? elapsed : secs),
+         errors, non_2xx, nconns, pct(0.5), pct(0.9), pct(0.99), pct(0.999),
          nlat ? lat_ms[nlat - 1] : 0.0);
   for (int i = 0; i < nconns; i++) {
     if (conns[i].fd >= 0) {

@@ -78,7 +78,8 @@ class ServeTest {
   }
 
   private static Map<String, Object> statusOf(String route) {
-    return Serve.status().stream()
+    return Serve.status()
+        .stream()
         .filter(r -> route.equals(r.get("route")))
         .findFirst()
         .orElseThrow();
@@ -120,10 +121,8 @@ class ServeTest {
     assertThrows(IllegalArgumentException.class, () -> d.resource("CPU", -1));
     assertThrows(IllegalArgumentException.class, () -> d.healthCheck(null, 0, 0));
     // A function route with args is refused by the runtime.
-    MantaException e =
-        assertThrows(
-            MantaException.class,
-            () -> Serve.deployment("/y").function("f").args(1L).deploy());
+    MantaException e = assertThrows(
+        MantaException.class, () -> Serve.deployment("/y").function("f").args(1L).deploy());
     assertTrue(e.getMessage().contains("Serve deploy"), e.getMessage());
     assertNotEquals(null, e.getMessage());
   }
