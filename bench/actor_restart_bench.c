@@ -39,41 +39,19 @@ static void stop_all(void) {
   npids = 0;
 }
 
-/* Runs `manta start --foreground ARGS...` and reads the address from its
- * first line (" ready at ADDR"). */
+/* `manta start --foreground ARGS...` (NULL-terminated), tracked for
+ * stop_all. */
 static void start(const char *manta, char address[128], ...) {
-  const char *argv[16] = {manta, "start", "--foreground"};
-  int n = 3;
+  const char *args[14];
+  int n = 0;
   va_list ap;
   va_start(ap, address);
-  for (const char *a; n < 15 && (a = va_arg(ap, const char *));) {
-    argv[n++] = a;
+  for (const char *a; n < 13 && (a = va_arg(ap, const char *));) {
+    args[n++] = a;
   }
   va_end(ap);
-  argv[n] = NULL;
-  int fds[2];
-  if (pipe(fds) != 0) {
-    bench_die("pipe failed");
-  }
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    execv(manta, (char *const *)argv);
-    _exit(127);
-  }
-  pids[npids++] = pid;
-  close(fds[1]);
-  FILE *f = fdopen(fds[0], "r");
-  char line[300] = "";
-  if (!f || !fgets(line, sizeof line, f)) {
-    bench_die("%s did not start", manta);
-  }
-  fclose(f);
-  const char *at = strstr(line, " ready at ");
-  if (!at || sscanf(at + 10, "%127s", address) != 1) {
-    bench_die("no address in the first line: %s", line);
-  }
+  args[n] = NULL;
+  pids[npids++] = bench_manta_start(manta, args, address);
 }
 
 /* A call of the actor, waited for: its int result. */

@@ -1,10 +1,12 @@
 #include "bench_util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,4 +109,43 @@ void bench_die(const char *fmt, ...) {
     bench_cleanup();
   }
   exit(1);
+}
+
+pid_t bench_manta_start(const char *manta, const char *const *args,
+                        char address[128]) {
+  const char *argv[24] = {manta, "start", "--foreground"};
+  int n = 3;
+  for (int i = 0; args[i] && n < 23; i++) {
+    argv[n++] = args[i];
+  }
+  argv[n] = NULL;
+  int fds[2];
+  if (pipe(fds) != 0) {
+    bench_die("pipe failed");
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    execv(manta, (char *const *)argv);
+    _exit(127);
+  }
+  close(fds[1]);
+  FILE *f = fdopen(fds[0], "r");
+  char line[300] = "";
+  if (!f || !fgets(line, sizeof line, f)) {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+    }
+    bench_die("%s did not start", manta);
+  }
+  fclose(f);
+  const char *at = strstr(line, " ready at ");
+  if (!at || sscanf(at + 10, "%127s", address) != 1) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    bench_die("no address in the first line: %s", line);
+  }
+  return pid;
 }

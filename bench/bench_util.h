@@ -44,6 +44,11 @@ void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
       bench_die("%s: %s", #expr, manta_strerror(e_));                          \
     }                                                                          \
   } while (0)
+/* Runs `manta start --foreground ARGS...` (args: NULL-terminated, at most
+ * 20) in a child and reads the address from its first line (" ready at
+ * ADDR"); returns the child's pid (bench_die if it does not start). */
+pid_t bench_manta_start(const char *manta, const char *const *args,
+                        char address[128]);
 /* qsort's comparison of doubles, ascending. */
 int bench_cmp_double(const void *a, const void *b);
 

@@ -8,7 +8,14 @@
 # Set by the caller: MANTA_JAR_TOOL (the JDK's jar), MANTA_LIBDIR,
 # MANTA_JARDIR (install dirs, relative to the prefix or absolute),
 # MANTA_LIBS (file names in load order), MANTA_STAGE (a scratch folder
-# name; a random suffix is added).
+# name; a random suffix is added), MANTA_BUILT_LIBDIR (where the build made
+# libmanta).
+#
+# A component install (the libmanta-java package, cmake/MantaPackaging.cmake)
+# installs the Java binding without libmanta, which is in the libmanta0
+# package: the jar then carries the build tree's libmanta, the same file
+# (libmanta has no RUNPATH, built or installed), stripped with MANTA_STRIP
+# when the install strips.
 function(manta_installed path out)
   if(IS_ABSOLUTE "${path}")
     set(${out} "$ENV{DESTDIR}${path}" PARENT_SCOPE)
@@ -28,11 +35,17 @@ file(REMOVE_RECURSE "${MANTA_STAGE}")
 file(MAKE_DIRECTORY "${native}")
 set(index "")
 foreach(name ${MANTA_LIBS})
-  if(NOT EXISTS "${libdir}/${name}")
+  if(EXISTS "${libdir}/${name}")
+    file(REAL_PATH "${libdir}/${name}" real)
+  elseif(name MATCHES "^libmanta\\.so" AND EXISTS "${MANTA_BUILT_LIBDIR}/${name}")
+    file(REAL_PATH "${MANTA_BUILT_LIBDIR}/${name}" real)
+  else()
     message(FATAL_ERROR "manta.jar: ${libdir}/${name} is not installed")
   endif()
-  file(REAL_PATH "${libdir}/${name}" real)
   file(COPY_FILE "${real}" "${native}/${name}")
+  if(NOT real MATCHES "^${libdir}/" AND CMAKE_INSTALL_DO_STRIP AND MANTA_STRIP)
+    execute_process(COMMAND "${MANTA_STRIP}" "${native}/${name}")
+  endif()
   file(SHA256 "${native}/${name}" sum)
   string(APPEND index "${sum} ${name}\n")
 endforeach()

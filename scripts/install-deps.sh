@@ -59,6 +59,13 @@ set -euo pipefail
 #   libgoogle-gson-java                     JSON columns as maps and lists
 #   libyaml-dev                             Serve's deployment files
 #                                           (runtime/serve, docs/serve.md)
+#   bsdutils                                script(1): a real terminal for
+#                                           the CLI's progress bar (cli_stop)
+#   redis-server, libhiredis-dev            the head's durable store: hiredis
+#                                           is its client (runtime/cluster/
+#                                           head/head_store_redis.c), the
+#                                           server runs in the store's tests
+#                                           (docs/head-store.md)
 PACKAGES=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler
@@ -79,6 +86,8 @@ PACKAGES=(
   postgresql libpq-dev libpostgresql-jdbc-java
   libgoogle-gson-java
   libyaml-dev
+  bsdutils
+  redis-server libhiredis-dev
 )
 
 check_only=0

@@ -388,6 +388,21 @@ MANTA_API manta_err manta_options_set_object_store_full_timeout(
     manta_options *opts, int64_t timeout_ms);
 
 /*
+ * A head's durable store (docs/head-store.md): with role MANTA_ROLE_HEAD,
+ * the head keeps its node table, named actors and placement groups in the
+ * store at url (redis://host:port[/db]) under keys of cluster_name (NULL:
+ * MANTA_CLUSTER_NAME, else "default"), and a head started on the same
+ * store resumes from them. url NULL: MANTA_HEAD_STORE, else none (the
+ * head's state lives in its memory only). A password comes from the file
+ * MANTA_STORE_PASSWORD_FILE or MANTA_STORE_PASSWORD, never the URL. A URL
+ * that cannot be read or a store that does not answer fails manta_init
+ * with MANTA_ERR_INVALID, the log saying why.
+ */
+MANTA_API manta_err manta_options_set_head_store(manta_options *opts,
+                                                 const char *url,
+                                                 const char *cluster_name);
+
+/*
  * A module (see "Modules") for manta_init to load before the node joins or
  * starts a cluster, so that its first registration already offers what the
  * module registers. Repeatable; a module that fails to load fails

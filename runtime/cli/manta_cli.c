@@ -16,6 +16,7 @@
 #include "cli_java.h"
 #include "cli_logs.h"
 #include "cli_pidfile.h"
+#include "cli_progress.h"
 #include "cli_serve.h"
 #include "cli_timeline.h"
 #include "size.h"
@@ -136,6 +137,20 @@ static const char *usage_text =
     "                        it objects no one reads are spilled to disk\n"
     "  --spill-dir DIR       where spilled objects go (default: the state "
     "folder)\n"
+    "  --store URL           head only: keep the head's state (nodes, named "
+    "actors,\n"
+    "                        placement groups) in Redis at "
+    "redis://host:port[/db];\n"
+    "                        a head started again on it resumes "
+    "(docs/head-store.md)\n"
+    "  --cluster-name NAME   the store's key prefix (default \"default\"), "
+    "so that\n"
+    "                        clusters can share one Redis\n"
+    "  --store-password-file PATH\n"
+    "                        the store's password, in a file only its owner "
+    "may read\n"
+    "                        (or MANTA_STORE_PASSWORD_FILE, "
+    "MANTA_STORE_PASSWORD)\n"
     "  --module PATH         load a module (repeatable): a shared library "
     "whose\n"
     "                        manta_module_init registers functions and "
@@ -277,6 +292,8 @@ typedef struct start_args {
   double num_cpus;
   int64_t store_memory; /* < 0: not given */
   const char *spill_dir;
+  const char *store;        /* the head's durable store (head-store.md) */
+  const char *cluster_name; /* its key prefix */
   const char *resources;
   const char *modules[MAX_MODULES];
   int nmodules;
@@ -377,6 +394,16 @@ static void parse_start(int argc, char **argv, start_args *a) {
             v);
       }
       a->store_memory = (int64_t)bytes;
+    } else if (strcmp(f, "--store") == 0) {
+      a->store = v;
+    } else if (strcmp(f, "--cluster-name") == 0) {
+      a->cluster_name = v;
+    } else if (strcmp(f, "--store-password-file") == 0) {
+      /* Read by the runtime from the environment, like a token file: the
+       * password itself never is on a command line. */
+      if (v) {
+        setenv("MANTA_STORE_PASSWORD_FILE", v, 1);
+      }
     } else if (strcmp(f, "--spill-dir") == 0) {
       a->spill_dir = v;
     } else if (strcmp(f, "--resources") == 0) {
@@ -409,6 +436,14 @@ static void parse_start(int argc, char **argv, start_args *a) {
   if (a->address) {
     check_address("--address", a->address);
   }
+  if ((a->store || a->cluster_name) && !a->head) {
+    die(2, "--store and --cluster-name are for the head (start --head)");
+  }
+  if (a->store && strncmp(a->store, "redis://", 8) != 0) {
+    die(2,
+        "--store takes redis://host:port[/db], not '%s' (docs/head-store.md)",
+        a->store);
+  }
 }
 
 static manta_options *start_options(const start_args *a) {
@@ -439,6 +474,10 @@ static manta_options *start_options(const start_args *a) {
   }
   if (a->store_memory >= 0) {
     manta_options_set_object_store_memory(o, (uint64_t)a->store_memory);
+  }
+  if ((a->store || a->cluster_name) &&
+      manta_options_set_head_store(o, a->store, a->cluster_name) != MANTA_OK) {
+    die(2, "bad --store or --cluster-name");
   }
   if (a->spill_dir &&
       manta_options_set_spill_dir(o, a->spill_dir) != MANTA_OK) {
@@ -729,45 +768,83 @@ static bool live_node(const char *path, cli_pidfile *node, bool remove) {
   return false;
 }
 
-/* Stops the nodes whose state files start with prefix; returns how many. */
-static int stop_kind(const char *dir, const char *prefix) {
+/* A node to stop: its pid file and what it says. */
+typedef struct stop_target {
+  char path[4400];
+  cli_pidfile node;
+  bool gone;
+} stop_target;
+
+/* The live nodes whose state files start with prefix, appended to *list
+ * (stale files are removed, saying so); false when memory ran out. */
+static bool find_kind(const char *dir, const char *prefix, stop_target **list,
+                      size_t *n) {
   DIR *d = opendir(dir);
   if (!d) {
-    return 0;
+    return true;
   }
-  int stopped = 0;
+  bool ok = true;
   struct dirent *e;
   size_t plen = strlen(prefix);
   while ((e = readdir(d))) {
     if (strncmp(e->d_name, prefix, plen) != 0 || strchr(e->d_name, '.')) {
       continue;
     }
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    cli_pidfile node;
-    if (!live_node(path, &node, true)) {
+    stop_target t = {0};
+    snprintf(t.path, sizeof t.path, "%s/%s", dir, e->d_name);
+    if (!live_node(t.path, &t.node, true)) {
       continue;
     }
-    pid_t pid = node.pid;
-    const char *address = node.address;
-    kill(pid, SIGTERM);
-    /* Up to 10 s to leave cleanly, then no choice. */
-    for (int i = 0; i < 200 && pid_alive(pid); i++) {
-      struct timespec ts = {0, 50 * 1000000L};
-      nanosleep(&ts, NULL);
+    stop_target *grown = realloc(*list, (*n + 1) * sizeof **list);
+    if (!grown) {
+      ok = false;
+      break;
     }
-    if (pid_alive(pid)) {
-      kill(pid, SIGKILL);
-      printf("manta: %.4s %d (%s) did not stop in 10 s: killed\n", prefix, pid,
-             address);
-    } else {
-      printf("manta: stopped %.4s %d (%s)\n", prefix, pid, address);
-    }
-    unlink(path);
-    stopped++;
+    *list = grown;
+    (*list)[(*n)++] = t;
   }
   closedir(d);
-  return stopped;
+  return ok;
+}
+
+/*
+ * Stops targets together: SIGTERM to each, then up to 10 s for all of them
+ * to leave cleanly (not 10 s each: a cluster of many nodes stops in the
+ * time of its slowest), then SIGKILL to those still there. kind names them
+ * in the lines printed; the bar counts from *stopped.
+ */
+static void stop_together(stop_target *t, size_t n, const char *kind,
+                          cli_progress *bar, size_t *stopped) {
+  for (size_t i = 0; i < n; i++) {
+    kill(t[i].node.pid, SIGTERM);
+  }
+  size_t left = n;
+  for (int step = 0; step < 200 && left > 0; step++) {
+    for (size_t i = 0; i < n; i++) {
+      if (!t[i].gone && !pid_alive(t[i].node.pid)) {
+        t[i].gone = true;
+        left--;
+        unlink(t[i].path);
+        cli_progress_set(bar, ++*stopped);
+        cli_progress_say(bar, "manta: stopped %s %d (%s)\n", kind,
+                         t[i].node.pid, t[i].node.address);
+      }
+    }
+    if (left > 0) {
+      struct timespec ts = {0, 50 * 1000000L};
+      nanosleep(&ts, NULL);
+      cli_progress_set(bar, *stopped);
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!t[i].gone) {
+      kill(t[i].node.pid, SIGKILL);
+      unlink(t[i].path);
+      cli_progress_set(bar, ++*stopped);
+      cli_progress_say(bar, "manta: %s %d (%s) did not stop in 10 s: killed\n",
+                       kind, t[i].node.pid, t[i].node.address);
+    }
+  }
 }
 
 static int cmd_stop(int argc, char **argv) {
@@ -777,11 +854,26 @@ static int cmd_stop(int argc, char **argv) {
   }
   char dir[4096];
   state_dir(dir, sizeof dir);
-  int n = stop_kind(dir, "node-");
-  n += stop_kind(dir, "head-");
-  if (n == 0) {
-    printf("manta: no running node was started on this machine (%s)\n", dir);
+  stop_target *nodes = NULL, *heads = NULL;
+  size_t nnodes = 0, nheads = 0;
+  if (!find_kind(dir, "node-", &nodes, &nnodes) ||
+      !find_kind(dir, "head-", &heads, &nheads)) {
+    die(1, "out of memory listing the nodes of %s", dir);
   }
+  if (nnodes + nheads == 0) {
+    printf("manta: no running node was started on this machine (%s)\n", dir);
+    return 0;
+  }
+  /* The nodes first, then the head, which they would otherwise see go
+   * and try to find again. */
+  cli_progress bar;
+  cli_progress_begin(&bar, "manta: stopping", nnodes + nheads);
+  size_t stopped = 0;
+  stop_together(nodes, nnodes, "node", &bar, &stopped);
+  stop_together(heads, nheads, "head", &bar, &stopped);
+  cli_progress_end(&bar);
+  free(nodes);
+  free(heads);
   return 0;
 }
 
@@ -900,6 +992,30 @@ static void print_placement_groups(const manta_value *pgs) {
   }
 }
 
+/* "store: URL (cluster NAME): ok", or why it fails (docs/head-store.md);
+ * "store: none" for a head keeping its state in memory only. */
+static void print_store(const manta_value *store) {
+  if (!store) {
+    printf("\nstore: none (the head's state lives in its memory only)\n");
+    return;
+  }
+  int ok = 0;
+  const manta_value *v = field(store, "ok");
+  if (v) {
+    manta_get_bool(v, &ok);
+  }
+  printf("\nstore: %s (cluster %s): ", str_of(store, "url"),
+         str_of(store, "cluster_name"));
+  if (ok) {
+    printf("ok\n");
+  } else {
+    printf("FAILING for %lld ms: %s; %lld write(s) waiting, the cluster "
+           "runs on\n",
+           int_of(store, "down_for_ms"), str_of(store, "error"),
+           int_of(store, "pending_writes"));
+  }
+}
+
 static void print_status(const manta_value *st) {
   const manta_value *nodes = field(st, "nodes");
   size_t n = 0, alive = 0;
@@ -970,6 +1086,7 @@ static void print_status(const manta_value *st) {
            str_of(a, "node_id"));
   }
   print_placement_groups(field(st, "placement_groups"));
+  print_store(field(st, "store"));
 }
 
 /* Set by SIGINT/SIGTERM during `manta status --watch`: the loop ends. */

@@ -437,6 +437,25 @@ void mt_pg_job_done(mt_pg_table *t, mt_pg_job *j);
 /* head/directory.c: runs the head's placement work (heartbeat thread). */
 void mt_directory_pg_tick(mt_directory *d);
 
+/* The head's durable store (head/head_store.h, docs/head-store.md). */
+struct mt_head_store;
+/* head/directory.c: opens the store at url, takes the state it holds
+ * (nodes, named actors, placement groups) and records every change from
+ * then on; false with why. Before the head serves. */
+bool mt_directory_open_store(mt_directory *d, const char *url,
+                             const char *cluster_name, char *why, size_t size);
+/* head/actor_names.c: names are recorded in s from now on; a stored name
+ * taken back (false: unusable). */
+void mt_actor_names_set_store(mt_actor_names *n, struct mt_head_store *s);
+bool mt_actor_names_restore(mt_actor_names *n, const Manta__V1__NamedActor *a);
+/* The names node_id hosts (from the store) go after by_ms unless it
+ * announces them again; mt_actor_names_expire drops those due by now. */
+void mt_actor_names_unconfirm(mt_actor_names *n, uint64_t node_id,
+                              int64_t by_ms);
+void mt_actor_names_expire(mt_actor_names *n, int64_t now_ms);
+/* head/pg_head.c: a stored group taken back (false: unusable). */
+bool mt_pg_table_restore(mt_pg_table *t, const Manta__V1__PlacementGroup *g);
+
 /* pg_node.c: a node's side of placement groups */
 /* Prepares, commits or returns (BundleOp) bundles of group gid here;
  * false with why when a prepare does not fit. Takes rt.mu. */

@@ -504,6 +504,25 @@ static bool bind_allowed(const char *bind, mt_token_origin origin,
   return true;
 }
 
+/* The head's durable store, if one is named (option, else
+ * MANTA_HEAD_STORE): its state is taken back before the head serves
+ * (docs/head-store.md). False, logged, when it cannot be used. */
+static bool open_head_store(const manta_options *opts) {
+  const char *url =
+      opts && opts->head_store ? opts->head_store : getenv("MANTA_HEAD_STORE");
+  const char *name = opts && opts->cluster_name ? opts->cluster_name
+                                                : getenv("MANTA_CLUSTER_NAME");
+  if (!url || !*url) {
+    return true; /* none: the state lives in the head's memory only */
+  }
+  char why[700];
+  if (!mt_directory_open_store(mt_cl.dir, url, name, why, sizeof why)) {
+    mt_log(MT_LOG_ERROR, "cluster: the head's store: %s", why);
+    return false;
+  }
+  return true;
+}
+
 manta_err mt_cluster_start(const manta_options *opts, const char *address) {
   memset(&mt_cl, 0, sizeof mt_cl);
   mt_transfer_reset(); /* /metrics counts from this start */
@@ -563,6 +582,10 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
     if (!mt_cl.dir) {
       cluster_cleanup();
       return MANTA_ERR_NOMEM;
+    }
+    if (!open_head_store(opts)) {
+      cluster_cleanup();
+      return MANTA_ERR_INVALID;
     }
   }
   int port = 0;

@@ -731,6 +731,12 @@ void mt_peers_close_all(void) {
 /* The peers of /metrics: every node of the view, this one included (a
  * dashboard joins on the node label). */
 static void metrics_locked(mt_metrics *m) {
+  _Static_assert(MT_METRICS_GRPC_CODES == MT_TP_CODES, "gRPC codes");
+  mt_tp_counts grpc;
+  mt_tp_counts_copy(&grpc);
+  m->grpc_sent = grpc.messages_sent;
+  m->grpc_received = grpc.messages_received;
+  memcpy(m->grpc_calls, grpc.calls, sizeof m->grpc_calls);
   m->transfers = calloc(MT_TRANSFER_PEERS + 1, sizeof *m->transfers);
   if (m->transfers) {
     m->ntransfers = mt_transfer_copy(m->transfers, MT_TRANSFER_PEERS + 1);

@@ -294,5 +294,18 @@ manta_value *mt_wire_status_value(const Manta__V1__ClusterStatusReply *r) {
     push(pgs, pg_value(r->placement_groups[i]));
   }
   put(m, "placement_groups", pgs);
+  if (r->store) { /* the head's durable store (docs/head-store.md) */
+    manta_value *st = manta_map();
+    if (st) {
+      put(st, "url", manta_cstring(r->store->url ? r->store->url : ""));
+      put(st, "cluster_name",
+          manta_cstring(r->store->cluster_name ? r->store->cluster_name : ""));
+      put(st, "ok", manta_bool(r->store->ok));
+      put(st, "error", manta_cstring(r->store->error ? r->store->error : ""));
+      put(st, "down_for_ms", manta_int(r->store->down_for_ms));
+      put(st, "pending_writes", manta_int(r->store->pending_writes));
+      put(m, "store", st);
+    }
+  }
   return m;
 }

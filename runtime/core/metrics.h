@@ -61,6 +61,9 @@ typedef struct mt_metrics_peer {
   double heartbeat_age_s; /* since the head last heard from it */
 } mt_metrics_peer;
 
+/* gRPC's status codes, 0 (OK) to 16 (UNAUTHENTICATED). */
+#define MT_METRICS_GRPC_CODES 17
+
 /* Everything /metrics shows, copied out under rt.mu in one go. */
 typedef struct mt_metrics {
   uint64_t node_id;
@@ -80,6 +83,11 @@ typedef struct mt_metrics {
    * metrics hook. */
   struct mt_transfer_peer *transfers;
   size_t ntransfers;
+  /* gRPC traffic (cluster mode; set by the cluster's metrics hook from the
+   * transport's counts): messages, and calls ended by side (0 client, 1
+   * server) and gRPC status code (MT_METRICS_GRPC_CODES of them). */
+  uint64_t grpc_sent, grpc_received;
+  uint64_t grpc_calls[2][MT_METRICS_GRPC_CODES];
   bool cluster; /* the peers below mean something */
   mt_metrics_peer *peers;
   size_t npeers;

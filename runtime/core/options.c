@@ -57,6 +57,8 @@ void manta_options_free(manta_options *opts) {
     free(opts->bind);
     free(opts->token);
     free(opts->spill_dir);
+    free(opts->head_store);
+    free(opts->cluster_name);
     mt_tls_free(&opts->tls);
     for (size_t i = 0; i < opts->nmodules; i++) {
       free(opts->modules[i]);
@@ -106,6 +108,15 @@ manta_err manta_options_set_spill_dir(manta_options *opts, const char *path) {
     return MANTA_ERR_INVALID;
   }
   return set_string(&opts->spill_dir, path);
+}
+
+manta_err manta_options_set_head_store(manta_options *opts, const char *url,
+                                       const char *cluster_name) {
+  if (!opts || (url && !*url) || (cluster_name && !*cluster_name)) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_err err = set_string(&opts->head_store, url);
+  return err != MANTA_OK ? err : set_string(&opts->cluster_name, cluster_name);
 }
 
 manta_err manta_options_set_object_store_full_timeout(manta_options *opts,

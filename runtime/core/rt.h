@@ -66,6 +66,8 @@ struct manta_options {
   int64_t store_memory;  /* bytes; < 0: MANTA_OBJECT_STORE_MEMORY or 30% */
   char *spill_dir;       /* NULL: MANTA_SPILL_DIR or the state folder */
   int64_t store_full_ms; /* < 0: MANTA_OBJECT_STORE_FULL_TIMEOUT_MS or 5 s */
+  char *head_store;      /* NULL: MANTA_HEAD_STORE or none (head-store.md) */
+  char *cluster_name;    /* NULL: MANTA_CLUSTER_NAME or "default" */
 };
 
 /* Where a call asks to run (manta_strategy; docs/scheduling.md). */

@@ -6,6 +6,7 @@
  */
 #include "metrics.h"
 #include "transfer_stats.h"
+#include "transport.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -241,6 +242,36 @@ static void peers(text *t, const mt_metrics *m) {
   }
 }
 
+/* gRPC traffic: messages both ways, and calls ended by side and status code
+ * (an error is a code other than OK). Only codes seen are listed, OK
+ * always, so the series exist from the first scrape. */
+static void grpc(text *t, const mt_metrics *m) {
+  if (!m->cluster) {
+    return;
+  }
+  head(t, "manta_grpc_messages_sent_total", "counter",
+       "gRPC messages this node sent: requests, replies and stream "
+       "messages (batches of tasks, results, object chunks).");
+  put(t, "manta_grpc_messages_sent_total %" PRIu64 "\n", m->grpc_sent);
+  head(t, "manta_grpc_messages_received_total", "counter",
+       "gRPC messages this node received.");
+  put(t, "manta_grpc_messages_received_total %" PRIu64 "\n", m->grpc_received);
+  head(t, "manta_grpc_calls_total", "counter",
+       "gRPC calls ended, by side (client: calls this node made; server: "
+       "calls it answered or refused) and status code; codes other than OK "
+       "are errors.");
+  static const char *const sides[2] = {"client", "server"};
+  for (int side = 0; side < 2; side++) {
+    for (int code = 0; code < MT_METRICS_GRPC_CODES; code++) {
+      uint64_t n = m->grpc_calls[side][code];
+      if (n || code == 0) {
+        put(t, "manta_grpc_calls_total{side=\"%s\",code=\"%s\"} %" PRIu64 "\n",
+            sides[side], mt_tp_code_name(code), n);
+      }
+    }
+  }
+}
+
 char *mt_metrics_render(const mt_metrics *m, size_t *len) {
   text t = {0};
   char id[17];
@@ -273,6 +304,7 @@ char *mt_metrics_render(const mt_metrics *m, size_t *len) {
         "Worker threads of the pool running a batch or an actor turn.",
         m->workers_busy);
   peers(&t, m);
+  grpc(&t, m);
   if (t.oom) {
     free(t.p);
     return NULL;

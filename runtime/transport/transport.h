@@ -34,6 +34,9 @@ enum {
   MT_TP_UNAUTHENTICATED = 16
 };
 
+/* gRPC has this many status codes (0 OK to 16 UNAUTHENTICATED). */
+#define MT_TP_CODES 17
+
 /* The detail (status UNAVAILABLE) of calls a stopping server ends. */
 #define MT_TP_STOPPING "the node is stopping"
 /* The protocol version sent and checked in metadata on every call. */
@@ -213,5 +216,24 @@ int mt_tp_unary_sync(mt_tp_channel *ch, const char *method, const uint8_t *body,
  * reference (mt_tp_stream_release). Failures arrive through on_closed. */
 mt_tp_stream *mt_tp_stream_open(mt_tp_channel *ch, const char *method,
                                 const mt_tp_stream_handlers *h, void *arg);
+
+/* ---- counts (transport_stats.c) ---------------------------------------- */
+
+/* gRPC traffic of this process since it started, for /metrics: messages
+ * sent and received on every call (unary and streams, both sides), and
+ * calls ended, by side (0 client, 1 server) and gRPC status code. Counts
+ * only grow; a process that starts the transport again keeps counting. */
+typedef struct mt_tp_counts {
+  uint64_t messages_sent, messages_received;
+  uint64_t calls[2][MT_TP_CODES];
+} mt_tp_counts;
+
+void mt_tp_counts_copy(mt_tp_counts *out);
+/* gRPC's name of a status code ("OK", "UNAVAILABLE", ...). */
+const char *mt_tp_code_name(int code);
+/* Counting, for the transport's own files. */
+void mt_tp_count_sent(void);
+void mt_tp_count_received(void);
+void mt_tp_count_call(bool server, int status);
 
 #endif

@@ -310,6 +310,8 @@ static void stream_maybe_closed(mt_tp_stream *s) {
     memcpy(detail, GRPC_SLICE_START_PTR(s->status_details), n);
     detail[n] = '\0';
   }
+  mt_tp_count_call(s->is_server,
+                   s->is_server && !s->cancelled ? s->finish_status : status);
   s->h->on_closed(s->arg, s, status, detail);
   if (s->is_server) {
     stream_unref(s); /* the server's own reference */
@@ -402,6 +404,9 @@ static void on_recv(tp_op *op, bool ok) {
   if (!ok && bb) {
     grpc_byte_buffer_destroy(bb);
     bb = NULL;
+  }
+  if (bb) {
+    mt_tp_count_received();
   }
   pthread_mutex_lock(&s->mu);
   if (s->delivering) {
@@ -516,6 +521,7 @@ static void stream_pump(mt_tp_stream *s) {
 static void on_send(tp_op *op, bool ok) {
   mt_tp_stream *s = OWNER_OF(op, mt_tp_stream, send_op);
   if (ok) {
+    mt_tp_count_sent();
     stream_pump(s);
   } else {
     pthread_mutex_lock(&s->mu);

@@ -105,6 +105,10 @@ static void on_unary_done(tp_op *op, bool ok) {
     status = MT_TP_INTERNAL;
     snprintf(detail, sizeof detail, "the reply carried no message");
   }
+  if (body.data) {
+    mt_tp_count_received();
+  }
+  mt_tp_count_call(false, status);
   u->done(u->arg, status, detail, body.data, body.len);
   free(body.data);
   if (u->recv_buf) {
@@ -168,7 +172,9 @@ void mt_tp_unary(mt_tp_channel *ch, const char *method, const uint8_t *body,
     tp_owner_remove(&u->base);
     free(u);
     done(arg, MT_TP_INTERNAL, "cannot start the call", NULL, 0);
+    return;
   }
+  mt_tp_count_sent();
 }
 
 typedef struct tp_sync {

@@ -79,6 +79,7 @@ static void on_incoming_recv(tp_op *op, bool ok) {
   mt_tp_buf body = {0};
   bool got = tp_take_received(&in->recv_buf, ok, &body);
   if (got) {
+    mt_tp_count_received();
     in->srv->svc->unary(in->srv->svc->ctx, in, in->method, body.data, body.len);
     free(body.data);
   } else {
@@ -120,7 +121,10 @@ void mt_tp_reply(mt_tp_incoming *in, int status, const char *detail,
   grpc_call_error e = tp_batch(in->base.call, ops, n, &in->reply_op);
   if (e != GRPC_CALL_OK) {
     in->refs--;
+  } else if (bb) {
+    mt_tp_count_sent();
   }
+  mt_tp_count_call(true, status);
   pthread_mutex_unlock(&in->mu);
   grpc_slice_unref(d);
   if (bb) {
@@ -137,6 +141,7 @@ static void on_reject_done(tp_op *op, bool ok) {
 
 static void reject_call(mt_tp_server *srv, grpc_call *call, int status,
                         const char *detail) {
+  mt_tp_count_call(true, status);
   tp_reject *r = calloc(1, sizeof *r);
   if (!r) {
     grpc_call_cancel(call, NULL);

@@ -94,6 +94,19 @@ grep -q 'task_id\|{task=' "$work/after.txt" && fail "a per-task label leaked"
 awk '/^manta_transfer_sent_bytes_total\{node="[0-9a-f]+"\} / && $2 >= 3000000 { ok = 1 }
      END { exit !ok }' "$work/after.txt" ||
   fail "the head did not count 3 MB sent: $(grep transfer "$work/after.txt")"
+# gRPC traffic: the driver's tasks, results and the fetched chunks came and
+# went as messages, in calls the head answered; none failed.
+for series in manta_grpc_messages_received_total manta_grpc_messages_sent_total \
+  'manta_grpc_calls_total{side="server",code="OK"}'; do
+  b=$(value "$work/before.txt" "$series")
+  a=$(value "$work/after.txt" "$series")
+  [ "$b" != missing ] && [ "$a" != missing ] && [ "$a" -gt "$b" ] ||
+    fail "$series did not rise ($b -> $a)"
+done
+[ "$(value "$work/after.txt" 'manta_grpc_messages_sent_total')" -ge 3 ] ||
+  fail "fewer gRPC messages sent than the 3 MB result's chunks"
+grep -q '^manta_grpc_calls_total{side="server",code="UNAUTHENTICATED"}' "$work/after.txt" &&
+  fail "an UNAUTHENTICATED call was counted on a head nobody was refused by"
 echo "metrics test: counters rose by what ran; promtool accepts the page"
 
 # --- 2. bad requests --------------------------------------------------------
@@ -133,10 +146,21 @@ code=$(tls_curl -o "$work/open.txt" -w '%{http_code}' "$open_url")
 code=$(tls_curl -o /dev/null -w '%{http_code}' \
   -H "Authorization: Bearer not-the-token-at-all-0123456789" "$open_url")
 [ "$code" = 401 ] || fail "a wrong token answered $code, not 401"
+# A gRPC call with a wrong token is refused, and counted as an error.
+echo not-the-token-at-all-0123456789 >"$work/wrong-token"
+chmod 600 "$work/wrong-token"
+if "$manta" status --address "$address" --token-file "$work/wrong-token" \
+  --tls-cert "$work/tls/node.pem" --tls-key "$work/tls/node.key" \
+  --tls-ca "$work/tls/ca.pem" >"$work/refused.out" 2>&1; then
+  fail "manta status with a wrong token was answered: $(cat "$work/refused.out")"
+fi
 code=$(tls_curl -o "$work/open.txt" -w '%{http_code}' \
   -H "Authorization: Bearer $(cat "$work/token")" "$open_url")
 [ "$code" = 200 ] || fail "the right token answered $code, not 200"
 grep -q '^manta_node_info{' "$work/open.txt" || fail "no metrics with the token"
+refused=$(value "$work/open.txt" 'manta_grpc_calls_total{side="server",code="UNAUTHENTICATED"}')
+[ "$refused" != missing ] && [ "$refused" -ge 1 ] ||
+  fail "the refused call is not counted: $(grep manta_grpc_calls "$work/open.txt")"
 echo "metrics test: beyond loopback, HTTPS with the node's certificate; 401 without the token, 200 with it"
 
 # --- 4. clear errors ---------------------------------------------------------

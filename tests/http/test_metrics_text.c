@@ -1,8 +1,9 @@
 /*
  * The /metrics text from a snapshot made by hand (runtime/http/
  * metrics_text.c): metric names and types, label values escaped as the
- * exposition format asks, histogram buckets cumulative up to +Inf = count;
- * and the Bearer check of the HTTP server (runtime/http/server.c).
+ * exposition format asks, histogram buckets cumulative up to +Inf = count,
+ * gRPC calls by side and code (only codes seen, OK always); and the Bearer
+ * check of the HTTP server (runtime/http/server.c).
  */
 #include "http.h"
 #include "metrics.h"
@@ -131,6 +132,32 @@ static void test_histogram(void) {
   free(t);
 }
 
+static void test_grpc(void) {
+  mt_metrics m = {.cluster = true, .grpc_sent = 12, .grpc_received = 34};
+  m.grpc_calls[1][0] = 7;
+  m.grpc_calls[1][16] = 2;
+  m.grpc_calls[0][14] = 1;
+  char *t = render(&m);
+  CHECK(has_line(t, "# TYPE manta_grpc_messages_sent_total counter"));
+  CHECK(has_line(t, "manta_grpc_messages_sent_total 12"));
+  CHECK(has_line(t, "manta_grpc_messages_received_total 34"));
+  CHECK(has_line(t, "# TYPE manta_grpc_calls_total counter"));
+  CHECK(has_line(t, "manta_grpc_calls_total{side=\"client\",code=\"OK\"} 0"));
+  CHECK(has_line(
+      t, "manta_grpc_calls_total{side=\"client\",code=\"UNAVAILABLE\"} 1"));
+  CHECK(has_line(t, "manta_grpc_calls_total{side=\"server\",code=\"OK\"} 7"));
+  CHECK(has_line(
+      t, "manta_grpc_calls_total{side=\"server\",code=\"UNAUTHENTICATED\"} 2"));
+  /* Codes not seen are not listed. */
+  CHECK(strstr(t, "code=\"NOT_FOUND\"") == NULL);
+  free(t);
+  /* Embedded: no gRPC. */
+  m.cluster = false;
+  t = render(&m);
+  CHECK(strstr(t, "manta_grpc_") == NULL);
+  free(t);
+}
+
 static void test_bearer(void) {
   const char *tok = "0123456789abcdef0123";
   CHECK(mt_http_bearer_ok("Bearer 0123456789abcdef0123", tok));
@@ -147,6 +174,7 @@ int main(void) {
   RUN_TEST(test_names_and_types);
   RUN_TEST(test_label_escaping);
   RUN_TEST(test_histogram);
+  RUN_TEST(test_grpc);
   RUN_TEST(test_bearer);
   return mt_test_done();
 }

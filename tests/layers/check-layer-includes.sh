@@ -97,6 +97,11 @@ while IFS= read -r file; do
     elif [[ $text =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*\<grpc/ ]]; then
       [ "$top" = transport ] ||
         violation "$file" "$line" "includes gRPC: only runtime/transport/ may"
+    elif [[ $text =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*\<hiredis/ ]]; then
+      # The head's store: one backend file talks to Redis.
+      [ "$file" = runtime/cluster/head/head_store_redis.c ] ||
+        violation "$file" "$line" "includes hiredis: only" \
+          "runtime/cluster/head/head_store_redis.c may"
     elif [[ $text =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*\<microhttpd ]]; then
       [ "$top" = http ] || [ "$top" = serve ] ||
         violation "$file" "$line" "includes libmicrohttpd: only runtime/http/ and runtime/serve/ may"

@@ -4,6 +4,7 @@
  * and the entry goes when that node drops it or leaves. Guarded by the
  * directory's mutex (directory.c calls in with it held). */
 #include "cluster.h"
+#include "head_store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,17 @@ typedef struct name_entry {
   uint64_t creator; /* who reserved it */
   uint8_t id[16];   /* ActorRef.id, once complete */
   bool pending;     /* reserved, actor not yet made */
+  /* From the store, its host registered again: dropped after this time
+   * unless the host announces it again (0: confirmed). */
+  int64_t confirm_by_ms;
 } name_entry;
 
 struct mt_actor_names {
-  mt_strmap by_name; /* name -> name_entry */
+  mt_strmap by_name;    /* name -> name_entry */
+  mt_head_store *store; /* complete entries are recorded there, or NULL */
 };
+
+static void store_put(mt_actor_names *n, const char *name, name_entry *e);
 
 mt_actor_names *mt_actor_names_new(void) {
   mt_actor_names *n = calloc(1, sizeof *n);
@@ -57,6 +64,9 @@ static void drop(mt_actor_names *n, const char *name, const char *why) {
   name_entry *e = mt_strmap_remove(&n->by_name, name);
   if (e) {
     mt_log(MT_LOG_INFO, "head: actor name '%s' dropped (%s)", name, why);
+    if (!e->pending) {
+      mt_head_store_del(n->store, MT_STORE_ACTORS, name);
+    }
     entry_free(e);
   }
 }
@@ -188,6 +198,7 @@ static int register_name(mt_actor_names *n, const uint8_t *body, size_t len,
       e->pending = !complete;
       if (complete) {
         memcpy(e->id, a->actor->id.data, 16);
+        store_put(n, a->name, e);
       }
       r.registered = true;
     }
@@ -195,7 +206,9 @@ static int register_name(mt_actor_names *n, const uint8_t *body, size_t len,
              (e->pending || memcmp(e->id, a->actor->id.data, 16) == 0)) {
     memcpy(e->id, a->actor->id.data, 16);
     e->pending = false;
+    e->confirm_by_ms = 0; /* announced again by its host */
     r.registered = true;
+    store_put(n, a->name, e);
   } else {
     entry_message(a->name, e, &holder, &holder_ref);
     r.holder = &holder;
@@ -271,4 +284,72 @@ int mt_actor_names_handle(mt_actor_names *n, const char *method,
     return drop_name(n, body, len, reply, detail, size);
   }
   return lookup(n, body, len, reply, detail, size);
+}
+
+/* ---- the durable store (head_store.h) --------------------------------------
+ * Complete entries only: a reservation lives for the time of one creation,
+ * and the host completes the name anyway (a completion takes a free name). */
+
+static void store_put(mt_actor_names *n, const char *name, name_entry *e) {
+  if (n->store) {
+    Manta__V1__NamedActor m;
+    Manta__V1__ActorRef ref;
+    entry_message(name, e, &m, &ref);
+    mt_head_store_put_msg(n->store, MT_STORE_ACTORS, name, &m.base);
+  }
+}
+
+void mt_actor_names_set_store(mt_actor_names *n, mt_head_store *s) {
+  n->store = s;
+}
+
+bool mt_actor_names_restore(mt_actor_names *n, const Manta__V1__NamedActor *a) {
+  if (!a->name || !a->name[0] || !a->node_id || !a->actor ||
+      a->actor->id.len != 16 || mt_strmap_get(&n->by_name, a->name)) {
+    return false;
+  }
+  name_entry *e = calloc(1, sizeof *e);
+  bool oom = false;
+  if (!e || !(e->class_name = strdup(a->class_name ? a->class_name : "")) ||
+      !mt_strmap_insert(&n->by_name, a->name, e, &oom)) {
+    if (e) {
+      entry_free(e);
+    }
+    return false;
+  }
+  e->host = a->node_id;
+  memcpy(e->id, a->actor->id.data, 16);
+  return true;
+}
+
+void mt_actor_names_unconfirm(mt_actor_names *n, uint64_t node_id,
+                              int64_t by_ms) {
+  size_t pos = 0;
+  const char *key;
+  void *val;
+  while (mt_strmap_next(&n->by_name, &pos, &key, &val)) {
+    name_entry *e = val;
+    if (e->host == node_id && !e->pending) {
+      e->confirm_by_ms = by_ms;
+    }
+  }
+}
+
+void mt_actor_names_expire(mt_actor_names *n, int64_t now_ms) {
+  /* Collected first (at most 64 a call: the next reap takes the rest). */
+  size_t pos = 0, k = 0;
+  const char *key;
+  void *val;
+  char *gone[64];
+  while (k < 64 && mt_strmap_next(&n->by_name, &pos, &key, &val)) {
+    name_entry *e = val;
+    if (e->confirm_by_ms && now_ms > e->confirm_by_ms &&
+        (gone[k] = strdup(key))) {
+      k++;
+    }
+  }
+  for (size_t i = 0; i < k; i++) {
+    drop(n, gone[i], "its host did not announce it again after a restart");
+    free(gone[i]);
+  }
 }

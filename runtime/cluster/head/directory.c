@@ -2,7 +2,9 @@
  * busy they are, which ones stopped heartbeating, and the named actors
  * (actor_names.c). It is never on the path of a task or an object. */
 #include "cluster.h"
+#include "head_store.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,7 @@ typedef struct dir_node {
   int64_t last_seen_ms;
   bool alive;
   bool is_head;
+  bool restored; /* from the store, not registered again yet */
 } dir_node;
 
 struct mt_directory {
@@ -24,7 +27,13 @@ struct mt_directory {
   mt_actor_names *names;
   mt_pg_table *pgs;      /* placement groups (pg_head.c) */
   mt_serve_table *serve; /* Serve routes (serve_routes.c) */
+  mt_head_store *store;  /* NULL: the state lives in memory only */
 };
+
+static void store_node_put_locked(mt_directory *d, const dir_node *n);
+static void store_node_del_locked(mt_directory *d, uint64_t id);
+static void store_pgs_locked(mt_directory *d);
+static void store_node_registered_locked(mt_directory *d, dir_node *n);
 
 mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
                                int64_t dead_after_ms) {
@@ -57,6 +66,7 @@ void mt_directory_free(mt_directory *d) {
     }
   }
   free(d->nodes);
+  mt_head_store_close(d->store); /* the last writes first */
   mt_actor_names_free(d->names);
   mt_pg_table_free(d->pgs);
   mt_serve_table_free(d->serve);
@@ -121,6 +131,7 @@ static bool upsert_locked(mt_directory *d, const Manta__V1__NodeInfo *info,
   n->is_head = is_head;
   n->last_seen_ms = mt_now_ms();
   d->view++;
+  store_node_put_locked(d, n);
   return true;
 }
 
@@ -133,6 +144,8 @@ static void reap_locked(mt_directory *d) {
       n->alive = false;
       d->view++;
       mt_actor_names_node_gone(d->names, n->info->node_id);
+      store_node_del_locked(d, n->info->node_id);
+      n->restored = false;
       mt_log(MT_LOG_WARN,
              "head: node %016llx (%s) sent no heartbeat for %lld ms: "
              "declared dead",
@@ -140,6 +153,8 @@ static void reap_locked(mt_directory *d) {
              (long long)(now - n->last_seen_ms));
     }
   }
+  /* Names from the store their hosts did not announce again. */
+  mt_actor_names_expire(d->names, now);
 }
 
 /* NodeStatus of every node, pointing into the directory (valid while the
@@ -189,7 +204,9 @@ heartbeat_locked(mt_directory *d, const Manta__V1__HeartbeatRequest *req,
   manta__v1__heartbeat_reply__init(r);
   reap_locked(d);
   dir_node *n = find_locked(d, req->node_id);
-  if (!n || !n->alive) {
+  if (!n || !n->alive || n->restored) {
+    /* A node known from the store registers again once, and announces
+     * its named actors again, which confirms those the store had. */
     r->known = false;
     return r;
   }
@@ -287,6 +304,7 @@ int mt_directory_call(mt_directory *d, const char *method, const uint8_t *body,
     st = mt_pg_table_handle(d->pgs, nodes, nn, method, body, len, reply, detail,
                             size);
     free(nodes);
+    store_pgs_locked(d);
   } else if (mt_serve_table_is_method(method)) {
     st =
         mt_serve_table_handle(d->serve, method, body, len, reply, detail, size);
@@ -307,6 +325,7 @@ void mt_directory_pg_tick(mt_directory *d) {
     reap_locked(d);
     mt_pg_node *nodes = pg_nodes_locked(d, &nn);
     mt_pg_job *j = nodes ? mt_pg_table_next_job(d->pgs, nodes, nn) : NULL;
+    store_pgs_locked(d);
     pthread_mutex_unlock(&d->mu);
     free(nodes);
     if (!j) {
@@ -315,6 +334,7 @@ void mt_directory_pg_tick(mt_directory *d) {
     mt_pg_job_run(j);
     pthread_mutex_lock(&d->mu);
     mt_pg_job_done(d->pgs, j);
+    store_pgs_locked(d);
     pthread_mutex_unlock(&d->mu);
   }
 }
@@ -357,6 +377,9 @@ static void handle_register(mt_directory *d, mt_tp_incoming *in,
     pthread_mutex_lock(&d->mu);
     bool ok =
         req->node->node_id != d->head_id && upsert_locked(d, req->node, false);
+    if (ok) {
+      store_node_registered_locked(d, find_locked(d, req->node->node_id));
+    }
     pthread_mutex_unlock(&d->mu);
     if (!ok) {
       mt_tp_reply(in, MT_TP_INVALID_ARGUMENT,
@@ -411,6 +434,7 @@ static void handle_unregister(mt_directory *d, mt_tp_incoming *in,
     mt_log(MT_LOG_INFO, "head: node %016llx (%s) left",
            (unsigned long long)n->info->node_id, n->info->address);
     mt_actor_names_node_gone(d->names, n->info->node_id);
+    store_node_del_locked(d, n->info->node_id);
     protobuf_c_message_free_unpacked(&n->info->base, NULL);
     if (n->load) {
       protobuf_c_message_free_unpacked(&n->load->base, NULL);
@@ -443,9 +467,17 @@ static void handle_status(mt_directory *d, mt_tp_incoming *in,
   r.n_nodes = r.nodes ? d->n : 0;
   r.actors = mt_actor_names_list(d->names, &r.n_actors);
   r.placement_groups = mt_pg_table_list(d->pgs, &r.n_placement_groups);
+  Manta__V1__HeadStore store_status;
+  if (d->store) {
+    mt_head_store_status(d->store, &store_status);
+    r.store = &store_status;
+  }
   mt_tp_buf b = {0};
   bool packed = mt_wire_pack(&r.base, &b);
   pthread_mutex_unlock(&d->mu);
+  if (r.store) {
+    mt_head_store_status_free(&store_status);
+  }
   mt_actor_names_list_free(r.actors, r.n_actors);
   mt_pg_table_list_free(r.placement_groups, r.n_placement_groups);
   free(r.nodes);
@@ -476,4 +508,154 @@ void mt_directory_handle(mt_directory *d, mt_tp_incoming *in,
     mt_tp_reply(in, st, detail, reply.data, reply.len);
     free(reply.data);
   }
+}
+
+/* ---- the durable store (head_store.h, docs/head-store.md) ----------------
+ *
+ * Every change of the node table, the named actors (actor_names.c) and the
+ * placement groups is recorded for the store; a head opened on a store
+ * that has them starts from them: known nodes are alive until they have
+ * been silent for the dead-after time (as if they had just sent a
+ * heartbeat), named actors resolve to their hosts at once, placement
+ * groups are listed and kept. The head's own entry is never stored: a new
+ * head is a new node. */
+
+static void node_key(uint64_t id, char key[17]) {
+  snprintf(key, 17, "%016" PRIx64, id);
+}
+
+static void store_node_put_locked(mt_directory *d, const dir_node *n) {
+  if (d->store && !n->is_head) {
+    char key[17];
+    node_key(n->info->node_id, key);
+    mt_head_store_put_msg(d->store, MT_STORE_NODES, key, &n->info->base);
+  }
+}
+
+static void store_node_del_locked(mt_directory *d, uint64_t id) {
+  if (d->store) {
+    char key[17];
+    node_key(id, key);
+    mt_head_store_del(d->store, MT_STORE_NODES, key);
+  }
+}
+
+/* The groups change in pg_head.c (calls, the tick's jobs): the store's
+ * table is set to the list of groups after each (a few records). */
+static void store_pgs_locked(mt_directory *d) {
+  if (!d->store) {
+    return;
+  }
+  size_t n = 0;
+  Manta__V1__PlacementGroup **list = mt_pg_table_list(d->pgs, &n);
+  char(*keys)[17] = calloc(n + 1, sizeof *keys);
+  const char **kp = calloc(n + 1, sizeof *kp);
+  if (list && keys && kp) {
+    for (size_t i = 0; i < n; i++) {
+      node_key(list[i]->id, keys[i]);
+      kp[i] = keys[i];
+    }
+    mt_head_store_sync(d->store, MT_STORE_PGS, kp,
+                       (const ProtobufCMessage *const *)list, n);
+  } else {
+    mt_log(MT_LOG_ERROR, "head: out of memory recording placement groups "
+                         "for the store");
+  }
+  free(keys);
+  free(kp);
+  mt_pg_table_list_free(list, n);
+}
+
+/* How long a node that registered again has to announce its named actors
+ * again before the names the store had for it go (in heartbeats): its
+ * announcements follow its registration at once, one call each. */
+#define CONFIRM_HEARTBEATS 10
+
+/* A node known from the store registered again: the names the store had
+ * for it must be announced again (a live node does so at once) or go;
+ * until then they resolve as before. */
+static void store_node_registered_locked(mt_directory *d, dir_node *n) {
+  if (n && n->restored) {
+    n->restored = false;
+    mt_actor_names_unconfirm(d->names, n->info->node_id,
+                             mt_now_ms() +
+                                 CONFIRM_HEARTBEATS * d->heartbeat_ms);
+  }
+}
+
+typedef struct restore_ctx {
+  mt_directory *d;
+  size_t nodes, actors, pgs, dropped;
+} restore_ctx;
+
+static void restore_one(void *arg, int table, const char *key,
+                        const uint8_t *data, size_t len) {
+  restore_ctx *c = arg;
+  mt_directory *d = c->d;
+  bool used = false;
+  if (table == MT_STORE_NODES) {
+    Manta__V1__NodeInfo *info = manta__v1__node_info__unpack(NULL, len, data);
+    if (info && info->node_id && info->node_id != d->head_id && info->address &&
+        upsert_locked(d, info, false)) {
+      find_locked(d, info->node_id)->restored = true;
+      used = true;
+      c->nodes++;
+    }
+    if (info) {
+      manta__v1__node_info__free_unpacked(info, NULL);
+    }
+  } else if (table == MT_STORE_ACTORS) {
+    Manta__V1__NamedActor *a = manta__v1__named_actor__unpack(NULL, len, data);
+    /* Its host must be a node known again (the old head is not one). */
+    if (a && find_locked(d, a->node_id) &&
+        mt_actor_names_restore(d->names, a)) {
+      used = true;
+      c->actors++;
+    }
+    if (a) {
+      manta__v1__named_actor__free_unpacked(a, NULL);
+    }
+  } else if (table == MT_STORE_PGS) {
+    Manta__V1__PlacementGroup *g =
+        manta__v1__placement_group__unpack(NULL, len, data);
+    if (g && mt_pg_table_restore(d->pgs, g)) {
+      used = true;
+      c->pgs++;
+    }
+    if (g) {
+      manta__v1__placement_group__free_unpacked(g, NULL);
+    }
+  }
+  if (!used) {
+    /* Unreadable, or naming what is gone: not kept. */
+    mt_log(MT_LOG_WARN, "head: store record %s of table %d not restored", key,
+           table);
+    mt_head_store_del(d->store, table, key);
+    c->dropped++;
+  }
+}
+
+bool mt_directory_open_store(mt_directory *d, const char *url,
+                             const char *cluster_name, char *why, size_t size) {
+  mt_head_store *s = mt_head_store_open(url, cluster_name, why, size);
+  if (!s) {
+    return false;
+  }
+  pthread_mutex_lock(&d->mu);
+  d->store = s;
+  mt_actor_names_set_store(d->names, s);
+  restore_ctx c = {d, 0, 0, 0, 0};
+  bool ok = mt_head_store_load(s, restore_one, &c, why, size);
+  pthread_mutex_unlock(&d->mu);
+  if (!ok || !mt_head_store_start(s)) {
+    if (ok) {
+      snprintf(why, size, "cannot start the store's writer thread");
+    }
+    return false; /* mt_directory_free closes it */
+  }
+  mt_log(MT_LOG_INFO,
+         "head: state from the store: %zu node(s), %zu named actor(s), %zu "
+         "placement group(s)%s",
+         c.nodes, c.actors, c.pgs, c.dropped ? " (some records dropped)" : "");
+  return true;
 }

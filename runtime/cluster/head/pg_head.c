@@ -659,3 +659,51 @@ void mt_pg_job_done(mt_pg_table *t, mt_pg_job *j) {
   free(j->addresses);
   free(j);
 }
+
+/* ---- taken back from the head's store (directory.c, head_store.h) -------- */
+
+bool mt_pg_table_restore(mt_pg_table *t, const Manta__V1__PlacementGroup *in) {
+  bool created =
+      in->state ==
+      MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_CREATED;
+  if (in->id == 0 || in->n_bundles == 0 || in->strategy > 3 ||
+      find(t, in->id)) {
+    return false;
+  }
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? 2 * t->cap : 8;
+    head_pg *grown = realloc(t->list, cap * sizeof *grown);
+    if (!grown) {
+      return false;
+    }
+    t->list = grown;
+    t->cap = cap;
+  }
+  head_pg *g = &t->list[t->n];
+  memset(g, 0, sizeof *g);
+  g->bundles = calloc(in->n_bundles, sizeof *g->bundles);
+  g->nodes = calloc(in->n_bundles, sizeof *g->nodes);
+  if (!g->bundles || !g->nodes) {
+    pg_clear(g);
+    return false;
+  }
+  t->n++;
+  g->id = in->id;
+  g->creator = in->creator_node_id;
+  g->strategy = (int)in->strategy;
+  g->nb = in->n_bundles;
+  /* A created group's bundles are reserved on its nodes (their reports
+   * count them: committed_ms stays 0); any other is planned again. */
+  g->state =
+      created ? (int)in->state
+      : in->state ==
+              MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_INFEASIBLE
+          ? (int)in->state
+          : MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_PENDING;
+  snprintf(g->message, sizeof g->message, "%s", in->message ? in->message : "");
+  for (size_t i = 0; i < g->nb; i++) {
+    mt_pg_bundle_request(in->bundles[i], &g->bundles[i]);
+    g->nodes[i] = created ? in->bundles[i]->node_id : 0;
+  }
+  return true;
+}

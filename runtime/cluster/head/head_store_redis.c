@@ -1,0 +1,284 @@
+/* The head's store in Redis (docs/head-store.md), through hiredis: the only
+ * file of the runtime that includes it. Each table is one Redis hash,
+ * "manta:<cluster>:nodes", "...:actors", "...:pg", field = the record's key,
+ * value = the packed message; every write is one MULTI/EXEC, so a head that
+ * dies in the middle leaves either all of a change or none. */
+#include "head_store.h"
+
+#include <hiredis/hiredis.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Deadlines of a connection and of each command: a store that hangs must
+ * not hold the writer (and so the retries) for long. */
+#define CONNECT_MS 1000
+#define COMMAND_MS 2000
+
+static const char *const table_names[MT_STORE_NTABLES] = {"nodes", "actors",
+                                                          "pg"};
+
+typedef struct redis_conn {
+  char host[256];
+  int port;
+  int db;
+  char *password;
+  char keys[MT_STORE_NTABLES][160]; /* prefix + table name */
+  redisContext *c;
+} redis_conn;
+
+static void *redis_parse(const char *url, const char *prefix,
+                         const char *password, char *shown, size_t shown_size,
+                         char *why, size_t size) {
+  if (strncmp(url, "redis://", 8) != 0) {
+    snprintf(why, size, "store URL '%.200s': expected redis://host:port[/db]",
+             url);
+    return NULL;
+  }
+  const char *p = url + 8;
+  if (strchr(p, '@')) {
+    snprintf(why, size,
+             "store URL: a password in the URL would show in ps and logs; "
+             "give it in a file (MANTA_STORE_PASSWORD_FILE, "
+             "--store-password-file) or MANTA_STORE_PASSWORD, and the URL as "
+             "redis://host:port[/db]");
+    return NULL;
+  }
+  redis_conn *r = calloc(1, sizeof *r);
+  if (!r) {
+    snprintf(why, size, "out of memory");
+    return NULL;
+  }
+  r->port = 6379;
+  const char *host_end;
+  if (*p == '[') { /* [v6 address] */
+    host_end = strchr(p, ']');
+    if (!host_end) {
+      goto bad;
+    }
+    snprintf(r->host, sizeof r->host, "%.*s", (int)(host_end - p - 1), p + 1);
+    host_end++;
+  } else {
+    host_end = p + strcspn(p, ":/");
+    snprintf(r->host, sizeof r->host, "%.*s", (int)(host_end - p), p);
+  }
+  if (!r->host[0] || host_end - p >= (long)sizeof r->host) {
+    goto bad;
+  }
+  p = host_end;
+  if (*p == ':') {
+    char *end;
+    long port = strtol(p + 1, &end, 10);
+    if (end == p + 1 || port < 1 || port > 65535) {
+      goto bad;
+    }
+    r->port = (int)port;
+    p = end;
+  }
+  if (*p == '/' && p[1]) {
+    char *end;
+    long db = strtol(p + 1, &end, 10);
+    if (end == p + 1 || *end || db < 0 || db > 100000) {
+      goto bad;
+    }
+    r->db = (int)db;
+    p = end;
+  } else if (*p == '/') {
+    p++;
+  }
+  if (*p) {
+    goto bad;
+  }
+  if (password && !(r->password = strdup(password))) {
+    free(r);
+    snprintf(why, size, "out of memory");
+    return NULL;
+  }
+  for (int t = 0; t < MT_STORE_NTABLES; t++) {
+    snprintf(r->keys[t], sizeof r->keys[t], "%s%s", prefix, table_names[t]);
+  }
+  bool v6 = strchr(r->host, ':') != NULL;
+  snprintf(shown, shown_size, "redis://%s%s%s:%d/%d", v6 ? "[" : "", r->host,
+           v6 ? "]" : "", r->port, r->db);
+  return r;
+bad:
+  snprintf(why, size,
+           "store URL '%.200s': expected redis://host:port[/db] (port 1 to "
+           "65535, db a number)",
+           url);
+  free(r);
+  return NULL;
+}
+
+static void drop_conn(redis_conn *r) {
+  if (r->c) {
+    redisFree(r->c);
+    r->c = NULL;
+  }
+}
+
+/* Runs one command; the reply (free with freeReplyObject) or NULL with why
+ * (the connection is then dropped). */
+static redisReply *command(redis_conn *r, int argc, const char **argv,
+                           const size_t *lens, char *why, size_t size) {
+  redisReply *reply = redisCommandArgv(r->c, argc, argv, lens);
+  if (!reply) {
+    snprintf(why, size, "%s", r->c->errstr[0] ? r->c->errstr : "no reply");
+    drop_conn(r);
+    return NULL;
+  }
+  if (reply->type == REDIS_REPLY_ERROR) {
+    snprintf(why, size, "%s: %.200s", argv[0], reply->str);
+    freeReplyObject(reply);
+    drop_conn(r);
+    return NULL;
+  }
+  return reply;
+}
+
+static bool redis_connect(void *conn, char *why, size_t size) {
+  redis_conn *r = conn;
+  drop_conn(r);
+  struct timeval tv = {CONNECT_MS / 1000, (CONNECT_MS % 1000) * 1000};
+  r->c = redisConnectWithTimeout(r->host, r->port, tv);
+  if (!r->c || r->c->err) {
+    snprintf(why, size, "cannot connect to %s:%d: %s", r->host, r->port,
+             r->c ? r->c->errstr : "out of memory");
+    drop_conn(r);
+    return false;
+  }
+  struct timeval cmd = {COMMAND_MS / 1000, (COMMAND_MS % 1000) * 1000};
+  redisSetTimeout(r->c, cmd);
+  redisReply *reply;
+  if (r->password) {
+    const char *argv[] = {"AUTH", r->password};
+    size_t lens[] = {4, strlen(r->password)};
+    if (!(reply = command(r, 2, argv, lens, why, size))) {
+      return false;
+    }
+    freeReplyObject(reply);
+  }
+  char db[16];
+  snprintf(db, sizeof db, "%d", r->db);
+  const char *argv[] = {r->db ? "SELECT" : "PING", db};
+  size_t lens[] = {strlen(argv[0]), strlen(db)};
+  if (!(reply = command(r, r->db ? 2 : 1, argv, lens, why, size))) {
+    return false;
+  }
+  freeReplyObject(reply);
+  return true;
+}
+
+static bool redis_load(void *conn,
+                       void (*fn)(void *ctx, int table, const char *key,
+                                  const uint8_t *data, size_t len),
+                       void *ctx, char *why, size_t size) {
+  redis_conn *r = conn;
+  if (!r->c && !redis_connect(r, why, size)) {
+    return false;
+  }
+  for (int t = 0; t < MT_STORE_NTABLES; t++) {
+    const char *argv[] = {"HGETALL", r->keys[t]};
+    size_t lens[] = {7, strlen(r->keys[t])};
+    redisReply *reply = command(r, 2, argv, lens, why, size);
+    if (!reply) {
+      return false;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2) {
+      snprintf(why, size, "%s is not a hash (another program's key?)",
+               r->keys[t]);
+      freeReplyObject(reply);
+      return false;
+    }
+    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+      redisReply *k = reply->element[i], *v = reply->element[i + 1];
+      if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING) {
+        fn(ctx, t, k->str, (const uint8_t *)v->str, v->len);
+      }
+    }
+    freeReplyObject(reply);
+  }
+  return true;
+}
+
+/* Appends one command to the pipeline. */
+static void append(redis_conn *r, int argc, const char **argv,
+                   const size_t *lens, size_t *queued) {
+  if (redisAppendCommandArgv(r->c, argc, argv, lens) == REDIS_OK) {
+    (*queued)++;
+  }
+}
+
+static bool redis_write(void *conn, const mt_store_record *rec, size_t n,
+                        bool replace_all, char *why, size_t size) {
+  redis_conn *r = conn;
+  if (!r->c && !redis_connect(r, why, size)) {
+    return false;
+  }
+  size_t queued = 0, expected = 2 + n + (replace_all ? 1 : 0);
+  const char *multi[] = {"MULTI"};
+  size_t multi_len[] = {5};
+  append(r, 1, multi, multi_len, &queued);
+  if (replace_all) {
+    const char *argv[] = {"DEL", r->keys[0], r->keys[1], r->keys[2]};
+    size_t lens[] = {3, strlen(r->keys[0]), strlen(r->keys[1]),
+                     strlen(r->keys[2])};
+    append(r, 4, argv, lens, &queued);
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *key = r->keys[rec[i].table];
+    const char *argv[] = {rec[i].data ? "HSET" : "HDEL", key, rec[i].key,
+                          (const char *)rec[i].data};
+    size_t lens[] = {4, strlen(key), strlen(rec[i].key), rec[i].len};
+    append(r, rec[i].data ? 4 : 3, argv, lens, &queued);
+  }
+  const char *exec[] = {"EXEC"};
+  size_t exec_len[] = {4};
+  append(r, 1, exec, exec_len, &queued);
+  if (queued != expected) {
+    snprintf(why, size, "out of memory queueing %zu commands", expected);
+    drop_conn(r);
+    return false;
+  }
+  bool ok = true;
+  why[0] = '\0';
+  for (size_t i = 0; i < queued; i++) {
+    void *p = NULL;
+    if (redisGetReply(r->c, &p) != REDIS_OK || !p) {
+      snprintf(why, size, "%s", r->c->errstr[0] ? r->c->errstr : "no reply");
+      drop_conn(r);
+      return false;
+    }
+    redisReply *reply = p;
+    if (reply->type == REDIS_REPLY_ERROR && ok) {
+      snprintf(why, size, "%.200s", reply->str);
+      ok = false;
+    }
+    if (i == queued - 1 && reply->type != REDIS_REPLY_ARRAY && ok) {
+      snprintf(why, size, "the transaction was not run");
+      ok = false;
+    }
+    freeReplyObject(reply);
+  }
+  if (!ok) {
+    drop_conn(r);
+  }
+  return ok;
+}
+
+static void redis_close(void *conn) {
+  redis_conn *r = conn;
+  if (!r) {
+    return;
+  }
+  drop_conn(r);
+  if (r->password) {
+    memset(r->password, 0, strlen(r->password));
+    free(r->password);
+  }
+  free(r);
+}
+
+const mt_store_backend mt_store_redis = {"redis",    redis_parse, redis_connect,
+                                         redis_load, redis_write, redis_close};
