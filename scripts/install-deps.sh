@@ -31,6 +31,8 @@ set -euo pipefail
 #                                           test and scripts/tls-generate.sh
 #   libmicrohttpd-dev                       the node's HTTP server (/metrics;
 #                                           runtime/http, docs/observability.md)
+#   libgnutls28-dev                         HTTPS client of `manta serve` (a
+#                                           TLS cluster's ingress; runtime/cli)
 #   curl, prometheus                        the metrics test scrapes over real
 #                                           HTTP and checks the text with
 #                                           promtool check metrics
@@ -78,7 +80,7 @@ PACKAGES=(
   openjdk-17-jdk-headless junit5
   git ca-certificates
   openssl
-  libmicrohttpd-dev curl prometheus wrk
+  libmicrohttpd-dev libgnutls28-dev curl prometheus wrk
   lintian
   slurmctld slurmd slurm-client munge
   yamllint

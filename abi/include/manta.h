@@ -1133,6 +1133,26 @@ MANTA_API manta_err manta_deployment_set_autoscaling(manta_deployment *d,
 MANTA_API manta_err manta_deployment_set_idempotent(manta_deployment *d,
                                                     int idempotent);
 
+/* Class routes: every period_ms, each replica's method `method` is called
+ * with no argument; an error, or no answer within timeout_ms, replaces the
+ * replica (a live one is killed first). period_ms, timeout_ms: 0 for the
+ * defaults (10000, 30000). method NULL: no probe (the default). */
+MANTA_API manta_err manta_deployment_set_health_check(manta_deployment *d,
+                                                      const char *method,
+                                                      int64_t period_ms,
+                                                      int64_t timeout_ms);
+/* Class routes: each replica holds qty of the resource name while it
+ * lives, as an actor created with manta_call_options_set_resource ("CPU":
+ * manta_call_options_set_num_cpus); set again to change it. At most 16
+ * names. */
+MANTA_API manta_err manta_deployment_set_resource(manta_deployment *d,
+                                                  const char *name, double qty);
+/* Class routes: the arguments each replica's constructor gets (borrowed:
+ * kept as a list; values are frozen once deployed). nargs 0: none. */
+MANTA_API manta_err manta_deployment_set_args(manta_deployment *d,
+                                              const manta_value *const *args,
+                                              size_t nargs);
+
 /* Deploys (creating the replicas) or redeploys the route: new requests go
  * to the new version at once, the old replicas finish what they hold and
  * are then killed. Works with or without a running ingress. */

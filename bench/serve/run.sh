@@ -13,35 +13,7 @@ conns=${3:-16}
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$build/bench/serve
 out=$(mktemp -d)
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$out"
-}
-trap cleanup EXIT
-
-# start CMD...: runs a server, waits (bounded) for "serving URL", sets $url.
-start() {
-  # Emptied here, not by the job's redirection, which may come after the
-  # first read below.
-  : >"$out/server.out"
-  "$@" >"$out/server.out" 2>"$out/server.err" &
-  pid=$!
-  url=
-  for _ in $(seq 100); do
-    url=$(sed -n 's|^serving \(http://[^ ]*\)$|\1|p' "$out/server.out")
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "server did not start: $(cat "$out/server.err")" >&2
-  exit 1
-}
-stop() {
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
-  pid=
-}
+source "$here/servers.sh"
 
 # to_ms VALUE: wrk's "512.00us" / "1.20ms" / "2.00s" in milliseconds.
 to_ms() {
@@ -67,10 +39,9 @@ measure() {
     "$1" "$secs" "$conns" "$3" "$rps" "$p50" "$p99" "${errs:-0}"
 }
 
-# The floor binds the port given (its plain setup has no "any free port"
-# reporting): a random high one.
-port=$((20000 + RANDOM % 20000))
-start "$bin/serve_floor_server" "$port"
+# Every server binds port 0 and prints the port it got: a port picked
+# before the bind could be taken by another process in between.
+start "$bin/serve_floor_server" 0
 measure floor /echo?data=Hello 0
 floor_rps=$rps
 # Paced near half the floor's peak: each connection waits conns / (rate /

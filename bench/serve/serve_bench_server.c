@@ -61,7 +61,7 @@ static manta_err deploy(const char *route, bool actor, unsigned replicas) {
 }
 
 int main(int argc, char **argv) {
-  int port = argc > 1 ? atoi(argv[1]) : 18091;
+  int port = argc > 1 ? atoi(argv[1]) : 0; /* 0: any free one */
   unsigned replicas = argc > 2 ? (unsigned)atoi(argv[2]) : 1;
   manta_serve_options *o = NULL;
   manta_err err;

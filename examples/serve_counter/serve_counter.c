@@ -48,12 +48,23 @@ static manta_value *increment(void *state, const manta_value *const *args,
   return answer;
 }
 
+/* A health check method (docs/serve.md, "Health checks"): a counter that
+ * can answer is healthy. */
+static manta_value *healthy(void *state, const manta_value *const *args,
+                            size_t nargs, void *method_data) {
+  (void)state, (void)args, (void)nargs, (void)method_data;
+  return manta_null();
+}
+
 manta_err serve_counter_register(void);
 manta_err serve_counter_register(void) {
   manta_err err =
       manta_register_class("ServeCounter", counter_new, counter_free, NULL);
+  err = err ? err
+            : manta_register_method("ServeCounter", "increment", increment, 1,
+                                    NULL);
   return err ? err
-             : manta_register_method("ServeCounter", "increment", increment, 1,
+             : manta_register_method("ServeCounter", "healthy", healthy, 0,
                                      NULL);
 }
 

@@ -1,21 +1,18 @@
 /*
  * `manta serve`: deploy, status and delete through the ingress's admin
- * routes (/-/routes), and the ingress a node runs. The client is a few
- * lines of HTTP/1.1 over a socket: requests are small, on loopback or a
- * trusted network, one per command.
+ * routes (/-/routes), and the ingress a node runs. The client is
+ * cli_http_client.c: HTTP, or HTTPS checked against the cluster's CA.
  */
 #include "cli_serve.h"
+#include "cli_http_client.h"
 
 #include <manta.h>
 
 #include <errno.h>
 #include <jansson.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #define REPLY_LIMIT (16 * 1024 * 1024)
@@ -28,7 +25,13 @@ static const char *usage =
     "drain)\n"
     "options: --http HOST:PORT   the ingress (default $MANTA_SERVE_ADDRESS "
     "or\n"
-    "                            127.0.0.1:8000, the head's)\n"
+    "                            127.0.0.1:8000, the head's); https://HOST:PORT"
+    "\n"
+    "                            for a TLS cluster's\n"
+    "         --tls-ca PATH      HTTPS, the server checked against this CA\n"
+    "                            (default $MANTA_TLS_CA: a TLS cluster's "
+    "ingress\n"
+    "                            speaks HTTPS)\n"
     "         --token-file PATH  the cluster token (default: $MANTA_TOKEN,\n"
     "                            $MANTA_TOKEN_FILE, the state folder's "
     "token)\n"
@@ -68,83 +71,6 @@ static void find_token(const char *file, char *buf, size_t size) {
     buf[0] = '\0';
   }
   manta_value_free(why);
-}
-
-/* One HTTP/1.1 request; the status (or -1 with why) and the body. */
-static int http_call(const char *hostport, const char *method, const char *path,
-                     const char *token, const char *type, const char *body,
-                     size_t len, char **reply, char *why, size_t why_size) {
-  char host[256];
-  const char *colon = strrchr(hostport, ':');
-  if (!colon || colon == hostport ||
-      (size_t)(colon - hostport) >= sizeof host) {
-    snprintf(why, why_size, "'%s' is not HOST:PORT", hostport);
-    return -1;
-  }
-  snprintf(host, sizeof host, "%.*s", (int)(colon - hostport), hostport);
-  struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-  int rc = getaddrinfo(host, colon + 1, &hints, &res);
-  if (rc != 0) {
-    snprintf(why, why_size, "cannot resolve %s: %s", host, gai_strerror(rc));
-    return -1;
-  }
-  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct timeval tv = {.tv_sec = 60};
-  if (fd >= 0) {
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-    snprintf(why, why_size,
-             "cannot reach Serve at %s: %s (is the head running with its "
-             "ingress? see --http)",
-             hostport, strerror(errno));
-    freeaddrinfo(res);
-    if (fd >= 0) {
-      close(fd);
-    }
-    return -1;
-  }
-  freeaddrinfo(res);
-  char head[8192];
-  int n = snprintf(head, sizeof head,
-                   "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
-                   "Content-Length: %zu\r\n%s%s%s%s%s%s\r\n",
-                   method, path, hostport, len, type ? "Content-Type: " : "",
-                   type ? type : "", type ? "\r\n" : "",
-                   *token ? "Authorization: Bearer " : "", token,
-                   *token ? "\r\n" : "");
-  bool sent = n > 0 && (size_t)n < sizeof head &&
-              send(fd, head, (size_t)n, MSG_NOSIGNAL) == n &&
-              (len == 0 || send(fd, body, len, MSG_NOSIGNAL) == (ssize_t)len);
-  char *buf = NULL;
-  size_t got = 0, cap = 0;
-  while (sent) {
-    if (got + 4096 + 1 > cap) {
-      cap = cap ? 2 * cap : 16384;
-      char *b = cap <= REPLY_LIMIT ? realloc(buf, cap) : NULL;
-      if (!b) {
-        break;
-      }
-      buf = b;
-    }
-    ssize_t r = recv(fd, buf + got, cap - got - 1, 0);
-    if (r <= 0) {
-      break;
-    }
-    got += (size_t)r;
-  }
-  close(fd);
-  int status = 0;
-  char *sep = buf ? (buf[got] = '\0', strstr(buf, "\r\n\r\n")) : NULL;
-  if (!sent || !sep || sscanf(buf, "HTTP/1.%*d %d", &status) != 1) {
-    snprintf(why, why_size, "no HTTP answer from %s", hostport);
-    free(buf);
-    return -1;
-  }
-  memmove(buf, sep + 4, strlen(sep + 4) + 1);
-  *reply = buf;
-  return status;
 }
 
 static char *read_file(const char *path, size_t *len) {
@@ -223,6 +149,7 @@ static void print_status(const char *text) {
 int cli_serve_main(int argc, char **argv) {
   const char *http = getenv("MANTA_SERVE_ADDRESS");
   const char *token_file = NULL;
+  const char *ca = getenv("MANTA_TLS_CA");
   const char *cmd = NULL, *arg = NULL;
   bool json = false;
   char default_http[64];
@@ -234,6 +161,8 @@ int cli_serve_main(int argc, char **argv) {
       return 0;
     } else if (strcmp(argv[i], "--http") == 0 && i + 1 < argc) {
       http = argv[++i];
+    } else if (strcmp(argv[i], "--tls-ca") == 0 && i + 1 < argc) {
+      ca = argv[++i];
     } else if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc) {
       token_file = argv[++i];
     } else if (strcmp(argv[i], "--json") == 0) {
@@ -253,6 +182,24 @@ int cli_serve_main(int argc, char **argv) {
   if (!http || !*http) {
     http = default_http;
   }
+  if (ca && !*ca) {
+    ca = NULL;
+  }
+  /* https:// asks for TLS (then a CA is needed), http:// for clear
+   * text; a bare HOST:PORT speaks TLS exactly when a CA is known, as in a
+   * TLS cluster. */
+  bool https = strncmp(http, "https://", 8) == 0;
+  if (strncmp(http, "http://", 7) == 0) {
+    http += 7;
+    ca = NULL;
+  } else if (https) {
+    http += 8;
+  }
+  if (https && !ca) {
+    fprintf(stderr, "manta: serve: an https:// ingress needs the CA of its "
+                    "certificate: give --tls-ca PATH or MANTA_TLS_CA\n");
+    return 2;
+  }
   bool deploy = cmd && strcmp(cmd, "deploy") == 0;
   bool status = cmd && strcmp(cmd, "status") == 0;
   bool del = cmd && strcmp(cmd, "delete") == 0;
@@ -269,11 +216,12 @@ int cli_serve_main(int argc, char **argv) {
     if (!(body = read_file(arg, &len))) {
       return 1;
     }
-    code = http_call(http, "PUT", "/-/routes", token, "application/yaml", body,
-                     len, &reply, why, sizeof why);
+    code =
+        cli_http_call(http, ca, "PUT", "/-/routes", token, "application/yaml",
+                      body, len, &reply, why, sizeof why);
   } else if (status) {
-    code = http_call(http, "GET", "/-/routes", token, NULL, NULL, 0, &reply,
-                     why, sizeof why);
+    code = cli_http_call(http, ca, "GET", "/-/routes", token, NULL, NULL, 0,
+                         &reply, why, sizeof why);
   } else {
     if (arg[0] != '/' || strpbrk(arg, " ?#\r\n")) {
       fprintf(stderr,
@@ -283,8 +231,8 @@ int cli_serve_main(int argc, char **argv) {
       return 2;
     }
     snprintf(path, sizeof path, "/-/routes%s", arg);
-    code = http_call(http, "DELETE", path, token, NULL, NULL, 0, &reply, why,
-                     sizeof why);
+    code = cli_http_call(http, ca, "DELETE", path, token, NULL, NULL, 0, &reply,
+                         why, sizeof why);
   }
   free(body);
   if (code < 0) {
@@ -323,8 +271,8 @@ int cli_serve_parse_port(const char *value) {
 }
 
 bool cli_serve_node_start(bool head, int http_port, const char *bind_host,
-                          const char *token, char *out, size_t size, char *why,
-                          size_t why_size) {
+                          const char *token, bool tls, char *out, size_t size,
+                          char *why, size_t why_size) {
   out[0] = '\0';
   if (http_port == CLI_SERVE_PORT_OFF ||
       (http_port == CLI_SERVE_PORT_UNSET && !head)) {
@@ -368,6 +316,7 @@ bool cli_serve_node_start(bool head, int http_port, const char *bind_host,
   }
   int served = port;
   manta_serve_port(&served);
-  snprintf(out, size, " serve http://%s:%d", bind_host, served);
+  snprintf(out, size, " serve %s://%s:%d", tls ? "https" : "http", bind_host,
+           served);
   return true;
 }

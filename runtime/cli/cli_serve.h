@@ -26,11 +26,12 @@ int cli_serve_parse_port(const char *value);
  * CLI_SERVE_PORT_UNSET: the head serves on 8000 (a taken port is only
  * warned about), other nodes serve none. token: the one the node was
  * given, else found as the library finds it; the admin routes require
- * it. Writes " serve URL" (or "") to out; false with why when a port
- * asked for cannot be served.
+ * it. tls: the node has a certificate, so the ingress speaks HTTPS.
+ * Writes " serve URL" (or "") to out; false with why when a port asked
+ * for cannot be served.
  */
 bool cli_serve_node_start(bool head, int http_port, const char *bind_host,
-                          const char *token, char *out, size_t size, char *why,
-                          size_t why_size);
+                          const char *token, bool tls, char *out, size_t size,
+                          char *why, size_t why_size);
 
 #endif

@@ -598,7 +598,8 @@ static int run_node(const start_args *a, int ready_fd) {
     }
     char why[400];
     if (cli_serve_node_start(a->head, a->http_port,
-                             a->bind ? a->bind : "127.0.0.1", a->token, serve,
+                             a->bind ? a->bind : "127.0.0.1", a->token,
+                             a->tls.cert || getenv("MANTA_TLS_CERT"), serve,
                              sizeof serve, why, sizeof why)) {
       snprintf(line, sizeof line, "ok %s%s%s", address, metrics, serve);
     } else {

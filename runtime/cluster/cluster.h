@@ -44,6 +44,9 @@
 #define MT_HEAD_PG_CREATE "/manta.v1.Head/CreatePlacementGroup"
 #define MT_HEAD_PG_GET "/manta.v1.Head/GetPlacementGroup"
 #define MT_HEAD_PG_REMOVE "/manta.v1.Head/RemovePlacementGroup"
+#define MT_HEAD_SERVE_PUT "/manta.v1.Head/PutServeRoute"
+#define MT_HEAD_SERVE_DROP "/manta.v1.Head/DropServeRoute"
+#define MT_HEAD_SERVE_LIST "/manta.v1.Head/ListServeRoutes"
 
 #define MT_PROTOCOL_VERSION 1
 /* Defaults, overridable by MANTA_HEARTBEAT_MS / MANTA_DEAD_AFTER_MS. */
@@ -410,6 +413,40 @@ void mt_actor_names_node_gone(mt_actor_names *n, uint64_t node_id);
  * table; free with mt_actor_names_list_free. */
 Manta__V1__NamedActor **mt_actor_names_list(mt_actor_names *n, size_t *count);
 void mt_actor_names_list_free(Manta__V1__NamedActor **list, size_t count);
+
+/* head/serve_routes.c: the head's Serve routes (under the directory's
+ * mutex): route -> spec JSON, stamp, deploying node. */
+typedef struct mt_serve_table mt_serve_table;
+mt_serve_table *mt_serve_table_new(void);
+void mt_serve_table_free(mt_serve_table *t);
+bool mt_serve_table_is_method(const char *method);
+/* Adds or replaces a route; false when memory ran out. */
+bool mt_serve_table_put(mt_serve_table *t, const char *route,
+                        const char *spec_json, uint64_t stamp,
+                        uint64_t node_id);
+/* Removes a route; false if there was none. */
+bool mt_serve_table_drop(mt_serve_table *t, const char *route);
+/* Runs one of the Head's Serve methods: a gRPC status, the reply. */
+int mt_serve_table_handle(mt_serve_table *t, const char *method,
+                          const uint8_t *body, size_t len, mt_tp_buf *reply,
+                          char *detail, size_t size);
+
+/* serve_routes_node.c: a node's side of the shared routes, for Serve's
+ * ingress (runtime/serve/serve_sync.c). */
+typedef struct mt_serve_shared {
+  char *route, *spec_json;
+  uint64_t stamp, node_id;
+} mt_serve_shared;
+/* Announces a route (or announces it again, as deployed by node_id). */
+manta_err mt_serve_shared_put(const char *route, const char *spec_json,
+                              uint64_t stamp, uint64_t node_id);
+/* Removes a route from the head; MANTA_ERR_NOT_FOUND if it held none. */
+manta_err mt_serve_shared_drop(const char *route);
+/* The head's routes (*out: free with mt_serve_shared_free) and its
+ * incarnation. */
+manta_err mt_serve_shared_list(mt_serve_shared **out, size_t *n,
+                               uint64_t *incarnation);
+void mt_serve_shared_free(mt_serve_shared *list, size_t n);
 
 /* head/pg_head.c: the head's placement groups (under the directory's mutex) */
 typedef struct mt_pg_table mt_pg_table;

@@ -9,6 +9,9 @@
 #ifndef MT_HTTP_H
 #define MT_HTTP_H
 
+#include "log.h"
+
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -66,6 +69,16 @@ void mt_http_stop(mt_http_server *s);
 int mt_http_listen(const char *host, int port, char *why, size_t why_size);
 /* The port a bound socket has, or -1. */
 int mt_http_bound_port(int fd);
+
+/* How a libmicrohttpd daemon's messages reach manta's log: the level and
+ * the prefix that names the server. Static; given as the logger's arg. */
+typedef struct mt_http_log_as {
+  mt_log_level level;
+  const char *prefix;
+} mt_http_log_as;
+/* The MHD_OPTION_EXTERNAL_LOGGER of every manta daemon (arg: a const
+ * mt_http_log_as *): one line per message, without its newline. */
+void mt_http_mhd_log(void *arg, const char *fmt, va_list ap);
 
 /* Whether an Authorization header value carries token (constant time). */
 bool mt_http_bearer_ok(const char *header, const char *token);

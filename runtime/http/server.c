@@ -30,6 +30,10 @@
 #define MAX_CONNECTIONS 64
 #define IDLE_TIMEOUT_S 10
 
+/* The node server's libmicrohttpd messages (rare: a refused handshake, a
+ * socket error) are worth seeing at the default level. */
+static const mt_http_log_as node_log = {MT_LOG_INFO, "http: "};
+
 typedef struct route {
   char *path;
   mt_http_handler fn;
@@ -183,15 +187,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                    true, NULL, NULL);
 }
 
-static void on_mhd_log(void *arg, const char *fmt, va_list ap) {
-  (void)arg;
+void mt_http_mhd_log(void *arg, const char *fmt, va_list ap) {
+  const mt_http_log_as *as = arg;
   char msg[512];
   vsnprintf(msg, sizeof msg, fmt, ap);
   size_t n = strlen(msg);
   while (n && msg[n - 1] == '\n') {
     msg[--n] = '\0';
   }
-  mt_log(MT_LOG_INFO, "http: %s", msg);
+  mt_log(as->level, "%s%s", as->prefix, msg);
 }
 
 /* Binds and listens ourselves, so a failure names its cause (the port
@@ -278,8 +282,8 @@ mt_http_server *mt_http_start(const char *host, int port, const char *token,
       MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
       (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      (size_t)HEAD_LIMIT, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-      s->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END,
+      (size_t)HEAD_LIMIT, MHD_OPTION_EXTERNAL_LOGGER, mt_http_mhd_log,
+      (void *)&node_log, s->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END,
       s->tls ? tls->key : NULL, MHD_OPTION_HTTPS_MEM_CERT,
       s->tls ? tls->cert : NULL, MHD_OPTION_END);
   if (!s->daemon) {

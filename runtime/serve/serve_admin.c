@@ -4,6 +4,7 @@
 #include "serve_config.h"
 #include "serve_json.h"
 #include "serve_routes.h"
+#include "serve_sync.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +90,7 @@ static bool deploy(const char *body, size_t len, bool yaml,
   for (size_t i = 0; i < n; i++) {
     char route[256];
     snprintf(route, sizeof route, "%s", specs[i].route);
-    manta_err err = mt_serve_routes_put(&specs[i], why, sizeof why);
+    manta_err err = mt_serve_sync_put(&specs[i], why, sizeof why);
     if (err != MANTA_OK) {
       for (size_t j = i + 1; j < n; j++) {
         mt_serve_spec_clear(&specs[j]);
@@ -141,7 +142,7 @@ bool mt_serve_admin(const char *method, const char *url, const char *type,
     return deploy(body, len, yaml, r);
   }
   if (strcmp(method, "DELETE") == 0 && *route) {
-    if (mt_serve_routes_delete(route) != MANTA_OK) {
+    if (mt_serve_sync_delete(route) != MANTA_OK) {
       return mt_serve_response_text(r, 404, "404 not found: no route %s",
                                     route);
     }

@@ -1,8 +1,10 @@
 /* The manta.h façade of Serve: options and deployments by setters, turned
  * into the ingress's config and the route table's specs. */
+#include "cluster.h"
 #include "manta.h"
 #include "serve_ingress.h"
 #include "serve_routes.h"
+#include "serve_sync.h"
 
 #include "log.h"
 
@@ -103,10 +105,20 @@ manta_err manta_serve_start(const manta_serve_options *opts) {
       .port = opts ? opts->port : MANTA_SERVE_DEFAULT_PORT,
       .max_body = opts ? opts->max_body : 0,
   };
+  /* One HTTP stack, one TLS rule (design decision 14): in a TLS cluster
+   * the ingress speaks HTTPS with the node's certificate, as /metrics
+   * does, and refuses clear text. mt_cl's files live until shutdown,
+   * which stops the ingress first. */
+  if (mt_cl.on) {
+    cfg.tls.cert = mt_cl.tp_tls.cert;
+    cfg.tls.key = mt_cl.tp_tls.key;
+  }
   char why[512];
   manta_err err = mt_serve_ingress_start(&cfg, why, sizeof why);
   if (err != MANTA_OK) {
     mt_log(MT_LOG_ERROR, "serve: %s", why);
+  } else {
+    mt_serve_sync_start(); /* in a cluster: share routes with every ingress */
   }
   return err;
 }
@@ -123,6 +135,7 @@ manta_err manta_serve_stop(void) {
   if (mt_serve_ingress_port() < 0) {
     return MANTA_ERR_NOT_FOUND;
   }
+  mt_serve_sync_stop();
   mt_serve_ingress_stop();
   return MANTA_OK;
 }
@@ -237,6 +250,52 @@ manta_err manta_deployment_set_idempotent(manta_deployment *d, int idempotent) {
   return MANTA_OK;
 }
 
+manta_err manta_deployment_set_health_check(manta_deployment *d,
+                                            const char *method,
+                                            int64_t period_ms,
+                                            int64_t timeout_ms) {
+  if (!d || (method && !*method) || period_ms < 0 || timeout_ms < 0) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_err err = set_text(&d->spec.health_method, method);
+  if (err == MANTA_OK) {
+    d->spec.health_period_ms = period_ms;
+    d->spec.health_timeout_ms = timeout_ms;
+  }
+  return err;
+}
+
+manta_err manta_deployment_set_resource(manta_deployment *d, const char *name,
+                                        double qty) {
+  if (!d) {
+    return MANTA_ERR_INVALID;
+  }
+  return mt_serve_spec_set_resource(&d->spec, name, qty);
+}
+
+manta_err manta_deployment_set_args(manta_deployment *d,
+                                    const manta_value *const *args,
+                                    size_t nargs) {
+  if (!d || (nargs && !args)) {
+    return MANTA_ERR_INVALID;
+  }
+  manta_value *list = nargs ? manta_list() : NULL;
+  if (nargs && !list) {
+    return MANTA_ERR_NOMEM;
+  }
+  for (size_t i = 0; i < nargs; i++) {
+    if (!args[i] ||
+        manta_list_push(list, manta_value_ref((manta_value *)args[i])) !=
+            MANTA_OK) {
+      manta_value_free(list);
+      return args[i] ? MANTA_ERR_NOMEM : MANTA_ERR_INVALID;
+    }
+  }
+  manta_value_free(d->spec.init_args);
+  d->spec.init_args = list;
+  return MANTA_OK;
+}
+
 manta_err manta_serve_deploy(const manta_deployment *d) {
   if (!d) {
     return MANTA_ERR_INVALID;
@@ -248,7 +307,7 @@ manta_err manta_serve_deploy(const manta_deployment *d) {
   mt_serve_spec spec;
   manta_err err = mt_serve_spec_check(&d->spec, &spec, why, sizeof why);
   if (err == MANTA_OK) {
-    err = mt_serve_routes_put(&spec, why, sizeof why);
+    err = mt_serve_sync_put(&spec, why, sizeof why);
   }
   if (err != MANTA_OK) {
     mt_log(MT_LOG_ERROR, "serve: %s", why);
@@ -260,7 +319,7 @@ manta_err manta_serve_delete(const char *route) {
   if (!route) {
     return MANTA_ERR_INVALID;
   }
-  return mt_serve_routes_delete(route);
+  return mt_serve_sync_delete(route);
 }
 
 manta_err manta_serve_status(manta_value **out) {
@@ -272,6 +331,7 @@ manta_err manta_serve_status(manta_value **out) {
 }
 
 void mt_serve_shutdown(void) {
+  mt_serve_sync_stop();
   mt_serve_ingress_stop();
   mt_serve_routes_clear();
 }

@@ -11,19 +11,13 @@
 #include "serve_autoscale.h"
 
 #include "log.h"
+#include "serve_ticker.h"
 
-#include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define TICK_MS 200
 #define UP_TICKS 3
 #define DOWN_TICKS 15
-
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static bool running, stopping;
-static pthread_t thread;
 
 /* Kills replicas retired and drained (at or past the active ones). */
 static void reap(mt_serve_dep *d, unsigned active) {
@@ -91,50 +85,22 @@ void mt_serve_autoscale_tick(mt_serve_dep *d) {
   }
 }
 
-static void *loop(void *arg) {
-  (void)arg;
-  pthread_mutex_lock(&mu);
-  while (!stopping) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += TICK_MS * 1000000L;
-    ts.tv_sec += ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
-    pthread_cond_timedwait(&cv, &mu, &ts);
-    if (stopping) {
-      break;
-    }
-    pthread_mutex_unlock(&mu);
-    size_t n = 0;
-    mt_serve_dep **deps = mt_serve_routes_autoscaled(&n);
-    for (size_t i = 0; deps && i < n; i++) {
-      mt_serve_autoscale_tick(deps[i]);
-      mt_serve_dep_unref(deps[i]);
-    }
-    free(deps);
-    pthread_mutex_lock(&mu);
+static void tick_all(void) {
+  size_t n = 0;
+  mt_serve_dep **deps = mt_serve_routes_autoscaled(&n);
+  for (size_t i = 0; deps && i < n; i++) {
+    mt_serve_autoscale_tick(deps[i]);
+    mt_serve_dep_unref(deps[i]);
   }
-  pthread_mutex_unlock(&mu);
-  return NULL;
+  free(deps);
 }
 
+static mt_serve_ticker ticker = MT_SERVE_TICKER(tick_all, TICK_MS, false);
+
 void mt_serve_autoscaler_start(void) {
-  pthread_mutex_lock(&mu);
-  if (!running) {
-    stopping = false;
-    running = pthread_create(&thread, NULL, loop, NULL) == 0;
-  }
-  pthread_mutex_unlock(&mu);
+  mt_serve_ticker_start(&ticker);
 }
 
 void mt_serve_autoscaler_stop(void) {
-  pthread_mutex_lock(&mu);
-  bool was = running;
-  stopping = true;
-  running = false;
-  pthread_cond_signal(&cv);
-  pthread_mutex_unlock(&mu);
-  if (was) {
-    pthread_join(thread, NULL);
-  }
+  mt_serve_ticker_stop(&ticker);
 }

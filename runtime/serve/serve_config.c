@@ -1,5 +1,6 @@
 /* Deployment specs from maps, and YAML deployment files as values. */
 #include "serve_config.h"
+#include "serve_json.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -8,12 +9,22 @@
 #include <string.h>
 #include <yaml.h>
 
-static const char *const keys[] = {"route",        "function",
-                                   "class",        "method",
-                                   "replicas",     "max_ongoing_requests",
-                                   "timeout_ms",   "min_replicas",
-                                   "max_replicas", "target_ongoing_requests",
-                                   "idempotent"};
+static const char *const keys[] = {"route",
+                                   "function",
+                                   "class",
+                                   "method",
+                                   "replicas",
+                                   "max_ongoing_requests",
+                                   "timeout_ms",
+                                   "min_replicas",
+                                   "max_replicas",
+                                   "target_ongoing_requests",
+                                   "idempotent",
+                                   "health_check_method",
+                                   "health_check_period_ms",
+                                   "health_check_timeout_ms",
+                                   "resources",
+                                   "args"};
 
 static bool get_text(const manta_value *v, const char *key, char **out,
                      char *why, size_t why_size) {
@@ -47,6 +58,44 @@ static bool get_count(const manta_value *v, const char *key, int64_t max,
   return true;
 }
 
+/* resources: a map of names to quantities (numbers >= 0). */
+static manta_err get_resources(const manta_value *v, mt_serve_spec *in,
+                               char *why, size_t why_size) {
+  const manta_value *res = NULL;
+  if (manta_map_find(v, "resources", &res) != MANTA_OK) {
+    return MANTA_OK;
+  }
+  size_t n = 0;
+  if (manta_value_kind(res) != MANTA_KIND_MAP || manta_len(res, &n) ||
+      n > MT_SERVE_MAX_RESOURCES) {
+    snprintf(why, why_size,
+             "'resources' must be a map of at most %d names to quantities "
+             "(CPU: 1, db_conn: 2)",
+             MT_SERVE_MAX_RESOURCES);
+    return MANTA_ERR_INVALID;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *name;
+    const manta_value *q;
+    manta_map_at(res, i, &name, &q);
+    int64_t iv = 0;
+    double dv = -1;
+    if (manta_get_int(q, &iv) == MANTA_OK) {
+      dv = (double)iv;
+    } else if (manta_get_double(q, &dv) != MANTA_OK) {
+      dv = -1;
+    }
+    manta_err err = mt_serve_spec_set_resource(in, name, dv);
+    if (err != MANTA_OK) {
+      snprintf(why, why_size,
+               "resource '%.64s' must be a number from 0 to 1e12, not a %s",
+               name, manta_kind_name(manta_value_kind(q)));
+      return err;
+    }
+  }
+  return MANTA_OK;
+}
+
 manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
                                    char *why, size_t why_size) {
   memset(out, 0, sizeof *out);
@@ -71,14 +120,16 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
       snprintf(why, why_size,
                "unknown key '%.64s' (known: route, function, class, method, "
                "replicas, max_ongoing_requests, timeout_ms, min_replicas, "
-               "max_replicas, target_ongoing_requests, idempotent)",
+               "max_replicas, target_ongoing_requests, idempotent, "
+               "health_check_method, health_check_period_ms, "
+               "health_check_timeout_ms, resources, args)",
                key);
       return MANTA_ERR_INVALID;
     }
   }
   mt_serve_spec in = {0};
   int64_t replicas = 0, max_ongoing = 0, timeout = 0, min_r = 0, max_r = 0,
-          target = 0;
+          target = 0, hperiod = 0, htimeout = 0;
   if (!get_text(v, "route", &in.route, why, why_size) ||
       !get_text(v, "function", &in.function, why, why_size) ||
       !get_text(v, "class", &in.cls, why, why_size) ||
@@ -90,6 +141,11 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
       !get_count(v, "min_replicas", 1000, &min_r, why, why_size) ||
       !get_count(v, "max_replicas", 1000, &max_r, why, why_size) ||
       !get_count(v, "target_ongoing_requests", 1000000, &target, why,
+                 why_size) ||
+      !get_text(v, "health_check_method", &in.health_method, why, why_size) ||
+      !get_count(v, "health_check_period_ms", 86400000, &hperiod, why,
+                 why_size) ||
+      !get_count(v, "health_check_timeout_ms", 86400000, &htimeout, why,
                  why_size)) {
     return MANTA_ERR_INVALID;
   }
@@ -119,7 +175,73 @@ manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
   }
   in.max_ongoing = (unsigned)max_ongoing;
   in.timeout_ms = timeout;
-  return mt_serve_spec_check(&in, out, why, why_size);
+  in.health_period_ms = hperiod;
+  in.health_timeout_ms = htimeout;
+  const manta_value *args = NULL;
+  if (manta_map_find(v, "args", &args) == MANTA_OK) {
+    if (manta_value_kind(args) != MANTA_KIND_LIST) {
+      snprintf(why, why_size,
+               "'args' must be a list (the constructor's arguments), not a "
+               "%s",
+               manta_kind_name(manta_value_kind(args)));
+      return MANTA_ERR_INVALID;
+    }
+    in.init_args = (manta_value *)args; /* borrowed: the check takes a ref */
+  }
+  manta_err err = get_resources(v, &in, why, why_size);
+  if (err == MANTA_OK) {
+    err = mt_serve_spec_check(&in, out, why, why_size);
+  }
+  for (unsigned i = 0; i < in.nres; i++) {
+    free(in.res_names[i]); /* the names were copied for the check */
+  }
+  return err;
+}
+
+/* Puts key -> v into m (v taken); false on OOM. */
+static bool put(manta_value *m, const char *key, manta_value *v) {
+  return v && manta_map_put(m, key, v) == MANTA_OK;
+}
+
+static bool put_resources(manta_value *m, const mt_serve_spec *s) {
+  if (!s->nres) {
+    return true;
+  }
+  manta_value *res = manta_map();
+  for (unsigned i = 0; res && i < s->nres; i++) {
+    if (!put(res, s->res_names[i], manta_double(s->res_qty[i]))) {
+      manta_value_free(res);
+      return false;
+    }
+  }
+  return put(m, "resources", res);
+}
+
+char *mt_serve_spec_to_json(const mt_serve_spec *s) {
+  manta_value *m = manta_map();
+  bool ok =
+      m && put(m, "route", manta_cstring(s->route)) &&
+      (!s->function || put(m, "function", manta_cstring(s->function))) &&
+      (!s->cls || put(m, "class", manta_cstring(s->cls))) &&
+      (!s->method || put(m, "method", manta_cstring(s->method))) &&
+      (!s->cls || put(m, "replicas", manta_int(s->replicas))) &&
+      put(m, "max_ongoing_requests", manta_int(s->max_ongoing)) &&
+      (s->timeout_ms <= 0 || put(m, "timeout_ms", manta_int(s->timeout_ms))) &&
+      (!s->max_replicas ||
+       (put(m, "min_replicas", manta_int(s->min_replicas)) &&
+        put(m, "max_replicas", manta_int(s->max_replicas)) &&
+        put(m, "target_ongoing_requests", manta_int(s->target_ongoing)))) &&
+      put(m, "idempotent", manta_bool(s->idempotent)) && put_resources(m, s) &&
+      (!s->init_args || put(m, "args", manta_value_ref(s->init_args))) &&
+      (!s->health_method ||
+       (put(m, "health_check_method", manta_cstring(s->health_method)) &&
+        put(m, "health_check_period_ms", manta_int(s->health_period_ms)) &&
+        put(m, "health_check_timeout_ms", manta_int(s->health_timeout_ms))));
+  char why[128];
+  size_t len;
+  char *text = ok ? mt_serve_json_encode(m, &len, why, sizeof why) : NULL;
+  manta_value_free(m);
+  return text;
 }
 
 /* ---- YAML ---------------------------------------------------------------- */

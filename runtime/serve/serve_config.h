@@ -15,11 +15,17 @@
  * One deployment from a map: route (string), function or class (string),
  * method (string), replicas, max_ongoing_requests, timeout_ms,
  * min_replicas, max_replicas, target_ongoing_requests (ints > 0),
- * idempotent (bool).
+ * idempotent (bool), health_check_method (string),
+ * health_check_period_ms, health_check_timeout_ms (ints > 0).
  * Unknown keys and wrong types are refused naming the key.
  */
 manta_err mt_serve_spec_from_value(const manta_value *v, mt_serve_spec *out,
                                    char *why, size_t why_size);
+
+/* A checked spec as the JSON mt_serve_spec_from_value reads back (the
+ * same deployment); malloc'd, NULL on OOM. How a route travels to the
+ * head and the other ingresses (serve_sync.c). */
+char *mt_serve_spec_to_json(const mt_serve_spec *s);
 
 /* A YAML document as a value: mappings -> maps, sequences -> lists, plain
  * scalars typed (null, true/false, integers, floats), other scalars

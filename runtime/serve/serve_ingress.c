@@ -42,7 +42,8 @@ typedef struct request {
   bool listed;
   struct MHD_Connection *conn;
   mt_serve_dep *dep;
-  int replica; /* -1: no slot taken */
+  int replica;    /* -1: no slot taken */
+  uint64_t actor; /* the replica's actor the call went to (0: none yet) */
   bool admin;
   char *body;
   size_t len, cap;
@@ -58,6 +59,7 @@ typedef struct request {
 
 typedef struct ingress {
   struct MHD_Daemon *daemon;
+  bool tls; /* HTTPS */
   int port;
   char *token;
   size_t max_body;
@@ -240,7 +242,7 @@ static enum MHD_Result submit(ingress *in, request *q,
   manta_value *req =
       d->spec.cls ? for_replica(q->req, q->replica) : manta_value_ref(q->req);
   if (!req) {
-    mt_serve_dep_release(d, q->replica, MANTA_ERR_NOMEM);
+    mt_serve_dep_release(d, q->replica, 0, MANTA_ERR_NOMEM);
     q->replica = -1;
     return send_text(c, 500, "500 internal error: %s%s", "out of memory", "");
   }
@@ -251,7 +253,7 @@ static enum MHD_Result submit(ingress *in, request *q,
   if (in->stopping) {
     pthread_mutex_unlock(&in->mu);
     manta_value_free(req);
-    mt_serve_dep_release(d, q->replica, MANTA_ERR_SHUTDOWN);
+    mt_serve_dep_release(d, q->replica, 0, MANTA_ERR_SHUTDOWN);
     q->replica = -1;
     return send_text(c, 503, "503 unavailable: %s%s", "Serve is stopping", "");
   }
@@ -268,6 +270,7 @@ static enum MHD_Result submit(ingress *in, request *q,
   manta_err err;
   if (d->spec.cls) {
     manta_actor a = {atomic_load(&d->reps[q->replica].actor)};
+    q->actor = a.id;
     err = manta_actor_call(a, q->method, args, 1, &ref);
   } else {
     err = manta_submit(d->spec.function, args, 1, NULL, &ref);
@@ -332,7 +335,8 @@ static enum MHD_Result answer_result(ingress *in, request *q,
                        ? manta_error_code(q->result)
                        : MANTA_OK;
   int replica = q->replica;
-  mt_serve_dep_release(q->dep, replica, code);
+  mt_serve_dep_release(q->dep, replica, q->actor, code);
+  q->actor = 0;
   q->replica = -1;
   if ((code == MANTA_ERR_ACTOR_DEAD || code == MANTA_ERR_NODE_DIED) &&
       q->dep->spec.cls && q->dep->spec.idempotent && !q->retried) {
@@ -458,7 +462,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   unlist_locked(in, q);
   pthread_mutex_unlock(&in->mu);
   if (q->replica >= 0) {
-    mt_serve_dep_release(q->dep, q->replica, MANTA_ERR_CANCELLED);
+    mt_serve_dep_release(q->dep, q->replica, q->actor, MANTA_ERR_CANCELLED);
   }
   mt_serve_dep_unref(q->dep);
   manta_value_free(q->req);
@@ -467,16 +471,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   free(q);
 }
 
-static void on_mhd_log(void *arg, const char *fmt, va_list ap) {
-  (void)arg;
-  char msg[512];
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  size_t n = strlen(msg);
-  while (n && msg[n - 1] == '\n') {
-    msg[--n] = '\0';
-  }
-  mt_log(MT_LOG_DEBUG, "serve: http: %s", msg);
-}
+/* Debug: bad requests and dropped clients are the clients' business, and
+ * a public ingress meets many. */
+static const mt_http_log_as serve_log = {MT_LOG_DEBUG, "serve: http: "};
 
 static void ingress_free(ingress *in) {
   pthread_mutex_destroy(&in->mu);
@@ -521,18 +518,36 @@ manta_err mt_serve_ingress_start(const mt_serve_config *cfg, char *why,
     pthread_mutex_unlock(&start_mu);
     return MANTA_ERR_INVALID;
   }
+  in->tls = cfg->tls.cert && cfg->tls.key;
+  if (in->tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+    snprintf(why, why_size,
+             "the node has TLS but this libmicrohttpd was built without "
+             "HTTPS: routes cannot be served in clear text beside it");
+    close(fd);
+    ingress_free(in);
+    pthread_mutex_unlock(&start_mu);
+    return MANTA_ERR_INTERNAL;
+  }
+  /* The TLS options last: with plain HTTP the list ends before them. */
   in->daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+          (in->tls ? MHD_USE_TLS : 0),
       0, NULL, NULL, on_request, in, MHD_OPTION_LISTEN_SOCKET, fd,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, in,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEAD_LIMIT,
-      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+      MHD_OPTION_EXTERNAL_LOGGER, mt_http_mhd_log, (void *)&serve_log,
+      in->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END,
+      in->tls ? cfg->tls.key : NULL, MHD_OPTION_HTTPS_MEM_CERT,
+      in->tls ? cfg->tls.cert : NULL, MHD_OPTION_END);
   if (!in->daemon || pthread_create(&in->sweeper, NULL, sweep, in) != 0) {
-    snprintf(why, why_size, "cannot start the Serve HTTP server on port %d",
-             in->port);
+    snprintf(why, why_size, "cannot start the Serve HTTP%s server on port %d%s",
+             in->tls ? "S" : "", in->port,
+             in->tls && !in->daemon
+                 ? " (is the node's TLS certificate and key a pair?)"
+                 : "");
     if (in->daemon) {
       MHD_stop_daemon(in->daemon);
     } else {
@@ -544,8 +559,16 @@ manta_err mt_serve_ingress_start(const mt_serve_config *cfg, char *why,
   }
   running = in;
   pthread_mutex_unlock(&start_mu);
-  mt_log(MT_LOG_INFO, "serve: listening on http://%s:%d", host, in->port);
+  mt_log(MT_LOG_INFO, "serve: listening on %s://%s:%d",
+         in->tls ? "https" : "http", host, in->port);
   return MANTA_OK;
+}
+
+bool mt_serve_ingress_tls(void) {
+  pthread_mutex_lock(&start_mu);
+  bool tls = running && running->tls;
+  pthread_mutex_unlock(&start_mu);
+  return tls;
 }
 
 int mt_serve_ingress_port(void) {

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "serve_autoscale.h"
+#include "serve_health.h"
 #include "serve_runtime.h"
 
 #include <pthread.h>
@@ -34,7 +35,33 @@ void mt_serve_spec_clear(mt_serve_spec *s) {
   free(s->function);
   free(s->cls);
   free(s->method);
+  free(s->health_method);
+  for (unsigned i = 0; i < s->nres; i++) {
+    free(s->res_names[i]);
+  }
+  manta_value_free(s->init_args);
   memset(s, 0, sizeof *s);
+}
+
+manta_err mt_serve_spec_set_resource(mt_serve_spec *s, const char *name,
+                                     double qty) {
+  if (!name || !*name || !(qty >= 0) || qty > 1e12) {
+    return MANTA_ERR_INVALID;
+  }
+  for (unsigned i = 0; i < s->nres; i++) {
+    if (strcmp(s->res_names[i], name) == 0) {
+      s->res_qty[i] = qty;
+      return MANTA_OK;
+    }
+  }
+  if (s->nres == MT_SERVE_MAX_RESOURCES) {
+    return MANTA_ERR_INVALID;
+  }
+  if (!(s->res_names[s->nres] = strdup(name))) {
+    return MANTA_ERR_NOMEM;
+  }
+  s->res_qty[s->nres++] = qty;
+  return MANTA_OK;
 }
 
 manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
@@ -66,6 +93,25 @@ manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
              r);
     return MANTA_ERR_INVALID;
   }
+  if ((in->nres || in->init_args) && !in->cls) {
+    snprintf(why, why_size,
+             "route %s: resources and args are for class routes (each "
+             "replica holds them; a function route's requests are tasks)",
+             r);
+    return MANTA_ERR_INVALID;
+  }
+  if (in->init_args && manta_value_kind(in->init_args) != MANTA_KIND_LIST) {
+    snprintf(why, why_size,
+             "route %s: args are a list (the constructor's arguments)", r);
+    return MANTA_ERR_INVALID;
+  }
+  if (in->health_method && !in->cls) {
+    snprintf(why, why_size,
+             "route %s: a health check is for class routes (it calls a "
+             "method of each replica)",
+             r);
+    return MANTA_ERR_INVALID;
+  }
   /* "/echo/" and "/echo" are one route. */
   size_t len = strlen(r);
   while (len > 1 && r[len - 1] == '/') {
@@ -75,6 +121,22 @@ manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
   out->function = dup_or_null(in->function);
   out->cls = dup_or_null(in->cls);
   out->method = dup_or_null(in->method);
+  out->health_method = dup_or_null(in->health_method);
+  bool res_ok = true;
+  for (unsigned i = 0; i < in->nres; i++) {
+    res_ok &= mt_serve_spec_set_resource(out, in->res_names[i],
+                                         in->res_qty[i]) == MANTA_OK;
+  }
+  if (in->init_args) {
+    /* Shared by every replica: frozen once sent, so kept as it is. */
+    out->init_args = manta_value_ref(in->init_args);
+  }
+  out->health_period_ms = in->health_period_ms > 0
+                              ? in->health_period_ms
+                              : MT_SERVE_DEFAULT_HEALTH_PERIOD_MS;
+  out->health_timeout_ms = in->health_timeout_ms > 0
+                               ? in->health_timeout_ms
+                               : MT_SERVE_DEFAULT_HEALTH_TIMEOUT_MS;
   out->idempotent = in->idempotent;
   out->replicas = in->cls ? in->replicas : 1;
   out->min_replicas = in->min_replicas;
@@ -91,7 +153,8 @@ manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
   out->timeout_ms =
       in->timeout_ms ? in->timeout_ms : MT_SERVE_DEFAULT_TIMEOUT_MS;
   if (!out->route || (in->function && !out->function) ||
-      (in->cls && !out->cls) || (in->method && !out->method)) {
+      (in->cls && !out->cls) || (in->method && !out->method) ||
+      (in->health_method && !out->health_method) || !res_ok) {
     mt_serve_spec_clear(out);
     snprintf(why, why_size, "out of memory");
     return MANTA_ERR_NOMEM;
@@ -105,10 +168,28 @@ manta_err mt_serve_new_replica(const mt_serve_spec *s, uint64_t *actor) {
   if (err == MANTA_OK) {
     err = manta_call_options_set_strategy(opts, MANTA_STRATEGY_SPREAD);
   }
+  for (unsigned i = 0; err == MANTA_OK && i < s->nres; i++) {
+    err = strcmp(s->res_names[i], "CPU") == 0
+              ? manta_call_options_set_num_cpus(opts, s->res_qty[i])
+              : manta_call_options_set_resource(opts, s->res_names[i],
+                                                s->res_qty[i]);
+  }
+  size_t nargs = 0;
+  if (s->init_args) {
+    manta_len(s->init_args, &nargs);
+  }
+  const manta_value **args = calloc(nargs + 1, sizeof *args);
+  if (!args && err == MANTA_OK) {
+    err = MANTA_ERR_NOMEM;
+  }
+  for (size_t i = 0; err == MANTA_OK && i < nargs; i++) {
+    manta_list_at(s->init_args, i, &args[i]);
+  }
   manta_actor a = {0};
   if (err == MANTA_OK) {
-    err = manta_actor_create(s->cls, NULL, 0, opts, &a);
+    err = manta_actor_create(s->cls, args, nargs, opts, &a);
   }
+  free(args);
   manta_call_options_free(opts);
   *actor = a.id;
   return err;
@@ -116,6 +197,9 @@ manta_err mt_serve_new_replica(const mt_serve_spec *s, uint64_t *actor) {
 
 static void dep_free(mt_serve_dep *d) {
   for (unsigned i = 0; i < d->nreps; i++) {
+    if (d->reps[i].probe_ref) {
+      manta_ref_release((manta_ref){d->reps[i].probe_ref});
+    }
     manta_actor a = {atomic_load(&d->reps[i].actor)};
     if (a.id) {
       manta_actor_kill(a);
@@ -220,6 +304,9 @@ manta_err mt_serve_routes_put(mt_serve_spec *spec, char *why, size_t why_size) {
   if (d->spec.max_replicas) {
     mt_serve_autoscaler_start();
   }
+  if (d->spec.health_method) {
+    mt_serve_health_start();
+  }
   return MANTA_OK;
 }
 
@@ -247,12 +334,14 @@ manta_err mt_serve_routes_delete(const char *route) {
   return MANTA_OK;
 }
 
-mt_serve_dep **mt_serve_routes_autoscaled(size_t *n) {
+/* The deployments `keep` selects, each with a reference taken. */
+static mt_serve_dep **routes_where(bool (*keep)(const mt_serve_dep *),
+                                   size_t *n) {
   pthread_mutex_lock(&routes.mu);
   mt_serve_dep **out = calloc(routes.n ? routes.n : 1, sizeof *out);
   *n = 0;
   for (size_t i = 0; out && i < routes.n; i++) {
-    if (routes.deps[i]->spec.max_replicas) {
+    if (keep(routes.deps[i])) {
       atomic_fetch_add(&routes.deps[i]->refs, 1);
       out[(*n)++] = routes.deps[i];
     }
@@ -261,8 +350,25 @@ mt_serve_dep **mt_serve_routes_autoscaled(size_t *n) {
   return out;
 }
 
+static bool autoscaled(const mt_serve_dep *d) {
+  return d->spec.max_replicas > 0;
+}
+
+static bool probed(const mt_serve_dep *d) {
+  return d->spec.health_method != NULL;
+}
+
+mt_serve_dep **mt_serve_routes_autoscaled(size_t *n) {
+  return routes_where(autoscaled, n);
+}
+
+mt_serve_dep **mt_serve_routes_probed(size_t *n) {
+  return routes_where(probed, n);
+}
+
 void mt_serve_routes_clear(void) {
   mt_serve_autoscaler_stop();
+  mt_serve_health_stop();
   pthread_mutex_lock(&routes.mu);
   mt_serve_dep **deps = routes.deps;
   size_t n = routes.n;
@@ -376,7 +482,8 @@ int mt_serve_dep_acquire(mt_serve_dep *d) {
   return chosen;
 }
 
-void mt_serve_dep_release(mt_serve_dep *d, int replica, manta_err code) {
+void mt_serve_dep_release(mt_serve_dep *d, int replica, uint64_t actor,
+                          manta_err code) {
   atomic_fetch_sub(&d->in_flight, 1);
   atomic_fetch_add(&d->handled, 1);
   if (code != MANTA_OK) {
@@ -391,30 +498,45 @@ void mt_serve_dep_release(mt_serve_dep *d, int replica, manta_err code) {
   if (code != MANTA_OK) {
     atomic_fetch_add(&rep->errors, 1);
   }
-  if ((code != MANTA_ERR_ACTOR_DEAD && code != MANTA_ERR_NODE_DIED) ||
-      atomic_load(&d->retired) ||
-      atomic_load(&rep->in_flight) >= MT_SERVE_RETIRED) {
-    return;
+  if (code == MANTA_ERR_ACTOR_DEAD || code == MANTA_ERR_NODE_DIED) {
+    /* The replica is gone (its node died, it was killed): the first
+     * request that saw it replaces it, on any node offering the class. */
+    mt_serve_dep_replace(d, replica, actor, false, manta_errname(code));
   }
-  /* The replica is gone (its node died, it was killed): one request that
-   * saw it replaces it, on any node offering the class. */
+}
+
+void mt_serve_dep_replace(mt_serve_dep *d, int replica, uint64_t lost,
+                          bool kill, const char *why) {
+  mt_serve_replica *rep = &d->reps[replica];
+  if (atomic_load(&d->retired) ||
+      atomic_load(&rep->in_flight) >= MT_SERVE_RETIRED) {
+    return; /* draining anyway */
+  }
   bool expected = false;
   if (!atomic_compare_exchange_strong(&rep->replacing, &expected, true)) {
+    return;
+  }
+  if (lost && atomic_load(&rep->actor) != lost) {
+    atomic_store(&rep->replacing, false); /* replaced already */
     return;
   }
   uint64_t fresh = 0;
   manta_err err = mt_serve_new_replica(&d->spec, &fresh);
   if (err == MANTA_OK) {
     manta_actor old = {atomic_exchange(&rep->actor, fresh)};
+    if (kill) {
+      manta_actor_kill(old);
+    }
     /* Calls already made on the old handle hold their own count. */
     manta_actor_release(old);
+    atomic_fetch_add(&d->replaced, 1);
     mt_log(MT_LOG_WARN, "serve: route %s replica %d was lost (%s): replaced",
-           d->spec.route, replica, manta_errname(code));
+           d->spec.route, replica, why);
   } else {
     mt_log(MT_LOG_WARN,
            "serve: route %s replica %d was lost (%s) and "
            "cannot be replaced: %s",
-           d->spec.route, replica, manta_errname(code), manta_strerror(err));
+           d->spec.route, replica, why, manta_strerror(err));
   }
   atomic_store(&rep->replacing, false);
 }
@@ -444,6 +566,22 @@ static manta_value *dep_status(mt_serve_dep *d, size_t draining) {
   put_int(m, "errors", atomic_load(&d->errors));
   put_int(m, "rejected", atomic_load(&d->rejected));
   put_int(m, "retried", atomic_load(&d->retried));
+  put_int(m, "replaced", atomic_load(&d->replaced));
+  if (s->nres) {
+    manta_value *res = manta_map();
+    for (unsigned i = 0; res && i < s->nres; i++) {
+      manta_map_put(res, s->res_names[i], manta_double(s->res_qty[i]));
+    }
+    manta_map_put(m, "resources", res);
+  }
+  if (s->init_args) {
+    manta_map_put(m, "args", manta_value_ref(s->init_args));
+  }
+  if (s->health_method) {
+    manta_map_put(m, "health_check_method", manta_cstring(s->health_method));
+    put_int(m, "health_check_period_ms", s->health_period_ms);
+    put_int(m, "health_check_timeout_ms", s->health_timeout_ms);
+  }
   manta_map_put(m, "idempotent", manta_bool(s->idempotent));
   put_int(m, "draining", (int64_t)draining);
   if (s->max_replicas) {

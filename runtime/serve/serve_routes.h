@@ -20,6 +20,7 @@
 
 #define MT_SERVE_DEFAULT_MAX_ONGOING 100
 #define MT_SERVE_DEFAULT_TIMEOUT_MS 60000
+#define MT_SERVE_MAX_RESOURCES 16
 
 /* What a deployment asks for (manta_deployment, a deployment file). */
 typedef struct mt_serve_spec {
@@ -35,7 +36,22 @@ typedef struct mt_serve_spec {
   unsigned min_replicas, max_replicas, target_ongoing;
   /* A request whose replica was lost is sent once more, to another. */
   bool idempotent;
+  /* Health probe (class routes): this method is called on every replica
+   * each period; an error, or no answer within the timeout, replaces the
+   * replica (serve_health.c). NULL: no probe. */
+  char *health_method;
+  int64_t health_period_ms, health_timeout_ms;
+  /* Class routes: what each replica holds while it lives (named
+   * quantities, "CPU" among them) and its constructor's arguments (a
+   * list value, or NULL for none). */
+  unsigned nres;
+  char *res_names[MT_SERVE_MAX_RESOURCES];
+  double res_qty[MT_SERVE_MAX_RESOURCES];
+  manta_value *init_args;
 } mt_serve_spec;
+
+#define MT_SERVE_DEFAULT_HEALTH_PERIOD_MS 10000
+#define MT_SERVE_DEFAULT_HEALTH_TIMEOUT_MS 30000
 
 /* Added to a replica's in-flight count when autoscaling retires it: no
  * slot can be taken any more (the count is over every max), and it is
@@ -46,6 +62,10 @@ typedef struct mt_serve_replica {
   _Atomic uint64_t actor; /* manta_actor id; replaced when it dies */
   _Atomic int64_t in_flight, handled, errors;
   _Atomic bool replacing;
+  /* The health probe under way (the probing thread's alone; released by
+   * the deployment's end): its ref, the actor asked, when. */
+  uint64_t probe_ref, probe_actor;
+  int64_t probe_sent_ms, probe_next_ms;
 } mt_serve_replica;
 
 typedef struct mt_serve_dep {
@@ -57,7 +77,8 @@ typedef struct mt_serve_dep {
   _Atomic unsigned active;       /* reps[0, active) take requests */
   unsigned up_ticks, down_ticks; /* the autoscaler's hysteresis */
   _Atomic int64_t in_flight, handled, errors, rejected, retried;
-  _Atomic bool retired; /* replaced or deleted: draining */
+  _Atomic int64_t replaced; /* replicas replaced (lost or unhealthy) */
+  _Atomic bool retired;     /* replaced or deleted: draining */
 } mt_serve_dep;
 
 /* Copies a spec with defaults filled in; MANTA_ERR_INVALID with why for a
@@ -66,6 +87,10 @@ typedef struct mt_serve_dep {
 manta_err mt_serve_spec_check(const mt_serve_spec *in, mt_serve_spec *out,
                               char *why, size_t why_size);
 void mt_serve_spec_clear(mt_serve_spec *s);
+/* Sets (or replaces) one resource of a spec; MANTA_ERR_INVALID past
+ * MT_SERVE_MAX_RESOURCES names or for a quantity below 0. */
+manta_err mt_serve_spec_set_resource(mt_serve_spec *s, const char *name,
+                                     double qty);
 
 /* Deploys (or redeploys: the old version drains) a checked spec, taken. */
 manta_err mt_serve_routes_put(mt_serve_spec *spec, char *why, size_t why_size);
@@ -76,6 +101,8 @@ manta_value *mt_serve_routes_status(void);
 /* The autoscaled deployments, each with a reference taken (free the
  * array); NULL on OOM. */
 mt_serve_dep **mt_serve_routes_autoscaled(size_t *n);
+/* The same for the deployments with a health probe. */
+mt_serve_dep **mt_serve_routes_probed(size_t *n);
 /* Creates one replica actor of a class spec, spread over the nodes
  * offering the class. */
 manta_err mt_serve_new_replica(const mt_serve_spec *s, uint64_t *actor);
@@ -91,7 +118,15 @@ void mt_serve_dep_unref(mt_serve_dep *d);
  * function route), -1 when every replica is full (the caller answers 503). */
 int mt_serve_dep_acquire(mt_serve_dep *d);
 /* Gives the slot back with the request's outcome. An actor that is gone
- * (code ACTOR_DEAD, NODE_DIED) is replaced by a new replica. */
-void mt_serve_dep_release(mt_serve_dep *d, int replica, manta_err code);
+ * (code ACTOR_DEAD, NODE_DIED) is replaced by a new replica, unless it
+ * was replaced already (actor: the one the request was sent to; 0:
+ * unknown). */
+void mt_serve_dep_release(mt_serve_dep *d, int replica, uint64_t actor,
+                          manta_err code);
+/* Replaces replica's actor `lost` (unless another did it first) by a new
+ * one, killing it first when kill (an unhealthy actor may still run). why
+ * goes to the log. */
+void mt_serve_dep_replace(mt_serve_dep *d, int replica, uint64_t lost,
+                          bool kill, const char *why);
 
 #endif

@@ -368,6 +368,26 @@ static manta_value *counter_slow(void *state, const manta_value *const *a,
   return manta_int(ms);
 }
 
+/* The same behind a Serve route: the request map's query says how long
+ * (?ms=N), so a route's replicas can be kept busy (serve_autoscale). */
+static manta_value *counter_serve_slow(void *state, const manta_value *const *a,
+                                       size_t n, void *md) {
+  const manta_value *query = NULL, *ms = NULL;
+  const char *text = NULL;
+  size_t len = 0;
+  if (manta_map_find(a[0], "query", &query) != MANTA_OK ||
+      manta_map_find(query, "ms", &ms) != MANTA_OK ||
+      manta_get_string(ms, &text, &len) != MANTA_OK) {
+    return manta_error(MANTA_ERR_INVALID, "serve_slow takes ?ms=N");
+  }
+  manta_value *v = manta_int(strtoll(text, NULL, 10));
+  const manta_value *args[] = {v};
+  manta_value *out = counter_slow(state, args, 1, md);
+  manta_value_free(v);
+  (void)n;
+  return out;
+}
+
 static manta_err register_counter(const char *name) {
   manta_err err = manta_register_class(name, counter_new, counter_free, NULL);
   if (!err)
@@ -380,6 +400,9 @@ static manta_err register_counter(const char *name) {
     err = manta_register_method(name, "next", counter_next, 2, NULL);
   if (!err)
     err = manta_register_method(name, "slow", counter_slow, 1, NULL);
+  if (!err)
+    err =
+        manta_register_method(name, "serve_slow", counter_serve_slow, 1, NULL);
   return err;
 }
 

@@ -145,9 +145,38 @@ echo "during redeploys:$codes"
   grep -q "^/counter -> class ServeCounter  version $((version + 3)) " ||
   fail "version $((version + 3)) after three more redeploys: $("$manta" serve status --http "$http")"
 
+# A route whose replicas are probed (health check every 200 ms): the kill
+# below is noticed by the probe, with no request sent to it.
+cat >"$work/probed.yaml" <<'YAML'
+route: /probed
+class: ServeCounter
+method: increment
+replicas: 2
+health_check_method: healthy
+health_check_period_ms: 200
+health_check_timeout_ms: 3000
+YAML
+"$manta" serve deploy "$work/probed.yaml" --http "$http" >/dev/null ||
+  fail "deploy the probed route"
+replaced_of() { # ROUTE: the status's replaced count
+  "$manta" serve status --json --http "$http" | python3 -c '
+import json, sys
+print([r for r in json.load(sys.stdin) if r["route"] == sys.argv[1]][0]["replaced"])' "$1"
+}
+probed_before=$(replaced_of /probed)
+
 # kill -9 the first node: its replica is lost and replaced on the other.
 disown "$n1_pid" 2>/dev/null || true
 kill -9 "$n1_pid"
+probed_after=$probed_before
+for _ in $(seq 200); do
+  probed_after=$(replaced_of /probed)
+  [ "$probed_after" -gt "$probed_before" ] && break
+  sleep 0.05
+done
+[ "$probed_after" -gt "$probed_before" ] ||
+  fail "the health probe did not replace the killed node's replica"
+echo "the health probe replaced the killed node's replica of /probed"
 ok_run=0
 seen=
 for i in $(seq 300); do

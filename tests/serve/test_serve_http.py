@@ -200,6 +200,92 @@ def test_autoscaling(port):
     check(shrunk == 1, "scaled back down to min_replicas: %d" % shrunk)
 
 
+def test_health(port):
+    """/patient probes each replica's health method every 100 ms: once the
+    replica is made sick, its probe fails and a new replica (another
+    instance) answers; the status counts the replacement. A deployment
+    file's health keys are read and shown."""
+    st, h, first = request(port, "GET", "/patient/id")
+    check(st == 200, "patient answers: %s %s" % (st, first))
+    st, h, body = request(port, "POST", "/patient/sicken")
+    check(st == 200 and body == b"sick", "sicken: %s %s" % (st, body))
+    now = first
+    for _ in range(200):  # bounded: 10 s
+        st, h, now = request(port, "GET", "/patient/id")
+        if st == 200 and now != first:
+            break
+        time.sleep(0.05)
+    check(st == 200 and now != first,
+          "a sick replica was replaced: instance %s then %s" % (first, now))
+    route = in_flight(port, "/patient")
+    check(route.get("replaced", 0) >= 1 and
+          route.get("health_check_method") == "health" and
+          route.get("health_check_period_ms") == 100,
+          "status counts the replacement and shows the check: %s" % route)
+    spec = {"route": "/patient_file", "class": "Patient",
+            "health_check_method": "health",
+            "health_check_period_ms": 250, "health_check_timeout_ms": 900}
+    st, h, body = request(port, "PUT", "/-/routes", json.dumps(spec),
+                          {"Content-Type": "application/json"})
+    check(st == 200, "deploy with health keys: %s %s" % (st, body))
+    route = in_flight(port, "/patient_file")
+    check(route.get("health_check_period_ms") == 250 and
+          route.get("health_check_timeout_ms") == 900,
+          "a file's health keys: %s" % route)
+    bad = {"route": "/x", "function": "fail", "health_check_method": "h"}
+    st, h, body = request(port, "PUT", "/-/routes", json.dumps(bad),
+                          {"Content-Type": "application/json"})
+    check(st == 400 and b"health check is for class routes" in body,
+          "a health check on a function route refused: %s %s" % (st, body))
+
+
+def slots_free(port):
+    st, h, body = request(port, "GET", "/slots")
+    return json.loads(body) if st == 200 else None
+
+
+def test_resources_args(port):
+    """The node has 4 "slots"; /sized_c (deployed from C) holds one with
+    its replica made with the arguments ("hi", 7). A file deploys 2
+    replicas holding one slot each, made with ("hello", 42): 1 slot is
+    left while they live, 3 once the route is deleted."""
+    st, h, body = request(port, "GET", "/sized_c/greet")
+    check(st == 200 and body == b"hi 7", "C args: %s %s" % (st, body))
+    check(slots_free(port) == 3.0, "the C route holds 1 slot: %s" %
+          slots_free(port))
+    spec = {"route": "/sized", "class": "Sized", "replicas": 2,
+            "resources": {"slots": 1}, "args": ["hello", 42]}
+    st, h, body = request(port, "PUT", "/-/routes", json.dumps(spec),
+                          {"Content-Type": "application/json"})
+    check(st == 200, "deploy with resources and args: %s %s" % (st, body))
+    st, h, body = request(port, "GET", "/sized/greet")
+    check(st == 200 and body == b"hello 42", "file args: %s %s" % (st, body))
+    check(slots_free(port) == 1.0, "two replicas hold 2 slots: %s" %
+          slots_free(port))
+    route = in_flight(port, "/sized")
+    check(route.get("resources") == {"slots": 1.0} and
+          route.get("args") == ["hello", 42],
+          "status shows resources and args: %s" % route)
+    st, h, body = request(port, "DELETE", "/-/routes/sized")
+    check(st == 200, "delete /sized: %s %s" % (st, body))
+    left = None
+    for _ in range(200):  # bounded: 10 s
+        left = slots_free(port)
+        if left == 3.0:
+            break
+        time.sleep(0.05)
+    check(left == 3.0, "the deleted replicas gave their slots back: %s" % left)
+    bad = {"route": "/sized2", "class": "Sized", "args": ["only one"]}
+    st, h, body = request(port, "PUT", "/-/routes", json.dumps(bad),
+                          {"Content-Type": "application/json"})
+    check(st == 200, "deploy /sized2: %s %s" % (st, body))
+    st, h, body = request(port, "GET", "/sized2/greet")
+    check(st >= 500 and b"Sized takes a string and an int" in body,
+          "a constructor refusing its args answers its error: %s %s" %
+          (st, body))
+    request(port, "DELETE", "/-/routes/sized2")
+
+
 def test_bad_http(port):
     # Not HTTP at all: libmicrohttpd closes the connection unanswered.
     got = raw(port, b"GARBAGE\r\n\r\n")
@@ -260,6 +346,8 @@ def main():
         test_overload(port)
         test_replicas_full(port)
         test_autoscaling(port)
+        test_health(port)
+        test_resources_args(port)
         test_bad_http(port)
         st, h, body = request(port, "GET", "/respond")
         check(st == 201, "still serving at the end: %s" % st)

@@ -252,6 +252,39 @@ static void test_config(void) {
   CHECK(s.target_ongoing == 4 && s.idempotent && s.timeout_ms == 250);
   CHECK(s.max_ongoing == 100);
   mt_serve_spec_clear(&s);
+  /* Every key, and the JSON the spec travels to other ingresses as
+   * (mt_serve_spec_to_json) read back into the same spec. */
+  CHECK_OK(spec_of("route: /full\nclass: C\nmethod: m\nreplicas: 2\n"
+                   "max_ongoing_requests: 7\ntimeout_ms: 900\n"
+                   "min_replicas: 1\nmax_replicas: 4\n"
+                   "target_ongoing_requests: 3\nidempotent: true\n"
+                   "health_check_method: ok\nhealth_check_period_ms: 50\n"
+                   "health_check_timeout_ms: 70\n"
+                   "resources: {CPU: 1, db_conn: 0.5}\n"
+                   "args: [hello, 42, [1, 2]]\n",
+                   &s));
+  CHECK(s.nres == 2 && strcmp(s.res_names[1], "db_conn") == 0 &&
+        s.res_qty[0] == 1.0 && s.res_qty[1] == 0.5);
+  CHECK(s.health_method && strcmp(s.health_method, "ok") == 0 &&
+        s.health_period_ms == 50 && s.health_timeout_ms == 70);
+  size_t nargs = 0;
+  CHECK(s.init_args && manta_len(s.init_args, &nargs) == MANTA_OK &&
+        nargs == 3);
+  char *json = mt_serve_spec_to_json(&s);
+  CHECK(json != NULL);
+  manta_value *jv =
+      json ? mt_serve_json_decode(json, strlen(json), why, sizeof why) : NULL;
+  mt_serve_spec back;
+  CHECK(jv && mt_serve_spec_from_value(jv, &back, why, sizeof why) == MANTA_OK);
+  if (jv) {
+    char *again = mt_serve_spec_to_json(&back);
+    CHECK(again && strcmp(again, json) == 0);
+    free(again);
+    mt_serve_spec_clear(&back);
+  }
+  manta_value_free(jv);
+  free(json);
+  mt_serve_spec_clear(&s);
   CHECK_OK(spec_of("{route: /echo, function: echo}", &s));
   CHECK(s.function && strcmp(s.function, "echo") == 0 && s.replicas == 1);
   mt_serve_spec_clear(&s);
@@ -269,6 +302,14 @@ static void test_config(void) {
       {"route: /x\nfunction: f\nclass: C\n", "needs one target"},
       {"route: /x\nfunction: f\ntimeout_ms: -1\n", "'timeout_ms' must be"},
       {"route: /x\nclass: C\nidempotent: 3\n", "true or false"},
+      {"route: /x\nfunction: f\nhealth_check_method: h\n",
+       "health check is for class routes"},
+      {"route: /x\nfunction: f\nresources: {CPU: 1}\n",
+       "resources and args are for class routes"},
+      {"route: /x\nclass: C\nresources: {CPU: -1}\n",
+       "resource 'CPU' must be a number"},
+      {"route: /x\nclass: C\nresources: [CPU]\n", "'resources' must be a map"},
+      {"route: /x\nclass: C\nargs: 1\n", "'args' must be a list"},
       {"[1, 2]", "a deployment is a map"},
       {"route: [/x\n", "bad YAML at line"},
       {"a: &x 1\nb: *x\n", "anchors, aliases"},

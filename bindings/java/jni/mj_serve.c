@@ -85,17 +85,41 @@ NATIVE(jint, servePort)(JNIEnv *env, jclass cls) {
   return manta_serve_port(&port) == MANTA_OK ? port : -1;
 }
 
+/* The deployment's resources from parallel arrays; false with a Java
+ * exception pending when one cannot be read. */
+static bool set_resources(JNIEnv *env, manta_deployment *d, jobjectArray names,
+                          jdoubleArray qty, manta_err *err) {
+  jsize n = names ? (*env)->GetArrayLength(env, names) : 0;
+  for (jsize i = 0; i < n && !*err; i++) {
+    jstring jname = (*env)->GetObjectArrayElement(env, names, i);
+    text name = {0};
+    bool got = text_of(env, jname, &name, "resource name");
+    (*env)->DeleteLocalRef(env, jname);
+    if (!got) {
+      return false;
+    }
+    jdouble q = 0;
+    (*env)->GetDoubleArrayRegion(env, qty, i, 1, &q);
+    *err = manta_deployment_set_resource(d, name.s ? name.s : "", q);
+    text_free(&name);
+  }
+  return true;
+}
+
 NATIVE(void, serveDeploy)
 (JNIEnv *env, jclass cls, jstring jroute, jstring jfunction, jstring jclass,
  jstring jmethod, jint replicas, jint max_ongoing, jlong timeout_ms,
- jint min_replicas, jint max_replicas, jint target, jboolean idempotent) {
+ jint min_replicas, jint max_replicas, jint target, jboolean idempotent,
+ jstring jhealth, jlong health_period_ms, jlong health_timeout_ms,
+ jobjectArray res_names, jdoubleArray res_qty, jobjectArray jargs) {
   (void)cls;
-  text route = {0}, fn = {0}, klass = {0}, method = {0};
+  text route = {0}, fn = {0}, klass = {0}, method = {0}, health = {0};
   manta_deployment *d = NULL;
   if (text_of(env, jroute, &route, "route") &&
       text_of(env, jfunction, &fn, "function") &&
       text_of(env, jclass, &klass, "class") &&
-      text_of(env, jmethod, &method, "method")) {
+      text_of(env, jmethod, &method, "method") &&
+      text_of(env, jhealth, &health, "health check method")) {
     manta_err err = manta_deployment_new(route.s ? route.s : "", &d);
     if (!err) {
       err = fn.s ? manta_deployment_set_function(d, fn.s)
@@ -118,13 +142,35 @@ NATIVE(void, serveDeploy)
     if (!err && idempotent) {
       err = manta_deployment_set_idempotent(d, 1);
     }
+    if (!err && health.s) {
+      err = manta_deployment_set_health_check(d, health.s, health_period_ms,
+                                              health_timeout_ms);
+    }
+    if (!err && !set_resources(env, d, res_names, res_qty, &err)) {
+      goto done; /* a Java exception is pending */
+    }
+    if (!err && jargs) {
+      manta_value *buf[8], **args = NULL;
+      size_t n = 0;
+      mj_conv_error conv = {0};
+      if (!mj_args_to_manta(env, jargs, buf, 8, &args, &n, &conv)) {
+        if (!conv.java_exception) {
+          mj_throw(env, conv.code, "Serve deploy: args: %s", conv.msg);
+        }
+        goto done;
+      }
+      err = manta_deployment_set_args(d, (const manta_value *const *)args, n);
+      mj_args_free(args, n, buf);
+    }
     if (!err) {
       err = manta_serve_deploy(d);
     }
     ok(env, err, "Serve deploy (the log says why)");
+  done:
     manta_deployment_free(d);
   }
   text_free(&route), text_free(&fn), text_free(&klass), text_free(&method);
+  text_free(&health);
 }
 
 NATIVE(void, serveDelete)(JNIEnv *env, jclass cls, jstring jroute) {

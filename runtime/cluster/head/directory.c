@@ -27,8 +27,9 @@ struct mt_directory {
   mt_view_log log; /* for heartbeat deltas (view_log.c) */
   int64_t heartbeat_ms, dead_after_ms;
   mt_actor_names *names;
-  mt_pg_table *pgs;     /* placement groups (pg_head.c) */
-  mt_head_store *store; /* NULL: the state lives in memory only */
+  mt_pg_table *pgs;      /* placement groups (pg_head.c) */
+  mt_serve_table *serve; /* Serve routes (serve_routes.c) */
+  mt_head_store *store;  /* NULL: the state lives in memory only */
 };
 
 static void store_node_put_locked(mt_directory *d, const dir_node *n);
@@ -40,9 +41,10 @@ mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
                                int64_t dead_after_ms) {
   mt_directory *d = calloc(1, sizeof *d);
   if (!d || !(d->names = mt_actor_names_new()) ||
-      !(d->pgs = mt_pg_table_new())) {
+      !(d->pgs = mt_pg_table_new()) || !(d->serve = mt_serve_table_new())) {
     if (d) {
       mt_actor_names_free(d->names);
+      mt_pg_table_free(d->pgs);
     }
     free(d);
     return NULL;
@@ -70,6 +72,7 @@ void mt_directory_free(mt_directory *d) {
   mt_head_store_close(d->store); /* the last writes first */
   mt_actor_names_free(d->names);
   mt_pg_table_free(d->pgs);
+  mt_serve_table_free(d->serve);
   pthread_mutex_destroy(&d->mu);
   free(d);
 }
@@ -303,7 +306,8 @@ bool mt_directory_is_method(const char *method) {
          strcmp(method, MT_HEAD_HEARTBEAT) == 0 ||
          strcmp(method, MT_HEAD_UNREGISTER) == 0 ||
          strcmp(method, MT_HEAD_STATUS) == 0 ||
-         mt_actor_names_is_method(method) || mt_pg_table_is_method(method);
+         mt_actor_names_is_method(method) || mt_pg_table_is_method(method) ||
+         mt_serve_table_is_method(method);
 }
 
 /* The live nodes with their resources, for placement groups (NULL on
@@ -350,6 +354,9 @@ int mt_directory_call(mt_directory *d, const char *method, const uint8_t *body,
                             size);
     free(nodes);
     store_pgs_locked(d);
+  } else if (mt_serve_table_is_method(method)) {
+    st =
+        mt_serve_table_handle(d->serve, method, body, len, reply, detail, size);
   } else {
     st =
         mt_actor_names_handle(d->names, method, body, len, reply, detail, size);

@@ -129,7 +129,8 @@ final class Native {
 
   static native void serveDeploy(String route, String function, String className, String method,
       int replicas, int maxOngoingRequests, long timeoutMs, int minReplicas, int maxReplicas,
-      int targetOngoingRequests, boolean idempotent);
+      int targetOngoingRequests, boolean idempotent, String healthMethod, long healthPeriodMs,
+      long healthTimeoutMs, String[] resourceNames, double[] resourceQuantities, Object[] args);
 
   static native void serveDelete(String route);
 

@@ -75,6 +75,12 @@ public final class Serve {
     private int maxReplicas;
     private int targetOngoingRequests;
     private boolean idempotent;
+    private String healthMethod;
+    private long healthPeriodMs;
+    private long healthTimeoutMs;
+    private final java.util.LinkedHashMap<String, Double> resources =
+        new java.util.LinkedHashMap<>();
+    private Object[] args;
 
     private Deployment(String route) {
       if (route == null || !route.startsWith("/")) {
@@ -152,13 +158,50 @@ public final class Serve {
       return this;
     }
 
+    /**
+     * Class routes: method is called with no argument on every replica each
+     * periodMs; an exception, or no answer within timeoutMs, replaces the
+     * replica (0 for either: 10000, 30000). docs/serve.md, "Health checks".
+     */
+    public Deployment healthCheck(String method, long periodMs, long timeoutMs) {
+      if (method == null || method.isEmpty() || periodMs < 0 || timeoutMs < 0) {
+        throw new IllegalArgumentException(
+            "a health check needs a method and periods >= 0 (0: the default)");
+      }
+      this.healthMethod = method;
+      this.healthPeriodMs = periodMs;
+      this.healthTimeoutMs = timeoutMs;
+      return this;
+    }
+
+    /** Class routes: each replica holds qty of the resource name ("CPU", "db_conn"). */
+    public Deployment resource(String name, double qty) {
+      if (name == null || name.isEmpty() || !(qty >= 0)) {
+        throw new IllegalArgumentException("a resource needs a name and a quantity >= 0");
+      }
+      resources.put(name, qty);
+      return this;
+    }
+
+    /** Class routes: the arguments each replica's constructor gets. */
+    public Deployment args(Object... args) {
+      this.args = args.clone();
+      return this;
+    }
+
     /** Deploys, or redeploys (the old replicas drain). */
     public void deploy() {
       if (function == null && className == null) {
         throw new IllegalStateException("route " + route + " needs a function or an actor class");
       }
+      String[] names = resources.keySet().toArray(new String[0]);
+      double[] qty = new double[names.length];
+      for (int i = 0; i < names.length; i++) {
+        qty[i] = resources.get(names[i]);
+      }
       Native.serveDeploy(route, function, className, method, replicas, maxOngoingRequests,
-          timeoutMs, minReplicas, maxReplicas, targetOngoingRequests, idempotent);
+          timeoutMs, minReplicas, maxReplicas, targetOngoingRequests, idempotent, healthMethod,
+          healthPeriodMs, healthTimeoutMs, names, qty, args);
     }
   }
 }
