@@ -86,6 +86,7 @@ struct manta_call_options {
   int max_restarts; /* actors: re-creations after node loss; -1: no end */
   int max_task_retries; /* actors: resends of a call lost with its node */
   size_t num_returns;   /* 0: one (multi_returns.c) */
+  size_t stream_window; /* 0: the default (streams.c) */
 };
 
 /* ---- values dropped under the lock -------------------------------------- */
@@ -288,7 +289,8 @@ typedef struct mt_task {
   struct mt_sched_class *cls; /* where it queues (functions, creations) */
   mt_remote *remote;          /* set: runs on another node */
   uint64_t pg; /* runs in a bundle of this placement group here (bundles.c) */
-  manta_value *dep_error; /* first failed dependency's error */
+  struct mt_stream *stream; /* a call submitted as a stream (streams.c) */
+  manta_value *dep_error;   /* first failed dependency's error */
   size_t dep_error_arg;
   size_t nargs;
   size_t ndeps;
