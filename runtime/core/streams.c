@@ -25,9 +25,9 @@
 struct mt_stream {
   int64_t refs; /* the handle, the task, the result listener, waiters */
   size_t window;
-  bool is_sink;  /* a producer's end for a consumer on another node */
-  bool released; /* the program let go of its handle: the producer stops */
-  bool done;     /* the call returned (error: how it failed) */
+  bool is_sink;   /* a producer's end for a consumer on another node */
+  bool released;  /* the program let go of its handle: the producer stops */
+  bool done;      /* the call returned (error: how it failed) */
   bool cancelled; /* sink: the consumer let go or went away */
   /* consumer: unread items, each an object with one count */
   mt_object **ring;
@@ -561,8 +561,6 @@ void mt_stream_sink_credit_locked(mt_stream *s, uint64_t read, bool cancel) {
 
 void mt_stream_sink_gone_locked(mt_stream *s) {
   s->cancelled = true;
-  s->ctx = NULL;
-  s->ops = NULL;
   if (s->producers) {
     pthread_cond_signal(&s->room_cv);
   }

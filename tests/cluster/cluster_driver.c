@@ -833,7 +833,8 @@ int main(int argc, char **argv) {
   } else if (strcmp(phase, "failover") == 0) {
     RUN_TEST(test_failover);
   } else if (!cluster_actor_phase(phase) && !cluster_strategy_phase(phase) &&
-             !cluster_pg_phase(phase) && !cluster_restart_phase(phase)) {
+             !cluster_pg_phase(phase) && !cluster_restart_phase(phase) &&
+             !cluster_stream_phase(phase)) {
     fprintf(stderr, "unknown phase %s\n", phase);
     return 2;
   }

@@ -18,5 +18,7 @@ int cluster_pg_phase(const char *phase);
 /* Runs the actor-restart phase of that name (cluster_restarts.c); 0 if
  * there is none. */
 int cluster_restart_phase(const char *phase);
+/* Runs the stream phase (cluster_streams.c); 0 if it is not that. */
+int cluster_stream_phase(const char *phase);
 
 #endif
