@@ -82,7 +82,7 @@ void mt_stream_items_in(mt_peer *p, const Manta__V1__TaskBatch *batch) {
 typedef struct sink {
   mt_serve_stream *ss; /* counted until detached */
   uint64_t seq;
-  mt_stream *stream; /* not counted: its task holds it */
+  mt_stream *stream;  /* not counted: its task holds it */
   manta_value **held; /* items with refs the caller owns: kept while here */
   size_t nheld;
   struct sink *next_same; /* sinks with the same seq (other links) */
@@ -122,11 +122,11 @@ static bool sink_send_locked(void *ctx, uint64_t index, const manta_value *v,
   }
   mt_refs_free(&refs);
   if (err != MANTA_OK) {
-    manta_value *ev = mt_error_new(err, "stream",
-                                   "item %llu cannot be sent to another node: "
-                                   "%s",
-                                   (unsigned long long)index,
-                                   manta_strerror(err));
+    manta_value *ev =
+        mt_error_new(err, "stream",
+                     "item %llu cannot be sent to another node: "
+                     "%s",
+                     (unsigned long long)index, manta_strerror(err));
     err = ev ? mt_wire_encode_value(ev, &it.value) : MANTA_ERR_NOMEM;
     mt_garbage_add(g, ev);
     if (err != MANTA_OK) {

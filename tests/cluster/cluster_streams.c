@@ -14,16 +14,16 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
-static manta_stream open_stream(const char *name, manta_value **args,
-                                size_t n, size_t window) {
+static manta_stream open_stream(const char *name, manta_value **args, size_t n,
+                                size_t window) {
   manta_call_options *o = NULL;
   REQUIRE_OK(manta_call_options_new(&o));
   if (window) {
     REQUIRE_OK(manta_call_options_set_stream_window(o, window));
   }
   manta_stream s;
-  REQUIRE_OK(manta_submit_stream(name, (const manta_value *const *)args, n, o,
-                                 &s));
+  REQUIRE_OK(
+      manta_submit_stream(name, (const manta_value *const *)args, n, o, &s));
   manta_call_options_free(o);
   for (size_t i = 0; i < n; i++) {
     manta_value_free(args[i]);
@@ -106,8 +106,8 @@ static void test_stream_remote_release(void) {
   CHECK_OK(manta_stream_release(s));
   int64_t state = 0, code = 0;
   for (int i = 0; i < 300 && state != 2; i++) {
-    manta_value *v = mt_test_submit_get("on_b.forever_status", NULL, 0, NULL,
-                                        30000);
+    manta_value *v =
+        mt_test_submit_get("on_b.forever_status", NULL, 0, NULL, 30000);
     const manta_value *x;
     if (manta_list_at(v, 0, &x) == MANTA_OK) {
       manta_get_int(x, &state);
