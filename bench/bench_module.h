@@ -15,6 +15,10 @@
 /* One int argument n; returns n bytes, byte i being bench_byte(i). */
 #define BENCH_BYTES "bench_bytes"
 
+/* One int argument n; emits 0..n-1 when submitted as a stream
+ * (stream_bench.c), returns null. */
+#define BENCH_GEN "bench_gen"
+
 /* An actor class whose constructor takes no arguments, with one method
  * that takes none and returns null. */
 #define BENCH_ACTOR "BenchActor"

@@ -259,7 +259,12 @@ static void test_bounded(void) {
   /* The item being read counts once on each side. */
   CHECK(ahead <= 1024 + 1);
   CHECK(ahead >= 1024); /* the producer did run ahead to the window */
-  CHECK(after.ru_maxrss - before.ru_maxrss < 64 * 1024);
+  /* Sanitizers keep freed memory in quarantine: RSS says nothing there
+   * (MANTA_STREAM_TEST_RSS=0), the bound on unread items still holds. */
+  const char *rss = getenv("MANTA_STREAM_TEST_RSS");
+  if (!rss || strcmp(rss, "0") != 0) {
+    CHECK(after.ru_maxrss - before.ru_maxrss < 64 * 1024);
+  }
 }
 
 static void test_items_as_dependencies(void) {

@@ -74,15 +74,13 @@ NATIVE(jlong, actorCallStream)
     if ((window <= 0 ||
          (stream_check(env, manta_call_options_new(&opts),
                        "manta_call_options_new") &&
-          stream_check(env,
-                       manta_call_options_set_stream_window(opts,
-                                                            (size_t)window),
-                       "streamWindow")))) {
+          stream_check(
+              env, manta_call_options_set_stream_window(opts, (size_t)window),
+              "streamWindow")))) {
       stream_check(env,
-                   manta_actor_call_stream((manta_actor){(uint64_t)actor},
-                                           method,
-                                           (const manta_value *const *)args, n,
-                                           opts, &s),
+                   manta_actor_call_stream(
+                       (manta_actor){(uint64_t)actor}, method,
+                       (const manta_value *const *)args, n, opts, &s),
                    "actor call");
     }
     mj_args_free(args, n, buf);

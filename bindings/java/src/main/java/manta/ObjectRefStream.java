@@ -21,8 +21,8 @@ import java.util.NoSuchElementException;
  * a call still running is stopped (its next emit throws {@link
  * MantaException.Cancelled}).
  */
-public final class ObjectRefStream<T> implements Iterator<ObjectRef<T>>, Iterable<ObjectRef<T>>,
-    AutoCloseable {
+public final class ObjectRefStream<T>
+    implements Iterator<ObjectRef<T>>, Iterable<ObjectRef<T>>, AutoCloseable {
   private final long id;
   private final Handles.Handle handle;
   private ObjectRef<T> ahead; // read by hasNext, not yet given

@@ -171,8 +171,8 @@ class StreamsTest {
 
   @Test
   void emitOutsideAStreamIsRefused() {
-    MantaException e = assertThrows(MantaException.class,
-        () -> Manta.function("j_not_a_stream").remote().get(60_000));
+    MantaException e = assertThrows(
+        MantaException.class, () -> Manta.function("j_not_a_stream").remote().get(60_000));
     assertTrue(e.getMessage().contains("only a call submitted as a stream"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> new CallOptions().streamWindow(0));
     assertEquals(ErrorCode.STREAM_END, ErrorCode.of(25));
