@@ -235,8 +235,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--window") == 0 && has_value) {
       window = strtol(argv[++i], &end, 10);
       if (*end || window < 1 || window > (1 << 20)) {
-        fprintf(stderr,
-                "stream_bench: --window takes 1 to 1048576, not '%s'\n",
+        fprintf(stderr, "stream_bench: --window takes 1 to 1048576, not '%s'\n",
                 argv[i]);
         return 2;
       }
@@ -244,8 +243,7 @@ int main(int argc, char **argv) {
       usage(stdout);
       return 0;
     } else {
-      fprintf(stderr, "stream_bench: unknown or incomplete argument '%s'\n",
-              a);
+      fprintf(stderr, "stream_bench: unknown or incomplete argument '%s'\n", a);
       usage(stderr);
       return 2;
     }
@@ -303,7 +301,8 @@ int main(int argc, char **argv) {
     fprintf(f, "{\n  \"items\": %lld,\n  \"window\": %ld,\n  \"results\": [\n",
             (long long)items, window);
     for (int i = 0; i < 3; i++) {
-      fprintf(f, "    {\"name\": \"%s\", \"items_per_second\": %.0f, \"reps\": [",
+      fprintf(f,
+              "    {\"name\": \"%s\", \"items_per_second\": %.0f, \"reps\": [",
               rows[i].name, rows[i].median);
       for (int k = 0; k < rows[i].reps; k++) {
         fprintf(f, "%s%.0f", k ? ", " : "", rows[i].per_second[k]);
