@@ -295,13 +295,14 @@ static manta_err register_pinned(void) {
              {"make_bytes", make_bytes, 1},
              {"live_objects", live_objects, 0},
              {"pid", where, 0},
-             {"gen", stream_gen, 2},
-             {"gen_fail", stream_fail, 1},
-             {"gen_gated", stream_gated, 0},
-             {"open_gate", open_gate, 0},
-             {"gen_forever", stream_forever, 0},
-             {"forever_status", forever_status, 0},
-             {"emitted", stream_emitted_now, 0}};
+             /* streams (cluster_streams.c), named to sort after the rest */
+             {"stream_gen", stream_gen, 2},
+             {"stream_fail", stream_fail, 1},
+             {"stream_gated", stream_gated, 0},
+             {"stream_open_gate", open_gate, 0},
+             {"stream_forever", stream_forever, 0},
+             {"stream_forever_status", forever_status, 0},
+             {"stream_emitted", stream_emitted_now, 0}};
   manta_err err = MANTA_OK;
   for (size_t i = 0; !err && i < sizeof fns / sizeof fns[0]; i++) {
     char name[128];
@@ -503,7 +504,7 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
   if (!err)
     err = register_pinned();
   if (!err) /* a generator any node offers (the Java cluster test) */
-    err = manta_register_function("stream_items", stream_gen, 2, NULL);
+    err = manta_register_function("yield_items", stream_gen, 2, NULL);
   if (!err)
     err = manta_register_function("late", late, 2, NULL);
   if (!err)

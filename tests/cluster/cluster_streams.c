@@ -1,5 +1,5 @@
 /* The driver's stream phase (docs/api.md, "Streams"): generators running
- * on other nodes (the module's on_<pin>.gen*, pinned to node a or b) and a
+ * on other nodes (the module's on_<pin>.stream_*, pinned to node a or b) and a
  * stream method of an actor living on node b, read by this driver: order
  * and end, the failure after its items, timeouts, pacing by credits (the
  * producer never more than the window ahead of what was read), a reader
@@ -51,12 +51,13 @@ static int64_t call0(const char *name) {
 /* 20000 items from node a, window 64: in order, then the end; while the
  * reader waits, the producer stops at the window. */
 static void test_stream_remote_order(void) {
-  int64_t before = call0("on_a.emitted");
-  manta_stream s = open_stream(
-      "on_a.gen", (manta_value *[]){manta_int(7), manta_int(20000)}, 2, 64);
+  int64_t before = call0("on_a.stream_emitted");
+  manta_stream s =
+      open_stream("on_a.stream_gen",
+                  (manta_value *[]){manta_int(7), manta_int(20000)}, 2, 64);
   CHECK_INT_EQ(next_int(s), 7);
   sleep_ms(300); /* the producer runs into the window meanwhile */
-  int64_t ahead = call0("on_a.emitted") - before;
+  int64_t ahead = call0("on_a.stream_emitted") - before;
   printf("streams: producer %lld items ahead after 1 read (window 64)\n",
          (long long)ahead);
   CHECK(ahead >= 1 && ahead <= 1 + 64);
@@ -74,7 +75,7 @@ static void test_stream_remote_order(void) {
 
 static void test_stream_remote_failure(void) {
   manta_stream s =
-      open_stream("on_b.gen_fail", (manta_value *[]){manta_int(5)}, 1, 0);
+      open_stream("on_b.stream_fail", (manta_value *[]){manta_int(5)}, 1, 0);
   for (int64_t i = 0; i < 5; i++) {
     CHECK_INT_EQ(next_int(s), i);
   }
@@ -89,25 +90,26 @@ static void test_stream_remote_failure(void) {
 }
 
 static void test_stream_remote_timeout(void) {
-  manta_stream s = open_stream("on_a.gen_gated", NULL, 0, 0);
+  manta_stream s = open_stream("on_a.stream_gated", NULL, 0, 0);
   CHECK_INT_EQ(next_int(s), 1);
   manta_ref r;
   CHECK_ERR(manta_stream_next(s, &r, 0), MANTA_ERR_TIMEOUT);
   CHECK_ERR(manta_stream_next(s, &r, 50), MANTA_ERR_TIMEOUT);
-  manta_value_free(mt_test_submit_get("on_a.open_gate", NULL, 0, NULL, 30000));
+  manta_value_free(
+      mt_test_submit_get("on_a.stream_open_gate", NULL, 0, NULL, 30000));
   CHECK_INT_EQ(next_int(s), 2);
   CHECK_ERR(manta_stream_next(s, &r, 30000), MANTA_ERR_STREAM_END);
   manta_stream_release(s);
 }
 
 static void test_stream_remote_release(void) {
-  manta_stream s = open_stream("on_b.gen_forever", NULL, 0, 8);
+  manta_stream s = open_stream("on_b.stream_forever", NULL, 0, 8);
   CHECK(next_int(s) == 0);
   CHECK_OK(manta_stream_release(s));
   int64_t state = 0, code = 0;
   for (int i = 0; i < 300 && state != 2; i++) {
     manta_value *v =
-        mt_test_submit_get("on_b.forever_status", NULL, 0, NULL, 30000);
+        mt_test_submit_get("on_b.stream_forever_status", NULL, 0, NULL, 30000);
     const manta_value *x;
     if (manta_list_at(v, 0, &x) == MANTA_OK) {
       manta_get_int(x, &state);
@@ -127,7 +129,7 @@ static void test_stream_remote_release(void) {
 /* Items are refs like any other: passed on to a call on another node. */
 static void test_stream_items_passed_on(void) {
   manta_stream s = open_stream(
-      "on_b.gen", (manta_value *[]){manta_int(40), manta_int(3)}, 2, 0);
+      "on_b.stream_gen", (manta_value *[]){manta_int(40), manta_int(3)}, 2, 0);
   for (int i = 0; i < 3; i++) {
     manta_ref r;
     REQUIRE_OK(manta_stream_next(s, &r, 30000));

@@ -115,20 +115,20 @@ public final class ClusterJavaDriver {
 
       // A C generator on the C node, read by Java across nodes (streams).
       long expect = 5;
-      try (ObjectRefStream<Long> items = Manta.function("stream_items")
+      try (ObjectRefStream<Long> items = Manta.function("yield_items")
                                              .options(new CallOptions().streamWindow(16))
                                              .remoteStream(5L, 300L)) {
         for (ObjectRef<Long> item : items) {
           long got = item.get(30_000);
           if (got != expect) {
-            check(false, "stream_items on the C node: item " + got + ", expected " + expect);
+            check(false, "yield_items on the C node: item " + got + ", expected " + expect);
             break;
           }
           expect++;
           item.close();
         }
       }
-      check(expect == 305, "stream_items: 300 items from the C node, in order: " + (expect - 5));
+      check(expect == 305, "yield_items: 300 items from the C node, in order: " + (expect - 5));
     } catch (MantaException e) {
       check(false, "unexpected " + e);
     }
