@@ -44,6 +44,9 @@ struct mt_stream {
   uint64_t sent, acked;
   pthread_cond_t items_cv, room_cv;
   unsigned consumers, producers; /* threads waiting on each */
+  /* A wake-up is on its way: no second signal until the waiter ran (a
+   * futex call per item would cost more than the item). */
+  bool items_signalled, room_signalled;
   struct mt_stream *next, *prev; /* every stream, for shutdown */
 };
 
@@ -198,7 +201,8 @@ static bool push_locked(mt_stream *s, mt_object *o) {
   s->ring[(s->head + s->len) % s->cap] = o;
   s->len++;
   s->received++;
-  if (s->consumers) {
+  if (s->consumers && !s->items_signalled) {
+    s->items_signalled = true;
     pthread_cond_signal(&s->items_cv);
   }
   return true;
@@ -396,7 +400,8 @@ manta_err manta_call_options_set_stream_window(manta_call_options *opts,
  * (fewer wake-ups than one per item read). */
 static void room_made_locked(mt_stream *s) {
   size_t step = s->window / 4 ? s->window / 4 : 1;
-  if (s->producers && s->len + step <= s->window) {
+  if (s->producers && !s->room_signalled && s->len + step <= s->window) {
+    s->room_signalled = true;
     pthread_cond_signal(&s->room_cv);
   }
 }
@@ -458,6 +463,7 @@ manta_err manta_stream_next(manta_stream stream, manta_ref *out,
     mt_rt.in_wait++;
     int rc = mt_cond_wait(&s->items_cv, timeout_ms < 0 ? NULL : &deadline);
     s->consumers--;
+    s->items_signalled = false;
     if (--mt_rt.in_wait == 0 && mt_rt.shutting_down) {
       pthread_cond_broadcast(&mt_rt.exit_cv);
     }
@@ -607,6 +613,7 @@ manta_err manta_emit(manta_value *item) {
     s->producers++;
     mt_cond_wait(&s->room_cv, NULL);
     s->producers--;
+    s->room_signalled = false;
   }
   if (err != MANTA_OK) {
     mt_garbage_add(&g, item);
