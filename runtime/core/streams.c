@@ -646,25 +646,31 @@ void mt_streams_wake_all_locked(void) {
 }
 
 void mt_streams_shutdown_locked(mt_garbage *g) {
-  /* The objects go with the table: forget them without releasing. */
-  while (all) {
-    mt_stream *s = all;
-    unlink_locked(s);
-    if (s->result) {
-      mt_listener_remove_locked(&s->l);
-    }
-    s->len = 0;
-    mt_garbage_add(g, s->error);
-    if (s->ops) {
-      s->ops->detach_locked(s->ctx, g);
-    }
-    pthread_cond_destroy(&s->items_cv);
-    pthread_cond_destroy(&s->room_cv);
-    free(s->ring);
-    free(s);
-  }
+  /* The handles the program still holds go with the runtime. */
   if (handles_made) {
+    for (size_t i = 0; i < handles.used; i++) {
+      stream_handle *h = mt_slots_at(&handles, i);
+      if (h->slot.live) {
+        h->s->released = true;
+        h->s->refs--;
+      }
+    }
     mt_slots_destroy(&handles);
     handles_made = false;
+  }
+  mt_stream *next;
+  for (mt_stream *s = all; s; s = next) {
+    next = s->next;
+    if (s->result) {
+      mt_listener_remove_locked(&s->l);
+      s->result = NULL;
+      s->refs--; /* the listener's */
+    }
+    s->len = 0; /* the unread objects go with the table */
+    if (s->refs <= 0) {
+      s->refs = 1;
+      mt_stream_release_locked(s, g);
+    }
+    /* else a task not yet freed holds it; it goes with the task */
   }
 }
