@@ -254,10 +254,8 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
   }
   mt_garbage g;
   mt_garbage_init(&g);
-  if (batch->sender_node || batch->n_borrows || batch->n_acks ||
-      batch->n_stream_credits) {
+  if (batch->sender_node || batch->n_borrows || batch->n_acks) {
     mt_lock();
-    mt_stream_credits_in_locked(ss, batch); /* streams (stream_link.c) */
     if (batch->sender_node) {
       ss->client_node = batch->sender_node;
     }
@@ -321,6 +319,12 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
       }
       mt_garbage_add(&g, fail);
     }
+    mt_unlock();
+  }
+  if (batch->n_stream_credits) {
+    /* After the tasks: a credit may be for a stream call of this batch. */
+    mt_lock();
+    mt_stream_credits_in_locked(ss, batch); /* streams (stream_link.c) */
     mt_unlock();
   }
   mt_garbage_free(&g);

@@ -574,7 +574,9 @@ void mt_stream_sink_gone_locked(mt_stream *s) {
 
 /* Whether the producer of s may emit one more item now. */
 static bool has_room_locked(const mt_stream *s) {
-  return s->is_sink ? s->sent - s->acked < s->window : s->len < s->window;
+  /* acked may be ahead of sent: a call run again after its node died
+   * starts from 0 while the reader read further. */
+  return s->is_sink ? s->sent < s->acked + s->window : s->len < s->window;
 }
 
 manta_err manta_emit(manta_value *item) {

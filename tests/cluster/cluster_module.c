@@ -270,6 +270,23 @@ static manta_value *stream_forever(const manta_value *const *a, size_t n,
   return NULL;
 }
 
+/* (n): emits [pid, i] for i in 0..n-1: which process made each item. */
+static manta_value *stream_pids(const manta_value *const *a, size_t n,
+                                void *u) {
+  (void)n, (void)u;
+  int64_t count = 0;
+  manta_get_int(a[0], &count);
+  for (int64_t i = 0; i < count; i++) {
+    manta_value *item = manta_list();
+    manta_list_push(item, manta_int((int64_t)getpid()));
+    manta_list_push(item, manta_int(i));
+    if (manta_emit(item) != MANTA_OK) {
+      break;
+    }
+  }
+  return NULL;
+}
+
 /* [state, code]: state 1 running, 2 stopped (code: what emit said). */
 static manta_value *forever_status(const manta_value *const *a, size_t n,
                                    void *u) {
@@ -505,6 +522,8 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
     err = register_pinned();
   if (!err) /* a generator any node offers (the Java cluster test) */
     err = manta_register_function("yield_items", stream_gen, 2, NULL);
+  if (!err) /* one whose items name their process (cluster_streams.c) */
+    err = manta_register_function("yield_pids", stream_pids, 1, NULL);
   if (!err)
     err = manta_register_function("late", late, 2, NULL);
   if (!err)

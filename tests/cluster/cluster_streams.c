@@ -6,8 +6,10 @@
  * letting go stopping the remote producer, items passed on as arguments. */
 #include "cluster_driver.h"
 
+#include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -167,6 +169,67 @@ static void test_stream_remote_actor(void) {
   manta_actor_release(a);
 }
 
+/* [pid, i] of an item of yield_pids. */
+static void pid_item(manta_ref r, int64_t *pid, int64_t *i) {
+  manta_value *v = mt_test_take(r, 30000);
+  const manta_value *x;
+  *pid = *i = -1;
+  if (manta_list_at(v, 0, &x) == MANTA_OK) {
+    manta_get_int(x, pid);
+  }
+  if (manta_list_at(v, 1, &x) == MANTA_OK) {
+    manta_get_int(x, i);
+  }
+  manta_value_free(v);
+}
+
+/* The node running a generator is killed (SIGKILL) while the reader is
+ * part way: the call runs again on the other node, from its start, and
+ * the reader gets every index once, in order, the later ones from the
+ * other process. Last of the phase: it leaves one node. */
+static void test_stream_node_killed(void) {
+  enum { N = 2000 };
+  manta_stream s =
+      open_stream("yield_pids", (manta_value *[]){manta_int(N)}, 1, 8);
+  int64_t first_pid = -1, last_pid = -1, expect = 0;
+  for (; expect < N; expect++) {
+    manta_ref r;
+    manta_err err = manta_stream_next(s, &r, 60000);
+    if (err != MANTA_OK) {
+      CHECK_ERR(err, MANTA_OK);
+      break;
+    }
+    int64_t pid, i;
+    pid_item(r, &pid, &i);
+    if (i != expect) {
+      CHECK_INT_EQ(i, expect);
+      break;
+    }
+    if (expect == 0) {
+      first_pid = pid;
+      CHECK(pid > 0 && pid != (int64_t)getpid());
+    }
+    if (expect == 100) {
+      printf("streams: killing the generator's node, pid %lld\n",
+             (long long)pid);
+      fflush(stdout);
+      REQUIRE(kill((pid_t)pid, SIGKILL) == 0);
+    }
+    if (pid != last_pid && last_pid > 0) {
+      printf("streams: item %lld from pid %lld\n", (long long)expect,
+             (long long)pid);
+    }
+    last_pid = pid;
+  }
+  printf("streams: %lld items, first from pid %lld, last from pid %lld\n",
+         (long long)expect, (long long)first_pid, (long long)last_pid);
+  CHECK_INT_EQ(expect, N);
+  CHECK(last_pid > 0 && last_pid != first_pid);
+  manta_ref r;
+  CHECK_ERR(manta_stream_next(s, &r, 60000), MANTA_ERR_STREAM_END);
+  manta_stream_release(s);
+}
+
 int cluster_stream_phase(const char *phase) {
   if (strcmp(phase, "streams") != 0) {
     return 0;
@@ -177,5 +240,6 @@ int cluster_stream_phase(const char *phase) {
   RUN_TEST(test_stream_remote_release);
   RUN_TEST(test_stream_items_passed_on);
   RUN_TEST(test_stream_remote_actor);
+  RUN_TEST(test_stream_node_killed);
   return 1;
 }
