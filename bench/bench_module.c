@@ -120,6 +120,19 @@ static manta_value *method_pid(void *state, const manta_value *const *args,
   return manta_int((int64_t)getpid());
 }
 
+/* A generator: emits 0..n-1 (stream_bench.c). */
+static manta_value *gen(const manta_value *const *args, size_t n, void *u) {
+  (void)n, (void)u;
+  int64_t count = 0;
+  manta_get_int(args[0], &count);
+  for (int64_t i = 0; i < count; i++) {
+    if (manta_emit(manta_int(i)) != MANTA_OK) {
+      break; /* the reader let go */
+    }
+  }
+  return NULL;
+}
+
 MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
   manta_err err = manta_register_function(BENCH_NOOP, noop, -1, NULL);
   if (err == MANTA_OK) {
@@ -130,6 +143,9 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
   }
   if (err == MANTA_OK) {
     err = manta_register_function(BENCH_CHECK, check, 1, NULL);
+  }
+  if (err == MANTA_OK) {
+    err = manta_register_function(BENCH_GEN, gen, 1, NULL);
   }
   if (err == MANTA_OK) {
     err = manta_register_class(BENCH_ACTOR, actor_new, NULL, NULL);

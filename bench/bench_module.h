@@ -18,6 +18,10 @@
  * bench_byte(i) (0: what bench_bytes made, intact). */
 #define BENCH_CHECK "bench_check"
 
+/* One int argument n; emits 0..n-1 when submitted as a stream
+ * (stream_bench.c), returns null. */
+#define BENCH_GEN "bench_gen"
+
 /* An actor class whose constructor takes no arguments, with one method
  * that takes none and returns null. */
 #define BENCH_ACTOR "BenchActor"

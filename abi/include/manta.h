@@ -85,7 +85,8 @@ extern "C" {
   XX(MANTA_ERR_OBJECT_LOST, 21, "object lost")                                 \
   XX(MANTA_ERR_NODE_DIED, 22, "node died")                                     \
   XX(MANTA_ERR_INTERNAL, 23, "internal error")                                 \
-  XX(MANTA_ERR_OBJECT_STORE_FULL, 24, "object store full")
+  XX(MANTA_ERR_OBJECT_STORE_FULL, 24, "object store full")                     \
+  XX(MANTA_ERR_STREAM_END, 25, "the stream ended")
 
 typedef enum manta_err {
 #define MANTA_ERR_ENUM_(name, value, msg) name = value,
@@ -1162,6 +1163,65 @@ MANTA_API manta_err manta_serve_delete(const char *route);
 /* The routes as a list of maps (route, target, version, counts, replicas
  * with in_flight/handled/errors); docs/serve.md lists the keys. */
 MANTA_API manta_err manta_serve_status(manta_value **out);
+
+/* ------------------------------------------------------------------------ */
+/* Streaming returns (docs/api.md, "Streams")                                */
+/* ------------------------------------------------------------------------ */
+
+/* A stream of the items a call emits while it runs. A checked id, not a
+ * pointer; released with manta_stream_release. */
+typedef struct manta_stream {
+  uint64_t id;
+} manta_stream;
+
+/* The most items a stream holds unread (1 to 1048576, default 1024): a
+ * producer that far ahead waits in manta_emit until the reader catches
+ * up, so a long generator never fills memory. */
+MANTA_API manta_err
+manta_call_options_set_stream_window(manta_call_options *opts, size_t items);
+
+/*
+ * Submits a call (or an actor method call) as a stream: inside it, each
+ * manta_emit makes one item, which the caller reads in order with
+ * manta_stream_next. Options as for manta_submit (num_returns must be 1),
+ * plus the window. The call may run on any node; items flow back as they
+ * are emitted.
+ */
+MANTA_API manta_err manta_submit_stream(const char *name,
+                                        const manta_value *const *args,
+                                        size_t nargs,
+                                        const manta_call_options *opts,
+                                        manta_stream *out);
+MANTA_API manta_err manta_actor_call_stream(
+    manta_actor actor, const char *method, const manta_value *const *args,
+    size_t nargs, const manta_call_options *opts, manta_stream *out);
+
+/*
+ * From inside a function or method submitted as a stream: emits one item
+ * (taken, also on failure). Waits while the window is full. MANTA_OK;
+ * MANTA_ERR_CANCELLED when the reader released the stream (return now);
+ * MANTA_ERR_INVALID outside a stream call (item NULL, or a plain call);
+ * MANTA_ERR_SHUTDOWN; MANTA_ERR_OBJECT_STORE_FULL.
+ */
+MANTA_API manta_err manta_emit(manta_value *item);
+
+/*
+ * The next item: MANTA_OK with *out a ref to it (the caller releases it).
+ * Waits up to timeout_ms (0: do not wait; MANTA_FOREVER: no limit).
+ * MANTA_ERR_TIMEOUT: nothing came in time, the stream goes on (call again).
+ * MANTA_ERR_STREAM_END: the call returned and every item was read.
+ * MANTA_ERR_TASK_FAILED: the call failed after the items read so far;
+ * manta_stream_error gives its error. MANTA_ERR_BAD_HANDLE: a stale stream.
+ */
+MANTA_API manta_err manta_stream_next(manta_stream stream, manta_ref *out,
+                                      int64_t timeout_ms);
+/* The error a failed stream call ended with (*out a new reference), or
+ * MANTA_ERR_NOT_FOUND while it runs or when it ended without one. */
+MANTA_API manta_err manta_stream_error(manta_stream stream, manta_value **out);
+/* Drops the stream: unread items are freed, and a call still running is
+ * stopped (its next manta_emit returns MANTA_ERR_CANCELLED; not started,
+ * it is cancelled). Refs already read stay valid. */
+MANTA_API manta_err manta_stream_release(manta_stream stream);
 
 #ifdef __cplusplus
 }

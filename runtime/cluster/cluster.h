@@ -643,6 +643,34 @@ void mt_fetch_retry_waiting(void);
 /* The FetchObject stream's handlers, for the Node service. */
 void *mt_fetch_serve_open(mt_tp_stream *s, const mt_tp_stream_handlers **h);
 
+/* task_receive.c: a Tasks stream this node serves (for stream_link.c) */
+typedef struct serve_stream mt_serve_stream;
+void mt_serve_retain_locked(mt_serve_stream *ss);
+void mt_serve_release_locked(mt_serve_stream *ss, mt_garbage *g);
+/* Queues a framed TaskBatch field for the client; false once closed. */
+bool mt_serve_send_locked(mt_serve_stream *ss, uint8_t field,
+                          const uint8_t *body, size_t len, mt_garbage *g);
+/* The client's node id (TaskBatch.sender_node), 0 for a foreign client. */
+uint64_t mt_serve_client_locked(const mt_serve_stream *ss);
+
+/* stream_link.c: streams across nodes (docs/protocol.md, "Streams") */
+/* Caller's side: marks the spec of a stream call (stream_window)... */
+void mt_stream_spec_locked(mt_task *t, Manta__V1__TaskSpec *spec);
+/* ...and, once queued as number seq on the link to node, sends its
+ * credits there. */
+void mt_stream_sent_locked(mt_task *t, uint64_t node, uint64_t seq,
+                           mt_garbage *g);
+/* The items of a batch from p, to the streams of its calls (unlocked). */
+void mt_stream_items_in(mt_peer *p, const Manta__V1__TaskBatch *batch);
+/* Producer's side: the call about to be submitted from spec `seq` of ss
+ * emits into a sink sending to ss (mt_stream_clear_submitting after the
+ * submit); false on OOM. Unlocked. */
+bool mt_stream_serve_begin(mt_serve_stream *ss, uint64_t seq, uint32_t window);
+void mt_stream_credits_in_locked(mt_serve_stream *ss,
+                                 const Manta__V1__TaskBatch *batch);
+/* ss closed: its producers stop at their next emit. */
+void mt_stream_links_closed_locked(mt_serve_stream *ss);
+
 /* wire.c */
 manta_err mt_wire_encode_value(const manta_value *v, ProtobufCBinaryData *out);
 manta_value *mt_wire_decode_value(const ProtobufCBinaryData *in,

@@ -5,6 +5,7 @@
  * come the same way (actor_host.c runs them); calls arriving on one
  * stream enter their actor's mailbox in arrival order. */
 #include "cluster.h"
+#include "streams.h"
 
 #include <stdatomic.h>
 
@@ -147,6 +148,31 @@ static void ss_kick_job(void *ss_, void *unused) {
   mt_garbage_free(&g);
 }
 
+void mt_serve_retain_locked(serve_stream *ss) {
+  ss->refs++;
+}
+
+void mt_serve_release_locked(serve_stream *ss, mt_garbage *g) {
+  ss_unref_locked(ss, g);
+}
+
+uint64_t mt_serve_client_locked(const serve_stream *ss) {
+  return ss->client_node;
+}
+
+bool mt_serve_send_locked(serve_stream *ss, uint8_t field, const uint8_t *body,
+                          size_t len, mt_garbage *g) {
+  bool empty = false;
+  if (ss->closed || !mt_outbox_add(&ss->out, field, body, len, &empty)) {
+    return false;
+  }
+  if (empty) {
+    ss->refs++;
+    mt_garbage_add_dtor(g, ss_kick_job, ss, NULL);
+  }
+  return true;
+}
+
 /* Queues a result for the stream (under rt.mu). o, when given, is the
  * object holding v: a large one stays here and only its id goes; actor_id
  * (or NULL) is that of an actor created for the sender. */
@@ -250,10 +276,17 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
     manta_ref ref = {0};
     uint8_t created[16];
     bool actor = t->actor_op != MANTA__V1__ACTOR_OP__ACTOR_OP_NONE;
-    /* Never sent on: the sender chose this node. */
+    /* A stream call emits into a sink sending its items back here. */
     manta_value *fail =
-        submit_call(t->function, t->args, t->n_args, t->demand, t->n_demand,
-                    false, actor ? t : NULL, &ref, created);
+        t->stream_window && !mt_stream_serve_begin(ss, t->seq, t->stream_window)
+            ? mt_error_new(MANTA_ERR_NOMEM, "cluster", "out of memory")
+            : NULL;
+    /* Never sent on: the sender chose this node. */
+    if (!fail) {
+      fail = submit_call(t->function, t->args, t->n_args, t->demand,
+                         t->n_demand, false, actor ? t : NULL, &ref, created);
+    }
+    mt_stream_clear_submitting();
     if (actor && !fail && !ref.id) {
       /* A creation is answered at once; a kill or release is not. */
       if (t->actor_op == MANTA__V1__ACTOR_OP__ACTOR_OP_CREATE) {
@@ -286,6 +319,12 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
       }
       mt_garbage_add(&g, fail);
     }
+    mt_unlock();
+  }
+  if (batch->n_stream_credits) {
+    /* After the tasks: a credit may be for a stream call of this batch. */
+    mt_lock();
+    mt_stream_credits_in_locked(ss, batch); /* streams (stream_link.c) */
     mt_unlock();
   }
   mt_garbage_free(&g);
@@ -338,6 +377,7 @@ static void ss_on_closed(void *arg, mt_tp_stream *s, int status,
   mt_garbage_init(&g);
   mt_lock();
   ss->closed = true;
+  mt_stream_links_closed_locked(ss); /* its stream calls stop */
   ss_drop_held_locked(ss, &g);
   ss_unref_locked(ss, &g);
   mt_unlock();

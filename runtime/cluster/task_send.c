@@ -320,7 +320,11 @@ static bool queue_spec_locked(mt_peer *p, mt_task *t, manta_value **error,
         mt_wire_resources((const char(*)[64])t->remote->demand.names,
                           t->remote->demand.qty, NULL, t->remote->demand.n);
     spec.n_demand = spec.demand ? (size_t)t->remote->demand.n : 0;
+    mt_stream_spec_locked(t, &spec); /* a stream call (stream_link.c) */
     ok = outbox_spec_locked(p, &spec, g);
+    if (ok) {
+      mt_stream_sent_locked(t, p->node_id, spec.seq, g);
+    }
     mt_wire_resources_free(spec.demand, spec.n_demand);
   } else {
     *error = mt_task_error(t, err,
@@ -574,6 +578,8 @@ static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
   if (!batch) {
     return;
   }
+  /* Stream items first: they precede the results of their calls. */
+  mt_stream_items_in(p, batch);
   /* Values are decoded before taking the lock: refs inside take it. */
   size_t n = batch->n_results;
   manta_value *stack[64];

@@ -9,6 +9,7 @@
  */
 #include "cluster_seam.h"
 #include "rt.h"
+#include "streams.h"
 #include "timeline.h"
 
 #include <stdlib.h>
@@ -318,9 +319,12 @@ static manta_value *run_method(mt_actor *a, mt_task *t) {
                         "actor %s was killed before %s ran", a->cls->name,
                         t->method->name);
   }
-  return mt_task_result(t, t->method->fn(a->state_ptr,
-                                         (const manta_value *const *)t->args,
-                                         t->nargs, t->method->data));
+  mt_stream *outer = mt_stream_enter(t->stream); /* for manta_emit */
+  manta_value *r =
+      t->method->fn(a->state_ptr, (const manta_value *const *)t->args, t->nargs,
+                    t->method->data);
+  mt_stream_leave(outer);
+  return mt_task_result(t, r);
 }
 
 void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {

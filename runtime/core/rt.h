@@ -88,6 +88,7 @@ struct manta_call_options {
   int max_restarts; /* actors: re-creations after node loss; -1: no end */
   int max_task_retries; /* actors: resends of a call lost with its node */
   size_t num_returns;   /* 0: one (multi_returns.c) */
+  size_t stream_window; /* 0: the default (streams.c) */
 };
 
 /* ---- values dropped under the lock -------------------------------------- */
@@ -308,6 +309,7 @@ typedef struct mt_task {
   mt_remote *remote;          /* set: runs on another node */
   uint64_t pg; /* runs in a bundle of this placement group here (bundles.c) */
   struct mt_pg_call *pg_call; /* MT_WHERE_GROUP: the call as submitted */
+  struct mt_stream *stream;   /* a call submitted as a stream (streams.c) */
   manta_value *dep_error;     /* first failed dependency's error */
   size_t dep_error_arg;
   size_t nargs;

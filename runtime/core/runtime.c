@@ -3,6 +3,7 @@
 #include "bigalloc.h"
 #include "cluster_seam.h"
 #include "rt.h"
+#include "streams.h"
 #include "timeline.h"
 
 #include <errno.h>
@@ -262,6 +263,7 @@ manta_err mt_runtime_stop_finish(void) {
    * as they resolve; running work finishes. */
   fail_queued_locked(&g);
   mt_actors_shutdown_locked(&g);
+  mt_streams_wake_all_locked(); /* producers waiting for room return */
   mt_sched_shutdown();
   mt_pgs_wake_all_locked();
   /* Threads still inside get/wait hold pointers into the table. */
@@ -271,6 +273,7 @@ manta_err mt_runtime_stop_finish(void) {
   mt_pgs_shutdown_locked(&g);
   mt_ready_callbacks_shutdown_locked(&g); /* they run after the unlock */
   mt_multi_returns_shutdown_locked();
+  mt_streams_shutdown_locked(&g);
   mt_actors_destroy(&g);
   mt_objects_destroy(&g);
   mt_registry_destroy_locked();

@@ -6,6 +6,7 @@
 #include "cluster_seam.h"
 #include "errlog.h"
 #include "rt.h"
+#include "streams.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -59,6 +60,7 @@ mt_task *mt_task_alloc(mt_task_kind kind, const manta_value *const *args,
   t->nargs = nargs;
   t->ndeps = ndeps;
   t->deps = (mt_listener *)(void *)(t->args + nargs);
+  t->stream = mt_stream_take_submitting();
   for (size_t i = 0; i < nargs; i++) {
     manta_value *a = (manta_value *)args[i];
     mt_value_freeze(a);
@@ -68,6 +70,7 @@ mt_task *mt_task_alloc(mt_task_kind kind, const manta_value *const *args,
 }
 
 void mt_task_discard(mt_task *t) {
+  mt_stream_release(t->stream);
   for (size_t i = 0; i < t->nargs; i++) {
     manta_value_free(t->args[i]);
   }
@@ -121,6 +124,7 @@ void mt_task_free_locked(mt_task *t, mt_garbage *g) {
     mt_garbage_add(g, t->args[i]);
   }
   mt_garbage_add(g, t->dep_error);
+  mt_stream_release_locked(t->stream, g);
   if (t->actor) {
     mt_actor_release_locked(t->actor, g);
   }

@@ -19,6 +19,7 @@
  */
 #include "cluster_seam.h"
 #include "rt.h"
+#include "streams.h"
 #include "timeline.h"
 
 #include <errno.h>
@@ -485,9 +486,11 @@ static size_t run_class_batch(mt_worker *w, mt_task **mine,
       mt_actor_construct(t);
       results[n++] = NULL;
     } else {
+      mt_stream *outer = mt_stream_enter(t->stream); /* for manta_emit */
       results[n++] =
           mt_task_result(t, t->fn->fn((const manta_value *const *)t->args,
                                       t->nargs, t->fn->data));
+      mt_stream_leave(outer);
     }
   }
 }

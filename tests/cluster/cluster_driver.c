@@ -834,7 +834,8 @@ int main(int argc, char **argv) {
     RUN_TEST(test_failover);
   } else if (!cluster_actor_phase(phase) && !cluster_strategy_phase(phase) &&
              !cluster_pg_phase(phase) && !cluster_restart_phase(phase) &&
-             !cluster_lineage_phase(phase) && !cluster_partition_phase(phase)) {
+             !cluster_lineage_phase(phase) && !cluster_partition_phase(phase) &&
+             !cluster_stream_phase(phase)) {
     fprintf(stderr, "unknown phase %s\n", phase);
     return 2;
   }

@@ -24,5 +24,7 @@ int cluster_lineage_phase(const char *phase);
 /* Runs the network-partition phase of that name (cluster_partition.c); 0
  * if there is none. */
 int cluster_partition_phase(const char *phase);
+/* Runs the stream phase (cluster_streams.c); 0 if it is not that. */
+int cluster_stream_phase(const char *phase);
 
 #endif

@@ -222,6 +222,108 @@ static manta_value *live_objects(const manta_value *const *a, size_t n,
   return manta_int(live);
 }
 
+/* ---- streams (docs/api.md, "Streams"): generators for cluster_streams.c */
+
+static _Atomic int64_t stream_emitted; /* items gen emitted, all calls */
+static _Atomic int gate_open;
+static _Atomic int forever_state; /* 1 running, 2 stopped */
+static _Atomic int forever_code;
+
+/* (start, n): emits start..start+n-1, returns "done". */
+static manta_value *stream_gen(const manta_value *const *a, size_t n, void *u) {
+  (void)n, (void)u;
+  int64_t start = 0, count = 0;
+  manta_get_int(a[0], &start);
+  manta_get_int(a[1], &count);
+  for (int64_t i = 0; i < count; i++) {
+    manta_err err = manta_emit(manta_int(start + i));
+    if (err != MANTA_OK) {
+      return manta_error(err, "emit %lld refused", (long long)i);
+    }
+    stream_emitted++;
+  }
+  return manta_string("done", 4);
+}
+
+static manta_value *stream_emitted_now(const manta_value *const *a, size_t n,
+                                       void *u) {
+  (void)a, (void)n, (void)u;
+  return manta_int(stream_emitted);
+}
+
+/* (k): emits k items, then fails. */
+static manta_value *stream_fail(const manta_value *const *a, size_t n,
+                                void *u) {
+  (void)n, (void)u;
+  int64_t k = 0;
+  manta_get_int(a[0], &k);
+  for (int64_t i = 0; i < k; i++) {
+    manta_emit(manta_int(i));
+  }
+  return manta_error(MANTA_ERR_TASK_FAILED, "bad row %lld", (long long)k);
+}
+
+/* Emits 1, waits (at most 30 s) for open_gate, emits 2. */
+static manta_value *stream_gated(const manta_value *const *a, size_t n,
+                                 void *u) {
+  (void)a, (void)n, (void)u;
+  gate_open = 0;
+  manta_emit(manta_int(1));
+  struct timespec ms = {0, 1000000L};
+  for (int i = 0; i < 30000 && !gate_open; i++) {
+    nanosleep(&ms, NULL);
+  }
+  manta_emit(manta_int(2));
+  return NULL;
+}
+
+static manta_value *open_gate(const manta_value *const *a, size_t n, void *u) {
+  (void)a, (void)n, (void)u;
+  gate_open = 1;
+  return NULL;
+}
+
+/* Emits until emit refuses; forever_state says how it ended. */
+static manta_value *stream_forever(const manta_value *const *a, size_t n,
+                                   void *u) {
+  (void)a, (void)n, (void)u;
+  forever_state = 1;
+  int64_t i = 0;
+  manta_err err;
+  while ((err = manta_emit(manta_int(i++))) == MANTA_OK) {
+  }
+  forever_code = err;
+  forever_state = 2;
+  return NULL;
+}
+
+/* (n): emits [pid, i] for i in 0..n-1: which process made each item. */
+static manta_value *stream_pids(const manta_value *const *a, size_t n,
+                                void *u) {
+  (void)n, (void)u;
+  int64_t count = 0;
+  manta_get_int(a[0], &count);
+  for (int64_t i = 0; i < count; i++) {
+    manta_value *item = manta_list();
+    manta_list_push(item, manta_int((int64_t)getpid()));
+    manta_list_push(item, manta_int(i));
+    if (manta_emit(item) != MANTA_OK) {
+      break;
+    }
+  }
+  return NULL;
+}
+
+/* [state, code]: state 1 running, 2 stopped (code: what emit said). */
+static manta_value *forever_status(const manta_value *const *a, size_t n,
+                                   void *u) {
+  (void)a, (void)n, (void)u;
+  manta_value *l = manta_list();
+  manta_list_push(l, manta_int(forever_state));
+  manta_list_push(l, manta_int(forever_code));
+  return l;
+}
+
 static manta_err register_pinned(void) {
   const char *pin = getenv("MANTA_TEST_PIN");
   if (!pin || !*pin) {
@@ -231,9 +333,20 @@ static manta_err register_pinned(void) {
     const char *name;
     manta_function fn;
     int nargs;
-  } fns[] = {{"len_sum", len_sum, 1},           {"get_nested", get_nested, 1},
-             {"put_nested", put_nested, 1},     {"make_bytes", make_bytes, 1},
-             {"live_objects", live_objects, 0}, {"pid", where, 0}};
+  } fns[] = {{"len_sum", len_sum, 1},
+             {"get_nested", get_nested, 1},
+             {"put_nested", put_nested, 1},
+             {"make_bytes", make_bytes, 1},
+             {"live_objects", live_objects, 0},
+             {"pid", where, 0},
+             /* streams (cluster_streams.c), named to sort after the rest */
+             {"stream_gen", stream_gen, 2},
+             {"stream_fail", stream_fail, 1},
+             {"stream_gated", stream_gated, 0},
+             {"stream_open_gate", open_gate, 0},
+             {"stream_forever", stream_forever, 0},
+             {"stream_forever_status", forever_status, 0},
+             {"stream_emitted", stream_emitted_now, 0}};
   manta_err err = MANTA_OK;
   for (size_t i = 0; !err && i < sizeof fns / sizeof fns[0]; i++) {
     char name[128];
@@ -388,6 +501,19 @@ static manta_value *counter_serve_slow(void *state, const manta_value *const *a,
   return out;
 }
 
+/* (k): emits the count k times, adding one each time (a stream method). */
+static manta_value *counter_ticks(void *state, const manta_value *const *a,
+                                  size_t n, void *md) {
+  (void)n, (void)md;
+  counter *c = state;
+  int64_t k = 0;
+  manta_get_int(a[0], &k);
+  for (int64_t i = 0; i < k; i++) {
+    manta_emit(manta_int(++c->total));
+  }
+  return NULL;
+}
+
 static manta_err register_counter(const char *name) {
   manta_err err = manta_register_class(name, counter_new, counter_free, NULL);
   if (!err)
@@ -403,6 +529,8 @@ static manta_err register_counter(const char *name) {
   if (!err)
     err =
         manta_register_method(name, "serve_slow", counter_serve_slow, 1, NULL);
+  if (!err)
+    err = manta_register_method(name, "ticks", counter_ticks, 1, NULL);
   return err;
 }
 
@@ -446,6 +574,10 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
     err = manta_register_function("sum_bytes", len_sum, 1, NULL);
   if (!err)
     err = register_pinned();
+  if (!err) /* a generator any node offers (the Java cluster test) */
+    err = manta_register_function("yield_items", stream_gen, 2, NULL);
+  if (!err) /* one whose items name their process (cluster_streams.c) */
+    err = manta_register_function("yield_pids", stream_pids, 1, NULL);
   if (!err)
     err = manta_register_function("late", late, 2, NULL);
   if (!err)

@@ -84,6 +84,15 @@ void mj_args_free(manta_value **args, size_t n, manta_value **args_buf);
 char *mj_cstring(JNIEnv *env, jstring s, char *buf, size_t size,
                  const char *what);
 
+/* ---- shared by the natives (mj_natives.c) -------------------------------- */
+
+/* A CallOptions object as new call options (*out NULL for null); false
+ * with an exception pending if one is bad. */
+bool mj_call_options(JNIEnv *env, jobject jo, manta_call_options **out);
+/* A name given as a byte[] of UTF-8 as a C string (buf if it fits, else
+ * malloc'd); NULL with an exception pending. */
+char *mj_c_name(JNIEnv *env, jbyteArray jname, char *buf, size_t size);
+
 /* ---- throwing (mj_values.c) ---------------------------------------------- */
 
 /* Throws MantaException (the subclass for code) with a formatted message. */

@@ -989,3 +989,13 @@ NATIVE(jstring, repr)(JNIEnv *env, jclass cls, jobject value) {
   manta_value_free(s);
   return out;
 }
+
+/* ---- for the other files of the glue (mj.h) ------------------------------ */
+
+bool mj_call_options(JNIEnv *env, jobject jo, manta_call_options **out) {
+  return call_options(env, jo, out);
+}
+
+char *mj_c_name(JNIEnv *env, jbyteArray jname, char *buf, size_t size) {
+  return c_name(env, jname, buf, size);
+}

@@ -239,6 +239,67 @@ static manta_value *counter_noop(void *state, const manta_value *const *args,
   return NULL;
 }
 
+/* ---- streams (StreamsTest) ---------------------------------------------- */
+
+/* (start, n): a C generator emitting start..start+n-1, read by Java. */
+static manta_value *c_gen(const manta_value *const *args, size_t n, void *u) {
+  (void)n, (void)u;
+  int64_t start = 0, count = 0;
+  manta_get_int(args[0], &start);
+  manta_get_int(args[1], &count);
+  for (int64_t i = 0; i < count; i++) {
+    manta_err err = manta_emit(manta_int(start + i));
+    if (err != MANTA_OK) {
+      return manta_error(err, "emit refused");
+    }
+  }
+  return NULL;
+}
+
+/* (name, n): C reading the stream of the (Java) generator `name`(n):
+ * [sum of the items, how many, the end code's name, the error message]. */
+static manta_value *c_read_stream(const manta_value *const *args, size_t n,
+                                  void *u) {
+  (void)n, (void)u;
+  const char *name;
+  size_t len;
+  if (manta_get_string(args[0], &name, &len) != MANTA_OK) {
+    return manta_error(MANTA_ERR_TYPE, "c_read_stream takes (name, n)");
+  }
+  char fn[128];
+  snprintf(fn, sizeof fn, "%.*s", (int)len, name);
+  manta_stream s;
+  manta_err err = manta_submit_stream(fn, &args[1], 1, NULL, &s);
+  if (err != MANTA_OK) {
+    return manta_error(err, "submit_stream failed");
+  }
+  int64_t sum = 0, count = 0;
+  manta_ref r;
+  while ((err = manta_stream_next(s, &r, 60000)) == MANTA_OK) {
+    manta_value *v = NULL;
+    int64_t x = 0;
+    if (manta_get(r, 60000, &v) == MANTA_OK) {
+      manta_get_int(v, &x);
+    }
+    manta_value_free(v);
+    manta_ref_release(r);
+    sum += x;
+    count++;
+  }
+  manta_value *why = NULL;
+  manta_stream_error(s, &why);
+  manta_stream_release(s);
+  manta_value *out = manta_list();
+  manta_list_push(out, manta_int(sum));
+  manta_list_push(out, manta_int(count));
+  manta_list_push(out,
+                  manta_string(manta_errname(err), strlen(manta_errname(err))));
+  const char *msg = why ? manta_error_message(why) : "";
+  manta_list_push(out, manta_string(msg, strlen(msg)));
+  manta_value_free(why);
+  return out;
+}
+
 MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
   struct {
     const char *name;
@@ -256,6 +317,8 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
       {"c_call_function", c_call_function, 2},
       {"c_call_actor", c_call_actor, 3},
       {"c_create_actor", c_create_actor, 2},
+      {"c_gen", c_gen, 2},
+      {"c_read_stream", c_read_stream, 2},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     manta_err err =

@@ -145,6 +145,33 @@ static void test_java_exception(void) {
  * Every get is bounded (30 s: a JVM under AddressSanitizer is slow), so a
  * lost call fails the test instead of hanging it. */
 
+/* A Java generator on the JVM node, read by this C driver (streams). */
+static void test_java_stream(void) {
+  manta_value *n = manta_int(400);
+  manta_call_options *o = NULL;
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_stream_window(o, 16));
+  manta_stream s;
+  REQUIRE_OK(manta_submit_stream("java.upto", (const manta_value *const *)&n, 1,
+                                 o, &s));
+  manta_call_options_free(o);
+  manta_value_free(n);
+  int64_t i = 0;
+  manta_ref r;
+  manta_err err;
+  while ((err = manta_stream_next(s, &r, 60000)) == MANTA_OK) {
+    int64_t x = mt_test_take_int(r);
+    if (x != 3 * i) {
+      CHECK_INT_EQ(x, 3 * i);
+      break;
+    }
+    i++;
+  }
+  CHECK_ERR(err, MANTA_ERR_STREAM_END);
+  CHECK_INT_EQ(i, 400);
+  manta_stream_release(s);
+}
+
 static manta_actor create_actor(const char *cls, manta_value *arg,
                                 const manta_call_options *opts) {
   manta_actor a = {0};
@@ -543,6 +570,7 @@ int main(int argc, char **argv) {
   RUN_TEST(test_hosted_jvm);
   RUN_TEST(test_chain);
   RUN_TEST(test_java_exception);
+  RUN_TEST(test_java_stream);
   RUN_TEST(test_actor_placement_and_order);
   RUN_TEST(test_actor_values);
   RUN_TEST(test_actor_ref_args);

@@ -49,6 +49,23 @@ public final class ActorHandle implements AutoCloseable {
   }
 
   /**
+   * Calls a method as a stream ({@link RemoteFunction#remoteStream}): each
+   * item it emits is read in order from the stream.
+   */
+  public <T> ObjectRefStream<T> callStream(String method, Object... args) {
+    return callStream(0, method, args);
+  }
+
+  /** As {@link #callStream(String, Object...)}, with at most {@code window} unread items. */
+  public <T> ObjectRefStream<T> callStream(int window, String method, Object... args) {
+    try {
+      return new ObjectRefStream<>(Native.actorCallStream(liveId(), method, args, window));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /**
    * Kills the actor: calls not started fail with
    * {@link MantaException.ActorDead}, the running one finishes, its name is
    * freed.

@@ -24,6 +24,20 @@ public final class CallOptions {
 
   private final Map<String, Double> resources = new LinkedHashMap<>();
 
+  /**
+   * Streams ({@link RemoteFunction#remoteStream}): at most this many items
+   * wait unread, 1 to 1048576 (default 1024); the producer waits beyond.
+   */
+  public CallOptions streamWindow(int items) {
+    if (items < 1 || items > (1 << 20)) {
+      throw new IllegalArgumentException("streamWindow must be 1 to 1048576, not " + items);
+    }
+    this.streamWindow = items;
+    return this;
+  }
+
+  int streamWindow; // 0: the default
+
   /** CPU slots the task holds (the actor, for its lifetime). */
   public CallOptions numCpus(double cpus) {
     if (!(cpus >= 0)) {

@@ -32,10 +32,12 @@ public enum ErrorCode {
   INTERNAL(23),
   /** The object store is at its memory limit and nothing could be spilled. */
   OBJECT_STORE_FULL(24),
+  /** A stream's call returned and every item was read (ObjectRefStream). */
+  STREAM_END(25),
   /** A code this version does not know (from a newer peer). */
   UNKNOWN(-1);
 
-  private static final ErrorCode[] BY_CODE = new ErrorCode[OBJECT_STORE_FULL.code + 1];
+  private static final ErrorCode[] BY_CODE = new ErrorCode[STREAM_END.code + 1];
 
   static {
     for (ErrorCode c : values()) {

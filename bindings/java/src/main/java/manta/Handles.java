@@ -48,10 +48,12 @@ final class Handles {
     private Handle next;
     private boolean released;
 
-    private Handle(Object owner, long id, boolean actor) {
+    private final boolean stream; // an ObjectRefStream's
+    private Handle(Object owner, long id, boolean actor, boolean stream) {
       super(owner, DROPPED);
       this.id = id;
       this.actor = actor;
+      this.stream = stream;
     }
 
     /** Drops the native count once, whoever calls first. */
@@ -72,7 +74,9 @@ final class Handles {
         }
         prev = next = null;
       }
-      if (actor) {
+      if (stream) {
+        Native.streamRelease(id);
+      } else if (actor) {
         Native.releaseActor(id);
       } else {
         Native.releaseRef(id);
@@ -81,6 +85,15 @@ final class Handles {
   }
 
   static Handle register(Object owner, long id, boolean actor) {
+    return track(new Handle(owner, id, actor, false));
+  }
+
+  /** An ObjectRefStream's handle: released with manta_stream_release. */
+  static Handle registerStream(Object owner, long id) {
+    return track(new Handle(owner, id, false, true));
+  }
+
+  private static Handle track(Handle h) {
     for (int i = 0; i < HELP; i++) {
       Handle dropped = (Handle) DROPPED.poll();
       if (dropped == null) {
@@ -88,7 +101,6 @@ final class Handles {
       }
       dropped.release();
     }
-    Handle h = new Handle(owner, id, actor);
     boolean collect;
     synchronized (LOCK) {
       h.next = live;

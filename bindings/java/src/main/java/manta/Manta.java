@@ -181,6 +181,23 @@ public final class Manta implements AutoCloseable {
   }
 
   /** Stores a value as an object. */
+  /** Submits a call of {@code name} as a stream ({@link RemoteFunction#remoteStream}). */
+  public static <T> ObjectRefStream<T> submitStream(String name, Object... args) {
+    return function(name).remoteStream(args);
+  }
+
+  /**
+   * From inside a function or method submitted as a stream: emits one item
+   * (converted as a return value is). Waits while the stream's window is
+   * full.
+   *
+   * @throws MantaException.Cancelled the reader let go of the stream: return now
+   * @throws MantaException outside a stream call (INVALID), or at shutdown
+   */
+  public static void emit(Object value) {
+    Native.emit(value);
+  }
+
   public static <T> ObjectRef<T> put(Object value) {
     return new ObjectRef<>(Native.put(value));
   }

@@ -51,6 +51,18 @@ final class Native {
   static native long[] submitReturns(
       byte[] name, Object[] args, CallOptions options, int numReturns);
 
+  // Streams (mj_streams.c): a stream's id; the next item's ref id, 0 on
+  // timeout, -1 at the end (the call's error is thrown); emit from a task.
+  static native long submitStream(byte[] name, Object[] args, CallOptions options, int window);
+
+  static native long actorCallStream(long actor, String method, Object[] args, int window);
+
+  static native long streamNext(long stream, long timeoutMs);
+
+  static native void streamRelease(long stream);
+
+  static native void emit(Object value);
+
   static native long put(Object value);
 
   static native Object get(long ref, long timeoutMs);

@@ -37,6 +37,17 @@ public final class RemoteFunction {
     return ObjectRef.all(Native.submitReturns(cname, args, options, numReturns));
   }
 
+  /**
+   * Submits a call as a stream: each {@link Manta#emit} inside it (or
+   * manta_emit, in C) gives one item, read in order from the stream; the
+   * window of unread items is the options' {@link
+   * CallOptions#streamWindow} (default 1024).
+   */
+  public <T> ObjectRefStream<T> remoteStream(Object... args) {
+    int window = options == null ? 0 : options.streamWindow;
+    return new ObjectRefStream<>(Native.submitStream(cname, args, options, window));
+  }
+
   /** The same function called with these options. */
   public RemoteFunction options(CallOptions callOptions) {
     return new RemoteFunction(name, callOptions);

@@ -112,6 +112,23 @@ public final class ClusterJavaDriver {
                 && thrown.origin().endsWith("(" + jvmNode + ")"),
             "java.fail: origin names the Java function and the JVM node: " + thrown.origin());
       }
+
+      // A C generator on the C node, read by Java across nodes (streams).
+      long expect = 5;
+      try (ObjectRefStream<Long> items = Manta.function("yield_items")
+                                             .options(new CallOptions().streamWindow(16))
+                                             .remoteStream(5L, 300L)) {
+        for (ObjectRef<Long> item : items) {
+          long got = item.get(30_000);
+          if (got != expect) {
+            check(false, "yield_items on the C node: item " + got + ", expected " + expect);
+            break;
+          }
+          expect++;
+          item.close();
+        }
+      }
+      check(expect == 305, "yield_items: 300 items from the C node, in order: " + (expect - 5));
     } catch (MantaException e) {
       check(false, "unexpected " + e);
     }
