@@ -49,8 +49,6 @@
 /* Defaults, overridable by MANTA_HEARTBEAT_MS / MANTA_DEAD_AFTER_MS. */
 #define MT_HEARTBEAT_MS 300
 #define MT_DEAD_AFTER_MS 3000
-/* Dispatches of one task before it fails with MANTA_ERR_NODE_DIED. */
-#define MT_MAX_ATTEMPTS 4
 
 /* ---- the view: what this node knows of the others (under rt.mu) -------- */
 

@@ -9,6 +9,7 @@
  */
 #include "cluster_seam.h"
 #include "rt.h"
+#include "task_context.h"
 #include "timeline.h"
 
 #include <stdlib.h>
@@ -318,9 +319,7 @@ static manta_value *run_method(mt_actor *a, mt_task *t) {
                         "actor %s was killed before %s ran", a->cls->name,
                         t->method->name);
   }
-  return mt_task_result(t, t->method->fn(a->state_ptr,
-                                         (const manta_value *const *)t->args,
-                                         t->nargs, t->method->data));
+  return mt_task_invoke(t); /* task_context.c */
 }
 
 void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {

@@ -19,6 +19,7 @@
  */
 #include "cluster_seam.h"
 #include "rt.h"
+#include "task_context.h"
 #include "timeline.h"
 
 #include <errno.h>
@@ -485,9 +486,7 @@ static size_t run_class_batch(mt_worker *w, mt_task **mine,
       mt_actor_construct(t);
       results[n++] = NULL;
     } else {
-      results[n++] =
-          mt_task_result(t, t->fn->fn((const manta_value *const *)t->args,
-                                      t->nargs, t->fn->data));
+      results[n++] = mt_task_invoke(t); /* task_context.c */
     }
   }
 }

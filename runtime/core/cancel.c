@@ -1,0 +1,190 @@
+/*
+ * Cancelling calls, started or not (manta_cancel_with). A call not started
+ * is taken back and resolves to CANCELLED at once (mt_task_cancel_locked).
+ * A running one cannot be stopped from outside without corrupting what it
+ * holds, so it is asked: its cancel flag is set, which the function polls
+ * (manta_cancelled) or hears of (manta_on_cancel; the Java binding
+ * interrupts its thread), and whatever it returns, its ref resolves to
+ * CANCELLED. A call sent to another node is cancelled there through the
+ * cluster. Recursive cancels reach the calls a task submitted while it
+ * ran, which it notes here as its children.
+ */
+#include "cluster_seam.h"
+#include "task_context.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+/* The result objects of the function calls a task submitted while it ran
+ * (rt.mu). Ids, not pointers: a child done and freed is simply not found. */
+typedef struct mt_task_kids {
+  size_t len, cap;
+  uint64_t ids[];
+} mt_task_kids;
+
+void mt_cancel_note_child_locked(mt_task *t) {
+  mt_task *parent = mt_task_current();
+  if (!parent || !t->result || parent == t) {
+    return;
+  }
+  mt_task_kids *k = parent->kids;
+  if (!k || k->len == k->cap) {
+    size_t cap = k ? 2 * k->cap : 4;
+    mt_task_kids *grown = realloc(k, sizeof *k + cap * sizeof k->ids[0]);
+    if (!grown) {
+      return; /* this child is not reached by a recursive cancel */
+    }
+    if (!k) {
+      grown->len = 0;
+    }
+    grown->cap = cap;
+    parent->kids = k = grown;
+  }
+  k->ids[k->len++] = mt_slots_id(&mt_rt.objects, t->result);
+}
+
+void mt_cancel_task_free_locked(mt_task *t) {
+  free(t->kids);
+  t->kids = NULL;
+}
+
+manta_value *mt_cancel_outcome_locked(mt_task *t, manta_value *v,
+                                      mt_garbage *g) {
+  if (t->cancelled || !(atomic_load(&t->cancel_req) & MT_CANCEL_SET)) {
+    return v;
+  }
+  manta_value *c = mt_task_error(t, MANTA_ERR_CANCELLED,
+                                 "cancelled while it ran");
+  if (!c) {
+    return v;
+  }
+  mt_garbage_add(g, v);
+  return c;
+}
+
+/* A manta_on_cancel handler to call once rt.mu is released. */
+typedef struct handler_job {
+  mt_call_job job;
+  manta_cancel_fn fn;
+  void *arg;
+} handler_job;
+
+static void run_handler(mt_call_job *job) {
+  handler_job *h = (handler_job *)job;
+  h->fn(h->arg);
+  free(h);
+}
+
+static void queue_handler_locked(mt_task *t, mt_garbage *g) {
+  if (!t->on_cancel) {
+    return;
+  }
+  handler_job *h = calloc(1, sizeof *h);
+  if (!h) {
+    mt_log(MT_LOG_WARN, "out of memory: a cancel handler is not called");
+    return;
+  }
+  h->job.fn = run_handler;
+  h->fn = t->on_cancel;
+  h->arg = t->on_cancel_arg;
+  t->on_cancel = NULL; /* once */
+  mt_garbage_add_call(g, &h->job);
+}
+
+static manta_err cancel_task_locked(mt_task *t, unsigned flags, mt_garbage *g);
+
+static void cancel_kids_locked(mt_task *t, unsigned flags, mt_garbage *g) {
+  for (size_t i = 0; t->kids && i < t->kids->len; i++) {
+    mt_object *o = mt_obj_lookup_locked(t->kids->ids[i]);
+    if (o && o->task) {
+      (void)cancel_task_locked(o->task, flags, g); /* done ones: nothing */
+    }
+  }
+}
+
+/* Asks a running call (here or on another node) to stop; true the first
+ * time it is asked. */
+static bool flag_locked(mt_task *t, unsigned flags) {
+  uint8_t bits = MT_CANCEL_SET;
+  if (flags & MANTA_CANCEL_RECURSIVE) {
+    bits |= MT_CANCEL_RECURSIVE;
+  }
+  uint8_t old = atomic_fetch_or(&t->cancel_req, bits);
+  return old != (old | bits);
+}
+
+static manta_err cancel_task_locked(mt_task *t, unsigned flags, mt_garbage *g) {
+  if (t->cancelled || t->kind == MT_TASK_ACTOR_CREATE) {
+    return MANTA_ERR_INVALID;
+  }
+  bool recursive = flags & MANTA_CANCEL_RECURSIVE;
+  if (t->where == MT_WHERE_REMOTE) {
+    if (!mt_rt.cluster || !mt_rt.cluster->cancel_remote_locked) {
+      return MANTA_ERR_INVALID;
+    }
+    if (flag_locked(t, flags)) {
+      mt_rt.cluster->cancel_remote_locked(t, recursive, g);
+    }
+    return MANTA_OK;
+  }
+  if (t->where == MT_WHERE_BATCH) {
+    int expected = MT_CLAIM_FREE;
+    if (!atomic_compare_exchange_strong(&t->claim, &expected,
+                                        MT_CLAIM_CANCELLED)) {
+      /* Running: asked to stop; its ref resolves as it returns. */
+      if (flag_locked(t, flags)) {
+        queue_handler_locked(t, g);
+        if (recursive) {
+          cancel_kids_locked(t, flags, g);
+        }
+      }
+      return MANTA_OK;
+    }
+  }
+  mt_task_cancel_locked(
+      t, mt_task_error(t, MANTA_ERR_CANCELLED, "cancelled before it ran"), g);
+  return MANTA_OK;
+}
+
+manta_err mt_cancel_object_locked(mt_object *o, unsigned flags, mt_garbage *g) {
+  return o->task ? cancel_task_locked(o->task, flags, g) : MANTA_ERR_INVALID;
+}
+
+manta_err manta_cancel_with(manta_ref ref, unsigned flags) {
+  if (flags & ~MANTA_CANCEL_RECURSIVE) {
+    return MANTA_ERR_INVALID;
+  }
+  mt_garbage g;
+  mt_garbage_init(&g);
+  manta_err err;
+  mt_lock();
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else {
+    mt_object *o = mt_obj_lookup_locked(ref.id);
+    err = o ? mt_cancel_object_locked(o, flags, &g) : MANTA_ERR_BAD_HANDLE;
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  return err;
+}
+
+manta_err manta_cancel(manta_ref ref) {
+  return manta_cancel_with(ref, 0);
+}
+
+manta_err manta_on_cancel(manta_cancel_fn fn, void *arg) {
+  mt_task *t = mt_task_current();
+  if (!t) {
+    return MANTA_ERR_INVALID;
+  }
+  mt_lock();
+  bool now = fn && (atomic_load(&t->cancel_req) & MT_CANCEL_SET);
+  t->on_cancel = now ? NULL : fn;
+  t->on_cancel_arg = now ? NULL : arg;
+  mt_unlock();
+  if (now) {
+    fn(arg);
+  }
+  return MANTA_OK;
+}
