@@ -50,8 +50,10 @@ void mt_cancel_task_free_locked(mt_task *t) {
 
 manta_value *mt_cancel_outcome_locked(mt_task *t, manta_value *v,
                                       mt_garbage *g) {
-  if (t->cancelled || !(atomic_load(&t->cancel_req) & MT_CANCEL_SET)) {
-    return v;
+  if (t->cancelled || !(atomic_load(&t->cancel_req) & MT_CANCEL_SET) ||
+      (v && manta_value_kind(v) == MANTA_KIND_ERROR &&
+       manta_error_code(v) == MANTA_ERR_CANCELLED)) {
+    return v; /* another node's answer may say more ("before it ran") */
   }
   manta_value *c = mt_task_error(t, MANTA_ERR_CANCELLED,
                                  "cancelled while it ran");
