@@ -55,8 +55,8 @@ manta_value *mt_cancel_outcome_locked(mt_task *t, manta_value *v,
        manta_error_code(v) == MANTA_ERR_CANCELLED)) {
     return v; /* another node's answer may say more ("before it ran") */
   }
-  manta_value *c = mt_task_error(t, MANTA_ERR_CANCELLED,
-                                 "cancelled while it ran");
+  manta_value *c =
+      mt_task_error(t, MANTA_ERR_CANCELLED, "cancelled while it ran");
   if (!c) {
     return v;
   }

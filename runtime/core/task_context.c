@@ -21,8 +21,8 @@ mt_task *mt_task_current(void) {
 static manta_value *run_once(mt_task *t) {
   const manta_value *const *args = (const manta_value *const *)t->args;
   if (t->kind == MT_TASK_ACTOR_CALL) {
-    return mt_task_result(t, t->method->fn(t->actor->state_ptr, args, t->nargs,
-                                           t->method->data));
+    return mt_task_result(
+        t, t->method->fn(t->actor->state_ptr, args, t->nargs, t->method->data));
   }
   return mt_task_result(t, t->fn->fn(args, t->nargs, t->fn->data));
 }

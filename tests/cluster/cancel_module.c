@@ -61,8 +61,8 @@ static manta_ref submit_level(int64_t level, const manta_value *dir,
       manta_call_options_new(&o) == MANTA_OK &&
       manta_call_options_set_node_affinity(o, str(node), 0) == MANTA_OK) {
     for (int i = 0; i < 100; i++) {
-      if (manta_submit("chain", (const manta_value *const *)args, 3, o,
-                       &kid) != MANTA_OK) {
+      if (manta_submit("chain", (const manta_value *const *)args, 3, o, &kid) !=
+          MANTA_OK) {
         kid.id = 0;
         break;
       }
@@ -138,8 +138,7 @@ static manta_value *flaky(const manta_value *const *a, size_t n, void *u) {
   snprintf(name, sizeof name, "run-%d", attempt);
   leave_file(str(a[1]), name);
   if (attempt < k) {
-    return manta_error(MANTA_ERR_TASK_FAILED, "not yet at attempt %d",
-                       attempt);
+    return manta_error(MANTA_ERR_TASK_FAILED, "not yet at attempt %d", attempt);
   }
   return manta_int(attempt);
 }
@@ -197,8 +196,7 @@ static manta_value *acc_whoami(void *state, const manta_value *const *args,
   (void)state, (void)args, (void)n, (void)md;
   char id[64];
   manta_err err = manta_current_actor_id(id, sizeof id);
-  return err == MANTA_OK ? manta_cstring(id)
-                         : manta_error(err, "no actor id");
+  return err == MANTA_OK ? manta_cstring(id) : manta_error(err, "no actor id");
 }
 
 MANTA_MODULE_EXPORT manta_err manta_module_init(void) {

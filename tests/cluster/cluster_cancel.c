@@ -41,8 +41,8 @@ static void worker_nodes(node_info out[2]) {
     manta_len(v, &nf);
     for (size_t j = 0; j < nf; j++) {
       manta_list_at(v, j, &f);
-      offers |= manta_get_string(f, &s, &len) == MANTA_OK &&
-                strcmp(s, "chain") == 0;
+      offers |=
+          manta_get_string(f, &s, &len) == MANTA_OK && strcmp(s, "chain") == 0;
     }
     REQUIRE_OK(manta_map_find(node, "state", &v));
     manta_get_string(v, &s, &len);
@@ -137,8 +137,7 @@ static void test_recursive_across_nodes(const node_info *w) {
   manta_value *args[3] = {manta_int(2), manta_cstring(dir), route};
   manta_call_options *o = on_node(w[0].id);
   manta_ref r;
-  REQUIRE_OK(
-      manta_submit("chain", (const manta_value *const *)args, 3, o, &r));
+  REQUIRE_OK(manta_submit("chain", (const manta_value *const *)args, 3, o, &r));
   manta_call_options_free(o);
   for (int i = 0; i < 3; i++) {
     manta_value_free(args[i]);
@@ -175,8 +174,8 @@ static void test_actor_calls_across_nodes(const node_info *w) {
   manta_call_options_free(o);
   manta_value *d = manta_cstring(dir);
   manta_ref hold, c[3];
-  REQUIRE_OK(manta_actor_call(a, "hold", (const manta_value *const *)&d, 1,
-                              &hold));
+  REQUIRE_OK(
+      manta_actor_call(a, "hold", (const manta_value *const *)&d, 1, &hold));
   manta_value_free(d);
   const int64_t add[3] = {1, 10, 100};
   for (int i = 0; i < 3; i++) {
@@ -257,8 +256,8 @@ static void test_retry_exceptions_across_nodes(const node_info *w) {
   dir = mt_test_tmpdir("cancel-flaky");
   v = flaky_on(&w[1], 100, dir, 1);
   char part[200];
-  snprintf(part, sizeof part, "not yet at attempt 2 (attempt 2 of 2 on node %s)",
-           w[1].address);
+  snprintf(part, sizeof part,
+           "not yet at attempt 2 (attempt 2 of 2 on node %s)", w[1].address);
   mt_test_check_error(v, MANTA_ERR_TASK_FAILED, part);
   manta_value_free(v);
   CHECK(file_exists(dir, "run-2") && !file_exists(dir, "run-3"));

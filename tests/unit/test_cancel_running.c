@@ -137,7 +137,8 @@ static void test_plain_cancel_leaves_children(void) {
   CHECK(saw(&child));
 }
 
-/* ---- cancel handlers ------------------------------------------------------ */
+/* ---- cancel handlers ------------------------------------------------------
+ */
 
 static void set_flag(void *arg) {
   atomic_store((_Atomic int *)arg, 1);
@@ -176,7 +177,8 @@ static void test_cancel_handler(void) {
   CHECK(manta_cancelled() == 0);
 }
 
-/* ---- actor calls ---------------------------------------------------------- */
+/* ---- actor calls ----------------------------------------------------------
+ */
 
 static _Atomic int holding;
 
@@ -212,8 +214,7 @@ static manta_value *acc_whoami(void *state, const manta_value *const *args,
   (void)state, (void)args, (void)n, (void)md;
   char id[64];
   manta_err err = manta_current_actor_id(id, sizeof id);
-  return err == MANTA_OK ? manta_cstring(id)
-                         : manta_error(err, "no actor id");
+  return err == MANTA_OK ? manta_cstring(id) : manta_error(err, "no actor id");
 }
 
 static bool is_holding(void *arg) {
@@ -271,7 +272,8 @@ static void test_actor_calls(void) {
   manta_actor_release(b);
 }
 
-/* ---- retries -------------------------------------------------------------- */
+/* ---- retries --------------------------------------------------------------
+ */
 
 static _Atomic int flaky_runs;
 
@@ -284,8 +286,7 @@ static manta_value *fn_flaky(const manta_value *const *args, size_t n,
   atomic_fetch_add(&flaky_runs, 1);
   int attempt = manta_current_attempt();
   if (attempt < k) {
-    return manta_error(MANTA_ERR_TASK_FAILED, "not yet at attempt %d",
-                       attempt);
+    return manta_error(MANTA_ERR_TASK_FAILED, "not yet at attempt %d", attempt);
   }
   return manta_int(attempt);
 }
@@ -312,8 +313,8 @@ static void test_retry_exceptions(void) {
   manta_value_free(v);
   /* Never succeeds: 1 + max_retries runs, and the error says so. */
   v = flaky(100, 2, 1);
-  snprintf(part, sizeof part, "not yet at attempt 3 (attempt 3 of 3 on node %s)",
-           node);
+  snprintf(part, sizeof part,
+           "not yet at attempt 3 (attempt 3 of 3 on node %s)", node);
   mt_test_check_error(v, MANTA_ERR_TASK_FAILED, part);
   CHECK_INT_EQ(atomic_load(&flaky_runs), 3);
   manta_value_free(v);
@@ -330,7 +331,8 @@ static void test_retry_exceptions(void) {
   manta_value_free(v);
 }
 
-/* ---- context -------------------------------------------------------------- */
+/* ---- context --------------------------------------------------------------
+ */
 
 /* [task id, attempt, node id, cancelled] as the task sees them. */
 static manta_value *fn_context(const manta_value *const *args, size_t n,
