@@ -645,7 +645,8 @@ manta_call_options_set_retry_exceptions(manta_call_options *opts, int retry);
  * Runtime context, inside a task or actor method (MANTA_ERR_NOT_FOUND on a
  * thread running none). The task id is the id of the call's result as its
  * caller's manta_ref_string writes it ("obj-<32 hex digits>", buf of >= 40
- * bytes), the same on every node; the actor id "actor-<32 hex digits>"
+ * bytes), the same on every node (for an actor call sent to another node,
+ * the id its host gave it); the actor id "actor-<32 hex digits>"
  * (buf of >= 40 bytes; MANTA_ERR_NOT_FOUND outside an actor method) is the
  * same wherever a handle to the actor is held. The node is that of the
  * process: manta_node_id and manta_node_address.
