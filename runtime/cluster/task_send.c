@@ -287,14 +287,13 @@ static bool outbox_spec_locked(mt_peer *p, const Manta__V1__TaskSpec *spec,
  * the buffer the spec points into. */
 static void spec_retry_fill(const mt_task *t, Manta__V1__TaskSpec *spec,
                             uint8_t task_id[16]) {
-  static const uint8_t none[16];
   spec->attempt = (uint32_t)t->remote->attempts;
   if (t->kind == MT_TASK_FUNCTION) {
     spec->max_retries = t->max_retries;
     spec->retry_exceptions = t->retry_exceptions;
   }
-  if (memcmp(t->task_id, none, 16) != 0) {
-    memcpy(task_id, t->task_id, 16); /* sent on: its first caller's id */
+  if (t->extra && t->extra->has_task_id) {
+    memcpy(task_id, t->extra->task_id, 16); /* sent on: its first caller's */
   } else if (t->result) {
     mt_obj_to_wire(mt_slots_id(&mt_rt.objects, t->result), task_id);
   } else {
@@ -522,7 +521,7 @@ static void retry_locked(mt_task *t, const char *why, mt_garbage *g) {
     fail_locked(t, MANTA_ERR_CANCELLED, "cancelled; its node was lost", g);
   } else if (!mt_retry_allowed(t->remote->attempts, t->max_retries)) {
     char msg[500], tail[200];
-    t->attempt = t->remote->attempts;
+    t->attempt = (int16_t)t->remote->attempts;
     mt_retry_describe(tail, sizeof tail, t->remote->attempts, t->max_retries,
                       where);
     snprintf(msg, sizeof msg, "%s%s", why, tail);

@@ -15,41 +15,44 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-/* The result objects of the function calls a task submitted while it ran
- * (rt.mu). Ids, not pointers: a child done and freed is simply not found. */
-typedef struct mt_task_kids {
-  size_t len, cap;
-  uint64_t ids[];
-} mt_task_kids;
+mt_task_extra *mt_task_extra_get_locked(mt_task *t) {
+  if (!t->extra) {
+    t->extra = calloc(1, sizeof *t->extra);
+  }
+  return t->extra;
+}
+
+void mt_task_extra_free(mt_task *t) {
+  if (t->extra) {
+    free(t->extra->kids);
+    free(t->extra);
+    t->extra = NULL;
+  }
+}
 
 void mt_cancel_note_child_locked(mt_task *t) {
   mt_task *parent = mt_task_current();
   if (!parent || !t->result || parent == t) {
     return;
   }
-  mt_task_kids *k = parent->kids;
-  if (!k || k->len == k->cap) {
-    size_t cap = k ? 2 * k->cap : 4;
-    mt_task_kids *grown = realloc(k, sizeof *k + cap * sizeof k->ids[0]);
-    if (!grown) {
-      return; /* this child is not reached by a recursive cancel */
+  mt_task_extra *x = mt_task_extra_get_locked(parent);
+  if (x && x->nkids == x->kids_cap) {
+    size_t cap = x->kids_cap ? 2 * x->kids_cap : 4;
+    uint64_t *grown = realloc(x->kids, cap * sizeof *grown);
+    x = grown ? x : NULL;
+    if (grown) {
+      parent->extra->kids = grown;
+      parent->extra->kids_cap = cap;
     }
-    if (!k) {
-      grown->len = 0;
-    }
-    grown->cap = cap;
-    parent->kids = k = grown;
   }
-  k->ids[k->len++] = mt_slots_id(&mt_rt.objects, t->result);
+  if (!x) {
+    return; /* out of memory: this child is not reached by a recursive cancel */
+  }
+  x->kids[x->nkids++] = mt_slots_id(&mt_rt.objects, t->result);
 }
 
-void mt_cancel_task_free_locked(mt_task *t) {
-  free(t->kids);
-  t->kids = NULL;
-}
-
-manta_value *mt_cancel_outcome_locked(mt_task *t, manta_value *v,
-                                      mt_garbage *g) {
+manta_value *mt_cancel_outcome_slow_locked(mt_task *t, manta_value *v,
+                                           mt_garbage *g) {
   if (t->cancelled || !(atomic_load(&t->cancel_req) & MT_CANCEL_SET) ||
       (v && manta_value_kind(v) == MANTA_KIND_ERROR &&
        manta_error_code(v) == MANTA_ERR_CANCELLED)) {
@@ -78,7 +81,8 @@ static void run_handler(mt_call_job *job) {
 }
 
 static void queue_handler_locked(mt_task *t, mt_garbage *g) {
-  if (!t->on_cancel) {
+  mt_task_extra *x = t->extra;
+  if (!x || !x->on_cancel) {
     return;
   }
   handler_job *h = calloc(1, sizeof *h);
@@ -87,17 +91,17 @@ static void queue_handler_locked(mt_task *t, mt_garbage *g) {
     return;
   }
   h->job.fn = run_handler;
-  h->fn = t->on_cancel;
-  h->arg = t->on_cancel_arg;
-  t->on_cancel = NULL; /* once */
+  h->fn = x->on_cancel;
+  h->arg = x->on_cancel_arg;
+  x->on_cancel = NULL; /* once */
   mt_garbage_add_call(g, &h->job);
 }
 
 static manta_err cancel_task_locked(mt_task *t, unsigned flags, mt_garbage *g);
 
 static void cancel_kids_locked(mt_task *t, unsigned flags, mt_garbage *g) {
-  for (size_t i = 0; t->kids && i < t->kids->len; i++) {
-    mt_object *o = mt_obj_lookup_locked(t->kids->ids[i]);
+  for (size_t i = 0; t->extra && i < t->extra->nkids; i++) {
+    mt_object *o = mt_obj_lookup_locked(t->extra->kids[i]);
     if (o && o->task) {
       (void)cancel_task_locked(o->task, flags, g); /* done ones: nothing */
     }
@@ -182,9 +186,16 @@ manta_err manta_on_cancel(manta_cancel_fn fn, void *arg) {
   }
   mt_lock();
   bool now = fn && (atomic_load(&t->cancel_req) & MT_CANCEL_SET);
-  t->on_cancel = now ? NULL : fn;
-  t->on_cancel_arg = now ? NULL : arg;
+  mt_task_extra *x =
+      now || (!fn && !t->extra) ? t->extra : mt_task_extra_get_locked(t);
+  if (x) {
+    x->on_cancel = now ? NULL : fn;
+    x->on_cancel_arg = now ? NULL : arg;
+  }
   mt_unlock();
+  if (!x && fn && !now) {
+    return MANTA_ERR_NOMEM;
+  }
   if (now) {
     fn(arg);
   }

@@ -284,18 +284,16 @@ typedef struct mt_task {
   bool cancelled; /* result already completed with an error */
   bool in_mbox;   /* actor call linked in its actor's mailbox */
   bool ctor_ran;  /* creation: the constructor succeeded */
-  _Atomic int claim;
-  /* Cancelling running work (cancel.c) and retries (task_retry.c). */
+  /* Cancelling running work (cancel.c) and retries (task_retry.c), in
+   * what was padding: the task stays as small as it was but for `extra`. */
   _Atomic uint8_t cancel_req; /* MT_CANCEL_* bits, set while it runs */
   bool retry_exceptions;
-  int16_t max_retries;          /* -1: no end */
-  int32_t attempt;              /* of the run under way; 0: 1 */
-  struct mt_task_kids *kids;    /* tasks it submitted while running (rt.mu) */
-  void (*on_cancel)(void *arg); /* manta_on_cancel (rt.mu) */
-  void *on_cancel_arg;
-  uint8_t task_id[16];     /* its id where it was called; zeros: its result's */
-  void *ctor_state;        /* creation: what the constructor returned */
-  manta_value *ctor_error; /* creation: why it failed */
+  _Atomic int claim;
+  int16_t max_retries;         /* -1: no end */
+  int16_t attempt;             /* of the run under way; 0: 1 */
+  struct mt_task_extra *extra; /* rarely set (task_context.h); rt.mu */
+  void *ctor_state;            /* creation: what the constructor returned */
+  manta_value *ctor_error;     /* creation: why it failed */
   uint32_t deps_pending;
   mt_object *result;          /* holds one count until completion */
   struct mt_function *fn;     /* MT_TASK_FUNCTION */

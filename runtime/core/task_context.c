@@ -41,6 +41,7 @@ manta_value *mt_task_invoke(mt_task *t) {
   bool cancelled = false;
   while (is_error(r) && t->kind == MT_TASK_FUNCTION && t->retry_exceptions &&
          !(cancelled = atomic_load(&t->cancel_req) & MT_CANCEL_SET) &&
+         t->attempt < INT16_MAX &&
          mt_retry_allowed(t->attempt, t->max_retries)) {
     mt_log(MT_LOG_INFO, "task %s failed (attempt %d): %s; running it again",
            t->fn->name, (int)t->attempt, manta_error_message(r));
@@ -80,15 +81,6 @@ static void write_hex_id(char *buf, const char *prefix, const uint8_t w[16]) {
   buf[k] = '\0';
 }
 
-static bool all_zero(const uint8_t w[16]) {
-  for (int i = 0; i < 16; i++) {
-    if (w[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
 manta_err manta_current_task_id(char *buf, size_t size) {
   mt_task *t = current;
   if (!buf || size < 37) {
@@ -98,8 +90,10 @@ manta_err manta_current_task_id(char *buf, size_t size) {
     return MANTA_ERR_NOT_FOUND;
   }
   uint8_t wire[16];
-  if (!all_zero(t->task_id)) {
-    memcpy(wire, t->task_id, sizeof wire); /* its id where it was called */
+  if (t->extra && t->extra->has_task_id) {
+    /* Its id where it was called; the extra part is made before the task
+     * is queued, and only this thread adds to it while it runs. */
+    memcpy(wire, t->extra->task_id, sizeof wire);
   } else {
     mt_lock();
     bool ok = t->result != NULL;

@@ -11,6 +11,23 @@
 /* Bits of mt_task.cancel_req. */
 enum { MT_CANCEL_SET = 1, MT_CANCEL_RECURSIVE = 2 };
 
+/* What few tasks need, allocated on first use so that the others do not
+ * grow: the calls it submitted while running, its cancel handler, and its
+ * id at a caller on another node. Written under rt.mu. */
+typedef struct mt_task_extra {
+  uint64_t *kids; /* result object ids: ids, so a child freed is not found */
+  size_t nkids, kids_cap;
+  manta_cancel_fn on_cancel;
+  void *on_cancel_arg;
+  bool has_task_id;
+  uint8_t task_id[16];
+} mt_task_extra;
+
+/* t's extra part, made if need be (rt.mu); NULL on OOM. */
+mt_task_extra *mt_task_extra_get_locked(mt_task *t);
+/* Frees it (with the task). */
+void mt_task_extra_free(mt_task *t);
+
 /* ---- the running task (task_context.c) ---------------------------------- */
 
 /* Runs t's function or actor method on this thread (its worker claimed
@@ -28,15 +45,20 @@ mt_task *mt_task_current(void);
 void mt_cancel_note_child_locked(mt_task *t);
 /* What a task ends with (v taken): its own result, or CANCELLED when it
  * was cancelled while it ran, whatever it returned. */
-manta_value *mt_cancel_outcome_locked(mt_task *t, manta_value *v,
-                                      mt_garbage *g);
+manta_value *mt_cancel_outcome_slow_locked(mt_task *t, manta_value *v,
+                                           mt_garbage *g);
+/* The check inline, the rest out of line: every task passes here. */
+static inline manta_value *mt_cancel_outcome_locked(mt_task *t, manta_value *v,
+                                                    mt_garbage *g) {
+  return atomic_load_explicit(&t->cancel_req, memory_order_relaxed)
+             ? mt_cancel_outcome_slow_locked(t, v, g)
+             : v;
+}
 /* Cancels the task making object o (manta_cancel_with flags): not
  * started, it resolves to CANCELLED now; running, its flag is set (and,
  * recursive, its children's). MANTA_ERR_INVALID when there is nothing to
  * cancel (done, a put object, a creation). */
 manta_err mt_cancel_object_locked(mt_object *o, unsigned flags, mt_garbage *g);
-/* Frees what cancel.c kept for t (its children list). */
-void mt_cancel_task_free_locked(mt_task *t);
 
 /* ---- retries (task_retry.c) --------------------------------------------- */
 
@@ -44,7 +66,7 @@ void mt_cancel_task_free_locked(mt_task *t);
 #define MT_DEFAULT_MAX_RETRIES 3
 
 /* Copies a call's retry options (NULL: defaults) into its task. */
-void mt_retry_init(mt_task *t, const manta_call_options *opts);
+void mt_retry_init_locked(mt_task *t, const manta_call_options *opts);
 /* Whether a call that ran `attempts` times may run once more. */
 bool mt_retry_allowed(int attempts, int max_retries);
 /* " (attempt K of N on node WHERE)" into buf, for a final error. */

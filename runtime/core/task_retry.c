@@ -9,12 +9,18 @@
 #include <stdio.h>
 #include <string.h>
 
-void mt_retry_init(mt_task *t, const manta_call_options *opts) {
+void mt_retry_init_locked(mt_task *t, const manta_call_options *opts) {
   t->max_retries = opts ? (int16_t)opts->max_retries : MT_DEFAULT_MAX_RETRIES;
   t->retry_exceptions = opts && opts->retry_exceptions;
-  t->attempt = opts && opts->attempt > 0 ? opts->attempt : 1;
-  if (opts) {
-    memcpy(t->task_id, opts->task_id, sizeof t->task_id);
+  t->attempt = (int16_t)(opts && opts->attempt > 0 && opts->attempt < INT16_MAX
+                             ? opts->attempt
+                             : 1);
+  static const uint8_t none[16];
+  mt_task_extra *x;
+  if (opts && memcmp(opts->task_id, none, sizeof none) != 0 &&
+      (x = mt_task_extra_get_locked(t))) {
+    x->has_task_id = true; /* a call another node sent: its id there */
+    memcpy(x->task_id, opts->task_id, sizeof x->task_id);
   }
 }
 

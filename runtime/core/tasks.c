@@ -139,8 +139,8 @@ void mt_task_free_locked(mt_task *t, mt_garbage *g) {
     free(t->remote->function);
     free(t->remote);
   }
-  if (t->kids) {
-    mt_cancel_task_free_locked(t);
+  if (t->extra) {
+    mt_task_extra_free(t); /* task_context.h */
   }
   free(t);
 }
@@ -593,7 +593,7 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
     return err;
   }
   t->fn = mt_strmap_get(&mt_rt.functions, name);
-  mt_retry_init(t, opts);
+  mt_retry_init_locked(t, opts);
   mt_cancel_note_child_locked(t); /* for a recursive cancel of its caller */
   mt_call_resolve_locked(opts, 1.0, &demand, missing, sizeof missing);
   if (t->fn) {

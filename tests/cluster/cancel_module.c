@@ -49,7 +49,8 @@ static int spin_until_cancelled(void) {
 
 /* Submits chain(level, dir, route) on the node route[level]. This node
  * may not see that node offer "chain" yet (views follow heartbeats): a
- * call refused for that (NOT_FOUND) is made again, for 10 s at most. */
+ * call that ends at once (refused) is made again, for 10 s at most; one
+ * that runs waits to be cancelled. */
 static manta_ref submit_level(int64_t level, const manta_value *dir,
                               const manta_value *route) {
   const manta_value *node;
@@ -68,9 +69,15 @@ static manta_ref submit_level(int64_t level, const manta_value *dir,
       }
       manta_value *v = NULL;
       manta_err err = manta_get(kid, 100, &v);
+      if (err != MANTA_ERR_TIMEOUT && v) {
+        char *why = manta_value_repr(v);
+        fprintf(stderr, "chain: level %d refused, again: %s\n", (int)level,
+                why ? why : "?");
+        manta_free(why);
+      }
       manta_value_free(v);
-      if (err != MANTA_ERR_NOT_FOUND && err != MANTA_ERR_NODE_DIED) {
-        break; /* running (timed out), or done */
+      if (err == MANTA_ERR_TIMEOUT) {
+        break; /* running: it waits to be cancelled */
       }
       manta_ref_release(kid);
       kid.id = 0;

@@ -45,7 +45,8 @@ start_node node_b --address "$head" --num-cpus 4 --module "$module"
 wait_offered "$head" 2
 
 echo "== driver: recursive cancel, actor calls, context, retry_exceptions"
-MANTA_ADDRESS=$head "$driver" cancel || fail "driver phase cancel"
+MANTA_ADDRESS=$head CANCEL_MODULE=$module "$driver" cancel ||
+  fail "driver phase cancel"
 echo "== driver: max_retries against killed nodes"
 MANTA_ADDRESS=$head "$driver" kill || fail "driver phase kill"
 echo "PASS"

@@ -101,8 +101,10 @@ class CancelTest {
       }
       return (long) attempt;
     });
-    Manta.register("j_context", () -> List.of(Manta.currentTaskId(),
-        (long) Manta.currentAttempt(), Manta.nodeId(), Manta.cancelled()));
+    Manta.register("j_context",
+        ()
+            -> List.of(Manta.currentTaskId(), (long) Manta.currentAttempt(), Manta.nodeId(),
+                Manta.cancelled()));
     Manta.registerActor("JAcc", Acc.class);
   }
 
