@@ -15,6 +15,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+/* ---- the part of a task few need (task_context.h) ----------------------- */
+
 mt_task_extra *mt_task_extra_get_locked(mt_task *t) {
   if (!t->extra) {
     t->extra = calloc(1, sizeof *t->extra);
@@ -30,6 +32,9 @@ void mt_task_extra_free(mt_task *t) {
   }
 }
 
+/* ---- children, outcome, handlers ------------------------------------------
+ */
+
 void mt_cancel_note_child_locked(mt_task *t) {
   mt_task *parent = mt_task_current();
   if (!parent || !t->result || parent == t) {
@@ -39,10 +44,11 @@ void mt_cancel_note_child_locked(mt_task *t) {
   if (x && x->nkids == x->kids_cap) {
     size_t cap = x->kids_cap ? 2 * x->kids_cap : 4;
     uint64_t *grown = realloc(x->kids, cap * sizeof *grown);
-    x = grown ? x : NULL;
     if (grown) {
-      parent->extra->kids = grown;
-      parent->extra->kids_cap = cap;
+      x->kids = grown;
+      x->kids_cap = cap;
+    } else {
+      x = NULL;
     }
   }
   if (!x) {
