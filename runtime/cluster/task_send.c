@@ -549,7 +549,7 @@ static void cancel_remote_locked(mt_task *t, bool recursive, mt_garbage *g) {
   if (!mt_wire_pack(&c.base, &b)) {
     return;
   }
-  if (mt_outbox_add(&p->out, 15, b.data, b.len, &empty) && empty) {
+  if (mt_outbox_add(&p->out, 13, b.data, b.len, &empty) && empty) {
     mt_garbage_add_dtor(g, peer_kick_job, p, NULL);
   }
   free(b.data);
