@@ -598,9 +598,80 @@ MANTA_API manta_err manta_submit_returns(const char *name,
                                          const manta_call_options *opts,
                                          manta_ref *out, size_t n);
 
-/* Cancels a task that has not started: its ref resolves to
- * MANTA_ERR_CANCELLED. MANTA_ERR_INVALID if it is running or done. */
+/* Cancels a task or an actor call: manta_cancel_with(ref, 0), below. */
 MANTA_API manta_err manta_cancel(manta_ref ref);
+
+/* ---- Cancelling running work, retries, runtime context ------------------
+ * (docs/api.md, "Cancelling work", "Retries", "Runtime context") */
+
+/* manta_cancel_with flag: also cancel the calls the task submitted while it
+ * ran, and theirs, on whatever node they run. */
+#define MANTA_CANCEL_RECURSIVE 1u
+
+/*
+ * Cancels the call that makes ref's object, wherever it runs:
+ *  - not started (a task queued or waiting for its arguments, an actor
+ *    call in its actor's mailbox): it never runs and its ref resolves to
+ *    MANTA_ERR_CANCELLED (an actor's later calls still run, in order);
+ *  - running: its cancel flag is set (manta_cancelled() turns 1, handlers
+ *    set with manta_on_cancel run); the function decides when to stop, and
+ *    its ref resolves to MANTA_ERR_CANCELLED once it returns, whatever it
+ *    returned. With MANTA_CANCEL_RECURSIVE the calls it submitted are
+ *    cancelled the same way (transitively).
+ * A call sent to another node is cancelled there (the ref resolves when
+ * that node answers). MANTA_ERR_INVALID when there is nothing to cancel:
+ * done already, a put object, an actor creation, a part of several return
+ * values; MANTA_ERR_BAD_HANDLE for a stale ref; MANTA_ERR_INVALID for
+ * unknown flags.
+ */
+MANTA_API manta_err manta_cancel_with(manta_ref ref, unsigned flags);
+/* Inside a task or actor method: 1 once it was cancelled, else 0 (0 on a
+ * thread running no task). Costs an atomic load: poll it in loops. */
+MANTA_API int manta_cancelled(void);
+/* What manta_on_cancel calls. */
+typedef void (*manta_cancel_fn)(void *arg);
+/*
+ * Inside a task or actor method: fn(arg) is called once when the call is
+ * cancelled while it runs (at once, on this thread, if it was already),
+ * else on the thread that cancels it (a program thread, or a cluster
+ * thread for a cancel from another node) without the runtime's locks. It
+ * may be called after the call returned, so arg must stay meaningful (a
+ * token rather than a pointer into the call's stack). One handler per
+ * call: a second replaces the first; fn NULL removes it. MANTA_ERR_INVALID
+ * outside a task.
+ */
+MANTA_API manta_err manta_on_cancel(manta_cancel_fn fn, void *arg);
+
+/*
+ * Retries. max_retries: how many times a task runs again after the node
+ * running it died (default 3; 0 never; -1 with no end). With
+ * retry_exceptions != 0 (default 0) a task whose function returned an
+ * error value runs again too, up to the same count in all. The final
+ * error's message ends "(attempt K of N on node WHERE)": how many attempts
+ * were made, of how many allowed, and the node of the last. Tasks only;
+ * actors have max_restarts and max_task_retries. MANTA_ERR_INVALID for
+ * max_retries < -1.
+ */
+MANTA_API manta_err manta_call_options_set_max_retries(manta_call_options *opts,
+                                                       int max_retries);
+MANTA_API manta_err
+manta_call_options_set_retry_exceptions(manta_call_options *opts, int retry);
+
+/*
+ * Runtime context, inside a task or actor method (MANTA_ERR_NOT_FOUND on a
+ * thread running none). The task id is the id of the call's result as its
+ * caller's manta_ref_string writes it ("obj-<32 hex digits>", buf of >= 40
+ * bytes), the same on every node (for an actor call sent to another node,
+ * the id its host gave it); the actor id "actor-<32 hex digits>"
+ * (buf of >= 40 bytes; MANTA_ERR_NOT_FOUND outside an actor method) is the
+ * same wherever a handle to the actor is held. The node is that of the
+ * process: manta_node_id and manta_node_address.
+ */
+MANTA_API manta_err manta_current_task_id(char *buf, size_t size);
+MANTA_API manta_err manta_current_actor_id(char *buf, size_t size);
+/* The attempt of the running call: 1 for the first run, 2 after one retry,
+ * ...; 0 on a thread running no task. */
+MANTA_API int manta_current_attempt(void);
 
 /* ------------------------------------------------------------------------ */
 /* Objects and refs                                                          */

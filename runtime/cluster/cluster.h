@@ -52,7 +52,9 @@
 /* Defaults, overridable by MANTA_HEARTBEAT_MS / MANTA_DEAD_AFTER_MS. */
 #define MT_HEARTBEAT_MS 300
 #define MT_DEAD_AFTER_MS 3000
-/* Dispatches of one task before it fails with MANTA_ERR_NODE_DIED. */
+/* Dispatches in all of work the cluster runs again with no call options of
+ * its own to say how often; a task's own count is its max_retries + 1
+ * (core/task_retry.c, default 4 as this). */
 #define MT_MAX_ATTEMPTS 4
 
 /* ---- the view: what this node knows of the others (under rt.mu) -------- */

@@ -6,6 +6,7 @@
  * stream enter their actor's mailbox in arrival order. */
 #include "cluster.h"
 #include "streams.h"
+#include "task_context.h"
 
 #include <stdatomic.h>
 
@@ -35,6 +36,22 @@ static manta_call_options *options_from_demand(Manta__V1__Resource **r,
   return o;
 }
 
+/* The run number, retry options and caller's id a task spec carries
+ * (docs/protocol.md, "Cancel and retries"); a spec without them runs once
+ * as attempt 1 under an id of this node. */
+static void retry_options_from_spec(manta_call_options *o,
+                                    const Manta__V1__TaskSpec *spec) {
+  o->attempt =
+      spec->attempt > 0 && spec->attempt < INT16_MAX ? (int)spec->attempt : 1;
+  o->max_retries = spec->max_retries >= -1 && spec->max_retries < INT16_MAX
+                       ? spec->max_retries
+                       : 0;
+  o->retry_exceptions = spec->retry_exceptions;
+  if (spec->task_id.len == sizeof o->task_id) {
+    memcpy(o->task_id, spec->task_id.data, sizeof o->task_id);
+  }
+}
+
 /*
  * Submits a call that came over the wire; *ref names its result. route
  * lets it go on to another node. actor (NULL for a function) is a spec of
@@ -45,6 +62,7 @@ static manta_call_options *options_from_demand(Manta__V1__Resource **r,
 static manta_value *submit_call(const char *function, ProtobufCBinaryData *args,
                                 size_t nargs, Manta__V1__Resource **demand,
                                 size_t ndemand, bool route,
+                                const Manta__V1__TaskSpec *spec,
                                 const Manta__V1__TaskSpec *actor,
                                 manta_ref *ref, uint8_t created[16]) {
   manta_value *stack[16];
@@ -66,6 +84,9 @@ static manta_value *submit_call(const char *function, ProtobufCBinaryData *args,
   }
   if (!fail) {
     manta_call_options *opts = options_from_demand(demand, ndemand);
+    if (opts && spec) {
+      retry_options_from_spec(opts, spec);
+    }
     manta_err err = MANTA_OK;
     if (actor) {
       fail = mt_actor_serve(actor, (const manta_value *const *)vals, nargs,
@@ -104,6 +125,8 @@ typedef struct serve_stream {
   _Atomic bool input_ended; /* the client half-closed */
   uint64_t client_node;     /* the sending node (TaskBatch.sender_node) */
   mt_u64map held;           /* seq -> result value kept until acknowledged */
+  mt_u64map running;        /* seq -> pending_task not answered (rt.mu):
+                               what TaskBatch.cancels name */
 } serve_stream;
 
 /* Drops the results kept for acknowledgement (under rt.mu). */
@@ -125,6 +148,7 @@ typedef struct pending_task {
 static void ss_free_job(void *ss_, void *unused) {
   (void)unused;
   serve_stream *ss = ss_;
+  mt_u64map_free(&ss->running); /* empty: each pending task held a count */
   mt_outbox_destroy(&ss->out);
   mt_tp_stream_release(ss->s);
   free(ss);
@@ -237,12 +261,30 @@ static void ss_send_result_locked(serve_stream *ss, uint64_t seq,
 static void on_task_done(void *ctx, mt_object *o, mt_garbage *g) {
   pending_task *p = ctx;
   p->ss->pending--;
+  mt_u64map_remove(&p->ss->running, p->seq);
   manta_value *v = mt_obj_value_locked(o, g); /* read back if spilled */
   ss_send_result_locked(p->ss, p->seq, v, o, NULL, g);
   mt_garbage_add(g, v);
   mt_obj_release_locked(o, g);
   ss_unref_locked(p->ss, g);
   free(p);
+}
+
+/* TaskBatch.cancels: the tasks named (sent earlier on this stream and not
+ * answered yet) are cancelled here as manta_cancel_with would; their
+ * answer goes back as any result. */
+static void cancel_tasks(serve_stream *ss, const Manta__V1__TaskBatch *batch,
+                         mt_garbage *g) {
+  mt_lock();
+  for (size_t i = 0; i < batch->n_cancels; i++) {
+    const Manta__V1__TaskCancel *c = batch->cancels[i];
+    pending_task *p = mt_u64map_get(&ss->running, c->seq);
+    if (p && p->l.obj) {
+      (void)mt_cancel_object_locked(
+          p->l.obj, c->recursive ? MANTA_CANCEL_RECURSIVE : 0, g);
+    }
+  }
+  mt_unlock();
 }
 
 static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
@@ -284,7 +326,8 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
     /* Never sent on: the sender chose this node. */
     if (!fail) {
       fail = submit_call(t->function, t->args, t->n_args, t->demand,
-                         t->n_demand, false, actor ? t : NULL, &ref, created);
+                         t->n_demand, false, t, actor ? t : NULL, &ref,
+                         created);
     }
     mt_stream_clear_submitting();
     if (actor && !fail && !ref.id) {
@@ -306,6 +349,12 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
       p->seq = t->seq;
       ss->refs++;
       ss->pending++;
+      if (!mt_u64map_put(&ss->running, t->seq, p)) {
+        mt_log(MT_LOG_WARN,
+               "node: out of memory: task %llu cannot be "
+               "cancelled",
+               (unsigned long long)t->seq);
+      }
       mt_obj_when_ready_locked(o, &p->l, on_task_done, p, &g);
     } else {
       if (!fail) {
@@ -326,6 +375,9 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
     mt_lock();
     mt_stream_credits_in_locked(ss, batch); /* streams (stream_link.c) */
     mt_unlock();
+  }
+  if (batch->n_cancels) {
+    cancel_tasks(ss, batch, &g);
   }
   mt_garbage_free(&g);
   manta__v1__task_batch__free_unpacked(batch, NULL);
@@ -463,7 +515,7 @@ static void handle_call(mt_tp_incoming *in, const uint8_t *body, size_t len) {
   /* A foreign client does not know where a function lives: route it. */
   manta_value *fail =
       submit_call(req->function, req->args, req->n_args, req->demand,
-                  req->n_demand, true, NULL, &ref, NULL);
+                  req->n_demand, true, NULL, NULL, &ref, NULL);
   manta__v1__call_request__free_unpacked(req, NULL);
   if (fail) {
     pack_call_reply(p, fail);

@@ -1,8 +1,9 @@
 /* Sending tasks to other nodes: where a call should run, the link to each
  * node that runs some, the results coming back, and what happens to the
- * tasks of a node that dies (they run again elsewhere, up to
- * MT_MAX_ATTEMPTS dispatches in all). */
+ * tasks of a node that dies (they run again elsewhere, as their
+ * max_retries allows: core/task_retry.c). */
 #include "cluster.h"
+#include "task_context.h"
 #include "transfer_stats.h"
 
 #include <stdlib.h>
@@ -280,6 +281,27 @@ static bool outbox_spec_locked(mt_peer *p, const Manta__V1__TaskSpec *spec,
   return ok;
 }
 
+/* What the receiver needs to number the task's runs and name it
+ * (TaskSpec attempt, max_retries, retry_exceptions, task_id); task_id is
+ * the buffer the spec points into. */
+static void spec_retry_fill(const mt_task *t, Manta__V1__TaskSpec *spec,
+                            uint8_t task_id[16]) {
+  spec->attempt = (uint32_t)t->remote->attempts;
+  if (t->kind == MT_TASK_FUNCTION) {
+    spec->max_retries = t->max_retries;
+    spec->retry_exceptions = t->retry_exceptions;
+  }
+  if (t->extra && t->extra->has_task_id) {
+    memcpy(task_id, t->extra->task_id, 16); /* sent on: its first caller's */
+  } else if (t->result) {
+    mt_obj_to_wire(mt_slots_id(&mt_rt.objects, t->result), task_id);
+  } else {
+    return;
+  }
+  spec->task_id.data = task_id;
+  spec->task_id.len = 16;
+}
+
 /* Encodes the task for its link; false on OOM or an argument that cannot
  * cross (the error says which). */
 static bool queue_spec_locked(mt_peer *p, mt_task *t, manta_value **error,
@@ -316,6 +338,8 @@ static bool queue_spec_locked(mt_peer *p, mt_task *t, manta_value **error,
     }
     spec.n_args = t->nargs;
     spec.args = args;
+    uint8_t task_id[16];
+    spec_retry_fill(t, &spec, task_id);
     spec.demand =
         mt_wire_resources((const char(*)[64])t->remote->demand.names,
                           t->remote->demand.qty, NULL, t->remote->demand.n);
@@ -483,6 +507,10 @@ static void forget_locked(mt_task *t) {
 /* The node a task was sent to is gone: run it elsewhere, or fail it. An
  * actor's task is never run again (the actor has state): it fails. */
 static void retry_locked(mt_task *t, const char *why, mt_garbage *g) {
+  char where[96] = "?"; /* the node it was lost with, for the error */
+  if (t->remote->peer) {
+    snprintf(where, sizeof where, "%s", t->remote->peer->address);
+  }
   forget_locked(t);
   if (t->kind != MT_TASK_FUNCTION) {
     mt_actor_remote_lost_locked(t,
@@ -492,10 +520,14 @@ static void retry_locked(mt_task *t, const char *why, mt_garbage *g) {
                                 why, g);
   } else if (closing_all || mt_rt.shutting_down) {
     fail_locked(t, MANTA_ERR_SHUTDOWN, "the runtime shut down", g);
-  } else if (t->remote->attempts >= MT_MAX_ATTEMPTS) {
-    char msg[400];
-    snprintf(msg, sizeof msg, "%s; gave up after %d attempts", why,
-             t->remote->attempts);
+  } else if (atomic_load(&t->cancel_req) & MT_CANCEL_SET) {
+    fail_locked(t, MANTA_ERR_CANCELLED, "cancelled; its node was lost", g);
+  } else if (!mt_retry_allowed(t->remote->attempts, t->max_retries)) {
+    char msg[500], tail[200];
+    t->attempt = (int16_t)t->remote->attempts;
+    mt_retry_describe(tail, sizeof tail, t->remote->attempts, t->max_retries,
+                      where);
+    snprintf(msg, sizeof msg, "%s%s", why, tail);
     fail_locked(t, MANTA_ERR_NODE_DIED, msg, g);
   } else {
     mt_log(MT_LOG_INFO, "cluster: task %s: %s; running it again elsewhere",
@@ -503,6 +535,27 @@ static void retry_locked(mt_task *t, const char *why, mt_garbage *g) {
     mt_rt.tasks_retried++; /* manta_tasks_retried_total */
     dispatch_locked(t, g);
   }
+}
+
+/* manta_cancel_with of a task sent to a node: the node is told on the same
+ * link, after the task (TaskBatch.cancels); its answer resolves the ref. */
+static void cancel_remote_locked(mt_task *t, bool recursive, mt_garbage *g) {
+  mt_peer *p = t->remote->peer;
+  if (!p) {
+    return; /* between two nodes: retry_locked sees the flag */
+  }
+  Manta__V1__TaskCancel c = MANTA__V1__TASK_CANCEL__INIT;
+  c.seq = t->remote->seq;
+  c.recursive = recursive;
+  mt_tp_buf b;
+  bool empty = false;
+  if (!mt_wire_pack(&c.base, &b)) {
+    return;
+  }
+  if (mt_outbox_add(&p->out, 13, b.data, b.len, &empty) && empty) {
+    mt_garbage_add_dtor(g, peer_kick_job, p, NULL);
+  }
+  free(b.data);
 }
 
 /* Every task sent to p and not answered: retried or failed. */
@@ -787,4 +840,5 @@ const mt_cluster_ops mt_cluster_routing = {
     .actor_lookup = mt_actor_lookup_cluster,
     .pg_create = mt_pg_create_cluster,
     .pg_poll = mt_pg_poll_cluster,
-    .pg_remove = mt_pg_remove_cluster};
+    .pg_remove = mt_pg_remove_cluster,
+    .cancel_remote_locked = cancel_remote_locked};

@@ -10,6 +10,7 @@
 #include "cluster_seam.h"
 #include "rt.h"
 #include "streams.h"
+#include "task_context.h"
 #include "timeline.h"
 
 #include <stdlib.h>
@@ -320,11 +321,9 @@ static manta_value *run_method(mt_actor *a, mt_task *t) {
                         t->method->name);
   }
   mt_stream *outer = mt_stream_enter(t->stream); /* for manta_emit */
-  manta_value *r =
-      t->method->fn(a->state_ptr, (const manta_value *const *)t->args, t->nargs,
-                    t->method->data);
+  manta_value *r = mt_task_invoke(t); /* task_context.c */
   mt_stream_leave(outer);
-  return mt_task_result(t, r);
+  return r;
 }
 
 void mt_actor_turn_locked(mt_worker *w, mt_actor *a, mt_garbage *g) {

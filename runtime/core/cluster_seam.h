@@ -109,6 +109,11 @@ typedef struct mt_cluster_ops {
   manta_err (*pg_poll)(uint64_t gid, uint64_t *nodes, size_t n,
                        manta_value **fail);
   manta_err (*pg_remove)(uint64_t gid);
+
+  /* Cancelling (core/cancel.c): t, sent to another node (a task or an
+   * actor call), was cancelled here: ask that node to cancel it (and,
+   * recursive, what it submitted). NULL: calls sent away cannot be. */
+  void (*cancel_remote_locked)(mt_task *t, bool recursive, mt_garbage *g);
 } mt_cluster_ops;
 
 /* ---- values that leave the node ----------------------------------------- */

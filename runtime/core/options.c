@@ -258,6 +258,7 @@ manta_err manta_call_options_new(manta_call_options **out) {
   }
   o->num_cpus = -1;
   o->pg_bundle = -1;
+  o->max_retries = 3; /* MT_DEFAULT_MAX_RETRIES (task_context.h) */
   *out = o;
   return MANTA_OK;
 }

@@ -89,6 +89,13 @@ struct manta_call_options {
   int max_task_retries; /* actors: resends of a call lost with its node */
   size_t num_returns;   /* 0: one (multi_returns.c) */
   size_t stream_window; /* 0: the default (streams.c) */
+  /* Retries (task_retry.c): re-runs after a node died, and after an
+   * application error with retry_exceptions; -1: no end. attempt: the
+   * first attempt's number (a call another node sent again), 0: 1. */
+  int max_retries;
+  bool retry_exceptions;
+  int attempt;
+  uint8_t task_id[16]; /* a call another node sent: its id there */
 };
 
 /* ---- values dropped under the lock -------------------------------------- */
@@ -297,9 +304,16 @@ typedef struct mt_task {
   bool cancelled; /* result already completed with an error */
   bool in_mbox;   /* actor call linked in its actor's mailbox */
   bool ctor_ran;  /* creation: the constructor succeeded */
+  /* Cancelling running work (cancel.c) and retries (task_retry.c), in
+   * what was padding: the task stays as small as it was but for `extra`. */
+  _Atomic uint8_t cancel_req; /* MT_CANCEL_* bits, set while it runs */
+  bool retry_exceptions;
   _Atomic int claim;
-  void *ctor_state;        /* creation: what the constructor returned */
-  manta_value *ctor_error; /* creation: why it failed */
+  int16_t max_retries;         /* -1: no end */
+  int16_t attempt;             /* of the run under way; 0: 1 */
+  struct mt_task_extra *extra; /* rarely set (task_context.h); rt.mu */
+  void *ctor_state;            /* creation: what the constructor returned */
+  manta_value *ctor_error;     /* creation: why it failed */
   uint32_t deps_pending;
   mt_object *result;          /* holds one count until completion */
   struct mt_function *fn;     /* MT_TASK_FUNCTION */
@@ -553,6 +567,8 @@ void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g);
 /* Cluster mode: errors made for tasks run here name this node in their
  * origin from now on; address NULL (each init) stops it. */
 void mt_task_set_node(uint64_t node_id, const char *address);
+/* This node's address while in a cluster, else NULL. */
+const char *mt_task_node_address(void);
 /* An error value whose origin names the task's function or method (and
  * the node, in cluster mode). */
 manta_value *mt_task_error(const mt_task *t, manta_err code, const char *fmt,

@@ -7,6 +7,7 @@
 #include "errlog.h"
 #include "rt.h"
 #include "streams.h"
+#include "task_context.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,15 +20,25 @@
  * it before any worker runs, and the cluster sets it once, as it starts. */
 static char node_where_buf[128];
 static _Atomic(const char *) node_where;
+/* The address alone, published the same way (task_retry.c). */
+static char node_address_buf[96];
+static _Atomic(const char *) node_address;
 
 void mt_task_set_node(uint64_t node_id, const char *address) {
   if (!address) {
     atomic_store_explicit(&node_where, NULL, memory_order_release);
+    atomic_store_explicit(&node_address, NULL, memory_order_release);
     return;
   }
   snprintf(node_where_buf, sizeof node_where_buf, "node %016llx (%s)",
            (unsigned long long)node_id, address);
   atomic_store_explicit(&node_where, node_where_buf, memory_order_release);
+  snprintf(node_address_buf, sizeof node_address_buf, "%s", address);
+  atomic_store_explicit(&node_address, node_address_buf, memory_order_release);
+}
+
+const char *mt_task_node_address(void) {
+  return atomic_load_explicit(&node_address, memory_order_acquire);
 }
 
 /* Appends " on node ..." in cluster mode: an error made here says which
@@ -136,6 +147,9 @@ void mt_task_free_locked(mt_task *t, mt_garbage *g) {
     free(t->pg_call->name);
     free(t->pg_call);
   }
+  if (t->extra) {
+    mt_task_extra_free(t); /* task_context.h */
+  }
   free(t);
 }
 
@@ -221,6 +235,7 @@ manta_value *mt_task_result(const mt_task *t, manta_value *r) {
 }
 
 void mt_task_finish_locked(mt_task *t, manta_value *v, mt_garbage *g) {
+  v = mt_cancel_outcome_locked(t, v, g); /* cancelled while it ran */
   if (t->kind == MT_TASK_FUNCTION && t->fn && t->where == MT_WHERE_BATCH &&
       !t->cancelled) {
     /* It ran here (a worker's batch); its run time went to the histogram
@@ -647,6 +662,8 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
     manta_value_free(pg_fail);
     return err;
   }
+  mt_retry_init_locked(t, given);
+  mt_cancel_note_child_locked(t); /* for a recursive cancel of its caller */
   if (wait_group) {
     mt_pg_queue_locked(t, name, given, route, &g);
   } else {
@@ -665,39 +682,4 @@ manta_err manta_submit(const char *name, const manta_value *const *args,
     return MANTA_ERR_INVALID; /* N refs: manta_submit_returns */
   }
   return mt_submit(name, args, nargs, opts, true, out);
-}
-
-manta_err manta_cancel(manta_ref ref) {
-  mt_garbage g;
-  mt_garbage_init(&g);
-  manta_err err = MANTA_OK;
-  mt_lock();
-  if (!mt_rt.initialized) {
-    err = MANTA_ERR_NOT_INITIALIZED;
-  } else {
-    mt_object *o = mt_obj_lookup_locked(ref.id);
-    mt_task *t = o ? o->task : NULL;
-    if (!o) {
-      err = MANTA_ERR_BAD_HANDLE;
-    } else if (!t || t->cancelled || t->where == MT_WHERE_REMOTE) {
-      err = MANTA_ERR_INVALID; /* done, a put object, or sent away */
-    } else if (t->where == MT_WHERE_BATCH) {
-      int expected = MT_CLAIM_FREE;
-      if (atomic_compare_exchange_strong(&t->claim, &expected,
-                                         MT_CLAIM_CANCELLED)) {
-        mt_task_cancel_locked(
-            t, mt_task_error(t, MANTA_ERR_CANCELLED, "cancelled before it ran"),
-            &g);
-      } else {
-        err = MANTA_ERR_INVALID; /* already running */
-      }
-    } else {
-      mt_task_cancel_locked(
-          t, mt_task_error(t, MANTA_ERR_CANCELLED, "cancelled before it ran"),
-          &g);
-    }
-  }
-  mt_unlock();
-  mt_garbage_free(&g);
-  return err;
 }

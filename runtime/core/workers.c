@@ -20,6 +20,7 @@
 #include "cluster_seam.h"
 #include "rt.h"
 #include "streams.h"
+#include "task_context.h"
 #include "timeline.h"
 
 #include <errno.h>
@@ -487,9 +488,7 @@ static size_t run_class_batch(mt_worker *w, mt_task **mine,
       results[n++] = NULL;
     } else {
       mt_stream *outer = mt_stream_enter(t->stream); /* for manta_emit */
-      results[n++] =
-          mt_task_result(t, t->fn->fn((const manta_value *const *)t->args,
-                                      t->nargs, t->fn->data));
+      results[n++] = mt_task_invoke(t); /* task_context.c */
       mt_stream_leave(outer);
     }
   }

@@ -39,7 +39,8 @@ typedef struct mj_cache {
       CallOptions_resourceQuantities, CallOptions_name,
       CallOptions_maxConcurrency, CallOptions_strategy,
       CallOptions_affinityNode, CallOptions_affinitySoft, CallOptions_pgId,
-      CallOptions_pgBundle, CallOptions_maxRestarts, CallOptions_maxTaskRetries;
+      CallOptions_pgBundle, CallOptions_maxRestarts, CallOptions_maxTaskRetries,
+      CallOptions_maxRetries, CallOptions_retryExceptions;
 } mj_cache;
 
 extern mj_cache mj;

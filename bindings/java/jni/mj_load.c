@@ -138,6 +138,8 @@ bool mj_cache_init(JNIEnv *env) {
   FLD(CallOptions_pgBundle, CallOptions, "pgBundle", "I");
   FLD(CallOptions_maxRestarts, CallOptions, "maxRestarts", "I");
   FLD(CallOptions_maxTaskRetries, CallOptions, "maxTaskRetries", "I");
+  FLD(CallOptions_maxRetries, CallOptions, "maxRetries", "I");
+  FLD(CallOptions_retryExceptions, CallOptions, "retryExceptions", "Z");
   /* Last: mj.Registry set means the cache is complete. */
   jclass registry = global_class(env, "manta/Registry");
   if (!registry) {

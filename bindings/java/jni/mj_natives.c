@@ -319,6 +319,15 @@ static bool call_options(JNIEnv *env, jobject jo, manta_call_options **out) {
   if (err == MANTA_OK && retries != 0) {
     err = manta_call_options_set_max_task_retries(o, retries);
   }
+  /* Retries of tasks (mj_cancel.c has the rest of that API). */
+  if (err == MANTA_OK) {
+    err = manta_call_options_set_max_retries(
+        o, (*env)->GetIntField(env, jo, mj.CallOptions_maxRetries));
+  }
+  if (err == MANTA_OK) {
+    err = manta_call_options_set_retry_exceptions(
+        o, (*env)->GetBooleanField(env, jo, mj.CallOptions_retryExceptions));
+  }
   jstring jname = (*env)->GetObjectField(env, jo, mj.CallOptions_name);
   if (err == MANTA_OK && jname) {
     char buf[256];

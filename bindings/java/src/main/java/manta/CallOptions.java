@@ -21,6 +21,8 @@ public final class CallOptions {
   int pgBundle = -1;
   int maxRestarts;
   int maxTaskRetries;
+  int maxRetries = 3;
+  boolean retryExceptions;
 
   private final Map<String, Double> resources = new LinkedHashMap<>();
 
@@ -103,6 +105,29 @@ public final class CallOptions {
       throw new IllegalArgumentException("maxTaskRetries must be >= -1, got " + retries);
     }
     this.maxTaskRetries = retries;
+    return this;
+  }
+
+  /**
+   * Tasks: how many times the task runs again after the node running it
+   * died (default 3; 0: never; -1: with no end), and, with {@link
+   * #retryExceptions}, after it threw. The final error's message ends
+   * "(attempt K of N on node WHERE)" (docs/java.md, "Retries").
+   */
+  public CallOptions maxRetries(int retries) {
+    if (retries < -1 || retries > Short.MAX_VALUE) {
+      throw new IllegalArgumentException("maxRetries must be -1 to 32767, got " + retries);
+    }
+    this.maxRetries = retries;
+    return this;
+  }
+
+  /**
+   * Tasks: a task that throws (or returns an error) runs again too, up to
+   * {@link #maxRetries} times in all. Off by default.
+   */
+  public CallOptions retryExceptions(boolean retry) {
+    this.retryExceptions = retry;
     return this;
   }
 

@@ -130,6 +130,38 @@ public final class Manta implements AutoCloseable {
     return Native.nodeId();
   }
 
+  // ---- inside a task or actor method (docs/java.md, "Runtime context") -----
+
+  /**
+   * Inside a task or actor method: whether its call was cancelled (its
+   * thread is interrupted too, once). False on a thread running none.
+   */
+  public static boolean cancelled() {
+    return Native.cancelled();
+  }
+
+  /**
+   * Inside a task or actor method: its task id, the id of its result that
+   * the caller's {@link ObjectRef#toString()} shows ("obj-" and 32 hex
+   * digits), the same on every node; null on a thread running none.
+   */
+  public static String currentTaskId() {
+    return Native.currentId(false);
+  }
+
+  /**
+   * Inside an actor method: the actor's id ("actor-" and 32 hex digits, the
+   * first 16 the node it lives on); null elsewhere.
+   */
+  public static String currentActorId() {
+    return Native.currentId(true);
+  }
+
+  /** The attempt of the running call: 1, 2 after one retry...; 0 outside. */
+  public static int currentAttempt() {
+    return Native.currentAttempt();
+  }
+
   /**
    * Turns this node's timeline on (events each worker thread keeps, 2 to
    * 4194304) or off (0): while on, every task and actor call run here is

@@ -73,6 +73,15 @@ final class Native {
 
   static native boolean cancel(long ref);
 
+  // Cancelling running work and the runtime context (mj_cancel.c).
+  static native boolean cancelWith(long ref, int flags);
+
+  static native boolean cancelled();
+
+  static native int currentAttempt();
+
+  static native String currentId(boolean actor);
+
   // Completes the future once the ref is ready (manta_when_ready).
   static native void whenReady(long ref, java.util.concurrent.CompletableFuture<Object> future);
 

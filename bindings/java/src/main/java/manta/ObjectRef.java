@@ -74,13 +74,24 @@ public final class ObjectRef<T> implements AutoCloseable {
   }
 
   /**
-   * Cancels the task if it has not started: its value becomes a
-   * {@link MantaException.Cancelled}. Returns false if it is running or
-   * done.
+   * Cancels the call: one not started never runs; a running one is asked to
+   * stop ({@link Manta#cancelled()} turns true and a Java call's thread is
+   * interrupted). Either way its value becomes a {@link
+   * MantaException.Cancelled} (a running call's once it returns). Returns
+   * false if it is done. Same as {@code cancel(false)}.
    */
   public boolean cancel() {
+    return cancel(false);
+  }
+
+  /**
+   * {@link #cancel()}; recursive also cancels the calls it submitted while
+   * it ran, and theirs, on whatever node they run (docs/java.md,
+   * "Cancelling work").
+   */
+  public boolean cancel(boolean recursive) {
     try {
-      return Native.cancel(liveId());
+      return Native.cancelWith(liveId(), recursive ? 1 : 0);
     } finally {
       Reference.reachabilityFence(this);
     }

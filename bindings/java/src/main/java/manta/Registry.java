@@ -208,10 +208,13 @@ final class Registry {
 
   static Object callFunction(int id, Object[] args) {
     FunctionEntry f = (FunctionEntry) entries[id];
+    long token = CancelWatch.enter(); // a cancel interrupts this thread
     try {
       return f.fn.call(args);
     } catch (Throwable t) {
       return failure(t, f.origin);
+    } finally {
+      CancelWatch.leave(token);
     }
   }
 
@@ -220,7 +223,12 @@ final class Registry {
   }
 
   static Object callMethod(int id, Object instance, Object[] args) {
-    return ((Overloads) entries[id]).invoke(instance, args);
+    long token = CancelWatch.enter();
+    try {
+      return ((Overloads) entries[id]).invoke(instance, args);
+    } finally {
+      CancelWatch.leave(token);
+    }
   }
 
   /**
