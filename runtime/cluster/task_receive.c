@@ -325,9 +325,9 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
             : NULL;
     /* Never sent on: the sender chose this node. */
     if (!fail) {
-      fail = submit_call(t->function, t->args, t->n_args, t->demand,
-                         t->n_demand, false, t, actor ? t : NULL, &ref,
-                         created);
+      fail =
+          submit_call(t->function, t->args, t->n_args, t->demand, t->n_demand,
+                      false, t, actor ? t : NULL, &ref, created);
     }
     mt_stream_clear_submitting();
     if (actor && !fail && !ref.id) {

@@ -321,7 +321,7 @@ static manta_value *run_method(mt_actor *a, mt_task *t) {
                         t->method->name);
   }
   mt_stream *outer = mt_stream_enter(t->stream); /* for manta_emit */
-  manta_value *r = mt_task_invoke(t); /* task_context.c */
+  manta_value *r = mt_task_invoke(t);            /* task_context.c */
   mt_stream_leave(outer);
   return r;
 }

@@ -488,7 +488,7 @@ static size_t run_class_batch(mt_worker *w, mt_task **mine,
       results[n++] = NULL;
     } else {
       mt_stream *outer = mt_stream_enter(t->stream); /* for manta_emit */
-      results[n++] = mt_task_invoke(t); /* task_context.c */
+      results[n++] = mt_task_invoke(t);              /* task_context.c */
       mt_stream_leave(outer);
     }
   }
