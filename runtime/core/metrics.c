@@ -59,18 +59,38 @@ static bool collect_classes_locked(mt_metrics *m) {
     out->calls = c->calls;
     m->nclasses++;
   }
-  /* Alive by class: one walk of the actor table per scrape, rather than a
-   * count kept on every state change. Proxies are no actors of this node. */
+  /* By class and state: one walk of the actor table per scrape, rather
+   * than a count kept on every state change. Proxies are no actors of this
+   * node. */
   for (size_t i = 0; i < mt_rt.actors.used; i++) {
     const mt_actor *a = mt_slots_at(&mt_rt.actors, i);
-    if (a->slot.live && !a->remote && a->cls && a->state == MT_ACTOR_ALIVE) {
-      mt_metrics_class *c = class_of(m, a->cls->name);
-      if (c) {
-        c->alive++;
-      }
+    mt_metrics_class *c =
+        a->slot.live && !a->remote && a->cls ? class_of(m, a->cls->name) : NULL;
+    if (c) {
+      c->alive += a->state == MT_ACTOR_ALIVE;
+      c->pending += a->state == MT_ACTOR_PENDING;
+      c->dead += a->state == MT_ACTOR_DEAD;
     }
   }
   return true;
+}
+
+/* Borrowed, lent and in-transfer objects: one walk of the object table
+ * per scrape too (a few ns per object under the lock: 1 ms per 100,000
+ * objects), since a count kept on every change would touch every path
+ * that makes, lends, fetches or frees an object. */
+static void collect_object_kinds_locked(mt_metrics *m) {
+  for (size_t i = 0; i < mt_rt.objects.used; i++) {
+    const mt_object *o = mt_slots_at(&mt_rt.objects, i);
+    if (!o->slot.live) {
+      continue;
+    }
+    if (o->proxy) {
+      m->objects_borrowed++;
+      m->objects_in_transfer += o->proxy->fetch != NULL;
+    }
+    m->objects_lent += o->lent;
+  }
 }
 
 bool mt_metrics_collect(mt_metrics *m) {
@@ -98,6 +118,7 @@ bool mt_metrics_collect(mt_metrics *m) {
   m->workers_total = mt_rt.workers_total;
   m->workers_idle = mt_rt.workers_idle;
   m->workers_busy = mt_rt.workers_busy;
+  collect_object_kinds_locked(m);
   bool ok = collect_functions_locked(m) && collect_classes_locked(m);
   if (ok && mt_rt.cluster && mt_rt.cluster->metrics_locked) {
     m->cluster = true;

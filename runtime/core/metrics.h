@@ -46,8 +46,10 @@ typedef struct mt_metrics_fn {
 
 typedef struct mt_metrics_class {
   char *name;
-  int64_t alive;  /* actors of this class alive on this node */
-  uint64_t calls; /* method calls that ran here */
+  int64_t alive;   /* actors of this class alive on this node */
+  int64_t pending; /* created, constructor not run yet */
+  int64_t dead;    /* dead (killed, failed) but still held by a handle */
+  uint64_t calls;  /* method calls that ran here */
 } mt_metrics_class;
 
 typedef struct mt_metrics_resource {
@@ -74,7 +76,10 @@ typedef struct mt_metrics {
   int64_t tasks_queued, tasks_running;
   mt_metrics_class *classes;
   size_t nclasses;
-  int64_t objects, object_bytes;      /* bytes in memory */
+  int64_t objects, object_bytes; /* bytes in memory */
+  /* Of the objects: living on another node (this node holds a ref to
+   * them), lent (another node holds a ref to them), being fetched now. */
+  int64_t objects_borrowed, objects_lent, objects_in_transfer;
   int64_t spilled_bytes, store_limit; /* in spill files; 0: no limit */
   mt_metrics_resource res[16];        /* MT_MAX_RESOURCES */
   int nres;

@@ -180,6 +180,19 @@ static void actors(text *t, const mt_metrics *m) {
     series(t, "manta_actors_alive", "class", m->classes[i].name);
     put(t, "%" PRId64 "\n", m->classes[i].alive);
   }
+  head(t, "manta_actors", "gauge",
+       "Actors on this node by class and state: pending (constructor not "
+       "run yet), alive, dead (killed or failed, still held by a handle).");
+  static const char *const states[3] = {"pending", "alive", "dead"};
+  for (size_t i = 0; i < m->nclasses; i++) {
+    const int64_t counts[3] = {m->classes[i].pending, m->classes[i].alive,
+                               m->classes[i].dead};
+    for (int s = 0; s < 3; s++) {
+      put(t, "manta_actors{class=\"");
+      put_label(t, m->classes[i].name);
+      put(t, "\",state=\"%s\"} %" PRId64 "\n", states[s], counts[s]);
+    }
+  }
   head(t, "manta_actor_calls_total", "counter",
        "Actor method calls that ran on this node, by class.");
   for (size_t i = 0; i < m->nclasses; i++) {
@@ -288,6 +301,16 @@ char *mt_metrics_render(const mt_metrics *m, size_t *len) {
         "Bytes of string and bytes data of the objects held on this node, "
         "in memory.",
         (double)m->object_bytes);
+  gauge(&t, "manta_objects_borrowed",
+        "Of those, objects that live on another node (their owner or where "
+        "their task ran): this node holds refs to them.",
+        (double)m->objects_borrowed);
+  gauge(&t, "manta_objects_lent",
+        "Of those, objects of this node that other nodes hold refs to.",
+        (double)m->objects_lent);
+  gauge(&t, "manta_objects_in_transfer",
+        "Of the borrowed objects, those being fetched to this node now.",
+        (double)m->objects_in_transfer);
   gauge(&t, "manta_object_spilled_bytes",
         "Bytes of the objects of this node held only in spill files.",
         (double)m->spilled_bytes);

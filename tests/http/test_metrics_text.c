@@ -83,6 +83,27 @@ static void test_names_and_types(void) {
   free(t);
 }
 
+static void test_actor_states_and_objects(void) {
+  mt_metrics m = {.objects = 9,
+                  .objects_borrowed = 4,
+                  .objects_lent = 2,
+                  .objects_in_transfer = 1};
+  mt_metrics_class c = {
+      .name = "Counter", .pending = 1, .alive = 3, .dead = 2, .calls = 5};
+  m.classes = &c;
+  m.nclasses = 1;
+  char *t = render(&m);
+  CHECK(has_line(t, "# TYPE manta_actors gauge"));
+  CHECK(has_line(t, "manta_actors{class=\"Counter\",state=\"pending\"} 1"));
+  CHECK(has_line(t, "manta_actors{class=\"Counter\",state=\"alive\"} 3"));
+  CHECK(has_line(t, "manta_actors{class=\"Counter\",state=\"dead\"} 2"));
+  CHECK(has_line(t, "manta_actors_alive{class=\"Counter\"} 3"));
+  CHECK(has_line(t, "manta_objects_borrowed 4"));
+  CHECK(has_line(t, "manta_objects_lent 2"));
+  CHECK(has_line(t, "manta_objects_in_transfer 1"));
+  free(t);
+}
+
 static void test_label_escaping(void) {
   mt_metrics m = {0};
   mt_metrics_class c = {.name = "we\"ird\\cl\nass", .alive = 2, .calls = 3};
@@ -172,6 +193,7 @@ static void test_bearer(void) {
 
 int main(void) {
   RUN_TEST(test_names_and_types);
+  RUN_TEST(test_actor_states_and_objects);
   RUN_TEST(test_label_escaping);
   RUN_TEST(test_histogram);
   RUN_TEST(test_grpc);
