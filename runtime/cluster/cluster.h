@@ -428,6 +428,10 @@ bool mt_serve_table_put(mt_serve_table *t, const char *route,
                         uint64_t node_id);
 /* Removes a route; false if there was none. */
 bool mt_serve_table_drop(mt_serve_table *t, const char *route);
+/* From now on every put and drop is written to store too (the head's
+ * durable store; NULL: memory only). */
+struct mt_head_store;
+void mt_serve_table_set_store(mt_serve_table *t, struct mt_head_store *store);
 /* Runs one of the Head's Serve methods: a gRPC status, the reply. */
 int mt_serve_table_handle(mt_serve_table *t, const char *method,
                           const uint8_t *body, size_t len, mt_tp_buf *reply,

@@ -21,8 +21,8 @@ static void *slow_new(const manta_value *const *args, size_t n, void *cd,
   return NULL;
 }
 
-static manta_value *ping(void *state, const manta_value *const *args,
-                         size_t n, void *md) {
+static manta_value *ping(void *state, const manta_value *const *args, size_t n,
+                         void *md) {
   (void)state, (void)args, (void)n, (void)md;
   return manta_int(1);
 }

@@ -641,7 +641,7 @@ static void store_node_registered_locked(mt_directory *d, dir_node *n) {
 
 typedef struct restore_ctx {
   mt_directory *d;
-  size_t nodes, actors, pgs, dropped;
+  size_t nodes, actors, pgs, routes, dropped;
 } restore_ctx;
 
 static void restore_one(void *arg, int table, const char *key,
@@ -681,6 +681,20 @@ static void restore_one(void *arg, int table, const char *key,
     if (g) {
       manta__v1__placement_group__free_unpacked(g, NULL);
     }
+  } else if (table == MT_STORE_ROUTES) {
+    /* Kept whoever deployed it: a route outlives its node, as it does in
+     * a head that keeps running. */
+    Manta__V1__ServeRoute *r = manta__v1__serve_route__unpack(NULL, len, data);
+    if (r && r->route && r->route[0] == '/' && r->spec_json &&
+        r->spec_json[0] &&
+        mt_serve_table_put(d->serve, r->route, r->spec_json, r->stamp,
+                           r->node_id)) {
+      used = true;
+      c->routes++;
+    }
+    if (r) {
+      manta__v1__serve_route__free_unpacked(r, NULL);
+    }
   }
   if (!used) {
     /* Unreadable, or naming what is gone: not kept. */
@@ -700,7 +714,8 @@ bool mt_directory_open_store(mt_directory *d, const char *url,
   pthread_mutex_lock(&d->mu);
   d->store = s;
   mt_actor_names_set_store(d->names, s);
-  restore_ctx c = {d, 0, 0, 0, 0};
+  mt_serve_table_set_store(d->serve, s);
+  restore_ctx c = {d, 0, 0, 0, 0, 0};
   bool ok = mt_head_store_load(s, restore_one, &c, why, size);
   pthread_mutex_unlock(&d->mu);
   if (!ok || !mt_head_store_start(s)) {
@@ -711,7 +726,8 @@ bool mt_directory_open_store(mt_directory *d, const char *url,
   }
   mt_log(MT_LOG_INFO,
          "head: state from the store: %zu node(s), %zu named actor(s), %zu "
-         "placement group(s)%s",
-         c.nodes, c.actors, c.pgs, c.dropped ? " (some records dropped)" : "");
+         "placement group(s), %zu Serve route(s)%s",
+         c.nodes, c.actors, c.pgs, c.routes,
+         c.dropped ? " (some records dropped)" : "");
   return true;
 }

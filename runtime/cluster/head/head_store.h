@@ -1,6 +1,7 @@
 /*
  * The head's durable store (docs/head-store.md): what must outlive the head
- * process (the node table, named actors and their hosts, placement groups)
+ * process (the node table, named actors and their hosts, placement groups,
+ * Serve routes)
  * kept in a store built for it, Redis today.
  *
  * The directory never waits on the network for it: a change is recorded in
@@ -29,7 +30,8 @@ typedef enum mt_store_table {
   MT_STORE_NODES = 0,  /* node id (hex) -> NodeInfo */
   MT_STORE_ACTORS = 1, /* actor name -> NamedActor (complete ones) */
   MT_STORE_PGS = 2,    /* group id (hex) -> PlacementGroup */
-  MT_STORE_NTABLES = 3
+  MT_STORE_ROUTES = 3, /* Serve route -> ServeRoute */
+  MT_STORE_NTABLES = 4
 } mt_store_table;
 
 /* One record; data NULL means "deleted". */

@@ -1,8 +1,8 @@
 /* The head's store in Redis (docs/head-store.md), through hiredis: the only
  * file of the runtime that includes it. Each table is one Redis hash,
- * "manta:<cluster>:nodes", "...:actors", "...:pg", field = the record's key,
- * value = the packed message; every write is one MULTI/EXEC, so a head that
- * dies in the middle leaves either all of a change or none. */
+ * "manta:<cluster>:nodes", "...:actors", "...:pg", "...:routes", field = the
+ * record's key, value = the packed message; every write is one MULTI/EXEC, so a
+ * head that dies in the middle leaves either all of a change or none. */
 #include "head_store.h"
 
 #include <hiredis/hiredis.h>
@@ -17,7 +17,7 @@
 #define COMMAND_MS 2000
 
 static const char *const table_names[MT_STORE_NTABLES] = {"nodes", "actors",
-                                                          "pg"};
+                                                          "pg", "routes"};
 
 typedef struct redis_conn {
   char host[256];

@@ -1,12 +1,13 @@
 /* The head's Serve routes: route -> the deployment as JSON, who deployed
  * it and the stamp of that deploy, so every node's ingress serves what was
  * deployed through any of them (docs/serve.md, "Routes across the
- * cluster"). Memory only: a restarted head has a new incarnation, and the
- * deploying nodes announce their routes again. The table is its own file
- * with put/drop/list so that keeping it in the head's store later touches
- * nothing else. Guarded by the directory's mutex (directory.c calls in
- * with it held). */
+ * cluster"). A restarted head has a new incarnation, and the deploying
+ * nodes announce their routes again; with a store (docs/head-store.md)
+ * every change is also written there, and a head started on it serves the
+ * routes at once, those of nodes gone meanwhile too. Guarded by the
+ * directory's mutex (directory.c calls in with it held). */
 #include "cluster.h"
+#include "head_store.h"
 
 #include "clock.h"
 #include "log.h"
@@ -25,7 +26,27 @@ typedef struct route_entry {
 struct mt_serve_table {
   mt_strmap by_route; /* route -> route_entry */
   uint64_t incarnation;
+  mt_head_store *store; /* NULL: memory only */
 };
+
+void mt_serve_table_set_store(mt_serve_table *t, mt_head_store *store) {
+  t->store = store;
+}
+
+/* The route's record in the store (a put equal to the stored one writes
+ * nothing). */
+static void store_put(mt_serve_table *t, const char *route,
+                      const route_entry *e) {
+  if (!t->store) {
+    return;
+  }
+  Manta__V1__ServeRoute r = MANTA__V1__SERVE_ROUTE__INIT;
+  r.route = (char *)route;
+  r.spec_json = e->spec_json;
+  r.stamp = e->stamp;
+  r.node_id = e->node_id;
+  mt_head_store_put_msg(t->store, MT_STORE_ROUTES, route, &r.base);
+}
 
 mt_serve_table *mt_serve_table_new(void) {
   mt_serve_table *t = calloc(1, sizeof *t);
@@ -88,6 +109,7 @@ bool mt_serve_table_put(mt_serve_table *t, const char *route,
     *e = keep;
     bool same = keep.stamp == stamp;
     entry_free(e);
+    store_put(t, route, old);
     if (!same) {
       mt_log(MT_LOG_INFO, "head: serve route %s redeployed from node %016llx",
              route, (unsigned long long)node_id);
@@ -101,6 +123,7 @@ bool mt_serve_table_put(mt_serve_table *t, const char *route,
   }
   mt_log(MT_LOG_INFO, "head: serve route %s from node %016llx", route,
          (unsigned long long)node_id);
+  store_put(t, route, e);
   return true;
 }
 
@@ -108,6 +131,9 @@ bool mt_serve_table_drop(mt_serve_table *t, const char *route) {
   route_entry *e = mt_strmap_remove(&t->by_route, route);
   if (e) {
     mt_log(MT_LOG_INFO, "head: serve route %s deleted", route);
+    if (t->store) {
+      mt_head_store_del(t->store, MT_STORE_ROUTES, route);
+    }
   }
   entry_free(e);
   return e != NULL;
