@@ -336,7 +336,7 @@ static bool rebuild_locked(mt_object *o, uint64_t lost_node, const char *why,
   mt_obj_retain_locked(o); /* the task's own count */
   o->task = t;
   t->result = o;
-  mt_rt.tasks_retried++; /* manta_tasks_retried_total */
+  mt_note_retry_locked(t->remote->function); /* manta_tasks_retried_total */
   mt_task_start_deps_locked(t, g);
   return true;
 }

@@ -532,7 +532,7 @@ static void retry_locked(mt_task *t, const char *why, mt_garbage *g) {
   } else {
     mt_log(MT_LOG_INFO, "cluster: task %s: %s; running it again elsewhere",
            t->remote->function, why);
-    mt_rt.tasks_retried++; /* manta_tasks_retried_total */
+    mt_note_retry_locked(t->remote->function); /* manta_tasks_retried_total */
     dispatch_locked(t, g);
   }
 }

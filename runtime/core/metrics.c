@@ -93,6 +93,16 @@ static void collect_object_kinds_locked(mt_metrics *m) {
   }
 }
 
+void mt_note_retry_locked(const char *function) {
+  mt_rt.tasks_retried++;
+  mt_function *fn = function ? mt_strmap_get(&mt_rt.functions, function) : NULL;
+  if (fn) {
+    fn->stats.retried++;
+  } else {
+    mt_rt.retried_other++; /* a label per unknown name would be unbounded */
+  }
+}
+
 bool mt_metrics_collect(mt_metrics *m) {
   memset(m, 0, sizeof *m);
   mt_lock();
@@ -103,6 +113,7 @@ bool mt_metrics_collect(mt_metrics *m) {
   m->node_id = mt_rt.node_id;
   m->submitted_other = mt_rt.submitted_other;
   m->tasks_retried = mt_rt.tasks_retried;
+  m->retried_other = mt_rt.retried_other;
   m->tasks_queued = mt_rt.tasks_queued;
   m->tasks_running = mt_rt.tasks_running;
   m->objects = mt_rt.live_objects;

@@ -23,6 +23,9 @@ typedef struct mt_fn_stats {
   uint64_t submitted; /* calls submitted here (by this process or a peer) */
   uint64_t finished;  /* ran here and returned, failed ones included */
   uint64_t failed;    /* of those, the ones that returned an error */
+  uint64_t retried;   /* run or sent again (node died, retry_exceptions,
+                         lineage) */
+  int64_t running;    /* taken by a worker here and not finished */
   uint64_t runs;      /* observations in the histogram */
   uint64_t run_ns;    /* their sum */
   uint64_t bucket[MT_RUN_BUCKETS + 1]; /* per bucket, not cumulative */
@@ -72,7 +75,8 @@ typedef struct mt_metrics {
   mt_metrics_fn *fns;
   size_t nfns;
   uint64_t submitted_other; /* calls of names this node does not offer */
-  uint64_t tasks_retried;   /* sent again after their node died */
+  uint64_t tasks_retried;   /* run again (mt_note_retry_locked) */
+  uint64_t retried_other;   /* of those, of names not registered here */
   int64_t tasks_queued, tasks_running;
   mt_metrics_class *classes;
   size_t nclasses;

@@ -798,7 +798,9 @@ typedef struct mt_runtime {
   mt_sched_class *classes_list;
   int64_t tasks_queued, tasks_running, tasks_finished;
   uint64_t submitted_other;  /* calls of names not registered here */
-  uint64_t tasks_retried;    /* sent again after their node died */
+  uint64_t tasks_retried;    /* run again: node died, retry_exceptions,
+                                lineage (mt_note_retry_locked) */
+  uint64_t retried_other;    /* of those, of names not registered here */
   _Atomic uint64_t work_seq; /* bumped whenever work is queued */
   bool spinner_active;       /* one idle worker spins before sleeping */
   bool running_here;         /* a non-worker thread is in mt_sched_run_here */
@@ -850,5 +852,10 @@ void mt_wake_after_unlock_locked(pthread_cond_t *cv);
 /* Returns once no deferred wake-up is still being made (shutdown, before
  * the workers' condition variables are destroyed). */
 void mt_wakes_settle(void);
+
+/* Counts one more run of a call of function (run or sent again after its
+ * node died, an error with retry_exceptions, a lost object rebuilt): the
+ * node's count and the function's (metrics.c). */
+void mt_note_retry_locked(const char *function);
 
 #endif

@@ -167,6 +167,7 @@ manta_err mt_runtime_start(const manta_options *opts) {
   mt_rt.tasks_queued = mt_rt.tasks_running = mt_rt.tasks_finished = 0;
   mt_rt.submitted_other = 0;
   mt_rt.tasks_retried = 0;
+  mt_rt.retried_other = 0;
   mt_value_set_hooks(&mt_runtime_value_hooks);
   mt_rt.initialized = true;
   mt_log(MT_LOG_INFO, "runtime started: %s, %g CPU, %d resource kinds",

@@ -48,7 +48,7 @@ manta_value *mt_task_invoke(mt_task *t) {
     manta_value_free(r);
     t->attempt++;
     mt_lock();
-    mt_rt.tasks_retried++; /* manta_tasks_retried_total */
+    mt_note_retry_locked(t->fn->name); /* manta_tasks_retried_total */
     mt_unlock();
     r = run_once(t);
   }

@@ -516,6 +516,9 @@ static void finish_class_batch_locked(mt_worker *w, mt_task **mine,
   for (size_t i = 0; i < n; i++) {
     mt_task *t = mine[i];
     mt_rt.tasks_running--;
+    if (t->fn) {
+      t->fn->stats.running--;
+    }
     if (t->kind == MT_TASK_ACTOR_CREATE && !t->cancelled) {
       if (mt_actor_constructed_locked(t, g)) {
         w->holding = false; /* the actor holds them for its lifetime */
@@ -540,6 +543,9 @@ static void pop_class_batch_locked(mt_worker *w, mt_sched_class *c) {
     }
     mt_class_unlink_locked(t);
     t->where = MT_WHERE_BATCH;
+    if (t->fn) {
+      t->fn->stats.running++; /* manta_tasks_running{function} */
+    }
     w->batch[w->batch_len++] = t;
   }
   atomic_store_explicit(&w->batch_next, 0, memory_order_relaxed);
@@ -742,6 +748,9 @@ void mt_worker_block_locked(void) {
      * it next frees it. */
     mt_task *t = w->batch[i - 1];
     mt_rt.tasks_running--;
+    if (t->fn) {
+      t->fn->stats.running--;
+    }
     t->where = MT_WHERE_CLASS;
     mt_task_list_push_front(&w->batch_cls->queue, t);
     mt_rt.tasks_queued++;

@@ -150,12 +150,13 @@ static void tasks(text *t, const mt_metrics *m) {
              offsetof(mt_fn_stats, submitted));
   series(t, "manta_tasks_submitted_total", "function", "_other");
   put(t, "%" PRIu64 "\n", m->submitted_other);
-  put(t,
-      "# HELP manta_tasks_retried_total Tasks this node sent to another "
-      "node that died, sent again to another.\n"
-      "# TYPE manta_tasks_retried_total counter\n"
-      "manta_tasks_retried_total %" PRIu64 "\n",
-      m->tasks_retried);
+  fn_counter(t, m, "manta_tasks_retried_total",
+             "Calls this node ran or sent again, by function: sent to a node "
+             "that died, an error retried (retry_exceptions), a lost result "
+             "rebuilt; \"_other\": names not registered here.",
+             offsetof(mt_fn_stats, retried));
+  series(t, "manta_tasks_retried_total", "function", "_other");
+  put(t, "%" PRIu64 "\n", m->retried_other);
   fn_counter(t, m, "manta_tasks_finished_total",
              "Tasks that ran on this node and returned, failed ones "
              "included, by function.",
@@ -167,6 +168,13 @@ static void tasks(text *t, const mt_metrics *m) {
   gauge(t, "manta_tasks_running",
         "Tasks and actor calls running on this node now.",
         (double)m->tasks_running);
+  head(t, "manta_function_tasks_running", "gauge",
+       "Tasks of a function taken by a worker of this node and not finished "
+       "(a batch's tasks from when it is taken), by function.");
+  for (size_t i = 0; i < m->nfns; i++) {
+    series(t, "manta_function_tasks_running", "function", m->fns[i].name);
+    put(t, "%" PRId64 "\n", m->fns[i].st.running);
+  }
   gauge(t, "manta_tasks_queued",
         "Tasks and actor calls ready on this node and waiting for a worker.",
         (double)m->tasks_queued);

@@ -41,12 +41,17 @@ static void test_names_and_types(void) {
                   .nres = 1,
                   .workers_total = 3,
                   .submitted_other = 5,
-                  .tasks_retried = 3};
+                  .tasks_retried = 3,
+                  .retried_other = 1};
   strcpy(m.res[0].name, "CPU");
   m.res[0].total = 2;
   m.res[0].available = 0.5;
   mt_metrics_fn fn = {.name = "square",
-                      .st = {.submitted = 10, .finished = 8, .failed = 1}};
+                      .st = {.submitted = 10,
+                             .finished = 8,
+                             .failed = 1,
+                             .retried = 2,
+                             .running = 4}};
   m.fns = &fn;
   m.nfns = 1;
   char *t = render(&m);
@@ -56,7 +61,9 @@ static void test_names_and_types(void) {
   CHECK(has_line(t, "manta_tasks_submitted_total{function=\"square\"} 10"));
   CHECK(has_line(t, "manta_tasks_submitted_total{function=\"_other\"} 5"));
   CHECK(has_line(t, "# TYPE manta_tasks_retried_total counter"));
-  CHECK(has_line(t, "manta_tasks_retried_total 3"));
+  CHECK(has_line(t, "manta_tasks_retried_total{function=\"square\"} 2"));
+  CHECK(has_line(t, "manta_tasks_retried_total{function=\"_other\"} 1"));
+  CHECK(has_line(t, "manta_function_tasks_running{function=\"square\"} 4"));
   CHECK(has_line(t, "# TYPE manta_tasks_queued gauge"));
   CHECK(has_line(t, "manta_tasks_queued 4"));
   CHECK(has_line(t, "manta_tasks_running 2"));
