@@ -28,7 +28,9 @@ static int cmp_id(const void *a, const void *b) {
 }
 
 void mt_turn_sort(mt_turn *t) {
-  qsort(t->ids, t->n, sizeof *t->ids, cmp_id);
+  if (t->n > 1) { /* qsort's array may not be NULL, even for 0 elements */
+    qsort(t->ids, t->n, sizeof *t->ids, cmp_id);
+  }
   t->taken = 0;
 }
 
