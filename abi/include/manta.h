@@ -981,6 +981,18 @@ MANTA_API manta_err manta_placement_group_info(manta_placement_group pg,
  */
 MANTA_API manta_err manta_call_options_set_placement_group(
     manta_call_options *opts, manta_placement_group pg, int bundle_index);
+/*
+ * Child capture (Ray's placement_group_capture_child_tasks): with on != 0,
+ * a task submitted from inside a task (or an actor's method) running in
+ * one of the group's bundles, with no placement group and the default
+ * strategy in its options, runs in the group too (any bundle, as
+ * bundle_index -1); a call with its own group, strategy or node affinity
+ * keeps it. Off by default.
+ * Captured on the node that created the group (docs/scheduling.md).
+ * MANTA_ERR_BAD_HANDLE for a stale handle.
+ */
+MANTA_API manta_err
+manta_placement_group_set_capture_child_tasks(manta_placement_group pg, int on);
 
 /* ------------------------------------------------------------------------ */
 /* Modules                                                                   */

@@ -12,6 +12,7 @@
  */
 #include "cluster_seam.h"
 #include "rt.h"
+#include "task_context.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ typedef struct mt_pg {
   struct mt_pg *next_pending; /* embedded, waiting for resources */
   mt_task_list queued;        /* tasks waiting for it to be reserved */
   bool release_due;           /* decided where queued could not be let go */
+  bool capture; /* calls made by its tasks go into it (mt_pg_capture) */
 } mt_pg;
 
 /* Under rt.mu. */
@@ -593,6 +595,68 @@ manta_err manta_placement_group_remove(manta_placement_group handle) {
   mt_unlock();
   mt_garbage_free(&g);
   return cl ? cl->pg_remove(gid) : MANTA_OK;
+}
+
+manta_err
+manta_placement_group_set_capture_child_tasks(manta_placement_group handle,
+                                              int on) {
+  mt_lock();
+  mt_pg *pg = mt_rt.initialized ? lookup_locked(handle.id) : NULL;
+  manta_err err =
+      mt_rt.initialized ? MANTA_ERR_BAD_HANDLE : MANTA_ERR_NOT_INITIALIZED;
+  if (pg && pg->state != PG_REMOVED) {
+    pg->capture = on != 0;
+    err = MANTA_OK;
+  }
+  mt_unlock();
+  return err;
+}
+
+bool mt_pg_capture(const manta_call_options *opts, manta_call_options *out) {
+  const mt_task *t = mt_task_current();
+  if (!t || (!t->pg && t->kind != MT_TASK_ACTOR_CALL) ||
+      (opts &&
+       (opts->pg || opts->placement.strategy != MANTA_STRATEGY_DEFAULT))) {
+    return false;
+  }
+  uint64_t handle = 0;
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  /* A task knows the group it runs in (t->pg, written before it ran); an
+   * actor's method runs in the bundle its actor holds for its lifetime. */
+  uint64_t gid = t->pg;
+  if (!gid && t->actor && t->actor->holds_demand) {
+    manta_value *fail = NULL;
+    gid = mt_bundles_of_locked(&t->actor->demand, &fail);
+    mt_garbage_add(&g, fail); /* a group gone: no capture */
+  }
+  /* By the group's id, not the handle: only the creating node holds one
+   * (a scan: groups are few). */
+  for (size_t i = 0; gid && mt_rt.initialized && pgs.epoch == mt_rt.epoch &&
+                     i < pgs.table.used && !handle;
+       i++) {
+    mt_pg *pg = mt_slots_at(&pgs.table, i);
+    if (pg->slot.live && pg->gid == gid && pg->capture &&
+        pg->state == PG_CREATED) {
+      handle = mt_slots_id(&pgs.table, pg);
+    }
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  if (!handle) {
+    return false;
+  }
+  if (opts) {
+    *out = *opts;
+  } else {
+    memset(out, 0, sizeof *out);
+    out->num_cpus = -1;
+    out->max_retries = MT_DEFAULT_MAX_RETRIES;
+  }
+  out->pg = handle;
+  out->pg_bundle = -1; /* any bundle: the parent's may be full */
+  return true;
 }
 
 static const char *state_name(pg_state s) {

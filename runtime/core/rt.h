@@ -699,6 +699,10 @@ typedef struct mt_pg_call {
   manta_call_options opts; /* as given (opts.pg: the group's handle) */
   bool route;
 } mt_pg_call;
+/* A call made with opts (may be NULL) by a task running in a group that
+ * captures its child tasks, with no group or strategy of its own: *out is
+ * opts moved into that group (any bundle) and true; else false. */
+bool mt_pg_capture(const manta_call_options *opts, manta_call_options *out);
 /* Whether opts name a group still PENDING (calls into it wait). */
 bool mt_pg_pending(const manta_call_options *opts);
 /* Queues t (its result attached) until its group is reserved, then

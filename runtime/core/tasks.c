@@ -629,8 +629,13 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
   if (!name || !out) {
     return MANTA_ERR_INVALID;
   }
-  manta_call_options eff;
+  manta_call_options eff, captured;
   manta_value *pg_fail = NULL;
+  if (route && mt_pg_capture(opts, &captured)) {
+    /* Into its parent's group (manta_placement_group_set_capture_child_
+     * tasks); a call another node sent (!route) was decided there. */
+    opts = &captured;
+  }
   const manta_call_options *given = opts;
   bool wait_group = opts && opts->pg && mt_pg_pending(opts);
   if (opts && opts->pg && !wait_group) {

@@ -686,6 +686,15 @@ NATIVE(void, pgRemove)(JNIEnv *env, jclass cls, jlong id) {
         "placement group remove");
 }
 
+NATIVE(void, pgCaptureChildTasks)
+(JNIEnv *env, jclass cls, jlong id, jboolean on) {
+  (void)cls;
+  check(env,
+        manta_placement_group_set_capture_child_tasks(
+            (manta_placement_group){(uint64_t)id}, on ? 1 : 0),
+        "placement group capture");
+}
+
 NATIVE(jobject, pgInfo)(JNIEnv *env, jclass cls, jlong id) {
   (void)cls;
   manta_value *v = NULL;

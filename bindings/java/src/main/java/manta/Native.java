@@ -116,6 +116,8 @@ final class Native {
 
   static native Object pgInfo(long id);
 
+  static native void pgCaptureChildTasks(long id, boolean on);
+
   // ---- offering Java code (ids index Registry's table) ---------------------
   static native void registerFunction(String name, int nargs, int id);
 

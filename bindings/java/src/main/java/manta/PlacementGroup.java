@@ -35,6 +35,16 @@ public final class PlacementGroup {
     Native.pgRemove(id);
   }
 
+  /**
+   * With {@code on}, tasks submitted with no group or strategy of their own
+   * by a task running in this group run in it too (any bundle); off by
+   * default. Works on the node that created the group.
+   */
+  public PlacementGroup captureChildTasks(boolean on) {
+    Native.pgCaptureChildTasks(id, on);
+    return this;
+  }
+
   /** id, strategy, state and bundles (their resources and nodes). */
   @SuppressWarnings("unchecked")
   public Map<String, Object> info() {

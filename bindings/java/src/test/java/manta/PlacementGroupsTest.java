@@ -74,6 +74,15 @@ class PlacementGroupsTest {
   }
 
   @Test
+  void captureChildTasksIsSetOnALiveGroupOnly() {
+    PlacementGroup pg = Manta.placementGroup(cpus(1, 1), PlacementStrategy.PACK);
+    assertTrue(pg.waitReady(5_000));
+    assertEquals(pg, pg.captureChildTasks(true).captureChildTasks(false));
+    pg.remove();
+    assertThrows(MantaException.class, () -> pg.captureChildTasks(true));
+  }
+
+  @Test
   void infeasibleGroupsFailAtOnce() {
     PlacementGroup pg = Manta.placementGroup(cpus(2, 1), PlacementStrategy.STRICT_SPREAD);
     long t0 = System.nanoTime();
