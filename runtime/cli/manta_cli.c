@@ -311,10 +311,10 @@ static double parse_number(const char *flag, const char *s) {
   return v;
 }
 
-/* HOST:PORT with a port from 1 to 65535, checked before anything starts:
- * gRPC would otherwise fail later with a message about something else. */
-/* One HOST:PORT, or a list of them (h1:p1,h2:p2: the heads a node tries in
- * turn, docs/head-store.md). */
+/* HOST:PORT with a port from 1 to 65535, or a list of them (h1:p1,h2:p2:
+ * the heads a node tries in turn, docs/head-store.md), checked before
+ * anything starts: gRPC would otherwise fail later with a message about
+ * something else. */
 static void check_address(const char *flag, const char *address) {
   for (const char *p = address;;) {
     const char *comma = strchr(p, ',');

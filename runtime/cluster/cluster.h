@@ -199,6 +199,15 @@ typedef struct mt_cluster {
 
 extern mt_cluster mt_cl;
 
+/* The head's channel and address as other threads read them: the
+ * heartbeat thread moves them to another head of the list (node.c). */
+static inline mt_tp_channel *mt_head_channel(void) {
+  return __atomic_load_n(&mt_cl.head, __ATOMIC_ACQUIRE);
+}
+static inline const char *mt_head_address(void) {
+  return __atomic_load_n(&mt_cl.head_address, __ATOMIC_ACQUIRE);
+}
+
 /* node.c */
 manta_err mt_cluster_start(const manta_options *opts, const char *address);
 void mt_cluster_stop(void);

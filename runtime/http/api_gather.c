@@ -182,7 +182,7 @@ bool mt_api_ask_nodes(const mt_api_link *link, const char *path,
   why[0] = '\0';
   /* From inside the cluster: its head, as this node reaches it; this
    * node answers for itself without a call. */
-  mt_api_link own = {mt_cl.head_address, mt_cl.token, &mt_cl.tp_tls};
+  mt_api_link own = {mt_head_address(), mt_cl.token, &mt_cl.tp_tls};
   bool inside = link == NULL;
   uint64_t self = 0;
   if (inside) {
