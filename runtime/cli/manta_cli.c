@@ -44,6 +44,8 @@ static const char *usage_text =
     "node\n"
     "  manta start --address HOST:PORT [options] start a node joining a "
     "cluster\n"
+    "                                            (HOST:PORT,HOST2:PORT2: "
+    "heads tried in turn)\n"
     "  manta status [--address HOST:PORT] [--json] [--watch [S]] "
     "[--count N]\n"
     "               [--token-file PATH | --token T]\n"
