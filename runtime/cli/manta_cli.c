@@ -44,6 +44,8 @@ static const char *usage_text =
     "node\n"
     "  manta start --address HOST:PORT [options] start a node joining a "
     "cluster\n"
+    "                                            (HOST:PORT,HOST2:PORT2: "
+    "heads tried in turn)\n"
     "  manta status [--address HOST:PORT] [--json] [--watch [S]] "
     "[--count N]\n"
     "               [--token-file PATH | --token T]\n"
@@ -311,18 +313,33 @@ static double parse_number(const char *flag, const char *s) {
   return v;
 }
 
-/* HOST:PORT with a port from 1 to 65535, checked before anything starts:
- * gRPC would otherwise fail later with a message about something else. */
+/* HOST:PORT with a port from 1 to 65535, or a list of them (h1:p1,h2:p2:
+ * the heads a node tries in turn, docs/head-store.md), checked before
+ * anything starts: gRPC would otherwise fail later with a message about
+ * something else. */
 static void check_address(const char *flag, const char *address) {
-  const char *colon = strrchr(address, ':');
-  char *end;
-  long port = colon ? strtol(colon + 1, &end, 10) : -1;
-  if (!colon || colon == address) {
-    die(2, "%s takes HOST:PORT, not '%s'", flag, address);
-  }
-  if (!colon[1] || *end || colon[1] == '-' || colon[1] == '+' || port < 1 ||
-      port > 65535) {
-    die(2, "%s %s: the port must be a number from 1 to 65535", flag, address);
+  for (const char *p = address;;) {
+    const char *comma = strchr(p, ',');
+    int len = comma ? (int)(comma - p) : (int)strlen(p);
+    if (len == 0) {
+      die(2, "%s '%s': an empty element in the list", flag, address);
+    }
+    char one[300];
+    snprintf(one, sizeof one, "%.*s", len, p);
+    const char *colon = strrchr(one, ':');
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == one) {
+      die(2, "%s takes HOST:PORT, not '%s'", flag, one);
+    }
+    if (!colon[1] || *end || colon[1] == '-' || colon[1] == '+' || port < 1 ||
+        port > 65535) {
+      die(2, "%s %s: the port must be a number from 1 to 65535", flag, one);
+    }
+    if (!comma) {
+      return;
+    }
+    p = comma + 1;
   }
 }
 

@@ -30,10 +30,11 @@ int mt_head_call(const char *method, const ProtobufCMessage *req,
   int st = MT_TP_CANCELLED;
   snprintf(detail, size, "the cluster is stopping");
   if (mt_head_enter()) {
-    st = mt_cl.dir ? mt_directory_call(mt_cl.dir, method, body.data, body.len,
-                                       reply, detail, size)
-                   : mt_tp_unary_sync(mt_cl.head, method, body.data, body.len,
-                                      HEAD_CALL_MS, reply, detail, size);
+    st = mt_cl.dir
+             ? mt_directory_call(mt_cl.dir, method, body.data, body.len, reply,
+                                 detail, size)
+             : mt_tp_unary_sync(mt_head_channel(), method, body.data, body.len,
+                                HEAD_CALL_MS, reply, detail, size);
     mt_head_exit();
   }
   free(body.data);
@@ -54,7 +55,7 @@ manta_err mt_head_ask(const char *method, const ProtobufCMessage *req,
     return MANTA_OK;
   }
   mt_log(MT_LOG_WARN, "cluster: %s: the head at %s answered status %d: %s",
-         what, mt_cl.head_address, st,
+         what, mt_head_address(), st,
          st == MT_TP_OK ? "a malformed reply" : detail);
   return st == MT_TP_CANCELLED ? MANTA_ERR_SHUTDOWN : MANTA_ERR_NODE_DIED;
 }
@@ -291,7 +292,7 @@ static void updates_pump(void) {
       update_free(u);
       mt_head_exit();
     } else {
-      mt_tp_unary(mt_cl.head, method, body.data, body.len, HEAD_CALL_MS,
+      mt_tp_unary(mt_head_channel(), method, body.data, body.len, HEAD_CALL_MS,
                   update_sent, u);
       free(body.data);
       return;

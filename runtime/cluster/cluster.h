@@ -139,11 +139,26 @@ typedef struct mt_fetch_wait {
   int64_t since_ms; /* when it first waited */
 } mt_fetch_wait;
 
+/* head_list.c: "h1:p1,h2:p2" split into out[]; false with why (an empty
+ * element, a bad port, too many). */
+#define MT_HEADS_MAX 8
+#define MT_HEAD_ADDRESS_MAX 64
+bool mt_head_list_parse(const char *list, char out[][MT_HEAD_ADDRESS_MAX],
+                        size_t max, size_t *n, char *why, size_t size);
+
 typedef struct mt_cluster {
   bool on;
-  int role;              /* manta_role */
-  char address[64];      /* where this node serves */
-  char head_address[64]; /* the head's (ours when we are it) */
+  int role;         /* manta_role */
+  char address[64]; /* where this node serves */
+  /* The head's address (ours when we are it): one of heads[] or address,
+   * switched whole by the heartbeat thread, so readers never see half. */
+  const char *head_address;
+  /* The head address list (head_list.c) and a channel to each, all open
+   * until stop: calls under way on the one left keep a live channel. */
+  char heads[MT_HEADS_MAX][MT_HEAD_ADDRESS_MAX];
+  mt_tp_channel *head_channels[MT_HEADS_MAX];
+  size_t nheads, cur_head;
+  bool head_moved; /* moved to cur_head, not registered there yet */
   char *token;
   mt_tls tls;       /* this node's TLS files (PEM); empty: cleartext */
   mt_tp_tls tp_tls; /* the same, as every server and channel takes it */
@@ -183,6 +198,15 @@ typedef struct mt_cluster {
 } mt_cluster;
 
 extern mt_cluster mt_cl;
+
+/* The head's channel and address as other threads read them: the
+ * heartbeat thread moves them to another head of the list (node.c). */
+static inline mt_tp_channel *mt_head_channel(void) {
+  return __atomic_load_n(&mt_cl.head, __ATOMIC_ACQUIRE);
+}
+static inline const char *mt_head_address(void) {
+  return __atomic_load_n(&mt_cl.head_address, __ATOMIC_ACQUIRE);
+}
 
 /* node.c */
 manta_err mt_cluster_start(const manta_options *opts, const char *address);

@@ -313,6 +313,41 @@ static void view_confirm(void) {
   mt_unlock();
 }
 
+/* After a move to another head of the list: registers there (again on
+ * each heartbeat until it answers) and announces this node's named
+ * actors, even if the head already has the node from the store. */
+static void head_moved_register(void) {
+  if (register_with_head() == MANTA_OK) {
+    /* A warning, as the failure before it: the move is worth seeing. */
+    mt_log(MT_LOG_WARN, "cluster: registered with the head at %s",
+           mt_cl.head_address);
+    mt_cl.head_moved = false;
+    mt_actor_names_reannounce();
+  }
+}
+
+/* Makes heads[i] the head: calls started after this go there. */
+static void use_head(size_t i) {
+  mt_cl.cur_head = i;
+  __atomic_store_n(&mt_cl.head_address, mt_cl.heads[i], __ATOMIC_RELEASE);
+  __atomic_store_n(&mt_cl.head, mt_cl.head_channels[i], __ATOMIC_RELEASE);
+}
+
+/* The head stopped answering: with a list, the next one in turn is asked
+ * to take this node (a standby head on the same store). One step per
+ * heartbeat, so heads that come back later are found on a later round. */
+static void head_failover(void) {
+  if (mt_cl.nheads < 2) {
+    return;
+  }
+  size_t next = (mt_cl.cur_head + 1) % mt_cl.nheads;
+  mt_log(MT_LOG_WARN, "cluster: the head at %s does not answer; trying %s",
+         mt_cl.head_address, mt_cl.heads[next]);
+  use_head(next);
+  mt_cl.head_moved = true;
+  head_moved_register();
+}
+
 /* One heartbeat: reports load, brings back the view. */
 static void heartbeat_once(void) {
   mt_lock();
@@ -343,12 +378,21 @@ static void heartbeat_once(void) {
         mt_log(MT_LOG_WARN, "cluster: heartbeat to the head at %s failed: %s",
                mt_cl.head_address, detail);
       }
+      if (st == MT_TP_UNAVAILABLE || st == MT_TP_DEADLINE_EXCEEDED) {
+        free(reply.data);
+        mt_wire_node_load_free(req.load);
+        head_failover();
+        return;
+      }
       free(reply.data);
     }
   }
   mt_wire_node_load_free(req.load);
   if (!r) {
     return;
+  }
+  if (mt_cl.head_moved) {
+    head_moved_register(); /* the new head answers now */
   }
   if (!r->known) {
     mt_log(MT_LOG_WARN, "cluster: the head no longer knows this node; "
@@ -475,7 +519,10 @@ static void cluster_cleanup(void) {
   mt_unlock();
   mt_peers_close_all();
   mt_tp_server_stop(mt_cl.server);
-  mt_tp_channel_close(mt_cl.head);
+  for (size_t i = 0; i < mt_cl.nheads; i++) {
+    mt_tp_channel_close(mt_cl.head_channels[i]);
+  }
+  mt_cl.head = NULL;
   mt_directory_free(mt_cl.dir);
   mt_fetch_retry_waiting(); /* fails them all: stopping */
   mt_garbage g;
@@ -584,6 +631,16 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
     mt_log(MT_LOG_ERROR, "cluster: a node needs the head's address");
     return MANTA_ERR_INVALID;
   }
+  if (mt_cl.role != MANTA_ROLE_HEAD) {
+    char bad[300];
+    if (!mt_head_list_parse(address, mt_cl.heads, MT_HEADS_MAX, &mt_cl.nheads,
+                            bad, sizeof bad)) {
+      mt_log(MT_LOG_ERROR, "cluster: the head's address '%s': %s", address,
+             bad);
+      mt_cl.nheads = 0;
+      return MANTA_ERR_INVALID;
+    }
+  }
   /* Every cluster has a token, loopback too: other local users reach
    * loopback ports as well. */
   char source[4400], why[1400];
@@ -652,17 +709,25 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
   advertised_address(bind, port, mt_cl.address, sizeof mt_cl.address);
   mt_task_set_node(mt_rt.node_id, mt_cl.address);
   if (mt_cl.dir) {
-    snprintf(mt_cl.head_address, sizeof mt_cl.head_address, "%s",
-             mt_cl.address);
+    mt_cl.head_address = mt_cl.address;
   } else {
-    snprintf(mt_cl.head_address, sizeof mt_cl.head_address, "%s", address);
-    mt_cl.head = mt_tp_channel_open(address, mt_cl.token, &mt_cl.tp_tls);
+    for (size_t i = 0; i < mt_cl.nheads; i++) {
+      mt_cl.head_channels[i] =
+          mt_tp_channel_open(mt_cl.heads[i], mt_cl.token, &mt_cl.tp_tls);
+    }
+    use_head(0);
   }
   mt_actors_remote_start();
   mt_lock();
   mt_rt.cluster = &mt_cluster_routing;
   mt_unlock();
+  /* With a list, the first head that answers takes this node. A refused
+   * token is final: the others share it. */
   manta_err err = register_with_head();
+  for (size_t i = 1; i < mt_cl.nheads && err == MANTA_ERR_NODE_DIED; i++) {
+    use_head(i);
+    err = register_with_head();
+  }
   if (err != MANTA_OK) {
     cluster_cleanup();
     return err;

@@ -51,6 +51,27 @@ manta_err manta_cluster_status_with(const char *address,
     return fail(out, MANTA_ERR_INVALID, "%s%s", "the head's address must be ",
                 "HOST:PORT");
   }
+  if (strchr(address, ',')) {
+    /* A list (head_list.c): the first head that answers. */
+    char heads[MT_HEADS_MAX][MT_HEAD_ADDRESS_MAX], bad[300];
+    size_t n;
+    if (!mt_head_list_parse(address, heads, MT_HEADS_MAX, &n, bad,
+                            sizeof bad)) {
+      return fail(out, MANTA_ERR_INVALID, "%s%s", "the head's address: ", bad);
+    }
+    manta_err err = MANTA_ERR_INVALID;
+    for (size_t i = 0; i < n; i++) {
+      if (*out) {
+        manta_value_free(*out); /* the error of the head before */
+        *out = NULL;
+      }
+      err = manta_cluster_status_with(heads[i], opts, timeout_ms, out);
+      if (err == MANTA_OK) {
+        break;
+      }
+    }
+    return err;
+  }
   /* Found as manta_init finds it; a token given is checked the same way. */
   char *found = NULL, source[4400], why[4600];
   mt_token_origin origin;

@@ -111,7 +111,7 @@ Manta__V1__ClusterStatusReply *mt_api_head_status(const mt_api_link *link,
           : NULL;
   free(reply.data);
   if (!r) {
-    snprintf(why, size, "the head at %s did not answer: %s", mt_cl.head_address,
+    snprintf(why, size, "the head at %s did not answer: %s", link->head,
              st == MT_TP_OK ? "malformed reply"
                             : (detail[0] ? detail : "unreachable"));
   }
@@ -182,7 +182,7 @@ bool mt_api_ask_nodes(const mt_api_link *link, const char *path,
   why[0] = '\0';
   /* From inside the cluster: its head, as this node reaches it; this
    * node answers for itself without a call. */
-  mt_api_link own = {mt_cl.head_address, mt_cl.token, &mt_cl.tp_tls};
+  mt_api_link own = {mt_head_address(), mt_cl.token, &mt_cl.tp_tls};
   bool inside = link == NULL;
   uint64_t self = 0;
   if (inside) {
@@ -304,6 +304,26 @@ bool mt_api_remote_open(mt_api_remote *r, const char *address,
   r->tp = (mt_tp_tls){r->tls.cert, r->tls.key, r->tls.ca};
   r->link = (mt_api_link){address, r->token, &r->tp};
   r->open = true;
+  if (strchr(address, ',')) {
+    /* A list (head_list.c): the first head that answers. */
+    char heads[MT_HEADS_MAX][MT_HEAD_ADDRESS_MAX];
+    size_t n;
+    if (!mt_head_list_parse(address, heads, MT_HEADS_MAX, &n, why, size)) {
+      mt_api_remote_close(r);
+      return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+      snprintf(r->head, sizeof r->head, "%s", heads[i]);
+      r->link.head = r->head;
+      Manta__V1__ClusterStatusReply *st =
+          mt_api_head_status(&r->link, why, size);
+      if (st) {
+        manta__v1__cluster_status_reply__free_unpacked(st, NULL);
+        why[0] = '\0';
+        break;
+      }
+    }
+  }
   return true;
 }
 

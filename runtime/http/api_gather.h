@@ -64,6 +64,7 @@ typedef struct mt_api_remote {
   char *token;
   mt_tls tls;
   mt_tp_tls tp;
+  char head[64]; /* of a list, the head that answered (head_list.c) */
   bool open;
 } mt_api_remote;
 bool mt_api_remote_open(mt_api_remote *r, const char *address,

@@ -198,7 +198,7 @@ manta_err manta_node_log(const char *address, const manta_options *opts,
   snprintf(path, sizeof path, "/api/logs?from=%lld", (long long)from);
   mt_api_remote remote = {0};
   const mt_api_link *link;
-  mt_api_link own = {mt_cl.head_address, mt_cl.token, &mt_cl.tp_tls};
+  mt_api_link own = {mt_head_address(), mt_cl.token, &mt_cl.tp_tls};
   if (address) {
     if (!mt_api_remote_open(&remote, address, opts, why, sizeof why)) {
       mt_log(MT_LOG_ERROR, "logs: %s", why);
