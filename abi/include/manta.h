@@ -280,8 +280,11 @@ MANTA_API manta_err manta_options_set_max_workers(manta_options *opts,
                                                   unsigned max_workers);
 
 /*
- * The cluster to join: "HOST:PORT" of its head node. NULL (the default)
- * means MANTA_ADDRESS decides; with neither the runtime is embedded.
+ * The cluster to join: "HOST:PORT" of its head node, or a comma-separated
+ * list of heads ("h1:6390,h2:6390", at most 8): the first that answers is
+ * used, and the next ones when it stops answering (a standby head on the
+ * same store, docs/head-store.md). NULL (the default) means MANTA_ADDRESS
+ * decides; with neither the runtime is embedded.
  */
 MANTA_API manta_err manta_options_set_address(manta_options *opts,
                                               const char *address);
