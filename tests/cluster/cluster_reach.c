@@ -36,8 +36,7 @@ static bool offers_reach(const manta_value *node) {
   manta_len(fs, &n);
   for (size_t j = 0; j < n; j++) {
     manta_list_at(fs, j, &f);
-    if (manta_get_string(f, &s, &len) == MANTA_OK &&
-        strcmp(s, "reach") == 0) {
+    if (manta_get_string(f, &s, &len) == MANTA_OK && strcmp(s, "reach") == 0) {
       return true;
     }
   }
