@@ -195,6 +195,10 @@ typedef struct mt_cluster {
                                         view (yet), retried by the
                                         heartbeat thread */
   size_t nfetch_waits;
+  struct mt_view_wait *view_waits; /* calls whose hard-affinity node is not
+                                      in the view yet, retried by the
+                                      heartbeat thread (task_send.c) */
+  size_t nview_waits, cap_view_waits;
 } mt_cluster;
 
 extern mt_cluster mt_cl;
@@ -670,6 +674,9 @@ void mt_fetch_detach_locked(mt_fetch *f);
 /* Fetches whose owner was not alive in the view: started now that it is,
  * failed if it is dead or stayed unknown too long (heartbeat thread). */
 void mt_fetch_retry_waiting(void);
+/* task_send.c: the calls waiting for their hard-affinity node to enter the
+ * view are placed again (or fail, their wait over); after each heartbeat. */
+void mt_view_waits_retry(void);
 /* The FetchObject stream's handlers, for the Node service. */
 void *mt_fetch_serve_open(mt_tp_stream *s, const mt_tp_stream_handlers **h);
 

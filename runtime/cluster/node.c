@@ -458,6 +458,7 @@ static void *heartbeat_loop(void *arg) {
     }
     pthread_mutex_unlock(&mt_cl.hb_mu);
     heartbeat_once();
+    mt_view_waits_retry(); /* also when the head did not answer: bounded */
     mt_fetch_retry_waiting();
     if (mt_cl.dir) {
       mt_directory_pg_tick(mt_cl.dir); /* placement groups (head/pg_head.c) */

@@ -142,6 +142,13 @@ static bool route_locked(const char *name, bool local_ok,
                          manta_value **fail) {
   uint64_t node = 0;
   *target = 0;
+  if (p->strategy == MANTA_STRATEGY_NODE_AFFINITY && !p->soft &&
+      p->node != mt_rt.node_id && !mt_view_find_locked(p->node)) {
+    /* Not in this node's view (yet): dispatch waits for the next views
+     * (view_wait_locked) before it fails. */
+    *target = p->node;
+    return true;
+  }
   if (mt_strategy_pick_locked(p, name, false, demand, local_ok, "cluster",
                               &node, fail)) {
     *target = node == mt_rt.node_id ? 0 : node;
@@ -396,11 +403,60 @@ static bool send_locked(const mt_view_node *v, mt_task *t, manta_value **error,
   return true;
 }
 
+/* ---- waiting for a node to enter the view -----------------------------------
+ *
+ * The head lists a node as soon as it registers; this node hears of it at
+ * its next heartbeat. A call with hard affinity to a node not in the view
+ * waits for that (docs/scheduling.md, "A node that just joined"): it is
+ * parked, a heartbeat is asked for at once, and after each heartbeat the
+ * parked calls are placed again, until the node is there or the wait is
+ * over.
+ */
+
+typedef struct mt_view_wait {
+  mt_task *t;
+  int64_t since_ms; /* when it was first parked */
+} mt_view_wait;
+
+/* Two heartbeats, 1 s at least: enough for a node the head lists to reach
+ * this node's view even when a heartbeat is slow; a node id that is not in
+ * the cluster at all fails after that. */
+static int64_t view_wait_ms(void) {
+  int64_t ms = 2 * mt_cl.heartbeat_ms;
+  return ms < 1000 ? 1000 : ms;
+}
+
+/* Parks t, first parked at since_ms (0: now); false when its wait is over,
+ * the runtime is stopping, or on OOM (the caller fails it). */
+static bool view_wait_locked(mt_task *t, int64_t since_ms) {
+  int64_t now = mt_now_ms();
+  if (closing_all || mt_rt.shutting_down ||
+      (since_ms && now - since_ms > view_wait_ms())) {
+    return false;
+  }
+  if (mt_cl.nview_waits == mt_cl.cap_view_waits) {
+    size_t cap = mt_cl.cap_view_waits ? 2 * mt_cl.cap_view_waits : 16;
+    mt_view_wait *grown = realloc(mt_cl.view_waits, cap * sizeof *grown);
+    if (!grown) {
+      return false;
+    }
+    mt_cl.view_waits = grown;
+    mt_cl.cap_view_waits = cap;
+  }
+  mt_cl.view_waits[mt_cl.nview_waits++] =
+      (mt_view_wait){t, since_ms ? since_ms : now};
+  if (!since_ms) {
+    mt_heartbeat_soon_locked(); /* once per call: the next ones in turn */
+  }
+  return true;
+}
+
 /* The node a task's placement asks for, if it can take it now; NULL for
  * the default choice. False: a hard affinity that cannot be kept (the
- * task is failed). */
+ * task is failed), or that waits for the view (the task is parked;
+ * waited_since is when it was first parked, 0 if never). */
 static bool placed_node_locked(mt_task *t, const mt_view_node **v,
-                               mt_garbage *g) {
+                               int64_t waited_since, mt_garbage *g) {
   mt_remote *r = t->remote;
   manta_err code;
   char why[300];
@@ -422,6 +478,16 @@ static bool placed_node_locked(mt_task *t, const mt_view_node **v,
     *v = mt_affinity_node_locked(r->target, r->function, false, &r->demand,
                                  &code, why, sizeof why);
     if (!*v && !r->placement.soft) {
+      bool unknown = !mt_view_find_locked(r->target);
+      if (unknown && view_wait_locked(t, waited_since)) {
+        return false;
+      }
+      if (unknown) {
+        size_t len = strlen(why);
+        snprintf(why + len, sizeof why - len,
+                 "; waited %lld ms for this node's view to list it",
+                 (long long)(waited_since ? mt_now_ms() - waited_since : 0));
+      }
       fail_locked(t, code, why, g);
       return false;
     }
@@ -431,14 +497,15 @@ static bool placed_node_locked(mt_task *t, const mt_view_node **v,
   }
 }
 
-static void dispatch_locked(mt_task *t, mt_garbage *g) {
+static void dispatch_waited_locked(mt_task *t, int64_t waited_since,
+                                   mt_garbage *g) {
   mt_remote *r = t->remote;
   if (closing_all || mt_rt.shutting_down) {
     fail_locked(t, MANTA_ERR_SHUTDOWN, "the runtime shut down", g);
     return;
   }
   const mt_view_node *v;
-  if (!placed_node_locked(t, &v, g)) {
+  if (!placed_node_locked(t, &v, waited_since, g)) {
     return;
   }
   bool offered = true;
@@ -470,6 +537,44 @@ static void dispatch_locked(mt_task *t, mt_garbage *g) {
   if (!send_locked(v, t, &error, g)) {
     mt_task_finish_locked(t, error, g);
   }
+}
+
+static void dispatch_locked(mt_task *t, mt_garbage *g) {
+  dispatch_waited_locked(t, 0, g);
+}
+
+/* Fails every parked call (the runtime stops). */
+static void view_waits_fail_locked(mt_garbage *g) {
+  for (size_t i = 0; i < mt_cl.nview_waits; i++) {
+    fail_locked(mt_cl.view_waits[i].t, MANTA_ERR_SHUTDOWN,
+                "the runtime shut down", g);
+  }
+  free(mt_cl.view_waits);
+  mt_cl.view_waits = NULL;
+  mt_cl.nview_waits = mt_cl.cap_view_waits = 0;
+}
+
+void mt_view_waits_retry(void) {
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  mt_view_wait *w = mt_cl.view_waits;
+  size_t n = mt_cl.nview_waits;
+  mt_cl.view_waits = NULL;
+  mt_cl.nview_waits = mt_cl.cap_view_waits = 0;
+  for (size_t i = 0; i < n; i++) {
+    mt_task *t = w[i].t;
+    if (atomic_load(&t->cancel_req) & MT_CANCEL_SET) {
+      fail_locked(t, MANTA_ERR_CANCELLED,
+                  "cancelled while it waited for its node to enter the view",
+                  &g);
+    } else {
+      dispatch_waited_locked(t, w[i].since_ms, &g);
+    }
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  free(w);
 }
 
 bool mt_peers_send_locked(uint64_t node_id, mt_task *t, manta_value **error,
@@ -778,6 +883,7 @@ void mt_peers_close_all(void) {
   mt_peer *p = mt_cl.peers;
   mt_cl.peers = NULL;
   mt_u64map_free(&mt_cl.peer_index);
+  view_waits_fail_locked(&g);
   while (p) {
     mt_peer *next = p->next;
     fail_over_locked(p, "the runtime shut down", &g);

@@ -49,8 +49,9 @@ static int spin_until_cancelled(void) {
 
 /* Submits chain(level, dir, route) on the node route[level]. This node
  * may not see that node offer "chain" yet (views follow heartbeats): a
- * call that ends at once (refused) is made again, for 10 s at most; one
- * that runs waits to be cancelled. */
+ * call that ends at once (refused) is made again 100 ms later, for 10 s at
+ * most (a refused call ends at once: without the pause the 100 tries took
+ * a millisecond); one that runs waits to be cancelled. */
 static manta_ref submit_level(int64_t level, const manta_value *dir,
                               const manta_value *route) {
   const manta_value *node;
@@ -81,6 +82,7 @@ static manta_ref submit_level(int64_t level, const manta_value *dir,
       }
       manta_ref_release(kid);
       kid.id = 0;
+      sleep_ms(100);
     }
   }
   manta_call_options_free(o);

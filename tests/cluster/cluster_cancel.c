@@ -128,9 +128,9 @@ static int64_t list_int(const manta_value *l, size_t i) {
 
 /* chain(2) here (this driver loaded the module), its child on node b, its
  * grandchild on node a: a recursive cancel of the first reaches all three
- * through two links. (Node b joined after node a, so b's view holds a;
- * seen in this test: a node that joined first may not see, by hard
- * affinity, one that joined after it.) */
+ * through two links. (A node that joined first reaching by hard affinity
+ * one that joined a moment ago is run-reach-test.sh's: such a call waits
+ * for the next view, docs/scheduling.md.) */
 static void test_recursive_across_nodes(const node_info *w) {
   char *dir = mt_test_tmpdir("cancel-chain"), self[17];
   REQUIRE_OK(manta_node_id(self, sizeof self));
