@@ -35,29 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-serve_address() { # NAME: the HOST:PORT its ready line printed
-  sed -n 's|.* serve http://\([^ ]*\).*|\1|p' "$work/$1.out"
-}
-# until_body URL WANT WHAT: curl URL until its body is WANT (bounded).
-until_body() {
-  local got=
-  for _ in $(seq 300); do
-    got=$(curl -sS --max-time 10 "$1" 2>/dev/null || true)
-    [ "$got" = "$2" ] && return 0
-    sleep 0.05
-  done
-  fail "$3: $1 answered '$got', not '$2'"
-}
-# until_status URL CODE WHAT
-until_status() {
-  local got=
-  for _ in $(seq 300); do
-    got=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$1" || true)
-    [ "$got" = "$2" ] && return 0
-    sleep 0.05
-  done
-  fail "$3: $1 answered $got, not $2"
-}
+source "$(dirname "$0")/serve_helpers.sh"
 stop_hard() { # PID: kill -9, waited for
   kill -9 "$1"
   wait "$1" 2>/dev/null || true
