@@ -61,6 +61,11 @@ double mt_view_load_locked(const mt_view_node *v) {
   if (p) {
     work -= p->answered_since_view;
     work = (work > 0 ? work : 0) + p->sent_since_view;
+    /* The snapshot may predate calls of ours it already holds (a view
+     * arriving just after a burst resets the counters above): it has at
+     * least the calls this node sent and has not heard back about. */
+    int64_t in_flight = (int64_t)p->pending.len;
+    work = work > in_flight ? work : in_flight;
   }
   return (double)work / (cpus > 0 ? cpus : 0.5);
 }
