@@ -74,30 +74,10 @@ static int64_t call(manta_actor a, const char *method) {
 int main(int argc, char **argv) {
   bench_name = "actor_restart_bench";
   bench_cleanup = stop_all;
-  const char *manta = NULL, *module = NULL, *json = NULL;
-  int rounds = 3;
-  for (int i = 1; i < argc; i++) {
-    bool has_value = i + 1 < argc;
-    if (strcmp(argv[i], "--manta") == 0 && has_value) {
-      manta = argv[++i];
-    } else if (strcmp(argv[i], "--module") == 0 && has_value) {
-      module = argv[++i];
-    } else if (strcmp(argv[i], "--json") == 0 && has_value) {
-      json = argv[++i];
-    } else if (strcmp(argv[i], "--rounds") == 0 && has_value) {
-      rounds = atoi(argv[++i]);
-    } else {
-      manta = NULL;
-      break;
-    }
-  }
-  if (!manta || !module || rounds < 1 || rounds > MAX_ROUNDS) {
-    fprintf(stderr,
-            "usage: actor_restart_bench --manta PATH --module PATH "
-            "[--rounds 1..%d] [--json FILE]\n",
-            MAX_ROUNDS);
-    return 2;
-  }
+  bench_cluster_args args = {.rounds = 3};
+  bench_parse_cluster_args(argc, argv, MAX_ROUNDS, &args);
+  const char *manta = args.manta, *module = args.module, *json = args.json;
+  int rounds = args.rounds;
   char head[128], node[128];
   start(manta, head, "--head", "--port", "0", "--num-cpus", "1", NULL);
   for (int i = 0; i <= rounds; i++) {

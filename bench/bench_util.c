@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,4 +149,31 @@ pid_t bench_manta_start(const char *manta, const char *const *args,
     bench_die("no address in the first line: %s", line);
   }
   return pid;
+}
+
+void bench_parse_cluster_args(int argc, char **argv, int max_rounds,
+                              bench_cluster_args *a) {
+  bool ok = true;
+  for (int i = 1; i < argc && ok; i++) {
+    bool has_value = i + 1 < argc;
+    if (strcmp(argv[i], "--manta") == 0 && has_value) {
+      a->manta = argv[++i];
+    } else if (strcmp(argv[i], "--module") == 0 && has_value) {
+      a->module = argv[++i];
+    } else if (strcmp(argv[i], "--json") == 0 && has_value) {
+      a->json = argv[++i];
+    } else if (strcmp(argv[i], "--rounds") == 0 && has_value) {
+      a->rounds = atoi(argv[++i]);
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok || !a->manta || !a->module || a->rounds < 1 ||
+      a->rounds > max_rounds) {
+    fprintf(stderr,
+            "usage: %s --manta PATH --module PATH [--rounds 1..%d] "
+            "[--json FILE]\n",
+            bench_name, max_rounds);
+    exit(2);
+  }
 }

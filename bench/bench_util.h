@@ -49,6 +49,16 @@ void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * ADDR"); returns the child's pid (bench_die if it does not start). */
 pid_t bench_manta_start(const char *manta, const char *const *args,
                         char address[128]);
+/* The options of a benchmark that starts its own cluster processes:
+ * --manta PATH --module PATH [--rounds N] [--json FILE]. */
+typedef struct bench_cluster_args {
+  const char *manta, *module, *json;
+  int rounds; /* set to the default before parsing */
+} bench_cluster_args;
+/* Parses argv into *a; on anything unknown, missing or rounds outside
+ * 1..max_rounds prints the usage line and exits with 2. */
+void bench_parse_cluster_args(int argc, char **argv, int max_rounds,
+                              bench_cluster_args *a);
 /* qsort's comparison of doubles, ascending. */
 int bench_cmp_double(const void *a, const void *b);
 

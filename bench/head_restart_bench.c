@@ -252,30 +252,10 @@ static void json_result(FILE *f, const char *name, const result *r,
 int main(int argc, char **argv) {
   bench_name = "head_restart_bench";
   bench_cleanup = cleanup;
-  const char *manta = NULL, *module = NULL, *json = NULL;
-  int rounds = 5;
-  for (int i = 1; i < argc; i++) {
-    bool has_value = i + 1 < argc;
-    if (strcmp(argv[i], "--manta") == 0 && has_value) {
-      manta = argv[++i];
-    } else if (strcmp(argv[i], "--module") == 0 && has_value) {
-      module = argv[++i];
-    } else if (strcmp(argv[i], "--json") == 0 && has_value) {
-      json = argv[++i];
-    } else if (strcmp(argv[i], "--rounds") == 0 && has_value) {
-      rounds = atoi(argv[++i]);
-    } else {
-      manta = NULL;
-      break;
-    }
-  }
-  if (!manta || !module || rounds < 1 || rounds > MAX_ROUNDS) {
-    fprintf(stderr,
-            "usage: head_restart_bench --manta PATH --module PATH "
-            "[--rounds 1..%d] [--json FILE]\n",
-            MAX_ROUNDS);
-    return 2;
-  }
+  bench_cluster_args args = {.rounds = 5};
+  bench_parse_cluster_args(argc, argv, MAX_ROUNDS, &args);
+  const char *manta = args.manta, *module = args.module, *json = args.json;
+  int rounds = args.rounds;
   if (!mkdtemp(work)) {
     bench_die("cannot make a folder in /tmp");
   }
