@@ -450,10 +450,12 @@ typedef struct mt_serve_table mt_serve_table;
 mt_serve_table *mt_serve_table_new(void);
 void mt_serve_table_free(mt_serve_table *t);
 bool mt_serve_table_is_method(const char *method);
-/* Adds or replaces a route; false when memory ran out. */
+/* Adds or replaces a route; false when memory ran out. *refused: the
+ * stamp is of a deploy this table saw deleted or replaced (nothing
+ * changed). */
 bool mt_serve_table_put(mt_serve_table *t, const char *route,
-                        const char *spec_json, uint64_t stamp,
-                        uint64_t node_id);
+                        const char *spec_json, uint64_t stamp, uint64_t node_id,
+                        bool *refused);
 /* Removes a route; false if there was none. */
 bool mt_serve_table_drop(mt_serve_table *t, const char *route);
 /* From now on every put and drop is written to store too (the head's
@@ -471,7 +473,8 @@ typedef struct mt_serve_shared {
   char *route, *spec_json;
   uint64_t stamp, node_id;
 } mt_serve_shared;
-/* Announces a route (or announces it again, as deployed by node_id). */
+/* Announces a route (or announces it again, as deployed by node_id);
+ * MANTA_ERR_CANCELLED if the head saw that deploy deleted or replaced. */
 manta_err mt_serve_shared_put(const char *route, const char *spec_json,
                               uint64_t stamp, uint64_t node_id);
 /* Removes a route from the head; MANTA_ERR_NOT_FOUND if it held none. */

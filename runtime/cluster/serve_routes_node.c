@@ -16,12 +16,16 @@ manta_err mt_serve_shared_put(const char *route, const char *spec_json,
   Manta__V1__PutServeRouteRequest req =
       MANTA__V1__PUT_SERVE_ROUTE_REQUEST__INIT;
   req.route = &r;
-  ProtobufCMessage *out = NULL;
+  Manta__V1__PutServeRouteReply *out = NULL;
   manta_err err = mt_head_ask(MT_HEAD_SERVE_PUT, &req.base,
                               &manta__v1__put_serve_route_reply__descriptor,
-                              "announcing a serve route", &out);
+                              "announcing a serve route",
+                              (ProtobufCMessage **)(void *)&out);
   if (out) {
-    protobuf_c_message_free_unpacked(out, NULL);
+    if (out->superseded) {
+      err = MANTA_ERR_CANCELLED;
+    }
+    protobuf_c_message_free_unpacked(&out->base, NULL);
   }
   return err;
 }

@@ -7,7 +7,9 @@
  *   - a route this node holds that the head lacks is announced to the head
  *     again when the head is a new one (another incarnation: it restarted
  *     and lost its table) or the announce never got through, and is
- *     deleted here otherwise (it was deleted through another ingress).
+ *     deleted here otherwise (it was deleted through another ingress), or
+ *     when the head refuses the announce as superseded (that deploy was
+ *     deleted or replaced after the restart, before this node saw it).
  * Deploys and deletes made here bump a generation under `mu`; a tick that
  * read the head before one of them does not act on that stale reading.
  */
@@ -172,10 +174,16 @@ static void tick(void) {
     if (listed) {
       continue;
     }
+    bool deleted = k->announced;
     if (!k->announced) {
-      k->announced = mt_serve_shared_put(key, k->spec_json, k->stamp,
-                                         k->node_id) == MANTA_OK;
-    } else if ((gone[ngone] = strdup(key))) {
+      manta_err put =
+          mt_serve_shared_put(key, k->spec_json, k->stamp, k->node_id);
+      k->announced = put == MANTA_OK;
+      /* Refused as superseded: deleted or redeployed through another
+       * ingress while this one had not yet seen the new head. */
+      deleted = put == MANTA_ERR_CANCELLED;
+    }
+    if (deleted && (gone[ngone] = strdup(key))) {
       ngone++;
     }
   }

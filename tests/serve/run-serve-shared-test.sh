@@ -5,7 +5,8 @@
 # A's ingress are served by B's and the head's; the head is killed with
 # kill -9 and started again on its port, and its new ingress serves the
 # routes the nodes announced again; a route deleted through B stops being
-# served by A and the head; a redeploy through B reaches A.
+# served by A and the head, though A (stopped across the restart) announces
+# it to the new head after the delete; a redeploy through B reaches A.
 #
 #   run-serve-shared-test.sh <manta> <libmanta_examples.so>
 set -euo pipefail
@@ -18,6 +19,7 @@ unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE MANTA_SERVE_ADDRESS
 unset MANTA_TLS_CERT MANTA_TLS_KEY MANTA_TLS_CA
 source "$(dirname "$0")/../cluster/nodes.sh"
 cleanup() {
+  [ -n "${a_pid:-}" ] && kill -CONT "$a_pid" 2>/dev/null
   kill_nodes
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -31,8 +33,12 @@ head=$address
 head_pid=$pid
 port=${head##*:}
 h=$(serve_address head)
-start_node a --address "$head" --module "$examples" --num-cpus 2 --http-port 0
+# a logs at info: the test waits below for its line saying it announced
+# its routes to a new head.
+MANTA_LOG=info start_node a --address "$head" --module "$examples" \
+  --num-cpus 2 --http-port 0
 a=$(serve_address a)
+a_pid=$pid
 start_node b --address "$head" --module "$examples" --num-cpus 2 --http-port 0
 b=$(serve_address b)
 [ -n "$h" ] && [ -n "$a" ] && [ -n "$b" ] ||
@@ -60,7 +66,11 @@ grep -q "^/counter -> class ServeCounter" "$work/status_b.out" ||
 echo "serve shared: deployed through a, served by a, b and the head"
 
 # The head dies hard and comes back on its port: the nodes register again
-# and announce their routes to it; its new ingress serves them.
+# and announce their routes to it; its new ingress serves them. a is
+# stopped meanwhile (SIGSTOP), so only b announces; a sees the new head
+# only after the delete below, and its late announce of /echo must not
+# bring the deleted route back.
+kill -STOP "$a_pid"
 kill -9 "$head_pid"
 wait "$head_pid" 2>/dev/null || true
 start_node head2 --head --port "$port" --http-port 0 --num-cpus 1
@@ -73,9 +83,18 @@ until_body "http://$b/echo?data=Again" "Received data: Again" \
   "b's echo after the head restart"
 echo "serve shared: after kill -9 of the head, the new head serves the routes"
 
-# Deleted through b: gone from a and from the head.
+# Deleted through b: gone from a and from the head, though a announces
+# it to the new head after the delete.
 "$manta" serve delete /echo --http "$b" >"$work/delete.out" ||
   fail "delete through b: $(cat "$work/delete.out")"
+until_status "http://$h2/echo?data=x" 404 "the head after the delete"
+kill -CONT "$a_pid"
+for _ in $(seq 1200); do
+  grep -q "announcing this node's routes again" "$work/a.err" && break
+  sleep 0.05
+done
+grep -q "announcing this node's routes again" "$work/a.err" ||
+  fail "a never announced its routes to the new head"
 until_status "http://$a/echo?data=x" 404 "a after the delete through b"
 until_status "http://$h2/echo?data=x" 404 "the head after the delete"
 # Redeployed through b with another target kind: a follows.

@@ -688,7 +688,7 @@ static void restore_one(void *arg, int table, const char *key,
     if (r && r->route && r->route[0] == '/' && r->spec_json &&
         r->spec_json[0] &&
         mt_serve_table_put(d->serve, r->route, r->spec_json, r->stamp,
-                           r->node_id)) {
+                           r->node_id, &(bool){false})) {
       used = true;
       c->routes++;
     }

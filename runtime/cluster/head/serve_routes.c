@@ -23,8 +23,18 @@ typedef struct route_entry {
   uint64_t node_id;
 } route_entry;
 
+/* Stamps of a route's deploys this head saw deleted or replaced, newest
+ * last: an announce of one of them is late (a node re-announcing what it
+ * held before a restart) and must not bring it back. */
+#define SUPERSEDED_KEPT 8
+typedef struct superseded {
+  uint64_t stamps[SUPERSEDED_KEPT];
+  int n;
+} superseded;
+
 struct mt_serve_table {
-  mt_strmap by_route; /* route -> route_entry */
+  mt_strmap by_route;   /* route -> route_entry */
+  mt_strmap superseded; /* route -> superseded */
   uint64_t incarnation;
   mt_head_store *store; /* NULL: memory only */
 };
@@ -54,6 +64,7 @@ mt_serve_table *mt_serve_table_new(void) {
     return NULL;
   }
   mt_strmap_init(&t->by_route);
+  mt_strmap_init(&t->superseded);
   /* Random enough to tell two runs of a head apart (a node compares it
    * with the one it saw last); never 0, which means "none seen". */
   struct timespec ts;
@@ -82,6 +93,11 @@ void mt_serve_table_free(mt_serve_table *t) {
     entry_free(val);
   }
   mt_strmap_destroy(&t->by_route);
+  pos = 0;
+  while (mt_strmap_next(&t->superseded, &pos, &key, &val)) {
+    free(val);
+  }
+  mt_strmap_destroy(&t->superseded);
   free(t);
 }
 
@@ -91,9 +107,47 @@ bool mt_serve_table_is_method(const char *method) {
          strcmp(method, MT_HEAD_SERVE_LIST) == 0;
 }
 
+/* Remembers that the deploy `stamp` of route is gone (best effort: out of
+ * memory, a late announce could bring it back, as without this). */
+static void supersede(mt_serve_table *t, const char *route, uint64_t stamp) {
+  superseded *s = mt_strmap_get(&t->superseded, route);
+  if (!s) {
+    bool oom = false;
+    if (!(s = calloc(1, sizeof *s)) ||
+        !mt_strmap_insert(&t->superseded, route, s, &oom)) {
+      free(s);
+      return;
+    }
+  }
+  if (s->n == SUPERSEDED_KEPT) {
+    memmove(s->stamps, s->stamps + 1, sizeof s->stamps - sizeof *s->stamps);
+    s->n--;
+  }
+  s->stamps[s->n++] = stamp;
+}
+
+static bool is_superseded(mt_serve_table *t, const char *route,
+                          uint64_t stamp) {
+  const superseded *s = mt_strmap_get(&t->superseded, route);
+  for (int i = 0; s && i < s->n; i++) {
+    if (s->stamps[i] == stamp) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool mt_serve_table_put(mt_serve_table *t, const char *route,
-                        const char *spec_json, uint64_t stamp,
-                        uint64_t node_id) {
+                        const char *spec_json, uint64_t stamp, uint64_t node_id,
+                        bool *refused) {
+  *refused = is_superseded(t, route, stamp);
+  if (*refused) {
+    mt_log(MT_LOG_INFO,
+           "head: serve route %s from node %016llx refused: that deploy "
+           "was deleted or replaced since",
+           route, (unsigned long long)node_id);
+    return true;
+  }
   route_entry *e = calloc(1, sizeof *e);
   if (!e || !(e->spec_json = strdup(spec_json))) {
     entry_free(e);
@@ -108,6 +162,9 @@ bool mt_serve_table_put(mt_serve_table *t, const char *route,
     *old = *e;
     *e = keep;
     bool same = keep.stamp == stamp;
+    if (!same) {
+      supersede(t, route, keep.stamp);
+    }
     entry_free(e);
     store_put(t, route, old);
     if (!same) {
@@ -131,6 +188,7 @@ bool mt_serve_table_drop(mt_serve_table *t, const char *route) {
   route_entry *e = mt_strmap_remove(&t->by_route, route);
   if (e) {
     mt_log(MT_LOG_INFO, "head: serve route %s deleted", route);
+    supersede(t, route, e->stamp);
     if (t->store) {
       mt_head_store_del(t->store, MT_STORE_ROUTES, route);
     }
@@ -169,7 +227,9 @@ static int handle_put(mt_serve_table *t, const uint8_t *body, size_t len,
     return bad("PutServeRoute needs a route starting with '/' and its spec",
                detail, size);
   }
-  bool ok = mt_serve_table_put(t, r->route, r->spec_json, r->stamp, r->node_id);
+  bool refused = false;
+  bool ok = mt_serve_table_put(t, r->route, r->spec_json, r->stamp, r->node_id,
+                               &refused);
   manta__v1__put_serve_route_request__free_unpacked(req, NULL);
   if (!ok) {
     snprintf(detail, size, "out of memory");
@@ -177,6 +237,7 @@ static int handle_put(mt_serve_table *t, const uint8_t *body, size_t len,
   }
   Manta__V1__PutServeRouteReply out = MANTA__V1__PUT_SERVE_ROUTE_REPLY__INIT;
   out.incarnation = t->incarnation;
+  out.superseded = refused;
   return packed(&out.base, reply, detail, size);
 }
 
