@@ -11,27 +11,43 @@
 #include <unistd.h>
 
 /* Field 22 of /proc/PID/stat: when the process started. 0 if unknown. */
-static unsigned long long start_time(int pid) {
-  char path[64], buf[1024];
+/* The fields of /proc/PID/stat after the name, from field 3 (the state)
+ * on, into buf; NULL if the process is gone. Field 2, the name, is in
+ * parentheses and may hold spaces and ')': the fields after it start
+ * after the last ')'. */
+static const char *stat_fields(int pid, char *buf, size_t size) {
+  char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
   FILE *f = fopen(path, "re");
   if (!f) {
-    return 0;
+    return NULL;
   }
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  size_t n = fread(buf, 1, size - 1, f);
   fclose(f);
   buf[n] = '\0';
-  /* Field 2, the name, is in parentheses and may hold spaces and ')': the
-   * fields after it start at the last ')'. */
   char *p = strrchr(buf, ')');
-  if (!p) {
-    return 0;
-  }
-  p++;
+  return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+static unsigned long long start_time(int pid) {
+  char buf[1024];
+  const char *p = stat_fields(pid, buf, sizeof buf);
   for (int field = 3; field < 22 && p; field++) {
-    p = strchr(p + 1, ' ');
+    p = strchr(p, ' ');
+    p = p ? p + 1 : NULL;
   }
-  return p ? strtoull(p + 1, NULL, 10) : 0;
+  return p ? strtoull(p, NULL, 10) : 0;
+}
+
+bool cli_pid_running(int pid) {
+  if (kill(pid, 0) != 0 && errno != EPERM) {
+    return false;
+  }
+  /* A zombie has stopped: it only waits for its parent (often init, which
+   * may reap it seconds later) to collect its status. */
+  char buf[1024];
+  const char *state = stat_fields(pid, buf, sizeof buf);
+  return state && *state != 'Z' && *state != 'X';
 }
 
 /* The program a process runs, from /proc/PID/exe, into buf. */

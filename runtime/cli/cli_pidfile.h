@@ -17,6 +17,10 @@ typedef struct cli_pidfile {
   unsigned long long start; /* clock ticks after boot */
 } cli_pidfile;
 
+/* True while process pid runs: false once it is gone or a zombie (it
+ * exited and waits to be reaped). */
+bool cli_pid_running(int pid);
+
 /* Writes this process's pid file at path (mode 0600). false with errno. */
 bool cli_pidfile_write(const char *path, const char *address);
 

@@ -764,10 +764,6 @@ static int cmd_start(int argc, char **argv) {
 /* ---- stop -------------------------------------------------------------------
  */
 
-static int pid_alive(pid_t pid) {
-  return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 /*
  * Reads the pid file at path: true if its node runs (cli_pidfile_check).
  * A stale file (its node gone, or the pid now another process's) is
@@ -838,7 +834,7 @@ static void stop_together(stop_target *t, size_t n, const char *kind,
   size_t left = n;
   for (int step = 0; step < 200 && left > 0; step++) {
     for (size_t i = 0; i < n; i++) {
-      if (!t[i].gone && !pid_alive(t[i].node.pid)) {
+      if (!t[i].gone && !cli_pid_running(t[i].node.pid)) {
         t[i].gone = true;
         left--;
         unlink(t[i].path);

@@ -12,6 +12,7 @@ manta=$1
 work=$(mktemp -d)
 unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE
 export MANTA_STATE_DIR=$work/state
+source "$(dirname "$0")/../util/running.sh"
 pids=()
 
 cleanup() {
@@ -107,7 +108,7 @@ for why in "head-$victim: process $victim runs .*sleep.*, not a manta node" \
 done
 left=$(cd "$MANTA_STATE_DIR" && ls | grep -v '\.log$' | grep -v '^token$' || true)
 [ -z "$left" ] || fail "files left in the state folder: $left"
-if kill -0 "$head_pid" 2>/dev/null; then
+if running "$head_pid"; then
   fail "the head still runs"
 fi
 "$manta" stop | grep -q "no running node" || fail "a second stop found nodes"

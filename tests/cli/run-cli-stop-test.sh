@@ -13,6 +13,7 @@ manta=$1
 work=$(mktemp -d)
 unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE MANTA_PROGRESS
 export MANTA_STATE_DIR=$work/state
+source "$(dirname "$0")/../util/running.sh"
 
 cleanup() {
   "$manta" stop >/dev/null 2>&1 || true
@@ -46,7 +47,7 @@ stopped() {
   grep '^manta: stopped' "$1" | tail -1 | grep -q '^manta: stopped head ' ||
     fail "the head was not stopped last: $(cat "$1")"
   for p in $pids; do
-    ! kill -0 "$p" 2>/dev/null || fail "pid $p still runs after manta stop"
+    ! running "$p" || fail "pid $p still runs after manta stop"
   done
 }
 
