@@ -73,8 +73,11 @@ class GcTest {
         peak = Math.max(peak, Manta.stat(Stat.LIVE_OBJECTS) - before);
       }
     }
-    // Without release by GC every one would still be alive.
-    assertTrue(peak < n / 4, "peak live objects " + peak + " of " + n + " made");
+    // Without release by GC every one would still be alive (a peak near n).
+    // Half, not less: on a saturated machine (ctest -j4 beside builds, load
+    // 24 on 2 cores) the collector and the Cleaner thread ran late enough
+    // for a peak of 28%.
+    assertTrue(peak < n / 2, "peak live objects " + peak + " of " + n + " made");
     assertEquals(before, TestSupport.awaitStatAtMost(Stat.LIVE_OBJECTS, before));
   }
 
