@@ -145,6 +145,10 @@ static manta_err cancel_task_locked(mt_task *t, unsigned flags, mt_garbage *g) {
                                         MT_CLAIM_CANCELLED)) {
       /* Running: asked to stop; its ref resolves as it returns. */
       if (flag_locked(t, flags)) {
+        if (t->extra && t->extra->wait_cv) {
+          /* Blocked in manta_get or manta_wait: it returns CANCELLED. */
+          pthread_cond_broadcast(t->extra->wait_cv);
+        }
         queue_handler_locked(t, g);
         if (recursive) {
           cancel_kids_locked(t, flags, g);

@@ -544,6 +544,12 @@ bool mt_args_valid(const manta_value *const *args, size_t nargs);
 manta_err mt_submit(const char *name, const manta_value *const *args,
                     size_t nargs, const manta_call_options *opts, bool route,
                     manta_ref *out);
+/* Calls an actor's method as manta_actor_call does; opts (NULL: none)
+ * carries what another node sent with the call: its attempt and its id
+ * there, which manta_current_task_id gives inside the method. */
+manta_err mt_actor_call(manta_actor actor, const char *method,
+                        const manta_value *const *args, size_t nargs,
+                        const manta_call_options *opts, manta_ref *out);
 /* The demand of a call as names and quantities, "CPU" included: what a
  * remote node resolves against its own resources. */
 void mt_demand_request(const manta_call_options *opts, double cpus,

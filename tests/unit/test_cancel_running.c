@@ -3,7 +3,8 @@
  * recursive cancel reaches a child and a grandchild (a plain one does
  * not), cancel handlers run, actor calls not started never run while
  * those after them do, retry_exceptions runs a failing function exactly
- * as often as allowed, and a task sees its own id, attempt and actor. */
+ * as often as allowed, a task blocked in manta_get or manta_wait returns
+ * once it is cancelled, and a task sees its own id, attempt and actor. */
 #include "test_util.h"
 
 #include <stdatomic.h>
@@ -175,6 +176,78 @@ static void test_cancel_handler(void) {
   /* Outside a task there is nothing to hear of. */
   CHECK_ERR(manta_on_cancel(set_flag, NULL), MANTA_ERR_INVALID);
   CHECK(manta_cancelled() == 0);
+}
+
+/* ---- get and wait inside a cancelled task --------------------------------
+ */
+
+static _Atomic int blocked_started, blocked_code;
+
+/* blocked(how): submits chain(0), which waits to be cancelled, and waits
+ * for it with no time limit: manta_get (how 0) or manta_wait (how 1).
+ * Returns, and keeps in blocked_code, what the wait returned. */
+static manta_value *fn_blocked(const manta_value *const *args, size_t n,
+                               void *u) {
+  (void)n, (void)u;
+  int64_t how = 0;
+  manta_get_int(args[0], &how);
+  manta_ref kid = submit_chain(0), clone;
+  if (manta_ref_clone(kid, &clone) == MANTA_OK) {
+    atomic_store(&kid_ref[0], clone.id);
+  }
+  atomic_store(&blocked_started, 1);
+  manta_err err;
+  if (how == 0) {
+    manta_value *v = NULL;
+    err = manta_get(kid, MANTA_FOREVER, &v);
+    if (err == MANTA_ERR_CANCELLED) {
+      mt_test_check_error(v, MANTA_ERR_CANCELLED,
+                          "the calling task was cancelled");
+    }
+    manta_value_free(v);
+  } else {
+    manta_ref ready, not_ready;
+    size_t nready = 9, nnot = 9;
+    err = manta_wait(&kid, 1, 1, MANTA_FOREVER, &ready, &nready, &not_ready,
+                     &nnot);
+    CHECK(err != MANTA_ERR_CANCELLED || (nready == 0 && nnot == 1));
+  }
+  /* Once cancelled, a wait returns at once. */
+  CHECK_ERR(manta_get(kid, MANTA_FOREVER, NULL), MANTA_ERR_CANCELLED);
+  atomic_store(&blocked_code, (int)err);
+  manta_ref_release(kid);
+  return manta_int(err);
+}
+
+static bool blocked_waits(void *arg) {
+  int one = 1;
+  (void)arg;
+  return atomic_load(&blocked_started) && all_started(&one);
+}
+
+/* A task blocked in manta_get or manta_wait returns CANCELLED from it as
+ * soon as it is cancelled; the call it waited for (a plain cancel) runs
+ * on. */
+static void test_get_in_cancelled_task(void) {
+  for (int64_t how = 0; how < 2; how++) {
+    reset();
+    atomic_store(&blocked_started, 0);
+    atomic_store(&blocked_code, -1);
+    manta_value *h = manta_int(how);
+    manta_ref r;
+    REQUIRE_OK(
+        manta_submit("blocked", (const manta_value *const *)&h, 1, NULL, &r));
+    manta_value_free(h);
+    REQUIRE(mt_test_wait_until(blocked_waits, NULL, 30000));
+    CHECK_OK(manta_cancel(r));
+    check_cancelled(r);
+    CHECK_INT_EQ(atomic_load(&blocked_code), MANTA_ERR_CANCELLED);
+    int level = 0;
+    CHECK(!saw(&level)); /* the child was not cancelled */
+    manta_ref kid = kid_of(0);
+    CHECK_OK(manta_cancel(kid));
+    check_cancelled(kid);
+  }
 }
 
 /* ---- actor calls ----------------------------------------------------------
@@ -409,6 +482,7 @@ int main(void) {
   manta_options_free(opts);
   REQUIRE_OK(manta_register_function("chain", fn_chain, 1, NULL));
   REQUIRE_OK(manta_register_function("handled", fn_handled, 0, NULL));
+  REQUIRE_OK(manta_register_function("blocked", fn_blocked, 1, NULL));
   REQUIRE_OK(manta_register_function("flaky", fn_flaky, 1, NULL));
   REQUIRE_OK(manta_register_function("context", fn_context, 0, NULL));
   REQUIRE_OK(manta_register_class("Acc", acc_new, acc_free, NULL));
@@ -419,6 +493,7 @@ int main(void) {
   RUN_TEST(test_recursive_reaches_grandchild);
   RUN_TEST(test_plain_cancel_leaves_children);
   RUN_TEST(test_cancel_handler);
+  RUN_TEST(test_get_in_cancelled_task);
   RUN_TEST(test_actor_calls);
   RUN_TEST(test_retry_exceptions);
   RUN_TEST(test_context);
