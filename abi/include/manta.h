@@ -631,6 +631,18 @@ MANTA_API manta_err manta_cancel(manta_ref ref);
  * unknown flags.
  */
 MANTA_API manta_err manta_cancel_with(manta_ref ref, unsigned flags);
+/*
+ * Cancels the creation of an actor whose constructor has not started (its
+ * creation waits for its arguments, for a CPU slot or its placement group,
+ * or, for an actor placed on another node, has not been sent there yet):
+ * the constructor never runs, the actor is dead, its name (if any) is
+ * free again, and its calls resolve to MANTA_ERR_ACTOR_DEAD "actor C was
+ * not created: its creation was cancelled before its constructor ran",
+ * whose cause is MANTA_ERR_CANCELLED. MANTA_ERR_INVALID once the
+ * constructor started or ran, or the creation went to another node (end
+ * those with manta_actor_kill); MANTA_ERR_BAD_HANDLE for a stale handle.
+ */
+MANTA_API manta_err manta_actor_cancel(manta_actor actor);
 /* Inside a task or actor method: 1 once it was cancelled, else 0 (0 on a
  * thread running no task). Costs an atomic load: poll it in loops. */
 MANTA_API int manta_cancelled(void);

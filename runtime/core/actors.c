@@ -541,6 +541,7 @@ static void create_remote_locked(mt_actor *a, mt_task *t, const char *name,
   }
   t->actor = a;
   mt_actor_retain_locked(a); /* the creation task's count */
+  a->creating = t;
   mt_task_start_deps_locked(t, g);
 }
 
@@ -644,6 +645,7 @@ manta_err mt_actor_create(const char *class_name,
     }
     t->actor = a;
     mt_actor_retain_locked(a); /* the creation task's count */
+    a->creating = t;
     mt_task_start_deps_locked(t, &g);
     mt_unlock();
   }

@@ -427,8 +427,10 @@ typedef struct mt_actor {
   mt_demand demand;
   mt_task_list mbox; /* calls in submission order */
   struct mt_actor *ready_next;
-  mt_actor_remote *remote; /* set: a proxy of an actor on another node */
-  uint64_t calls;          /* method calls run here, for /api (rt.mu) */
+  mt_actor_remote *remote;  /* set: a proxy of an actor on another node */
+  uint64_t calls;           /* method calls run here, for /api (rt.mu) */
+  struct mt_task *creating; /* its first creation, until that task is freed
+                               (manta_actor_cancel, cancel.c) */
 } mt_actor;
 
 mt_actor *mt_actor_lookup_locked(uint64_t id);

@@ -4,7 +4,8 @@
  * not), cancel handlers run, actor calls not started never run while
  * those after them do, retry_exceptions runs a failing function exactly
  * as often as allowed, a task blocked in manta_get or manta_wait returns
- * once it is cancelled, and a task sees its own id, attempt and actor. */
+ * once it is cancelled, actor creations not started are cancelled, and a
+ * task sees its own id, attempt and actor. */
 #include "test_util.h"
 
 #include <stdatomic.h>
@@ -253,11 +254,12 @@ static void test_get_in_cancelled_task(void) {
 /* ---- actor calls ----------------------------------------------------------
  */
 
-static _Atomic int holding;
+static _Atomic int holding, acc_made;
 
 static void *acc_new(const manta_value *const *args, size_t n, void *cd,
                      manta_value **err) {
   (void)args, (void)n, (void)cd, (void)err;
+  atomic_fetch_add(&acc_made, 1);
   return calloc(1, sizeof(int64_t));
 }
 
@@ -474,6 +476,68 @@ static void test_bad_input(void) {
   manta_call_options_free(o);
 }
 
+/* A call of an actor whose creation was cancelled: ACTOR_DEAD, saying
+ * so, with a CANCELLED among its causes. */
+static void check_not_created(manta_ref r) {
+  manta_value *v = mt_test_take(r, 30000);
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD,
+                      "was not created: its creation was cancelled before "
+                      "its constructor ran");
+  const manta_value *cause = v ? manta_error_cause(v) : NULL;
+  while (cause && manta_error_code(cause) != MANTA_ERR_CANCELLED) {
+    cause = manta_error_cause(cause);
+  }
+  CHECK(cause != NULL);
+  manta_value_free(v);
+}
+
+/* manta_actor_cancel: a creation waiting for its argument (a named actor,
+ * whose name is then free) and one waiting for CPU slots are cancelled,
+ * their constructors never run; a created actor's is refused. */
+static void test_cancel_actor_creation(void) {
+  reset();
+  int before = atomic_load(&acc_made);
+  manta_ref dep = submit_chain(0); /* runs until cancelled: holds a slot */
+  int one = 1;
+  REQUIRE(mt_test_wait_until(all_started, &one, 30000));
+  manta_call_options *o;
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_name(o, "pending-acc"));
+  manta_value *arg = manta_ref_value(dep);
+  manta_actor waits_arg, waits_slots;
+  REQUIRE_OK(manta_actor_create("Acc", (const manta_value *const *)&arg, 1, o,
+                                &waits_arg));
+  manta_value_free(arg);
+  manta_call_options_free(o);
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_num_cpus(o, 4)); /* 3 of 4 are free */
+  REQUIRE_OK(manta_actor_create("Acc", NULL, 0, o, &waits_slots));
+  manta_call_options_free(o);
+  manta_ref c1 = acc_call(waits_arg, "add", 1);
+  manta_ref c2 = acc_call(waits_slots, "add", 1);
+  CHECK_OK(manta_actor_cancel(waits_arg));
+  CHECK_OK(manta_actor_cancel(waits_slots));
+  check_not_created(c1);
+  check_not_created(c2);
+  /* Dead now: nothing to cancel; later calls fail the same way. */
+  CHECK_ERR(manta_actor_cancel(waits_arg), MANTA_ERR_INVALID);
+  check_not_created(acc_call(waits_slots, "add", 2));
+  manta_actor found;
+  CHECK_ERR(manta_actor_lookup("pending-acc", &found), MANTA_ERR_NOT_FOUND);
+  CHECK_OK(manta_cancel(dep));
+  check_cancelled(dep);
+  CHECK_INT_EQ(atomic_load(&acc_made), before);
+  manta_actor_release(waits_arg);
+  manta_actor_release(waits_slots);
+  /* Created: refused (manta_actor_kill ends it); bad handles. */
+  manta_actor a;
+  REQUIRE_OK(manta_actor_create("Acc", NULL, 0, NULL, &a));
+  CHECK_INT_EQ(mt_test_take_int(acc_call(a, "add", 3)), 3);
+  CHECK_ERR(manta_actor_cancel(a), MANTA_ERR_INVALID);
+  manta_actor_release(a);
+  CHECK_ERR(manta_actor_cancel((manta_actor){12345}), MANTA_ERR_BAD_HANDLE);
+}
+
 int main(void) {
   manta_options *opts;
   REQUIRE_OK(manta_options_new(&opts));
@@ -495,6 +559,7 @@ int main(void) {
   RUN_TEST(test_cancel_handler);
   RUN_TEST(test_get_in_cancelled_task);
   RUN_TEST(test_actor_calls);
+  RUN_TEST(test_cancel_actor_creation);
   RUN_TEST(test_retry_exceptions);
   RUN_TEST(test_context);
   RUN_TEST(test_bad_input);
