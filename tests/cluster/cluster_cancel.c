@@ -144,11 +144,8 @@ static void test_recursive_across_nodes(const node_info *w) {
   manta_value *args[3] = {manta_int(2), manta_cstring(dir), route};
   manta_call_options *o = on_node(self);
   manta_ref r;
-  REQUIRE_OK(manta_submit("chain", (const manta_value *const *)args, 3, o, &r));
+  REQUIRE_OK(manta_callv(&r, "chain", args, 3, o));
   manta_call_options_free(o);
-  for (int i = 0; i < 3; i++) {
-    manta_value_free(args[i]);
-  }
   char line[256];
   const char *where[3] = {w[0].id, w[1].id, self};
   for (int level = 0; level < 3; level++) {
@@ -179,17 +176,11 @@ static void test_actor_calls_across_nodes(const node_info *w) {
   manta_actor a;
   REQUIRE_OK(manta_actor_create("Acc", NULL, 0, o, &a));
   manta_call_options_free(o);
-  manta_value *d = manta_cstring(dir);
   manta_ref hold, c[3];
-  REQUIRE_OK(
-      manta_actor_call(a, "hold", (const manta_value *const *)&d, 1, &hold));
-  manta_value_free(d);
+  REQUIRE_OK(manta_actor_invoke(&hold, a, "hold", 1, manta_cstring(dir)));
   const int64_t add[3] = {1, 10, 100};
   for (int i = 0; i < 3; i++) {
-    manta_value *k = manta_int(add[i]);
-    REQUIRE_OK(
-        manta_actor_call(a, "add", (const manta_value *const *)&k, 1, &c[i]));
-    manta_value_free(k);
+    REQUIRE_OK(manta_actor_invoke(&c[i], a, "add", 1, manta_int(add[i])));
   }
   char line[256];
   REQUIRE(wait_file(dir, "holding", line, sizeof line));
@@ -284,11 +275,7 @@ static manta_ref wait_then_on(const node_info *n, const char *dir,
   manta_value *args[3] = {manta_cstring(dir), manta_cstring(name),
                           manta_int(size)};
   manta_ref r;
-  REQUIRE_OK(
-      manta_submit("wait_then", (const manta_value *const *)args, 3, o, &r));
-  for (int i = 0; i < 3; i++) {
-    manta_value_free(args[i]);
-  }
+  REQUIRE_OK(manta_callv(&r, "wait_then", args, 3, o));
   manta_call_options_free(o);
   return r;
 }
@@ -385,10 +372,7 @@ static manta_ref submit_hang(const char *dir, int64_t hang_attempts,
   REQUIRE(manta_call_options_set_max_retries(o, max_retries) == MANTA_OK);
   manta_value *args[2] = {manta_cstring(dir), manta_int(hang_attempts)};
   manta_ref r;
-  REQUIRE(manta_submit("hang", (const manta_value *const *)args, 2, o, &r) ==
-          MANTA_OK);
-  manta_value_free(args[0]);
-  manta_value_free(args[1]);
+  REQUIRE(manta_callv(&r, "hang", args, 2, o) == MANTA_OK);
   manta_call_options_free(o);
   return r;
 }

@@ -46,14 +46,11 @@ static manta_value *fn_chain(const manta_value *const *args, size_t n,
   manta_get_int(args[0], &depth);
   manta_ref kid = {0};
   if (depth > 0) {
-    manta_value *d = manta_int(depth - 1);
     manta_ref clone;
-    if (manta_submit("chain", (const manta_value *const *)&d, 1, NULL, &kid) ==
-            MANTA_OK &&
+    if (manta_call(&kid, "chain", 1, manta_int(depth - 1)) == MANTA_OK &&
         manta_ref_clone(kid, &clone) == MANTA_OK) {
       atomic_store(&kid_ref[depth - 1], clone.id);
     }
-    manta_value_free(d);
   }
   atomic_store(&started[depth], 1);
   if (spin_until_cancelled()) {
@@ -80,10 +77,8 @@ static bool saw(void *arg) {
 }
 
 static manta_ref submit_chain(int64_t depth) {
-  manta_value *d = manta_int(depth);
   manta_ref r = {0};
-  CHECK_OK(manta_submit("chain", (const manta_value *const *)&d, 1, NULL, &r));
-  manta_value_free(d);
+  CHECK_OK(manta_call(&r, "chain", 1, manta_int(depth)));
   return r;
 }
 
@@ -234,11 +229,8 @@ static void test_get_in_cancelled_task(void) {
     reset();
     atomic_store(&blocked_started, 0);
     atomic_store(&blocked_code, -1);
-    manta_value *h = manta_int(how);
     manta_ref r;
-    REQUIRE_OK(
-        manta_submit("blocked", (const manta_value *const *)&h, 1, NULL, &r));
-    manta_value_free(h);
+    REQUIRE_OK(manta_call(&r, "blocked", 1, manta_int(how)));
     REQUIRE(mt_test_wait_until(blocked_waits, NULL, 30000));
     CHECK_OK(manta_cancel(r));
     check_cancelled(r);
@@ -298,10 +290,8 @@ static bool is_holding(void *arg) {
 }
 
 static manta_ref acc_call(manta_actor a, const char *m, int64_t k) {
-  manta_value *v = manta_int(k);
   manta_ref r = {0};
-  CHECK_OK(manta_actor_call(a, m, (const manta_value *const *)&v, 1, &r));
-  manta_value_free(v);
+  CHECK_OK(manta_actor_invoke(&r, a, m, 1, manta_int(k)));
   return r;
 }
 
@@ -505,9 +495,7 @@ static void test_cancel_actor_creation(void) {
   REQUIRE_OK(manta_call_options_set_name(o, "pending-acc"));
   manta_value *arg = manta_ref_value(dep);
   manta_actor waits_arg, waits_slots;
-  REQUIRE_OK(manta_actor_create("Acc", (const manta_value *const *)&arg, 1, o,
-                                &waits_arg));
-  manta_value_free(arg);
+  REQUIRE_OK(manta_actor_newv(&waits_arg, "Acc", &arg, 1, o));
   manta_call_options_free(o);
   REQUIRE_OK(manta_call_options_new(&o));
   REQUIRE_OK(manta_call_options_set_num_cpus(o, 4)); /* 3 of 4 are free */
