@@ -14,10 +14,10 @@ import java.util.concurrent.locks.LockSupport;
  * barrier each round, then asks {@code Manta.actor("Racer").named(name)
  * .getOrCreate(name)} at the same moment as the other. Racer is a C class
  * only the C driver offers, so an actor this driver creates is made in the
- * C driver's process (once this driver sees that class offered). It prints, per round, the identity the actor reports
- * in the C driver's format, with "created -1": the Java API does not say
- * which caller created it (the script then checks the constructor's runs
- * instead).
+ * C driver's process (once this driver sees that class offered). It
+ * prints, per round, the identity the actor reports in the C driver's
+ * format, with "created -1": the Java API does not say which caller
+ * created it (the script then checks the constructor's runs instead).
  *
  * <pre>
  * GetOrCreateDriver ME OTHER DIR ROUNDS
@@ -55,7 +55,7 @@ public final class GetOrCreateDriver {
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (System.nanoTime() < deadline) {
       try (ActorHandle a = Manta.actor("Racer").remote("probe");
-          ObjectRef<Object> id = a.call("identity")) {
+           ObjectRef<Object> id = a.call("identity")) {
         id.get(30_000);
         return true;
       } catch (MantaException e) {
@@ -91,7 +91,7 @@ public final class GetOrCreateDriver {
           break;
         }
         try (ActorHandle a = Manta.actor("Racer").named(name).getOrCreate(name);
-            ObjectRef<Object> id = a.call("identity")) {
+             ObjectRef<Object> id = a.call("identity")) {
           System.out.println("round " + round + " actor " + repr(id.get(30_000)) + " created -1");
         } catch (MantaException e) {
           System.err.println("java driver " + me + ": round " + round + ": " + e);
