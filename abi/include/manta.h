@@ -622,12 +622,27 @@ MANTA_API manta_err manta_cancel(manta_ref ref);
  *    returned. With MANTA_CANCEL_RECURSIVE the calls it submitted are
  *    cancelled the same way (transitively).
  * A call sent to another node is cancelled there (the ref resolves when
- * that node answers). MANTA_ERR_INVALID when there is nothing to cancel:
+ * that node answers); a call cancelled there is not sent again when that
+ * node is lost (it resolves to MANTA_ERR_CANCELLED), and a cancelled call's
+ * ref is MANTA_ERR_CANCELLED whatever the size of what it returned.
+ * MANTA_ERR_INVALID when there is nothing to cancel:
  * done already, a put object, an actor creation, a part of several return
  * values; MANTA_ERR_BAD_HANDLE for a stale ref; MANTA_ERR_INVALID for
  * unknown flags.
  */
 MANTA_API manta_err manta_cancel_with(manta_ref ref, unsigned flags);
+/*
+ * Cancels the creation of an actor whose constructor has not started (its
+ * creation waits for its arguments, for a CPU slot or its placement group,
+ * or, for an actor placed on another node, has not been sent there yet):
+ * the constructor never runs, the actor is dead, its name (if any) is
+ * free again, and its calls resolve to MANTA_ERR_ACTOR_DEAD "actor C was
+ * not created: its creation was cancelled before its constructor ran",
+ * whose cause is MANTA_ERR_CANCELLED. MANTA_ERR_INVALID once the
+ * constructor started or ran, or the creation went to another node (end
+ * those with manta_actor_kill); MANTA_ERR_BAD_HANDLE for a stale handle.
+ */
+MANTA_API manta_err manta_actor_cancel(manta_actor actor);
 /* Inside a task or actor method: 1 once it was cancelled, else 0 (0 on a
  * thread running no task). Costs an atomic load: poll it in loops. */
 MANTA_API int manta_cancelled(void);
@@ -664,8 +679,8 @@ manta_call_options_set_retry_exceptions(manta_call_options *opts, int retry);
  * Runtime context, inside a task or actor method (MANTA_ERR_NOT_FOUND on a
  * thread running none). The task id is the id of the call's result as its
  * caller's manta_ref_string writes it ("obj-<32 hex digits>", buf of >= 40
- * bytes), the same on every node (for an actor call sent to another node,
- * the id its host gave it); the actor id "actor-<32 hex digits>"
+ * bytes), the same on every node, for tasks and actor calls alike; the
+ * actor id "actor-<32 hex digits>"
  * (buf of >= 40 bytes; MANTA_ERR_NOT_FOUND outside an actor method) is the
  * same wherever a handle to the actor is held. The node is that of the
  * process: manta_node_id and manta_node_address.
@@ -691,7 +706,9 @@ MANTA_API manta_err manta_put(const manta_value *v, manta_ref *out);
  * the caller a reference to its value. On any failure *out is still set: to
  * an error value saying what happened (the task's own error, a timeout, a
  * stale ref), and the return is that error's code. out may be NULL.
- * Called from inside a task, the worker's CPU slot is lent out while blocked.
+ * Called from inside a task, the worker's CPU slot is lent out while blocked,
+ * and the wait ends once that task is cancelled: objects not ready then
+ * give MANTA_ERR_CANCELLED (at once if it was cancelled before the call).
  */
 MANTA_API manta_err manta_get(manta_ref ref, int64_t timeout_ms,
                               manta_value **out);
@@ -706,7 +723,9 @@ MANTA_API manta_err manta_get_many(const manta_ref *refs, size_t n,
  * Waits until num_returns of the refs are ready (holding a value or an
  * error) or the timeout passes. Fills ready[] and not_ready[] (each may hold
  * up to n) with the refs, each list in input order; the refs are the
- * caller's own ids (no new counts). Timing out is not an error here.
+ * caller's own ids (no new counts). Timing out is not an error here; from
+ * inside a task that is cancelled before num_returns are ready, it returns
+ * MANTA_ERR_CANCELLED at once, the lists saying what was ready by then.
  */
 MANTA_API manta_err manta_wait(const manta_ref *refs, size_t n,
                                size_t num_returns, int64_t timeout_ms,

@@ -139,8 +139,8 @@ manta_value *mt_actor_serve(const Manta__V1__TaskSpec *spec,
   case MANTA__V1__ACTOR_OP__ACTOR_OP_CALL:
     if (!bad) {
       manta_err err =
-          manta_actor_call((manta_actor){local},
-                           spec->method ? spec->method : "", args, nargs, ref);
+          mt_actor_call((manta_actor){local}, spec->method ? spec->method : "",
+                        args, nargs, opts, ref);
       if (err == MANTA_ERR_BAD_HANDLE) {
         bad = mt_error_new(MANTA_ERR_ACTOR_DEAD, "cluster",
                            "no actor %016llx on this node: it was killed or "

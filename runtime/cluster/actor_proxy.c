@@ -13,6 +13,7 @@
  * Named actors are in actor_names_node.c.
  */
 #include "cluster.h"
+#include "task_context.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -514,6 +515,12 @@ void mt_actor_remote_lost_locked(mt_task *t, manta_err code, const char *why,
     /* The host may be dead: later calls wait for the head to say so (a
      * restart) instead of following this one. */
     r->lost_ms = mt_now_ms();
+  }
+  if (t->kind == MT_TASK_ACTOR_CALL && mt_cancel_requested(t)) {
+    /* Cancelled before its host was lost: never sent again. */
+    mt_task_finish_locked(
+        t, mt_task_error(t, MANTA_ERR_CANCELLED, "cancelled; %s", why), g);
+    return;
   }
   if (code == MANTA_ERR_ACTOR_DEAD && may_resend(t)) {
     mt_log(MT_LOG_INFO,

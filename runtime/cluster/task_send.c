@@ -697,13 +697,19 @@ static void stays_locked(mt_peer *p, mt_task *t, const ProtobufCBinaryData *id,
                          mt_garbage *g) {
   uint64_t node, local;
   (void)mt_wire_id_get(id, &node, &local); /* zeros if malformed */
-  mt_object *o = t && t->result && !t->cancelled ? t->result : NULL;
+  /* A call cancelled meanwhile resolves to CANCELLED whatever its size:
+   * its object is not adopted, and the borrow goes back below. */
+  mt_object *o = t && t->result && !t->cancelled && !mt_cancel_requested(t)
+                     ? t->result
+                     : NULL;
   /* What rebuilds it if that node dies (lineage.c). */
   mt_lineage *lineage = o ? mt_lineage_take_locked(t) : NULL;
   if (t) {
     peer_answered_locked(p);
     t->remote->peer = NULL;
-    t->result = NULL; /* its count is ours now */
+    if (o) {
+      t->result = NULL; /* its count is ours now */
+    }
     mt_task_finish_locked(t, NULL, g);
   }
   if (o && node == p->node_id && mt_proxy_adopt_locked(o, node, local)) {

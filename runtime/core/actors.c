@@ -541,6 +541,7 @@ static void create_remote_locked(mt_actor *a, mt_task *t, const char *name,
   }
   t->actor = a;
   mt_actor_retain_locked(a); /* the creation task's count */
+  a->creating = t;
   mt_task_start_deps_locked(t, g);
 }
 
@@ -644,6 +645,7 @@ manta_err mt_actor_create(const char *class_name,
     }
     t->actor = a;
     mt_actor_retain_locked(a); /* the creation task's count */
+    a->creating = t;
     mt_task_start_deps_locked(t, &g);
     mt_unlock();
   }
@@ -660,6 +662,12 @@ manta_err manta_actor_create(const char *class_name,
 manta_err manta_actor_call(manta_actor actor, const char *method,
                            const manta_value *const *args, size_t nargs,
                            manta_ref *out) {
+  return mt_actor_call(actor, method, args, nargs, NULL, out);
+}
+
+manta_err mt_actor_call(manta_actor actor, const char *method,
+                        const manta_value *const *args, size_t nargs,
+                        const manta_call_options *opts, manta_ref *out) {
   if (!method || !out || !mt_args_valid(args, nargs)) {
     return MANTA_ERR_INVALID;
   }
@@ -687,6 +695,9 @@ manta_err manta_actor_call(manta_actor actor, const char *method,
   t->actor = a;
   mt_actor_retain_locked(a);
   t->where = MT_WHERE_DEPS;
+  if (opts) {
+    mt_retry_init_locked(t, opts); /* its attempt and id at its caller */
+  }
   manta_value *fail = NULL;
   if (a->state == MT_ACTOR_DEAD) {
     fail = dead_error(a, method);

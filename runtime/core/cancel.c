@@ -145,6 +145,10 @@ static manta_err cancel_task_locked(mt_task *t, unsigned flags, mt_garbage *g) {
                                         MT_CLAIM_CANCELLED)) {
       /* Running: asked to stop; its ref resolves as it returns. */
       if (flag_locked(t, flags)) {
+        if (t->extra && t->extra->wait_cv) {
+          /* Blocked in manta_get or manta_wait: it returns CANCELLED. */
+          pthread_cond_broadcast(t->extra->wait_cv);
+        }
         queue_handler_locked(t, g);
         if (recursive) {
           cancel_kids_locked(t, flags, g);
@@ -183,6 +187,54 @@ manta_err manta_cancel_with(manta_ref ref, unsigned flags) {
 
 manta_err manta_cancel(manta_ref ref) {
   return manta_cancel_with(ref, 0);
+}
+
+/* ---- an actor's creation ------------------------------------------------ */
+
+/* Cancels a's first creation if its constructor has not started: the
+ * creation task is taken back as a call not started would be, and the
+ * actor dies (mt_task_cancel_locked -> mt_actor_not_created_locked). A
+ * creation sent to another node is that node's to run: refused. */
+static manta_err cancel_creation_locked(mt_actor *a, mt_garbage *g) {
+  mt_task *t = a->creating;
+  if (!t || t->cancelled || a->state != MT_ACTOR_PENDING ||
+      t->where == MT_WHERE_REMOTE) {
+    return MANTA_ERR_INVALID;
+  }
+  if (t->where == MT_WHERE_BATCH) {
+    int expected = MT_CLAIM_FREE;
+    if (!atomic_compare_exchange_strong(&t->claim, &expected,
+                                        MT_CLAIM_CANCELLED)) {
+      return MANTA_ERR_INVALID; /* its constructor runs */
+    }
+  }
+  const char *cls = mt_actor_class_name(a);
+  mt_task_cancel_locked(t,
+                        mt_error_new(MANTA_ERR_CANCELLED, cls,
+                                     "its creation was cancelled before its "
+                                     "constructor ran (manta_actor_cancel)"),
+                        g);
+  return MANTA_OK;
+}
+
+manta_err manta_actor_cancel(manta_actor actor) {
+  mt_garbage g;
+  mt_garbage_init(&g);
+  manta_err err;
+  mt_lock();
+  mt_actor *a = NULL;
+  if (!mt_rt.initialized) {
+    err = MANTA_ERR_NOT_INITIALIZED;
+  } else if (!(a = mt_actor_lookup_locked(actor.id))) {
+    err = MANTA_ERR_BAD_HANDLE;
+  } else {
+    mt_actor_retain_locked(a);
+    err = cancel_creation_locked(a, &g);
+    mt_actor_release_locked(a, &g);
+  }
+  mt_unlock();
+  mt_garbage_free(&g);
+  return err;
 }
 
 manta_err manta_on_cancel(manta_cancel_fn fn, void *arg) {

@@ -8,6 +8,7 @@
  */
 #include "cluster_seam.h"
 #include "rt.h"
+#include "task_context.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -320,10 +321,16 @@ static bool answered_from_afar_locked(const mt_object *o) {
 /*
  * Waits, with rt.mu held, until `needed` of the objects in objs that are
  * pending now become ready (SIZE_MAX: all of them) or the deadline passes. A
- * worker thread lends its slot meanwhile.
+ * worker thread lends its slot meanwhile. Called from inside a task, the
+ * wait also ends once that task is cancelled (cancel.c broadcasts the
+ * task's wait_cv); returns whether it was.
  */
-static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
+static bool wait_pending_locked(mt_object **objs, size_t n, size_t needed,
                                 int64_t timeout_ms) {
+  mt_task *self = mt_task_current();
+  if (mt_cancel_requested(self)) {
+    return true;
+  }
   size_t npending = 0;
   for (size_t i = 0; i < n; i++) {
     npending += objs[i] && objs[i]->state == MT_OBJ_PENDING;
@@ -340,13 +347,13 @@ static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
     }
   }
   if (needed == 0 || timeout_ms == 0) {
-    return;
+    return false;
   }
   mt_listener stack_listeners[8];
   mt_listener *ls =
       npending <= 8 ? stack_listeners : calloc(npending, sizeof *ls);
   if (!ls) {
-    return; /* the caller reports the objects still pending */
+    return false; /* the caller reports the objects still pending */
   }
   mt_waiter w;
   mt_cond_init(&w.cv);
@@ -369,6 +376,13 @@ static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
   if (lent) {
     mt_worker_block_locked();
   }
+  /* A task's wait is what its cancel wakes (no extra part: out of memory,
+   * then it waits its time out). */
+  mt_task_extra *x = self ? mt_task_extra_get_locked(self) : NULL;
+  pthread_cond_t *outer_cv = x ? x->wait_cv : NULL;
+  if (x) {
+    x->wait_cv = &w.cv;
+  }
   mt_rt.in_wait++;
   if (npending == 1 && !from_afar) {
     /* One answer expected soon (a sync call): spin for it. Bulk waits
@@ -377,10 +391,15 @@ static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
      * the spin would only take the CPU from the threads that receive it. */
     mt_spin_until_locked(&w.ready, w.needed, timeout_ms);
   }
-  while (__atomic_load_n(&w.ready, __ATOMIC_ACQUIRE) < w.needed) {
+  bool cancelled = false;
+  while (__atomic_load_n(&w.ready, __ATOMIC_ACQUIRE) < w.needed &&
+         !(cancelled = mt_cancel_requested(self))) {
     if (mt_cond_wait(&w.cv, timeout_ms < 0 ? NULL : &deadline) != 0) {
       break;
     }
+  }
+  if (x) {
+    x->wait_cv = outer_cv;
   }
   if (--mt_rt.in_wait == 0 && mt_rt.shutting_down) {
     pthread_cond_broadcast(&mt_rt.exit_cv);
@@ -395,6 +414,7 @@ static void wait_pending_locked(mt_object **objs, size_t n, size_t needed,
   if (ls != stack_listeners) {
     free(ls);
   }
+  return cancelled;
 }
 
 /* Looks up and retains each ref; bad ones become NULL. */
@@ -422,6 +442,11 @@ static manta_value *get_error(manta_err code, manta_ref ref,
   case MANTA_ERR_TIMEOUT:
     return mt_error_new(code, "get", "object %016llx not ready after %lld ms",
                         (unsigned long long)ref.id, (long long)timeout_ms);
+  case MANTA_ERR_CANCELLED:
+    return mt_error_new(code, "get",
+                        "the calling task was cancelled while object %016llx "
+                        "was not ready",
+                        (unsigned long long)ref.id);
   case MANTA_ERR_BAD_HANDLE:
     return mt_error_new(code, "get",
                         "ref %016llx is stale or unknown (released, or from "
@@ -485,7 +510,7 @@ manta_err manta_get_many(const manta_ref *refs, size_t n, int64_t timeout_ms,
     return MANTA_ERR_NOT_INITIALIZED;
   }
   retain_all_locked(refs, n, objs);
-  wait_pending_locked(objs, n, SIZE_MAX, timeout_ms);
+  bool cancelled = wait_pending_locked(objs, n, SIZE_MAX, timeout_ms);
   size_t spilled = 0;
   for (size_t i = 0; i < n; i++) {
     mt_object *o = objs[i];
@@ -512,7 +537,9 @@ manta_err manta_get_many(const manta_ref *refs, size_t n, int64_t timeout_ms,
   mt_garbage_free(&g);
   for (size_t i = 0; i < n; i++) {
     if (!out[i]) {
-      manta_err code = objs[i] ? MANTA_ERR_TIMEOUT : MANTA_ERR_BAD_HANDLE;
+      manta_err code = !objs[i]    ? MANTA_ERR_BAD_HANDLE
+                       : cancelled ? MANTA_ERR_CANCELLED
+                                   : MANTA_ERR_TIMEOUT;
       out[i] = get_error(code, refs[i], timeout_ms);
       if (first == MANTA_OK) {
         first = code;
@@ -565,8 +592,10 @@ manta_err manta_wait(const manta_ref *refs, size_t n, size_t num_returns,
       now_ready += objs[i]->state == MT_OBJ_READY;
     }
   }
+  bool cancelled = false;
   if (err == MANTA_OK && now_ready < num_returns) {
-    wait_pending_locked(objs, n, num_returns - now_ready, timeout_ms);
+    cancelled =
+        wait_pending_locked(objs, n, num_returns - now_ready, timeout_ms);
   }
   *num_ready = *num_not_ready = 0;
   for (size_t i = 0; err == MANTA_OK && i < n; i++) {
@@ -575,6 +604,9 @@ manta_err manta_wait(const manta_ref *refs, size_t n, size_t num_returns,
     } else {
       not_ready[(*num_not_ready)++] = refs[i];
     }
+  }
+  if (err == MANTA_OK && cancelled && *num_ready < num_returns) {
+    err = MANTA_ERR_CANCELLED; /* the lists say what was ready meanwhile */
   }
   release_all_locked(objs, n, &g);
 out:

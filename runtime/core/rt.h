@@ -427,8 +427,10 @@ typedef struct mt_actor {
   mt_demand demand;
   mt_task_list mbox; /* calls in submission order */
   struct mt_actor *ready_next;
-  mt_actor_remote *remote; /* set: a proxy of an actor on another node */
-  uint64_t calls;          /* method calls run here, for /api (rt.mu) */
+  mt_actor_remote *remote;  /* set: a proxy of an actor on another node */
+  uint64_t calls;           /* method calls run here, for /api (rt.mu) */
+  struct mt_task *creating; /* its first creation, until that task is freed
+                               (manta_actor_cancel, cancel.c) */
 } mt_actor;
 
 mt_actor *mt_actor_lookup_locked(uint64_t id);
@@ -544,6 +546,12 @@ bool mt_args_valid(const manta_value *const *args, size_t nargs);
 manta_err mt_submit(const char *name, const manta_value *const *args,
                     size_t nargs, const manta_call_options *opts, bool route,
                     manta_ref *out);
+/* Calls an actor's method as manta_actor_call does; opts (NULL: none)
+ * carries what another node sent with the call: its attempt and its id
+ * there, which manta_current_task_id gives inside the method. */
+manta_err mt_actor_call(manta_actor actor, const char *method,
+                        const manta_value *const *args, size_t nargs,
+                        const manta_call_options *opts, manta_ref *out);
 /* The demand of a call as names and quantities, "CPU" included: what a
  * remote node resolves against its own resources. */
 void mt_demand_request(const manta_call_options *opts, double cpus,

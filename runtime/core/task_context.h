@@ -21,6 +21,9 @@ typedef struct mt_task_extra {
   void *on_cancel_arg;
   bool has_task_id;
   uint8_t task_id[16];
+  /* Set while the call waits in manta_get or manta_wait (objects.c): what
+   * a cancel broadcasts so that the wait returns at once. */
+  pthread_cond_t *wait_cv;
 } mt_task_extra;
 
 /* t's extra part, made if need be (rt.mu); NULL on OOM. */
@@ -53,6 +56,10 @@ static inline manta_value *mt_cancel_outcome_locked(mt_task *t, manta_value *v,
   return atomic_load_explicit(&t->cancel_req, memory_order_relaxed)
              ? mt_cancel_outcome_slow_locked(t, v, g)
              : v;
+}
+/* Whether t (NULL: none) was asked to stop. */
+static inline bool mt_cancel_requested(const mt_task *t) {
+  return t && (atomic_load(&((mt_task *)t)->cancel_req) & MT_CANCEL_SET);
 }
 /* Cancels the task making object o (manta_cancel_with flags): not
  * started, it resolves to CANCELLED now; running, its flag is set (and,

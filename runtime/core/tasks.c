@@ -136,6 +136,9 @@ void mt_task_free_locked(mt_task *t, mt_garbage *g) {
   }
   mt_garbage_add(g, t->dep_error);
   mt_stream_release_locked(t->stream, g);
+  if (t->actor && t->actor->creating == t) {
+    t->actor->creating = NULL;
+  }
   if (t->actor) {
     mt_actor_release_locked(t->actor, g);
   }

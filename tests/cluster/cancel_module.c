@@ -172,6 +172,37 @@ static manta_value *hang(const manta_value *const *a, size_t n, void *u) {
   return l;
 }
 
+/* Whether dir/name exists. */
+static int has_file(const char *dir, const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    fclose(f);
+  }
+  return f != NULL;
+}
+
+/* wait_then(dir, name, size): waits (60 s at most, deaf to cancels) for
+ * dir/name, leaves <name>-seen, and returns `size` bytes: a large result
+ * stays on this node and only its id goes to the caller. */
+static manta_value *wait_then(const manta_value *const *a, size_t n, void *u) {
+  (void)n, (void)u;
+  const char *dir = str(a[0]), *name = str(a[1]);
+  int64_t size = 0;
+  manta_get_int(a[2], &size);
+  for (int i = 0; i < 6000 && !has_file(dir, name); i++) {
+    sleep_ms(10);
+  }
+  char *bytes = calloc(1, size > 0 ? (size_t)size : 1);
+  manta_value *v = bytes ? manta_bytes(bytes, (size_t)size) : NULL;
+  free(bytes);
+  char seen[64];
+  snprintf(seen, sizeof seen, "%s-seen", name);
+  leave_file(dir, seen);
+  return v;
+}
+
 static void *acc_new(const manta_value *const *args, size_t n, void *cd,
                      manta_value **err) {
   (void)args, (void)n, (void)cd, (void)err;
@@ -200,6 +231,29 @@ static manta_value *acc_hold(void *state, const manta_value *const *args,
   return manta_bool(spin_until_cancelled());
 }
 
+/* hang(dir): the first run leaves hung and waits 60 s for its node to be
+ * killed, deaf to cancels; a run after it leaves ran-again. */
+static manta_value *acc_hang(void *state, const manta_value *const *args,
+                             size_t n, void *md) {
+  (void)state, (void)n, (void)md;
+  if (has_file(str(args[0]), "hung")) {
+    leave_file(str(args[0]), "ran-again");
+    return manta_cstring("ran again");
+  }
+  leave_file(str(args[0]), "hung");
+  sleep_ms(60000);
+  return manta_cstring("not killed");
+}
+
+/* The call's own id, as the method sees it. */
+static manta_value *acc_task_id(void *state, const manta_value *const *args,
+                                size_t n, void *md) {
+  (void)state, (void)args, (void)n, (void)md;
+  char id[64];
+  manta_err err = manta_current_task_id(id, sizeof id);
+  return err == MANTA_OK ? manta_cstring(id) : manta_error(err, "no task id");
+}
+
 static manta_value *acc_whoami(void *state, const manta_value *const *args,
                                size_t n, void *md) {
   (void)state, (void)args, (void)n, (void)md;
@@ -214,10 +268,13 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
       (err = manta_register_function("context", context, 0, NULL)) ||
       (err = manta_register_function("flaky", flaky, 2, NULL)) ||
       (err = manta_register_function("hang", hang, 2, NULL)) ||
+      (err = manta_register_function("wait_then", wait_then, 3, NULL)) ||
       (err = manta_register_class("Acc", acc_new, acc_free, NULL)) ||
       (err = manta_register_method("Acc", "add", acc_add, 1, NULL)) ||
       (err = manta_register_method("Acc", "hold", acc_hold, 1, NULL)) ||
-      (err = manta_register_method("Acc", "whoami", acc_whoami, 0, NULL))) {
+      (err = manta_register_method("Acc", "whoami", acc_whoami, 0, NULL)) ||
+      (err = manta_register_method("Acc", "hang", acc_hang, 1, NULL)) ||
+      (err = manta_register_method("Acc", "task_id", acc_task_id, 0, NULL))) {
     return err;
   }
   return MANTA_OK;

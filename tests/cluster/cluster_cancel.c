@@ -6,6 +6,9 @@
  *                           calls cancelled on the actor's node, context
  *                           and retry_exceptions checked against the node
  *                           that ran them
+ *   cluster_cancel lost     an actor call cancelled, then lost with its
+ *                           node (SIGKILL): not sent to the restarted
+ *                           actor (run on a third node, which it kills)
  *   cluster_cancel kill     max_retries against real node deaths: the
  *                           driver kills (SIGKILL) the node running a call
  *                           and the call runs again on the other one; with
@@ -141,11 +144,8 @@ static void test_recursive_across_nodes(const node_info *w) {
   manta_value *args[3] = {manta_int(2), manta_cstring(dir), route};
   manta_call_options *o = on_node(self);
   manta_ref r;
-  REQUIRE_OK(manta_submit("chain", (const manta_value *const *)args, 3, o, &r));
+  REQUIRE_OK(manta_callv(&r, "chain", args, 3, o));
   manta_call_options_free(o);
-  for (int i = 0; i < 3; i++) {
-    manta_value_free(args[i]);
-  }
   char line[256];
   const char *where[3] = {w[0].id, w[1].id, self};
   for (int level = 0; level < 3; level++) {
@@ -176,17 +176,11 @@ static void test_actor_calls_across_nodes(const node_info *w) {
   manta_actor a;
   REQUIRE_OK(manta_actor_create("Acc", NULL, 0, o, &a));
   manta_call_options_free(o);
-  manta_value *d = manta_cstring(dir);
   manta_ref hold, c[3];
-  REQUIRE_OK(
-      manta_actor_call(a, "hold", (const manta_value *const *)&d, 1, &hold));
-  manta_value_free(d);
+  REQUIRE_OK(manta_actor_invoke(&hold, a, "hold", 1, manta_cstring(dir)));
   const int64_t add[3] = {1, 10, 100};
   for (int i = 0; i < 3; i++) {
-    manta_value *k = manta_int(add[i]);
-    REQUIRE_OK(
-        manta_actor_call(a, "add", (const manta_value *const *)&k, 1, &c[i]));
-    manta_value_free(k);
+    REQUIRE_OK(manta_actor_invoke(&c[i], a, "add", 1, manta_int(add[i])));
   }
   char line[256];
   REQUIRE(wait_file(dir, "holding", line, sizeof line));
@@ -228,6 +222,94 @@ static void test_context_across_nodes(const node_info *w) {
   CHECK(strcmp(list_str(v, 2), w[1].id) == 0);
   CHECK(strcmp(list_str(v, 3), w[1].address) == 0);
   manta_value_free(v);
+}
+
+/* An actor's method called on node b: it sees the id of the caller's ref,
+ * not one its host gave the call. */
+static void test_actor_context_across_nodes(const node_info *w) {
+  manta_call_options *o = on_node(w[1].id);
+  manta_actor a;
+  REQUIRE_OK(manta_actor_create("Acc", NULL, 0, o, &a));
+  manta_call_options_free(o);
+  for (int i = 0; i < 3; i++) {
+    manta_ref r;
+    REQUIRE_OK(manta_actor_call(a, "task_id", NULL, 0, &r));
+    char want[64];
+    REQUIRE_OK(manta_ref_string(r, want, sizeof want));
+    manta_value *v = mt_test_take(r, 60000);
+    const char *s = "";
+    size_t len;
+    CHECK_OK(manta_get_string(v, &s, &len));
+    CHECK(strcmp(s, want) == 0);
+    if (strcmp(s, want) != 0) {
+      fprintf(stderr, "the method saw %s, its ref is %s\n", s, want);
+    }
+    manta_value_free(v);
+  }
+  manta_actor_release(a);
+}
+
+static _Atomic int link_held, link_release;
+static char *link_dir;
+
+/* A completion callback that holds the cluster thread reading node b's
+ * answers (60 s at most): the answers after it wait meanwhile. It lets
+ * the large call go on (dir/go) first. */
+static void hold_link(void *arg, manta_ref ref, manta_err err, manta_value *v) {
+  (void)arg, (void)ref, (void)err, (void)v;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/go", link_dir);
+  FILE *f = fopen(path, "w");
+  if (f) {
+    fclose(f);
+  }
+  atomic_store(&link_held, 1);
+  for (int i = 0; i < 6000 && !atomic_load(&link_release); i++) {
+    mt_test_sleep_ms(10);
+  }
+}
+
+static manta_ref wait_then_on(const node_info *n, const char *dir,
+                              const char *name, int64_t size) {
+  manta_call_options *o = on_node(n->id);
+  manta_value *args[3] = {manta_cstring(dir), manta_cstring(name),
+                          manta_int(size)};
+  manta_ref r;
+  REQUIRE_OK(manta_callv(&r, "wait_then", args, 3, o));
+  manta_call_options_free(o);
+  return r;
+}
+
+/* A call cancelled after its node made a large result (8 MB, which stays
+ * there: only its id comes back) resolves to CANCELLED all the same. The
+ * cancel reaches node b once the call returned there: the answer of an
+ * earlier call holds the thread reading b's answers (hold_link) until the
+ * cancel was made here. */
+static void test_large_result_cancelled(const node_info *w) {
+  link_dir = mt_test_tmpdir("cancel-large");
+  atomic_store(&link_held, 0);
+  atomic_store(&link_release, 0);
+  manta_ref big = wait_then_on(&w[1], link_dir, "go", 8 << 20);
+  manta_ref first = wait_then_on(&w[1], link_dir, "first-go", 0);
+  REQUIRE_OK(manta_when_ready(first, hold_link, NULL));
+  char line[256], path[4096];
+  snprintf(path, sizeof path, "%s/first-go", link_dir);
+  FILE *f = fopen(path, "w");
+  REQUIRE(f);
+  fclose(f);
+  REQUIRE(wait_file(link_dir, "go-seen", line, sizeof line));
+  CHECK(atomic_load(&link_held) == 1);
+  mt_test_sleep_ms(500); /* its answer is on its way (not an assertion) */
+  CHECK_OK(manta_cancel(big));
+  atomic_store(&link_release, 1);
+  manta_value *v = mt_test_take(big, 60000);
+  mt_test_check_error(v, MANTA_ERR_CANCELLED, "cancelled");
+  manta_value_free(v);
+  v = mt_test_take(first, 60000);
+  CHECK(v && manta_value_kind(v) == MANTA_KIND_BYTES);
+  manta_value_free(v);
+  mt_test_rmdir(link_dir);
+  free(link_dir);
 }
 
 static manta_value *flaky_on(const node_info *n, int64_t k, const char *dir,
@@ -290,10 +372,7 @@ static manta_ref submit_hang(const char *dir, int64_t hang_attempts,
   REQUIRE(manta_call_options_set_max_retries(o, max_retries) == MANTA_OK);
   manta_value *args[2] = {manta_cstring(dir), manta_int(hang_attempts)};
   manta_ref r;
-  REQUIRE(manta_submit("hang", (const manta_value *const *)args, 2, o, &r) ==
-          MANTA_OK);
-  manta_value_free(args[0]);
-  manta_value_free(args[1]);
+  REQUIRE(manta_callv(&r, "hang", args, 2, o) == MANTA_OK);
   manta_call_options_free(o);
   return r;
 }
@@ -331,19 +410,62 @@ static void test_node_deaths(void) {
   free(dir);
 }
 
+/* An actor call cancelled while it runs, deaf to the cancel, then lost
+ * with its node (SIGKILL): its actor comes back on the other node
+ * (max_restarts 1) but the call, under max_task_retries 1, is not sent
+ * again; it resolves to CANCELLED. */
+static void test_actor_call_cancelled_then_lost(const node_info *w) {
+  char *dir = mt_test_tmpdir("cancel-lost");
+  manta_call_options *o;
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_node_affinity(o, w[0].id, 1));
+  REQUIRE_OK(manta_call_options_set_max_restarts(o, 1));
+  REQUIRE_OK(manta_call_options_set_max_task_retries(o, 1));
+  manta_actor a;
+  REQUIRE_OK(manta_actor_create("Acc", NULL, 0, o, &a));
+  manta_call_options_free(o);
+  manta_value *d = manta_cstring(dir);
+  manta_ref r = mt_test_actor_call_async(a, "hang", &d, 1);
+  char line[256], addr[128];
+  REQUIRE(wait_file(dir, "hung", line, sizeof line));
+  check_ran_on(line, w[0].id);
+  CHECK_OK(manta_cancel(r));
+  kill_node_of(line, addr);
+  manta_value *v = mt_test_take(r, 60000);
+  mt_test_check_error(v, MANTA_ERR_CANCELLED, "cancelled");
+  manta_value_free(v);
+  /* The actor is back (a new state) and takes calls; the cancelled call,
+   * had it been sent again, would have run before this one. */
+  manta_value *k = manta_int(5);
+  v = mt_test_actor_call_get(a, "add", &k, 1, 60000);
+  CHECK_INT_EQ(mt_test_int(v), 5);
+  manta_value_free(v);
+  CHECK(!file_exists(dir, "ran-again"));
+  manta_actor_release(a);
+  mt_test_rmdir(dir);
+  free(dir);
+}
+
 static node_info workers[2];
 
 static void test_cancel_phase(void) {
   test_recursive_across_nodes(workers);
   test_actor_calls_across_nodes(workers);
   test_context_across_nodes(workers);
+  test_actor_context_across_nodes(workers);
+  test_large_result_cancelled(workers);
   test_retry_exceptions_across_nodes(workers);
+}
+
+static void test_lost_phase(void) {
+  test_actor_call_cancelled_then_lost(workers);
 }
 
 int main(int argc, char **argv) {
   if (argc != 2 ||
-      (strcmp(argv[1], "cancel") != 0 && strcmp(argv[1], "kill") != 0)) {
-    fprintf(stderr, "usage: cluster_cancel cancel|kill\n");
+      (strcmp(argv[1], "cancel") != 0 && strcmp(argv[1], "kill") != 0 &&
+       strcmp(argv[1], "lost") != 0)) {
+    fprintf(stderr, "usage: cluster_cancel cancel|lost|kill\n");
     return 2;
   }
   REQUIRE_OK(manta_init(NULL));
@@ -354,6 +476,8 @@ int main(int argc, char **argv) {
     REQUIRE(getenv("CANCEL_MODULE"));
     REQUIRE_OK(manta_module_load(getenv("CANCEL_MODULE")));
     RUN_TEST(test_cancel_phase);
+  } else if (strcmp(argv[1], "lost") == 0) {
+    RUN_TEST(test_lost_phase);
   } else {
     RUN_TEST(test_node_deaths);
   }

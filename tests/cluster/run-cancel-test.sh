@@ -4,8 +4,10 @@
 # (cluster_cancel.c) cancels a chain of calls recursively through both
 # nodes, cancels actor calls on the actor's node, checks context and
 # retry_exceptions against the node that ran them, then kills the nodes
-# (SIGKILL) under calls with max_retries 1 and 0. Every process started
-# here is killed on exit, pass or fail.
+# (SIGKILL) under calls with max_retries 1 and 0; in a second cluster, it
+# kills the node of an actor call it cancelled (the call must not be sent
+# to the restarted actor). Every process started here is killed on exit,
+# pass or fail.
 #
 #   run-cancel-test.sh <manta> <cluster_cancel> <cancel_module.so>
 set -euo pipefail
@@ -49,4 +51,12 @@ MANTA_ADDRESS=$head CANCEL_MODULE=$module "$driver" cancel ||
   fail "driver phase cancel"
 echo "== driver: max_retries against killed nodes"
 MANTA_ADDRESS=$head "$driver" kill || fail "driver phase kill"
+
+echo "== a second cluster: an actor call cancelled, then lost with its node"
+start_node head2 --head --port 0 --num-cpus 1
+head2=$address
+start_node node_c --address "$head2" --num-cpus 4 --module "$module"
+start_node node_d --address "$head2" --num-cpus 4 --module "$module"
+wait_offered "$head2" 2
+MANTA_ADDRESS=$head2 "$driver" lost || fail "driver phase lost"
 echo "PASS"

@@ -3,7 +3,9 @@
  * recursive cancel reaches a child and a grandchild (a plain one does
  * not), cancel handlers run, actor calls not started never run while
  * those after them do, retry_exceptions runs a failing function exactly
- * as often as allowed, and a task sees its own id, attempt and actor. */
+ * as often as allowed, a task blocked in manta_get or manta_wait returns
+ * once it is cancelled, actor creations not started are cancelled, and a
+ * task sees its own id, attempt and actor. */
 #include "test_util.h"
 
 #include <stdatomic.h>
@@ -44,14 +46,11 @@ static manta_value *fn_chain(const manta_value *const *args, size_t n,
   manta_get_int(args[0], &depth);
   manta_ref kid = {0};
   if (depth > 0) {
-    manta_value *d = manta_int(depth - 1);
     manta_ref clone;
-    if (manta_submit("chain", (const manta_value *const *)&d, 1, NULL, &kid) ==
-            MANTA_OK &&
+    if (manta_call(&kid, "chain", 1, manta_int(depth - 1)) == MANTA_OK &&
         manta_ref_clone(kid, &clone) == MANTA_OK) {
       atomic_store(&kid_ref[depth - 1], clone.id);
     }
-    manta_value_free(d);
   }
   atomic_store(&started[depth], 1);
   if (spin_until_cancelled()) {
@@ -78,10 +77,8 @@ static bool saw(void *arg) {
 }
 
 static manta_ref submit_chain(int64_t depth) {
-  manta_value *d = manta_int(depth);
   manta_ref r = {0};
-  CHECK_OK(manta_submit("chain", (const manta_value *const *)&d, 1, NULL, &r));
-  manta_value_free(d);
+  CHECK_OK(manta_call(&r, "chain", 1, manta_int(depth)));
   return r;
 }
 
@@ -177,14 +174,84 @@ static void test_cancel_handler(void) {
   CHECK(manta_cancelled() == 0);
 }
 
+/* ---- get and wait inside a cancelled task --------------------------------
+ */
+
+static _Atomic int blocked_started, blocked_code;
+
+/* blocked(how): submits chain(0), which waits to be cancelled, and waits
+ * for it with no time limit: manta_get (how 0) or manta_wait (how 1).
+ * Returns, and keeps in blocked_code, what the wait returned. */
+static manta_value *fn_blocked(const manta_value *const *args, size_t n,
+                               void *u) {
+  (void)n, (void)u;
+  int64_t how = 0;
+  manta_get_int(args[0], &how);
+  manta_ref kid = submit_chain(0), clone;
+  if (manta_ref_clone(kid, &clone) == MANTA_OK) {
+    atomic_store(&kid_ref[0], clone.id);
+  }
+  atomic_store(&blocked_started, 1);
+  manta_err err;
+  if (how == 0) {
+    manta_value *v = NULL;
+    err = manta_get(kid, MANTA_FOREVER, &v);
+    if (err == MANTA_ERR_CANCELLED) {
+      mt_test_check_error(v, MANTA_ERR_CANCELLED,
+                          "the calling task was cancelled");
+    }
+    manta_value_free(v);
+  } else {
+    manta_ref ready, not_ready;
+    size_t nready = 9, nnot = 9;
+    err = manta_wait(&kid, 1, 1, MANTA_FOREVER, &ready, &nready, &not_ready,
+                     &nnot);
+    CHECK(err != MANTA_ERR_CANCELLED || (nready == 0 && nnot == 1));
+  }
+  /* Once cancelled, a wait returns at once. */
+  CHECK_ERR(manta_get(kid, MANTA_FOREVER, NULL), MANTA_ERR_CANCELLED);
+  atomic_store(&blocked_code, (int)err);
+  manta_ref_release(kid);
+  return manta_int(err);
+}
+
+static bool blocked_waits(void *arg) {
+  int one = 1;
+  (void)arg;
+  return atomic_load(&blocked_started) && all_started(&one);
+}
+
+/* A task blocked in manta_get or manta_wait returns CANCELLED from it as
+ * soon as it is cancelled; the call it waited for (a plain cancel) runs
+ * on. */
+static void test_get_in_cancelled_task(void) {
+  for (int64_t how = 0; how < 2; how++) {
+    reset();
+    atomic_store(&blocked_started, 0);
+    atomic_store(&blocked_code, -1);
+    manta_ref r;
+    REQUIRE_OK(manta_call(&r, "blocked", 1, manta_int(how)));
+    REQUIRE(mt_test_wait_until(blocked_waits, NULL, 30000));
+    CHECK_OK(manta_cancel(r));
+    check_cancelled(r);
+    CHECK_INT_EQ(atomic_load(&blocked_code), MANTA_ERR_CANCELLED);
+    int level = 0;
+    CHECK(!saw(&level)); /* the child was not cancelled */
+    manta_ref kid = kid_of(0);
+    CHECK_OK(manta_cancel(kid));
+    check_cancelled(kid);
+  }
+}
+
 /* ---- actor calls ----------------------------------------------------------
  */
 
-static _Atomic int holding;
+static _Atomic int holding, acc_made;
 
 static void *acc_new(const manta_value *const *args, size_t n, void *cd,
                      manta_value **err) {
   (void)args, (void)n, (void)cd, (void)err;
+  atomic_fetch_add(&acc_made, 1);
   return calloc(1, sizeof(int64_t));
 }
 
@@ -223,10 +290,8 @@ static bool is_holding(void *arg) {
 }
 
 static manta_ref acc_call(manta_actor a, const char *m, int64_t k) {
-  manta_value *v = manta_int(k);
   manta_ref r = {0};
-  CHECK_OK(manta_actor_call(a, m, (const manta_value *const *)&v, 1, &r));
-  manta_value_free(v);
+  CHECK_OK(manta_actor_invoke(&r, a, m, 1, manta_int(k)));
   return r;
 }
 
@@ -401,6 +466,66 @@ static void test_bad_input(void) {
   manta_call_options_free(o);
 }
 
+/* A call of an actor whose creation was cancelled: ACTOR_DEAD, saying
+ * so, with a CANCELLED among its causes. */
+static void check_not_created(manta_ref r) {
+  manta_value *v = mt_test_take(r, 30000);
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD,
+                      "was not created: its creation was cancelled before "
+                      "its constructor ran");
+  const manta_value *cause = v ? manta_error_cause(v) : NULL;
+  while (cause && manta_error_code(cause) != MANTA_ERR_CANCELLED) {
+    cause = manta_error_cause(cause);
+  }
+  CHECK(cause != NULL);
+  manta_value_free(v);
+}
+
+/* manta_actor_cancel: a creation waiting for its argument (a named actor,
+ * whose name is then free) and one waiting for CPU slots are cancelled,
+ * their constructors never run; a created actor's is refused. */
+static void test_cancel_actor_creation(void) {
+  reset();
+  int before = atomic_load(&acc_made);
+  manta_ref dep = submit_chain(0); /* runs until cancelled: holds a slot */
+  int one = 1;
+  REQUIRE(mt_test_wait_until(all_started, &one, 30000));
+  manta_call_options *o;
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_name(o, "pending-acc"));
+  manta_value *arg = manta_ref_value(dep);
+  manta_actor waits_arg, waits_slots;
+  REQUIRE_OK(manta_actor_newv(&waits_arg, "Acc", &arg, 1, o));
+  manta_call_options_free(o);
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_num_cpus(o, 4)); /* 3 of 4 are free */
+  REQUIRE_OK(manta_actor_create("Acc", NULL, 0, o, &waits_slots));
+  manta_call_options_free(o);
+  manta_ref c1 = acc_call(waits_arg, "add", 1);
+  manta_ref c2 = acc_call(waits_slots, "add", 1);
+  CHECK_OK(manta_actor_cancel(waits_arg));
+  CHECK_OK(manta_actor_cancel(waits_slots));
+  check_not_created(c1);
+  check_not_created(c2);
+  /* Dead now: nothing to cancel; later calls fail the same way. */
+  CHECK_ERR(manta_actor_cancel(waits_arg), MANTA_ERR_INVALID);
+  check_not_created(acc_call(waits_slots, "add", 2));
+  manta_actor found;
+  CHECK_ERR(manta_actor_lookup("pending-acc", &found), MANTA_ERR_NOT_FOUND);
+  CHECK_OK(manta_cancel(dep));
+  check_cancelled(dep);
+  CHECK_INT_EQ(atomic_load(&acc_made), before);
+  manta_actor_release(waits_arg);
+  manta_actor_release(waits_slots);
+  /* Created: refused (manta_actor_kill ends it); bad handles. */
+  manta_actor a;
+  REQUIRE_OK(manta_actor_create("Acc", NULL, 0, NULL, &a));
+  CHECK_INT_EQ(mt_test_take_int(acc_call(a, "add", 3)), 3);
+  CHECK_ERR(manta_actor_cancel(a), MANTA_ERR_INVALID);
+  manta_actor_release(a);
+  CHECK_ERR(manta_actor_cancel((manta_actor){12345}), MANTA_ERR_BAD_HANDLE);
+}
+
 int main(void) {
   manta_options *opts;
   REQUIRE_OK(manta_options_new(&opts));
@@ -409,6 +534,7 @@ int main(void) {
   manta_options_free(opts);
   REQUIRE_OK(manta_register_function("chain", fn_chain, 1, NULL));
   REQUIRE_OK(manta_register_function("handled", fn_handled, 0, NULL));
+  REQUIRE_OK(manta_register_function("blocked", fn_blocked, 1, NULL));
   REQUIRE_OK(manta_register_function("flaky", fn_flaky, 1, NULL));
   REQUIRE_OK(manta_register_function("context", fn_context, 0, NULL));
   REQUIRE_OK(manta_register_class("Acc", acc_new, acc_free, NULL));
@@ -419,7 +545,9 @@ int main(void) {
   RUN_TEST(test_recursive_reaches_grandchild);
   RUN_TEST(test_plain_cancel_leaves_children);
   RUN_TEST(test_cancel_handler);
+  RUN_TEST(test_get_in_cancelled_task);
   RUN_TEST(test_actor_calls);
+  RUN_TEST(test_cancel_actor_creation);
   RUN_TEST(test_retry_exceptions);
   RUN_TEST(test_context);
   RUN_TEST(test_bad_input);

@@ -1,7 +1,8 @@
 /*
  * Cancelling, retries' context and the runtime context for Java
  * (docs/java.md, "Cancelling work", "Runtime context"): the natives of
- * Native and CancelWatch over manta_cancel_with, manta_cancelled,
+ * Native and CancelWatch over manta_cancel_with, manta_actor_cancel,
+ * manta_cancelled,
  * manta_current_* and manta_on_cancel, whose handler interrupts the Java
  * thread of the call through CancelWatch.interrupt(token).
  */
@@ -65,6 +66,19 @@ NATIVE(jboolean, cancelWith)(JNIEnv *env, jclass cls, jlong id, jint flags) {
   }
   if (err != MANTA_OK) {
     mj_throw(env, err, "cancel: %s", manta_strerror(err));
+    return JNI_FALSE;
+  }
+  return JNI_TRUE;
+}
+
+NATIVE(jboolean, actorCancel)(JNIEnv *env, jclass cls, jlong id) {
+  (void)cls;
+  manta_err err = manta_actor_cancel((manta_actor){(uint64_t)id});
+  if (err == MANTA_ERR_INVALID) {
+    return JNI_FALSE; /* its constructor started, or it went elsewhere */
+  }
+  if (err != MANTA_OK) {
+    mj_throw(env, err, "cancelCreation: %s", manta_strerror(err));
     return JNI_FALSE;
   }
   return JNI_TRUE;

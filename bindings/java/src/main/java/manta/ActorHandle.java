@@ -78,6 +78,22 @@ public final class ActorHandle implements AutoCloseable {
     }
   }
 
+  /**
+   * Cancels the actor's creation if its constructor has not started (it
+   * waits for its arguments or for resources): the constructor never runs
+   * and every call fails with {@link MantaException.ActorDead}, saying its
+   * creation was cancelled. Returns false when it is too late (the
+   * constructor started or ran, or the creation went to another node: use
+   * {@link #kill}).
+   */
+  public boolean cancelCreation() {
+    try {
+      return Native.actorCancel(liveId());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
   /** Drops this handle's count. Further use throws IllegalStateException. */
   @Override
   public void close() {

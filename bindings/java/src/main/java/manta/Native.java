@@ -76,6 +76,8 @@ final class Native {
   // Cancelling running work and the runtime context (mj_cancel.c).
   static native boolean cancelWith(long ref, int flags);
 
+  static native boolean actorCancel(long actor);
+
   static native boolean cancelled();
 
   static native int currentAttempt();

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Cancelling running Java work (Manta.cancelled, the thread interrupted,
- * recursive cancels), retryExceptions and the runtime context.
+ * recursive cancels), cancelling a pending actor creation,
+ * retryExceptions and the runtime context.
  */
 class CancelTest {
   private static Manta runtime;
@@ -25,6 +26,8 @@ class CancelTest {
   private static final AtomicInteger interrupted = new AtomicInteger();
   private static final AtomicInteger flakyRuns = new AtomicInteger();
   private static final CountDownLatch holding = new CountDownLatch(1);
+  private static final CountDownLatch busy = new CountDownLatch(1);
+  private static final AtomicInteger accMade = new AtomicInteger();
 
   /** Sleeps until its thread is interrupted (60 s at most). */
   static String sleepUntilInterrupted() {
@@ -42,7 +45,9 @@ class CancelTest {
   public static class Acc {
     private long total;
 
-    public Acc() {}
+    public Acc() {
+      accMade.incrementAndGet();
+    }
 
     public boolean hold() {
       holding.countDown();
@@ -85,6 +90,18 @@ class CancelTest {
       return Manta.cancelled() ? "cancelled" : "not cancelled";
     });
     Manta.register("j_sleep", CancelTest::sleepUntilInterrupted);
+    // j_busy: holds its CPU slot until cancelled (60 s at most).
+    Manta.register("j_busy", () -> {
+      busy.countDown();
+      for (int i = 0; i < 60_000 && !Manta.cancelled(); i++) {
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException e) {
+          break;
+        }
+      }
+      return "done";
+    });
     // j_parent(depth): submits j_parent(depth - 1) (j_sleep at 0), sleeps.
     Manta.register("j_parent", (Long depth) -> {
       ObjectRef<Object> kid = depth > 1 ? Manta.function("j_parent").remote(depth - 1)
@@ -157,6 +174,31 @@ class CancelTest {
       for (ObjectRef<?> r : List.of(hold, c1, c2, c3, id)) {
         r.close();
       }
+    }
+  }
+
+  @Test
+  void aPendingCreationIsCancelled() throws Exception {
+    ObjectRef<String> hold = Manta.function("j_busy").remote(); // 1 of the 4 CPUs
+    assertTrue(busy.await(60, TimeUnit.SECONDS));
+    int made = accMade.get();
+    ActorHandle a = Manta.actor("JAcc").options(new CallOptions().numCpus(4)).remote();
+    ObjectRef<Long> c = a.call("add", 1L);
+    assertTrue(a.cancelCreation());
+    MantaException e = assertThrows(MantaException.ActorDead.class, () -> c.get(60_000));
+    assertTrue(e.errorMessage().contains("its creation was cancelled before its constructor ran"),
+        e.errorMessage());
+    assertFalse(a.cancelCreation()); // dead: nothing to cancel
+    assertTrue(hold.cancel());
+    assertThrows(MantaException.Cancelled.class, () -> hold.get(60_000));
+    assertEquals(made, accMade.get()); // its constructor never ran
+    for (AutoCloseable r : List.of(hold, c, a)) {
+      r.close();
+    }
+    // Created: too late to cancel its creation.
+    try (ActorHandle b = Manta.actor("JAcc").remote(); ObjectRef<Long> r = b.call("add", 2L)) {
+      assertEquals(2L, r.get(60_000));
+      assertFalse(b.cancelCreation());
     }
   }
 
