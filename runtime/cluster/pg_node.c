@@ -28,9 +28,10 @@ bool mt_bundles_apply(int op, uint64_t gid, const Manta__V1__Bundle *const *b,
     ok = false;
     snprintf(why, size, "the node is stopping");
   } else if (ok && op == MANTA__V1__BUNDLE_OP__BUNDLE_OP_PREPARE) {
-    /* A group the head asks again (it did not hear our answer) starts
-     * afresh: never two reservations of one bundle. */
-    mt_bundles_return_locked(gid, &g);
+    /* Bundles the head asks again (it did not hear our answer) start
+     * afresh: never two reservations of one bundle. The group's other
+     * bundles here stay (a rescheduling adds lost ones beside them). */
+    mt_bundles_return_some_locked(gid, idx, n, &g);
     ok = mt_bundles_prepare_locked(gid, idx, req, n, false, why, size) ==
          MANTA_OK;
   } else if (ok && op == MANTA__V1__BUNDLE_OP__BUNDLE_OP_COMMIT) {
@@ -42,7 +43,7 @@ bool mt_bundles_apply(int op, uint64_t gid, const Manta__V1__Bundle *const *b,
                mt_rt.node_id, gid);
     }
   } else if (ok && op == MANTA__V1__BUNDLE_OP__BUNDLE_OP_RETURN) {
-    mt_bundles_return_locked(gid, &g);
+    mt_bundles_return_some_locked(gid, idx, n, &g); /* none named: all */
   } else if (ok) {
     ok = false;
     snprintf(why, size, "unknown bundle operation %d", op);

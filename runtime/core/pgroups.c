@@ -39,6 +39,7 @@ typedef struct mt_pg {
   struct mt_pg *next_pending; /* embedded, waiting for resources */
   mt_task_list queued;        /* tasks waiting for it to be reserved */
   bool release_due;           /* decided where queued could not be let go */
+  bool moving;  /* a bundle's node died: the head places it again */
   bool capture; /* calls made by its tasks go into it (mt_pg_capture) */
 } mt_pg;
 
@@ -239,11 +240,23 @@ static void release_queued_locked(mt_pg *pg, mt_garbage *g) {
 }
 
 /* A head's answer about a pending group (cluster): reserved (nodes), still
- * waiting (MANTA_ERR_TIMEOUT), or never (*fail taken). */
+ * waiting (MANTA_ERR_TIMEOUT), or never (*fail taken). About a reserved
+ * group that lost a bundle with its node: pending again while the head
+ * places it again (calls wait), or reserved with its new nodes. */
 static void polled_locked(mt_pg *pg, manta_err err, const uint64_t *nodes,
                           manta_value **fail, mt_garbage *g) {
+  if (pg->state == PG_CREATED) {
+    if (err == MANTA_OK) {
+      memcpy(pg->nodes, nodes, pg->nb * sizeof *nodes);
+    } else if (err == MANTA_ERR_TIMEOUT) {
+      pg->moving = true;
+      set_state_locked(pg, PG_PENDING, NULL, g);
+    }
+    return; /* anything else (the head forgot it): kept as it was */
+  }
   if (err == MANTA_OK) {
     memcpy(pg->nodes, nodes, pg->nb * sizeof *nodes);
+    pg->moving = false;
     set_state_locked(pg, PG_CREATED, NULL, g);
   } else if (err != MANTA_ERR_TIMEOUT) {
     set_state_locked(pg, PG_INFEASIBLE, *fail, g);
@@ -305,7 +318,18 @@ void mt_pgs_release_due_locked(mt_garbage *g) {
   }
 }
 
-void mt_pgs_poll_queued(void) {
+/* Whether a bundle of pg is on a node alive_locked says is gone. */
+static bool bundle_lost_locked(const mt_pg *pg,
+                               bool (*alive_locked)(uint64_t node)) {
+  for (size_t i = 0; alive_locked && i < pg->nb; i++) {
+    if (pg->nodes[i] != mt_rt.node_id && !alive_locked(pg->nodes[i])) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void mt_pgs_poll_queued(bool (*alive_locked)(uint64_t node)) {
   enum { MAX_POLL = 64 };
   uint64_t ids[MAX_POLL], gids[MAX_POLL];
   size_t nbs[MAX_POLL], n = 0;
@@ -315,7 +339,10 @@ void mt_pgs_poll_queued(void) {
        cl && pgs.epoch == mt_rt.epoch && i < pgs.table.used && n < MAX_POLL;
        i++) {
     mt_pg *pg = mt_slots_at(&pgs.table, i);
-    if (pg->slot.live && pg->state == PG_PENDING && pg->queued.head) {
+    if (pg->slot.live &&
+        (pg->state == PG_PENDING ? pg->queued.head || pg->moving
+                                 : pg->state == PG_CREATED &&
+                                       bundle_lost_locked(pg, alive_locked))) {
       ids[n] = mt_slots_id(&pgs.table, pg);
       gids[n] = pg->gid;
       nbs[n++] = pg->nb;
@@ -331,7 +358,7 @@ void mt_pgs_poll_queued(void) {
     mt_garbage_init(&g);
     mt_lock();
     mt_pg *pg = mt_rt.cluster ? lookup_locked(ids[k]) : NULL;
-    if (pg && pg->state == PG_PENDING && nodes) {
+    if (pg && (pg->state == PG_PENDING || pg->state == PG_CREATED) && nodes) {
       polled_locked(pg, err, nodes, &fail, &g);
     }
     mt_unlock();

@@ -661,6 +661,9 @@ bool mt_bundles_commit_locked(uint64_t gid);
  * are killed, running tasks' refs resolve to errors now and their
  * resources come back as they end. */
 void mt_bundles_return_locked(uint64_t gid, mt_garbage *g);
+/* The same for bundles idx[0..n) of the group only (n == 0: all). */
+void mt_bundles_return_some_locked(uint64_t gid, const int32_t *idx, size_t n,
+                                   mt_garbage *g);
 /* Whether the demand runs in a bundle here: 0 if not, else its group's id;
  * *fail says why it cannot (the bundle is not reserved, or not yet). */
 uint64_t mt_bundles_of_locked(const mt_demand *d, manta_value **fail);
@@ -718,9 +721,11 @@ void mt_submit_resume_locked(mt_task *t, const mt_pg_call *c, mt_garbage *g);
 /* Groups whose state changed where no garbage list was at hand (resources
  * freed): their waiting calls are let go or failed now. */
 void mt_pgs_release_due_locked(mt_garbage *g);
-/* Cluster: asks the head about groups that calls wait for (the heartbeat
+/* Cluster: asks the head about groups that calls wait for, and about
+ * groups reserved with a bundle on a node that alive_locked (under rt.mu)
+ * says is gone: the head places those bundles again (the heartbeat
  * thread, without rt.mu). */
-void mt_pgs_poll_queued(void);
+void mt_pgs_poll_queued(bool (*alive_locked)(uint64_t node));
 /* Embedded groups waiting for resources: try them again. */
 void mt_pgs_retry_locked(void);
 /* Shutdown: threads waiting for a group wake up (before in_wait drains);
