@@ -401,6 +401,12 @@ bool mt_actor_place_locked(const char *cls, bool local_ok,
                            const mt_placement *p, uint64_t *host,
                            manta_value **fail);
 void mt_actor_dispatch_locked(mt_task *t, mt_garbage *g);
+/* Sends an actor's creation to its host; one whose host is not in this
+ * node's view yet (a hard affinity to a node that just joined) waits for
+ * the next views as a task does, and fails as the affinity would once the
+ * wait is over (task_send.c). waited_since: when it was first parked. */
+void mt_actor_create_send_locked(mt_task *t, int64_t waited_since,
+                                 mt_garbage *g);
 void mt_actor_flush_locked(mt_actor *a, mt_garbage *g);
 void mt_actor_kill_remote_locked(mt_actor *a, mt_garbage *g);
 void mt_proxy_free_locked(mt_actor *a, mt_garbage *g);
