@@ -553,6 +553,9 @@ manta_err mt_pg_create_cluster(uint64_t gid, int strategy,
 manta_err mt_pg_poll_cluster(uint64_t gid, uint64_t *nodes, size_t n,
                              manta_value **fail);
 manta_err mt_pg_remove_cluster(uint64_t gid);
+manta_err mt_pg_fetch_cluster(uint64_t gid, int *strategy,
+                              mt_resource_request **bundles, uint64_t **nodes,
+                              size_t *nb);
 /* Resources of a bundle message <-> a request. */
 void mt_pg_bundle_request(const Manta__V1__Bundle *b, mt_resource_request *r);
 

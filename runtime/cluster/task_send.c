@@ -299,6 +299,7 @@ static bool outbox_spec_locked(mt_peer *p, const Manta__V1__TaskSpec *spec,
 static void spec_retry_fill(const mt_task *t, Manta__V1__TaskSpec *spec,
                             uint8_t task_id[16]) {
   spec->attempt = (uint32_t)t->remote->attempts;
+  spec->capture_child_tasks = t->pg_capture;
   if (t->kind == MT_TASK_FUNCTION) {
     spec->max_retries = t->max_retries;
     spec->retry_exceptions = t->retry_exceptions;
@@ -995,4 +996,5 @@ const mt_cluster_ops mt_cluster_routing = {
     .pg_create = mt_pg_create_cluster,
     .pg_poll = mt_pg_poll_cluster,
     .pg_remove = mt_pg_remove_cluster,
+    .pg_fetch = mt_pg_fetch_cluster,
     .cancel_remote_locked = cancel_remote_locked};

@@ -406,6 +406,9 @@ void mt_bundles_return_some_locked(uint64_t gid, const int32_t *idx, size_t n,
       bundle_free_locked(&bs.list[i]);
     }
   }
+  if (n == 0) {
+    mt_pgs_bundles_gone_locked(gid, g); /* removed: a shadow goes too */
+  }
   mt_pgs_retry_locked();
   mt_sched_kick_locked(); /* what the bundles held may let queued work run */
 }

@@ -17,6 +17,10 @@
  *       keep a group pending until they end (no node over-commits, even
  *       when the head's view is stale); `manta status` (the head's
  *       ClusterStatus) lists a group with its bundles' nodes.
+ *       With capture_child_tasks on, a task in a bundle on p or q (never
+ *       the group's creator) runs a child and a grandchild, and creates
+ *       an actor, that all ask for pg, which only the group holds: they
+ *       run because they are captured, on the bundle's node.
  *   pg_lost  (a cluster of three nodes with pg=2 each) a bundle whose node
  *       is killed is reserved again on a live node, as Ray reschedules
  *       it: STRICT_SPREAD still keeps it off the node of the other bundle,
@@ -400,6 +404,50 @@ static void test_lost_bundle_placed_again(void) {
   CHECK_OK(manta_placement_group_remove(pg));
 }
 
+/* fn(args) in bundle i of pg (1 CPU): its int result, 0 if it failed
+ * (printed). */
+static int64_t call_in(manta_placement_group pg, int i, const char *fn,
+                       manta_value *arg) {
+  manta_call_options *o = in_bundle(pg, i, 1);
+  manta_ref r;
+  manta_value *v = NULL;
+  REQUIRE_OK(
+      manta_submit(fn, (const manta_value *const *)&arg, arg ? 1 : 0, o, &r));
+  manta_call_options_free(o);
+  manta_value_free(arg);
+  manta_get(r, 60000, &v);
+  manta_ref_release(r);
+  int64_t pid = 0;
+  if (manta_get_int(v, &pid) != MANTA_OK) {
+    mt_test_print_value(fn, i, v);
+    pid = 0;
+  }
+  manta_value_free(v);
+  return pid;
+}
+
+/* A group holding all of p's and q's pg; with capture on, what a task in
+ * one of its bundles submits (a child, its own child) or creates (an
+ * actor) asking for pg runs in the group, on that bundle's node, although
+ * the task runs on a node that did not create the group. */
+static void test_capture_across_nodes(void) {
+  manta_placement_group pg = group_of(2, 2, 1, MANTA_PG_STRICT_SPREAD);
+  CHECK_OK(manta_placement_group_wait(pg, 20000, NULL));
+  CHECK_OK(manta_placement_group_set_capture_child_tasks(pg, 1));
+  for (int i = 0; i < 2; i++) {
+    int64_t node = where_in(pg, i);
+    int64_t nested = call_in(pg, i, "capture_probe", manta_int(1));
+    int64_t actor = call_in(pg, i, "capture_actor", NULL);
+    printf("capture: bundle %d on pid %lld: grandchild ran in %lld, actor "
+           "lived in %lld\n",
+           i, (long long)node, (long long)nested, (long long)actor);
+    CHECK(node > 0 && node != getpid());
+    CHECK(nested == node);
+    CHECK(actor == node);
+  }
+  CHECK_OK(manta_placement_group_remove(pg));
+}
+
 int cluster_pg_phase(const char *phase) {
   if (strcmp(phase, "pg_lost") == 0) {
     RUN_TEST(test_lost_bundle_placed_again);
@@ -415,5 +463,6 @@ int cluster_pg_phase(const char *phase) {
   RUN_TEST(test_calls_and_remove);
   RUN_TEST(test_nodes_never_overcommit);
   RUN_TEST(test_gang);
+  RUN_TEST(test_capture_across_nodes);
   return 1;
 }
