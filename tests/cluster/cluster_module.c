@@ -122,7 +122,7 @@ static manta_call_options *one_pg(void) {
   return o;
 }
 
-/* capture_probe(depth): a child asking {pg: 1} (capture_probe(depth - 1),
+/* pg_capture_probe(depth): a child asking {pg: 1} (pg_capture_probe(depth - 1),
  * or where() at depth 0), waited for 20 s at most: the pid the innermost
  * one ran in, or why not. */
 static manta_value *capture_probe(const manta_value *const *a, size_t n,
@@ -136,21 +136,21 @@ static manta_value *capture_probe(const manta_value *const *a, size_t n,
   manta_value *out = NULL;
   manta_err err = !o || !arg ? MANTA_ERR_NOMEM
                   : depth > 0
-                      ? manta_submit("capture_probe",
+                      ? manta_submit("pg_capture_probe",
                                      (const manta_value *const *)&arg, 1, o, &r)
                       : manta_submit("where", NULL, 0, o, &r);
   if (err == MANTA_OK) {
     manta_get(r, 20000, &out);
     manta_ref_release(r);
   } else {
-    out = manta_error(err, "capture_probe: submit failed");
+    out = manta_error(err, "pg_capture_probe: submit failed");
   }
   manta_value_free(arg);
   manta_call_options_free(o);
   return out;
 }
 
-/* capture_actor(): a Counter asking {pg: 1} for its lifetime, asked for
+/* pg_capture_actor(): a Counter asking {pg: 1} for its lifetime, asked for
  * its pid (20 s at most). */
 static manta_value *capture_actor(const manta_value *const *a, size_t n,
                                   void *u) {
@@ -170,7 +170,7 @@ static manta_value *capture_actor(const manta_value *const *a, size_t n,
     }
     manta_actor_release(c);
   }
-  return out ? out : manta_error(err, "capture_actor: not created");
+  return out ? out : manta_error(err, "pg_capture_actor: not created");
 }
 
 static void release_bytes(void *data, void *arg) {
@@ -631,9 +631,9 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
   if (!err)
     err = manta_register_function("nested", nested, 1, NULL);
   if (!err)
-    err = manta_register_function("capture_probe", capture_probe, 1, NULL);
+    err = manta_register_function("pg_capture_probe", capture_probe, 1, NULL);
   if (!err)
-    err = manta_register_function("capture_actor", capture_actor, 0, NULL);
+    err = manta_register_function("pg_capture_actor", capture_actor, 0, NULL);
   if (!err)
     err = manta_register_function("make_bytes", make_bytes, 1, NULL);
   if (!err)

@@ -436,8 +436,8 @@ static void test_capture_across_nodes(void) {
   CHECK_OK(manta_placement_group_set_capture_child_tasks(pg, 1));
   for (int i = 0; i < 2; i++) {
     int64_t node = where_in(pg, i);
-    int64_t nested = call_in(pg, i, "capture_probe", manta_int(1));
-    int64_t actor = call_in(pg, i, "capture_actor", NULL);
+    int64_t nested = call_in(pg, i, "pg_capture_probe", manta_int(1));
+    int64_t actor = call_in(pg, i, "pg_capture_actor", NULL);
     printf("capture: bundle %d on pid %lld: grandchild ran in %lld, actor "
            "lived in %lld\n",
            i, (long long)node, (long long)nested, (long long)actor);
