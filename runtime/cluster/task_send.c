@@ -503,6 +503,13 @@ static bool placed_node_locked(mt_task *t, const mt_view_node **v,
   }
 }
 
+/* An actor's creation that will not be sent: its actor dies of error (the
+ * cause its calls give, as a hard affinity refused at creation does). */
+static void create_fail_locked(mt_task *t, manta_value *error, mt_garbage *g) {
+  mt_actor_die_locked(t->actor, error, g);
+  mt_task_finish_locked(t, NULL, g);
+}
+
 void mt_actor_create_send_locked(mt_task *t, int64_t waited_since,
                                  mt_garbage *g) {
   mt_actor_remote *r = t->actor->remote;
@@ -525,7 +532,9 @@ void mt_actor_create_send_locked(mt_task *t, int64_t waited_since,
                   why,
                   (long long)(waited_since ? mt_now_ms() - waited_since : 0));
   }
-  if (error || !mt_peers_send_locked(r->host, t, &error, g)) {
+  if (error) {
+    create_fail_locked(t, error, g);
+  } else if (!mt_peers_send_locked(r->host, t, &error, g)) {
     mt_actor_remote_created_locked(t, NULL, error, g);
   }
 }
@@ -535,8 +544,7 @@ void mt_actor_create_send_locked(mt_task *t, int64_t waited_since,
 static void parked_fail_locked(mt_task *t, manta_err code, const char *why,
                                mt_garbage *g) {
   if (t->kind == MT_TASK_ACTOR_CREATE) {
-    mt_actor_remote_created_locked(t, NULL, mt_task_error(t, code, "%s", why),
-                                   g);
+    create_fail_locked(t, mt_task_error(t, code, "%s", why), g);
   } else {
     fail_locked(t, code, why, g);
   }
