@@ -247,6 +247,13 @@ bool mt_actor_place_locked(const char *cls, bool local_ok,
                            const mt_placement *p, uint64_t *host,
                            manta_value **fail) {
   *host = 0;
+  if (p->strategy == MANTA_STRATEGY_NODE_AFFINITY && !p->soft &&
+      p->node != mt_rt.node_id && !mt_view_find_locked(p->node)) {
+    /* Not in this node's view (yet): the creation waits for the next
+     * views before it fails (mt_actor_create_send_locked). */
+    *host = p->node;
+    return true;
+  }
   if (mt_strategy_pick_locked(p, cls, true, demand, local_ok, cls, host,
                               fail)) {
     if (*host == mt_rt.node_id) {
@@ -422,10 +429,7 @@ void mt_actor_flush_locked(mt_actor *a, mt_garbage *g) {
 void mt_actor_dispatch_locked(mt_task *t, mt_garbage *g) {
   mt_actor *a = t->actor;
   if (t->kind == MT_TASK_ACTOR_CREATE) {
-    manta_value *error = NULL;
-    if (!mt_peers_send_locked(a->remote->host, t, &error, g)) {
-      mt_actor_remote_created_locked(t, NULL, error, g);
-    }
+    mt_actor_create_send_locked(t, 0, g); /* may wait for the view */
     return;
   }
   /* A ready call waits its turn in the mailbox, like a local one. */

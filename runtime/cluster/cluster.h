@@ -401,6 +401,12 @@ bool mt_actor_place_locked(const char *cls, bool local_ok,
                            const mt_placement *p, uint64_t *host,
                            manta_value **fail);
 void mt_actor_dispatch_locked(mt_task *t, mt_garbage *g);
+/* Sends an actor's creation to its host; one whose host is not in this
+ * node's view yet (a hard affinity to a node that just joined) waits for
+ * the next views as a task does, and fails as the affinity would once the
+ * wait is over (task_send.c). waited_since: when it was first parked. */
+void mt_actor_create_send_locked(mt_task *t, int64_t waited_since,
+                                 mt_garbage *g);
 void mt_actor_flush_locked(mt_actor *a, mt_garbage *g);
 void mt_actor_kill_remote_locked(mt_actor *a, mt_garbage *g);
 void mt_proxy_free_locked(mt_actor *a, mt_garbage *g);
@@ -550,6 +556,9 @@ manta_err mt_pg_create_cluster(uint64_t gid, int strategy,
 manta_err mt_pg_poll_cluster(uint64_t gid, uint64_t *nodes, size_t n,
                              manta_value **fail);
 manta_err mt_pg_remove_cluster(uint64_t gid);
+manta_err mt_pg_fetch_cluster(uint64_t gid, int *strategy,
+                              mt_resource_request **bundles, uint64_t **nodes,
+                              size_t *nb);
 /* Resources of a bundle message <-> a request. */
 void mt_pg_bundle_request(const Manta__V1__Bundle *b, mt_resource_request *r);
 

@@ -132,6 +132,12 @@ const mt_view_node *mt_view_find_locked(uint64_t node_id) {
   return i ? &mt_cl.view[i - 1] : NULL;
 }
 
+/* Whether the node is alive in this node's view (placement groups ask). */
+static bool node_alive_locked(uint64_t node_id) {
+  const mt_view_node *v = mt_view_find_locked(node_id);
+  return v && v->alive;
+}
+
 /* A new view (or none): its index by node id, and a new generation. */
 static void view_indexed_locked(void) {
   mt_u64map_free(&mt_cl.view_index);
@@ -426,7 +432,9 @@ static void heartbeat_once(void) {
     free(closing);
   }
   protobuf_c_message_free_unpacked(&r->base, NULL);
-  mt_pgs_poll_queued(); /* calls waiting for a group not reserved yet */
+  /* Calls waiting for a group not reserved yet; groups with a bundle on a
+   * node gone. */
+  mt_pgs_poll_queued(node_alive_locked);
 }
 
 void mt_heartbeat_soon_locked(void) {

@@ -28,9 +28,10 @@ bool mt_bundles_apply(int op, uint64_t gid, const Manta__V1__Bundle *const *b,
     ok = false;
     snprintf(why, size, "the node is stopping");
   } else if (ok && op == MANTA__V1__BUNDLE_OP__BUNDLE_OP_PREPARE) {
-    /* A group the head asks again (it did not hear our answer) starts
-     * afresh: never two reservations of one bundle. */
-    mt_bundles_return_locked(gid, &g);
+    /* Bundles the head asks again (it did not hear our answer) start
+     * afresh: never two reservations of one bundle. The group's other
+     * bundles here stay (a rescheduling adds lost ones beside them). */
+    mt_bundles_return_some_locked(gid, idx, n, &g);
     ok = mt_bundles_prepare_locked(gid, idx, req, n, false, why, size) ==
          MANTA_OK;
   } else if (ok && op == MANTA__V1__BUNDLE_OP__BUNDLE_OP_COMMIT) {
@@ -42,7 +43,7 @@ bool mt_bundles_apply(int op, uint64_t gid, const Manta__V1__Bundle *const *b,
                mt_rt.node_id, gid);
     }
   } else if (ok && op == MANTA__V1__BUNDLE_OP__BUNDLE_OP_RETURN) {
-    mt_bundles_return_locked(gid, &g);
+    mt_bundles_return_some_locked(gid, idx, n, &g); /* none named: all */
   } else if (ok) {
     ok = false;
     snprintf(why, size, "unknown bundle operation %d", op);
@@ -149,16 +150,23 @@ out:
   return err;
 }
 
-manta_err mt_pg_poll_cluster(uint64_t gid, uint64_t *nodes, size_t n,
-                             manta_value **fail) {
+/* GetPlacementGroup for gid; *r to free with
+ * protobuf_c_message_free_unpacked when MANTA_OK. */
+static manta_err ask_group(uint64_t gid,
+                           Manta__V1__GetPlacementGroupReply **r) {
   Manta__V1__GetPlacementGroupRequest req =
       MANTA__V1__GET_PLACEMENT_GROUP_REQUEST__INIT;
   req.id = gid;
+  return mt_head_ask(MT_HEAD_PG_GET, &req.base,
+                     &manta__v1__get_placement_group_reply__descriptor,
+                     "asking for a placement group",
+                     (ProtobufCMessage **)(void *)r);
+}
+
+manta_err mt_pg_poll_cluster(uint64_t gid, uint64_t *nodes, size_t n,
+                             manta_value **fail) {
   Manta__V1__GetPlacementGroupReply *r;
-  manta_err err = mt_head_ask(MT_HEAD_PG_GET, &req.base,
-                              &manta__v1__get_placement_group_reply__descriptor,
-                              "asking for a placement group",
-                              (ProtobufCMessage **)(void *)&r);
+  manta_err err = ask_group(gid, &r);
   if (err != MANTA_OK) {
     *fail = head_error(err, gid, "could not be asked of the head");
     return err;
@@ -201,5 +209,46 @@ manta_err mt_pg_remove_cluster(uint64_t gid) {
   if (err == MANTA_OK) {
     protobuf_c_message_free_unpacked(&r->base, NULL);
   }
+  return err;
+}
+
+manta_err mt_pg_fetch_cluster(uint64_t gid, int *strategy,
+                              mt_resource_request **bundles, uint64_t **nodes,
+                              size_t *nb) {
+  Manta__V1__GetPlacementGroupReply *r;
+  manta_err err = ask_group(gid, &r);
+  if (err != MANTA_OK) {
+    return err;
+  }
+  const Manta__V1__PlacementGroup *g = r->group;
+  size_t n = g ? g->n_bundles : 0;
+  *bundles = n ? calloc(n, sizeof **bundles) : NULL;
+  *nodes = n ? calloc(n, sizeof **nodes) : NULL;
+  if (!g || n == 0 ||
+      g->state ==
+          MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_INFEASIBLE) {
+    err = MANTA_ERR_NOT_FOUND;
+  } else if (!*bundles || !*nodes) {
+    err = MANTA_ERR_NOMEM;
+  } else {
+    *strategy = (int)g->strategy;
+    *nb = n;
+    for (size_t i = 0; i < n; i++) {
+      mt_pg_bundle_request(g->bundles[i], &(*bundles)[i]);
+      (*nodes)[i] = g->bundles[i]->node_id;
+    }
+    err =
+        g->state ==
+                MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_CREATED
+            ? MANTA_OK
+            : MANTA_ERR_TIMEOUT;
+  }
+  if (err != MANTA_OK && err != MANTA_ERR_TIMEOUT) {
+    free(*bundles);
+    free(*nodes);
+    *bundles = NULL;
+    *nodes = NULL;
+  }
+  protobuf_c_message_free_unpacked(&r->base, NULL);
   return err;
 }

@@ -47,6 +47,7 @@ static void retry_options_from_spec(manta_call_options *o,
                        ? spec->max_retries
                        : 0;
   o->retry_exceptions = spec->retry_exceptions;
+  o->pg_capture = spec->capture_child_tasks;
   if (spec->task_id.len == sizeof o->task_id) {
     memcpy(o->task_id, spec->task_id.data, sizeof o->task_id);
   }

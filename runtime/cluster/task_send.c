@@ -299,6 +299,7 @@ static bool outbox_spec_locked(mt_peer *p, const Manta__V1__TaskSpec *spec,
 static void spec_retry_fill(const mt_task *t, Manta__V1__TaskSpec *spec,
                             uint8_t task_id[16]) {
   spec->attempt = (uint32_t)t->remote->attempts;
+  spec->capture_child_tasks = t->pg_capture;
   if (t->kind == MT_TASK_FUNCTION) {
     spec->max_retries = t->max_retries;
     spec->retry_exceptions = t->retry_exceptions;
@@ -502,9 +503,60 @@ static bool placed_node_locked(mt_task *t, const mt_view_node **v,
   }
 }
 
+/* An actor's creation that will not be sent: its actor dies of error (the
+ * cause its calls give, as a hard affinity refused at creation does). */
+static void create_fail_locked(mt_task *t, manta_value *error, mt_garbage *g) {
+  mt_actor_die_locked(t->actor, error, g);
+  mt_task_finish_locked(t, NULL, g);
+}
+
+void mt_actor_create_send_locked(mt_task *t, int64_t waited_since,
+                                 mt_garbage *g) {
+  mt_actor_remote *r = t->actor->remote;
+  manta_value *error = NULL;
+  if (!mt_view_find_locked(r->host)) {
+    if (view_wait_locked(t, waited_since)) {
+      return; /* parked */
+    }
+    /* Its wait is over: it fails as the affinity would at creation,
+     * naming the wait. */
+    manta_err code = MANTA_ERR_NOT_FOUND;
+    char why[300] = "";
+    mt_affinity_node_locked(r->host, r->class_name, true, &r->demand, &code,
+                            why, sizeof why);
+    error =
+        closing_all || mt_rt.shutting_down
+            ? mt_task_error(t, MANTA_ERR_SHUTDOWN, "the runtime shut down")
+            : mt_task_error(
+                  t, code, "%s; waited %lld ms for this node's view to list it",
+                  why,
+                  (long long)(waited_since ? mt_now_ms() - waited_since : 0));
+  }
+  if (error) {
+    create_fail_locked(t, error, g);
+  } else if (!mt_peers_send_locked(r->host, t, &error, g)) {
+    mt_actor_remote_created_locked(t, NULL, error, g);
+  }
+}
+
+/* A parked call that will not be placed: failed (an actor's creation
+ * fails its actor). */
+static void parked_fail_locked(mt_task *t, manta_err code, const char *why,
+                               mt_garbage *g) {
+  if (t->kind == MT_TASK_ACTOR_CREATE) {
+    create_fail_locked(t, mt_task_error(t, code, "%s", why), g);
+  } else {
+    fail_locked(t, code, why, g);
+  }
+}
+
 static void dispatch_waited_locked(mt_task *t, int64_t waited_since,
                                    mt_garbage *g) {
   mt_remote *r = t->remote;
+  if (t->kind == MT_TASK_ACTOR_CREATE) {
+    mt_actor_create_send_locked(t, waited_since, g);
+    return;
+  }
   if (closing_all || mt_rt.shutting_down) {
     fail_locked(t, MANTA_ERR_SHUTDOWN, "the runtime shut down", g);
     return;
@@ -551,8 +603,8 @@ static void dispatch_locked(mt_task *t, mt_garbage *g) {
 /* Fails every parked call (the runtime stops). */
 static void view_waits_fail_locked(mt_garbage *g) {
   for (size_t i = 0; i < mt_cl.nview_waits; i++) {
-    fail_locked(mt_cl.view_waits[i].t, MANTA_ERR_SHUTDOWN,
-                "the runtime shut down", g);
+    parked_fail_locked(mt_cl.view_waits[i].t, MANTA_ERR_SHUTDOWN,
+                       "the runtime shut down", g);
   }
   free(mt_cl.view_waits);
   mt_cl.view_waits = NULL;
@@ -570,9 +622,9 @@ void mt_view_waits_retry(void) {
   for (size_t i = 0; i < n; i++) {
     mt_task *t = w[i].t;
     if (atomic_load(&t->cancel_req) & MT_CANCEL_SET) {
-      fail_locked(t, MANTA_ERR_CANCELLED,
-                  "cancelled while it waited for its node to enter the view",
-                  &g);
+      parked_fail_locked(
+          t, MANTA_ERR_CANCELLED,
+          "cancelled while it waited for its node to enter the view", &g);
     } else {
       dispatch_waited_locked(t, w[i].since_ms, &g);
     }
@@ -958,4 +1010,5 @@ const mt_cluster_ops mt_cluster_routing = {
     .pg_create = mt_pg_create_cluster,
     .pg_poll = mt_pg_poll_cluster,
     .pg_remove = mt_pg_remove_cluster,
+    .pg_fetch = mt_pg_fetch_cluster,
     .cancel_remote_locked = cancel_remote_locked};

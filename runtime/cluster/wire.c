@@ -220,6 +220,8 @@ static const char *pg_state_name(Manta__V1__PlacementGroupState s) {
     return "INFEASIBLE";
   case MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_REMOVED:
     return "REMOVED";
+  case MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_RESCHEDULING:
+    return "RESCHEDULING";
   default:
     return "?";
   }

@@ -552,8 +552,12 @@ manta_err mt_actor_create(const char *class_name,
   if (!class_name || !out) {
     return MANTA_ERR_INVALID;
   }
-  manta_call_options eff;
+  manta_call_options eff, captured;
   manta_value *pg_fail = NULL;
+  if (route && mt_pg_capture(opts, true, &captured)) {
+    /* Created by a call in a group that captures its children. */
+    opts = &captured;
+  }
   if (opts && opts->pg) {
     /* In a placement group: its bundle's resources, on its node. */
     pg_fail = mt_pg_call_options(opts, true, &eff);
@@ -606,6 +610,8 @@ manta_err mt_actor_create(const char *class_name,
     return err;
   }
   out->id = mt_actor_id(a);
+  /* Its methods' children join its group (and its creation says so). */
+  a->pg_capture = t->pg_capture = opts && opts->pg_capture;
   if (host) {
     mt_garbage_add(&g, here_fail);
     create_remote_locked(a, t, name, opts, cpus, &g);

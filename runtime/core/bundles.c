@@ -221,12 +221,11 @@ manta_err mt_bundles_prepare_locked(uint64_t gid, const int32_t *idx,
       return MANTA_ERR_INFEASIBLE;
     }
   }
+  size_t first = bs.n; /* the group's bundles held before are kept */
   for (size_t i = 0; i < n; i++) {
     if (!add_bundle_locked(gid, idx[i], &b[i], committed, why, size)) {
-      for (size_t j = bs.n; j-- > 0;) {
-        if (bs.list[j].gid == gid) {
-          bundle_free_locked(&bs.list[j]);
-        }
+      while (bs.n > first) {
+        bundle_free_locked(&bs.list[bs.n - 1]);
       }
       return MANTA_ERR_INFEASIBLE;
     }
@@ -288,12 +287,31 @@ uint64_t mt_bundles_of_locked(const mt_demand *d, manta_value **fail) {
   return 0;
 }
 
-/* Whether demand d takes from a kind of group gid. */
-static bool demand_in_group(const mt_demand *d, uint64_t gid) {
+/* Which bundles of a group: those of `n` indices idx, or all (n == 0). */
+typedef struct which {
+  uint64_t gid;
+  const int32_t *idx;
+  size_t n;
+} which;
+
+static bool bundle_is(const bundle *b, const which *w) {
+  if (b->gid != w->gid) {
+    return false;
+  }
+  for (size_t i = 0; i < w->n; i++) {
+    if (w->idx[i] == b->index) {
+      return true;
+    }
+  }
+  return w->n == 0;
+}
+
+/* Whether demand d takes from a kind of the bundles w. */
+static bool demand_in_group(const mt_demand *d, const which *w) {
   for (int k = bs.base; k < mt_rt.nres; k++) {
     if (d->q[k] > 0) {
       bundle *b = bundle_of_kind(k);
-      if (b && b->gid == gid) {
+      if (b && bundle_is(b, w)) {
         return true;
       }
     }
@@ -316,9 +334,10 @@ static manta_value *actor_removed_error(uint64_t gid) {
 
 /* Queued tasks and creations of the group fail; those a worker popped and
  * did not start too; those running have their refs resolved now. */
-static void fail_tasks_locked(uint64_t gid, mt_garbage *g) {
+static void fail_tasks_locked(const which *wh, mt_garbage *g) {
+  uint64_t gid = wh->gid;
   for (mt_sched_class *c = mt_rt.classes_list; c; c = c->next) {
-    if (!demand_in_group(&c->demand, gid)) {
+    if (!demand_in_group(&c->demand, wh)) {
       continue;
     }
     while (c->queue.head) {
@@ -327,7 +346,7 @@ static void fail_tasks_locked(uint64_t gid, mt_garbage *g) {
     }
   }
   for (mt_worker *w = mt_rt.workers; w; w = w->next) {
-    if (!w->batch_cls || !demand_in_group(&w->batch_cls->demand, gid)) {
+    if (!w->batch_cls || !demand_in_group(&w->batch_cls->demand, wh)) {
       continue;
     }
     size_t first = atomic_load(&w->batch_next);
@@ -352,11 +371,12 @@ static void fail_tasks_locked(uint64_t gid, mt_garbage *g) {
   }
 }
 
-static void kill_actors_locked(uint64_t gid, mt_garbage *g) {
+static void kill_actors_locked(const which *wh, mt_garbage *g) {
+  uint64_t gid = wh->gid;
   for (size_t i = 0; i < mt_rt.actors.used; i++) {
     mt_actor *a = mt_slots_at(&mt_rt.actors, i);
     if (a->slot.live && !a->remote && a->state != MT_ACTOR_DEAD &&
-        a->holds_demand && demand_in_group(&a->demand, gid)) {
+        a->holds_demand && demand_in_group(&a->demand, wh)) {
       mt_actor_retain_locked(a);
       mt_actor_die_locked(a, actor_removed_error(gid), g);
       mt_actor_release_locked(a, g);
@@ -365,20 +385,29 @@ static void kill_actors_locked(uint64_t gid, mt_garbage *g) {
 }
 
 void mt_bundles_return_locked(uint64_t gid, mt_garbage *g) {
+  mt_bundles_return_some_locked(gid, NULL, 0, g);
+}
+
+void mt_bundles_return_some_locked(uint64_t gid, const int32_t *idx, size_t n,
+                                   mt_garbage *g) {
   ensure_epoch_locked();
+  which w = {gid, idx, n};
   bool any = false;
   for (size_t i = 0; i < bs.n && !any; i++) {
-    any = bs.list[i].gid == gid;
+    any = bundle_is(&bs.list[i], &w);
   }
   if (!any) {
     return;
   }
-  fail_tasks_locked(gid, g);
-  kill_actors_locked(gid, g);
+  fail_tasks_locked(&w, g);
+  kill_actors_locked(&w, g);
   for (size_t i = bs.n; i-- > 0;) {
-    if (bs.list[i].gid == gid) {
+    if (bundle_is(&bs.list[i], &w)) {
       bundle_free_locked(&bs.list[i]);
     }
+  }
+  if (n == 0) {
+    mt_pgs_bundles_gone_locked(gid, g); /* removed: a shadow goes too */
   }
   mt_pgs_retry_locked();
   mt_sched_kick_locked(); /* what the bundles held may let queued work run */

@@ -109,6 +109,15 @@ typedef struct mt_cluster_ops {
   manta_err (*pg_poll)(uint64_t gid, uint64_t *nodes, size_t n,
                        manta_value **fail);
   manta_err (*pg_remove)(uint64_t gid);
+  /* Group gid as the head has it, for a node that did not create it (a
+   * captured child's): its strategy, bundles and, once reserved, their
+   * nodes (both malloc'd, *nb each). MANTA_OK when reserved,
+   * MANTA_ERR_TIMEOUT while pending or placed again (bundles set),
+   * another error if the head does not know it (nothing set). NULL: not
+   * in a cluster. */
+  manta_err (*pg_fetch)(uint64_t gid, int *strategy,
+                        mt_resource_request **bundles, uint64_t **nodes,
+                        size_t *nb);
 
   /* Cancelling (core/cancel.c): t, sent to another node (a task or an
    * actor call), was cancelled here: ask that node to cancel it (and,

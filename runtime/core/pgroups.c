@@ -9,6 +9,11 @@
  * Also what a call in a group runs with: its demand renamed into the
  * bundle's resources and a hard affinity to the bundle's node, so that the
  * rest of the runtime places and runs it as any other call.
+ *
+ * A node that runs a captured call of a group it did not create keeps a
+ * *shadow* of the group (asked of the head once), so that the call's own
+ * children go into the group too; a shadow has no handle a program holds,
+ * and is forgotten when the node's bundles of the group are freed.
  */
 #include "cluster_seam.h"
 #include "rt.h"
@@ -39,6 +44,8 @@ typedef struct mt_pg {
   struct mt_pg *next_pending; /* embedded, waiting for resources */
   mt_task_list queued;        /* tasks waiting for it to be reserved */
   bool release_due;           /* decided where queued could not be let go */
+  bool moving;  /* a bundle's node died: the head places it again */
+  bool shadow;  /* another node's group, for captured calls running here */
   bool capture; /* calls made by its tasks go into it (mt_pg_capture) */
 } mt_pg;
 
@@ -66,6 +73,12 @@ static void ensure_table_locked(void) {
 static mt_pg *lookup_locked(uint64_t id) {
   ensure_table_locked();
   return mt_slots_find(&pgs.table, id);
+}
+
+/* A group a program holds a handle to (never a shadow). */
+static mt_pg *lookup_user_locked(uint64_t id) {
+  mt_pg *pg = lookup_locked(id);
+  return pg && !pg->shadow ? pg : NULL;
 }
 
 /* ---- bundles from a value ----------------------------------------------- */
@@ -239,11 +252,23 @@ static void release_queued_locked(mt_pg *pg, mt_garbage *g) {
 }
 
 /* A head's answer about a pending group (cluster): reserved (nodes), still
- * waiting (MANTA_ERR_TIMEOUT), or never (*fail taken). */
+ * waiting (MANTA_ERR_TIMEOUT), or never (*fail taken). About a reserved
+ * group that lost a bundle with its node: pending again while the head
+ * places it again (calls wait), or reserved with its new nodes. */
 static void polled_locked(mt_pg *pg, manta_err err, const uint64_t *nodes,
                           manta_value **fail, mt_garbage *g) {
+  if (pg->state == PG_CREATED) {
+    if (err == MANTA_OK) {
+      memcpy(pg->nodes, nodes, pg->nb * sizeof *nodes);
+    } else if (err == MANTA_ERR_TIMEOUT) {
+      pg->moving = true;
+      set_state_locked(pg, PG_PENDING, NULL, g);
+    }
+    return; /* anything else (the head forgot it): kept as it was */
+  }
   if (err == MANTA_OK) {
     memcpy(pg->nodes, nodes, pg->nb * sizeof *nodes);
+    pg->moving = false;
     set_state_locked(pg, PG_CREATED, NULL, g);
   } else if (err != MANTA_ERR_TIMEOUT) {
     set_state_locked(pg, PG_INFEASIBLE, *fail, g);
@@ -305,7 +330,18 @@ void mt_pgs_release_due_locked(mt_garbage *g) {
   }
 }
 
-void mt_pgs_poll_queued(void) {
+/* Whether a bundle of pg is on a node alive_locked says is gone. */
+static bool bundle_lost_locked(const mt_pg *pg,
+                               bool (*alive_locked)(uint64_t node)) {
+  for (size_t i = 0; alive_locked && i < pg->nb; i++) {
+    if (pg->nodes[i] != mt_rt.node_id && !alive_locked(pg->nodes[i])) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void mt_pgs_poll_queued(bool (*alive_locked)(uint64_t node)) {
   enum { MAX_POLL = 64 };
   uint64_t ids[MAX_POLL], gids[MAX_POLL];
   size_t nbs[MAX_POLL], n = 0;
@@ -315,7 +351,10 @@ void mt_pgs_poll_queued(void) {
        cl && pgs.epoch == mt_rt.epoch && i < pgs.table.used && n < MAX_POLL;
        i++) {
     mt_pg *pg = mt_slots_at(&pgs.table, i);
-    if (pg->slot.live && pg->state == PG_PENDING && pg->queued.head) {
+    if (pg->slot.live &&
+        (pg->state == PG_PENDING ? pg->queued.head || pg->moving
+                                 : pg->state == PG_CREATED &&
+                                       bundle_lost_locked(pg, alive_locked))) {
       ids[n] = mt_slots_id(&pgs.table, pg);
       gids[n] = pg->gid;
       nbs[n++] = pg->nb;
@@ -331,7 +370,7 @@ void mt_pgs_poll_queued(void) {
     mt_garbage_init(&g);
     mt_lock();
     mt_pg *pg = mt_rt.cluster ? lookup_locked(ids[k]) : NULL;
-    if (pg && pg->state == PG_PENDING && nodes) {
+    if (pg && (pg->state == PG_PENDING || pg->state == PG_CREATED) && nodes) {
       polled_locked(pg, err, nodes, &fail, &g);
     }
     mt_unlock();
@@ -508,7 +547,7 @@ manta_err manta_placement_group_wait(manta_placement_group handle,
     *error = NULL;
   }
   mt_lock();
-  mt_pg *pg = mt_rt.initialized ? lookup_locked(handle.id) : NULL;
+  mt_pg *pg = mt_rt.initialized ? lookup_user_locked(handle.id) : NULL;
   if (!pg) {
     manta_err err =
         mt_rt.initialized ? MANTA_ERR_BAD_HANDLE : MANTA_ERR_NOT_INITIALIZED;
@@ -568,7 +607,7 @@ manta_err manta_placement_group_remove(manta_placement_group handle) {
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
-  mt_pg *pg = mt_rt.initialized ? lookup_locked(handle.id) : NULL;
+  mt_pg *pg = mt_rt.initialized ? lookup_user_locked(handle.id) : NULL;
   if (!pg || pg->state == PG_REMOVED) {
     manta_err err =
         mt_rt.initialized ? MANTA_ERR_BAD_HANDLE : MANTA_ERR_NOT_INITIALIZED;
@@ -601,7 +640,7 @@ manta_err
 manta_placement_group_set_capture_child_tasks(manta_placement_group handle,
                                               int on) {
   mt_lock();
-  mt_pg *pg = mt_rt.initialized ? lookup_locked(handle.id) : NULL;
+  mt_pg *pg = mt_rt.initialized ? lookup_user_locked(handle.id) : NULL;
   manta_err err =
       mt_rt.initialized ? MANTA_ERR_BAD_HANDLE : MANTA_ERR_NOT_INITIALIZED;
   if (pg && pg->state != PG_REMOVED) {
@@ -612,7 +651,75 @@ manta_placement_group_set_capture_child_tasks(manta_placement_group handle,
   return err;
 }
 
-bool mt_pg_capture(const manta_call_options *opts, manta_call_options *out) {
+/* The live group entry (handle or shadow) of group gid, or NULL. */
+static mt_pg *find_gid_locked(uint64_t gid) {
+  for (size_t i = 0; gid && mt_rt.initialized && pgs.epoch == mt_rt.epoch &&
+                     i < pgs.table.used;
+       i++) {
+    mt_pg *pg = mt_slots_at(&pgs.table, i);
+    if (pg->slot.live && pg->gid == gid && pg->state != PG_REMOVED) {
+      return pg;
+    }
+  }
+  return NULL;
+}
+
+/* A shadow of group gid, asked of the head (without rt.mu); its table id,
+ * or 0 if the head does not know the group. */
+static uint64_t shadow_new(uint64_t gid) {
+  mt_lock();
+  manta_err (*fetch)(uint64_t, int *, mt_resource_request **, uint64_t **,
+                     size_t *) = mt_rt.cluster ? mt_rt.cluster->pg_fetch : NULL;
+  mt_unlock();
+  int strategy = 0;
+  mt_resource_request *bundles = NULL;
+  uint64_t *nodes = NULL;
+  size_t nb = 0;
+  manta_err err =
+      fetch ? fetch(gid, &strategy, &bundles, &nodes, &nb) : MANTA_ERR_INVALID;
+  if (err != MANTA_OK && err != MANTA_ERR_TIMEOUT) {
+    return 0;
+  }
+  uint64_t id = 0;
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  mt_pg *pg = find_gid_locked(gid); /* another thread's, meanwhile */
+  if (!pg && mt_rt.initialized && !mt_rt.shutting_down &&
+      (ensure_table_locked(), pg = mt_slots_alloc(&pgs.table))) {
+    pg->gid = gid;
+    pg->strategy = strategy;
+    pg->nb = nb;
+    pg->bundles = bundles;
+    pg->nodes = nodes;
+    pg->shadow = pg->capture = true;
+    pg->moving = err != MANTA_OK; /* asked again at each heartbeat */
+    set_state_locked(pg, err == MANTA_OK ? PG_CREATED : PG_PENDING, NULL, &g);
+    bundles = NULL;
+    nodes = NULL;
+  }
+  id = pg ? mt_slots_id(&pgs.table, pg) : 0;
+  mt_unlock();
+  mt_garbage_free(&g);
+  free(bundles);
+  free(nodes);
+  return id;
+}
+
+void mt_pgs_bundles_gone_locked(uint64_t gid, mt_garbage *g) {
+  mt_pg *pg = find_gid_locked(gid);
+  if (pg && pg->shadow) {
+    set_state_locked(pg, PG_REMOVED, NULL, g);
+    release_queued_locked(pg, g); /* they fail: CANCELLED */
+    pg_free_locked(pg, g);
+    if (pg->waiters == 0) {
+      mt_slots_free(&pgs.table, pg);
+    }
+  }
+}
+
+bool mt_pg_capture(const manta_call_options *opts, bool actor,
+                   manta_call_options *out) {
   const mt_task *t = mt_task_current();
   if (!t || (!t->pg && t->kind != MT_TASK_ACTOR_CALL) ||
       (opts &&
@@ -623,27 +730,33 @@ bool mt_pg_capture(const manta_call_options *opts, manta_call_options *out) {
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
-  /* A task knows the group it runs in (t->pg, written before it ran); an
-   * actor's method runs in the bundle its actor holds for its lifetime. */
+  /* A task knows the group it runs in (t->pg, written before it ran) and
+   * whether the group captured it (t->pg_capture, the creating node's
+   * switch when it was submitted); an actor's method runs in the bundle
+   * its actor holds for its lifetime. */
   uint64_t gid = t->pg;
+  bool captured = t->pg_capture;
   if (!gid && t->actor && t->actor->holds_demand) {
     manta_value *fail = NULL;
     gid = mt_bundles_of_locked(&t->actor->demand, &fail);
+    captured = t->actor->pg_capture;
     mt_garbage_add(&g, fail); /* a group gone: no capture */
   }
-  /* By the group's id, not the handle: only the creating node holds one
-   * (a scan: groups are few). */
-  for (size_t i = 0; gid && mt_rt.initialized && pgs.epoch == mt_rt.epoch &&
-                     i < pgs.table.used && !handle;
-       i++) {
-    mt_pg *pg = mt_slots_at(&pgs.table, i);
-    if (pg->slot.live && pg->gid == gid && pg->capture &&
-        pg->state == PG_CREATED) {
-      handle = mt_slots_id(&pgs.table, pg);
-    }
+  /* By the group's id, not the handle: the creating node holds the
+   * handle, and its switch counts there; another node holds a shadow, or
+   * makes one now if the call was captured (a scan: groups are few). */
+  mt_pg *pg = find_gid_locked(gid);
+  bool fresh = !pg && captured && gid;
+  if (pg && (pg->shadow ? captured : pg->capture) &&
+      (pg->state == PG_CREATED ||
+       (pg->state == PG_PENDING && pg->moving && !actor))) {
+    handle = mt_slots_id(&pgs.table, pg);
   }
   mt_unlock();
   mt_garbage_free(&g);
+  if (fresh) {
+    handle = shadow_new(gid);
+  }
   if (!handle) {
     return false;
   }
@@ -670,7 +783,7 @@ manta_err manta_placement_group_info(manta_placement_group handle,
     return MANTA_ERR_INVALID;
   }
   mt_lock();
-  mt_pg *pg = mt_rt.initialized ? lookup_locked(handle.id) : NULL;
+  mt_pg *pg = mt_rt.initialized ? lookup_user_locked(handle.id) : NULL;
   if (!pg || pg->state == PG_REMOVED) {
     mt_unlock();
     return mt_rt.initialized ? MANTA_ERR_BAD_HANDLE : MANTA_ERR_NOT_INITIALIZED;
@@ -833,6 +946,7 @@ manta_value *mt_pg_call_options_locked(const manta_call_options *opts,
   eff->placement =
       (mt_placement){MANTA_STRATEGY_NODE_AFFINITY, false, pg->nodes[i]};
   eff->pg = 0;
+  eff->pg_capture = pg->capture; /* sent on with the call (TaskSpec) */
   return NULL;
 }
 

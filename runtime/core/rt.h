@@ -96,6 +96,7 @@ struct manta_call_options {
   bool retry_exceptions;
   int attempt;
   uint8_t task_id[16]; /* a call another node sent: its id there */
+  bool pg_capture;     /* in a group that captures what the call submits */
 };
 
 /* ---- values dropped under the lock -------------------------------------- */
@@ -308,6 +309,7 @@ typedef struct mt_task {
    * what was padding: the task stays as small as it was but for `extra`. */
   _Atomic uint8_t cancel_req; /* MT_CANCEL_* bits, set while it runs */
   bool retry_exceptions;
+  bool pg_capture; /* in a group that captures its children (pgroups.c) */
   _Atomic int claim;
   int16_t max_retries;         /* -1: no end */
   int16_t attempt;             /* of the run under way; 0: 1 */
@@ -418,6 +420,7 @@ typedef struct mt_actor {
   bool destroyed;      /* the destructor is queued (or nothing to destroy) */
   _Atomic bool killed; /* read by workers without the lock */
   bool holds_demand;   /* resources held for its lifetime */
+  bool pg_capture;     /* in a group that captures what its methods submit */
   unsigned running;
   unsigned max_concurrency;
   mt_class *cls;
@@ -669,6 +672,9 @@ bool mt_bundles_commit_locked(uint64_t gid);
  * are killed, running tasks' refs resolve to errors now and their
  * resources come back as they end. */
 void mt_bundles_return_locked(uint64_t gid, mt_garbage *g);
+/* The same for bundles idx[0..n) of the group only (n == 0: all). */
+void mt_bundles_return_some_locked(uint64_t gid, const int32_t *idx, size_t n,
+                                   mt_garbage *g);
 /* Whether the demand runs in a bundle here: 0 if not, else its group's id;
  * *fail says why it cannot (the bundle is not reserved, or not yet). */
 uint64_t mt_bundles_of_locked(const mt_demand *d, manta_value **fail);
@@ -710,7 +716,11 @@ typedef struct mt_pg_call {
 /* A call made with opts (may be NULL) by a task running in a group that
  * captures its child tasks, with no group or strategy of its own: *out is
  * opts moved into that group (any bundle) and true; else false. */
-bool mt_pg_capture(const manta_call_options *opts, manta_call_options *out);
+bool mt_pg_capture(const manta_call_options *opts, bool actor,
+                   manta_call_options *out);
+/* This node's bundles of group gid were all freed: a shadow of the group
+ * (pgroups.c) is forgotten, the calls waiting in it fail. */
+void mt_pgs_bundles_gone_locked(uint64_t gid, mt_garbage *g);
 /* Whether opts name a group still PENDING (calls into it wait). */
 bool mt_pg_pending(const manta_call_options *opts);
 /* Queues t (its result attached) until its group is reserved, then
@@ -726,9 +736,11 @@ void mt_submit_resume_locked(mt_task *t, const mt_pg_call *c, mt_garbage *g);
 /* Groups whose state changed where no garbage list was at hand (resources
  * freed): their waiting calls are let go or failed now. */
 void mt_pgs_release_due_locked(mt_garbage *g);
-/* Cluster: asks the head about groups that calls wait for (the heartbeat
+/* Cluster: asks the head about groups that calls wait for, and about
+ * groups reserved with a bundle on a node that alive_locked (under rt.mu)
+ * says is gone: the head places those bundles again (the heartbeat
  * thread, without rt.mu). */
-void mt_pgs_poll_queued(void);
+void mt_pgs_poll_queued(bool (*alive_locked)(uint64_t node));
 /* Embedded groups waiting for resources: try them again. */
 void mt_pgs_retry_locked(void);
 /* Shutdown: threads waiting for a group wake up (before in_wait drains);

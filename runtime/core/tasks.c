@@ -597,6 +597,7 @@ static void submit_placed_locked(mt_task *t, const char *name,
   if (!fail && !t->remote) {
     t->pg = mt_bundles_of_locked(demand, &fail);
   }
+  t->pg_capture = opts && opts->pg_capture; /* its children join its group */
   if (fail) {
     t->where = MT_WHERE_DEPS;
     mt_task_cancel_locked(t, fail, g);
@@ -634,7 +635,7 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
   }
   manta_call_options eff, captured;
   manta_value *pg_fail = NULL;
-  if (route && mt_pg_capture(opts, &captured)) {
+  if (route && mt_pg_capture(opts, false, &captured)) {
     /* Into its parent's group (manta_placement_group_set_capture_child_
      * tasks); a call another node sent (!route) was decided there. */
     opts = &captured;

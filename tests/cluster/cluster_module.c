@@ -109,6 +109,70 @@ static manta_value *nested(const manta_value *const *a, size_t n, void *u) {
   return out;
 }
 
+/* Options asking {pg: 1} and no CPU: a call that can run only where a pg
+ * is free, or in a bundle holding one (cluster_pg.c, capture). */
+static manta_call_options *one_pg(void) {
+  manta_call_options *o = NULL;
+  if (manta_call_options_new(&o) != MANTA_OK ||
+      manta_call_options_set_resource(o, "pg", 1) != MANTA_OK ||
+      manta_call_options_set_num_cpus(o, 0) != MANTA_OK) {
+    manta_call_options_free(o);
+    return NULL;
+  }
+  return o;
+}
+
+/* pg_capture_probe(depth): a child asking {pg: 1} (pg_capture_probe(depth - 1),
+ * or where() at depth 0), waited for 20 s at most: the pid the innermost
+ * one ran in, or why not. */
+static manta_value *capture_probe(const manta_value *const *a, size_t n,
+                                  void *u) {
+  (void)n, (void)u;
+  int64_t depth = 0;
+  manta_get_int(a[0], &depth);
+  manta_value *arg = manta_int(depth - 1);
+  manta_call_options *o = one_pg();
+  manta_ref r;
+  manta_value *out = NULL;
+  manta_err err = !o || !arg ? MANTA_ERR_NOMEM
+                  : depth > 0
+                      ? manta_submit("pg_capture_probe",
+                                     (const manta_value *const *)&arg, 1, o, &r)
+                      : manta_submit("where", NULL, 0, o, &r);
+  if (err == MANTA_OK) {
+    manta_get(r, 20000, &out);
+    manta_ref_release(r);
+  } else {
+    out = manta_error(err, "pg_capture_probe: submit failed");
+  }
+  manta_value_free(arg);
+  manta_call_options_free(o);
+  return out;
+}
+
+/* pg_capture_actor(): a Counter asking {pg: 1} for its lifetime, asked for
+ * its pid (20 s at most). */
+static manta_value *capture_actor(const manta_value *const *a, size_t n,
+                                  void *u) {
+  (void)a, (void)n, (void)u;
+  manta_call_options *o = one_pg();
+  manta_actor c;
+  manta_ref r;
+  manta_value *out = NULL;
+  manta_err err =
+      o ? manta_actor_create("Counter", NULL, 0, o, &c) : MANTA_ERR_NOMEM;
+  manta_call_options_free(o);
+  if (err == MANTA_OK) {
+    err = manta_actor_call(c, "pid", NULL, 0, &r);
+    if (err == MANTA_OK) {
+      manta_get(r, 20000, &out);
+      manta_ref_release(r);
+    }
+    manta_actor_release(c);
+  }
+  return out ? out : manta_error(err, "pg_capture_actor: not created");
+}
+
 static void release_bytes(void *data, void *arg) {
   (void)arg;
   free(data);
@@ -566,6 +630,10 @@ MANTA_MODULE_EXPORT manta_err manta_module_init(void) {
     err = manta_register_function("meet", meet, 2, NULL);
   if (!err)
     err = manta_register_function("nested", nested, 1, NULL);
+  if (!err)
+    err = manta_register_function("pg_capture_probe", capture_probe, 1, NULL);
+  if (!err)
+    err = manta_register_function("pg_capture_actor", capture_actor, 0, NULL);
   if (!err)
     err = manta_register_function("make_bytes", make_bytes, 1, NULL);
   if (!err)

@@ -17,9 +17,18 @@
  *       keep a group pending until they end (no node over-commits, even
  *       when the head's view is stale); `manta status` (the head's
  *       ClusterStatus) lists a group with its bundles' nodes.
+ *       With capture_child_tasks on, a task in a bundle on p or q (never
+ *       the group's creator) runs a child and a grandchild, and creates
+ *       an actor, that all ask for pg, which only the group holds: they
+ *       run because they are captured, on the bundle's node.
+ *   pg_lost  (a cluster of three nodes with pg=2 each) a bundle whose node
+ *       is killed is reserved again on a live node, as Ray reschedules
+ *       it: STRICT_SPREAD still keeps it off the node of the other bundle,
+ *       whose actor lives on untouched.
  */
 #include "cluster_driver.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,9 +72,9 @@ static manta_call_options *in_bundle(manta_placement_group pg, int i,
   return o;
 }
 
-/* The pid that ran where() in bundle i (0 and the error printed if it
- * failed). */
-static int64_t where_in(manta_placement_group pg, int i) {
+/* The pid that ran where() in bundle i, or 0 if it failed (printed unless
+ * quiet). */
+static int64_t where_in_or_quiet(manta_placement_group pg, int i, bool quiet) {
   manta_call_options *o = in_bundle(pg, i, -1);
   manta_ref r;
   manta_value *v = NULL;
@@ -75,10 +84,17 @@ static int64_t where_in(manta_placement_group pg, int i) {
   manta_ref_release(r);
   int64_t pid = 0;
   if (manta_get_int(v, &pid) != MANTA_OK) {
-    mt_test_print_value("where in bundle", i, v);
+    pid = 0;
+    if (!quiet) {
+      mt_test_print_value("where in bundle", i, v);
+    }
   }
   manta_value_free(v);
   return pid;
+}
+
+static int64_t where_in(manta_placement_group pg, int i) {
+  return where_in_or_quiet(pg, i, false);
 }
 
 /* The node ids of the group's bundles as the head lists them, in the
@@ -345,7 +361,98 @@ static void test_gang(void) {
   }
 }
 
+/* Bundle 0's node is killed: the head reserves bundle 0 again on the third
+ * node (STRICT_SPREAD: not on bundle 1's), calls in bundle 0 run there,
+ * and bundle 1 with its actor is left alone. */
+static void test_lost_bundle_placed_again(void) {
+  int64_t me = getpid();
+  manta_placement_group pg = group(2, 1, MANTA_PG_STRICT_SPREAD);
+  CHECK_OK(manta_placement_group_wait(pg, 20000, NULL));
+  manta_call_options *o = in_bundle(pg, 1, 0);
+  manta_actor keeper;
+  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, o, &keeper));
+  manta_call_options_free(o);
+  manta_ref r;
+  REQUIRE_OK(manta_actor_call(keeper, "pid", NULL, 0, &r));
+  int64_t kept = mt_test_take_int(r);
+  int64_t lost = where_in(pg, 0);
+  printf("lost bundle: bundle 0 in pid %lld (killed now), bundle 1 in %lld\n",
+         (long long)lost, (long long)kept);
+  REQUIRE(lost > 0 && kept > 0 && lost != kept && lost != me);
+  REQUIRE(kill((pid_t)lost, SIGKILL) == 0);
+  /* Calls in bundle 0 fail (its node died) or wait (the group is placed
+   * again) until it is reserved elsewhere: tried for 60 s at most. */
+  int64_t again = 0;
+  double t0 = mt_test_now_ms();
+  while ((again <= 0 || again == lost) && mt_test_now_ms() - t0 < 60000) {
+    again = where_in_or_quiet(pg, 0, true);
+    if (again <= 0) {
+      mt_test_sleep_ms(200);
+    }
+  }
+  printf("lost bundle: bundle 0 placed again in pid %lld\n", (long long)again);
+  CHECK(again > 0 && again != lost && again != kept && again != me);
+  CHECK_OK(manta_placement_group_wait(pg, 20000, NULL));
+  char ids[2][17] = {"", ""};
+  CHECK(status_nodes(pg, ids, 2) == 2);
+  CHECK(ids[0][0] && ids[1][0] && strcmp(ids[0], ids[1]) != 0);
+  /* Bundle 1 was not touched: the same actor answers from the same node. */
+  REQUIRE_OK(manta_actor_call(keeper, "pid", NULL, 0, &r));
+  CHECK(mt_test_take_int(r) == kept);
+  CHECK(where_in(pg, 1) == kept);
+  manta_actor_release(keeper);
+  CHECK_OK(manta_placement_group_remove(pg));
+}
+
+/* fn(args) in bundle i of pg (1 CPU): its int result, 0 if it failed
+ * (printed). */
+static int64_t call_in(manta_placement_group pg, int i, const char *fn,
+                       manta_value *arg) {
+  manta_call_options *o = in_bundle(pg, i, 1);
+  manta_ref r;
+  manta_value *v = NULL;
+  REQUIRE_OK(
+      manta_submit(fn, (const manta_value *const *)&arg, arg ? 1 : 0, o, &r));
+  manta_call_options_free(o);
+  manta_value_free(arg);
+  manta_get(r, 60000, &v);
+  manta_ref_release(r);
+  int64_t pid = 0;
+  if (manta_get_int(v, &pid) != MANTA_OK) {
+    mt_test_print_value(fn, i, v);
+    pid = 0;
+  }
+  manta_value_free(v);
+  return pid;
+}
+
+/* A group holding all of p's and q's pg; with capture on, what a task in
+ * one of its bundles submits (a child, its own child) or creates (an
+ * actor) asking for pg runs in the group, on that bundle's node, although
+ * the task runs on a node that did not create the group. */
+static void test_capture_across_nodes(void) {
+  manta_placement_group pg = group_of(2, 2, 1, MANTA_PG_STRICT_SPREAD);
+  CHECK_OK(manta_placement_group_wait(pg, 20000, NULL));
+  CHECK_OK(manta_placement_group_set_capture_child_tasks(pg, 1));
+  for (int i = 0; i < 2; i++) {
+    int64_t node = where_in(pg, i);
+    int64_t nested = call_in(pg, i, "pg_capture_probe", manta_int(1));
+    int64_t actor = call_in(pg, i, "pg_capture_actor", NULL);
+    printf("capture: bundle %d on pid %lld: grandchild ran in %lld, actor "
+           "lived in %lld\n",
+           i, (long long)node, (long long)nested, (long long)actor);
+    CHECK(node > 0 && node != getpid());
+    CHECK(nested == node);
+    CHECK(actor == node);
+  }
+  CHECK_OK(manta_placement_group_remove(pg));
+}
+
 int cluster_pg_phase(const char *phase) {
+  if (strcmp(phase, "pg_lost") == 0) {
+    RUN_TEST(test_lost_bundle_placed_again);
+    return 1;
+  }
   if (strcmp(phase, "pg") != 0) {
     return 0;
   }
@@ -356,5 +463,6 @@ int cluster_pg_phase(const char *phase) {
   RUN_TEST(test_calls_and_remove);
   RUN_TEST(test_nodes_never_overcommit);
   RUN_TEST(test_gang);
+  RUN_TEST(test_capture_across_nodes);
   return 1;
 }

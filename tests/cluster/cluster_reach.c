@@ -2,9 +2,11 @@
  * just met. Node a joined first, node b a moment ago; as soon as the head
  * lists b alive, a task on a calls b by hard affinity (reach_module.c),
  * one on b calls a, and this driver calls each (docs/scheduling.md, "A
- * node that just joined"); an id no node has still fails, after the wait.
+ * node that just joined"); then the same with actors created by hard
+ * affinity (a task on a creates actors on b first); an id no node has
+ * still fails, after the wait, for a task and for an actor.
  *
- *   cluster_reach ADDRESS_A ADDRESS_B
+ *   cluster_reach ADDRESS_A ADDRESS_B [ROUND]
  * MANTA_ADDRESS names the head. */
 #include "test_util.h"
 
@@ -86,12 +88,13 @@ static manta_call_options *on_node(const char *id) {
   return o;
 }
 
-/* reach(to, CALLS) run on node `from`: every call ran on `to`. */
-static void check_reach(const char *from, const char *to) {
+/* fn(to, CALLS) (reach or reach_actor) run on node `from`: every call
+ * ran, every actor lived, on `to`. */
+static void check_reach(const char *fn, const char *from, const char *to) {
   manta_value *args[2] = {manta_cstring(to), manta_int(CALLS)};
   manta_call_options *o = on_node(from);
   manta_ref r;
-  REQUIRE_OK(manta_submit("reach", (const manta_value *const *)args, 2, o, &r));
+  REQUIRE_OK(manta_submit(fn, (const manta_value *const *)args, 2, o, &r));
   manta_call_options_free(o);
   manta_value_free(args[0]);
   manta_value_free(args[1]);
@@ -100,7 +103,7 @@ static void check_reach(const char *from, const char *to) {
   int64_t got = -1;
   if (err != MANTA_OK || manta_get_int(v, &got) != MANTA_OK || got != CALLS) {
     char *why = v ? manta_value_repr(v) : NULL;
-    fprintf(stderr, "reach from %s to %s: %s (%s)\n", from, to,
+    fprintf(stderr, "%s from %s to %s: %s (%s)\n", fn, from, to,
             why ? why : "no value", manta_errname(err));
     manta_free(why);
   }
@@ -147,17 +150,49 @@ static void check_unknown(void) {
   manta_ref_release(r);
 }
 
+/* An actor created by hard affinity to an id no node has is dead after
+ * the wait: its call fails, the cause naming the node and the wait. */
+static void check_unknown_actor(void) {
+  manta_call_options *o = on_node("0123456789abcdef");
+  manta_actor a;
+  manta_ref r;
+  REQUIRE_OK(manta_actor_create("Here", NULL, 0, o, &a));
+  manta_call_options_free(o);
+  REQUIRE_OK(manta_actor_call(a, "where", NULL, 0, &r));
+  manta_value *v = NULL;
+  CHECK(manta_get(r, 60000, &v) == MANTA_ERR_ACTOR_DEAD);
+  const manta_value *cause = v ? manta_error_cause(v) : NULL;
+  const char *msg = cause ? manta_error_message(cause) : NULL;
+  CHECK(msg && strstr(msg, "hard node affinity: node 0123456789abcdef") &&
+        strstr(msg, "is not in the cluster") &&
+        strstr(msg, "for this node's view to list it"));
+  if (!msg) {
+    char *why = v ? manta_value_repr(v) : NULL;
+    fprintf(stderr, "unknown actor: %s\n", why ? why : "no value");
+    manta_free(why);
+  }
+  manta_value_free(v);
+  manta_ref_release(r);
+  manta_actor_release(a);
+}
+
 int main(int argc, char **argv) {
-  REQUIRE(argc == 3);
+  REQUIRE(argc == 3 || argc == 4);
   REQUIRE(getenv("MANTA_ADDRESS"));
   REQUIRE_OK(manta_init(NULL));
   char ids[2][17];
   wait_listed(argv[1], argv[2], ids);
-  check_reach(ids[0], ids[1]); /* first joined -> just joined */
-  check_reach(ids[1], ids[0]);
+  /* First joined -> just joined, while a's view may lack b: tasks first,
+   * or actors first when ROUND is even. */
+  bool actors_first = argc == 4 && atoi(argv[3]) % 2 == 0;
+  check_reach(actors_first ? "reach_actor" : "reach", ids[0], ids[1]);
+  check_reach(actors_first ? "reach" : "reach_actor", ids[0], ids[1]);
+  check_reach("reach", ids[1], ids[0]);
+  check_reach("reach_actor", ids[1], ids[0]);
   check_direct(ids[0]);
   check_direct(ids[1]);
   check_unknown();
+  check_unknown_actor();
   manta_shutdown();
   return mt_test_done();
 }

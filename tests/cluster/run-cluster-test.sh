@@ -271,6 +271,16 @@ grep -q "^placement groups: none" <<<"$status" ||
   fail "status still lists a placement group: $status"
 unset MANTA_HEARTBEAT_MS MANTA_DEAD_AFTER_MS
 
+echo "== a placement group's bundle lost with its node (head, nodes l1-l3)"
+start_node lost_head --head --port 0 --num-cpus 1
+lost_head=$address
+for n in 1 2 3; do
+  start_node "pg_l$n" --address "$lost_head" --num-cpus 2 --resources pg=2 \
+    --module "$module"
+done
+wait_alive "$lost_head" 4 3
+MANTA_ADDRESS=$lost_head "$driver" pg_lost || fail "driver phase pg_lost"
+
 echo "== kill -9 of a node mid-job"
 MANTA_ADDRESS=$head "$driver" failover || fail "driver phase failover"
 

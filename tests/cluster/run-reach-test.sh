@@ -3,7 +3,8 @@
 # node that just joined"): a head and node a, then, three times, a node b
 # that joins, is called by hard affinity from a task on a as soon as the
 # head lists it alive (and calls a back, and is called by the driver),
-# and leaves. Every process started is killed on exit, pass or fail.
+# with tasks and with actors created by hard affinity, and leaves. Every
+# process started is killed on exit, pass or fail.
 #   run-reach-test.sh <manta> <cluster_reach> <reach_module.so>
 set -euo pipefail
 manta=$1
@@ -27,7 +28,7 @@ for round in 1 2 3; do
     --module "$module"
   b=$address
   b_pid=$pid
-  MANTA_ADDRESS=$head "$driver" "$a" "$b" || fail "round $round"
+  MANTA_ADDRESS=$head "$driver" "$a" "$b" "$round" || fail "round $round"
   stop_process "node_b$round" "$b_pid"
 done
 echo "PASS"

@@ -14,6 +14,11 @@
  * no group is ever half reserved for longer than one round of calls, and
  * no node ever over-commits.
  *
+ * A node that dies takes its bundles with it: the group goes RESCHEDULING
+ * and those bundles alone are planned and reserved again on live nodes,
+ * the same way (the bundles kept are not touched: a PREPARE or RETURN
+ * names the bundles it is about).
+ *
  * One job at a time runs, on the head's heartbeat thread, without the
  * directory's mutex; the table is under that mutex.
  */
@@ -32,6 +37,8 @@ typedef struct head_pg {
   size_t nb;
   mt_resource_request *bundles;
   uint64_t *nodes; /* per bundle, once created (or being prepared) */
+  bool *lost;      /* per bundle: not reserved (all while pending, those of a
+                      dead node while rescheduling) */
   int state;       /* Manta__V1__PlacementGroupState */
   char message[400];
   int64_t committed_ms; /* when its bundles were committed */
@@ -61,9 +68,22 @@ mt_pg_table *mt_pg_table_new(void) {
   return calloc(1, sizeof(mt_pg_table));
 }
 
+#define PG_STATE(s) MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_##s
+
 static void pg_clear(head_pg *g) {
   free(g->bundles);
   free(g->nodes);
+  free(g->lost);
+}
+
+/* Whether some bundle of g is reserved on a node (or a job is on it). */
+static bool holds_bundles(const head_pg *g) {
+  for (size_t i = 0; i < g->nb && !g->busy; i++) {
+    if (!g->lost[i] && g->nodes[i]) {
+      return true;
+    }
+  }
+  return g->busy;
 }
 
 void mt_pg_table_free(mt_pg_table *t) {
@@ -132,8 +152,8 @@ static Manta__V1__PlacementGroup *msg_build(const head_pg *g, msg_store *s) {
     manta__v1__bundle__init(b);
     b->index = (uint32_t)i;
     b->node_id =
-        g->state ==
-                MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_CREATED
+        (g->state == PG_STATE(CREATED) || g->state == PG_STATE(RESCHEDULING)) &&
+                !g->lost[i]
             ? g->nodes[i]
             : 0;
     b->resources = &s->res_ptrs[i * MT_MAX_REQUEST];
@@ -223,14 +243,15 @@ static mt_plan_node *plan_nodes(mt_pg_table *t, const mt_pg_node *nodes,
     memcpy(avail[j], nodes[j].avail, sizeof avail[j]);
     for (size_t i = 0; i < t->n; i++) {
       head_pg *g = &t->list[i];
-      bool held =
-          g->state ==
-              MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_CREATED ||
-          g->to_return;
+      bool held = g->state == PG_STATE(CREATED) ||
+                  g->state == PG_STATE(RESCHEDULING) || g->to_return;
       if (!held || g->committed_ms < nodes[j].load_ms) {
         continue; /* in the node's report already */
       }
       for (size_t b = 0; b < g->nb; b++) {
+        if (g->lost[b]) {
+          continue;
+        }
         for (int r = 0; g->nodes[b] == nodes[j].id && r < g->bundles[b].n;
              r++) {
           for (int k = 0; k < nodes[j].nres; k++) {
@@ -271,6 +292,74 @@ static bool plan_group(mt_pg_table *t, head_pg *g, const mt_pg_node *nodes,
   return r == MT_PLAN_OK;
 }
 
+/* Plans the lost bundles of a RESCHEDULING group g around those it kept:
+ * STRICT_SPREAD keeps them off the nodes holding its other bundles,
+ * STRICT_PACK on the node holding them; PACK and SPREAD place them as the
+ * planner would place a group of their own. true (with where, for the
+ * lost bundles) when they fit now; else g waits, with why (a node may
+ * join or free resources: never infeasible while it holds bundles). */
+static bool plan_lost(mt_pg_table *t, head_pg *g, const mt_pg_node *nodes,
+                      size_t nn, size_t *where) {
+  double(*avail)[MT_MAX_RESOURCES] = calloc(nn + 1, sizeof *avail);
+  mt_plan_node *p = avail ? plan_nodes(t, nodes, nn, avail) : NULL;
+  mt_resource_request *sub = calloc(g->nb, sizeof *sub);
+  size_t *idx = calloc(g->nb, sizeof *idx);
+  size_t *sub_where = calloc(g->nb, sizeof *sub_where);
+  size_t *map = calloc(nn + 1, sizeof *map);
+  char why[300] = "out of memory";
+  mt_plan_result r = MT_PLAN_WAIT;
+  size_t nl = 0, nc = 0;
+  if (!p || !sub || !idx || !sub_where || !map) {
+    goto out;
+  }
+  uint64_t kept_on = 0;
+  for (size_t b = 0; b < g->nb; b++) {
+    if (g->lost[b]) {
+      idx[nl] = b;
+      sub[nl++] = g->bundles[b];
+    } else {
+      kept_on = g->nodes[b];
+    }
+  }
+  for (size_t j = 0; j < nn; j++) {
+    bool holds = false;
+    for (size_t b = 0; b < g->nb; b++) {
+      holds |= !g->lost[b] && g->nodes[b] == nodes[j].id;
+    }
+    if ((g->strategy == MANTA_PG_STRICT_SPREAD && holds) ||
+        (g->strategy == MANTA_PG_STRICT_PACK && kept_on &&
+         nodes[j].id != kept_on)) {
+      continue;
+    }
+    p[nc] = p[j]; /* nc <= j: compacted in place */
+    map[nc++] = j;
+  }
+  if (nc == 0) {
+    snprintf(why, sizeof why,
+             "no live node may hold them (%s keeps them off the nodes "
+             "holding its other bundles)",
+             mt_pg_strategy_name(g->strategy));
+  } else {
+    r = mt_pg_plan(g->strategy, sub, nl, p, nc, sub_where, why, sizeof why);
+  }
+  for (size_t k = 0; r == MT_PLAN_OK && k < nl; k++) {
+    where[idx[k]] = map[sub_where[k]];
+  }
+out:
+  if (r != MT_PLAN_OK) {
+    snprintf(g->message, sizeof g->message,
+             "%zu bundle(s) lost with their node wait to be placed again: %s",
+             nl, why);
+  }
+  free(avail);
+  free(p);
+  free(sub);
+  free(idx);
+  free(sub_where);
+  free(map);
+  return r == MT_PLAN_OK;
+}
+
 static int handle_create(mt_pg_table *t, const mt_pg_node *nodes, size_t nn,
                          const uint8_t *body, size_t len, mt_tp_buf *reply,
                          char *detail, size_t size) {
@@ -301,7 +390,8 @@ static int handle_create(mt_pg_table *t, const mt_pg_node *nodes, size_t nn,
     memset(g, 0, sizeof *g);
     g->bundles = calloc(in->n_bundles, sizeof *g->bundles);
     g->nodes = calloc(in->n_bundles, sizeof *g->nodes);
-    if (!g->bundles || !g->nodes) {
+    g->lost = calloc(in->n_bundles, sizeof *g->lost);
+    if (!g->bundles || !g->nodes || !g->lost) {
       pg_clear(g);
       manta__v1__create_placement_group_request__free_unpacked(req, NULL);
       snprintf(detail, size, "out of memory");
@@ -314,6 +404,7 @@ static int handle_create(mt_pg_table *t, const mt_pg_node *nodes, size_t nn,
     g->nb = in->n_bundles;
     for (size_t i = 0; i < g->nb; i++) {
       mt_pg_bundle_request(in->bundles[i], &g->bundles[i]);
+      g->lost[i] = true; /* none reserved yet */
     }
     g->state = MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_PENDING;
     /* Infeasible is known at once; the reservation is the tick's work. */
@@ -362,10 +453,7 @@ static int handle_get(mt_pg_table *t, const uint8_t *body, size_t len,
 /* Removed: forgotten at once if nothing is reserved, else after its nodes
  * freed it (the tick's RETURN job). */
 static void remove_group(mt_pg_table *t, head_pg *g) {
-  bool held =
-      g->state ==
-          MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_CREATED ||
-      g->busy;
+  bool held = holds_bundles(g);
   g->state = MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_REMOVED;
   if (held) {
     g->to_return = true;
@@ -466,6 +554,32 @@ mt_pg_job *mt_pg_table_next_job(mt_pg_table *t, const mt_pg_node *nodes,
       i--;
     }
   }
+  /* Bundles on nodes gone: the group is placed again, those bundles only. */
+  for (size_t i = 0; i < t->n; i++) {
+    head_pg *g = &t->list[i];
+    if (g->busy || g->to_return ||
+        (g->state != PG_STATE(CREATED) && g->state != PG_STATE(RESCHEDULING))) {
+      continue;
+    }
+    size_t lost = 0;
+    for (size_t b = 0; b < g->nb; b++) {
+      if (!g->lost[b] && !node_alive(nodes, nn, g->nodes[b])) {
+        mt_log(MT_LOG_INFO,
+               "head: placement group %016" PRIx64 ": bundle %zu lost with "
+               "node %016" PRIx64 "; placing it again",
+               g->id, b, g->nodes[b]);
+        g->lost[b] = true;
+        g->nodes[b] = 0;
+        lost++;
+      }
+    }
+    if (lost) {
+      g->state = PG_STATE(RESCHEDULING);
+      snprintf(g->message, sizeof g->message,
+               "%zu bundle(s) lost with their node are being placed again",
+               lost);
+    }
+  }
   for (size_t i = 0; i < t->n; i++) {
     head_pg *g = &t->list[i];
     if (g->to_return && !g->busy) {
@@ -475,18 +589,25 @@ mt_pg_job *mt_pg_table_next_job(mt_pg_table *t, const mt_pg_node *nodes,
   }
   for (size_t i = 0; i < t->n; i++) {
     head_pg *g = &t->list[i];
-    if (g->busy ||
-        g->state !=
-            MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_PENDING) {
+    bool again = g->state == PG_STATE(RESCHEDULING);
+    if (g->busy || (g->state != PG_STATE(PENDING) && !again)) {
       continue;
     }
     size_t *where = calloc(g->nb, sizeof *where);
-    if (where && plan_group(t, g, nodes, nn, where)) {
+    if (where && (again ? plan_lost(t, g, nodes, nn, where)
+                        : plan_group(t, g, nodes, nn, where))) {
       for (size_t b = 0; b < g->nb; b++) {
-        g->nodes[b] = nodes[where[b]].id;
+        if (g->lost[b]) {
+          g->nodes[b] = nodes[where[b]].id;
+        }
       }
       free(where);
       mt_pg_job *j = job_new(JOB_PLACE, g, nodes, nn);
+      for (size_t b = 0; j && b < g->nb; b++) {
+        if (!g->lost[b]) {
+          j->nodes[b] = 0; /* kept: not the job's */
+        }
+      }
       g->busy = j != NULL;
       return j;
     }
@@ -510,8 +631,12 @@ static bool node_op(mt_pg_job *j, size_t first, int op, char *why,
     goto out;
   }
   size_t n = 0;
-  for (size_t i = 0; op == MANTA__V1__BUNDLE_OP__BUNDLE_OP_PREPARE && i < j->nb;
-       i++) {
+  /* PREPARE, and RETURN of what a PLACE job prepared, name their bundles
+   * (the node keeps the group's others); a removal's RETURN names none:
+   * all of the group's bundles there. */
+  bool listed =
+      op == MANTA__V1__BUNDLE_OP__BUNDLE_OP_PREPARE || j->kind == JOB_PLACE;
+  for (size_t i = 0; listed && i < j->nb; i++) {
     if (j->nodes[i] != node) {
       continue;
     }
@@ -604,14 +729,14 @@ void mt_pg_job_run(mt_pg_job *j) {
   size_t prepared = 0;
   j->ok = true;
   for (size_t i = 0; i < j->nb && j->ok; i++, prepared = i) {
-    if (first_on_node(j, i)) {
+    if (j->nodes[i] && first_on_node(j, i)) {
       j->ok = node_op(j, i, MANTA__V1__BUNDLE_OP__BUNDLE_OP_PREPARE, j->why,
                       sizeof j->why);
     }
   }
   /* Phase two: commit them all, or give back what was prepared. */
   for (size_t i = 0; i < (j->ok ? j->nb : prepared); i++) {
-    if (first_on_node(j, i) &&
+    if (j->nodes[i] && first_on_node(j, i) &&
         !node_op(j, i,
                  j->ok ? MANTA__V1__BUNDLE_OP__BUNDLE_OP_COMMIT
                        : MANTA__V1__BUNDLE_OP__BUNDLE_OP_RETURN,
@@ -629,14 +754,21 @@ void mt_pg_job_run(mt_pg_job *j) {
 
 void mt_pg_job_done(mt_pg_table *t, mt_pg_job *j) {
   head_pg *g = find(t, j->id);
-  if (g) {
+  if (g && j->kind == JOB_RETURN) {
+    pg_clear(g);
+    *g = t->list[--t->n];
+  } else if (g) {
     g->busy = false;
-    if (j->kind == JOB_RETURN) {
-      pg_clear(g);
-      *g = t->list[--t->n];
-    } else if (g->to_return) {
-      /* Removed while it was being reserved: the next job frees it. */
-      if (!j->ok) {
+    for (size_t b = 0; b < g->nb; b++) {
+      if (g->lost[b]) {
+        g->lost[b] = !j->ok; /* reserved now, or still not */
+        g->nodes[b] = j->ok ? g->nodes[b] : 0;
+      }
+    }
+    if (g->to_return) {
+      /* Removed while it was being reserved: the next job frees what it
+       * holds; holding nothing, it is forgotten now. */
+      if (!holds_bundles(g)) {
         pg_clear(g);
         *g = t->list[--t->n];
       }
@@ -663,9 +795,9 @@ void mt_pg_job_done(mt_pg_table *t, mt_pg_job *j) {
 /* ---- taken back from the head's store (directory.c, head_store.h) -------- */
 
 bool mt_pg_table_restore(mt_pg_table *t, const Manta__V1__PlacementGroup *in) {
+  /* A rescheduling group holds the bundles it kept (node_id set). */
   bool created =
-      in->state ==
-      MANTA__V1__PLACEMENT_GROUP_STATE__PLACEMENT_GROUP_STATE_CREATED;
+      in->state == PG_STATE(CREATED) || in->state == PG_STATE(RESCHEDULING);
   if (in->id == 0 || in->n_bundles == 0 || in->strategy > 3 ||
       find(t, in->id)) {
     return false;
@@ -683,7 +815,8 @@ bool mt_pg_table_restore(mt_pg_table *t, const Manta__V1__PlacementGroup *in) {
   memset(g, 0, sizeof *g);
   g->bundles = calloc(in->n_bundles, sizeof *g->bundles);
   g->nodes = calloc(in->n_bundles, sizeof *g->nodes);
-  if (!g->bundles || !g->nodes) {
+  g->lost = calloc(in->n_bundles, sizeof *g->lost);
+  if (!g->bundles || !g->nodes || !g->lost) {
     pg_clear(g);
     return false;
   }
@@ -704,6 +837,7 @@ bool mt_pg_table_restore(mt_pg_table *t, const Manta__V1__PlacementGroup *in) {
   for (size_t i = 0; i < g->nb; i++) {
     mt_pg_bundle_request(in->bundles[i], &g->bundles[i]);
     g->nodes[i] = created ? in->bundles[i]->node_id : 0;
+    g->lost[i] = g->nodes[i] == 0;
   }
   return true;
 }
