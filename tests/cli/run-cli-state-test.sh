@@ -94,7 +94,7 @@ echo "$victim 127.0.0.1:3" >"$MANTA_STATE_DIR/node-old"
 head_pid=$(sed -n 's/.*(pid \([0-9]*\),.*/\1/p' "$work/start.out")
 [ -n "$head_pid" ] || fail "no pid in: $(cat "$work/start.out")"
 pids+=("$head_pid")
-"$manta" status | grep -q "1 alive" || fail "status of the real head"
+grep -q "1 alive" <<<"$("$manta" status)" || fail "status of the real head"
 "$manta" stop >"$work/stop.out" || fail "manta stop failed"
 cat "$work/stop.out"
 kill -0 "$victim" 2>/dev/null || fail "manta stop killed an unrelated process"
@@ -111,7 +111,7 @@ left=$(cd "$MANTA_STATE_DIR" && ls | grep -v '\.log$' | grep -v '^token$' || tru
 if running "$head_pid"; then
   fail "the head still runs"
 fi
-"$manta" stop | grep -q "no running node" || fail "a second stop found nodes"
+grep -q "no running node" <<<"$("$manta" stop)" || fail "a second stop found nodes"
 
 echo "== --object-store-memory takes sizes, and says what it wants"
 if "$manta" start --head --object-store-memory 2XB >"$work/size.out" 2>&1; then

@@ -231,7 +231,7 @@ grep -q "warning: --token is visible to other users" "$work/tok.err" ||
   fail "no warning for --token: $(cat "$work/tok.err")"
 MANTA_TOKEN=wrong-but-long-enough MANTA_ADDRESS=$theaded "$driver" token ||
   fail "driver phase token"
-"$manta" stop | grep -q "stopped head" || fail "manta stop"
+grep -q "stopped head" <<<"$("$manta" stop)" || fail "manta stop"
 if MANTA_TOKEN=a-long-enough-s3cret "$manta" status --address "$theaded" \
   2>/dev/null; then
   fail "the head still answers after manta stop"

@@ -97,7 +97,7 @@ grep -q "registered with the head at $head2" "$work/node.err" ||
 # because it speaks to head 2 now.
 sleep 5
 st=$("$manta" status --address "$head2" 2>&1)
-echo "$st" | grep "$node" | grep -qi "alive" ||
+grep "$node" <<<"$st" | grep -qi "alive" ||
   fail "head 2 does not list the node alive: $st"
 echo "node $node moved to head 2"
 

@@ -132,12 +132,12 @@ start_node head2 --head --port "$port" --num-cpus 1 --http-port off \
 head_pid=$pid
 [ "$address" = "$head" ] || fail "the head came back at $address"
 after=$(status)
-echo "$after" | grep -q ", 4 alive" ||
+grep -q ", 4 alive" <<<"$after" ||
   fail "the new head does not list the stored nodes as alive: $after"
-echo "$after" | grep -q "keeper" || fail "the new head does not list keeper: $after"
-echo "$after" | grep -q "doomed" ||
+grep -q "keeper" <<<"$after" || fail "the new head does not list keeper: $after"
+grep -q "doomed" <<<"$after" ||
   fail "the new head does not list doomed (the store's stale name): $after"
-echo "$after" | grep -q "STRICT_PACK *CREATED" ||
+grep -q "STRICT_PACK *CREATED" <<<"$after" ||
   fail "the new head does not list the placement group: $after"
 MANTA_ADDRESS=$head "$driver" lookup >"$work/lookup.out" 2>&1 &
 lookup=$!
@@ -160,7 +160,7 @@ while status | grep -q "doomed" && [ "$SECONDS" -lt "$until" ]; do
   sleep 0.1
 done
 status | grep -q "doomed" && fail "doomed, dead while no head ran, is still listed"
-status | grep -q "keeper" || fail "keeper is gone after its node registered again"
+grep -q "keeper" <<<"$(status)" || fail "keeper is gone after its node registered again"
 touch "$work/stop"
 wait "$hold" || fail "the holder failed after the restart"
 grep -q "hold: ok" "$work/hold.out"
