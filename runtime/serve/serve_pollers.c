@@ -52,6 +52,7 @@ static struct {
   struct MHD_Daemon *daemon;
   int stop_fd; /* eventfd: readable once the pollers are to end */
   int wake_fd; /* eventfd: a connection was resumed (below) */
+  _Atomic bool wake_sent; /* written since the holder last looked */
   pthread_t threads[POLLERS];
   int started;
   pthread_mutex_t mu;
@@ -116,7 +117,9 @@ static bool take_turn(int me) {
  * to run it. */
 static void wake_holder(void) {
   uint64_t one = 1;
-  if (write(p.wake_fd, &one, sizeof one) < 0) {
+  /* Once until the holder looks: a worker's batch resumes many. */
+  if (!atomic_exchange(&p.wake_sent, true) &&
+      write(p.wake_fd, &one, sizeof one) < 0) {
     /* Full (never in practice) means readable: the holder wakes anyway. */
   }
 }
@@ -186,6 +189,9 @@ static void wait_events(void) {
       /* Read by nobody else: cannot fail but for EAGAIN, harmless. */
     }
   }
+  /* After the read, before MHD_run: a resume from now on writes again (one
+   * between the two is run by that MHD_run). */
+  atomic_store(&p.wake_sent, false);
 }
 
 static void *poll_loop(void *arg) {
@@ -235,6 +241,7 @@ bool mt_serve_pollers_start(struct MHD_Daemon *d, char *why, size_t why_size) {
     return false;
   }
   atomic_store(&p.stopping, false);
+  atomic_store(&p.wake_sent, false);
   atomic_store(&p.holder, -1);
   p.away_since = p.last_away = 0;
   for (p.started = 0; p.started < POLLERS; p.started++) {
