@@ -50,20 +50,22 @@ enum {
 
 static struct {
   struct MHD_Daemon *daemon;
-  int stop_fd; /* eventfd: readable once the pollers are to end */
-  int wake_fd; /* eventfd: a connection was resumed (below) */
+  int stop_fd;            /* eventfd: readable once the pollers are to end */
+  int wake_fd;            /* eventfd: a connection was resumed (below) */
   _Atomic bool wake_sent; /* written since the holder last looked */
   pthread_t threads[POLLERS];
   int started;
   pthread_mutex_t mu;
-  pthread_cond_t cv;     /* on CLOCK_MONOTONIC */
-  _Atomic int holder;    /* -1: none; set under mu */
-  int64_t away_since;    /* under mu: ns, 0: the holder is not away */
-  int64_t last_away;     /* under mu: ns */
-  bool standby_sleeps;   /* under mu: a standby waits without a timeout */
+  pthread_cond_t cv;   /* on CLOCK_MONOTONIC */
+  _Atomic int holder;  /* -1: none; set under mu */
+  int64_t away_since;  /* under mu: ns, 0: the holder is not away */
+  int64_t last_away;   /* under mu: ns */
+  bool standby_sleeps; /* under mu: a standby waits without a timeout */
   _Atomic bool stopping;
-} p = {.mu = PTHREAD_MUTEX_INITIALIZER, .holder = -1, .stop_fd = -1,
-     .wake_fd = -1};
+} p = {.mu = PTHREAD_MUTEX_INITIALIZER,
+       .holder = -1,
+       .stop_fd = -1,
+       .wake_fd = -1};
 
 static _Thread_local int poller_me = -1;
 /* This poller resumed a connection while it held the turn: its next
