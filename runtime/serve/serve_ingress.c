@@ -554,16 +554,12 @@ manta_err mt_serve_ingress_start(const mt_serve_config *cfg, char *why,
             mt_serve_pollers_start(in->daemon, poll_why, sizeof poll_why)) ||
       pthread_create(&in->sweeper, NULL, sweep, in) != 0) {
     snprintf(why, why_size,
-             "cannot start the Serve HTTP%s server on port %d%s%s",
+             "cannot start the Serve HTTP%s server on port %d%s%s%s",
              in->tls ? "S" : "", in->port,
              in->tls && !in->daemon
                  ? " (is the node's TLS certificate and key a pair?)"
                  : "",
-             poll_why[0] ? ": " : "");
-    if (poll_why[0]) {
-      size_t n = strlen(why);
-      snprintf(why + n, why_size - n, "%s", poll_why);
-    }
+             poll_why[0] ? ": " : "", poll_why);
     if (polled) {
       mt_serve_pollers_stop();
     }
