@@ -1,8 +1,8 @@
 /*
- * The floor for bench/serve: a plain libmicrohttpd server in the ingress's
- * model (one internal polling thread, epoll) answering GET /echo?data=X
- * with "Received data: X", the same bytes the echo route sends, with no
- * manta in between.
+ * The floor for bench/serve: a plain libmicrohttpd server (one internal
+ * polling thread, epoll) answering GET /echo?data=X with "Received data:
+ * X" in its callback, the same bytes the echo route sends, with no manta
+ * in between.
  *   serve_floor_server [PORT]
  * PORT 0 (the default): any free port, printed on the "serving" line, so
  * the port is never picked before it is bound (another process may take

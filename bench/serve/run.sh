@@ -4,12 +4,15 @@
 # (docs/benchmarks.md, "Serve"). One JSON line per case:
 #   floor, function route, actor route with 1 and 2 replicas, each at full
 #   load (wrk -t1 -c16) and paced to at most half the floor's peak rate.
-#   bash bench/serve/run.sh BUILD_DIR [seconds] [connections]
+#   bash bench/serve/run.sh BUILD_DIR [seconds] [connections] [OTHER_BUILD]
+# OTHER_BUILD: another build's serve_bench_server (an older commit's, say)
+# measured in the same run too, its cases named "other_...".
 # Needs wrk (Debian). Prints JSON lines on stdout.
 set -euo pipefail
 build=$1
 secs=${2:-5}
 conns=${3:-16}
+other=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$build/bench/serve
 out=$(mktemp -d)
@@ -51,13 +54,22 @@ floor_rps=$rps
 half_delay=$(awk -v c="$conns" -v r="$floor_rps" 'BEGIN { d = c * 2000 / r; printf "%d", d == int(d) ? d : int(d) + 1 }')
 measure floor_paced /echo?data=Hello "$half_delay"
 stop
-for replicas in 1 2; do
-  start "$bin/serve_bench_server" 0 "$replicas"
-  if [ "$replicas" = 1 ]; then
-    measure function_route /echo?data=Hello 0
-    measure function_route_paced /echo?data=Hello "$half_delay"
-  fi
-  measure "actor_route_${replicas}_replicas" /actor?data=Hello 0
-  measure "actor_route_${replicas}_replicas_paced" /actor?data=Hello "$half_delay"
-  stop
-done
+# routes SERVER PREFIX: the function route and the actor route with 1 and
+# 2 replicas, at full load and paced.
+routes() {
+  for replicas in 1 2; do
+    start "$1" 0 "$replicas"
+    if [ "$replicas" = 1 ]; then
+      measure "${2}function_route" /echo?data=Hello 0
+      measure "${2}function_route_paced" /echo?data=Hello "$half_delay"
+    fi
+    measure "${2}actor_route_${replicas}_replicas" /actor?data=Hello 0
+    measure "${2}actor_route_${replicas}_replicas_paced" /actor?data=Hello \
+      "$half_delay"
+    stop
+  done
+}
+routes "$bin/serve_bench_server" ""
+if [ -n "$other" ]; then
+  routes "$other/bench/serve/serve_bench_server" other_
+fi

@@ -1,5 +1,6 @@
 /*
- * The ingress on libmicrohttpd: one internal polling thread (epoll), with
+ * The ingress on libmicrohttpd (epoll), run by the pollers of
+ * serve_pollers.c, which also run the calls the requests make; with
  * suspend/resume so a request waits for its result without a thread; a
  * sweep thread answers 504 to requests past their route's timeout.
  *
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "serve_admin.h"
 #include "serve_message.h"
+#include "serve_pollers.h"
 #include "serve_routes.h"
 #include "serve_runtime.h"
 
@@ -131,6 +133,7 @@ static void on_result(void *ctx, manta_value *v) {
   q->result = v;
   atomic_store(&q->state, R_DONE);
   MHD_resume_connection(q->conn);
+  mt_serve_pollers_resumed();
 }
 
 /* Ends a waiting request with an error of our own (timeout, shutdown) if
@@ -142,6 +145,7 @@ static void give_up_locked(request *q, manta_err code, const char *msg) {
   q->result = manta_error(code, "%s", msg);
   atomic_store(&q->state, R_DONE);
   MHD_resume_connection(q->conn);
+  mt_serve_pollers_resumed();
 }
 
 static void *sweep(void *arg) {
@@ -265,6 +269,7 @@ static enum MHD_Result submit(ingress *in, request *q,
   in->waiting = q;
   q->listed = true;
   MHD_suspend_connection(c);
+  mt_serve_pollers_defer(); /* run by this thread, not a woken worker */
   manta_ref ref = {0};
   const manta_value *args[] = {req};
   manta_err err;
@@ -282,6 +287,7 @@ static enum MHD_Result submit(ingress *in, request *q,
                     "route %s: the call could not be made", d->spec.route);
     atomic_store(&q->state, R_DONE);
     MHD_resume_connection(c);
+    mt_serve_pollers_resumed();
   }
   pthread_mutex_unlock(&in->mu);
   manta_value_free(req);
@@ -530,8 +536,7 @@ manta_err mt_serve_ingress_start(const mt_serve_config *cfg, char *why,
   }
   /* The TLS options last: with plain HTTP the list ends before them. */
   in->daemon = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+      MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
           (in->tls ? MHD_USE_TLS : 0),
       0, NULL, NULL, on_request, in, MHD_OPTION_LISTEN_SOCKET, fd,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, in,
@@ -542,12 +547,22 @@ manta_err mt_serve_ingress_start(const mt_serve_config *cfg, char *why,
       in->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END,
       in->tls ? cfg->tls.key : NULL, MHD_OPTION_HTTPS_MEM_CERT,
       in->tls ? cfg->tls.cert : NULL, MHD_OPTION_END);
-  if (!in->daemon || pthread_create(&in->sweeper, NULL, sweep, in) != 0) {
-    snprintf(why, why_size, "cannot start the Serve HTTP%s server on port %d%s",
+  char poll_why[128] = "";
+  bool polled = false;
+  if (!in->daemon ||
+      !(polled =
+            mt_serve_pollers_start(in->daemon, poll_why, sizeof poll_why)) ||
+      pthread_create(&in->sweeper, NULL, sweep, in) != 0) {
+    snprintf(why, why_size,
+             "cannot start the Serve HTTP%s server on port %d%s%s%s",
              in->tls ? "S" : "", in->port,
              in->tls && !in->daemon
                  ? " (is the node's TLS certificate and key a pair?)"
-                 : "");
+                 : "",
+             poll_why[0] ? ": " : "", poll_why);
+    if (polled) {
+      mt_serve_pollers_stop();
+    }
     if (in->daemon) {
       MHD_stop_daemon(in->daemon);
     } else {
@@ -587,7 +602,7 @@ void mt_serve_ingress_stop(void) {
     return;
   }
   /* Every suspended connection is resumed before the daemon stops (as
-   * libmicrohttpd requires), answered 503. */
+   * libmicrohttpd requires), answered 503 by the pollers' last run. */
   pthread_mutex_lock(&in->mu);
   in->stopping = true;
   for (request *q = in->waiting; q; q = q->next) {
@@ -596,6 +611,7 @@ void mt_serve_ingress_stop(void) {
   pthread_cond_signal(&in->cv);
   pthread_mutex_unlock(&in->mu);
   pthread_join(in->sweeper, NULL);
+  mt_serve_pollers_stop();
   MHD_stop_daemon(in->daemon);
   ingress_free(in);
 }

@@ -1,7 +1,8 @@
-/* Ready callbacks on refs and where actors live, from the runtime's
- * internals (serve_runtime.h says why). */
+/* Ready callbacks on refs, running calls here and where actors live, from the
+ * runtime's internals (serve_runtime.h says why). */
 #include "serve_runtime.h"
 
+#include "cluster_seam.h"
 #include "rt.h"
 
 #include <stdio.h>
@@ -69,6 +70,16 @@ bool mt_serve_wait_cancel(mt_serve_wait *w) {
   mt_unlock();
   mt_garbage_free(&g);
   return cancelled;
+}
+
+void mt_serve_defer_kicks(void) {
+  mt_sched_defer_kicks();
+}
+
+void mt_serve_run_here(void (*away)(void), void (*step_aside)(void),
+                       void (*back)(void)) {
+  const mt_here_hooks hooks = {away, step_aside, back};
+  mt_sched_run_here(&hooks);
 }
 
 void mt_serve_actor_node(uint64_t actor, char *buf, size_t size) {

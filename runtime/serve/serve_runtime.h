@@ -6,7 +6,9 @@
  * for their results without a thread each. manta.h offers only blocking
  * waits (get, wait), so this reaches the runtime's own listener mechanism
  * (mt_obj_when_ready_locked, the one the node service uses for results it
- * sends back). And the node an actor lives on, for the status.
+ * sends back). Calls run on the ingress's own thread (the scheduler's
+ * run-here, as the node service uses it for received tasks). And the
+ * node an actor lives on, for the status.
  */
 #ifndef MT_SERVE_RUNTIME_H
 #define MT_SERVE_RUNTIME_H
@@ -36,6 +38,18 @@ bool mt_serve_wait_start(mt_serve_wait *w, manta_ref ref, mt_serve_ready_fn fn,
 /* Stops waiting: true if fn will never be called (the ref is released),
  * false if fn ran already. */
 bool mt_serve_wait_cancel(mt_serve_wait *w);
+
+/* The calls this thread submits from now on wake no worker: the next
+ * mt_serve_run_here runs them here (or, if another thread already runs
+ * work that way, kicks workers for them). For the ingress's pollers
+ * (serve_pollers.c): a worker woken per request and the poller woken for
+ * its answer were two thread wake-ups on every request. */
+void mt_serve_defer_kicks(void);
+/* Runs one turn of the scheduler on this thread (an actor's turn or a
+ * batch of calls of one kind) if calls were deferred; away() before,
+ * back() after, step_aside() if a call blocks (in get or wait). */
+void mt_serve_run_here(void (*away)(void), void (*step_aside)(void),
+                       void (*back)(void));
 
 /* The node the actor lives on (16 hex digits, as manta_node_id writes
  * them); "" when the handle is unknown. */

@@ -136,6 +136,26 @@ def test_overload(port):
           str(holder.get("r")))
 
 
+def test_slow_call_holds_nobody(port):
+    """A call runs on the ingress's poller that read its request; while it
+    lasts the other poller serves the connections: a request made while a
+    slow one runs is answered first."""
+    order = []
+
+    def slow():
+        order.append(("slow", request(port, "GET", "/busy?ms=2000")[0]))
+    t = threading.Thread(target=slow)
+    t.start()
+    for _ in range(500):  # until the slow one is in flight
+        if in_flight(port, "/busy")["in_flight"] == 1:
+            break
+        time.sleep(0.01)
+    order.append(("fast", request(port, "GET", "/respond")[0]))
+    t.join(20)
+    check(order == [("fast", 201), ("slow", 200)],
+          "a fast request waits for no slow call: %s" % order)
+
+
 def in_flight(port, route):
     st, h, body = request(port, "GET", "/-/routes")
     return {r["route"]: r for r in json.loads(body)}[route]
@@ -344,6 +364,7 @@ def main():
     try:
         test_mapping(port)
         test_overload(port)
+        test_slow_call_holds_nobody(port)
         test_replicas_full(port)
         test_autoscaling(port)
         test_health(port)
