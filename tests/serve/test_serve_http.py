@@ -280,8 +280,14 @@ def test_resources_args(port):
     check(st == 200, "deploy with resources and args: %s %s" % (st, body))
     st, h, body = request(port, "GET", "/sized/greet")
     check(st == 200 and body == b"hello 42", "file args: %s %s" % (st, body))
-    check(slots_free(port) == 1.0, "two replicas hold 2 slots: %s" %
-          slots_free(port))
+    # The second replica may still be in creation when the first answers.
+    held = None
+    for _ in range(200):  # bounded: 10 s
+        held = slots_free(port)
+        if held == 1.0:
+            break
+        time.sleep(0.05)
+    check(held == 1.0, "two replicas hold 2 slots: %s" % held)
     route = in_flight(port, "/sized")
     check(route.get("resources") == {"slots": 1.0} and
           route.get("args") == ["hello", 42],
