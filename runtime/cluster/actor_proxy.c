@@ -10,7 +10,8 @@
  * Also here: where an actor goes when this node cannot host it, what a host
  * does with the actor operations it receives, the hold a host keeps on an
  * actor for the node that created it, and the proxies of a node that died.
- * Named actors are in actor_names_node.c.
+ * Named actors are in actor_names_node.c; how a handle this node did not
+ * create the actor through follows its restarts, in actor_locate.c.
  */
 #include "cluster.h"
 
@@ -35,8 +36,7 @@ static bool proxy_wire(uint64_t id, uint8_t wire[16]) {
   return r != NULL;
 }
 
-/* "3f2a... (127.0.0.1:4242)" for messages. */
-static void node_label_locked(uint64_t node, char *buf, size_t size) {
+void mt_node_label_locked(uint64_t node, char *buf, size_t size) {
   char hex[17];
   mt_wire_node_id_hex(node, hex);
   const mt_view_node *v = mt_view_find_locked(node);
@@ -131,6 +131,29 @@ mt_actor *mt_proxy_get_locked(uint64_t host, uint64_t id) {
     proxy_index_locked(a);
   }
   return a;
+}
+
+mt_actor *mt_proxy_owned_locked(uint64_t host, uint64_t id) {
+  mt_actor *a = proxy_find_locked(host, id);
+  while (a && !(a->remote->holds && a->remote->host == host &&
+                a->remote->id == id)) {
+    a = a->remote->next;
+  }
+  return a;
+}
+
+void mt_proxy_move_locked(mt_actor *a, uint64_t host, uint64_t id,
+                          mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  if (r->id) {
+    proxy_unindex_locked(a);
+  }
+  r->host = host;
+  r->id = id;
+  r->since_ms = mt_now_ms();
+  r->lost_ms = 0;
+  proxy_index_locked(a);
+  mt_actor_flush_locked(a, g);
 }
 
 /* ---- messages to the host ----------------------------------------------- */
@@ -311,6 +334,7 @@ static bool restart_locked(mt_actor *a, const char *node, manta_value **why,
   if (!place_default_locked(r->class_name, &r->demand, NULL, &host, why)) {
     return false;
   }
+  mt_actor_locate_former_locked(a, r->host, r->id); /* for other handles */
   proxy_unindex_locked(a);
   r->nrestart_tried = 0;
   if (!create_on_locked(a, host, why, g)) {
@@ -321,7 +345,7 @@ static bool restart_locked(mt_actor *a, const char *node, manta_value **why,
   }
   r->restarts_done++;
   char to[120];
-  node_label_locked(host, to, sizeof to);
+  mt_node_label_locked(host, to, sizeof to);
   mt_log(MT_LOG_INFO,
          "cluster: node %s, where actor %s lived, died; creating it again on "
          "%s (restart %d)",
@@ -346,8 +370,8 @@ static bool restart_elsewhere_locked(mt_actor *a, const char *failure,
     return false;
   }
   char from[120], to[120];
-  node_label_locked(r->host, from, sizeof from);
-  node_label_locked(host, to, sizeof to);
+  mt_node_label_locked(r->host, from, sizeof from);
+  mt_node_label_locked(host, to, sizeof to);
   if (!create_on_locked(a, host, &why, g)) {
     mt_garbage_add(g, why);
     return false;
@@ -362,8 +386,14 @@ static bool restart_elsewhere_locked(mt_actor *a, const char *failure,
 static void host_died_locked(mt_actor *a, mt_garbage *g) {
   char node[120], restarts[80];
   mt_actor_remote *r = a->remote;
-  node_label_locked(r->host, node, sizeof node);
+  mt_node_label_locked(r->host, node, sizeof node);
   manta_value *nowhere = NULL;
+  /* A handle that did not create the actor asks the node that did where
+   * it lives now; that answer decides. */
+  if (!r->holds && a->state == MT_ACTOR_ALIVE && !mt_rt.shutting_down &&
+      (r->locating || mt_actor_locate_locked(a, g))) {
+    return;
+  }
   /* Not while a creation is on its way (PENDING): its loss ends the actor,
    * and a second creation beside it would leave two instances. */
   if (r->restarts_left != 0 && r->holds && a->state == MT_ACTOR_ALIVE &&
@@ -454,7 +484,7 @@ void mt_actor_remote_created_locked(mt_task *t, const ProtobufCBinaryData *id,
     mt_garbage_add(g, v); /* a new creation is on its way */
   } else {
     char node[120];
-    node_label_locked(r->host, node, sizeof node);
+    mt_node_label_locked(r->host, node, sizeof node);
     manta_value *why =
         mt_error_new(MANTA_ERR_ACTOR_DEAD, r->class_name,
                      "creating actor %s on node %s failed: %s", r->class_name,
@@ -523,6 +553,21 @@ void mt_actor_remote_lost_locked(mt_task *t, manta_err code, const char *why,
     requeue_locked(t->actor, t);
     return;
   }
+  if (code == MANTA_ERR_ACTOR_DEAD && mt_actor_locate_may_resend(t)) {
+    /* A handle passed here: the owner says where the actor is and whether
+     * the call may go there (mt_actor_locate_locked, at the latest when
+     * the head declares the host dead). */
+    mt_log(MT_LOG_INFO,
+           "cluster: actor %s: call of %s lost (%s); asking its owner "
+           "where the actor lives now",
+           mt_actor_class_name(t->actor), t->remote->function, why);
+    r->lost_ms = mt_now_ms();
+    requeue_locked(t->actor, t);
+    if (!r->locating) {
+      mt_actor_locate_locked(t->actor, g);
+    }
+    return;
+  }
   if (t->kind == MT_TASK_ACTOR_CREATE) {
     mt_actor_remote_created_locked(t, NULL,
                                    mt_error_new(code, "cluster", "%s", why), g);
@@ -545,6 +590,9 @@ void mt_actor_kill_remote_locked(mt_actor *a, mt_garbage *g) {
 
 void mt_proxy_free_locked(mt_actor *a, mt_garbage *g) {
   mt_actor_remote *r = a->remote;
+  if (r->holds && r->restarts_done > 0) {
+    mt_actor_locate_forget_locked(a); /* its former instances */
+  }
   if (!r->id) {
     return; /* never created: nothing there, nothing indexed */
   }
@@ -636,5 +684,6 @@ void mt_actors_remote_stop_locked(mt_garbage *g) {
   mt_u64map_free(&wire_ids);
   pthread_mutex_unlock(&wire_mu);
   mt_actor_holds_stop_locked(g);
+  mt_actor_locate_stop_locked();
   mt_actor_names_updates_drop();
 }

@@ -407,6 +407,11 @@ typedef struct mt_actor_remote {
   mt_resource_request demand; /* what the creation asked for */
   manta_value **args;         /* the constructor's arguments (counted) */
   size_t nargs;
+  /* A proxy that did not create its actor (actor_locate.c): the node that
+   * did, once it answered (0 before), and whether asking it is under way.
+   * max_task_retries above is then what it answered. */
+  uint64_t owner_node;
+  bool locating;
 } mt_actor_remote;
 
 typedef struct mt_actor {

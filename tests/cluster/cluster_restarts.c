@@ -24,6 +24,36 @@ static void kill_node(int64_t pid, const char *when) {
   REQUIRE(pid > 1 && kill((pid_t)pid, SIGKILL) == 0);
 }
 
+/* The actor a (total 105, living on the node of pid first, restarted
+ * from 100 by its constructor) loses its node with SIGKILL mid-call: the
+ * call in flight is sent again to the new instance, and a call made just
+ * after the kill (sent to the dead node and sent again, or held until the
+ * actor is back) runs on it and sees 101, not 106. Returns the new
+ * instance's pid. */
+static int64_t kill_mid_call(manta_actor a, int64_t first, const char *when) {
+  manta_ref slow = mt_test_actor_call_async(
+      a, "slow", (manta_value *[]){manta_int(1500)}, 1);
+  mt_test_sleep_ms(300);
+  kill_node(first, when);
+  manta_ref queued =
+      mt_test_actor_call_async(a, "add", (manta_value *[]){manta_int(1)}, 1);
+  manta_value *v = NULL;
+  CHECK_OK(manta_get(slow, 60000, &v));
+  CHECK_INT_EQ(mt_test_int(v), 1500);
+  manta_value_free(v);
+  v = NULL;
+  CHECK_OK(manta_get(queued, 60000, &v));
+  CHECK_INT_EQ(mt_test_int(v), 101);
+  manta_value_free(v);
+  manta_ref_release(slow);
+  manta_ref_release(queued);
+  int64_t second = call_int(a, "pid", NULL, 0);
+  CHECK(second != first && second > 1);
+  printf("actor_restart: restarted from pid %lld on pid %lld\n",
+         (long long)first, (long long)second);
+  return second;
+}
+
 static void test_restart_then_exhausted(void) {
   manta_call_options *o;
   REQUIRE_OK(manta_call_options_new(&o));
@@ -43,31 +73,8 @@ static void test_restart_then_exhausted(void) {
   CHECK_INT_EQ(call_int(a, "add", (manta_value *[]){manta_int(5)}, 1), 105);
 
   /* In flight when the node dies: sent again to the new instance. */
-  manta_ref slow = mt_test_actor_call_async(
-      a, "slow", (manta_value *[]){manta_int(1500)}, 1);
-  mt_test_sleep_ms(300);
-  kill_node(first, "mid-call (a restart left)");
-  /* Made just after the kill: sent to the dead node and sent again, or
-   * held until the actor is back; either way it runs on the new one. */
-  manta_ref queued =
-      mt_test_actor_call_async(a, "add", (manta_value *[]){manta_int(1)}, 1);
-  manta_value *v = NULL;
-  CHECK_OK(manta_get(slow, 30000, &v));
-  CHECK_INT_EQ(mt_test_int(v), 1500);
-  manta_value_free(v);
-  v = NULL;
-  /* The constructor ran again with its argument: the state restarted at
-   * 100, not at the 105 the dead instance had. */
-  CHECK_OK(manta_get(queued, 30000, &v));
-  CHECK_INT_EQ(mt_test_int(v), 101);
-  manta_value_free(v);
-  manta_ref_release(slow);
-  manta_ref_release(queued);
-  int64_t second = call_int(a, "pid", NULL, 0);
-  CHECK(second != first && second > 1);
+  int64_t second = kill_mid_call(a, first, "mid-call (a restart left)");
   CHECK_INT_EQ(call_int(a, "get", NULL, 0), 101);
-  printf("actor_restart: restarted from pid %lld on pid %lld\n",
-         (long long)first, (long long)second);
   /* Its name names the new instance (the head may take a moment to hear). */
   manta_actor found = {0};
   manta_err look = MANTA_ERR_NOT_FOUND;
@@ -90,11 +97,11 @@ static void test_restart_then_exhausted(void) {
 
   /* The second death: no restart is left, so the call in flight fails too
    * (a retry needs an actor to go to), and so does every later call. */
-  slow = mt_test_actor_call_async(a, "slow", (manta_value *[]){manta_int(1500)},
-                                  1);
+  manta_ref slow = mt_test_actor_call_async(
+      a, "slow", (manta_value *[]){manta_int(1500)}, 1);
   mt_test_sleep_ms(300);
   kill_node(second, "mid-call (no restart left)");
-  v = NULL;
+  manta_value *v = NULL;
   manta_err err = manta_get(slow, 30000, &v);
   CHECK_ERR(err, MANTA_ERR_ACTOR_DEAD);
   manta_value_free(v);
@@ -270,9 +277,120 @@ static void test_restart_elsewhere(void) {
   kill((pid_t)pb, SIGCONT);
 }
 
+/* ---- handles held by another process (run-actor-restart-test.sh) */
+
+/* Files shared by the two drivers, in MANTA_TEST_DIR. */
+static void shared_path(char *buf, size_t size, const char *name) {
+  const char *dir = getenv("MANTA_TEST_DIR");
+  REQUIRE(dir != NULL);
+  snprintf(buf, size, "%s/%s", dir, name);
+}
+
+/* Waits (60 s at most) for a file the other driver writes. */
+static void wait_file(const char *name) {
+  char path[512];
+  shared_path(path, sizeof path, name);
+  int i = 0;
+  for (; i < 600 && access(path, F_OK) != 0; i++) {
+    mt_test_sleep_ms(100);
+  }
+  REQUIRE(i < 600);
+}
+
+static void touch_file(const char *name) {
+  char path[512];
+  shared_path(path, sizeof path, name);
+  FILE *f = fopen(path, "w");
+  REQUIRE(f != NULL);
+  fclose(f);
+}
+
+/* The owner: creates an Ember (max_restarts 1, max_task_retries -1,
+ * named phoenix_shared), adds 5, and hands the handle to the holder
+ * process as the bytes of a value (as an argument would carry it); then
+ * stays, its handle the one the restart belongs to, until the holder is
+ * done, and checks that its own handle followed the restart too. */
+static void test_handle_owner(void) {
+  manta_call_options *o;
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_max_restarts(o, 1));
+  REQUIRE_OK(manta_call_options_set_max_task_retries(o, -1));
+  REQUIRE_OK(manta_call_options_set_name(o, "phoenix_shared"));
+  manta_actor a = {0};
+  manta_value *start = manta_int(100);
+  REQUIRE_OK(manta_actor_create("Ember", (const manta_value *const *)&start, 1,
+                                o, &a));
+  manta_value_free(start);
+  manta_call_options_free(o);
+  CHECK_INT_EQ(call_int(a, "add", (manta_value *[]){manta_int(5)}, 1), 105);
+
+  manta_value *hv = manta_actor_value(a);
+  void *buf = NULL;
+  size_t len = 0;
+  REQUIRE_OK(manta_value_encode(hv, &buf, &len));
+  manta_value_free(hv);
+  char path[512], tmp[512];
+  shared_path(path, sizeof path, "handle");
+  shared_path(tmp, sizeof tmp, "handle.tmp");
+  FILE *f = fopen(tmp, "wb");
+  REQUIRE(f != NULL && fwrite(buf, 1, len, f) == len);
+  fclose(f);
+  manta_free(buf);
+  REQUIRE(rename(tmp, path) == 0);
+  printf("handle_owner: handle written (%zu bytes)\n", len);
+  fflush(stdout);
+
+  wait_file("holder-done");
+  /* The restart was this process's: its handle sees the new instance. */
+  CHECK_INT_EQ(call_int(a, "get", NULL, 0), 102);
+  manta_actor_release(a);
+}
+
+/* The holder: a second driver given the handle as bytes (not by name), and
+ * one found by name before the restart. Its node is killed with SIGKILL
+ * mid-call; the call in flight is sent again to the restarted instance,
+ * and every later call through either handle reaches it. */
+static void test_handle_holder(void) {
+  wait_file("handle");
+  char path[512];
+  shared_path(path, sizeof path, "handle");
+  FILE *f = fopen(path, "rb");
+  REQUIRE(f != NULL);
+  uint8_t buf[256];
+  size_t len = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  manta_value *hv = NULL;
+  REQUIRE_OK(manta_value_decode(buf, len, &hv));
+  manta_actor a = {0};
+  REQUIRE_OK(manta_get_actor(hv, &a));
+  manta_actor named = {0};
+  REQUIRE_OK(manta_actor_lookup("phoenix_shared", &named));
+
+  CHECK_INT_EQ(call_int(a, "get", NULL, 0), 105);
+  int64_t first = call_int(a, "pid", NULL, 0);
+  CHECK_INT_EQ(call_int(named, "pid", NULL, 0), first);
+
+  int64_t second =
+      kill_mid_call(a, first, "mid-call of a handle passed to this process");
+  /* The handle found by name before the restart follows it too. */
+  CHECK_INT_EQ(call_int(named, "add", (manta_value *[]){manta_int(1)}, 1), 102);
+  CHECK_INT_EQ(call_int(named, "pid", NULL, 0), second);
+  manta_actor_release(named);
+  manta_value_free(hv); /* holds the decoded handle (a is borrowed) */
+  touch_file("holder-done");
+}
+
 int cluster_restart_phase(const char *phase) {
   if (strcmp(phase, "actor_restart") == 0) {
     RUN_TEST(test_restart_then_exhausted);
+    return 1;
+  }
+  if (strcmp(phase, "handle_owner") == 0) {
+    RUN_TEST(test_handle_owner);
+    return 1;
+  }
+  if (strcmp(phase, "handle_holder") == 0) {
+    RUN_TEST(test_handle_holder);
     return 1;
   }
   if (strcmp(phase, "restart_elsewhere") == 0) {

@@ -2,9 +2,12 @@
 # Actor restarts across real node deaths: a head and two nodes offering the
 # class Phoenix (separate processes on loopback); a driver creates a Phoenix
 # with max_restarts 1 and max_task_retries 1 and kills its node with
-# SIGKILL mid-call, then kills the node it was restarted on
-# (cluster_restarts.c says what must hold). Every process started here is
-# killed on exit, pass or fail.
+# SIGKILL mid-call, then kills the node it was restarted on. Then two nodes
+# offering Ember: one driver (the owner) creates an Ember with restarts
+# and hands its handle, as the bytes of a value, to a second driver, which
+# also finds it by name, kills the actor's node with SIGKILL mid-call and
+# keeps calling through both handles (cluster_restarts.c says what must
+# hold). Every process started here is killed on exit, pass or fail.
 #
 #   run-actor-restart-test.sh <manta> <cluster_driver> <cluster_module.so>
 set -euo pipefail
@@ -17,7 +20,13 @@ export MANTA_STATE_DIR=$work/state
 unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE
 source "$(dirname "$0")/nodes.sh"
 
+owner=
+
 cleanup() {
+  if [[ -n $owner ]]; then
+    kill -9 "$owner" 2>/dev/null || true
+    wait "$owner" 2>/dev/null || true
+  fi
   kill_nodes
   rm -rf "$work"
 }
@@ -34,4 +43,26 @@ wait_offered "$head" Phoenix 2
 
 echo "== driver: restart, retried call, restarts used up"
 MANTA_ADDRESS=$head "$driver" actor_restart || fail "driver phase actor_restart"
+
+echo "== two nodes offering Ember; its owner hands its handle to another driver"
+MANTA_TEST_CLASSES=Ember start_node node_c --address "$head" --num-cpus 1 \
+  --module "$module"
+MANTA_TEST_CLASSES=Ember start_node node_d --address "$head" --num-cpus 1 \
+  --module "$module"
+wait_offered "$head" Ember 2
+mkdir -p "$work/shared"
+MANTA_ADDRESS=$head MANTA_TEST_DIR=$work/shared MANTA_LOG=info \
+  "$driver" handle_owner >"$work/owner.log" 2>&1 &
+owner=$!
+echo "== the holder kills the actor's node and keeps calling"
+status=0
+MANTA_ADDRESS=$head MANTA_TEST_DIR=$work/shared MANTA_LOG=info \
+  "$driver" handle_holder || status=$?
+owner_status=0
+wait "$owner" || owner_status=$?
+owner=
+echo "-- the owner's output"
+cat "$work/owner.log"
+[[ $status -eq 0 ]] || fail "driver phase handle_holder"
+[[ $owner_status -eq 0 ]] || fail "driver phase handle_owner"
 echo "PASS"
