@@ -189,7 +189,9 @@ void mt_actor_spec_fill(const mt_task *t, Manta__V1__TaskSpec *spec,
     spec->create = &st->create;
   } else {
     mt_wire_id_join(r->host, r->id, st->id);
-    spec->actor_op = MANTA__V1__ACTOR_OP__ACTOR_OP_CALL;
+    spec->actor_op = t->remote->ready_probe
+                         ? MANTA__V1__ACTOR_OP__ACTOR_OP_READY
+                         : MANTA__V1__ACTOR_OP__ACTOR_OP_CALL;
     spec->actor_id.data = st->id;
     spec->actor_id.len = sizeof st->id;
     spec->method = t->remote->function;
@@ -310,6 +312,8 @@ static bool create_on_locked(mt_actor *a, uint64_t host, manta_value **why,
   t->remote->demand = r->demand;
   r->host = host;
   r->id = 0;
+  r->confirming = false;
+  r->probing = false;
   r->since_ms = mt_now_ms();
   r->lost_ms = 0;
   if (r->nrestart_tried < (int)(sizeof r->restart_tried / sizeof(uint64_t))) {
@@ -396,7 +400,8 @@ static void host_died_locked(mt_actor *a, mt_garbage *g) {
   }
   /* Not while a creation is on its way (PENDING): its loss ends the actor,
    * and a second creation beside it would leave two instances. */
-  if (r->restarts_left != 0 && r->holds && a->state == MT_ACTOR_ALIVE &&
+  if (r->restarts_left != 0 && r->holds &&
+      (a->state == MT_ACTOR_ALIVE || r->confirming) &&
       restart_locked(a, node, &nowhere, g)) {
     return;
   }
@@ -410,10 +415,113 @@ static void host_died_locked(mt_actor *a, mt_garbage *g) {
   mt_actor_die_locked(a, why, g);
 }
 
+/* Asks the host of a restart's instance whether its constructor
+ * succeeded (ACTOR_OP_READY); its calls wait in the mailbox meanwhile. */
+static void probe_locked(mt_actor *a, mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  mt_task *t = mt_task_alloc(MT_TASK_ACTOR_CALL, NULL, 0);
+  if (!t || !mt_task_make_remote(t, "", NULL, 0)) {
+    if (t) {
+      mt_task_free_locked(t, g);
+    }
+    return; /* OOM: tried again at the next view */
+  }
+  t->remote->ready_probe = true;
+  t->remote->demand.n = 0;
+  t->actor = a;
+  mt_actor_retain_locked(a); /* the probe's count */
+  t->where = MT_WHERE_REMOTE;
+  r->probing = true;
+  manta_value *error = NULL;
+  if (!mt_peers_send_locked(r->host, t, &error, g)) {
+    r->probing = false;
+    mt_task_finish_locked(t, error, g);
+  }
+}
+
+/* The constructor of a restart's instance failed on its host (why): that
+ * counts as one restart, and the actor is created again, on another node
+ * offering its class if there is one, while restarts are left; else it
+ * dies, its error naming the cause. */
+static void ctor_failed_locked(mt_actor *a, manta_value *why, mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  char node[120], to[120], restarts[80];
+  mt_node_label_locked(r->host, node, sizeof node);
+  /* The host's answer says the probe did not run; its cause, why the
+   * instance died (its constructor's error). */
+  const manta_value *cause = manta_error_cause(why);
+  const char *because = manta_error_message(cause ? cause : why);
+  post_locked(r, MANTA__V1__ACTOR_OP__ACTOR_OP_RELEASE, g); /* its hold */
+  r->confirming = false;
+  uint64_t host = 0;
+  manta_value *nowhere = NULL;
+  if (r->restarts_left != 0 && !mt_rt.shutting_down &&
+      (place_default_locked(r->class_name, &r->demand, r, &host, &nowhere) ||
+       place_default_locked(r->class_name, &r->demand, NULL, &host,
+                            &nowhere))) {
+    mt_garbage_add(g, nowhere);
+    nowhere = NULL;
+    proxy_unindex_locked(a);
+    if (create_on_locked(a, host, &nowhere, g)) {
+      if (r->restarts_left > 0) {
+        r->restarts_left--;
+      }
+      r->restarts_done++;
+      mt_node_label_locked(host, to, sizeof to);
+      mt_log(MT_LOG_INFO,
+             "cluster: the constructor of actor %s failed on node %s (%s); "
+             "creating it again on %s (restart %d)",
+             r->class_name, node, because, to, r->restarts_done);
+      mt_garbage_add(g, why);
+      return;
+    }
+  }
+  restarts_label(r, restarts, sizeof restarts);
+  manta_value *dead = mt_error_new(
+      MANTA_ERR_ACTOR_DEAD, r->class_name,
+      "actor %s was restarted, and its constructor failed on node %s%s: "
+      "%s%s%s",
+      r->class_name, node, restarts, because, nowhere ? "; " : "",
+      nowhere ? manta_error_message(nowhere) : "");
+  mt_garbage_add(g, nowhere);
+  if (dead) {
+    manta_error_set_cause(dead, why);
+  } else {
+    mt_garbage_add(g, why);
+  }
+  mt_actor_die_locked(a, dead, g);
+}
+
+void mt_actor_remote_ready_locked(mt_task *t, manta_value *v, mt_garbage *g) {
+  mt_actor *a = t->actor;
+  mt_actor_remote *r = a->remote;
+  mt_actor_retain_locked(a);
+  mt_task_finish_locked(t, NULL, g);
+  r->probing = false;
+  if (a->state != MT_ACTOR_PENDING || !r->confirming) {
+    mt_garbage_add(g, v); /* killed, or moved on meanwhile */
+  } else if (v && manta_value_kind(v) == MANTA_KIND_ERROR &&
+             manta_error_code(v) == MANTA_ERR_ACTOR_DEAD) {
+    ctor_failed_locked(a, v, g);
+  } else {
+    /* Constructed (or a host that predates the probe answered): calls go. */
+    mt_garbage_add(g, v);
+    r->confirming = false;
+    a->state = MT_ACTOR_ALIVE;
+    mt_actor_flush_locked(a, g);
+  }
+  mt_actor_release_locked(a, g);
+}
+
 /* Sends the ready calls at the head of the mailbox, in order. A call whose
  * arguments are pending holds back those behind it. */
 void mt_actor_flush_locked(mt_actor *a, mt_garbage *g) {
   mt_actor_remote *r = a->remote;
+  if (r->confirming && !r->probing && a->state == MT_ACTOR_PENDING &&
+      node_state_locked(r->host, r->since_ms) == HOST_ALIVE &&
+      !mt_peers_down_locked(r->host)) {
+    probe_locked(a, g); /* the last probe was lost with a link */
+  }
   if (a->state != MT_ACTOR_ALIVE || !a->mbox.head ||
       a->mbox.head->where != MT_WHERE_MAILBOX) {
     return;
@@ -475,6 +583,11 @@ void mt_actor_remote_created_locked(mt_task *t, const ProtobufCBinaryData *id,
     proxy_index_locked(a);
     if (a->state == MT_ACTOR_DEAD) {
       post_locked(r, MANTA__V1__ACTOR_OP__ACTOR_OP_KILL, g); /* killed here */
+    } else if (r->restarts_done > 0 && r->holds) {
+      /* A restart: calls wait until the constructor is known to have
+       * succeeded (a failure counts as a restart). */
+      r->confirming = true;
+      probe_locked(a, g);
     } else {
       a->state = MT_ACTOR_ALIVE;
       mt_actor_flush_locked(a, g);
@@ -540,6 +653,12 @@ static bool may_resend(const mt_task *t) {
 void mt_actor_remote_lost_locked(mt_task *t, manta_err code, const char *why,
                                  mt_garbage *g) {
   mt_actor_remote *r = t->actor->remote;
+  if (t->remote->ready_probe) {
+    /* Sent again at the next view if the host lives; a restart if not. */
+    r->probing = false;
+    mt_task_finish_locked(t, NULL, g);
+    return;
+  }
   if (t->kind == MT_TASK_ACTOR_CALL && r && r->restarts_left != 0 && r->holds) {
     /* The host may be dead: later calls wait for the head to say so (a
      * restart) instead of following this one. */

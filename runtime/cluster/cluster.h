@@ -417,6 +417,10 @@ void mt_proxy_move_locked(mt_actor *a, uint64_t host, uint64_t id,
 /* "3f2a... (127.0.0.1:4242)" for messages. */
 void mt_node_label_locked(uint64_t node, char *buf, size_t size);
 
+/* The answer to a restart's probe (mt_remote.ready_probe): null when its
+ * constructor succeeded, else the error the instance died with. */
+void mt_actor_remote_ready_locked(mt_task *t, manta_value *v, mt_garbage *g);
+
 /* actor_locate.c: handles that follow an actor's restarts. A proxy that
  * did not create its actor asks the node that did (its owner) where the
  * actor lives now, when the node it lived on died or a call to it was lost.

@@ -657,9 +657,19 @@ manta_err manta_actor_create(const char *class_name,
   return mt_actor_create(class_name, args, nargs, opts, true, out);
 }
 
-manta_err manta_actor_call(manta_actor actor, const char *method,
-                           const manta_value *const *args, size_t nargs,
-                           manta_ref *out) {
+/* What the probe of a restart runs (mt_actor_ready_call): nothing. */
+static manta_value *ready_fn(void *state, const manta_value *const *args,
+                             size_t nargs, void *data) {
+  (void)state, (void)args, (void)nargs, (void)data;
+  return manta_null();
+}
+
+static mt_method ready_method = {"(ready)", ready_fn, 0, NULL};
+
+/* A call of method (builtin, if given, instead of the class's). */
+static manta_err actor_call(manta_actor actor, const char *method,
+                            mt_method *builtin, const manta_value *const *args,
+                            size_t nargs, manta_ref *out) {
   if (!method || !out || !mt_args_valid(args, nargs)) {
     return MANTA_ERR_INVALID;
   }
@@ -698,6 +708,8 @@ manta_err manta_actor_call(manta_actor actor, const char *method,
                         "actor %s is being restarted and %zu calls already "
                         "wait for it; call of %s not queued",
                         mt_actor_class_name(a), a->mbox.len, method);
+  } else if (builtin && !a->remote) {
+    t->method = builtin;
   } else if (a->remote) {
     /* Checked where the actor lives. */
     if (!mt_task_make_remote(t, method, NULL, 0)) {
@@ -722,6 +734,16 @@ manta_err manta_actor_call(manta_actor actor, const char *method,
   mt_unlock();
   mt_garbage_free(&g);
   return MANTA_OK;
+}
+
+manta_err manta_actor_call(manta_actor actor, const char *method,
+                           const manta_value *const *args, size_t nargs,
+                           manta_ref *out) {
+  return actor_call(actor, method, NULL, args, nargs, out);
+}
+
+manta_err mt_actor_ready_call(manta_actor actor, manta_ref *out) {
+  return actor_call(actor, ready_method.name, &ready_method, NULL, 0, out);
 }
 
 /* The live actor a handle names, or why there is none. */

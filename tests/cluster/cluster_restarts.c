@@ -148,29 +148,40 @@ static void node_of_pid(int64_t pid, char *id, size_t size) {
   manta_value_free(st);
 }
 
-static manta_actor create_on(const char *node, int restarts, int64_t start) {
+static manta_actor create_class_on(const char *cls, const char *node, int soft,
+                                   int restarts, int64_t start) {
   manta_call_options *o;
   REQUIRE_OK(manta_call_options_new(&o));
-  REQUIRE_OK(manta_call_options_set_node_affinity(o, node, 0));
+  REQUIRE_OK(manta_call_options_set_node_affinity(o, node, soft));
   if (restarts) {
     REQUIRE_OK(manta_call_options_set_max_restarts(o, restarts));
     REQUIRE_OK(manta_call_options_set_max_task_retries(o, -1));
   }
   manta_actor a = {0};
   manta_value *arg = manta_int(start);
-  REQUIRE_OK(manta_actor_create("Phoenix", (const manta_value *const *)&arg, 1,
-                                o, &a));
+  REQUIRE_OK(
+      manta_actor_create(cls, (const manta_value *const *)&arg, 1, o, &a));
   manta_value_free(arg);
   manta_call_options_free(o);
   return a;
+}
+
+static manta_actor create_on(const char *node, int restarts, int64_t start) {
+  return create_class_on("Phoenix", node, 0, restarts, start);
 }
 
 /* Log lines of the runtime that tell a restart began, and that it moved
  * on to another node. */
 static _Atomic int restarted, moved_on;
 
+static _Atomic int ctor_failed;
+
 static void watch_log(manta_log_level level, const char *message, void *arg) {
   (void)level, (void)arg;
+  if (strstr(message, "the constructor of actor Wisp failed on node") &&
+      strstr(message, "creating it again")) {
+    ctor_failed++;
+  }
   if (strstr(message, "where actor Phoenix lived, died; creating it again")) {
     restarted++;
   }
@@ -380,9 +391,68 @@ static void test_handle_holder(void) {
   touch_file("holder-done");
 }
 
+/* A restart whose constructor fails after its host accepted the creation:
+ * nodes e, f, g offer Wisp, and every constructor on f fails (pids in
+ * MANTA_TEST_PIDS "e,f,g"). The actor (max_restarts 3) lives on e; g hosts
+ * another, so f is the restart's first choice when e dies: the failure
+ * there counts as one restart and the next goes to g. When g dies too,
+ * only f is left: its failure uses the last restart, and calls fail with
+ * ACTOR_DEAD naming the constructor's error. */
+static void test_restart_ctor_fails(void) {
+  const char *pids = getenv("MANTA_TEST_PIDS");
+  long long pe = 0, pf = 0, pg = 0;
+  REQUIRE(pids && sscanf(pids, "%lld,%lld,%lld", &pe, &pf, &pg) == 3);
+  char e_id[40], g_id[40];
+  node_of_pid(pe, e_id, sizeof e_id);
+  node_of_pid(pg, g_id, sizeof g_id);
+  REQUIRE(e_id[0] && g_id[0]);
+  manta_log_set_handler(watch_log, NULL);
+
+  manta_actor other = create_class_on("Wisp", g_id, 0, 0, 0);
+  CHECK_INT_EQ(call_int(other, "pid", NULL, 0), pg);
+  mt_test_sleep_ms(1500); /* the head's view, then ours, count it */
+
+  manta_actor a = create_class_on("Wisp", e_id, 1, 3, 100);
+  CHECK_INT_EQ(call_int(a, "pid", NULL, 0), pe);
+  CHECK_INT_EQ(call_int(a, "add", (manta_value *[]){manta_int(5)}, 1), 105);
+  kill_node(pe, "(the restart's first node fails the constructor)");
+  /* Made at once: waits for an instance whose constructor succeeded. */
+  CHECK_INT_EQ(call_int(a, "add", (manta_value *[]){manta_int(1)}, 1), 101);
+  CHECK_INT_EQ(call_int(a, "pid", NULL, 0), pg);
+  CHECK(ctor_failed == 1);
+
+  kill_node(pg, "(only the node failing the constructor is left)");
+  int said = 0;
+  for (int i = 0; i < 300 && !said; i++) {
+    manta_value *v = mt_test_actor_call_get(a, "get", NULL, 0, 30000);
+    REQUIRE(manta_value_kind(v) == MANTA_KIND_ERROR);
+    CHECK_ERR(manta_error_code(v), MANTA_ERR_ACTOR_DEAD);
+    const char *m = manta_error_message(v);
+    said = strstr(m, "constructor failed on node") &&
+           strstr(m, "MANTA_TEST_CTOR_FAILS") &&
+           strstr(m, "restarted 3 times, no restart left");
+    if (!said && i == 299) {
+      mt_test_print_value("last call", i, v);
+    }
+    manta_value_free(v);
+    if (!said) {
+      mt_test_sleep_ms(100);
+    }
+  }
+  CHECK(said);
+  CHECK(ctor_failed == 1); /* the last failure ends it: no restart left */
+  manta_actor_release(a);
+  manta_actor_release(other);
+  manta_log_set_handler(NULL, NULL);
+}
+
 int cluster_restart_phase(const char *phase) {
   if (strcmp(phase, "actor_restart") == 0) {
     RUN_TEST(test_restart_then_exhausted);
+    return 1;
+  }
+  if (strcmp(phase, "restart_ctor") == 0) {
+    RUN_TEST(test_restart_ctor_fails);
     return 1;
   }
   if (strcmp(phase, "handle_owner") == 0) {

@@ -6,8 +6,9 @@
 # offering Ember: one driver (the owner) creates an Ember with restarts
 # and hands its handle, as the bytes of a value, to a second driver, which
 # also finds it by name, kills the actor's node with SIGKILL mid-call and
-# keeps calling through both handles (cluster_restarts.c says what must
-# hold). Every process started here is killed on exit, pass or fail.
+# keeps calling through both handles. Then nodes offering Wisp, one
+# failing every constructor: a restart there counts and moves on
+# (cluster_restarts.c says what must hold). Every process started here is killed on exit, pass or fail.
 #
 #   run-actor-restart-test.sh <manta> <cluster_driver> <cluster_module.so>
 set -euo pipefail
@@ -65,4 +66,17 @@ echo "-- the owner's output"
 cat "$work/owner.log"
 [[ $status -eq 0 ]] || fail "driver phase handle_holder"
 [[ $owner_status -eq 0 ]] || fail "driver phase handle_owner"
+
+echo "== nodes e, f, g offering Wisp; every constructor on f fails"
+pids=()
+for n in e f g; do
+  fails=0
+  [[ $n == f ]] && fails=1
+  MANTA_TEST_CTOR_FAILS=$fails MANTA_TEST_CLASSES=Wisp start_node "node_$n" \
+    --address "$head" --num-cpus 1 --module "$module"
+  pids+=("$pid")
+done
+wait_offered "$head" Wisp 3
+MANTA_ADDRESS=$head MANTA_TEST_PIDS=$(IFS=,; echo "${pids[*]}") MANTA_LOG=info \
+  "$driver" restart_ctor || fail "driver phase restart_ctor"
 echo "PASS"
