@@ -282,6 +282,44 @@ bool mt_actor_place_locked(const char *cls, bool local_ok,
          (local_ok || place_default_locked(cls, demand, NULL, host, fail));
 }
 
+/* Where a restart of r's actor goes: the node its creation asked for
+ * (node affinity, or its placement group bundle's node) when it can host
+ * it; else, for a soft affinity or none, the default placement (nodes the
+ * restart failed on, in skip, left out). A hard affinity that cannot be
+ * honoured fails, *why saying why. */
+static bool restart_place_locked(const mt_actor_remote *r,
+                                 const mt_actor_remote *skip, uint64_t *host,
+                                 manta_value **why) {
+  const mt_placement *p = &r->placement;
+  if (p->strategy == MANTA_STRATEGY_NODE_AFFINITY) {
+    const mt_view_node *v = mt_view_find_locked(p->node);
+    const char *lack =
+        !v || !v->alive            ? "is dead"
+        : p->node == mt_rt.node_id ? "is its owner, which hosts no restart"
+        : !mt_view_offers(v->classes, v->nclasses, r->class_name)
+            ? "does not offer its class"
+        : tried_locked(skip, p->node) ? "failed this restart already"
+        : !mt_view_fits(v, &r->demand, false) || mt_peers_down_locked(p->node)
+            ? "cannot take it now"
+            : NULL;
+    if (!lack) {
+      *host = p->node;
+      return true;
+    }
+    if (!p->soft) {
+      char node[120];
+      mt_node_label_locked(p->node, node, sizeof node);
+      *why = mt_error_new(
+          MANTA_ERR_ACTOR_DEAD, r->class_name, "%s node %s, which %s",
+          r->in_group ? "its placement group bundle is on"
+                      : "it was created with a hard node affinity to",
+          node, lack);
+      return false;
+    }
+  }
+  return place_default_locked(r->class_name, &r->demand, skip, host, why);
+}
+
 /* ---- a proxy's calls ----------------------------------------------------- */
 
 /* " (restarted 2 times, no restart left)" for messages; "" for an actor
@@ -335,7 +373,7 @@ static bool restart_locked(mt_actor *a, const char *node, manta_value **why,
                            mt_garbage *g) {
   mt_actor_remote *r = a->remote;
   uint64_t host = 0;
-  if (!place_default_locked(r->class_name, &r->demand, NULL, &host, why)) {
+  if (!restart_place_locked(r, NULL, &host, why)) {
     return false;
   }
   mt_actor_locate_former_locked(a, r->host, r->id); /* for other handles */
@@ -369,7 +407,7 @@ static bool restart_elsewhere_locked(mt_actor *a, const char *failure,
   if (r->restarts_done == 0 || !r->holds || a->state != MT_ACTOR_PENDING ||
       mt_rt.shutting_down ||
       r->nrestart_tried >= (int)(sizeof r->restart_tried / sizeof(uint64_t)) ||
-      !place_default_locked(r->class_name, &r->demand, r, &host, &why)) {
+      !restart_place_locked(r, r, &host, &why)) {
     mt_garbage_add(g, why);
     return false;
   }
@@ -455,12 +493,17 @@ static void ctor_failed_locked(mt_actor *a, manta_value *why, mt_garbage *g) {
   r->confirming = false;
   uint64_t host = 0;
   manta_value *nowhere = NULL;
-  if (r->restarts_left != 0 && !mt_rt.shutting_down &&
-      (place_default_locked(r->class_name, &r->demand, r, &host, &nowhere) ||
-       place_default_locked(r->class_name, &r->demand, NULL, &host,
-                            &nowhere))) {
-    mt_garbage_add(g, nowhere);
-    nowhere = NULL;
+  bool placed = false;
+  if (r->restarts_left != 0 && !mt_rt.shutting_down) {
+    /* Another node if one can take it, else the same one again. */
+    placed = restart_place_locked(r, r, &host, &nowhere);
+    if (!placed) {
+      mt_garbage_add(g, nowhere);
+      nowhere = NULL;
+      placed = restart_place_locked(r, NULL, &host, &nowhere);
+    }
+  }
+  if (placed) {
     proxy_unindex_locked(a);
     if (create_on_locked(a, host, &nowhere, g)) {
       if (r->restarts_left > 0) {

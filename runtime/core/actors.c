@@ -505,7 +505,7 @@ static manta_err place_locked(const char *class_name, const char *name,
  * task, sent there once its arguments are ready. */
 static void create_remote_locked(mt_actor *a, mt_task *t, const char *name,
                                  const manta_call_options *opts, double cpus,
-                                 mt_garbage *g) {
+                                 bool in_group, mt_garbage *g) {
   mt_actor_remote *r = a->remote;
   r->holds = true;
   r->max_concurrency =
@@ -526,6 +526,10 @@ static void create_remote_locked(mt_actor *a, mt_task *t, const char *name,
   r->restarts_left = opts ? opts->max_restarts : 0;
   r->max_task_retries = opts ? opts->max_task_retries : 0;
   r->demand = t->remote->demand;
+  if (opts) {
+    r->placement = opts->placement; /* a group's: its bundle's node */
+  }
+  r->in_group = in_group;
   if (r->restarts_left != 0 && t->nargs > 0) {
     r->args = calloc(t->nargs, sizeof *r->args);
     if (!r->args) {
@@ -553,7 +557,8 @@ manta_err mt_actor_create(const char *class_name,
   }
   manta_call_options eff;
   manta_value *pg_fail = NULL;
-  if (opts && opts->pg) {
+  bool in_group = opts && opts->pg;
+  if (in_group) {
     /* In a placement group: its bundle's resources, on its node. */
     pg_fail = mt_pg_call_options(opts, true, &eff);
     opts = &eff;
@@ -607,7 +612,7 @@ manta_err mt_actor_create(const char *class_name,
   out->id = mt_actor_id(a);
   if (host) {
     mt_garbage_add(&g, here_fail);
-    create_remote_locked(a, t, name, opts, cpus, &g);
+    create_remote_locked(a, t, name, opts, cpus, in_group, &g);
     mt_unlock();
     mt_garbage_free(&g);
     return MANTA_OK;

@@ -406,6 +406,8 @@ typedef struct mt_actor_remote {
   uint64_t restart_tried[4];
   int nrestart_tried;
   mt_resource_request demand; /* what the creation asked for */
+  mt_placement placement;     /* its node affinity (a group's bundle's) */
+  bool in_group;              /* created in a placement group bundle */
   manta_value **args;         /* the constructor's arguments (counted) */
   size_t nargs;
   /* A proxy that did not create its actor (actor_locate.c): the node that

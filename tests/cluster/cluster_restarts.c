@@ -214,7 +214,8 @@ static void test_restart_elsewhere(void) {
   CHECK_INT_EQ(call_int(other, "pid", NULL, 0), pc);
   mt_test_sleep_ms(1500); /* the head's view, then ours, count it */
 
-  manta_actor a = create_on(a_id, 1, 100);
+  /* A soft node affinity: its restart may go elsewhere. */
+  manta_actor a = create_class_on("Phoenix", a_id, 1, 1, 100);
   CHECK_INT_EQ(call_int(a, "pid", NULL, 0), pa);
   CHECK_INT_EQ(call_int(a, "add", (manta_value *[]){manta_int(5)}, 1), 105);
   kill_node(pa, "(a restart left)");
@@ -391,6 +392,17 @@ static void test_handle_holder(void) {
   touch_file("holder-done");
 }
 
+/* The three nodes of MANTA_TEST_PIDS ("a,b,c"): their pids and ids. */
+static void three_nodes(long long pid[3], char id[3][40]) {
+  const char *pids = getenv("MANTA_TEST_PIDS");
+  REQUIRE(pids &&
+          sscanf(pids, "%lld,%lld,%lld", &pid[0], &pid[1], &pid[2]) == 3);
+  for (int i = 0; i < 3; i++) {
+    node_of_pid(pid[i], id[i], sizeof id[i]);
+    REQUIRE(id[i][0]);
+  }
+}
+
 /* A restart whose constructor fails after its host accepted the creation:
  * nodes e, f, g offer Wisp, and every constructor on f fails (pids in
  * MANTA_TEST_PIDS "e,f,g"). The actor (max_restarts 3) lives on e; g hosts
@@ -399,13 +411,11 @@ static void test_handle_holder(void) {
  * only f is left: its failure uses the last restart, and calls fail with
  * ACTOR_DEAD naming the constructor's error. */
 static void test_restart_ctor_fails(void) {
-  const char *pids = getenv("MANTA_TEST_PIDS");
-  long long pe = 0, pf = 0, pg = 0;
-  REQUIRE(pids && sscanf(pids, "%lld,%lld,%lld", &pe, &pf, &pg) == 3);
-  char e_id[40], g_id[40];
-  node_of_pid(pe, e_id, sizeof e_id);
-  node_of_pid(pg, g_id, sizeof g_id);
-  REQUIRE(e_id[0] && g_id[0]);
+  long long pid[3];
+  char id[3][40];
+  three_nodes(pid, id);
+  long long pe = pid[0], pg = pid[2];
+  const char *e_id = id[0], *g_id = id[2];
   manta_log_set_handler(watch_log, NULL);
 
   manta_actor other = create_class_on("Wisp", g_id, 0, 0, 0);
@@ -446,6 +456,112 @@ static void test_restart_ctor_fails(void) {
   manta_log_set_handler(NULL, NULL);
 }
 
+/* Calls of a until one fails with ACTOR_DEAD saying what (at most 30 s). */
+static void wait_dead_saying(manta_actor a, const char *what) {
+  int said = 0;
+  for (int i = 0; i < 300 && !said; i++) {
+    manta_value *v = mt_test_actor_call_get(a, "get", NULL, 0, 30000);
+    if (manta_value_kind(v) == MANTA_KIND_ERROR) {
+      CHECK_ERR(manta_error_code(v), MANTA_ERR_ACTOR_DEAD);
+      said = strstr(manta_error_message(v), what) != NULL;
+    }
+    if (said || i == 299) {
+      mt_test_print_value(what, i, v);
+    }
+    manta_value_free(v);
+    if (!said) {
+      mt_test_sleep_ms(100);
+    }
+  }
+  CHECK(said);
+}
+
+/* The node id of the node holding bundle 0 of pg. */
+static void bundle_node(manta_placement_group pg, char *id, size_t size) {
+  manta_value *info = NULL;
+  const manta_value *bundles, *b, *n;
+  const char *s;
+  size_t len;
+  REQUIRE_OK(manta_placement_group_info(pg, &info));
+  REQUIRE_OK(manta_map_find(info, "bundles", &bundles));
+  REQUIRE_OK(manta_list_at(bundles, 0, &b));
+  REQUIRE_OK(manta_map_find(b, "node_id", &n));
+  REQUIRE_OK(manta_get_string(n, &s, &len));
+  snprintf(id, size, "%.*s", (int)len, s);
+  manta_value_free(info);
+}
+
+/* Restarts honour the placement asked at creation. Nodes h, i, j offer
+ * Shade and a resource "shade" (pids in MANTA_TEST_PIDS "h,i,j"). An actor with
+ * a hard node affinity to h, one with a soft affinity to i and one in a
+ * placement group bundle, each with max_restarts 1: kill -9 of h leaves the
+ * first dead, saying why; kill -9 of i restarts the second elsewhere; kill -9
+ * of the bundle's node leaves the third dead, naming the bundle. */
+static void test_restart_placement(void) {
+  long long pid[3];
+  char id[3][40];
+  three_nodes(pid, id);
+  long long ph = pid[0], pi = pid[1], pj = pid[2];
+  const char *h_id = id[0], *i_id = id[1];
+
+  manta_actor hard = create_class_on("Shade", h_id, 0, 1, 100);
+  manta_actor soft = create_class_on("Shade", i_id, 1, 1, 100);
+  CHECK_INT_EQ(call_int(hard, "pid", NULL, 0), ph);
+  CHECK_INT_EQ(call_int(soft, "pid", NULL, 0), pi);
+  CHECK_INT_EQ(call_int(soft, "add", (manta_value *[]){manta_int(5)}, 1), 105);
+
+  manta_value *bundles = manta_list();
+  manta_value *b = manta_map();
+  REQUIRE_OK(manta_map_put(b, "shade", manta_double(0.5)));
+  REQUIRE_OK(manta_list_push(bundles, b));
+  manta_placement_group pg;
+  REQUIRE_OK(manta_placement_group_create(bundles, MANTA_PG_STRICT_PACK, &pg));
+  manta_value_free(bundles);
+  REQUIRE_OK(manta_placement_group_wait(pg, 30000, NULL));
+  char pg_node[40];
+  bundle_node(pg, pg_node, sizeof pg_node);
+  manta_call_options *o;
+  REQUIRE_OK(manta_call_options_new(&o));
+  REQUIRE_OK(manta_call_options_set_placement_group(o, pg, 0));
+  REQUIRE_OK(manta_call_options_set_max_restarts(o, 1));
+  manta_actor grouped = {0};
+  REQUIRE_OK(manta_actor_create("Shade", NULL, 0, o, &grouped));
+  manta_call_options_free(o);
+  int64_t pp = call_int(grouped, "pid", NULL, 0);
+  CHECK(pp == ph || pp == pi || pp == pj);
+
+  kill_node(ph, "(hard node affinity to it)");
+  wait_dead_saying(hard, "created with a hard node affinity to node");
+
+  if (pp != pi) {
+    kill_node(pi, "(soft node affinity to it)");
+  }
+  /* The soft one lives again on another node, from its constructor. */
+  int64_t moved = 0;
+  for (int i = 0; i < 300 && (moved == 0 || moved == pi); i++) {
+    manta_value *v = mt_test_actor_call_get(soft, "pid", NULL, 0, 30000);
+    moved = manta_value_kind(v) == MANTA_KIND_INT ? mt_test_int(v) : 0;
+    manta_value_free(v);
+    if (moved == 0 || moved == pi) {
+      mt_test_sleep_ms(100);
+    }
+  }
+  CHECK(moved > 1 && moved != pi && moved != ph);
+  CHECK_INT_EQ(call_int(soft, "get", NULL, 0), 100);
+
+  if (pp == pi) {
+    kill_node(pi, "(soft node affinity, and the group's bundle)");
+  } else if (pp == pj) {
+    kill_node(pj, "(the group's bundle)");
+  }
+  printf("actor_restart: bundle on node %s (pid %lld)\n", pg_node,
+         (long long)pp);
+  wait_dead_saying(grouped, "its placement group bundle is on node");
+  manta_actor_release(hard);
+  manta_actor_release(soft);
+  manta_actor_release(grouped);
+}
+
 int cluster_restart_phase(const char *phase) {
   if (strcmp(phase, "actor_restart") == 0) {
     RUN_TEST(test_restart_then_exhausted);
@@ -453,6 +569,10 @@ int cluster_restart_phase(const char *phase) {
   }
   if (strcmp(phase, "restart_ctor") == 0) {
     RUN_TEST(test_restart_ctor_fails);
+    return 1;
+  }
+  if (strcmp(phase, "restart_placement") == 0) {
+    RUN_TEST(test_restart_placement);
     return 1;
   }
   if (strcmp(phase, "handle_owner") == 0) {

@@ -7,8 +7,9 @@
 # and hands its handle, as the bytes of a value, to a second driver, which
 # also finds it by name, kills the actor's node with SIGKILL mid-call and
 # keeps calling through both handles. Then nodes offering Wisp, one
-# failing every constructor: a restart there counts and moves on
-# (cluster_restarts.c says what must hold). Every process started here is killed on exit, pass or fail.
+# failing every constructor: a restart there counts and moves on. Then
+# nodes offering Shade: restarts honour a hard or soft node affinity and a
+# placement group bundle (cluster_restarts.c says what must hold). Every process started here is killed on exit, pass or fail.
 #
 #   run-actor-restart-test.sh <manta> <cluster_driver> <cluster_module.so>
 set -euo pipefail
@@ -79,4 +80,15 @@ done
 wait_offered "$head" Wisp 3
 MANTA_ADDRESS=$head MANTA_TEST_PIDS=$(IFS=,; echo "${pids[*]}") MANTA_LOG=info \
   "$driver" restart_ctor || fail "driver phase restart_ctor"
+
+echo "== nodes h, i, j offering Shade: restarts honour the placement asked"
+pids=()
+for n in h i j; do
+  MANTA_TEST_CLASSES=Shade start_node "node_$n" --address "$head" \
+    --num-cpus 1 --resources shade=1 --module "$module"
+  pids+=("$pid")
+done
+wait_offered "$head" Shade 3
+MANTA_ADDRESS=$head MANTA_TEST_PIDS=$(IFS=,; echo "${pids[*]}") MANTA_LOG=info \
+  "$driver" restart_placement || fail "driver phase restart_placement"
 echo "PASS"
