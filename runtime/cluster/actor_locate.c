@@ -198,6 +198,10 @@ static void prune_lost_locked(mt_actor *a, mt_garbage *g) {
   if (r->max_task_retries < 0) {
     return;
   }
+  /* A cancel flushes the mailbox: held back meanwhile, so that the calls
+   * after the one cancelled stay where they are. */
+  uint8_t state = a->state;
+  a->state = MT_ACTOR_PENDING;
   for (mt_task *t = a->mbox.head, *next; t; t = next) {
     next = t->next;
     if (t->remote && t->remote->attempts > r->max_task_retries) {
@@ -213,6 +217,7 @@ static void prune_lost_locked(mt_actor *a, mt_garbage *g) {
           g);
     }
   }
+  a->state = state;
 }
 
 static void die_locked(mt_actor *a, const char *owner, const char *because,
