@@ -519,9 +519,12 @@ MANTA_API manta_err manta_call_options_set_max_concurrency(
     manta_call_options *opts, unsigned max_concurrency);
 /* Actors only, in a cluster: how many times the actor is created again
  * (its constructor run again with the same arguments; its state is lost)
- * on another node offering its class when the node it lives on dies.
- * Default 0: never; -1: with no end. Calls made meanwhile wait for the new
- * instance. docs/fault-tolerance.md, "Actor restarts". */
+ * on another node offering its class when the node it lives on dies, as
+ * the node affinity or placement group bundle of its creation allows. A
+ * restart whose constructor fails counts as one. Default 0: never; -1:
+ * with no end. Calls made meanwhile wait for the new instance, through
+ * every handle (other processes' too). docs/fault-tolerance.md, "Actor
+ * restarts". */
 MANTA_API manta_err
 manta_call_options_set_max_restarts(manta_call_options *opts, int max_restarts);
 /* Actors only, in a cluster: how many times a call that was sent to the

@@ -126,6 +126,13 @@ static void serve_release(const Manta__V1__TaskSpec *spec, uint64_t local) {
   mt_garbage_free(&g);
 }
 
+static manta_value *not_here(uint64_t local) {
+  return mt_error_new(MANTA_ERR_ACTOR_DEAD, "cluster",
+                      "no actor %016llx on this node: it was killed or "
+                      "released, or the node restarted",
+                      (unsigned long long)local);
+}
+
 manta_value *mt_actor_serve(const Manta__V1__TaskSpec *spec,
                             const manta_value *const *args, size_t nargs,
                             manta_call_options *opts, manta_ref *ref,
@@ -142,15 +149,17 @@ manta_value *mt_actor_serve(const Manta__V1__TaskSpec *spec,
           mt_actor_call((manta_actor){local}, spec->method ? spec->method : "",
                         args, nargs, opts, ref);
       if (err == MANTA_ERR_BAD_HANDLE) {
-        bad = mt_error_new(MANTA_ERR_ACTOR_DEAD, "cluster",
-                           "no actor %016llx on this node: it was killed or "
-                           "released, or the node restarted",
-                           (unsigned long long)local);
+        bad = not_here(local);
       } else if (err != MANTA_OK) {
         bad = mt_error_new(err, "cluster", "cannot call %s: %s",
                            spec->method ? spec->method : "(no method)",
                            manta_strerror(err));
       }
+    }
+    return bad;
+  case MANTA__V1__ACTOR_OP__ACTOR_OP_READY:
+    if (!bad && mt_actor_ready_call((manta_actor){local}, ref) != MANTA_OK) {
+      bad = not_here(local);
     }
     return bad;
   case MANTA__V1__ACTOR_OP__ACTOR_OP_KILL:

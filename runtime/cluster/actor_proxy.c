@@ -10,7 +10,8 @@
  * Also here: where an actor goes when this node cannot host it, what a host
  * does with the actor operations it receives, the hold a host keeps on an
  * actor for the node that created it, and the proxies of a node that died.
- * Named actors are in actor_names_node.c.
+ * Named actors are in actor_names_node.c; how a handle this node did not
+ * create the actor through follows its restarts, in actor_locate.c.
  */
 #include "cluster.h"
 #include "task_context.h"
@@ -36,8 +37,7 @@ static bool proxy_wire(uint64_t id, uint8_t wire[16]) {
   return r != NULL;
 }
 
-/* "3f2a... (127.0.0.1:4242)" for messages. */
-static void node_label_locked(uint64_t node, char *buf, size_t size) {
+void mt_node_label_locked(uint64_t node, char *buf, size_t size) {
   char hex[17];
   mt_wire_node_id_hex(node, hex);
   const mt_view_node *v = mt_view_find_locked(node);
@@ -134,6 +134,29 @@ mt_actor *mt_proxy_get_locked(uint64_t host, uint64_t id) {
   return a;
 }
 
+mt_actor *mt_proxy_owned_locked(uint64_t host, uint64_t id) {
+  mt_actor *a = proxy_find_locked(host, id);
+  while (a && !(a->remote->holds && a->remote->host == host &&
+                a->remote->id == id)) {
+    a = a->remote->next;
+  }
+  return a;
+}
+
+void mt_proxy_move_locked(mt_actor *a, uint64_t host, uint64_t id,
+                          mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  if (r->id) {
+    proxy_unindex_locked(a);
+  }
+  r->host = host;
+  r->id = id;
+  r->since_ms = mt_now_ms();
+  r->lost_ms = 0;
+  proxy_index_locked(a);
+  mt_actor_flush_locked(a, g);
+}
+
 /* ---- messages to the host ----------------------------------------------- */
 
 /* Tells the host about the actor r names (KILL or RELEASE); best effort:
@@ -167,7 +190,9 @@ void mt_actor_spec_fill(const mt_task *t, Manta__V1__TaskSpec *spec,
     spec->create = &st->create;
   } else {
     mt_wire_id_join(r->host, r->id, st->id);
-    spec->actor_op = MANTA__V1__ACTOR_OP__ACTOR_OP_CALL;
+    spec->actor_op = t->remote->ready_probe
+                         ? MANTA__V1__ACTOR_OP__ACTOR_OP_READY
+                         : MANTA__V1__ACTOR_OP__ACTOR_OP_CALL;
     spec->actor_id.data = st->id;
     spec->actor_id.len = sizeof st->id;
     spec->method = t->remote->function;
@@ -265,6 +290,44 @@ bool mt_actor_place_locked(const char *cls, bool local_ok,
          (local_ok || place_default_locked(cls, demand, NULL, host, fail));
 }
 
+/* Where a restart of r's actor goes: the node its creation asked for
+ * (node affinity, or its placement group bundle's node) when it can host
+ * it; else, for a soft affinity or none, the default placement (nodes the
+ * restart failed on, in skip, left out). A hard affinity that cannot be
+ * honoured fails, *why saying why. */
+static bool restart_place_locked(const mt_actor_remote *r,
+                                 const mt_actor_remote *skip, uint64_t *host,
+                                 manta_value **why) {
+  const mt_placement *p = &r->placement;
+  if (p->strategy == MANTA_STRATEGY_NODE_AFFINITY) {
+    const mt_view_node *v = mt_view_find_locked(p->node);
+    const char *lack =
+        !v || !v->alive            ? "is dead"
+        : p->node == mt_rt.node_id ? "is its owner, which hosts no restart"
+        : !mt_view_offers(v->classes, v->nclasses, r->class_name)
+            ? "does not offer its class"
+        : tried_locked(skip, p->node) ? "failed this restart already"
+        : !mt_view_fits(v, &r->demand, false) || mt_peers_down_locked(p->node)
+            ? "cannot take it now"
+            : NULL;
+    if (!lack) {
+      *host = p->node;
+      return true;
+    }
+    if (!p->soft) {
+      char node[120];
+      mt_node_label_locked(p->node, node, sizeof node);
+      *why = mt_error_new(
+          MANTA_ERR_ACTOR_DEAD, r->class_name, "%s node %s, which %s",
+          r->in_group ? "its placement group bundle is on"
+                      : "it was created with a hard node affinity to",
+          node, lack);
+      return false;
+    }
+  }
+  return place_default_locked(r->class_name, &r->demand, skip, host, why);
+}
+
 /* ---- a proxy's calls ----------------------------------------------------- */
 
 /* " (restarted 2 times, no restart left)" for messages; "" for an actor
@@ -295,6 +358,8 @@ static bool create_on_locked(mt_actor *a, uint64_t host, manta_value **why,
   t->remote->demand = r->demand;
   r->host = host;
   r->id = 0;
+  r->confirming = false;
+  r->probing = false;
   r->since_ms = mt_now_ms();
   r->lost_ms = 0;
   if (r->nrestart_tried < (int)(sizeof r->restart_tried / sizeof(uint64_t))) {
@@ -316,9 +381,10 @@ static bool restart_locked(mt_actor *a, const char *node, manta_value **why,
                            mt_garbage *g) {
   mt_actor_remote *r = a->remote;
   uint64_t host = 0;
-  if (!place_default_locked(r->class_name, &r->demand, NULL, &host, why)) {
+  if (!restart_place_locked(r, NULL, &host, why)) {
     return false;
   }
+  mt_actor_locate_former_locked(a, r->host, r->id); /* for other handles */
   proxy_unindex_locked(a);
   r->nrestart_tried = 0;
   if (!create_on_locked(a, host, why, g)) {
@@ -329,7 +395,7 @@ static bool restart_locked(mt_actor *a, const char *node, manta_value **why,
   }
   r->restarts_done++;
   char to[120];
-  node_label_locked(host, to, sizeof to);
+  mt_node_label_locked(host, to, sizeof to);
   mt_log(MT_LOG_INFO,
          "cluster: node %s, where actor %s lived, died; creating it again on "
          "%s (restart %d)",
@@ -349,13 +415,13 @@ static bool restart_elsewhere_locked(mt_actor *a, const char *failure,
   if (r->restarts_done == 0 || !r->holds || a->state != MT_ACTOR_PENDING ||
       mt_rt.shutting_down ||
       r->nrestart_tried >= (int)(sizeof r->restart_tried / sizeof(uint64_t)) ||
-      !place_default_locked(r->class_name, &r->demand, r, &host, &why)) {
+      !restart_place_locked(r, r, &host, &why)) {
     mt_garbage_add(g, why);
     return false;
   }
   char from[120], to[120];
-  node_label_locked(r->host, from, sizeof from);
-  node_label_locked(host, to, sizeof to);
+  mt_node_label_locked(r->host, from, sizeof from);
+  mt_node_label_locked(host, to, sizeof to);
   if (!create_on_locked(a, host, &why, g)) {
     mt_garbage_add(g, why);
     return false;
@@ -370,11 +436,18 @@ static bool restart_elsewhere_locked(mt_actor *a, const char *failure,
 static void host_died_locked(mt_actor *a, mt_garbage *g) {
   char node[120], restarts[80];
   mt_actor_remote *r = a->remote;
-  node_label_locked(r->host, node, sizeof node);
+  mt_node_label_locked(r->host, node, sizeof node);
   manta_value *nowhere = NULL;
+  /* A handle that did not create the actor asks the node that did where
+   * it lives now; that answer decides. */
+  if (!r->holds && a->state == MT_ACTOR_ALIVE && !mt_rt.shutting_down &&
+      (r->locating || mt_actor_locate_locked(a, g))) {
+    return;
+  }
   /* Not while a creation is on its way (PENDING): its loss ends the actor,
    * and a second creation beside it would leave two instances. */
-  if (r->restarts_left != 0 && r->holds && a->state == MT_ACTOR_ALIVE &&
+  if (r->restarts_left != 0 && r->holds &&
+      (a->state == MT_ACTOR_ALIVE || r->confirming) &&
       restart_locked(a, node, &nowhere, g)) {
     return;
   }
@@ -388,10 +461,118 @@ static void host_died_locked(mt_actor *a, mt_garbage *g) {
   mt_actor_die_locked(a, why, g);
 }
 
+/* Asks the host of a restart's instance whether its constructor
+ * succeeded (ACTOR_OP_READY); its calls wait in the mailbox meanwhile. */
+static void probe_locked(mt_actor *a, mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  mt_task *t = mt_task_alloc(MT_TASK_ACTOR_CALL, NULL, 0);
+  if (!t || !mt_task_make_remote(t, "", NULL, 0)) {
+    if (t) {
+      mt_task_free_locked(t, g);
+    }
+    return; /* OOM: tried again at the next view */
+  }
+  t->remote->ready_probe = true;
+  t->remote->demand.n = 0;
+  t->actor = a;
+  mt_actor_retain_locked(a); /* the probe's count */
+  t->where = MT_WHERE_REMOTE;
+  r->probing = true;
+  manta_value *error = NULL;
+  if (!mt_peers_send_locked(r->host, t, &error, g)) {
+    r->probing = false;
+    mt_task_finish_locked(t, error, g);
+  }
+}
+
+/* The constructor of a restart's instance failed on its host (why): that
+ * counts as one restart, and the actor is created again, on another node
+ * offering its class if there is one, while restarts are left; else it
+ * dies, its error naming the cause. */
+static void ctor_failed_locked(mt_actor *a, manta_value *why, mt_garbage *g) {
+  mt_actor_remote *r = a->remote;
+  char node[120], to[120], restarts[80];
+  mt_node_label_locked(r->host, node, sizeof node);
+  /* The host's answer says the probe did not run; its cause, why the
+   * instance died (its constructor's error). */
+  const manta_value *cause = manta_error_cause(why);
+  const char *because = manta_error_message(cause ? cause : why);
+  post_locked(r, MANTA__V1__ACTOR_OP__ACTOR_OP_RELEASE, g); /* its hold */
+  r->confirming = false;
+  uint64_t host = 0;
+  manta_value *nowhere = NULL;
+  bool placed = false;
+  if (r->restarts_left != 0 && !mt_rt.shutting_down) {
+    /* Another node if one can take it, else the same one again. */
+    placed = restart_place_locked(r, r, &host, &nowhere);
+    if (!placed) {
+      mt_garbage_add(g, nowhere);
+      nowhere = NULL;
+      placed = restart_place_locked(r, NULL, &host, &nowhere);
+    }
+  }
+  if (placed) {
+    proxy_unindex_locked(a);
+    if (create_on_locked(a, host, &nowhere, g)) {
+      if (r->restarts_left > 0) {
+        r->restarts_left--;
+      }
+      r->restarts_done++;
+      mt_node_label_locked(host, to, sizeof to);
+      mt_log(MT_LOG_INFO,
+             "cluster: the constructor of actor %s failed on node %s (%s); "
+             "creating it again on %s (restart %d)",
+             r->class_name, node, because, to, r->restarts_done);
+      mt_garbage_add(g, why);
+      return;
+    }
+  }
+  restarts_label(r, restarts, sizeof restarts);
+  manta_value *dead = mt_error_new(
+      MANTA_ERR_ACTOR_DEAD, r->class_name,
+      "actor %s was restarted, and its constructor failed on node %s%s: "
+      "%s%s%s",
+      r->class_name, node, restarts, because, nowhere ? "; " : "",
+      nowhere ? manta_error_message(nowhere) : "");
+  mt_garbage_add(g, nowhere);
+  if (dead) {
+    manta_error_set_cause(dead, why);
+  } else {
+    mt_garbage_add(g, why);
+  }
+  mt_actor_die_locked(a, dead, g);
+}
+
+void mt_actor_remote_ready_locked(mt_task *t, manta_value *v, mt_garbage *g) {
+  mt_actor *a = t->actor;
+  mt_actor_remote *r = a->remote;
+  mt_actor_retain_locked(a);
+  mt_task_finish_locked(t, NULL, g);
+  r->probing = false;
+  if (a->state != MT_ACTOR_PENDING || !r->confirming) {
+    mt_garbage_add(g, v); /* killed, or moved on meanwhile */
+  } else if (v && manta_value_kind(v) == MANTA_KIND_ERROR &&
+             manta_error_code(v) == MANTA_ERR_ACTOR_DEAD) {
+    ctor_failed_locked(a, v, g);
+  } else {
+    /* Constructed (or a host that predates the probe answered): calls go. */
+    mt_garbage_add(g, v);
+    r->confirming = false;
+    a->state = MT_ACTOR_ALIVE;
+    mt_actor_flush_locked(a, g);
+  }
+  mt_actor_release_locked(a, g);
+}
+
 /* Sends the ready calls at the head of the mailbox, in order. A call whose
  * arguments are pending holds back those behind it. */
 void mt_actor_flush_locked(mt_actor *a, mt_garbage *g) {
   mt_actor_remote *r = a->remote;
+  if (r->confirming && !r->probing && a->state == MT_ACTOR_PENDING &&
+      node_state_locked(r->host, r->since_ms) == HOST_ALIVE &&
+      !mt_peers_down_locked(r->host)) {
+    probe_locked(a, g); /* the last probe was lost with a link */
+  }
   if (a->state != MT_ACTOR_ALIVE || !a->mbox.head ||
       a->mbox.head->where != MT_WHERE_MAILBOX) {
     return;
@@ -450,6 +631,11 @@ void mt_actor_remote_created_locked(mt_task *t, const ProtobufCBinaryData *id,
     proxy_index_locked(a);
     if (a->state == MT_ACTOR_DEAD) {
       post_locked(r, MANTA__V1__ACTOR_OP__ACTOR_OP_KILL, g); /* killed here */
+    } else if (r->restarts_done > 0 && r->holds) {
+      /* A restart: calls wait until the constructor is known to have
+       * succeeded (a failure counts as a restart). */
+      r->confirming = true;
+      probe_locked(a, g);
     } else {
       a->state = MT_ACTOR_ALIVE;
       mt_actor_flush_locked(a, g);
@@ -459,7 +645,7 @@ void mt_actor_remote_created_locked(mt_task *t, const ProtobufCBinaryData *id,
     mt_garbage_add(g, v); /* a new creation is on its way */
   } else {
     char node[120];
-    node_label_locked(r->host, node, sizeof node);
+    mt_node_label_locked(r->host, node, sizeof node);
     manta_value *why =
         mt_error_new(MANTA_ERR_ACTOR_DEAD, r->class_name,
                      "creating actor %s on node %s failed: %s", r->class_name,
@@ -515,6 +701,12 @@ static bool may_resend(const mt_task *t) {
 void mt_actor_remote_lost_locked(mt_task *t, manta_err code, const char *why,
                                  mt_garbage *g) {
   mt_actor_remote *r = t->actor->remote;
+  if (t->remote->ready_probe) {
+    /* Sent again at the next view if the host lives; a restart if not. */
+    r->probing = false;
+    mt_task_finish_locked(t, NULL, g);
+    return;
+  }
   if (t->kind == MT_TASK_ACTOR_CALL && r && r->restarts_left != 0 && r->holds) {
     /* The host may be dead: later calls wait for the head to say so (a
      * restart) instead of following this one. */
@@ -532,6 +724,21 @@ void mt_actor_remote_lost_locked(mt_task *t, manta_err code, const char *why,
            "the actor is back",
            r->class_name, t->remote->function, why);
     requeue_locked(t->actor, t);
+    return;
+  }
+  if (code == MANTA_ERR_ACTOR_DEAD && mt_actor_locate_may_resend(t)) {
+    /* A handle passed here: the owner says where the actor is and whether
+     * the call may go there (mt_actor_locate_locked, at the latest when
+     * the head declares the host dead). */
+    mt_log(MT_LOG_INFO,
+           "cluster: actor %s: call of %s lost (%s); asking its owner "
+           "where the actor lives now",
+           mt_actor_class_name(t->actor), t->remote->function, why);
+    r->lost_ms = mt_now_ms();
+    requeue_locked(t->actor, t);
+    if (!r->locating) {
+      mt_actor_locate_locked(t->actor, g);
+    }
     return;
   }
   if (t->kind == MT_TASK_ACTOR_CREATE) {
@@ -556,6 +763,9 @@ void mt_actor_kill_remote_locked(mt_actor *a, mt_garbage *g) {
 
 void mt_proxy_free_locked(mt_actor *a, mt_garbage *g) {
   mt_actor_remote *r = a->remote;
+  if (r->holds && r->restarts_done > 0) {
+    mt_actor_locate_forget_locked(a); /* its former instances */
+  }
   if (!r->id) {
     return; /* never created: nothing there, nothing indexed */
   }
@@ -647,5 +857,6 @@ void mt_actors_remote_stop_locked(mt_garbage *g) {
   mt_u64map_free(&wire_ids);
   pthread_mutex_unlock(&wire_mu);
   mt_actor_holds_stop_locked(g);
+  mt_actor_locate_stop_locked();
   mt_actor_names_updates_drop();
 }

@@ -9,7 +9,8 @@
  * running what others send); task_send.c (sending tasks to other nodes
  * over the links to them, results, retries); actor_proxy.c (actors of
  * other nodes: placement, proxies); actor_host.c (what a host does for
- * others); actor_names_node.c (named actors from a node's side);
+ * others); actor_locate.c (handles following restarts);
+ * actor_names_node.c (named actors from a node's side);
  * placement.c (SPREAD and node affinity); wire.c (messages <-> values);
  * status.c (manta_cluster_status, manta_node_address).
  *
@@ -41,6 +42,7 @@
 #define MT_NODE_FETCH "/manta.v1.Node/FetchObject"
 #define MT_NODE_BUNDLES "/manta.v1.Node/ReserveBundles"
 #define MT_NODE_OBSERVE "/manta.v1.Node/Observe"
+#define MT_NODE_LOCATE "/manta.v1.Node/LocateActor"
 #define MT_HEAD_PG_CREATE "/manta.v1.Head/CreatePlacementGroup"
 #define MT_HEAD_PG_GET "/manta.v1.Head/GetPlacementGroup"
 #define MT_HEAD_PG_REMOVE "/manta.v1.Head/RemovePlacementGroup"
@@ -411,6 +413,38 @@ void mt_actor_flush_locked(mt_actor *a, mt_garbage *g);
 void mt_actor_kill_remote_locked(mt_actor *a, mt_garbage *g);
 void mt_proxy_free_locked(mt_actor *a, mt_garbage *g);
 mt_actor *mt_proxy_get_locked(uint64_t host, uint64_t id);
+/* The proxy through which this node created the instance (host, id), or
+ * NULL. */
+mt_actor *mt_proxy_owned_locked(uint64_t host, uint64_t id);
+/* Points proxy a at the instance (host, id) from now on and sends the calls
+ * waiting in its mailbox there. */
+void mt_proxy_move_locked(mt_actor *a, uint64_t host, uint64_t id,
+                          mt_garbage *g);
+/* "3f2a... (127.0.0.1:4242)" for messages. */
+void mt_node_label_locked(uint64_t node, char *buf, size_t size);
+
+/* The answer to a restart's probe (mt_remote.ready_probe): null when its
+ * constructor succeeded, else the error the instance died with. */
+void mt_actor_remote_ready_locked(mt_task *t, manta_value *v, mt_garbage *g);
+
+/* actor_locate.c: handles that follow an actor's restarts. A proxy that
+ * did not create its actor asks the node that did (its owner) where the
+ * actor lives now, when the node it lived on died or a call to it was lost.
+ * Starts asking (once at a time); false if no node can be asked. */
+bool mt_actor_locate_locked(mt_actor *a, mt_garbage *g);
+/* Whether a call of a proxy that did not create its actor, lost with the
+ * host, goes back in the mailbox, to be sent again wherever the owner says
+ * the actor lives: as the owner's max_task_retries allows, and until the
+ * owner answered. */
+bool mt_actor_locate_may_resend(const mt_task *t);
+/* The owner's side: an instance (host, id) of proxy a was replaced by a
+ * restart, so askers who know the old one are answered; forget drops them
+ * all when a goes. */
+void mt_actor_locate_former_locked(mt_actor *a, uint64_t host, uint64_t id);
+void mt_actor_locate_forget_locked(mt_actor *a);
+/* Node.LocateActor. */
+void mt_actor_locate_serve(mt_tp_incoming *in, const uint8_t *body, size_t len);
+void mt_actor_locate_stop_locked(void);
 
 /* actor_names_node.c: calls to the head that wait for its answer (not on a
  * poller thread): the gRPC status and the reply body (free it)... */

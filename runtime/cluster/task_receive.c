@@ -541,6 +541,7 @@ static bool node_is_unary(void *ctx, const char *method) {
   return strcmp(method, MT_NODE_CALL) == 0 ||
          strcmp(method, MT_NODE_BUNDLES) == 0 ||
          strcmp(method, MT_NODE_OBSERVE) == 0 ||
+         strcmp(method, MT_NODE_LOCATE) == 0 ||
          (mt_cl.dir && mt_directory_is_method(method));
 }
 
@@ -559,6 +560,8 @@ static void node_unary(void *ctx, mt_tp_incoming *in, const char *method,
     mt_bundles_serve(in, body, len); /* placement groups (pg_node.c) */
   } else if (strcmp(method, MT_NODE_OBSERVE) == 0) {
     mt_observe_serve(in, body, len); /* the dashboard's API (observe.c) */
+  } else if (strcmp(method, MT_NODE_LOCATE) == 0) {
+    mt_actor_locate_serve(in, body, len); /* actor_locate.c */
   } else {
     mt_directory_handle(mt_cl.dir, in, method, body, len);
   }

@@ -837,6 +837,8 @@ static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
     if (t->kind == MT_TASK_ACTOR_CREATE) {
       mt_actor_remote_created_locked(t, &batch->results[i]->actor_id, vals[i],
                                      &g);
+    } else if (t->remote->ready_probe) {
+      mt_actor_remote_ready_locked(t, vals[i], &g); /* actor_proxy.c */
     } else {
       mt_task_finish_locked(t, vals[i], &g);
     }

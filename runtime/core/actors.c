@@ -505,7 +505,7 @@ static manta_err place_locked(const char *class_name, const char *name,
  * task, sent there once its arguments are ready. */
 static void create_remote_locked(mt_actor *a, mt_task *t, const char *name,
                                  const manta_call_options *opts, double cpus,
-                                 mt_garbage *g) {
+                                 bool in_group, mt_garbage *g) {
   mt_actor_remote *r = a->remote;
   r->holds = true;
   r->max_concurrency =
@@ -526,6 +526,10 @@ static void create_remote_locked(mt_actor *a, mt_task *t, const char *name,
   r->restarts_left = opts ? opts->max_restarts : 0;
   r->max_task_retries = opts ? opts->max_task_retries : 0;
   r->demand = t->remote->demand;
+  if (opts) {
+    r->placement = opts->placement; /* a group's: its bundle's node */
+  }
+  r->in_group = in_group;
   if (r->restarts_left != 0 && t->nargs > 0) {
     r->args = calloc(t->nargs, sizeof *r->args);
     if (!r->args) {
@@ -558,7 +562,8 @@ manta_err mt_actor_create(const char *class_name,
     /* Created by a call in a group that captures its children. */
     opts = &captured;
   }
-  if (opts && opts->pg) {
+  bool in_group = opts && opts->pg;
+  if (in_group) {
     /* In a placement group: its bundle's resources, on its node. */
     pg_fail = mt_pg_call_options(opts, true, &eff);
     opts = &eff;
@@ -614,7 +619,7 @@ manta_err mt_actor_create(const char *class_name,
   a->pg_capture = t->pg_capture = opts && opts->pg_capture;
   if (host) {
     mt_garbage_add(&g, here_fail);
-    create_remote_locked(a, t, name, opts, cpus, &g);
+    create_remote_locked(a, t, name, opts, cpus, in_group, &g);
     mt_unlock();
     mt_garbage_free(&g);
     return MANTA_OK;
@@ -665,15 +670,21 @@ manta_err manta_actor_create(const char *class_name,
   return mt_actor_create(class_name, args, nargs, opts, true, out);
 }
 
-manta_err manta_actor_call(manta_actor actor, const char *method,
-                           const manta_value *const *args, size_t nargs,
-                           manta_ref *out) {
-  return mt_actor_call(actor, method, args, nargs, NULL, out);
+/* What the probe of a restart runs (mt_actor_ready_call): nothing. */
+static manta_value *ready_fn(void *state, const manta_value *const *args,
+                             size_t nargs, void *data) {
+  (void)state, (void)args, (void)nargs, (void)data;
+  return manta_null();
 }
 
-manta_err mt_actor_call(manta_actor actor, const char *method,
-                        const manta_value *const *args, size_t nargs,
-                        const manta_call_options *opts, manta_ref *out) {
+static mt_method ready_method = {"(ready)", ready_fn, 0, NULL};
+
+/* A call of method (builtin, if given, instead of the class's), with the
+ * caller's options (its task id and attempt; NULL: none). */
+static manta_err actor_call(manta_actor actor, const char *method,
+                            mt_method *builtin, const manta_value *const *args,
+                            size_t nargs, const manta_call_options *opts,
+                            manta_ref *out) {
   if (!method || !out || !mt_args_valid(args, nargs)) {
     return MANTA_ERR_INVALID;
   }
@@ -715,6 +726,8 @@ manta_err mt_actor_call(manta_actor actor, const char *method,
                         "actor %s is being restarted and %zu calls already "
                         "wait for it; call of %s not queued",
                         mt_actor_class_name(a), a->mbox.len, method);
+  } else if (builtin && !a->remote) {
+    t->method = builtin;
   } else if (a->remote) {
     /* Checked where the actor lives. */
     if (!mt_task_make_remote(t, method, NULL, 0)) {
@@ -739,6 +752,23 @@ manta_err mt_actor_call(manta_actor actor, const char *method,
   mt_unlock();
   mt_garbage_free(&g);
   return MANTA_OK;
+}
+
+manta_err manta_actor_call(manta_actor actor, const char *method,
+                           const manta_value *const *args, size_t nargs,
+                           manta_ref *out) {
+  return actor_call(actor, method, NULL, args, nargs, NULL, out);
+}
+
+manta_err mt_actor_call(manta_actor actor, const char *method,
+                        const manta_value *const *args, size_t nargs,
+                        const manta_call_options *opts, manta_ref *out) {
+  return actor_call(actor, method, NULL, args, nargs, opts, out);
+}
+
+manta_err mt_actor_ready_call(manta_actor actor, manta_ref *out) {
+  return actor_call(actor, ready_method.name, &ready_method, NULL, 0, NULL,
+                    out);
 }
 
 /* The live actor a handle names, or why there is none. */

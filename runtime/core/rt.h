@@ -288,6 +288,7 @@ typedef struct mt_remote {
   struct mt_peer *peer;       /* where it was sent, while there */
   uint64_t seq;               /* its number on that link */
   int attempts;               /* dispatches so far */
+  bool ready_probe; /* asks whether a restarted actor was constructed */
 } mt_remote;
 
 /* claim of a task in a worker batch: the worker and cancel race by CAS. */
@@ -407,8 +408,19 @@ typedef struct mt_actor_remote {
   uint64_t restart_tried[4];
   int nrestart_tried;
   mt_resource_request demand; /* what the creation asked for */
+  mt_placement placement;     /* its node affinity (a group's bundle's) */
+  bool in_group;              /* created in a placement group bundle */
   manta_value **args;         /* the constructor's arguments (counted) */
   size_t nargs;
+  /* A proxy that did not create its actor (actor_locate.c): the node that
+   * did, once it answered (0 before), and whether asking it is under way.
+   * max_task_retries above is then what it answered. */
+  uint64_t owner_node;
+  bool locating;
+  /* A restart's instance was accepted by its host, and whether its
+   * constructor succeeded is not known yet; a probe asking is under way. */
+  bool confirming;
+  bool probing;
 } mt_actor_remote;
 
 typedef struct mt_actor {
@@ -452,6 +464,9 @@ const char *mt_actor_class_name(const mt_actor *a);
 /* Marks the actor dead for `why` (taken) and fails every call not
  * started. */
 void mt_actor_die_locked(mt_actor *a, manta_value *why, mt_garbage *g);
+/* A call that answers null once the actor's constructor returned, or the
+ * error the actor died with (the probe of a restart, actor_host.c). */
+manta_err mt_actor_ready_call(manta_actor actor, manta_ref *out);
 /* Creates an actor; route=false keeps it on this node (a creation another
  * node sent here: its name was reserved in the cluster by the sender). */
 manta_err mt_actor_create(const char *class_name,

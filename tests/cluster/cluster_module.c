@@ -466,12 +466,20 @@ typedef struct counter {
   int64_t expected[KEYS]; /* next sequence number per caller key */
 } counter;
 
-/* (start) or (): a counter; ("fail") fails the constructor. */
+/* (start) or (): a counter; ("fail") fails the constructor, and so does
+ * every construction on a node started with MANTA_TEST_CTOR_FAILS=1. */
 static void *counter_new(const manta_value *const *a, size_t n, void *cd,
                          manta_value **error) {
   (void)cd;
   const char *s;
   size_t len;
+  const char *fails = getenv("MANTA_TEST_CTOR_FAILS");
+  if (fails && strcmp(fails, "1") == 0) {
+    *error =
+        manta_error(MANTA_ERR_TASK_FAILED, "constructor refused on this node "
+                                           "(MANTA_TEST_CTOR_FAILS)");
+    return NULL;
+  }
   if (n == 1 && manta_get_string(a[0], &s, &len) == MANTA_OK) {
     *error = manta_error(MANTA_ERR_TASK_FAILED, "constructor refused '%s'", s);
     return NULL;

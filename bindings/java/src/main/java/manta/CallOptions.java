@@ -84,8 +84,10 @@ public final class CallOptions {
   /**
    * Actors only, in a cluster: how many times the actor is created again
    * (constructor run again with the same arguments, state lost) on another
-   * node offering its class when its node dies. 0 (default): never; -1: with
-   * no end.
+   * node offering its class when its node dies, as the node affinity or
+   * placement group bundle of its creation allows; a restart whose
+   * constructor fails counts as one. Every handle, other processes' too,
+   * follows the restarts. 0 (default): never; -1: with no end.
    */
   public CallOptions maxRestarts(int restarts) {
     if (restarts < -1) {
