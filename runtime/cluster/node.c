@@ -529,6 +529,7 @@ static void cluster_cleanup(void) {
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
+  mt_rebuild_stop_locked(&g);
   mt_remote_objects_stop_locked();
   mt_lineage_stop_locked(&g);
   mt_rt.cluster = NULL;
