@@ -518,11 +518,15 @@ void mt_directory_pg_tick(mt_directory *d);
 
 /* The head's durable store (head/head_store.h, docs/head-store.md). */
 struct mt_head_store;
-/* head/directory.c: opens the store at url, takes the state it holds
- * (nodes, named actors, placement groups) and records every change from
- * then on; false with why. Before the head serves. */
+/* head/directory.c: opens the store at url, takes its lease for the head
+ * at address (waiting as a standby while another head holds it), takes
+ * the state it holds (nodes, named actors, placement groups) and records
+ * every change from then on; false with why. Before the head serves. */
 bool mt_directory_open_store(mt_directory *d, const char *url,
-                             const char *cluster_name, char *why, size_t size);
+                             const char *cluster_name, const char *address,
+                             char *why, size_t size);
+/* The head's address as it serves (written with the store's lease). */
+void mt_directory_store_address(mt_directory *d, const char *address);
 /* head/actor_names.c: names are recorded in s from now on; a stored name
  * taken back (false: unusable). */
 void mt_actor_names_set_store(mt_actor_names *n, struct mt_head_store *s);

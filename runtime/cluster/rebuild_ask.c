@@ -134,9 +134,9 @@ static void reply_in_locked(const Manta__V1__RebuildReply *r, mt_garbage *g) {
     mt_proxy_repoint_locked(o, new_node, new_id, g);
     return;
   }
-  manta_value *e =
-      r->error.len ? mt_wire_decode_value(&r->error, "a rebuild's error")
-                   : NULL;
+  manta_value *e = r->error.len
+                       ? mt_wire_decode_value(&r->error, "a rebuild's error")
+                       : NULL;
   if (!e || manta_value_kind(e) != MANTA_KIND_ERROR) {
     mt_garbage_add(g, e);
     e = mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
