@@ -347,6 +347,8 @@ void mt_proxy_detach_locked(mt_object *o, mt_garbage *g) {
 
 void mt_proxy_repoint_locked(mt_object *o, uint64_t node, uint64_t id,
                              mt_garbage *g) {
+  /* The same node can make it again if the new copy is lost too. */
+  uint64_t rebuilder = o->proxy ? o->proxy->rebuilder : 0;
   mt_proxy_detach_locked(o, g); /* its node died: nothing to tell it */
   if (node == mt_rt.node_id) {
     /* Made again here: no borrow was counted (a ref back at its owner). */
@@ -370,6 +372,7 @@ void mt_proxy_repoint_locked(mt_object *o, uint64_t node, uint64_t id,
                            g);
     return;
   }
+  o->proxy->rebuilder = rebuilder != node ? rebuilder : 0;
   if (o->listeners) {
     mt_obj_want_locked(o);
   }
