@@ -357,8 +357,7 @@ bool mt_head_store_load(mt_head_store *s,
   return true;
 }
 
-/* ---- the lease
- * ---------------------------------------------------------------
+/* ---- the lease -------------------------------------------------------------
  */
 
 /* "N ADDRESS" as a head's description. */
