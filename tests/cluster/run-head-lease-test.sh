@@ -14,8 +14,8 @@
 #    stopped with SIGSTOP for longer than the lease: head 3 takes over and
 #    the node moves to it. Head 2 continued (SIGCONT) finds its lease lost:
 #    it logs so, writes nothing (the node stays in the store although head
-#    2, which hears from it no more, declares it dead) and refuses a node
-#    that registers with it, naming head 3.
+#    2, which hears from it no more, declares it dead), refuses a node
+#    that registers with it, naming head 3, and its status says so.
 #
 # Skipped (77) when redis-server is not installed. Every process started
 # here is killed on exit, pass or fail.
@@ -150,5 +150,8 @@ fi
 grep -q "lost the store's lease to the head at $head1 (incarnation 3)" \
   "$work/late.txt" || fail "the refusal does not name head 3: $(cat "$work/late.txt")"
 echo "refused: $(grep -m1 -o "this head lost.*" "$work/late.txt")"
+"$manta" status --address "$head2" 2>&1 | grep "store:" |
+  grep "FAILING" | grep -q "lost the store's lease to the head at $head1" ||
+  fail "manta status of head 2 does not say it lost the lease: $("$manta" status --address "$head2" 2>&1)"
 kill -0 "$head3_pid" || fail "head 3 died"
 echo "PASS"
