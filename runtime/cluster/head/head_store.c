@@ -7,12 +7,15 @@
 #include "strmap.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* How often a store that failed is tried again. */
 #define RETRY_MS 1000
@@ -388,6 +391,52 @@ static int64_t lease_ms_from_env(void) {
   return v;
 }
 
+/* Whether value ("N ADDRESS") names a head at address, and nothing
+ * listens there any more: bind() succeeds (SO_REUSEADDR without
+ * SO_REUSEPORT: a live gRPC listener makes it fail). Port 0 never
+ * matches. */
+static bool holder_gone_from(const char *value, const char *address) {
+  const char *sp = strchr(value, ' ');
+  if (!sp || strcmp(sp + 1, address) != 0) {
+    return false;
+  }
+  const char *colon = strrchr(address, ':');
+  if (!colon || !colon[1] || strcmp(colon + 1, "0") == 0) {
+    return false;
+  }
+  char host[256];
+  const char *h = address;
+  size_t n = (size_t)(colon - address);
+  if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+    h++;
+    n -= 2;
+  }
+  if (n == 0 || n >= sizeof host) {
+    return false;
+  }
+  memcpy(host, h, n);
+  host[n] = '\0';
+  struct addrinfo hints = {0}, *ai = NULL;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai) {
+    return false;
+  }
+  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+  int one = 1; /* past the dead head's connections in TIME_WAIT; a live
+                  listener still makes bind fail */
+  bool free_now =
+      fd >= 0 &&
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+      bind(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+  if (fd >= 0) {
+    close(fd);
+  }
+  freeaddrinfo(ai);
+  return free_now;
+}
+
 bool mt_head_store_acquire(mt_head_store *s, const char *address, char *why,
                            size_t size) {
   s->lease_ms = lease_ms_from_env();
@@ -395,13 +444,25 @@ bool mt_head_store_acquire(mt_head_store *s, const char *address, char *why,
   if (!s->be->lease) {
     return true;
   }
-  char seen[300] = "", cause[300];
+  char seen[300] = "", cause[300], stale[300] = "";
   bool waited = false, first = true;
   for (;;) {
     char holder[300] = "";
     int64_t inc = 0;
-    int r = s->be->lease(s->conn, &inc, s->address, s->lease_ms, holder,
-                         sizeof holder, cause, sizeof cause);
+    int r =
+        s->be->lease(s->conn, &inc, s->address, stale[0] ? stale : NULL,
+                     s->lease_ms, holder, sizeof holder, cause, sizeof cause);
+    if (r == 0 && !stale[0] && holder_gone_from(holder, s->address)) {
+      /* This head's own address: a head restarted on its port after the
+       * one holding the lease there died. Nothing to wait for. */
+      mt_log(MT_LOG_WARN,
+             "head: the store's lease names this head's address (%s), where "
+             "nothing listens any more: its head died; taking it over",
+             holder);
+      snprintf(stale, sizeof stale, "%s", holder);
+      continue;
+    }
+    stale[0] = '\0';
     if (r == 1) {
       s->incarnation = inc;
       s->renewed_ms = mt_now_ms();
@@ -480,8 +541,8 @@ static bool renew_locked(mt_head_store *s) {
   snprintf(address, sizeof address, "%s", s->address);
   pthread_mutex_unlock(&s->mu);
   bool connected = s->connected || s->be->connect(s->conn, why, sizeof why);
-  int r = connected ? s->be->lease(s->conn, &inc, address, s->lease_ms, holder,
-                                   sizeof holder, why, sizeof why)
+  int r = connected ? s->be->lease(s->conn, &inc, address, NULL, s->lease_ms,
+                                   holder, sizeof holder, why, sizeof why)
                     : -1;
   pthread_mutex_lock(&s->mu);
   if (r == 1) {

@@ -68,15 +68,18 @@ typedef struct mt_store_backend {
    * Takes or renews the store's lease for ttl_ms: *incarnation is this
    * head's (0 before it first held the lease; a new one is numbered on a
    * first take, or on a take after this head's lease expired with no
-   * other head having held it since). 1: held, *incarnation set; 0: held
-   * by another head, or taken by one since (holder says which, as
-   * "INCARNATION ADDRESS" or why); -1: failed, with why. While a lease is
+   * other head having held it since). stale (NULL: none) is a lease
+   * value known to belong to a dead head (its address is free again): a
+   * lease holding exactly it is taken as if absent. 1: held, *incarnation
+   * set; 0: held by another head, or taken by one since (holder says
+   * which, as "INCARNATION ADDRESS" or why); -1: failed, with why. While a
+   * lease is
    * held, write() is fenced: it writes nothing unless the store's lease
    * is still this incarnation's, so a head paused past its lease cannot
    * overwrite its successor's state. */
   int (*lease)(void *c, int64_t *incarnation, const char *address,
-               int64_t ttl_ms, char *holder, size_t holder_size, char *why,
-               size_t size);
+               const char *stale, int64_t ttl_ms, char *holder,
+               size_t holder_size, char *why, size_t size);
 } mt_store_backend;
 
 extern const mt_store_backend mt_store_redis;
@@ -105,7 +108,9 @@ bool mt_head_store_load(mt_head_store *s,
                         void *ctx, char *why, size_t size);
 /* Takes the store's lease for the head at address (before load): while
  * another live head holds it, waits as a standby (logs so, tries every
- * third of the lease time) until that lease expires. False with why when
+ * third of the lease time) until that lease expires. A lease held at this
+ * very address by a head that no longer listens there (a head restarted
+ * on its port after it died) is taken at once. False with why when
  * the store cannot be used at first. A backend without leases: true at
  * once. The lease time is MANTA_HEAD_LEASE_MS (5000 by default). */
 bool mt_head_store_acquire(mt_head_store *s, const char *address, char *why,

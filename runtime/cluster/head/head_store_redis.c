@@ -21,19 +21,21 @@ static const char *const table_names[MT_STORE_NTABLES] = {"nodes", "actors",
 
 /* The lease (docs/head-store.md, "Two heads on one store"): key "lease"
  * holds "INCARNATION ADDRESS" with an expiry, "incarnation" counts the
- * takes. Taken when absent (the count raised, in one script), renewed
+ * takes. Taken when absent or when it holds the value the caller knows
+ * to be a dead head's (the count raised, in one script), renewed
  * only by the incarnation holding it, and taken again by a head whose
  * lease expired only if no other head took it since (a store that lost
  * its keys, restarted empty, counts on from the head's number). */
 static const char lease_script[] =
     "local v = redis.call('GET', KEYS[1])\n"
     "local mine = tonumber(ARGV[1])\n"
-    "if v then\n"
-    "  if mine ~= 0 and tonumber(string.match(v, '^(%d+) ')) == mine then\n"
-    "    redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'PX', "
+    "if v and mine ~= 0 and tonumber(string.match(v, '^(%d+) ')) == mine "
+    "then\n"
+    "  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'PX', "
     "ARGV[3])\n"
-    "    return {1, ARGV[1]}\n"
-    "  end\n"
+    "  return {1, ARGV[1]}\n"
+    "end\n"
+    "if v and v ~= ARGV[4] then\n"
     "  return {0, v}\n"
     "end\n"
     "local cur = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
@@ -264,8 +266,8 @@ static void append(redis_conn *r, int argc, const char **argv,
 }
 
 static int redis_lease(void *conn, int64_t *incarnation, const char *address,
-                       int64_t ttl_ms, char *holder, size_t holder_size,
-                       char *why, size_t size) {
+                       const char *stale, int64_t ttl_ms, char *holder,
+                       size_t holder_size, char *why, size_t size) {
   redis_conn *r = conn;
   if (!r->c && !redis_connect(r, why, size)) {
     return -1;
@@ -274,13 +276,13 @@ static int redis_lease(void *conn, int64_t *incarnation, const char *address,
   snprintf(mine, sizeof mine, "%lld", (long long)*incarnation);
   snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_ms);
   const char *argv[] = {
-      "EVAL", lease_script, "2", r->lease_key, r->incarnation_key,
-      mine,   address,      ttl};
-  size_t lens[8];
-  for (int i = 0; i < 8; i++) {
+      "EVAL", lease_script, "2", r->lease_key,      r->incarnation_key,
+      mine,   address,      ttl, stale ? stale : ""};
+  size_t lens[9];
+  for (int i = 0; i < 9; i++) {
     lens[i] = strlen(argv[i]);
   }
-  redisReply *reply = command(r, 8, argv, lens, why, size);
+  redisReply *reply = command(r, 9, argv, lens, why, size);
   if (!reply) {
     return -1;
   }
