@@ -561,11 +561,15 @@ void mt_directory_pg_tick(mt_directory *d);
 
 /* The head's durable store (head/head_store.h, docs/head-store.md). */
 struct mt_head_store;
-/* head/directory.c: opens the store at url, takes the state it holds
- * (nodes, named actors, placement groups) and records every change from
- * then on; false with why. Before the head serves. */
+/* head/directory.c: opens the store at url, takes its lease for the head
+ * at address (waiting as a standby while another head holds it), takes
+ * the state it holds (nodes, named actors, placement groups) and records
+ * every change from then on; false with why. Before the head serves. */
 bool mt_directory_open_store(mt_directory *d, const char *url,
-                             const char *cluster_name, char *why, size_t size);
+                             const char *cluster_name, const char *address,
+                             char *why, size_t size);
+/* The head's address as it serves (written with the store's lease). */
+void mt_directory_store_address(mt_directory *d, const char *address);
 /* head/actor_names.c: names are recorded in s from now on; a stored name
  * taken back (false: unusable). */
 void mt_actor_names_set_store(mt_actor_names *n, struct mt_head_store *s);
@@ -630,6 +634,35 @@ void mt_remote_objects_stop_locked(void);
  * own object again, ready with the copy fetched here or pending. A fetch
  * in flight is detached (its count given back). */
 void mt_proxy_detach_locked(mt_object *o, mt_garbage *g);
+/* The proxy standing for (node, id) on its owner, if any. */
+mt_proxy *mt_proxy_find_locked(uint64_t node, uint64_t id);
+/* The pending proxy o stands for the object (node, id) from now on (made
+ * again there after its node died; one borrow was counted for this node),
+ * or, when node is this one, is completed with that object's value. */
+void mt_proxy_repoint_locked(mt_object *o, uint64_t node, uint64_t id,
+                             mt_garbage *g);
+/* Gives back the borrow counted for this node of (node, id): an answer
+ * that came too late to be used. */
+void mt_borrow_give_back_locked(uint64_t node, uint64_t id, mt_garbage *g);
+
+/* rebuild_ask.c: a lost argument rebuilt by the node that sent the task
+ * holding it (docs/fault-tolerance.md, "Lost arguments") */
+/* The node whose task's arguments are being decoded by this thread (0:
+ * none): proxies made meanwhile may ask it to rebuild their object. */
+extern _Thread_local uint64_t mt_ref_sender;
+/* Fetching the pending proxy o failed since its node is gone (why): asks
+ * the node that sent the ref here to rebuild it. True if asked (o stays
+ * pending, its answer re-points or resolves it); false: nobody to ask. */
+bool mt_rebuild_ask_locked(mt_object *o, const char *why, mt_garbage *g);
+/* o waits for an answer: keeps waiting (true) while the node asked is
+ * alive, else resolves o with why (false: o was not waiting). */
+bool mt_rebuild_check_locked(mt_object *o, mt_garbage *g);
+/* TaskBatch.rebuild_requests and rebuild_replies received. */
+void mt_rebuild_in_locked(const Manta__V1__TaskBatch *b, mt_garbage *g);
+/* The proxy of (node, id) was detached from local object obj to rebuild
+ * it: a request naming (node, id) finds it there. */
+void mt_rebuild_moved_locked(uint64_t node, uint64_t id, uint64_t obj);
+void mt_rebuild_stop_locked(mt_garbage *g);
 
 /* lineage.c: rebuilding lost objects this process owns by running the
  * task that made them again (docs/fault-tolerance.md) */

@@ -106,6 +106,10 @@ static void fetch_later_locked(mt_object *o, int64_t since_ms);
  * each view update. False: no lineage, the caller fails o. */
 static bool lost_locked(mt_object *o, const char *why, mt_garbage *g) {
   int64_t since = mt_lineage_lost_since_locked(mt_slots_id(&mt_rt.objects, o));
+  if (since < 0 && mt_rebuild_ask_locked(o, why, g)) {
+    fetch_later_locked(o, mt_now_ms()); /* its asked node's life watched */
+    return true;
+  }
   if (since < 0 || !o->proxy) {
     return false;
   }
@@ -202,6 +206,9 @@ static int owner_state_locked(uint64_t node) {
 
 void mt_fetch_locked(mt_object *o) {
   mt_proxy *p = o->proxy;
+  if (p->rebuild_asked) {
+    return; /* its answer says where to fetch it from */
+  }
   char address[64] = "";
   mt_tp_channel *ch =
       mt_cl.stopping
@@ -248,7 +255,11 @@ void mt_fetch_retry_waiting(void) {
     if (!o) {
       continue;
     }
-    if (o->state == MT_OBJ_PENDING && o->proxy && !o->proxy->fetch) {
+    if (o->state == MT_OBJ_PENDING && o->proxy && o->proxy->rebuild_asked) {
+      if (mt_rebuild_check_locked(o, &g) && o->state == MT_OBJ_PENDING) {
+        fetch_later_locked(o, waits[i].since_ms); /* the answer is due */
+      }
+    } else if (o->state == MT_OBJ_PENDING && o->proxy && !o->proxy->fetch) {
       int state = mt_cl.stopping ? 0 : owner_state_locked(o->proxy->owner_node);
       if (state == 1) {
         mt_fetch_locked(o); /* may wait again, with a new start */
@@ -262,7 +273,9 @@ void mt_fetch_retry_waiting(void) {
                                   "leaving the cluster"
                  : state == 0   ? "is dead"
                                 : "is not in the cluster");
-        if (mt_cl.stopping || !mt_lineage_rebuild_locked(o, why, &g)) {
+        if (!mt_cl.stopping && mt_rebuild_ask_locked(o, why, &g)) {
+          fetch_later_locked(o, now); /* its asked node's life watched */
+        } else if (mt_cl.stopping || !mt_lineage_rebuild_locked(o, why, &g)) {
           mt_obj_complete_locked(
               o,
               mt_cl.stopping

@@ -252,6 +252,7 @@ static manta_value *revive_args_locked(mt_lineage *l, uint64_t lost_node,
       continue; /* fetched from where it lives by the node running it */
     }
     if (a->state == MT_OBJ_READY) {
+      mt_rebuild_moved_locked(node, a->proxy->owner_id, id);
       mt_proxy_detach_locked(a, g); /* its copy here is the one left */
       mt_lineage_forget_locked(id, g);
       continue;
@@ -288,6 +289,8 @@ static bool rebuild_locked(mt_object *o, uint64_t lost_node, const char *why,
     return false;
   }
   if (o->proxy) {
+    /* A node asking for it by its old id finds it (rebuild_ask.c). */
+    mt_rebuild_moved_locked(o->proxy->owner_node, o->proxy->owner_id, id);
     mt_proxy_detach_locked(o, g);
   }
   if (l->evicted || l->attempts >= MT_MAX_ATTEMPTS) {

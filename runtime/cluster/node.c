@@ -537,6 +537,7 @@ static void cluster_cleanup(void) {
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
+  mt_rebuild_stop_locked(&g);
   mt_remote_objects_stop_locked();
   mt_lineage_stop_locked(&g);
   mt_rt.cluster = NULL;
@@ -615,7 +616,7 @@ static bool bind_allowed(const char *bind, mt_token_origin origin,
 /* The head's durable store, if one is named (option, else
  * MANTA_HEAD_STORE): its state is taken back before the head serves
  * (docs/head-store.md). False, logged, when it cannot be used. */
-static bool open_head_store(const manta_options *opts) {
+static bool open_head_store(const manta_options *opts, const char *bind) {
   const char *url =
       opts && opts->head_store ? opts->head_store : getenv("MANTA_HEAD_STORE");
   const char *name = opts && opts->cluster_name ? opts->cluster_name
@@ -624,7 +625,7 @@ static bool open_head_store(const manta_options *opts) {
     return true; /* none: the state lives in the head's memory only */
   }
   char why[700];
-  if (!mt_directory_open_store(mt_cl.dir, url, name, why, sizeof why)) {
+  if (!mt_directory_open_store(mt_cl.dir, url, name, bind, why, sizeof why)) {
     mt_log(MT_LOG_ERROR, "cluster: the head's store: %s", why);
     return false;
   }
@@ -702,7 +703,7 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
       cluster_cleanup();
       return MANTA_ERR_NOMEM;
     }
-    if (!open_head_store(opts)) {
+    if (!open_head_store(opts, bind)) {
       cluster_cleanup();
       return MANTA_ERR_INVALID;
     }
@@ -719,6 +720,7 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
   mt_task_set_node(mt_rt.node_id, mt_cl.address);
   if (mt_cl.dir) {
     mt_cl.head_address = mt_cl.address;
+    mt_directory_store_address(mt_cl.dir, mt_cl.address); /* its port now */
   } else {
     for (size_t i = 0; i < mt_cl.nheads; i++) {
       mt_cl.head_channels[i] =

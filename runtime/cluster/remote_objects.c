@@ -235,7 +235,7 @@ bool mt_borrow_out_locked(const mt_id_list *c, uint64_t dest, mt_garbage *g) {
 
 /* ---- proxies ------------------------------------------------------------- */
 
-static mt_proxy *proxy_find_locked(uint64_t node, uint64_t id) {
+mt_proxy *mt_proxy_find_locked(uint64_t node, uint64_t id) {
   mt_proxy *p = mt_u64map_get(&mt_cl.proxies, id);
   while (p && p->owner_node != node) {
     p = p->next_same;
@@ -272,11 +272,14 @@ static bool proxy_attach_locked(mt_object *o, uint64_t node, uint64_t id,
 
 manta_err mt_proxy_from_wire_locked(uint64_t node, uint64_t id,
                                     uint64_t *local) {
-  mt_proxy *p = proxy_find_locked(node, id);
+  mt_proxy *p = mt_proxy_find_locked(node, id);
   if (p) {
     mt_object *o = mt_obj_lookup_locked(p->local_id);
     mt_obj_retain_locked(o);
     p->receptions++;
+    if (!p->rebuilder && mt_ref_sender != node) {
+      p->rebuilder = mt_ref_sender;
+    }
     *local = p->local_id;
     return MANTA_OK;
   }
@@ -291,6 +294,7 @@ manta_err mt_proxy_from_wire_locked(uint64_t node, uint64_t id,
     mt_obj_release_locked(o, &g);
     return MANTA_ERR_NOMEM;
   }
+  o->proxy->rebuilder = mt_ref_sender != node ? mt_ref_sender : 0;
   *local = lid;
   return MANTA_OK;
 }
@@ -339,6 +343,45 @@ void mt_proxy_detach_locked(mt_object *o, mt_garbage *g) {
   }
   /* No borrow message: the node that counted it is gone. */
   free(p);
+}
+
+void mt_proxy_repoint_locked(mt_object *o, uint64_t node, uint64_t id,
+                             mt_garbage *g) {
+  /* The same node can make it again if the new copy is lost too. */
+  uint64_t rebuilder = o->proxy ? o->proxy->rebuilder : 0;
+  mt_proxy_detach_locked(o, g); /* its node died: nothing to tell it */
+  if (node == mt_rt.node_id) {
+    /* Made again here: no borrow was counted (a ref back at its owner). */
+    mt_object *mine = mt_obj_lookup_locked(id);
+    mt_obj_complete_locked(
+        o,
+        mine && mine->state == MT_OBJ_READY
+            ? mt_obj_value_locked(mine, g)
+            : mt_error_new(MANTA_ERR_OBJECT_LOST, "cluster",
+                           "the object was made again on this node, and "
+                           "freed before it could be read"),
+        g);
+    return;
+  }
+  if (!proxy_attach_locked(o, node, id, 1)) {
+    send_borrow_locked(node, id, mt_rt.node_id, -1, g);
+    mt_obj_complete_locked(o,
+                           mt_error_new(MANTA_ERR_NOMEM, "cluster",
+                                        "out of memory following an object "
+                                        "that was made again"),
+                           g);
+    return;
+  }
+  o->proxy->rebuilder = rebuilder != node ? rebuilder : 0;
+  if (o->listeners) {
+    mt_obj_want_locked(o);
+  }
+}
+
+void mt_borrow_give_back_locked(uint64_t node, uint64_t id, mt_garbage *g) {
+  if (node != mt_rt.node_id) {
+    send_borrow_locked(node, id, mt_rt.node_id, -1, g);
+  }
 }
 
 void mt_object_freed_locked(mt_object *o, mt_garbage *g) {

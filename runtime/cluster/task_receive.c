@@ -311,6 +311,11 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
     }
     mt_unlock();
   }
+  if (batch->n_rebuild_requests || batch->n_rebuild_replies) {
+    mt_lock();
+    mt_rebuild_in_locked(batch, &g); /* lost arguments (rebuild_ask.c) */
+    mt_unlock();
+  }
   if (batch->n_tasks) {
     mt_sched_defer_kicks();
   }
@@ -326,9 +331,12 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
             : NULL;
     /* Never sent on: the sender chose this node. */
     if (!fail) {
+      /* Refs among the arguments can be rebuilt by their sender. */
+      mt_ref_sender = ss->client_node;
       fail =
           submit_call(t->function, t->args, t->n_args, t->demand, t->n_demand,
                       false, t, actor ? t : NULL, &ref, created);
+      mt_ref_sender = 0;
     }
     mt_stream_clear_submitting();
     if (actor && !fail && !ref.id) {

@@ -163,6 +163,10 @@ typedef struct mt_proxy {
                          the owner counts for this node */
   struct mt_proxy *next_same; /* proxies with the same owner_id */
   struct mt_fetch *fetch;     /* the transfer in flight, if any */
+  /* The node that sent the ref here with a task, which can rebuild the
+   * object if its node dies (cluster/rebuild_ask.c); 0: none. */
+  uint64_t rebuilder;
+  bool rebuild_asked; /* asked: waiting for its answer, not fetching */
 } mt_proxy;
 
 typedef struct mt_object {

@@ -9,7 +9,9 @@
  *            and gets each: D and B come back rebuilt on y with the same
  *            bytes (three tasks run again: D, B and A under it), the put
  *            and E resolve to OBJECT_LOST saying why they cannot be
- *            rebuilt.
+ *            rebuilt. Before any get, a task pinned to y is given D: y
+ *            asks this driver to rebuild it and runs with it; given the
+ *            put or E, the task fails saying why they cannot be.
  *
  * The handshake with the script goes through files in MANTA_TEST_SYNC_DIR:
  * this driver writes "prepared" and waits (bounded) for "go".
@@ -94,6 +96,30 @@ static void check_lost(const char *what, manta_ref r,
   }
   manta_free(repr);
   manta_value_free(got);
+}
+
+/* Runs on_y.len_sum(r) on node y, expecting it to fail with an error whose
+ * message holds every one of needles. */
+static void check_task_lost(const char *what, manta_ref r,
+                            const char *const *needles, size_t n) {
+  manta_ref t =
+      submit("on_y.len_sum", (manta_value *[]){manta_ref_value(r)}, 1);
+  manta_value *got = NULL;
+  manta_err err = manta_get(t, 60000, &got);
+  char *repr = got ? manta_value_repr(got) : NULL;
+  printf("lineage: %s: %s (%s)\n", what, repr ? repr : "(nothing)",
+         manta_strerror(err));
+  CHECK(err != MANTA_OK && err != MANTA_ERR_TIMEOUT);
+  for (size_t i = 0; i < n; i++) {
+    if (!repr || !strstr(repr, needles[i])) {
+      fprintf(stderr, "%s: the error does not say '%s': %s\n", what, needles[i],
+              repr ? repr : "(nothing)");
+      CHECK(0);
+    }
+  }
+  manta_free(repr);
+  manta_value_free(got);
+  manta_ref_release(t);
 }
 
 static void wait_for_go(const char *dir) {
@@ -189,6 +215,31 @@ static void test_lineage(void) {
   printf("lineage: kill -9 of node x (pid %lld)\n", (long long)x);
   fflush(stdout);
   REQUIRE(kill((pid_t)x, SIGKILL) == 0);
+
+  /* Before anyone here waits for D: a task on y given D. y cannot fetch
+   * it from x, asks this process (which sent the ref), which rebuilds D;
+   * the task then runs on y with the new copy. */
+  manta_ref on_y =
+      submit("on_y.len_sum", (manta_value *[]){manta_ref_value(d)}, 1);
+  manta_value *sum = mt_test_take(on_y, 60000);
+  const manta_value *len_v = NULL, *sum_v = NULL;
+  uint64_t want_sum = 0;
+  for (size_t i = 0; i < BIG_D; i++) {
+    want_sum = want_sum * 31 + made(i);
+  }
+  CHECK(manta_list_at(sum, 0, &len_v) == MANTA_OK &&
+        mt_test_int(len_v) == BIG_D);
+  CHECK(manta_list_at(sum, 1, &sum_v) == MANTA_OK &&
+        (uint64_t)mt_test_int(sum_v) == (want_sum & 0x7fffffffffffffffULL));
+  printf("lineage: a task on y given D, lost with x: length %lld\n",
+         (long long)(len_v ? mt_test_int(len_v) : -1));
+  manta_value_free(sum);
+  /* The same for objects that cannot be rebuilt: the task fails with the
+   * reason. */
+  check_task_lost("a task on y given the put", put,
+                  (const char *const[]){"put", "cannot be rebuilt"}, 2);
+  check_task_lost("a task on y given E", e,
+                  (const char *const[]){"lineage", "evicted"}, 2);
 
   /* One object on its own, rebuilt. */
   manta_value *v = mt_test_take(d, 60000);

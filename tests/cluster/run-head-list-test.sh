@@ -83,7 +83,7 @@ done
 echo "== head 1 killed, head 2 started on $head2 on the same store"
 kill -9 "$head1_pid"
 wait "$head1_pid" 2>/dev/null || true
-start_node head2 --head --port "$p2" --num-cpus 1 --http-port off \
+node_wait_s=20 start_node head2 --head --port "$p2" --num-cpus 1 --http-port off \
   --store "$url" --cluster-name hl
 [ "$address" = "$head2" ] || fail "head 2 serves at $address, not $head2"
 

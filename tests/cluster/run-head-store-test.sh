@@ -131,6 +131,10 @@ start_node head2 --head --port "$port" --num-cpus 1 --http-port off \
   --store "$url" --cluster-name t1
 head_pid=$pid
 [ "$address" = "$head" ] || fail "the head came back at $address"
+# The dead head's lease names this address, where nothing listens: taken
+# at once, without waiting for it to expire.
+grep -q "nothing listens any more: its head died; taking it over" \
+  "$work/head2.err" || fail "the new head did not take the dead head's lease over"
 after=$(status)
 grep -q ", 4 alive" <<<"$after" ||
   fail "the new head does not list the stored nodes as alive: $after"

@@ -2,8 +2,9 @@
 # Lost objects rebuilt from their lineage, across a real node death: a head
 # and node x (the only node offering the functions at first); a driver
 # makes large results there (they stay on x), then this script starts node
-# y, and the driver kills x with SIGKILL and gets them back rebuilt
-# (cluster_lineage.c says what must hold). The driver keeps lineage under
+# y, and the driver kills x with SIGKILL, has a task on y use one before
+# anyone waited for it (y asks the driver to rebuild it), and gets them
+# back rebuilt (cluster_lineage.c says what must hold). The driver keeps lineage under
 # MANTA_LINEAGE_MEMORY=64KiB, so that one object's lineage is evicted.
 # Every process started here is killed on exit, pass or fail.
 #
@@ -42,8 +43,10 @@ node_pids+=("$driver_pid")
 driver_reached prepared
 
 echo "== node y; the driver kills x and gets everything back"
-start_node node_y --address "$head" --num-cpus 2 --module "$module"
+MANTA_TEST_PIN=y start_node node_y --address "$head" --num-cpus 2 \
+  --module "$module"
 wait_offered "$head" step_bytes 2
+wait_offered "$head" on_y.len_sum 1
 touch "$work/sync/go"
 driver_finish lineage
 echo "PASS"

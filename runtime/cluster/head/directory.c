@@ -433,8 +433,13 @@ void mt_directory_unregister(mt_directory *d, uint64_t node_id) {
   pthread_mutex_unlock(&d->mu);
 }
 
+static bool refuse_if_fenced(mt_directory *d, mt_tp_incoming *in, int status);
+
 static void handle_register(mt_directory *d, mt_tp_incoming *in,
                             const uint8_t *body, size_t len) {
+  if (refuse_if_fenced(d, in, MT_TP_FAILED_PRECONDITION)) {
+    return;
+  }
   Manta__V1__RegisterRequest *req =
       manta__v1__register_request__unpack(NULL, len, body);
   if (!req) {
@@ -468,6 +473,9 @@ static void handle_register(mt_directory *d, mt_tp_incoming *in,
 
 static void handle_heartbeat(mt_directory *d, mt_tp_incoming *in,
                              const uint8_t *body, size_t len) {
+  if (refuse_if_fenced(d, in, MT_TP_UNAVAILABLE)) {
+    return;
+  }
   Manta__V1__HeartbeatRequest *req =
       manta__v1__heartbeat_request__unpack(NULL, len, body);
   if (!req) {
@@ -706,9 +714,16 @@ static void restore_one(void *arg, int table, const char *key,
 }
 
 bool mt_directory_open_store(mt_directory *d, const char *url,
-                             const char *cluster_name, char *why, size_t size) {
+                             const char *cluster_name, const char *address,
+                             char *why, size_t size) {
   mt_head_store *s = mt_head_store_open(url, cluster_name, why, size);
   if (!s) {
+    return false;
+  }
+  /* A standby waits here, before reading anything: the active head's
+   * state is only final once its lease is gone. */
+  if (!mt_head_store_acquire(s, address, why, size)) {
+    mt_head_store_close(s);
     return false;
   }
   pthread_mutex_lock(&d->mu);
@@ -729,5 +744,27 @@ bool mt_directory_open_store(mt_directory *d, const char *url,
          "placement group(s), %zu Serve route(s)%s",
          c.nodes, c.actors, c.pgs, c.routes,
          c.dropped ? " (some records dropped)" : "");
+  return true;
+}
+
+void mt_directory_store_address(mt_directory *d, const char *address) {
+  mt_head_store_set_address(d->store, address);
+}
+
+/* A head that lost the store's lease to another refuses the calls that
+ * bind nodes to it: heartbeats UNAVAILABLE, so that nodes move to the
+ * next head of their list (the active one), registrations
+ * FAILED_PRECONDITION (not a head that cannot be reached). */
+static bool refuse_if_fenced(mt_directory *d, mt_tp_incoming *in, int status) {
+  char holder[300];
+  if (!d->store || !mt_head_store_fenced(d->store, holder, sizeof holder)) {
+    return false;
+  }
+  char why[500];
+  snprintf(why, sizeof why,
+           "this head lost the store's lease to %s and serves the cluster "
+           "no more: register with that head",
+           holder);
+  mt_tp_reply(in, status, why, NULL, 0);
   return true;
 }

@@ -7,15 +7,22 @@
 #include "strmap.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* How often a store that failed is tried again. */
 #define RETRY_MS 1000
+/* The lease: its length by default, and bounds for MANTA_HEAD_LEASE_MS. */
+#define LEASE_MS 5000
+#define LEASE_MIN_MS 300
+#define LEASE_MAX_MS 600000
 
 typedef struct record {
   uint8_t *data;
@@ -42,9 +49,18 @@ struct mt_head_store {
   int64_t down_since_ms;
   char error[300];       /* why, while down */
   int64_t last_write_ms; /* when the store was last written or checked */
+
+  /* The lease (backends that have one): which head writes the store. */
+  int64_t lease_ms;    /* its length */
+  int64_t incarnation; /* this head's, once held; 0 before */
+  int64_t renewed_ms;  /* when last renewed */
+  char address[300];   /* written with it */
+  bool fenced;         /* another head holds it: nothing is written */
+  char holder[300];    /* that head, once fenced */
 };
 
 static void *writer_loop(void *arg);
+static void went_down_locked(mt_head_store *s, const char *cause);
 
 /* ---- the mirror -----------------------------------------------------------
  */
@@ -344,6 +360,224 @@ bool mt_head_store_load(mt_head_store *s,
   return true;
 }
 
+/* ---- the lease -------------------------------------------------------------
+ */
+
+/* "N ADDRESS" as a head's description. */
+static void describe_holder(const char *value, char *out, size_t size) {
+  char *end;
+  long long n = strtoll(value, &end, 10);
+  if (end != value && *end == ' ') {
+    snprintf(out, size, "the head at %s (incarnation %lld)", end + 1, n);
+  } else {
+    snprintf(out, size, "another head (%s)", value);
+  }
+}
+
+static int64_t lease_ms_from_env(void) {
+  const char *env = getenv("MANTA_HEAD_LEASE_MS");
+  if (!env || !*env) {
+    return LEASE_MS;
+  }
+  char *end;
+  long long v = strtoll(env, &end, 10);
+  if (*end || v < LEASE_MIN_MS || v > LEASE_MAX_MS) {
+    mt_log(MT_LOG_WARN,
+           "head: MANTA_HEAD_LEASE_MS=%s is not a number of ms from %d to "
+           "%d; the lease lasts %d ms",
+           env, LEASE_MIN_MS, LEASE_MAX_MS, LEASE_MS);
+    return LEASE_MS;
+  }
+  return v;
+}
+
+/* Whether value ("N ADDRESS") names a head at address, and nothing
+ * listens there any more: bind() succeeds (SO_REUSEADDR without
+ * SO_REUSEPORT: a live gRPC listener makes it fail). Port 0 never
+ * matches. */
+static bool holder_gone_from(const char *value, const char *address) {
+  const char *sp = strchr(value, ' ');
+  if (!sp || strcmp(sp + 1, address) != 0) {
+    return false;
+  }
+  const char *colon = strrchr(address, ':');
+  if (!colon || !colon[1] || strcmp(colon + 1, "0") == 0) {
+    return false;
+  }
+  char host[256];
+  const char *h = address;
+  size_t n = (size_t)(colon - address);
+  if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+    h++;
+    n -= 2;
+  }
+  if (n == 0 || n >= sizeof host) {
+    return false;
+  }
+  memcpy(host, h, n);
+  host[n] = '\0';
+  struct addrinfo hints = {0}, *ai = NULL;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai) {
+    return false;
+  }
+  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+  int one = 1; /* past the dead head's connections in TIME_WAIT; a live
+                  listener still makes bind fail */
+  bool free_now =
+      fd >= 0 &&
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+      bind(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+  if (fd >= 0) {
+    close(fd);
+  }
+  freeaddrinfo(ai);
+  return free_now;
+}
+
+bool mt_head_store_acquire(mt_head_store *s, const char *address, char *why,
+                           size_t size) {
+  s->lease_ms = lease_ms_from_env();
+  snprintf(s->address, sizeof s->address, "%s", address);
+  if (!s->be->lease) {
+    return true;
+  }
+  char seen[300] = "", cause[300], stale[300] = "";
+  bool waited = false, first = true;
+  for (;;) {
+    char holder[300] = "";
+    int64_t inc = 0;
+    int r =
+        s->be->lease(s->conn, &inc, s->address, stale[0] ? stale : NULL,
+                     s->lease_ms, holder, sizeof holder, cause, sizeof cause);
+    if (r == 0 && !stale[0] && holder_gone_from(holder, s->address)) {
+      /* This head's own address: a head restarted on its port after the
+       * one holding the lease there died. Nothing to wait for. */
+      mt_log(MT_LOG_WARN,
+             "head: the store's lease names this head's address (%s), where "
+             "nothing listens any more: its head died; taking it over",
+             holder);
+      snprintf(stale, sizeof stale, "%s", holder);
+      continue;
+    }
+    stale[0] = '\0';
+    if (r == 1) {
+      s->incarnation = inc;
+      s->renewed_ms = mt_now_ms();
+      mt_log(waited ? MT_LOG_WARN : MT_LOG_INFO,
+             "head: %sthis head holds the store's lease (incarnation %lld, "
+             "%lld ms, renewed every %lld ms)",
+             waited ? "the active head's lease expired: " : "", (long long)inc,
+             (long long)s->lease_ms, (long long)(s->lease_ms / 3));
+      return true;
+    }
+    if (r < 0 && first) {
+      snprintf(why, size, "the store %s cannot be used: %s", s->url, cause);
+      return false;
+    }
+    first = false;
+    if (r == 0 && strcmp(seen, holder) != 0) {
+      char who[400];
+      describe_holder(holder, who, sizeof who);
+      mt_log(MT_LOG_WARN,
+             "head: the store %s (cluster %s) is held by %s: this head waits "
+             "as a standby, serving nothing, and takes over when that "
+             "head's lease (%lld ms) expires",
+             s->url, s->cluster, who, (long long)s->lease_ms);
+      snprintf(seen, sizeof seen, "%s", holder);
+      waited = true;
+    } else if (r < 0) {
+      mt_log(MT_LOG_WARN,
+             "head: standby: the store %s does not answer (%s); trying again",
+             s->url, cause);
+      s->be->connect(s->conn, cause, sizeof cause);
+    }
+    int64_t ms = s->lease_ms / 3;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+  }
+}
+
+void mt_head_store_set_address(mt_head_store *s, const char *address) {
+  if (s) {
+    pthread_mutex_lock(&s->mu);
+    snprintf(s->address, sizeof s->address, "%s", address);
+    s->renewed_ms = 0; /* written at the next round */
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+  }
+}
+
+bool mt_head_store_fenced(mt_head_store *s, char *why, size_t size) {
+  if (!s) {
+    return false;
+  }
+  pthread_mutex_lock(&s->mu);
+  bool fenced = s->fenced;
+  if (fenced) {
+    snprintf(why, size, "%s", s->holder);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return fenced;
+}
+
+/* Renews the lease when a third of it has passed (writer thread). False
+ * when it is not held (fenced, or the store failed). */
+static bool renew_locked(mt_head_store *s) {
+  if (!s->be->lease || s->incarnation == 0) {
+    return true;
+  }
+  if (s->fenced) {
+    return false;
+  }
+  if (mt_now_ms() - s->renewed_ms < s->lease_ms / 3 && s->connected) {
+    return true;
+  }
+  char holder[300] = "", why[300], address[300];
+  int64_t inc = s->incarnation;
+  snprintf(address, sizeof address, "%s", s->address);
+  pthread_mutex_unlock(&s->mu);
+  bool connected = s->connected || s->be->connect(s->conn, why, sizeof why);
+  int r = connected ? s->be->lease(s->conn, &inc, address, NULL, s->lease_ms,
+                                   holder, sizeof holder, why, sizeof why)
+                    : -1;
+  pthread_mutex_lock(&s->mu);
+  if (r == 1) {
+    if (!s->connected) {
+      s->connected = true;
+      s->full_write = true; /* as after any reconnection */
+    }
+    if (inc != s->incarnation) {
+      mt_log(MT_LOG_WARN,
+             "head: the store's lease had expired and no other head took "
+             "it: this head holds it again (incarnation %lld)",
+             (long long)inc);
+      s->incarnation = inc;
+      s->full_write = true;
+    }
+    s->renewed_ms = mt_now_ms();
+    return true;
+  }
+  if (r == 0) {
+    s->fenced = true;
+    describe_holder(holder, s->holder, sizeof s->holder);
+    mt_log(MT_LOG_ERROR,
+           "head: this head lost the store's lease (incarnation %lld) to %s: "
+           "it was paused or cut off for longer than the lease (%lld ms); it "
+           "writes nothing more to the store %s and refuses nodes, which "
+           "move to the active head (restart it to make it a standby)",
+           (long long)s->incarnation, s->holder, (long long)s->lease_ms,
+           s->url);
+    return false;
+  }
+  s->connected = false;
+  went_down_locked(s, why);
+  return false;
+}
+
 bool mt_head_store_start(mt_head_store *s) {
   s->started = pthread_create(&s->writer, NULL, writer_loop, s) == 0;
   return s->started;
@@ -436,6 +670,9 @@ static void records_free(mt_store_record *r, size_t n) {
  * nothing to do or it failed (the caller waits). */
 static bool write_round_locked(mt_head_store *s) {
   char why[300];
+  if (!renew_locked(s)) {
+    return false; /* fenced, or down: nothing is written */
+  }
   if (!s->connected) {
     pthread_mutex_unlock(&s->mu);
     bool ok = s->be->connect(s->conn, why, sizeof why);
@@ -488,7 +725,8 @@ static bool write_round_locked(mt_head_store *s) {
 /* An idle store is checked (an empty transaction) every RETRY_MS, so
  * that its failure is reported when it happens, not at the next change. */
 static void check_idle_locked(mt_head_store *s) {
-  if (!s->connected || s->down || mt_now_ms() - s->last_write_ms < RETRY_MS) {
+  if (!s->connected || s->down || s->fenced ||
+      mt_now_ms() - s->last_write_ms < RETRY_MS) {
     return;
   }
   s->last_write_ms = mt_now_ms();
@@ -515,11 +753,15 @@ static void *writer_loop(void *arg) {
       break;
     }
     struct timespec ts;
-    mt_deadline(RETRY_MS, &ts);
+    /* A third of the lease at most: the renewal is due by then. */
+    int64_t wait = s->incarnation && !s->fenced && s->lease_ms / 3 < RETRY_MS
+                       ? s->lease_ms / 3
+                       : RETRY_MS;
+    mt_deadline(wait, &ts);
     pthread_cond_timedwait(&s->cv, &s->mu, &ts);
   }
   /* Stopping: what waits is written once more, if the store answers. */
-  if (!s->down) {
+  if (!s->down && !s->fenced) {
     write_round_locked(s);
   }
   pthread_mutex_unlock(&s->mu);
@@ -534,8 +776,16 @@ void mt_head_store_status(mt_head_store *s, Manta__V1__HeadStore *out) {
   pthread_mutex_lock(&s->mu);
   out->url = strdup(s->url);
   out->cluster_name = strdup(s->cluster);
-  out->ok = !s->down;
-  out->error = strdup(s->error);
+  out->ok = !s->down && !s->fenced;
+  if (s->fenced) {
+    char why[400];
+    snprintf(why, sizeof why,
+             "this head lost the store's lease to %s and writes nothing more",
+             s->holder);
+    out->error = strdup(why);
+  } else {
+    out->error = strdup(s->error);
+  }
   out->down_for_ms = s->down ? mt_now_ms() - s->down_since_ms : 0;
   size_t pending = s->dirty.len;
   if (s->full_write) {

@@ -64,6 +64,22 @@ typedef struct mt_store_backend {
   bool (*write)(void *c, const mt_store_record *r, size_t n, bool replace_all,
                 char *why, size_t size);
   void (*close)(void *c);
+  /* Optional (NULL: nothing decides between two heads on one store).
+   * Takes or renews the store's lease for ttl_ms: *incarnation is this
+   * head's (0 before it first held the lease; a new one is numbered on a
+   * first take, or on a take after this head's lease expired with no
+   * other head having held it since). stale (NULL: none) is a lease
+   * value known to belong to a dead head (its address is free again): a
+   * lease holding exactly it is taken as if absent. 1: held, *incarnation
+   * set; 0: held by another head, or taken by one since (holder says
+   * which, as "INCARNATION ADDRESS" or why); -1: failed, with why. While a
+   * lease is
+   * held, write() is fenced: it writes nothing unless the store's lease
+   * is still this incarnation's, so a head paused past its lease cannot
+   * overwrite its successor's state. */
+  int (*lease)(void *c, int64_t *incarnation, const char *address,
+               const char *stale, int64_t ttl_ms, char *holder,
+               size_t holder_size, char *why, size_t size);
 } mt_store_backend;
 
 extern const mt_store_backend mt_store_redis;
@@ -90,6 +106,21 @@ bool mt_head_store_load(mt_head_store *s,
                         void (*fn)(void *ctx, int table, const char *key,
                                    const uint8_t *data, size_t len),
                         void *ctx, char *why, size_t size);
+/* Takes the store's lease for the head at address (before load): while
+ * another live head holds it, waits as a standby (logs so, tries every
+ * third of the lease time) until that lease expires. A lease held at this
+ * very address by a head that no longer listens there (a head restarted
+ * on its port after it died) is taken at once. False with why when
+ * the store cannot be used at first. A backend without leases: true at
+ * once. The lease time is MANTA_HEAD_LEASE_MS (5000 by default). */
+bool mt_head_store_acquire(mt_head_store *s, const char *address, char *why,
+                           size_t size);
+/* The address written with the lease from its next renewal on (once the
+ * head's server runs and its port is known). */
+void mt_head_store_set_address(mt_head_store *s, const char *address);
+/* True once another head took the lease: this head writes nothing more;
+ * why names the head holding it. */
+bool mt_head_store_fenced(mt_head_store *s, char *why, size_t size);
 /* Starts the writer thread (after load); false on failure. */
 bool mt_head_store_start(mt_head_store *s);
 /* Records a change (never blocks on the network; a record equal to what

@@ -19,12 +19,64 @@
 static const char *const table_names[MT_STORE_NTABLES] = {"nodes", "actors",
                                                           "pg", "routes"};
 
+/* The lease (docs/head-store.md, "Two heads on one store"): key "lease"
+ * holds "INCARNATION ADDRESS" with an expiry, "incarnation" counts the
+ * takes. Taken when absent or when it holds the value the caller knows
+ * to be a dead head's (the count raised, in one script), renewed
+ * only by the incarnation holding it, and taken again by a head whose
+ * lease expired only if no other head took it since (a store that lost
+ * its keys, restarted empty, counts on from the head's number). */
+static const char lease_script[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "local mine = tonumber(ARGV[1])\n"
+    "if v and mine ~= 0 and tonumber(string.match(v, '^(%d+) ')) == mine "
+    "then\n"
+    "  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'PX', "
+    "ARGV[3])\n"
+    "  return {1, ARGV[1]}\n"
+    "end\n"
+    "if v and v ~= ARGV[4] then\n"
+    "  return {0, v}\n"
+    "end\n"
+    "local cur = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
+    "if cur > mine and mine ~= 0 then\n"
+    "  return {0, 'incarnation ' .. cur .. ', whose lease expired since'}\n"
+    "end\n"
+    "local n = math.max(cur, mine) + 1\n"
+    "redis.call('SET', KEYS[2], n)\n"
+    "redis.call('SET', KEYS[1], n .. ' ' .. ARGV[2], 'PX', ARGV[3])\n"
+    "return {1, tostring(n)}\n";
+
+/* A batch written only while the lease is the writer's (KEYS: lease, then
+ * the tables; ARGV: incarnation, replace_all, then per record "S<t>" or
+ * "D<t>", field, value). A script runs whole or not at all, as MULTI/EXEC. */
+static const char write_script[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v or tonumber(string.match(v, '^(%d+) ')) ~= "
+    "tonumber(ARGV[1]) then\n"
+    "  return redis.error_reply('FENCED: the lease is ' .. (v or 'not "
+    "held') .. ', not incarnation ' .. ARGV[1])\n"
+    "end\n"
+    "if ARGV[2] == '1' then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4]) "
+    "end\n"
+    "for i = 3, #ARGV, 3 do\n"
+    "  local k = KEYS[tonumber(string.sub(ARGV[i], 2)) + 2]\n"
+    "  if string.sub(ARGV[i], 1, 1) == 'S' then\n"
+    "    redis.call('HSET', k, ARGV[i + 1], ARGV[i + 2])\n"
+    "  else\n"
+    "    redis.call('HDEL', k, ARGV[i + 1])\n"
+    "  end\n"
+    "end\n"
+    "return 1\n";
+
 typedef struct redis_conn {
   char host[256];
   int port;
   int db;
   char *password;
   char keys[MT_STORE_NTABLES][160]; /* prefix + table name */
+  char lease_key[160], incarnation_key[160];
+  int64_t incarnation; /* the lease held; 0: none, writes not fenced */
   redisContext *c;
 } redis_conn;
 
@@ -98,6 +150,9 @@ static void *redis_parse(const char *url, const char *prefix,
   for (int t = 0; t < MT_STORE_NTABLES; t++) {
     snprintf(r->keys[t], sizeof r->keys[t], "%s%s", prefix, table_names[t]);
   }
+  snprintf(r->lease_key, sizeof r->lease_key, "%slease", prefix);
+  snprintf(r->incarnation_key, sizeof r->incarnation_key, "%sincarnation",
+           prefix);
   bool v6 = strchr(r->host, ':') != NULL;
   snprintf(shown, shown_size, "redis://%s%s%s:%d/%d", v6 ? "[" : "", r->host,
            v6 ? "]" : "", r->port, r->db);
@@ -210,11 +265,106 @@ static void append(redis_conn *r, int argc, const char **argv,
   }
 }
 
+static int redis_lease(void *conn, int64_t *incarnation, const char *address,
+                       const char *stale, int64_t ttl_ms, char *holder,
+                       size_t holder_size, char *why, size_t size) {
+  redis_conn *r = conn;
+  if (!r->c && !redis_connect(r, why, size)) {
+    return -1;
+  }
+  char mine[24], ttl[24];
+  snprintf(mine, sizeof mine, "%lld", (long long)*incarnation);
+  snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_ms);
+  const char *argv[] = {
+      "EVAL", lease_script, "2", r->lease_key,      r->incarnation_key,
+      mine,   address,      ttl, stale ? stale : ""};
+  size_t lens[9];
+  for (int i = 0; i < 9; i++) {
+    lens[i] = strlen(argv[i]);
+  }
+  redisReply *reply = command(r, 9, argv, lens, why, size);
+  if (!reply) {
+    return -1;
+  }
+  int held = -1;
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+      reply->element[0]->type == REDIS_REPLY_INTEGER &&
+      reply->element[1]->type == REDIS_REPLY_STRING) {
+    held = reply->element[0]->integer == 1;
+    if (held) {
+      *incarnation = strtoll(reply->element[1]->str, NULL, 10);
+      r->incarnation = *incarnation;
+    } else {
+      snprintf(holder, holder_size, "%.*s", (int)reply->element[1]->len,
+               reply->element[1]->str);
+      /* r->incarnation stays: writes go on failing, fenced. */
+    }
+  } else {
+    snprintf(why, size, "unexpected reply to the lease script");
+  }
+  freeReplyObject(reply);
+  return held;
+}
+
+/* A batch through write_script: fenced by the lease held. */
+static bool write_fenced(redis_conn *r, const mt_store_record *rec, size_t n,
+                         bool replace_all, char *why, size_t size) {
+  size_t argc = 3 + 1 + MT_STORE_NTABLES + 2 + 3 * n;
+  const char **argv = calloc(argc, sizeof *argv);
+  size_t *lens = calloc(argc, sizeof *lens);
+  char(*ops)[4] = calloc(n + 1, sizeof *ops);
+  if (!argv || !lens || !ops) {
+    free(argv);
+    free(lens);
+    free(ops);
+    snprintf(why, size, "out of memory writing %zu records", n);
+    return false;
+  }
+  char keys[8], mine[24];
+  snprintf(keys, sizeof keys, "%d", 1 + MT_STORE_NTABLES);
+  snprintf(mine, sizeof mine, "%lld", (long long)r->incarnation);
+  size_t k = 0;
+  argv[k++] = "EVAL";
+  argv[k++] = write_script;
+  argv[k++] = keys;
+  argv[k++] = r->lease_key;
+  for (int t = 0; t < MT_STORE_NTABLES; t++) {
+    argv[k++] = r->keys[t];
+  }
+  argv[k++] = mine;
+  argv[k++] = replace_all ? "1" : "0";
+  for (size_t i = 0; i < k; i++) {
+    lens[i] = strlen(argv[i]);
+  }
+  for (size_t i = 0; i < n; i++) {
+    snprintf(ops[i], sizeof ops[i], "%c%d", rec[i].data ? 'S' : 'D',
+             rec[i].table);
+    argv[k] = ops[i];
+    lens[k++] = strlen(ops[i]);
+    argv[k] = rec[i].key;
+    lens[k++] = strlen(rec[i].key);
+    argv[k] = rec[i].data ? (const char *)rec[i].data : "";
+    lens[k++] = rec[i].data ? rec[i].len : 0;
+  }
+  redisReply *reply = command(r, (int)k, argv, lens, why, size);
+  free(argv);
+  free(lens);
+  free(ops);
+  if (!reply) {
+    return false;
+  }
+  freeReplyObject(reply);
+  return true;
+}
+
 static bool redis_write(void *conn, const mt_store_record *rec, size_t n,
                         bool replace_all, char *why, size_t size) {
   redis_conn *r = conn;
   if (!r->c && !redis_connect(r, why, size)) {
     return false;
+  }
+  if (r->incarnation) {
+    return write_fenced(r, rec, n, replace_all, why, size);
   }
   size_t queued = 0, expected = 2 + n + (replace_all ? 1 : 0);
   const char *multi[] = {"MULTI"};
@@ -281,4 +431,5 @@ static void redis_close(void *conn) {
 }
 
 const mt_store_backend mt_store_redis = {"redis",    redis_parse, redis_connect,
-                                         redis_load, redis_write, redis_close};
+                                         redis_load, redis_write, redis_close,
+                                         redis_lease};
