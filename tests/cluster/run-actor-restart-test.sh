@@ -11,12 +11,19 @@
 # nodes offering Shade: restarts honour a hard or soft node affinity and a
 # placement group bundle (cluster_restarts.c says what must hold). Every process started here is killed on exit, pass or fail.
 #
+# Given a Java command after the module (test java_actor_restart), that
+# command runs the Phoenix phase instead (manta.ActorRestartDriver) and
+# the script ends there.
+#
 #   run-actor-restart-test.sh <manta> <cluster_driver> <cluster_module.so>
+#                             [java command...]
 set -euo pipefail
 
 manta=$1
 driver=$2
 module=$3
+shift 3
+java=("$@")
 work=$(mktemp -d)
 export MANTA_STATE_DIR=$work/state
 unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE
@@ -42,6 +49,12 @@ MANTA_TEST_CLASSES=Phoenix start_node node_a --address "$head" --num-cpus 1 \
 MANTA_TEST_CLASSES=Phoenix start_node node_b --address "$head" --num-cpus 1 \
   --module "$module"
 wait_offered "$head" Phoenix 2
+
+if [[ ${#java[@]} -gt 0 ]]; then
+  echo "== a Java driver: restart, retried call"
+  MANTA_ADDRESS=$head "${java[@]}" || fail "the Java driver"
+  exit 0
+fi
 
 echo "== driver: restart, retried call, restarts used up"
 MANTA_ADDRESS=$head "$driver" actor_restart || fail "driver phase actor_restart"
