@@ -577,7 +577,8 @@ manta_err mt_proxy_from_wire_locked(uint64_t node, uint64_t id,
                                     uint64_t *local);
 /* A pending local object (a remote task's result) becomes the proxy of an
  * object of node `node` that counted one borrow for this node. */
-bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id);
+bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id,
+                           mt_garbage *g);
 void mt_object_freed_locked(mt_object *o, mt_garbage *g);
 void mt_remote_objects_stop_locked(void);
 /* A proxy stands for nothing any more (its node died): o is this node's

@@ -295,13 +295,18 @@ manta_err mt_proxy_from_wire_locked(uint64_t node, uint64_t id,
   return MANTA_OK;
 }
 
-bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id) {
+bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id,
+                           mt_garbage *g) {
   if (o->proxy || o->state != MT_OBJ_PENDING) {
     return false;
   }
   if (!proxy_attach_locked(o, node, id, 1)) {
     return false;
   }
+  /* Tasks sent elsewhere take the ref, not the bytes: the object moves
+   * here only for what runs or waits here (a driver passing a large
+   * result on would otherwise fetch a copy it never reads). */
+  mt_obj_ready_afar_locked(o, g);
   if (o->listeners) {
     mt_obj_want_locked(o);
   }

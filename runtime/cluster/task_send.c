@@ -706,7 +706,7 @@ static void stays_locked(mt_peer *p, mt_task *t, const ProtobufCBinaryData *id,
     t->result = NULL; /* its count is ours now */
     mt_task_finish_locked(t, NULL, g);
   }
-  if (o && node == p->node_id && mt_proxy_adopt_locked(o, node, local)) {
+  if (o && node == p->node_id && mt_proxy_adopt_locked(o, node, local, g)) {
     mt_lineage_keep_locked(o, lineage, g);
     mt_obj_release_locked(o, g);
     return;
