@@ -243,6 +243,11 @@ static mt_proxy *proxy_find_locked(uint64_t node, uint64_t id) {
   return p;
 }
 
+mt_object *mt_proxy_object_locked(uint64_t node, uint64_t id) {
+  mt_proxy *p = proxy_find_locked(node, id);
+  return p ? mt_obj_lookup_locked(p->local_id) : NULL;
+}
+
 /* Makes o stand for (node, id); false on OOM. */
 static bool proxy_attach_locked(mt_object *o, uint64_t node, uint64_t id,
                                 int64_t receptions) {
@@ -362,7 +367,9 @@ void mt_object_freed_locked(mt_object *o, mt_garbage *g) {
     o->proxy = NULL;
   }
   if (o->lent) {
-    rec_free(mt_u64map_remove(&mt_cl.borrows, mt_slots_id(&mt_rt.objects, o)));
+    uint64_t id = mt_slots_id(&mt_rt.objects, o);
+    rec_free(mt_u64map_remove(&mt_cl.borrows, id));
+    mt_relay_forget_locked(id); /* other nodes fetched it: lent to them */
     o->lent = false;
   }
 }
@@ -392,4 +399,5 @@ void mt_remote_objects_stop_locked(void) {
     rec_free(val);
   }
   mt_u64map_free(&mt_cl.borrows);
+  mt_u64map_free(&mt_cl.relay_tails);
 }
