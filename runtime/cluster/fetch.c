@@ -38,7 +38,8 @@ struct mt_fetch {
   uint64_t relay_to;     /* the owner's answer: ask this node instead */
   mt_chunk_sink sink;
   mt_relay_copy *copy; /* served onward from here while it fills; NULL:
-                          not a bytes value, or no memory */
+                          no memory (changed under rt.mu only) */
+  bool copy_refused;   /* not a bytes value: the copy failed at once */
 };
 
 /* The sink was just sized by the first chunk: a bytes value's block is
@@ -49,7 +50,10 @@ static void share_block(mt_fetch *f) {
     return;
   }
   if (!k->skip) {
-    mt_relay_copy_end(f->copy, false); /* not bytes: not relayed */
+    if (!f->copy_refused) {
+      f->copy_refused = true;
+      mt_relay_copy_end(f->copy, false); /* not bytes: not relayed */
+    }
     return;
   }
   mt_relay_copy_sized(f->copy, k->buf, k->cap, k->total - k->skip);
@@ -206,28 +210,33 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
     snprintf(f->sink.error, sizeof f->sink.error, "%s (status %d)",
              detail[0] ? detail : "the link failed", status);
   }
+  bool complete = v != NULL; /* every byte in the copy */
   if (v) {
     mt_log(MT_LOG_DEBUG, "cluster: fetched %llu bytes from %s",
            (unsigned long long)f->sink.total, f->address);
   }
   mt_chunk_sink_free(&f->sink);
-  if (f->copy && !pointed) {
-    mt_relay_copy_end(f->copy, v != NULL); /* streams serving it learn */
-    mt_relay_copy_unref(f->copy);
-    f->copy = NULL;
-  }
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
+  /* f->copy changes under rt.mu only: nodes asking for it read it there. */
+  mt_relay_copy *ended = NULL;
+  if (f->copy && !pointed) {
+    ended = f->copy;
+    f->copy = NULL;
+  }
   if (!v && fetch_hop_locked(f, pointed)) {
     mt_unlock();
+    if (ended) {
+      mt_relay_copy_end(ended, false);
+      mt_relay_copy_unref(ended);
+    }
     mt_tp_stream_release(s);
     free(f);
     return;
   }
   if (f->copy) {
-    mt_relay_copy_end(f->copy, false);
-    mt_relay_copy_unref(f->copy);
+    ended = f->copy; /* pointed, and no hop: nothing will fill it */
     f->copy = NULL;
   }
   char hex[17], why[400] = "";
@@ -253,6 +262,10 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
   }
   mt_garbage_add(&g, v);
   mt_unlock();
+  if (ended) {
+    mt_relay_copy_end(ended, complete); /* the streams serving it learn */
+    mt_relay_copy_unref(ended);
+  }
   mt_garbage_free(&g);
   mt_tp_stream_release(s);
   free(f);

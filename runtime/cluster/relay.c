@@ -21,12 +21,12 @@
 
 struct mt_relay_copy {
   _Atomic int refs;
-  pthread_mutex_t mu; /* streams */
-  uint8_t *buf;       /* the block, once sized (owned here) */
-  size_t cap;         /* bigalloc size; 0: malloc'd */
-  _Atomic uint64_t len;  /* payload bytes; set with buf */
-  _Atomic uint64_t have; /* payload bytes in the block, from the start */
-  _Atomic int state;     /* MT_RELAY_* */
+  pthread_mutex_t mu;     /* streams */
+  uint8_t *buf;           /* the block, once sized (owned here) */
+  size_t cap;             /* bigalloc size; 0: malloc'd */
+  _Atomic uint64_t len;   /* payload bytes; set with buf */
+  _Atomic uint64_t have;  /* payload bytes in the block, from the start */
+  _Atomic int state;      /* MT_RELAY_* */
   mt_tp_stream **streams; /* serving from it, one reference each */
   size_t nstreams, cap_streams;
 };
