@@ -86,7 +86,9 @@ MANTA_LOG=info MANTA_TEST_PIN=w start_node node_w --address "$head" --port 0 --n
   --module "$module" --metrics-port 0 --http-port off
 w_id=$(node_id "$address") w_pid=$pid
 wait_offered "$head" on_w.len_sum 1
-rbytes=$((512 << 20))
+# The object must take longer to send than the script takes to stop w
+# (tens of ms); smaller for slow builds (TRANSFER_TEST_RELAY_MIB).
+rbytes=$((${TRANSFER_TEST_RELAY_MIB:-512} << 20))
 mkdir "$work/sync"
 MANTA_ADDRESS=$head MANTA_LOG=info "$driver" relay "$rbytes" "$work/sync" \
   >"$work/driver.out" 2>"$work/driver.err" &
