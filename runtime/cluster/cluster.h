@@ -191,8 +191,8 @@ typedef struct mt_cluster {
   bool stopping;         /* leaving: no new links, no borrow messages */
   mt_u64map proxies;     /* owner's object id -> mt_proxy chain */
   mt_u64map borrows;     /* local id of a lent object -> its borrowers */
-  mt_u64map relay_tails; /* local id of an object served here -> the node
-                            that asked for it last (fetch.c) */
+  mt_u64map relay_tails; /* local id of an object served here -> who
+                            asked for it, and last (fetch.c) */
   struct mt_fetch_wait *fetch_waits; /* proxies whose owner is not in the
                                         view (yet), retried by the
                                         heartbeat thread */
@@ -710,8 +710,9 @@ void mt_fetch_locked(mt_object *o);
 void mt_fetch_detach_locked(mt_fetch *f);
 /* The copy f is receiving (a count for the caller), NULL if none. */
 mt_relay_copy *mt_fetch_copy_locked(mt_fetch *f);
-/* The owner forgets whom it last sent the object of local id id to. */
+/* The owner forgets who asked for the object of local id id (freed). */
 void mt_relay_forget_locked(uint64_t id);
+void mt_relay_forget_all_locked(void);
 /* Fetches whose owner was not alive in the view: started now that it is,
  * failed if it is dead or stayed unknown too long (heartbeat thread). */
 void mt_fetch_retry_waiting(void);

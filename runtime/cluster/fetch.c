@@ -510,33 +510,85 @@ static void fs_on_ready(void *ctx, mt_object *o, mt_garbage *g) {
  * another node costs a round trip more than it saves. */
 #define RELAY_MIN (4 * CHUNK)
 
+/* On the owner, per object served to other nodes: the nodes that asked for
+ * it, and the last of them (the chain's tail). */
+typedef struct relay_chain {
+  uint64_t tail;
+  size_t n, cap;
+  uint64_t *asked;
+} relay_chain;
+
+static bool chain_asked(relay_chain *c, uint64_t node) {
+  for (size_t i = 0; i < c->n; i++) {
+    if (c->asked[i] == node) {
+      return true;
+    }
+  }
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 8;
+    uint64_t *grown = realloc(c->asked, cap * sizeof *grown);
+    if (!grown) {
+      return true; /* counted as asked before: served here */
+    }
+    c->asked = grown;
+    c->cap = cap;
+  }
+  c->asked[c->n++] = node;
+  return false;
+}
+
 /* On the owner: the node the requester of o (local id id) should fetch it
- * from instead of here, or 0 (serve it here). The owner points each
- * requester that accepts it to the one that asked before it, which
+ * from instead of here, or 0 (serve it here). The owner points a node
+ * asking for the first time to the node that asked before it, which
  * serves the chunks as they arrive (relay.c): a broadcast becomes a chain
- * and the owner uploads the object once. Only a ready bytes value, whose
- * copy is the value as it is, and only to a node alive in the view. */
+ * and the owner uploads the object once. A node asking again (its copy
+ * was dropped) or falling back is served here: so every copy being
+ * relayed comes from a node that asked earlier, and no two nodes can wait
+ * on each other's copies. Only a ready bytes value, whose copy is the
+ * value as it is, and only to a node alive in the view. */
 static uint64_t relay_next_locked(mt_object *o, uint64_t id, uint64_t requester,
                                   bool relay_ok, uint64_t relay_failed) {
-  uintptr_t tail = (uintptr_t)mt_u64map_get(&mt_cl.relay_tails, id);
-  if (tail && tail == relay_failed) {
-    tail = 0; /* it failed the requester: take it out of the chain */
-  }
   if (!requester || (!relay_ok && !relay_failed) || o->state != MT_OBJ_READY ||
       !o->value || manta_value_kind(o->value) != MANTA_KIND_BYTES ||
       o->bytes < RELAY_MIN) {
     return 0;
   }
-  /* The requester is next in the chain, served here or by the tail. */
-  if (!mt_u64map_put(&mt_cl.relay_tails, id, (void *)(uintptr_t)requester)) {
+  relay_chain *c = mt_u64map_get(&mt_cl.relay_tails, id);
+  if (!c) {
+    c = calloc(1, sizeof *c);
+    if (!c || !mt_u64map_put(&mt_cl.relay_tails, id, c)) {
+      free(c);
+      return 0;
+    }
+  }
+  uint64_t tail = c->tail == relay_failed ? 0 : c->tail;
+  bool again = chain_asked(c, requester);
+  c->tail = requester; /* next in the chain, served here or by the tail */
+  if (again || !relay_ok || !tail || tail == requester) {
     return 0;
   }
-  const mt_view_node *n = tail && relay_ok ? mt_view_find_locked(tail) : NULL;
-  return n && n->alive && tail != requester ? tail : 0;
+  const mt_view_node *n = mt_view_find_locked(tail);
+  return n && n->alive ? tail : 0;
+}
+
+static void chain_free(relay_chain *c) {
+  if (c) {
+    free(c->asked);
+    free(c);
+  }
 }
 
 void mt_relay_forget_locked(uint64_t id) {
-  mt_u64map_remove(&mt_cl.relay_tails, id);
+  chain_free(mt_u64map_remove(&mt_cl.relay_tails, id));
+}
+
+void mt_relay_forget_all_locked(void) {
+  uint64_t key;
+  void *val;
+  for (size_t pos = 0; mt_u64map_next(&mt_cl.relay_tails, &pos, &key, &val);) {
+    chain_free(val);
+  }
+  mt_u64map_free(&mt_cl.relay_tails);
 }
 
 static void fs_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,

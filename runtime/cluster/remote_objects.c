@@ -399,5 +399,5 @@ void mt_remote_objects_stop_locked(void) {
     rec_free(val);
   }
   mt_u64map_free(&mt_cl.borrows);
-  mt_u64map_free(&mt_cl.relay_tails);
+  mt_relay_forget_all_locked();
 }
