@@ -21,9 +21,8 @@ loopback, and what a node at rest costs (docs/benchmarks.md, "Scale").
   object as large as the machine's memory allows, fetched with bounded
   memory in flight (the receiver's peak RSS beyond the object, VmHWM). A
   size is skipped, and the JSON says why, when MemAvailable is under
-  3.1 times the size plus 1 GiB (the source, the receiver and the driver
-  each hold the object: the driver fetches a ref argument's value before
-  it sends the task).
+  2.1 times the size plus 1 GiB (the source and the receiver each hold
+  the object; the driver, which passes the ref on, fetches none of it).
 - idle: a head and one node at rest for --idle-seconds: each process's
   CPU as a share of one core, and its RSS sampled every 5 s (how much it
   moved over the window).
@@ -223,7 +222,7 @@ def main():
             doc["big_object"] = []
             for nbytes in big:
                 avail = mem_available()
-                if avail < 3.1 * nbytes + GIB:
+                if avail < 2.1 * nbytes + GIB:
                     doc["big_object"].append(
                         {"bytes": nbytes, "skipped":
                          "only %.1f GiB of memory available" % (avail / GIB)})

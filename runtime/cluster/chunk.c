@@ -79,7 +79,11 @@ bool mt_bytes_head_get(const uint8_t *b, size_t n, uint64_t total, size_t *at) {
 /* ---- the sink ------------------------------------------------------------ */
 
 void mt_chunk_sink_free(mt_chunk_sink *k) {
-  if (k->cap) {
+  if (k->release) {
+    if (k->buf) {
+      k->release(k->buf, k->release_arg);
+    }
+  } else if (k->cap) {
     mt_big_free(k->buf, k->cap);
   } else {
     free(k->buf);
@@ -140,14 +144,18 @@ uint8_t *mt_chunk_sink_head(mt_chunk_sink *k, const uint8_t *head, size_t n,
   return mt_chunk_sink_take(k, total, len - at, head + at, n - at);
 }
 
-void mt_chunk_sink_flat(mt_chunk_sink *k, const uint8_t *msg, size_t len) {
+uint64_t mt_chunk_sink_flat(mt_chunk_sink *k, const uint8_t *msg, size_t len) {
   Manta__V1__ObjectChunk *c = manta__v1__object_chunk__unpack(NULL, len, msg);
   if (!c) {
     snprintf(k->error, sizeof k->error, "malformed ObjectChunk");
-    return;
+    return 0;
   }
-  mt_chunk_sink_take(k, c->total, c->data.len, c->data.data, c->data.len);
+  uint64_t relay = c->relay_node;
+  if (!relay) {
+    mt_chunk_sink_take(k, c->total, c->data.len, c->data.data, c->data.len);
+  }
   manta__v1__object_chunk__free_unpacked(c, NULL);
+  return relay;
 }
 
 void mt_chunk_sink_copy(const mt_chunk_sink *k, uint8_t *dst,
@@ -181,8 +189,10 @@ manta_value *mt_chunk_sink_value(mt_chunk_sink *k) {
   manta_value *v = NULL;
   if (k->skip) {
     /* A bytes value: the buffer is its payload, kept as it is. */
-    v = manta_bytes_wrap(k->buf, (size_t)(k->total - k->skip), release_block,
-                         (void *)(uintptr_t)k->cap);
+    v = k->release ? manta_bytes_wrap(k->buf, (size_t)(k->total - k->skip),
+                                      k->release, k->release_arg)
+                   : manta_bytes_wrap(k->buf, (size_t)(k->total - k->skip),
+                                      release_block, (void *)(uintptr_t)k->cap);
     if (v) {
       k->buf = NULL;
     } else {

@@ -189,10 +189,12 @@ typedef struct mt_cluster {
   mt_u64map view_index; /* node id -> index in view, plus one */
   uint64_t view_gen;    /* counts view changes (SPREAD's candidates) */
   mt_peer *peers;
-  mt_u64map peer_index; /* node id -> its mt_peer */
-  bool stopping;        /* leaving: no new links, no borrow messages */
-  mt_u64map proxies;    /* owner's object id -> mt_proxy chain */
-  mt_u64map borrows;    /* local id of a lent object -> its borrowers */
+  mt_u64map peer_index;  /* node id -> its mt_peer */
+  bool stopping;         /* leaving: no new links, no borrow messages */
+  mt_u64map proxies;     /* owner's object id -> mt_proxy chain */
+  mt_u64map borrows;     /* local id of a lent object -> its borrowers */
+  mt_u64map relay_tails; /* local id of an object served here -> who
+                            asked for it, and last (fetch.c) */
   struct mt_fetch_wait *fetch_waits; /* proxies whose owner is not in the
                                         view (yet), retried by the
                                         heartbeat thread */
@@ -627,8 +629,11 @@ manta_err mt_proxy_from_wire_locked(uint64_t node, uint64_t id,
                                     uint64_t *local);
 /* A pending local object (a remote task's result) becomes the proxy of an
  * object of node `node` that counted one borrow for this node. */
-bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id);
+bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id,
+                           mt_garbage *g);
 void mt_object_freed_locked(mt_object *o, mt_garbage *g);
+/* This node's proxy object of node's object id, or NULL. */
+mt_object *mt_proxy_object_locked(uint64_t node, uint64_t id);
 void mt_remote_objects_stop_locked(void);
 /* A proxy stands for nothing any more (its node died): o is this node's
  * own object again, ready with the copy fetched here or pending. A fetch
@@ -720,6 +725,10 @@ typedef struct mt_chunk_sink {
   size_t cap;   /* buf's bigalloc block size; 0: buf is malloc'd */
   size_t skip;
   uint64_t total, got;
+  /* Set: the buffer belongs to this release function (relay.c), which the
+   * value made of it or a sink freed without value calls. */
+  void (*release)(void *buf, void *arg);
+  void *release_arg;
   char error[160]; /* why the object cannot be had, once it cannot */
 } mt_chunk_sink;
 /* Takes the next chunk: data_len bytes of an object of total bytes, of
@@ -735,8 +744,10 @@ uint8_t *mt_chunk_sink_take(mt_chunk_sink *k, uint64_t total, uint64_t data_len,
  * another layout than manta's: then give all of it to mt_chunk_sink_flat. */
 uint8_t *mt_chunk_sink_head(mt_chunk_sink *k, const uint8_t *head, size_t n,
                             size_t len);
-/* Takes a whole ObjectChunk message, unpacked by protobuf-c. */
-void mt_chunk_sink_flat(mt_chunk_sink *k, const uint8_t *msg, size_t len);
+/* Takes a whole ObjectChunk message, unpacked by protobuf-c; returns its
+ * relay_node instead when it has one (a pointer to another node, no data:
+ * nothing taken). */
+uint64_t mt_chunk_sink_flat(mt_chunk_sink *k, const uint8_t *msg, size_t len);
 /* Copies into the sink's buffer (streaming stores into a large block). */
 void mt_chunk_sink_copy(const mt_chunk_sink *k, uint8_t *dst,
                         const uint8_t *src, size_t n);
@@ -746,10 +757,41 @@ manta_value *mt_chunk_sink_value(mt_chunk_sink *k);
 /* Frees the buffer of a sink that gave no value. */
 void mt_chunk_sink_free(mt_chunk_sink *k);
 
+/* relay.c: a copy being fetched, served onward as it arrives */
+typedef struct mt_relay_copy mt_relay_copy;
+enum { MT_RELAY_RECEIVING = 0, MT_RELAY_COMPLETE = 1, MT_RELAY_FAILED = -1 };
+/* One count, the caller's; NULL on OOM. */
+mt_relay_copy *mt_relay_copy_new(void);
+void mt_relay_copy_retain(mt_relay_copy *c);
+/* The last count frees the block and c. */
+void mt_relay_copy_unref(mt_relay_copy *c);
+/* A release function of a value whose bytes are c's block (arg: c). */
+void mt_relay_block_release(void *data, void *c);
+/* The block now holds a bytes value's len payload bytes, to be filled in
+ * order; c owns it. */
+void mt_relay_copy_sized(mt_relay_copy *c, uint8_t *buf, size_t cap,
+                         uint64_t len);
+/* The first have payload bytes are in the block: kicks the streams. */
+void mt_relay_copy_progress(mt_relay_copy *c, uint64_t have);
+/* No more bytes will come (ok: every one came): kicks the streams. */
+void mt_relay_copy_end(mt_relay_copy *c, bool ok);
+/* Its state (MT_RELAY_*), the block (NULL while not sized), the payload
+ * length and how much of it can be read. */
+int mt_relay_copy_read(mt_relay_copy *c, const uint8_t **buf, uint64_t *len,
+                       uint64_t *have);
+/* s is kicked at each progress until unwatched (a reference held). */
+bool mt_relay_copy_watch(mt_relay_copy *c, mt_tp_stream *s);
+void mt_relay_copy_unwatch(mt_relay_copy *c, mt_tp_stream *s);
+
 /* fetch.c: moving objects */
 typedef struct mt_fetch mt_fetch;
 void mt_fetch_locked(mt_object *o);
 void mt_fetch_detach_locked(mt_fetch *f);
+/* The copy f is receiving (a count for the caller), NULL if none. */
+mt_relay_copy *mt_fetch_copy_locked(mt_fetch *f);
+/* The owner forgets who asked for the object of local id id (freed). */
+void mt_relay_forget_locked(uint64_t id);
+void mt_relay_forget_all_locked(void);
 /* Fetches whose owner was not alive in the view: started now that it is,
  * failed if it is dead or stayed unknown too long (heartbeat thread). */
 void mt_fetch_retry_waiting(void);

@@ -30,10 +30,37 @@
 struct mt_fetch {
   uint64_t local_id; /* the proxy object (one count held); 0: detached */
   uint64_t owner_node, owner_id;
+  uint64_t from_node; /* asked: the owner, or a relay it pointed to */
   char address[64];
   bool requested;
+  bool relay_ok;         /* the request lets the owner point elsewhere */
+  uint64_t relay_failed; /* told to the owner: a relay that failed us */
+  uint64_t relay_to;     /* the owner's answer: ask this node instead */
   mt_chunk_sink sink;
+  mt_relay_copy *copy; /* served onward from here while it fills; NULL:
+                          no memory (changed under rt.mu only) */
+  bool copy_refused;   /* not a bytes value: the copy failed at once */
 };
+
+/* The sink was just sized by the first chunk: a bytes value's block is
+ * shared with the copy, so that other nodes can fetch from this one. */
+static void share_block(mt_fetch *f) {
+  mt_chunk_sink *k = &f->sink;
+  if (!f->copy || k->release || !k->buf) {
+    return;
+  }
+  if (!k->skip) {
+    if (!f->copy_refused) {
+      f->copy_refused = true;
+      mt_relay_copy_end(f->copy, false); /* not bytes: not relayed */
+    }
+    return;
+  }
+  mt_relay_copy_sized(f->copy, k->buf, k->cap, k->total - k->skip);
+  mt_relay_copy_retain(f->copy); /* the block's holder: sink, then value */
+  k->release = mt_relay_block_release;
+  k->release_arg = f->copy;
+}
 
 static void fetch_on_chunk(void *arg, mt_tp_stream *s, mt_tp_msg *m) {
   mt_fetch *f = arg;
@@ -41,11 +68,12 @@ static void fetch_on_chunk(void *arg, mt_tp_stream *s, mt_tp_msg *m) {
     return;
   }
   size_t len = mt_tp_msg_length(m);
-  mt_transfer_note(f->owner_node, len, 0); /* /metrics, per peer */
+  mt_transfer_note(f->from_node, len, 0); /* /metrics, per peer */
   uint8_t head[MT_CHUNK_HEAD_MAX];
   size_t n = mt_tp_msg_read(m, head, len < sizeof head ? len : sizeof head);
   uint8_t *dst = mt_chunk_sink_head(&f->sink, head, n, len);
   if (dst) {
+    share_block(f);
     /* The rest straight from gRPC's pieces into the object. */
     const uint8_t *p;
     for (size_t k; (k = mt_tp_msg_piece(m, &p, SIZE_MAX)) > 0; dst += k) {
@@ -57,11 +85,21 @@ static void fetch_on_chunk(void *arg, mt_tp_stream *s, mt_tp_msg *m) {
     if (flat) {
       memcpy(flat, head, n);
       mt_tp_msg_read(m, flat + n, len - n);
-      mt_chunk_sink_flat(&f->sink, flat, len);
+      uint64_t relay = mt_chunk_sink_flat(&f->sink, flat, len);
       free(flat);
+      if (relay && f->relay_ok && !f->sink.buf && !f->relay_to) {
+        f->relay_to = relay; /* the owner ends the call next */
+      } else if (relay) {
+        snprintf(f->sink.error, sizeof f->sink.error,
+                 "pointed to another node unasked");
+      }
+      share_block(f);
     } else {
       snprintf(f->sink.error, sizeof f->sink.error, "out of memory");
     }
+  }
+  if (f->copy && f->sink.release && f->sink.got > f->sink.skip) {
+    mt_relay_copy_progress(f->copy, f->sink.got - f->sink.skip);
   }
   if (f->sink.error[0]) {
     mt_log(MT_LOG_WARN, "cluster: fetch from %s: %s", f->address,
@@ -83,6 +121,8 @@ static bool fetch_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   r.id.data = wire;
   r.id.len = sizeof wire;
   r.node_id = mt_rt.node_id;
+  r.relay_ok = f->relay_ok;
+  r.relay_failed = f->relay_failed;
   return mt_wire_pack(&r.base, out);
 }
 
@@ -98,6 +138,8 @@ static manta_value *lost_error(const char *why) {
 
 static int owner_state_locked(uint64_t node);
 static void fetch_later_locked(mt_object *o, int64_t since_ms);
+static bool fetch_open_locked(mt_object *o, uint64_t from, bool relay_ok,
+                              uint64_t relay_failed, mt_relay_copy *copy);
 
 /* A fetch of the pending proxy o failed. With lineage, o is rebuilt once
  * its node is dead in the view, or once it has stayed unreachable for
@@ -121,19 +163,85 @@ static bool lost_locked(mt_object *o, const char *why, mt_garbage *g) {
   return mt_lineage_rebuild_locked(o, why, g);
 }
 
+/* The owner pointed f to another node (pointed), or f fetched from such a
+ * node and that failed: the transfer goes on from the node pointed to, or
+ * from the owner. False if it cannot (f's own outcome stands). The
+ * object's count passes to the new transfer, and so does the relayed copy
+ * when nothing was received yet (nodes pointed to this one wait on it). */
+static bool fetch_hop_locked(mt_fetch *f, bool pointed) {
+  mt_object *o = f->local_id ? mt_obj_lookup_locked(f->local_id) : NULL;
+  if (!o || !o->proxy || o->proxy->fetch != f || o->state != MT_OBJ_PENDING ||
+      mt_cl.stopping || (!pointed && f->from_node == f->owner_node)) {
+    return false;
+  }
+  char hex[17];
+  mt_wire_node_id_hex(pointed ? f->relay_to : f->from_node, hex);
+  mt_relay_copy *copy = pointed ? f->copy : NULL;
+  o->proxy->fetch = NULL;
+  if (pointed && fetch_open_locked(o, f->relay_to, false, 0, copy)) {
+    f->copy = NULL;
+    return true;
+  }
+  mt_log(MT_LOG_INFO,
+         "cluster: fetch from node %s, which relays the object, %s; fetching "
+         "from its owner",
+         hex, pointed ? "cannot start" : f->sink.error);
+  if (fetch_open_locked(o, f->owner_node, false,
+                        pointed ? f->relay_to : f->from_node, copy)) {
+    if (pointed) {
+      f->copy = NULL;
+    }
+    return true;
+  }
+  o->proxy->fetch = f;
+  if (pointed) {
+    snprintf(f->sink.error, sizeof f->sink.error,
+             "pointed to node %s, which cannot be reached, and so is the "
+             "owner",
+             hex);
+  }
+  return false;
+}
+
 static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
                             const char *detail) {
   mt_fetch *f = arg;
   manta_value *v = NULL;
-  if (status == MT_TP_OK) {
+  bool pointed = status == MT_TP_OK && f->relay_to && !f->sink.buf;
+  if (status == MT_TP_OK && !pointed) {
     v = mt_chunk_sink_value(&f->sink);
-  } else if (!f->sink.error[0]) {
+  } else if (!pointed && !f->sink.error[0]) {
     snprintf(f->sink.error, sizeof f->sink.error, "%s (status %d)",
              detail[0] ? detail : "the link failed", status);
   }
+  bool complete = v != NULL; /* every byte in the copy */
   if (v) {
     mt_log(MT_LOG_DEBUG, "cluster: fetched %llu bytes from %s",
            (unsigned long long)f->sink.total, f->address);
+  }
+  mt_chunk_sink_free(&f->sink);
+  mt_garbage g;
+  mt_garbage_init(&g);
+  mt_lock();
+  /* f->copy changes under rt.mu only: nodes asking for it read it there. */
+  mt_relay_copy *ended = NULL;
+  if (f->copy && !pointed) {
+    ended = f->copy;
+    f->copy = NULL;
+  }
+  if (!v && fetch_hop_locked(f, pointed)) {
+    mt_unlock();
+    if (ended) {
+      mt_relay_copy_end(ended, false);
+      mt_relay_copy_unref(ended);
+    }
+    mt_tp_stream_release(s);
+    free(f);
+    return;
+  }
+  if (f->copy) {
+    ended = f->copy; /* pointed, and no hop: nothing will fill it */
+    f->copy = NULL;
   }
   char hex[17], why[400] = "";
   if (!v) {
@@ -142,10 +250,6 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
              "the object lives on node %s (%s) and could not be fetched: %s",
              hex, f->address, f->sink.error);
   }
-  mt_chunk_sink_free(&f->sink);
-  mt_garbage g;
-  mt_garbage_init(&g);
-  mt_lock();
   mt_object *o = f->local_id ? mt_obj_lookup_locked(f->local_id) : NULL;
   if (o) {
     if (o->proxy) {
@@ -162,6 +266,10 @@ static void fetch_on_closed(void *arg, mt_tp_stream *s, int status,
   }
   mt_garbage_add(&g, v);
   mt_unlock();
+  if (ended) {
+    mt_relay_copy_end(ended, complete); /* the streams serving it learn */
+    mt_relay_copy_unref(ended);
+  }
   mt_garbage_free(&g);
   mt_tp_stream_release(s);
   free(f);
@@ -204,34 +312,40 @@ static int owner_state_locked(uint64_t node) {
   return -1;
 }
 
-void mt_fetch_locked(mt_object *o) {
+/* Starts fetching the pending proxy o from node `from` (its owner, or a
+ * node relaying it), the relayed copy taken (NULL: a new one); false if
+ * that node cannot be reached now (nothing taken). Only the first call
+ * (relay_ok) takes a count of o; later hops inherit it. */
+static bool fetch_open_locked(mt_object *o, uint64_t from, bool relay_ok,
+                              uint64_t relay_failed, mt_relay_copy *copy) {
   mt_proxy *p = o->proxy;
-  if (p->rebuild_asked) {
-    return; /* its answer says where to fetch it from */
-  }
   char address[64] = "";
   mt_tp_channel *ch =
-      mt_cl.stopping
-          ? NULL
-          : mt_peer_channel_locked(p->owner_node, address, sizeof address);
+      mt_cl.stopping ? NULL
+                     : mt_peer_channel_locked(from, address, sizeof address);
   mt_fetch *f = ch ? calloc(1, sizeof *f) : NULL;
   if (!f) {
-    fetch_later_locked(o, mt_now_ms());
-    mt_heartbeat_soon_locked();
-    return;
+    return false;
   }
   f->local_id = p->local_id;
   f->owner_node = p->owner_node;
   f->owner_id = p->owner_id;
+  f->from_node = from;
+  f->relay_ok = relay_ok;
+  f->relay_failed = relay_failed;
+  f->copy = copy ? copy : mt_relay_copy_new();
   snprintf(f->address, sizeof f->address, "%s", address);
   mt_tp_stream *s = mt_tp_stream_open(ch, MT_NODE_FETCH, &fetch_handlers, f);
   if (!s) {
+    if (!copy) {
+      mt_relay_copy_unref(f->copy);
+    }
     free(f);
-    fetch_later_locked(o, mt_now_ms());
-    mt_heartbeat_soon_locked();
-    return;
+    return false;
   }
-  mt_obj_retain_locked(o);
+  if (relay_ok) {
+    mt_obj_retain_locked(o); /* the first call; a hop keeps its count */
+  }
   p->fetch = f;
   if (mt_log_enabled(MT_LOG_DEBUG)) {
     mt_log(MT_LOG_DEBUG, "cluster: fetching object %016llx%016llx from %s",
@@ -239,6 +353,26 @@ void mt_fetch_locked(mt_object *o) {
            f->address);
   }
   mt_tp_stream_kick(s); /* sends the request; the reference is on_closed's */
+  return true;
+}
+
+mt_relay_copy *mt_fetch_copy_locked(mt_fetch *f) {
+  if (f && f->copy) {
+    mt_relay_copy_retain(f->copy);
+    return f->copy;
+  }
+  return NULL;
+}
+
+void mt_fetch_locked(mt_object *o) {
+  if (o->proxy->rebuild_asked) {
+    return; /* its answer says where to fetch it from */
+  }
+  /* The owner may point this node to one that fetched it before. */
+  if (!fetch_open_locked(o, o->proxy->owner_node, true, 0, NULL)) {
+    fetch_later_locked(o, mt_now_ms());
+    mt_heartbeat_soon_locked();
+  }
 }
 
 void mt_fetch_retry_waiting(void) {
@@ -311,12 +445,18 @@ typedef struct fetch_serve {
   const uint8_t *payload;
   size_t total, off;
   bool sent_any, finished;
+  /* Relaying: the copy this node is receiving, served as it fills (the
+   * parts above set from it once sized). */
+  mt_relay_copy *copy;
+  /* Pointing the requester to this node instead (the owner's answer). */
+  uint64_t relay_to;
 } fetch_serve;
 
 static void fs_unref(fetch_serve *fs) {
   if (atomic_fetch_sub(&fs->refs, 1) != 1) {
     return;
   }
+  mt_relay_copy_unref(fs->copy);
   manta_value_free(fs->value);
   manta_value_free(fs->body);
   mt_tp_stream_release(fs->s);
@@ -379,6 +519,91 @@ static void fs_on_ready(void *ctx, mt_object *o, mt_garbage *g) {
   mt_garbage_add_dtor(g, fs_prepare_job, fs, NULL);
 }
 
+/* Objects smaller than this are always sent by their owner: a pointer to
+ * another node costs a round trip more than it saves. */
+#define RELAY_MIN (4 * CHUNK)
+
+/* On the owner, per object served to other nodes: the nodes that asked for
+ * it, and the last of them (the chain's tail). */
+typedef struct relay_chain {
+  uint64_t tail;
+  size_t n, cap;
+  uint64_t *asked;
+} relay_chain;
+
+static bool chain_asked(relay_chain *c, uint64_t node) {
+  for (size_t i = 0; i < c->n; i++) {
+    if (c->asked[i] == node) {
+      return true;
+    }
+  }
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 8;
+    uint64_t *grown = realloc(c->asked, cap * sizeof *grown);
+    if (!grown) {
+      return true; /* counted as asked before: served here */
+    }
+    c->asked = grown;
+    c->cap = cap;
+  }
+  c->asked[c->n++] = node;
+  return false;
+}
+
+/* On the owner: the node the requester of o (local id id) should fetch it
+ * from instead of here, or 0 (serve it here). The owner points a node
+ * asking for the first time to the node that asked before it, which
+ * serves the chunks as they arrive (relay.c): a broadcast becomes a chain
+ * and the owner uploads the object once. A node asking again (its copy
+ * was dropped) or falling back is served here: so every copy being
+ * relayed comes from a node that asked earlier, and no two nodes can wait
+ * on each other's copies. Only a ready bytes value, whose copy is the
+ * value as it is, and only to a node alive in the view. */
+static uint64_t relay_next_locked(mt_object *o, uint64_t id, uint64_t requester,
+                                  bool relay_ok, uint64_t relay_failed) {
+  if (!requester || (!relay_ok && !relay_failed) || o->state != MT_OBJ_READY ||
+      !o->value || manta_value_kind(o->value) != MANTA_KIND_BYTES ||
+      o->bytes < RELAY_MIN) {
+    return 0;
+  }
+  relay_chain *c = mt_u64map_get(&mt_cl.relay_tails, id);
+  if (!c) {
+    c = calloc(1, sizeof *c);
+    if (!c || !mt_u64map_put(&mt_cl.relay_tails, id, c)) {
+      free(c);
+      return 0;
+    }
+  }
+  uint64_t tail = c->tail == relay_failed ? 0 : c->tail;
+  bool again = chain_asked(c, requester);
+  c->tail = requester; /* next in the chain, served here or by the tail */
+  if (again || !relay_ok || !tail || tail == requester) {
+    return 0;
+  }
+  const mt_view_node *n = mt_view_find_locked(tail);
+  return n && n->alive ? tail : 0;
+}
+
+static void chain_free(relay_chain *c) {
+  if (c) {
+    free(c->asked);
+    free(c);
+  }
+}
+
+void mt_relay_forget_locked(uint64_t id) {
+  chain_free(mt_u64map_remove(&mt_cl.relay_tails, id));
+}
+
+void mt_relay_forget_all_locked(void) {
+  uint64_t key;
+  void *val;
+  for (size_t pos = 0; mt_u64map_next(&mt_cl.relay_tails, &pos, &key, &val);) {
+    chain_free(val);
+  }
+  mt_u64map_free(&mt_cl.relay_tails);
+}
+
 static void fs_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
                           size_t len) {
   fetch_serve *fs = arg;
@@ -399,19 +624,47 @@ static void fs_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
     return;
   }
   fs->requester = r->node_id;
+  bool relay_ok = r->relay_ok;
+  uint64_t relay_failed = r->relay_failed;
   manta__v1__fetch_request__free_unpacked(r, NULL);
   mt_garbage g;
   mt_garbage_init(&g);
   mt_lock();
-  mt_object *o = node == mt_rt.node_id ? mt_obj_lookup_locked(id) : NULL;
-  if (o && !o->proxy) {
+  mt_object *o = NULL;
+  if (node == mt_rt.node_id) {
+    o = mt_obj_lookup_locked(id);
+    o = o && !o->proxy ? o : NULL;
+    if (o) {
+      fs->relay_to =
+          relay_next_locked(o, id, fs->requester, relay_ok, relay_failed);
+    }
+  } else {
+    /* Another node's object: the copy held here, or being received. */
+    o = mt_proxy_object_locked(node, id);
+    if (o && o->state != MT_OBJ_READY) {
+      fs->copy = mt_fetch_copy_locked(o->proxy ? o->proxy->fetch : NULL);
+      o = NULL;
+    } else if (o && o->is_error) {
+      o = NULL;
+    }
+  }
+  if (o && !fs->relay_to) {
     mt_obj_retain_locked(o);
-    fs->obj_id = id;
+    fs->obj_id = mt_slots_id(&mt_rt.objects, o);
     mt_obj_when_ready_locked(o, &fs->l, fs_on_ready, fs, &g);
   }
   mt_unlock();
   mt_garbage_free(&g);
-  if (!fs->obj_id) {
+  if (fs->relay_to) {
+    atomic_store(&fs->ready, true);
+    mt_tp_stream_kick(s);
+  } else if (fs->copy) {
+    if (!mt_relay_copy_watch(fs->copy, s)) {
+      mt_tp_stream_close(s, MT_TP_RESOURCE_EXHAUSTED, "out of memory");
+      return;
+    }
+    mt_tp_stream_kick(s);
+  } else if (!fs->obj_id) {
     mt_tp_stream_close(s, MT_TP_NOT_FOUND,
                        "no such object on this node (freed, or never here)");
   }
@@ -421,9 +674,63 @@ static void release_body(void *body) {
   manta_value_free(body);
 }
 
+static void release_copy(void *copy) {
+  mt_relay_copy_unref(copy);
+}
+
+/* The one message pointing the requester to fs->relay_to. */
+static bool fill_pointer(fetch_serve *fs, mt_tp_stream *s, mt_tp_buf *out) {
+  if (fs->sent_any) {
+    fs->finished = true;
+    mt_tp_stream_close(s, MT_TP_OK, NULL);
+    return false;
+  }
+  Manta__V1__ObjectChunk c = MANTA__V1__OBJECT_CHUNK__INIT;
+  c.relay_node = fs->relay_to;
+  fs->sent_any = true;
+  if (!mt_wire_pack(&c.base, out)) {
+    mt_tp_stream_close(s, MT_TP_RESOURCE_EXHAUSTED, "out of memory");
+    return false;
+  }
+  return true;
+}
+
+/* How much of the encoding can be sent now: all of it, or, relaying, what
+ * has arrived; SIZE_MAX when the relayed copy failed. */
+static size_t fs_available(fetch_serve *fs) {
+  if (!fs->copy) {
+    return fs->total;
+  }
+  const uint8_t *buf;
+  uint64_t len, have;
+  int state = mt_relay_copy_read(fs->copy, &buf, &len, &have);
+  if (state == MT_RELAY_FAILED) {
+    return SIZE_MAX;
+  }
+  if (!buf) {
+    return 0; /* not sized yet: nothing to say */
+  }
+  if (!fs->total) {
+    fs->hdr_len = mt_bytes_head_put(fs->hdr, len);
+    fs->payload = buf;
+    fs->total = fs->hdr_len + (size_t)len;
+  }
+  return fs->hdr_len + (size_t)have;
+}
+
 static bool fs_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
   fetch_serve *fs = arg;
-  if (!atomic_load(&fs->ready) || fs->finished) {
+  if (fs->finished || (!fs->copy && !atomic_load(&fs->ready))) {
+    return false;
+  }
+  if (fs->relay_to) {
+    return fill_pointer(fs, s, out);
+  }
+  size_t avail = fs_available(fs);
+  if (avail == SIZE_MAX) {
+    fs->finished = true;
+    mt_tp_stream_close(s, MT_TP_UNAVAILABLE,
+                       "the copy this node was receiving failed");
     return false;
   }
   if (fs->off == fs->total && fs->sent_any) {
@@ -431,7 +738,11 @@ static bool fs_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
     mt_tp_stream_close(s, MT_TP_OK, NULL);
     return false;
   }
-  size_t n = fs->total - fs->off < CHUNK ? fs->total - fs->off : CHUNK;
+  if (fs->copy && (fs->total == 0 || avail <= fs->off ||
+                   (avail - fs->off < CHUNK && avail < fs->total))) {
+    return false; /* a whole chunk is not there yet: kicked when it is */
+  }
+  size_t n = avail - fs->off < CHUNK ? avail - fs->off : CHUNK;
   uint8_t *b = malloc(MT_CHUNK_HEAD_MAX + MT_BYTES_HEAD_MAX);
   if (!b) {
     mt_tp_stream_close(s, MT_TP_RESOURCE_EXHAUSTED, "out of memory");
@@ -445,7 +756,12 @@ static bool fs_fill(void *arg, mt_tp_stream *s, mt_tp_buf *out) {
     k += h;
     at += h;
   }
-  if (end > at) {
+  if (end > at && fs->copy) {
+    /* The copy's block, by reference, counted until gRPC lets go. */
+    mt_relay_copy_retain(fs->copy);
+    mt_tp_stream_fill_ref(s, fs->payload + (at - fs->hdr_len), end - at,
+                          release_copy, fs->copy);
+  } else if (end > at) {
     /* The value's own bytes, by reference: no copy of the chunk. */
     mt_tp_stream_fill_ref(s, fs->payload + (at - fs->hdr_len), end - at,
                           release_body, manta_value_ref(fs->body));
@@ -464,6 +780,9 @@ static void fs_on_closed(void *arg, mt_tp_stream *s, int status,
   if (status != MT_TP_OK && status != MT_TP_CANCELLED) {
     mt_log(MT_LOG_INFO, "node: object transfer to %s ended: %s",
            mt_tp_stream_peer(s), detail);
+  }
+  if (fs->copy) {
+    mt_relay_copy_unwatch(fs->copy, s);
   }
   mt_garbage g;
   mt_garbage_init(&g);

@@ -243,6 +243,11 @@ mt_proxy *mt_proxy_find_locked(uint64_t node, uint64_t id) {
   return p;
 }
 
+mt_object *mt_proxy_object_locked(uint64_t node, uint64_t id) {
+  mt_proxy *p = mt_proxy_find_locked(node, id);
+  return p ? mt_obj_lookup_locked(p->local_id) : NULL;
+}
+
 /* Makes o stand for (node, id); false on OOM. */
 static bool proxy_attach_locked(mt_object *o, uint64_t node, uint64_t id,
                                 int64_t receptions) {
@@ -299,13 +304,18 @@ manta_err mt_proxy_from_wire_locked(uint64_t node, uint64_t id,
   return MANTA_OK;
 }
 
-bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id) {
+bool mt_proxy_adopt_locked(mt_object *o, uint64_t node, uint64_t id,
+                           mt_garbage *g) {
   if (o->proxy || o->state != MT_OBJ_PENDING) {
     return false;
   }
   if (!proxy_attach_locked(o, node, id, 1)) {
     return false;
   }
+  /* Tasks sent elsewhere take the ref, not the bytes: the object moves
+   * here only for what runs or waits here (a driver passing a large
+   * result on would otherwise fetch a copy it never reads). */
+  mt_obj_ready_afar_locked(o, g);
   if (o->listeners) {
     mt_obj_want_locked(o);
   }
@@ -400,7 +410,9 @@ void mt_object_freed_locked(mt_object *o, mt_garbage *g) {
     o->proxy = NULL;
   }
   if (o->lent) {
-    rec_free(mt_u64map_remove(&mt_cl.borrows, mt_slots_id(&mt_rt.objects, o)));
+    uint64_t id = mt_slots_id(&mt_rt.objects, o);
+    rec_free(mt_u64map_remove(&mt_cl.borrows, id));
+    mt_relay_forget_locked(id); /* other nodes fetched it: lent to them */
     o->lent = false;
   }
 }
@@ -430,4 +442,5 @@ void mt_remote_objects_stop_locked(void) {
     rec_free(val);
   }
   mt_u64map_free(&mt_cl.borrows);
+  mt_relay_forget_all_locked();
 }

@@ -126,15 +126,16 @@ static bool route_default_locked(const char *name, bool local_ok,
   bool offered;
   const mt_view_node *v = choose_locked(name, demand, &offered);
   if (!v) {
+    if (!local_ok && !offered) {
+      /* Sent nowhere yet: dispatch waits for the next views (a node that
+       * just joined may offer it) before it fails NOT_FOUND. */
+      return true;
+    }
     if (!local_ok) {
-      *fail = offered ? mt_error_new(MANTA_ERR_INFEASIBLE, "cluster",
-                                     "no node offering '%s' has the "
-                                     "resources it asks for",
-                                     name)
-                      : mt_error_new(MANTA_ERR_NOT_FOUND, "cluster",
-                                     "no node in the cluster offers a "
-                                     "function named '%s'",
-                                     name);
+      *fail = mt_error_new(MANTA_ERR_INFEASIBLE, "cluster",
+                           "no node offering '%s' has the resources it asks "
+                           "for",
+                           name);
     }
     return false;
   }
@@ -569,6 +570,9 @@ static void dispatch_waited_locked(mt_task *t, int64_t waited_since,
   if (!v) {
     v = choose_locked(r->function, &r->demand, &offered);
   }
+  if (!v && !offered && r->attempts == 0 && view_wait_locked(t, waited_since)) {
+    return; /* parked: a node that just joined may offer it */
+  }
   if (!v) {
     char why[300];
     snprintf(why, sizeof why,
@@ -579,6 +583,12 @@ static void dispatch_waited_locked(mt_task *t, int64_t waited_since,
                              : "no node in the cluster offers a function "
                                "named '%s'",
              r->function);
+    if (!offered && r->attempts == 0 && waited_since) {
+      size_t len = strlen(why);
+      snprintf(why + len, sizeof why - len,
+               " (waited %lld ms for this node's view to list one)",
+               (long long)(mt_now_ms() - waited_since));
+    }
     fail_locked(t,
                 r->attempts > 0 ? MANTA_ERR_NODE_DIED
                 : offered       ? MANTA_ERR_INFEASIBLE
@@ -764,7 +774,7 @@ static void stays_locked(mt_peer *p, mt_task *t, const ProtobufCBinaryData *id,
     }
     mt_task_finish_locked(t, NULL, g);
   }
-  if (o && node == p->node_id && mt_proxy_adopt_locked(o, node, local)) {
+  if (o && node == p->node_id && mt_proxy_adopt_locked(o, node, local, g)) {
     mt_lineage_keep_locked(o, lineage, g);
     mt_obj_release_locked(o, g);
     return;

@@ -101,6 +101,22 @@ void mt_obj_want_locked(mt_object *o) {
   }
 }
 
+void mt_obj_ready_afar_locked(mt_object *o, mt_garbage *g) {
+  mt_listener *l = o->listeners;
+  while (l) {
+    mt_listener *next = l->next;
+    mt_task *t = l->kind == MT_L_TASK ? l->owner : NULL;
+    if (t && t->remote) {
+      /* Passed on as a ref (mt_task_ready_locked keeps a proxy's ref). */
+      mt_listener_remove_locked(l);
+      if (--t->deps_pending == 0) {
+        mt_task_ready_locked(t, g);
+      }
+    }
+    l = next;
+  }
+}
+
 void mt_obj_complete_locked(mt_object *o, manta_value *v, mt_garbage *g) {
   mt_value_freeze(v);
   o->value = v;

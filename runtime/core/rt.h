@@ -227,6 +227,11 @@ void mt_obj_complete_locked(mt_object *o, manta_value *v, mt_garbage *g);
 void mt_obj_to_wire(uint64_t id, uint8_t wire[16]);
 /* Someone waits for o: an object of another node starts moving here. */
 void mt_obj_want_locked(mt_object *o);
+/* o (pending) has just become a proxy of a value that is ready on another
+ * node: the tasks waiting for it that run on other nodes stop waiting (the
+ * node running each fetches the value itself), so that only what needs the
+ * bytes here (a get, a task run here) makes them move to this node. */
+void mt_obj_ready_afar_locked(mt_object *o, mt_garbage *g);
 /* The 16-byte wire id <-> owner node and owner-local id. */
 void mt_wire_id_join(uint64_t node, uint64_t local, uint8_t wire[16]);
 void mt_wire_id_split(const uint8_t wire[16], uint64_t *node, uint64_t *local);

@@ -246,6 +246,42 @@ static manta_value *len_sum(const manta_value *const *a, size_t n, void *u) {
   return l;
 }
 
+/* ([ref], dir) -> [length, checksum] of the bytes the ref names, as
+ * len_sum, once dir/release exists (60 s at most); leaves dir/held once
+ * it has them. Holding the ref keeps this node's copy (its proxy) for that
+ * long, where a bytes argument would keep only the value
+ * (cluster_transfer.c). */
+static manta_value *hold(const manta_value *const *a, size_t n, void *u) {
+  (void)n;
+  const manta_value *item;
+  const char *dir;
+  size_t len;
+  manta_ref r;
+  if (manta_list_at(a[0], 0, &item) != MANTA_OK ||
+      manta_get_ref(item, &r) != MANTA_OK ||
+      manta_get_string(a[1], &dir, &len) != MANTA_OK || len > 3000) {
+    return manta_error(MANTA_ERR_TYPE, "hold takes ([ref], dir)");
+  }
+  manta_value *v = NULL;
+  if (manta_get(r, 60000, &v) != MANTA_OK) {
+    return v ? v : manta_error(MANTA_ERR_TIMEOUT, "hold: no value");
+  }
+  char path[4096];
+  snprintf(path, sizeof path, "%.*s/held", (int)len, dir);
+  FILE *f = fopen(path, "w");
+  if (f) {
+    fclose(f);
+  }
+  snprintf(path, sizeof path, "%.*s/release", (int)len, dir);
+  for (int i = 0; i < 6000 && access(path, F_OK) != 0; i++) {
+    nanosleep(&(struct timespec){0, 10000000L}, NULL);
+  }
+  const manta_value *args[1] = {v};
+  manta_value *out = len_sum(args, 1, u);
+  manta_value_free(v);
+  return out;
+}
+
 /* ([ref]) -> the value the nested ref names, fetched from where it lives. */
 static manta_value *get_nested(const manta_value *const *a, size_t n, void *u) {
   (void)n, (void)u;
@@ -398,6 +434,7 @@ static manta_err register_pinned(void) {
     manta_function fn;
     int nargs;
   } fns[] = {{"len_sum", len_sum, 1},
+             {"hold", hold, 2},
              {"get_nested", get_nested, 1},
              {"put_nested", put_nested, 1},
              {"make_bytes", make_bytes, 1},

@@ -112,6 +112,39 @@ static void check_reach(const char *fn, const char *from, const char *to) {
   manta_ref_release(r);
 }
 
+/* only_bROUND(), a function only the node that just joined (b) offers,
+ * called with no options from a task on a (whose view may lack b yet: the
+ * call waits for the next views, not NOT_FOUND) and from this driver. */
+static void check_only_b(const char *a, const char *b, const char *round) {
+  char name[32];
+  snprintf(name, sizeof name, "only_b%s", round);
+  manta_call_options *o = on_node(a);
+  manta_value *args[1] = {manta_cstring(name)};
+  manta_ref from_a, direct;
+  REQUIRE_OK(manta_submit("call_named", (const manta_value *const *)args, 1, o,
+                          &from_a));
+  REQUIRE_OK(manta_submit(name, NULL, 0, NULL, &direct));
+  manta_value_free(args[0]);
+  manta_call_options_free(o);
+  manta_ref refs[2] = {from_a, direct};
+  for (int i = 0; i < 2; i++) {
+    manta_value *v = NULL;
+    manta_err err = manta_get(refs[i], 30000, &v);
+    const char *got = "";
+    size_t len;
+    if (err != MANTA_OK || manta_get_string(v, &got, &len) != MANTA_OK ||
+        strcmp(got, b) != 0) {
+      char *why = v ? manta_value_repr(v) : NULL;
+      fprintf(stderr, "%s from %s: %s\n", name, i ? "the driver" : "node a",
+              why ? why : manta_strerror(err));
+      manta_free(why);
+      CHECK(false);
+    }
+    manta_value_free(v);
+    manta_ref_release(refs[i]);
+  }
+}
+
 /* where() with hard affinity to `to`, from this driver. */
 static void check_direct(const char *to) {
   manta_call_options *o = on_node(to);
@@ -185,6 +218,9 @@ int main(int argc, char **argv) {
   /* First joined -> just joined, while a's view may lack b: tasks first,
    * or actors first when ROUND is even. */
   bool actors_first = argc == 4 && atoi(argv[3]) % 2 == 0;
+  if (argc == 4) {
+    check_only_b(ids[0], ids[1], argv[3]);
+  }
   check_reach(actors_first ? "reach_actor" : "reach", ids[0], ids[1]);
   check_reach(actors_first ? "reach" : "reach_actor", ids[0], ids[1]);
   check_reach("reach", ids[1], ids[0]);

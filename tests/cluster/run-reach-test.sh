@@ -3,7 +3,9 @@
 # node that just joined"): a head and node a, then, three times, a node b
 # that joins, is called by hard affinity from a task on a as soon as the
 # head lists it alive (and calls a back, and is called by the driver),
-# with tasks and with actors created by hard affinity, and leaves. Every
+# with tasks and with actors created by hard affinity, and leaves; a
+# function only b offers (only_bROUND) is called, with no options, from a
+# task on a and from the driver at once. Every
 # process started is killed on exit, pass or fail.
 #   run-reach-test.sh <manta> <cluster_reach> <reach_module.so>
 set -euo pipefail
@@ -24,8 +26,8 @@ a=$address
 wait_offered "$head" reach 1
 for round in 1 2 3; do
   echo "== round $round: node b joins; a, b and the driver reach each other"
-  start_node "node_b$round" --address "$head" --port 0 --num-cpus 2 \
-    --module "$module"
+  MANTA_REACH_ONLY=only_b$round start_node "node_b$round" --address "$head" \
+    --port 0 --num-cpus 2 --module "$module"
   b=$address
   b_pid=$pid
   MANTA_ADDRESS=$head "$driver" "$a" "$b" "$round" || fail "round $round"
