@@ -52,3 +52,28 @@ redis_missing() {
   fi
   return 1
 }
+
+# store_test_start: what a test of a head on a store does first, after
+# sourcing nodes.sh and this file with $work set: the store's variables
+# unset, skipped (exit 77) without redis-server, and an EXIT trap that runs
+# the caller's before_cleanup (if it defines one), stops the nodes and
+# Redis, and removes $work.
+store_test_start() {
+  unset MANTA_HEAD_STORE MANTA_CLUSTER_NAME MANTA_STORE_PASSWORD \
+    MANTA_STORE_PASSWORD_FILE
+  if redis_missing; then
+    rm -rf "$work"
+    exit 77
+  fi
+  trap store_test_cleanup EXIT
+}
+
+store_test_cleanup() {
+  if declare -F before_cleanup >/dev/null; then
+    before_cleanup
+  fi
+  kill_nodes
+  redis_stop
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}

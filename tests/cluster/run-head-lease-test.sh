@@ -27,23 +27,12 @@ manta=$1
 module=$2
 work=$(mktemp -d)
 export MANTA_STATE_DIR=$work/state
-unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE MANTA_HEAD_STORE \
-  MANTA_CLUSTER_NAME MANTA_STORE_PASSWORD MANTA_STORE_PASSWORD_FILE
+unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE
 export MANTA_HEAD_LEASE_MS=2000 MANTA_DEAD_AFTER_MS=3000
 source "$(dirname "$0")/nodes.sh"
 source "$(dirname "$0")/redis.sh"
 
-if redis_missing; then
-  rm -rf "$work"
-  exit 77
-fi
-
-cleanup() {
-  kill_nodes
-  redis_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
+store_test_start
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

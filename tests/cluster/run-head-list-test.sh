@@ -23,25 +23,14 @@ driver=$2
 module=$3
 work=$(mktemp -d)
 export MANTA_STATE_DIR=$work/state
-unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE MANTA_HEAD_STORE \
-  MANTA_CLUSTER_NAME MANTA_STORE_PASSWORD MANTA_STORE_PASSWORD_FILE
+unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE
 # Short enough that a node which never registers with head 2 is declared
 # dead while the test waits below.
 export MANTA_DEAD_AFTER_MS=4000
 source "$(dirname "$0")/nodes.sh"
 source "$(dirname "$0")/redis.sh"
 
-if redis_missing; then
-  rm -rf "$work"
-  exit 77
-fi
-
-cleanup() {
-  kill_nodes
-  redis_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
+store_test_start
 
 fail() {
   local f

@@ -34,28 +34,19 @@ driver=$2
 module=$3
 work=$(mktemp -d)
 export MANTA_STATE_DIR=$work/state
-unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE MANTA_HEAD_STORE \
-  MANTA_CLUSTER_NAME MANTA_STORE_PASSWORD MANTA_STORE_PASSWORD_FILE
+unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE
 # The nodes are stopped for a while below: long enough that the new head
 # must not declare them dead meanwhile (sanitizer builds start slowly).
 export MANTA_DEAD_AFTER_MS=30000
 source "$(dirname "$0")/nodes.sh"
 source "$(dirname "$0")/redis.sh"
 
-if redis_missing; then
-  rm -rf "$work"
-  exit 77
-fi
-
 stopped=()
-cleanup() {
+before_cleanup() { # stopped nodes go on, to be stopped
   local p
   for p in "${stopped[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
-  kill_nodes
-  redis_stop
-  rm -rf "$work"
 }
-trap cleanup EXIT
+store_test_start
 
 fail() {
   local f

@@ -18,22 +18,11 @@ examples=$2
 work=$(mktemp -d)
 export MANTA_STATE_DIR=$work/state
 unset MANTA_ADDRESS MANTA_TOKEN MANTA_TOKEN_FILE MANTA_SERVE_ADDRESS \
-  MANTA_HEAD_STORE MANTA_CLUSTER_NAME MANTA_STORE_PASSWORD \
-  MANTA_STORE_PASSWORD_FILE MANTA_TLS_CERT MANTA_TLS_KEY MANTA_TLS_CA
+  MANTA_TLS_CERT MANTA_TLS_KEY MANTA_TLS_CA
 here=$(dirname "$0")
 source "$here/../cluster/nodes.sh"
 source "$here/../cluster/redis.sh"
-if redis_missing; then
-  rm -rf "$work"
-  exit 77
-fi
-cleanup() {
-  kill_nodes
-  redis_stop
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+store_test_start
 
 source "$(dirname "$0")/serve_helpers.sh"
 stop_hard() { # PID: kill -9, waited for
