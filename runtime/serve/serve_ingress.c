@@ -1,8 +1,10 @@
 /*
  * The ingress on libmicrohttpd (epoll), run by the pollers of
- * serve_pollers.c, which also run the calls the requests make; with
- * suspend/resume so a request waits for its result without a thread; a
- * sweep thread answers 504 to requests past their route's timeout.
+ * serve_pollers.c, which also run the calls the requests make (after the
+ * loop, or inside the access handler for a route whose calls proved fast:
+ * serve_inline.h); with suspend/resume so a request waits for its result
+ * without a thread; a sweep thread answers 504 to requests past their
+ * route's timeout.
  *
  * Locks: the runtime's lock (held by the ready callback) may be taken
  * inside `mu`, never the reverse, and the ready callback never takes `mu`:
