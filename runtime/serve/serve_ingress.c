@@ -1,8 +1,10 @@
 /*
  * The ingress on libmicrohttpd (epoll), run by the pollers of
- * serve_pollers.c, which also run the calls the requests make; with
- * suspend/resume so a request waits for its result without a thread; a
- * sweep thread answers 504 to requests past their route's timeout.
+ * serve_pollers.c, which also run the calls the requests make (after the
+ * loop, or inside the access handler for a route whose calls proved fast:
+ * serve_inline.h); with suspend/resume so a request waits for its result
+ * without a thread; a sweep thread answers 504 to requests past their
+ * route's timeout.
  *
  * Locks: the runtime's lock (held by the ready callback) may be taken
  * inside `mu`, never the reverse, and the ready callback never takes `mu`:
@@ -10,9 +12,11 @@
  */
 #include "serve_ingress.h"
 
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 #include "serve_admin.h"
+#include "serve_inline.h"
 #include "serve_message.h"
 #include "serve_pollers.h"
 #include "serve_routes.h"
@@ -21,6 +25,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,9 +58,14 @@ typedef struct request {
   _Atomic int state;
   mt_serve_wait wait;
   manta_value *result;
-  int64_t deadline_ms; /* 0: none */
-  manta_value *req;    /* the request value, kept for a retry */
-  char method[128];    /* the actor method called */
+  /* The handler and the ready callback (or a give-up) each add 1 once
+   * done with the connection (suspended it / stored the result): the
+   * second resumes it. A request answered inline is never suspended. */
+  _Atomic int handoff;
+  int64_t submit_ns, ready_ns; /* for the inline policy */
+  int64_t deadline_ms;         /* 0: none */
+  manta_value *req;            /* the request value, kept for a retry */
+  char method[128];            /* the actor method called */
   bool retried;
 } request;
 
@@ -131,9 +141,12 @@ static enum MHD_Result send_text(struct MHD_Connection *c, int status,
 static void on_result(void *ctx, manta_value *v) {
   request *q = ctx;
   q->result = v;
+  q->ready_ns = mt_now_ns();
   atomic_store(&q->state, R_DONE);
-  MHD_resume_connection(q->conn);
-  mt_serve_pollers_resumed();
+  if (atomic_fetch_add(&q->handoff, 1) == 1) {
+    MHD_resume_connection(q->conn);
+    mt_serve_pollers_resumed();
+  }
 }
 
 /* Ends a waiting request with an error of our own (timeout, shutdown) if
@@ -144,8 +157,10 @@ static void give_up_locked(request *q, manta_err code, const char *msg) {
   }
   q->result = manta_error(code, "%s", msg);
   atomic_store(&q->state, R_DONE);
-  MHD_resume_connection(q->conn);
-  mt_serve_pollers_resumed();
+  if (atomic_fetch_add(&q->handoff, 1) == 1) {
+    MHD_resume_connection(q->conn);
+    mt_serve_pollers_resumed();
+  }
 }
 
 static void *sweep(void *arg) {
@@ -229,8 +244,29 @@ static manta_value *for_replica(const manta_value *req, int replica) {
   return m;
 }
 
-/* Takes a slot, submits q->req to the target and suspends the connection
- * until the result is there (or answers 503 when the route is full). */
+static _Thread_local bool inline_blocked;
+
+static void on_inline_block(void) {
+  inline_blocked = true;
+}
+
+/* Runs the calls this thread deferred (q's among them) here, inside the
+ * access handler (serve_inline.h says when); true if q's result is in
+ * (its side of the handoff). */
+static bool run_inline(mt_serve_dep *d, request *q) {
+  inline_blocked = false;
+  int64_t t0 = mt_now_ns();
+  mt_serve_run_here(NULL, on_inline_block, NULL);
+  mt_serve_inline_ran(d, mt_now_ns() - t0, inline_blocked);
+  return atomic_load(&q->handoff) == 1;
+}
+
+static enum MHD_Result answer_result(ingress *in, request *q,
+                                     struct MHD_Connection *c);
+
+/* Takes a slot, submits q->req to the target, and answers at once if the
+ * call ran inline and is done; else suspends the connection until the
+ * result is there. 503 when the route is full. */
 static enum MHD_Result submit(ingress *in, request *q,
                               struct MHD_Connection *c) {
   mt_serve_dep *d = q->dep;
@@ -251,6 +287,7 @@ static enum MHD_Result submit(ingress *in, request *q,
     return send_text(c, 500, "500 internal error: %s%s", "out of memory", "");
   }
   q->deadline_ms = d->spec.timeout_ms > 0 ? now_ms() + d->spec.timeout_ms : 0;
+  bool inline_ok = mt_serve_inline_ok(d);
   /* Under mu from listing to waiting: stop (which gives up every listed
    * request under mu) never misses a request half way in. */
   pthread_mutex_lock(&in->mu);
@@ -268,11 +305,18 @@ static enum MHD_Result submit(ingress *in, request *q,
   }
   in->waiting = q;
   q->listed = true;
-  MHD_suspend_connection(c);
+  q->ready_ns = 0;
+  /* Suspended up front unless the call may be answered inline: the
+   * result then resumes it (handoff already counts the handler). */
+  atomic_store(&q->handoff, inline_ok ? 0 : 1);
+  if (!inline_ok) {
+    MHD_suspend_connection(c);
+  }
   mt_serve_pollers_defer(); /* run by this thread, not a woken worker */
   manta_ref ref = {0};
   const manta_value *args[] = {req};
   manta_err err;
+  q->submit_ns = mt_now_ns();
   if (d->spec.cls) {
     manta_actor a = {atomic_load(&d->reps[q->replica].actor)};
     q->actor = a.id;
@@ -281,16 +325,35 @@ static enum MHD_Result submit(ingress *in, request *q,
     err = manta_submit(d->spec.function, args, 1, NULL, &ref);
   }
   if (err != MANTA_OK || !mt_serve_wait_start(&q->wait, ref, on_result, q)) {
-    /* Not submitted: answered at once, through the same resume. */
+    /* Not submitted: answered with an error, the same way as a result. */
     q->result =
         manta_error(err ? err : MANTA_ERR_BAD_HANDLE,
                     "route %s: the call could not be made", d->spec.route);
     atomic_store(&q->state, R_DONE);
-    MHD_resume_connection(c);
-    mt_serve_pollers_resumed();
+    if (atomic_fetch_add(&q->handoff, 1) == 1) {
+      MHD_resume_connection(c);
+      mt_serve_pollers_resumed();
+    }
   }
   pthread_mutex_unlock(&in->mu);
   manta_value_free(req);
+  if (!inline_ok) {
+    return MHD_YES;
+  }
+  /* The result's side counts in the handoff once it is done with q. Only
+   * q's own call runs inline: another queued one (another route's, a
+   * program's task) may last. */
+  if (atomic_load(&q->handoff) == 1 ||
+      (mt_serve_here_runs_only(&q->wait) && run_inline(d, q))) {
+    return answer_result(in, q, c);
+  }
+  /* Not done here (others queued, its actor busy elsewhere): suspended,
+   * run after the loop as usual. */
+  MHD_suspend_connection(c);
+  if (atomic_fetch_add(&q->handoff, 1) == 1) {
+    MHD_resume_connection(c); /* the result came meanwhile */
+    mt_serve_pollers_resumed();
+  }
   return MHD_YES;
 }
 
@@ -341,6 +404,11 @@ static enum MHD_Result answer_result(ingress *in, request *q,
                        ? manta_error_code(q->result)
                        : MANTA_OK;
   int replica = q->replica;
+  if (atomic_load(&q->handoff) == 2) { /* run the usual way */
+    /* No ready time: given up (timeout, stop), as slow as it gets. */
+    mt_serve_inline_learn(q->dep,
+                          q->ready_ns ? q->ready_ns - q->submit_ns : INT64_MAX);
+  }
   mt_serve_dep_release(q->dep, replica, q->actor, code);
   q->actor = 0;
   q->replica = -1;

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "serve_autoscale.h"
 #include "serve_health.h"
+#include "serve_inline.h"
 #include "serve_runtime.h"
 
 #include <pthread.h>
@@ -583,6 +584,7 @@ static manta_value *dep_status(mt_serve_dep *d, size_t draining) {
     put_int(m, "health_check_timeout_ms", s->health_timeout_ms);
   }
   manta_map_put(m, "idempotent", manta_bool(s->idempotent));
+  manta_map_put(m, "inline_calls", manta_bool(mt_serve_inline_ok(d)));
   put_int(m, "draining", (int64_t)draining);
   if (s->max_replicas) {
     put_int(m, "min_replicas", s->min_replicas);

@@ -79,6 +79,9 @@ typedef struct mt_serve_dep {
   _Atomic int64_t in_flight, handled, errors, rejected, retried;
   _Atomic int64_t replaced; /* replicas replaced (lost or unhealthy) */
   _Atomic bool retired;     /* replaced or deleted: draining */
+  /* The ingress's inline answers (serve_ingress.c, "Inline calls"): fast
+   * results in a row, and how many it takes (0: the default). */
+  _Atomic int64_t fast_streak, inline_after;
 } mt_serve_dep;
 
 /* Copies a spec with defaults filled in; MANTA_ERR_INVALID with why for a

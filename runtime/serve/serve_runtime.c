@@ -76,6 +76,23 @@ void mt_serve_defer_kicks(void) {
   mt_sched_defer_kicks();
 }
 
+bool mt_serve_here_runs_only(const mt_serve_wait *w) {
+  mt_lock();
+  mt_object *o = w->armed ? w->obj : NULL;
+  mt_task *t = o ? o->task : NULL;
+  mt_actor *a = mt_rt.ready_head;
+  bool only = false;
+  if (t && !mt_rt.running_here && !mt_rt.pg_release_due) {
+    /* What run_here takes first: a ready actor's turn, else a batch of
+     * queued calls (workers.c). */
+    only = t->where == MT_WHERE_MAILBOX
+               ? a && a == t->actor && !a->ready_next
+               : t->where == MT_WHERE_CLASS && !a && mt_rt.tasks_queued == 1;
+  }
+  mt_unlock();
+  return only;
+}
+
 void mt_serve_run_here(void (*away)(void), void (*step_aside)(void),
                        void (*back)(void)) {
   const mt_here_hooks hooks = {away, step_aside, back};

@@ -51,6 +51,12 @@ void mt_serve_defer_kicks(void);
 void mt_serve_run_here(void (*away)(void), void (*step_aside)(void),
                        void (*back)(void));
 
+/* The next mt_serve_run_here on this thread would run w's call and
+ * nothing else queued (its actor's turn, or it alone in the queues), as
+ * far as one can tell now: for the ingress's inline calls, which must not
+ * run another route's call inside libmicrohttpd's loop. */
+bool mt_serve_here_runs_only(const mt_serve_wait *w);
+
 /* The node the actor lives on (16 hex digits, as manta_node_id writes
  * them); "" when the handle is unknown. */
 void mt_serve_actor_node(uint64_t actor, char *buf, size_t size);

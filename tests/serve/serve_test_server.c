@@ -203,6 +203,7 @@ int main(void) {
       (err = route("/fail", "fail", 0, 0)) ||
       (err = route("/slow", "slow", 0, 300)) ||
       (err = route("/busy", "slow", 1, 10000)) ||
+      (err = route("/turns", "slow", 0, 10000)) ||
       (err = route("/respond", "respond", 0, 0)) ||
       (err = route("/missing", "no_such_function", 0, 0)) ||
       (err = manta_register_class("Sleeper", sleeper_new, NULL, NULL)) ||
