@@ -11,7 +11,7 @@
 #   asan-build, asan-test   build-asan/  -DMANTA_SANITIZE=address,undefined,
 #                           ctest -LE nosan
 #   tsan-build, tsan-test   build-tsan/  -DMANTA_SANITIZE=thread,
-#                           ctest -L concurrency
+#                           ctest -L concurrency -LE nosan
 #   abi    scripts/abi-check.sh on build/ (baseline abi/manta.abi)
 #
 #   --quick      skip the sanitizer builds (asan and tsan)
@@ -191,8 +191,8 @@ else
   tsanb=$build_root/build-tsan
   if stage tsan-build "build-tsan/ (thread)" configure_and_build "$tsanb" \
     -DMANTA_SANITIZE=thread -DMANTA_BUILD_BENCH=OFF; then
-    stage tsan-test "ctest -L concurrency in build-tsan/" run_ctest "$tsanb" \
-      -L concurrency || true
+    stage tsan-test "ctest -L concurrency -LE nosan in build-tsan/" \
+      run_ctest "$tsanb" -L concurrency -LE nosan || true
   else
     skip tsan-test "build failed"
   fi
