@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -575,9 +576,15 @@ static const char *running_head_hint(const start_args *a, char *buf,
 }
 
 static volatile sig_atomic_t stop_requested;
+/* Posted by the handler: SIGTERM may be delivered to any of the runtime's
+ * threads, and pause() in the main thread would not return then (a node
+ * signalled that way never stopped), while a semaphore wakes it from any
+ * thread; sem_post is async-signal-safe. */
+static sem_t stop_posted;
 static void on_stop_signal(int sig) {
   (void)sig;
   stop_requested = 1;
+  sem_post(&stop_posted);
 }
 
 /*
@@ -644,6 +651,7 @@ static int run_node(const start_args *a, int ready_fd) {
             "this node)\n",
             pidfile, strerror(errno));
   }
+  sem_init(&stop_posted, 0, 0);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal;
@@ -658,7 +666,7 @@ static int run_node(const start_args *a, int ready_fd) {
     fflush(stdout);
   }
   while (!stop_requested) {
-    pause();
+    sem_wait(&stop_posted); /* EINTR: checked again */
   }
   manta_shutdown();
   unlink(pidfile);
