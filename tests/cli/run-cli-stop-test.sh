@@ -51,6 +51,33 @@ stopped() {
   done
 }
 
+# 0. SIGTERM delivered to one of the runtime's threads, not the main one
+# (tgkill; the kernel may pick any thread for a process's signal): the
+# node stops within 10 s (it waited in pause() forever before).
+"$manta" start --foreground --head --port 0 --num-cpus 1 --http-port off \
+  >"$work/fg.out" 2>&1 &
+fg=$!
+for _ in $(seq 400); do
+  grep -q " ready at " "$work/fg.out" && break
+  sleep 0.05
+done
+python3 - "$fg" <<'PY' || fail "tgkill of a thread of the node failed"
+import ctypes, os, sys
+pid = int(sys.argv[1])
+tid = max(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)
+sys.exit(ctypes.CDLL(None).tgkill(pid, tid, 15) != 0)  # glibc 2.30+
+PY
+for _ in $(seq 200); do
+  running "$fg" || break
+  sleep 0.05
+done
+if running "$fg"; then
+  kill -9 "$fg"
+  fail "a node given SIGTERM on another thread than its main one did not stop"
+fi
+wait "$fg" || fail "the node signalled on another thread exited with $?"
+echo "ok: SIGTERM on any thread stops a node"
+
 # 1. No terminal: plain lines, no bar.
 cluster
 "$manta" stop >"$work/plain.out" 2>"$work/plain.err" </dev/null
