@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct node_info {
   char id[17];
@@ -95,11 +96,7 @@ static bool wait_file(const char *dir, const char *name, char *line,
 static bool file_exists(const char *dir, const char *name) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "r");
-  if (f) {
-    fclose(f);
-  }
-  return f != NULL;
+  return access(path, F_OK) == 0;
 }
 
 /* The file's node id is id. */
