@@ -6,7 +6,7 @@
  *   scale [--json FILE] [--cpus N] [--actors 1000,10000,100000]
  *         [--queued 10000,100000,1000000] [--queued-cpu (the same)]
  *         [--args 1000,3000,10000]
- *         [--gets 1000,3000,10000]
+ *         [--gets 1000,3000,10000] [--returns 1000,3000,10000]
  *
  *   many_actors        create N actors, call each once, release them:
  *                      creations/s, calls/s, memory per actor.
@@ -19,7 +19,9 @@
  *                      dependency).
  *   many_args          one task given N refs (put objects) as arguments.
  *   many_gets          one manta_get_many of N put objects.
- *   many_returns       not measured yet (manta_submit_returns exists).
+ *   many_returns       one task with num_returns N (manta_submit_returns)
+ *                      returning N ints, then one manta_get_many of its N
+ *                      refs.
  *
  *   scale --spread ADDRESS FUNCTION N
  *
@@ -134,6 +136,26 @@ static manta_value *count_args(const manta_value *const *args, size_t n,
   return manta_int(ints);
 }
 
+/* Returns a list of its one argument's count of ints (many_returns: item
+ * i is i, so each of the N refs is checked). */
+static manta_value *make_returns(const manta_value *const *args, size_t n,
+                                 void *u) {
+  (void)u;
+  int64_t count = 0;
+  if (n != 1 || manta_get_int(args[0], &count) != MANTA_OK || count < 0) {
+    return manta_error(MANTA_ERR_TYPE, "make_returns wants one count");
+  }
+  manta_value *list = manta_list();
+  for (int64_t i = 0; list && i < count; i++) {
+    /* list_push takes the item, even on error */
+    if (manta_list_push(list, manta_int(i)) != MANTA_OK) {
+      manta_value_free(list);
+      return manta_error(MANTA_ERR_NOMEM, "make_returns: out of memory");
+    }
+  }
+  return list;
+}
+
 /* The blocker of many_tasks_queued: returns once the main thread opens it,
  * so every task that depends on its ref stays queued until then. */
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -185,6 +207,7 @@ static void start_runtime(double cpus) {
   OK(manta_register_function("noop", noop, -1, NULL));
   OK(manta_register_function("count_args", count_args, -1, NULL));
   OK(manta_register_function("gate", gate, 0, NULL));
+  OK(manta_register_function("make_returns", make_returns, 1, NULL));
   OK(manta_register_class("Counter", counter_new, counter_free, NULL));
   OK(manta_register_method("Counter", "incr", counter_incr, 0, NULL));
 }
@@ -359,33 +382,27 @@ static result many_args(size_t n, double cpus) {
   return r;
 }
 
-static result many_gets(size_t n, double cpus) {
-  result r = {.n = n};
-  start_runtime(cpus);
-  manta_ref *refs = xcalloc(n, sizeof *refs);
-  manta_value **out = xcalloc(n, sizeof *out);
-  r.rss_before = rss_bytes();
-  r.heap_before = heap_bytes();
-  double t0 = bench_now_s(), c0 = bench_self_cpu_s();
-  put_objects(n, refs, NULL);
-  double t1 = bench_now_s(), c1 = bench_self_cpu_s();
-  OK(manta_get_many(refs, n, 600000, out));
-  double t2 = bench_now_s(), c2 = bench_self_cpu_s();
+/* many_gets and many_returns: the n values got (item i must read i), the
+ * memory they hold and the two phases' times into r; then everything is
+ * freed and the runtime shut down. */
+static void finish_int_reads(const char *name, result *r, manta_ref *refs,
+                             manta_value **out, const double t[3],
+                             const double c[3]) {
+  size_t n = r->n;
   for (size_t i = 0; i < n; i++) {
     int64_t x = -1;
     manta_get_int(out[i], &x);
     if (x != (int64_t)i) {
-      fprintf(stderr, "scale: many_gets: object %zu read %lld\n", i,
-              (long long)x);
+      fprintf(stderr, "scale: %s: item %zu read %lld\n", name, i, (long long)x);
       exit(1);
     }
   }
-  r.rss_per_item = (rss_bytes() - r.rss_before) / (double)n;
-  r.heap_per_item = (heap_bytes() - r.heap_before) / (double)n;
-  r.a_s = t1 - t0;
-  r.b_s = t2 - t1;
-  r.a_cpu_s = c1 - c0;
-  r.b_cpu_s = c2 - c1;
+  r->rss_per_item = (rss_bytes() - r->rss_before) / (double)n;
+  r->heap_per_item = (heap_bytes() - r->heap_before) / (double)n;
+  r->a_s = t[1] - t[0];
+  r->b_s = t[2] - t[1];
+  r->a_cpu_s = c[1] - c[0];
+  r->b_cpu_s = c[2] - c[1];
   for (size_t i = 0; i < n; i++) {
     manta_value_free(out[i]);
     manta_ref_release(refs[i]);
@@ -393,6 +410,46 @@ static result many_gets(size_t n, double cpus) {
   free(out);
   free(refs);
   OK(manta_shutdown());
+}
+
+static result many_gets(size_t n, double cpus) {
+  result r = {.n = n};
+  start_runtime(cpus);
+  manta_ref *refs = xcalloc(n, sizeof *refs);
+  manta_value **out = xcalloc(n, sizeof *out);
+  r.rss_before = rss_bytes();
+  r.heap_before = heap_bytes();
+  double t[3], c[3];
+  t[0] = bench_now_s(), c[0] = bench_self_cpu_s();
+  put_objects(n, refs, NULL);
+  t[1] = bench_now_s(), c[1] = bench_self_cpu_s();
+  OK(manta_get_many(refs, n, 600000, out));
+  t[2] = bench_now_s(), c[2] = bench_self_cpu_s();
+  finish_int_reads("many_gets", &r, refs, out, t, c);
+  return r;
+}
+
+static result many_returns(size_t n, double cpus) {
+  result r = {.n = n};
+  start_runtime(cpus);
+  manta_ref *refs = xcalloc(n, sizeof *refs);
+  manta_value **out = xcalloc(n, sizeof *out);
+  manta_call_options *opts;
+  OK(manta_call_options_new(&opts));
+  OK(manta_call_options_set_num_returns(opts, n));
+  manta_value *count = manta_int((int64_t)n);
+  r.rss_before = rss_bytes();
+  r.heap_before = heap_bytes();
+  double t[3], c[3];
+  t[0] = bench_now_s(), c[0] = bench_self_cpu_s();
+  OK(manta_submit_returns("make_returns", (const manta_value *const *)&count, 1,
+                          opts, refs, n));
+  t[1] = bench_now_s(), c[1] = bench_self_cpu_s();
+  OK(manta_get_many(refs, n, 600000, out));
+  t[2] = bench_now_s(), c[2] = bench_self_cpu_s();
+  manta_value_free(count);
+  manta_call_options_free(opts);
+  finish_int_reads("many_returns", &r, refs, out, t, c);
   return r;
 }
 
@@ -569,7 +626,7 @@ typedef struct scase {
 static void usage(void) {
   fprintf(stderr, "usage: scale [--json FILE] [--cpus N] [--actors LIST] "
                   "[--queued LIST] [--queued-cpu LIST] [--args LIST] "
-                  "[--gets LIST]\n"
+                  "[--gets LIST] [--returns LIST]\n"
                   "  LIST: sizes such as 1000,10000 (0 cases: 'none')\n");
   exit(2);
 }
@@ -606,9 +663,15 @@ int main(int argc, char **argv) {
        .run = many_gets,
        .sizes = {1000, 3000, 10000},
        .nsizes = 3},
+      {.name = "many_returns",
+       .a_name = "submit",
+       .b_name = "get_many",
+       .run = many_returns,
+       .sizes = {1000, 3000, 10000},
+       .nsizes = 3},
   };
-  const char *flags[] = {"--actors", "--queued", "--queued-cpu", "--args",
-                         "--gets"};
+  const char *flags[] = {"--actors", "--queued", "--queued-cpu",
+                         "--args",   "--gets",   "--returns"};
   size_t ncases = sizeof cases / sizeof cases[0];
   const char *json = NULL;
   double cpus = 2;
@@ -713,10 +776,10 @@ int main(int argc, char **argv) {
           cases[c].b_name, r->b_cpu_s, r->rss_before, r->rss_per_item,
           r->heap_per_item);
     }
-    fprintf(f, "%s],\n", cases[c].nsizes ? "\n  " : "");
+    fprintf(f, "%s]%s\n", cases[c].nsizes ? "\n  " : "",
+            c + 1 < ncases ? "," : "");
   }
-  fprintf(f, "  \"many_returns\": \"not measured yet: manta_submit_returns is "
-             "not used by this benchmark\"\n}\n");
+  fprintf(f, "}\n");
   if (json) {
     fclose(f);
   }

@@ -5,7 +5,7 @@ loopback, and what a node at rest costs (docs/benchmarks.md, "Scale").
                       [--cases broadcast,big_object,idle]
                       [--broadcast-bytes 1G] [--receivers 1,2,4,8]
                       [--big-bytes 1G,4G,8G] [--idle-seconds 60]
-                      [--check] [--json FILE]
+                      [--floor PATH] [--check] [--json FILE]
 
 - broadcast: for each count N, a head, a source node and N receiving
   nodes (`manta start`, one CPU slot each, the benchmark module loaded;
@@ -26,6 +26,12 @@ loopback, and what a node at rest costs (docs/benchmarks.md, "Scale").
 - idle: a head and one node at rest for --idle-seconds: each process's
   CPU as a share of one core, and its RSS sampled every 5 s (how much it
   moved over the window).
+- floor (with --floor PATH, the broadcast_floor program): beside each
+  broadcast, the same object along a chain of N plain processes over
+  loopback TCP with no runtime, in the same run; each broadcast row gets
+  the floor's time and both times as multiples of their own 1-receiver
+  figure (`vs_first`), so what the machine allows for N receivers is
+  measured, not assumed.
 --check makes the receivers compare every byte with what the source made
 (bench_check) and the run fails unless all are intact. Every process
 started is stopped when the run ends, failed or not.
@@ -139,6 +145,27 @@ def transfer(args, env, receivers, nbytes):
         c.stop()
 
 
+def add_floor(args, rows, row, receivers, nbytes):
+    """The plain chain's time for this count, run right after manta's, and
+    both as multiples of their first row's (rows[0])."""
+    out = subprocess.run([args.floor, "--bytes", str(nbytes), "--receivers",
+                          str(receivers)], capture_output=True, text=True,
+                         timeout=DRIVER_TIMEOUT_S)
+    if out.returncode != 0:
+        raise RuntimeError("broadcast_floor failed: %s" % out.stderr.strip())
+    floor = json.loads(out.stdout)["floor"][0]
+    row["floor_s"] = floor["seconds"]
+    row["floor_receivers_cpu_s"] = floor["receivers_cpu_s"]
+    first = rows[0]
+    if "floor_s" in first:
+        row["vs_first"] = row["total_s"] / first["total_s"]
+        row["floor_vs_first"] = row["floor_s"] / first["floor_s"]
+    print("  floor (plain chain): %.2f s%s" % (
+        row["floor_s"], "; vs 1 receiver: manta %.2fx, floor %.2fx"
+        % (row["vs_first"], row["floor_vs_first"]) if "vs_first" in row
+        else ""), file=sys.stderr)
+
+
 def idle(args, env):
     c = Cluster(args.manta, args.module, env)
     try:
@@ -176,6 +203,7 @@ def main():
     ap.add_argument("--receivers", default="1,2,4,8")
     ap.add_argument("--big-bytes", default="1G,4G,8G")
     ap.add_argument("--idle-seconds", type=float, default=60)
+    ap.add_argument("--floor")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -195,7 +223,8 @@ def main():
     big = [size_arg(x) for x in args.big_bytes.split(",")]
     if not 0 < args.idle_seconds <= 3600:
         fail("--idle-seconds wants 0 to 3600")
-    for path in (args.manta, args.module, args.scale):
+    for path in (args.manta, args.module, args.scale) + \
+            ((args.floor,) if args.floor else ()):
         if not os.path.exists(path):
             fail("no such file: %s" % path)
     doc = {"machine": {"cpus_online": os.cpu_count(),
@@ -211,6 +240,8 @@ def main():
                 doc["broadcast"].append(row)
                 if "failed" in row:
                     continue
+                if args.floor:
+                    add_floor(args, doc["broadcast"], row, n, bbytes)
                 print("broadcast %.0f MiB to %d: %.2f s, source sent %.0f "
                       "MiB (%.2f per receiver), driver got %.0f MiB"
                       % (bbytes / 2**20, n, row["total_s"],
