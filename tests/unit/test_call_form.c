@@ -6,6 +6,7 @@
  * from the call with every other argument freed and nothing submitted. */
 #include "test_util.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -47,9 +48,20 @@ static manta_value *fn_shout(const manta_value *const *args, size_t n,
   return manta_str(buf);
 }
 
+/* nap: returns once the test opens nap_gate (at most 30 s later), so a
+ * get with a short timeout times out however loaded the machine is (a
+ * fixed sleep could end before a delayed get began to wait). */
+static atomic_bool nap_gate;
+
+static void nap(void) {
+  for (int i = 0; i < 3000 && !atomic_load(&nap_gate); i++) {
+    mt_test_sleep_ms(10);
+  }
+}
+
 static manta_value *fn_nap(const manta_value *const *args, size_t n, void *u) {
   (void)args, (void)n, (void)u;
-  mt_test_sleep_ms(300);
+  nap();
   return manta_int(1);
 }
 
@@ -89,7 +101,7 @@ static manta_value *counter_add(void *state, const manta_value *const *args,
 static manta_value *counter_nap(void *state, const manta_value *const *args,
                                 size_t n, void *md) {
   (void)state, (void)args, (void)n, (void)md;
-  mt_test_sleep_ms(300);
+  nap();
   return manta_int(0);
 }
 
@@ -194,9 +206,11 @@ static void refs_passed_on(void) {
 
 static void timeout_variant(void) {
   manta_value *v = NULL;
+  atomic_store(&nap_gate, false);
   CHECK_ERR(manta_call_get_timeout(&v, 20, "nap", 0), MANTA_ERR_TIMEOUT);
   mt_test_check_error(v, MANTA_ERR_TIMEOUT, "");
   manta_value_free(v);
+  atomic_store(&nap_gate, true);
   CHECK_OK(manta_call_get_timeout(&v, 10000, "square", 1, manta_int(5)));
   CHECK_INT_EQ(mt_test_int(v), 25);
   manta_value_free(v);
@@ -261,9 +275,11 @@ static void actor_forms(void) {
   manta_ref r;
   REQUIRE_OK(manta_actor_invokev(&r, c, "add", args, 1));
   CHECK_INT_EQ(mt_test_take_int(r), 1111);
+  atomic_store(&nap_gate, false);
   CHECK_ERR(manta_actor_invoke_get_timeout(&v, 20, c, "nap", 0),
             MANTA_ERR_TIMEOUT);
   manta_value_free(v);
+  atomic_store(&nap_gate, true);
   CHECK_ERR(manta_actor_invoke_get(&v, c, "no_such_method", 0),
             MANTA_ERR_NOT_FOUND);
   mt_test_check_error(v, MANTA_ERR_NOT_FOUND, "no method 'no_such_method'");
