@@ -563,9 +563,12 @@ static void queue_for_group_locked(mt_actor *a, mt_task *t,
 
 /* a, made here while its group was pending, lives on another node: its
  * handle becomes a proxy (not yet sent: host 0 until the caller sets
- * it), and the calls in its mailbox become calls sent there, in order.
- * False on OOM. */
-static bool to_proxy_locked(mt_actor *a, const char *class_name) {
+ * it), and the calls in its mailbox become calls sent there, in order
+ * (those whose arguments were ready already as they would have been
+ * made ready for another node). A cluster only, where such an actor has
+ * no name (mt_actor_create). False on OOM. */
+static bool to_proxy_locked(mt_actor *a, const char *class_name,
+                            mt_garbage *g) {
   mt_actor_remote *r = calloc(1, sizeof *r);
   if (!r || !(r->class_name = strdup(class_name))) {
     free(r);
@@ -578,9 +581,9 @@ static bool to_proxy_locked(mt_actor *a, const char *class_name) {
     }
     t->remote->demand.n = 0;
     t->method = NULL;
-  }
-  if (a->name) {
-    mt_strmap_remove(&mt_rt.actor_names, a->name); /* embedded only */
+    if (t->where == MT_WHERE_MAILBOX) {
+      mt_task_wrap_large_args_locked(t, g);
+    }
   }
   a->remote = r;
   a->cls = NULL;
@@ -620,7 +623,7 @@ void mt_actor_create_resume_locked(mt_task *t, const mt_pg_call *c,
     here_fail = NULL;
   }
   mt_garbage_add(g, here_fail);
-  if (!fail && host && !a->remote && !to_proxy_locked(a, c->name)) {
+  if (!fail && host && !a->remote && !to_proxy_locked(a, c->name, g)) {
     fail = mt_error_new(MANTA_ERR_NOMEM, c->name, "out of memory");
   }
   if (!fail && !host && !(t->cls = mt_class_for_locked(&demand))) {

@@ -586,6 +586,9 @@ void mt_demand_request(const manta_call_options *opts, double cpus,
 /* Makes t a task of another node, named `name` there; false on OOM. */
 bool mt_task_make_remote(mt_task *t, const char *name,
                          const manta_call_options *opts, double cpus);
+/* A remote task's arguments given by value and larger than MT_INLINE_MAX
+ * become objects here that its node fetches (done as it becomes ready). */
+void mt_task_wrap_large_args_locked(mt_task *t, mt_garbage *g);
 /* Checks a call's arguments and resolves the CPUs it asks for
  * (default_cpus when the options do not say); named resources are left to
  * mt_call_resolve_locked, whose `missing` names one the node lacks. */

@@ -314,7 +314,7 @@ void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g) {
 /* A large argument given by value to a task going to another node becomes
  * an object here that the node fetches, as if it had been put: task
  * messages stay small whatever the arguments. */
-static void wrap_large_args_locked(mt_task *t, mt_garbage *g) {
+void mt_task_wrap_large_args_locked(mt_task *t, mt_garbage *g) {
   for (size_t i = 0; i < t->nargs; i++) {
     if (manta_value_kind(t->args[i]) == MANTA_KIND_REF ||
         mt_value_payload_bytes(t->args[i]) <= MT_INLINE_MAX) {
@@ -375,7 +375,7 @@ void mt_task_ready_locked(mt_task *t, mt_garbage *g) {
     }
   }
   if (t->remote) {
-    wrap_large_args_locked(t, g);
+    mt_task_wrap_large_args_locked(t, g);
     t->where = MT_WHERE_REMOTE;
     if (t->kind == MT_TASK_FUNCTION) {
       mt_rt.cluster->dispatch_locked(t, g);
