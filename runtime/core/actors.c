@@ -659,7 +659,7 @@ manta_err mt_actor_create(const char *class_name,
   }
   manta_call_options eff, captured;
   manta_value *pg_fail = NULL;
-  if (route && mt_pg_capture(opts, true, &captured)) {
+  if (route && mt_pg_capture(opts, &captured)) {
     /* Created by a call in a group that captures its children. */
     opts = &captured;
   }

@@ -728,8 +728,7 @@ void mt_pgs_bundles_gone_locked(uint64_t gid, mt_garbage *g) {
   }
 }
 
-bool mt_pg_capture(const manta_call_options *opts, bool actor,
-                   manta_call_options *out) {
+bool mt_pg_capture(const manta_call_options *opts, manta_call_options *out) {
   const mt_task *t = mt_task_current();
   if (!t || (!t->pg && t->kind != MT_TASK_ACTOR_CALL) ||
       (opts &&
@@ -758,8 +757,7 @@ bool mt_pg_capture(const manta_call_options *opts, bool actor,
   mt_pg *pg = find_gid_locked(gid);
   bool fresh = !pg && captured && gid;
   if (pg && (pg->shadow ? captured : pg->capture) &&
-      (pg->state == PG_CREATED ||
-       (pg->state == PG_PENDING && pg->moving && !actor))) {
+      (pg->state == PG_CREATED || (pg->state == PG_PENDING && pg->moving))) {
     handle = mt_slots_id(&pgs.table, pg);
   }
   mt_unlock();

@@ -743,8 +743,7 @@ typedef struct mt_pg_call {
 /* A call made with opts (may be NULL) by a task running in a group that
  * captures its child tasks, with no group or strategy of its own: *out is
  * opts moved into that group (any bundle) and true; else false. */
-bool mt_pg_capture(const manta_call_options *opts, bool actor,
-                   manta_call_options *out);
+bool mt_pg_capture(const manta_call_options *opts, manta_call_options *out);
 /* This node's bundles of group gid were all freed: a shadow of the group
  * (pgroups.c) is forgotten, the calls waiting in it fail. */
 void mt_pgs_bundles_gone_locked(uint64_t gid, mt_garbage *g);

@@ -635,7 +635,7 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
   }
   manta_call_options eff, captured;
   manta_value *pg_fail = NULL;
-  if (route && mt_pg_capture(opts, false, &captured)) {
+  if (route && mt_pg_capture(opts, &captured)) {
     /* Into its parent's group (manta_placement_group_set_capture_child_
      * tasks); a call another node sent (!route) was decided there. */
     opts = &captured;
