@@ -349,9 +349,27 @@ static void test_actor_waits_for_group(void) {
   mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, want);
   manta_value_free(v);
   CHECK_OK(manta_actor_release(a));
+
+  /* Killed while it waits: its calls fail at once, and nothing is built
+   * once the group is reserved. */
+  pg = make(1, "CPU", 2, MANTA_PG_PACK);
+  CHECK_OK(manta_call_options_set_placement_group(o, pg, 0));
+  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, o, &a));
+  REQUIRE_OK(manta_actor_call(a, "next", NULL, 0, &calls[0]));
+  CHECK_OK(manta_actor_kill(a));
+  v = mt_test_take(calls[0], 10000);
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, "killed by manta_actor_kill");
+  manta_value_free(v);
   manta_call_options_free(o);
   atomic_store(&gate_open, 1);
   CHECK_INT_EQ(mt_test_take_int(gate), 1);
+  CHECK_OK(manta_placement_group_wait(pg, 5000, NULL));
+  REQUIRE_OK(manta_actor_call(a, "next", NULL, 0, &calls[0]));
+  v = mt_test_take(calls[0], 10000);
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, "killed by manta_actor_kill");
+  manta_value_free(v);
+  CHECK_OK(manta_actor_release(a));
+  CHECK_OK(manta_placement_group_remove(pg));
 }
 
 static void test_call_larger_than_bundle(void) {
@@ -499,8 +517,11 @@ int main(void) {
   CHECK_OK(manta_placement_group_wait(left, 5000, NULL));
   manta_placement_group never = make(1, "CPU", 2, MANTA_PG_PACK);
   manta_call_options *o = in_group(never, 0);
-  manta_ref stays;
+  manta_ref stays, call;
   REQUIRE_OK(manta_submit("one", NULL, 0, o, &stays));
+  manta_actor waiting; /* and so is an actor waiting for it, with a call */
+  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, o, &waiting));
+  REQUIRE_OK(manta_actor_call(waiting, "next", NULL, 0, &call));
   manta_call_options_free(o);
   CHECK_OK(manta_shutdown());
   int64_t live = -1;
