@@ -549,6 +549,107 @@ static void create_remote_locked(mt_actor *a, mt_task *t, const char *name,
   mt_task_start_deps_locked(t, g);
 }
 
+/* The creation task of a waits in its group's queue (a PENDING actor:
+ * calls made meanwhile wait in its mailbox). */
+static void queue_for_group_locked(mt_actor *a, mt_task *t,
+                                   const char *class_name,
+                                   const manta_call_options *given, bool route,
+                                   mt_garbage *g) {
+  t->actor = a;
+  mt_actor_retain_locked(a); /* the creation task's count */
+  a->creating = t;
+  mt_pg_queue_locked(t, class_name, given, route, g);
+}
+
+/* a, made here while its group was pending, lives on another node: its
+ * handle becomes a proxy (not yet sent: host 0 until the caller sets
+ * it), and the calls in its mailbox become calls sent there, in order
+ * (those whose arguments were ready already as they would have been
+ * made ready for another node). A cluster only, where such an actor has
+ * no name (mt_actor_create). False on OOM. */
+static bool to_proxy_locked(mt_actor *a, const char *class_name,
+                            mt_garbage *g) {
+  mt_actor_remote *r = calloc(1, sizeof *r);
+  if (!r || !(r->class_name = strdup(class_name))) {
+    free(r);
+    return false;
+  }
+  for (mt_task *t = a->mbox.head; t; t = t->next) {
+    if (!t->remote && !mt_task_make_remote(t, t->method->name, NULL, 0)) {
+      mt_actor_remote_free(r, NULL);
+      return false; /* those made are freed with their calls */
+    }
+    t->remote->demand.n = 0;
+    t->method = NULL;
+    if (t->where == MT_WHERE_MAILBOX) {
+      mt_task_wrap_large_args_locked(t, g);
+    }
+  }
+  a->remote = r;
+  a->cls = NULL;
+  a->destroyed = true; /* no state here to destroy */
+  mt_rt.live_actors--; /* a proxy is not an actor of this node */
+  return true;
+}
+
+void mt_actor_create_resume_locked(mt_task *t, const mt_pg_call *c,
+                                   mt_garbage *g) {
+  mt_actor *a = t->actor;
+  t->where = MT_WHERE_DEPS;
+  if (a->state == MT_ACTOR_DEAD) {
+    /* Killed while it waited: nothing to build. */
+    mt_task_cancel_locked(t, NULL, g);
+    return;
+  }
+  manta_call_options eff;
+  manta_value *fail = mt_pg_call_options_locked(&c->opts, true, &eff);
+  mt_demand demand;
+  char missing[64] = "";
+  if (fail ||
+      mt_call_prepare((const manta_value *const *)t->args, t->nargs, &eff, 0.0,
+                      &demand, missing, sizeof missing) != MANTA_OK) {
+    memset(&demand, 0, sizeof demand); /* checked at create: cannot be */
+  }
+  mt_call_resolve_locked(&eff, 0.0, &demand, missing, sizeof missing);
+  manta_value *here_fail =
+      fail ? NULL : local_fail(a->cls, c->name, missing, &demand);
+  uint64_t host = 0;
+  bool reserved = false;
+  if (!fail && c->route) {
+    place_locked(c->name, NULL, &eff, 0.0, here_fail, &host, &reserved, &fail);
+  }
+  if (!fail && !host && here_fail) {
+    fail = here_fail;
+    here_fail = NULL;
+  }
+  mt_garbage_add(g, here_fail);
+  if (!fail && host && !a->remote && !to_proxy_locked(a, c->name, g)) {
+    fail = mt_error_new(MANTA_ERR_NOMEM, c->name, "out of memory");
+  }
+  if (!fail && !host && !(t->cls = mt_class_for_locked(&demand))) {
+    fail = mt_error_new(MANTA_ERR_NOMEM, c->name, "out of memory");
+  }
+  if (!fail && !host) {
+    t->pg = mt_bundles_of_locked(&demand, &fail);
+  }
+  if (fail) {
+    mt_task_cancel_locked(t, fail, g); /* the actor dies: not created */
+    return;
+  }
+  a->pg_capture = t->pg_capture = eff.pg_capture;
+  if (!host) {
+    mt_task_start_deps_locked(t, g);
+    return;
+  }
+  /* Sent to the bundle's node as any creation there; the calls wait in
+   * the proxy's mailbox until it answers. */
+  a->remote->host = host;
+  a->creating = NULL;
+  t->actor = NULL;
+  create_remote_locked(a, t, NULL, &eff, 0.0, true, g);
+  mt_actor_release_locked(a, g); /* the count the waiting creation held */
+}
+
 manta_err mt_actor_create(const char *class_name,
                           const manta_value *const *args, size_t nargs,
                           const manta_call_options *opts, bool route,
@@ -558,12 +659,16 @@ manta_err mt_actor_create(const char *class_name,
   }
   manta_call_options eff, captured;
   manta_value *pg_fail = NULL;
-  if (route && mt_pg_capture(opts, true, &captured)) {
+  if (route && mt_pg_capture(opts, &captured)) {
     /* Created by a call in a group that captures its children. */
     opts = &captured;
   }
   bool in_group = opts && opts->pg;
-  if (in_group) {
+  /* A group not reserved yet: the creation waits for it, as a task does
+   * (pgroups.c); the handle is given now. */
+  bool wait_group = in_group && mt_pg_pending(opts);
+  const manta_call_options *given = opts;
+  if (in_group && !wait_group) {
     /* In a placement group: its bundle's resources, on its node. */
     pg_fail = mt_pg_call_options(opts, true, &eff);
     opts = &eff;
@@ -591,15 +696,32 @@ manta_err mt_actor_create(const char *class_name,
   bool reserved = false;
   manta_value *fail = NULL;
   err = create_check_locked(name);
+  if (wait_group && name && mt_rt.cluster) {
+    /* A cluster's name is reserved on the node the actor goes to, which
+     * the group decides. */
+    fail = mt_error_new(MANTA_ERR_INVALID, "placement group",
+                        "named actor %s: its placement group is not "
+                        "reserved yet; a named actor is created in a group "
+                        "once it is (manta_placement_group_wait)",
+                        name);
+    wait_group = false;
+  } else if (wait_group && !cls && !mt_rt.cluster) {
+    wait_group = false; /* no class here: it fails below, as without */
+  }
   if (pg_fail) {
     fail = pg_fail; /* dead from the start: the group cannot take it */
+  } else if (wait_group || fail) {
+    /* placed once its group is reserved (mt_actor_create_resume_locked) */
   } else if (err == MANTA_OK && route) {
     err = place_locked(class_name, name, opts, cpus, here_fail, &host,
                        &reserved, &fail);
   }
   if (err == MANTA_OK) {
-    a = host ? mt_actor_proxy_new_locked(host, 0, class_name)
-             : actor_new_locked();
+    /* Waiting for its group, an actor whose class this node lacks can
+     * only live elsewhere: a proxy of an actor not placed yet (host 0). */
+    a = host || (wait_group && !cls)
+            ? mt_actor_proxy_new_locked(host, 0, class_name)
+            : actor_new_locked();
     err = a ? MANTA_OK : MANTA_ERR_NOMEM;
   }
   if (err != MANTA_OK) {
@@ -624,6 +746,13 @@ manta_err mt_actor_create(const char *class_name,
     mt_garbage_free(&g);
     return MANTA_OK;
   }
+  if (wait_group && a->remote) {
+    mt_garbage_add(&g, here_fail);
+    queue_for_group_locked(a, t, class_name, given, route, &g);
+    mt_unlock();
+    mt_garbage_free(&g);
+    return MANTA_OK;
+  }
   a->cls = cls;
   a->max_concurrency =
       opts && opts->max_concurrency ? opts->max_concurrency : 1;
@@ -633,6 +762,14 @@ manta_err mt_actor_create(const char *class_name,
     if (a->name && mt_strmap_insert(&mt_rt.actor_names, name, a, &oom)) {
       mt_actor_retain_locked(a); /* the name's count */
     }
+  }
+  if (wait_group) {
+    /* Built here if its bundle is here, else moved (resume, below). */
+    mt_garbage_add(&g, here_fail);
+    queue_for_group_locked(a, t, class_name, given, route, &g);
+    mt_unlock();
+    mt_garbage_free(&g);
+    return MANTA_OK;
   }
   if (fail) {
     /* From the placement: no node can host it. */

@@ -219,6 +219,16 @@ static void fail_queued_locked(mt_pg *pg, manta_err code, const char *msg,
   }
 }
 
+/* A call that waited for its group goes on as made now: a task is
+ * submitted, an actor's creation placed. */
+static void resume_locked(mt_task *t, const mt_pg_call *c, mt_garbage *g) {
+  if (t->kind == MT_TASK_ACTOR_CREATE) {
+    mt_actor_create_resume_locked(t, c, g);
+  } else {
+    mt_submit_resume_locked(t, c, g);
+  }
+}
+
 /* pg was decided: its waiting calls are submitted into it (reserved), or
  * fail as a call into it now would. */
 static void release_queued_locked(mt_pg *pg, mt_garbage *g) {
@@ -247,7 +257,7 @@ static void release_queued_locked(mt_pg *pg, mt_garbage *g) {
   while (pg->queued.head) {
     mt_task *t = pg->queued.head;
     mt_task_list_unlink(&pg->queued, t);
-    mt_submit_resume_locked(t, t->pg_call, g);
+    resume_locked(t, t->pg_call, g);
   }
 }
 
@@ -307,7 +317,7 @@ void mt_pg_queue_locked(mt_task *t, const char *name,
     return;
   }
   /* Decided meanwhile: as a call made now. */
-  mt_submit_resume_locked(t, c, g);
+  resume_locked(t, c, g);
 }
 
 void mt_pg_unqueue_locked(mt_task *t) {
@@ -718,8 +728,7 @@ void mt_pgs_bundles_gone_locked(uint64_t gid, mt_garbage *g) {
   }
 }
 
-bool mt_pg_capture(const manta_call_options *opts, bool actor,
-                   manta_call_options *out) {
+bool mt_pg_capture(const manta_call_options *opts, manta_call_options *out) {
   const mt_task *t = mt_task_current();
   if (!t || (!t->pg && t->kind != MT_TASK_ACTOR_CALL) ||
       (opts &&
@@ -748,8 +757,7 @@ bool mt_pg_capture(const manta_call_options *opts, bool actor,
   mt_pg *pg = find_gid_locked(gid);
   bool fresh = !pg && captured && gid;
   if (pg && (pg->shadow ? captured : pg->capture) &&
-      (pg->state == PG_CREATED ||
-       (pg->state == PG_PENDING && pg->moving && !actor))) {
+      (pg->state == PG_CREATED || (pg->state == PG_PENDING && pg->moving))) {
     handle = mt_slots_id(&pgs.table, pg);
   }
   mt_unlock();
@@ -885,9 +893,7 @@ manta_value *mt_pg_call_options_locked(const manta_call_options *opts,
         "placement group", "placement group %016" PRIx64 " is %s: %s", pg->gid,
         state_name(pg->state),
         pg->state == PG_INFEASIBLE && pg->why ? manta_error_message(pg->why)
-        : actor ? "wait until it is reserved (manta_placement_group_wait) "
-                  "before actors are created in it"
-                : "it is not reserved");
+                                              : "it is not reserved");
   } else if (i >= (int)pg->nb) {
     fail = mt_error_new(MANTA_ERR_RANGE, "placement group",
                         "bundle %d of placement group %016" PRIx64

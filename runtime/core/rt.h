@@ -586,6 +586,9 @@ void mt_demand_request(const manta_call_options *opts, double cpus,
 /* Makes t a task of another node, named `name` there; false on OOM. */
 bool mt_task_make_remote(mt_task *t, const char *name,
                          const manta_call_options *opts, double cpus);
+/* A remote task's arguments given by value and larger than MT_INLINE_MAX
+ * become objects here that its node fetches (done as it becomes ready). */
+void mt_task_wrap_large_args_locked(mt_task *t, mt_garbage *g);
 /* Checks a call's arguments and resolves the CPUs it asks for
  * (default_cpus when the options do not say); named resources are left to
  * mt_call_resolve_locked, whose `missing` names one the node lacks. */
@@ -740,16 +743,17 @@ typedef struct mt_pg_call {
 /* A call made with opts (may be NULL) by a task running in a group that
  * captures its child tasks, with no group or strategy of its own: *out is
  * opts moved into that group (any bundle) and true; else false. */
-bool mt_pg_capture(const manta_call_options *opts, bool actor,
-                   manta_call_options *out);
+bool mt_pg_capture(const manta_call_options *opts, manta_call_options *out);
 /* This node's bundles of group gid were all freed: a shadow of the group
  * (pgroups.c) is forgotten, the calls waiting in it fail. */
 void mt_pgs_bundles_gone_locked(uint64_t gid, mt_garbage *g);
 /* Whether opts name a group still PENDING (calls into it wait). */
 bool mt_pg_pending(const manta_call_options *opts);
-/* Queues t (its result attached) until its group is reserved, then
- * submits it as mt_submit would have (mt_submit_resume_locked); at once if
- * the group was reserved meanwhile; fails it if the group is gone. */
+/* Queues t (its result attached; or an actor's creation, t->actor set)
+ * until its group is reserved, then submits it as mt_submit would have
+ * (mt_submit_resume_locked; a creation: mt_actor_create_resume_locked); at
+ * once if the group was reserved meanwhile; fails it if the group is
+ * gone. */
 void mt_pg_queue_locked(mt_task *t, const char *name,
                         const manta_call_options *opts, bool route,
                         mt_garbage *g);
@@ -757,6 +761,11 @@ void mt_pg_queue_locked(mt_task *t, const char *name,
 void mt_pg_unqueue_locked(mt_task *t);
 /* Submits a task that waited for its group, now reserved (tasks.c). */
 void mt_submit_resume_locked(mt_task *t, const mt_pg_call *c, mt_garbage *g);
+/* Goes on with the creation of an actor that waited for its group, now
+ * reserved: the actor is built here, or its handle becomes a proxy of it
+ * on the bundle's node, its waiting calls following (actors.c). */
+void mt_actor_create_resume_locked(mt_task *t, const mt_pg_call *c,
+                                   mt_garbage *g);
 /* Groups whose state changed where no garbage list was at hand (resources
  * freed): their waiting calls are let go or failed now. */
 void mt_pgs_release_due_locked(mt_garbage *g);

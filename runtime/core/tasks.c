@@ -314,7 +314,7 @@ void mt_task_cancel_locked(mt_task *t, manta_value *err, mt_garbage *g) {
 /* A large argument given by value to a task going to another node becomes
  * an object here that the node fetches, as if it had been put: task
  * messages stay small whatever the arguments. */
-static void wrap_large_args_locked(mt_task *t, mt_garbage *g) {
+void mt_task_wrap_large_args_locked(mt_task *t, mt_garbage *g) {
   for (size_t i = 0; i < t->nargs; i++) {
     if (manta_value_kind(t->args[i]) == MANTA_KIND_REF ||
         mt_value_payload_bytes(t->args[i]) <= MT_INLINE_MAX) {
@@ -375,7 +375,7 @@ void mt_task_ready_locked(mt_task *t, mt_garbage *g) {
     }
   }
   if (t->remote) {
-    wrap_large_args_locked(t, g);
+    mt_task_wrap_large_args_locked(t, g);
     t->where = MT_WHERE_REMOTE;
     if (t->kind == MT_TASK_FUNCTION) {
       mt_rt.cluster->dispatch_locked(t, g);
@@ -635,7 +635,7 @@ manta_err mt_submit(const char *name, const manta_value *const *args,
   }
   manta_call_options eff, captured;
   manta_value *pg_fail = NULL;
-  if (route && mt_pg_capture(opts, false, &captured)) {
+  if (route && mt_pg_capture(opts, &captured)) {
     /* Into its parent's group (manta_placement_group_set_capture_child_
      * tasks); a call another node sent (!route) was decided there. */
     opts = &captured;

@@ -21,6 +21,11 @@
  *       the group's creator) runs a child and a grandchild, and creates
  *       an actor, that all ask for pg, which only the group holds: they
  *       run because they are captured, on the bundle's node.
+ *       Actors created into groups not reserved yet get their handles at
+ *       once and are called at once: one whose group is removed first
+ *       fails its calls naming the group; the other is built on p or q
+ *       once a group holding pg is removed, and answers in order (with no
+ *       Counter class in the driver, then with one).
  *   pg_lost  (a cluster of three nodes with pg=2 each) a bundle whose node
  *       is killed is reserved again on a live node, as Ray reschedules
  *       it: STRICT_SPREAD still keeps it off the node of the other bundle,
@@ -448,6 +453,124 @@ static void test_capture_across_nodes(void) {
   CHECK_OK(manta_placement_group_remove(pg));
 }
 
+/* The group's id as manta_placement_group_info gives it (hex). */
+static void group_hex(manta_placement_group pg, char hex[17]) {
+  manta_value *info = NULL;
+  const manta_value *v;
+  const char *s = "";
+  REQUIRE_OK(manta_placement_group_info(pg, &info));
+  REQUIRE_OK(manta_map_find(info, "id", &v));
+  REQUIRE_OK(manta_get_string(v, &s, NULL));
+  snprintf(hex, 17, "%s", s);
+  manta_value_free(info);
+}
+
+/* A Counter of this driver's own (made for the second round below): the
+ * same methods, but if it were built here its pid would be the driver's. */
+static void *drv_counter_new(const manta_value *const *a, size_t n, void *cd,
+                             manta_value **error) {
+  (void)cd, (void)error;
+  int64_t *c = calloc(1, sizeof *c);
+  if (c && n == 1) {
+    manta_get_int(a[0], c);
+  }
+  return c;
+}
+
+static void drv_counter_free(void *state, void *cd) {
+  (void)cd;
+  free(state);
+}
+
+static manta_value *drv_counter_add(void *state, const manta_value *const *a,
+                                    size_t n, void *md) {
+  (void)n, (void)md;
+  int64_t x = 0;
+  manta_get_int(a[0], &x);
+  return manta_int(*(int64_t *)state += x);
+}
+
+static manta_value *drv_counter_pid(void *state, const manta_value *const *a,
+                                    size_t n, void *md) {
+  (void)state, (void)a, (void)n, (void)md;
+  return manta_int((int64_t)getpid());
+}
+
+/* Two groups hold all of pg; actors are created into two more, pending,
+ * and called at once (nobody calls wait: the heartbeat asks the head).
+ * One group is removed while pending: its actor's calls fail, naming it.
+ * Once a holder is removed, the other group is reserved on p or q, and the
+ * actor is created there (not here) and answers its calls in order, after
+ * its constructor (which starts it at 100). */
+static void actor_waits_for_group_round(const char *round) {
+  manta_placement_group a = one_bundle(2), b = one_bundle(2);
+  CHECK_OK(manta_placement_group_wait(a, 20000, NULL));
+  CHECK_OK(manta_placement_group_wait(b, 20000, NULL));
+  manta_placement_group c = one_bundle(1), d = one_bundle(1);
+  manta_call_options *oc = in_bundle(c, 0, -1), *od = in_bundle(d, 0, -1);
+  manta_value *hundred = manta_int(100);
+  manta_actor x, y;
+  REQUIRE_OK(manta_actor_create("Counter", (const manta_value *const *)&hundred,
+                                1, oc, &x));
+  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, od, &y));
+  manta_value_free(hundred);
+  manta_call_options_free(oc);
+  manta_call_options_free(od);
+  manta_ref calls[4], dropped;
+  for (int i = 0; i < 3; i++) {
+    manta_value *arg = manta_int(i + 1);
+    REQUIRE_OK(manta_actor_call(x, "add", (const manta_value *const *)&arg, 1,
+                                &calls[i]));
+    manta_value_free(arg);
+  }
+  REQUIRE_OK(manta_actor_call(x, "pid", NULL, 0, &calls[3]));
+  REQUIRE_OK(manta_actor_call(y, "pid", NULL, 0, &dropped));
+  manta_value *v = NULL;
+  CHECK_ERR(manta_get(calls[0], 1000, &v), MANTA_ERR_TIMEOUT); /* waits */
+  manta_value_free(v);
+  v = NULL;
+  char hex[17], want[120];
+  group_hex(d, hex);
+  snprintf(want, sizeof want, "placement group %s was removed before it ran",
+           hex);
+  CHECK_OK(manta_placement_group_remove(d));
+  CHECK_ERR(manta_get(dropped, 20000, &v), MANTA_ERR_ACTOR_DEAD);
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, want);
+  manta_value_free(v);
+  manta_ref_release(dropped);
+  CHECK_OK(manta_placement_group_remove(a));
+  int64_t got[4];
+  for (int i = 0; i < 4; i++) {
+    v = NULL;
+    CHECK_OK(manta_get(calls[i], 30000, &v));
+    got[i] = mt_test_int(v);
+    manta_value_free(v);
+    manta_ref_release(calls[i]);
+  }
+  printf("%s: an actor that waited for its group answered %lld %lld %lld "
+         "from pid %lld\n",
+         round, (long long)got[0], (long long)got[1], (long long)got[2],
+         (long long)got[3]);
+  CHECK(got[0] == 101 && got[1] == 103 && got[2] == 106);
+  CHECK(got[3] > 0 && got[3] != getpid());
+  CHECK_OK(manta_actor_release(x));
+  CHECK_OK(manta_actor_release(y));
+  CHECK_OK(manta_placement_group_remove(b));
+  CHECK_OK(manta_placement_group_remove(c));
+}
+
+/* First with no Counter class here (the handle is a proxy from the
+ * start), then with one (the handle is made as a local actor and becomes
+ * a proxy of the one built on the bundle's node). */
+static void test_actor_waits_for_group(void) {
+  actor_waits_for_group_round("no class here");
+  REQUIRE_OK(
+      manta_register_class("Counter", drv_counter_new, drv_counter_free, NULL));
+  REQUIRE_OK(manta_register_method("Counter", "add", drv_counter_add, 1, NULL));
+  REQUIRE_OK(manta_register_method("Counter", "pid", drv_counter_pid, 0, NULL));
+  actor_waits_for_group_round("a class here");
+}
+
 int cluster_pg_phase(const char *phase) {
   if (strcmp(phase, "pg_lost") == 0) {
     RUN_TEST(test_lost_bundle_placed_again);
@@ -464,5 +587,6 @@ int cluster_pg_phase(const char *phase) {
   RUN_TEST(test_nodes_never_overcommit);
   RUN_TEST(test_gang);
   RUN_TEST(test_capture_across_nodes);
+  RUN_TEST(test_actor_waits_for_group); /* last: it registers a class */
   return 1;
 }

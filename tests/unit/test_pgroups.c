@@ -7,6 +7,7 @@
 #include "test_util.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -45,6 +46,29 @@ static manta_value *box_one(void *state, const manta_value *const *args,
                             size_t n, void *md) {
   (void)state, (void)args, (void)n, (void)md;
   return manta_int(1);
+}
+
+/* A counter that starts at 10: its calls answer 11, 12, ... only if its
+ * constructor ran first, and in the order they were made. */
+static void *counter_new(const manta_value *const *args, size_t n, void *cd,
+                         manta_value **error) {
+  (void)args, (void)n, (void)cd, (void)error;
+  int64_t *c = malloc(sizeof *c);
+  if (c) {
+    *c = 10;
+  }
+  return c;
+}
+
+static void counter_free(void *state, void *cd) {
+  (void)cd;
+  free(state);
+}
+
+static manta_value *counter_next(void *state, const manta_value *const *args,
+                                 size_t n, void *md) {
+  (void)args, (void)n, (void)md;
+  return manta_int(++*(int64_t *)state);
 }
 
 /* A list of n bundles, each {name: qty}. */
@@ -225,8 +249,7 @@ static manta_ref start_gate(void) {
 
 /* Calls into a group not reserved yet wait for it (they do not fail at
  * once): they run once it is reserved, fail as CANCELLED when it is
- * removed first, can be cancelled while they wait; an actor is still
- * refused until the group is reserved. */
+ * removed first, can be cancelled while they wait. */
 static void test_calls_wait_for_group(void) {
   manta_ref gate = start_gate(); /* one of the 2 CPUs */
   manta_placement_group pg = make(1, "CPU", 2, MANTA_PG_PACK);
@@ -242,15 +265,6 @@ static void test_calls_wait_for_group(void) {
   v = mt_test_take(cancelled, 10000);
   mt_test_check_error(v, MANTA_ERR_CANCELLED, "cancelled before it ran");
   manta_value_free(v);
-  /* An actor is refused with a message that says why. */
-  manta_actor a;
-  REQUIRE_OK(manta_actor_create("Box", NULL, 0, o, &a));
-  manta_ref ar;
-  REQUIRE_OK(manta_actor_call(a, "one", NULL, 0, &ar));
-  v = mt_test_take(ar, 10000);
-  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, "before actors are created");
-  manta_value_free(v);
-  manta_actor_release(a);
   /* The gate ends: its CPU frees, the group is reserved, the call runs. */
   atomic_store(&gate_open, 1);
   CHECK_INT_EQ(mt_test_take_int(gate), 1);
@@ -276,6 +290,86 @@ static void test_calls_wait_for_group(void) {
   manta_call_options_free(o);
   atomic_store(&gate_open, 1);
   CHECK_INT_EQ(mt_test_take_int(gate), 1);
+}
+
+/* An actor created into a group not reserved yet gets its handle at once;
+ * its creation waits for the group, and calls made meanwhile wait in
+ * order behind the constructor. Removed first: the actor is not created,
+ * and every call fails with an error naming the group and why. */
+static void test_actor_waits_for_group(void) {
+  manta_ref gate = start_gate(); /* one of the 2 CPUs */
+  manta_placement_group pg = make(1, "CPU", 2, MANTA_PG_PACK);
+  CHECK_ERR(manta_placement_group_wait(pg, 0, NULL), MANTA_ERR_TIMEOUT);
+  manta_call_options *o = in_group(pg, 0);
+  manta_actor a;
+  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, o, &a));
+  manta_ref calls[3];
+  for (int i = 0; i < 3; i++) {
+    REQUIRE_OK(manta_actor_call(a, "next", NULL, 0, &calls[i]));
+  }
+  manta_value *v = NULL;
+  CHECK_ERR(manta_get(calls[0], 200, &v), MANTA_ERR_TIMEOUT); /* waits */
+  manta_value_free(v);
+  atomic_store(&gate_open, 1);
+  CHECK_INT_EQ(mt_test_take_int(gate), 1);
+  for (int i = 0; i < 3; i++) {
+    CHECK_INT_EQ(mt_test_take_int(calls[i]), 11 + i);
+  }
+  /* It holds its bundle: one more call still goes. */
+  REQUIRE_OK(manta_actor_call(a, "next", NULL, 0, &calls[0]));
+  CHECK_INT_EQ(mt_test_take_int(calls[0]), 14);
+  CHECK_OK(manta_actor_release(a));
+  CHECK_OK(manta_placement_group_remove(pg));
+
+  /* Removed while pending: the calls fail with the group's reason. */
+  gate = start_gate();
+  pg = make(1, "CPU", 2, MANTA_PG_PACK);
+  CHECK_OK(manta_call_options_set_placement_group(o, pg, -1));
+  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, o, &a));
+  REQUIRE_OK(manta_actor_call(a, "next", NULL, 0, &calls[0]));
+  CHECK_ERR(manta_get(calls[0], 100, &v), MANTA_ERR_TIMEOUT);
+  manta_value_free(v);
+  manta_value *info = NULL;
+  REQUIRE_OK(manta_placement_group_info(pg, &info));
+  const manta_value *id = NULL;
+  const char *hex = "";
+  REQUIRE_OK(manta_map_find(info, "id", &id));
+  REQUIRE_OK(manta_get_string(id, &hex, NULL));
+  char want[120];
+  snprintf(want, sizeof want, "placement group %s was removed before it ran",
+           hex);
+  manta_value_free(info);
+  CHECK_OK(manta_placement_group_remove(pg));
+  v = mt_test_take(calls[0], 10000);
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, want);
+  manta_value_free(v);
+  /* A call made after it died fails the same way, at once. */
+  REQUIRE_OK(manta_actor_call(a, "next", NULL, 0, &calls[1]));
+  v = mt_test_take(calls[1], 10000);
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, want);
+  manta_value_free(v);
+  CHECK_OK(manta_actor_release(a));
+
+  /* Killed while it waits: its calls fail at once, and nothing is built
+   * once the group is reserved. */
+  pg = make(1, "CPU", 2, MANTA_PG_PACK);
+  CHECK_OK(manta_call_options_set_placement_group(o, pg, 0));
+  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, o, &a));
+  REQUIRE_OK(manta_actor_call(a, "next", NULL, 0, &calls[0]));
+  CHECK_OK(manta_actor_kill(a));
+  v = mt_test_take(calls[0], 10000);
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, "killed by manta_actor_kill");
+  manta_value_free(v);
+  manta_call_options_free(o);
+  atomic_store(&gate_open, 1);
+  CHECK_INT_EQ(mt_test_take_int(gate), 1);
+  CHECK_OK(manta_placement_group_wait(pg, 5000, NULL));
+  REQUIRE_OK(manta_actor_call(a, "next", NULL, 0, &calls[0]));
+  v = mt_test_take(calls[0], 10000);
+  mt_test_check_error(v, MANTA_ERR_ACTOR_DEAD, "killed by manta_actor_kill");
+  manta_value_free(v);
+  CHECK_OK(manta_actor_release(a));
+  CHECK_OK(manta_placement_group_remove(pg));
 }
 
 static void test_call_larger_than_bundle(void) {
@@ -406,11 +500,14 @@ int main(void) {
   REQUIRE_OK(manta_register_method("Box", "one", box_one, 0, NULL));
   REQUIRE_OK(manta_register_class("SlowBox", slow_new, NULL, NULL));
   REQUIRE_OK(manta_register_method("SlowBox", "one", box_one, 0, NULL));
+  REQUIRE_OK(manta_register_class("Counter", counter_new, counter_free, NULL));
+  REQUIRE_OK(manta_register_method("Counter", "next", counter_next, 0, NULL));
   RUN_TEST(test_create_checks);
   RUN_TEST(test_reserve_and_run);
   RUN_TEST(test_infeasible_at_once);
   RUN_TEST(test_pending_until_freed);
   RUN_TEST(test_calls_wait_for_group);
+  RUN_TEST(test_actor_waits_for_group);
   RUN_TEST(test_call_larger_than_bundle);
   RUN_TEST(test_remove_fails_calls);
   RUN_TEST(test_remove_kills_actor_being_built);
@@ -420,8 +517,11 @@ int main(void) {
   CHECK_OK(manta_placement_group_wait(left, 5000, NULL));
   manta_placement_group never = make(1, "CPU", 2, MANTA_PG_PACK);
   manta_call_options *o = in_group(never, 0);
-  manta_ref stays;
+  manta_ref stays, call;
   REQUIRE_OK(manta_submit("one", NULL, 0, o, &stays));
+  manta_actor waiting; /* and so is an actor waiting for it, with a call */
+  REQUIRE_OK(manta_actor_create("Counter", NULL, 0, o, &waiting));
+  REQUIRE_OK(manta_actor_call(waiting, "next", NULL, 0, &call));
   manta_call_options_free(o);
   CHECK_OK(manta_shutdown());
   int64_t live = -1;

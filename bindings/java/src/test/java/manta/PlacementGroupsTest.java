@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * of 2 CPUs: reserved and waited for, calls in a bundle run from its CPUs
  * while a call outside waits, infeasible groups fail at once, pending ones
  * are reserved once resources free up (a task submitted into one meanwhile
- * waits for it), removing kills the group's actors.
+ * waits for it, and so does an actor created into one, its calls queued in
+ * order), removing kills the group's actors.
  */
 class PlacementGroupsTest {
   private static Manta runtime;
@@ -31,11 +32,25 @@ class PlacementGroupsTest {
     }
   }
 
+  /** A counter from 10: its calls answer 11, 12, ... after its constructor. */
+  public static class Tally {
+    private long n;
+
+    public Tally() {
+      n = 10;
+    }
+
+    public long next() {
+      return ++n;
+    }
+  }
+
   @BeforeAll
   static void start() {
     runtime = TestSupport.start(new Options().numCpus(2));
     Manta.register("j_one", () -> 1L);
     Manta.registerActor("Box", Box.class);
+    Manta.registerActor("Tally", Tally.class);
   }
 
   @AfterAll
@@ -121,6 +136,31 @@ class PlacementGroupsTest {
       assertTrue(e.errorMessage().contains("removed before it ran"), e.errorMessage());
       a.remove();
       assertEquals(1L, waits.get(10_000));
+    }
+    assertTrue(b.waitReady(5_000));
+    b.remove();
+  }
+
+  @Test
+  void actorCreatedBeforeTheGroupIsReadyWaitsForIt() {
+    PlacementGroup a = Manta.placementGroup(cpus(1, 2), PlacementStrategy.PACK);
+    assertTrue(a.waitReady(5_000));
+    PlacementGroup b = Manta.placementGroup(cpus(1, 1), PlacementStrategy.PACK);
+    PlacementGroup c = Manta.placementGroup(cpus(1, 1), PlacementStrategy.PACK);
+    String removed = "placement group " + c.info().get("id") + " was removed before it ran";
+    try (ActorHandle tally =
+             Manta.actor("Tally").options(new CallOptions().placementGroup(b, 0)).remote();
+         ActorHandle dropped =
+             Manta.actor("Tally").options(new CallOptions().placementGroup(c, -1)).remote();
+         ObjectRef<Long> first = tally.call("next"); ObjectRef<Long> second = tally.call("next");
+         ObjectRef<Long> lost = dropped.call("next")) {
+      assertThrows(MantaException.Timeout.class, () -> first.get(300));
+      c.remove();
+      MantaException e = assertThrows(MantaException.ActorDead.class, () -> lost.get(10_000));
+      assertTrue(e.errorMessage().contains(removed), e.errorMessage());
+      a.remove();
+      assertEquals(11L, first.get(10_000));
+      assertEquals(12L, second.get(10_000));
     }
     assertTrue(b.waitReady(5_000));
     b.remove();
