@@ -86,11 +86,11 @@ kill -CONT "$b_pid"
 views 3 0 "${urls[@]}"
 
 echo "== a node killed at rest is declared dead when its stream closes"
-# c at rest says its next heartbeat may take 60 s; its stream closing
+# c at rest says its next heartbeat may take 600 s; its stream closing
 # (the socket of a killed process) brings the 1.5 s dead-after time back,
-# well within the bounded wait of views, while 60 s would not be.
+# well within the bounded wait of views, while 600 s would not be.
 saved=("${urls[@]}")
-MANTA_HEARTBEAT_REST_MS=60000 start node_c --address "$head"
+MANTA_HEARTBEAT_REST_MS=600000 start node_c --address "$head"
 c_pid=$pid
 urls=("${saved[@]}")
 views 4 0 "${urls[@]}"
