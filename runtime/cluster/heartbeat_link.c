@@ -130,8 +130,16 @@ static hb_conn *conn_get(mt_tp_channel *ch) {
   return c;
 }
 
-void mt_heartbeat_link_start(void) {
+static pthread_once_t hb_once = PTHREAD_ONCE_INIT;
+
+static void hb_cv_init(void) {
   mt_cond_init(&hb.cv);
+}
+
+/* The condition variable lives as long as the process: a stream dropped at
+ * stop reports on_closed later, on a poller, and broadcasts on it. */
+void mt_heartbeat_link_start(void) {
+  pthread_once(&hb_once, hb_cv_init);
 }
 
 int mt_heartbeat_link_call(mt_tp_channel *ch, const uint8_t *body, size_t len,
@@ -205,6 +213,5 @@ void mt_heartbeat_link_stop(void) {
   hb.c = NULL;
   hb.ch = hb.unary = NULL;
   pthread_mutex_unlock(&hb.mu);
-  conn_drop(c);
-  pthread_cond_destroy(&hb.cv);
+  conn_drop(c); /* its on_closed may come later: it finds hb.c changed */
 }
