@@ -148,10 +148,12 @@ def idle(pids, seconds):
     cpu0 = {p: cpu_s(p) for p in pids}
     rss0 = {p: rss_bytes(p) for p in pids}
     wr0 = written_bytes(pids[0])
+    rd0 = socket_bytes(pids[0], "bytes_received")
     t0 = time.monotonic()
     time.sleep(seconds)
     wall = time.monotonic() - t0
     written = written_bytes(pids[0]) - wr0
+    received = socket_bytes(pids[0], "bytes_received") - rd0
     beats = (len(pids) - 1) * wall * 1000.0 / HEARTBEAT_MS
     shares = [(cpu_s(p) - cpu0[p]) / wall for p in pids]
     rss1 = [rss_bytes(p) for p in pids]
@@ -166,7 +168,11 @@ def idle(pids, seconds):
         "rss_bytes_max": max(rss1),
         "rss_growth_bytes_max": max(r - rss0[p] for p, r in zip(pids, rss1)),
         "head_written_bytes_per_s": written / wall,
+        # As if every node heartbeat every MANTA_HEARTBEAT_MS: nodes at
+        # rest heartbeat less often (MANTA_HEARTBEAT_REST_MS).
         "head_written_bytes_per_heartbeat": written / beats if beats else 0.0,
+        # What the nodes' heartbeats (and anything else) brought the head.
+        "head_received_bytes_per_s": received / wall,
     }
 
 
@@ -241,7 +247,8 @@ def main():
             rows.append(row)
             print("many_nodes n=%-3d start %.2f s  idle cpu %.3f%% of a core"
                   " (head %.3f%%, max %.3f%%)  head writes %.0f B/s"
-                  " (%.0f B/heartbeat)  rss %.1f MiB/node  status %.3f s  "
+                  " (%.0f B/heartbeat), reads %.0f B/s  rss %.1f MiB/node"
+                  "  status %.3f s  "
                   "%d tasks %.2f s (%.0f/s, %d to %d a node)"
                   % (n, row["start_s"],
                      100 * row["idle"]["cpu_share_of_core_mean"],
@@ -249,6 +256,7 @@ def main():
                      100 * row["idle"]["cpu_share_of_core_max"],
                      row["idle"]["head_written_bytes_per_s"],
                      row["idle"]["head_written_bytes_per_heartbeat"],
+                     row["idle"]["head_received_bytes_per_s"],
                      row["idle"]["rss_bytes_mean"] / 2**20, row["status_s"],
                      row["spread"]["tasks"], row["spread"]["total_s"],
                      row["spread"]["tasks_per_s"],

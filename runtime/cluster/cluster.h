@@ -32,6 +32,7 @@
 /* gRPC method paths (package manta.v1). */
 #define MT_HEAD_REGISTER "/manta.v1.Head/RegisterNode"
 #define MT_HEAD_HEARTBEAT "/manta.v1.Head/Heartbeat"
+#define MT_HEAD_HEARTBEATS "/manta.v1.Head/Heartbeats" /* the stream */
 #define MT_HEAD_UNREGISTER "/manta.v1.Head/UnregisterNode"
 #define MT_HEAD_STATUS "/manta.v1.Head/ClusterStatus"
 #define MT_HEAD_REGISTER_ACTOR_NAME "/manta.v1.Head/RegisterActorName"
@@ -54,6 +55,14 @@
 /* Defaults, overridable by MANTA_HEARTBEAT_MS / MANTA_DEAD_AFTER_MS. */
 #define MT_HEARTBEAT_MS 300
 #define MT_DEAD_AFTER_MS 3000
+/* A node at rest (its load, what it offers and its view unchanged for
+ * MT_QUIET_BEATS heartbeats, nothing waiting for a view) heartbeats this
+ * often instead (MANTA_HEARTBEAT_REST_MS) and tells the head, which waits
+ * that much longer before it declares the node dead while the node's
+ * heartbeat stream is open (docs/protocol.md, "Heartbeats on a stream");
+ * to a head that does not, at most every third of the dead-after time. */
+#define MT_HEARTBEAT_REST_MS 5000
+#define MT_QUIET_BEATS 3
 /* Dispatches in all of work the cluster runs again with no call options of
  * its own to say how often; a task's own count is its max_retries + 1
  * (core/task_retry.c, default 4 as this). */
@@ -165,6 +174,13 @@ typedef struct mt_cluster {
   mt_tls tls;       /* this node's TLS files (PEM); empty: cleartext */
   mt_tp_tls tp_tls; /* the same, as every server and channel takes it */
   int64_t heartbeat_ms, dead_after_ms;
+  int64_t rest_ms;     /* the interval at rest (MT_HEARTBEAT_REST_MS) */
+  int quiet_beats;     /* heartbeats in a row that changed nothing */
+  bool rest_ok;        /* the head's last reply: it honours next_within_ms */
+  mt_tp_buf last_load; /* the load the last heartbeat reported, packed */
+  /* Calls to the head entered (mt_head_enter), and as many as the last
+   * heartbeat saw (under rt.mu). */
+  uint64_t head_calls_made, head_calls_seen;
   mt_tp_server *server;
   mt_tp_channel *head; /* NULL on the head itself */
   mt_directory *dir;   /* the head only */
@@ -173,6 +189,7 @@ typedef struct mt_cluster {
   pthread_mutex_t hb_mu;
   pthread_cond_t hb_cv;
   bool hb_stop;
+  bool hb_soon; /* a heartbeat was asked for (mt_heartbeat_soon_locked) */
   mt_view_table table;          /* the head's, as last heard */
   uint64_t advertised_registry; /* registry_version last sent */
   bool reported_busy;           /* the last heartbeat reported work (rt.mu) */
@@ -242,6 +259,17 @@ const mt_view_node *mt_view_find_locked(uint64_t node_id);
 bool mt_head_enter(void);
 void mt_head_exit(void);
 
+/* heartbeat_link.c: a node's heartbeats on one stream to the head. call
+ * sends one HeartbeatRequest's bytes and waits for the reply as
+ * mt_tp_unary_sync would (same statuses; unary calls to a head that does
+ * not serve the stream). start before the first call, stop before the
+ * head's channels close. */
+void mt_heartbeat_link_start(void);
+int mt_heartbeat_link_call(mt_tp_channel *ch, const uint8_t *body, size_t len,
+                           int64_t timeout_ms, mt_tp_buf *reply, char *detail,
+                           size_t size);
+void mt_heartbeat_link_stop(void);
+
 /* head/directory.c (the head) */
 mt_directory *mt_directory_new(uint64_t head_node_id, int64_t heartbeat_ms,
                                int64_t dead_after_ms);
@@ -258,6 +286,23 @@ int mt_directory_call(mt_directory *d, const char *method, const uint8_t *body,
 void mt_directory_register_self(mt_directory *d, Manta__V1__NodeInfo *info);
 Manta__V1__HeartbeatReply *
 mt_directory_heartbeat(mt_directory *d, const Manta__V1__HeartbeatRequest *req);
+/* A Heartbeat request's bytes answered: the reply's bytes in *reply (free
+ * it) and MT_TP_OK, or the call's status with detail[size] (fenced,
+ * malformed, out of memory). stream names the Heartbeats stream it came
+ * on (0: a unary call); *node_id (if not NULL) gets the sender's id. */
+int mt_directory_heartbeat_bytes(mt_directory *d, const uint8_t *body,
+                                 size_t len, uint64_t stream, uint64_t *node_id,
+                                 mt_tp_buf *reply, char *detail, size_t size);
+/* The Heartbeats stream named stream, that carried node_id's heartbeats,
+ * ended: the node's timeout is the plain dead-after time again. */
+void mt_directory_stream_closed(mt_directory *d, uint64_t node_id,
+                                uint64_t stream);
+/* Whether this head lost the store's lease to another (why says to whom). */
+bool mt_directory_fenced(mt_directory *d, char *why, size_t size);
+/* head/heartbeat_stream.c: the Heartbeats stream, served by the head. */
+bool mt_directory_is_stream(const char *method);
+void *mt_directory_stream_open(mt_directory *d, mt_tp_stream *s,
+                               const mt_tp_stream_handlers **handlers);
 /* Adds (or refreshes) a node as RegisterNode does; false if the id is the
  * head's or on OOM. Forgets a node as UnregisterNode does. */
 bool mt_directory_register(mt_directory *d, const Manta__V1__NodeInfo *info);

@@ -354,10 +354,33 @@ static void head_failover(void) {
   head_moved_register();
 }
 
-/* One heartbeat: reports load, brings back the view. */
+/* Whether load is the one the last heartbeat reported (kept for the
+ * next comparison). */
+static bool load_same(const Manta__V1__NodeLoad *load) {
+  mt_tp_buf b;
+  if (!load || !mt_wire_pack(&load->base, &b)) {
+    return false;
+  }
+  bool same = mt_cl.last_load.data && b.len == mt_cl.last_load.len &&
+              memcmp(b.data, mt_cl.last_load.data, b.len) == 0;
+  free(mt_cl.last_load.data);
+  mt_cl.last_load = b;
+  return same;
+}
+
+static int quiet_beats_next(int n) {
+  return n < MT_QUIET_BEATS ? n + 1 : n;
+}
+
+/* One heartbeat: reports load, brings back the view. Counts the
+ * heartbeats in a row that changed nothing (mt_cl.quiet_beats). */
 static void heartbeat_once(void) {
   mt_lock();
   bool changed = mt_rt.registry_version != mt_cl.advertised_registry;
+  /* Calls to the head since the last heartbeat (names, placement groups
+   * polled, Serve routes): the node is not at rest. */
+  bool called = mt_cl.head_calls_made != mt_cl.head_calls_seen;
+  mt_cl.head_calls_seen = mt_cl.head_calls_made;
   mt_unlock();
   if (changed) {
     register_with_head(); /* re-advertises what this node offers */
@@ -365,6 +388,17 @@ static void heartbeat_once(void) {
   Manta__V1__HeartbeatRequest req = MANTA__V1__HEARTBEAT_REQUEST__INIT;
   req.node_id = mt_rt.node_id;
   req.load = mt_node_load_build();
+  bool same = load_same(req.load); /* also keeps it for the next */
+  bool quiet = same && !changed && !called &&
+               req.load->tasks_queued + req.load->tasks_running == 0;
+  int quiet_before = mt_cl.quiet_beats;
+  mt_cl.quiet_beats = 0; /* unless the reply changes nothing either */
+  /* The head waits this much longer before it declares this node dead:
+   * the interval at rest, if this heartbeat may be the one after which
+   * the node rests (heartbeat_wait_ms never waits longer than said). */
+  req.next_within_ms = quiet && quiet_before + 1 >= MT_QUIET_BEATS
+                           ? mt_cl.rest_ms
+                           : mt_cl.heartbeat_ms;
   req.known_view = mt_cl.table.view; /* the head answers what changed */
   req.known_epoch = mt_cl.table.epoch;
   Manta__V1__HeartbeatReply *r = NULL;
@@ -374,9 +408,9 @@ static void heartbeat_once(void) {
     mt_tp_buf body, reply = {0};
     char detail[300];
     if (mt_wire_pack(&req.base, &body)) {
-      int st = mt_tp_unary_sync(mt_cl.head, MT_HEAD_HEARTBEAT, body.data,
-                                body.len, mt_cl.dead_after_ms / 2, &reply,
-                                detail, sizeof detail);
+      int st = mt_heartbeat_link_call(mt_cl.head, body.data, body.len,
+                                      mt_cl.dead_after_ms / 2, &reply, detail,
+                                      sizeof detail);
       free(body.data);
       if (st == MT_TP_OK) {
         r = manta__v1__heartbeat_reply__unpack(NULL, reply.len, reply.data);
@@ -411,6 +445,8 @@ static void heartbeat_once(void) {
      * work per heartbeat. Nodes kept while missing are looked at again
      * until they are back or dropped. */
     bool changed = mt_view_table_apply(&mt_cl.table, r) || view_has_missing();
+    mt_cl.quiet_beats = quiet && !changed ? quiet_beats_next(quiet_before) : 0;
+    mt_cl.rest_ok = r->rest_ok;
     if (changed) {
       mt_view_update(mt_cl.table.nodes, mt_cl.table.n);
     } else {
@@ -437,8 +473,30 @@ static void heartbeat_once(void) {
   mt_pgs_poll_queued(node_alive_locked);
 }
 
+/* How long until the next heartbeat: the interval, or the longer one at
+ * rest. The head heartbeats itself in-process at no cost, and its
+ * placement groups are worked on at each of its heartbeats: it keeps
+ * the interval. */
+static int64_t heartbeat_wait_ms(void) {
+  if (mt_cl.dir || mt_cl.quiet_beats < MT_QUIET_BEATS) {
+    return mt_cl.heartbeat_ms;
+  }
+  mt_lock();
+  bool waiting = mt_cl.nview_waits > 0 || mt_cl.nfetch_waits > 0;
+  mt_unlock();
+  /* A head that does not wait longer for a node at rest (heartbeats sent
+   * as unary calls, or an older head) still gets three heartbeats per
+   * dead-after time. */
+  int64_t rest = mt_cl.rest_ms;
+  if (!mt_cl.rest_ok && rest > mt_cl.dead_after_ms / 3) {
+    rest = mt_cl.dead_after_ms / 3;
+  }
+  return waiting || rest < mt_cl.heartbeat_ms ? mt_cl.heartbeat_ms : rest;
+}
+
 void mt_heartbeat_soon_locked(void) {
   pthread_mutex_lock(&mt_cl.hb_mu);
+  mt_cl.hb_soon = true; /* also if the loop is not waiting yet */
   pthread_cond_signal(&mt_cl.hb_cv);
   pthread_mutex_unlock(&mt_cl.hb_mu);
 }
@@ -459,8 +517,13 @@ static void *heartbeat_loop(void *arg) {
   pthread_mutex_lock(&mt_cl.hb_mu);
   while (!mt_cl.hb_stop) {
     struct timespec ts;
-    mt_deadline(mt_cl.heartbeat_ms, &ts);
-    pthread_cond_timedwait(&mt_cl.hb_cv, &mt_cl.hb_mu, &ts);
+    pthread_mutex_unlock(&mt_cl.hb_mu);
+    int64_t wait_ms = heartbeat_wait_ms();
+    pthread_mutex_lock(&mt_cl.hb_mu);
+    mt_deadline(wait_ms, &ts);
+    if (!mt_cl.hb_soon && !mt_cl.hb_stop) {
+      pthread_cond_timedwait(&mt_cl.hb_cv, &mt_cl.hb_mu, &ts);
+    }
     if (mt_cl.hb_stop) {
       break;
     }
@@ -472,6 +535,10 @@ static void *heartbeat_loop(void *arg) {
       mt_directory_pg_tick(mt_cl.dir); /* placement groups (head/pg_head.c) */
     }
     pthread_mutex_lock(&mt_cl.hb_mu);
+    /* Asked for while this heartbeat ran: it answered that (a fetch that
+     * failed again asks at each one; that must not beat in a loop). Asked
+     * for from here on (while heartbeat_wait_ms looks): not lost. */
+    mt_cl.hb_soon = false;
   }
   pthread_mutex_unlock(&mt_cl.hb_mu);
   return NULL;
@@ -484,6 +551,7 @@ bool mt_head_enter(void) {
   mt_lock();
   bool ok = mt_rt.cluster && !mt_cl.stopping;
   mt_cl.head_calls += ok;
+  mt_cl.head_calls_made += ok;
   mt_unlock();
   return ok;
 }
@@ -528,6 +596,7 @@ static void cluster_cleanup(void) {
   mt_unlock();
   mt_peers_close_all();
   mt_tp_server_stop(mt_cl.server);
+  mt_heartbeat_link_stop(); /* its stream goes before its channel */
   for (size_t i = 0; i < mt_cl.nheads; i++) {
     mt_tp_channel_close(mt_cl.head_channels[i]);
   }
@@ -552,6 +621,7 @@ static void cluster_cleanup(void) {
   mt_unlock();
   mt_garbage_free(&g);
   free(mt_cl.token);
+  free(mt_cl.last_load.data);
   mt_tls_free(&mt_cl.tls);
   pthread_mutex_destroy(&mt_cl.hb_mu);
   pthread_cond_destroy(&mt_cl.hb_cv);
@@ -685,9 +755,14 @@ manta_err mt_cluster_start(const manta_options *opts, const char *address) {
   }
   mt_cl.heartbeat_ms = env_ms("MANTA_HEARTBEAT_MS", MT_HEARTBEAT_MS);
   mt_cl.dead_after_ms = env_ms("MANTA_DEAD_AFTER_MS", MT_DEAD_AFTER_MS);
+  mt_cl.rest_ms = env_ms("MANTA_HEARTBEAT_REST_MS", MT_HEARTBEAT_REST_MS);
+  if (mt_cl.rest_ms < mt_cl.heartbeat_ms) {
+    mt_cl.rest_ms = mt_cl.heartbeat_ms;
+  }
   mt_lineage_start();
   pthread_mutex_init(&mt_cl.hb_mu, NULL);
   mt_cond_init(&mt_cl.hb_cv);
+  mt_heartbeat_link_start();
   pthread_cond_init(&mt_cl.head_cv, NULL);
   if (!mt_tp_start()) {
     free(mt_cl.token);

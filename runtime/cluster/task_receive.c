@@ -556,7 +556,8 @@ static bool node_is_unary(void *ctx, const char *method) {
 static bool node_is_stream(void *ctx, const char *method) {
   (void)ctx;
   return strcmp(method, MT_NODE_TASKS) == 0 ||
-         strcmp(method, MT_NODE_FETCH) == 0;
+         strcmp(method, MT_NODE_FETCH) == 0 ||
+         (mt_cl.dir && mt_directory_is_stream(method));
 }
 
 static void node_unary(void *ctx, mt_tp_incoming *in, const char *method,
@@ -580,6 +581,9 @@ static void *node_stream_open(void *ctx, mt_tp_stream *s, const char *method,
   (void)ctx;
   if (strcmp(method, MT_NODE_FETCH) == 0) {
     return mt_fetch_serve_open(s, h);
+  }
+  if (strcmp(method, MT_NODE_TASKS) != 0) {
+    return mt_directory_stream_open(mt_cl.dir, s, h); /* the head's */
   }
   serve_stream *ss = calloc(1, sizeof *ss);
   if (!ss) {

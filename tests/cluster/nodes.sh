@@ -117,3 +117,35 @@ wait_offered() {
   "$manta" status --address "$1" || true
   fail "$3 nodes do not offer $2"
 }
+
+# start_metrics_node NAME ARGS...: start_node serving /metrics on a free
+# port; its URL joins the array $urls (the caller's).
+start_metrics_node() {
+  local name=$1
+  shift
+  start_node "$name" --port 0 --metrics-port 0 --num-cpus 1 "$@"
+  local url
+  url=$(sed -n 's/.* metrics \(http:[^ ]*\).*/\1/p' "$work/$name.out")
+  [ -n "$url" ] || fail "$name printed no metrics URL"
+  urls+=("$url")
+}
+
+# peer_views UP DOWN URL...: every node's /metrics at URL lists UP nodes up
+# and DOWN down (manta_peer_up: its view of the cluster), within a bounded
+# wait; fails naming the node that does not.
+peer_views() {
+  local want_up=$1 want_down=$2 url up down
+  shift 2
+  for url in "$@"; do
+    for _ in $(seq 400); do
+      curl -sS --max-time 5 -o "$work/m.txt" "$url" || true
+      up=$(grep -c '^manta_peer_up{.*} 1$' "$work/m.txt" || true)
+      down=$(grep -c '^manta_peer_up{.*} 0$' "$work/m.txt" || true)
+      [ "$up" = "$want_up" ] && [ "$down" = "$want_down" ] && break
+      sleep 0.05
+    done
+    [ "$up" = "$want_up" ] && [ "$down" = "$want_down" ] ||
+      fail "$url lists $up node(s) up and $down down, not $want_up and" \
+        "$want_down"
+  done
+}

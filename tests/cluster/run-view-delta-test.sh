@@ -25,32 +25,8 @@ export MANTA_STATE_DIR=$work/state MANTA_HEARTBEAT_MS=100 \
 unset MANTA_TOKEN MANTA_TOKEN_FILE MANTA_ADDRESS MANTA_METRICS_PORT
 
 urls=()
-# start NAME ARGS...: a node serving /metrics; its URL joins $urls.
-start() {
-  local name=$1
-  shift
-  start_node "$name" --port 0 --metrics-port 0 --num-cpus 1 "$@"
-  local url
-  url=$(sed -n 's/.* metrics \(http:[^ ]*\).*/\1/p' "$work/$name.out")
-  [ -n "$url" ] || fail "$name printed no metrics URL"
-  urls+=("$url")
-}
-# views UP DOWN: every node of $urls lists UP nodes up and DOWN down, within
-# a bounded wait; fails naming the node that does not.
-views() {
-  local url up down
-  for url in "${urls[@]}"; do
-    for _ in $(seq 400); do
-      curl -sS --max-time 5 -o "$work/m.txt" "$url" || true
-      up=$(grep -c '^manta_peer_up{.*} 1$' "$work/m.txt" || true)
-      down=$(grep -c '^manta_peer_up{.*} 0$' "$work/m.txt" || true)
-      [ "$up" = "$1" ] && [ "$down" = "$2" ] && break
-      sleep 0.05
-    done
-    [ "$up" = "$1" ] && [ "$down" = "$2" ] ||
-      fail "$url lists $up node(s) up and $down down, not $1 and $2"
-  done
-}
+start() { start_metrics_node "$@"; }
+views() { peer_views "$1" "$2" "${urls[@]}"; }
 
 start head --head
 head=$address

@@ -16,6 +16,11 @@ typedef struct dir_node {
   bool is_head;
   bool restored;    /* from the store, not registered again yet */
   uint64_t changed; /* the view version its entry last changed at */
+  /* Its heartbeats come on this open stream (0: none, or unary): then
+   * next_within_ms, the longest it said it may wait before the next one,
+   * lengthens its timeout. */
+  uint64_t stream;
+  int64_t next_within_ms;
 } dir_node;
 
 struct mt_directory {
@@ -138,12 +143,22 @@ static bool upsert_locked(mt_directory *d, const Manta__V1__NodeInfo *info,
   return true;
 }
 
-/* Nodes silent for longer than dead_after are dead. */
+/* How long a node may stay silent: dead_after, plus however much longer
+ * than the interval it said its next heartbeat may take (a node at rest),
+ * while its heartbeat stream is open. A stream that closes (the process
+ * died, the link broke) brings the plain dead_after back. */
+static int64_t silence_allowed(const mt_directory *d, const dir_node *n) {
+  int64_t extra = n->stream ? n->next_within_ms - d->heartbeat_ms : 0;
+  return d->dead_after_ms + (extra > 0 ? extra : 0);
+}
+
+/* Nodes silent for longer than they may be are dead. */
 static void reap_locked(mt_directory *d) {
   int64_t now = mt_now_ms();
   for (size_t i = 0; i < d->n; i++) {
     dir_node *n = &d->nodes[i];
-    if (n->alive && !n->is_head && now - n->last_seen_ms > d->dead_after_ms) {
+    if (n->alive && !n->is_head &&
+        now - n->last_seen_ms > silence_allowed(d, n)) {
       n->alive = false;
       n->changed = ++d->view;
       mt_actor_names_node_gone(d->names, n->info->node_id);
@@ -238,7 +253,7 @@ static void delta_locked(mt_directory *d, Manta__V1__HeartbeatReply *r,
  * caller (free with free_heartbeat_reply). */
 static Manta__V1__HeartbeatReply *
 heartbeat_locked(mt_directory *d, const Manta__V1__HeartbeatRequest *req,
-                 Manta__V1__NodeStatus **store) {
+                 uint64_t stream, Manta__V1__NodeStatus **store) {
   Manta__V1__HeartbeatReply *r = malloc(sizeof *r);
   if (!r) {
     return NULL;
@@ -253,6 +268,9 @@ heartbeat_locked(mt_directory *d, const Manta__V1__HeartbeatRequest *req,
     return r;
   }
   n->last_seen_ms = mt_now_ms();
+  n->stream = stream;
+  n->next_within_ms = req->next_within_ms;
+  r->rest_ok = stream != 0;
   if (req->load && load_differs(n->load, req->load)) {
     Manta__V1__NodeLoad *load =
         (Manta__V1__NodeLoad *)copy_msg(&req->load->base);
@@ -293,7 +311,7 @@ mt_directory_heartbeat(mt_directory *d,
    * lock, as one received over the network would. */
   Manta__V1__NodeStatus *store = NULL;
   pthread_mutex_lock(&d->mu);
-  Manta__V1__HeartbeatReply *r = heartbeat_locked(d, req, &store);
+  Manta__V1__HeartbeatReply *r = heartbeat_locked(d, req, 0, &store);
   Manta__V1__HeartbeatReply *copy =
       r ? (Manta__V1__HeartbeatReply *)copy_msg(&r->base) : NULL;
   pthread_mutex_unlock(&d->mu);
@@ -471,31 +489,55 @@ static void handle_register(mt_directory *d, mt_tp_incoming *in,
   manta__v1__register_request__free_unpacked(req, NULL);
 }
 
-static void handle_heartbeat(mt_directory *d, mt_tp_incoming *in,
-                             const uint8_t *body, size_t len) {
-  if (refuse_if_fenced(d, in, MT_TP_UNAVAILABLE)) {
-    return;
+int mt_directory_heartbeat_bytes(mt_directory *d, const uint8_t *body,
+                                 size_t len, uint64_t stream, uint64_t *node_id,
+                                 mt_tp_buf *reply, char *detail, size_t size) {
+  *reply = (mt_tp_buf){0};
+  if (mt_directory_fenced(d, detail, size)) {
+    return MT_TP_UNAVAILABLE;
   }
   Manta__V1__HeartbeatRequest *req =
       manta__v1__heartbeat_request__unpack(NULL, len, body);
   if (!req) {
-    bad_request(in, "Heartbeat", "malformed HeartbeatRequest");
-    return;
+    snprintf(detail, size, "malformed HeartbeatRequest");
+    mt_log(MT_LOG_WARN, "head: bad Heartbeat request: %s", detail);
+    return MT_TP_INVALID_ARGUMENT;
+  }
+  if (node_id) {
+    *node_id = req->node_id;
   }
   Manta__V1__NodeStatus *store = NULL;
   pthread_mutex_lock(&d->mu);
-  Manta__V1__HeartbeatReply *r = heartbeat_locked(d, req, &store);
-  mt_tp_buf b = {0};
-  bool packed = r && mt_wire_pack(&r->base, &b);
+  Manta__V1__HeartbeatReply *r = heartbeat_locked(d, req, stream, &store);
+  bool packed = r && mt_wire_pack(&r->base, reply);
   pthread_mutex_unlock(&d->mu);
   free_heartbeat_reply(r, store);
   manta__v1__heartbeat_request__free_unpacked(req, NULL);
   if (!packed) {
-    mt_tp_reply(in, MT_TP_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
-    return;
+    snprintf(detail, size, "out of memory");
+    return MT_TP_RESOURCE_EXHAUSTED;
   }
-  mt_tp_reply(in, MT_TP_OK, NULL, b.data, b.len);
+  return MT_TP_OK;
+}
+
+static void handle_heartbeat(mt_directory *d, mt_tp_incoming *in,
+                             const uint8_t *body, size_t len) {
+  mt_tp_buf b;
+  char detail[500] = "";
+  int st = mt_directory_heartbeat_bytes(d, body, len, 0, NULL, &b, detail,
+                                        sizeof detail);
+  mt_tp_reply(in, st, st == MT_TP_OK ? NULL : detail, b.data, b.len);
   free(b.data);
+}
+
+void mt_directory_stream_closed(mt_directory *d, uint64_t node_id,
+                                uint64_t stream) {
+  pthread_mutex_lock(&d->mu);
+  dir_node *n = find_locked(d, node_id);
+  if (n && n->stream == stream) {
+    n->stream = 0; /* silent for dead_after from its last heartbeat: dead */
+  }
+  pthread_mutex_unlock(&d->mu);
 }
 
 static void handle_unregister(mt_directory *d, mt_tp_incoming *in,
@@ -752,19 +794,26 @@ void mt_directory_store_address(mt_directory *d, const char *address) {
 }
 
 /* A head that lost the store's lease to another refuses the calls that
- * bind nodes to it: heartbeats UNAVAILABLE, so that nodes move to the
- * next head of their list (the active one), registrations
- * FAILED_PRECONDITION (not a head that cannot be reached). */
-static bool refuse_if_fenced(mt_directory *d, mt_tp_incoming *in, int status) {
+ * bind nodes to it: heartbeats UNAVAILABLE (unary or on the stream), so
+ * that nodes move to the next head of their list (the active one),
+ * registrations FAILED_PRECONDITION (not a head that cannot be reached). */
+bool mt_directory_fenced(mt_directory *d, char *why, size_t size) {
   char holder[300];
   if (!d->store || !mt_head_store_fenced(d->store, holder, sizeof holder)) {
     return false;
   }
-  char why[500];
-  snprintf(why, sizeof why,
+  snprintf(why, size,
            "this head lost the store's lease to %s and serves the cluster "
            "no more: register with that head",
            holder);
+  return true;
+}
+
+static bool refuse_if_fenced(mt_directory *d, mt_tp_incoming *in, int status) {
+  char why[500];
+  if (!mt_directory_fenced(d, why, sizeof why)) {
+    return false;
+  }
   mt_tp_reply(in, status, why, NULL, 0);
   return true;
 }
