@@ -45,9 +45,11 @@ static int nchildren;
 
 static void stop_children(void) {
   for (int i = 0; i < nchildren; i++)
-    if (children[i] > 0) kill(children[i], SIGKILL);
+    if (children[i] > 0)
+      kill(children[i], SIGKILL);
   for (int i = 0; i < nchildren; i++)
-    if (children[i] > 0) waitpid(children[i], NULL, 0);
+    if (children[i] > 0)
+      waitpid(children[i], NULL, 0);
   nchildren = 0;
 }
 
@@ -96,8 +98,10 @@ static int connect_loopback(uint16_t port) {
 static int write_all(int fd, const uint8_t *p, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return -1;
     p += w;
     n -= (size_t)w;
   }
@@ -109,25 +113,33 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
 static void receiver(int listen_fd, int out_port, size_t nbytes, int done) {
   alarm(RECEIVER_ALARM_S);
   int in = accept(listen_fd, NULL, NULL);
-  if (in < 0) _exit(2);
+  if (in < 0)
+    _exit(2);
   int out = out_port ? connect_loopback((uint16_t)out_port) : -1;
   uint8_t *obj = mmap(NULL, nbytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (obj == MAP_FAILED) _exit(3);
+  if (obj == MAP_FAILED)
+    _exit(3);
   size_t got = 0;
   while (got < nbytes) {
     size_t want = nbytes - got < CHUNK ? nbytes - got : CHUNK;
     ssize_t r = read(in, obj + got, want);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) _exit(4);
-    if (out >= 0 && write_all(out, obj + got, (size_t)r) != 0) _exit(5);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      _exit(4);
+    if (out >= 0 && write_all(out, obj + got, (size_t)r) != 0)
+      _exit(5);
     got += (size_t)r;
   }
   uint8_t ok = 1;
   for (size_t i = 0; i < nbytes; i += 4093)
-    if (obj[i] != pattern(i)) ok = 0;
-  if (obj[nbytes - 1] != pattern(nbytes - 1)) ok = 0;
-  if (write(done, &ok, 1) != 1) _exit(6);
+    if (obj[i] != pattern(i))
+      ok = 0;
+  if (obj[nbytes - 1] != pattern(nbytes - 1))
+    ok = 0;
+  if (write(done, &ok, 1) != 1)
+    _exit(6);
   _exit(ok ? 0 : 7);
 }
 
@@ -140,28 +152,35 @@ static run_result one_run(const uint8_t *obj, size_t nbytes, int n) {
   uint16_t ports[MAX_RECEIVERS];
   int lfd[MAX_RECEIVERS];
   int done[2];
-  if (pipe(done) != 0) fail("pipe");
-  for (int i = 0; i < n; i++) lfd[i] = listen_loopback(&ports[i]);
+  if (pipe(done) != 0)
+    fail("pipe");
+  for (int i = 0; i < n; i++)
+    lfd[i] = listen_loopback(&ports[i]);
   for (int i = 0; i < n; i++) {
     pid_t pid = fork();
-    if (pid < 0) fail("fork");
+    if (pid < 0)
+      fail("fork");
     if (pid == 0) {
       close(done[0]);
       for (int j = 0; j < n; j++)
-        if (j != i) close(lfd[j]);
+        if (j != i)
+          close(lfd[j]);
       receiver(lfd[i], i + 1 < n ? ports[i + 1] : 0, nbytes, done[1]);
     }
     children[nchildren++] = pid;
   }
   close(done[1]);
-  for (int i = 0; i < n; i++) close(lfd[i]);
+  for (int i = 0; i < n; i++)
+    close(lfd[i]);
   double t0 = now_s();
   int first = connect_loopback(ports[0]);
-  if (write_all(first, obj, nbytes) != 0) fail("send the object");
+  if (write_all(first, obj, nbytes) != 0)
+    fail("send the object");
   int good = 0;
   for (int i = 0; i < n; i++) {
     uint8_t ok = 0;
-    if (read(done[0], &ok, 1) != 1) fail("a receiver ended early");
+    if (read(done[0], &ok, 1) != 1)
+      fail("a receiver ended early");
     good += ok;
   }
   double t1 = now_s();
@@ -171,12 +190,12 @@ static run_result one_run(const uint8_t *obj, size_t nbytes, int n) {
   for (int i = 0; i < nchildren; i++) {
     int status;
     struct rusage ru;
-    if (wait4(children[i], &status, 0, &ru) < 0) fail("wait for a receiver");
+    if (wait4(children[i], &status, 0, &ru) < 0)
+      fail("wait for a receiver");
     children[i] = 0;
-    r.receivers_cpu_s += (double)ru.ru_utime.tv_sec +
-                         (double)ru.ru_utime.tv_usec / 1e6 +
-                         (double)ru.ru_stime.tv_sec +
-                         (double)ru.ru_stime.tv_usec / 1e6;
+    r.receivers_cpu_s +=
+        (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+        (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
   }
   nchildren = 0;
   if (good != n) {
@@ -189,12 +208,14 @@ static run_result one_run(const uint8_t *obj, size_t nbytes, int n) {
 static size_t size_arg(const char *s) {
   char *end;
   double v = strtod(s, &end);
-  size_t mult = *end == 'G' ? 1u << 30 : *end == 'M' ? 1u << 20
-                                     : *end == 'K' ? 1u << 10
-                                                   : 1;
+  size_t mult = *end == 'G'   ? 1u << 30
+                : *end == 'M' ? 1u << 20
+                : *end == 'K' ? 1u << 10
+                              : 1;
   if (end == s || v <= 0) {
-    fprintf(stderr, "broadcast_floor: --bytes wants a size such as 1G, not "
-                    "%s\n",
+    fprintf(stderr,
+            "broadcast_floor: --bytes wants a size such as 1G, not "
+            "%s\n",
             s);
     exit(2);
   }
@@ -221,8 +242,9 @@ int main(int argc, char **argv) {
         char *end;
         long c = strtol(p, &end, 10);
         if (end == p || c < 1 || c > MAX_RECEIVERS) {
-          fprintf(stderr, "broadcast_floor: --receivers wants counts from 1 "
-                          "to 64 such as 1,2,4,8, not %s\n",
+          fprintf(stderr,
+                  "broadcast_floor: --receivers wants counts from 1 "
+                  "to 64 such as 1,2,4,8, not %s\n",
                   v);
           return 2;
         }
@@ -248,13 +270,17 @@ int main(int argc, char **argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   uint8_t *obj = malloc(nbytes);
-  if (!obj) fail("allocate the object");
-  for (size_t i = 0; i < nbytes; i++) obj[i] = pattern(i);
+  if (!obj)
+    fail("allocate the object");
+  for (size_t i = 0; i < nbytes; i++)
+    obj[i] = pattern(i);
 
   FILE *out = json ? fopen(json, "w") : stdout;
-  if (!out) fail("open the JSON file");
-  fprintf(out, "{\n  \"bytes\": %zu,\n  \"chunk_bytes\": %u,\n"
-               "  \"topology\": \"chain\",\n  \"floor\": [",
+  if (!out)
+    fail("open the JSON file");
+  fprintf(out,
+          "{\n  \"bytes\": %zu,\n  \"chunk_bytes\": %u,\n"
+          "  \"topology\": \"chain\",\n  \"floor\": [",
           nbytes, CHUNK);
   double base = 0;
   for (int c = 0; c < ncounts; c++) {
@@ -267,18 +293,21 @@ int main(int argc, char **argv) {
     qsort(secs, (size_t)reps, sizeof secs[0], cmp_double);
     qsort(cpu, (size_t)reps, sizeof cpu[0], cmp_double);
     double med = secs[reps / 2];
-    if (c == 0) base = med;
+    if (c == 0)
+      base = med;
     fprintf(out,
             "%s\n    {\"receivers\": %d, \"seconds\": %.4f, "
             "\"receivers_cpu_s\": %.3f, \"vs_first\": %.3f}",
             c ? "," : "", counts[c], med, cpu[reps / 2], med / base);
-    fprintf(stderr, "floor: %.0f MiB to %d: %.2f s (%.2fx the first), "
-                    "receivers' CPU %.1f s\n",
+    fprintf(stderr,
+            "floor: %.0f MiB to %d: %.2f s (%.2fx the first), "
+            "receivers' CPU %.1f s\n",
             (double)nbytes / (1 << 20), counts[c], med, med / base,
             cpu[reps / 2]);
   }
   fprintf(out, "\n  ]\n}\n");
-  if (json) fclose(out);
+  if (json)
+    fclose(out);
   free(obj);
   return 0;
 }

@@ -174,10 +174,11 @@ typedef struct mt_cluster {
   mt_tls tls;       /* this node's TLS files (PEM); empty: cleartext */
   mt_tp_tls tp_tls; /* the same, as every server and channel takes it */
   int64_t heartbeat_ms, dead_after_ms;
-  int64_t rest_ms;     /* the interval at rest (MT_HEARTBEAT_REST_MS) */
-  int quiet_beats;     /* heartbeats in a row that changed nothing */
-  bool rest_ok;        /* the head's last reply: it honours next_within_ms */
-  mt_tp_buf last_load; /* the load the last heartbeat reported, packed */
+  int64_t rest_ms;       /* the interval at rest (MT_HEARTBEAT_REST_MS) */
+  int quiet_beats;       /* heartbeats in a row that changed nothing */
+  bool rest_ok;          /* the head's last reply: it honours next_within_ms */
+  mt_tp_buf last_load;   /* the load the last heartbeat reported, packed */
+  int64_t beat_finished; /* tasks finished, as the last heartbeat said */
   /* Calls to the head entered (mt_head_enter), and as many as the last
    * heartbeat saw (under rt.mu). */
   uint64_t head_calls_made, head_calls_seen;

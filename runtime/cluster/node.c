@@ -7,6 +7,7 @@
 #include "tls_hint.h"
 #include "transfer_stats.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -368,6 +369,34 @@ static bool load_same(const Manta__V1__NodeLoad *load) {
   return same;
 }
 
+/* Calls this node sent to others and has not heard back about: a node
+ * waiting for work it sent away is not at rest (its view of the others'
+ * loads must stay fresh while it places more). */
+static bool calls_out_locked(void) {
+  for (mt_peer *p = mt_cl.peers; p; p = p->next) {
+    if (p->pending.len > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Whether a node at rest has something the head and the other nodes
+ * should hear before its next heartbeat at rest: work here or sent away,
+ * a task finished, a call to the head, something new to advertise, a
+ * wait for a view. Cheap: looked at every heartbeat interval at rest. */
+static bool stirred(void) {
+  mt_lock();
+  bool busy = mt_rt.tasks_queued + mt_rt.tasks_running > 0 ||
+              mt_rt.tasks_finished != mt_cl.beat_finished ||
+              mt_cl.head_calls_made != mt_cl.head_calls_seen ||
+              mt_rt.registry_version != mt_cl.advertised_registry ||
+              mt_cl.nview_waits > 0 || mt_cl.nfetch_waits > 0 ||
+              calls_out_locked();
+  mt_unlock();
+  return busy;
+}
+
 static int quiet_beats_next(int n) {
   return n < MT_QUIET_BEATS ? n + 1 : n;
 }
@@ -381,6 +410,7 @@ static void heartbeat_once(void) {
    * polled, Serve routes): the node is not at rest. */
   bool called = mt_cl.head_calls_made != mt_cl.head_calls_seen;
   mt_cl.head_calls_seen = mt_cl.head_calls_made;
+  bool calls_out = calls_out_locked();
   mt_unlock();
   if (changed) {
     register_with_head(); /* re-advertises what this node offers */
@@ -389,8 +419,13 @@ static void heartbeat_once(void) {
   req.node_id = mt_rt.node_id;
   req.load = mt_node_load_build();
   bool same = load_same(req.load); /* also keeps it for the next */
-  bool quiet = same && !changed && !called &&
+  bool quiet = same && !changed && !called && !calls_out &&
                req.load->tasks_queued + req.load->tasks_running == 0;
+  if (req.load) {
+    mt_lock();
+    mt_cl.beat_finished = req.load->tasks_finished;
+    mt_unlock();
+  }
   int quiet_before = mt_cl.quiet_beats;
   mt_cl.quiet_beats = 0; /* unless the reply changes nothing either */
   /* The head waits this much longer before it declares this node dead:
@@ -520,9 +555,23 @@ static void *heartbeat_loop(void *arg) {
     pthread_mutex_unlock(&mt_cl.hb_mu);
     int64_t wait_ms = heartbeat_wait_ms();
     pthread_mutex_lock(&mt_cl.hb_mu);
-    mt_deadline(wait_ms, &ts);
-    if (!mt_cl.hb_soon && !mt_cl.hb_stop) {
-      pthread_cond_timedwait(&mt_cl.hb_cv, &mt_cl.hb_mu, &ts);
+    /* At rest the wait is cut into heartbeat intervals, and a node that
+     * stirred (stirred()) heartbeats at the end of the interval it did, as
+     * it would have when busy: only the messages are fewer at rest. */
+    for (int64_t left = wait_ms; !mt_cl.hb_soon && !mt_cl.hb_stop;) {
+      int64_t slice = left < mt_cl.heartbeat_ms ? left : mt_cl.heartbeat_ms;
+      mt_deadline(slice, &ts);
+      int rc = pthread_cond_timedwait(&mt_cl.hb_cv, &mt_cl.hb_mu, &ts);
+      left -= slice;
+      if (rc != ETIMEDOUT || left <= 0) {
+        break;
+      }
+      pthread_mutex_unlock(&mt_cl.hb_mu);
+      bool stir = stirred();
+      pthread_mutex_lock(&mt_cl.hb_mu);
+      if (stir) {
+        break;
+      }
     }
     if (mt_cl.hb_stop) {
       break;
