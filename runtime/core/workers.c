@@ -689,7 +689,7 @@ static void *worker_main(void *arg) {
  * (no worker holds it, so its claim is not raced). Tasks a worker popped
  * into a batch are left: idle workers here take them over instead. */
 bool mt_task_waits_for_slot_locked(const mt_task *t) {
-  return t->kind == MT_TASK_FUNCTION && t->where == MT_WHERE_CLASS &&
+  return t->kind == MT_TASK_FUNCTION && t->fn && t->where == MT_WHERE_CLASS &&
          !t->cancelled && !(atomic_load(&t->cancel_req) & MT_CANCEL_SET) &&
          t->cls && fits_count_locked(&t->cls->demand, 1) == 0;
 }
