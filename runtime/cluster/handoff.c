@@ -11,7 +11,8 @@
  *
  * The watched tasks are one FIFO by arrival, looked at by one thread: when
  * the oldest not yet looked at has waited long enough, at each new view,
- * and when a task arrives while the thread sleeps with nothing due.
+ * and when a task arrives behind more queued tasks than free slots while
+ * the thread sleeps with nothing due.
  */
 #include "cluster.h"
 
@@ -71,7 +72,10 @@ void mt_handoff_watch_locked(mt_handoff_entry *e, mt_object *o) {
   }
   ho.tail = e;
   e->linked = true;
-  if (ho.sleeping) {
+  /* Woken only for a task that will wait: a call that a free slot takes
+   * at once (one call at a time, say) costs no thread wake-up; the next
+   * view looks at it anyway. */
+  if (ho.sleeping && o->task && mt_task_queue_overflows_locked(o->task)) {
     ho.sleeping = false;
     wake_locked();
   }

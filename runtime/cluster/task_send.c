@@ -840,17 +840,25 @@ static void stays_locked(mt_peer *p, mt_task *t, const ProtobufCBinaryData *id,
  * another node if one can take it (docs/scheduling.md, "Handing a task
  * back"). Its result and ownership stay as they were. */
 static void handed_back_locked(mt_peer *p, mt_task *t, mt_garbage *g) {
-  peer_answered_locked(p);
-  t->remote->peer = NULL;
-  t->remote->attempts--; /* that dispatch did not run it */
   if (t->kind != MT_TASK_FUNCTION) {
-    /* Never asked of an actor's call: answered as a lost node would. */
+    /* Never asked of an actor operation: answered as a lost node would. */
+    t->remote->peer = p;
     retry_locked(t, "its node handed it back", g);
     return;
   }
-  if (t->remote->handoffs < MT_HANDOFF_MAX) {
-    t->remote->handoffs++;
+  peer_answered_locked(p);
+  t->remote->peer = NULL;
+  if (!may_hand_back(t)) {
+    /* Not marked when sent (unchanged since): the node broke the protocol,
+     * and placing it again could loop. */
+    fail_locked(t, MANTA_ERR_INTERNAL,
+                "its node handed it back though it was not sent with "
+                "may_hand_back",
+                g);
+    return;
   }
+  t->remote->attempts--; /* that dispatch did not run it */
+  t->remote->handoffs++;
   t->remote->avoid = p->node_id;
   if (atomic_load(&t->cancel_req) & MT_CANCEL_SET) {
     fail_locked(t, MANTA_ERR_CANCELLED, "cancelled before it ran", g);

@@ -634,6 +634,9 @@ manta_err mt_demand_resolve(const mt_resource_request *r, double num_cpus,
  * task is a function call waiting in its class queue, not started, behind
  * slots of its shape that are all busy. */
 bool mt_task_waits_for_slot_locked(const mt_task *t);
+/* Whether the task's class queue holds more tasks than slots of its shape
+ * are free: some of them will wait. */
+bool mt_task_queue_overflows_locked(const mt_task *t);
 /* Takes such a task back before it starts: it never runs here, and its
  * result resolves to `why` (taken; a MANTA_ERR_CANCELLED error the caller
  * of the hand-back recognises by its listener). False, and why freed, if

@@ -694,6 +694,15 @@ bool mt_task_waits_for_slot_locked(const mt_task *t) {
          t->cls && fits_count_locked(&t->cls->demand, 1) == 0;
 }
 
+bool mt_task_queue_overflows_locked(const mt_task *t) {
+  if (t->where != MT_WHERE_CLASS || !t->cls) {
+    return false;
+  }
+  size_t len = t->cls->queue.len;
+  unsigned cap = len < 65536 ? (unsigned)len : 65536u;
+  return len > fits_count_locked(&t->cls->demand, cap);
+}
+
 bool mt_task_take_back_locked(mt_task *t, manta_value *why, mt_garbage *g) {
   if (!mt_task_waits_for_slot_locked(t)) {
     mt_garbage_add(g, why);

@@ -49,8 +49,7 @@ static void test_take_back_queued(void) {
   REQUIRE(ro && ro->task && wo && wo->task);
   CHECK(!mt_task_waits_for_slot_locked(ro->task)); /* it runs */
   CHECK(!mt_task_take_back_locked(
-      ro->task, mt_error_new(MANTA_ERR_CANCELLED, "test", "not this one"),
-      &g));
+      ro->task, mt_error_new(MANTA_ERR_CANCELLED, "test", "not this one"), &g));
   CHECK(mt_task_waits_for_slot_locked(wo->task));
   CHECK(mt_task_take_back_locked(
       wo->task, mt_error_new(MANTA_ERR_CANCELLED, "test", "taken back"), &g));
