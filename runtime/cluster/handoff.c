@@ -34,6 +34,10 @@ static struct {
   bool started, stop;
   bool sleeping; /* with nothing due: an arrival wakes it */
   bool woken;
+  /* The last pass handed nothing back (no other node had a CPU free for
+   * what waits): nothing can go until the next view, and arrivals do not
+   * wake the thread for nothing. */
+  bool until_view;
   /* Tasks handed back since the view, per node that had a slot free:
    * node id -> count (as a pointer), so one free slot there is not
    * offered for every task waiting here. */
@@ -75,7 +79,8 @@ void mt_handoff_watch_locked(mt_handoff_entry *e, mt_object *o) {
   /* Woken only for a task that will wait: a call that a free slot takes
    * at once (one call at a time, say) costs no thread wake-up; the next
    * view looks at it anyway. */
-  if (ho.sleeping && o->task && mt_task_queue_overflows_locked(o->task)) {
+  if (ho.sleeping && !ho.until_view && o->task &&
+      mt_task_queue_overflows_locked(o->task)) {
     ho.sleeping = false;
     wake_locked();
   }
@@ -101,6 +106,7 @@ void mt_handoff_unwatch_locked(mt_handoff_entry *e) {
 
 void mt_handoff_view_changed_locked(void) {
   mt_u64map_free(&ho.given); /* the new view counts what they took */
+  ho.until_view = false;
   if (ho.started && ho.head) {
     ho.sleeping = false;
     wake_locked();
@@ -149,11 +155,38 @@ static const mt_view_node *free_node_locked(const mt_task *t) {
   return NULL;
 }
 
+/* Whether some other live node has a CPU free by this node's view (not
+ * counting those offered since it): if none, no task can go anywhere. */
+static bool any_free_node_locked(void) {
+  for (size_t i = 0; i < mt_cl.nview; i++) {
+    const mt_view_node *v = &mt_cl.view[i];
+    if (v->alive && v->node_id != mt_rt.node_id) {
+      double cpus = cpu_total(v);
+      double given = (double)(uintptr_t)mt_u64map_get(&ho.given, v->node_id);
+      if (cpus - mt_view_load_locked(v) * cpus - given >= 1.0) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 /* Hands back what waited long enough and has somewhere better to go; the
- * time the next one is due (0: none). */
+ * time the next one is due (0: none). A deep queue costs a pass at most
+ * HANDOFF_SCAN looks, and one search of the view per run of tasks of one
+ * function and shape that cannot go. A pass that hands nothing back waits
+ * for the next view: a flood of calls that no other node can take costs
+ * a pass per view, not one every HANDOFF_WAIT_MS. */
 static int64_t pass_locked(mt_garbage *g) {
   int64_t now = mt_now_ms();
-  size_t looked = 0;
+  size_t looked = 0, handed = 0;
+  if (!any_free_node_locked()) {
+    ho.until_view = true; /* a new view wakes the thread */
+    return 0;
+  }
+  /* A function and shape no free node offers and fits (this pass). */
+  const mt_function *stuck = NULL;
+  const mt_sched_class *stuck_cls = NULL;
   mt_handoff_entry *e = ho.head;
   while (e && looked < HANDOFF_SCAN) {
     mt_handoff_entry *next = e->next;
@@ -164,11 +197,18 @@ static int64_t pass_locked(mt_garbage *g) {
       continue;
     }
     if (now - e->since_ms < HANDOFF_WAIT_MS) {
+      if (looked > 0 && handed == 0) {
+        break; /* nothing could go: the next view looks again */
+      }
       return e->since_ms + HANDOFF_WAIT_MS; /* the rest came later */
     }
     looked++;
-    const mt_view_node *v =
-        mt_task_waits_for_slot_locked(t) ? free_node_locked(t) : NULL;
+    const mt_view_node *v = NULL;
+    if ((t->fn != stuck || t->cls != stuck_cls) &&
+        mt_task_waits_for_slot_locked(t) && !(v = free_node_locked(t))) {
+      stuck = t->fn;
+      stuck_cls = t->cls;
+    }
     if (v) {
       uint64_t to = v->node_id; /* v may not outlive the take-back */
       e->handed_back = true;
@@ -178,6 +218,7 @@ static int64_t pass_locked(mt_garbage *g) {
                        "handed back to its caller: it waited behind busy "
                        "slots while another node had one free");
       if (mt_task_take_back_locked(t, why, g)) {
+        handed++;
         uintptr_t n = (uintptr_t)mt_u64map_get(&ho.given, to);
         (void)mt_u64map_put(&ho.given, to, (void *)(n + 1));
       } else {
@@ -186,7 +227,11 @@ static int64_t pass_locked(mt_garbage *g) {
     }
     e = next;
   }
-  return 0;
+  if (looked > 0 && handed == 0) {
+    ho.until_view = true; /* a new view wakes the thread */
+    return 0;
+  }
+  return e ? now + HANDOFF_WAIT_MS : 0; /* more than one pass looks at */
 }
 
 static void *watch_loop(void *arg) {
