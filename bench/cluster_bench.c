@@ -4,8 +4,13 @@
  * which alone offers the functions and the actor class of bench_module.c. Every
  * task crosses gRPC.
  *
- *   cluster_bench --manta PATH --module PATH [--seconds S]
+ *   cluster_bench --manta PATH --module PATH [--seconds S] [--nodes N]
  *                 [--transfer-sizes LIST] [--reps N] [--json FILE]
+ *
+ * --nodes N starts N more nodes of 1 CPU, each offering bench_module.c
+ * too: the task cases then spread over the head and them by each node's
+ * load as the driver sees it (and, when one is busier than another, by
+ * task handoff), and the actor stays on the node where it was created.
  *
  * remote_tasks_async: rounds of 10,000 submissions, then a get of each
  * (tasks/s). remote_task_sync: submit then get, one at a time (p50 and
@@ -54,29 +59,45 @@ enum {
   GET_TIMEOUT_MS = 600000,
 };
 
-static pid_t head_pid;
+enum { MAX_NODES = 8 };
+static pid_t head_pid, node_pids[MAX_NODES];
+static int nnodes;
 
-static void stop_head(void) {
-  if (head_pid > 0) {
-    kill(head_pid, SIGTERM);
-    waitpid(head_pid, NULL, 0);
-    head_pid = 0;
+static void stop_pid(pid_t *pid) {
+  if (*pid > 0) {
+    kill(*pid, SIGTERM);
+    waitpid(*pid, NULL, 0);
+    *pid = 0;
   }
 }
 
-/* Starts `manta start --head --foreground` and reads its address. */
-static void start_head(const char *manta, const char *module,
-                       char address[128]) {
+static void stop_head(void) {
+  for (int i = 0; i < nnodes; i++) {
+    stop_pid(&node_pids[i]);
+  }
+  stop_pid(&head_pid);
+}
+
+/* Starts `manta start --foreground` (the head when join is NULL, else a
+ * node joining it) and reads its address. */
+static pid_t start_node(const char *manta, const char *module, const char *join,
+                        char address[128]) {
   int fds[2];
   if (pipe(fds) != 0) {
     bench_die("pipe failed");
   }
-  head_pid = fork();
-  if (head_pid == 0) {
+  pid_t pid = fork();
+  if (pid == 0) {
     dup2(fds[1], 1);
     close(fds[0]);
-    execl(manta, manta, "start", "--head", "--foreground", "--port", "0",
-          "--num-cpus", "1", "--module", module, (char *)NULL);
+    if (join) {
+      execl(manta, manta, "start", "--foreground", "--address", join, "--port",
+            "0", "--num-cpus", "1", "--module", module, (char *)NULL);
+    } else {
+      execl(manta, manta, "start", "--head", "--foreground", "--port", "0",
+            "--http-port", "off", "--num-cpus", "1", "--module", module,
+            (char *)NULL);
+    }
     _exit(127);
   }
   close(fds[1]);
@@ -90,6 +111,44 @@ static void start_head(const char *manta, const char *module,
   if (!at || sscanf(at + 10, "%127s", address) != 1) {
     bench_die("no address in the head's first line: %s", line);
   }
+  return pid;
+}
+
+/* Until this driver's view lists every node offering the no-op (the head
+ * and the nodes), 10 s at most: until then its calls go to the head. */
+static void wait_offered(const char *head, int want) {
+  for (int i = 0; i < 200; i++) {
+    manta_value *st = NULL;
+    const manta_value *nodes, *node, *fns, *item;
+    size_t n = 0, nf = 0, len;
+    int offering = 0;
+    if (manta_cluster_status(head, NULL, 5000, &st) == MANTA_OK &&
+        manta_map_find(st, "nodes", &nodes) == MANTA_OK) {
+      manta_len(nodes, &n);
+      for (size_t k = 0; k < n; k++) {
+        const char *name;
+        manta_list_at(nodes, k, &node);
+        if (manta_map_find(node, "functions", &fns) != MANTA_OK) {
+          continue;
+        }
+        manta_len(fns, &nf);
+        for (size_t j = 0; j < nf; j++) {
+          if (manta_list_at(fns, j, &item) == MANTA_OK &&
+              manta_get_string(item, &name, &len) == MANTA_OK &&
+              strcmp(name, BENCH_NOOP) == 0) {
+            offering++;
+          }
+        }
+      }
+    }
+    manta_value_free(st);
+    if (offering >= want) {
+      usleep(700000); /* two heartbeats: this process's view has them */
+      return;
+    }
+    usleep(50000);
+  }
+  bench_die("the nodes do not offer %s after 10 s", BENCH_NOOP);
 }
 
 /* ---- results ------------------------------------------------------------ */
@@ -412,6 +471,8 @@ static void usage(FILE *out) {
           "  --manta PATH           the manta program (starts the head)\n"
           "  --module PATH          bench_module, loaded by the head only\n"
           "  --seconds S            time per task case (default 2)\n"
+          "  --nodes N              N more nodes offering the module (0 to "
+          "8, default 0)\n"
           "  --transfer-sizes LIST  object sizes, comma-separated, with\n"
           "                         KiB/MiB/GiB (default 64MiB,1GiB; none: "
           "\"\")\n"
@@ -487,6 +548,15 @@ int main(int argc, char **argv) {
       reps = (int)n;
     } else if (strcmp(a, "--filter") == 0 && has_value) {
       filter = argv[++i];
+    } else if (strcmp(a, "--nodes") == 0 && i + 1 < argc) {
+      char *end;
+      long n = strtol(argv[++i], &end, 10);
+      if (*end || n < 0 || n > MAX_NODES) {
+        fprintf(stderr, "cluster_bench: --nodes takes 0 to %d, not '%s'\n",
+                MAX_NODES, argv[i]);
+        return 2;
+      }
+      nnodes = (int)n;
     } else if (strcmp(a, "--json") == 0 && has_value) {
       json = argv[++i];
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -503,14 +573,20 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cluster_bench: --manta and --module are required\n");
     return 2;
   }
-  char address[128];
-  start_head(manta, module, address);
+  char address[128], node_address[128];
+  head_pid = start_node(manta, module, NULL, address);
+  for (int i = 0; i < nnodes; i++) {
+    node_pids[i] = start_node(manta, module, address, node_address);
+  }
   manta_options *o;
   BENCH_OK(manta_options_new(&o));
   BENCH_OK(manta_options_set_address(o, address));
   BENCH_OK(manta_options_set_num_cpus(o, 1));
   BENCH_OK(manta_init(o));
   manta_options_free(o);
+  if (nnodes > 0) {
+    wait_offered(address, 1 + nnodes);
+  }
 
   if (wanted("remote_tasks_async")) {
     async_rate("remote_tasks_async", start_task, seconds);

@@ -345,6 +345,28 @@ typedef void (*mt_observe_source)(const char *path, int *status,
 void mt_observe_set_source(mt_observe_source source);
 void mt_observe_serve(mt_tp_incoming *in, const uint8_t *body, size_t len);
 
+/* handoff.c: a received task that waits behind busy slots goes back to
+ * its caller while another node offers its function with free ones
+ * (docs/scheduling.md, "Handing a task back"). */
+/* A call is handed back at most this many times; then it stays where it
+ * is sent and waits there. */
+#define MT_HANDOFF_MAX 3
+typedef struct mt_handoff_entry {
+  struct mt_handoff_entry *prev, *next;
+  mt_object *obj;   /* the task's result here: obj->task while pending */
+  int64_t since_ms; /* when it arrived */
+  bool linked;      /* in the watched list */
+  bool handed_back; /* taken back: its answer is TaskResult.handed_back */
+} mt_handoff_entry;
+/* Watches the task making o (received with TaskSpec.may_hand_back). */
+void mt_handoff_watch_locked(mt_handoff_entry *e, mt_object *o);
+/* The task was answered (or handed back): no longer watched. */
+void mt_handoff_unwatch_locked(mt_handoff_entry *e);
+/* A new view: look again at what waits (called from the view update). */
+void mt_handoff_view_changed_locked(void);
+/* Cluster stop (rt.mu not held): the watcher thread ends. */
+void mt_handoff_stop(void);
+
 /* task_send.c */
 extern const mt_cluster_ops mt_cluster_routing;
 /* The view changed: fail over tasks on nodes that died; returns channels to

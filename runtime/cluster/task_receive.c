@@ -144,6 +144,7 @@ typedef struct pending_task {
   mt_listener l;
   serve_stream *ss;
   uint64_t seq;
+  mt_handoff_entry ho; /* watched while it may be handed back (handoff.c) */
 } pending_task;
 
 static void ss_free_job(void *ss_, void *unused) {
@@ -259,10 +260,37 @@ static void ss_send_result_locked(serve_stream *ss, uint64_t seq,
   manta_free(r.value.data);
 }
 
+/* The task of seq never started here and goes back to its sender
+ * (TaskResult.handed_back, handoff.c). */
+static void ss_send_handed_back_locked(serve_stream *ss, uint64_t seq,
+                                       mt_garbage *g) {
+  Manta__V1__TaskResult r = MANTA__V1__TASK_RESULT__INIT;
+  r.seq = seq;
+  r.handed_back = true;
+  mt_tp_buf b;
+  bool empty = false;
+  if (ss->closed || !mt_wire_pack(&r.base, &b)) {
+    return; /* a closed stream: the sender fails it over */
+  }
+  if (mt_outbox_add(&ss->out, 2, b.data, b.len, &empty) && empty) {
+    ss->refs++;
+    mt_garbage_add_dtor(g, ss_kick_job, ss, NULL);
+  }
+  free(b.data);
+}
+
 static void on_task_done(void *ctx, mt_object *o, mt_garbage *g) {
   pending_task *p = ctx;
   p->ss->pending--;
   mt_u64map_remove(&p->ss->running, p->seq);
+  mt_handoff_unwatch_locked(&p->ho);
+  if (p->ho.handed_back) {
+    ss_send_handed_back_locked(p->ss, p->seq, g);
+    mt_obj_release_locked(o, g);
+    ss_unref_locked(p->ss, g);
+    free(p);
+    return;
+  }
   manta_value *v = mt_obj_value_locked(o, g); /* read back if spilled */
   ss_send_result_locked(p->ss, p->seq, v, o, NULL, g);
   mt_garbage_add(g, v);
@@ -363,6 +391,10 @@ static void ss_on_message(void *arg, mt_tp_stream *s, const uint8_t *body,
                "node: out of memory: task %llu cannot be "
                "cancelled",
                (unsigned long long)t->seq);
+      }
+      if (t->may_hand_back && !actor && !t->stream_window && o->task &&
+          o->task->kind == MT_TASK_FUNCTION) {
+        mt_handoff_watch_locked(&p->ho, o); /* placed by a stale view? */
       }
       mt_obj_when_ready_locked(o, &p->l, on_task_done, p, &g);
     } else {

@@ -79,6 +79,7 @@ void mt_peers_view_changed_locked(void) {
   for (mt_peer *p = mt_cl.peers; p; p = p->next) {
     p->sent_since_view = p->answered_since_view = 0;
   }
+  mt_handoff_view_changed_locked(); /* tasks waiting here may go back */
 }
 
 static double local_load_locked(void) {
@@ -88,10 +89,12 @@ static double local_load_locked(void) {
 }
 
 /* The least loaded other node that can run the call, or NULL. *offered
- * tells whether any live node offers the name at all. */
-static const mt_view_node *
-choose_locked(const char *name, const mt_resource_request *d, bool *offered) {
-  const mt_view_node *best = NULL;
+ * tells whether any live node offers the name at all. Node `avoid` (0:
+ * none), which handed the call back, is taken only if no other can. */
+static const mt_view_node *choose_locked(const char *name,
+                                         const mt_resource_request *d,
+                                         uint64_t avoid, bool *offered) {
+  const mt_view_node *best = NULL, *avoided = NULL;
   double best_load = 0;
   int64_t now = mt_now_ms();
   *offered = false;
@@ -106,13 +109,17 @@ choose_locked(const char *name, const mt_resource_request *d, bool *offered) {
     if (!mt_view_fits(v, d, false) || (p && p->down_until_ms > now)) {
       continue;
     }
+    if (v->node_id == avoid) {
+      avoided = v;
+      continue;
+    }
     double load = mt_view_load_locked(v);
     if (!best || load < best_load) {
       best = v;
       best_load = load;
     }
   }
-  return best;
+  return best ? best : avoided;
 }
 
 /* The default placement: local first, else the least loaded node. */
@@ -124,7 +131,7 @@ static bool route_default_locked(const char *name, bool local_ok,
     return false;
   }
   bool offered;
-  const mt_view_node *v = choose_locked(name, demand, &offered);
+  const mt_view_node *v = choose_locked(name, demand, 0, &offered);
   if (!v) {
     if (!local_ok && !offered) {
       /* Sent nowhere yet: dispatch waits for the next views (a node that
@@ -294,6 +301,28 @@ static bool outbox_spec_locked(mt_peer *p, const Manta__V1__TaskSpec *spec,
   return ok;
 }
 
+/* Whether the receiver may hand t back unstarted (TaskSpec.may_hand_back):
+ * a function call placed by DEFAULT, by this node's view of the load,
+ * handed back fewer than MT_HANDOFF_MAX times. A stream call, one in a
+ * placement group's bundle and one with an affinity or SPREAD keep their
+ * node. */
+static bool may_hand_back(const mt_task *t) {
+  const mt_remote *r = t->remote;
+  if (t->kind != MT_TASK_FUNCTION || t->stream || t->pg ||
+      r->placement.strategy != MANTA_STRATEGY_DEFAULT ||
+      r->handoffs >= MT_HANDOFF_MAX) {
+    return false;
+  }
+  int index;
+  uint64_t gid;
+  for (int i = 0; i < r->demand.n; i++) {
+    if (mt_bundle_resource_parse(r->demand.names[i], &index, &gid)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /* What the receiver needs to number the task's runs and name it
  * (TaskSpec attempt, max_retries, retry_exceptions, task_id); task_id is
  * the buffer the spec points into. */
@@ -359,6 +388,7 @@ static bool queue_spec_locked(mt_peer *p, mt_task *t, manta_value **error,
                           t->remote->demand.qty, NULL, t->remote->demand.n);
     spec.n_demand = spec.demand ? (size_t)t->remote->demand.n : 0;
     mt_stream_spec_locked(t, &spec); /* a stream call (stream_link.c) */
+    spec.may_hand_back = may_hand_back(t);
     ok = outbox_spec_locked(p, &spec, g);
     if (ok) {
       mt_stream_sent_locked(t, p->node_id, spec.seq, g);
@@ -568,7 +598,10 @@ static void dispatch_waited_locked(mt_task *t, int64_t waited_since,
   }
   bool offered = true;
   if (!v) {
-    v = choose_locked(r->function, &r->demand, &offered);
+    v = choose_locked(r->function, &r->demand, r->avoid, &offered);
+    if (v && r->avoid && v->node_id == r->avoid) {
+      r->handoffs = MT_HANDOFF_MAX; /* back where it was: it stays there */
+    }
   }
   if (!v && !offered && r->attempts == 0 && view_wait_locked(t, waited_since)) {
     return; /* parked: a node that just joined may offer it */
@@ -802,6 +835,38 @@ static void stays_locked(mt_peer *p, mt_task *t, const ProtobufCBinaryData *id,
   }
 }
 
+/* p handed t back unstarted (TaskResult.handed_back): it never ran, so
+ * it is placed again as new (same attempt), by this node's view, on
+ * another node if one can take it (docs/scheduling.md, "Handing a task
+ * back"). Its result and ownership stay as they were. */
+static void handed_back_locked(mt_peer *p, mt_task *t, mt_garbage *g) {
+  if (t->kind != MT_TASK_FUNCTION) {
+    /* Never asked of an actor operation: answered as a lost node would. */
+    t->remote->peer = p;
+    retry_locked(t, "its node handed it back", g);
+    return;
+  }
+  peer_answered_locked(p);
+  t->remote->peer = NULL;
+  if (!may_hand_back(t)) {
+    /* Not marked when sent (unchanged since): the node broke the protocol,
+     * and placing it again could loop. */
+    fail_locked(t, MANTA_ERR_INTERNAL,
+                "its node handed it back though it was not sent with "
+                "may_hand_back",
+                g);
+    return;
+  }
+  t->remote->attempts--; /* that dispatch did not run it */
+  t->remote->handoffs++;
+  t->remote->avoid = p->node_id;
+  if (atomic_load(&t->cancel_req) & MT_CANCEL_SET) {
+    fail_locked(t, MANTA_ERR_CANCELLED, "cancelled before it ran", g);
+    return;
+  }
+  dispatch_locked(t, g);
+}
+
 static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
                        size_t len) {
   mt_peer *p = arg;
@@ -834,6 +899,13 @@ static void on_results(void *arg, mt_tp_stream *s, const uint8_t *body,
       mt_peer_send_locked(p->node_id, 8, seq, sizeof seq, &g);
     }
     mt_task *t = mt_u64map_remove(&p->pending, r->seq);
+    if (r->handed_back) {
+      mt_garbage_add(&g, vals[i]);
+      if (t) {
+        handed_back_locked(p, t, &g);
+      }
+      continue;
+    }
     if (r->stays_id.len) {
       stays_locked(p, t, &r->stays_id, &g);
       continue;
@@ -932,6 +1004,7 @@ mt_tp_channel **mt_peers_check_locked(mt_garbage *g) {
 }
 
 void mt_peers_close_all(void) {
+  mt_handoff_stop(); /* nothing is handed back any more */
   mt_lock();
   closing_all = true;
   size_t n = 0;

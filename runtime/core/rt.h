@@ -298,6 +298,8 @@ typedef struct mt_remote {
   uint64_t seq;               /* its number on that link */
   int attempts;               /* dispatches so far */
   bool ready_probe; /* asks whether a restarted actor was constructed */
+  uint8_t handoffs; /* times a node handed it back unstarted */
+  uint64_t avoid;   /* the node that handed it back last (0: none) */
 } mt_remote;
 
 /* claim of a task in a worker batch: the worker and cancel race by CAS. */
@@ -631,6 +633,18 @@ void mt_demand_acquire_locked(const mt_demand *d);
 void mt_demand_release_locked(const mt_demand *d);
 manta_err mt_demand_resolve(const mt_resource_request *r, double num_cpus,
                             mt_demand *out, char *missing, size_t size);
+/* Task handoff (docs/scheduling.md, "Handing a task back"): whether the
+ * task is a function call waiting in its class queue, not started, behind
+ * slots of its shape that are all busy. */
+bool mt_task_waits_for_slot_locked(const mt_task *t);
+/* Whether the task's class queue holds more tasks than slots of its shape
+ * are free: some of them will wait. */
+bool mt_task_queue_overflows_locked(const mt_task *t);
+/* Takes such a task back before it starts: it never runs here, and its
+ * result resolves to `why` (taken; a MANTA_ERR_CANCELLED error the caller
+ * of the hand-back recognises by its listener). False, and why freed, if
+ * the task is not waiting for a slot (started, cancelled, in a batch). */
+bool mt_task_take_back_locked(mt_task *t, manta_value *why, mt_garbage *g);
 /* Worker blocking in get/wait: lend the slot, return the batch. */
 void mt_worker_block_locked(void);
 void mt_worker_unblock_locked(void);

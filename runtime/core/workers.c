@@ -683,6 +683,36 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+/* ---- taking back a task not started ------------------------------------- */
+
+/* Only a task in its class queue is taken back: it is under rt.mu alone
+ * (no worker holds it, so its claim is not raced). Tasks a worker popped
+ * into a batch are left: idle workers here take them over instead. */
+bool mt_task_waits_for_slot_locked(const mt_task *t) {
+  return t->kind == MT_TASK_FUNCTION && t->fn && t->where == MT_WHERE_CLASS &&
+         !t->cancelled && !(atomic_load(&t->cancel_req) & MT_CANCEL_SET) &&
+         t->cls && fits_count_locked(&t->cls->demand, 1) == 0;
+}
+
+bool mt_task_queue_overflows_locked(const mt_task *t) {
+  if (t->where != MT_WHERE_CLASS || !t->cls) {
+    return false;
+  }
+  size_t len = t->cls->queue.len;
+  unsigned cap = len < 65536 ? (unsigned)len : 65536u;
+  return len > fits_count_locked(&t->cls->demand, cap);
+}
+
+bool mt_task_take_back_locked(mt_task *t, manta_value *why, mt_garbage *g) {
+  if (!mt_task_waits_for_slot_locked(t)) {
+    mt_garbage_add(g, why);
+    return false;
+  }
+  /* As a cancel before it ran: out of its queue, its result resolved. */
+  mt_task_cancel_locked(t, why, g);
+  return true;
+}
+
 /* ---- running on the thread that received the work ----------------------- */
 
 void mt_sched_defer_kicks(void) {

@@ -26,5 +26,8 @@ int cluster_lineage_phase(const char *phase);
 int cluster_partition_phase(const char *phase);
 /* Runs the stream phase (cluster_streams.c); 0 if it is not that. */
 int cluster_stream_phase(const char *phase);
+/* Runs the task-handoff phase of that name (cluster_handoff.c); 0 if
+ * there is none. */
+int cluster_handoff_phase(const char *phase);
 
 #endif

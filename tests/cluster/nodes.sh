@@ -149,3 +149,20 @@ peer_views() {
         "$want_down"
   done
 }
+
+# wait_alive <head> <n> <m>: until the head lists n live nodes, m of them
+# offering the module's functions (functions starting with `add`), 10 s
+# at most.
+wait_alive() {
+  local st
+  for _ in $(seq 200); do
+    st=$("$manta" status --address "$1" 2>/dev/null || true)
+    if grep -q ", $2 alive" <<<"$st" &&
+      [ "$(grep -c "functions  add," <<<"$st")" -eq "$3" ]; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  "$manta" status --address "$1" || true
+  fail "the head does not list $2 live nodes"
+}

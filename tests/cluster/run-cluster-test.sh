@@ -43,22 +43,6 @@ wait_status() {
   done
 }
 
-# wait_alive <head> <n> <m>: until the head lists n live nodes, m of them
-# offering the module's functions.
-wait_alive() {
-  local st
-  for _ in $(seq 200); do
-    st=$("$manta" status --address "$1" 2>/dev/null || true)
-    if grep -q ", $2 alive" <<<"$st" &&
-      [ "$(grep -c "functions  add," <<<"$st")" -eq "$3" ]; then
-      return 0
-    fi
-    sleep 0.05
-  done
-  "$manta" status --address "$1" || true
-  fail "the head does not list $2 live nodes"
-}
-
 echo "== a head and two nodes"
 start_node head --head --port 0 --num-cpus 1
 head=$address
