@@ -3,7 +3,7 @@
  * object to N receiving processes over loopback TCP costs on this machine
  * with no runtime at all.
  *
- *   broadcast_floor [--bytes 1G] [--receivers 1,2,4,8] [--reps 1]
+ *   broadcast_floor [--bytes 1GiB] [--receivers 1,2,4,8] [--reps 1]
  *                   [--json FILE]
  *
  * For each count N: N receiver processes in a chain, the topology manta's
@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define CHUNK (1u << 20)
 #define MAX_RECEIVERS 64
 #define MAX_COUNTS 16
@@ -53,17 +55,9 @@ static void stop_children(void) {
   nchildren = 0;
 }
 
+/* bench_die with errno's reason. */
 static void fail(const char *what) {
-  fprintf(stderr, "broadcast_floor: %s: %s\n", what,
-          errno ? strerror(errno) : "failed");
-  stop_children();
-  exit(1);
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  bench_die("%s: %s", what, errno ? strerror(errno) : "failed");
 }
 
 /* The byte at offset i of the object: checkable anywhere without a copy. */
@@ -172,7 +166,7 @@ static run_result one_run(const uint8_t *obj, size_t nbytes, int n) {
   close(done[1]);
   for (int i = 0; i < n; i++)
     close(lfd[i]);
-  double t0 = now_s();
+  double t0 = bench_now_s();
   int first = connect_loopback(ports[0]);
   if (write_all(first, obj, nbytes) != 0)
     fail("send the object");
@@ -183,7 +177,7 @@ static run_result one_run(const uint8_t *obj, size_t nbytes, int n) {
       fail("a receiver ended early");
     good += ok;
   }
-  double t1 = now_s();
+  double t1 = bench_now_s();
   close(first);
   close(done[0]);
   run_result r = {.seconds = t1 - t0};
@@ -205,28 +199,6 @@ static run_result one_run(const uint8_t *obj, size_t nbytes, int n) {
   return r;
 }
 
-static size_t size_arg(const char *s) {
-  char *end;
-  double v = strtod(s, &end);
-  size_t mult = *end == 'G'   ? 1u << 30
-                : *end == 'M' ? 1u << 20
-                : *end == 'K' ? 1u << 10
-                              : 1;
-  if (end == s || v <= 0) {
-    fprintf(stderr,
-            "broadcast_floor: --bytes wants a size such as 1G, not "
-            "%s\n",
-            s);
-    exit(2);
-  }
-  return (size_t)(v * (double)mult);
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv) {
   size_t nbytes = 1u << 30;
   int counts[MAX_COUNTS] = {1, 2, 4, 8}, ncounts = 4, reps = 1;
@@ -234,7 +206,15 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--bytes") && v) {
-      nbytes = size_arg(v);
+      uint64_t n;
+      if (bench_parse_size(v, &n) != 0) {
+        fprintf(stderr,
+                "broadcast_floor: --bytes wants a size such as "
+                "1GiB, not %s\n",
+                v);
+        return 2;
+      }
+      nbytes = (size_t)n;
       i++;
     } else if (!strcmp(a, "--receivers") && v) {
       ncounts = 0;
@@ -263,11 +243,13 @@ int main(int argc, char **argv) {
       json = v;
       i++;
     } else {
-      fprintf(stderr, "usage: broadcast_floor [--bytes 1G] [--receivers "
+      fprintf(stderr, "usage: broadcast_floor [--bytes 1GiB] [--receivers "
                       "1,2,4,8] [--reps 1] [--json FILE]\n");
       return 2;
     }
   }
+  bench_name = "broadcast_floor";
+  bench_cleanup = stop_children;
   signal(SIGPIPE, SIG_IGN);
   uint8_t *obj = malloc(nbytes);
   if (!obj)
@@ -290,8 +272,8 @@ int main(int argc, char **argv) {
       secs[r] = rr.seconds;
       cpu[r] = rr.receivers_cpu_s;
     }
-    qsort(secs, (size_t)reps, sizeof secs[0], cmp_double);
-    qsort(cpu, (size_t)reps, sizeof cpu[0], cmp_double);
+    qsort(secs, (size_t)reps, sizeof secs[0], bench_cmp_double);
+    qsort(cpu, (size_t)reps, sizeof cpu[0], bench_cmp_double);
     double med = secs[reps / 2];
     if (c == 0)
       base = med;

@@ -383,6 +383,8 @@ bool mt_view_fits(const mt_view_node *v, const mt_resource_request *d,
 /* How busy a node looks from here: work per CPU, counting what this node
  * sent it and has not heard back about. */
 double mt_view_load_locked(const mt_view_node *v);
+/* Its CPUs less the calls it holds, counted the same way (may be < 0). */
+double mt_view_free_cpus_locked(const mt_view_node *v);
 /* The view was replaced: the peers' counts since the last one restart. */
 void mt_peers_view_changed_locked(void);
 /* Sends t (a proxy's creation or call) to the node: it waits on the link

@@ -17,7 +17,6 @@
 #include "cluster.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 /* A task that starts within this is not worth a round trip to its caller
  * (a flood of short tasks keeps every slot busy for microseconds at a
@@ -124,13 +123,11 @@ static void demand_request(const mt_demand *d, mt_resource_request *r) {
   }
 }
 
-static double cpu_total(const mt_view_node *v) {
-  for (int i = 0; i < v->nres; i++) {
-    if (strcmp(v->res_names[i], "CPU") == 0) {
-      return v->res_total[i];
-    }
-  }
-  return 0;
+/* Whether v has a CPU free by this node's view, not counting those
+ * offered to tasks handed back since that view. */
+static bool slot_free_locked(const mt_view_node *v) {
+  double given = (double)(uintptr_t)mt_u64map_get(&ho.given, v->node_id);
+  return mt_view_free_cpus_locked(v) - given >= 1.0;
 }
 
 /* Another node that offers the task's function, has its demand free at
@@ -146,9 +143,7 @@ static const mt_view_node *free_node_locked(const mt_task *t) {
         !mt_view_fits(v, &want, true) || mt_peers_down_locked(v->node_id)) {
       continue;
     }
-    double cpus = cpu_total(v);
-    double given = (double)(uintptr_t)mt_u64map_get(&ho.given, v->node_id);
-    if (cpus - mt_view_load_locked(v) * cpus - given >= 1.0) {
+    if (slot_free_locked(v)) {
       return v;
     }
   }
@@ -160,12 +155,8 @@ static const mt_view_node *free_node_locked(const mt_task *t) {
 static bool any_free_node_locked(void) {
   for (size_t i = 0; i < mt_cl.nview; i++) {
     const mt_view_node *v = &mt_cl.view[i];
-    if (v->alive && v->node_id != mt_rt.node_id) {
-      double cpus = cpu_total(v);
-      double given = (double)(uintptr_t)mt_u64map_get(&ho.given, v->node_id);
-      if (cpus - mt_view_load_locked(v) * cpus - given >= 1.0) {
-        return true;
-      }
+    if (v->alive && v->node_id != mt_rt.node_id && slot_free_locked(v)) {
+      return true;
     }
   }
   return false;

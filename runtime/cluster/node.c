@@ -516,17 +516,15 @@ static int64_t heartbeat_wait_ms(void) {
   if (mt_cl.dir || mt_cl.quiet_beats < MT_QUIET_BEATS) {
     return mt_cl.heartbeat_ms;
   }
-  mt_lock();
-  bool waiting = mt_cl.nview_waits > 0 || mt_cl.nfetch_waits > 0;
-  mt_unlock();
-  /* A head that does not wait longer for a node at rest (heartbeats sent
-   * as unary calls, or an older head) still gets three heartbeats per
-   * dead-after time. */
+  /* (A call waiting for a view or a fetch stirs the node: the loop
+   * heartbeats after one interval, stirred().) A head that does not wait longer
+   * for a node at rest (heartbeats sent as unary calls, or an older head) still
+   * gets three heartbeats per dead-after time. */
   int64_t rest = mt_cl.rest_ms;
   if (!mt_cl.rest_ok && rest > mt_cl.dead_after_ms / 3) {
     rest = mt_cl.dead_after_ms / 3;
   }
-  return waiting || rest < mt_cl.heartbeat_ms ? mt_cl.heartbeat_ms : rest;
+  return rest < mt_cl.heartbeat_ms ? mt_cl.heartbeat_ms : rest;
 }
 
 void mt_heartbeat_soon_locked(void) {

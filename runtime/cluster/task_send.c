@@ -51,9 +51,9 @@ static mt_peer *peer_find_locked(uint64_t node_id) {
   return mt_u64map_get(&mt_cl.peer_index, node_id);
 }
 
-double mt_view_load_locked(const mt_view_node *v) {
+/* The calls a node holds as this node sees them (mt_view_load_locked). */
+static int64_t view_work_locked(const mt_view_node *v) {
   mt_peer *p = peer_find_locked(v->node_id);
-  double cpus = resource_qty(v, "CPU", false);
   /* The snapshot, less what this node heard back about since (so a node
    * that just finished a burst of ours is not taken as busy for a whole
    * heartbeat), plus what it sent since. */
@@ -67,7 +67,16 @@ double mt_view_load_locked(const mt_view_node *v) {
     int64_t in_flight = (int64_t)p->pending.len;
     work = work > in_flight ? work : in_flight;
   }
-  return (double)work / (cpus > 0 ? cpus : 0.5);
+  return work;
+}
+
+double mt_view_load_locked(const mt_view_node *v) {
+  double cpus = resource_qty(v, "CPU", false);
+  return (double)view_work_locked(v) / (cpus > 0 ? cpus : 0.5);
+}
+
+double mt_view_free_cpus_locked(const mt_view_node *v) {
+  return resource_qty(v, "CPU", false) - (double)view_work_locked(v);
 }
 
 /* A task sent to p was answered (or forgotten). */

@@ -9,6 +9,9 @@
 /* Calls method m of actor a and waits (30 s at most): its int result
  * (cluster_actors.c). */
 int64_t call_int(manta_actor a, const char *m, manta_value **args, size_t n);
+/* The node id of the node with this pid ("" if none), from the head
+ * (cluster_restarts.c). */
+void node_of_pid(int64_t pid, char *id, size_t size);
 /* Runs the actor phase of that name; 0 if there is none. */
 int cluster_actor_phase(const char *phase);
 /* Runs the strategy phase of that name; 0 if there is none. */

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static char *path_in(const char *dir, const char *name) {
   size_t n = strlen(dir) + strlen(name) + 2;
@@ -26,28 +25,6 @@ static char *path_in(const char *dir, const char *name) {
   REQUIRE(p != NULL);
   snprintf(p, n, "%s/%s", dir, name);
   return p;
-}
-
-static void touch(const char *dir, const char *name) {
-  char *p = path_in(dir, name);
-  FILE *f = fopen(p, "w");
-  REQUIRE(f != NULL);
-  fclose(f);
-  free(p);
-}
-
-/* Until dir/name exists, timeout_ms at most: whether it does. */
-static bool wait_file(const char *dir, const char *name, int64_t timeout_ms) {
-  char *p = path_in(dir, name);
-  bool there = false;
-  for (int64_t waited = 0; waited <= timeout_ms; waited += 20) {
-    if ((there = access(p, F_OK) == 0)) {
-      break;
-    }
-    mt_test_sleep_ms(20);
-  }
-  free(p);
-  return there;
 }
 
 /* Entries in dir, not counting . and .. */
@@ -61,31 +38,6 @@ static int count_files(const char *dir) {
     closedir(d);
   }
   return n;
-}
-
-/* The id of the live node whose pid is pid (the head's list). */
-static void node_id_of(int64_t pid, char id[17]) {
-  manta_value *st = NULL;
-  const manta_value *nodes, *node, *v;
-  size_t n = 0;
-  id[0] = '\0';
-  REQUIRE_OK(manta_cluster_status(getenv("MANTA_ADDRESS"), NULL, 5000, &st));
-  REQUIRE_OK(manta_map_find(st, "nodes", &nodes));
-  manta_len(nodes, &n);
-  for (size_t i = 0; i < n; i++) {
-    int64_t got = 0;
-    const char *s;
-    size_t len;
-    manta_list_at(nodes, i, &node);
-    if (manta_map_find(node, "pid", &v) == MANTA_OK &&
-        manta_get_int(v, &got) == MANTA_OK && got == pid &&
-        manta_map_find(node, "node_id", &v) == MANTA_OK &&
-        manta_get_string(v, &s, &len) == MANTA_OK && len == 16) {
-      memcpy(id, s, 17);
-    }
-  }
-  manta_value_free(st);
-  REQUIRE(id[0] != '\0');
 }
 
 /* Submits meet(dir, want) n times with opts (NULL: DEFAULT). */
@@ -108,7 +60,8 @@ static void test_block(void) {
   const char *busy = getenv("MANTA_TEST_BUSY_PID");
   REQUIRE(dir && busy);
   char id[17];
-  node_id_of(atoll(busy), id);
+  node_of_pid(atoll(busy), id, sizeof id);
+  REQUIRE(id[0] != '\0');
   char *hold = path_in(dir, "hold");
   manta_call_options *on_b;
   REQUIRE_OK(manta_call_options_new(&on_b));
@@ -121,9 +74,9 @@ static void test_block(void) {
     mt_test_sleep_ms(20);
   }
   CHECK_INT_EQ(count_files(hold), 2);
-  touch(dir, "blocked");
-  CHECK(wait_file(dir, "done", 90000));
-  touch(hold, "release"); /* the third: both return */
+  mt_test_touch(dir, "blocked");
+  CHECK(mt_test_wait_file(dir, "done", 90000));
+  mt_test_touch(hold, "release"); /* the third: both return */
   for (int i = 0; i < 2; i++) {
     manta_value *v = mt_test_take(refs[i], 30000);
     CHECK_INT_EQ(mt_test_int(v), atoll(busy));
@@ -139,8 +92,8 @@ static void test_meet(void) {
   const char *dir = getenv("MANTA_TEST_DIR");
   const char *busy = getenv("MANTA_TEST_BUSY_PID");
   REQUIRE(dir && busy);
-  touch(dir, "ready");
-  REQUIRE(wait_file(dir, "blocked", 30000));
+  mt_test_touch(dir, "ready");
+  REQUIRE(mt_test_wait_file(dir, "blocked", 30000));
   char *meet_dir = path_in(dir, "meet");
   manta_ref refs[N];
   submit_meets(meet_dir, N, N, NULL, refs);
@@ -158,7 +111,7 @@ static void test_meet(void) {
     manta_ref_release(refs[i]);
   }
   CHECK_INT_EQ(ok, N);
-  touch(dir, "done");
+  mt_test_touch(dir, "done");
   free(meet_dir);
 }
 

@@ -125,8 +125,7 @@ static void test_restart_then_exhausted(void) {
   manta_actor_release(a);
 }
 
-/* The node id of the node with this pid ("" if none), from the head. */
-static void node_of_pid(int64_t pid, char *id, size_t size) {
+void node_of_pid(int64_t pid, char *id, size_t size) {
   manta_value *st = NULL;
   const manta_value *nodes, *node, *v;
   const char *s;

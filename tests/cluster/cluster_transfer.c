@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static manta_ref call1(const char *fn, manta_value *arg) {
@@ -75,41 +74,21 @@ static manta_ref call2(const char *fn, manta_value *a, manta_value *b) {
   return r;
 }
 
-/* Waits (120 s at most) until path exists. */
-static void wait_file(const char *path) {
-  for (int i = 0; i < 12000 && access(path, F_OK) != 0; i++) {
-    nanosleep(&(struct timespec){0, 10000000L}, NULL);
-  }
-  if (access(path, F_OK) != 0) {
-    fprintf(stderr, "%s did not appear\n", path);
-    REQUIRE(false);
-  }
-}
-
-static void touch(const char *dir, const char *name) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  REQUIRE(f);
-  fclose(f);
-}
-
 /* A task on node pin holding obj until dir/release exists; returns once
  * it holds it (dir/held). */
 static manta_ref hold_on(const char *pin, manta_ref obj, const char *dir) {
-  char fn[64], path[4096];
+  char fn[64];
   snprintf(fn, sizeof fn, "on_%s.hold", pin);
   mkdir(dir, 0700);
   manta_value *l = manta_list();
   manta_list_push(l, manta_ref_value(obj));
   manta_ref r = call2(fn, l, manta_cstring(dir));
-  snprintf(path, sizeof path, "%s/held", dir);
-  wait_file(path);
+  REQUIRE(mt_test_wait_file(dir, "held", 120000));
   return r;
 }
 
 static void relay(int64_t bytes, const char *sync) {
-  char dir_y[4096], dir_z[4096], path[4096];
+  char dir_y[4096], dir_z[4096];
   snprintf(dir_y, sizeof dir_y, "%s/hold_y", sync);
   snprintf(dir_z, sizeof dir_z, "%s/hold_z", sync);
   manta_ref obj = call1("on_x.make_bytes", manta_int(bytes));
@@ -122,28 +101,28 @@ static void relay(int64_t bytes, const char *sync) {
   len_sum(call1("on_z.len_sum", manta_ref_value(obj)), got);
   CHECK_INT_EQ(got[0], bytes);
   CHECK_INT_EQ(got[1], made[1]);
-  touch(sync, "relayed");
+  mt_test_touch(sync, "relayed");
   printf("relay: z read the object (pointed to y)\n");
   fflush(stdout);
-  snprintf(path, sizeof path, "%s/go", sync);
-  wait_file(path); /* the script reads the counters meanwhile */
+  /* the script reads the counters meanwhile */
+  REQUIRE(mt_test_wait_file(sync, "go", 120000));
 
   /* z holds a copy; w is pointed to it, and z dies mid-way. */
   manta_ref held_z = hold_on("z", obj, dir_z);
-  touch(sync, "held_z");
+  mt_test_touch(sync, "held_z");
   manta_ref on_w = call1("on_w.len_sum", manta_ref_value(obj));
   len_sum(on_w, got);
   CHECK_INT_EQ(got[0], bytes);
   CHECK_INT_EQ(got[1], made[1]);
   printf("relay: w read the object (its relay killed)\n");
 
-  touch(dir_y, "release");
+  mt_test_touch(dir_y, "release");
   len_sum(held_y, got);
   CHECK_INT_EQ(got[0], bytes);
-  touch(dir_z, "release");
+  mt_test_touch(dir_z, "release");
   manta_ref_release(held_z); /* its node is dead */
   manta_ref_release(obj);
-  touch(sync, "done");
+  mt_test_touch(sync, "done");
 }
 
 int main(int argc, char **argv) {

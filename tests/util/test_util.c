@@ -156,6 +156,28 @@ void mt_test_rmdir(const char *path) {
   nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+void mt_test_touch(const char *dir, const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  REQUIRE(f != NULL);
+  fclose(f);
+}
+
+bool mt_test_wait_file(const char *dir, const char *name, int64_t timeout_ms) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  for (int64_t waited = 0; access(path, F_OK) != 0; waited += 10) {
+    if (waited >= timeout_ms) {
+      fprintf(stderr, "%s did not appear in %lld ms\n", path,
+              (long long)timeout_ms);
+      return false;
+    }
+    mt_test_sleep_ms(10);
+  }
+  return true;
+}
+
 void mt_test_check_error(const manta_value *v, manta_err kind,
                          const char *part) {
   bool ok = v && manta_value_kind(v) == MANTA_KIND_ERROR &&

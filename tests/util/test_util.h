@@ -132,6 +132,12 @@ bool mt_test_wait_until(bool (*done)(void *arg), void *arg, int64_t timeout_ms);
 char *mt_test_tmpdir(const char *tag);
 void mt_test_rmdir(const char *path);
 
+/* Files through which test processes meet: mt_test_touch creates the
+ * empty file dir/name (REQUIREs it); mt_test_wait_file waits until dir/name
+ * exists, timeout_ms at most, and says whether it does. */
+void mt_test_touch(const char *dir, const char *name);
+bool mt_test_wait_file(const char *dir, const char *name, int64_t timeout_ms);
+
 /* CHECKs that v is an error of that kind whose message holds part; prints
  * what came instead. */
 void mt_test_check_error(const manta_value *v, manta_err kind,
